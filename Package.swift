@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+//
+// BGANStore: an embeddable, on-disk Hamming-search database for images.
+// Layers (arrows point down only): see docs/architecture.md.
+//
+//   bgan-db (CLI)      bgan-bench
+//          \            /
+//           BGANStore
+//          /          \
+//   LMDBStorage      (later: HammingSearch, BGAN, NeuralNet, PixelIO)
+//        |
+//      CLMDB
+//
+// No `unsafeFlags` anywhere: services must be able to depend on this package by version.
+import PackageDescription
+
+let package = Package(
+    name: "BGANStore",
+    products: [
+        .library(name: "LMDBStorage", targets: ["LMDBStorage"]),
+        .executable(name: "bgan-db", targets: ["BGANDB"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C libraries from Debian, each a system-library target with an apt provider.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+
+        // MARK: Storage: the only module that imports CLMDB.
+        .target(name: "LMDBStorage", dependencies: ["CLMDB"]),
+
+        // MARK: Faces
+        .executableTarget(
+            name: "BGANDB",
+            dependencies: [
+                "LMDBStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage"]),
+    ]
+)

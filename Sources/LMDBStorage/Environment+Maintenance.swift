@@ -1,0 +1,86 @@
+import CLMDB
+import Glibc
+
+/// Map size and reader use of an environment (`MDB_envinfo`).
+public struct EnvironmentInfo: Sendable, Equatable {
+    /// Current size of the memory map in bytes.
+    public var mapSize: Int
+    /// Number of the last page used: `(lastPage + 1) * pageSize` bytes of the file hold data.
+    public var lastPage: Int
+    /// Id of the last committed transaction.
+    public var lastTransactionID: Int
+    /// Reader slots in the lock file.
+    public var maxReaders: Int
+    /// Reader slots ever used (including stale ones not yet cleared).
+    public var readersUsed: Int
+}
+
+extension Environment {
+    /// Map size, last page and reader slots.
+    public func info() -> EnvironmentInfo {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return EnvironmentInfo(mapSize: info.me_mapsize, lastPage: info.me_last_pgno,
+                               lastTransactionID: info.me_last_txnid, maxReaders: Int(info.me_maxreaders),
+                               readersUsed: Int(info.me_numreaders))
+    }
+
+    /// Statistics of the environment's main B-tree (which holds the named tables' roots).
+    public func statistics() throws -> TableStatistics {
+        try checkOpen()
+        var stat = MDB_stat()
+        let rc = mdb_env_stat(handle, &stat)
+        guard rc == 0 else { throw StorageError.from(rc, operation: "mdb_env_stat", path: path) }
+        return TableStatistics(stat)
+    }
+
+    /// Size of `data.mdb` on disk, in bytes (sparse regions of a grown map count as their length).
+    public func fileSize() throws -> Int {
+        var info = stat()
+        let file = path + "/data.mdb"
+        guard stat(file, &info) == 0 else { throw StorageError.from(errno, operation: "stat", path: file) }
+        return Int(info.st_size)
+    }
+
+    /// Clears reader slots left by processes that died without ending their transactions
+    /// (`mdb_reader_check`). Stale slots pin old pages and make the file grow. Returns how many
+    /// slots were cleared.
+    @discardableResult
+    public func clearStaleReaders() throws -> Int {
+        try checkOpen()
+        var dead: Int32 = 0
+        let rc = mdb_reader_check(handle, &dead)
+        guard rc == 0 else { throw StorageError.from(rc, operation: "mdb_reader_check", path: path) }
+        return Int(dead)
+    }
+
+    /// Writes a consistent copy of the environment into the directory `destination` while readers
+    /// and the writer go on (a hot backup, `mdb_env_copy2`). The directory is created if missing and
+    /// must not hold a `data.mdb`. With `compact`, free pages are left out and pages renumbered:
+    /// slower, but the copy is as small as the data.
+    public func backup(to destination: String, compact: Bool = false) throws {
+        try checkOpen()
+        var info = stat()
+        if stat(destination, &info) != 0 {
+            guard mkdir(destination, options.fileMode | ((options.fileMode & 0o444) >> 2)) == 0 else {
+                throw StorageError.from(errno, operation: "creating the backup directory", path: destination)
+            }
+        } else if access(destination + "/data.mdb", F_OK) == 0 {
+            throw StorageError(.keyExists, "\(destination) already holds a data.mdb; back up into a new or empty directory")
+        }
+        let rc = mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0)
+        guard rc == 0 else { throw StorageError.from(rc, operation: "backup", path: destination) }
+    }
+
+    /// Flushes buffers to disk; needed only with ``SyncMode/noSync`` or ``SyncMode/noMetaSync``.
+    public func sync(force: Bool = true) throws {
+        try checkOpen()
+        let rc = mdb_env_sync(handle, force ? 1 : 0)
+        guard rc == 0 else { throw StorageError.from(rc, operation: "mdb_env_sync", path: path) }
+    }
+
+    /// The LMDB library version this process runs, e.g. "LMDB 0.9.24: (July 24, 2019)".
+    public static var libraryVersion: String {
+        String(cString: mdb_version(nil, nil, nil))
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import LMDBStorage
+
+@Suite struct OpeningTests {
+    let directory = TemporaryDirectory()
+
+    @Test func secondOpenOfTheSamePathIsRefused() throws {
+        let path = directory.sub("env")
+        let first = try Environment(path: path)
+        let error = #expect(throws: StorageError.self) { try Environment(path: path) }
+        #expect(error?.code == .alreadyOpen)
+
+        try FileManager.default.createSymbolicLink(atPath: directory.sub("alias"), withDestinationPath: path)
+        let viaLink = #expect(throws: StorageError.self) { try Environment(path: directory.sub("alias")) }
+        #expect(viaLink?.code == .alreadyOpen)
+
+        first.close()
+        let reopened = try Environment(path: path)
+        #expect(reopened.path == path)
+    }
+
+    @Test func readOnlyEnvironmentRefusesWrites() throws {
+        let path = directory.sub("env")
+        do {
+            let env = try Environment(path: path, tables: [TableSpec("items")])
+            try env.write { txn in try txn.put(try env.table("items"), key: "k", value: "v") }
+        }
+        var options = EnvironmentOptions()
+        options.readOnly = true
+        let env = try Environment(path: path, options: options, tables: [TableSpec("items")])
+        let items = try env.table("items")
+        #expect(try env.read { txn in try txn.get(items, key: "k")?.stringValue } == "v")
+        let error = #expect(throws: StorageError.self) {
+            try env.write { txn in try txn.put(items, key: "k", value: "w") }
+        }
+        #expect(error?.code == .readOnly)
+        #expect(error?.message.contains("read-only") == true)
+    }
+
+    @Test func writingInAReadTransactionIsRefused() throws {
+        let env = try Environment(path: directory.sub("env"), tables: [TableSpec("items")])
+        let items = try env.table("items")
+        let error = #expect(throws: StorageError.self) {
+            try env.read { txn in try txn.put(items, key: "k", value: "v") }
+        }
+        #expect(error?.code == .readOnly)
+    }
+
+    @Test func nestedWritesAreRefused() throws {
+        let env = try Environment(path: directory.sub("env"), tables: [TableSpec("items")])
+        let items = try env.table("items")
+        let error = #expect(throws: StorageError.self) {
+            try env.write { _ in try env.write { txn in try txn.put(items, key: "k", value: "v") } }
+        }
+        #expect(error?.code == .nestedWrite)
+    }
+
+    @Test func readOnlyOpenOfAMissingStoreSaysSo() throws {
+        var options = EnvironmentOptions()
+        options.readOnly = true
+        let error = #expect(throws: StorageError.self) { try Environment(path: directory.sub("nothing"), options: options) }
+        #expect(error?.code == .notFound)
+
+        try FileManager.default.createDirectory(atPath: directory.sub("empty"), withIntermediateDirectories: false)
+        let empty = #expect(throws: StorageError.self) { try Environment(path: directory.sub("empty"), options: options) }
+        #expect(empty?.code == .notFound)
+        #expect(empty?.message.contains("not a store") == true)
+    }
+
+    @Test func aFileIsNotAnEnvironment() throws {
+        let file = directory.sub("file")
+        _ = FileManager.default.createFile(atPath: file, contents: Data("hello".utf8))
+        let error = #expect(throws: StorageError.self) { try Environment(path: file) }
+        #expect(error?.code == .invalidArgument)
+    }
+
+    @Test func garbageDataFileIsRefused() throws {
+        let path = directory.sub("env")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        _ = FileManager.default.createFile(atPath: path + "/data.mdb", contents: Data(repeating: 0x5A, count: 16_384))
+        let error = #expect(throws: StorageError.self) { try Environment(path: path) }
+        #expect(error?.code == .versionMismatch)
+    }
+
+    @Test func tablesNotOpenedAtStartUpAreNamedInTheError() throws {
+        let env = try Environment(path: directory.sub("env"), tables: [TableSpec("items")])
+        let error = #expect(throws: StorageError.self) { try env.table("other") }
+        #expect(error?.code == .notFound)
+        #expect(error?.message.contains("'other'") == true)
+    }
+
+    @Test func readOnlyOpenOfAMissingTableIsRefused() throws {
+        let path = directory.sub("env")
+        _ = try Environment(path: path, tables: [TableSpec("items")])
+        var options = EnvironmentOptions()
+        options.readOnly = true
+        let error = #expect(throws: StorageError.self) {
+            try Environment(path: path, options: options, tables: [TableSpec("items"), TableSpec("missing")])
+        }
+        #expect(error?.code == .notFound)
+        #expect(error?.message.contains("'missing'") == true)
+        // The failed open released the path: another open succeeds.
+        _ = try Environment(path: path, options: options, tables: [TableSpec("items")])
+    }
+
+    @Test func tableFlagsMustMatchHowTheTableWasCreated() throws {
+        let path = directory.sub("env")
+        do { _ = try Environment(path: path, tables: [TableSpec("t", flags: [.duplicateSort])]) }
+        let error = #expect(throws: StorageError.self) { try Environment(path: path, tables: [TableSpec("t", flags: [.integerKey])]) }
+        #expect(error?.code == .versionMismatch)
+    }
+
+    @Test func badKeySizesAreRefusedWithTheirCode() throws {
+        let env = try Environment(path: directory.sub("env"), tables: [TableSpec("items")])
+        let items = try env.table("items")
+        for key in [[UInt8](), [UInt8](repeating: 1, count: 600)] {
+            let error = #expect(throws: StorageError.self) { try env.write { txn in try txn.put(items, key: key, value: "v") } }
+            #expect(error?.code == .badValueSize)
+        }
+    }
+
+    @Test func closedEnvironmentRefusesTransactions() throws {
+        let env = try Environment(path: directory.sub("env"))
+        env.close()
+        let error = #expect(throws: StorageError.self) { try env.read { _ in 0 } }
+        #expect(error?.code == .closed)
+    }
+
+    @Test func newFilesAreNotWorldAccessible() throws {
+        let path = directory.sub("env")
+        _ = try Environment(path: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path + "/data.mdb")
+        let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o777
+        #expect(mode & 0o007 == 0)
+    }
+}

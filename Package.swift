@@ -18,6 +18,7 @@ let package = Package(
     name: "BGANStore",
     products: [
         .library(name: "LMDBStorage", targets: ["LMDBStorage"]),
+        .library(name: "HammingSearch", targets: ["HammingSearch"]),
         .executable(name: "bgan-db", targets: ["BGANDB"]),
     ],
     dependencies: [
@@ -33,6 +34,10 @@ let package = Package(
         // MARK: Storage: the only module that imports CLMDB.
         .target(name: "LMDBStorage", dependencies: ["CLMDB"]),
 
+        // MARK: Hamming search: codes, kernels, multi-index hashing. Knows nothing of LMDB.
+        .target(name: "CHammingKernels"),
+        .target(name: "HammingSearch", dependencies: ["CHammingKernels"]),
+
         // MARK: Faces
         .executableTarget(
             name: "BGANDB",
@@ -44,5 +49,6 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage"]),
+        .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch"]),
     ]
 )

@@ -1,0 +1,309 @@
+#include "hamming_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define BGAN_X86 1
+#endif
+
+// MARK: Portable (any CPU): SWAR popcount, no special instructions.
+
+static inline uint32_t popcount_portable(uint64_t x) {
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
+}
+
+static uint32_t distance_portable(const uint64_t *a, const uint64_t *b, size_t words) {
+    uint32_t d = 0;
+    for (size_t w = 0; w < words; w++) d += popcount_portable(a[w] ^ b[w]);
+    return d;
+}
+
+static inline int is_live(const uint8_t *live, size_t i) {
+    return live == NULL || ((live[i >> 3] >> (i & 7)) & 1);
+}
+
+static size_t scan_portable(const uint64_t *codes, size_t count, size_t words, const uint64_t *query,
+                            uint32_t threshold, const uint8_t *live, uint32_t first_index,
+                            uint32_t *out_index, uint16_t *out_distance) {
+    size_t found = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t d = distance_portable(codes + i * words, query, words);
+        if (d <= threshold && is_live(live, i)) {
+            out_index[found] = first_index + (uint32_t)i;
+            out_distance[found] = (uint16_t)d;
+            found++;
+        }
+    }
+    return found;
+}
+
+// MARK: POPCNT (x86-64 since Nehalem): one popcount instruction per word.
+
+#ifdef BGAN_X86
+__attribute__((target("popcnt")))
+static uint32_t distance_popcnt(const uint64_t *a, const uint64_t *b, size_t words) {
+    uint32_t d = 0;
+    for (size_t w = 0; w < words; w++) d += (uint32_t)__builtin_popcountll(a[w] ^ b[w]);
+    return d;
+}
+
+__attribute__((target("popcnt")))
+static size_t scan_popcnt(const uint64_t *codes, size_t count, size_t words, const uint64_t *query,
+                          uint32_t threshold, const uint8_t *live, uint32_t first_index,
+                          uint32_t *out_index, uint16_t *out_distance) {
+    size_t found = 0;
+    if (words == 1) {
+        const uint64_t q = query[0];
+        for (size_t i = 0; i < count; i++) {
+            uint32_t d = (uint32_t)__builtin_popcountll(codes[i] ^ q);
+            if (d <= threshold && is_live(live, i)) {
+                out_index[found] = first_index + (uint32_t)i;
+                out_distance[found] = (uint16_t)d;
+                found++;
+            }
+        }
+        return found;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t *c = codes + i * words;
+        uint32_t d = 0;
+        for (size_t w = 0; w < words; w++) d += (uint32_t)__builtin_popcountll(c[w] ^ query[w]);
+        if (d <= threshold && is_live(live, i)) {
+            out_index[found] = first_index + (uint32_t)i;
+            out_distance[found] = (uint16_t)d;
+            found++;
+        }
+    }
+    return found;
+}
+
+// MARK: AVX-512 VPOPCNTDQ: eight 64-bit popcounts per instruction.
+
+#define AVX512_TARGET __attribute__((target("avx512f,avx512vpopcntdq,avx512bw,avx512vl,popcnt")))
+
+AVX512_TARGET
+static inline void emit_mask(__mmask8 mask, __m512i distances, size_t base, size_t stride,
+                             const uint8_t *live, uint32_t first_index,
+                             uint32_t *out_index, uint16_t *out_distance, size_t *found) {
+    uint64_t lanes[8];
+    _mm512_storeu_si512((void *)lanes, distances);
+    while (mask) {
+        unsigned lane = (unsigned)__builtin_ctz(mask);
+        mask &= (__mmask8)(mask - 1);
+        size_t i = base + lane / stride;
+        if (is_live(live, i)) {
+            out_index[*found] = first_index + (uint32_t)i;
+            out_distance[*found] = (uint16_t)lanes[lane];
+            (*found)++;
+        }
+    }
+}
+
+AVX512_TARGET
+static size_t scan_avx512(const uint64_t *codes, size_t count, size_t words, const uint64_t *query,
+                          uint32_t threshold, const uint8_t *live, uint32_t first_index,
+                          uint32_t *out_index, uint16_t *out_distance) {
+    size_t found = 0;
+    size_t i = 0;
+    const __m512i limit = _mm512_set1_epi64((long long)threshold);
+    if (words == 1 || words == 2 || words == 4 || words == 8) {
+        // A 512-bit register holds 8/words codes; sum each code's lanes into its first lane.
+        const size_t per_vector = 8 / words;
+        __m512i q;
+        if (words == 1) q = _mm512_set1_epi64((long long)query[0]);
+        else if (words == 2) q = _mm512_set4_epi64((long long)query[1], (long long)query[0], (long long)query[1], (long long)query[0]);
+        else if (words == 4) q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)query));
+        else q = _mm512_loadu_si512((const void *)query);
+        // Lanes that carry a code's total after the reduction: 0,1,..7 / 0,2,4,6 / 0,4 / 0.
+        const __mmask8 lead = words == 1 ? 0xFF : words == 2 ? 0x55 : words == 4 ? 0x11 : 0x01;
+        const __m512i swap1 = _mm512_set_epi64(6, 7, 4, 5, 2, 3, 0, 1);
+        const __m512i swap2 = _mm512_set_epi64(5, 4, 7, 6, 1, 0, 3, 2);
+        const __m512i swap4 = _mm512_set_epi64(3, 2, 1, 0, 7, 6, 5, 4);
+        for (; i + per_vector <= count; i += per_vector) {
+            __m512i x = _mm512_xor_si512(_mm512_loadu_si512((const void *)(codes + i * words)), q);
+            __m512i p = _mm512_popcnt_epi64(x);
+            if (words >= 2) p = _mm512_add_epi64(p, _mm512_permutexvar_epi64(swap1, p));
+            if (words >= 4) p = _mm512_add_epi64(p, _mm512_permutexvar_epi64(swap2, p));
+            if (words >= 8) p = _mm512_add_epi64(p, _mm512_permutexvar_epi64(swap4, p));
+            __mmask8 hit = _mm512_mask_cmple_epu64_mask(lead, p, limit);
+            if (hit) emit_mask(hit, p, i, words, live, first_index, out_index, out_distance, &found);
+        }
+    } else {
+        // Other lengths: a code spans several vectors; accumulate lane popcounts, then reduce.
+        for (; i < count; i++) {
+            const uint64_t *c = codes + i * words;
+            __m512i acc = _mm512_setzero_si512();
+            size_t w = 0;
+            for (; w + 8 <= words; w += 8) {
+                __m512i x = _mm512_xor_si512(_mm512_loadu_si512((const void *)(c + w)), _mm512_loadu_si512((const void *)(query + w)));
+                acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+            }
+            if (w < words) {
+                __mmask8 tail = (__mmask8)((1u << (words - w)) - 1);
+                __m512i x = _mm512_xor_si512(_mm512_maskz_loadu_epi64(tail, c + w), _mm512_maskz_loadu_epi64(tail, query + w));
+                acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+            }
+            uint32_t d = (uint32_t)_mm512_reduce_add_epi64(acc);
+            if (d <= threshold && is_live(live, i)) {
+                out_index[found] = first_index + (uint32_t)i;
+                out_distance[found] = (uint16_t)d;
+                found++;
+            }
+        }
+        return found;
+    }
+    // The tail that does not fill a vector.
+    for (; i < count; i++) {
+        uint32_t d = distance_popcnt(codes + i * words, query, words);
+        if (d <= threshold && is_live(live, i)) {
+            out_index[found] = first_index + (uint32_t)i;
+            out_distance[found] = (uint16_t)d;
+            found++;
+        }
+    }
+    return found;
+}
+#endif
+
+// MARK: Verification of candidates by id (random access, prefetched).
+
+#define PREFETCH_DISTANCE 8
+
+static inline const uint64_t *code_address(const uint32_t id, const uint8_t *const *chunks, size_t chunk_count,
+                                           uint32_t chunk_shift, size_t words) {
+    size_t chunk = (size_t)(id >> chunk_shift);
+    if (chunk >= chunk_count || chunks[chunk] == NULL) return NULL;
+    size_t slot = id & ((1u << chunk_shift) - 1);
+    return (const uint64_t *)(chunks[chunk] + slot * words * 8);
+}
+
+#define DEFINE_VERIFY(NAME, ATTRIBUTE, DISTANCE)                                                        \
+    ATTRIBUTE static size_t NAME(const uint32_t *ids, size_t count, const uint8_t *const *chunks,     \
+                                 size_t chunk_count, uint32_t chunk_shift, size_t words,               \
+                                 size_t live_offset, const uint64_t *query, uint32_t threshold,        \
+                                 uint32_t *out_id, uint16_t *out_distance) {                           \
+        size_t found = 0;                                                                              \
+        const size_t mask = ((size_t)1 << chunk_shift) - 1;                                            \
+        for (size_t i = 0; i < count; i++) {                                                           \
+            if (i + PREFETCH_DISTANCE < count) {                                                       \
+                const uint64_t *ahead = code_address(ids[i + PREFETCH_DISTANCE], chunks, chunk_count, chunk_shift, words); \
+                if (ahead) __builtin_prefetch(ahead);                                                  \
+            }                                                                                          \
+            const uint32_t id = ids[i];                                                                \
+            const uint64_t *code = code_address(id, chunks, chunk_count, chunk_shift, words);         \
+            if (code == NULL) continue;                                                                \
+            uint32_t d = DISTANCE(code, query, words);                                                 \
+            if (d > threshold) continue;                                                               \
+            const uint8_t *chunk = chunks[id >> chunk_shift];                                          \
+            size_t slot = id & mask;                                                                   \
+            if (!((chunk[live_offset + (slot >> 3)] >> (slot & 7)) & 1)) continue;                     \
+            out_id[found] = id;                                                                        \
+            out_distance[found] = (uint16_t)d;                                                         \
+            found++;                                                                                   \
+        }                                                                                              \
+        return found;                                                                                  \
+    }
+
+DEFINE_VERIFY(verify_portable, , distance_portable)
+#ifdef BGAN_X86
+DEFINE_VERIFY(verify_popcnt, __attribute__((target("popcnt"))), distance_popcnt)
+#endif
+
+// MARK: Bucket gathering for multi-index hashing.
+
+size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint32_t *values,
+                        size_t value_count, uint32_t *out, size_t capacity, size_t *values_used,
+                        size_t *probed_nonempty) {
+    size_t copied = 0, nonempty = 0, i = 0;
+    for (; i < value_count; i++) {
+        if (i + 16 < value_count) __builtin_prefetch(offsets + values[i + 16]);
+        if (i + 4 < value_count) __builtin_prefetch(ids + offsets[values[i + 4]]);
+        const uint32_t start = offsets[values[i]];
+        const uint32_t end = offsets[values[i] + 1];
+        const size_t size = end - start;
+        if (copied + size > capacity) break;
+        for (size_t j = 0; j < size; j++) out[copied + j] = ids[start + j];
+        copied += size;
+        if (size) nonempty++;
+    }
+    *values_used = i;
+    *probed_nonempty = nonempty;
+    return copied;
+}
+
+// MARK: Dispatch
+
+typedef uint32_t (*distance_fn)(const uint64_t *, const uint64_t *, size_t);
+typedef size_t (*scan_fn)(const uint64_t *, size_t, size_t, const uint64_t *, uint32_t, const uint8_t *,
+                          uint32_t, uint32_t *, uint16_t *);
+typedef size_t (*verify_fn)(const uint32_t *, size_t, const uint8_t *const *, size_t, uint32_t, size_t,
+                            size_t, const uint64_t *, uint32_t, uint32_t *, uint16_t *);
+
+static bgan_kernel active_kernel = BGAN_KERNEL_PORTABLE;
+static distance_fn active_distance = distance_portable;
+static scan_fn active_scan = scan_portable;
+static verify_fn active_verify = verify_portable;
+
+bgan_kernel bgan_hamming_best_kernel(void) {
+#ifdef BGAN_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+        return BGAN_KERNEL_AVX512;
+    }
+    if (__builtin_cpu_supports("popcnt")) return BGAN_KERNEL_POPCNT;
+#endif
+    return BGAN_KERNEL_PORTABLE;
+}
+
+bgan_kernel bgan_hamming_force_kernel(bgan_kernel kernel) {
+    bgan_kernel best = bgan_hamming_best_kernel();
+    if (kernel > best) kernel = best;
+    switch (kernel) {
+#ifdef BGAN_X86
+    case BGAN_KERNEL_AVX512:
+        active_distance = distance_popcnt;
+        active_scan = scan_avx512;
+        active_verify = verify_popcnt;
+        break;
+    case BGAN_KERNEL_POPCNT:
+        active_distance = distance_popcnt;
+        active_scan = scan_popcnt;
+        active_verify = verify_popcnt;
+        break;
+#endif
+    default:
+        kernel = BGAN_KERNEL_PORTABLE;
+        active_distance = distance_portable;
+        active_scan = scan_portable;
+        active_verify = verify_portable;
+    }
+    active_kernel = kernel;
+    return kernel;
+}
+
+__attribute__((constructor)) static void select_best_kernel(void) {
+    bgan_hamming_force_kernel(bgan_hamming_best_kernel());
+}
+
+bgan_kernel bgan_hamming_kernel(void) { return active_kernel; }
+
+uint32_t bgan_hamming_distance(const uint64_t *a, const uint64_t *b, size_t words) {
+    return active_distance(a, b, words);
+}
+
+size_t bgan_hamming_scan(const uint64_t *codes, size_t count, size_t words, const uint64_t *query,
+                         uint32_t threshold, const uint8_t *live, uint32_t first_index,
+                         uint32_t *out_index, uint16_t *out_distance) {
+    return active_scan(codes, count, words, query, threshold, live, first_index, out_index, out_distance);
+}
+
+size_t bgan_hamming_verify(const uint32_t *ids, size_t count, const uint8_t *const *chunks,
+                           size_t chunk_count, uint32_t chunk_shift, size_t words, size_t live_offset,
+                           const uint64_t *query, uint32_t threshold,
+                           uint32_t *out_id, uint16_t *out_distance) {
+    return active_verify(ids, count, chunks, chunk_count, chunk_shift, words, live_offset, query,
+                         threshold, out_id, out_distance);
+}

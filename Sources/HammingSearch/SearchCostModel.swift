@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The planner's prices, in nominal nanoseconds, for the three kinds of work a query does.
+///
+/// Defaults were measured on the development machine with `bgan-bench search` (see
+/// docs/benchmarks.md); only their ratios matter to the choice of path.
+public struct SearchCostModel: Sendable, Hashable {
+    /// Looking up one bucket of a direct-addressed table (mostly a cache miss on the offsets).
+    public var bucketProbe = 25.0
+    /// Verifying one candidate id from a bucket (a prefetched random read of its code).
+    public var candidate = 10.0
+    /// Scanning one code sequentially, per 64-bit word, plus a fixed part per code.
+    public var scanPerWord = 0.45
+    public var scanPerCode = 0.35
+
+    public init() {}
+
+    /// Cost of scanning `count` codes of `words` words.
+    public func scan(count: Int, words: Int) -> Double {
+        Double(count) * (scanPerCode + scanPerWord * Double(words))
+    }
+
+    /// The distance below which a uniform random set of `itemCount` codes of `bitCount` bits
+    /// holds about `k` items: the planner's guess of the k-th neighbour's distance before it has
+    /// seen k candidates.
+    public static func uniformKthDistance(k: Int, itemCount: Int, bitCount: Int) -> Int {
+        guard itemCount > 0 else { return bitCount }
+        // log of C(b, i) / 2^b, accumulated in log space to survive 1024-bit codes.
+        var logTerm = -Double(bitCount) * M_LN2
+        var logCumulative = logTerm
+        let logTarget = log(Double(k)) - log(Double(itemCount))
+        for distance in 0..<bitCount {
+            if logCumulative >= logTarget { return distance }
+            logTerm += log(Double(bitCount - distance) / Double(distance + 1))
+            let high = max(logCumulative, logTerm), low = min(logCumulative, logTerm)
+            logCumulative = high + log1p(exp(low - high))
+        }
+        return bitCount
+    }
+}

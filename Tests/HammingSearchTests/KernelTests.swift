@@ -1,0 +1,75 @@
+import Testing
+@testable import HammingSearch
+import CHammingKernels
+
+/// Every kernel against plain Swift, over every word count a code can have.
+@Suite(.serialized) struct KernelTests {
+    func reference(_ codes: [UInt64], count: Int, words: Int, query: [UInt64]) -> [Int] {
+        (0..<count).map { i in (0..<words).map { (codes[i * words + $0] ^ query[$0]).nonzeroBitCount }.reduce(0, +) }
+    }
+
+    @Test(arguments: HammingKernel.allCases)
+    func scanMatchesReference(kernel: HammingKernel) {
+        let used = HammingKernel.use(kernel)
+        defer { HammingKernel.use(.best) }
+        if HammingKernel.best == .avx512 { #expect(used == kernel, "this CPU supports every kernel") }
+        var rng = SplitMix64(seed: 7)
+        for words in 1...16 {
+            for count in [0, 1, 7, 8, 9, 63, 100] {
+                let codes = (0..<count * words).map { _ in UInt64.random(in: .min ... .max, using: &rng) }
+                let query = (0..<words).map { _ in UInt64.random(in: .min ... .max, using: &rng) }
+                let live = (0..<(count + 7) / 8).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let distances = reference(codes, count: count, words: words, query: query)
+                let threshold = words * 32
+                var ids = [UInt32](repeating: 0, count: max(count, 1))
+                var found = [UInt16](repeating: 0, count: max(count, 1))
+                let n = bgan_hamming_scan(codes, count, words, query, UInt32(threshold), live, 100, &ids, &found)
+                let expected = (0..<count).filter { distances[$0] <= threshold && live[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }
+                #expect(Array(ids[..<n]) == expected.map { UInt32($0 + 100) }, "words \(words) count \(count)")
+                #expect(Array(found[..<n]).map(Int.init) == expected.map { distances[$0] })
+                let all = bgan_hamming_scan(codes, count, words, query, UInt32(words * 64), nil, 0, &ids, &found)
+                #expect(all == count)
+                if count > 0 {
+                    #expect(Int(bgan_hamming_distance(codes, query, words)) == distances[0])
+                }
+            }
+        }
+    }
+
+    @Test(arguments: HammingKernel.allCases)
+    func verifyMatchesReference(kernel: HammingKernel) {
+        HammingKernel.use(kernel)
+        defer { HammingKernel.use(.best) }
+        var rng = SplitMix64(seed: 11)
+        for bits in [8, 64, 128, 200, 1024] {
+            let index = try! InMemoryIndex(bitCount: bits, substrings: (bits + 23) / 24)
+            var codes: [BinaryCode] = []
+            for _ in 0..<5000 {
+                let code = randomCode(bits: bits, rng: &rng)
+                codes.append(code)
+                try! index.append(code)
+            }
+            for id in stride(from: 0, to: 5000, by: 7) { index.remove(UInt32(id)) }
+            let snapshot = index.snapshot()
+            let query = randomCode(bits: bits, rng: &rng)
+            let candidates: [UInt32] = (0..<600).map { _ in UInt32.random(in: 0..<6000, using: &rng) }
+            let threshold = bits / 2
+            var outIDs = [UInt32](repeating: 0, count: candidates.count)
+            var outDistances = [UInt16](repeating: 0, count: candidates.count)
+            let n = snapshot.chunks.pointers.withUnsafeBufferPointer { chunks in
+                bgan_hamming_verify(candidates, candidates.count, chunks.baseAddress, chunks.count, UInt32(CodeChunkLayout.shift),
+                                    snapshot.chunks.layout.words, snapshot.chunks.layout.liveOffset, query.words, UInt32(threshold),
+                                    &outIDs, &outDistances)
+            }
+            let expected = candidates.filter { id in
+                id < 5000 && id % 7 != 0 && codes[Int(id)].distance(to: query) <= threshold
+            }
+            #expect(Array(outIDs[..<n]) == expected, "bits \(bits)")
+            #expect(Array(outDistances[..<n]).map(Int.init) == expected.map { codes[Int($0)].distance(to: query) })
+        }
+    }
+
+    @Test func theBestKernelIsActiveByDefault() {
+        #expect(HammingKernel.active == HammingKernel.best)
+    }
+}

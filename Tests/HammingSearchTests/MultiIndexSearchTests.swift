@@ -1,0 +1,181 @@
+import Testing
+@testable import HammingSearch
+
+/// Multi-index hashing and the scan must equal the brute-force oracle exactly: same ids, same
+/// distances, same order (distance, then id).
+@Suite struct MultiIndexSearchTests {
+    static let lengths = [8, 16, 24, 32, 48, 64, 128, 256, 1024]
+    let searcher = HammingSearcher()
+
+    func check(_ index: InMemoryIndex, _ oracle: FlatIndex, queries: [BinaryCode], ks: [Int], radii: [Int],
+               sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let snapshot = index.snapshot()
+        for query in queries {
+            for method in SearchMethod.allCases {
+                for k in ks {
+                    let result = try searcher.nearest(to: query, k: k, in: snapshot, method: method)
+                    #expect(result.neighbors == oracle.nearest(to: query, k: k),
+                            "k=\(k) method=\(method) \(index.layout)", sourceLocation: sourceLocation)
+                }
+                for radius in radii {
+                    let result = try searcher.within(radius: radius, of: query, in: snapshot, method: method)
+                    #expect(result.neighbors == oracle.within(radius: radius, of: query),
+                            "radius=\(radius) method=\(method) \(index.layout)", sourceLocation: sourceLocation)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: lengths, CodeDistribution.allCases)
+    func equalsTheOracle(bits: Int, distribution: CodeDistribution) throws {
+        var rng = SplitMix64(seed: UInt64(bits * 31 + distribution.rawValue.count))
+        let count = bits >= 256 ? 1500 : 3000
+        let codes = makeCodes(count, bits: bits, distribution: distribution, rng: &rng)
+        let m = SubstringLayout.recommendedSubstrings(bitCount: bits, itemCount: count)
+        let (index, oracle) = try makeIndexAndOracle(codes, bits: bits, substrings: m)
+        // Queries near stored codes (the realistic case), far ones, and stored codes themselves.
+        var queries = (0..<3).map { _ in flip(codes.randomElement(using: &rng)!, probability: 0.05, rng: &rng) }
+        queries.append(randomCode(bits: bits, rng: &rng))
+        queries.append(codes[0])
+        try check(index, oracle, queries: queries, ks: [1, 10, 100], radii: [0, 1, 3, bits / 8])
+    }
+
+    @Test(arguments: [(64, [3, 4, 8, 16, 64]), (32, [2, 5, 32]), (128, [6, 11, 20])])
+    func anySplitGivesTheSameAnswers(bits: Int, splits: [Int]) throws {
+        var rng = SplitMix64(seed: 99)
+        let codes = makeCodes(2000, bits: bits, distribution: .clustered, rng: &rng)
+        for m in splits {
+            let (index, oracle) = try makeIndexAndOracle(codes, bits: bits, substrings: m)
+            let queries = (0..<3).map { _ in flip(codes.randomElement(using: &rng)!, probability: 0.08, rng: &rng) }
+            try check(index, oracle, queries: queries, ks: [1, 10], radii: [0, 2, 5])
+        }
+    }
+
+    @Test func emptyIndexReturnsNothing() throws {
+        let index = try InMemoryIndex(bitCount: 64, substrings: 4)
+        var rng = SplitMix64(seed: 1)
+        let query = randomCode(bits: 64, rng: &rng)
+        for built in [false, true] {
+            if built { try index.rebuild() }
+            for method in SearchMethod.allCases {
+                #expect(try searcher.nearest(to: query, k: 5, in: index.snapshot(), method: method).neighbors.isEmpty)
+                #expect(try searcher.within(radius: 64, of: query, in: index.snapshot(), method: method).neighbors.isEmpty)
+            }
+        }
+    }
+
+    @Test func aSingleItemIsFoundAtAnyDistance() throws {
+        var rng = SplitMix64(seed: 2)
+        let code = randomCode(bits: 64, rng: &rng)
+        let (index, oracle) = try makeIndexAndOracle([code], bits: 64, substrings: 4)
+        let far = try BinaryCode(bitCount: 64, words: [~code.words[0]])
+        try check(index, oracle, queries: [code, far, flip(code, probability: 0.3, rng: &rng)], ks: [1, 3], radii: [0, 63, 64, 200])
+        let result = try searcher.nearest(to: far, k: 1, in: index.snapshot(), method: .multiIndex)
+        #expect(result.neighbors == [Neighbor(id: 0, distance: 64)])
+    }
+
+    @Test func kLargerThanTheIndexReturnsEverything() throws {
+        var rng = SplitMix64(seed: 5)
+        let codes = makeCodes(40, bits: 32, distribution: .uniform, rng: &rng)
+        let (index, oracle) = try makeIndexAndOracle(codes, bits: 32, substrings: 2)
+        try check(index, oracle, queries: [codes[3], randomCode(bits: 32, rng: &rng)], ks: [39, 40, 41, 1000], radii: [32, 1000])
+    }
+
+    @Test func deletesUpdatesAndAppendsAfterTheBuildAreSeen() throws {
+        var rng = SplitMix64(seed: 8)
+        let bits = 64
+        var codes = makeCodes(3000, bits: bits, distribution: .clustered, rng: &rng)
+        let (index, _) = try makeIndexAndOracle(codes, bits: bits, substrings: 4)
+        var live = [Bool](repeating: true, count: codes.count)
+        // Delete a tenth, move a tenth to new codes, append 500 not yet indexed.
+        for id in stride(from: 0, to: 3000, by: 10) {
+            index.remove(UInt32(id))
+            live[id] = false
+        }
+        for id in stride(from: 5, to: 3000, by: 10) {
+            let moved = flip(codes.randomElement(using: &rng)!, probability: 0.05, rng: &rng)
+            try index.update(UInt32(id), to: moved)
+            codes[id] = moved
+        }
+        for _ in 0..<500 {
+            let code = flip(codes.randomElement(using: &rng)!, probability: 0.1, rng: &rng)
+            try index.append(code)
+            codes.append(code)
+            live.append(true)
+        }
+        var oracle = FlatIndex()
+        for (id, code) in codes.enumerated() { oracle.codes.append(live[id] ? code : nil) }
+        #expect(index.snapshot().movedIDs.count == 300)
+        #expect(index.snapshot().tailStart == 3000)
+        let queries = (0..<4).map { _ in flip(codes.randomElement(using: &rng)!, probability: 0.05, rng: &rng) }
+        try check(index, oracle, queries: queries + [codes[5], codes[3100]], ks: [1, 10, 50], radii: [0, 2, 6])
+        // And after the next build everything is in the segment again.
+        try index.rebuild()
+        #expect(index.snapshot().movedIDs.isEmpty)
+        try check(index, oracle, queries: queries, ks: [10], radii: [3])
+    }
+
+    @Test func queriesOfTheWrongLengthAreRefused() throws {
+        let index = try InMemoryIndex(bitCount: 64, substrings: 4)
+        let error = #expect(throws: HammingError.self) {
+            try searcher.nearest(to: try BinaryCode(hex: "ff"), k: 1, in: index.snapshot())
+        }
+        #expect(error?.code == .lengthMismatch)
+        #expect(throws: HammingError.self) { try searcher.nearest(to: try BinaryCode(hex: "ffffffffffffffff"), k: 0, in: index.snapshot()) }
+        #expect(throws: HammingError.self) { try searcher.within(radius: -1, of: try BinaryCode(hex: "ffffffffffffffff"), in: index.snapshot()) }
+    }
+}
+
+@Suite struct PlannerTests {
+    let searcher = HammingSearcher()
+
+    @Test func smallIndexesAreScanned() throws {
+        var rng = SplitMix64(seed: 4)
+        let codes = makeCodes(100, bits: 64, distribution: .uniform, rng: &rng)
+        let (index, _) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
+        let result = try searcher.nearest(to: codes[0], k: 5, in: index.snapshot())
+        #expect(result.statistics.path == .linearScan)
+        #expect(result.statistics.bucketsProbed == 0)
+        #expect(result.statistics.distancesComputed >= 100)
+    }
+
+    @Test func nearbyQueriesInALargeClusteredIndexUseMultiIndexHashing() throws {
+        var rng = SplitMix64(seed: 6)
+        let codes = makeCodes(60_000, bits: 64, distribution: .clustered, rng: &rng)
+        let (index, oracle) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
+        let stored = try searcher.nearest(to: codes[123], k: 1, in: index.snapshot())
+        #expect(stored.statistics.path == .multiIndex)
+        #expect(stored.statistics.bucketsProbed == 1, "an exact match ends the search after one bucket")
+        #expect(stored.neighbors == oracle.nearest(to: codes[123], k: 1))
+        let query = flip(codes[123], probability: 0.03, rng: &rng)
+        let radius = try searcher.within(radius: 2, of: query, in: index.snapshot())
+        #expect(radius.statistics.path == .multiIndex)
+        #expect(radius.statistics.distancesComputed < 60_000 / 10, "MIH should verify a fraction of the items")
+        #expect(radius.neighbors == oracle.within(radius: 2, of: query))
+    }
+
+    @Test func hugeRadiiAreScanned() throws {
+        var rng = SplitMix64(seed: 6)
+        let codes = makeCodes(60_000, bits: 64, distribution: .uniform, rng: &rng)
+        let (index, _) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
+        let result = try searcher.within(radius: 20, of: codes[0], in: index.snapshot())
+        #expect(result.statistics.path == .linearScan || result.statistics.path == .multiIndexThenScan)
+    }
+
+    @Test func forcedMethodsAreObeyed() throws {
+        var rng = SplitMix64(seed: 6)
+        let codes = makeCodes(500, bits: 64, distribution: .uniform, rng: &rng)
+        let (index, _) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
+        #expect(try searcher.nearest(to: codes[0], k: 3, in: index.snapshot(), method: .multiIndex).statistics.path == .multiIndex)
+        #expect(try searcher.nearest(to: codes[0], k: 3, in: index.snapshot(), method: .linearScan).statistics.path == .linearScan)
+    }
+
+    @Test func uniformKthDistanceGrowsWithKAndShrinksWithN() {
+        let a = SearchCostModel.uniformKthDistance(k: 10, itemCount: 10_000_000, bitCount: 64)
+        let b = SearchCostModel.uniformKthDistance(k: 10, itemCount: 1_000_000, bitCount: 64)
+        let c = SearchCostModel.uniformKthDistance(k: 1000, itemCount: 1_000_000, bitCount: 64)
+        #expect(a == 14, "about 8 of 10^7 uniform 64-bit codes lie within 13 bits, 33 within 14")
+        #expect(b > a && c > b)
+        #expect(SearchCostModel.uniformKthDistance(k: 10, itemCount: 1_000, bitCount: 1024) > 400)
+    }
+}

@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .library(name: "LMDBStorage", targets: ["LMDBStorage"]),
         .library(name: "HammingSearch", targets: ["HammingSearch"]),
+        .library(name: "BGANStore", targets: ["BGANStore"]),
         .executable(name: "bgan-db", targets: ["BGANDB"]),
     ],
     dependencies: [
@@ -38,11 +39,14 @@ let package = Package(
         .target(name: "CHammingKernels"),
         .target(name: "HammingSearch", dependencies: ["CHammingKernels"]),
 
+        // MARK: The database: items, codes, multi-index tables.
+        .target(name: "BGANStore", dependencies: ["LMDBStorage", "HammingSearch"]),
+
         // MARK: Faces
         .executableTarget(
             name: "BGANDB",
             dependencies: [
-                "LMDBStorage",
+                "BGANStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,5 +54,6 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage"]),
         .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch"]),
+        .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore"]),
     ]
 )

@@ -34,6 +34,7 @@ public final class Environment: @unchecked Sendable {
     nonisolated(unsafe) private var writerThread: pthread_t?
     nonisolated(unsafe) private var isClosed = false
     nonisolated(unsafe) private var growthCount = 0
+    nonisolated(unsafe) private var remapCount = 0
     private var tablesByName: [String: Table] = [:]
 
     /// Opens (creating unless read-only) the environment at `path` and its named `tables`.
@@ -107,6 +108,11 @@ public final class Environment: @unchecked Sendable {
 
     /// How many times this process grew the map since it opened the environment.
     public var mapGrowths: Int { stateMutex.withLock { growthCount } }
+
+    /// Changes whenever this process remaps the file (its own growth, or adopting another
+    /// process's). Pointers read from a snapshot stay valid for that snapshot's transaction id
+    /// only while this value is unchanged: key caches of them by both.
+    public var mapGeneration: Int { stateMutex.withLock { remapCount } }
 
     // MARK: Transactions
 
@@ -192,7 +198,10 @@ public final class Environment: @unchecked Sendable {
                 throw StorageError.from(rc, operation: readOnly ? "beginning a read transaction" : "beginning a write transaction", path: path)
             }
             mapLock.releaseShared()
-            let adopted = mapLock.withExclusive { mdb_env_set_mapsize(handle, 0) }
+            let adopted = mapLock.withExclusive { () -> Int32 in
+                stateMutex.withLock { remapCount += 1 }
+                return mdb_env_set_mapsize(handle, 0)
+            }
             mapLock.acquireShared()
             guard let adopted else {
                 throw StorageError(.mapFull, "another process grew the map of \(path) while this thread holds a transaction; end it and retry", cause: rc)
@@ -209,6 +218,7 @@ public final class Environment: @unchecked Sendable {
                 throw StorageError(.mapFull, "the map of \(path) is full at its maximum of \(current) bytes; raise `maximumMapSize` or free space (`bgan-db backup --compact`)", cause: error.cause)
             }
             let grown = min(options.maximumMapSize, max(current * 2, current + (16 << 20)))
+            stateMutex.withLock { remapCount += 1 }
             return mdb_env_set_mapsize(handle, grown)
         }
         guard let outcome else {
@@ -270,7 +280,7 @@ public final class Environment: @unchecked Sendable {
     /// silently keeps the flags a table was created with.
     private func openTable(_ spec: TableSpec, in txn: borrowing Transaction) throws -> Table {
         var dbi = MDB_dbi()
-        let create = options.readOnly ? 0 : UInt32(MDB_CREATE)
+        let create = options.readOnly || !options.createsTables ? 0 : UInt32(MDB_CREATE)
         var rc = mdb_dbi_open(txn.handle, spec.name, spec.flags.rawValue | create, &dbi)
         if rc == MDB_NOTFOUND {
             throw StorageError(.notFound, "table '\(spec.name)' does not exist in \(path); was the store made by another program, or never written?", cause: rc)

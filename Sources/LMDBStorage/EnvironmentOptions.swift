@@ -35,6 +35,9 @@ public struct EnvironmentOptions: Sendable {
     public var syncMode: SyncMode = .full
     /// Turn off OS read-ahead (`MDB_NORDAHEAD`): helps random reads on databases larger than RAM.
     public var noReadAhead = false
+    /// Create named tables that do not exist yet. Off, opening refuses an environment that lacks
+    /// one of the tables asked for (``StorageError/Code/notFound``), as a read-only open does.
+    public var createsTables = true
     /// Permissions of newly created files (the directory gets the same plus search bits).
     public var fileMode: mode_t = 0o640
 

@@ -1,0 +1,98 @@
+import Foundation
+import HammingSearch
+import LMDBStorage
+
+/// Pointers into one committed state of a store: its code chunks, segment tables and moved ids.
+/// Valid while a transaction on that state is open and the map has not moved.
+struct StoreSnapshot {
+    let meta: StoreMeta
+    let chunkPointers: [UnsafePointer<UInt8>?]
+    let segmentTables: [SegmentTable]
+    let movedIDs: [UInt32]
+
+    func indexSnapshot() throws -> IndexSnapshot {
+        let chunkLayout = CodeChunkLayout(bitCount: meta.bitCount)
+        var segment: CompactSegment?
+        if meta.segmentSubstrings > 0 {
+            let layout = try SubstringLayout(bitCount: meta.bitCount, substrings: meta.segmentSubstrings)
+            segment = CompactSegment(layout: layout, tables: segmentTables, itemCount: meta.segmentItems, endID: meta.segmentEnd)
+        }
+        return IndexSnapshot(bitCount: meta.bitCount, chunks: CodeChunks(layout: chunkLayout, pointers: chunkPointers),
+                             idLimit: meta.idLimit, liveCount: meta.liveCount, segment: segment, movedIDs: movedIDs)
+    }
+
+    /// Reads the snapshot a transaction sees, checking every size against the meta record.
+    init(reading txn: borrowing Transaction, tables: Store.Tables, path: String) throws {
+        let meta = try StoreMeta(reading: txn, table: tables.meta, path: path)
+        let chunkLayout = CodeChunkLayout(bitCount: meta.bitCount)
+        let chunkCount = (Int(meta.idLimit) + CodeChunkLayout.capacity - 1) / CodeChunkLayout.capacity
+        var pointers = [UnsafePointer<UInt8>?](repeating: nil, count: chunkCount)
+        try txn.withCursor(tables.codes) { cursor in
+            var entry = try cursor.first()
+            while let (key, value) = entry {
+                guard key.count == 4 else { throw StoreError(.corrupted, "a code chunk has a \(key.count)-byte key") }
+                let chunk = Int(key.loadUnaligned(as: UInt32.self))
+                guard chunk < chunkCount else {
+                    throw StoreError(.corrupted, "code chunk \(chunk) lies past the last id \(meta.idLimit); run `bgan-db verify`")
+                }
+                guard value.count == chunkLayout.chunkBytes else {
+                    throw StoreError(.corrupted, "code chunk \(chunk) is \(value.count) bytes, not \(chunkLayout.chunkBytes)")
+                }
+                pointers[chunk] = value.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                entry = try cursor.next()
+            }
+        }
+        var segmentTables: [SegmentTable] = []
+        if meta.segmentSubstrings > 0 {
+            let layout = try SubstringLayout(bitCount: meta.bitCount, substrings: meta.segmentSubstrings)
+            for table in 0..<layout.count {
+                let offsetCount = CompactSegment.offsetCount(layout: layout, table: table)
+                guard let offsets = try txn.get(tables.segment, key: StoreSchema.offsetsKey(table)),
+                      offsets.count == offsetCount * 4,
+                      let ids = try txn.get(tables.segment, key: StoreSchema.idsKey(table)),
+                      ids.count == meta.segmentItems * 4 else {
+                    throw StoreError(.corrupted, "multi-index table \(table) is missing or has the wrong size; run `bgan-db reindex`")
+                }
+                let offsetPointer = offsets.baseAddress!.assumingMemoryBound(to: UInt32.self)
+                guard offsetPointer[offsetCount - 1] == UInt32(meta.segmentItems) else {
+                    throw StoreError(.corrupted, "multi-index table \(table) ends at \(offsetPointer[offsetCount - 1]), not \(meta.segmentItems); run `bgan-db reindex`")
+                }
+                segmentTables.append(SegmentTable(offsets: offsetPointer,
+                                                  ids: (ids.baseAddress ?? offsets.baseAddress!).assumingMemoryBound(to: UInt32.self)))
+            }
+        }
+        var moved: [UInt32] = []
+        try txn.withCursor(tables.moved) { cursor in
+            var entry = try cursor.first()
+            while let (key, _) = entry {
+                moved.append(key.loadUnaligned(as: UInt32.self))
+                entry = try cursor.next()
+            }
+        }
+        self.meta = meta
+        self.chunkPointers = pointers
+        self.segmentTables = segmentTables
+        self.movedIDs = moved
+    }
+}
+
+/// The last snapshot read, reused by queries on the same committed state: reading it costs a
+/// walk over every chunk, which a query at 10⁷ items should not pay each time.
+final class SnapshotCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cached: (transactionID: Int, mapGeneration: Int, snapshot: StoreSnapshot)?
+
+    /// The snapshot of `txn`'s state: cached if the same transaction id and map are current.
+    func snapshot(_ txn: borrowing Transaction, store: Store) throws -> StoreSnapshot {
+        let id = txn.id
+        let generation = store.environment.mapGeneration
+        if let hit = lock.withLock({ cached }), hit.transactionID == id, hit.mapGeneration == generation {
+            return hit.snapshot
+        }
+        let snapshot = try StoreSnapshot(reading: txn, tables: store.tables, path: store.path)
+        lock.withLock {
+            if (cached?.transactionID ?? -1) <= id { cached = (id, generation, snapshot) }
+        }
+        return snapshot
+    }
+}

@@ -1,0 +1,47 @@
+import HammingSearch
+import LMDBStorage
+
+extension Store {
+    /// The item stored under `key`, or `nil`.
+    public func item(forKey key: String) throws -> StoredItem? {
+        try environment.read { txn in
+            guard let id = try id(forKey: key, txn) else { return nil }
+            return try item(id: id, txn)
+        }
+    }
+
+    /// Calls `body` with every item in id (insertion) order, in one read transaction: a
+    /// consistent view even while writers go on. Long walks pin old pages; keep `body` quick.
+    public func forEachItem(_ body: (StoredItem) throws -> Void) throws {
+        try environment.read { txn in
+            let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path).indexSnapshot()
+            try txn.withCursor(tables.items) { cursor in
+                var entry = try cursor.first()
+                while let (key, value) = entry {
+                    let id = key.loadUnaligned(as: UInt32.self)
+                    let record = try ItemRecord(decoding: value, id: id)
+                    guard let words = snapshot.chunks.code(of: id), snapshot.chunks.isLive(id) else {
+                        throw StoreError(.corrupted, "item \(id) ('\(record.key.prefix(60))') has no live code; run `bgan-db verify`")
+                    }
+                    let code = try BinaryCode(bitCount: bitCount, words: Array(UnsafeBufferPointer(start: words, count: snapshot.chunks.layout.words)))
+                    try body(StoredItem(id: id, key: record.key, code: code, payload: record.payload))
+                    entry = try cursor.next()
+                }
+            }
+        }
+    }
+
+    func item(id: UInt32, _ txn: borrowing Transaction) throws -> StoredItem {
+        guard let recordBytes = try txn.get(tables.items, key: id) else {
+            throw StoreError(.corrupted, "item \(id) is indexed but has no record; run `bgan-db verify`")
+        }
+        let record = try ItemRecord(decoding: recordBytes, id: id)
+        let (chunk, slot) = CodeChunkLayout.locate(id)
+        let layout = CodeChunkLayout(bitCount: bitCount)
+        guard let chunkBytes = try txn.get(tables.codes, key: UInt32(chunk)), chunkBytes.count == layout.chunkBytes else {
+            throw StoreError(.corrupted, "item \(id)'s code chunk is missing or damaged; run `bgan-db verify`")
+        }
+        let words = (0..<layout.words).map { chunkBytes.loadUnaligned(fromByteOffset: (slot * layout.words + $0) * 8, as: UInt64.self) }
+        return StoredItem(id: id, key: record.key, code: try BinaryCode(bitCount: bitCount, words: words), payload: record.payload)
+    }
+}

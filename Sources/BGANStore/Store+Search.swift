@@ -1,0 +1,42 @@
+import HammingSearch
+import LMDBStorage
+
+extension Store {
+    /// The `k` items nearest to `code`, by Hamming distance then insertion order. Exact.
+    ///
+    /// - Parameter method: `.automatic` lets the planner choose multi-index hashing or a scan
+    ///   per query (the choice is in the result's statistics).
+    /// - Throws: ``StoreError/Code/codeLengthMismatch``; `HammingError` for `k < 1`.
+    public func search(code: BinaryCode, k: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
+        try checkLength(code)
+        return try environment.read { txn in
+            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+            let result = try searcher.nearest(to: code, k: k, in: snapshot, method: method)
+            return try resolve(result, txn)
+        }
+    }
+
+    /// Every item within `radius` bits of `code`, by distance then insertion order. Exact.
+    public func search(code: BinaryCode, radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
+        try checkLength(code)
+        return try environment.read { txn in
+            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+            let result = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
+            return try resolve(result, txn)
+        }
+    }
+
+    /// Turns ids into keys and payloads, within the transaction that found them.
+    private func resolve(_ result: SearchResult, _ txn: borrowing Transaction) throws -> StoreSearchResult {
+        var hits: [SearchHit] = []
+        hits.reserveCapacity(result.neighbors.count)
+        for neighbor in result.neighbors {
+            guard let bytes = try txn.get(tables.items, key: neighbor.id) else {
+                throw StoreError(.corrupted, "item \(neighbor.id) was found by a search but has no record; run `bgan-db verify`")
+            }
+            let record = try ItemRecord(decoding: bytes, id: neighbor.id)
+            hits.append(SearchHit(id: neighbor.id, key: record.key, distance: neighbor.distance, payload: record.payload))
+        }
+        return StoreSearchResult(hits: hits, statistics: result.statistics)
+    }
+}

@@ -1,0 +1,84 @@
+import HammingSearch
+import LMDBStorage
+
+/// Size and shape of a store, for `bgan-db stats`.
+public struct StoreStatistics: Sendable, Codable {
+    public var path: String
+    public var items: Int
+    public var bits: Int
+    /// Tables of the built index (0: none yet).
+    public var substrings: Int
+    /// Substring lengths of the built index.
+    public var substringBits: [Int]
+    /// `m` asked for; 0 = automatic (log₂ N rule).
+    public var requestedSubstrings: Int
+    /// Items the index covers, and items searched by scanning because they are newer or changed.
+    public var indexedItems: Int
+    public var unindexedItems: Int
+    public var staleIndexEntries: Int
+    /// Per table: buckets, non-empty buckets, largest bucket.
+    public var tables: [TableOccupancy]
+    /// Bytes of pages in use, and the size of the data file and the map.
+    public var usedBytes: Int
+    public var fileBytes: Int
+    public var mapBytes: Int
+    public var bytesPerItem: Double
+    /// Bytes per named table.
+    public var tableBytes: [String: Int]
+    /// Stale reader slots cleared while gathering these figures.
+    public var staleReadersCleared: Int
+
+    public struct TableOccupancy: Sendable, Codable {
+        public var buckets: Int
+        public var nonemptyBuckets: Int
+        public var largestBucket: Int
+    }
+}
+
+extension Store {
+    /// Counts, sizes and index occupancy. Also clears reader slots of dead processes.
+    public func statistics() throws -> StoreStatistics {
+        let cleared = options.readOnly ? 0 : try environment.clearStaleReaders()
+        return try environment.read { txn in
+            let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path)
+            let meta = snapshot.meta
+            let index = try snapshot.indexSnapshot()
+            var occupancy: [StoreStatistics.TableOccupancy] = []
+            if let segment = index.segment {
+                for (table, segmentTable) in segment.tables.enumerated() {
+                    let buckets = 1 << segment.layout.lengths[table]
+                    var nonempty = 0, largest = 0
+                    for value in 0..<buckets {
+                        let size = Int(segmentTable.offsets[value + 1] - segmentTable.offsets[value])
+                        if size > 0 { nonempty += 1 }
+                        largest = max(largest, size)
+                    }
+                    occupancy.append(.init(buckets: buckets, nonemptyBuckets: nonempty, largestBucket: largest))
+                }
+            }
+            var tableBytes: [String: Int] = [:]
+            var used = 0
+            for table in [tables.meta, tables.keys, tables.items, tables.codes, tables.segment, tables.moved] {
+                let bytes = try txn.statistics(of: table).bytes
+                tableBytes[table.name] = bytes
+                used += bytes
+            }
+            return StoreStatistics(
+                path: path, items: meta.liveCount, bits: meta.bitCount,
+                substrings: meta.segmentSubstrings, substringBits: index.segment?.layout.lengths ?? [],
+                requestedSubstrings: meta.requestedSubstrings,
+                indexedItems: meta.segmentItems - (meta.staleEntries),
+                unindexedItems: meta.liveCount - (meta.segmentItems - meta.staleEntries),
+                staleIndexEntries: meta.staleEntries, tables: occupancy,
+                usedBytes: used, fileBytes: try environment.fileSize(), mapBytes: environment.info().mapSize,
+                bytesPerItem: meta.liveCount > 0 ? Double(used) / Double(meta.liveCount) : 0,
+                tableBytes: tableBytes, staleReadersCleared: cleared)
+        }
+    }
+
+    /// Writes a consistent copy of the store into `destination` while it stays in use. With
+    /// `compact`, free pages are left out.
+    public func backup(to destination: String, compact: Bool = false) throws {
+        try environment.backup(to: destination, compact: compact)
+    }
+}

@@ -1,0 +1,103 @@
+import HammingSearch
+import LMDBStorage
+
+/// What ``Store/verify()`` found.
+public struct VerificationReport: Sendable, Codable {
+    /// Live items checked.
+    public var items = 0
+    /// Entries checked in the multi-index tables.
+    public var indexEntries = 0
+    /// Index entries of removed or changed items, awaiting the next rebuild (not an error).
+    public var staleEntries = 0
+    /// Everything found wrong; empty for a healthy store.
+    public var problems: [String] = []
+
+    public var isHealthy: Bool { problems.isEmpty }
+}
+
+extension Store {
+    /// Checks every invariant of the store in one read transaction: keys and items map to each
+    /// other one to one; exactly the items' ids are marked live in the code chunks; the counters
+    /// agree; every live item is found in every multi-index table under its current code (or is
+    /// listed as moved or as newer than the index), and the index lists nothing else but stale
+    /// entries, whose number the store records.
+    public func verify() throws -> VerificationReport {
+        try environment.read { txn in
+            var report = VerificationReport()
+            func problem(_ text: String) { if report.problems.count < 100 { report.problems.append(text) } }
+            let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path)
+            let meta = snapshot.meta
+            let index = try snapshot.indexSnapshot()
+
+            // Items ↔ keys, and live bits.
+            var itemIDs = Set<UInt32>()
+            try txn.withCursor(tables.items) { cursor in
+                var entry = try cursor.first()
+                while let (key, value) = entry {
+                    let id = key.loadUnaligned(as: UInt32.self)
+                    itemIDs.insert(id)
+                    do {
+                        let record = try ItemRecord(decoding: value, id: id)
+                        let mapped = try txn.get(tables.keys, key: record.key).map { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self) : UInt32.max }
+                        if mapped != id { problem("item \(id)'s key '\(record.key.prefix(60))' maps to \(mapped.map(String.init) ?? "nothing")") }
+                    } catch {
+                        problem("\(error)")
+                    }
+                    if id >= meta.idLimit { problem("item \(id) is at or past the id limit \(meta.idLimit)") }
+                    if !index.chunks.isLive(id) { problem("item \(id) is not marked live in its code chunk") }
+                    entry = try cursor.next()
+                }
+            }
+            report.items = itemIDs.count
+            let keyCount = try txn.statistics(of: tables.keys).entries
+            if keyCount != itemIDs.count { problem("\(keyCount) keys but \(itemIDs.count) items") }
+            if meta.liveCount != itemIDs.count { problem("meta counts \(meta.liveCount) live items but there are \(itemIDs.count)") }
+            var liveMarked = 0
+            index.chunks.forEachLive(below: UInt32.max) { id, _ in
+                liveMarked += 1
+                if !itemIDs.contains(id) { problem("id \(id) is marked live but has no item") }
+            }
+            if liveMarked != itemIDs.count { problem("\(liveMarked) ids are marked live for \(itemIDs.count) items") }
+
+            // Moved ids.
+            let moved = Set(snapshot.movedIDs)
+            for id in moved where id >= meta.segmentEnd || !itemIDs.contains(id) {
+                problem("moved id \(id) is not a live item covered by the index")
+            }
+
+            // The segment: every covered, unmoved live item under its current code, in every table.
+            guard let segment = index.segment else {
+                if meta.segmentEnd != 0 || meta.staleEntries != 0 { problem("no index is built but meta says it covers ids below \(meta.segmentEnd)") }
+                return report
+            }
+            let layout = segment.layout
+            let expected = itemIDs.filter { $0 < meta.segmentEnd && !moved.contains($0) }
+            var staleInTable0 = 0
+            for (table, segmentTable) in segment.tables.enumerated() {
+                var found = 0
+                var stale = 0
+                for value in 0..<(UInt32(1) << UInt32(layout.lengths[table])) {
+                    for id in segmentTable.bucket(value) {
+                        report.indexEntries += 1
+                        guard let code = index.chunks.code(of: id), id < meta.segmentEnd else {
+                            problem("table \(table) lists id \(id), which has no code below the index end")
+                            continue
+                        }
+                        if !itemIDs.contains(id) || moved.contains(id) {
+                            stale += 1
+                        } else if layout.value(of: code, table: table) == value {
+                            found += 1
+                        } else {
+                            problem("table \(table) lists item \(id) under \(value), not under its code's substring")
+                        }
+                    }
+                }
+                if found != expected.count { problem("table \(table) lists \(found) of the \(expected.count) items it should") }
+                if table == 0 { staleInTable0 = stale } else if stale != staleInTable0 { problem("table \(table) has \(stale) stale entries, table 0 has \(staleInTable0)") }
+            }
+            report.staleEntries = staleInTable0
+            if staleInTable0 != meta.staleEntries { problem("meta counts \(meta.staleEntries) stale index entries, the tables hold \(staleInTable0)") }
+            return report
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import HammingSearch
+import LMDBStorage
+
+/// An on-disk, ACID store of binary codes with exact Hamming search.
+///
+/// ```swift
+/// let store = try Store.create(at: "/data/photos.bgan", bitCount: 64)
+/// try store.insert(StoreItem(key: "cat.jpg", code: try BinaryCode(hex: "00ff00ff00ff00ff")))
+/// let result = try store.search(code: query, k: 10)
+/// for hit in result.hits { print(hit.key, hit.distance) }
+/// ```
+///
+/// A store is one LMDB environment (a directory): items by key, their codes in id order, and a
+/// multi-index over the codes. Many threads and processes may read at once; writes are
+/// serialised; every write is one transaction. One `Store` per path per process: share it.
+/// Calls block the calling thread: from async code, call them from your own executor or thread.
+public final class Store: @unchecked Sendable {
+    /// The store's directory.
+    public let path: String
+    /// Code length in bits.
+    public let bitCount: Int
+    /// Options it was opened with.
+    public let options: StoreOptions
+
+    let environment: Environment
+    let tables: Tables
+    let searcher: HammingSearcher
+    let snapshots = SnapshotCache()
+
+    struct Tables {
+        let meta, keys, items, codes, segment, moved: Table
+    }
+
+    /// Creates a store for `bitCount`-bit codes at `path` (a new or empty directory).
+    ///
+    /// - Parameter substrings: the number of multi-index tables `m`; `nil` follows the log₂ N
+    ///   rule at every rebuild.
+    /// - Throws: ``StoreError/Code/alreadyExists`` if `path` holds a store; `HammingError` for a
+    ///   bad length or split.
+    public static func create(at path: String, bitCount: Int, substrings: Int? = nil,
+                              options: StoreOptions = StoreOptions()) throws -> Store {
+        try BinaryCode.validate(bitCount: bitCount)
+        if let substrings { _ = try SubstringLayout(bitCount: bitCount, substrings: substrings) }
+        if FileManager.default.fileExists(atPath: path + "/data.mdb") {
+            throw StoreError(.alreadyExists, "\(path) already holds a store; open it, or choose a new directory")
+        }
+        let (environment, tables) = try openEnvironment(path: path, options: options, creating: true)
+        try environment.write { txn in
+            try StoreMeta(bitCount: bitCount, requestedSubstrings: substrings ?? 0).write(txn, table: tables.meta)
+        }
+        return try Store(path: path, options: options, environment: environment, tables: tables)
+    }
+
+    /// Opens the store at `path`.
+    /// - Throws: ``StoreError/Code/notAStore`` if there is none, ``StoreError/Code/unsupportedVersion``.
+    public convenience init(openingAt path: String, options: StoreOptions = StoreOptions()) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw StoreError(.notAStore, "\(path) does not exist; create a store there with `bgan-db create \(path) --bits B`")
+        }
+        guard isDirectory.boolValue, FileManager.default.fileExists(atPath: path + "/data.mdb") else {
+            throw StoreError(.notAStore, "\(path) is not a store (no data.mdb inside); check the path, or create one with `bgan-db create`")
+        }
+        let (environment, tables) = try Self.openEnvironment(path: path, options: options, creating: false)
+        try self.init(path: path, options: options, environment: environment, tables: tables)
+    }
+
+    private init(path: String, options: StoreOptions, environment: Environment, tables: Tables) throws {
+        self.path = path
+        self.options = options
+        self.environment = environment
+        self.tables = tables
+        self.searcher = HammingSearcher(costModel: options.costModel)
+        self.bitCount = try environment.read { txn in try StoreMeta(reading: txn, table: tables.meta, path: path).bitCount }
+    }
+
+    private static func openEnvironment(path: String, options: StoreOptions, creating: Bool) throws -> (Environment, Tables) {
+        var environmentOptions = EnvironmentOptions()
+        environmentOptions.readOnly = options.readOnly
+        environmentOptions.mapSize = options.initialMapSize
+        environmentOptions.maximumMapSize = options.maximumMapSize
+        environmentOptions.syncMode = options.syncMode
+        environmentOptions.maxReaders = options.maxReaders
+        environmentOptions.createsTables = creating
+        environmentOptions.fileMode = 0o640
+        let environment: Environment
+        do {
+            environment = try Environment(path: path, options: environmentOptions, tables: StoreSchema.all)
+        } catch let error as StorageError where error.code == .notFound && !creating {
+            throw StoreError(.notAStore, "\(path) holds an LMDB environment that is not a BGANStore store (\(error.message))")
+        }
+        let tables = try Tables(meta: environment.table("meta"), keys: environment.table("keys"),
+                                items: environment.table("items"), codes: environment.table("codes"),
+                                segment: environment.table("segment"), moved: environment.table("moved"))
+        return (environment, tables)
+    }
+
+    /// Closes the store's environment. Later calls throw.
+    public func close() { environment.close() }
+
+    /// Number of live items.
+    public func count() throws -> Int {
+        try environment.read { txn in try readMeta(txn).liveCount }
+    }
+
+    // MARK: Helpers shared by the extensions
+
+    func readMeta(_ txn: borrowing Transaction) throws -> StoreMeta {
+        try StoreMeta(reading: txn, table: tables.meta, path: path)
+    }
+
+    func checkLength(_ code: BinaryCode) throws {
+        guard code.bitCount == bitCount else {
+            throw StoreError(.codeLengthMismatch, "a \(code.bitCount)-bit code was given to a store of \(bitCount)-bit codes at \(path); encode with the store's model or create a store with --bits \(code.bitCount)")
+        }
+    }
+
+    static func validate(key: String) throws {
+        let length = key.utf8.count
+        guard length > 0 else { throw StoreError(.invalidKey, "keys must not be empty") }
+        guard length <= StoreSchema.maximumKeyBytes else {
+            throw StoreError(.invalidKey, "key '\(key.prefix(40))…' is \(length) bytes; keys are at most \(StoreSchema.maximumKeyBytes) bytes of UTF-8 (store long names in the payload)")
+        }
+    }
+}

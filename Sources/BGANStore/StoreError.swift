@@ -1,0 +1,44 @@
+@_exported import struct LMDBStorage.StorageError
+@_exported import struct HammingSearch.HammingError
+
+/// An error from the store: a matchable ``code`` and a ``message`` that says what went wrong
+/// and how to fix it. Failures of the storage engine arrive as `StorageError`, bad codes and
+/// search arguments as `HammingError`.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// The directory holds no store, or something that is not one.
+        public static let notAStore = Code("notAStore")
+        /// A store already exists where one was to be created.
+        public static let alreadyExists = Code("alreadyExists")
+        /// The store was written by a format version this program does not read.
+        public static let unsupportedVersion = Code("unsupportedVersion")
+        /// A code's length differs from the store's.
+        public static let codeLengthMismatch = Code("codeLengthMismatch")
+        /// An insert named a key the store holds already.
+        public static let keyExists = Code("keyExists")
+        /// A key that is empty, too long or not UTF-8.
+        public static let invalidKey = Code("invalidKey")
+        /// A payload above the limit.
+        public static let payloadTooLarge = Code("payloadTooLarge")
+        /// Every item id was used.
+        public static let idsExhausted = Code("idsExhausted")
+        /// The store's records contradict each other; `verify` tells more.
+        public static let corrupted = Code("corrupted")
+        /// An argument out of range.
+        public static let invalidArgument = Code("invalidArgument")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,80 @@
+import HammingSearch
+import LMDBStorage
+
+/// The store's settings and counters, kept in the `meta` table, one little-endian integer per key.
+struct StoreMeta: Equatable {
+    var formatVersion = StoreSchema.formatVersion
+    /// Code length in bits.
+    var bitCount: Int
+    /// Substrings asked for by the user; 0 lets the store follow the log₂ N rule at each rebuild.
+    var requestedSubstrings: Int
+    /// Ids below this have been handed out.
+    var idLimit: UInt32 = 0
+    /// Live items.
+    var liveCount = 0
+    /// Substrings of the built segment (0: no segment).
+    var segmentSubstrings = 0
+    /// Items indexed by the segment.
+    var segmentItems = 0
+    /// First id the segment does not cover.
+    var segmentEnd: UInt32 = 0
+    /// Segment entries that no longer hold: items removed, or moved to another code, since the build.
+    var staleEntries = 0
+
+    static let fields = ["format", "bits", "substrings", "id-limit", "live", "segment-substrings",
+                         "segment-items", "segment-end", "stale"]
+
+    init(bitCount: Int, requestedSubstrings: Int) {
+        self.bitCount = bitCount
+        self.requestedSubstrings = requestedSubstrings
+    }
+
+    var values: [UInt64] {
+        [UInt64(formatVersion), UInt64(bitCount), UInt64(requestedSubstrings), UInt64(idLimit), UInt64(liveCount),
+         UInt64(segmentSubstrings), UInt64(segmentItems), UInt64(segmentEnd), UInt64(staleEntries)]
+    }
+
+    /// Reads the record, refusing a missing, short or foreign one.
+    init(reading txn: borrowing Transaction, table: Table, path: String) throws {
+        var values: [UInt64] = []
+        for field in Self.fields {
+            guard let bytes = try txn.get(table, key: field) else {
+                if field == "format" {
+                    throw StoreError(.notAStore, "\(path) holds an LMDB environment but no BGANStore metadata; create a store with `bgan-db create`")
+                }
+                throw StoreError(.corrupted, "the store's meta record '\(field)' is missing; run `bgan-db verify` and restore from a backup")
+            }
+            guard let value = bytes.uint64Value else {
+                throw StoreError(.corrupted, "the store's meta record '\(field)' is \(bytes.count) bytes, not 8")
+            }
+            values.append(UInt64(littleEndian: value))
+        }
+        guard values[0] == UInt64(StoreSchema.formatVersion) else {
+            throw StoreError(.unsupportedVersion, "\(path) has on-disk format \(values[0]); this build reads format \(StoreSchema.formatVersion). Use the bgan-db that wrote it to `export` the codes")
+        }
+        guard values.allSatisfy({ $0 <= UInt64(UInt32.max) }) else {
+            throw StoreError(.corrupted, "the store's meta records hold impossible values: \(values)")
+        }
+        formatVersion = UInt32(values[0])
+        bitCount = Int(values[1])
+        requestedSubstrings = Int(values[2])
+        idLimit = UInt32(truncatingIfNeeded: values[3])
+        liveCount = Int(values[4])
+        segmentSubstrings = Int(values[5])
+        segmentItems = Int(values[6])
+        segmentEnd = UInt32(truncatingIfNeeded: values[7])
+        staleEntries = Int(values[8])
+        do { try BinaryCode.validate(bitCount: bitCount) } catch {
+            throw StoreError(.corrupted, "the store's code length \(bitCount) is invalid")
+        }
+        guard liveCount <= Int(idLimit), segmentEnd <= idLimit, segmentItems <= Int(segmentEnd) else {
+            throw StoreError(.corrupted, "the store's counters contradict each other (live \(liveCount), ids \(idLimit), segment \(segmentItems) below \(segmentEnd)); run `bgan-db verify`")
+        }
+    }
+
+    func write(_ txn: borrowing Transaction, table: Table) throws {
+        for (field, value) in zip(Self.fields, values) {
+            try txn.put(table, key: field, value: value.littleEndian)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+@_exported import enum LMDBStorage.SyncMode
+@_exported import HammingSearch
+
+/// Settings of an open ``Store``: a `Sendable` value of defaulted fields.
+public struct StoreOptions: Sendable {
+    /// Open for reading only; every write throws.
+    public var readOnly = false
+    /// Initial map size in bytes; the map grows by itself as the store fills.
+    public var initialMapSize = 64 << 20
+    /// Upper bound of the map (and so of the data file).
+    public var maximumMapSize = 1 << 42
+    /// Durability of commits (see `SyncMode`).
+    public var syncMode: SyncMode = .full
+    /// Maximum concurrent readers across processes.
+    public var maxReaders: UInt32 = 126
+    /// The planner's prices.
+    public var costModel = SearchCostModel()
+    /// The index is rebuilt (in the writing transaction) once items not covered by it — new,
+    /// changed or removed since the last build — exceed this fraction of the live items...
+    public var rebuildFraction = 1.0 / 16
+    /// ...and this many items. Below it, new items are scanned: cheap at this size.
+    public var rebuildMinimum = 4096
+
+    public init() {}
+}
+
+/// An item to write: its external key, its code and the caller's payload.
+public struct StoreItem: Sendable, Hashable {
+    /// The user-facing identity: 1 to 511 bytes of UTF-8.
+    public var key: String
+    public var code: BinaryCode
+    /// Any bytes: a path, a URL, JSON. At most 1 MiB.
+    public var payload: [UInt8]
+
+    public init(key: String, code: BinaryCode, payload: [UInt8] = []) {
+        self.key = key
+        self.code = code
+        self.payload = payload
+    }
+}
+
+/// An item read back from the store.
+public struct StoredItem: Sendable, Hashable {
+    /// The item's internal id: dense, assigned in insertion order, never reused.
+    public var id: UInt32
+    public var key: String
+    public var code: BinaryCode
+    public var payload: [UInt8]
+}
+
+/// What to do when a written key exists already.
+public enum WriteMode: Sendable {
+    /// Refuse the whole batch with ``StoreError/Code/keyExists``.
+    case insert
+    /// Replace the code and payload, keeping the item's id.
+    case upsert
+}
+
+/// When the multi-index is rebuilt.
+public enum IndexingMode: Sendable {
+    /// Rebuild in the same transaction once the unindexed part passes the options' thresholds.
+    case automatic
+    /// Leave it to a later ``Store/rebuildIndex(substrings:)`` (bulk loads).
+    case deferred
+}
+
+/// What a batch write did.
+public struct WriteSummary: Sendable, Equatable {
+    public var inserted = 0
+    public var updated = 0
+    /// Whether the multi-index was rebuilt as part of the write.
+    public var rebuiltIndex = false
+    public init() {}
+}
+
+/// One search result: the item's key, payload and distance.
+public struct SearchHit: Sendable, Hashable {
+    public var id: UInt32
+    public var key: String
+    public var distance: Int
+    public var payload: [UInt8]
+}
+
+/// The answer to a store query, with what it cost.
+public struct StoreSearchResult: Sendable {
+    /// Hits in result order: distance, then insertion order.
+    public var hits: [SearchHit]
+    public var statistics: SearchStatistics
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+@testable import BGANStore
+import LMDBStorage
+
+/// The persisted store must answer exactly like the brute-force oracle, through every path,
+/// after every kind of change, and after reopening.
+@Suite struct StoreSearchTests {
+    let directory = TemporaryDirectory("search")
+
+    func smallRebuilds() -> StoreOptions {
+        var options = StoreOptions()
+        options.rebuildMinimum = 64
+        return options
+    }
+
+    func check(_ store: Store, _ oracle: FlatIndex, queries: [BinaryCode], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for query in queries {
+            for method in SearchMethod.allCases {
+                for k in [1, 10, 100] {
+                    let hits = try store.search(code: query, k: k, method: method).hits
+                    #expect(hits.map { Neighbor(id: $0.id, distance: $0.distance) } == oracle.nearest(to: query, k: k),
+                            "k=\(k) \(method)", sourceLocation: sourceLocation)
+                }
+                for radius in [0, 2, query.bitCount / 8] {
+                    let hits = try store.search(code: query, radius: radius, method: method).hits
+                    #expect(hits.map { Neighbor(id: $0.id, distance: $0.distance) } == oracle.within(radius: radius, of: query),
+                            "radius=\(radius) \(method)", sourceLocation: sourceLocation)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [8, 64, 256, 1024], CodeDistribution.allCases)
+    func persistedSearchEqualsTheOracle(bits: Int, distribution: CodeDistribution) throws {
+        var rng = SplitMix64(seed: UInt64(bits) &* 7 &+ UInt64(distribution.rawValue.count))
+        let count = bits >= 256 ? 1200 : 2500
+        let codes = makeCodes(count, bits: bits, distribution: distribution, rng: &rng)
+        let path = directory.sub("s")
+        var oracle = FlatIndex()
+        do {
+            let store = try Store.create(at: path, bitCount: bits, options: smallRebuilds())
+            try store.write(codes.enumerated().map { StoreItem(key: "item-\($0.offset)", code: $0.element) })
+            codes.forEach { oracle.append($0) }
+            let queries = (0..<2).map { _ in flip(codes.randomElement(using: &rng)!, probability: 0.05, rng: &rng) } + [codes[1]]
+            try check(store, oracle, queries: queries)
+            #expect(try store.verify().problems == [])
+        }
+        let reopened = try Store(openingAt: path, options: smallRebuilds())
+        try check(reopened, oracle, queries: [flip(codes[7], probability: 0.1, rng: &rng)])
+    }
+
+    @Test func deletesUpsertsAndNewItemsAreSearchedExactly() throws {
+        var rng = SplitMix64(seed: 42)
+        let bits = 64
+        var options = smallRebuilds()
+        options.rebuildFraction = 0.5
+        options.rebuildMinimum = 2000
+        let store = try Store.create(at: directory.sub("s"), bitCount: bits, options: options)
+        var codes = makeCodes(3000, bits: bits, distribution: .clustered, rng: &rng)
+        try store.write(codes.enumerated().map { StoreItem(key: "k\($0.offset)", code: $0.element) })
+        #expect(try store.statistics().indexedItems == 3000)
+        var live = [Bool](repeating: true, count: 3000)
+        try store.remove(keys: stride(from: 0, to: 3000, by: 9).map { "k\($0)" })
+        for i in stride(from: 0, to: 3000, by: 9) { live[i] = false }
+        var moved: [StoreItem] = []
+        for i in stride(from: 4, to: 3000, by: 9) {
+            codes[i] = flip(codes.randomElement(using: &rng)!, probability: 0.05, rng: &rng)
+            moved.append(StoreItem(key: "k\(i)", code: codes[i]))
+        }
+        try store.write(moved, mode: .upsert)
+        var added: [StoreItem] = []
+        for i in 3000..<3400 {
+            let code = flip(codes.randomElement(using: &rng)!, probability: 0.1, rng: &rng)
+            codes.append(code)
+            live.append(true)
+            added.append(StoreItem(key: "k\(i)", code: code))
+        }
+        try store.write(added)
+        let stats = try store.statistics()
+        #expect(stats.unindexedItems > 0 && stats.staleIndexEntries > 0, "the changes should not have been merged yet")
+        var oracle = FlatIndex()
+        for (i, code) in codes.enumerated() { oracle.codes.append(live[i] ? code : nil) }
+        let queries = (0..<3).map { _ in flip(codes.randomElement(using: &rng)!, probability: 0.05, rng: &rng) } + [codes[4], codes[3399]]
+        try check(store, oracle, queries: queries)
+        #expect(try store.verify().problems == [])
+        try store.rebuildIndex(substrings: .fixed(5))
+        #expect(try store.statistics().substrings == 5)
+        #expect(try store.statistics().unindexedItems == 0)
+        try check(store, oracle, queries: queries)
+        #expect(try store.verify().problems == [])
+    }
+
+    @Test func emptyAndSingleItemStores() throws {
+        let store = try Store.create(at: directory.sub("s"), bitCount: 64, options: smallRebuilds())
+        var rng = SplitMix64(seed: 3)
+        let query = randomCode(bits: 64, rng: &rng)
+        for method in SearchMethod.allCases {
+            #expect(try store.search(code: query, k: 10, method: method).hits.isEmpty)
+            #expect(try store.search(code: query, radius: 64, method: method).hits.isEmpty)
+        }
+        try store.insert(StoreItem(key: "only", code: query))
+        try store.rebuildIndex()
+        let far = try BinaryCode(bitCount: 64, words: [~query.words[0]])
+        for method in SearchMethod.allCases {
+            #expect(try store.search(code: far, k: 10, method: method).hits.map(\.distance) == [64])
+            #expect(try store.search(code: far, radius: 63, method: method).hits.isEmpty)
+            #expect(try store.search(code: query, radius: 0, method: method).hits.map(\.key) == ["only"])
+        }
+    }
+
+    @Test func automaticRebuildsKeepTheIndexCurrent() throws {
+        let store = try Store.create(at: directory.sub("s"), bitCount: 32, options: smallRebuilds())
+        var rng = SplitMix64(seed: 5)
+        for batch in 0..<10 {
+            try store.write((0..<50).map { StoreItem(key: "b\(batch)-\($0)", code: randomCode(bits: 32, rng: &rng)) })
+        }
+        let stats = try store.statistics()
+        #expect(stats.substrings > 0)
+        #expect(stats.unindexedItems <= 64)
+        #expect(try store.verify().problems == [])
+    }
+
+    @Test func verifyFindsDamage() throws {
+        let path = directory.sub("s")
+        do {
+            let store = try Store.create(at: path, bitCount: 32, options: smallRebuilds())
+            var rng = SplitMix64(seed: 5)
+            try store.write((0..<200).map { StoreItem(key: "k\($0)", code: randomCode(bits: 32, rng: &rng)) })
+        }
+        do {
+            // Damage it behind the store's back: drop one key and one index entry's bucket.
+            let env = try Environment(path: path, tables: StoreSchema.all)
+            let keys = try env.table("keys")
+            try env.write { txn in _ = try txn.delete(keys, key: "k17") }
+        }
+        let report = try Store(openingAt: path).verify()
+        #expect(!report.isHealthy)
+        #expect(report.problems.contains { $0.contains("keys but") })
+        #expect(report.problems.contains { $0.contains("'k17' maps to nothing") })
+    }
+
+    @Test func readersSeeWholeTransactionsWhileAWriterWrites() throws {
+        let store = try Store.create(at: directory.sub("s"), bitCount: 64, options: smallRebuilds())
+        var rng = SplitMix64(seed: 9)
+        let pairs = (0..<150).map { _ in randomCode(bits: 64, rng: &rng) }
+        let torn = LockedCounter()
+        let searches = LockedCounter()
+        let finished = LockedFlag()
+        let done = DispatchGroup()
+        for reader in 0..<4 {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                var index = reader
+                while !finished.value {
+                    let code = pairs[index % pairs.count]
+                    index += 1
+                    // Each code is written twice in one transaction: a reader sees both or neither.
+                    let count = (try? store.search(code: code, radius: 0).hits.count) ?? -1
+                    searches.increment()
+                    if count != 0 && count != 2 { torn.increment() }
+                }
+            }.start()
+        }
+        for (i, code) in pairs.enumerated() {
+            try store.write([StoreItem(key: "a\(i)", code: code), StoreItem(key: "b\(i)", code: code)])
+        }
+        finished.set()
+        done.wait()
+        #expect(torn.value == 0)
+        #expect(searches.value > 0)
+        #expect(try store.verify().problems == [])
+    }
+}

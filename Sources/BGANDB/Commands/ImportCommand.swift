@@ -1,0 +1,70 @@
+import ArgumentParser
+import BGANStore
+import Foundation
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Bulk-load codes from a NumPy .npy file (uint8, shape [N, bits/8]).",
+        discussion: """
+        Rows are codes in the byte layout of numpy.packbits, faiss and Milvus: bit i is bit \
+        7 - i % 8 of byte i / 8. Keys come from --keys (one per line) or default to the row \
+        numbers 0 … N-1. Existing keys are replaced. The index is rebuilt once at the end.
+        """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(help: "The .npy file of codes.")
+    var codes: String
+
+    @Option(help: "A text file with one key per row of the codes (default: row numbers).")
+    var keys: String?
+
+    @Option(help: "Rows per transaction.")
+    var batch: Int = 200_000
+
+    func run() throws {
+        try Console.reportingErrors {
+            let store = try location.open()
+            let matrix = try NumPyByteMatrix(contentsOf: codes)
+            guard matrix.columns * 8 == store.bitCount else {
+                throw StoreError(.codeLengthMismatch, "\(codes) holds \(matrix.columns * 8)-bit codes (\(matrix.columns) bytes per row) but \(store.path) stores \(store.bitCount)-bit codes")
+            }
+            let keyList = try keys.map { try Self.readKeys($0, expected: matrix.rows) }
+            let started = Date()
+            var progress = ProgressReporter(label: "import", total: matrix.rows)
+            var row = 0
+            while row < matrix.rows {
+                let end = min(row + max(batch, 1), matrix.rows)
+                var items: [StoreItem] = []
+                items.reserveCapacity(end - row)
+                for r in row..<end {
+                    let code = try BinaryCode(bytes: matrix.row(r))
+                    items.append(StoreItem(key: keyList?[r] ?? String(r), code: code))
+                }
+                try store.write(items, mode: .upsert, indexing: .deferred)
+                row = end
+                if row < matrix.rows { progress.update(row) }
+            }
+            progress.update(row, force: true)
+            let loaded = Date()
+            try store.rebuildIndex()
+            let seconds = Date().timeIntervalSince(started)
+            Console.log(String(format: "imported %d codes in %.2fs (%.0f codes/s; index build %.2fs)", matrix.rows, seconds,
+                               Double(matrix.rows) / max(seconds, 1e-9), Date().timeIntervalSince(loaded)))
+        }
+    }
+
+    static func readKeys(_ path: String, expected: Int) throws -> [String] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw StoreError(.invalidArgument, "cannot read the keys file \(path) as UTF-8 text: \(error.localizedDescription)")
+        }
+        var keys = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
+        if keys.last == "" { keys.removeLast() }
+        guard keys.count == expected else {
+            throw StoreError(.invalidArgument, "\(path) has \(keys.count) keys but the codes file has \(expected) rows; give one key per line")
+        }
+        return keys
+    }
+}

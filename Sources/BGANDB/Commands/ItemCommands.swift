@@ -1,0 +1,74 @@
+import ArgumentParser
+import BGANStore
+
+struct PutCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "put",
+        abstract: "Insert an item, or replace the item with the same key.")
+
+    @OptionGroup var location: StoreLocation
+
+    @Argument(help: "The item's key (1 to 511 bytes of UTF-8).")
+    var key: String
+
+    @Option(help: "The code as hex, two digits per byte.")
+    var code: String
+
+    @Option(help: "Payload text stored with the item (a path, a URL, JSON).")
+    var payload: String = ""
+
+    func run() throws {
+        try Console.reportingErrors {
+            let store = try location.open()
+            let replaced = try store.upsert(StoreItem(key: key, code: try BinaryCode(hex: code), payload: Array(payload.utf8)))
+            Console.log(replaced ? "replaced \(key)" : "inserted \(key)")
+        }
+    }
+}
+
+struct GetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Print the code and payload stored under a key (exit 1 if absent).")
+
+    @OptionGroup var location: StoreLocation
+
+    @Argument(help: "The item's key.")
+    var key: String
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        try Console.reportingErrors {
+            let store = try location.open(readOnly: true)
+            guard let item = try store.item(forKey: key) else {
+                throw StoreError(.invalidArgument, "no item has the key '\(key)'")
+            }
+            if json {
+                Console.out(JSON.object(["key": JSON.string(item.key), "id": "\(item.id)", "code_hex": JSON.string(item.code.hex),
+                                         "payload": JSON.string(payloadText(item.payload))]))
+            } else {
+                Console.out("\(item.key)\t\(item.code.hex)\t\(payloadText(item.payload))")
+            }
+        }
+    }
+}
+
+struct DeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Remove items by key, in one transaction.")
+
+    @OptionGroup var location: StoreLocation
+
+    @Argument(help: "Keys to remove.")
+    var keys: [String]
+
+    func run() throws {
+        try Console.reportingErrors {
+            let removed = try location.open().remove(keys: keys)
+            Console.log("removed \(removed) of \(keys.count) items")
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+
+/// Where bgan-db writes: results to stdout, everything else to stderr.
+enum Console {
+    /// Writes a line of results.
+    static func out(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    /// Writes a log line.
+    static func log(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Whether stderr is a terminal (progress then redraws one line).
+    static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
+
+    /// Runs a command body, turning any error into a message on stderr and exit status 1.
+    static func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            log("bgan-db: error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// A progress line on stderr: redrawn in place on a terminal, printed every few seconds otherwise.
+struct ProgressReporter {
+    let label: String
+    let total: Int
+    private let start = Date()
+    private var lastReport = Date()
+
+    init(label: String, total: Int) {
+        self.label = label
+        self.total = total
+    }
+
+    mutating func update(_ done: Int, force: Bool = false) {
+        let now = Date()
+        let interval = Console.stderrIsTerminal ? 0.2 : 5
+        guard force || now.timeIntervalSince(lastReport) >= interval else { return }
+        lastReport = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let remaining = rate > 0 ? Double(total - done) / rate : 0
+        let text = String(format: "%@ %d/%d (%.1f%%) %.0f/s ETA %.0fs", label, done, total,
+                          total > 0 ? 100 * Double(done) / Double(total) : 100, rate, remaining)
+        if Console.stderrIsTerminal {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+            if force { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else {
+            Console.log(text)
+        }
+    }
+}
+
+/// Minimal JSON writing with a fixed key order, for line-oriented output scripts can read.
+enum JSON {
+    static func string(_ text: String) -> String {
+        var escaped = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            case let c where c.value < 0x20: escaped += String(format: "\\u%04x", c.value)
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped + "\""
+    }
+
+    /// An object from already-encoded values, in the order given.
+    static func object(_ fields: KeyValuePairs<String, String>) -> String {
+        "{" + fields.map { "\(string($0.key)): \($0.value)" }.joined(separator: ", ") + "}"
+    }
+
+    static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+    }
+
+    static func array(_ values: [String]) -> String { "[" + values.joined(separator: ", ") + "]" }
+
+    /// Encodes a `Codable` value with sorted keys (for reports).
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

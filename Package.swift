@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "HammingSearch", targets: ["HammingSearch"]),
         .library(name: "BGANStore", targets: ["BGANStore"]),
         .executable(name: "bgan-db", targets: ["BGANDB"]),
+        .executable(name: "bgan-bench", targets: ["BGANBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +46,14 @@ let package = Package(
         // MARK: Faces
         .executableTarget(
             name: "BGANDB",
+            dependencies: [
+                "BGANStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "BGANBench",
             dependencies: [
                 "BGANStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,66 +1,98 @@
 import HammingSearch
 import LMDBStorage
 
-/// Edits of code chunks within one write transaction: each touched chunk is copied once,
+#if _endian(big)
+#error("BGANStore's on-disk codes are little-endian words read in place; big-endian hosts are not supported")
+#endif
+
+/// Edits of code chunks within one write transaction: each touched chunk is copied out once,
 /// changed in memory, and written back once when the batch ends.
-struct ChunkEditor {
+final class ChunkEditor {
     let layout: CodeChunkLayout
     let table: Table
-    private var edited: [Int: [UInt8]] = [:]
+    private var edited: [Int: UnsafeMutableRawBufferPointer] = [:]
+    private var lastChunk = -1
+    private var lastBuffer: UnsafeMutableRawBufferPointer?
 
     init(layout: CodeChunkLayout, table: Table) {
         self.layout = layout
         self.table = table
     }
 
+    deinit { edited.values.forEach { $0.deallocate() } }
+
     /// The current words of `id` (edited or committed), or `nil` if its chunk does not exist.
-    mutating func code(of id: UInt32, _ txn: borrowing Transaction) throws -> [UInt64]? {
+    func code(of id: UInt32, _ txn: borrowing Transaction) throws -> [UInt64]? {
         let (chunk, slot) = CodeChunkLayout.locate(id)
-        if edited[chunk] == nil {
-            guard try txn.get(table, key: UInt32(chunk)) != nil else { return nil }
-        }
-        try load(chunk, txn)
-        return edited[chunk]!.withUnsafeBytes { bytes in
-            Array(UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt64.self) + slot * layout.words,
-                                      count: layout.words))
-        }
+        if edited[chunk] == nil, try txn.get(table, key: UInt32(chunk)) == nil { return nil }
+        let buffer = try self.buffer(chunk, txn)
+        let words = buffer.baseAddress!.assumingMemoryBound(to: UInt64.self) + slot * layout.words
+        return Array(UnsafeBufferPointer(start: words, count: layout.words))
     }
 
-    /// Stores `code` under `id` and marks it live or dead.
-    mutating func set(_ id: UInt32, code: [UInt64]?, live: Bool, _ txn: borrowing Transaction) throws {
+    /// Stores `code` (words) under `id`, if given, and marks the id live or dead.
+    func set(_ id: UInt32, code: [UInt64]?, live: Bool, _ txn: borrowing Transaction) throws {
         let (chunk, slot) = CodeChunkLayout.locate(id)
-        try load(chunk, txn)
-        let words = layout.words
-        let liveOffset = layout.liveOffset
-        edited[chunk]!.withUnsafeMutableBytes { bytes in
-            if let code {
-                let target = bytes.baseAddress!.assumingMemoryBound(to: UInt64.self) + slot * words
-                for (i, word) in code.enumerated() { target[i] = word }
-            }
-            let bit = UInt8(1) << UInt8(slot & 7)
-            if live { bytes[liveOffset + slot / 8] |= bit } else { bytes[liveOffset + slot / 8] &= ~bit }
+        let buffer = try self.buffer(chunk, txn)
+        if let code {
+            let target = buffer.baseAddress!.assumingMemoryBound(to: UInt64.self) + slot * layout.words
+            for (i, word) in code.enumerated() { target[i] = word }
         }
+        mark(buffer, slot: slot, live: live)
+    }
+
+    /// Stores a code given as packed bytes (`bits / 8` of them) under `id` and marks it live.
+    func set(_ id: UInt32, codeBytes: UnsafeRawBufferPointer, _ txn: borrowing Transaction) throws {
+        let (chunk, slot) = CodeChunkLayout.locate(id)
+        let buffer = try self.buffer(chunk, txn)
+        let target = UnsafeMutableRawBufferPointer(rebasing: buffer[(slot * layout.words * 8)..<((slot + 1) * layout.words * 8)])
+        target.copyMemory(from: codeBytes)
+        if codeBytes.count < target.count {
+            UnsafeMutableRawBufferPointer(rebasing: target[codeBytes.count...]).initializeMemory(as: UInt8.self, repeating: 0)
+        }
+        mark(buffer, slot: slot, live: true)
     }
 
     /// Writes every edited chunk back.
-    mutating func flush(_ txn: borrowing Transaction) throws {
+    func flush(_ txn: borrowing Transaction) throws {
         for (chunk, bytes) in edited.sorted(by: { $0.key < $1.key }) {
             try txn.put(table, key: UInt32(chunk), reservingCount: bytes.count) { target in
-                bytes.withUnsafeBytes { target.copyMemory(from: $0) }
+                target.copyMemory(from: UnsafeRawBufferPointer(bytes))
             }
+            bytes.deallocate()
         }
         edited.removeAll()
+        lastChunk = -1
+        lastBuffer = nil
     }
 
-    private mutating func load(_ chunk: Int, _ txn: borrowing Transaction) throws {
-        guard edited[chunk] == nil else { return }
-        if let committed = try txn.get(table, key: UInt32(chunk)) {
-            guard committed.count == layout.chunkBytes else {
-                throw StoreError(.corrupted, "code chunk \(chunk) is \(committed.count) bytes, not \(layout.chunkBytes)")
-            }
-            edited[chunk] = Array(committed)
+    private func mark(_ buffer: UnsafeMutableRawBufferPointer, slot: Int, live: Bool) {
+        let bit = UInt8(1) << UInt8(slot & 7)
+        let index = layout.liveOffset + slot / 8
+        if live { buffer[index] |= bit } else { buffer[index] &= ~bit }
+    }
+
+    /// The working copy of `chunk`, loaded from the transaction (or zeroed) the first time.
+    private func buffer(_ chunk: Int, _ txn: borrowing Transaction) throws -> UnsafeMutableRawBufferPointer {
+        if chunk == lastChunk, let lastBuffer { return lastBuffer }
+        let buffer: UnsafeMutableRawBufferPointer
+        if let existing = edited[chunk] {
+            buffer = existing
         } else {
-            edited[chunk] = [UInt8](repeating: 0, count: layout.chunkBytes)
+            buffer = .allocate(byteCount: layout.chunkBytes, alignment: 64)
+            if let committed = try txn.get(table, key: UInt32(chunk)) {
+                guard committed.count == layout.chunkBytes else {
+                    buffer.deallocate()
+                    throw StoreError(.corrupted, "code chunk \(chunk) is \(committed.count) bytes, not \(layout.chunkBytes)")
+                }
+                buffer.copyMemory(from: committed)
+            } else {
+                buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            }
+            edited[chunk] = buffer
         }
+        lastChunk = chunk
+        lastBuffer = buffer
+        return buffer
     }
 }

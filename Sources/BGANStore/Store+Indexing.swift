@@ -59,17 +59,9 @@ extension Store {
         }
         try txn.clear(tables.segment)
         try txn.clear(tables.moved)
-        let ids = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(live, 1))
-        defer { ids.deallocate() }
-        for table in 0..<layout.count {
-            let offsets = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: CompactSegment.offsetCount(layout: layout, table: table))
-            defer { offsets.deallocate() }
-            let tableIDs = UnsafeMutableBufferPointer(rebasing: ids[..<live])
-            CompactSegment.buildTable(layout: layout, table: table, offsets: offsets, ids: tableIDs) { body in
-                chunks.forEachLive(below: limit, body)
-            }
+        try CompactSegment.build(layout: layout, chunks: chunks, below: limit) { table, offsets, ids in
             try txn.put(tables.segment, key: StoreSchema.offsetsKey(table), value: UnsafeRawBufferPointer(offsets))
-            try txn.put(tables.segment, key: StoreSchema.idsKey(table), value: UnsafeRawBufferPointer(tableIDs))
+            try txn.put(tables.segment, key: StoreSchema.idsKey(table), value: UnsafeRawBufferPointer(ids))
         }
         meta.segmentSubstrings = layout.count
         meta.segmentItems = live

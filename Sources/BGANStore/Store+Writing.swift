@@ -35,46 +35,75 @@ extension Store {
                 throw StoreError(.payloadTooLarge, "the payload of '\(item.key.prefix(60))' is \(item.payload.count) bytes; the limit is \(StoreSchema.maximumPayloadBytes)")
             }
         }
-        // Keys in sorted order make the B-tree inserts walk neighbouring pages.
-        let order = items.indices.sorted { items[$0].key.utf8.lexicographicallyPrecedes(items[$1].key.utf8) || (items[$0].key == items[$1].key && $0 < $1) }
+        // Keys are looked up and inserted in sorted order, so the B-tree walks neighbouring pages.
+        let sorted = items.indices.sorted { a, b in
+            let order = UTF8Order.compare(items[a].key, items[b].key)
+            return order != 0 ? order < 0 : a < b
+        }
         return try environment.write { txn in
             var meta = try readMeta(txn)
-            var chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
+            let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
             var summary = WriteSummary()
-            // Ids follow the caller's order, so a scan lists items as they were given.
-            var assigned: [String: UInt32] = [:]
-            for index in items.indices {
-                let item = items[index]
-                if try assigned[item.key] != nil || id(forKey: item.key, txn) != nil {
+            // 1. Which keys exist; a key repeated in the batch is looked up once, at its first
+            //    sorted position (the lowest caller index).
+            var existing = [UInt32?](repeating: nil, count: items.count)
+            var firstOccurrence = [Bool](repeating: false, count: items.count)
+            var previous: Int?
+            for index in sorted {
+                if let previous, items[previous].key == items[index].key {
                     if mode == .insert {
-                        throw StoreError(.keyExists, "key '\(item.key.prefix(80))' is already stored; use upsert to replace it")
+                        throw StoreError(.keyExists, "key '\(items[index].key.prefix(80))' appears twice in the batch; use upsert to let the last one win")
                     }
                     continue
                 }
+                firstOccurrence[index] = true
+                existing[index] = try id(forKey: items[index].key, txn)
+                if existing[index] != nil, mode == .insert {
+                    throw StoreError(.keyExists, "key '\(items[index].key.prefix(80))' is already stored; use upsert to replace it")
+                }
+                previous = index
+            }
+            // 2. New items take ids in the caller's order, so a scan lists them as given.
+            var newIDs = [UInt32?](repeating: nil, count: items.count)
+            for index in items.indices where firstOccurrence[index] && existing[index] == nil {
                 guard UInt64(meta.idLimit) < StoreSchema.idCapacity else {
                     throw StoreError(.idsExhausted, "the store has handed out all \(StoreSchema.idCapacity) item ids; export its items into a new store")
                 }
-                assigned[item.key] = meta.idLimit
+                newIDs[index] = meta.idLimit
                 meta.idLimit += 1
             }
-            for index in order {
-                let item = items[index]
-                let record = ItemRecord(key: item.key, payload: item.payload).encoded()
-                if let id = assigned.removeValue(forKey: item.key) {
-                    try txn.put(tables.keys, key: item.key, value: id)
-                    try txn.put(tables.items, key: id, value: record)
-                    try chunks.set(id, code: item.code.words, live: true, txn)
+            // 3. New items: records appended in id order, codes into their chunks, keys in key order.
+            for index in items.indices {
+                guard let id = newIDs[index] else { continue }
+                try putRecord(items[index], id: id, append: true, txn)
+                try chunks.set(id, code: items[index].code.words, live: true, txn)
+            }
+            var lastKeyIndex: Int?
+            for index in sorted {
+                if let id = newIDs[index] {
+                    try txn.put(tables.keys, key: items[index].key, value: id)
                     meta.liveCount += 1
                     summary.inserted += 1
-                } else {
-                    let id = try id(forKey: item.key, txn)!
-                    if try chunks.code(of: id, txn) != item.code.words {
-                        try chunks.set(id, code: item.code.words, live: true, txn)
-                        try markMoved(id, &meta, txn)
-                    }
-                    try txn.put(tables.items, key: id, value: record)
-                    summary.updated += 1
+                    lastKeyIndex = index
+                    continue
                 }
+                // 4. Replacements, in caller order among equal keys (sorted is stable): last wins.
+                let key = items[index].key
+                let id: UInt32
+                if let known = existing[index] {
+                    id = known
+                } else if let lastKeyIndex, items[lastKeyIndex].key == key, let fresh = newIDs[lastKeyIndex] {
+                    id = fresh
+                } else {
+                    guard let found = try self.id(forKey: key, txn) else { continue }
+                    id = found
+                }
+                if try chunks.code(of: id, txn) != items[index].code.words {
+                    try chunks.set(id, code: items[index].code.words, live: true, txn)
+                    try markMoved(id, &meta, txn)
+                }
+                try putRecord(items[index], id: id, append: false, txn)
+                summary.updated += 1
             }
             try chunks.flush(txn)
             if indexing == .automatic, needsRebuild(meta) {
@@ -97,7 +126,7 @@ extension Store {
     public func remove(keys: [String]) throws -> Int {
         try environment.write { txn in
             var meta = try readMeta(txn)
-            var chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
+            let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
             var removed = 0
             for key in keys {
                 guard let id = try id(forKey: key, txn) else { continue }
@@ -122,6 +151,28 @@ extension Store {
         guard let bytes = try txn.get(tables.keys, key: key) else { return nil }
         guard bytes.count == 4 else { throw StoreError(.corrupted, "key '\(key.prefix(80))' maps to a \(bytes.count)-byte id") }
         return bytes.loadUnaligned(as: UInt32.self)
+    }
+
+    /// Writes an item's record (key length, key, payload) in place, without an intermediate array.
+    private func putRecord(_ item: StoreItem, id: UInt32, append: Bool, _ txn: borrowing Transaction) throws {
+        var key = item.key
+        try key.withUTF8 { keyBytes in
+            try item.payload.withUnsafeBytes { payload in
+                try putRecord(key: UnsafeRawBufferPointer(keyBytes), payload: payload, id: id, append: append, txn)
+            }
+        }
+    }
+
+    func putRecord(key: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, id: UInt32, append: Bool,
+                   _ txn: borrowing Transaction) throws {
+        try txn.put(tables.items, key: id, reservingCount: 2 + key.count + payload.count, flags: append ? .append : []) { target in
+            target[0] = UInt8(key.count & 0xFF)
+            target[1] = UInt8(key.count >> 8)
+            UnsafeMutableRawBufferPointer(rebasing: target[2..<(2 + key.count)]).copyMemory(from: key)
+            if payload.count > 0 {
+                UnsafeMutableRawBufferPointer(rebasing: target[(2 + key.count)...]).copyMemory(from: payload)
+            }
+        }
     }
 
     /// Records that a segment-indexed item now has another code.

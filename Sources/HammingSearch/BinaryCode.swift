@@ -47,12 +47,34 @@ public struct BinaryCode: Hashable, Sendable, CustomStringConvertible {
     public init<Bytes: Collection>(bytes: Bytes) throws where Bytes.Element == UInt8 {
         let bitCount = bytes.count * 8
         try Self.validate(bitCount: bitCount)
-        var words = [UInt64](repeating: 0, count: Self.wordCount(forBits: bitCount))
-        for (index, byte) in bytes.enumerated() {
-            words[index >> 3] |= UInt64(byte) << UInt64((index & 7) * 8)
-        }
+        let wordCount = Self.wordCount(forBits: bitCount)
+        let packed = bytes.withContiguousStorageIfAvailable { Self.pack(UnsafeRawBufferPointer($0), wordCount: wordCount) }
         self.bitCount = bitCount
-        self.words = words
+        self.words = packed ?? Array(bytes).withUnsafeBytes { Self.pack($0, wordCount: wordCount) }
+    }
+
+    /// A code from the raw bytes at `bytes` (`bytes.count * 8` bits), without intermediate copies.
+    public init(rawBytes bytes: UnsafeRawBufferPointer) throws {
+        try Self.validate(bitCount: bytes.count * 8)
+        bitCount = bytes.count * 8
+        words = Self.pack(bytes, wordCount: Self.wordCount(forBits: bitCount))
+    }
+
+    /// Little-endian words of `bytes`, zero-padded.
+    private static func pack(_ bytes: UnsafeRawBufferPointer, wordCount: Int) -> [UInt64] {
+        [UInt64](unsafeUninitializedCapacity: wordCount) { words, initialized in
+            for w in 0..<wordCount {
+                let start = w * 8
+                if start + 8 <= bytes.count {
+                    words[w] = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+                } else {
+                    var word: UInt64 = 0
+                    for i in start..<bytes.count { word |= UInt64(bytes[i]) << UInt64((i - start) * 8) }
+                    words[w] = word
+                }
+            }
+            initialized = wordCount
+        }
     }
 
     /// A code from hexadecimal text, two digits per byte, in byte order (case-insensitive).

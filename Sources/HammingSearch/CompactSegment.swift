@@ -45,31 +45,57 @@ public struct CompactSegment {
     /// a prefix sum turns them into offsets, a second pass places the ids.
     ///
     /// - Parameters:
-    ///   - offsets: ``offsetCount(layout:table:)`` entries, overwritten.
-    ///   - ids: exactly as many entries as `forEachItem` yields items, overwritten.
-    ///   - forEachItem: calls its argument with every (id, code) to index, the same each time
-    ///     (it is called twice), in increasing id order so buckets list ids in order.
-    public static func buildTable(
-        layout: SubstringLayout, table: Int,
-        offsets: UnsafeMutableBufferPointer<UInt32>, ids: UnsafeMutableBufferPointer<UInt32>,
-        forEachItem: ((UInt32, UnsafePointer<UInt64>) -> Void) -> Void
-    ) {
-        precondition(offsets.count == offsetCount(layout: layout, table: table), "offsets of the wrong size")
+    ///   - bucketBits: the table's substring length.
+    ///   - itemIDs: the ids to index, in increasing order (buckets then list ids in order).
+    ///   - values: each item's substring value for this table, in the order of `itemIDs`.
+    ///   - offsets: `2^bucketBits + 1` entries, overwritten.
+    ///   - ids: `itemIDs.count` entries, overwritten.
+    public static func buildTable(bucketBits: Int, itemIDs: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<UInt32>,
+                                  offsets: UnsafeMutableBufferPointer<UInt32>, ids: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(offsets.count == (1 << bucketBits) + 1, "offsets of the wrong size")
+        precondition(values.count == itemIDs.count && ids.count == itemIDs.count, "one value and one slot per item")
         offsets.update(repeating: 0)
-        forEachItem { _, code in
-            offsets[Int(layout.value(of: code, table: table)) + 1] &+= 1
-        }
+        for value in values { offsets[Int(value) + 1] &+= 1 }
         for bucket in 1..<offsets.count { offsets[bucket] &+= offsets[bucket - 1] }
-        precondition(Int(offsets[offsets.count - 1]) == ids.count, "forEachItem yielded \(offsets[offsets.count - 1]) items, ids hold \(ids.count)")
         // Place ids, using offsets[v] as bucket v's cursor: afterwards offsets[v] is the end of v,
         // i.e. the start of v + 1; shifting by one restores the starts.
-        forEachItem { id, code in
-            let bucket = Int(layout.value(of: code, table: table))
-            ids[Int(offsets[bucket])] = id
+        for (index, value) in values.enumerated() {
+            let bucket = Int(value)
+            ids[Int(offsets[bucket])] = itemIDs[index]
             offsets[bucket] &+= 1
         }
         for bucket in stride(from: offsets.count - 1, to: 0, by: -1) { offsets[bucket] = offsets[bucket - 1] }
         offsets[0] = 0
+    }
+
+    /// Builds every table of a segment over the live ids below `limit` in `chunks`, handing each
+    /// finished table's offsets and ids to `emit` (then reusing the buffers).
+    public static func build(layout: SubstringLayout, chunks: CodeChunks, below limit: UInt32,
+                             emit: (_ table: Int, _ offsets: UnsafeBufferPointer<UInt32>, _ ids: UnsafeBufferPointer<UInt32>) throws -> Void) rethrows {
+        var itemIDs: [UInt32] = []
+        var codes: [UnsafePointer<UInt64>] = []
+        chunks.forEachLive(below: limit) { id, code in
+            itemIDs.append(id)
+            codes.append(code)
+        }
+        let values = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(itemIDs.count, 1))
+        let ids = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(itemIDs.count, 1))
+        defer {
+            values.deallocate()
+            ids.deallocate()
+        }
+        let count = itemIDs.count
+        for table in 0..<layout.count {
+            for (index, code) in codes.enumerated() { values[index] = layout.value(of: code, table: table) }
+            let offsets = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: offsetCount(layout: layout, table: table))
+            defer { offsets.deallocate() }
+            try itemIDs.withUnsafeBufferPointer { itemIDs in
+                buildTable(bucketBits: layout.lengths[table], itemIDs: itemIDs,
+                           values: UnsafeBufferPointer(rebasing: values[..<count]), offsets: offsets,
+                           ids: UnsafeMutableBufferPointer(rebasing: ids[..<count]))
+                try emit(table, UnsafeBufferPointer(offsets), UnsafeBufferPointer(rebasing: ids[..<count]))
+            }
+        }
     }
 }
 

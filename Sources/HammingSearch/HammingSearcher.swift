@@ -31,7 +31,7 @@ public struct HammingSearcher: Sendable {
         let everything = best.k == snapshot.liveCount
         run.execute(method: method,
                     target: { best.isFull ? (everything ? -1 : best.sorted[best.k - 1].distance) : bits },
-                    plannedTarget: { best.isFull ? best.sorted[best.k - 1].distance : max(estimate, $0 + 1) },
+                    plannedTarget: { bound in max(bound + 1, min(best.isFull ? best.sorted[best.k - 1].distance : bits, estimate)) },
                     threshold: { best.threshold(ceiling: bits) },
                     sink: { best.offer($0) })
         return SearchResult(neighbors: best.sorted, statistics: run.statistics)
@@ -108,9 +108,11 @@ struct QueryRun {
         for (index, step) in steps.enumerated() {
             let bound = layout.guaranteedDistance(radius: step.radius, lastTable: step.table)
             if method == .automatic, step.radius > 0 {
+                // Switch to a scan when finishing is predicted to cost more than scanning everything,
+                // or when the search has already spent a scan's worth.
                 let goal = plannedTarget(bound - 1)
                 let remaining = predictedCost(steps[index...], until: goal, segment: segment)
-                if remaining > scanAll {
+                if remaining > scanAll || spentCost() > scanAll {
                     statistics.path = .multiIndexThenScan
                     scan(0..<snapshot.tailStart, threshold: threshold, sink: sink)
                     return
@@ -125,6 +127,11 @@ struct QueryRun {
             }
             if target() <= bound { return }
         }
+    }
+
+    /// What the search has cost so far, in the cost model's units.
+    private func spentCost() -> Double {
+        spent + Double(statistics.bucketsProbed) * costModel.bucketProbe + Double(statistics.candidates) * costModel.candidate
     }
 
     /// The (radius, table) steps in search order: radius 0 in every table, then radius 1…

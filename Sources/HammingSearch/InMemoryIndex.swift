@@ -79,16 +79,13 @@ public final class InMemoryIndex {
     public func rebuild(substrings: Int? = nil) throws {
         if let substrings { layout = try SubstringLayout(bitCount: bitCount, substrings: substrings) }
         releaseSegment()
-        let view = chunkView()
-        let limit = idLimit
-        for table in 0..<layout.count {
-            let offsets = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: CompactSegment.offsetCount(layout: layout, table: table))
-            let ids = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: liveCount)
-            CompactSegment.buildTable(layout: layout, table: table, offsets: offsets, ids: ids) { body in
-                view.forEachLive(below: limit, body)
-            }
-            segmentOffsets.append(offsets)
-            segmentIDs.append(ids)
+        CompactSegment.build(layout: layout, chunks: chunkView(), below: idLimit) { _, offsets, ids in
+            let ownedOffsets = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: offsets.count)
+            _ = ownedOffsets.initialize(from: offsets)
+            let ownedIDs = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(ids.count, 1))
+            _ = ownedIDs.initialize(from: ids)
+            segmentOffsets.append(ownedOffsets)
+            segmentIDs.append(ownedIDs)
         }
         segmentItems = liveCount
         segmentEnd = idLimit

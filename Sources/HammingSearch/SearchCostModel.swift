@@ -10,12 +10,12 @@ import Darwin
 /// docs/benchmarks.md); only their ratios matter to the choice of path.
 public struct SearchCostModel: Sendable, Hashable {
     /// Looking up one bucket of a direct-addressed table (mostly a cache miss on the offsets).
-    public var bucketProbe = 25.0
+    public var bucketProbe = 15.0
     /// Verifying one candidate id from a bucket (a prefetched random read of its code).
-    public var candidate = 10.0
+    public var candidate = 15.0
     /// Scanning one code sequentially, per 64-bit word, plus a fixed part per code.
-    public var scanPerWord = 0.45
-    public var scanPerCode = 0.35
+    public var scanPerWord = 0.35
+    public var scanPerCode = 0.1
 
     public init() {}
 

@@ -147,9 +147,9 @@ public struct Cursor: ~Copyable {
         }
     }
 
-    private func check(_ rc: Int32, _ operation: String) throws {
+    private func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws {
         guard rc != 0 else { return }
         if rc == MDB_MAP_FULL { state.mapFull = true }
-        throw StorageError.from(rc, operation: operation, path: environment.path)
+        throw StorageError.from(rc, operation: operation(), path: environment.path)
     }
 }

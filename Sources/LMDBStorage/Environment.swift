@@ -210,6 +210,25 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Grows the map to at least `bytes` (within ``EnvironmentOptions/maximumMapSize``) before a
+    /// large write, so the write does not fill the map and run again several times. Must not be
+    /// called while this thread holds a transaction.
+    public func reserveMapSize(_ bytes: Int) throws {
+        try checkOpen()
+        guard !options.readOnly else { return }
+        let target = min(bytes, options.maximumMapSize)
+        guard info().mapSize < target else { return }
+        let outcome = mapLock.withExclusive { () -> Int32 in
+            guard info().mapSize < target else { return 0 }
+            stateMutex.withLock { remapCount += 1 }
+            return mdb_env_set_mapsize(handle, target)
+        }
+        guard let outcome else {
+            throw StorageError(.invalidArgument, "the map of \(path) cannot grow while this thread holds a transaction")
+        }
+        guard outcome == 0 else { throw StorageError.from(outcome, operation: "growing the map", path: path) }
+    }
+
     /// Doubles the map (up to the configured maximum) while no transaction of this process is open.
     private func growMap(after error: StorageError) throws {
         let outcome = try mapLock.withExclusive { () -> Int32 in

@@ -9,24 +9,28 @@ public protocol StorageBytes {
 }
 
 extension Array: StorageBytes where Element == UInt8 {
+    @inlinable
     public func withStorageBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withUnsafeBytes(body)
     }
 }
 
 extension ArraySlice: StorageBytes where Element == UInt8 {
+    @inlinable
     public func withStorageBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withUnsafeBytes(body)
     }
 }
 
 extension UnsafeRawBufferPointer: StorageBytes {
+    @inlinable
     public func withStorageBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(self)
     }
 }
 
 extension String: StorageBytes {
+    @inlinable
     public func withStorageBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         var copy = self
         return try copy.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
@@ -34,12 +38,14 @@ extension String: StorageBytes {
 }
 
 extension UInt64: StorageBytes {
+    @inlinable
     public func withStorageBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: self, body)
     }
 }
 
 extension UInt32: StorageBytes {
+    @inlinable
     public func withStorageBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: self, body)
     }
@@ -47,6 +53,7 @@ extension UInt32: StorageBytes {
 
 extension UnsafeRawBufferPointer {
     /// The value as a native-endian `UInt64`, if it is 8 bytes long.
+    @inlinable
     public var uint64Value: UInt64? {
         count == 8 ? loadUnaligned(as: UInt64.self) : nil
     }

@@ -16,41 +16,54 @@ public struct Transaction: ~Copyable {
     public var id: Int { Int(mdb_txn_id(handle)) }
 
     /// The value stored under `key`, or `nil`. Zero-copy: valid until the transaction ends.
+    @inlinable
     public func get(_ table: Table, key: some StorageBytes) throws -> UnsafeRawBufferPointer? {
-        try key.withStorageBytes { keyBytes in
-            var k = makeValue(keyBytes)
-            var v = MDB_val()
-            let rc = mdb_get(handle, table.dbi, &k, &v)
-            if rc == MDB_NOTFOUND { return nil }
-            try check(rc, "reading from table '\(table.name)'")
-            return v.bytes
-        }
+        try key.withStorageBytes { try getBytes(table, key: $0) }
     }
 
     /// Stores `value` under `key`, replacing an existing value unless `flags` say otherwise.
     /// In a dup-sort table, adds `value` to the key's set.
+    @inlinable
     public func put(_ table: Table, key: some StorageBytes, value: some StorageBytes, flags: WriteFlags = []) throws {
-        try requireWritable("writing to table '\(table.name)'")
         try key.withStorageBytes { keyBytes in
-            try value.withStorageBytes { valueBytes in
-                var k = makeValue(keyBytes)
-                var v = makeValue(valueBytes)
-                try check(mdb_put(handle, table.dbi, &k, &v, flags.rawValue), "writing to table '\(table.name)'")
-            }
+            try value.withStorageBytes { try putBytes(table, key: keyBytes, value: $0, flags: flags) }
         }
+    }
+
+    @usableFromInline
+    func getBytes(_ table: Table, key: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
+        var k = makeValue(key)
+        var v = MDB_val()
+        let rc = mdb_get(handle, table.dbi, &k, &v)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "reading from table '\(table.name)'")
+        return v.bytes
+    }
+
+    @usableFromInline
+    func putBytes(_ table: Table, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: WriteFlags) throws {
+        try requireWritable("writing to table '\(table.name)'")
+        var k = makeValue(key)
+        var v = makeValue(value)
+        try check(mdb_put(handle, table.dbi, &k, &v, flags.rawValue), "writing to table '\(table.name)'")
     }
 
     /// Reserves `count` bytes under `key` and lets `fill` write them in place (`MDB_RESERVE`),
     /// saving a copy for large values. Not for dup-sort tables.
+    @inlinable
     public func put(_ table: Table, key: some StorageBytes, reservingCount count: Int, flags: WriteFlags = [],
                     fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        let target = try key.withStorageBytes { try reserveBytes(table, key: $0, count: count, flags: flags) }
+        try fill(target)
+    }
+
+    @usableFromInline
+    func reserveBytes(_ table: Table, key: UnsafeRawBufferPointer, count: Int, flags: WriteFlags) throws -> UnsafeMutableRawBufferPointer {
         try requireWritable("writing to table '\(table.name)'")
-        try key.withStorageBytes { keyBytes in
-            var k = makeValue(keyBytes)
-            var v = MDB_val(mv_size: count, mv_data: nil)
-            try check(mdb_put(handle, table.dbi, &k, &v, flags.rawValue | UInt32(MDB_RESERVE)), "reserving in table '\(table.name)'")
-            try fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
-        }
+        var k = makeValue(key)
+        var v = MDB_val(mv_size: count, mv_data: nil)
+        try check(mdb_put(handle, table.dbi, &k, &v, flags.rawValue | UInt32(MDB_RESERVE)), "reserving in table '\(table.name)'")
+        return UnsafeMutableRawBufferPointer(start: v.mv_data, count: count)
     }
 
     /// Deletes `key` (every value, in a dup-sort table) or, when `value` is given, only that pair.
@@ -99,17 +112,17 @@ public struct Transaction: ~Copyable {
 
     // MARK: Errors
 
-    func requireWritable(_ operation: String) throws {
+    func requireWritable(_ operation: @autoclosure () -> String) throws {
         if isReadOnly {
-            throw StorageError(.readOnly, "\(operation) needs a write transaction; use `write { … }` instead of `read { … }`")
+            throw StorageError(.readOnly, "\(operation()) needs a write transaction; use `write { … }` instead of `read { … }`")
         }
     }
 
     /// Throws for a non-zero LMDB return code, remembering a full map so the write is retried.
-    func check(_ rc: Int32, _ operation: String) throws {
+    func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws {
         guard rc != 0 else { return }
         if rc == MDB_MAP_FULL { state.mapFull = true }
-        throw StorageError.from(rc, operation: operation, path: environment.path)
+        throw StorageError.from(rc, operation: operation(), path: environment.path)
     }
 }
 

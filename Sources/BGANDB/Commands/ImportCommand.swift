@@ -27,31 +27,15 @@ struct ImportCommand: ParsableCommand {
         try Console.reportingErrors {
             let store = try location.open()
             let matrix = try NumPyByteMatrix(contentsOf: codes)
-            guard matrix.columns * 8 == store.bitCount else {
-                throw StoreError(.codeLengthMismatch, "\(codes) holds \(matrix.columns * 8)-bit codes (\(matrix.columns) bytes per row) but \(store.path) stores \(store.bitCount)-bit codes")
-            }
             let keyList = try keys.map { try Self.readKeys($0, expected: matrix.rows) }
-            let started = Date()
             var progress = ProgressReporter(label: "import", total: matrix.rows)
-            var row = 0
-            while row < matrix.rows {
-                let end = min(row + max(batch, 1), matrix.rows)
-                var items: [StoreItem] = []
-                items.reserveCapacity(end - row)
-                for r in row..<end {
-                    let code = try BinaryCode(bytes: matrix.row(r))
-                    items.append(StoreItem(key: keyList?[r] ?? String(r), code: code))
-                }
-                try store.write(items, mode: .upsert, indexing: .deferred)
-                row = end
-                if row < matrix.rows { progress.update(row) }
+            let summary = try store.importCodes(matrix, keys: keyList, batchSize: batch) { done in
+                progress.update(done, force: done == matrix.rows)
             }
-            progress.update(row, force: true)
-            let loaded = Date()
-            try store.rebuildIndex()
-            let seconds = Date().timeIntervalSince(started)
-            Console.log(String(format: "imported %d codes in %.2fs (%.0f codes/s; index build %.2fs)", matrix.rows, seconds,
-                               Double(matrix.rows) / max(seconds, 1e-9), Date().timeIntervalSince(loaded)))
+            let seconds = summary.loadSeconds + summary.indexSeconds
+            Console.log(String(format: "imported %d codes (%d new, %d replaced) in %.2fs: %.0f codes/s (load %.2fs, index build %.2fs)",
+                               summary.rows, summary.inserted, summary.updated, seconds, Double(summary.rows) / max(seconds, 1e-9),
+                               summary.loadSeconds, summary.indexSeconds))
         }
     }
 

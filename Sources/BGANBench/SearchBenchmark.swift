@@ -1,0 +1,111 @@
+import ArgumentParser
+import BGANStore
+import Foundation
+
+/// Stores of N codes, queried by exact k-NN and radius search through multi-index hashing
+/// (planner and forced) and our linear scan, one thread, in the same run.
+struct SearchBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "MIH vs linear scan latency, ingest rate and bytes per item.")
+
+    @Option(help: "Store sizes, comma-separated.")
+    var sizes: String = "100000,1000000"
+
+    @Option(help: "Code lengths, comma-separated.")
+    var bits: String = "64,128,256"
+
+    @Option(help: "uniform, clustered, or both comma-separated.")
+    var distributions: String = "uniform,clustered"
+
+    @Option(help: "Queries per configuration.")
+    var queries: Int = 1000
+
+    @Option(name: .short, help: "Neighbours per k-NN query.")
+    var k: Int = 10
+
+    @Option(help: "Radii for radius queries, comma-separated.")
+    var radii: String = "1,3"
+
+    @Option(help: "Directory for the stores (deleted after each configuration).")
+    var directory: String = NSTemporaryDirectory()
+
+    @Option(help: "Also write each workload as DIR/<name>.database.npy and .queries.npy (for benchmarks/peers).")
+    var saveNpy: String?
+
+    @Flag(help: "Also print the buckets and candidates of forced-MIH queries.")
+    var verbose = false
+
+    @Option(help: "Fixed number of tables m (default: the store's log2 N rule).")
+    var substrings: Int?
+
+    func run() throws {
+        let sizeList = sizes.split(separator: ",").compactMap { Int($0.replacingOccurrences(of: "_", with: "")) }
+        let bitList = bits.split(separator: ",").compactMap { Int($0) }
+        let distributionList = distributions.split(separator: ",").compactMap { CodeWorkload.Distribution(rawValue: String($0)) }
+        let radiusList = radii.split(separator: ",").compactMap { Int($0) }
+        print("kernel: \(HammingKernel.active.rawValue); one thread; \(queries) queries per row; exact \(k)-NN and radius \(radiusList.map(String.init).joined(separator: "/"))")
+        print("| codes | m | ingest codes/s | bytes/item | \(k)-NN auto ms | \(k)-NN mih ms | \(k)-NN scan ms | scan/auto | paths (auto) | " + radiusList.map { "r≤\($0) auto ms | r≤\($0) scan ms" }.joined(separator: " | ") + " |")
+        print("|---|---|---|---|---|---|---|---|---|" + radiusList.map { _ in "---|---" }.joined(separator: "|") + "|")
+        for distribution in distributionList {
+            for bitCount in bitList {
+                for size in sizeList {
+                    try measure(distribution: distribution, bitCount: bitCount, size: size, radii: radiusList)
+                }
+            }
+        }
+    }
+
+    func measure(distribution: CodeWorkload.Distribution, bitCount: Int, size: Int, radii: [Int]) throws {
+        let workload = CodeWorkload(distribution: distribution, bits: bitCount, count: size, queryCount: queries, seed: 2026)
+        let name = "\(distribution.rawValue)-\(bitCount)-\(size)"
+        if let saveNpy {
+            try FileManager.default.createDirectory(atPath: saveNpy, withIntermediateDirectories: true)
+            try workload.database.encoded().write(to: URL(fileURLWithPath: "\(saveNpy)/\(name).database.npy"))
+            try workload.queries.encoded().write(to: URL(fileURLWithPath: "\(saveNpy)/\(name).queries.npy"))
+        }
+        let path = "\(directory)/bgan-bench-\(name)-\(getpid())"
+        try? FileManager.default.removeItem(atPath: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = StoreOptions()
+        options.syncMode = .noMetaSync
+        let store = try Store.create(at: path, bitCount: bitCount, substrings: substrings, options: options)
+        let started = Date()
+        _ = try store.importCodes(workload.database)
+        let ingestRate = Double(size) / Date().timeIntervalSince(started)
+        let stats = try store.statistics()
+        let codes = try workload.queryCodes()
+
+        func time(_ search: (BinaryCode) throws -> StoreSearchResult) rethrows -> (ms: Double, paths: [String: Int], probes: Double, candidates: Double) {
+            var paths: [String: Int] = [:]
+            var probes = 0, candidates = 0
+            _ = try search(codes[0])
+            let start = DispatchTime.now().uptimeNanoseconds
+            for code in codes {
+                let statistics = try search(code).statistics
+                paths[statistics.path.rawValue, default: 0] += 1
+                probes += statistics.bucketsProbed
+                candidates += statistics.candidates
+            }
+            let n = Double(codes.count)
+            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / n, paths, Double(probes) / n, Double(candidates) / n)
+        }
+        let auto = try time { try store.search(code: $0, k: k, method: .automatic) }
+        let mih = try time { try store.search(code: $0, k: k, method: .multiIndex) }
+        let scan = try time { try store.search(code: $0, k: k, method: .linearScan) }
+        var radiusCells: [String] = []
+        for radius in radii {
+            let radiusAuto = try time { try store.search(code: $0, radius: radius, method: .automatic) }
+            let radiusScan = try time { try store.search(code: $0, radius: radius, method: .linearScan) }
+            radiusCells.append(String(format: "%.4f | %.3f", radiusAuto.ms, radiusScan.ms))
+        }
+        let paths = auto.paths.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print(String(format: "| %@ %d×%d | %d | %.2fM | %.1f | %.4f | %.4f | %.3f | %.1f× | %@ | %@ |",
+                     distribution.rawValue, size, bitCount, stats.substrings, ingestRate / 1e6, stats.bytesPerItem,
+                     auto.ms, mih.ms, scan.ms, scan.ms / auto.ms, paths, radiusCells.joined(separator: " | ")))
+        if verbose {
+            print(String(format: "  forced MIH: %.0f buckets, %.0f candidates per query", mih.probes, mih.candidates))
+        }
+        fflush(nil)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import HammingSearch
+
+/// What a bulk import did.
+public struct ImportSummary: Sendable {
+    public var rows = 0
+    public var inserted = 0
+    public var updated = 0
+    /// Seconds spent writing items and codes, and rebuilding the index at the end.
+    public var loadSeconds = 0.0
+    public var indexSeconds = 0.0
+}
+
+extension Store {
+    /// Loads every row of `matrix` as a code, under `keys[row]` (default: the row number as
+    /// text), replacing items with the same key.
+    ///
+    /// Into an empty store with distinct keys, the whole load is one transaction that appends
+    /// records, chunks and keys in order and builds the index at the end: all or nothing, and no
+    /// B-tree search per row. Otherwise rows go in upsert transactions of `batchSize` and the index
+    /// is rebuilt once at the end; an interrupted import then leaves finished batches in place, and
+    /// rerunning it replaces them with the same items.
+    ///
+    /// - Parameter progress: called with the rows done after each batch.
+    public func importCodes(_ matrix: NumPyByteMatrix, keys: [String]? = nil, batchSize: Int = 200_000,
+                            progress: (Int) -> Void = { _ in }) throws -> ImportSummary {
+        guard matrix.columns * 8 == bitCount else {
+            throw StoreError(.codeLengthMismatch, "the codes are \(matrix.columns * 8) bits (\(matrix.columns) bytes per row) but \(path) stores \(bitCount)-bit codes")
+        }
+        if let keys, keys.count != matrix.rows {
+            throw StoreError(.invalidArgument, "\(keys.count) keys for \(matrix.rows) codes; give one key per row")
+        }
+        if try count() == 0, let summary = try bulkLoad(matrix, keys: keys, progress: progress) {
+            return summary
+        }
+        var summary = ImportSummary()
+        let started = Date()
+        var row = 0
+        while row < matrix.rows {
+            let end = min(row + max(batchSize, 1), matrix.rows)
+            var items: [StoreItem] = []
+            items.reserveCapacity(end - row)
+            try matrix.bytes.withUnsafeBytes { raw in
+                for r in row..<end {
+                    let code = try BinaryCode(rawBytes: UnsafeRawBufferPointer(rebasing: raw[(r * matrix.columns)..<((r + 1) * matrix.columns)]))
+                    items.append(StoreItem(key: keys?[r] ?? String(r), code: code))
+                }
+            }
+            let written = try write(items, mode: .upsert, indexing: .deferred)
+            summary.inserted += written.inserted
+            summary.updated += written.updated
+            row = end
+            progress(row)
+        }
+        summary.rows = matrix.rows
+        let loaded = Date()
+        summary.loadSeconds = loaded.timeIntervalSince(started)
+        try rebuildIndex()
+        summary.indexSeconds = Date().timeIntervalSince(loaded)
+        return summary
+    }
+}
+
+extension Store {
+    /// Loads into an empty store in one transaction, appending everything in order. Returns `nil`
+    /// (writing nothing) when the store is not empty or the given keys repeat.
+    func bulkLoad(_ matrix: NumPyByteMatrix, keys: [String]?, progress: (Int) -> Void) throws -> ImportSummary? {
+        let rows = matrix.rows
+        let keyOrder: [Int]
+        if let keys {
+            keyOrder = keys.indices.sorted { UTF8Order.compare(keys[$0], keys[$1]) < 0 }
+            for (a, b) in zip(keyOrder, keyOrder.dropFirst()) where keys[a] == keys[b] { return nil }
+            for key in keys { try Self.validate(key: key) }
+        } else {
+            keyOrder = Array(DecimalKeys(count: rows))
+        }
+        let started = Date()
+        let layout = CodeChunkLayout(bitCount: bitCount)
+        let averageKey = keys.map { $0.reduce(0) { $0 + $1.utf8.count } / max($0.count, 1) } ?? 8
+        let estimate = rows * (3 * averageKey + 2 * layout.words * 8 + 120) + 64 << 20
+        try environment.reserveMapSize((environment.info().lastPage + 1) * 4096 + estimate)
+        let summary: ImportSummary? = try environment.write { txn in
+            var meta = try readMeta(txn)
+            guard meta.liveCount == 0 else { return nil }
+            guard UInt64(meta.idLimit) + UInt64(rows) <= StoreSchema.idCapacity else {
+                throw StoreError(.idsExhausted, "\(rows) more items would pass the store's \(StoreSchema.idCapacity) ids")
+            }
+            let first = meta.idLimit
+            let chunks = ChunkEditor(layout: layout, table: tables.codes)
+            var digits = [UInt8](repeating: 0, count: 24)
+            try matrix.bytes.withUnsafeBytes { raw in
+                for row in 0..<rows {
+                    let id = first + UInt32(row)
+                    let code = UnsafeRawBufferPointer(rebasing: raw[(row * matrix.columns)..<((row + 1) * matrix.columns)])
+                    try chunks.set(id, codeBytes: code, txn)
+                    if let keys {
+                        var key = keys[row]
+                        try key.withUTF8 { try putRecord(key: UnsafeRawBufferPointer($0), payload: UnsafeRawBufferPointer(start: nil, count: 0), id: id, append: true, txn) }
+                    } else {
+                        try digits.withUnsafeMutableBytes { buffer in
+                            let length = DecimalKeys.write(row, into: buffer)
+                            try putRecord(key: UnsafeRawBufferPointer(rebasing: buffer[..<length]), payload: UnsafeRawBufferPointer(start: nil, count: 0), id: id, append: true, txn)
+                        }
+                    }
+                    if row % 65536 == 65535 { progress(row / 2) }
+                }
+            }
+            try chunks.flush(txn)
+            for (done, row) in keyOrder.enumerated() {
+                let id = first + UInt32(row)
+                if let keys {
+                    try txn.put(tables.keys, key: keys[row], value: id, flags: .append)
+                } else {
+                    try digits.withUnsafeMutableBytes { buffer in
+                        let length = DecimalKeys.write(row, into: buffer)
+                        try txn.put(tables.keys, key: UnsafeRawBufferPointer(rebasing: buffer[..<length]), value: id, flags: .append)
+                    }
+                }
+                if done % 65536 == 65535 { progress((rows + done) / 2) }
+            }
+            meta.idLimit += UInt32(rows)
+            meta.liveCount = rows
+            var summary = ImportSummary()
+            summary.rows = rows
+            summary.inserted = rows
+            summary.loadSeconds = Date().timeIntervalSince(started)
+            let indexing = Date()
+            try rebuildIndex(&meta, substrings: nil, txn)
+            summary.indexSeconds = Date().timeIntervalSince(indexing)
+            try meta.write(txn, table: tables.meta)
+            return summary
+        }
+        if summary != nil { progress(rows) }
+        return summary
+    }
+}

@@ -64,5 +64,6 @@ let package = Package(
         .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage"]),
         .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch"]),
         .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore"]),
+        .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage"]),
     ]
 )

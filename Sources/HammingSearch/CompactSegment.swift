@@ -78,15 +78,21 @@ public struct CompactSegment {
             itemIDs.append(id)
             codes.append(code)
         }
-        let values = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(itemIDs.count, 1))
-        let ids = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(itemIDs.count, 1))
+        try build(layout: layout, itemIDs: itemIDs, code: { codes[$0] }, emit: emit)
+    }
+
+    /// Builds every table over `itemIDs` (increasing), the code of the i-th at `code(i)`.
+    public static func build(layout: SubstringLayout, itemIDs: [UInt32], code: (Int) -> UnsafePointer<UInt64>,
+                             emit: (_ table: Int, _ offsets: UnsafeBufferPointer<UInt32>, _ ids: UnsafeBufferPointer<UInt32>) throws -> Void) rethrows {
+        let count = itemIDs.count
+        let values = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(count, 1))
+        let ids = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(count, 1))
         defer {
             values.deallocate()
             ids.deallocate()
         }
-        let count = itemIDs.count
         for table in 0..<layout.count {
-            for (index, code) in codes.enumerated() { values[index] = layout.value(of: code, table: table) }
+            for index in 0..<count { values[index] = layout.value(of: code(index), table: table) }
             let offsets = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: offsetCount(layout: layout, table: table))
             defer { offsets.deallocate() }
             try itemIDs.withUnsafeBufferPointer { itemIDs in

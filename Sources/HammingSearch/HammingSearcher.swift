@@ -27,11 +27,27 @@ public struct HammingSearcher: Sendable {
         var run = try QueryRun(query: query, snapshot: snapshot, costModel: costModel)
         var best = NearestNeighbors(k: min(k, max(snapshot.liveCount, 1)))
         let bits = snapshot.bitCount
-        let estimate = SearchCostModel.uniformKthDistance(k: k, itemCount: snapshot.liveCount, bitCount: bits)
-        let everything = best.k == snapshot.liveCount
+        let liveCount = snapshot.liveCount
+        let everything = best.k == liveCount
+        var uniformGuess: Int?
         run.execute(method: method,
                     target: { best.isFull ? (everything ? -1 : best.sorted[best.k - 1].distance) : bits },
-                    plannedTarget: { bound in max(bound + 1, min(best.isFull ? best.sorted[best.k - 1].distance : bits, estimate)) },
+                    plannedTarget: { bound in
+                        // The k-th distance will be at most the worst kept one; guess lower from the
+                        // items already known within `bound`, or from a uniform model of the codes.
+                        let worst = best.isFull ? best.sorted[best.k - 1].distance : bits
+                        let within = best.sorted.prefix { $0.distance <= bound }.count
+                        let guess: Int
+                        if within > 0 {
+                            guess = SearchCostModel.extrapolatedKthDistance(k: best.k, found: within, within: bound, bitCount: bits)
+                        } else {
+                            if uniformGuess == nil {
+                                uniformGuess = SearchCostModel.uniformKthDistance(k: k, itemCount: liveCount, bitCount: bits)
+                            }
+                            guess = uniformGuess!
+                        }
+                        return max(bound + 1, min(worst, guess))
+                    },
                     threshold: { best.threshold(ceiling: bits) },
                     sink: { best.offer($0) })
         return SearchResult(neighbors: best.sorted, statistics: run.statistics)
@@ -61,11 +77,13 @@ struct QueryRun {
     let queryWords: [UInt64]
     let words: Int
     var statistics = SearchStatistics()
-    private var hitIDs = [UInt32](repeating: 0, count: CodeChunkLayout.capacity)
-    private var hitDistances = [UInt16](repeating: 0, count: CodeChunkLayout.capacity)
-    private var batch = [UInt32](repeating: 0, count: 2048)
+    // Output buffers of the kernels, written before they are read.
+    private var hitIDs = [UInt32](unsafeUninitializedCapacity: CodeChunkLayout.capacity) { $1 = CodeChunkLayout.capacity }
+    private var hitDistances = [UInt16](unsafeUninitializedCapacity: CodeChunkLayout.capacity) { $1 = CodeChunkLayout.capacity }
+    private var batch = [UInt32](unsafeUninitializedCapacity: 2048) { $1 = 2048 }
     private var values: [UInt32] = []
     private var spent = 0.0
+    private var forecastAt = 0.0
 
     init(query: BinaryCode, snapshot: IndexSnapshot, costModel: SearchCostModel) throws {
         guard query.bitCount == snapshot.bitCount else {
@@ -103,60 +121,62 @@ struct QueryRun {
         spent = costModel.scan(count: Int(snapshot.idLimit - snapshot.tailStart), words: words)
             + Double(snapshot.movedIDs.count) * costModel.candidate
 
-        let substrings = layout.values(of: try! BinaryCode(bitCount: snapshot.bitCount, words: queryWords))
-        let steps = Self.steps(layout)
-        for (index, step) in steps.enumerated() {
-            let bound = layout.guaranteedDistance(radius: step.radius, lastTable: step.table)
-            if method == .automatic, step.radius > 0 {
+        let substrings = queryWords.withUnsafeBufferPointer { words in
+            (0..<layout.count).map { layout.value(of: words.baseAddress!, table: $0) }
+        }
+        // Step s probes table s % m at radius s / m; afterwards every item within s bits of the
+        // query has been seen (the pigeonhole bound), so a search with target t ends after step t.
+        let stepCount = ((layout.lengths.max() ?? 0) + 1) * layout.count
+        for step in 0..<stepCount {
+            let radius = step / layout.count
+            let table = step % layout.count
+            // The first steps are cheap and tell much (how dense the codes are around the query):
+            // take them without a forecast while they stay within a small part of a scan's cost.
+            // Forecasts are themselves work: make one only when the spending has grown by half.
+            if method == .automatic, radius > 0, spentCost() >= forecastAt,
+               spentCost() + predictedCost(from: step, through: step, segment: segment) > Self.explorationShare * scanAll {
+                forecastAt = spentCost() * 1.5
                 // Switch to a scan when finishing is predicted to cost more than scanning everything,
                 // or when the search has already spent a scan's worth.
-                let goal = plannedTarget(bound - 1)
-                let remaining = predictedCost(steps[index...], until: goal, segment: segment)
-                if remaining > scanAll || spentCost() > scanAll {
+                let goal = plannedTarget(step - 1)
+                if spentCost() > scanAll || predictedCost(from: step, through: goal, segment: segment) > scanAll {
                     statistics.path = .multiIndexThenScan
                     scan(0..<snapshot.tailStart, threshold: threshold, sink: sink)
                     return
                 }
             }
-            if step.radius <= layout.lengths[step.table] {
-                statistics.substringRadius = step.radius
+            if radius <= layout.lengths[table] {
+                statistics.substringRadius = radius
                 values.removeAll(keepingCapacity: true)
-                SubstringNeighborhood.append(center: substrings[step.table], length: layout.lengths[step.table],
-                                             radius: step.radius, to: &values)
-                probe(segment.tables[step.table], threshold: threshold, sink: sink)
+                SubstringNeighborhood.append(center: substrings[table], length: layout.lengths[table], radius: radius, to: &values)
+                probe(segment.tables[table], threshold: threshold, sink: sink)
             }
-            if target() <= bound { return }
+            if target() <= step { return }
         }
     }
+
+    /// Share of a scan's cost the search may spend before its first forecast.
+    static let explorationShare = 0.05
 
     /// What the search has cost so far, in the cost model's units.
     private func spentCost() -> Double {
         spent + Double(statistics.bucketsProbed) * costModel.bucketProbe + Double(statistics.candidates) * costModel.candidate
     }
 
-    /// The (radius, table) steps in search order: radius 0 in every table, then radius 1…
-    static func steps(_ layout: SubstringLayout) -> [(radius: Int, table: Int)] {
-        let longest = layout.lengths.max() ?? 0
-        var steps: [(radius: Int, table: Int)] = []
-        for radius in 0...longest {
-            for table in 0..<layout.count { steps.append((radius, table)) }
-        }
-        return steps
-    }
-
-    /// Predicted cost of the steps from the first of `steps` until the bound reaches `goal`.
-    private func predictedCost(_ steps: ArraySlice<(radius: Int, table: Int)>, until goal: Int,
-                               segment: CompactSegment) -> Double {
+    /// Predicted cost of steps `first ... last` (see `execute`). Bucket occupancy is the one
+    /// observed so far once enough buckets were probed, else the table's average.
+    private func predictedCost(from first: Int, through last: Int, segment: CompactSegment) -> Double {
         let layout = segment.layout
         let observed = statistics.bucketsProbed >= 256
             ? Double(statistics.candidates) / Double(statistics.bucketsProbed) : nil
         var cost = 0.0
-        for step in steps {
-            let length = layout.lengths[step.table]
-            let probes = SubstringNeighborhood.size(length: length, radius: step.radius)
+        var step = first
+        while step <= last, step / layout.count <= layout.lengths.max() ?? 0 {
+            let length = layout.lengths[step % layout.count]
+            let probes = SubstringNeighborhood.size(length: length, radius: step / layout.count)
             let occupancy = observed ?? Double(segment.itemCount) / Double(1 << length)
             cost += probes * (costModel.bucketProbe + occupancy * costModel.candidate)
-            if layout.guaranteedDistance(radius: step.radius, lastTable: step.table) >= goal { break }
+            step += 1
         }
         return cost
     }

@@ -41,4 +41,23 @@ public struct SearchCostModel: Sendable, Hashable {
         }
         return bitCount
     }
+
+    /// Guesses the k-th neighbour's distance from `found` items known within `within` bits,
+    /// assuming the density around the query stays what it was: the smallest distance whose
+    /// Hamming ball, scaled by `found / ball(within)`, holds `k` items.
+    public static func extrapolatedKthDistance(k: Int, found: Int, within radius: Int, bitCount: Int) -> Int {
+        guard found < k else { return radius }
+        let needed = log(Double(k) / Double(found))
+        var logTerm = 0.0, logBall = 0.0, base = 0.0
+        var distance = 0
+        while distance < bitCount {
+            if distance == radius { base = logBall }
+            if distance > radius, logBall - base >= needed { break }
+            logTerm += log(Double(bitCount - distance) / Double(distance + 1))
+            let high = max(logBall, logTerm), low = min(logBall, logTerm)
+            logBall = high + log1p(exp(low - high))
+            distance += 1
+        }
+        return distance
+    }
 }

@@ -178,4 +178,26 @@ import Testing
         #expect(b > a && c > b)
         #expect(SearchCostModel.uniformKthDistance(k: 10, itemCount: 1_000, bitCount: 1024) > 400)
     }
+
+    @Test func extrapolationFromAKnownBallGuessesTheKthDistance() {
+        // 64-bit balls: V(8) ≈ 5.3e9, V(9) ≈ 3.3e10, V(10) ≈ 1.8e11.
+        #expect(SearchCostModel.extrapolatedKthDistance(k: 10, found: 1, within: 8, bitCount: 64) == 10)
+        #expect(SearchCostModel.extrapolatedKthDistance(k: 5, found: 1, within: 8, bitCount: 64) == 9)
+        #expect(SearchCostModel.extrapolatedKthDistance(k: 10, found: 10, within: 8, bitCount: 64) == 8)
+        #expect(SearchCostModel.extrapolatedKthDistance(k: 1000, found: 1, within: 0, bitCount: 256) == 2)
+    }
+
+    @Test func clusteredIndexesAreSearchedMostlyByMultiIndexHashing() throws {
+        var rng = SplitMix64(seed: 21)
+        let codes = makeCodes(40_000, bits: 64, distribution: .clustered, rng: &rng)
+        let (index, oracle) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
+        var multiIndex = 0
+        for _ in 0..<20 {
+            let query = flip(codes.randomElement(using: &rng)!, probability: 0.05, rng: &rng)
+            let result = try searcher.nearest(to: query, k: 10, in: index.snapshot())
+            #expect(result.neighbors == oracle.nearest(to: query, k: 10))
+            if result.statistics.path == .multiIndex { multiIndex += 1 }
+        }
+        #expect(multiIndex > 10, "near queries in dense clusters should mostly be answered by MIH")
+    }
 }

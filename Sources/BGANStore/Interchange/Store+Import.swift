@@ -9,6 +9,8 @@ public struct ImportSummary: Sendable {
     /// Seconds spent writing items and codes, and rebuilding the index at the end.
     public var loadSeconds = 0.0
     public var indexSeconds = 0.0
+    /// Wall-clock seconds of the whole import, commits and disk flushes included.
+    public var totalSeconds = 0.0
 }
 
 extension Store {
@@ -30,7 +32,9 @@ extension Store {
         if let keys, keys.count != matrix.rows {
             throw StoreError(.invalidArgument, "\(keys.count) keys for \(matrix.rows) codes; give one key per row")
         }
-        if try count() == 0, let summary = try bulkLoad(matrix, keys: keys, progress: progress) {
+        let importStarted = Date()
+        if try count() == 0, var summary = try bulkLoad(matrix, keys: keys, progress: progress) {
+            summary.totalSeconds = Date().timeIntervalSince(importStarted)
             return summary
         }
         var summary = ImportSummary()
@@ -57,6 +61,7 @@ extension Store {
         summary.loadSeconds = loaded.timeIntervalSince(started)
         try rebuildIndex()
         summary.indexSeconds = Date().timeIntervalSince(loaded)
+        summary.totalSeconds = Date().timeIntervalSince(importStarted)
         return summary
     }
 }
@@ -75,6 +80,15 @@ extension Store {
             keyOrder = Array(DecimalKeys(count: rows))
         }
         let started = Date()
+        // The index is built from the rows on another core while this one writes them.
+        let plannedMeta = try environment.read { txn in try readMeta(txn) }
+        let segment = PrebuiltSegment(
+            layout: try SubstringLayout(bitCount: bitCount, substrings: plannedMeta.requestedSubstrings > 0
+                ? plannedMeta.requestedSubstrings
+                : SubstringLayout.recommendedSubstrings(bitCount: bitCount, itemCount: rows)),
+            matrix: matrix, firstID: plannedMeta.idLimit)
+        segment.start()
+        defer { segment.wait() }
         let layout = CodeChunkLayout(bitCount: bitCount)
         let averageKey = keys.map { $0.reduce(0) { $0 + $1.utf8.count } / max($0.count, 1) } ?? 8
         let estimate = rows * (3 * averageKey + 2 * layout.words * 8 + 120) + 64 << 20
@@ -125,12 +139,80 @@ extension Store {
             summary.inserted = rows
             summary.loadSeconds = Date().timeIntervalSince(started)
             let indexing = Date()
-            try rebuildIndex(&meta, substrings: nil, txn)
+            segment.wait()
+            if first == plannedMeta.idLimit {
+                try txn.clear(tables.segment)
+                try txn.clear(tables.moved)
+                for (table, built) in segment.tables.enumerated() {
+                    try built.offsets.withUnsafeBytes { try txn.put(tables.segment, key: StoreSchema.offsetsKey(table), value: $0) }
+                    try built.ids.withUnsafeBytes { try txn.put(tables.segment, key: StoreSchema.idsKey(table), value: $0) }
+                }
+                meta.segmentSubstrings = segment.layout.count
+                meta.segmentItems = rows
+                meta.segmentEnd = meta.idLimit
+                meta.staleEntries = 0
+            } else {
+                try rebuildIndex(&meta, substrings: nil, txn)
+            }
             summary.indexSeconds = Date().timeIntervalSince(indexing)
             try meta.write(txn, table: tables.meta)
             return summary
         }
         if summary != nil { progress(rows) }
         return summary
+    }
+}
+
+/// A segment built from the rows of a bulk load on a thread of its own.
+final class PrebuiltSegment: @unchecked Sendable {
+    let layout: SubstringLayout
+    private let matrix: NumPyByteMatrix
+    private let firstID: UInt32
+    private let done = DispatchSemaphore(value: 0)
+    private var started = false
+    private var finished = false
+    /// Offsets and ids of each table; read after ``wait()``.
+    private(set) var tables: [(offsets: [UInt32], ids: [UInt32])] = []
+
+    init(layout: SubstringLayout, matrix: NumPyByteMatrix, firstID: UInt32) {
+        self.layout = layout
+        self.matrix = matrix
+        self.firstID = firstID
+    }
+
+    func start() {
+        started = true
+        Thread { [self] in
+            build()
+            done.signal()
+        }.start()
+    }
+
+    /// Waits for the build; safe to call more than once.
+    func wait() {
+        guard started, !finished else { return }
+        done.wait()
+        finished = true
+    }
+
+    private func build() {
+        let rows = matrix.rows
+        let words = BinaryCode.wordCount(forBits: layout.bitCount)
+        // Codes as padded little-endian words, as the chunks hold them.
+        var packed = [UInt64](repeating: 0, count: max(rows * words, 1))
+        packed.withUnsafeMutableBytes { target in
+            matrix.bytes.withUnsafeBytes { source in
+                for row in 0..<rows {
+                    UnsafeMutableRawBufferPointer(rebasing: target[(row * words * 8)..<(row * words * 8 + matrix.columns)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[(row * matrix.columns)..<((row + 1) * matrix.columns)]))
+                }
+            }
+        }
+        let ids = (0..<rows).map { firstID + UInt32($0) }
+        packed.withUnsafeBufferPointer { codes in
+            CompactSegment.build(layout: layout, itemIDs: ids, code: { codes.baseAddress! + $0 * words }) { _, offsets, ids in
+                tables.append((Array(offsets), Array(ids)))
+            }
+        }
     }
 }

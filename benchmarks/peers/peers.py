@@ -1,0 +1,69 @@
+"""faiss and bgan-db side by side on the same binary codes (one thread, exact 10-NN).
+
+Usage: peers.py DIR BGAN_DB. See run.sh.
+"""
+import glob
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import faiss
+import numpy as np
+
+K = 10
+
+
+def time_search(index, queries):
+    index.search(queries[:1], K)
+    start = time.perf_counter()
+    distances, _ = index.search(queries, K)
+    return (time.perf_counter() - start) * 1000 / len(queries), distances
+
+
+def bgan(bgan_db, database_path, queries_path, bits):
+    store = tempfile.mkdtemp(prefix="peers-") + "/store"
+    try:
+        subprocess.run([bgan_db, "create", store, "--bits", str(bits)], check=True, stderr=subprocess.DEVNULL)
+        subprocess.run([bgan_db, "import", store, "--codes", database_path], check=True, stderr=subprocess.DEVNULL)
+        out = subprocess.run([bgan_db, "query", store, "--codes", queries_path, "-k", str(K), "--json"],
+                             check=True, capture_output=True, text=True).stdout.splitlines()
+        lines = [json.loads(line) for line in out]
+        summary = lines[-1]["summary"]
+        distances = np.array([[n["distance"] for n in line["neighbors"]] for line in lines[:-1]])
+        return summary["ms_per_query"], distances, summary["paths"]
+    finally:
+        shutil.rmtree(os.path.dirname(store), ignore_errors=True)
+
+
+def main():
+    directory, bgan_db = sys.argv[1], sys.argv[2]
+    faiss.omp_set_num_threads(1)
+    print(f"faiss {faiss.__version__}; one thread; exact {K}-NN; ms per query")
+    print("| codes | faiss IndexBinaryFlat | faiss IndexBinaryMultiHash (nflip=3) | bgan-db (auto) | bgan-db paths | bgan-db distances = faiss Flat |")
+    print("|---|---|---|---|---|---|")
+    for database_path in sorted(glob.glob(os.path.join(directory, "*.database.npy"))):
+        name = os.path.basename(database_path)[: -len(".database.npy")]
+        queries_path = database_path.replace(".database.npy", ".queries.npy")
+        database, queries = np.load(database_path), np.load(queries_path)
+        bits = database.shape[1] * 8
+        flat = faiss.IndexBinaryFlat(bits)
+        flat.add(database)
+        flat_ms, flat_distances = time_search(flat, queries)
+        tables = max(1, round(bits / max(4.0, round(math.log2(len(database))))))
+        multi = faiss.IndexBinaryMultiHash(bits, tables, bits // tables)
+        multi.add(database)
+        multi.nflip = 3
+        multi_ms, _ = time_search(multi, queries)
+        del multi, flat
+        ours_ms, ours_distances, paths = bgan(bgan_db, database_path, queries_path, bits)
+        exact = bool((np.sort(ours_distances, axis=1) == np.sort(flat_distances, axis=1)).all())
+        print(f"| {name} | {flat_ms:.3f} | {multi_ms:.3f} | {ours_ms:.4f} | {paths} | {exact} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -71,7 +71,7 @@ struct SearchBenchmark: ParsableCommand {
         try? FileManager.default.removeItem(atPath: path)
         defer { try? FileManager.default.removeItem(atPath: path) }
         var options = StoreOptions()
-        options.syncMode = .noMetaSync
+        options.writeMap = true
         let store = try Store.create(at: path, bitCount: bitCount, substrings: substrings, options: options)
         let started = Date()
         _ = try store.importCodes(workload.database)

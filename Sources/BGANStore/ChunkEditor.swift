@@ -55,15 +55,16 @@ final class ChunkEditor {
 
     /// Writes every edited chunk back.
     func flush(_ txn: borrowing Transaction) throws {
+        lastChunk = -1
+        lastBuffer = nil
         for (chunk, bytes) in edited.sorted(by: { $0.key < $1.key }) {
             try txn.put(table, key: UInt32(chunk), reservingCount: bytes.count) { target in
                 target.copyMemory(from: UnsafeRawBufferPointer(bytes))
             }
+            // Forget each buffer as it is freed, so a later failure cannot free it twice.
+            edited[chunk] = nil
             bytes.deallocate()
         }
-        edited.removeAll()
-        lastChunk = -1
-        lastBuffer = nil
     }
 
     private func mark(_ buffer: UnsafeMutableRawBufferPointer, slot: Int, live: Bool) {
@@ -79,12 +80,12 @@ final class ChunkEditor {
         if let existing = edited[chunk] {
             buffer = existing
         } else {
+            let committed = try txn.get(table, key: UInt32(chunk))
+            if let committed, committed.count != layout.chunkBytes {
+                throw StoreError(.corrupted, "code chunk \(chunk) is \(committed.count) bytes, not \(layout.chunkBytes)")
+            }
             buffer = .allocate(byteCount: layout.chunkBytes, alignment: 64)
-            if let committed = try txn.get(table, key: UInt32(chunk)) {
-                guard committed.count == layout.chunkBytes else {
-                    buffer.deallocate()
-                    throw StoreError(.corrupted, "code chunk \(chunk) is \(committed.count) bytes, not \(layout.chunkBytes)")
-                }
+            if let committed {
                 buffer.copyMemory(from: committed)
             } else {
                 buffer.initializeMemory(as: UInt8.self, repeating: 0)

@@ -22,8 +22,37 @@ struct StoreSnapshot {
     }
 
     /// Reads the snapshot a transaction sees, checking every size against the meta record.
-    init(reading txn: borrowing Transaction, tables: Store.Tables, path: String) throws {
+    /// With `includingIndex: false` the segment and moved ids are skipped (and not checked): what
+    /// rebuilding or exporting needs, even when the index is damaged.
+    init(reading txn: borrowing Transaction, tables: Store.Tables, path: String, includingIndex: Bool = true) throws {
         let meta = try StoreMeta(reading: txn, table: tables.meta, path: path)
+        self.meta = meta
+        self.chunkPointers = try Self.chunkPointers(txn, tables: tables, meta: meta)
+        guard includingIndex else {
+            segmentTables = []
+            movedIDs = []
+            return
+        }
+        (segmentTables, movedIDs) = try Self.index(txn, tables: tables, meta: meta)
+    }
+
+    /// Like `init(reading:)`, for a store whose index is not to be used: no segment.
+    func withoutIndex() -> StoreSnapshot {
+        var meta = self.meta
+        meta.segmentSubstrings = 0
+        meta.segmentItems = 0
+        meta.segmentEnd = 0
+        return StoreSnapshot(meta: meta, chunkPointers: chunkPointers, segmentTables: [], movedIDs: [])
+    }
+
+    private init(meta: StoreMeta, chunkPointers: [UnsafePointer<UInt8>?], segmentTables: [SegmentTable], movedIDs: [UInt32]) {
+        self.meta = meta
+        self.chunkPointers = chunkPointers
+        self.segmentTables = segmentTables
+        self.movedIDs = movedIDs
+    }
+
+    private static func chunkPointers(_ txn: borrowing Transaction, tables: Store.Tables, meta: StoreMeta) throws -> [UnsafePointer<UInt8>?] {
         let chunkLayout = CodeChunkLayout(bitCount: meta.bitCount)
         let chunkCount = (Int(meta.idLimit) + CodeChunkLayout.capacity - 1) / CodeChunkLayout.capacity
         var pointers = [UnsafePointer<UInt8>?](repeating: nil, count: chunkCount)
@@ -42,6 +71,10 @@ struct StoreSnapshot {
                 entry = try cursor.next()
             }
         }
+        return pointers
+    }
+
+    private static func index(_ txn: borrowing Transaction, tables: Store.Tables, meta: StoreMeta) throws -> ([SegmentTable], [UInt32]) {
         var segmentTables: [SegmentTable] = []
         if meta.segmentSubstrings > 0 {
             let layout = try SubstringLayout(bitCount: meta.bitCount, substrings: meta.segmentSubstrings)
@@ -69,10 +102,7 @@ struct StoreSnapshot {
                 entry = try cursor.next()
             }
         }
-        self.meta = meta
-        self.chunkPointers = pointers
-        self.segmentTables = segmentTables
-        self.movedIDs = moved
+        return (segmentTables, moved)
     }
 }
 

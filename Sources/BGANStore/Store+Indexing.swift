@@ -49,8 +49,8 @@ extension Store {
         let layout = try SubstringLayout(bitCount: meta.bitCount, substrings: substrings ?? substringsForRebuild(meta))
         // The snapshot reads the counters from the transaction: bring them up to date first.
         try meta.write(txn, table: tables.meta)
-        let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path)
-        let chunks = try snapshot.indexSnapshot().chunks
+        let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false)
+        let chunks = try snapshot.withoutIndex().indexSnapshot().chunks
         let limit = meta.idLimit
         var live = 0
         chunks.forEachLive(below: limit) { _, _ in live += 1 }

@@ -14,7 +14,7 @@ extension Store {
     /// consistent view even while writers go on. Long walks pin old pages; keep `body` quick.
     public func forEachItem(_ body: (StoredItem) throws -> Void) throws {
         try environment.read { txn in
-            let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path).indexSnapshot()
+            let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false).withoutIndex().indexSnapshot()
             try txn.withCursor(tables.items) { cursor in
                 var entry = try cursor.first()
                 while let (key, value) = entry {

@@ -25,9 +25,9 @@ extension Store {
         try environment.read { txn in
             var report = VerificationReport()
             func problem(_ text: String) { if report.problems.count < 100 { report.problems.append(text) } }
-            let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path)
-            let meta = snapshot.meta
-            let index = try snapshot.indexSnapshot()
+            let base = try StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false)
+            let meta = base.meta
+            let codes = try base.withoutIndex().indexSnapshot()
 
             // Items ↔ keys, and live bits.
             var itemIDs = Set<UInt32>()
@@ -44,7 +44,7 @@ extension Store {
                         problem("\(error)")
                     }
                     if id >= meta.idLimit { problem("item \(id) is at or past the id limit \(meta.idLimit)") }
-                    if !index.chunks.isLive(id) { problem("item \(id) is not marked live in its code chunk") }
+                    if !codes.chunks.isLive(id) { problem("item \(id) is not marked live in its code chunk") }
                     entry = try cursor.next()
                 }
             }
@@ -53,11 +53,22 @@ extension Store {
             if keyCount != itemIDs.count { problem("\(keyCount) keys but \(itemIDs.count) items") }
             if meta.liveCount != itemIDs.count { problem("meta counts \(meta.liveCount) live items but there are \(itemIDs.count)") }
             var liveMarked = 0
-            index.chunks.forEachLive(below: UInt32.max) { id, _ in
+            codes.chunks.forEachLive(below: UInt32.max) { id, _ in
                 liveMarked += 1
                 if !itemIDs.contains(id) { problem("id \(id) is marked live but has no item") }
             }
             if liveMarked != itemIDs.count { problem("\(liveMarked) ids are marked live for \(itemIDs.count) items") }
+
+            // The index, which may itself be what is damaged.
+            let snapshot: StoreSnapshot
+            let index: IndexSnapshot
+            do {
+                snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path)
+                index = try snapshot.indexSnapshot()
+            } catch {
+                problem("the multi-index cannot be read (\(error)); rebuild it with `bgan-db reindex`")
+                return report
+            }
 
             // Moved ids.
             let moved = Set(snapshot.movedIDs)

@@ -6,8 +6,7 @@ extension Store {
     /// - Returns: the new item's id.
     @discardableResult
     public func insert(_ item: StoreItem) throws -> UInt32 {
-        try write([item], mode: .insert)
-        return try environment.read { txn in try id(forKey: item.key, txn)! }
+        try write([item], mode: .insert).insertedIDs[0]
     }
 
     /// Inserts the item, or replaces the code and payload of the item with its key.
@@ -50,7 +49,7 @@ extension Store {
             var firstOccurrence = [Bool](repeating: false, count: items.count)
             var previous: Int?
             for index in sorted {
-                if let previous, items[previous].key == items[index].key {
+                if let previous, UTF8Order.compare(items[previous].key, items[index].key) == 0 {
                     if mode == .insert {
                         throw StoreError(.keyExists, "key '\(items[index].key.prefix(80))' appears twice in the batch; use upsert to let the last one win")
                     }
@@ -75,6 +74,7 @@ extension Store {
             // 3. New items: records appended in id order, codes into their chunks, keys in key order.
             for index in items.indices {
                 guard let id = newIDs[index] else { continue }
+                summary.insertedIDs.append(id)
                 try putRecord(items[index], id: id, append: true, txn)
                 try chunks.set(id, code: items[index].code.words, live: true, txn)
             }
@@ -92,7 +92,7 @@ extension Store {
                 let id: UInt32
                 if let known = existing[index] {
                     id = known
-                } else if let lastKeyIndex, items[lastKeyIndex].key == key, let fresh = newIDs[lastKeyIndex] {
+                } else if let lastKeyIndex, UTF8Order.compare(items[lastKeyIndex].key, key) == 0, let fresh = newIDs[lastKeyIndex] {
                     id = fresh
                 } else {
                     guard let found = try self.id(forKey: key, txn) else { continue }

@@ -82,6 +82,7 @@ public final class Store: @unchecked Sendable {
         environmentOptions.maximumMapSize = options.maximumMapSize
         environmentOptions.syncMode = options.syncMode
         environmentOptions.maxReaders = options.maxReaders
+        environmentOptions.writeMap = options.writeMap
         environmentOptions.createsTables = creating
         environmentOptions.fileMode = 0o640
         let environment: Environment

@@ -69,16 +69,22 @@ public struct CompactSegment {
     }
 
     /// Builds every table of a segment over the live ids below `limit` in `chunks`, handing each
-    /// finished table's offsets and ids to `emit` (then reusing the buffers).
+    /// finished table's offsets and ids to `emit` (then reusing the buffers). The chunks are read
+    /// before the first `emit`, so `emit` may invalidate them.
     public static func build(layout: SubstringLayout, chunks: CodeChunks, below limit: UInt32,
                              emit: (_ table: Int, _ offsets: UnsafeBufferPointer<UInt32>, _ ids: UnsafeBufferPointer<UInt32>) throws -> Void) rethrows {
+        // Copy the codes first: `emit` may write, and a write may move or free the pages the
+        // chunks point into (an LMDB write transaction spilling its dirty pages).
+        let words = chunks.layout.words
         var itemIDs: [UInt32] = []
-        var codes: [UnsafePointer<UInt64>] = []
+        var codes: [UInt64] = []
         chunks.forEachLive(below: limit) { id, code in
             itemIDs.append(id)
-            codes.append(code)
+            codes.append(contentsOf: UnsafeBufferPointer(start: code, count: words))
         }
-        try build(layout: layout, itemIDs: itemIDs, code: { codes[$0] }, emit: emit)
+        try codes.withUnsafeBufferPointer { codes in
+            try build(layout: layout, itemIDs: itemIDs, code: { codes.baseAddress! + $0 * words }, emit: emit)
+        }
     }
 
     /// Builds every table over `itemIDs` (increasing), the code of the i-th at `code(i)`.

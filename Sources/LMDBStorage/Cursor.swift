@@ -3,7 +3,7 @@ import CLMDB
 /// A position in a table, lent to the closure of ``Transaction/withCursor(_:_:)``.
 ///
 /// Entries it returns point into the memory map: valid until the transaction ends, or until the
-/// next write in a write transaction. Methods that move return `nil` at the end of the table.
+/// next write of any kind in a write transaction. Methods that move return `nil` at the end of the table.
 public struct Cursor: ~Copyable {
     /// A key and its value, both borrowed from the map.
     public typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)

@@ -19,7 +19,9 @@ extension Environment {
     /// Map size, last page and reader slots.
     public func info() -> EnvironmentInfo {
         var info = MDB_envinfo()
+        mapLock.acquireShared()
         mdb_env_info(handle, &info)
+        mapLock.releaseShared()
         return EnvironmentInfo(mapSize: info.me_mapsize, lastPage: info.me_last_pgno,
                                lastTransactionID: info.me_last_txnid, maxReaders: Int(info.me_maxreaders),
                                readersUsed: Int(info.me_numreaders))
@@ -29,7 +31,9 @@ extension Environment {
     public func statistics() throws -> TableStatistics {
         try checkOpen()
         var stat = MDB_stat()
+        mapLock.acquireShared()
         let rc = mdb_env_stat(handle, &stat)
+        mapLock.releaseShared()
         guard rc == 0 else { throw StorageError.from(rc, operation: "mdb_env_stat", path: path) }
         return TableStatistics(stat)
     }
@@ -68,7 +72,10 @@ extension Environment {
         } else if access(destination + "/data.mdb", F_OK) == 0 {
             throw StorageError(.keyExists, "\(destination) already holds a data.mdb; back up into a new or empty directory")
         }
+        // The copy reads through the map: keep it from being resized meanwhile.
+        mapLock.acquireShared()
         let rc = mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0)
+        mapLock.releaseShared()
         guard rc == 0 else { throw StorageError.from(rc, operation: "backup", path: destination) }
     }
 

@@ -85,9 +85,15 @@ public final class Environment: @unchecked Sendable {
     /// Closes the environment. Every transaction must have ended; later calls throw `.closed`.
     /// Called by `deinit` too.
     public func close() {
-        let wasOpen = stateMutex.withLock { () -> Bool in
-            defer { isClosed = true }
-            return !isClosed
+        precondition(mapLock.depthOnThisThread == 0, "Environment.close() called inside a transaction of \(path)")
+        // Wait for the writer and every reader of this process, then close.
+        let wasOpen = writerMutex.withLock {
+            mapLock.withExclusive {
+                stateMutex.withLock { () -> Bool in
+                    defer { isClosed = true }
+                    return !isClosed
+                }
+            } ?? false
         }
         guard wasOpen else { return }
         mdb_env_close(handle)
@@ -122,9 +128,9 @@ public final class Environment: @unchecked Sendable {
     /// Reads never block writers or other readers.
     @available(*, noasync, message: "LMDB transactions block the thread; run them off the cooperative pool")
     public func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
-        try checkOpen()
         mapLock.acquireShared()
         defer { mapLock.releaseShared() }
+        try checkOpen()
         let txn = try beginTransaction(readOnly: true)
         defer { mdb_txn_abort(txn) }
         return try body(Transaction(handle: txn, environment: self, isReadOnly: true, state: TransactionState()))
@@ -148,6 +154,11 @@ public final class Environment: @unchecked Sendable {
         if stateMutex.withLock({ writerThread.map { pthread_equal($0, me) != 0 } ?? false }) {
             throw StorageError(.nestedWrite, "a write transaction was started inside another on the same thread; do all the work in the outer `write` closure")
         }
+        // A thread holding a read transaction must not wait for the writer: the writer may be
+        // waiting for every transaction to end so it can grow the map.
+        if mapLock.depthOnThisThread > 0 {
+            throw StorageError(.nestedWrite, "a write transaction was started while this thread holds a read transaction of \(path); end the read (copy what you need out of it) before writing")
+        }
         return try writerMutex.withLock {
             stateMutex.withLock { writerThread = me }
             defer { stateMutex.withLock { writerThread = nil } }
@@ -167,6 +178,7 @@ public final class Environment: @unchecked Sendable {
     private func writeOnce<R>(state: TransactionState, _ body: (borrowing Transaction) throws -> R) throws -> R {
         mapLock.acquireShared()
         defer { mapLock.releaseShared() }
+        try checkOpen()
         let txn = try beginTransaction(readOnly: false)
         let result: R
         do {
@@ -219,7 +231,7 @@ public final class Environment: @unchecked Sendable {
         let target = min(bytes, options.maximumMapSize)
         guard info().mapSize < target else { return }
         let outcome = mapLock.withExclusive { () -> Int32 in
-            guard info().mapSize < target else { return 0 }
+            guard unlockedMapSize() < target else { return 0 }
             stateMutex.withLock { remapCount += 1 }
             return mdb_env_set_mapsize(handle, target)
         }
@@ -229,10 +241,17 @@ public final class Environment: @unchecked Sendable {
         guard outcome == 0 else { throw StorageError.from(outcome, operation: "growing the map", path: path) }
     }
 
+    /// The map size, read without the map lock: for callers that hold it exclusively.
+    private func unlockedMapSize() -> Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info.me_mapsize
+    }
+
     /// Doubles the map (up to the configured maximum) while no transaction of this process is open.
     private func growMap(after error: StorageError) throws {
         let outcome = try mapLock.withExclusive { () -> Int32 in
-            let current = info().mapSize
+            let current = unlockedMapSize()
             guard current < options.maximumMapSize else {
                 throw StorageError(.mapFull, "the map of \(path) is full at its maximum of \(current) bytes; raise `maximumMapSize` or free space (`bgan-db backup --compact`)", cause: error.cause)
             }

@@ -8,7 +8,8 @@ import Glibc
 /// re-entrant per thread (a thread that already holds it does not take it again, which would
 /// deadlock behind a waiting writer).
 final class MapLock: @unchecked Sendable {
-    private var lock = pthread_rwlock_t()
+    // Heap-allocated: pthread objects must not move, which Swift does not promise for stored properties.
+    private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
     /// Per-thread count of transactions this thread holds on this environment.
     private var depthKey = pthread_key_t()
 
@@ -16,13 +17,15 @@ final class MapLock: @unchecked Sendable {
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)
         pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
-        pthread_rwlock_init(&lock, &attributes)
+        lock.initialize(to: pthread_rwlock_t())
+        pthread_rwlock_init(lock, &attributes)
         pthread_rwlockattr_destroy(&attributes)
         pthread_key_create(&depthKey, nil)
     }
 
     deinit {
-        pthread_rwlock_destroy(&lock)
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
         pthread_key_delete(depthKey)
     }
 
@@ -38,7 +41,7 @@ final class MapLock: @unchecked Sendable {
     /// Marks the start of a transaction on this thread.
     func acquireShared() {
         let depth = depthOnThisThread
-        if depth == 0 { pthread_rwlock_rdlock(&lock) }
+        if depth == 0 { pthread_rwlock_rdlock(lock) }
         setDepth(depth + 1)
     }
 
@@ -46,7 +49,7 @@ final class MapLock: @unchecked Sendable {
     func releaseShared() {
         let depth = depthOnThisThread
         precondition(depth > 0, "MapLock released more often than acquired")
-        if depth == 1 { pthread_rwlock_unlock(&lock) }
+        if depth == 1 { pthread_rwlock_unlock(lock) }
         setDepth(depth - 1)
     }
 
@@ -54,20 +57,26 @@ final class MapLock: @unchecked Sendable {
     /// when the calling thread itself holds a transaction (waiting would deadlock).
     func withExclusive<R>(_ body: () throws -> R) rethrows -> R? {
         guard depthOnThisThread == 0 else { return nil }
-        pthread_rwlock_wrlock(&lock)
-        defer { pthread_rwlock_unlock(&lock) }
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 }
 
 /// A plain mutex for short critical sections.
 final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() {
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
     func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 }

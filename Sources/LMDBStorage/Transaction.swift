@@ -4,7 +4,7 @@ import CLMDB
 ///
 /// It is non-copyable and only borrowed, so it cannot outlive its closure. Bytes it returns point
 /// into the memory map and are valid only until the closure returns (and, in a write
-/// transaction, only until the next write to the same table): copy what you keep.
+/// transaction, only until the next write to any table): copy what you keep.
 public struct Transaction: ~Copyable {
     let handle: OpaquePointer
     let environment: Environment

@@ -31,6 +31,23 @@ import Testing
         #expect(try store.statistics().indexedItems == 5)
     }
 
+    @Test func writeMapStoresLoadAndReopenTheSame() throws {
+        var rng = SplitMix64(seed: 15)
+        let codes = (0..<9000).map { _ in randomCode(bits: 64, rng: &rng) }
+        var options = StoreOptions()
+        options.writeMap = true
+        let path = directory.sub("writemap")
+        do {
+            let store = try Store.create(at: path, bitCount: 64, options: options)
+            _ = try store.importCodes(matrix(codes))
+            try store.insert(StoreItem(key: "extra", code: codes[0]))
+        }
+        let reopened = try Store(openingAt: path)
+        #expect(try reopened.count() == 9001)
+        #expect(try reopened.search(code: codes[5], radius: 0).hits.map(\.key).contains("5"))
+        #expect(try reopened.verify().problems == [])
+    }
+
     @Test func repeatedKeysFallBackToUpsertsWhereTheLastRowWins() throws {
         var rng = SplitMix64(seed: 13)
         let codes = (0..<4).map { _ in randomCode(bits: 16, rng: &rng) }
@@ -80,6 +97,7 @@ import Testing
             ("\u{93}NUMPY\u{01}\u{00}\u{30}\u{00}{'descr': '|u1', 'fortran_order': True, 'shape': (1, 2), }", "Fortran"),
             ("\u{93}NUMPY\u{01}\u{00}\u{2c}\u{00}{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", "shape"),
             ("\u{93}NUMPY\u{01}\u{00}\u{30}\u{00}{'descr': '|u1', 'fortran_order': False, 'shape': (9, 2), }", "truncated"),
+            ("\u{93}NUMPY\u{01}\u{00}\u{30}\u{00}{'descr': '|u1', 'fortran_order': False, 'shape': (-1, 8), }", "impossible"),
         ]
         for (index, (contents, reason)) in cases.enumerated() {
             let bad = directory.sub("bad\(index).npy")

@@ -84,6 +84,30 @@ import LMDBStorage
         #expect(try store.verify().isHealthy)
     }
 
+    @Test func aBatchThatFillsTheMapIsRetriedWhole() throws {
+        var options = StoreOptions()
+        options.initialMapSize = 64 << 10
+        options.rebuildMinimum = 1000
+        let store = try Store.create(at: directory.sub("tiny"), bitCount: 256, options: options)
+        var rng = SplitMix64(seed: 31)
+        let items = (0..<30_000).map { StoreItem(key: "k\($0)", code: randomCode(bits: 256, rng: &rng), payload: [UInt8](repeating: 7, count: 40)) }
+        let summary = try store.write(items)
+        #expect(summary.inserted == 30_000 && summary.rebuiltIndex)
+        #expect(try store.count() == 30_000)
+        #expect(try store.verify().problems == [])
+    }
+
+    @Test func keysAreTheirBytesNotTheirUnicodeMeaning() throws {
+        let store = try Store.create(at: directory.sub("nfc"), bitCount: 8)
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed, "Swift calls them equal")
+        let summary = try store.write([StoreItem(key: composed, code: code("01")), StoreItem(key: decomposed, code: code("02"))])
+        #expect(summary.inserted == 2)
+        #expect(try store.item(forKey: composed)?.code == code("01"))
+        #expect(try store.item(forKey: decomposed)?.code == code("02"))
+        #expect(try store.verify().problems == [])
+    }
+
     @Test func unicodeKeysAndBinaryPayloadsAreKeptExactly() throws {
         let store = try Store.create(at: directory.sub("s"), bitCount: 8)
         let payload: [UInt8] = [0, 255, 10, 13, 0]

@@ -140,6 +140,30 @@ import LMDBStorage
         #expect(report.problems.contains { $0.contains("'k17' maps to nothing") })
     }
 
+    @Test func aDamagedIndexIsReportedAndRebuilt() throws {
+        let path = directory.sub("s")
+        var rng = SplitMix64(seed: 6)
+        let codes = (0..<300).map { _ in randomCode(bits: 32, rng: &rng) }
+        do {
+            let store = try Store.create(at: path, bitCount: 32, options: smallRebuilds())
+            try store.write(codes.enumerated().map { StoreItem(key: "k\($0.offset)", code: $0.element) })
+        }
+        do {
+            let env = try Environment(path: path, tables: StoreSchema.all)
+            let segment = try env.table("segment")
+            try env.write { txn in _ = try txn.delete(segment, key: StoreSchema.idsKey(1)) }
+        }
+        let store = try Store(openingAt: path, options: smallRebuilds())
+        let report = try store.verify()
+        #expect(report.problems.contains { $0.contains("multi-index cannot be read") })
+        var exported = 0
+        try store.forEachItem { _ in exported += 1 }
+        #expect(exported == 300, "export works without the index")
+        try store.rebuildIndex()
+        #expect(try store.verify().problems == [])
+        #expect(try store.search(code: codes[7], radius: 0).hits.map(\.key).contains("k7"))
+    }
+
     @Test func readersSeeWholeTransactionsWhileAWriterWrites() throws {
         let store = try Store.create(at: directory.sub("s"), bitCount: 64, options: smallRebuilds())
         var rng = SplitMix64(seed: 9)

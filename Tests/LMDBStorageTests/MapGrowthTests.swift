@@ -56,7 +56,7 @@ import Testing
         #expect(try env.read { txn in try txn.statistics(of: blobs).entries } == 0)
     }
 
-    @Test func aWriterHoldingAReadCannotGrowButSaysWhy() throws {
+    @Test func aThreadHoldingAReadCannotWriteAndSaysWhy() throws {
         let env = try Environment(path: directory.sub("env"), options: tinyOptions(), tables: [TableSpec("blobs")])
         let blobs = try env.table("blobs")
         let error = #expect(throws: StorageError.self) {
@@ -66,7 +66,7 @@ import Testing
                 }
             }
         }
-        #expect(error?.code == .mapFull)
+        #expect(error?.code == .nestedWrite)
         #expect(error?.message.contains("read transaction") == true)
     }
 }

@@ -1,6 +1,7 @@
 """faiss and bgan-db side by side on the same binary codes (one thread, exact 10-NN).
 
-Usage: peers.py DIR BGAN_DB. See run.sh.
+Usage: peers.py DIR BGAN_DB [QUERIES]. See run.sh. QUERIES (default 1000) limits the queries
+per file, for the slow exhaustive and multi-hash searches at 10^7.
 """
 import glob
 import json
@@ -42,14 +43,18 @@ def bgan(bgan_db, database_path, queries_path, bits):
 
 def main():
     directory, bgan_db = sys.argv[1], sys.argv[2]
+    limit = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
     faiss.omp_set_num_threads(1)
-    print(f"faiss {faiss.__version__}; one thread; exact {K}-NN; ms per query")
+    print(f"faiss {faiss.__version__}; one thread; exact {K}-NN; ms per query; up to {limit} queries per file")
     print("| codes | faiss IndexBinaryFlat | faiss IndexBinaryMultiHash (nflip=3) | bgan-db (auto) | bgan-db paths | bgan-db distances = faiss Flat |")
     print("|---|---|---|---|---|---|")
     for database_path in sorted(glob.glob(os.path.join(directory, "*.database.npy"))):
         name = os.path.basename(database_path)[: -len(".database.npy")]
         queries_path = database_path.replace(".database.npy", ".queries.npy")
-        database, queries = np.load(database_path), np.load(queries_path)
+        database, queries = np.load(database_path), np.load(queries_path)[:limit]
+        if len(queries) < len(np.load(queries_path)):
+            queries_path = os.path.join(tempfile.mkdtemp(prefix="peers-"), "queries.npy")
+            np.save(queries_path, queries)
         bits = database.shape[1] * 8
         flat = faiss.IndexBinaryFlat(bits)
         flat.add(database)

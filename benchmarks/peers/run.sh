@@ -2,7 +2,7 @@
 # Times faiss (IndexBinaryFlat, IndexBinaryMultiHash) and bgan-db on the very same .npy files,
 # one thread, exact 10-NN, and checks that bgan-db's distances equal faiss's exhaustive ones.
 #
-#   benchmarks/peers/run.sh DIR
+#   benchmarks/peers/run.sh DIR [QUERIES]
 #
 # DIR holds NAME.database.npy / NAME.queries.npy pairs, as written by
 #   bgan-bench search --save-npy DIR
@@ -18,4 +18,4 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 (cd "$root" && swift build -c release --product bgan-db >&2)
 bgan_db="$(cd "$root" && swift build -c release --show-bin-path)/bgan-db"
-OMP_NUM_THREADS=1 "$venv/bin/python" "$here/peers.py" "$data" "$bgan_db"
+OMP_NUM_THREADS=1 "$venv/bin/python" "$here/peers.py" "$data" "$bgan_db" "${2:-1000}"

@@ -7,9 +7,10 @@ struct StoreLocation: ParsableArguments {
     @Argument(help: "The store's directory.")
     var store: String
 
-    func open(readOnly: Bool = false) throws -> Store {
+    func open(readOnly: Bool = false, writeMap: Bool = false) throws -> Store {
         var options = StoreOptions()
         options.readOnly = readOnly
+        options.writeMap = writeMap
         return try Store(openingAt: store, options: options)
     }
 }

@@ -71,8 +71,11 @@ public struct NumPyByteMatrix: Sendable {
         guard shape.count == 2, shape.count == dimensions.count else {
             throw fail("its shape is (\(dimensions.joined(separator: ", "))), not (N, bytes per code)")
         }
+        let (expected, overflow) = shape[0].multipliedReportingOverflow(by: shape[1])
+        guard shape[0] >= 0, shape[1] >= 0, !overflow else {
+            throw fail("its shape (\(shape[0]), \(shape[1])) is impossible")
+        }
         let bodyStart = headerStart + headerLength
-        let expected = shape[0] * shape[1]
         guard data.count - bodyStart >= expected else {
             throw fail("it holds \(data.count - bodyStart) bytes of data, \(expected) were expected for shape (\(shape[0]), \(shape[1])); the file is truncated")
         }

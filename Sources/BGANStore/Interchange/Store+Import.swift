@@ -74,7 +74,7 @@ extension Store {
         let keyOrder: [Int]
         if let keys {
             keyOrder = keys.indices.sorted { UTF8Order.compare(keys[$0], keys[$1]) < 0 }
-            for (a, b) in zip(keyOrder, keyOrder.dropFirst()) where keys[a] == keys[b] { return nil }
+            for (a, b) in zip(keyOrder, keyOrder.dropFirst()) where UTF8Order.compare(keys[a], keys[b]) == 0 { return nil }
             for key in keys { try Self.validate(key: key) }
         } else {
             keyOrder = Array(DecimalKeys(count: rows))
@@ -92,7 +92,7 @@ extension Store {
         let layout = CodeChunkLayout(bitCount: bitCount)
         let averageKey = keys.map { $0.reduce(0) { $0 + $1.utf8.count } / max($0.count, 1) } ?? 8
         let estimate = rows * (3 * averageKey + 2 * layout.words * 8 + 120) + 64 << 20
-        try environment.reserveMapSize((environment.info().lastPage + 1) * 4096 + estimate)
+        try environment.reserveMapSize((environment.info().lastPage + 1) * environment.statistics().pageSize + estimate)
         let summary: ImportSummary? = try environment.write { txn in
             var meta = try readMeta(txn)
             guard meta.liveCount == 0 else { return nil }

@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LMDBStorage", targets: ["LMDBStorage"]),
         .library(name: "HammingSearch", targets: ["HammingSearch"]),
         .library(name: "BGANStore", targets: ["BGANStore"]),
+        .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .executable(name: "bgan-db", targets: ["BGANDB"]),
         .executable(name: "bgan-bench", targets: ["BGANBench"]),
     ],
@@ -39,6 +40,9 @@ let package = Package(
         // MARK: Hamming search: codes, kernels, multi-index hashing. Knows nothing of LMDB.
         .target(name: "CHammingKernels"),
         .target(name: "HammingSearch", dependencies: ["CHammingKernels"]),
+
+        // MARK: Neural network engine on OpenBLAS. Knows nothing of BGAN, images or LMDB.
+        .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
 
         // MARK: The database: items, codes, multi-index tables.
         .target(name: "BGANStore", dependencies: ["LMDBStorage", "HammingSearch"]),
@@ -65,5 +69,6 @@ let package = Package(
         .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch"]),
         .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore"]),
         .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
     ]
 )

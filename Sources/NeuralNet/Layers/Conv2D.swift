@@ -1,0 +1,113 @@
+/// 2-D convolution by im2col and one matrix product per batch.
+/// Input `(N, C, H, W)`, output `(N, K, OH, OW)`; weight `(K, C, k, k)`, bias `(K)`.
+public final class Conv2D: Layer {
+    public let name: String
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    let store: ParameterStore
+    let weight: Int
+    let bias: Int
+    private var cache = ForwardCache<(input: [Int], geometry: ConvolutionGeometry, columns: [Float])>()
+
+    public init(_ name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                parameters: ParameterStore, rng: inout SeededGenerator) {
+        self.name = name
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        store = parameters
+        let fanIn = inputChannels * kernel * kernel
+        weight = parameters.add("\(name).weight", shape: [outputChannels, inputChannels, kernel, kernel]) { _ in Initialization.he(fanIn: fanIn, &rng) }
+        bias = parameters.add("\(name).bias", shape: [outputChannels]) { _ in 0 }
+    }
+
+    func geometry(for shape: [Int]) throws -> ConvolutionGeometry {
+        guard shape.count == 4, shape[1] == inputChannels, shape[2] + 2 * padding >= kernel, shape[3] + 2 * padding >= kernel else {
+            throw NeuralNetError.shape(name, expected: "(N, \(inputChannels), H, W) with H, W + 2·\(padding) ≥ \(kernel)", got: shape)
+        }
+        return ConvolutionGeometry(channels: inputChannels, height: shape[2], width: shape[3], kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
+        let g = try geometry(for: input.shape)
+        let n = input.batch
+        let columnsWide = n * g.outputArea
+        var columns = [Float](repeating: 0, count: g.patchSize * columnsWide)
+        input.storage.withUnsafeBufferPointer { x in
+            columns.withUnsafeMutableBufferPointer { cols in
+                for item in 0..<n { g.im2col(x.baseAddress! + item * g.imageSize, into: cols.baseAddress!, rowStride: columnsWide, item: item) }
+            }
+        }
+        // (K, C·k·k) · (C·k·k, N·area) = (K, N·area), then to (N, K, area).
+        var product = [Float](repeating: 0, count: outputChannels * columnsWide)
+        store.values.withUnsafeBufferPointer { values in
+            for k in 0..<outputChannels {
+                let b = values[bias + k]
+                for i in 0..<columnsWide { product[k * columnsWide + i] = b }
+            }
+            columns.withUnsafeBufferPointer { cols in
+                product.withUnsafeMutableBufferPointer { out in
+                    BLAS.gemm(m: outputChannels, n: columnsWide, k: g.patchSize, a: values.baseAddress! + weight, lda: g.patchSize,
+                              b: cols.baseAddress!, ldb: columnsWide, beta: 1, c: out.baseAddress!, ldc: columnsWide)
+                }
+            }
+        }
+        var output = Tensor(zeros: [n, outputChannels, g.outputHeight, g.outputWidth])
+        product.withUnsafeBufferPointer { source in
+            output.storage.withUnsafeMutableBufferPointer { target in
+                ChannelMajor.toBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels, area: g.outputArea)
+            }
+        }
+        if training { cache.store((input.shape, g, columns)) }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) throws -> Tensor {
+        let (inputShape, g, columns) = try cache.get(name)
+        let n = inputShape[0]
+        guard outputGradient.shape == [n, outputChannels, g.outputHeight, g.outputWidth] else {
+            throw NeuralNetError.shape("\(name) backward", expected: "(\(n), \(outputChannels), \(g.outputHeight), \(g.outputWidth))", got: outputGradient.shape)
+        }
+        let columnsWide = n * g.outputArea
+        var gy = [Float](repeating: 0, count: outputChannels * columnsWide)
+        outputGradient.storage.withUnsafeBufferPointer { source in
+            gy.withUnsafeMutableBufferPointer { target in
+                ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels, area: g.outputArea)
+            }
+        }
+        var columnGradient = [Float](repeating: 0, count: g.patchSize * columnsWide)
+        store.values.withUnsafeBufferPointer { values in
+            store.gradients.withUnsafeMutableBufferPointer { gradients in
+                gy.withUnsafeBufferPointer { gy in
+                    columns.withUnsafeBufferPointer { cols in
+                        // ∂W += gy · colsᵀ : (K, N·area) · (N·area, C·k·k)
+                        BLAS.gemm(transposeB: true, m: outputChannels, n: g.patchSize, k: columnsWide, a: gy.baseAddress!, lda: columnsWide,
+                                  b: cols.baseAddress!, ldb: columnsWide, beta: 1, c: gradients.baseAddress! + weight, ldc: g.patchSize)
+                    }
+                    for k in 0..<outputChannels {
+                        var sum: Float = 0
+                        for i in 0..<columnsWide { sum += gy[k * columnsWide + i] }
+                        gradients[bias + k] += sum
+                    }
+                    columnGradient.withUnsafeMutableBufferPointer { gcols in
+                        // ∂cols = Wᵀ · gy : (C·k·k, K) · (K, N·area)
+                        BLAS.gemm(transposeA: true, m: g.patchSize, n: columnsWide, k: outputChannels, a: values.baseAddress! + weight,
+                                  lda: g.patchSize, b: gy.baseAddress!, ldb: columnsWide, c: gcols.baseAddress!, ldc: columnsWide)
+                    }
+                }
+            }
+        }
+        var inputGradient = Tensor(zeros: inputShape)
+        columnGradient.withUnsafeBufferPointer { gcols in
+            inputGradient.storage.withUnsafeMutableBufferPointer { gx in
+                for item in 0..<n { g.col2im(gcols.baseAddress!, rowStride: columnsWide, item: item, into: gx.baseAddress! + item * g.imageSize) }
+            }
+        }
+        return inputGradient
+    }
+}

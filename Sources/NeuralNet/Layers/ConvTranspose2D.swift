@@ -1,0 +1,141 @@
+/// 2-D transposed convolution (the adjoint of `Conv2D`, used to upsample in generators).
+/// Input `(N, Cin, H, W)`, output `(N, Cout, OH, OW)` with `OH = (H − 1)·stride − 2·padding + kernel`;
+/// weight `(Cin, Cout, k, k)`, bias `(Cout)`.
+public final class ConvTranspose2D: Layer {
+    public let name: String
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    let store: ParameterStore
+    let weight: Int
+    let bias: Int
+    private var cache = ForwardCache<(input: Tensor, geometry: ConvolutionGeometry)>()
+
+    public init(_ name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                parameters: ParameterStore, rng: inout SeededGenerator) {
+        self.name = name
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        store = parameters
+        let fanIn = inputChannels * kernel * kernel
+        weight = parameters.add("\(name).weight", shape: [inputChannels, outputChannels, kernel, kernel]) { _ in Initialization.he(fanIn: fanIn, &rng) }
+        bias = parameters.add("\(name).bias", shape: [outputChannels]) { _ in 0 }
+    }
+
+    /// The geometry of the convolution this layer is the transpose of: over the *output* image.
+    func geometry(for shape: [Int]) throws -> ConvolutionGeometry {
+        guard shape.count == 4, shape[1] == inputChannels else {
+            throw NeuralNetError.shape(name, expected: "(N, \(inputChannels), H, W)", got: shape)
+        }
+        let height = (shape[2] - 1) * stride - 2 * padding + kernel
+        let width = (shape[3] - 1) * stride - 2 * padding + kernel
+        guard height > 0, width > 0 else {
+            throw NeuralNetError.shape(name, expected: "an input large enough for a positive output size", got: shape)
+        }
+        return ConvolutionGeometry(channels: outputChannels, height: height, width: width, kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
+        let g = try geometry(for: input.shape)
+        let n = input.batch
+        let area = input.shape[2] * input.shape[3]
+        precondition(area == g.outputArea, "transposed-convolution geometry")
+        let columnsWide = n * area
+        var x = [Float](repeating: 0, count: inputChannels * columnsWide)
+        input.storage.withUnsafeBufferPointer { source in
+            x.withUnsafeMutableBufferPointer { target in
+                ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
+            }
+        }
+        // cols = Wᵀ · x : (Cout·k·k, Cin) · (Cin, N·area)
+        var columns = [Float](repeating: 0, count: g.patchSize * columnsWide)
+        store.values.withUnsafeBufferPointer { values in
+            x.withUnsafeBufferPointer { x in
+                columns.withUnsafeMutableBufferPointer { cols in
+                    BLAS.gemm(transposeA: true, m: g.patchSize, n: columnsWide, k: inputChannels, a: values.baseAddress! + weight,
+                              lda: g.patchSize, b: x.baseAddress!, ldb: columnsWide, c: cols.baseAddress!, ldc: columnsWide)
+                }
+            }
+        }
+        var output = Tensor(zeros: [n, outputChannels, g.height, g.width])
+        columns.withUnsafeBufferPointer { cols in
+            output.storage.withUnsafeMutableBufferPointer { y in
+                for item in 0..<n { g.col2im(cols.baseAddress!, rowStride: columnsWide, item: item, into: y.baseAddress! + item * g.imageSize) }
+            }
+        }
+        store.values.withUnsafeBufferPointer { values in
+            let plane = g.height * g.width
+            for item in 0..<n {
+                for c in 0..<outputChannels {
+                    let b = values[bias + c]
+                    let base = (item * outputChannels + c) * plane
+                    for i in 0..<plane { output.storage[base + i] += b }
+                }
+            }
+        }
+        if training { cache.store((input, g)) }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) throws -> Tensor {
+        let (input, g) = try cache.get(name)
+        let n = input.batch
+        guard outputGradient.shape == [n, outputChannels, g.height, g.width] else {
+            throw NeuralNetError.shape("\(name) backward", expected: "(\(n), \(outputChannels), \(g.height), \(g.width))", got: outputGradient.shape)
+        }
+        let area = g.outputArea
+        let columnsWide = n * area
+        var gradientColumns = [Float](repeating: 0, count: g.patchSize * columnsWide)
+        outputGradient.storage.withUnsafeBufferPointer { gy in
+            gradientColumns.withUnsafeMutableBufferPointer { cols in
+                for item in 0..<n { g.im2col(gy.baseAddress! + item * g.imageSize, into: cols.baseAddress!, rowStride: columnsWide, item: item) }
+            }
+        }
+        var x = [Float](repeating: 0, count: inputChannels * columnsWide)
+        input.storage.withUnsafeBufferPointer { source in
+            x.withUnsafeMutableBufferPointer { target in
+                ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
+            }
+        }
+        var gx = [Float](repeating: 0, count: inputChannels * columnsWide)
+        store.values.withUnsafeBufferPointer { values in
+            store.gradients.withUnsafeMutableBufferPointer { gradients in
+                gradientColumns.withUnsafeBufferPointer { gcols in
+                    x.withUnsafeBufferPointer { x in
+                        // ∂W += x · gcolsᵀ : (Cin, N·area) · (N·area, Cout·k·k)
+                        BLAS.gemm(transposeB: true, m: inputChannels, n: g.patchSize, k: columnsWide, a: x.baseAddress!, lda: columnsWide,
+                                  b: gcols.baseAddress!, ldb: columnsWide, beta: 1, c: gradients.baseAddress! + weight, ldc: g.patchSize)
+                    }
+                    gx.withUnsafeMutableBufferPointer { gx in
+                        // ∂x = W · gcols : (Cin, Cout·k·k) · (Cout·k·k, N·area)
+                        BLAS.gemm(m: inputChannels, n: columnsWide, k: g.patchSize, a: values.baseAddress! + weight, lda: g.patchSize,
+                                  b: gcols.baseAddress!, ldb: columnsWide, c: gx.baseAddress!, ldc: columnsWide)
+                    }
+                }
+                outputGradient.storage.withUnsafeBufferPointer { gy in
+                    let plane = g.height * g.width
+                    for item in 0..<n {
+                        for c in 0..<outputChannels {
+                            var sum: Float = 0
+                            let base = (item * outputChannels + c) * plane
+                            for i in 0..<plane { sum += gy[base + i] }
+                            gradients[bias + c] += sum
+                        }
+                    }
+                }
+            }
+        }
+        var inputGradient = Tensor(zeros: input.shape)
+        gx.withUnsafeBufferPointer { source in
+            inputGradient.storage.withUnsafeMutableBufferPointer { target in
+                ChannelMajor.toBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
+            }
+        }
+        return inputGradient
+    }
+}

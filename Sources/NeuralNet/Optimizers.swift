@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Updates the trainable values of a ``ParameterStore`` from its gradients.
+public protocol Optimizer: AnyObject {
+    /// One update step; gradients are left as they are (zero them before the next backward pass).
+    func step(_ parameters: ParameterStore)
+}
+
+/// Adam (Kingma & Ba) with bias correction. The BGAN reference trains with ε = 1.0, far above the
+/// usual 1e-8, which damps steps of parameters with small gradients.
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    /// Steps taken; part of a checkpoint, so training resumes exactly.
+    public private(set) var steps = 0
+    private(set) var firstMoment: [Float] = []
+    private(set) var secondMoment: [Float] = []
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    public func step(_ parameters: ParameterStore) {
+        if firstMoment.count != parameters.count {
+            firstMoment = [Float](repeating: 0, count: parameters.count)
+            secondMoment = [Float](repeating: 0, count: parameters.count)
+        }
+        steps += 1
+        let correction1 = 1 - pow(beta1, Float(steps))
+        let correction2 = 1 - pow(beta2, Float(steps))
+        for entry in parameters.entries where entry.trainable {
+            for i in entry.offset..<(entry.offset + entry.count) {
+                let g = parameters.gradients[i]
+                firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * g
+                secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * g * g
+                let m = firstMoment[i] / correction1
+                let v = secondMoment[i] / correction2
+                parameters.values[i] -= learningRate * m / (v.squareRoot() + epsilon)
+            }
+        }
+    }
+
+    /// The optimiser's state, for checkpoints: steps, then both moments.
+    public var state: (steps: Int, first: [Float], second: [Float]) { (steps, firstMoment, secondMoment) }
+
+    /// Restores ``state``.
+    public func restore(steps: Int, first: [Float], second: [Float]) {
+        self.steps = steps
+        firstMoment = first
+        secondMoment = second
+    }
+}
+
+/// Stochastic gradient descent with momentum and optional weight decay.
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public let momentum: Float
+    public let weightDecay: Float
+    private var velocity: [Float] = []
+
+    public init(learningRate: Float, momentum: Float = 0.9, weightDecay: Float = 0) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    public func step(_ parameters: ParameterStore) {
+        if velocity.count != parameters.count { velocity = [Float](repeating: 0, count: parameters.count) }
+        for entry in parameters.entries where entry.trainable {
+            for i in entry.offset..<(entry.offset + entry.count) {
+                let g = parameters.gradients[i] + weightDecay * parameters.values[i]
+                velocity[i] = momentum * velocity[i] + g
+                parameters.values[i] -= learningRate * velocity[i]
+            }
+        }
+    }
+}

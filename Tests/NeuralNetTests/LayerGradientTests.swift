@@ -1,0 +1,130 @@
+import Testing
+@testable import NeuralNet
+
+/// Every layer's backward pass against central finite differences, on odd sizes, stride 2,
+/// padding and batch 1.
+@Suite struct LayerGradientTests {
+    @Test(arguments: [(1, 3, 5), (4, 7, 2), (3, 1, 1)])
+    func linear(batch: Int, inputs: Int, outputs: Int) throws {
+        let store = ParameterStore()
+        var rng = SeededGenerator(seed: 1)
+        let layer = Linear("fc", inputs: inputs, outputs: outputs, parameters: store, rng: &rng)
+        let check = try gradientCheck(layer, parameters: store, input: randomTensor([batch, inputs], seed: 2))
+        #expect(check.worst < 1e-2, "\(check.where)")
+    }
+
+    @Test(arguments: [
+        (batch: 1, channels: 1, size: 5, filters: 2, kernel: 3, stride: 1, padding: 0),
+        (batch: 2, channels: 3, size: 7, filters: 4, kernel: 3, stride: 2, padding: 1),
+        (batch: 3, channels: 2, size: 6, filters: 3, kernel: 4, stride: 2, padding: 1),
+        (batch: 1, channels: 2, size: 4, filters: 1, kernel: 1, stride: 1, padding: 0),
+    ])
+    func convolution(batch: Int, channels: Int, size: Int, filters: Int, kernel: Int, stride: Int, padding: Int) throws {
+        let store = ParameterStore()
+        var rng = SeededGenerator(seed: 3)
+        let layer = Conv2D("conv", inputChannels: channels, outputChannels: filters, kernel: kernel, stride: stride, padding: padding,
+                           parameters: store, rng: &rng)
+        let check = try gradientCheck(layer, parameters: store, input: randomTensor([batch, channels, size, size + 1], seed: 4))
+        #expect(check.worst < 1e-2, "\(check.where)")
+    }
+
+    @Test(arguments: [
+        (batch: 1, channels: 2, size: 3, filters: 1, kernel: 3, stride: 1, padding: 0),
+        (batch: 2, channels: 3, size: 4, filters: 2, kernel: 4, stride: 2, padding: 1),
+        (batch: 3, channels: 1, size: 5, filters: 3, kernel: 3, stride: 2, padding: 1),
+    ])
+    func transposedConvolution(batch: Int, channels: Int, size: Int, filters: Int, kernel: Int, stride: Int, padding: Int) throws {
+        let store = ParameterStore()
+        var rng = SeededGenerator(seed: 5)
+        let layer = ConvTranspose2D("deconv", inputChannels: channels, outputChannels: filters, kernel: kernel, stride: stride,
+                                    padding: padding, parameters: store, rng: &rng)
+        let check = try gradientCheck(layer, parameters: store, input: randomTensor([batch, channels, size, size + 2], seed: 6))
+        #expect(check.worst < 1e-2, "\(check.where)")
+    }
+
+    @Test(arguments: [[4, 3], [3, 2, 3, 5], [1, 4, 2, 2]])
+    func batchNormalization(shape: [Int]) throws {
+        let store = ParameterStore()
+        let layer = BatchNormalization("bn", channels: shape[1], parameters: store)
+        store.values[store.entry("bn.scale")!.offset] = 1.7
+        store.values[store.entry("bn.shift")!.offset + 1] = -0.4
+        let check = try gradientCheck(layer, parameters: store, input: randomTensor(shape, seed: 7, scale: 2), step: 1e-2)
+        #expect(check.worst < 2e-2, "\(check.where)")
+    }
+
+    @Test func batchNormalizationInferenceUsesRunningStatistics() throws {
+        let store = ParameterStore()
+        let layer = BatchNormalization("bn", channels: 2, momentum: 1, parameters: store)
+        let input = Tensor(shape: [2, 2], storage: [1, 10, 3, 30])
+        let trained = try layer.forward(input, training: true)
+        #expect(abs(trained.storage[0] + 1) < 1e-3 && abs(trained.storage[2] - 1) < 1e-3)
+        // With momentum 1 the running statistics are the last batch's (variance unbiased: 2 and 200).
+        #expect(store.values[store.entry("bn.running_mean")!.offset] == 2)
+        #expect(abs(store.values[store.entry("bn.running_variance")!.offset] - 2) < 1e-5)
+        let inferred = try layer.forward(Tensor(shape: [1, 2], storage: [2, 20]), training: false)
+        #expect(abs(inferred.storage[0]) < 1e-5 && abs(inferred.storage[1]) < 1e-5)
+    }
+
+    @Test(arguments: ["relu", "leaky", "elu", "tanh", "sigmoid", "scaled-tanh"])
+    func activations(kind: String) throws {
+        let layer: Layer = switch kind {
+        case "relu": ReLU()
+        case "leaky": LeakyReLU(slope: 0.1)
+        case "elu": ELU(alpha: 0.7)
+        case "tanh": Tanh()
+        case "sigmoid": Sigmoid()
+        default: ScaledTanh(beta: 5)
+        }
+        // Keep inputs away from ReLU's kink, where finite differences are meaningless.
+        var input = randomTensor([3, 7], seed: 8)
+        for i in input.storage.indices where abs(input.storage[i]) < 0.05 { input.storage[i] = 0.3 }
+        let check = try gradientCheck(layer, parameters: ParameterStore(), input: input, step: 1e-3)
+        #expect(check.worst < 1e-2, "\(check.where)")
+    }
+
+    @Test func scaledTanhApproachesSign() throws {
+        let layer = ScaledTanh(beta: 2)
+        let input = Tensor(shape: [1, 4], storage: [-2, -0.1, 0.1, 2])
+        layer.beta = 200
+        let output = try layer.forward(input, training: false)
+        #expect(output.storage.map { $0.rounded() } == [-1, -1, 1, 1])
+        #expect(output.storage.allSatisfy { abs(abs($0) - 1) < 1e-4 })
+    }
+
+    @Test func dropoutKeepsExpectationAndRoutesGradients() throws {
+        let layer = Dropout(rate: 0.25, seed: 9)
+        let input = Tensor(shape: [1, 20_000], storage: [Float](repeating: 1, count: 20_000))
+        let output = try layer.forward(input, training: true)
+        let mean = output.storage.reduce(0, +) / 20_000
+        #expect(abs(mean - 1) < 0.03)
+        let dropped = output.storage.filter { $0 == 0 }.count
+        #expect(abs(Float(dropped) / 20_000 - 0.25) < 0.02)
+        let gradient = try layer.backward(input)
+        #expect(gradient.storage == output.storage, "gradients pass where values passed, scaled alike")
+        #expect(try layer.forward(input, training: false) == input)
+    }
+
+    @Test func reshapeIsItsOwnInverse() throws {
+        let layer = Reshape(to: [12])
+        let input = randomTensor([2, 3, 2, 2], seed: 11)
+        let output = try layer.forward(input, training: true)
+        #expect(output.shape == [2, 12] && output.storage == input.storage)
+        #expect(try layer.backward(output) == input)
+    }
+
+    @Test func wholeNetworksBackpropagate() throws {
+        let store = ParameterStore()
+        var rng = SeededGenerator(seed: 12)
+        let network = Sequential("net", [
+            Conv2D("c1", inputChannels: 1, outputChannels: 3, kernel: 3, stride: 2, padding: 1, parameters: store, rng: &rng),
+            BatchNormalization("bn1", channels: 3, parameters: store),
+            LeakyReLU(slope: 0.2),
+            Reshape(to: [3 * 4 * 4]),
+            Linear("fc", inputs: 48, outputs: 5, parameters: store, rng: &rng),
+            Tanh(),
+        ])
+        // A small step, so that few perturbations cross the leaky ReLU's kink.
+        let check = try gradientCheck(network, parameters: store, input: randomTensor([2, 1, 8, 8], seed: 13), step: 1e-3)
+        #expect(check.worst < 2e-2, "\(check.where)")
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+@testable import NeuralNet
+
+/// Every loss's gradient against central differences (in Double), and its value against the formula.
+@Suite struct LossTests {
+    func check(_ prediction: Tensor, step: Float = 1e-3, _ loss: (Tensor) throws -> (value: Float, gradient: Tensor)) throws -> Float {
+        let analytic = try loss(prediction).gradient
+        var worst: Float = 0
+        for i in prediction.storage.indices {
+            var plus = prediction, minus = prediction
+            plus.storage[i] += step
+            minus.storage[i] -= step
+            let numeric = (Double(try loss(plus).value) - Double(try loss(minus).value)) / Double(2 * step)
+            // Relative error, absolute below 0.1: the loss value is a Float, so tiny gradients are noise.
+            worst = max(worst, Float(abs(numeric - Double(analytic.storage[i])) / max(0.1, abs(numeric))))
+        }
+        return worst
+    }
+
+    @Test func meanSquaredError() throws {
+        let p = Tensor(shape: [2, 3], storage: [1, 2, 3, 4, 5, 6])
+        let t = Tensor(shape: [2, 3], storage: [1, 1, 1, 1, 1, 1])
+        #expect(try Loss.meanSquaredError(p, t).value == (0 + 1 + 4 + 9 + 16 + 25) / 6)
+        let target = randomTensor([3, 4], seed: 9)
+        #expect(try check(randomTensor([3, 4], seed: 1)) { try Loss.meanSquaredError($0, target) } < 1e-2)
+    }
+
+    @Test func binaryCrossEntropyIsStableAndCorrect() throws {
+        let logits = Tensor(shape: [1, 4], storage: [0, 2, -3, 100])
+        let targets = Tensor(shape: [1, 4], storage: [1, 0, 1, 1])
+        let value = try Loss.binaryCrossEntropy(logits: logits, targets: targets).value
+        let terms: [Double] = [log(2.0), 2 + log(1 + exp(-2.0)), 3 + log(1 + exp(-3.0)), 0]
+        let expected = terms.reduce(0, +) / 4
+        #expect(abs(Double(value) - expected) < 1e-5)
+        let extreme = try Loss.binaryCrossEntropy(logits: Tensor(shape: [1, 2], storage: [-500, 500]), targets: Tensor(shape: [1, 2], storage: [1, 0]))
+        #expect(extreme.value.isFinite && abs(extreme.value - 500) < 1e-3)
+        let soft = Tensor(shape: [2, 3], storage: [0.2, 0.9, 0, 1, 0.5, 0.1])
+        #expect(try check(randomTensor([2, 3], seed: 2, scale: 3)) { try Loss.binaryCrossEntropy(logits: $0, targets: soft) } < 1e-2)
+    }
+
+    @Test func pairwiseSimilarityMatchesItsDefinition() throws {
+        let z = randomTensor([5, 8], seed: 3)
+        var s = Tensor(zeros: [5, 5])
+        for i in 0..<5 { for j in 0..<5 { s.storage[i * 5 + j] = (i + j) % 2 == 0 ? 1 : -1 } }
+        var expected: Double = 0
+        for i in 0..<5 {
+            for j in 0..<5 {
+                var dot: Double = 0
+                for k in 0..<8 { dot += Double(z.storage[i * 8 + k]) * Double(z.storage[j * 8 + k]) }
+                let d = dot / 8 - Double(s.storage[i * 5 + j])
+                expected += d * d
+            }
+        }
+        #expect(abs(Double(try Loss.pairwiseSimilarity(codes: z, similarity: s).value) - expected / 25) < 1e-4)
+        #expect(try check(z) { try Loss.pairwiseSimilarity(codes: $0, similarity: s) } < 1e-2)
+        // An asymmetric S (pairs weighted one way) still gets the exact gradient.
+        var asymmetric = s
+        asymmetric.storage[1] = 0
+        #expect(try check(z) { try Loss.pairwiseSimilarity(codes: $0, similarity: asymmetric) } < 1e-2)
+    }
+
+    @Test func shapesAreCheckedWithClearMessages() {
+        let error = #expect(throws: NeuralNetError.self) {
+            try Loss.pairwiseSimilarity(codes: Tensor(zeros: [4, 8]), similarity: Tensor(zeros: [3, 3]))
+        }
+        #expect(error?.code == .shapeMismatch)
+        #expect(error?.message.contains("(4, 4)") == true && error?.message.contains("(3, 3)") == true)
+        #expect(throws: NeuralNetError.self) { try Loss.meanSquaredError(Tensor(zeros: [2]), Tensor(zeros: [3])) }
+    }
+}

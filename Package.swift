@@ -52,6 +52,7 @@ let package = Package(
             name: "BGANDB",
             dependencies: [
                 "BGANStore",
+                "NeuralNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +61,7 @@ let package = Package(
             name: "BGANBench",
             dependencies: [
                 "BGANStore",
+                "NeuralNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

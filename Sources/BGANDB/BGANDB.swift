@@ -1,4 +1,5 @@
 import ArgumentParser
+import NeuralNet
 
 /// `bgan-db`: the admin tool of BGANStore stores. Results go to stdout, logs and progress to
 /// stderr. Exit status: 0 success, 1 error, 64 bad usage, 3 `verify` found problems.
@@ -19,7 +20,14 @@ struct BGANDB: ParsableCommand {
         subcommands: [
             CreateCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ImportCommand.self,
             QueryCommand.self, ExportCommand.self, StatsCommand.self, VerifyCommand.self,
-            ReindexCommand.self, BackupCommand.self,
+            ReindexCommand.self, BackupCommand.self, DoctorCommand.self,
         ]
     )
+
+    /// Relaunches with fast OpenBLAS kernels if the library fell back to slow ones, then runs
+    /// the command line.
+    static func main() {
+        BLASCore.relaunchIfSlow()
+        main(Array(CommandLine.arguments.dropFirst()))
+    }
 }

@@ -132,6 +132,19 @@ import Testing
         #expect(notAStore.status == 1 && notAStore.stderr.contains("not a store"))
     }
 
+    @Test func doctorReportsFastBLASKernels() throws {
+        let doctor = try run("doctor", "--json")
+        #expect(doctor.status == 0)
+        let report = try json(Substring(doctor.stdout))
+        let features = report["features"] as? [String] ?? []
+        let core = report["blas_core"] as? String
+        if features.contains("avx512f"), report["blas_core_chosen_by_user"] as? Bool == false {
+            #expect(core == "SkylakeX", "bgan-db should have relaunched itself with fast kernels")
+        }
+        #expect(report["blas_core_recommended"] is NSNull || report["blas_core_chosen_by_user"] as? Bool == true)
+        #expect((report["blas_threads"] as? Int ?? 0) >= 1)
+    }
+
     @Test func versionAndHelp() throws {
         #expect(try run("--version").stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
         let help = try run("--help")

@@ -1,0 +1,61 @@
+import ArgumentParser
+import BGANStore
+import Foundation
+import LMDBStorage
+import NeuralNet
+
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Describe this machine as BGANStore sees it: CPU features, BLAS kernels and threads, scan kernel, LMDB.")
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let features = BLASCore.cpuFeatures()
+        let interesting = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vpopcntdq", "popcnt"]
+        let present = interesting.filter { features.contains($0) }
+        let core = BLAS.coreName
+        let recommended = BLASCore.recommendedCoreType(coreName: core, features: features)
+        let relaunchedFrom = ProcessInfo.processInfo.environment[BLASCore.relaunchMarker]
+        let chosenByUser = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil && relaunchedFrom == nil
+        var hints: [String] = []
+        if let recommended {
+            hints.append(chosenByUser
+                ? "OPENBLAS_CORETYPE=\(core) is set in the environment, but this CPU runs \(recommended) kernels faster: set OPENBLAS_CORETYPE=\(recommended) or unset it"
+                : "OpenBLAS runs \(core) kernels on a CPU that supports \(recommended): start programs with OPENBLAS_CORETYPE=\(recommended)")
+        }
+        if let relaunchedFrom {
+            hints.append("OpenBLAS chose \(relaunchedFrom) at start; bgan-db relaunched itself with OPENBLAS_CORETYPE=\(core)")
+        }
+        if HammingKernel.active != .avx512 {
+            hints.append("the Hamming scan uses the \(HammingKernel.active.rawValue) kernel; a CPU with AVX-512 VPOPCNTDQ scans 2-4x faster")
+        }
+        if json {
+            let fields: [(String, String)] = [
+                ("cpu", JSON.string(BLASCore.cpuModel())),
+                ("cores", "\(ProcessInfo.processInfo.activeProcessorCount)"),
+                ("features", JSON.array(present.map(JSON.string))),
+                ("blas_core", JSON.string(core)),
+                ("blas_core_recommended", recommended.map(JSON.string) ?? "null"),
+                ("blas_core_chosen_by_user", chosenByUser ? "true" : "false"),
+                ("blas_threads", "\(BLAS.threads)"),
+                ("blas_config", JSON.string(BLAS.configuration)),
+                ("hamming_kernel", JSON.string(HammingKernel.active.rawValue)),
+                ("lmdb", JSON.string(Environment.libraryVersion)),
+                ("hints", JSON.array(hints.map(JSON.string))),
+            ]
+            Console.out(JSON.object(fields))
+            return
+        }
+        Console.out("cpu              \(BLASCore.cpuModel()) (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        Console.out("features         \(present.joined(separator: " "))")
+        Console.out("openblas core    \(core)\(recommended == nil ? "" : " (slow here: \(recommended!) is available)")\(chosenByUser ? " (set by OPENBLAS_CORETYPE)" : "")")
+        Console.out("openblas threads \(BLAS.threads)")
+        Console.out("openblas build   \(BLAS.configuration)")
+        Console.out("hamming kernel   \(HammingKernel.active.rawValue)")
+        Console.out("lmdb             \(Environment.libraryVersion)")
+        for hint in hints { Console.out("hint: \(hint)") }
+    }
+}

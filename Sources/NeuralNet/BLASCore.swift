@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which OpenBLAS kernels suit this CPU, and how to get them.
+///
+/// OpenBLAS picks its kernels when the library loads. Version 0.3.21 (Debian 12) does not
+/// recognise recent Xeons and falls back to "Prescott", its slowest x86-64 kernels: sgemm runs
+/// at about a fifth of the speed. Setting `OPENBLAS_CORETYPE` fixes that, but only before the
+/// process starts — hence ``relaunchArguments()`` for executables.
+public enum BLASCore {
+    /// Kernel sets fast on a CPU with the named features, best first.
+    static let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
+    static let avx2Cores: Set<String> = Set(["Haswell", "Zen"]).union(avx512Cores)
+
+    /// The `OPENBLAS_CORETYPE` worth setting, or `nil` when OpenBLAS already runs kernels that
+    /// match the CPU (or the CPU has nothing better to offer).
+    public static func recommendedCoreType(coreName: String, features: Set<String>) -> String? {
+        let name = coreName.lowercased()
+        if features.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) {
+            return avx512Cores.contains { $0.lowercased() == name } ? nil : "SkylakeX"
+        }
+        if features.isSuperset(of: ["avx2", "fma"]) {
+            return avx2Cores.contains { $0.lowercased() == name } ? nil : "Haswell"
+        }
+        return nil
+    }
+
+    /// The CPU's feature flags, from `/proc/cpuinfo` (empty where that file does not exist).
+    public static func cpuFeatures() -> Set<String> {
+        guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        while getline(&line, &capacity, file) > 0 {
+            let text = String(cString: line!)
+            if text.hasPrefix("flags") || text.hasPrefix("Features") {
+                free(line)
+                let values = text.split(separator: ":", maxSplits: 1).last ?? ""
+                return Set(values.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init))
+            }
+        }
+        free(line)
+        return []
+    }
+
+    /// The CPU's model name, from `/proc/cpuinfo`.
+    public static func cpuModel() -> String {
+        guard let file = fopen("/proc/cpuinfo", "r") else { return "unknown" }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0 {
+            let text = String(cString: line!)
+            if text.hasPrefix("model name") {
+                return String(text.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: " \n\t")
+            }
+        }
+        return "unknown"
+    }
+
+    /// Environment variable set on a relaunch, so the relaunched process does not relaunch again.
+    public static let relaunchMarker = "BGAN_OPENBLAS_RELAUNCHED"
+
+    /// For an executable's `main`: when OpenBLAS runs slow kernels on a CPU that has better ones
+    /// and the user has not chosen (`OPENBLAS_CORETYPE` unset), sets `OPENBLAS_CORETYPE` and
+    /// replaces the process with itself (`execv` of `/proc/self/exe`, same arguments). Returns
+    /// only when no relaunch is needed or it failed.
+    public static func relaunchIfSlow() {
+        guard getenv("OPENBLAS_CORETYPE") == nil, getenv(relaunchMarker) == nil,
+              let core = recommendedCoreType(coreName: BLAS.coreName, features: cpuFeatures()) else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv(relaunchMarker, BLAS.coreName, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // Still here: execv failed. Carry on with the slow kernels rather than not at all.
+        unsetenv("OPENBLAS_CORETYPE")
+    }
+}
+
+extension String {
+    func trimmingCharacters(in characters: String) -> String {
+        let set = Set(characters)
+        var slice = Substring(self)
+        while let first = slice.first, set.contains(first) { slice.removeFirst() }
+        while let last = slice.last, set.contains(last) { slice.removeLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,36 @@
+import Testing
+@testable import NeuralNet
+
+@Suite struct BLASCoreTests {
+    let avx512: Set<String> = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq"]
+
+    @Test func slowFallbackKernelsAreReplaced() {
+        #expect(BLASCore.recommendedCoreType(coreName: "Prescott", features: avx512) == "SkylakeX")
+        #expect(BLASCore.recommendedCoreType(coreName: "Haswell", features: avx512) == "SkylakeX")
+        #expect(BLASCore.recommendedCoreType(coreName: "Prescott", features: ["avx2", "fma", "sse4_2"]) == "Haswell")
+        #expect(BLASCore.recommendedCoreType(coreName: "Nehalem", features: ["avx2", "fma"]) == "Haswell")
+    }
+
+    @Test func fittingKernelsAreLeftAlone() {
+        #expect(BLASCore.recommendedCoreType(coreName: "SkylakeX", features: avx512) == nil)
+        #expect(BLASCore.recommendedCoreType(coreName: "Cooperlake", features: avx512) == nil)
+        #expect(BLASCore.recommendedCoreType(coreName: "Haswell", features: ["avx2", "fma"]) == nil)
+        #expect(BLASCore.recommendedCoreType(coreName: "Prescott", features: ["sse2", "sse3"]) == nil)
+    }
+
+    @Test func thisMachineIsDescribed() {
+        let features = BLASCore.cpuFeatures()
+        #expect(features.contains("sse2"), "x86-64 CPUs all have SSE2; /proc/cpuinfo was not read")
+        #expect(!BLASCore.cpuModel().isEmpty)
+        #expect(BLAS.threads >= 1)
+        #expect(!BLAS.coreName.isEmpty)
+    }
+
+    @Test func threadCountCanBeSet() {
+        let before = BLAS.threads
+        BLAS.threads = 1
+        #expect(BLAS.threads == 1)
+        BLAS.threads = before
+        #expect(BLAS.threads == before)
+    }
+}

@@ -67,20 +67,32 @@ struct ConvolutionGeometry: Equatable {
     }
 }
 
-/// Moves a `(N, C, area)` tensor to `(C, N · area)` (channels first), or back.
+/// Moves a `(N, C, area)` tensor to `(C, N · area)` (channels first), or back, in parallel.
 enum ChannelMajor {
     static func fromBatchMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, batch: Int, channels: Int, area: Int) {
-        for n in 0..<batch {
-            for c in 0..<channels {
-                (target + (c * batch + n) * area).update(from: source + (n * channels + c) * area, count: area)
+        parallelRanges(batch) { items in
+            for n in items {
+                for c in 0..<channels {
+                    (target + (c * batch + n) * area).update(from: source + (n * channels + c) * area, count: area)
+                }
             }
         }
     }
 
-    static func toBatchMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, batch: Int, channels: Int, area: Int) {
-        for n in 0..<batch {
-            for c in 0..<channels {
-                (target + (n * channels + c) * area).update(from: source + (c * batch + n) * area, count: area)
+    /// The reverse move, adding `bias[c]` (if given) to every value of channel `c` on the way.
+    static func toBatchMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, batch: Int, channels: Int, area: Int,
+                             bias: UnsafePointer<Float>? = nil) {
+        parallelRanges(batch) { items in
+            for n in items {
+                for c in 0..<channels {
+                    let from = source + (c * batch + n) * area, to = target + (n * channels + c) * area
+                    if let bias {
+                        let b = bias[c]
+                        for i in 0..<area { to[i] = from[i] + b }
+                    } else {
+                        to.update(from: from, count: area)
+                    }
+                }
             }
         }
     }

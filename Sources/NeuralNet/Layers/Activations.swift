@@ -2,20 +2,24 @@
 import Glibc
 #endif
 
-/// An element-wise activation: `y = f(x)`, `∂x = f′ · ∂y`, with `f′` computed from the cached
-/// input and output.
+/// An element-wise activation `y = f(x)` whose backward pass is `∂x = f′ · ∂y`, with `f′` taken
+/// from the cached input and output. Subclasses supply both as tight loops over buffers.
 public class Activation: Layer {
     public let name: String
     private var cache = ForwardCache<(input: Tensor, output: Tensor)>()
 
     init(_ name: String) { self.name = name }
 
-    func value(_ x: Float) -> Float { fatalError("subclass responsibility") }
-    func derivative(input x: Float, output y: Float) -> Float { fatalError("subclass responsibility") }
+    /// Writes `f(x)` into `y`.
+    func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) { fatalError("subclass responsibility") }
+    /// Multiplies `g` by `f′` element-wise, given the input `x` and output `y`.
+    func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+        fatalError("subclass responsibility")
+    }
 
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         var output = input
-        for i in output.storage.indices { output.storage[i] = value(input.storage[i]) }
+        input.storage.withUnsafeBufferPointer { x in output.storage.withUnsafeMutableBufferPointer { y in apply(x, y) } }
         if training { cache.store((input, output)) }
         return output
     }
@@ -26,8 +30,10 @@ public class Activation: Layer {
             throw NeuralNetError.shape("\(name) backward", expected: Tensor.describe(input.shape), got: outputGradient.shape)
         }
         var inputGradient = outputGradient
-        for i in inputGradient.storage.indices {
-            inputGradient.storage[i] *= derivative(input: input.storage[i], output: output.storage[i])
+        inputGradient.storage.withUnsafeMutableBufferPointer { g in
+            input.storage.withUnsafeBufferPointer { x in
+                output.storage.withUnsafeBufferPointer { y in scaleGradient(g, input: x, output: y) }
+            }
         }
         return inputGradient
     }
@@ -36,8 +42,12 @@ public class Activation: Layer {
 /// `max(0, x)`.
 public final class ReLU: Activation {
     public override init(_ name: String = "relu") { super.init(name) }
-    override func value(_ x: Float) -> Float { max(0, x) }
-    override func derivative(input x: Float, output y: Float) -> Float { x > 0 ? 1 : 0 }
+    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+        for i in 0..<x.count { y[i] = max(0, x[i]) }
+    }
+    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+        for i in 0..<g.count where x[i] <= 0 { g[i] = 0 }
+    }
 }
 
 /// `x` for `x > 0`, else `slope · x`.
@@ -47,8 +57,14 @@ public final class LeakyReLU: Activation {
         self.slope = slope
         super.init(name)
     }
-    override func value(_ x: Float) -> Float { x > 0 ? x : slope * x }
-    override func derivative(input x: Float, output y: Float) -> Float { x > 0 ? 1 : slope }
+    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+        let slope = self.slope
+        for i in 0..<x.count { y[i] = x[i] > 0 ? x[i] : slope * x[i] }
+    }
+    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+        let slope = self.slope
+        for i in 0..<g.count { g[i] *= x[i] > 0 ? 1 : slope }
+    }
 }
 
 /// `x` for `x > 0`, else `α · (eˣ − 1)`.
@@ -58,22 +74,36 @@ public final class ELU: Activation {
         self.alpha = alpha
         super.init(name)
     }
-    override func value(_ x: Float) -> Float { x > 0 ? x : alpha * (expf(x) - 1) }
-    override func derivative(input x: Float, output y: Float) -> Float { x > 0 ? 1 : y + alpha }
+    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+        let alpha = self.alpha
+        for i in 0..<x.count { y[i] = x[i] > 0 ? x[i] : alpha * (expf(x[i]) - 1) }
+    }
+    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+        let alpha = self.alpha
+        for i in 0..<g.count { g[i] *= x[i] > 0 ? 1 : y[i] + alpha }
+    }
 }
 
 /// `tanh(x)`.
 public final class Tanh: Activation {
     public override init(_ name: String = "tanh") { super.init(name) }
-    override func value(_ x: Float) -> Float { tanhf(x) }
-    override func derivative(input x: Float, output y: Float) -> Float { 1 - y * y }
+    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+        for i in 0..<x.count { y[i] = tanhf(x[i]) }
+    }
+    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+        for i in 0..<g.count { g[i] *= 1 - y[i] * y[i] }
+    }
 }
 
 /// `1 / (1 + e⁻ˣ)`.
 public final class Sigmoid: Activation {
     public override init(_ name: String = "sigmoid") { super.init(name) }
-    override func value(_ x: Float) -> Float { x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x)) }
-    override func derivative(input x: Float, output y: Float) -> Float { y * (1 - y) }
+    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+        for i in 0..<x.count { y[i] = x[i] >= 0 ? 1 / (1 + expf(-x[i])) : expf(x[i]) / (1 + expf(x[i])) }
+    }
+    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+        for i in 0..<g.count { g[i] *= y[i] * (1 - y[i]) }
+    }
 }
 
 /// BGAN's smoothed sign, `tanh(β · x / 2)` = `(1 − e^{−βx}) / (1 + e^{−βx})`; it approaches
@@ -84,6 +114,12 @@ public final class ScaledTanh: Activation {
         self.beta = beta
         super.init(name)
     }
-    override func value(_ x: Float) -> Float { tanhf(beta * x / 2) }
-    override func derivative(input x: Float, output y: Float) -> Float { beta / 2 * (1 - y * y) }
+    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+        let half = beta / 2
+        for i in 0..<x.count { y[i] = tanhf(half * x[i]) }
+    }
+    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+        let half = beta / 2
+        for i in 0..<g.count { g[i] *= half * (1 - y[i] * y[i]) }
+    }
 }

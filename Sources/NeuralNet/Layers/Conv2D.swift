@@ -37,30 +37,30 @@ public final class Conv2D: Layer {
         let g = try geometry(for: input.shape)
         let n = input.batch
         let columnsWide = n * g.outputArea
-        var columns = [Float](repeating: 0, count: g.patchSize * columnsWide)
+        var columns = [Float](unsafeUninitializedCapacity: g.patchSize * columnsWide) { _, count in count = g.patchSize * columnsWide }
         input.storage.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { cols in
-                for item in 0..<n { g.im2col(x.baseAddress! + item * g.imageSize, into: cols.baseAddress!, rowStride: columnsWide, item: item) }
-            }
-        }
-        // (K, C·k·k) · (C·k·k, N·area) = (K, N·area), then to (N, K, area).
-        var product = [Float](repeating: 0, count: outputChannels * columnsWide)
-        store.values.withUnsafeBufferPointer { values in
-            for k in 0..<outputChannels {
-                let b = values[bias + k]
-                for i in 0..<columnsWide { product[k * columnsWide + i] = b }
-            }
-            columns.withUnsafeBufferPointer { cols in
-                product.withUnsafeMutableBufferPointer { out in
-                    BLAS.gemm(m: outputChannels, n: columnsWide, k: g.patchSize, a: values.baseAddress! + weight, lda: g.patchSize,
-                              b: cols.baseAddress!, ldb: columnsWide, beta: 1, c: out.baseAddress!, ldc: columnsWide)
+                let (xs, cs) = (x.baseAddress!, cols.baseAddress!)
+                parallelRanges(n) { items in
+                    for item in items { g.im2col(xs + item * g.imageSize, into: cs, rowStride: columnsWide, item: item) }
                 }
             }
         }
+        // (K, C·k·k) · (C·k·k, N·area) = (K, N·area), then to (N, K, area) adding the bias.
+        var product = [Float](unsafeUninitializedCapacity: outputChannels * columnsWide) { _, count in count = outputChannels * columnsWide }
         var output = Tensor(zeros: [n, outputChannels, g.outputHeight, g.outputWidth])
-        product.withUnsafeBufferPointer { source in
-            output.storage.withUnsafeMutableBufferPointer { target in
-                ChannelMajor.toBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels, area: g.outputArea)
+        store.values.withUnsafeBufferPointer { values in
+            columns.withUnsafeBufferPointer { cols in
+                product.withUnsafeMutableBufferPointer { out in
+                    BLAS.gemm(m: outputChannels, n: columnsWide, k: g.patchSize, a: values.baseAddress! + weight, lda: g.patchSize,
+                              b: cols.baseAddress!, ldb: columnsWide, c: out.baseAddress!, ldc: columnsWide)
+                }
+            }
+            product.withUnsafeBufferPointer { source in
+                output.storage.withUnsafeMutableBufferPointer { target in
+                    ChannelMajor.toBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels,
+                                              area: g.outputArea, bias: values.baseAddress! + bias)
+                }
             }
         }
         if training { cache.store((input.shape, g, columns)) }
@@ -74,13 +74,13 @@ public final class Conv2D: Layer {
             throw NeuralNetError.shape("\(name) backward", expected: "(\(n), \(outputChannels), \(g.outputHeight), \(g.outputWidth))", got: outputGradient.shape)
         }
         let columnsWide = n * g.outputArea
-        var gy = [Float](repeating: 0, count: outputChannels * columnsWide)
+        var gy = [Float](unsafeUninitializedCapacity: outputChannels * columnsWide) { _, count in count = outputChannels * columnsWide }
         outputGradient.storage.withUnsafeBufferPointer { source in
             gy.withUnsafeMutableBufferPointer { target in
                 ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels, area: g.outputArea)
             }
         }
-        var columnGradient = [Float](repeating: 0, count: g.patchSize * columnsWide)
+        var columnGradient = [Float](unsafeUninitializedCapacity: g.patchSize * columnsWide) { _, count in count = g.patchSize * columnsWide }
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 gy.withUnsafeBufferPointer { gy in
@@ -105,7 +105,10 @@ public final class Conv2D: Layer {
         var inputGradient = Tensor(zeros: inputShape)
         columnGradient.withUnsafeBufferPointer { gcols in
             inputGradient.storage.withUnsafeMutableBufferPointer { gx in
-                for item in 0..<n { g.col2im(gcols.baseAddress!, rowStride: columnsWide, item: item, into: gx.baseAddress! + item * g.imageSize) }
+                let (cs, xs) = (gcols.baseAddress!, gx.baseAddress!)
+                parallelRanges(n) { items in
+                    for item in items { g.col2im(cs, rowStride: columnsWide, item: item, into: xs + item * g.imageSize) }
+                }
             }
         }
         return inputGradient

@@ -46,14 +46,14 @@ public final class ConvTranspose2D: Layer {
         let area = input.shape[2] * input.shape[3]
         precondition(area == g.outputArea, "transposed-convolution geometry")
         let columnsWide = n * area
-        var x = [Float](repeating: 0, count: inputChannels * columnsWide)
+        var x = [Float](unsafeUninitializedCapacity: inputChannels * columnsWide) { _, count in count = inputChannels * columnsWide }
         input.storage.withUnsafeBufferPointer { source in
             x.withUnsafeMutableBufferPointer { target in
                 ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
             }
         }
         // cols = Wᵀ · x : (Cout·k·k, Cin) · (Cin, N·area)
-        var columns = [Float](repeating: 0, count: g.patchSize * columnsWide)
+        var columns = [Float](unsafeUninitializedCapacity: g.patchSize * columnsWide) { _, count in count = g.patchSize * columnsWide }
         store.values.withUnsafeBufferPointer { values in
             x.withUnsafeBufferPointer { x in
                 columns.withUnsafeMutableBufferPointer { cols in
@@ -65,7 +65,10 @@ public final class ConvTranspose2D: Layer {
         var output = Tensor(zeros: [n, outputChannels, g.height, g.width])
         columns.withUnsafeBufferPointer { cols in
             output.storage.withUnsafeMutableBufferPointer { y in
-                for item in 0..<n { g.col2im(cols.baseAddress!, rowStride: columnsWide, item: item, into: y.baseAddress! + item * g.imageSize) }
+                let (cs, ys) = (cols.baseAddress!, y.baseAddress!)
+                parallelRanges(n) { items in
+                    for item in items { g.col2im(cs, rowStride: columnsWide, item: item, into: ys + item * g.imageSize) }
+                }
             }
         }
         store.values.withUnsafeBufferPointer { values in
@@ -90,19 +93,22 @@ public final class ConvTranspose2D: Layer {
         }
         let area = g.outputArea
         let columnsWide = n * area
-        var gradientColumns = [Float](repeating: 0, count: g.patchSize * columnsWide)
+        var gradientColumns = [Float](unsafeUninitializedCapacity: g.patchSize * columnsWide) { _, count in count = g.patchSize * columnsWide }
         outputGradient.storage.withUnsafeBufferPointer { gy in
             gradientColumns.withUnsafeMutableBufferPointer { cols in
-                for item in 0..<n { g.im2col(gy.baseAddress! + item * g.imageSize, into: cols.baseAddress!, rowStride: columnsWide, item: item) }
+                let (ys, cs) = (gy.baseAddress!, cols.baseAddress!)
+                parallelRanges(n) { items in
+                    for item in items { g.im2col(ys + item * g.imageSize, into: cs, rowStride: columnsWide, item: item) }
+                }
             }
         }
-        var x = [Float](repeating: 0, count: inputChannels * columnsWide)
+        var x = [Float](unsafeUninitializedCapacity: inputChannels * columnsWide) { _, count in count = inputChannels * columnsWide }
         input.storage.withUnsafeBufferPointer { source in
             x.withUnsafeMutableBufferPointer { target in
                 ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
             }
         }
-        var gx = [Float](repeating: 0, count: inputChannels * columnsWide)
+        var gx = [Float](unsafeUninitializedCapacity: inputChannels * columnsWide) { _, count in count = inputChannels * columnsWide }
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 gradientColumns.withUnsafeBufferPointer { gcols in

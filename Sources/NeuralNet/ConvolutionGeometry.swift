@@ -97,3 +97,10 @@ enum ChannelMajor {
         }
     }
 }
+
+/// Makes `buffer` hold exactly `count` values, reusing its storage when the size is unchanged.
+/// The contents are unspecified: callers overwrite them.
+func resize(_ buffer: inout [Float], to count: Int) {
+    guard buffer.count != count else { return }
+    buffer = [Float](repeating: 0, count: count)
+}

@@ -10,7 +10,12 @@ public final class Conv2D: Layer {
     let store: ParameterStore
     let weight: Int
     let bias: Int
-    private var cache = ForwardCache<(input: [Int], geometry: ConvolutionGeometry, columns: [Float])>()
+    private var cache = ForwardCache<(input: [Int], geometry: ConvolutionGeometry)>()
+    // Work buffers kept between calls: fresh multi-megabyte arrays would cost page faults each time.
+    private var columns: [Float] = []
+    private var product: [Float] = []
+    private var columnGradient: [Float] = []
+    private var channelMajorGradient: [Float] = []
 
     public init(_ name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 parameters: ParameterStore, rng: inout SeededGenerator) {
@@ -37,7 +42,7 @@ public final class Conv2D: Layer {
         let g = try geometry(for: input.shape)
         let n = input.batch
         let columnsWide = n * g.outputArea
-        var columns = [Float](unsafeUninitializedCapacity: g.patchSize * columnsWide) { _, count in count = g.patchSize * columnsWide }
+        resize(&columns, to: g.patchSize * columnsWide)
         input.storage.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { cols in
                 let (xs, cs) = (x.baseAddress!, cols.baseAddress!)
@@ -47,7 +52,7 @@ public final class Conv2D: Layer {
             }
         }
         // (K, C·k·k) · (C·k·k, N·area) = (K, N·area), then to (N, K, area) adding the bias.
-        var product = [Float](unsafeUninitializedCapacity: outputChannels * columnsWide) { _, count in count = outputChannels * columnsWide }
+        resize(&product, to: outputChannels * columnsWide)
         var output = Tensor(zeros: [n, outputChannels, g.outputHeight, g.outputWidth])
         store.values.withUnsafeBufferPointer { values in
             columns.withUnsafeBufferPointer { cols in
@@ -63,27 +68,27 @@ public final class Conv2D: Layer {
                 }
             }
         }
-        if training { cache.store((input.shape, g, columns)) }
+        if training { cache.store((input.shape, g)) }
         return output
     }
 
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
-        let (inputShape, g, columns) = try cache.get(name)
+        let (inputShape, g) = try cache.get(name)
         let n = inputShape[0]
         guard outputGradient.shape == [n, outputChannels, g.outputHeight, g.outputWidth] else {
             throw NeuralNetError.shape("\(name) backward", expected: "(\(n), \(outputChannels), \(g.outputHeight), \(g.outputWidth))", got: outputGradient.shape)
         }
         let columnsWide = n * g.outputArea
-        var gy = [Float](unsafeUninitializedCapacity: outputChannels * columnsWide) { _, count in count = outputChannels * columnsWide }
+        resize(&channelMajorGradient, to: outputChannels * columnsWide)
         outputGradient.storage.withUnsafeBufferPointer { source in
-            gy.withUnsafeMutableBufferPointer { target in
+            channelMajorGradient.withUnsafeMutableBufferPointer { target in
                 ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels, area: g.outputArea)
             }
         }
-        var columnGradient = [Float](unsafeUninitializedCapacity: g.patchSize * columnsWide) { _, count in count = g.patchSize * columnsWide }
+        resize(&columnGradient, to: g.patchSize * columnsWide)
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
-                gy.withUnsafeBufferPointer { gy in
+                channelMajorGradient.withUnsafeBufferPointer { gy in
                     columns.withUnsafeBufferPointer { cols in
                         // ∂W += gy · colsᵀ : (K, N·area) · (N·area, C·k·k)
                         BLAS.gemm(transposeB: true, m: outputChannels, n: g.patchSize, k: columnsWide, a: gy.baseAddress!, lda: columnsWide,

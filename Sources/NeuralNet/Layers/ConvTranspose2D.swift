@@ -12,6 +12,11 @@ public final class ConvTranspose2D: Layer {
     let weight: Int
     let bias: Int
     private var cache = ForwardCache<(input: Tensor, geometry: ConvolutionGeometry)>()
+    // Work buffers kept between calls: fresh multi-megabyte arrays would cost page faults each time.
+    private var channelMajorInput: [Float] = []
+    private var columns: [Float] = []
+    private var gradientColumns: [Float] = []
+    private var channelMajorInputGradient: [Float] = []
 
     public init(_ name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 parameters: ParameterStore, rng: inout SeededGenerator) {
@@ -46,16 +51,16 @@ public final class ConvTranspose2D: Layer {
         let area = input.shape[2] * input.shape[3]
         precondition(area == g.outputArea, "transposed-convolution geometry")
         let columnsWide = n * area
-        var x = [Float](unsafeUninitializedCapacity: inputChannels * columnsWide) { _, count in count = inputChannels * columnsWide }
+        resize(&channelMajorInput, to: inputChannels * columnsWide)
         input.storage.withUnsafeBufferPointer { source in
-            x.withUnsafeMutableBufferPointer { target in
+            channelMajorInput.withUnsafeMutableBufferPointer { target in
                 ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
             }
         }
         // cols = Wᵀ · x : (Cout·k·k, Cin) · (Cin, N·area)
-        var columns = [Float](unsafeUninitializedCapacity: g.patchSize * columnsWide) { _, count in count = g.patchSize * columnsWide }
+        resize(&columns, to: g.patchSize * columnsWide)
         store.values.withUnsafeBufferPointer { values in
-            x.withUnsafeBufferPointer { x in
+            channelMajorInput.withUnsafeBufferPointer { x in
                 columns.withUnsafeMutableBufferPointer { cols in
                     BLAS.gemm(transposeA: true, m: g.patchSize, n: columnsWide, k: inputChannels, a: values.baseAddress! + weight,
                               lda: g.patchSize, b: x.baseAddress!, ldb: columnsWide, c: cols.baseAddress!, ldc: columnsWide)
@@ -93,7 +98,7 @@ public final class ConvTranspose2D: Layer {
         }
         let area = g.outputArea
         let columnsWide = n * area
-        var gradientColumns = [Float](unsafeUninitializedCapacity: g.patchSize * columnsWide) { _, count in count = g.patchSize * columnsWide }
+        resize(&gradientColumns, to: g.patchSize * columnsWide)
         outputGradient.storage.withUnsafeBufferPointer { gy in
             gradientColumns.withUnsafeMutableBufferPointer { cols in
                 let (ys, cs) = (gy.baseAddress!, cols.baseAddress!)
@@ -102,22 +107,22 @@ public final class ConvTranspose2D: Layer {
                 }
             }
         }
-        var x = [Float](unsafeUninitializedCapacity: inputChannels * columnsWide) { _, count in count = inputChannels * columnsWide }
+        resize(&channelMajorInput, to: inputChannels * columnsWide)
         input.storage.withUnsafeBufferPointer { source in
-            x.withUnsafeMutableBufferPointer { target in
+            channelMajorInput.withUnsafeMutableBufferPointer { target in
                 ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
             }
         }
-        var gx = [Float](unsafeUninitializedCapacity: inputChannels * columnsWide) { _, count in count = inputChannels * columnsWide }
+        resize(&channelMajorInputGradient, to: inputChannels * columnsWide)
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 gradientColumns.withUnsafeBufferPointer { gcols in
-                    x.withUnsafeBufferPointer { x in
+                    channelMajorInput.withUnsafeBufferPointer { x in
                         // ∂W += x · gcolsᵀ : (Cin, N·area) · (N·area, Cout·k·k)
                         BLAS.gemm(transposeB: true, m: inputChannels, n: g.patchSize, k: columnsWide, a: x.baseAddress!, lda: columnsWide,
                                   b: gcols.baseAddress!, ldb: columnsWide, beta: 1, c: gradients.baseAddress! + weight, ldc: g.patchSize)
                     }
-                    gx.withUnsafeMutableBufferPointer { gx in
+                    channelMajorInputGradient.withUnsafeMutableBufferPointer { gx in
                         // ∂x = W · gcols : (Cin, Cout·k·k) · (Cout·k·k, N·area)
                         BLAS.gemm(m: inputChannels, n: columnsWide, k: g.patchSize, a: values.baseAddress! + weight, lda: g.patchSize,
                                   b: gcols.baseAddress!, ldb: columnsWide, c: gx.baseAddress!, ldc: columnsWide)
@@ -137,7 +142,7 @@ public final class ConvTranspose2D: Layer {
             }
         }
         var inputGradient = Tensor(zeros: input.shape)
-        gx.withUnsafeBufferPointer { source in
+        channelMajorInputGradient.withUnsafeBufferPointer { source in
             inputGradient.storage.withUnsafeMutableBufferPointer { target in
                 ChannelMajor.toBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
             }

@@ -67,10 +67,11 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage"]),
-        .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch"]),
-        .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore"]),
-        .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage"]),
+        .target(name: "TestSupport", dependencies: ["HammingSearch"], path: "Tests/TestSupport"),
+        .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage", "TestSupport"]),
+        .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch", "TestSupport"]),
+        .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport"]),
+        .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import LMDBStorage
 import Testing
+import TestSupport
 
 /// `bgan-db` end to end, as a script would run it: arguments in, stdout / stderr / exit status out.
 @Suite struct CommandLineTests {

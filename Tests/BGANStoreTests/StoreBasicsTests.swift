@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import BGANStore
 import LMDBStorage
 

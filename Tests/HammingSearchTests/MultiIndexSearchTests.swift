@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import HammingSearch
 
 /// Multi-index hashing and the scan must equal the brute-force oracle exactly: same ids, same

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LMDBStorage
+import TestSupport
 
 @Suite struct ConcurrencyTests {
     let directory = TemporaryDirectory()
@@ -70,18 +71,4 @@ import Testing
         }
         #expect(try env.read { txn in try txn.get(counter, key: "n")?.uint64Value } == 200)
     }
-}
-
-final class LockedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
-}
-
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    func set() { lock.withLock { flag = true } }
-    var value: Bool { lock.withLock { flag } }
 }

@@ -1,17 +1,17 @@
 import Foundation
 
 /// A fresh directory under the system temp folder, removed when the value is released.
-final class TemporaryDirectory {
-    let path: String
+public final class TemporaryDirectory {
+    public let path: String
 
-    init(_ label: String = "lmdb") {
+    public init(_ label: String = "lmdb") {
         let base = FileManager.default.temporaryDirectory.path
         path = "\(base)/bganstore-test-\(label)-\(UUID().uuidString)"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
     /// A path inside the directory (not created).
-    func sub(_ name: String) -> String { "\(path)/\(name)" }
+    public func sub(_ name: String) -> String { "\(path)/\(name)" }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -1,0 +1,19 @@
+import Foundation
+
+/// A counter threads can bump.
+public final class LockedCounter: @unchecked Sendable {
+    public init() {}
+    private let lock = NSLock()
+    private var count = 0
+    public func increment() { lock.withLock { count += 1 } }
+    public var value: Int { lock.withLock { count } }
+}
+
+/// A flag one thread raises and others watch.
+public final class LockedFlag: @unchecked Sendable {
+    public init() {}
+    private let lock = NSLock()
+    private var flag = false
+    public func set() { lock.withLock { flag = true } }
+    public var value: Bool { lock.withLock { flag } }
+}

@@ -36,36 +36,57 @@ public final class BatchNormalization: Layer {
 
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         let (n, area) = try layout(input.shape)
-        let m = Float(n * area)
+        let m = Double(n * area)
         var output = Tensor(zeros: input.shape)
         var normalized = [Float](repeating: 0, count: input.count)
         var inverseDeviation = [Float](repeating: 0, count: channels)
-        let x = input.storage
-        for c in 0..<channels {
-            var mean: Float, variance: Float
-            if training {
-                var sum: Double = 0
-                for item in 0..<n { for i in 0..<area { sum += Double(x[(item * channels + c) * area + i]) } }
-                mean = Float(sum / Double(m))
-                var squares: Double = 0
-                for item in 0..<n { for i in 0..<area { let d = Double(x[(item * channels + c) * area + i] - mean); squares += d * d } }
-                variance = Float(squares / Double(m))
-                let unbiased = m > 1 ? variance * m / (m - 1) : variance
-                store.values[runningMean + c] = (1 - momentum) * store.values[runningMean + c] + momentum * mean
-                store.values[runningVariance + c] = (1 - momentum) * store.values[runningVariance + c] + momentum * unbiased
-            } else {
-                mean = store.values[runningMean + c]
-                variance = store.values[runningVariance + c]
-            }
-            let inverse = 1 / (variance + epsilon).squareRoot()
-            inverseDeviation[c] = inverse
-            let gamma = store.values[scale + c], beta = store.values[shift + c]
-            for item in 0..<n {
-                for i in 0..<area {
-                    let index = (item * channels + c) * area + i
-                    let xhat = (x[index] - mean) * inverse
-                    normalized[index] = xhat
-                    output.storage[index] = gamma * xhat + beta
+        let (channels, epsilon, momentum) = (self.channels, self.epsilon, self.momentum)
+        let (scale, shift, runningMean, runningVariance) = (self.scale, self.shift, self.runningMean, self.runningVariance)
+        input.storage.withUnsafeBufferPointer { x in
+            output.storage.withUnsafeMutableBufferPointer { y in
+                normalized.withUnsafeMutableBufferPointer { xhat in
+                    inverseDeviation.withUnsafeMutableBufferPointer { inverse in
+                        store.values.withUnsafeMutableBufferPointer { values in
+                            let (x, y, xhat, inverse, values) = (x.baseAddress!, y.baseAddress!, xhat.baseAddress!, inverse.baseAddress!, values.baseAddress!)
+                            // Channels are independent: each task owns a range of them.
+                            parallelRanges(channels) { range in
+                                for c in range {
+                                    var mean: Float, variance: Float
+                                    if training {
+                                        var sum: Double = 0, squares: Double = 0
+                                        for item in 0..<n {
+                                            let plane = x + (item * channels + c) * area
+                                            for i in 0..<area { sum += Double(plane[i]) }
+                                        }
+                                        let batchMean = sum / m
+                                        for item in 0..<n {
+                                            let plane = x + (item * channels + c) * area
+                                            for i in 0..<area { let d = Double(plane[i]) - batchMean; squares += d * d }
+                                        }
+                                        mean = Float(batchMean)
+                                        variance = Float(squares / m)
+                                        let unbiased = m > 1 ? Float(squares / (m - 1)) : variance
+                                        values[runningMean + c] = (1 - momentum) * values[runningMean + c] + momentum * mean
+                                        values[runningVariance + c] = (1 - momentum) * values[runningVariance + c] + momentum * unbiased
+                                    } else {
+                                        mean = values[runningMean + c]
+                                        variance = values[runningVariance + c]
+                                    }
+                                    let inv = 1 / (variance + epsilon).squareRoot()
+                                    inverse[c] = inv
+                                    let gamma = values[scale + c], beta = values[shift + c]
+                                    for item in 0..<n {
+                                        let base = (item * channels + c) * area
+                                        for i in 0..<area {
+                                            let normalizedValue = (x[base + i] - mean) * inv
+                                            xhat[base + i] = normalizedValue
+                                            y[base + i] = gamma * normalizedValue + beta
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -81,25 +102,37 @@ public final class BatchNormalization: Layer {
         let (n, area) = try layout(shape)
         let m = Float(n * area)
         var inputGradient = Tensor(zeros: shape)
-        let gy = outputGradient.storage
-        for c in 0..<channels {
-            var sumGradient: Float = 0, sumGradientTimesNormalized: Float = 0
-            for item in 0..<n {
-                for i in 0..<area {
-                    let index = (item * channels + c) * area + i
-                    sumGradient += gy[index]
-                    sumGradientTimesNormalized += gy[index] * normalized[index]
-                }
-            }
-            store.gradients[scale + c] += sumGradientTimesNormalized
-            store.gradients[shift + c] += sumGradient
-            let gamma = store.values[scale + c]
-            let factor = gamma * inverseDeviation[c] / m
-            for item in 0..<n {
-                for i in 0..<area {
-                    let index = (item * channels + c) * area + i
-                    // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
-                    inputGradient.storage[index] = factor * (m * gy[index] - sumGradient - normalized[index] * sumGradientTimesNormalized)
+        let (channels, scale, shift) = (self.channels, self.scale, self.shift)
+        outputGradient.storage.withUnsafeBufferPointer { gy in
+            normalized.withUnsafeBufferPointer { xhat in
+                inputGradient.storage.withUnsafeMutableBufferPointer { gx in
+                    store.values.withUnsafeBufferPointer { values in
+                        store.gradients.withUnsafeMutableBufferPointer { gradients in
+                            let (gy, xhat, gx, values, gradients) = (gy.baseAddress!, xhat.baseAddress!, gx.baseAddress!, values.baseAddress!, gradients.baseAddress!)
+                            parallelRanges(channels) { range in
+                                for c in range {
+                                    var sumGradient: Float = 0, sumGradientTimesNormalized: Float = 0
+                                    for item in 0..<n {
+                                        let base = (item * channels + c) * area
+                                        for i in 0..<area {
+                                            sumGradient += gy[base + i]
+                                            sumGradientTimesNormalized += gy[base + i] * xhat[base + i]
+                                        }
+                                    }
+                                    gradients[scale + c] += sumGradientTimesNormalized
+                                    gradients[shift + c] += sumGradient
+                                    let factor = values[scale + c] * inverseDeviation[c] / m
+                                    for item in 0..<n {
+                                        let base = (item * channels + c) * area
+                                        for i in 0..<area {
+                                            // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
+                                            gx[base + i] = factor * (m * gy[base + i] - sumGradient - xhat[base + i] * sumGradientTimesNormalized)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -18,6 +18,14 @@ struct ConvolutionGeometry: Equatable {
     var patchSize: Int { channels * kernel * kernel }
     var imageSize: Int { channels * height * width }
 
+    /// The output columns `ox` whose input column `ox · stride − padding + kx` lies inside the image.
+    @inline(__always)
+    func validColumns(_ kx: Int) -> Range<Int> {
+        let first = max(0, (padding - kx + stride - 1) / stride)
+        let last = min(outputWidth, (width - 1 + padding - kx) / stride + 1)
+        return first..<max(first, last)
+    }
+
     /// Writes the patches of `image` (one image) into columns `[n · outputArea, (n+1) · outputArea)`
     /// of `columns`, whose rows are `rowStride` long.
     func im2col(_ image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int, item n: Int) {
@@ -26,18 +34,23 @@ struct ConvolutionGeometry: Equatable {
             for ky in 0..<kernel {
                 for kx in 0..<kernel {
                     let row = columns + ((c * kernel + ky) * kernel + kx) * rowStride + n * oh * ow
+                    let valid = validColumns(kx)
                     for oy in 0..<oh {
                         let iy = oy * stride - padding + ky
                         let target = row + oy * ow
                         guard iy >= 0, iy < height else {
-                            for ox in 0..<ow { target[ox] = 0 }
+                            target.update(repeating: 0, count: ow)
                             continue
                         }
-                        let source = image + (c * height + iy) * width
-                        for ox in 0..<ow {
-                            let ix = ox * stride - padding + kx
-                            target[ox] = ix >= 0 && ix < width ? source[ix] : 0
+                        // Zeros left and right of the image, a strided copy in between.
+                        for ox in 0..<valid.lowerBound { target[ox] = 0 }
+                        let source = image + (c * height + iy) * width - padding + kx
+                        if stride == 1 {
+                            (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ox in valid { target[ox] = source[ox * stride] }
                         }
+                        for ox in valid.upperBound..<ow { target[ox] = 0 }
                     }
                 }
             }
@@ -51,15 +64,13 @@ struct ConvolutionGeometry: Equatable {
             for ky in 0..<kernel {
                 for kx in 0..<kernel {
                     let row = columns + ((c * kernel + ky) * kernel + kx) * rowStride + n * oh * ow
+                    let valid = validColumns(kx)
                     for oy in 0..<oh {
                         let iy = oy * stride - padding + ky
                         guard iy >= 0, iy < height else { continue }
-                        let target = image + (c * height + iy) * width
+                        let target = image + (c * height + iy) * width - padding + kx
                         let source = row + oy * ow
-                        for ox in 0..<ow {
-                            let ix = ox * stride - padding + kx
-                            if ix >= 0 && ix < width { target[ix] += source[ox] }
-                        }
+                        for ox in valid { target[ox * stride] += source[ox] }
                     }
                 }
             }

@@ -31,6 +31,11 @@ public final class Conv2D: Layer {
         bias = parameters.add("\(name).bias", shape: [outputChannels]) { _ in 0 }
     }
 
+    /// Batch items per chunk: enough columns for efficient products, few enough to stay in cache.
+    static func chunkItems(_ g: ConvolutionGeometry, batch: Int) -> Int {
+        max(1, min(batch, (1 << 19) / max(g.patchSize * g.outputArea, 1)))
+    }
+
     func geometry(for shape: [Int]) throws -> ConvolutionGeometry {
         guard shape.count == 4, shape[1] == inputChannels, shape[2] + 2 * padding >= kernel, shape[3] + 2 * padding >= kernel else {
             throw NeuralNetError.shape(name, expected: "(N, \(inputChannels), H, W) with H, W + 2·\(padding) ≥ \(kernel)", got: shape)
@@ -43,22 +48,26 @@ public final class Conv2D: Layer {
         let n = input.batch
         let columnsWide = n * g.outputArea
         resize(&columns, to: g.patchSize * columnsWide)
-        input.storage.withUnsafeBufferPointer { x in
-            columns.withUnsafeMutableBufferPointer { cols in
-                let (xs, cs) = (x.baseAddress!, cols.baseAddress!)
-                parallelRanges(n) { items in
-                    for item in items { g.im2col(xs + item * g.imageSize, into: cs, rowStride: columnsWide, item: item) }
-                }
-            }
-        }
-        // (K, C·k·k) · (C·k·k, N·area) = (K, N·area), then to (N, K, area) adding the bias.
+        // (K, C·k·k) · (C·k·k, N·area) = (K, N·area), then to (N, K, area) adding the bias. The
+        // batch goes in chunks whose columns fit in the caches: unfolded, then multiplied while hot.
         resize(&product, to: outputChannels * columnsWide)
         var output = Tensor(zeros: [n, outputChannels, g.outputHeight, g.outputWidth])
+        let chunk = Self.chunkItems(g, batch: n)
         store.values.withUnsafeBufferPointer { values in
-            columns.withUnsafeBufferPointer { cols in
-                product.withUnsafeMutableBufferPointer { out in
-                    BLAS.gemm(m: outputChannels, n: columnsWide, k: g.patchSize, a: values.baseAddress! + weight, lda: g.patchSize,
-                              b: cols.baseAddress!, ldb: columnsWide, c: out.baseAddress!, ldc: columnsWide)
+            input.storage.withUnsafeBufferPointer { x in
+                columns.withUnsafeMutableBufferPointer { cols in
+                    product.withUnsafeMutableBufferPointer { out in
+                        let (xs, cs, os) = (x.baseAddress!, cols.baseAddress!, out.baseAddress!)
+                        for first in Swift.stride(from: 0, to: n, by: chunk) {
+                            let items = first..<min(n, first + chunk)
+                            parallelRanges(items.count) { part in
+                                for item in part { g.im2col(xs + (first + item) * g.imageSize, into: cs, rowStride: columnsWide, item: first + item) }
+                            }
+                            let offset = first * g.outputArea
+                            BLAS.gemm(m: outputChannels, n: items.count * g.outputArea, k: g.patchSize, a: values.baseAddress! + weight,
+                                      lda: g.patchSize, b: cs + offset, ldb: columnsWide, c: os + offset, ldc: columnsWide)
+                        }
+                    }
                 }
             }
             product.withUnsafeBufferPointer { source in
@@ -86,33 +95,36 @@ public final class Conv2D: Layer {
             }
         }
         resize(&columnGradient, to: g.patchSize * columnsWide)
+        var inputGradient = Tensor(zeros: inputShape)
+        let chunk = Self.chunkItems(g, batch: n)
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 channelMajorGradient.withUnsafeBufferPointer { gy in
-                    columns.withUnsafeBufferPointer { cols in
-                        // ∂W += gy · colsᵀ : (K, N·area) · (N·area, C·k·k)
-                        BLAS.gemm(transposeB: true, m: outputChannels, n: g.patchSize, k: columnsWide, a: gy.baseAddress!, lda: columnsWide,
-                                  b: cols.baseAddress!, ldb: columnsWide, beta: 1, c: gradients.baseAddress! + weight, ldc: g.patchSize)
-                    }
                     for k in 0..<outputChannels {
                         var sum: Float = 0
                         for i in 0..<columnsWide { sum += gy[k * columnsWide + i] }
                         gradients[bias + k] += sum
                     }
-                    columnGradient.withUnsafeMutableBufferPointer { gcols in
-                        // ∂cols = Wᵀ · gy : (C·k·k, K) · (K, N·area)
-                        BLAS.gemm(transposeA: true, m: g.patchSize, n: columnsWide, k: outputChannels, a: values.baseAddress! + weight,
-                                  lda: g.patchSize, b: gy.baseAddress!, ldb: columnsWide, c: gcols.baseAddress!, ldc: columnsWide)
+                    columns.withUnsafeBufferPointer { cols in
+                        columnGradient.withUnsafeMutableBufferPointer { gcols in
+                            inputGradient.storage.withUnsafeMutableBufferPointer { gx in
+                                let (ys, cs, gs, xs) = (gy.baseAddress!, cols.baseAddress!, gcols.baseAddress!, gx.baseAddress!)
+                                for first in Swift.stride(from: 0, to: n, by: chunk) {
+                                    let items = first..<min(n, first + chunk)
+                                    let offset = first * g.outputArea, wide = items.count * g.outputArea
+                                    // ∂W += gy · colsᵀ : (K, chunk) · (chunk, C·k·k)
+                                    BLAS.gemm(transposeB: true, m: outputChannels, n: g.patchSize, k: wide, a: ys + offset, lda: columnsWide,
+                                              b: cs + offset, ldb: columnsWide, beta: 1, c: gradients.baseAddress! + weight, ldc: g.patchSize)
+                                    // ∂cols = Wᵀ · gy : (C·k·k, K) · (K, chunk), folded back while hot
+                                    BLAS.gemm(transposeA: true, m: g.patchSize, n: wide, k: outputChannels, a: values.baseAddress! + weight,
+                                              lda: g.patchSize, b: ys + offset, ldb: columnsWide, c: gs + offset, ldc: columnsWide)
+                                    parallelRanges(items.count) { part in
+                                        for item in part { g.col2im(gs, rowStride: columnsWide, item: first + item, into: xs + (first + item) * g.imageSize) }
+                                    }
+                                }
+                            }
+                        }
                     }
-                }
-            }
-        }
-        var inputGradient = Tensor(zeros: inputShape)
-        columnGradient.withUnsafeBufferPointer { gcols in
-            inputGradient.storage.withUnsafeMutableBufferPointer { gx in
-                let (cs, xs) = (gcols.baseAddress!, gx.baseAddress!)
-                parallelRanges(n) { items in
-                    for item in items { g.col2im(cs, rowStride: columnsWide, item: item, into: xs + item * g.imageSize) }
                 }
             }
         }

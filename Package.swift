@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "HammingSearch", targets: ["HammingSearch"]),
         .library(name: "BGANStore", targets: ["BGANStore"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
+        .library(name: "PixelIO", targets: ["PixelIO"]),
         .executable(name: "bgan-db", targets: ["BGANDB"]),
         .executable(name: "bgan-bench", targets: ["BGANBench"]),
     ],
@@ -33,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Storage: the only module that imports CLMDB.
         .target(name: "LMDBStorage", dependencies: ["CLMDB"]),
@@ -43,6 +45,9 @@ let package = Package(
 
         // MARK: Neural network engine on OpenBLAS. Knows nothing of BGAN, images or LMDB.
         .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
+
+        // MARK: Pixels and data sets in (IDX so far). Knows nothing of LMDB or networks.
+        .target(name: "PixelIO", dependencies: ["CZlib"]),
 
         // MARK: The database: items, codes, multi-index tables.
         .target(name: "BGANStore", dependencies: ["LMDBStorage", "HammingSearch"]),
@@ -73,5 +78,6 @@ let package = Package(
         .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport"]),
         .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
+        .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
     ]
 )

@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "BGANStore", targets: ["BGANStore"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "PixelIO", targets: ["PixelIO"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
         .executable(name: "bgan-db", targets: ["BGANDB"]),
         .executable(name: "bgan-bench", targets: ["BGANBench"]),
     ],
@@ -49,6 +50,9 @@ let package = Package(
         // MARK: Pixels and data sets in (IDX so far). Knows nothing of LMDB or networks.
         .target(name: "PixelIO", dependencies: ["CZlib"]),
 
+        // MARK: Retrieval evaluation: mAP and friends, LSH and ITQ baselines.
+        .target(name: "Evaluation", dependencies: ["HammingSearch", "NeuralNet"]),
+
         // MARK: The database: items, codes, multi-index tables.
         .target(name: "BGANStore", dependencies: ["LMDBStorage", "HammingSearch"]),
 
@@ -58,6 +62,8 @@ let package = Package(
             dependencies: [
                 "BGANStore",
                 "NeuralNet",
+                "Evaluation",
+                "PixelIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,5 +85,6 @@ let package = Package(
         .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch"]),
     ]
 )

@@ -37,4 +37,61 @@ public enum BLAS {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
+
+    // MARK: LAPACK (inside libopenblas)
+
+    /// Eigenvalues (ascending) and eigenvectors of the symmetric `n × n` row-major matrix `a`
+    /// (`ssyev`). Eigenvector `i` is row `i` of `vectors` (`n` values).
+    public static func symmetricEigen(_ a: [Float], n: Int) throws -> (values: [Float], vectors: [Float]) {
+        precondition(a.count == n * n, "\(a.count) values for a \(n)×\(n) matrix")
+        // Column-major LAPACK on a symmetric matrix: the row-major input is the same matrix, and
+        // the eigenvectors come back as columns, i.e. as rows of the row-major result.
+        var matrix = a
+        var values = [Float](repeating: 0, count: n)
+        var size = Int32(n), lda = Int32(max(n, 1)), info: Int32 = 0
+        var lwork: Int32 = -1
+        var query: Float = 0
+        "V".withCString { jobz in "U".withCString { uplo in
+            ssyev_(jobz, uplo, &size, &matrix, &lda, &values, &query, &lwork, &info, 1, 1)
+        } }
+        lwork = Int32(query)
+        var work = [Float](repeating: 0, count: Int(max(lwork, 1)))
+        "V".withCString { jobz in "U".withCString { uplo in
+            ssyev_(jobz, uplo, &size, &matrix, &lda, &values, &work, &lwork, &info, 1, 1)
+        } }
+        guard info == 0 else {
+            throw NeuralNetError(.invalidArgument, "the eigendecomposition did not converge (ssyev info \(info))")
+        }
+        return (values, matrix)
+    }
+
+    /// Singular value decomposition of the `m × n` row-major matrix `a` = U · diag(s) · Vᵀ
+    /// (`sgesvd`, full U and Vᵀ), all row-major.
+    public static func singularValueDecomposition(_ a: [Float], m: Int, n: Int) throws -> (u: [Float], s: [Float], vt: [Float]) {
+        precondition(a.count == m * n, "\(a.count) values for a \(m)×\(n) matrix")
+        // The row-major m×n matrix is the column-major n×m matrix Aᵀ = V·S·Uᵀ: decompose that and swap.
+        var matrix = a
+        var rows = Int32(n), columns = Int32(m)
+        var lda = Int32(max(n, 1)), ldu = Int32(max(n, 1)), ldvt = Int32(max(m, 1))
+        var s = [Float](repeating: 0, count: min(m, n))
+        var uOfTranspose = [Float](repeating: 0, count: n * n)
+        var vtOfTranspose = [Float](repeating: 0, count: m * m)
+        var info: Int32 = 0
+        var lwork: Int32 = -1
+        var query: Float = 0
+        "A".withCString { job in
+            sgesvd_(job, job, &rows, &columns, &matrix, &lda, &s, &uOfTranspose, &ldu, &vtOfTranspose, &ldvt, &query, &lwork, &info, 1, 1)
+        }
+        lwork = Int32(query)
+        var work = [Float](repeating: 0, count: Int(max(lwork, 1)))
+        "A".withCString { job in
+            sgesvd_(job, job, &rows, &columns, &matrix, &lda, &s, &uOfTranspose, &ldu, &vtOfTranspose, &ldvt, &work, &lwork, &info, 1, 1)
+        }
+        guard info == 0 else {
+            throw NeuralNetError(.invalidArgument, "the singular value decomposition did not converge (sgesvd info \(info))")
+        }
+        // Column-major n×n "U" of Aᵀ read row-major is its transpose: that is Vᵀ of A (n×n).
+        // Column-major m×m "Vᵀ" of Aᵀ read row-major is its transpose: that is U of A (m×m).
+        return (u: vtOfTranspose, s: s, vt: uOfTranspose)
+    }
 }

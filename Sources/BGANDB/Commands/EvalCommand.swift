@@ -1,0 +1,138 @@
+import ArgumentParser
+import BGANStore
+import Evaluation
+import Foundation
+import PixelIO
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure retrieval quality on labelled images: mAP, precision, PR curve, with LSH and ITQ baselines.",
+        discussion: """
+        The database and the queries are IDX image files (MNIST / Fashion-MNIST, plain or .gz); \
+        their labels are the files named with "labels" in place of "images" unless given. Items \
+        with the query's label are relevant. Ranking is by Hamming distance, ties by database \
+        order. Fashion-MNIST protocol: database = the 60,000 training images, queries = the 10,000 \
+        test images. The baselines are computed in the same run, on the same data and code length.
+        """)
+
+    @Option(help: "IDX image file of the database (e.g. train-images-idx3-ubyte.gz).")
+    var database: String
+
+    @Option(help: "IDX image file of the queries (e.g. t10k-images-idx3-ubyte.gz).")
+    var queries: String
+
+    @Option(help: "IDX label file of the database (default: derived from --database).")
+    var databaseLabels: String?
+
+    @Option(help: "IDX label file of the queries (default: derived from --queries).")
+    var queryLabels: String?
+
+    @Option(help: "Code lengths, comma-separated.")
+    var bits: String = "16,32,64,128"
+
+    @Option(help: "Seed of the random parts (LSH hyperplanes, ITQ's first rotation).")
+    var seed: UInt64 = 2026
+
+    @Option(help: "Write the precision-recall curves as SVG to this file.")
+    var prCurve: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        try Console.reportingErrors {
+            let lengths = try bits.split(separator: ",").map { text -> Int in
+                guard let value = Int(text), value >= 8, value <= 1024, value % 8 == 0 else {
+                    throw ValidationError("--bits takes multiples of 8 from 8 to 1024, not '\(text)'")
+                }
+                return value
+            }
+            let (train, trainLabels) = try Self.load(database, labels: databaseLabels)
+            let (test, testLabels) = try Self.load(queries, labels: queryLabels)
+            guard train.height == test.height, train.width == test.width else {
+                throw DatasetError(.unsupported, "database images are \(train.height)×\(train.width) but queries are \(test.height)×\(test.width)")
+            }
+            let dimension = train.height * train.width
+            let trainFeatures = train.pixels.map { Float($0) / 255 }
+            let testFeatures = test.pixels.map { Float($0) / 255 }
+            Console.log("database \(train.count) images, \(test.count) queries, \(dimension) pixels; ranking by Hamming distance, ties by database order")
+            var rows: [(method: String, bits: Int, report: RetrievalReport)] = []
+            for length in lengths {
+                let started = Date()
+                let lsh = LinearHash.lsh(training: trainFeatures, dimension: dimension, bits: length, seed: seed)
+                let itq = try LinearHash.itq(training: trainFeatures, dimension: dimension, bits: length, seed: seed)
+                for (name, hash) in [("LSH", lsh), ("ITQ", itq)] {
+                    let report = RetrievalEvaluation.evaluate(database: hash.encode(trainFeatures), databaseLabels: trainLabels,
+                                                              queries: hash.encode(testFeatures), queryLabels: testLabels)
+                    rows.append((name, length, report))
+                }
+                Console.log(String(format: "%d bits done in %.1fs", length, Date().timeIntervalSince(started)))
+            }
+            if json {
+                for row in rows {
+                    Console.out(JSON.object([("method", JSON.string(row.method)), ("bits", "\(row.bits)"), ("report", try JSON.encode(row.report))]))
+                }
+            } else {
+                Console.out("method\tbits\tmAP@all\tmAP@1000\tP@100\tP@r<=2")
+                for row in rows {
+                    let r = row.report
+                    Console.out(String(format: "%@\t%d\t%.3f\t%.3f\t%.3f\t%.3f", row.method, row.bits, r.meanAveragePrecision,
+                                       r.meanAveragePrecisionAtK, r.precisionAtDepth, r.precisionWithinRadius))
+                }
+            }
+            if let prCurve {
+                try PrecisionRecallChart(series: rows.map { ("\($0.method) \($0.bits) bits", $0.report.curve) }).svg()
+                    .write(toFile: prCurve, atomically: true, encoding: .utf8)
+                Console.log("wrote the precision-recall curves to \(prCurve)")
+            }
+        }
+    }
+
+    static func load(_ path: String, labels: String?) throws -> (GrayImageSet, [UInt8]) {
+        let images = try GrayImageSet(contentsOf: path)
+        let labelPath = labels ?? Self.labelPath(for: path)
+        let labelSet = try LabelSet(contentsOf: labelPath)
+        guard labelSet.labels.count == images.count else {
+            throw DatasetError(.malformed, "\(labelPath) has \(labelSet.labels.count) labels for the \(images.count) images of \(path)")
+        }
+        return (images, labelSet.labels)
+    }
+
+    /// `…/train-images-idx3-ubyte.gz` → `…/train-labels-idx1-ubyte.gz`.
+    static func labelPath(for imagePath: String) -> String {
+        let url = URL(fileURLWithPath: imagePath)
+        let name = url.lastPathComponent.replacingOccurrences(of: "images", with: "labels").replacingOccurrences(of: "idx3", with: "idx1")
+        return url.deletingLastPathComponent().appendingPathComponent(name).path
+    }
+}
+
+/// Precision-recall curves as a small self-contained SVG.
+struct PrecisionRecallChart {
+    let series: [(name: String, curve: [PrecisionRecallPoint])]
+
+    func svg() -> String {
+        let width = 640.0, height = 480.0, margin = 60.0
+        let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+        func x(_ recall: Double) -> Double { margin + recall * (width - 2 * margin) }
+        func y(_ precision: Double) -> Double { height - margin - precision * (height - 2 * margin) }
+        var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">",
+                     "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
+                     "<line x1=\"\(x(0))\" y1=\"\(y(0))\" x2=\"\(x(1))\" y2=\"\(y(0))\" stroke=\"black\"/>",
+                     "<line x1=\"\(x(0))\" y1=\"\(y(0))\" x2=\"\(x(0))\" y2=\"\(y(1))\" stroke=\"black\"/>",
+                     "<text x=\"\(width / 2)\" y=\"\(height - 20)\" text-anchor=\"middle\">recall (Hamming radius growing)</text>",
+                     "<text x=\"20\" y=\"\(height / 2)\" transform=\"rotate(-90 20 \(height / 2))\" text-anchor=\"middle\">precision</text>"]
+        for tick in stride(from: 0.0, through: 1.0, by: 0.2) {
+            parts.append("<text x=\"\(x(tick))\" y=\"\(y(0) + 16)\" text-anchor=\"middle\">\(String(format: "%.1f", tick))</text>")
+            parts.append("<text x=\"\(x(0) - 8)\" y=\"\(y(tick) + 4)\" text-anchor=\"end\">\(String(format: "%.1f", tick))</text>")
+        }
+        for (index, entry) in series.enumerated() {
+            let color = colors[index % colors.count]
+            let points = entry.curve.map { String(format: "%.1f,%.1f", x($0.recall), y($0.precision)) }.joined(separator: " ")
+            parts.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(points)\"/>")
+            parts.append("<text x=\"\(width - margin - 150)\" y=\"\(margin + 16 * Double(index))\" fill=\"\(color)\">\(entry.name)</text>")
+        }
+        parts.append("</svg>")
+        return parts.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,132 @@
+import Dispatch
+import HammingSearch
+
+/// One point of a precision–recall curve: everything within `radius` bits retrieved.
+public struct PrecisionRecallPoint: Sendable, Codable, Equatable {
+    public var radius: Int
+    public var precision: Double
+    public var recall: Double
+}
+
+/// Retrieval quality of hash codes on labelled data, with "relevant" meaning "same label".
+///
+/// Ranking is by Hamming distance, ties broken by database order (an item stored earlier ranks
+/// first), so every figure is deterministic.
+public struct RetrievalReport: Sendable, Codable {
+    /// Mean average precision over the whole ranking.
+    public var meanAveragePrecision: Double
+    /// Mean average precision of the top `topK`: per query, the mean of precision at each relevant
+    /// item within the top `topK`, over the relevant items found there (0 if none).
+    public var meanAveragePrecisionAtK: Double
+    public var topK: Int
+    /// Mean precision of the first `precisionDepth` results.
+    public var precisionAtDepth: Double
+    public var precisionDepth: Int
+    /// Mean precision of everything within `radius` bits; a query that retrieves nothing counts 0.
+    public var precisionWithinRadius: Double
+    public var radius: Int
+    /// Precision and recall at each radius from 0 to the code length, averaged over queries.
+    public var curve: [PrecisionRecallPoint]
+}
+
+public enum RetrievalEvaluation {
+    /// Evaluates `queries` against `database`. Labels give relevance. Runs on every core.
+    public static func evaluate(database: PackedCodes, databaseLabels: [UInt8], queries: PackedCodes, queryLabels: [UInt8],
+                                topK: Int = 1000, precisionDepth: Int = 100, radius: Int = 2) -> RetrievalReport {
+        precondition(database.bitCount == queries.bitCount, "database and queries have different code lengths")
+        precondition(databaseLabels.count == database.count && queryLabels.count == queries.count, "one label per code")
+        let bits = database.bitCount
+        let words = database.wordsPerCode
+        let n = database.count
+        var counting = [Int](repeating: 0, count: 256)
+        for label in databaseLabels { counting[Int(label)] += 1 }
+        let labelCounts = counting
+
+        struct Partial {
+            var ap = 0.0, apAtK = 0.0, precisionAtDepth = 0.0, precisionWithinRadius = 0.0
+            var curvePrecision: [Double]
+            var curveRecall: [Double]
+        }
+        let tasks = max(1, min(8, queries.count))
+        var partials = [Partial](repeating: Partial(curvePrecision: .init(repeating: 0, count: bits + 1),
+                                                    curveRecall: .init(repeating: 0, count: bits + 1)), count: tasks)
+        partials.withUnsafeMutableBufferPointer { partialBuffer in
+            nonisolated(unsafe) let results = partialBuffer
+            database.words.withUnsafeBufferPointer { databaseWords in
+                queries.words.withUnsafeBufferPointer { queryWords in
+                    databaseLabels.withUnsafeBufferPointer { labels in
+                        nonisolated(unsafe) let (dbWords, qWords, dbLabels) = (databaseWords, queryWords, labels)
+                        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                            var partial = results[task]
+                            var distances = [UInt16](repeating: 0, count: n)
+                            var bucketStart = [Int](repeating: 0, count: bits + 2)
+                            var order = [Int32](repeating: 0, count: n)
+                            for q in stride(from: task, to: queries.count, by: tasks) {
+                                let query = qWords.baseAddress! + q * words
+                                for i in 0..<n {
+                                    distances[i] = UInt16(HammingKernel.distance(dbWords.baseAddress! + i * words, query, words: words))
+                                }
+                                // Stable counting sort by distance: ties keep database order.
+                                for d in bucketStart.indices { bucketStart[d] = 0 }
+                                for d in distances { bucketStart[Int(d) + 1] += 1 }
+                                var relevantWithin = [Int](repeating: 0, count: bits + 1)
+                                let label = queryLabels[q]
+                                for i in 0..<n where dbLabels[i] == label { relevantWithin[Int(distances[i])] += 1 }
+                                for d in 1..<bucketStart.count { bucketStart[d] += bucketStart[d - 1] }
+                                var cursor = bucketStart
+                                for i in 0..<n {
+                                    let d = Int(distances[i])
+                                    order[cursor[d]] = Int32(i)
+                                    cursor[d] += 1
+                                }
+                                let relevantTotal = labelCounts[Int(label)]
+                                var found = 0, foundInTop = 0
+                                var sumPrecision = 0.0, sumPrecisionTop = 0.0
+                                var relevantInDepth = 0
+                                for rank in 0..<n where dbLabels[Int(order[rank])] == label {
+                                    found += 1
+                                    let precision = Double(found) / Double(rank + 1)
+                                    sumPrecision += precision
+                                    if rank < topK {
+                                        foundInTop += 1
+                                        sumPrecisionTop += precision
+                                    }
+                                    if rank < precisionDepth { relevantInDepth += 1 }
+                                }
+                                partial.ap += relevantTotal > 0 ? sumPrecision / Double(relevantTotal) : 0
+                                partial.apAtK += foundInTop > 0 ? sumPrecisionTop / Double(foundInTop) : 0
+                                partial.precisionAtDepth += Double(relevantInDepth) / Double(min(precisionDepth, n))
+                                var retrieved = 0, relevant = 0
+                                for r in 0...bits {
+                                    retrieved += bucketStart[r + 1] - bucketStart[r]
+                                    relevant += relevantWithin[r]
+                                    partial.curvePrecision[r] += retrieved > 0 ? Double(relevant) / Double(retrieved) : 0
+                                    partial.curveRecall[r] += relevantTotal > 0 ? Double(relevant) / Double(relevantTotal) : 0
+                                    if r == radius { partial.precisionWithinRadius += retrieved > 0 ? Double(relevant) / Double(retrieved) : 0 }
+                                }
+                            }
+                            results[task] = partial
+                        }
+                    }
+                }
+            }
+        }
+        let count = Double(max(queries.count, 1))
+        var total = Partial(curvePrecision: .init(repeating: 0, count: bits + 1), curveRecall: .init(repeating: 0, count: bits + 1))
+        for partial in partials {
+            total.ap += partial.ap
+            total.apAtK += partial.apAtK
+            total.precisionAtDepth += partial.precisionAtDepth
+            total.precisionWithinRadius += partial.precisionWithinRadius
+            for r in 0...bits {
+                total.curvePrecision[r] += partial.curvePrecision[r]
+                total.curveRecall[r] += partial.curveRecall[r]
+            }
+        }
+        return RetrievalReport(
+            meanAveragePrecision: total.ap / count, meanAveragePrecisionAtK: total.apAtK / count, topK: topK,
+            precisionAtDepth: total.precisionAtDepth / count, precisionDepth: precisionDepth,
+            precisionWithinRadius: total.precisionWithinRadius / count, radius: radius,
+            curve: (0...bits).map { PrecisionRecallPoint(radius: $0, precision: total.curvePrecision[$0] / count, recall: total.curveRecall[$0] / count) })
+    }
+}

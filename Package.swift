@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "PixelIO", targets: ["PixelIO"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "BGAN", targets: ["BGAN"]),
         .executable(name: "bgan-db", targets: ["BGANDB"]),
         .executable(name: "bgan-bench", targets: ["BGANBench"]),
     ],
@@ -50,6 +51,9 @@ let package = Package(
         // MARK: Pixels and data sets in (IDX so far). Knows nothing of LMDB or networks.
         .target(name: "PixelIO", dependencies: ["CZlib"]),
 
+        // MARK: BGAN: the method (neighbourhood structure so far). Knows nothing of LMDB.
+        .target(name: "BGAN", dependencies: ["NeuralNet"]),
+
         // MARK: Retrieval evaluation: mAP and friends, LSH and ITQ baselines.
         .target(name: "Evaluation", dependencies: ["HammingSearch", "NeuralNet"]),
 
@@ -73,6 +77,8 @@ let package = Package(
             dependencies: [
                 "BGANStore",
                 "NeuralNet",
+                "BGAN",
+                "PixelIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,5 +92,6 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch"]),
+        .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO"]),
     ]
 )

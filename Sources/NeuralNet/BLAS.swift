@@ -11,7 +11,11 @@ public enum BLAS {
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
-            if beta != 1 { for row in 0..<m { for column in 0..<n { c[row * ldc + column] *= beta } } }
+            if beta == 0 {
+                for row in 0..<m { for column in 0..<n { c[row * ldc + column] = 0 } }
+            } else if beta != 1 {
+                for row in 0..<m { for column in 0..<n { c[row * ldc + column] *= beta } }
+            }
             return
         }
         sgemm(transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -54,7 +58,8 @@ public enum BLAS {
         "V".withCString { jobz in "U".withCString { uplo in
             ssyev_(jobz, uplo, &size, &matrix, &lda, &values, &query, &lwork, &info, 1, 1)
         } }
-        lwork = Int32(query)
+        guard info == 0 else { throw NeuralNetError(.invalidArgument, "ssyev rejected a \(n)×\(n) matrix (info \(info))") }
+        lwork = Int32(query.rounded(.up))
         var work = [Float](repeating: 0, count: Int(max(lwork, 1)))
         "V".withCString { jobz in "U".withCString { uplo in
             ssyev_(jobz, uplo, &size, &matrix, &lda, &values, &work, &lwork, &info, 1, 1)
@@ -82,7 +87,8 @@ public enum BLAS {
         "A".withCString { job in
             sgesvd_(job, job, &rows, &columns, &matrix, &lda, &s, &uOfTranspose, &ldu, &vtOfTranspose, &ldvt, &query, &lwork, &info, 1, 1)
         }
-        lwork = Int32(query)
+        guard info == 0 else { throw NeuralNetError(.invalidArgument, "sgesvd rejected a \(m)×\(n) matrix (info \(info))") }
+        lwork = Int32(query.rounded(.up))
         var work = [Float](repeating: 0, count: Int(max(lwork, 1)))
         "A".withCString { job in
             sgesvd_(job, job, &rows, &columns, &matrix, &lda, &s, &uOfTranspose, &ldu, &vtOfTranspose, &ldvt, &work, &lwork, &info, 1, 1)

@@ -60,7 +60,8 @@ public enum BLASCore {
         return "unknown"
     }
 
-    /// Environment variable set on a relaunch, so the relaunched process does not relaunch again.
+    /// Environment variable set on a relaunch ("Prescott→SkylakeX"), so the relaunched process
+    /// does not relaunch again and can say what happened.
     public static let relaunchMarker = "BGAN_OPENBLAS_RELAUNCHED"
 
     /// For an executable's `main`: when OpenBLAS runs slow kernels on a CPU that has better ones
@@ -71,10 +72,11 @@ public enum BLASCore {
         guard getenv("OPENBLAS_CORETYPE") == nil, getenv(relaunchMarker) == nil,
               let core = recommendedCoreType(coreName: BLAS.coreName, features: cpuFeatures()) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
-        setenv(relaunchMarker, BLAS.coreName, 1)
+        setenv(relaunchMarker, "\(BLAS.coreName)→\(core)", 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         // Still here: execv failed. Carry on with the slow kernels rather than not at all.
         unsetenv("OPENBLAS_CORETYPE")
+        unsetenv(relaunchMarker)
     }
 }
 

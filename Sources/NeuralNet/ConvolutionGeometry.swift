@@ -21,8 +21,12 @@ struct ConvolutionGeometry: Equatable {
     /// The output columns `ox` whose input column `ox · stride − padding + kx` lies inside the image.
     @inline(__always)
     func validColumns(_ kx: Int) -> Range<Int> {
-        let first = max(0, (padding - kx + stride - 1) / stride)
-        let last = min(outputWidth, (width - 1 + padding - kx) / stride + 1)
+        // ox is valid when 0 ≤ ox·stride − padding + kx ≤ width − 1, i.e. low ≤ ox·stride ≤ high.
+        // Both bounds are handled apart when negative: Swift's division truncates toward zero.
+        let ow = outputWidth
+        let low = padding - kx, high = width - 1 + padding - kx
+        let first = low <= 0 ? 0 : min(ow, (low + stride - 1) / stride)
+        let last = high < 0 ? 0 : min(ow, high / stride + 1)
         return first..<max(first, last)
     }
 

@@ -41,4 +41,6 @@ struct ForwardCache<Value> {
         guard let value else { throw NeuralNetError(.noForward, "\(layer): backward called without a training forward pass") }
         return value
     }
+    /// Forgets the cached value (so its storage is no longer shared).
+    mutating func clear() { value = nil }
 }

@@ -38,8 +38,9 @@ public enum Loss {
         return (Float(sum / Double(n)), gradient)
     }
 
-    /// BGAN's neighbourhood-structure term, `mean(((1/L)·Z·Zᵀ − S)²)` over the B×B pairs of a
-    /// batch: `Z` is `(B, L)` (smoothed codes), `S` is `(B, B)` with ±1 similarities (0 to ignore a pair).
+    /// BGAN's neighbourhood-structure term, `mean(((1/L)·Z·Zᵀ − S)²)` over the pairs of a batch:
+    /// `Z` is `(B, L)` (smoothed codes), `S` is `(B, B)` with ±1 similarities; a pair with S = 0 is
+    /// ignored (left out of the sum and of the count the mean divides by).
     public static func pairwiseSimilarity(codes z: Tensor, similarity s: Tensor) throws -> (value: Float, gradient: Tensor) {
         guard z.shape.count == 2 else { throw NeuralNetError.shape("pairwise similarity", expected: "codes (B, L)", got: z.shape) }
         let b = z.shape[0], l = z.shape[1]
@@ -52,23 +53,31 @@ public enum Loss {
                           b: zp.baseAddress!, ldb: l, c: dp.baseAddress!, ldc: b)
             }
         }
+        // Pairs with S = 0 are ignored: no error, and not counted in the mean.
         var sum: Double = 0
+        var pairs = 0
         for i in d.indices {
+            if s.storage[i] == 0 {
+                d[i] = 0
+                continue
+            }
             d[i] -= s.storage[i]
             sum += Double(d[i] * d[i])
+            pairs += 1
         }
-        // ∂Z = (2 / B²) · (1/L) · (D + Dᵀ) · Z
+        let used = Float(max(pairs, 1))
+        // ∂Z = (2 / pairs) · (1/L) · (D + Dᵀ) · Z
         var symmetric = d
         for i in 0..<b { for j in 0..<b { symmetric[i * b + j] = d[i * b + j] + d[j * b + i] } }
         var gradient = Tensor(zeros: z.shape)
         symmetric.withUnsafeBufferPointer { dp in
             z.storage.withUnsafeBufferPointer { zp in
                 gradient.storage.withUnsafeMutableBufferPointer { gp in
-                    BLAS.gemm(m: b, n: l, k: b, alpha: 2 / (Float(b * b) * Float(l)), a: dp.baseAddress!, lda: b,
+                    BLAS.gemm(m: b, n: l, k: b, alpha: 2 / (used * Float(l)), a: dp.baseAddress!, lda: b,
                               b: zp.baseAddress!, ldb: l, c: gp.baseAddress!, ldc: l)
                 }
             }
         }
-        return (Float(sum / Double(b * b)), gradient)
+        return (Float(sum / Double(used)), gradient)
     }
 }

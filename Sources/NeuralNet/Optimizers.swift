@@ -29,6 +29,7 @@ public final class Adam: Optimizer {
 
     public func step(_ parameters: ParameterStore) {
         if firstMoment.count != parameters.count {
+            precondition(steps == 0, "Adam state of \(firstMoment.count) values restored for \(parameters.count) parameters")
             firstMoment = [Float](repeating: 0, count: parameters.count)
             secondMoment = [Float](repeating: 0, count: parameters.count)
         }
@@ -51,7 +52,11 @@ public final class Adam: Optimizer {
     public var state: (steps: Int, first: [Float], second: [Float]) { (steps, firstMoment, secondMoment) }
 
     /// Restores ``state``.
-    public func restore(steps: Int, first: [Float], second: [Float]) {
+    /// - Throws: `invalidArgument` when the moments differ in size or `steps` is negative.
+    public func restore(steps: Int, first: [Float], second: [Float]) throws {
+        guard steps >= 0, first.count == second.count else {
+            throw NeuralNetError(.invalidArgument, "Adam state with \(steps) steps and moments of \(first.count) and \(second.count) values cannot be restored")
+        }
         self.steps = steps
         firstMoment = first
         secondMoment = second

@@ -27,7 +27,8 @@ struct DoctorCommand: ParsableCommand {
                 : "OpenBLAS runs \(core) kernels on a CPU that supports \(recommended): start programs with OPENBLAS_CORETYPE=\(recommended)")
         }
         if let relaunchedFrom {
-            hints.append("OpenBLAS chose \(relaunchedFrom) at start; bgan-db relaunched itself with OPENBLAS_CORETYPE=\(core)")
+            let parts = relaunchedFrom.components(separatedBy: "→")
+            hints.append("OpenBLAS chose \(parts.first ?? relaunchedFrom) at start; bgan-db relaunched itself with OPENBLAS_CORETYPE=\(parts.last ?? core)" + (parts.last == core ? "" : ", but OpenBLAS still runs \(core)"))
         }
         if HammingKernel.active != .avx512 {
             hints.append("the Hamming scan uses the \(HammingKernel.active.rawValue) kernel; a CPU with AVX-512 VPOPCNTDQ scans 2-4x faster")

@@ -10,7 +10,9 @@ public final class Conv2D: Layer {
     let store: ParameterStore
     let weight: Int
     let bias: Int
-    private var cache = ForwardCache<(input: [Int], geometry: ConvolutionGeometry)>()
+    /// The unfolded input of the last training forward pass is moved into the cache, so a later
+    /// forward pass (say, in inference) cannot overwrite what backward needs.
+    private var cache = ForwardCache<(input: [Int], geometry: ConvolutionGeometry, columns: [Float])>()
     // Work buffers kept between calls: fresh multi-megabyte arrays would cost page faults each time.
     private var columns: [Float] = []
     private var product: [Float] = []
@@ -19,6 +21,7 @@ public final class Conv2D: Layer {
 
     public init(_ name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 parameters: ParameterStore, rng: inout SeededGenerator) {
+        precondition(kernel >= 1 && stride >= 1 && padding >= 0, "\(name): kernel \(kernel), stride \(stride), padding \(padding) is not a convolution")
         self.name = name
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
@@ -77,12 +80,15 @@ public final class Conv2D: Layer {
                 }
             }
         }
-        if training { cache.store((input.shape, g)) }
+        if training {
+            cache.store((input.shape, g, columns))
+            columns = []
+        }
         return output
     }
 
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
-        let (inputShape, g) = try cache.get(name)
+        let (inputShape, g, columns) = try cache.get(name)
         let n = inputShape[0]
         guard outputGradient.shape == [n, outputChannels, g.outputHeight, g.outputWidth] else {
             throw NeuralNetError.shape("\(name) backward", expected: "(\(n), \(outputChannels), \(g.outputHeight), \(g.outputWidth))", got: outputGradient.shape)
@@ -128,6 +134,9 @@ public final class Conv2D: Layer {
                 }
             }
         }
+        // Hand the unfolding buffer back for reuse by the next forward pass.
+        cache.clear()
+        self.columns = columns
         return inputGradient
     }
 }

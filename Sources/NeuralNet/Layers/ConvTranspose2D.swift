@@ -20,6 +20,7 @@ public final class ConvTranspose2D: Layer {
 
     public init(_ name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 parameters: ParameterStore, rng: inout SeededGenerator) {
+        precondition(kernel >= 1 && stride >= 1 && padding >= 0, "\(name): kernel \(kernel), stride \(stride), padding \(padding) is not a convolution")
         self.name = name
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels

@@ -11,7 +11,7 @@
 //        |
 //      CLMDB
 //
-// No `unsafeFlags` anywhere: services must be able to depend on this package by version.
+// No unsafe compiler or linker flags anywhere: services must be able to depend on this package by version.
 import PackageDescription
 
 let package = Package(

@@ -11,8 +11,11 @@ struct NeuralNetBenchmark: ParsableCommand {
     @Option(help: "Batch size.")
     var batch: Int = 64
 
-    @Option(help: "Seconds per measurement.")
-    var seconds: Double = 1.5
+    @Option(help: "Seconds per measurement (split over the rounds).")
+    var seconds: Double = 3
+
+    @Option(help: "Alternating rounds of layer and raw sgemm timings; each side reports its median.")
+    var rounds: Int = 5
 
     @Option(help: "Measure only the layer with this name (for profiling).")
     var only: String?
@@ -48,13 +51,20 @@ struct NeuralNetBenchmark: ParsableCommand {
             let input = Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in rng.normal() })
             let output = try layer.forward(input, training: true)
             let gradient = Tensor(shape: output.shape, storage: [Float](repeating: 0.01, count: output.count))
-            let ms = try measure {
-                _ = try layer.forward(input, training: true)
-                _ = try layer.backward(gradient)
-            }
             let shapes = gemmShapes(layer, input: shape)
             let flops = shapes.reduce(0) { $0 + 2 * Double($1.m * $1.n * $1.k) }
-            let raw = flops > 0 ? try sgemmRate(shapes) : 0
+            // Layer and raw sgemm alternate in rounds and each keeps its median, so that a burst of
+            // load on this shared machine hits both sides alike.
+            var layerTimes: [Double] = [], rawRates: [Double] = []
+            for _ in 0..<rounds {
+                layerTimes.append(try measure(seconds: seconds / Double(rounds)) {
+                    _ = try layer.forward(input, training: true)
+                    _ = try layer.backward(gradient)
+                })
+                if flops > 0 { rawRates.append(try sgemmRate(shapes, seconds: seconds / Double(rounds))) }
+            }
+            let ms = median(layerTimes)
+            let raw = flops > 0 ? median(rawRates) : 0
             let rate = flops / ms / 1e6
             print(String(format: "| %@ | %@ | %.3f | %@ | %@ | %@ | %.0f |", layer.name, shape.map(String.init).joined(separator: "×"), ms,
                          flops > 0 ? String(format: "%.1f", rate) : "—", flops > 0 ? String(format: "%.1f", raw) : "—",
@@ -65,19 +75,30 @@ struct NeuralNetBenchmark: ParsableCommand {
         let input = Tensor(shape: [batch, 1, 28, 28], storage: (0..<batch * 784).map { _ in rng.normal() })
         let output = try encoder.forward(input, training: true)
         let gradient = Tensor(shape: output.shape, storage: [Float](repeating: 0.01, count: output.count))
-        let ms = try measure {
-            _ = try encoder.forward(input, training: true)
-            _ = try encoder.backward(gradient)
-        }
         let shapes = layers.dropLast().flatMap { gemmShapes($0.0, input: $0.1) }
         let flops = shapes.reduce(0) { $0 + 2 * Double($1.m * $1.n * $1.k) }
-        let raw = try sgemmRate(shapes)
+        var encoderTimes: [Double] = [], rawRates: [Double] = []
+        for _ in 0..<rounds {
+            encoderTimes.append(try measure(seconds: seconds / Double(rounds)) {
+                _ = try encoder.forward(input, training: true)
+                _ = try encoder.backward(gradient)
+            })
+            rawRates.append(try sgemmRate(shapes, seconds: seconds / Double(rounds)))
+        }
+        let ms = median(encoderTimes)
+        let raw = median(rawRates)
         print(String(format: "| **whole encoder** | %d×1×28×28 | %.3f | %.1f | %.1f | %.0f%% | %.0f |", batch, ms, flops / ms / 1e6, raw,
                      100 * flops / ms / 1e6 / raw, Double(batch) / ms * 1000))
     }
 
+    /// Median of `values`.
+    func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
     /// Mean milliseconds of `body` over about `seconds`.
-    func measure(_ body: () throws -> Void) throws -> Double {
+    func measure(seconds: Double, _ body: () throws -> Void) throws -> Double {
         try body()
         var runs = 0
         let start = DispatchTime.now().uptimeNanoseconds
@@ -117,13 +138,13 @@ struct NeuralNetBenchmark: ParsableCommand {
     }
 
     /// GFLOP/s of plain sgemm over these shapes, run back to back.
-    func sgemmRate(_ shapes: [GEMMShape]) throws -> Double {
+    func sgemmRate(_ shapes: [GEMMShape], seconds: Double) throws -> Double {
         var rng = SeededGenerator(seed: 2)
         let buffers = shapes.map { s in
             ((0..<(s.m * s.k)).map { _ in rng.normal() }, (0..<(s.k * s.n)).map { _ in rng.normal() }, [Float](repeating: 0, count: s.m * s.n))
         }
         var outputs = buffers.map(\.2)
-        let ms = try measure {
+        let ms = try measure(seconds: seconds) {
             for (index, s) in shapes.enumerated() {
                 buffers[index].0.withUnsafeBufferPointer { a in
                     buffers[index].1.withUnsafeBufferPointer { b in

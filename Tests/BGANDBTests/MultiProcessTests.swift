@@ -1,0 +1,74 @@
+import BGANStore
+import Foundation
+import Testing
+import TestSupport
+
+/// Readers in other processes while this process writes and the map grows under them.
+@Suite struct MultiProcessTests {
+    let directory = TemporaryDirectory("processes")
+
+    @Test func twoReaderProcessesWhileAThirdWrites() throws {
+        let path = directory.sub("s")
+        var options = StoreOptions()
+        options.initialMapSize = 1 << 20
+        let store = try Store.create(at: path, bitCount: 64, options: options)
+        var rng = SplitMix64(seed: 77)
+        try store.write((0..<2000).map { StoreItem(key: "seed-\($0)", code: randomCode(bits: 64, rng: &rng)) })
+        // Queries: a small .npy of 50 codes.
+        let queries = (0..<50).map { _ in randomCode(bits: 64, rng: &rng) }
+        let header = "{'descr': '|u1', 'fortran_order': False, 'shape': (50, 8), }"
+        let padded = header + String(repeating: " ", count: 128 - 10 - header.utf8.count - 1) + "\n"
+        let npy = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(padded.utf8.count), 0] + Array(padded.utf8) + queries.flatMap(\.bytes)
+        try Data(npy).write(to: URL(fileURLWithPath: directory.sub("q.npy")))
+
+        // Each reader process runs the 50 queries 20 times over (a shell loop), while we write.
+        let readers = (0..<2).map { _ -> Process in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "for i in $(seq 20); do \"$0\" query \"$1\" --codes \"$2\" -k 5 --json || exit 9; done",
+                                 CommandLineTests.executable.path, path, directory.sub("q.npy")]
+            process.standardOutput = Pipe()
+            process.standardError = Pipe()
+            return process
+        }
+        for reader in readers { try reader.run() }
+        // Drain the readers' output as it comes, so that they never block on a full pipe.
+        let outputs = CollectedOutputs()
+        let collect = DispatchGroup()
+        for reader in readers {
+            let pipe = reader.standardOutput as! Pipe
+            collect.enter()
+            DispatchQueue.global().async {
+                outputs.append(pipe.fileHandleForReading.readDataToEndOfFile())
+                collect.leave()
+            }
+        }
+        // Write batches big enough to grow the 1 MiB map several times while the readers run.
+        var batch = 0
+        while readers.contains(where: \.isRunning), batch < 400 {
+            try store.write((0..<500).map { StoreItem(key: "b\(batch)-\($0)", code: randomCode(bits: 64, rng: &rng), payload: [UInt8](repeating: 1, count: 64)) })
+            batch += 1
+        }
+        for reader in readers { reader.waitUntilExit() }
+        collect.wait()
+        for reader in readers { #expect(reader.terminationStatus == 0, "a reader process failed") }
+        for output in outputs.all {
+            let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
+            #expect(lines.count == 20 * 51, "50 result lines and a summary per run")
+            let results = lines.filter { $0.hasPrefix("{\"query\"") }
+            #expect(results.count == 20 * 50)
+            #expect(results.allSatisfy { $0.components(separatedBy: "\"distance\"").count - 1 == 5 })
+        }
+        #expect(batch > 0)
+        #expect(try store.statistics().mapBytes > 1 << 20, "the map should have grown under the readers")
+        #expect(try store.verify().problems == [])
+        #expect(try store.count() == 2000 + batch * 500)
+    }
+}
+
+final class CollectedOutputs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [Data] = []
+    func append(_ data: Data) { lock.withLock { collected.append(data) } }
+    var all: [Data] { lock.withLock { collected } }
+}

@@ -1,0 +1,123 @@
+import NeuralNet
+
+/// Input geometry and sizes of BGAN's three networks. Images are `channels × height × width`,
+/// with height and width multiples of 4 (two stride-2 stages): 28×28×1 for Fashion-MNIST,
+/// 32×32×3 for CIFAR-style RGB.
+public struct BGANArchitecture: Codable, Sendable, Equatable {
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    /// Code length L.
+    public var bits: Int
+    /// Filters of the first convolution; the second has twice as many.
+    public var filters: Int
+    /// Units of the encoder's hidden layer and of the discriminator's feature layer D_l.
+    public var featureUnits: Int
+
+    public init(channels: Int, height: Int, width: Int, bits: Int, filters: Int = 32, featureUnits: Int = 1024) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.bits = bits
+        self.filters = filters
+        self.featureUnits = featureUnits
+    }
+
+    /// Checks the geometry.
+    public func validate() throws {
+        guard channels >= 1, height >= 4, width >= 4, height % 4 == 0, width % 4 == 0 else {
+            throw NeuralNetError(.invalidArgument, "images of \(channels)×\(height)×\(width) do not fit BGAN's networks: height and width must be multiples of 4")
+        }
+        guard bits >= 8, bits <= 1024, bits % 8 == 0 else {
+            throw NeuralNetError(.invalidArgument, "\(bits)-bit codes are not supported; use a multiple of 8 from 8 to 1024")
+        }
+        guard filters >= 1, featureUnits >= 1 else {
+            throw NeuralNetError(.invalidArgument, "filters (\(filters)) and feature units (\(featureUnits)) must be positive")
+        }
+    }
+
+    /// Values of the feature maps after the second stride-2 stage.
+    var bottleneck: Int { 2 * filters * (height / 4) * (width / 4) }
+}
+
+/// BGAN's encoder E, generator G and discriminator D (Song, "Binary Generative Adversarial
+/// Networks for Image Retrieval"), each with its own parameters so each has its own optimiser.
+///
+/// - E: two stride-2 convolutions (batch norm, leaky ReLU), a hidden layer, the code layer and the
+///   smoothed sign `tanh(β·h/2)`; at inference the code is `sign(h)`.
+/// - G: from a code, two fully connected layers, two stride-2 transposed convolutions, sigmoid.
+/// - D: two stride-2 convolutions and the feature layer D_l (used by the content loss), then a
+///   logit.
+public final class BGANNetworks {
+    public let architecture: BGANArchitecture
+    public let encoderParameters = ParameterStore()
+    public let generatorParameters = ParameterStore()
+    public let discriminatorParameters = ParameterStore()
+    /// Images → smoothed codes `(N, L)`.
+    public let encoder: Sequential
+    /// The encoder's last layer: set its ``ScaledTanh/beta`` to follow the continuation schedule.
+    public let smoothedSign: ScaledTanh
+    /// Codes `(N, L)` → images `(N, C, H, W)` in (0, 1).
+    public let generator: Sequential
+    /// Images → the feature layer D_l `(N, featureUnits)`.
+    public let discriminatorFeatures: Sequential
+    /// D_l → one logit per image (real vs generated).
+    public let discriminatorHead: Linear
+
+    /// Builds the networks with seeded initial weights.
+    public init(architecture a: BGANArchitecture, beta: Float = 2, seed: UInt64) throws {
+        try a.validate()
+        architecture = a
+        var rng = SeededGenerator(seed: seed)
+        let quarter = [2 * a.filters, a.height / 4, a.width / 4]
+        smoothedSign = ScaledTanh("encoder.smoothed_sign", beta: beta)
+        encoder = Sequential("encoder", [
+            Conv2D("encoder.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1, parameters: encoderParameters, rng: &rng),
+            BatchNormalization("encoder.bn1", channels: a.filters, parameters: encoderParameters),
+            LeakyReLU("encoder.act1"),
+            Conv2D("encoder.conv2", inputChannels: a.filters, outputChannels: 2 * a.filters, kernel: 4, stride: 2, padding: 1, parameters: encoderParameters, rng: &rng),
+            BatchNormalization("encoder.bn2", channels: 2 * a.filters, parameters: encoderParameters),
+            LeakyReLU("encoder.act2"),
+            Reshape("encoder.flatten", to: [a.bottleneck]),
+            Linear("encoder.hidden", inputs: a.bottleneck, outputs: a.featureUnits, parameters: encoderParameters, rng: &rng),
+            BatchNormalization("encoder.bn3", channels: a.featureUnits, parameters: encoderParameters),
+            LeakyReLU("encoder.act3"),
+            Linear("encoder.code", inputs: a.featureUnits, outputs: a.bits, parameters: encoderParameters, rng: &rng),
+            smoothedSign,
+        ])
+        generator = Sequential("generator", [
+            Linear("generator.fc1", inputs: a.bits, outputs: a.featureUnits, parameters: generatorParameters, rng: &rng),
+            BatchNormalization("generator.bn1", channels: a.featureUnits, parameters: generatorParameters),
+            ReLU("generator.act1"),
+            Linear("generator.fc2", inputs: a.featureUnits, outputs: a.bottleneck, parameters: generatorParameters, rng: &rng),
+            BatchNormalization("generator.bn2", channels: a.bottleneck, parameters: generatorParameters),
+            ReLU("generator.act2"),
+            Reshape("generator.unflatten", to: quarter),
+            ConvTranspose2D("generator.deconv1", inputChannels: 2 * a.filters, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1, parameters: generatorParameters, rng: &rng),
+            BatchNormalization("generator.bn3", channels: a.filters, parameters: generatorParameters),
+            ReLU("generator.act3"),
+            ConvTranspose2D("generator.deconv2", inputChannels: a.filters, outputChannels: a.channels, kernel: 4, stride: 2, padding: 1, parameters: generatorParameters, rng: &rng),
+            Sigmoid("generator.output"),
+        ])
+        discriminatorFeatures = Sequential("discriminator", [
+            Conv2D("discriminator.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1, parameters: discriminatorParameters, rng: &rng),
+            LeakyReLU("discriminator.act1"),
+            Conv2D("discriminator.conv2", inputChannels: a.filters, outputChannels: 2 * a.filters, kernel: 4, stride: 2, padding: 1, parameters: discriminatorParameters, rng: &rng),
+            BatchNormalization("discriminator.bn2", channels: 2 * a.filters, parameters: discriminatorParameters),
+            LeakyReLU("discriminator.act2"),
+            Reshape("discriminator.flatten", to: [a.bottleneck]),
+            Linear("discriminator.features", inputs: a.bottleneck, outputs: a.featureUnits, parameters: discriminatorParameters, rng: &rng),
+            BatchNormalization("discriminator.bn3", channels: a.featureUnits, parameters: discriminatorParameters),
+            LeakyReLU("discriminator.act3"),
+        ])
+        discriminatorHead = Linear("discriminator.logit", inputs: a.featureUnits, outputs: 1, parameters: discriminatorParameters, rng: &rng)
+    }
+
+    /// The binary codes of `images` (`N × C × H × W`, values in [0, 1]): `sign(h)` of the
+    /// encoder in inference mode, as `N × L` values of ±1.
+    public func codes(of images: Tensor) throws -> Tensor {
+        var h = try encoder.forward(images, training: false)
+        for i in h.storage.indices { h.storage[i] = h.storage[i] > 0 ? 1 : -1 }
+        return h
+    }
+}

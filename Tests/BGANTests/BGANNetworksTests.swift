@@ -70,3 +70,62 @@ import Testing
         #expect(try loss(backward: false) < before)
     }
 }
+
+/// The same three-network chain as BGAN's content loss, built with smooth activations (ELU, tanh,
+/// sigmoid) so that finite differences are meaningful everywhere, checked parameter by parameter
+/// against backward passes across the three parameter stores.
+@Suite struct ThreeNetworkChainTests {
+    @Test func contentLossGradientsMatchFiniteDifferences() throws {
+        var rng = SeededGenerator(seed: 11)
+        let (e, g, d) = (ParameterStore(), ParameterStore(), ParameterStore())
+        let encoder = Sequential("E", [
+            Conv2D("e.conv", inputChannels: 1, outputChannels: 2, kernel: 4, stride: 2, padding: 1, parameters: e, rng: &rng),
+            BatchNormalization("e.bn", channels: 2, parameters: e), ELU(),
+            Reshape(to: [2 * 4 * 4]),
+            Linear("e.code", inputs: 32, outputs: 8, parameters: e, rng: &rng), ScaledTanh(beta: 1),
+        ])
+        let generator = Sequential("G", [
+            Linear("g.fc", inputs: 8, outputs: 2 * 4 * 4, parameters: g, rng: &rng),
+            BatchNormalization("g.bn", channels: 32, parameters: g), ELU(),
+            Reshape(to: [2, 4, 4]),
+            ConvTranspose2D("g.deconv", inputChannels: 2, outputChannels: 1, kernel: 4, stride: 2, padding: 1, parameters: g, rng: &rng),
+            Sigmoid(),
+        ])
+        let features = Sequential("D", [
+            Conv2D("d.conv", inputChannels: 1, outputChannels: 2, kernel: 4, stride: 2, padding: 1, parameters: d, rng: &rng), ELU(),
+            Reshape(to: [2 * 4 * 4]),
+            Linear("d.features", inputs: 32, outputs: 6, parameters: d, rng: &rng),
+            BatchNormalization("d.bn", channels: 6, parameters: d), Tanh(),
+        ])
+        let x = Tensor(shape: [4, 1, 8, 8], storage: (0..<256).map { _ in rng.unit() })
+        func loss(backward: Bool) throws -> Double {
+            let real = try features.forward(x, training: true)
+            let fake = try features.forward(try generator.forward(try encoder.forward(x, training: true), training: true), training: true)
+            let (value, gradient) = try Loss.meanSquaredError(fake, real)
+            if backward {
+                for store in [e, g, d] { store.zeroGradients() }
+                _ = try encoder.backward(try generator.backward(try features.backward(gradient)))
+            }
+            return Double(value)
+        }
+        _ = try loss(backward: true)
+        var worst = 0.0, place = ""
+        for store in [e, g] {
+            let analytic = store.gradients
+            let scale = max(analytic.map { abs(Double($0)) }.max() ?? 0, 1e-6)
+            for entry in store.entries where entry.trainable {
+                for i in entry.offset..<min(entry.offset + 4, entry.offset + entry.count) {
+                    let saved = store.values[i]
+                    store.values[i] = saved + 1e-2
+                    let up = try loss(backward: false)
+                    store.values[i] = saved - 1e-2
+                    let down = try loss(backward: false)
+                    store.values[i] = saved
+                    let difference = abs((up - down) / 2e-2 - Double(analytic[i])) / scale
+                    if difference > worst { worst = difference; place = "\(entry.name)[\(i - entry.offset)]" }
+                }
+            }
+        }
+        #expect(worst < 1e-2, "largest difference \(worst) of the largest gradient, at \(place)")
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import NeuralNet
+
+/// How raw pixels become the encoder's input: the model's input geometry and scaling. Stored in
+/// the model file, so the store and the encoder cannot disagree about it.
+public struct Preprocessing: Codable, Sendable, Equatable {
+    /// Channels the model sees: 1 (gray) or 3 (RGB); others are converted.
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    /// Crop the largest centred region of the model's aspect ratio before resizing.
+    public var centreCrop: Bool
+    /// 8-bit values are multiplied by this (1/255 maps them to [0, 1]).
+    public var scale: Float
+
+    public init(channels: Int, height: Int, width: Int, centreCrop: Bool = false, scale: Float = 1.0 / 255) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.centreCrop = centreCrop
+        self.scale = scale
+    }
+}
+
+/// A trained encoder as one file: magic `BGANMODL`, format version (`UInt32`), a JSON header
+/// (architecture, preprocessing, training settings, β) with its length (`UInt32`), the encoder's
+/// parameters as a `ParameterFile` blob with its length (`UInt64`), and a SHA-256 digest of every
+/// byte before it. The digest is the model's identity: a store is stamped with it.
+public struct ModelFile: Sendable {
+    public struct Header: Codable, Sendable, Equatable {
+        public var architecture: BGANArchitecture
+        public var preprocessing: Preprocessing
+        /// Free-form training settings (epochs, batch, learning rate, loss weights, seed, data).
+        public var training: [String: String]
+        /// β of the smoothed sign when training ended (inference uses sign(h) regardless).
+        public var beta: Float
+
+        public init(architecture: BGANArchitecture, preprocessing: Preprocessing, training: [String: String], beta: Float) {
+            self.architecture = architecture
+            self.preprocessing = preprocessing
+            self.training = training
+            self.beta = beta
+        }
+    }
+
+    static let magic = Array("BGANMODL".utf8)
+    public static let formatVersion: UInt32 = 1
+
+    public let header: Header
+    /// The encoder's parameters, as `ParameterFile` bytes.
+    public let parameters: [UInt8]
+    /// Lower-case hex SHA-256 of the file's contents before the digest.
+    public let digest: String
+
+    /// The file of `networks`' encoder.
+    public init(header: Header, encoder networks: BGANNetworks) {
+        self.header = header
+        parameters = ParameterFile.encode(networks.encoderParameters)
+        digest = SHA256.hex(Self.body(header: header, parameters: parameters))
+    }
+
+    /// The file's bytes.
+    public func encoded() -> [UInt8] {
+        let body = Self.body(header: header, parameters: parameters)
+        return body + SHA256.hash(body)
+    }
+
+    static func body(header: Header, parameters: [UInt8]) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = Array((try? encoder.encode(header)) ?? Data())
+        var bytes = magic
+        bytes += withUnsafeBytes(of: formatVersion.littleEndian, Array.init)
+        bytes += withUnsafeBytes(of: UInt32(json.count).littleEndian, Array.init)
+        bytes += json
+        bytes += withUnsafeBytes(of: UInt64(parameters.count).littleEndian, Array.init)
+        bytes += parameters
+        return bytes
+    }
+
+    /// Parses and checks a model file.
+    /// - Throws: ``NeuralNetError/Code/invalidParameterFile`` saying what is wrong: not a model,
+    ///   truncated or altered (digest), another format version, an unreadable header.
+    public init(bytes: [UInt8], source: String = "the model file") throws {
+        func refuse(_ why: String) -> NeuralNetError {
+            NeuralNetError(.invalidParameterFile, "\(source) is refused: \(why)")
+        }
+        guard bytes.count >= Self.magic.count + 4 + 4 + 8 + 32 else { throw refuse("it is \(bytes.count) bytes, too short to be a model") }
+        guard Array(bytes.prefix(Self.magic.count)) == Self.magic else { throw refuse("it does not start with BGANMODL; is it a model file?") }
+        let body = Array(bytes.dropLast(32))
+        guard SHA256.hash(body) == Array(bytes.suffix(32)) else {
+            throw refuse("its SHA-256 digest does not match its contents: the file is truncated or altered")
+        }
+        func integer<T: FixedWidthInteger>(at offset: Int, as: T.Type) throws -> T {
+            guard offset + MemoryLayout<T>.size <= body.count else { throw refuse("it ends inside its header") }
+            var value: T = 0
+            for i in 0..<MemoryLayout<T>.size { value |= T(body[offset + i]) << (8 * i) }
+            return value
+        }
+        var offset = Self.magic.count
+        let version = try integer(at: offset, as: UInt32.self)
+        guard version == Self.formatVersion else { throw refuse("it has model format version \(version); this build reads version \(Self.formatVersion)") }
+        offset += 4
+        let headerLength = Int(try integer(at: offset, as: UInt32.self))
+        offset += 4
+        guard headerLength <= body.count - offset else { throw refuse("its header claims \(headerLength) bytes, more than the file holds") }
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(body[offset..<(offset + headerLength)]))
+        } catch {
+            throw refuse("its header cannot be read (\(error))")
+        }
+        offset += headerLength
+        let parameterLength = try integer(at: offset, as: UInt64.self)
+        offset += 8
+        guard parameterLength == UInt64(body.count - offset) else {
+            throw refuse("its parameters claim \(parameterLength) bytes, but \(body.count - offset) follow")
+        }
+        parameters = Array(body[offset...])
+        digest = SHA256.hex(body)
+    }
+
+    /// Networks with this model's encoder weights (generator and discriminator freshly initialised).
+    /// - Throws: when the parameters do not fit the header's architecture.
+    public func networks() throws -> BGANNetworks {
+        let networks = try BGANNetworks(architecture: header.architecture, beta: header.beta, seed: 0)
+        try ParameterFile.decode(parameters, into: networks.encoderParameters)
+        return networks
+    }
+}

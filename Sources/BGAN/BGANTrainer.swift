@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NeuralNet
+
+/// Weights of BGAN's losses (the reference code's final defaults).
+public struct LossWeights: Codable, Sendable, Equatable {
+    /// Neighbourhood structure and quantisation, on the encoder.
+    public var neighbourhood: Float = 10
+    /// Feature matching through D_l, on the encoder and the generator.
+    public var content: Float = 1
+    /// Pixel reconstruction (mean squared error), on the encoder and the generator; off by default.
+    public var pixel: Float = 0
+    /// The generator's adversarial loss.
+    public var adversarial: Float = 1
+
+    public init() {}
+}
+
+/// The losses of one training step.
+public struct StepLosses: Sendable, Equatable {
+    public var neighbourhood: Float = 0
+    public var quantization: Float = 0
+    public var content: Float = 0
+    public var pixel: Float = 0
+    public var generatorAdversarial: Float = 0
+    public var discriminator: Float = 0
+
+    public init() {}
+}
+
+/// One optimisation step of BGAN on a batch: the discriminator on real images against images
+/// generated from Gaussian noise, then the encoder and generator together on the neighbourhood,
+/// quantisation, content and adversarial losses. Each network has its own Adam.
+///
+/// Layers keep only their last forward pass, so the order of the passes matters and is part of
+/// the design: every backward pass directly follows the forward pass it goes back through.
+public final class BGANTrainer {
+    public let networks: BGANNetworks
+    public let structure: NeighbourhoodStructure
+    public var weights: LossWeights
+    public let encoderOptimizer: Adam
+    public let generatorOptimizer: Adam
+    public let discriminatorOptimizer: Adam
+    private var rng: SeededGenerator
+
+    /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
+    public init(networks: BGANNetworks, structure: NeighbourhoodStructure, weights: LossWeights = LossWeights(),
+                learningRate: Float = 1e-3, epsilon: Float = 1.0, seed: UInt64) {
+        self.networks = networks
+        self.structure = structure
+        self.weights = weights
+        encoderOptimizer = Adam(learningRate: learningRate, epsilon: epsilon)
+        generatorOptimizer = Adam(learningRate: learningRate, epsilon: epsilon)
+        discriminatorOptimizer = Adam(learningRate: learningRate, epsilon: epsilon)
+        rng = SeededGenerator(seed: seed)
+    }
+
+    /// Trains on `images` (`B × C × H × W`), whose positions in the training set are `indices`.
+    public func step(images x: Tensor, indices: [Int]) throws -> StepLosses {
+        let batch = x.batch
+        guard indices.count == batch else {
+            throw NeuralNetError(.invalidArgument, "\(indices.count) indices for a batch of \(batch) images")
+        }
+        let bits = networks.architecture.bits
+        var losses = StepLosses()
+        let noise = Tensor(shape: [batch, bits], storage: (0..<(batch * bits)).map { _ in rng.normal() })
+        let d = networks.discriminatorParameters, e = networks.encoderParameters, g = networks.generatorParameters
+
+        // 1. The discriminator: real images are real, generated ones are not.
+        d.zeroGradients()
+        let real = try discriminate(x)
+        let realLoss = try Loss.binaryCrossEntropy(logits: real, targets: filled(real.shape, 1))
+        try backDiscriminate(realLoss.gradient)
+        let generated = try networks.generator.forward(noise, training: true)
+        let fake = try discriminate(generated)
+        let fakeLoss = try Loss.binaryCrossEntropy(logits: fake, targets: filled(fake.shape, 0))
+        try backDiscriminate(fakeLoss.gradient)
+        discriminatorOptimizer.step(d)
+        losses.discriminator = realLoss.value + fakeLoss.value
+
+        // 2. Encoder and generator. D's gradients gathered on the way are discarded.
+        e.zeroGradients()
+        g.zeroGradients()
+        d.zeroGradients()
+        // 2a. The generator fools the discriminator.
+        let fooled = try discriminate(try networks.generator.forward(noise, training: true))
+        let adversarial = try Loss.binaryCrossEntropy(logits: fooled, targets: filled(fooled.shape, 1))
+        _ = try networks.generator.backward(try backDiscriminate(scaled(adversarial.gradient, weights.adversarial)))
+        losses.generatorAdversarial = adversarial.value
+        // 2b. Content: the reconstruction's D_l features match the image's.
+        let realFeatures = try networks.discriminatorFeatures.forward(x, training: true)
+        let codes = try networks.encoder.forward(x, training: true)
+        let reconstruction = try networks.generator.forward(codes, training: true)
+        let fakeFeatures = try networks.discriminatorFeatures.forward(reconstruction, training: true)
+        let content = try Loss.meanSquaredError(fakeFeatures, realFeatures)
+        var towardImage = try networks.discriminatorFeatures.backward(scaled(content.gradient, weights.content))
+        losses.content = content.value
+        if weights.pixel > 0 {
+            let pixel = try Loss.meanSquaredError(reconstruction, x)
+            for i in towardImage.storage.indices { towardImage.storage[i] += weights.pixel * pixel.gradient.storage[i] }
+            losses.pixel = pixel.value
+        }
+        var towardCodes = try networks.generator.backward(towardImage)
+        // 2c. Neighbourhood structure and quantisation on the smoothed codes.
+        let similarity = Tensor(shape: [batch, batch], storage: structure.batchMatrix(indices))
+        let neighbourhood = try Loss.pairwiseSimilarity(codes: codes, similarity: similarity)
+        losses.neighbourhood = neighbourhood.value
+        var quantization: Double = 0
+        let count = Float(codes.count)
+        for i in codes.storage.indices {
+            let value = codes.storage[i]
+            let gap = value - (value > 0 ? 1 : -1)
+            quantization += Double(gap * gap)
+            towardCodes.storage[i] += weights.neighbourhood * (neighbourhood.gradient.storage[i] + 2 * gap / count)
+        }
+        losses.quantization = Float(quantization / Double(count))
+        _ = try networks.encoder.backward(towardCodes)
+        encoderOptimizer.step(e)
+        generatorOptimizer.step(g)
+        return losses
+    }
+
+    /// Logits of D for `images` (forward through D_l and the head).
+    private func discriminate(_ images: Tensor) throws -> Tensor {
+        try networks.discriminatorHead.forward(try networks.discriminatorFeatures.forward(images, training: true), training: true)
+    }
+
+    /// Back through the head and D_l; returns the gradient with respect to the images.
+    @discardableResult
+    private func backDiscriminate(_ gradient: Tensor) throws -> Tensor {
+        try networks.discriminatorFeatures.backward(try networks.discriminatorHead.backward(gradient))
+    }
+
+    private func filled(_ shape: [Int], _ value: Float) -> Tensor {
+        Tensor(shape: shape, storage: [Float](repeating: value, count: shape.reduce(1, *)))
+    }
+
+    private func scaled(_ tensor: Tensor, _ factor: Float) -> Tensor {
+        var result = tensor
+        for i in result.storage.indices { result.storage[i] *= factor }
+        return result
+    }
+}

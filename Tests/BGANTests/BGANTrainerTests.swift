@@ -1,0 +1,76 @@
+import BGAN
+import NeuralNet
+import Testing
+
+@Suite struct BGANTrainerTests {
+    /// 64 tiny images of two kinds: bright top half, or bright bottom half, with noise.
+    func dataset(seed: UInt64) -> (images: [Float], kinds: [Int]) {
+        var rng = SeededGenerator(seed: seed)
+        var images: [Float] = [], kinds: [Int] = []
+        for i in 0..<64 {
+            let kind = i % 2
+            kinds.append(kind)
+            for y in 0..<8 {
+                for _ in 0..<8 {
+                    let bright = (y < 4) == (kind == 0)
+                    images.append(min(1, max(0, (bright ? 0.8 : 0.2) + 0.1 * rng.normal())))
+                }
+            }
+        }
+        return (images, kinds)
+    }
+
+    func trainer(seed: UInt64) throws -> (BGANTrainer, [Float], [Int]) {
+        let (images, kinds) = dataset(seed: 1)
+        let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, featureUnits: 16)
+        let networks = try BGANNetworks(architecture: architecture, seed: seed)
+        let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: images, dimension: 64, k: 5), k2: 3)
+        return (BGANTrainer(networks: networks, structure: structure, learningRate: 1e-2, seed: seed), images, kinds)
+    }
+
+    func batch(_ images: [Float], _ indices: [Int]) -> Tensor {
+        var storage: [Float] = []
+        for index in indices { storage += images[(index * 64)..<((index + 1) * 64)] }
+        return Tensor(shape: [indices.count, 1, 8, 8], storage: storage)
+    }
+
+    @Test func trainingPullsNeighboursTogether() throws {
+        let (trainer, images, kinds) = try trainer(seed: 3)
+        var rng = SeededGenerator(seed: 4)
+        var first: StepLosses?
+        var last = StepLosses()
+        for _ in 0..<40 {
+            let indices = (0..<16).map { _ in Int(rng.next() % 64) }
+            last = try trainer.step(images: batch(images, indices), indices: indices)
+            if first == nil { first = last }
+            for value in [last.neighbourhood, last.quantization, last.content, last.generatorAdversarial, last.discriminator] {
+                #expect(value.isFinite)
+            }
+        }
+        #expect(last.neighbourhood < first!.neighbourhood, "the neighbourhood loss should fall: \(first!.neighbourhood) → \(last.neighbourhood)")
+        // Codes of the same kind end up closer than codes of different kinds.
+        let codes = try trainer.networks.codes(of: batch(images, Array(0..<64)))
+        var same = 0.0, sameCount = 0.0, other = 0.0, otherCount = 0.0
+        for i in 0..<64 {
+            for j in (i + 1)..<64 {
+                var distance = 0.0
+                for b in 0..<16 where codes.storage[i * 16 + b] != codes.storage[j * 16 + b] { distance += 1 }
+                if kinds[i] == kinds[j] { same += distance; sameCount += 1 } else { other += distance; otherCount += 1 }
+            }
+        }
+        #expect(same / sameCount < other / otherCount)
+    }
+
+    @Test func theSameSeedTrainsTheSame() throws {
+        func run() throws -> StepLosses {
+            let (trainer, images, _) = try trainer(seed: 5)
+            var losses = StepLosses()
+            for step in 0..<3 {
+                let indices = Array((step * 16)..<((step + 1) * 16))
+                losses = try trainer.step(images: batch(images, indices), indices: indices)
+            }
+            return losses
+        }
+        #expect(try run() == run())
+    }
+}

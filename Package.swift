@@ -68,6 +68,7 @@ let package = Package(
                 "NeuralNet",
                 "Evaluation",
                 "PixelIO",
+                "BGAN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -36,14 +36,22 @@ public final class Adam: Optimizer {
         steps += 1
         let correction1 = 1 - pow(beta1, Float(steps))
         let correction2 = 1 - pow(beta2, Float(steps))
-        for entry in parameters.entries where entry.trainable {
-            for i in entry.offset..<(entry.offset + entry.count) {
-                let g = parameters.gradients[i]
-                firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * g
-                secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * g * g
-                let m = firstMoment[i] / correction1
-                let v = secondMoment[i] / correction2
-                parameters.values[i] -= learningRate * m / (v.squareRoot() + epsilon)
+        let (beta1, beta2, epsilon, learningRate) = (self.beta1, self.beta2, self.epsilon, self.learningRate)
+        // Through raw buffers: element-wise access to class-held arrays pays an exclusivity check each.
+        parameters.values.withUnsafeMutableBufferPointer { values in
+            parameters.gradients.withUnsafeBufferPointer { gradients in
+                firstMoment.withUnsafeMutableBufferPointer { first in
+                    secondMoment.withUnsafeMutableBufferPointer { second in
+                        for entry in parameters.entries where entry.trainable {
+                            for i in entry.offset..<(entry.offset + entry.count) {
+                                let g = gradients[i]
+                                first[i] = beta1 * first[i] + (1 - beta1) * g
+                                second[i] = beta2 * second[i] + (1 - beta2) * g * g
+                                values[i] -= learningRate * (first[i] / correction1) / ((second[i] / correction2).squareRoot() + epsilon)
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -78,11 +86,17 @@ public final class SGD: Optimizer {
 
     public func step(_ parameters: ParameterStore) {
         if velocity.count != parameters.count { velocity = [Float](repeating: 0, count: parameters.count) }
-        for entry in parameters.entries where entry.trainable {
-            for i in entry.offset..<(entry.offset + entry.count) {
-                let g = parameters.gradients[i] + weightDecay * parameters.values[i]
-                velocity[i] = momentum * velocity[i] + g
-                parameters.values[i] -= learningRate * velocity[i]
+        let (momentum, weightDecay, learningRate) = (self.momentum, self.weightDecay, self.learningRate)
+        parameters.values.withUnsafeMutableBufferPointer { values in
+            parameters.gradients.withUnsafeBufferPointer { gradients in
+                velocity.withUnsafeMutableBufferPointer { velocity in
+                    for entry in parameters.entries where entry.trainable {
+                        for i in entry.offset..<(entry.offset + entry.count) {
+                            velocity[i] = momentum * velocity[i] + gradients[i] + weightDecay * values[i]
+                            values[i] -= learningRate * velocity[i]
+                        }
+                    }
+                }
             }
         }
     }

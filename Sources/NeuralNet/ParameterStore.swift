@@ -43,7 +43,7 @@ public final class ParameterStore {
 
     /// Sets every gradient to zero (before each training step).
     public func zeroGradients() {
-        for i in gradients.indices { gradients[i] = 0 }
+        gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 }
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import BGAN
+import NeuralNet
 import BGANStore
 import Evaluation
 import Foundation
@@ -31,6 +33,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Code lengths, comma-separated.")
     var bits: String = "16,32,64,128"
 
+    @Option(help: "A BGAN model file to evaluate beside the baselines (its code length is used alone).")
+    var model: String?
+
     @Option(help: "Seed of the random parts (LSH hyperplanes, ITQ's first rotation).")
     var seed: UInt64 = 2026
 
@@ -42,7 +47,13 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let lengths = try bits.split(separator: ",").map { text -> Int in
+            let loaded = try model.map { path -> ModelFile in
+                guard let bytes = FileManager.default.contents(atPath: path) else {
+                    throw StoreError(.invalidArgument, "cannot read the model file \(path)")
+                }
+                return try ModelFile(bytes: Array(bytes), source: path)
+            }
+            let lengths = try (loaded.map { String($0.header.architecture.bits) } ?? bits).split(separator: ",").map { text -> Int in
                 guard let value = Int(text), value >= 8, value <= 1024, value % 8 == 0 else {
                     throw ValidationError("--bits takes multiples of 8 from 8 to 1024, not '\(text)'")
                 }
@@ -58,6 +69,13 @@ struct EvalCommand: ParsableCommand {
             let testFeatures = test.pixels.map { Float($0) / 255 }
             Console.log("database \(train.count) images, \(test.count) queries, \(dimension) pixels; ranking by Hamming distance, ties by database order")
             var rows: [(method: String, bits: Int, report: RetrievalReport)] = []
+            if let loaded {
+                let networks = try loaded.networks()
+                let database = try Self.encode(train, with: networks), queries = try Self.encode(test, with: networks)
+                rows.append(("BGAN", loaded.header.architecture.bits,
+                             RetrievalEvaluation.evaluate(database: database, databaseLabels: trainLabels, queries: queries, queryLabels: testLabels)))
+                Console.log("model \(model!) (digest \(loaded.digest.prefix(16))…)")
+            }
             for length in lengths {
                 let started = Date()
                 let lsh = LinearHash.lsh(training: trainFeatures, dimension: dimension, bits: length, seed: seed)
@@ -87,6 +105,19 @@ struct EvalCommand: ParsableCommand {
                 Console.log("wrote the precision-recall curves to \(prCurve)")
             }
         }
+    }
+
+    /// Codes of every image, through the encoder in inference mode, 256 images at a time.
+    static func encode(_ images: GrayImageSet, with networks: BGANNetworks) throws -> PackedCodes {
+        let size = images.height * images.width
+        var signs: [Float] = []
+        signs.reserveCapacity(images.count * networks.architecture.bits)
+        for start in stride(from: 0, to: images.count, by: 256) {
+            let count = min(256, images.count - start)
+            let pixels = images.pixels[(start * size)..<((start + count) * size)].map { Float($0) / 255 }
+            signs += try networks.codes(of: Tensor(shape: [count, 1, images.height, images.width], storage: pixels)).storage
+        }
+        return PackedCodes(signsOf: signs, bitCount: networks.architecture.bits)
     }
 
     static func load(_ path: String, labels: String?) throws -> (GrayImageSet, [UInt8]) {

@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage", "TestSupport"]),
         .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch", "TestSupport"]),
         .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport"]),
-        .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage", "TestSupport"]),
+        .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage", "TestSupport", "BGAN"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch"]),

@@ -1,3 +1,4 @@
+import BGAN
 import Foundation
 import LMDBStorage
 import Testing
@@ -144,6 +145,19 @@ import TestSupport
         }
         #expect(report["blas_core_recommended"] is NSNull || report["blas_core_chosen_by_user"] as? Bool == true)
         #expect((report["blas_threads"] as? Int ?? 0) >= 1)
+    }
+
+    @Test func trainWritesAModelFileThatParses() throws {
+        let model = directory.sub("tiny.bgan")
+        let outcome = try run("train", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "16",
+                              "--out", model, "--limit", "48", "--batch", "16", "--k1", "5", "--k2", "3")
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
+        #expect(file.header.architecture.bits == 16)
+        #expect(file.header.preprocessing.height == 28)
+        #expect(outcome.stderr.contains(file.digest))
+        let bad = try run("train", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "12", "--out", model)
+        #expect(bad.status == 64)
     }
 
     @Test func versionAndHelp() throws {

@@ -53,6 +53,9 @@ struct TrainCommand: ParsableCommand {
         try Console.reportingErrors {
             let set = try GrayImageSet(contentsOf: data)
             let count = min(limit ?? set.count, set.count)
+            guard count >= batch else {
+                throw ValidationError("\(count) images do not fill one batch of \(batch); lower --batch or raise --limit")
+            }
             let dimension = set.height * set.width
             let pixels = set.pixels.prefix(count * dimension).map { Float($0) / 255 }
             var started = Date()

@@ -26,7 +26,7 @@ struct NeighbourhoodBenchmark: ParsableCommand {
         let set = try GrayImageSet(contentsOf: images)
         let n = min(count ?? set.count, set.count)
         let dimension = set.height * set.width
-        let features = set.pixels.prefix(n * dimension).map { Float($0) / 255 }
+        let features = set.scaledPixels(0..<n)
         print("OpenBLAS \(BLAS.coreName), \(BLAS.threads) threads; \(n) images of \(dimension) pixels; K1 = \(k1), K2 = \(k2)")
         var started = Date()
         let lists = NearestNeighbourLists(features: features, dimension: dimension, k: k1)

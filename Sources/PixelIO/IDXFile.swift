@@ -68,6 +68,14 @@ public struct GrayImageSet: Sendable {
         try self.init(idx: try IDXFile(contentsOf: path), source: path)
     }
 
+    /// The pixels of images `range` as floats, each 8-bit value times `scale` (1/255 maps to [0, 1]):
+    /// the features networks and baselines read.
+    public func scaledPixels(_ range: Range<Int>? = nil, scale: Float = 1.0 / 255) -> [Float] {
+        let images = range ?? 0..<count
+        let size = height * width
+        return pixels[(images.lowerBound * size)..<(images.upperBound * size)].map { Float($0) * scale }
+    }
+
     /// Pixels of image `index`.
     public func image(_ index: Int) -> ArraySlice<UInt8> {
         let size = height * width

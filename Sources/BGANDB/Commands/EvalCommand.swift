@@ -65,8 +65,8 @@ struct EvalCommand: ParsableCommand {
                 throw DatasetError(.unsupported, "database images are \(train.height)×\(train.width) but queries are \(test.height)×\(test.width)")
             }
             let dimension = train.height * train.width
-            let trainFeatures = train.pixels.map { Float($0) / 255 }
-            let testFeatures = test.pixels.map { Float($0) / 255 }
+            let trainFeatures = train.scaledPixels()
+            let testFeatures = test.scaledPixels()
             Console.log("database \(train.count) images, \(test.count) queries, \(dimension) pixels; ranking by Hamming distance, ties by database order")
             var rows: [(method: String, bits: Int, report: RetrievalReport)] = []
             if let loaded {
@@ -109,12 +109,11 @@ struct EvalCommand: ParsableCommand {
 
     /// Codes of every image, through the encoder in inference mode, 256 images at a time.
     static func encode(_ images: GrayImageSet, with networks: BGANNetworks) throws -> PackedCodes {
-        let size = images.height * images.width
         var signs: [Float] = []
         signs.reserveCapacity(images.count * networks.architecture.bits)
         for start in stride(from: 0, to: images.count, by: 256) {
             let count = min(256, images.count - start)
-            let pixels = images.pixels[(start * size)..<((start + count) * size)].map { Float($0) / 255 }
+            let pixels = images.scaledPixels(start..<(start + count))
             signs += try networks.codes(of: Tensor(shape: [count, 1, images.height, images.width], storage: pixels)).storage
         }
         return PackedCodes(signsOf: signs, bitCount: networks.architecture.bits)

@@ -57,7 +57,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("\(count) images do not fill one batch of \(batch); lower --batch or raise --limit")
             }
             let dimension = set.height * set.width
-            let pixels = set.pixels.prefix(count * dimension).map { Float($0) / 255 }
+            let pixels = set.scaledPixels(0..<count)
             var started = Date()
             Console.log("building the neighbourhood structure of \(count) images (K1 = \(k1), K2 = \(k2))…")
             let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: pixels, dimension: dimension, k: k1), k2: k2)

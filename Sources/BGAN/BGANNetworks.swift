@@ -11,16 +11,32 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
     public var bits: Int
     /// Filters of the first convolution; the second has twice as many.
     public var filters: Int
-    /// Units of the encoder's hidden layer and of the discriminator's feature layer D_l.
+    /// Units of the encoder's hidden layer (and of the generator's first layer). Most of a
+    /// model file's bytes are this layer's weights: 512 keeps a 28×28 model under 8 MiB.
+    public var hiddenUnits: Int
+    /// Units of the discriminator's feature layer D_l (the reference code: 1024).
     public var featureUnits: Int
 
-    public init(channels: Int, height: Int, width: Int, bits: Int, filters: Int = 32, featureUnits: Int = 1024) {
+    public init(channels: Int, height: Int, width: Int, bits: Int, filters: Int = 32, hiddenUnits: Int = 512, featureUnits: Int = 1024) {
         self.channels = channels
         self.height = height
         self.width = width
         self.bits = bits
         self.filters = filters
+        self.hiddenUnits = hiddenUnits
         self.featureUnits = featureUnits
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        channels = try container.decode(Int.self, forKey: .channels)
+        height = try container.decode(Int.self, forKey: .height)
+        width = try container.decode(Int.self, forKey: .width)
+        bits = try container.decode(Int.self, forKey: .bits)
+        filters = try container.decode(Int.self, forKey: .filters)
+        featureUnits = try container.decode(Int.self, forKey: .featureUnits)
+        // Files written before the encoder's hidden layer had a size of its own used D_l's.
+        hiddenUnits = try container.decodeIfPresent(Int.self, forKey: .hiddenUnits) ?? featureUnits
     }
 
     /// Checks the geometry.
@@ -31,8 +47,8 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         guard bits >= 8, bits <= 1024, bits % 8 == 0 else {
             throw NeuralNetError(.invalidArgument, "\(bits)-bit codes are not supported; use a multiple of 8 from 8 to 1024")
         }
-        guard filters >= 1, featureUnits >= 1 else {
-            throw NeuralNetError(.invalidArgument, "filters (\(filters)) and feature units (\(featureUnits)) must be positive")
+        guard filters >= 1, hiddenUnits >= 1, featureUnits >= 1 else {
+            throw NeuralNetError(.invalidArgument, "filters (\(filters)), hidden units (\(hiddenUnits)) and feature units (\(featureUnits)) must be positive")
         }
     }
 
@@ -79,17 +95,17 @@ public final class BGANNetworks {
             BatchNormalization("encoder.bn2", channels: 2 * a.filters, parameters: encoderParameters),
             LeakyReLU("encoder.act2"),
             Reshape("encoder.flatten", to: [a.bottleneck]),
-            Linear("encoder.hidden", inputs: a.bottleneck, outputs: a.featureUnits, parameters: encoderParameters, rng: &rng),
-            BatchNormalization("encoder.bn3", channels: a.featureUnits, parameters: encoderParameters),
+            Linear("encoder.hidden", inputs: a.bottleneck, outputs: a.hiddenUnits, parameters: encoderParameters, rng: &rng),
+            BatchNormalization("encoder.bn3", channels: a.hiddenUnits, parameters: encoderParameters),
             LeakyReLU("encoder.act3"),
-            Linear("encoder.code", inputs: a.featureUnits, outputs: a.bits, parameters: encoderParameters, rng: &rng),
+            Linear("encoder.code", inputs: a.hiddenUnits, outputs: a.bits, parameters: encoderParameters, rng: &rng),
             smoothedSign,
         ])
         generator = Sequential("generator", [
-            Linear("generator.fc1", inputs: a.bits, outputs: a.featureUnits, parameters: generatorParameters, rng: &rng),
-            BatchNormalization("generator.bn1", channels: a.featureUnits, parameters: generatorParameters),
+            Linear("generator.fc1", inputs: a.bits, outputs: a.hiddenUnits, parameters: generatorParameters, rng: &rng),
+            BatchNormalization("generator.bn1", channels: a.hiddenUnits, parameters: generatorParameters),
             ReLU("generator.act1"),
-            Linear("generator.fc2", inputs: a.featureUnits, outputs: a.bottleneck, parameters: generatorParameters, rng: &rng),
+            Linear("generator.fc2", inputs: a.hiddenUnits, outputs: a.bottleneck, parameters: generatorParameters, rng: &rng),
             BatchNormalization("generator.bn2", channels: a.bottleneck, parameters: generatorParameters),
             ReLU("generator.act2"),
             Reshape("generator.unflatten", to: quarter),
@@ -111,6 +127,14 @@ public final class BGANNetworks {
             LeakyReLU("discriminator.act3"),
         ])
         discriminatorHead = Linear("discriminator.logit", inputs: a.featureUnits, outputs: 1, parameters: discriminatorParameters, rng: &rng)
+    }
+
+    /// The encoder's real-valued output `h` before the smoothed sign, in inference mode
+    /// (`N × L`): features for a second round of the neighbourhood structure.
+    public func preSignOutputs(of images: Tensor) throws -> Tensor {
+        var h = images
+        for layer in encoder.layers where layer !== smoothedSign { h = try layer.forward(h, training: false) }
+        return h
     }
 
     /// The binary codes of `images` (`N × C × H × W`, values in [0, 1]): `sign(h)` of the

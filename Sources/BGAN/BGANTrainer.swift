@@ -13,12 +13,21 @@ public struct LossWeights: Codable, Sendable, Equatable {
     public var pixel: Float = 0
     /// The generator's adversarial loss.
     public var adversarial: Float = 1
+    /// The quantisation term's weight relative to the neighbourhood term.
+    public var quantization: Float = 1
+    /// The target of `(1/L)·zᵢ·zⱼ` for dissimilar pairs: −1 as in the paper, 0 to ask only
+    /// for unrelated (orthogonal) codes.
+    public var dissimilarTarget: Float = -1
 
     public init() {}
+
+    /// Whether the generator and the discriminator take part (content, pixel or adversarial
+    /// weight above zero); without them a step trains the encoder alone.
+    public var trainsGenerator: Bool { content > 0 || pixel > 0 || adversarial > 0 }
 }
 
 /// The losses of one training step.
-public struct StepLosses: Sendable, Equatable {
+public struct StepLosses: Codable, Sendable, Equatable {
     public var neighbourhood: Float = 0
     public var quantization: Float = 0
     public var content: Float = 0
@@ -27,6 +36,34 @@ public struct StepLosses: Sendable, Equatable {
     public var discriminator: Float = 0
 
     public init() {}
+
+    /// Adds `other` term by term.
+    public mutating func add(_ other: StepLosses) {
+        neighbourhood += other.neighbourhood
+        quantization += other.quantization
+        content += other.content
+        pixel += other.pixel
+        generatorAdversarial += other.generatorAdversarial
+        discriminator += other.discriminator
+    }
+
+    /// Every term times `factor`.
+    public func scaled(_ factor: Float) -> StepLosses {
+        var result = self
+        result.neighbourhood *= factor
+        result.quantization *= factor
+        result.content *= factor
+        result.pixel *= factor
+        result.generatorAdversarial *= factor
+        result.discriminator *= factor
+        return result
+    }
+
+    /// The terms by name, in a fixed order (for logs and charts).
+    public var named: [(name: String, value: Float)] {
+        [("neighbourhood", neighbourhood), ("quantisation", quantization), ("content", content), ("pixel", pixel),
+         ("adversarial", generatorAdversarial), ("discriminator", discriminator)]
+    }
 }
 
 /// One optimisation step of BGAN on a batch: the discriminator on real images against images
@@ -42,7 +79,8 @@ public final class BGANTrainer {
     public let encoderOptimizer: Adam
     public let generatorOptimizer: Adam
     public let discriminatorOptimizer: Adam
-    private var rng: SeededGenerator
+    /// Source of the generator's noise; part of a checkpoint.
+    public var noiseGenerator: SeededGenerator
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
     public init(networks: BGANNetworks, structure: NeighbourhoodStructure, weights: LossWeights = LossWeights(),
@@ -53,7 +91,7 @@ public final class BGANTrainer {
         encoderOptimizer = Adam(learningRate: learningRate, epsilon: epsilon)
         generatorOptimizer = Adam(learningRate: learningRate, epsilon: epsilon)
         discriminatorOptimizer = Adam(learningRate: learningRate, epsilon: epsilon)
-        rng = SeededGenerator(seed: seed)
+        noiseGenerator = SeededGenerator(seed: seed)
     }
 
     /// Trains on `images` (`B × C × H × W`), whose positions in the training set are `indices`.
@@ -64,8 +102,16 @@ public final class BGANTrainer {
         }
         let bits = networks.architecture.bits
         var losses = StepLosses()
-        let noise = Tensor(shape: [batch, bits], storage: (0..<(batch * bits)).map { _ in rng.normal() })
-        let d = networks.discriminatorParameters, e = networks.encoderParameters, g = networks.generatorParameters
+        let e = networks.encoderParameters
+        guard weights.trainsGenerator else {
+            e.zeroGradients()
+            let codes = try networks.encoder.forward(x, training: true)
+            _ = try networks.encoder.backward(try neighbourhoodGradient(codes: codes, indices: indices, base: nil, losses: &losses))
+            encoderOptimizer.step(e)
+            return losses
+        }
+        let noise = Tensor(shape: [batch, bits], storage: (0..<(batch * bits)).map { _ in noiseGenerator.normal() })
+        let d = networks.discriminatorParameters, g = networks.generatorParameters
 
         // 1. The discriminator: real images are real, generated ones are not.
         d.zeroGradients()
@@ -101,24 +147,31 @@ public final class BGANTrainer {
             for i in towardImage.storage.indices { towardImage.storage[i] += weights.pixel * pixel.gradient.storage[i] }
             losses.pixel = pixel.value
         }
-        var towardCodes = try networks.generator.backward(towardImage)
+        let towardCodes = try networks.generator.backward(towardImage)
         // 2c. Neighbourhood structure and quantisation on the smoothed codes.
-        let similarity = Tensor(shape: [batch, batch], storage: structure.batchMatrix(indices))
+        _ = try networks.encoder.backward(try neighbourhoodGradient(codes: codes, indices: indices, base: towardCodes, losses: &losses))
+        encoderOptimizer.step(e)
+        generatorOptimizer.step(g)
+        return losses
+    }
+
+    /// `base` plus the weighted gradient of the neighbourhood and quantisation losses with
+    /// respect to the smoothed codes; records both losses.
+    private func neighbourhoodGradient(codes: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
+        let similarity = Tensor(shape: [codes.batch, codes.batch], storage: structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget))
         let neighbourhood = try Loss.pairwiseSimilarity(codes: codes, similarity: similarity)
         losses.neighbourhood = neighbourhood.value
+        var gradient = base ?? Tensor(zeros: codes.shape)
         var quantization: Double = 0
         let count = Float(codes.count)
         for i in codes.storage.indices {
             let value = codes.storage[i]
             let gap = value - (value > 0 ? 1 : -1)
             quantization += Double(gap * gap)
-            towardCodes.storage[i] += weights.neighbourhood * (neighbourhood.gradient.storage[i] + 2 * gap / count)
+            gradient.storage[i] += weights.neighbourhood * (neighbourhood.gradient.storage[i] + weights.quantization * 2 * gap / count)
         }
         losses.quantization = Float(quantization / Double(count))
-        _ = try networks.encoder.backward(towardCodes)
-        encoderOptimizer.step(e)
-        generatorOptimizer.step(g)
-        return losses
+        return gradient
     }
 
     /// Logits of D for `images` (forward through D_l and the head).

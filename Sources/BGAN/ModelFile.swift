@@ -66,57 +66,18 @@ public struct ModelFile: Sendable {
     }
 
     static func body(header: Header, parameters: [UInt8]) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = Array((try? encoder.encode(header)) ?? Data())
-        var bytes = magic
-        bytes += withUnsafeBytes(of: formatVersion.littleEndian, Array.init)
-        bytes += withUnsafeBytes(of: UInt32(json.count).littleEndian, Array.init)
-        bytes += json
-        bytes += withUnsafeBytes(of: UInt64(parameters.count).littleEndian, Array.init)
-        bytes += parameters
-        return bytes
+        let json = (try? DigestedFile.json(header)) ?? Data()
+        return DigestedFile.body(magic: magic, version: formatVersion, header: json, blobs: [parameters])
     }
 
     /// Parses and checks a model file.
     /// - Throws: ``NeuralNetError/Code/invalidParameterFile`` saying what is wrong: not a model,
     ///   truncated or altered (digest), another format version, an unreadable header.
     public init(bytes: [UInt8], source: String = "the model file") throws {
-        func refuse(_ why: String) -> NeuralNetError {
-            NeuralNetError(.invalidParameterFile, "\(source) is refused: \(why)")
-        }
-        guard bytes.count >= Self.magic.count + 4 + 4 + 8 + 32 else { throw refuse("it is \(bytes.count) bytes, too short to be a model") }
-        guard Array(bytes.prefix(Self.magic.count)) == Self.magic else { throw refuse("it does not start with BGANMODL; is it a model file?") }
-        let body = Array(bytes.dropLast(32))
-        guard SHA256.hash(body) == Array(bytes.suffix(32)) else {
-            throw refuse("its SHA-256 digest does not match its contents: the file is truncated or altered")
-        }
-        func integer<T: FixedWidthInteger>(at offset: Int, as: T.Type) throws -> T {
-            guard offset + MemoryLayout<T>.size <= body.count else { throw refuse("it ends inside its header") }
-            var value: T = 0
-            for i in 0..<MemoryLayout<T>.size { value |= T(body[offset + i]) << (8 * i) }
-            return value
-        }
-        var offset = Self.magic.count
-        let version = try integer(at: offset, as: UInt32.self)
-        guard version == Self.formatVersion else { throw refuse("it has model format version \(version); this build reads version \(Self.formatVersion)") }
-        offset += 4
-        let headerLength = Int(try integer(at: offset, as: UInt32.self))
-        offset += 4
-        guard headerLength <= body.count - offset else { throw refuse("its header claims \(headerLength) bytes, more than the file holds") }
-        do {
-            header = try JSONDecoder().decode(Header.self, from: Data(body[offset..<(offset + headerLength)]))
-        } catch {
-            throw refuse("its header cannot be read (\(error))")
-        }
-        offset += headerLength
-        let parameterLength = try integer(at: offset, as: UInt64.self)
-        offset += 8
-        guard parameterLength == UInt64(body.count - offset) else {
-            throw refuse("its parameters claim \(parameterLength) bytes, but \(body.count - offset) follow")
-        }
-        parameters = Array(body[offset...])
-        digest = SHA256.hex(body)
+        let file = try DigestedFile(bytes: bytes, magic: Self.magic, version: Self.formatVersion, blobCount: 1, kind: "a model file", source: source)
+        header = try file.decodeHeader(Header.self, source: source)
+        parameters = file.blobs[0]
+        digest = file.digest
     }
 
     /// Networks with this model's encoder weights (generator and discriminator freshly initialised).

@@ -10,6 +10,13 @@ public struct NeighbourhoodStructure: Sendable {
     public let offsets: [Int]
     public let similar: [Int32]
 
+    /// S from its stored rows (as a checkpoint holds it).
+    init(count: Int, offsets: [Int], similar: [Int32]) {
+        self.count = count
+        self.offsets = offsets
+        self.similar = similar
+    }
+
     /// Builds S from K1-nearest-neighbour lists, with `k2` voters per image.
     public init(neighbours lists: NearestNeighbourLists, k2: Int) {
         let n = lists.count
@@ -69,14 +76,18 @@ public struct NeighbourhoodStructure: Sendable {
         return low < row.endIndex && row[low] == Int32(j)
     }
 
-    /// The ±1 similarity matrix of a batch (`batch.count²`, row-major), for the pairwise loss.
-    public func batchMatrix(_ batch: [Int]) -> [Float] {
-        var matrix = [Float](repeating: -1, count: batch.count * batch.count)
+    /// The similarity matrix of a batch (`batch.count²`, row-major) for the pairwise loss: +1
+    /// for similar pairs and for an item with itself, `dissimilar` (the paper: −1) elsewhere.
+    public func batchMatrix(_ batch: [Int], dissimilar: Float = -1) -> [Float] {
+        var matrix = [Float](repeating: dissimilar, count: batch.count * batch.count)
         for (a, i) in batch.enumerated() {
-            for (b, j) in batch.enumerated() where isSimilar(i, j) { matrix[a * batch.count + b] = 1 }
+            for (b, j) in batch.enumerated() where i == j || isSimilar(i, j) { matrix[a * batch.count + b] = 1 }
         }
         return matrix
     }
+
+    /// The similar items of `i`, ascending.
+    public func similarItems(of i: Int) -> ArraySlice<Int32> { similar[offsets[i]..<offsets[i + 1]] }
 
     /// Similar pairs per image, on average.
     public var averageSimilar: Double { Double(similar.count) / Double(max(count, 1)) }

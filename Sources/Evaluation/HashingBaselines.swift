@@ -44,32 +44,9 @@ public struct LinearHash: Sendable {
     /// alternating `B = sign(V·R)` and the orthogonal Procrustes solution for `R`.
     public static func itq(training features: [Float], dimension: Int, bits: Int, iterations: Int = 50, seed: UInt64) throws -> LinearHash {
         let n = features.count / dimension
-        let mean = columnMeans(features, dimension: dimension)
-        var centered = features
-        for row in 0..<n { for j in 0..<dimension { centered[row * dimension + j] -= mean[j] } }
-        // Covariance (D × D) and its top `bits` eigenvectors.
-        var covariance = [Float](repeating: 0, count: dimension * dimension)
-        centered.withUnsafeBufferPointer { x in
-            covariance.withUnsafeMutableBufferPointer { c in
-                BLAS.gemm(transposeA: true, m: dimension, n: dimension, k: n, alpha: 1 / Float(max(n - 1, 1)),
-                          a: x.baseAddress!, lda: dimension, b: x.baseAddress!, ldb: dimension, c: c.baseAddress!, ldc: dimension)
-            }
-        }
-        let (_, eigenvectors) = try BLAS.symmetricEigen(covariance, n: dimension)
-        // Eigenvalues ascend: the last `bits` rows are the principal directions. PCA is D × L.
-        var pca = [Float](repeating: 0, count: dimension * bits)
-        for l in 0..<bits {
-            let vector = dimension - 1 - l
-            for j in 0..<dimension { pca[j * bits + l] = eigenvectors[vector * dimension + j] }
-        }
-        var v = [Float](repeating: 0, count: n * bits)
-        centered.withUnsafeBufferPointer { x in
-            pca.withUnsafeBufferPointer { p in
-                v.withUnsafeMutableBufferPointer { y in
-                    BLAS.gemm(m: n, n: bits, k: dimension, a: x.baseAddress!, lda: dimension, b: p.baseAddress!, ldb: bits, c: y.baseAddress!, ldc: bits)
-                }
-            }
-        }
+        let components = try PrincipalComponents(features: features, dimension: dimension, dimensions: bits)
+        let (mean, pca) = (components.mean, components.basis)
+        let v = components.project(features)
         // A random orthogonal start: the U of a Gaussian matrix's SVD.
         var rng = SeededGenerator(seed: seed)
         var rotation = try BLAS.singularValueDecomposition((0..<(bits * bits)).map { _ in rng.normal() }, m: bits, n: bits).u

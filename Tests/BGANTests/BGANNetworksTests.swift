@@ -3,15 +3,15 @@ import NeuralNet
 import Testing
 
 @Suite struct BGANNetworksTests {
-    let small = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 8, filters: 2, featureUnits: 6)
+    let small = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 8, filters: 2, hiddenUnits: 6, featureUnits: 6)
 
     func images(_ n: Int, _ a: BGANArchitecture, seed: UInt64) -> Tensor {
         var rng = SeededGenerator(seed: seed)
         return Tensor(shape: [n, a.channels, a.height, a.width], storage: (0..<(n * a.channels * a.height * a.width)).map { _ in rng.unit() })
     }
 
-    @Test(arguments: [BGANArchitecture(channels: 1, height: 28, width: 28, bits: 64, filters: 4, featureUnits: 32),
-                      BGANArchitecture(channels: 3, height: 32, width: 32, bits: 16, filters: 4, featureUnits: 16)])
+    @Test(arguments: [BGANArchitecture(channels: 1, height: 28, width: 28, bits: 64, filters: 4, hiddenUnits: 32, featureUnits: 32),
+                      BGANArchitecture(channels: 3, height: 32, width: 32, bits: 16, filters: 4, hiddenUnits: 16, featureUnits: 16)])
     func shapesFlowThroughAllThreeNetworks(architecture a: BGANArchitecture) throws {
         let networks = try BGANNetworks(architecture: a, seed: 1)
         let x = images(3, a, seed: 2)

@@ -22,7 +22,7 @@ import Testing
 
     func trainer(seed: UInt64) throws -> (BGANTrainer, [Float], [Int]) {
         let (images, kinds) = dataset(seed: 1)
-        let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, featureUnits: 16)
+        let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, hiddenUnits: 16, featureUnits: 16)
         let networks = try BGANNetworks(architecture: architecture, seed: seed)
         let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: images, dimension: 64, k: 5), k2: 3)
         return (BGANTrainer(networks: networks, structure: structure, learningRate: 1e-2, seed: seed), images, kinds)

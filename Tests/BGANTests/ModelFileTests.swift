@@ -14,7 +14,7 @@ import Testing
 }
 
 @Suite struct ModelFileTests {
-    let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 2, featureUnits: 8)
+    let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 2, hiddenUnits: 8, featureUnits: 8)
 
     func model(seed: UInt64) throws -> (ModelFile, BGANNetworks) {
         let networks = try BGANNetworks(architecture: architecture, seed: seed)

@@ -100,8 +100,9 @@ struct EvalCommand: ParsableCommand {
                 }
             }
             if let prCurve {
-                try PrecisionRecallChart(series: rows.map { ("\($0.method) \($0.bits) bits", $0.report.curve) }).svg()
-                    .write(toFile: prCurve, atomically: true, encoding: .utf8)
+                let chart = LineChart(xLabel: "recall (Hamming radius growing)", yLabel: "precision", xRange: 0...1, yRange: 0...1,
+                                      series: rows.map { ("\($0.method) \($0.bits) bits", $0.report.curve.map { ($0.recall, $0.precision) }) })
+                try chart.svg().write(toFile: prCurve, atomically: true, encoding: .utf8)
                 Console.log("wrote the precision-recall curves to \(prCurve)")
             }
         }
@@ -134,35 +135,5 @@ struct EvalCommand: ParsableCommand {
         let url = URL(fileURLWithPath: imagePath)
         let name = url.lastPathComponent.replacingOccurrences(of: "images", with: "labels").replacingOccurrences(of: "idx3", with: "idx1")
         return url.deletingLastPathComponent().appendingPathComponent(name).path
-    }
-}
-
-/// Precision-recall curves as a small self-contained SVG.
-struct PrecisionRecallChart {
-    let series: [(name: String, curve: [PrecisionRecallPoint])]
-
-    func svg() -> String {
-        let width = 640.0, height = 480.0, margin = 60.0
-        let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-        func x(_ recall: Double) -> Double { margin + recall * (width - 2 * margin) }
-        func y(_ precision: Double) -> Double { height - margin - precision * (height - 2 * margin) }
-        var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">",
-                     "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-                     "<line x1=\"\(x(0))\" y1=\"\(y(0))\" x2=\"\(x(1))\" y2=\"\(y(0))\" stroke=\"black\"/>",
-                     "<line x1=\"\(x(0))\" y1=\"\(y(0))\" x2=\"\(x(0))\" y2=\"\(y(1))\" stroke=\"black\"/>",
-                     "<text x=\"\(width / 2)\" y=\"\(height - 20)\" text-anchor=\"middle\">recall (Hamming radius growing)</text>",
-                     "<text x=\"20\" y=\"\(height / 2)\" transform=\"rotate(-90 20 \(height / 2))\" text-anchor=\"middle\">precision</text>"]
-        for tick in stride(from: 0.0, through: 1.0, by: 0.2) {
-            parts.append("<text x=\"\(x(tick))\" y=\"\(y(0) + 16)\" text-anchor=\"middle\">\(String(format: "%.1f", tick))</text>")
-            parts.append("<text x=\"\(x(0) - 8)\" y=\"\(y(tick) + 4)\" text-anchor=\"end\">\(String(format: "%.1f", tick))</text>")
-        }
-        for (index, entry) in series.enumerated() {
-            let color = colors[index % colors.count]
-            let points = entry.curve.map { String(format: "%.1f,%.1f", x($0.recall), y($0.precision)) }.joined(separator: " ")
-            parts.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(points)\"/>")
-            parts.append("<text x=\"\(width - margin - 150)\" y=\"\(margin + 16 * Double(index))\" fill=\"\(color)\">\(entry.name)</text>")
-        }
-        parts.append("</svg>")
-        return parts.joined(separator: "\n")
     }
 }

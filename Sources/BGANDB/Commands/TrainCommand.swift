@@ -10,8 +10,11 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a BGAN encoder on unlabelled images and write the model file.",
         discussion: """
         SOURCE is an IDX image file (MNIST / Fashion-MNIST, plain or .gz). The neighbourhood \
-        structure S is built from the pixels (K1 nearest neighbours, K2 voters), then BGAN trains \
-        with β stepping 2, 5, 10, 15, 20 across the epochs. Progress and losses go to stderr.
+        structure S is built from --neighbours-from (K1 nearest neighbours, K2 voters), then BGAN \
+        trains with β stepped along --beta-schedule across the epochs. Progress and losses go to \
+        stderr. A checkpoint is written after every epoch and on Ctrl-C (exit status 130); \
+        --resume CHECKPOINT continues exactly where it stopped, on the same --data and --limit. \
+        The loss curves are written as SVG.
         """)
 
     @Option(help: "IDX image file to train on.")
@@ -24,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     var out: String
 
     @Option(help: "Passes over the data.")
-    var epochs: Int = 1
+    var epochs: Int = 10
 
     @Option(help: "Images per step.")
     var batch: Int = 40
@@ -38,63 +41,187 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Use only the first N images (quick runs).")
     var limit: Int?
 
+    @Option(help: "Feature space of the neighbourhood structure: pixels, pca:DIMENSIONS, or model:FILE (a trained model's encoder outputs).")
+    var neighboursFrom: String = "pixels"
+
     @Option(help: "Nearest neighbours per image for S.")
     var k1: Int = 20
 
     @Option(help: "Voters per image for S.")
     var k2: Int = 30
 
+    @Option(help: "How batches are drawn: shuffled (the reference code) or neighbours (half anchors, half one similar partner each).")
+    var sampling: BatchSampling = .shuffled
+
+    @Option(help: "β of the smoothed sign, stepped evenly across the epochs.")
+    var betaSchedule: String = "2,5,10,15,20"
+
+    @Option(help: "Weight of the neighbourhood-structure loss.")
+    var neighbourhoodWeight: Float = 10
+
+    @Option(help: "Weight of the quantisation term, relative to the neighbourhood loss.")
+    var quantizationWeight: Float = 1
+
+    @Option(help: "Weight of the content loss (D_l feature matching); 0 with --pixel-weight 0 and --adversarial-weight 0 trains the encoder alone.")
+    var contentWeight: Float = 1
+
+    @Option(help: "Weight of the pixel reconstruction loss.")
+    var pixelWeight: Float = 0
+
+    @Option(help: "Weight of the generator's adversarial loss.")
+    var adversarialWeight: Float = 1
+
+    @Option(help: "Target of (1/L)·zᵢ·zⱼ for dissimilar pairs (the paper: -1).")
+    var dissimilarTarget: Float = -1
+
+    @Option(help: "Where checkpoints go (default: OUT.checkpoint).")
+    var checkpoint: String?
+
+    @Option(help: "Continue the run saved in this checkpoint (its settings win over the options above).")
+    var resume: String?
+
+    @Option(help: "Where the loss curves go, as SVG (default: OUT.losses.svg).")
+    var lossCurve: String?
+
     func validate() throws {
         guard bits >= 16, bits <= 256, bits % 8 == 0 else { throw ValidationError("--bits must be a multiple of 8 from 16 to 256") }
         guard epochs >= 1, batch >= 2 else { throw ValidationError("--epochs must be at least 1 and --batch at least 2") }
+        guard k1 >= 1, k2 >= 1 else { throw ValidationError("--k1 and --k2 must be at least 1") }
+        _ = try schedule()
+    }
+
+    func schedule() throws -> [Float] {
+        let values = betaSchedule.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.count == betaSchedule.split(separator: ",").count, values.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--beta-schedule takes positive numbers separated by commas, e.g. 2,5,10,15,20")
+        }
+        return values
     }
 
     func run() throws {
         try Console.reportingErrors {
             let set = try GrayImageSet(contentsOf: data)
             let count = min(limit ?? set.count, set.count)
-            guard count >= batch else {
-                throw ValidationError("\(count) images do not fill one batch of \(batch); lower --batch or raise --limit")
-            }
-            let dimension = set.height * set.width
             let pixels = set.scaledPixels(0..<count)
-            var started = Date()
-            Console.log("building the neighbourhood structure of \(count) images (K1 = \(k1), K2 = \(k2))…")
-            let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: pixels, dimension: dimension, k: k1), k2: k2)
-            Console.log(String(format: "structure built in %.1fs: %.0f similar images per image", Date().timeIntervalSince(started), structure.averageSimilar))
-            let architecture = BGANArchitecture(channels: 1, height: set.height, width: set.width, bits: bits)
-            let networks = try BGANNetworks(architecture: architecture, seed: seed)
-            let trainer = BGANTrainer(networks: networks, structure: structure, learningRate: lr, seed: seed)
-            var rng = SeededGenerator(seed: seed ^ 0x5eed)
-            let betas: [Float] = [2, 5, 10, 15, 20]
-            let stepsPerEpoch = count / batch
-            var progress = ProgressReporter(label: "train", total: epochs * stepsPerEpoch * batch)
-            started = Date()
-            var losses = StepLosses()
-            for epoch in 0..<epochs {
-                networks.smoothedSign.beta = betas[min(betas.count - 1, epoch * betas.count / epochs)]
-                var order = Array(0..<count)
-                order.shuffle(using: &rng)
-                for step in 0..<stepsPerEpoch {
-                    let indices = Array(order[(step * batch)..<((step + 1) * batch)])
-                    var storage: [Float] = []
-                    storage.reserveCapacity(batch * dimension)
-                    for index in indices { storage += pixels[(index * dimension)..<((index + 1) * dimension)] }
-                    losses = try trainer.step(images: Tensor(shape: [batch, 1, set.height, set.width], storage: storage), indices: indices)
-                    progress.update((epoch * stepsPerEpoch + step + 1) * batch)
+            let preprocessing = Preprocessing(channels: 1, height: set.height, width: set.width)
+            let checkpointPath = checkpoint ?? out + ".checkpoint"
+            let session: TrainingSession
+            if let resume {
+                guard let bytes = FileManager.default.contents(atPath: resume) else { throw ValidationError("cannot read the checkpoint \(resume)") }
+                session = try TrainingSession(checkpoint: Array(bytes), images: pixels, source: resume)
+                Console.log("resuming \(resume) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
+            } else {
+                guard count >= batch else {
+                    throw ValidationError("\(count) images do not fill one batch of \(batch); lower --batch or raise --limit")
                 }
-                Console.log(String(format: "epoch %d/%d (β %.0f): neighbourhood %.4f, quantisation %.4f, content %.4f, adversarial %.4f, discriminator %.4f",
-                                   epoch + 1, epochs, networks.smoothedSign.beta, losses.neighbourhood, losses.quantization, losses.content,
-                                   losses.generatorAdversarial, losses.discriminator))
+                let structure = try buildStructure(pixels: pixels, set: set, count: count)
+                var weights = LossWeights()
+                weights.neighbourhood = neighbourhoodWeight
+                weights.quantization = quantizationWeight
+                weights.content = contentWeight
+                weights.pixel = pixelWeight
+                weights.adversarial = adversarialWeight
+                weights.dissimilarTarget = dissimilarTarget
+                let settings = TrainingSettings(architecture: BGANArchitecture(channels: 1, height: set.height, width: set.width, bits: bits),
+                                                epochs: epochs, batch: batch, learningRate: lr, seed: seed, weights: weights,
+                                                betaSchedule: try schedule(), sampling: sampling)
+                session = try TrainingSession(settings: settings, images: pixels, structure: structure)
             }
-            let header = ModelFile.Header(
-                architecture: architecture, preprocessing: Preprocessing(channels: 1, height: set.height, width: set.width),
-                training: ["data": data, "images": "\(count)", "epochs": "\(epochs)", "batch": "\(batch)", "lr": "\(lr)",
-                           "seed": "\(seed)", "k1": "\(k1)", "k2": "\(k2)", "seconds": String(format: "%.0f", Date().timeIntervalSince(started))],
-                beta: networks.smoothedSign.beta)
-            let model = ModelFile(header: header, encoder: networks)
+            try train(session, checkpointPath: checkpointPath)
+            let model = session.model(preprocessing: preprocessing, notes: ["data": data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)"])
             try Data(model.encoded()).write(to: URL(fileURLWithPath: out))
+            try writeLossCurve(session)
             Console.log("wrote \(out) (digest \(model.digest))")
         }
     }
+
+    /// Runs the session to its end, with progress, a checkpoint per epoch, and a checkpoint and
+    /// exit status 130 on Ctrl-C.
+    private func train(_ session: TrainingSession, checkpointPath: String) throws {
+        let interrupt = InterruptFlag()
+        defer { interrupt.restore() }
+        let imagesPerStep = session.settings.batch
+        var progress = ProgressReporter(label: "train", total: session.totalSteps * imagesPerStep, startingAt: session.stepsTaken * imagesPerStep)
+        let started = Date()
+        var recent = StepLosses(), recentSteps = 0
+        while !session.isFinished {
+            if interrupt.isSet {
+                try saveCheckpoint(session, to: checkpointPath)
+                try writeLossCurve(session)
+                Console.log("interrupted: checkpoint \(checkpointPath) written; continue with --resume \(checkpointPath)")
+                throw ExitCode(130)
+            }
+            let epochBefore = session.epoch
+            recent.add(try session.runStep())
+            recentSteps += 1
+            let mean = recent.scaled(1 / Float(recentSteps))
+            let detail = String(format: "epoch %d/%d step %d/%d β %.0f nbr %.4f quant %.4f content %.4f adv %.3f disc %.3f",
+                                min(session.epoch + 1, session.settings.epochs), session.settings.epochs, session.step, session.stepsPerEpoch,
+                                session.networks.smoothedSign.beta, mean.neighbourhood, mean.quantization, mean.content,
+                                mean.generatorAdversarial, mean.discriminator)
+            progress.update(session.stepsTaken * imagesPerStep, detail: detail)
+            if recentSteps == 50 { recent = StepLosses(); recentSteps = 0 }
+            if session.epoch != epochBefore {
+                try saveCheckpoint(session, to: checkpointPath)
+                try writeLossCurve(session)
+                let last = session.history.last?.losses ?? StepLosses()
+                Console.log(String(format: "epoch %d/%d done after %.0fs: ", session.epoch, session.settings.epochs, Date().timeIntervalSince(started))
+                            + last.named.map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", ") + "; checkpoint \(checkpointPath)")
+            }
+        }
+        progress.update(session.stepsTaken * imagesPerStep, force: true)
+    }
+
+    private func saveCheckpoint(_ session: TrainingSession, to path: String) throws {
+        try Data(try session.checkpoint()).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    private func writeLossCurve(_ session: TrainingSession) throws {
+        let path = lossCurve ?? out + ".losses.svg"
+        let names = StepLosses().named.map(\.name)
+        let series = names.enumerated().compactMap { index, name -> (name: String, points: [(x: Double, y: Double)])? in
+            let points = session.history.map { (x: $0.epoch, y: Double($0.losses.named[index].value)) }
+            return points.contains { $0.y != 0 } ? (name, points) : nil
+        }
+        try LineChart(xLabel: "epoch", yLabel: "mean loss", series: series).svg().write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// S from the feature space `--neighbours-from` names.
+    private func buildStructure(pixels: [Float], set: GrayImageSet, count: Int) throws -> NeighbourhoodStructure {
+        let started = Date()
+        let (features, dimension) = try neighbourFeatures(pixels: pixels, set: set, count: count)
+        Console.log("building the neighbourhood structure of \(count) images from \(neighboursFrom) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
+        let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: features, dimension: dimension, k: k1), k2: k2)
+        Console.log(String(format: "structure built in %.1fs: %.0f similar images per image", Date().timeIntervalSince(started), structure.averageSimilar))
+        return structure
+    }
+
+    private func neighbourFeatures(pixels: [Float], set: GrayImageSet, count: Int) throws -> ([Float], Int) {
+        let dimension = set.height * set.width
+        if neighboursFrom == "pixels" { return (pixels, dimension) }
+        if neighboursFrom.hasPrefix("pca:"), let dimensions = Int(neighboursFrom.dropFirst(4)), dimensions >= 1, dimensions <= dimension {
+            let components = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: dimensions)
+            return (components.project(pixels), dimensions)
+        }
+        if neighboursFrom.hasPrefix("model:") {
+            let path = String(neighboursFrom.dropFirst(6))
+            guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the model file \(path)") }
+            let networks = try ModelFile(bytes: Array(bytes), source: path).networks()
+            let a = networks.architecture
+            guard a.channels == 1, a.height == set.height, a.width == set.width else {
+                throw ValidationError("\(path) takes \(a.channels)×\(a.height)×\(a.width) images; \(data) holds 1×\(set.height)×\(set.width)")
+            }
+            var features: [Float] = []
+            features.reserveCapacity(count * a.bits)
+            for start in stride(from: 0, to: count, by: 256) {
+                let size = min(256, count - start)
+                let slice = Array(pixels[(start * dimension)..<((start + size) * dimension)])
+                features += try networks.preSignOutputs(of: Tensor(shape: [size, 1, set.height, set.width], storage: slice)).storage
+            }
+            return (features, a.bits)
+        }
+        throw ValidationError("--neighbours-from takes pixels, pca:DIMENSIONS (1 to \(dimension)) or model:FILE, not '\(neighboursFrom)'")
+    }
 }
+
+extension BatchSampling: ExpressibleByArgument {}

@@ -33,30 +33,41 @@ enum Console {
 struct ProgressReporter {
     let label: String
     let total: Int
+    /// Work already done when this run began (a resumed run), left out of the rate.
+    let startingAt: Int
     private let start = Date()
     private var lastReport = Date()
 
-    init(label: String, total: Int) {
+    init(label: String, total: Int, startingAt: Int = 0) {
         self.label = label
         self.total = total
+        self.startingAt = startingAt
     }
 
-    mutating func update(_ done: Int, force: Bool = false) {
+    /// Reports `done` of `total`, with `detail` after the counts.
+    mutating func update(_ done: Int, detail: String = "", force: Bool = false) {
         let now = Date()
         let interval = Console.stderrIsTerminal ? 0.2 : 5
         guard force || now.timeIntervalSince(lastReport) >= interval else { return }
         lastReport = now
         let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed > 0 ? Double(done - startingAt) / elapsed : 0
         let remaining = rate > 0 ? Double(total - done) / rate : 0
-        let text = String(format: "%@ %d/%d (%.1f%%) %.0f/s ETA %.0fs", label, done, total,
-                          total > 0 ? 100 * Double(done) / Double(total) : 100, rate, remaining)
+        let text = String(format: "%@ %d/%d (%.1f%%) %.0f/s ETA %@", label, done, total,
+                          total > 0 ? 100 * Double(done) / Double(total) : 100, rate, Self.duration(remaining))
+            + (detail.isEmpty ? "" : " " + detail)
         if Console.stderrIsTerminal {
             FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
             if force { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
             Console.log(text)
         }
+    }
+
+    /// `75` → `1m15s`.
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return total >= 3600 ? "\(total / 3600)h\(total % 3600 / 60)m" : total >= 60 ? "\(total / 60)m\(total % 60)s" : "\(total)s"
     }
 }
 

@@ -1,0 +1,295 @@
+import Foundation
+import NeuralNet
+
+/// Mean losses over a stretch of training, at a point measured in epochs (1.5 = halfway
+/// through the second epoch).
+public struct LossPoint: Codable, Sendable, Equatable {
+    public var epoch: Double
+    public var losses: StepLosses
+}
+
+/// A whole training run over an image set: batches drawn per ``TrainingSettings/sampling``,
+/// β stepped per the schedule, loss history, and checkpoints that resume exactly.
+///
+/// Everything random is derived from the seed and the position (epoch, step), or saved in the
+/// checkpoint (the generator's noise), so a resumed run takes the very steps an uninterrupted
+/// one takes.
+public final class TrainingSession {
+    public let settings: TrainingSettings
+    public let networks: BGANNetworks
+    public let trainer: BGANTrainer
+    public let structure: NeighbourhoodStructure
+    /// Images, `count × C × H × W`, scaled as the model sees them.
+    let images: [Float]
+    public let count: Int
+    /// The epoch (0-based) of the next step; `settings.epochs` once finished.
+    public private(set) var epoch = 0
+    /// The next step within ``epoch``.
+    public private(set) var step = 0
+    /// Mean losses every ``pointInterval`` steps and at the end of every epoch.
+    public private(set) var history: [LossPoint] = []
+    private var pendingSum = StepLosses()
+    private var pendingSteps = 0
+    private var orderCache: (epoch: Int, order: [Int])?
+    /// Steps averaged into one point of ``history``.
+    public static let pointInterval = 100
+
+    /// A new run on `images` (`count × C × H × W` values in the model's scale) with the structure
+    /// S of the same images.
+    public init(settings: TrainingSettings, images: [Float], structure: NeighbourhoodStructure) throws {
+        let a = settings.architecture
+        let itemSize = a.channels * a.height * a.width
+        guard itemSize > 0, images.count % itemSize == 0 else {
+            throw NeuralNetError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
+        }
+        count = images.count / itemSize
+        guard structure.count == count else {
+            throw NeuralNetError(.invalidArgument, "the neighbourhood structure covers \(structure.count) images, the training set holds \(count)")
+        }
+        try settings.validate(count: count)
+        self.settings = settings
+        self.images = images
+        self.structure = structure
+        networks = try BGANNetworks(architecture: a, beta: settings.beta(epoch: 0), seed: settings.seed)
+        trainer = BGANTrainer(networks: networks, structure: structure, weights: settings.weights, learningRate: settings.learningRate,
+                              epsilon: settings.epsilon, seed: settings.seed)
+    }
+
+    public var stepsPerEpoch: Int { settings.stepsPerEpoch(count: count) }
+    public var isFinished: Bool { epoch >= settings.epochs }
+    /// Steps taken since the run began.
+    public var stepsTaken: Int { epoch * stepsPerEpoch + step }
+    public var totalSteps: Int { settings.epochs * stepsPerEpoch }
+
+    /// Takes the next step; at the end of an epoch moves to the next one.
+    @discardableResult
+    public func runStep() throws -> StepLosses {
+        precondition(!isFinished, "the training run has finished")
+        networks.smoothedSign.beta = settings.beta(epoch: epoch)
+        let indices = batchIndices(epoch: epoch, step: step)
+        var batch: [Float] = []
+        let itemSize = images.count / count
+        batch.reserveCapacity(indices.count * itemSize)
+        for index in indices { batch += images[(index * itemSize)..<((index + 1) * itemSize)] }
+        let a = settings.architecture
+        let losses = try trainer.step(images: Tensor(shape: [indices.count, a.channels, a.height, a.width], storage: batch), indices: indices)
+        pendingSum.add(losses)
+        pendingSteps += 1
+        step += 1
+        if step == stepsPerEpoch || pendingSteps == Self.pointInterval {
+            history.append(LossPoint(epoch: Double(epoch) + Double(step) / Double(stepsPerEpoch), losses: pendingSum.scaled(1 / Float(pendingSteps))))
+            pendingSum = StepLosses()
+            pendingSteps = 0
+        }
+        if step == stepsPerEpoch {
+            epoch += 1
+            step = 0
+            networks.smoothedSign.beta = settings.beta(epoch: min(epoch, settings.epochs - 1))
+        }
+        return losses
+    }
+
+    /// The training-set positions of the batch at (`epoch`, `step`).
+    func batchIndices(epoch: Int, step: Int) -> [Int] {
+        if orderCache?.epoch != epoch {
+            var rng = SeededGenerator(seed: Self.mix(settings.seed, UInt64(epoch), 0x0bde))
+            var order = Array(0..<count)
+            order.shuffle(using: &rng)
+            orderCache = (epoch, order)
+        }
+        let order = orderCache!.order
+        switch settings.sampling {
+        case .shuffled:
+            return Array(order[(step * settings.batch)..<((step + 1) * settings.batch)])
+        case .neighbours:
+            let half = settings.batch / 2
+            let anchors = Array(order[(step * half)..<((step + 1) * half)])
+            var rng = SeededGenerator(seed: Self.mix(settings.seed, UInt64(epoch), UInt64(step) &+ 1))
+            let partners = anchors.map { anchor -> Int in
+                let similar = structure.similarItems(of: anchor).filter { Int($0) != anchor }
+                return similar.isEmpty ? Int(rng.next() % UInt64(count)) : Int(similar[Int(rng.next() % UInt64(similar.count))])
+            }
+            return anchors + partners
+        }
+    }
+
+    static func mix(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
+        var generator = SeededGenerator(seed: a ^ (b &* 0x9E37_79B9_7F4A_7C15) ^ (c &* 0xC2B2_AE3D_27D4_EB4F))
+        return generator.next()
+    }
+
+    /// The trained encoder as a model file.
+    public func model(preprocessing: Preprocessing, notes: [String: String] = [:]) -> ModelFile {
+        var training = notes
+        let s = settings
+        training["epochs"] = "\(s.epochs)"
+        training["batch"] = "\(s.batch)"
+        training["learning_rate"] = "\(s.learningRate)"
+        training["adam_epsilon"] = "\(s.epsilon)"
+        training["seed"] = "\(s.seed)"
+        training["sampling"] = s.sampling.rawValue
+        training["beta_schedule"] = s.betaSchedule.map { "\($0)" }.joined(separator: ",")
+        training["weights"] = "neighbourhood \(s.weights.neighbourhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget)"
+        training["images"] = "\(count)"
+        let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
+                                      beta: networks.smoothedSign.beta)
+        return ModelFile(header: header, encoder: networks)
+    }
+
+    // MARK: Checkpoints
+
+    struct CheckpointHeader: Codable {
+        var settings: TrainingSettings
+        var epoch: Int
+        var step: Int
+        var noiseState: UInt64
+        var history: [LossPoint]
+        var pendingSum: StepLosses
+        var pendingSteps: Int
+        var imageCount: Int
+        var imageFingerprint: UInt64
+    }
+
+    static let checkpointMagic = Array("BGANCKPT".utf8)
+    public static let checkpointVersion: UInt32 = 1
+
+    /// Everything needed to continue the run exactly: settings, position, loss history, the
+    /// three networks' parameters and optimiser states, the noise generator, S, and a
+    /// fingerprint of the images (which are not stored).
+    public func checkpoint() throws -> [UInt8] {
+        let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, noiseState: trainer.noiseGenerator.state,
+                                      history: history, pendingSum: pendingSum, pendingSteps: pendingSteps,
+                                      imageCount: count, imageFingerprint: Self.fingerprint(images))
+        let blobs = [
+            ParameterFile.encode(networks.encoderParameters),
+            ParameterFile.encode(networks.generatorParameters),
+            ParameterFile.encode(networks.discriminatorParameters),
+            Self.encode(trainer.encoderOptimizer),
+            Self.encode(trainer.generatorOptimizer),
+            Self.encode(trainer.discriminatorOptimizer),
+            Self.encode(structure),
+        ]
+        let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
+        return body + SHA256.hash(body)
+    }
+
+    /// Continues the run saved in `bytes` on the same images.
+    /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
+    public convenience init(checkpoint bytes: [UInt8], images: [Float], source: String = "the checkpoint") throws {
+        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 7,
+                                    kind: "a training checkpoint", source: source)
+        let header = try file.decodeHeader(CheckpointHeader.self, source: source)
+        let structure = try Self.decodeStructure(file.blobs[6], source: source)
+        try self.init(settings: header.settings, images: images, structure: structure)
+        guard count == header.imageCount, Self.fingerprint(images) == header.imageFingerprint else {
+            throw NeuralNetError(.invalidArgument, "\(source) was trained on \(header.imageCount) other images (fingerprint differs): resume with the same --data, --limit and preprocessing")
+        }
+        guard header.epoch <= settings.epochs, header.step < stepsPerEpoch, header.pendingSteps >= 0 else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
+        }
+        try ParameterFile.decode(file.blobs[0], into: networks.encoderParameters)
+        try ParameterFile.decode(file.blobs[1], into: networks.generatorParameters)
+        try ParameterFile.decode(file.blobs[2], into: networks.discriminatorParameters)
+        try Self.restore(trainer.encoderOptimizer, from: file.blobs[3], parameters: networks.encoderParameters.count, source: source)
+        try Self.restore(trainer.generatorOptimizer, from: file.blobs[4], parameters: networks.generatorParameters.count, source: source)
+        try Self.restore(trainer.discriminatorOptimizer, from: file.blobs[5], parameters: networks.discriminatorParameters.count, source: source)
+        trainer.noiseGenerator = SeededGenerator(seed: header.noiseState)
+        epoch = header.epoch
+        step = header.step
+        history = header.history
+        pendingSum = header.pendingSum
+        pendingSteps = header.pendingSteps
+        networks.smoothedSign.beta = settings.beta(epoch: min(epoch, settings.epochs - 1))
+    }
+
+    /// FNV-1a over the values' bit patterns: enough to notice other data on resume.
+    static func fingerprint(_ values: [Float]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        values.withUnsafeBufferPointer { buffer in
+            for value in buffer {
+                hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01b3
+            }
+        }
+        return hash
+    }
+
+    static func encode(_ optimizer: Adam) -> [UInt8] {
+        let state = optimizer.state
+        var writer = LittleEndianWriter()
+        writer.append(UInt64(state.steps))
+        writer.append(UInt64(state.first.count))
+        for value in state.first { writer.append(value.bitPattern) }
+        for value in state.second { writer.append(value.bitPattern) }
+        return writer.bytes
+    }
+
+    static func restore(_ optimizer: Adam, from bytes: [UInt8], parameters: Int, source: String) throws {
+        var reader = LittleEndianReader(bytes: bytes, source: source)
+        let steps = Int(try reader.read(UInt64.self))
+        let count = Int(try reader.read(UInt64.self))
+        guard count == 0 || count == parameters, bytes.count == 16 + 8 * count else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: an optimiser state of \(count) values does not fit \(parameters) parameters")
+        }
+        let first = try (0..<count).map { _ in Float(bitPattern: try reader.read(UInt32.self)) }
+        let second = try (0..<count).map { _ in Float(bitPattern: try reader.read(UInt32.self)) }
+        try optimizer.restore(steps: steps, first: first, second: second)
+    }
+
+    static func encode(_ structure: NeighbourhoodStructure) -> [UInt8] {
+        var writer = LittleEndianWriter()
+        writer.append(UInt64(structure.count))
+        for offset in structure.offsets { writer.append(UInt64(offset)) }
+        for item in structure.similar { writer.append(UInt32(bitPattern: item)) }
+        return writer.bytes
+    }
+
+    static func decodeStructure(_ bytes: [UInt8], source: String) throws -> NeighbourhoodStructure {
+        var reader = LittleEndianReader(bytes: bytes, source: source)
+        let count = Int(try reader.read(UInt64.self))
+        guard count >= 0, count <= (bytes.count - 8) / 8 else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its neighbourhood structure claims \(count) images")
+        }
+        let offsets = try (0...count).map { _ in Int(try reader.read(UInt64.self)) }
+        let total = offsets.last ?? 0
+        guard offsets.first == 0, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }), bytes.count == 8 + 8 * (count + 1) + 4 * total else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its neighbourhood structure is inconsistent")
+        }
+        let similar = try (0..<total).map { _ in Int32(bitPattern: try reader.read(UInt32.self)) }
+        guard similar.allSatisfy({ $0 >= 0 && Int($0) < count }) else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its neighbourhood structure names images beyond \(count)")
+        }
+        return NeighbourhoodStructure(count: count, offsets: offsets, similar: similar)
+    }
+}
+
+/// Little-endian integers appended to a byte array.
+struct LittleEndianWriter {
+    var bytes: [UInt8] = []
+
+    mutating func append<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+}
+
+/// Bounds-checked little-endian reads.
+struct LittleEndianReader {
+    let bytes: [UInt8]
+    let source: String
+    var offset = 0
+
+    init(bytes: [UInt8], source: String) {
+        self.bytes = bytes
+        self.source = source
+    }
+
+    mutating func read<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        let size = MemoryLayout<T>.size
+        guard offset + size <= bytes.count else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: it ends inside a record")
+        }
+        var value: T = 0
+        for i in 0..<size { value |= T(bytes[offset + i]) << (8 * i) }
+        offset += size
+        return value
+    }
+}

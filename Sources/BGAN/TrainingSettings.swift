@@ -1,0 +1,71 @@
+import NeuralNet
+
+/// How a training run draws its batches.
+public enum BatchSampling: String, Codable, Sendable, CaseIterable {
+    /// A fresh shuffle of all images each epoch, cut into batches (the reference code).
+    case shuffled
+    /// Each batch is half anchors from the shuffle and half partners, one drawn at random from
+    /// each anchor's similar items in S: every batch holds similar pairs for the neighbourhood
+    /// loss to pull together. An epoch then takes twice the steps.
+    case neighbours
+}
+
+/// Everything that decides a training run, recorded in the model file and in checkpoints.
+public struct TrainingSettings: Codable, Sendable, Equatable {
+    public var architecture: BGANArchitecture
+    public var epochs: Int
+    public var batch: Int
+    public var learningRate: Float
+    /// Adam's ε (the reference code uses 1.0).
+    public var epsilon: Float
+    public var seed: UInt64
+    public var weights: LossWeights
+    /// β of the smoothed sign, stepped evenly across the epochs (the paper: 2, 5, 10, 15, 20).
+    public var betaSchedule: [Float]
+    public var sampling: BatchSampling
+
+    public init(architecture: BGANArchitecture, epochs: Int = 10, batch: Int = 40, learningRate: Float = 1e-3, epsilon: Float = 1,
+                seed: UInt64 = 2026, weights: LossWeights = LossWeights(), betaSchedule: [Float] = [2, 5, 10, 15, 20],
+                sampling: BatchSampling = .shuffled) {
+        self.architecture = architecture
+        self.epochs = epochs
+        self.batch = batch
+        self.learningRate = learningRate
+        self.epsilon = epsilon
+        self.seed = seed
+        self.weights = weights
+        self.betaSchedule = betaSchedule
+        self.sampling = sampling
+    }
+
+    /// β during `epoch` (0-based).
+    public func beta(epoch: Int) -> Float {
+        betaSchedule[min(betaSchedule.count - 1, epoch * betaSchedule.count / max(epochs, 1))]
+    }
+
+    /// Steps in one epoch over `count` images.
+    public func stepsPerEpoch(count: Int) -> Int {
+        switch sampling {
+        case .shuffled: count / batch
+        case .neighbours: count / (batch / 2)
+        }
+    }
+
+    /// Checks the settings against a training set of `count` images.
+    public func validate(count: Int) throws {
+        try architecture.validate()
+        guard epochs >= 1 else { throw NeuralNetError(.invalidArgument, "epochs must be at least 1, not \(epochs)") }
+        guard batch >= 2, batch % 2 == 0 || sampling == .shuffled else {
+            throw NeuralNetError(.invalidArgument, "a batch of \(batch) does not work here: it must be at least 2, and even when sampling neighbours")
+        }
+        guard count >= batch else {
+            throw NeuralNetError(.invalidArgument, "\(count) images do not fill one batch of \(batch); lower the batch or use more images")
+        }
+        guard !betaSchedule.isEmpty, betaSchedule.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw NeuralNetError(.invalidArgument, "the β schedule needs at least one positive value")
+        }
+        guard learningRate > 0, epsilon > 0 else {
+            throw NeuralNetError(.invalidArgument, "the learning rate (\(learningRate)) and Adam's ε (\(epsilon)) must be positive")
+        }
+    }
+}

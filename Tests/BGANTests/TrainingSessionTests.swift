@@ -1,0 +1,123 @@
+import BGAN
+import NeuralNet
+import Testing
+
+@Suite struct TrainingSessionTests {
+    /// 48 tiny images of three kinds (a bright top, middle or bottom band) with noise.
+    func images(seed: UInt64) -> (pixels: [Float], kinds: [Int]) {
+        var rng = SeededGenerator(seed: seed)
+        var pixels: [Float] = [], kinds: [Int] = []
+        for i in 0..<48 {
+            let kind = i % 3
+            kinds.append(kind)
+            for y in 0..<8 {
+                for _ in 0..<8 { pixels.append(min(1, max(0, (y / 3 == kind ? 0.85 : 0.15) + 0.08 * rng.normal()))) }
+            }
+        }
+        return (pixels, kinds)
+    }
+
+    func settings(epochs: Int = 3, sampling: BatchSampling = .shuffled, encoderOnly: Bool = false) -> TrainingSettings {
+        var weights = LossWeights()
+        if encoderOnly { weights.content = 0; weights.adversarial = 0 }
+        return TrainingSettings(architecture: BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, hiddenUnits: 16, featureUnits: 16),
+                                epochs: epochs, batch: 12, learningRate: 1e-2, seed: 11, weights: weights, sampling: sampling)
+    }
+
+    func session(_ settings: TrainingSettings, pixels: [Float]) throws -> TrainingSession {
+        let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: pixels, dimension: 64, k: 4), k2: 3)
+        return try TrainingSession(settings: settings, images: pixels, structure: structure)
+    }
+
+    @Test func resumingFromACheckpointEqualsTrainingWithoutAStop() throws {
+        let pixels = images(seed: 1).pixels
+        let whole = try session(settings(), pixels: pixels)
+        while !whole.isFinished { try whole.runStep() }
+
+        let first = try session(settings(), pixels: pixels)
+        // Stop in the middle of the second epoch, as Ctrl-C would.
+        for _ in 0..<(first.stepsPerEpoch + 2) { try first.runStep() }
+        let saved = try first.checkpoint()
+        let resumed = try TrainingSession(checkpoint: saved, images: pixels)
+        #expect(resumed.epoch == 1 && resumed.step == 2)
+        while !resumed.isFinished { try resumed.runStep() }
+
+        #expect(resumed.networks.encoderParameters.values == whole.networks.encoderParameters.values, "bit-exact encoder")
+        #expect(resumed.networks.generatorParameters.values == whole.networks.generatorParameters.values)
+        #expect(resumed.networks.discriminatorParameters.values == whole.networks.discriminatorParameters.values)
+        #expect(resumed.history == whole.history)
+        let preprocessing = Preprocessing(channels: 1, height: 8, width: 8)
+        #expect(resumed.model(preprocessing: preprocessing).digest == whole.model(preprocessing: preprocessing).digest)
+    }
+
+    @Test func aCheckpointIsRefusedForOtherImagesOrWhenDamaged() throws {
+        let pixels = images(seed: 1).pixels
+        let run = try session(settings(epochs: 1), pixels: pixels)
+        try run.runStep()
+        let saved = try run.checkpoint()
+        let other = images(seed: 2).pixels
+        let wrongData = #expect(throws: NeuralNetError.self) { try TrainingSession(checkpoint: saved, images: other) }
+        #expect(wrongData?.message.contains("same --data") == true, "\(wrongData?.message ?? "")")
+        var flipped = saved
+        flipped[flipped.count / 3] ^= 0x10
+        let damaged = #expect(throws: NeuralNetError.self) { try TrainingSession(checkpoint: flipped, images: pixels) }
+        #expect(damaged?.message.contains("digest") == true)
+        #expect(throws: NeuralNetError.self) { try TrainingSession(checkpoint: Array(saved.prefix(saved.count / 2)), images: pixels) }
+        let model = run.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).encoded()
+        let foreign = #expect(throws: NeuralNetError.self) { try TrainingSession(checkpoint: model, images: pixels) }
+        #expect(foreign?.message.contains("BGANCKPT") == true)
+    }
+
+    @Test func neighbourSamplingPutsASimilarPartnerBesideEveryAnchor() throws {
+        let pixels = images(seed: 3).pixels
+        let run = try session(settings(sampling: .neighbours), pixels: pixels)
+        #expect(run.stepsPerEpoch == 48 / 6)
+        for step in 0..<run.stepsPerEpoch {
+            let losses = try run.runStep()
+            #expect(losses.neighbourhood.isFinite, "step \(step)")
+        }
+        // Every image was an anchor once in the first epoch: the run went through all of them.
+        #expect(run.epoch == 1 && run.step == 0)
+        #expect(run.history.count == 1 && run.history[0].epoch == 1)
+    }
+
+    @Test func encoderOnlyTrainingLeavesTheGeneratorAloneAndSeparatesKinds() throws {
+        let (pixels, kinds) = images(seed: 4)
+        var fixedBeta = settings(epochs: 6, encoderOnly: true)
+        fixedBeta.betaSchedule = [2]  // losses at one β are comparable
+        let run = try session(fixedBeta, pixels: pixels)
+        let generatorBefore = run.networks.generatorParameters.values
+        while !run.isFinished { try run.runStep() }
+        #expect(run.networks.generatorParameters.values == generatorBefore)
+        let first = run.history.first!.losses.neighbourhood, last = run.history.last!.losses.neighbourhood
+        #expect(last < first, "neighbourhood loss \(first) → \(last)")
+        let codes = try run.networks.codes(of: Tensor(shape: [48, 1, 8, 8], storage: pixels))
+        #expect(codes.storage.allSatisfy { $0 == 1 || $0 == -1 })
+        func distance(_ i: Int, _ j: Int) -> Int { (0..<16).filter { codes.storage[i * 16 + $0] != codes.storage[j * 16 + $0] }.count }
+        var same = 0.0, sameCount = 0.0, other = 0.0, otherCount = 0.0
+        for i in 0..<48 {
+            for j in (i + 1)..<48 {
+                if kinds[i] == kinds[j] { same += Double(distance(i, j)); sameCount += 1 } else { other += Double(distance(i, j)); otherCount += 1 }
+            }
+        }
+        #expect(same / sameCount + 2 < other / otherCount, "same kind \(same / sameCount) vs other kinds \(other / otherCount)")
+    }
+
+    @Test func settingsThatCannotWorkAreRefused() throws {
+        let pixels = images(seed: 1).pixels
+        var odd = settings(sampling: .neighbours)
+        odd.batch = 7
+        #expect(throws: NeuralNetError.self) { try session(odd, pixels: pixels) }
+        var big = settings()
+        big.batch = 64
+        #expect(throws: NeuralNetError.self) { try session(big, pixels: pixels) }
+        var noBeta = settings()
+        noBeta.betaSchedule = []
+        #expect(throws: NeuralNetError.self) { try session(noBeta, pixels: pixels) }
+    }
+
+    @Test func betaFollowsTheScheduleAcrossEpochs() {
+        let s = settings(epochs: 10)
+        #expect((0..<10).map { s.beta(epoch: $0) } == [2, 2, 5, 5, 10, 10, 15, 15, 20, 20])
+    }
+}

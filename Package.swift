@@ -3,13 +3,15 @@
 // BGANStore: an embeddable, on-disk Hamming-search database for images.
 // Layers (arrows point down only): see docs/architecture.md.
 //
-//   bgan-db (CLI)      bgan-bench
-//          \            /
-//           BGANStore
-//          /          \
-//   LMDBStorage      (later: HammingSearch, BGAN, NeuralNet, PixelIO)
-//        |
-//      CLMDB
+//   bgan-db (CLI)          bgan-bench
+//          \                /
+//           BGANStore (items, codes, index, bound model, images)
+//          /     |      \
+//   LMDBStorage  HammingSearch  BGAN (trainer, model files, encoder) -> BundledModels, CSHA256
+//        |           |           |        \
+//      CLMDB   CHammingKernels  NeuralNet  PixelIO (decoders, data sets) -> CPNG, CTurboJPEG, CZlib
+//                                 |
+//                              COpenBLAS         Evaluation (mAP, LSH, ITQ) -> HammingSearch, NeuralNet
 //
 // No unsafe compiler or linker flags anywhere: services must be able to depend on this package by version.
 import PackageDescription
@@ -49,16 +51,21 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
 
         // MARK: Pixels and data sets in (IDX so far). Knows nothing of LMDB or networks.
-        .target(name: "PixelIO", dependencies: ["CZlib"]),
+        .target(name: "PixelIO", dependencies: ["CZlib", "CPNG", "CTurboJPEG"]),
 
         // MARK: BGAN: the method (neighbourhood structure so far). Knows nothing of LMDB.
-        .target(name: "BGAN", dependencies: ["NeuralNet"]),
+        .target(name: "BGAN", dependencies: ["NeuralNet", "PixelIO", "BundledModels", "CSHA256"]),
+        // SHA-256 in C: model digests over megabytes stay quick in debug builds.
+        .target(name: "CSHA256"),
+        // The trained default encoders, as resources (Fixtures/models/README.md says how they were made).
+        .target(name: "BundledModels", path: "Fixtures/models", exclude: ["README.md"],
+                resources: [.copy("fashion-mnist-32.bganmodel"), .copy("fashion-mnist-64.bganmodel")]),
 
         // MARK: Retrieval evaluation: mAP and friends, LSH and ITQ baselines.
         .target(name: "Evaluation", dependencies: ["HammingSearch", "NeuralNet"]),
 
         // MARK: The database: items, codes, multi-index tables.
-        .target(name: "BGANStore", dependencies: ["LMDBStorage", "HammingSearch"]),
+        .target(name: "BGANStore", dependencies: ["LMDBStorage", "HammingSearch", "BGAN", "PixelIO"]),
 
         // MARK: Faces
         .executableTarget(
@@ -88,7 +95,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["HammingSearch"], path: "Tests/TestSupport"),
         .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage", "TestSupport"]),
         .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch", "TestSupport"]),
-        .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport"]),
+        .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport", "BGAN", "PixelIO"]),
         .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage", "TestSupport", "BGAN"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),

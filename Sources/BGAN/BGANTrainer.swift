@@ -18,6 +18,14 @@ public struct LossWeights: Codable, Sendable, Equatable {
     /// The target of `(1/L)·zᵢ·zⱼ` for dissimilar pairs: −1 as in the paper, 0 to ask only
     /// for unrelated (orthogonal) codes.
     public var dissimilarTarget: Float = -1
+    /// When above 0, only pairs farther apart in pixels than this quantile of all pairs'
+    /// distances count as dissimilar; nearer pairs outside S are left out of the loss (S = 0)
+    /// instead of being pushed apart. 0 (the paper): every pair outside S is dissimilar.
+    public var dissimilarQuantile: Float = 0
+    /// Weight of a similar pair (S = +1, an image with another) against a dissimilar pair's 1 in
+    /// the neighbourhood loss. A batch holds far more dissimilar pairs; weighting the few
+    /// similar ones up pulls neighbours together harder. 1: the paper's plain mean.
+    public var similarPairWeight: Float = 1
 
     public init() {}
 
@@ -81,6 +89,9 @@ public final class BGANTrainer {
     public let discriminatorOptimizer: Adam
     /// Source of the generator's noise; part of a checkpoint.
     public var noiseGenerator: SeededGenerator
+    /// Squared pixel distance below which a pair outside S is left out of the loss (see
+    /// ``LossWeights/dissimilarQuantile``); nil: every pair outside S is dissimilar.
+    public var unrelatedBelow: Float?
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
     public init(networks: BGANNetworks, structure: NeighbourhoodStructure, weights: LossWeights = LossWeights(),
@@ -106,7 +117,7 @@ public final class BGANTrainer {
         guard weights.trainsGenerator else {
             e.zeroGradients()
             let codes = try networks.encoder.forward(x, training: true)
-            _ = try networks.encoder.backward(try neighbourhoodGradient(codes: codes, indices: indices, base: nil, losses: &losses))
+            _ = try networks.encoder.backward(try neighbourhoodGradient(codes: codes, images: x, indices: indices, base: nil, losses: &losses))
             encoderOptimizer.step(e)
             return losses
         }
@@ -149,7 +160,7 @@ public final class BGANTrainer {
         }
         let towardCodes = try networks.generator.backward(towardImage)
         // 2c. Neighbourhood structure and quantisation on the smoothed codes.
-        _ = try networks.encoder.backward(try neighbourhoodGradient(codes: codes, indices: indices, base: towardCodes, losses: &losses))
+        _ = try networks.encoder.backward(try neighbourhoodGradient(codes: codes, images: x, indices: indices, base: towardCodes, losses: &losses))
         encoderOptimizer.step(e)
         generatorOptimizer.step(g)
         return losses
@@ -157,9 +168,34 @@ public final class BGANTrainer {
 
     /// `base` plus the weighted gradient of the neighbourhood and quantisation losses with
     /// respect to the smoothed codes; records both losses.
-    private func neighbourhoodGradient(codes: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
-        let similarity = Tensor(shape: [codes.batch, codes.batch], storage: structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget))
-        let neighbourhood = try Loss.pairwiseSimilarity(codes: codes, similarity: similarity)
+    private func neighbourhoodGradient(codes: Tensor, images: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
+        var similarity = Tensor(shape: [codes.batch, codes.batch], storage: structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget))
+        if let unrelatedBelow {
+            let n = codes.batch, size = images.itemSize
+            images.storage.withUnsafeBufferPointer { pixels in
+                for a in 0..<n {
+                    for b in (a + 1)..<n where similarity.storage[a * n + b] != 1 {
+                        var distance: Float = 0
+                        for k in 0..<size {
+                            let d = pixels[a * size + k] - pixels[b * size + k]
+                            distance += d * d
+                        }
+                        if distance < unrelatedBelow {
+                            similarity.storage[a * n + b] = 0
+                            similarity.storage[b * n + a] = 0
+                        }
+                    }
+                }
+            }
+        }
+        var pairWeights: Tensor?
+        if weights.similarPairWeight != 1 {
+            let n = codes.batch
+            var values = [Float](repeating: 1, count: n * n)
+            for a in 0..<n { for b in 0..<n where a != b && similarity.storage[a * n + b] == 1 { values[a * n + b] = weights.similarPairWeight } }
+            pairWeights = Tensor(shape: [n, n], storage: values)
+        }
+        let neighbourhood = try Loss.pairwiseSimilarity(codes: codes, similarity: similarity, pairWeights: pairWeights)
         losses.neighbourhood = neighbourhood.value
         var gradient = base ?? Tensor(zeros: codes.shape)
         var quantization: Double = 0

@@ -42,7 +42,8 @@ struct DigestedFile {
         guard bytes.count >= magic.count + 4 + 4 + 8 * blobCount + 32 else { throw refuse("it is \(bytes.count) bytes, too short to be \(kind)") }
         guard Array(bytes.prefix(magic.count)) == magic else { throw refuse("it does not start with \(magicText); is it \(kind)?") }
         let body = Array(bytes.dropLast(32))
-        guard SHA256.hash(body) == Array(bytes.suffix(32)) else {
+        let computed = SHA256.hash(body)
+        guard computed == Array(bytes.suffix(32)) else {
             throw refuse("its SHA-256 digest does not match its contents: the file is truncated or altered")
         }
         func integer<T: FixedWidthInteger>(at offset: Int, as: T.Type) throws -> T {
@@ -72,7 +73,7 @@ struct DigestedFile {
             offset += Int(length)
         }
         self.blobs = blobs
-        digest = SHA256.hex(body)
+        digest = SHA256.hexDigits(computed)
     }
 
     /// Decodes the header, or says why it cannot be read.

@@ -51,19 +51,22 @@ public struct ModelFile: Sendable {
     public let parameters: [UInt8]
     /// Lower-case hex SHA-256 of the file's contents before the digest.
     public let digest: String
+    /// The file, byte for byte: a parsed model is never re-serialised, so its identity (the
+    /// digest) cannot change when a newer build writes its header differently.
+    private let fileBytes: [UInt8]
 
     /// The file of `networks`' encoder.
     public init(header: Header, encoder networks: BGANNetworks) {
         self.header = header
         parameters = ParameterFile.encode(networks.encoderParameters)
-        digest = SHA256.hex(Self.body(header: header, parameters: parameters))
+        let body = Self.body(header: header, parameters: parameters)
+        let hash = SHA256.hash(body)
+        digest = SHA256.hexDigits(hash)
+        fileBytes = body + hash
     }
 
-    /// The file's bytes.
-    public func encoded() -> [UInt8] {
-        let body = Self.body(header: header, parameters: parameters)
-        return body + SHA256.hash(body)
-    }
+    /// The file's bytes (for a parsed model, exactly the bytes it was parsed from).
+    public func encoded() -> [UInt8] { fileBytes }
 
     static func body(header: Header, parameters: [UInt8]) -> [UInt8] {
         let json = (try? DigestedFile.json(header)) ?? Data()
@@ -78,6 +81,7 @@ public struct ModelFile: Sendable {
         header = try file.decodeHeader(Header.self, source: source)
         parameters = file.blobs[0]
         digest = file.digest
+        fileBytes = bytes
     }
 
     /// Networks with this model's encoder weights (generator and discriminator freshly initialised).

@@ -53,6 +53,28 @@ public final class TrainingSession {
         networks = try BGANNetworks(architecture: a, beta: settings.beta(epoch: 0), seed: settings.seed)
         trainer = BGANTrainer(networks: networks, structure: structure, weights: settings.weights, learningRate: settings.learningRate,
                               epsilon: settings.epsilon, seed: settings.seed)
+        if settings.weights.dissimilarQuantile > 0 {
+            trainer.unrelatedBelow = Self.pairDistanceQuantile(images, itemSize: itemSize, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
+        }
+    }
+
+    /// The `quantile` of squared distances between 20,000 random pairs of images (seeded).
+    static func pairDistanceQuantile(_ images: [Float], itemSize: Int, quantile: Float, seed: UInt64) -> Float {
+        let count = images.count / itemSize
+        var rng = SeededGenerator(seed: mix(seed, 0x9a1, 0x7))
+        var distances: [Float] = []
+        for _ in 0..<20_000 {
+            let i = Int(rng.next() % UInt64(count)), j = Int(rng.next() % UInt64(count))
+            guard i != j else { continue }
+            var distance: Float = 0
+            for k in 0..<itemSize {
+                let d = images[i * itemSize + k] - images[j * itemSize + k]
+                distance += d * d
+            }
+            distances.append(distance)
+        }
+        distances.sort()
+        return distances.isEmpty ? 0 : distances[min(distances.count - 1, Int(Float(distances.count) * min(quantile, 1)))]
     }
 
     public var stepsPerEpoch: Int { settings.stepsPerEpoch(count: count) }
@@ -71,6 +93,10 @@ public final class TrainingSession {
         let itemSize = images.count / count
         batch.reserveCapacity(indices.count * itemSize)
         for index in indices { batch += images[(index * itemSize)..<((index + 1) * itemSize)] }
+        if settings.augmentationShift > 0 {
+            var rng = SeededGenerator(seed: Self.mix(settings.seed, UInt64(epoch) &+ 0xa0, UInt64(step)))
+            Self.augment(&batch, architecture: settings.architecture, shift: settings.augmentationShift, rng: &rng)
+        }
         let a = settings.architecture
         let losses = try trainer.step(images: Tensor(shape: [indices.count, a.channels, a.height, a.width], storage: batch), indices: indices)
         pendingSum.add(losses)
@@ -101,15 +127,39 @@ public final class TrainingSession {
         switch settings.sampling {
         case .shuffled:
             return Array(order[(step * settings.batch)..<((step + 1) * settings.batch)])
-        case .neighbours:
+        case .neighbours, .neighboursAndViews:
             let half = settings.batch / 2
             let anchors = Array(order[(step * half)..<((step + 1) * half)])
             var rng = SeededGenerator(seed: Self.mix(settings.seed, UInt64(epoch), UInt64(step) &+ 1))
-            let partners = anchors.map { anchor -> Int in
+            let partners = anchors.enumerated().map { position, anchor -> Int in
+                if settings.sampling == .neighboursAndViews, position % 2 == 1 { return anchor }
                 let similar = structure.similarItems(of: anchor).filter { Int($0) != anchor }
                 return similar.isEmpty ? Int(rng.next() % UInt64(count)) : Int(similar[Int(rng.next() % UInt64(similar.count))])
             }
             return anchors + partners
+        }
+    }
+
+    /// Flips each image left-right with probability ½ and shifts it by up to `shift` pixels in
+    /// each direction, filling with the image's corner value.
+    static func augment(_ batch: inout [Float], architecture a: BGANArchitecture, shift: Int, rng: inout SeededGenerator) {
+        let plane = a.height * a.width, size = a.channels * plane
+        var source = [Float](repeating: 0, count: size)
+        for start in stride(from: 0, to: batch.count, by: size) {
+            let flip = rng.next() & 1 == 1
+            let dy = Int(rng.next() % UInt64(2 * shift + 1)) - shift, dx = Int(rng.next() % UInt64(2 * shift + 1)) - shift
+            for i in 0..<size { source[i] = batch[start + i] }
+            for c in 0..<a.channels {
+                let fill = source[c * plane]
+                for y in 0..<a.height {
+                    for x in 0..<a.width {
+                        let sy = y - dy, sx0 = x - dx
+                        let sx = flip ? a.width - 1 - sx0 : sx0
+                        let inside = sy >= 0 && sy < a.height && sx >= 0 && sx < a.width
+                        batch[start + c * plane + y * a.width + x] = inside ? source[c * plane + sy * a.width + sx] : fill
+                    }
+                }
+            }
         }
     }
 
@@ -119,8 +169,8 @@ public final class TrainingSession {
     }
 
     /// The trained encoder as a model file.
-    public func model(preprocessing: Preprocessing, notes: [String: String] = [:]) -> ModelFile {
-        var training = notes
+    public func model(preprocessing: Preprocessing) -> ModelFile {
+        var training = settings.notes
         let s = settings
         training["epochs"] = "\(s.epochs)"
         training["batch"] = "\(s.batch)"
@@ -128,8 +178,9 @@ public final class TrainingSession {
         training["adam_epsilon"] = "\(s.epsilon)"
         training["seed"] = "\(s.seed)"
         training["sampling"] = s.sampling.rawValue
+        training["augmentation_shift"] = "\(s.augmentationShift)"
         training["beta_schedule"] = s.betaSchedule.map { "\($0)" }.joined(separator: ",")
-        training["weights"] = "neighbourhood \(s.weights.neighbourhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget)"
+        training["weights"] = "neighbourhood \(s.weights.neighbourhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget), dissimilar beyond quantile \(s.weights.dissimilarQuantile), similar pair weight \(s.weights.similarPairWeight)"
         training["images"] = "\(count)"
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
                                       beta: networks.smoothedSign.beta)
@@ -179,11 +230,11 @@ public final class TrainingSession {
         let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 7,
                                     kind: "a training checkpoint", source: source)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
+        guard Self.fingerprint(images) == header.imageFingerprint else {
+            throw NeuralNetError(.invalidArgument, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume with the same --data, --limit and preprocessing")
+        }
         let structure = try Self.decodeStructure(file.blobs[6], source: source)
         try self.init(settings: header.settings, images: images, structure: structure)
-        guard count == header.imageCount, Self.fingerprint(images) == header.imageFingerprint else {
-            throw NeuralNetError(.invalidArgument, "\(source) was trained on \(header.imageCount) other images (fingerprint differs): resume with the same --data, --limit and preprocessing")
-        }
         guard header.epoch <= settings.epochs, header.step < stepsPerEpoch, header.pendingSteps >= 0 else {
             throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
         }

@@ -8,6 +8,9 @@ public enum BatchSampling: String, Codable, Sendable, CaseIterable {
     /// each anchor's similar items in S: every batch holds similar pairs for the neighbourhood
     /// loss to pull together. An epoch then takes twice the steps.
     case neighbours
+    /// As `neighbours`, but every other partner is the anchor itself: with augmentation on, two
+    /// differently flipped and shifted views of one image, which should share a code.
+    case neighboursAndViews = "neighbours-and-views"
 }
 
 /// Everything that decides a training run, recorded in the model file and in checkpoints.
@@ -23,6 +26,12 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// β of the smoothed sign, stepped evenly across the epochs (the paper: 2, 5, 10, 15, 20).
     public var betaSchedule: [Float]
     public var sampling: BatchSampling
+    /// Random horizontal flips and shifts of up to this many pixels, drawn per image and step,
+    /// so that codes learn to ignore them (0: none, as in the paper).
+    public var augmentationShift: Int = 0
+    /// Free-form facts about the run kept with it (data source, how S was built), copied into
+    /// the model file's training settings.
+    public var notes: [String: String] = [:]
 
     public init(architecture: BGANArchitecture, epochs: Int = 10, batch: Int = 40, learningRate: Float = 1e-3, epsilon: Float = 1,
                 seed: UInt64 = 2026, weights: LossWeights = LossWeights(), betaSchedule: [Float] = [2, 5, 10, 15, 20],
@@ -47,7 +56,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public func stepsPerEpoch(count: Int) -> Int {
         switch sampling {
         case .shuffled: count / batch
-        case .neighbours: count / (batch / 2)
+        case .neighbours, .neighboursAndViews: count / (batch / 2)
         }
     }
 
@@ -63,6 +72,15 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         }
         guard !betaSchedule.isEmpty, betaSchedule.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw NeuralNetError(.invalidArgument, "the β schedule needs at least one positive value")
+        }
+        guard weights.dissimilarQuantile >= 0, weights.dissimilarQuantile < 1 else {
+            throw NeuralNetError(.invalidArgument, "the dissimilar quantile must be in [0, 1), not \(weights.dissimilarQuantile)")
+        }
+        guard augmentationShift >= 0, augmentationShift < min(architecture.height, architecture.width) / 2 else {
+            throw NeuralNetError(.invalidArgument, "an augmentation shift of \(augmentationShift) pixels does not fit \(architecture.height)×\(architecture.width) images")
+        }
+        guard weights.similarPairWeight > 0, weights.similarPairWeight.isFinite else {
+            throw NeuralNetError(.invalidArgument, "the similar pair weight must be positive, not \(weights.similarPairWeight)")
         }
         guard learningRate > 0, epsilon > 0 else {
             throw NeuralNetError(.invalidArgument, "the learning rate (\(learningRate)) and Adam's ε (\(epsilon)) must be positive")

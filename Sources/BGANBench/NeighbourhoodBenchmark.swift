@@ -22,10 +22,13 @@ struct NeighbourhoodBenchmark: ParsableCommand {
     @Option(help: "Voters per image.")
     var k2: Int = 30
 
+    @Option(help: "IDX label file: also report how often neighbours share a label (default: derived from --images; 'none' to skip).")
+    var labels: String?
+
     func run() throws {
-        let set = try GrayImageSet(contentsOf: images)
+        let set = try ImageSet(contentsOf: images)
         let n = min(count ?? set.count, set.count)
-        let dimension = set.height * set.width
+        let dimension = set.valuesPerImage
         let features = set.scaledPixels(0..<n)
         print("OpenBLAS \(BLAS.coreName), \(BLAS.threads) threads; \(n) images of \(dimension) pixels; K1 = \(k1), K2 = \(k2)")
         var started = Date()
@@ -38,5 +41,21 @@ struct NeighbourhoodBenchmark: ParsableCommand {
         print(String(format: "nearest-neighbour lists: %.1f s (%.0f GFLOP/s in the distance products)", listSeconds, flops / listSeconds / 1e9))
         print(String(format: "structure S: %.1f s; %.0f similar images per image on average (%.2f%% of pairs)", structureSeconds,
                      structure.averageSimilar, 100 * structure.averageSimilar / Double(n)))
+        let labelPath = labels ?? images.replacingOccurrences(of: "images-idx3", with: "labels-idx1")
+        guard labelPath != "none", let labelSet = try? LabelSet(contentsOf: labelPath) else { return }
+        let label = labelSet.labels
+        var listAgree = 0, listTotal = 0, similarAgree = 0, similarTotal = 0
+        for i in 0..<n {
+            for j in lists.of(i) where Int(j) != i {
+                listTotal += 1
+                if label[Int(j)] == label[i] { listAgree += 1 }
+            }
+            for j in structure.similarItems(of: i) where Int(j) != i {
+                similarTotal += 1
+                if label[Int(j)] == label[i] { similarAgree += 1 }
+            }
+        }
+        print(String(format: "labels (%@): %.1f%% of K1-nearest neighbours and %.1f%% of similar pairs in S share the image's label",
+                     labelPath, 100 * Double(listAgree) / Double(max(listTotal, 1)), 100 * Double(similarAgree) / Double(max(similarTotal, 1))))
     }
 }

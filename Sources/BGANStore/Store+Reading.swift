@@ -10,6 +10,16 @@ extension Store {
         }
     }
 
+    /// Which of `keys` the store holds, looked up in one read transaction (a resumed bulk load
+    /// skips them).
+    public func storedKeys(among keys: [String]) throws -> Set<String> {
+        try environment.read { txn in
+            var found = Set<String>()
+            for key in keys where try id(forKey: key, txn) != nil { found.insert(key) }
+            return found
+        }
+    }
+
     /// Calls `body` with every item in id (insertion) order, in one read transaction: a
     /// consistent view even while writers go on. Long walks pin old pages; keep `body` quick.
     public func forEachItem(_ body: (StoredItem) throws -> Void) throws {

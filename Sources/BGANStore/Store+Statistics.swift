@@ -27,6 +27,8 @@ public struct StoreStatistics: Sendable, Codable {
     public var tableBytes: [String: Int]
     /// Stale reader slots cleared while gathering these figures.
     public var staleReadersCleared: Int
+    /// Digest of the bound encoder model; nil for a store of bare codes.
+    public var modelDigest: String?
 
     public struct TableOccupancy: Sendable, Codable {
         public var buckets: Int
@@ -72,7 +74,8 @@ extension Store {
                 staleIndexEntries: meta.staleEntries, tables: occupancy,
                 usedBytes: used, fileBytes: try environment.fileSize(), mapBytes: environment.info().mapSize,
                 bytesPerItem: meta.liveCount > 0 ? Double(used) / Double(meta.liveCount) : 0,
-                tableBytes: tableBytes, staleReadersCleared: cleared)
+                tableBytes: tableBytes, staleReadersCleared: cleared,
+                modelDigest: try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) })
         }
     }
 

@@ -1,3 +1,4 @@
+import BGAN
 import HammingSearch
 import LMDBStorage
 
@@ -20,7 +21,8 @@ extension Store {
     /// other one to one; exactly the items' ids are marked live in the code chunks; the counters
     /// agree; every live item is found in every multi-index table under its current code (or is
     /// listed as moved or as newer than the index), and the index lists nothing else but stale
-    /// entries, whose number the store records.
+    /// entries, whose number the store records; a bound model is intact, matches its digest
+    /// stamp and makes codes of the store's length.
     public func verify() throws -> VerificationReport {
         try environment.read { txn in
             var report = VerificationReport()
@@ -58,6 +60,23 @@ extension Store {
                 if !itemIDs.contains(id) { problem("id \(id) is marked live but has no item") }
             }
             if liveMarked != itemIDs.count { problem("\(liveMarked) ids are marked live for \(itemIDs.count) items") }
+
+            // The bound model: present with its stamp or absent with it, intact, of the store's length.
+            let modelBytes = try txn.get(tables.meta, key: Self.modelKey).map { Array($0) }
+            let stamp = try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) }
+            switch (modelBytes, stamp) {
+            case (nil, nil): break
+            case let (bytes?, stamp?):
+                do {
+                    let model = try ModelFile(bytes: bytes, source: "the stored model")
+                    if model.digest != stamp { problem("the stored model's digest \(model.digest.prefix(16))… differs from the store's stamp \(stamp.prefix(16))…") }
+                    if model.header.architecture.bits != meta.bitCount { problem("the stored model makes \(model.header.architecture.bits)-bit codes; the store holds \(meta.bitCount)-bit codes") }
+                } catch {
+                    problem("the stored model is damaged: \(error)")
+                }
+            default:
+                problem("the store has a model without a digest stamp, or a stamp without a model")
+            }
 
             // The index, which may itself be what is damaged.
             let snapshot: StoreSnapshot

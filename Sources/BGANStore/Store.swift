@@ -27,6 +27,7 @@ public final class Store: @unchecked Sendable {
     let tables: Tables
     let searcher: HammingSearcher
     let snapshots = SnapshotCache()
+    let boundEncoder = BoundEncoder()
 
     struct Tables {
         let meta, keys, items, codes, segment, moved: Table

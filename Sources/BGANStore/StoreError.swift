@@ -30,6 +30,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let corrupted = Code("corrupted")
         /// An argument out of range.
         public static let invalidArgument = Code("invalidArgument")
+        /// The store holds bare codes and no model to encode images with.
+        public static let noModel = Code("noModel")
+        /// A model other than the store's was given.
+        public static let modelMismatch = Code("modelMismatch")
     }
 
     public let code: Code

@@ -40,11 +40,15 @@ public enum Loss {
 
     /// BGAN's neighbourhood-structure term, `mean(((1/L)·Z·Zᵀ − S)²)` over the pairs of a batch:
     /// `Z` is `(B, L)` (smoothed codes), `S` is `(B, B)` with ±1 similarities; a pair with S = 0 is
-    /// ignored (left out of the sum and of the count the mean divides by).
-    public static func pairwiseSimilarity(codes z: Tensor, similarity s: Tensor) throws -> (value: Float, gradient: Tensor) {
+    /// ignored (left out of the sum and of the count the mean divides by). With `pairWeights`
+    /// (`(B, B)`, non-negative) the mean is weighted: `Σ wᵢⱼ·dᵢⱼ² / Σ wᵢⱼ` over the pairs used.
+    public static func pairwiseSimilarity(codes z: Tensor, similarity s: Tensor, pairWeights: Tensor? = nil) throws -> (value: Float, gradient: Tensor) {
         guard z.shape.count == 2 else { throw NeuralNetError.shape("pairwise similarity", expected: "codes (B, L)", got: z.shape) }
         let b = z.shape[0], l = z.shape[1]
         guard s.shape == [b, b] else { throw NeuralNetError.shape("pairwise similarity", expected: "similarities (\(b), \(b))", got: s.shape) }
+        if let pairWeights, pairWeights.shape != [b, b] {
+            throw NeuralNetError.shape("pairwise similarity", expected: "pair weights (\(b), \(b))", got: pairWeights.shape)
+        }
         // D = (1/L)·Z·Zᵀ − S
         var d = [Float](repeating: 0, count: b * b)
         z.storage.withUnsafeBufferPointer { zp in
@@ -53,20 +57,19 @@ public enum Loss {
                           b: zp.baseAddress!, ldb: l, c: dp.baseAddress!, ldc: b)
             }
         }
-        // Pairs with S = 0 are ignored: no error, and not counted in the mean.
+        // Pairs with S = 0 are ignored: no error, and not counted in the mean. From here on d
+        // holds w·D, the weighted error.
         var sum: Double = 0
-        var pairs = 0
+        var totalWeight: Double = 0
         for i in d.indices {
-            if s.storage[i] == 0 {
-                d[i] = 0
-                continue
-            }
-            d[i] -= s.storage[i]
-            sum += Double(d[i] * d[i])
-            pairs += 1
+            let weight = s.storage[i] == 0 ? 0 : pairWeights?.storage[i] ?? 1
+            let error = d[i] - s.storage[i]
+            sum += Double(weight * error * error)
+            totalWeight += Double(weight)
+            d[i] = weight * error
         }
-        let used = Float(max(pairs, 1))
-        // ∂Z = (2 / pairs) · (1/L) · (D + Dᵀ) · Z
+        let used = Float(totalWeight > 0 ? totalWeight : 1)
+        // ∂Z = (2 / Σw) · (1/L) · (W∘D + (W∘D)ᵀ) · Z
         var symmetric = d
         for i in 0..<b { for j in 0..<b { symmetric[i * b + j] = d[i * b + j] + d[j * b + i] } }
         var gradient = Tensor(zeros: z.shape)

@@ -1,4 +1,7 @@
 import CZlib
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads a whole file, inflating it if it is gzip-compressed (zlib's `gz*` API reads plain files
 /// as they are). Errors come back as codes, never through `longjmp`.
@@ -25,5 +28,35 @@ enum CompressedFile {
             }
         }
         return bytes
+    }
+
+    /// The file's bytes as they are on disk (image files: never inflated), refusing more than
+    /// `limit` bytes.
+    static func readPlain(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw DatasetError(.unreadable, "cannot open \(path): \(reason); check that it exists and is readable")
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw DatasetError(.unreadable, "\(path) is not a regular file")
+        }
+        guard Int(status.st_size) <= limit else {
+            throw DatasetError(.tooLarge, "\(path) is \(status.st_size) bytes, more than the \(limit) read at most")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw DatasetError(.unreadable, "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        return Array(bytes.prefix(filled))
     }
 }

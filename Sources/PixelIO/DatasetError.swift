@@ -9,6 +9,10 @@ public struct DatasetError: Error, Sendable, CustomStringConvertible, Equatable 
         public static let malformed = Code("malformed")
         /// A well-formed file of a kind this reader does not handle.
         public static let unsupported = Code("unsupported")
+        /// Pixels that do not describe an image (sizes, strides, byte counts).
+        public static let invalidImage = Code("invalidImage")
+        /// An image larger than the decoding limits allow (a decompression bomb, or a limit to raise).
+        public static let tooLarge = Code("tooLarge")
     }
 
     public let code: Code

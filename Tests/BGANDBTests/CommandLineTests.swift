@@ -24,7 +24,9 @@ import TestSupport
     }()
 
     @discardableResult
-    func run(_ arguments: String...) throws -> Outcome {
+    func run(_ arguments: String...) throws -> Outcome { try run(arguments: arguments) }
+
+    func run(arguments: [String]) throws -> Outcome {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
@@ -102,9 +104,9 @@ import TestSupport
         #expect(wrongLength.stderr.contains("8-bit code") && wrongLength.stderr.contains("16-bit"))
         #expect(wrongLength.stdout.isEmpty)
 
-        let usage = try run("query", store, "--code", "0000")
+        let usage = try run("query", store, "--code", "0000", "-k", "3", "--radius", "2")
         #expect(usage.status == 64)
-        #expect(usage.stderr.contains("-k K or --radius R"))
+        #expect(usage.stderr.contains("-k K or --radius R, not both"))
 
         let missing = try run("stats", directory.sub("nothing"))
         #expect(missing.status == 1 && missing.stderr.contains("does not exist"))
@@ -145,12 +147,17 @@ import TestSupport
         }
         #expect(report["blas_core_recommended"] is NSNull || report["blas_core_chosen_by_user"] as? Bool == true)
         #expect((report["blas_threads"] as? Int ?? 0) >= 1)
+        let models = report["default_models"] as? [String: Any] ?? [:]
+        for bits in ["32", "64"] {
+            #expect((models[bits] as? String)?.hasSuffix("fashion-mnist-\(bits).bganmodel") == true, "the bundled \(bits)-bit model is found: \(models)")
+        }
     }
 
     @Test func trainWritesAModelFileThatParses() throws {
         let model = directory.sub("tiny.bgan")
         let outcome = try run("train", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "16",
-                              "--out", model, "--limit", "48", "--batch", "16", "--k1", "5", "--k2", "3")
+                              "--out", model, "--limit", "48", "--batch", "16", "--k1", "5", "--k2", "3",
+                              "--epochs", "2", "--filters", "4", "--hidden-units", "16", "--feature-units", "16")
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
         #expect(file.header.architecture.bits == 16)
@@ -158,6 +165,177 @@ import TestSupport
         #expect(outcome.stderr.contains(file.digest))
         let bad = try run("train", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "12", "--out", model)
         #expect(bad.status == 64)
+    }
+
+    /// Ctrl-C writes a checkpoint and exits 130; --resume then ends with the very model an
+    /// uninterrupted run writes; encode prints that model's codes.
+    @Test func anInterruptedTrainingResumesToTheSameModel() throws {
+        let data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        let common = ["train", "--data", data, "--bits", "16", "--limit", "96", "--batch", "16", "--epochs", "16", "--k1", "5", "--k2", "3",
+                      "--filters", "4", "--hidden-units", "16", "--feature-units", "16"]
+        let whole = directory.sub("whole.bgan"), parts = directory.sub("parts.bgan"), checkpoint = directory.sub("parts.ckpt")
+        let straight = try run(arguments: common + ["--out", whole])
+        #expect(straight.status == 0, "\(straight.stderr)")
+        #expect(FileManager.default.fileExists(atPath: whole + ".losses.svg"))
+
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = common + ["--out", parts, "--checkpoint", checkpoint]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The first epoch's checkpoint shows training is under way; then Ctrl-C.
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint), process.isRunning, Date() < deadline { usleep(20_000) }
+        process.interrupt()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("--resume \(checkpoint)"))
+        #expect(!FileManager.default.fileExists(atPath: parts), "no model before the run ends")
+
+        let resumed = try run(arguments: ["train", "--data", data, "--limit", "96", "--out", parts, "--resume", checkpoint, "--checkpoint", checkpoint])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming"))
+        let a = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: whole))))
+        let b = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: parts))))
+        #expect(a.digest == b.digest, "resumed training must equal uninterrupted training")
+
+        let wrongData = try run(arguments: ["train", "--data", data, "--limit", "90", "--out", parts, "--resume", checkpoint])
+        #expect(wrongData.status == 1 && wrongData.stderr.contains("same --data, --limit"), "\(wrongData.stderr)")
+
+        let encoded = try run("encode", "--model", whole, "--limit", "3", data)
+        #expect(encoded.status == 0, "\(encoded.stderr)")
+        let lines = encoded.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.allSatisfy { $0.split(separator: "\t").first?.count == 4 }, "16 bits = 4 hex digits: \(lines)")
+        #expect(lines.first?.hasSuffix("#0") == true)
+        let json = try run("encode", "--model", whole, "--limit", "1", "--json", data)
+        #expect(json.stdout.contains("\"code\": \"") && json.stdout.contains("\"index\": 0"))
+
+        // A folder of image files: the decodable ones are encoded, the damaged ones reported.
+        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/images").path
+        let folder = try run("encode", "--model", whole, images)
+        let encodedFiles = folder.stdout.split(separator: "\n").map { String($0.split(separator: "\t").last ?? "") }
+        #expect(encodedFiles.count == 14, "\(encodedFiles)")
+        #expect(encodedFiles.contains { $0.hasSuffix("/palette.png") } && encodedFiles.contains { $0.hasSuffix("/gray.jpg") })
+        #expect(folder.status == 1 && folder.stderr.contains("8 file(s) could not be encoded"), "\(folder.stderr)")
+        #expect(folder.stderr.contains("cmyk.jpg") && folder.stderr.contains("broken-huge.png"))
+    }
+
+    /// A CIFAR-10 batch trains an RGB model, and eval reads the labels the batch holds.
+    @Test func cifarBatchesTrainEncodeAndEvaluate() throws {
+        // 40 images of two kinds (label 0: bright left half in red; label 1: bright right half in blue).
+        var bytes: [UInt8] = []
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<40 {
+            let kind = i % 2
+            bytes.append(UInt8(kind))
+            for channel in 0..<3 {
+                for _ in 0..<32 {
+                    for x in 0..<32 {
+                        let lit = (kind == 0 && channel == 0 && x < 16) || (kind == 1 && channel == 2 && x >= 16)
+                        bytes.append(UInt8(lit ? 200 + Int.random(in: 0..<40, using: &rng) : Int.random(in: 0..<40, using: &rng)))
+                    }
+                }
+            }
+        }
+        let batch = directory.sub("data_batch_1.bin"), model = directory.sub("rgb.bgan")
+        try Data(bytes).write(to: URL(fileURLWithPath: batch))
+        let trained = try run("train", "--data", batch, "--bits", "16", "--out", model, "--batch", "8", "--epochs", "2", "--k1", "4", "--k2", "2",
+                              "--filters", "2", "--hidden-units", "8", "--feature-units", "8")
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
+        #expect(file.header.architecture.channels == 3 && file.header.preprocessing.height == 32)
+        let evaluated = try run("eval", "--model", model, "--database", batch, "--queries", batch, "--json")
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let rows = try evaluated.stdout.split(separator: "\n").map { try json($0) }
+        #expect(rows.map { $0["method"] as? String } == ["BGAN", "LSH", "ITQ"])
+        let encoded = try run("encode", "--model", model, batch)
+        #expect(encoded.stdout.split(separator: "\n").count == 40)
+        let mismatch = try run("encode", "--model", model, "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--limit", "1")
+        #expect(mismatch.status == 1 && mismatch.stderr.contains("1×28×28") && mismatch.stderr.contains("3×32×32"), "\(mismatch.stderr)")
+    }
+
+    @Test func createBindsTheDefaultModelOrAnother() throws {
+        let bound = directory.sub("bound"), bare = directory.sub("bare"), explicit = directory.sub("explicit")
+        let created = try run("create", bound, "--bits", "64")
+        #expect(created.status == 0 && created.stderr.contains("bound to model"), "\(created.stderr)")
+        let stats = try json(Substring(try run("stats", bound, "--json").stdout))
+        #expect(stats["modelDigest"] as? String == (try DefaultModel.load(bits: 64)).digest)
+        #expect(try run("create", bare, "--bits", "16").stderr.contains("bare 16-bit codes"))
+        #expect(try json(Substring(try run("stats", bare, "--json").stdout))["modelDigest"] == nil)
+        let model32 = try DefaultModel.locate(bits: 32).path
+        let mismatch = try run("create", explicit, "--bits", "64", "--model", model32)
+        #expect(mismatch.status == 64 && mismatch.stderr.contains("32-bit codes, not 64"), "\(mismatch.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: explicit + "/data.mdb"), "refused before anything is written")
+        #expect(try run("create", explicit, "--model", model32).status == 0)
+        #expect(try run("verify", explicit).status == 0)
+
+        // Images in, neighbours out.
+        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/images")
+        for name in ["gray8.png", "rgb.jpg", "rgb.ppm", "palette.png"] {
+            let put = try run("put", bound, name, "--image", images.appendingPathComponent(name).path, "--payload", "fixture")
+            #expect(put.status == 0, "\(put.stderr)")
+        }
+        // palette.png and rgb.ppm hold the same pixels; rgb.jpg nearly.
+        let query = try run("query", bound, images.appendingPathComponent("palette.png").path, "-k", "3", "--json")
+        #expect(query.status == 0, "\(query.stderr)")
+        let first = try json(query.stdout.split(separator: "\n")[0])
+        let hits = first["neighbors"] as? [[String: Any]] ?? []
+        #expect(hits.count == 3 && hits.first?["distance"] as? Int == 0, "\(hits)")
+        #expect(hits.contains { $0["key"] as? String == "rgb.ppm" && $0["distance"] as? Int == 0 }, "the same pixels: \(hits)")
+        #expect(hits.allSatisfy { $0["payload"] as? String == "fixture" })
+        let bareQuery = try run("query", bare, images.appendingPathComponent("gray8.png").path)
+        #expect(bareQuery.status == 1 && bareQuery.stderr.contains("no model"), "\(bareQuery.stderr)")
+    }
+
+    @Test func aFolderOfImagesTrainsAtTheGeometryAsked() throws {
+        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/images").path
+        let model = directory.sub("folder.bgan")
+        let noGeometry = try run("train", "--data", images, "--bits", "16", "--out", model)
+        #expect(noGeometry.status == 64 && noGeometry.stderr.contains("--geometry"), "\(noGeometry.stderr)")
+        let trained = try run("train", "--data", images, "--geometry", "3x8x8", "--bits", "16", "--out", model, "--batch", "4",
+                              "--epochs", "1", "--k1", "3", "--k2", "2", "--filters", "2", "--hidden-units", "8", "--feature-units", "8")
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stderr.contains("decoded 14 images") && trained.stderr.contains("8 file(s) skipped"), "\(trained.stderr)")
+        let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
+        #expect(file.header.preprocessing == Preprocessing(channels: 3, height: 8, width: 8, centreCrop: true))
+    }
+
+    @Test func ingestStoresImagesResumesAndReportsRejects() throws {
+        let store = directory.sub("ingest"), rejects = directory.sub("rejects.tsv")
+        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/images").path
+        #expect(try run("create", store, "--bits", "32").status == 0)
+        let first = try run("ingest", store, images, "--rejects", rejects)
+        #expect(first.status == 1, "rejects make the exit status 1: \(first.stderr)")
+        #expect(first.stderr.contains("ingested 14 new images, 0 already stored, 11 rejected"), "\(first.stderr)")
+        let listed = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
+        #expect(listed.count == 11)
+        #expect(listed.contains { $0.hasSuffix("broken-zero.png\tnot a PNG, JPEG, PGM or PPM image") || $0.contains("broken-zero.png") })
+        #expect(listed.contains { $0.contains("cmyk.jpg") && $0.contains("CMYK") })
+        #expect(listed.contains { $0.contains("make_fixtures.py") })
+
+        let again = try run("ingest", store, images, "--keep-going")
+        #expect(again.status == 0 && again.stderr.contains("ingested 0 new images, 14 already stored"), "\(again.stderr)")
+
+        // A data set, cut short as an interruption would, then finished by a second run.
+        let data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        #expect(try run("ingest", store, data, "--limit", "100").stderr.contains("ingested 100 new"))
+        let resumed = try run("ingest", store, data, "--limit", "300")
+        #expect(resumed.status == 0 && resumed.stderr.contains("ingested 200 new images, 100 already stored"), "\(resumed.stderr)")
+        let item = try run("get", store, "t10k-images-idx3-ubyte.gz#5", "--json")
+        #expect(item.status == 0 && item.stdout.contains("\"payload\": \"1\""), "the label is the payload: \(item.stdout)")
+        #expect(try run("verify", store).status == 0)
+        let bare = directory.sub("bare-ingest")
+        #expect(try run("create", bare, "--bits", "32", "--bare").status == 0)
+        let refused = try run("ingest", bare, images)
+        #expect(refused.status == 1 && refused.stderr.contains("no model"), "\(refused.stderr)")
     }
 
     @Test func versionAndHelp() throws {

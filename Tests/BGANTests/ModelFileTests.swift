@@ -1,3 +1,4 @@
+import Foundation
 import BGAN
 import NeuralNet
 import Testing
@@ -10,6 +11,21 @@ import Testing
         #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1_000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+
+    /// Lengths around the padding boundaries (55, 56, 64 … bytes), against Python's hashlib.
+    @Test(arguments: [
+        (55, "463eb28e72f82e0a96c0a4cc53690c571281131f672aa229e0d45ae59b598b59"),
+        (56, "da2ae4d6b36748f2a318f23e7ab1dfdf45acdc9d049bd80e59de82a60895f562"),
+        (63, "29af2686fd53374a36b0846694cc342177e428d1647515f078784d69cdb9e488"),
+        (64, "fdeab9acf3710362bd2658cdc9a29e8f9c757fcf9811603a8c447cd1d9151108"),
+        (65, "4bfd2c8b6f1eec7a2afeb48b934ee4b2694182027e6d0fc075074f2fabb31781"),
+        (119, "da18797ed7c3a777f0847f429724a2d8cd5138e6ed2895c3fa1a6d39d18f7ec6"),
+        (120, "f52b23db1fbb6ded89ef42a23ce0c8922c45f25c50b568a93bf1c075420bbb7c"),
+        (1_000_003, "a7c4bea888022868c93104055fd56077cc81fe9eb624820fe2f717f313188782"),
+    ])
+    func paddingBoundaries(length: Int, expected: String) {
+        #expect(SHA256.hex((0..<length).map { UInt8($0 % 251) }) == expected)
     }
 }
 
@@ -34,6 +50,29 @@ import Testing
         let images = Tensor(shape: [3, 1, 8, 8], storage: (0..<192).map { _ in rng.unit() })
         #expect(try restored.codes(of: images) == networks.codes(of: images))
         #expect(try model(seed: 2).0.digest != file.digest, "other weights, other identity")
+    }
+
+    /// A model's identity is its bytes: a file written by an older build (here: a header without
+    /// `hiddenUnits`) keeps its digest and its bytes when this build reads and writes it.
+    @Test func aParsedModelKeepsItsBytesAndItsDigest() throws {
+        let (file, _) = try model(seed: 4)
+        let bytes = file.encoded()
+        #expect(try ModelFile(bytes: bytes).encoded() == bytes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var json = String(decoding: try encoder.encode(file.header), as: UTF8.self)
+        json = json.replacingOccurrences(of: "\"hiddenUnits\":8,", with: "")
+        #expect(!json.contains("hiddenUnits"))
+        var body = Array("BGANMODL".utf8) + [1, 0, 0, 0]
+        withUnsafeBytes(of: UInt32(json.utf8.count).littleEndian) { body += $0 }
+        body += Array(json.utf8)
+        withUnsafeBytes(of: UInt64(file.parameters.count).littleEndian) { body += $0 }
+        body += file.parameters
+        let old = body + SHA256.hash(body)
+        let parsed = try ModelFile(bytes: old)
+        #expect(parsed.header.architecture.hiddenUnits == 8, "read with the feature layer's size")
+        #expect(parsed.digest == SHA256.hex(body))
+        #expect(parsed.encoded() == old)
     }
 
     @Test func damagedFilesAreRefused() throws {

@@ -1,4 +1,4 @@
-import BGAN
+@testable import BGAN
 import NeuralNet
 import Testing
 
@@ -101,6 +101,38 @@ import Testing
             }
         }
         #expect(same / sameCount + 2 < other / otherCount, "same kind \(same / sameCount) vs other kinds \(other / otherCount)")
+    }
+
+    @Test func augmentationMovesImagesByAtMostTheShiftAndKeepsTheirValues() throws {
+        // One bright pixel at (3, 4) of an 8×8 image, twelve copies.
+        var batch = [Float](repeating: 0, count: 12 * 64)
+        for image in 0..<12 { batch[image * 64 + 3 * 8 + 4] = 1 }
+        var rng = SeededGenerator(seed: 9)
+        let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, hiddenUnits: 16, featureUnits: 16)
+        TrainingSession.augment(&batch, architecture: architecture, shift: 2, rng: &rng)
+        var positions = Set<Int>()
+        for image in 0..<12 {
+            let pixels = Array(batch[(image * 64)..<((image + 1) * 64)])
+            #expect(pixels.filter { $0 == 1 }.count == 1 && pixels.filter { $0 == 0 }.count == 63, "values are moved, not blended")
+            let at = pixels.firstIndex(of: 1)!
+            let (y, x) = (at / 8, at % 8)
+            #expect(abs(y - 3) <= 2, "vertical shift of at most 2")
+            #expect(abs(x - 4) <= 2 || abs(x - (7 - 4)) <= 2, "a shift of at most 2, maybe mirrored")
+            positions.insert(at)
+        }
+        #expect(positions.count > 3, "different images get different moves")
+    }
+
+    @Test func viewSamplingPairsSomeAnchorsWithThemselves() throws {
+        let pixels = images(seed: 5).pixels
+        var s = settings(sampling: .neighboursAndViews)
+        s.augmentationShift = 1
+        let run = try session(s, pixels: pixels)
+        let batch = run.batchIndices(epoch: 0, step: 0)
+        let half = batch.count / 2
+        #expect((0..<half).contains { batch[$0] == batch[half + $0] }, "some partners are their anchors: \(batch)")
+        #expect((0..<half).contains { batch[$0] != batch[half + $0] }, "others are neighbours: \(batch)")
+        try run.runStep()
     }
 
     @Test func settingsThatCannotWorkAreRefused() throws {

@@ -60,6 +60,32 @@ import Testing
         #expect(try check(z) { try Loss.pairwiseSimilarity(codes: $0, similarity: asymmetric) } < 1e-2)
     }
 
+    @Test func weightedPairwiseSimilarityMatchesItsDefinitionAndGradient() throws {
+        let z = randomTensor([6, 8], seed: 5)
+        var s = Tensor(zeros: [6, 6]), w = Tensor(zeros: [6, 6])
+        for i in 0..<6 {
+            for j in 0..<6 {
+                s.storage[i * 6 + j] = i == j || (i + j) % 3 == 0 ? 1 : (i * j) % 5 == 4 ? 0 : -1
+                w.storage[i * 6 + j] = s.storage[i * 6 + j] == 1 && i != j ? 7 : 1
+            }
+        }
+        var expected: Double = 0, total: Double = 0
+        for i in 0..<6 {
+            for j in 0..<6 where s.storage[i * 6 + j] != 0 {
+                var dot: Double = 0
+                for k in 0..<8 { dot += Double(z.storage[i * 8 + k]) * Double(z.storage[j * 8 + k]) }
+                let d = dot / 8 - Double(s.storage[i * 6 + j])
+                expected += Double(w.storage[i * 6 + j]) * d * d
+                total += Double(w.storage[i * 6 + j])
+            }
+        }
+        let value = try Loss.pairwiseSimilarity(codes: z, similarity: s, pairWeights: w).value
+        #expect(abs(Double(value) - expected / total) < 1e-4)
+        #expect(abs(value - (try Loss.pairwiseSimilarity(codes: z, similarity: s).value)) > 1e-3, "the weights change the value")
+        #expect(try check(z) { try Loss.pairwiseSimilarity(codes: $0, similarity: s, pairWeights: w) } < 1e-2)
+        #expect(throws: NeuralNetError.self) { try Loss.pairwiseSimilarity(codes: z, similarity: s, pairWeights: Tensor(zeros: [5, 5])) }
+    }
+
     @Test func shapesAreCheckedWithClearMessages() {
         let error = #expect(throws: NeuralNetError.self) {
             try Loss.pairwiseSimilarity(codes: Tensor(zeros: [4, 8]), similarity: Tensor(zeros: [3, 3]))

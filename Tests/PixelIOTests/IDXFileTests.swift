@@ -26,7 +26,7 @@ import TestSupport
         try Data(bytes).write(to: URL(fileURLWithPath: plain))
         gzip(bytes, to: directory.sub("images-idx3-ubyte.gz"))
         for path in [plain, directory.sub("images-idx3-ubyte.gz")] {
-            let images = try GrayImageSet(contentsOf: path)
+            let images = try ImageSet(contentsOf: path)
             #expect(images.count == 3 && images.height == 4 && images.width == 5)
             #expect(Array(images.image(1)) == Array(values[20..<40]))
         }
@@ -46,7 +46,7 @@ import TestSupport
             #expect(error?.code == code)
             #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
         }
-        let labelsAsImages = #expect(throws: DatasetError.self) { try GrayImageSet(idx: try IDXFile(bytes: idx([3], values: [1, 2, 3]))) }
+        let labelsAsImages = #expect(throws: DatasetError.self) { try ImageSet(idx: try IDXFile(bytes: idx([3], values: [1, 2, 3]))) }
         #expect(labelsAsImages?.message.contains("label file") == true)
         let missing = #expect(throws: DatasetError.self) { try IDXFile(contentsOf: directory.sub("nothing.gz")) }
         #expect(missing?.code == .unreadable)
@@ -60,12 +60,12 @@ import TestSupport
 
     @Test func fashionMNISTFromDebianReads() throws {
         let root = "/usr/share/datasets/fashion-mnist"
-        let images = try GrayImageSet(contentsOf: "\(root)/train-images-idx3-ubyte.gz")
+        let images = try ImageSet(contentsOf: "\(root)/train-images-idx3-ubyte.gz")
         let labels = try LabelSet(contentsOf: "\(root)/train-labels-idx1-ubyte.gz")
         #expect(images.count == 60_000 && images.height == 28 && images.width == 28)
         #expect(labels.labels.count == 60_000)
         #expect(Set(labels.labels) == Set(0...9))
-        let test = try GrayImageSet(contentsOf: "\(root)/t10k-images-idx3-ubyte.gz")
+        let test = try ImageSet(contentsOf: "\(root)/t10k-images-idx3-ubyte.gz")
         #expect(test.count == 10_000)
     }
 }

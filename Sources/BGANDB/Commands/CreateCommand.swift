@@ -1,24 +1,59 @@
 import ArgumentParser
+import BGAN
 import BGANStore
 
 struct CreateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Create an empty store for codes of a given length.")
+        abstract: "Create an empty store, bound to an encoder model or for bare codes.",
+        discussion: """
+        With --bits 32 or 64 the store is bound to the bundled default encoder of that length \
+        (Fashion-MNIST, 28×28 gray); --model FILE binds another model (its code length wins); \
+        --bare, or a length without a bundled model, makes a store of bare codes. A bound store \
+        keeps its model inside and is stamped with the model's digest: images are encoded with \
+        it, and another model is refused.
+        """)
 
     @Argument(help: "Directory of the new store (created if missing; must not hold a store).")
     var store: String
 
-    @Option(help: "Code length in bits: a multiple of 8 from 8 to 1024.")
-    var bits: Int
+    @Option(help: "Code length in bits: a multiple of 8 from 8 to 1024 (default: the model's).")
+    var bits: Int?
+
+    @Option(help: "Bind this model file instead of the bundled default.")
+    var model: String?
+
+    @Flag(help: "Store bare codes: bind no model.")
+    var bare = false
 
     @Option(help: "Multi-index tables m (default: about bits / log2 N, re-chosen as the store grows).")
     var substrings: Int?
 
+    func validate() throws {
+        guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both") }
+        guard !(bare && model != nil) else { throw ValidationError("--bare and --model exclude each other") }
+    }
+
     func run() throws {
         try Console.reportingErrors {
-            let created = try Store.create(at: store, bitCount: bits, substrings: substrings)
-            Console.log("created \(created.path): \(bits)-bit codes, \(substrings.map { "\($0) substrings" } ?? "automatic substrings")")
+            var bound: ModelFile?
+            if let model {
+                bound = try DefaultModel.load(path: model, bits: 0)
+            } else if !bare, let bits, DefaultModel.bundledBits.contains(bits) {
+                bound = try DefaultModel.load(bits: bits)
+            }
+            if let bound, let bits, bound.header.architecture.bits != bits {
+                throw ValidationError("the model makes \(bound.header.architecture.bits)-bit codes, not \(bits); drop --bits or choose another model")
+            }
+            let created: Store
+            if let bound {
+                created = try Store.create(at: store, model: bound, substrings: substrings)
+                let p = bound.header.preprocessing
+                Console.log("created \(created.path): \(created.bitCount)-bit codes, bound to model \(bound.digest.prefix(16))… (\(p.channels)×\(p.height)×\(p.width) input), \(substrings.map { "\($0) substrings" } ?? "automatic substrings")")
+            } else {
+                created = try Store.create(at: store, bitCount: bits!, substrings: substrings)
+                Console.log("created \(created.path): bare \(created.bitCount)-bit codes (no model), \(substrings.map { "\($0) substrings" } ?? "automatic substrings")")
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BGAN
 import BGANStore
 import Foundation
 import LMDBStorage
@@ -7,7 +8,7 @@ import NeuralNet
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Describe this machine as BGANStore sees it: CPU features, BLAS kernels and threads, scan kernel, LMDB.")
+        abstract: "Describe this machine as BGANStore sees it: CPU features, BLAS kernels and threads, scan kernel, LMDB, default models.")
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -33,6 +34,10 @@ struct DoctorCommand: ParsableCommand {
         if HammingKernel.active != .avx512 {
             hints.append("the Hamming scan uses the \(HammingKernel.active.rawValue) kernel; a CPU with AVX-512 VPOPCNTDQ scans 2-4x faster")
         }
+        let models = DefaultModel.bundledBits.map { bits -> (bits: Int, path: String?) in (bits, try? DefaultModel.locate(bits: bits).path) }
+        for model in models where model.path == nil {
+            hints.append("the default \(model.bits)-bit model is missing: reinstall the package, or set \(DefaultModel.environmentVariable) to a folder holding \(DefaultModel.fileName(bits: model.bits))")
+        }
         if json {
             let fields: [(String, String)] = [
                 ("cpu", JSON.string(BLASCore.cpuModel())),
@@ -45,6 +50,7 @@ struct DoctorCommand: ParsableCommand {
                 ("blas_config", JSON.string(BLAS.configuration)),
                 ("hamming_kernel", JSON.string(HammingKernel.active.rawValue)),
                 ("lmdb", JSON.string(Environment.libraryVersion)),
+                ("default_models", JSON.object(models.map { ("\($0.bits)", $0.path.map(JSON.string) ?? "null") })),
                 ("hints", JSON.array(hints.map(JSON.string))),
             ]
             Console.out(JSON.object(fields))
@@ -57,6 +63,7 @@ struct DoctorCommand: ParsableCommand {
         Console.out("openblas build   \(BLAS.configuration)")
         Console.out("hamming kernel   \(HammingKernel.active.rawValue)")
         Console.out("lmdb             \(Environment.libraryVersion)")
+        for model in models { Console.out("default model    \(model.bits) bits: \(model.path ?? "missing")") }
         for hint in hints { Console.out("hint: \(hint)") }
     }
 }

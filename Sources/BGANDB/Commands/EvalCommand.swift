@@ -11,8 +11,9 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure retrieval quality on labelled images: mAP, precision, PR curve, with LSH and ITQ baselines.",
         discussion: """
-        The database and the queries are IDX image files (MNIST / Fashion-MNIST, plain or .gz); \
-        their labels are the files named with "labels" in place of "images" unless given. Items \
+        The database and the queries are IDX image files (MNIST / Fashion-MNIST, plain or .gz), \
+        whose labels are the files named with "labels" in place of "images" unless given, or \
+        CIFAR-10 binary batches, which hold their labels. Items \
         with the query's label are relevant. Ranking is by Hamming distance, ties by database \
         order. Fashion-MNIST protocol: database = the 60,000 training images, queries = the 10,000 \
         test images. The baselines are computed in the same run, on the same data and code length.
@@ -47,12 +48,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let loaded = try model.map { path -> ModelFile in
-                guard let bytes = FileManager.default.contents(atPath: path) else {
-                    throw StoreError(.invalidArgument, "cannot read the model file \(path)")
-                }
-                return try ModelFile(bytes: Array(bytes), source: path)
-            }
+            let loaded = try model.map { try DefaultModel.load(path: $0, bits: 0) }
             let lengths = try (loaded.map { String($0.header.architecture.bits) } ?? bits).split(separator: ",").map { text -> Int in
                 guard let value = Int(text), value >= 8, value <= 1024, value % 8 == 0 else {
                     throw ValidationError("--bits takes multiples of 8 from 8 to 1024, not '\(text)'")
@@ -61,17 +57,21 @@ struct EvalCommand: ParsableCommand {
             }
             let (train, trainLabels) = try Self.load(database, labels: databaseLabels)
             let (test, testLabels) = try Self.load(queries, labels: queryLabels)
-            guard train.height == test.height, train.width == test.width else {
-                throw DatasetError(.unsupported, "database images are \(train.height)×\(train.width) but queries are \(test.height)×\(test.width)")
+            guard train.channels == test.channels, train.height == test.height, train.width == test.width else {
+                throw DatasetError(.unsupported, "database images are \(train.channels)×\(train.height)×\(train.width) but queries are \(test.channels)×\(test.height)×\(test.width)")
             }
-            let dimension = train.height * train.width
+            let dimension = train.valuesPerImage
             let trainFeatures = train.scaledPixels()
             let testFeatures = test.scaledPixels()
-            Console.log("database \(train.count) images, \(test.count) queries, \(dimension) pixels; ranking by Hamming distance, ties by database order")
+            Console.log("database \(train.count) images, \(test.count) queries, \(dimension) values per image; ranking by Hamming distance, ties by database order")
             var rows: [(method: String, bits: Int, report: RetrievalReport)] = []
             if let loaded {
-                let networks = try loaded.networks()
-                let database = try Self.encode(train, with: networks), queries = try Self.encode(test, with: networks)
+                let encoder = try ImageEncoder(model: loaded)
+                guard encoder.valuesPerImage == dimension else {
+                    throw DatasetError(.unsupported, "\(model!) takes \(encoder.valuesPerImage) values per image; the data has \(dimension)")
+                }
+                let database = PackedCodes(signsOf: try encoder.signs(of: trainFeatures), bitCount: encoder.bits)
+                let queries = PackedCodes(signsOf: try encoder.signs(of: testFeatures), bitCount: encoder.bits)
                 rows.append(("BGAN", loaded.header.architecture.bits,
                              RetrievalEvaluation.evaluate(database: database, databaseLabels: trainLabels, queries: queries, queryLabels: testLabels)))
                 Console.log("model \(model!) (digest \(loaded.digest.prefix(16))…)")
@@ -108,20 +108,9 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
-    /// Codes of every image, through the encoder in inference mode, 256 images at a time.
-    static func encode(_ images: GrayImageSet, with networks: BGANNetworks) throws -> PackedCodes {
-        var signs: [Float] = []
-        signs.reserveCapacity(images.count * networks.architecture.bits)
-        for start in stride(from: 0, to: images.count, by: 256) {
-            let count = min(256, images.count - start)
-            let pixels = images.scaledPixels(start..<(start + count))
-            signs += try networks.codes(of: Tensor(shape: [count, 1, images.height, images.width], storage: pixels)).storage
-        }
-        return PackedCodes(signsOf: signs, bitCount: networks.architecture.bits)
-    }
-
-    static func load(_ path: String, labels: String?) throws -> (GrayImageSet, [UInt8]) {
-        let images = try GrayImageSet(contentsOf: path)
+    static func load(_ path: String, labels: String?) throws -> (ImageSet, [UInt8]) {
+        let images = try ImageSet(contentsOf: path)
+        if labels == nil, let own = images.labels { return (images, own) }
         let labelPath = labels ?? Self.labelPath(for: path)
         let labelSet = try LabelSet(contentsOf: labelPath)
         guard labelSet.labels.count == images.count else {

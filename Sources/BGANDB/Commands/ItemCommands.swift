@@ -1,5 +1,6 @@
 import ArgumentParser
 import BGANStore
+import PixelIO
 
 struct PutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,15 +13,23 @@ struct PutCommand: ParsableCommand {
     var key: String
 
     @Option(help: "The code as hex, two digits per byte.")
-    var code: String
+    var code: String?
+
+    @Option(help: "An image file (PNG, JPEG, PGM, PPM) to encode with the store's bound model.")
+    var image: String?
 
     @Option(help: "Payload text stored with the item (a path, a URL, JSON).")
     var payload: String = ""
 
+    func validate() throws {
+        guard (code == nil) != (image == nil) else { throw ValidationError("give exactly one of --code HEX or --image FILE") }
+    }
+
     func run() throws {
         try Console.reportingErrors {
             let store = try location.open()
-            let replaced = try store.upsert(StoreItem(key: key, code: try BinaryCode(hex: code), payload: Array(payload.utf8)))
+            let itemCode = try image.map { try store.codes(of: [try ImageDecoder().decode(contentsOf: $0)])[0] } ?? BinaryCode(hex: code!)
+            let replaced = try store.upsert(StoreItem(key: key, code: itemCode, payload: Array(payload.utf8)))
             Console.log(replaced ? "replaced \(key)" : "inserted \(key)")
         }
     }

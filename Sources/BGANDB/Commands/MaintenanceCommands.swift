@@ -23,6 +23,7 @@ struct StatsCommand: ParsableCommand {
             Console.out("store            \(stats.path)")
             Console.out("items            \(stats.items)")
             Console.out("bits             \(stats.bits)")
+            Console.out("model            \(stats.modelDigest ?? "none (bare codes)")")
             let choice = stats.requestedSubstrings == 0 ? "automatic" : "fixed at \(stats.requestedSubstrings)"
             if stats.substrings == 0 {
                 Console.out("substrings (m)   no index yet: searches scan (\(choice))")

@@ -1,13 +1,17 @@
 import ArgumentParser
 import BGANStore
 import Foundation
+import HammingSearch
+import PixelIO
 
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
-        abstract: "Find the nearest codes (-k) or every code within a radius (--radius).",
+        abstract: "Find the nearest items (-k) or every item within a radius (--radius) of images or codes.",
         discussion: """
-        Results are exact, ordered by Hamming distance, then by insertion order. With --codes, \
+        Queries are image files (PNG, JPEG, PGM, PPM, by content), encoded with the store's \
+        bound model, or codes (--code, --codes). Results are exact, ordered by Hamming distance, \
+        then by insertion order. With --codes, \
         each row of a .npy file is a query; with --json each query prints one line \
         {"query": i, "neighbors": [{"key": …, "distance": d}, …], "stats": {…}}, then a summary \
         line with the total search time (excluding loading).
@@ -15,13 +19,16 @@ struct QueryCommand: ParsableCommand {
 
     @OptionGroup var location: StoreLocation
 
+    @Argument(help: "Image files to query with (the store must be bound to a model).")
+    var images: [String] = []
+
     @Option(help: "One query code as hex.")
     var code: String?
 
     @Option(help: "A .npy file of query codes (uint8, [N, bits/8]).")
     var codes: String?
 
-    @Option(name: .short, help: "Number of neighbours.")
+    @Option(name: .short, help: "Number of neighbours (default 10).")
     var k: Int?
 
     @Option(help: "Hamming radius: every item within it.")
@@ -34,8 +41,10 @@ struct QueryCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (code == nil) != (codes == nil) else { throw ValidationError("give exactly one of --code HEX or --codes FILE.npy") }
-        guard (k == nil) != (radius == nil) else { throw ValidationError("give exactly one of -k K or --radius R") }
+        guard [code != nil, codes != nil, !images.isEmpty].filter({ $0 }).count == 1 else {
+            throw ValidationError("give image files, or --code HEX, or --codes FILE.npy (exactly one kind of query)")
+        }
+        guard k == nil || radius == nil else { throw ValidationError("give -k K or --radius R, not both") }
         if let k, k < 1 { throw ValidationError("-k must be at least 1") }
         if let radius, radius < 0 { throw ValidationError("--radius must be at least 0") }
     }
@@ -44,7 +53,10 @@ struct QueryCommand: ParsableCommand {
         try Console.reportingErrors {
             let store = try location.open(readOnly: true)
             var queries: [BinaryCode] = []
-            if let code {
+            if !images.isEmpty {
+                let decoder = ImageDecoder()
+                queries = try store.codes(of: try images.map { try decoder.decode(contentsOf: $0) })
+            } else if let code {
                 queries = [try BinaryCode(hex: code)]
             } else if let codes {
                 let matrix = try NumPyByteMatrix(contentsOf: codes)
@@ -54,14 +66,15 @@ struct QueryCommand: ParsableCommand {
             var paths: [String: Int] = [:]
             for (index, query) in queries.enumerated() {
                 let started = DispatchTime.now().uptimeNanoseconds
-                let result = try k.map { try store.search(code: query, k: $0, method: method) }
-                    ?? store.search(code: query, radius: radius!, method: method)
+                let result = try radius.map { try store.search(code: query, radius: $0, method: method) }
+                    ?? store.search(code: query, k: k ?? 10, method: method)
                 seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 paths[result.statistics.path.rawValue, default: 0] += 1
                 if json {
                     Console.out(Self.jsonLine(index: index, result: result))
                 } else {
-                    Self.printTable(index: queries.count > 1 ? index : nil, result: result)
+                    if !images.isEmpty, images.count > 1 { Console.out("# \(images[index])") }
+                    Self.printTable(index: queries.count > 1 && images.isEmpty ? index : nil, result: result)
                 }
             }
             if codes != nil || json {

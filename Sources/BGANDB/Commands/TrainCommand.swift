@@ -9,7 +9,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a BGAN encoder on unlabelled images and write the model file.",
         discussion: """
-        SOURCE is an IDX image file (MNIST / Fashion-MNIST, plain or .gz). The neighbourhood \
+        SOURCE is an IDX image file (MNIST / Fashion-MNIST, plain or .gz), a CIFAR-10 binary \
+        batch (32×32 RGB; labels are ignored), or a folder of PNG / JPEG / PGM / PPM images \
+        (recursively, in path order; --geometry sets the model's input). The neighbourhood \
         structure S is built from --neighbours-from (K1 nearest neighbours, K2 voters), then BGAN \
         trains with β stepped along --beta-schedule across the epochs. Progress and losses go to \
         stderr. A checkpoint is written after every epoch and on Ctrl-C (exit status 130); \
@@ -17,8 +19,11 @@ struct TrainCommand: ParsableCommand {
         The loss curves are written as SVG.
         """)
 
-    @Option(help: "IDX image file to train on.")
+    @Option(help: "What to train on: an IDX image file, a CIFAR-10 binary batch, or a folder of images.")
     var data: String
+
+    @Option(help: "For folders and image files: the model's input, CHANNELSxHEIGHTxWIDTH (1 or 3 channels), e.g. 3x32x32. Images are centre-cropped to its aspect ratio and resized by area averaging.")
+    var geometry: String?
 
     @Option(help: "Code length in bits (a multiple of 8, 16 to 256).")
     var bits: Int = 64
@@ -35,11 +40,23 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Adam learning rate.")
     var lr: Float = 1e-3
 
+    @Option(help: "Adam's ε (the reference code: 1.0, which makes steps of small gradients tiny; the usual value is 1e-8).")
+    var adamEpsilon: Float = 1
+
     @Option(help: "Seed of initialisation, shuffling and noise.")
     var seed: UInt64 = 2026
 
     @Option(help: "Use only the first N images (quick runs).")
     var limit: Int?
+
+    @Option(help: "Filters of the first convolution (the second has twice as many).")
+    var filters: Int = 32
+
+    @Option(help: "Units of the encoder's hidden layer (most of the model file's size).")
+    var hiddenUnits: Int = 512
+
+    @Option(help: "Units of the discriminator's feature layer D_l.")
+    var featureUnits: Int = 1024
 
     @Option(help: "Feature space of the neighbourhood structure: pixels, pca:DIMENSIONS, or model:FILE (a trained model's encoder outputs).")
     var neighboursFrom: String = "pixels"
@@ -52,6 +69,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "How batches are drawn: shuffled (the reference code) or neighbours (half anchors, half one similar partner each).")
     var sampling: BatchSampling = .shuffled
+
+    @Option(help: "Augment each training image by a random left-right flip and a shift of up to this many pixels (0: none, as in the paper).")
+    var augmentShift: Int = 0
 
     @Option(help: "β of the smoothed sign, stepped evenly across the epochs.")
     var betaSchedule: String = "2,5,10,15,20"
@@ -73,6 +93,12 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Target of (1/L)·zᵢ·zⱼ for dissimilar pairs (the paper: -1).")
     var dissimilarTarget: Float = -1
+
+    @Option(help: "Count as dissimilar only pairs farther apart in pixels than this quantile of all pairs (0 to 1); nearer pairs outside S are left out. 0: every pair outside S (the paper).")
+    var dissimilarQuantile: Float = 0
+
+    @Option(help: "Weight of a similar pair against a dissimilar pair's 1 in the neighbourhood loss (1: the paper).")
+    var similarPairWeight: Float = 1
 
     @Option(help: "Where checkpoints go (default: OUT.checkpoint).")
     var checkpoint: String?
@@ -100,10 +126,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let set = try GrayImageSet(contentsOf: data)
+            let (set, preprocessing) = try loadImages()
             let count = min(limit ?? set.count, set.count)
             let pixels = set.scaledPixels(0..<count)
-            let preprocessing = Preprocessing(channels: 1, height: set.height, width: set.width)
             let checkpointPath = checkpoint ?? out + ".checkpoint"
             let session: TrainingSession
             if let resume {
@@ -122,17 +147,56 @@ struct TrainCommand: ParsableCommand {
                 weights.pixel = pixelWeight
                 weights.adversarial = adversarialWeight
                 weights.dissimilarTarget = dissimilarTarget
-                let settings = TrainingSettings(architecture: BGANArchitecture(channels: 1, height: set.height, width: set.width, bits: bits),
-                                                epochs: epochs, batch: batch, learningRate: lr, seed: seed, weights: weights,
-                                                betaSchedule: try schedule(), sampling: sampling)
+                weights.dissimilarQuantile = dissimilarQuantile
+                weights.similarPairWeight = similarPairWeight
+                let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
+                                                    hiddenUnits: hiddenUnits, featureUnits: featureUnits)
+                var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr, epsilon: adamEpsilon, seed: seed,
+                                                weights: weights, betaSchedule: try schedule(), sampling: sampling)
+                settings.augmentationShift = augmentShift
+                settings.notes = ["data": data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)"]
                 session = try TrainingSession(settings: settings, images: pixels, structure: structure)
             }
             try train(session, checkpointPath: checkpointPath)
-            let model = session.model(preprocessing: preprocessing, notes: ["data": data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)"])
+            let model = session.model(preprocessing: preprocessing)
             try Data(model.encoded()).write(to: URL(fileURLWithPath: out))
             try writeLossCurve(session)
             Console.log("wrote \(out) (digest \(model.digest))")
         }
+    }
+
+    /// The training images: an IDX file or CIFAR-10 batch as it is, or image files (a folder,
+    /// recursively) decoded and brought to `--geometry`; files that cannot be decoded are
+    /// reported and left out.
+    private func loadImages() throws -> (ImageSet, Preprocessing) {
+        guard let files = try ImageFiles.expand(data) else {
+            let set = try ImageSet(contentsOf: data)
+            return (set, Preprocessing(channels: set.channels, height: set.height, width: set.width))
+        }
+        guard let geometry else {
+            throw ValidationError("\(data) holds image files: give the model's input geometry, e.g. --geometry 3x32x32 (RGB) or 1x28x28 (gray)")
+        }
+        let parts = geometry.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 3, [1, 3].contains(parts[0]), parts[1] >= 4, parts[2] >= 4, parts[1] % 4 == 0, parts[2] % 4 == 0 else {
+            throw ValidationError("--geometry takes CHANNELSxHEIGHTxWIDTH with 1 or 3 channels and sides that are multiples of 4, e.g. 3x32x32; not '\(geometry)'")
+        }
+        let preprocessing = Preprocessing(channels: parts[0], height: parts[1], width: parts[2], centreCrop: true)
+        let wanted = min(limit ?? files.count, files.count)
+        var bytes: [UInt8] = [], rejected = 0, kept = 0
+        var progress = ProgressReporter(label: "decode", total: wanted)
+        for file in files where kept < wanted {
+            do {
+                bytes += preprocessing.planes(from: try ImageDecoder().decode(contentsOf: file))
+                kept += 1
+            } catch {
+                rejected += 1
+                Console.log("bgan-db: skipped \(file): \(error)")
+            }
+            progress.update(kept)
+        }
+        Console.log("decoded \(kept) images from \(data)\(rejected > 0 ? "; \(rejected) file(s) skipped" : "")")
+        guard kept > 0 else { throw ValidationError("\(data) holds no image that could be decoded") }
+        return (ImageSet(count: kept, channels: parts[0], height: parts[1], width: parts[2], pixels: bytes), preprocessing)
     }
 
     /// Runs the session to its end, with progress, a checkpoint per epoch, and a checkpoint and
@@ -187,7 +251,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// S from the feature space `--neighbours-from` names.
-    private func buildStructure(pixels: [Float], set: GrayImageSet, count: Int) throws -> NeighbourhoodStructure {
+    private func buildStructure(pixels: [Float], set: ImageSet, count: Int) throws -> NeighbourhoodStructure {
         let started = Date()
         let (features, dimension) = try neighbourFeatures(pixels: pixels, set: set, count: count)
         Console.log("building the neighbourhood structure of \(count) images from \(neighboursFrom) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
@@ -196,8 +260,8 @@ struct TrainCommand: ParsableCommand {
         return structure
     }
 
-    private func neighbourFeatures(pixels: [Float], set: GrayImageSet, count: Int) throws -> ([Float], Int) {
-        let dimension = set.height * set.width
+    private func neighbourFeatures(pixels: [Float], set: ImageSet, count: Int) throws -> ([Float], Int) {
+        let dimension = set.valuesPerImage
         if neighboursFrom == "pixels" { return (pixels, dimension) }
         if neighboursFrom.hasPrefix("pca:"), let dimensions = Int(neighboursFrom.dropFirst(4)), dimensions >= 1, dimensions <= dimension {
             let components = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: dimensions)
@@ -208,15 +272,15 @@ struct TrainCommand: ParsableCommand {
             guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the model file \(path)") }
             let networks = try ModelFile(bytes: Array(bytes), source: path).networks()
             let a = networks.architecture
-            guard a.channels == 1, a.height == set.height, a.width == set.width else {
-                throw ValidationError("\(path) takes \(a.channels)×\(a.height)×\(a.width) images; \(data) holds 1×\(set.height)×\(set.width)")
+            guard a.channels == set.channels, a.height == set.height, a.width == set.width else {
+                throw ValidationError("\(path) takes \(a.channels)×\(a.height)×\(a.width) images; \(data) holds \(set.channels)×\(set.height)×\(set.width)")
             }
             var features: [Float] = []
             features.reserveCapacity(count * a.bits)
             for start in stride(from: 0, to: count, by: 256) {
                 let size = min(256, count - start)
                 let slice = Array(pixels[(start * dimension)..<((start + size) * dimension)])
-                features += try networks.preSignOutputs(of: Tensor(shape: [size, 1, set.height, set.width], storage: slice)).storage
+                features += try networks.preSignOutputs(of: Tensor(shape: [size, set.channels, set.height, set.width], storage: slice)).storage
             }
             return (features, a.bits)
         }

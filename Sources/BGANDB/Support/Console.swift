@@ -22,6 +22,8 @@ enum Console {
             try body()
         } catch let exit as ExitCode {
             throw exit
+        } catch let usage as ValidationError {
+            throw usage  // ArgumentParser reports it with the usage line and exit status 64
         } catch {
             log("bgan-db: error: \(error)")
             throw ExitCode.failure

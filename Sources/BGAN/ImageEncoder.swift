@@ -1,0 +1,41 @@
+import NeuralNet
+
+/// A model loaded for inference: images in the model's geometry and scale → codes as signs.
+public final class ImageEncoder {
+    public let model: ModelFile
+    let networks: BGANNetworks
+    /// Images per forward pass: bounds the memory of the layers' work buffers.
+    public static let batchSize = 256
+
+    /// - Throws: when the model's parameters do not fit its architecture.
+    public init(model: ModelFile) throws {
+        self.model = model
+        networks = try model.networks()
+    }
+
+    public var bits: Int { model.header.architecture.bits }
+    /// Values per image: channels × height × width.
+    public var valuesPerImage: Int {
+        let a = model.header.architecture
+        return a.channels * a.height * a.width
+    }
+
+    /// The codes of images given as `count × C × H × W` values already in the model's scale
+    /// (see ``Preprocessing``), as `count × bits` values of ±1 (`sign(h)`).
+    /// - Throws: when the values are not whole images of the model's geometry.
+    public func signs(of pixels: [Float]) throws -> [Float] {
+        let size = valuesPerImage, a = model.header.architecture
+        guard pixels.count % size == 0 else {
+            throw NeuralNetError(.shapeMismatch, "\(pixels.count) values are not whole \(a.channels)×\(a.height)×\(a.width) images of this model")
+        }
+        let count = pixels.count / size
+        var signs: [Float] = []
+        signs.reserveCapacity(count * bits)
+        for start in stride(from: 0, to: count, by: Self.batchSize) {
+            let n = min(Self.batchSize, count - start)
+            let batch = Array(pixels[(start * size)..<((start + n) * size)])
+            signs += try networks.codes(of: Tensor(shape: [n, a.channels, a.height, a.width], storage: batch)).storage
+        }
+        return signs
+    }
+}

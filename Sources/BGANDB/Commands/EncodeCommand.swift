@@ -1,0 +1,81 @@
+import ArgumentParser
+import BGAN
+import Foundation
+import HammingSearch
+import PixelIO
+
+struct EncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Print the binary codes a model gives images, as hex.",
+        discussion: """
+        Each INPUT is an image file (PNG, JPEG, PGM or PPM, recognised by content), a folder \
+        (its image files, recursively, in path order), an IDX image file (MNIST / Fashion-MNIST, \
+        plain or .gz) or a CIFAR-10 binary batch. One line per image: "CODE<TAB>FILE" or \
+        "CODE<TAB>INPUT#INDEX" for data sets. Images are brought to the model's input by its \
+        preprocessing (channels, centre crop, area-averaging resize, scale). The model is --model FILE, or the bundled default of --bits \
+        (looked for in $\(DefaultModel.environmentVariable), then in the package's resources). \
+        Codes are bytes in order, most significant bit first (NumPy packbits / faiss order).
+        """)
+
+    @Option(help: "Model file (default: the bundled model of --bits).")
+    var model: String?
+
+    @Option(help: "Code length of the bundled model to use when --model is not given.")
+    var bits: Int = 64
+
+    @Option(help: "Encode only the first N images of each input.")
+    var limit: Int?
+
+    @Flag(help: "Print one JSON object per line: input, index, code.")
+    var json = false
+
+    @Argument(help: "Image files, folders, IDX image files or CIFAR-10 binary batches.")
+    var inputs: [String]
+
+    func run() throws {
+        try Console.reportingErrors {
+            let file = try DefaultModel.load(path: model, bits: bits)
+            let encoder = try ImageEncoder(model: file)
+            let p = file.header.preprocessing
+            Console.log("model \(model ?? DefaultModel.fileName(bits: bits)): \(encoder.bits) bits, digest \(file.digest.prefix(16))…")
+            var failures = 0
+            func emit(_ signs: ArraySlice<Float>, _ name: String, index: Int?) {
+                let code = BinaryCode(signsOf: Array(signs))
+                if json {
+                    var fields = [("input", JSON.string(name)), ("code", JSON.string(code.description))]
+                    if let index { fields.insert(("index", "\(index)"), at: 1) }
+                    Console.out(JSON.object(fields))
+                } else {
+                    Console.out("\(code)\t\(name)\(index.map { "#\($0)" } ?? "")")
+                }
+            }
+            for input in inputs {
+                let files = try ImageFiles.expand(input)
+                if let files {
+                    for file in files {
+                        do {
+                            let image = try ImageDecoder().decode(contentsOf: file)
+                            emit(try encoder.signs(of: [image])[...], file, index: nil)
+                        } catch {
+                            failures += 1
+                            Console.log("bgan-db: skipped \(file): \(error)")
+                        }
+                    }
+                    continue
+                }
+                let set = try ImageSet(contentsOf: input)
+                guard set.channels == p.channels, set.height == p.height, set.width == p.width else {
+                    throw DatasetError(.unsupported, "\(input) holds \(set.channels)×\(set.height)×\(set.width) images; the model takes \(p.channels)×\(p.height)×\(p.width)")
+                }
+                let count = min(limit ?? set.count, set.count)
+                let signs = try encoder.signs(of: set.scaledPixels(0..<count))
+                for index in 0..<count { emit(signs[(index * encoder.bits)..<((index + 1) * encoder.bits)], input, index: index) }
+            }
+            if failures > 0 {
+                Console.log("bgan-db: \(failures) file(s) could not be encoded")
+                throw ExitCode.failure
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import BGAN
+import Foundation
+import HammingSearch
+import LMDBStorage
+import PixelIO
+
+/// An image to store: its pixels, key and payload.
+public struct ImageItem: Sendable {
+    public var key: String
+    public var image: PixelBuffer
+    public var payload: [UInt8]
+
+    public init(key: String, image: PixelBuffer, payload: [UInt8] = []) {
+        self.key = key
+        self.image = image
+        self.payload = payload
+    }
+}
+
+/// The store's encoder, built once from the bound model and used under a lock (the network's
+/// layers keep per-call work buffers).
+final class BoundEncoder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var encoder: ImageEncoder?
+
+    func withEncoder<R>(load: () throws -> ModelFile, _ body: (ImageEncoder) throws -> R) throws -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        if encoder == nil { encoder = try ImageEncoder(model: try load()) }
+        return try body(encoder!)
+    }
+}
+
+extension Store {
+    /// Meta keys of the bound model: the model file's bytes and its digest (hex SHA-256).
+    static let modelKey = "model"
+    static let modelDigestKey = "model-digest"
+
+    /// Creates a store bound to `model`: codes of its length, the model's file kept inside the
+    /// store and its digest stamped on it, all in the creating transaction.
+    public static func create(at path: String, model: ModelFile, substrings: Int? = nil,
+                              options: StoreOptions = StoreOptions()) throws -> Store {
+        let store = try create(at: path, bitCount: model.header.architecture.bits, substrings: substrings, options: options)
+        let bytes = model.encoded()
+        try store.environment.write { txn in
+            try txn.put(store.tables.meta, key: modelKey, value: bytes)
+            try txn.put(store.tables.meta, key: modelDigestKey, value: Array(model.digest.utf8))
+        }
+        return store
+    }
+
+    /// The digest of the bound model, or nil for a store of bare codes.
+    public func modelDigest() throws -> String? {
+        try environment.read { txn in
+            try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    /// The bound model, read from the store and checked against the stamped digest.
+    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes, ``StoreError/Code/corrupted``
+    ///   when the stored model is damaged or does not match its stamp.
+    public func boundModel() throws -> ModelFile {
+        let (bytes, stamp) = try environment.read { txn -> ([UInt8]?, String?) in
+            (try txn.get(tables.meta, key: Self.modelKey).map { Array($0) },
+             try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) })
+        }
+        guard let bytes, let stamp else {
+            throw StoreError(.noModel, "\(path) holds bare \(bitCount)-bit codes and no model, so it cannot encode images; create a store with a model (`bgan-db create STORE --bits 64` binds the default one) or insert codes")
+        }
+        let model: ModelFile
+        do {
+            model = try ModelFile(bytes: bytes, source: "the model stored in \(path)")
+        } catch {
+            throw StoreError(.corrupted, "\(error); restore the store from a backup")
+        }
+        guard model.digest == stamp else {
+            throw StoreError(.corrupted, "the model stored in \(path) has digest \(model.digest.prefix(16))… but the store is stamped \(stamp.prefix(16))…; restore from a backup")
+        }
+        return model
+    }
+
+    /// Refuses `model` unless it is the store's own (same digest), before anything is written.
+    public func requireModel(_ model: ModelFile) throws {
+        guard let stamp = try modelDigest() else {
+            throw StoreError(.modelMismatch, "\(path) holds bare codes and is bound to no model; the model given is \(model.digest.prefix(16))…; insert codes, or create a store with this model")
+        }
+        guard stamp == model.digest else {
+            throw StoreError(.modelMismatch, "\(path) is bound to model \(stamp.prefix(16))…, but the model given is \(model.digest.prefix(16))…: codes of different models cannot be compared. Use the store's model, or move the store to the new one with `bgan-db reencode`")
+        }
+    }
+
+    /// The codes the bound model gives `images`.
+    public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
+        let signs = try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: images) }
+        return (0..<images.count).map { BinaryCode(signsOf: Array(signs[($0 * bitCount)..<(($0 + 1) * bitCount)])) }
+    }
+
+    /// Encodes `image` with the bound model and inserts it.
+    /// - Returns: the new item's id.
+    @discardableResult
+    public func insert(image: PixelBuffer, key: String, payload: [UInt8] = []) throws -> UInt32 {
+        try insert(StoreItem(key: key, code: try codes(of: [image])[0], payload: payload))
+    }
+
+    /// Encodes `items` in batches through the bound model and writes them in one transaction.
+    public func write(images items: [ImageItem], mode: WriteMode = .insert) throws -> WriteSummary {
+        var codes: [BinaryCode] = []
+        codes.reserveCapacity(items.count)
+        for start in stride(from: 0, to: items.count, by: ImageEncoder.batchSize) {
+            let end = min(items.count, start + ImageEncoder.batchSize)
+            codes += try self.codes(of: items[start..<end].map(\.image))
+        }
+        return try write(zip(items, codes).map { StoreItem(key: $0.key, code: $1, payload: $0.payload) }, mode: mode)
+    }
+
+    /// The `k` stored items nearest to `image` in Hamming distance, through the bound model.
+    public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
+        try search(code: try codes(of: [image])[0], k: k, method: method)
+    }
+
+    /// Every stored item within Hamming distance `radius` of `image`'s code.
+    public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
+        try search(code: try codes(of: [image])[0], radius: radius, method: method)
+    }
+}

@@ -1,0 +1,61 @@
+/// Decodes image files into ``PixelBuffer``s: PNG (libpng), JPEG (TurboJPEG), PGM and PPM,
+/// chosen by the file's first bytes, never by its name. The declared size is checked against
+/// ``maximumPixels`` before any pixel is decoded, so a small file that claims to be huge (a
+/// decompression bomb) costs nothing.
+public struct ImageDecoder: Sendable {
+    /// The largest width × height decoded; larger images are refused before decoding.
+    public var maximumPixels: Int
+
+    /// The formats recognised, by their magic bytes.
+    public enum Format: String, Sendable {
+        case png = "PNG"
+        case jpeg = "JPEG"
+        case netpbm = "PGM/PPM"
+    }
+
+    public init(maximumPixels: Int = 50_000_000) {
+        self.maximumPixels = maximumPixels
+    }
+
+    /// The format `bytes` start with, or nil.
+    public static func format(of bytes: [UInt8]) -> Format? {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
+        if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), [UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "5"), UInt8(ascii: "6")].contains(bytes[1]) {
+            return .netpbm
+        }
+        return nil
+    }
+
+    /// Decodes an image file's bytes; `source` names it in errors.
+    /// - Throws: ``DatasetError``: `unsupported` for an unknown format or colour model,
+    ///   `malformed` for damaged or truncated data, `tooLarge` beyond ``maximumPixels``.
+    public func decode(_ bytes: [UInt8], source: String = "the image") throws -> PixelBuffer {
+        guard !bytes.isEmpty else {
+            throw DatasetError(.malformed, "\(source) is empty (0 bytes)")
+        }
+        switch Self.format(of: bytes) {
+        case .png: return try PNGCodec.decode(bytes, source: source, maximumPixels: maximumPixels)
+        case .jpeg: return try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
+        case .netpbm: return try NetpbmDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
+        case nil:
+            let start = bytes.prefix(4).map { String($0, radix: 16, uppercase: true).count == 1 ? "0" + String($0, radix: 16, uppercase: true) : String($0, radix: 16, uppercase: true) }
+            throw DatasetError(.unsupported, "\(source) is not a PNG, JPEG, PGM or PPM image (it starts with bytes \(start.joined(separator: " ")))")
+        }
+    }
+
+    /// Reads and decodes the image file at `path`.
+    public func decode(contentsOf path: String) throws -> PixelBuffer {
+        try decode(try CompressedFile.readPlain(path), source: path)
+    }
+
+    func checkSize(width: Int, height: Int, source: String, format: Format) throws {
+        guard width > 0, height > 0 else {
+            throw DatasetError(.malformed, "\(source) declares a \(width)×\(height) \(format.rawValue) image: the file is damaged or truncated")
+        }
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels <= maximumPixels else {
+            throw DatasetError(.tooLarge, "\(source) declares \(width)×\(height) pixels, more than the limit of \(maximumPixels); it was not decoded. Raise the limit if the image is genuine")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/// How the bytes of a pixel are laid out.
+public enum PixelFormat: String, Sendable, CaseIterable {
+    case gray
+    case rgb
+    case rgba
+
+    /// Bytes per pixel.
+    public var channels: Int {
+        switch self {
+        case .gray: 1
+        case .rgb: 3
+        case .rgba: 4
+        }
+    }
+}
+
+/// An 8-bit image in memory, rows top to bottom, each `rowStride` bytes of which the first
+/// `width × channels` are pixels (interleaved: RGBRGB…). Services fill one from their own
+/// decoders; ``ImageDecoder`` fills one from PNG, JPEG, PGM and PPM files.
+public struct PixelBuffer: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public let format: PixelFormat
+    /// Bytes from the start of one row to the start of the next (at least `width × channels`).
+    public let rowStride: Int
+    public let bytes: [UInt8]
+
+    /// Checks the geometry against the bytes.
+    /// - Throws: ``DatasetError`` when a size is not positive, the stride is shorter than a row
+    ///   or the bytes do not hold every row.
+    public init(width: Int, height: Int, format: PixelFormat, rowStride: Int? = nil, bytes: [UInt8]) throws {
+        let stride = rowStride ?? width * format.channels
+        guard width > 0, height > 0 else {
+            throw DatasetError(.invalidImage, "a \(width)×\(height) pixel buffer has no pixels; width and height must be positive")
+        }
+        guard stride >= width * format.channels else {
+            throw DatasetError(.invalidImage, "a row stride of \(stride) bytes is shorter than a row of \(width) \(format.rawValue) pixels (\(width * format.channels) bytes)")
+        }
+        let (last, overflow) = stride.multipliedReportingOverflow(by: height - 1)
+        guard !overflow, bytes.count >= last + width * format.channels else {
+            throw DatasetError(.invalidImage, "\(bytes.count) bytes do not hold \(height) rows of \(stride) bytes for a \(width)×\(height) \(format.rawValue) image")
+        }
+        self.width = width
+        self.height = height
+        self.format = format
+        self.rowStride = stride
+        self.bytes = bytes
+    }
+
+    /// The value of `channel` at column `x`, row `y`.
+    public subscript(x: Int, y: Int, channel: Int) -> UInt8 {
+        bytes[y * rowStride + x * format.channels + channel]
+    }
+
+    public var pixelCount: Int { width * height }
+}

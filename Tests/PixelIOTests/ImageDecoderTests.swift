@@ -1,0 +1,105 @@
+import Foundation
+import PixelIO
+import Testing
+
+/// The decoders against `Fixtures/images/make_fixtures.py`, which writes one 8×6 pattern in every
+/// format and colour type, independently of libpng and our code.
+@Suite struct ImageDecoderTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/images")
+    let decoder = ImageDecoder()
+
+    func decode(_ name: String) throws -> PixelBuffer {
+        try decoder.decode(contentsOf: Self.folder.appendingPathComponent(name).path)
+    }
+
+    static func gray(_ x: Int, _ y: Int) -> Int { 15 * x + 20 * y }
+    static func rgb(_ x: Int, _ y: Int) -> [Int] { [15 * x + 20 * y, 255 - 30 * x, 40 * y] }
+    static func alpha(_ x: Int, _ y: Int) -> Int { 255 - 10 * (x + y) }
+
+    /// The largest difference between `image` and the pattern, over every pixel and channel.
+    func largestDifference(_ image: PixelBuffer, gray expectGray: Bool) -> Int {
+        var worst = 0
+        for y in 0..<6 {
+            for x in 0..<8 {
+                let expected = expectGray ? [Self.gray(x, y)] : Self.rgb(x, y)
+                for (channel, value) in expected.enumerated() { worst = max(worst, abs(Int(image[x, y, channel]) - value)) }
+                if image.format == .rgba { worst = max(worst, abs(Int(image[x, y, 3]) - Self.alpha(x, y))) }
+            }
+        }
+        return worst
+    }
+
+    @Test(arguments: [("gray8.png", PixelFormat.gray), ("gray16.png", .gray), ("gray.pgm", .gray), ("gray-plain.pgm", .gray),
+                      ("gray16.pgm", .gray), ("rgb8.png", .rgb), ("rgb16.png", .rgb), ("palette.png", .rgb), ("rgba8.png", .rgba),
+                      ("rgb.ppm", .rgb), ("rgb-plain.ppm", .rgb)])
+    func losslessFormatsDecodeExactly(name: String, format: PixelFormat) throws {
+        let image = try decode(name)
+        #expect(image.width == 8 && image.height == 6 && image.format == format, "\(name): \(image.width)×\(image.height) \(image.format)")
+        #expect(largestDifference(image, gray: format == .gray) == 0, "\(name)")
+    }
+
+    @Test func grayWithAlphaBecomesRGBAWithEqualChannels() throws {
+        let image = try decode("gray-alpha.png")
+        #expect(image.format == .rgba)
+        for y in 0..<6 {
+            for x in 0..<8 {
+                #expect(Int(image[x, y, 0]) == Self.gray(x, y) && image[x, y, 1] == image[x, y, 0] && image[x, y, 2] == image[x, y, 0])
+                #expect(Int(image[x, y, 3]) == Self.alpha(x, y))
+            }
+        }
+    }
+
+    @Test func jpegsDecodeCloseToThePattern() throws {
+        let gray = try decode("gray.jpg"), color = try decode("rgb.jpg")
+        #expect(gray.format == .gray && color.format == .rgb)
+        #expect(largestDifference(gray, gray: true) <= 3, "quality-100 gray JPEG")
+        #expect(largestDifference(color, gray: false) <= 12, "quality-100 4:4:4 colour JPEG")
+    }
+
+    @Test(arguments: [
+        ("cmyk.jpg", "CMYK"), ("broken-truncated.png", "damaged or truncated PNG"), ("broken-zero.png", "empty"),
+        ("broken-not-an-image.png", "not a PNG, JPEG, PGM or PPM"), ("broken-huge.png", "more than the limit"),
+        ("broken-truncated.jpg", "damaged or truncated JPEG"), ("broken-header.jpg", "damaged or truncated"), ("broken-truncated.pgm", "truncated PGM"),
+        ("broken-huge.pgm", "more than the limit"), ("broken-header.ppm", "height"),
+    ])
+    func badFilesAreRefusedWithTheReason(name: String, reason: String) throws {
+        let error = #expect(throws: DatasetError.self) { try decode(name) }
+        #expect(error?.message.contains(reason) == true, "\(name): \(error?.message ?? "no error")")
+        #expect(error?.message.contains(name) == true, "the message names the file")
+    }
+
+    @Test func theFormatComesFromTheBytesNotTheName() throws {
+        let renamed = FileManager.default.temporaryDirectory.appendingPathComponent("really-a-png-\(UUID().uuidString).jpg")
+        try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("rgb8.png"), to: renamed)
+        defer { try? FileManager.default.removeItem(at: renamed) }
+        #expect(largestDifference(try decoder.decode(contentsOf: renamed.path), gray: false) == 0)
+        #expect(throws: DatasetError.self) { try decoder.decode(contentsOf: Self.folder.path) }
+        #expect(throws: DatasetError.self) { try decoder.decode(contentsOf: Self.folder.appendingPathComponent("missing.png").path) }
+    }
+
+    @Test func aSmallLimitRefusesBeforeDecoding() throws {
+        let tight = ImageDecoder(maximumPixels: 47)
+        let error = #expect(throws: DatasetError.self) { try tight.decode(contentsOf: Self.folder.appendingPathComponent("rgb8.png").path) }
+        #expect(error?.code == .tooLarge)
+        #expect(try ImageDecoder(maximumPixels: 48).decode(contentsOf: Self.folder.appendingPathComponent("rgb8.png").path).pixelCount == 48)
+    }
+
+    @Test(arguments: PixelFormat.allCases)
+    func pngWritingRoundTrips(format: PixelFormat) throws {
+        var bytes: [UInt8] = []
+        let stride = 5 * format.channels + 3  // padded rows
+        for y in 0..<4 { for i in 0..<stride { bytes.append(UInt8((y * 37 + i * 11) % 256)) } }
+        let image = try PixelBuffer(width: 5, height: 4, format: format, rowStride: stride, bytes: bytes)
+        let decoded = try decoder.decode(try image.pngData(), source: "written")
+        #expect(decoded.format == format && decoded.width == 5 && decoded.height == 4)
+        for y in 0..<4 { for x in 0..<5 { for c in 0..<format.channels { #expect(decoded[x, y, c] == image[x, y, c]) } } }
+    }
+
+    @Test func pixelBuffersCheckTheirGeometry() {
+        #expect(throws: DatasetError.self) { try PixelBuffer(width: 0, height: 3, format: .gray, bytes: []) }
+        #expect(throws: DatasetError.self) { try PixelBuffer(width: 4, height: 2, format: .rgb, rowStride: 11, bytes: [UInt8](repeating: 0, count: 24)) }
+        #expect(throws: DatasetError.self) { try PixelBuffer(width: 4, height: 2, format: .rgb, bytes: [UInt8](repeating: 0, count: 23)) }
+        #expect((try? PixelBuffer(width: 4, height: 2, format: .rgb, rowStride: 14, bytes: [UInt8](repeating: 0, count: 26))) != nil, "the last row needs no padding")
+    }
+}

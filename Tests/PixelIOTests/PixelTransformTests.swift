@@ -1,0 +1,41 @@
+import PixelIO
+import Testing
+
+@Suite struct PixelTransformTests {
+    @Test func colourConversionsFollowLumaAndCompositing() throws {
+        let rgb = try PixelBuffer(width: 2, height: 1, format: .rgb, bytes: [200, 100, 50, 0, 255, 0])
+        let gray = rgb.converted(to: .gray)
+        let first: Double = 0.299 * 200 + 0.587 * 100 + 0.114 * 50, second: Double = 0.587 * 255
+        #expect(gray.bytes == [UInt8(first.rounded()), UInt8(second.rounded())])
+        #expect(gray.converted(to: .rgb).bytes == [gray.bytes[0], gray.bytes[0], gray.bytes[0], gray.bytes[1], gray.bytes[1], gray.bytes[1]])
+        let rgba = try PixelBuffer(width: 1, height: 1, format: .rgba, bytes: [200, 100, 0, 51])  // 20% opaque
+        #expect(rgba.converted(to: .rgb).bytes == [40, 20, 0], "over black")
+        #expect(rgba.converted(to: .rgb, background: 255).bytes == [244, 224, 204], "over white")
+        #expect(rgb.converted(to: .rgba).bytes == [200, 100, 50, 255, 0, 255, 0, 255])
+    }
+
+    @Test func centreCropKeepsTheMiddle() throws {
+        let image = try PixelBuffer(width: 8, height: 6, format: .gray, bytes: (0..<48).map { UInt8($0) })
+        let square = image.centreCropped(aspectWidth: 1, aspectHeight: 1)
+        #expect(square.width == 6 && square.height == 6)
+        #expect(square[0, 0, 0] == 1 && square[5, 5, 0] == 46)
+        let wide = image.centreCropped(aspectWidth: 4, aspectHeight: 1)
+        #expect(wide.width == 8 && wide.height == 2 && wide[0, 0, 0] == 16)
+    }
+
+    @Test func areaResizeAveragesWhatEachPixelCovers() throws {
+        let blocks = try PixelBuffer(width: 4, height: 4, format: .gray, bytes: [0, 10, 100, 100, 20, 30, 100, 100, 7, 7, 0, 0, 7, 7, 0, 255])
+        #expect(blocks.areaResized(width: 2, height: 2).bytes == [15, 100, 7, 64])
+        // 3 → 2: each output covers 1.5 inputs.
+        let three = try PixelBuffer(width: 3, height: 1, format: .gray, bytes: [90, 30, 0])
+        #expect(three.areaResized(width: 2, height: 1).bytes == [70, 10])
+        // Growing replicates; RGB channels stay apart; strided rows are read correctly.
+        let two = try PixelBuffer(width: 2, height: 1, format: .rgb, rowStride: 8, bytes: [1, 2, 3, 4, 5, 6, 99, 99])
+        #expect(two.areaResized(width: 4, height: 2).bytes == [1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6, 1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6])
+        // The mean is kept when shrinking an arbitrary image.
+        let noisy = try PixelBuffer(width: 30, height: 20, format: .gray, bytes: (0..<600).map { UInt8(($0 * 37) % 256) })
+        let small = noisy.areaResized(width: 7, height: 3)
+        let mean = { (b: [UInt8]) in Double(b.reduce(0) { $0 + Int($1) }) / Double(b.count) }
+        #expect(abs(mean(small.bytes) - mean(noisy.bytes)) < 1.5)
+    }
+}

@@ -51,9 +51,9 @@ struct EncodeCommand: ParsableCommand {
                 }
             }
             for input in inputs {
-                let files = try ImageFiles.expand(input)
-                if let files {
-                    for file in files {
+                if let listing = try ImageFiles.expand(input) {
+                    for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
+                    for file in listing.images {
                         do {
                             let image = try ImageDecoder().decode(contentsOf: file)
                             emit(try encoder.signs(of: [image])[...], file, index: nil)

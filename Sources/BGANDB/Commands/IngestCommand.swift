@@ -124,15 +124,15 @@ struct IngestCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
                 throw ValidationError("\(source) does not exist")
             }
-            if let files = try ImageFiles.expand(source) {
+            if let listing = try ImageFiles.expand(source) {
                 let root = isDirectory.boolValue ? URL(fileURLWithPath: source).standardizedFileURL.path + "/" : nil
-                for file in files {
+                rejected += listing.passedOver.map { ($0.path, $0.reason) }
+                for file in listing.images {
                     let key = root.map { String(URL(fileURLWithPath: file).standardizedFileURL.path.dropFirst($0.count)) }
                         ?? URL(fileURLWithPath: file).lastPathComponent
                     let payloadBytes: [UInt8] = [.auto, .path].contains(payload) ? Array(file.utf8) : []
                     add(key, .file(file), payloadBytes, describing: file)
                 }
-                if isDirectory.boolValue { try reportNonImages(in: source, rejected: &rejected) }
                 continue
             }
             let set = try ImageSet(contentsOf: source)
@@ -149,21 +149,6 @@ struct IngestCommand: ParsableCommand {
             }
         }
         return units
-    }
-
-    /// Files in a folder that are not images, and entries that are not regular files, become
-    /// rejects: a bulk load says what it left out.
-    private func reportNonImages(in folder: String, rejected: inout [(String, String)]) throws {
-        guard let walker = FileManager.default.enumerator(atPath: folder) else { return }
-        while let relative = walker.nextObject() as? String {
-            let path = (folder as NSString).appendingPathComponent(relative)
-            let type = walker.fileAttributes?[.type] as? FileAttributeType
-            if type == .typeSymbolicLink {
-                rejected.append((path, "a symbolic link: not followed"))
-            } else if type == .typeRegular, !ImageFiles.isImage(path) {
-                rejected.append((path, FileManager.default.isReadableFile(atPath: path) ? "not a PNG, JPEG, PGM or PPM image" : "cannot be read (permission)"))
-            }
-        }
     }
 
     /// Decodes the units' pixels on every core.

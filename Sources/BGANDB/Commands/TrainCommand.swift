@@ -169,7 +169,7 @@ struct TrainCommand: ParsableCommand {
     /// recursively) decoded and brought to `--geometry`; files that cannot be decoded are
     /// reported and left out.
     private func loadImages() throws -> (ImageSet, Preprocessing) {
-        guard let files = try ImageFiles.expand(data) else {
+        guard let listing = try ImageFiles.expand(data) else {
             let set = try ImageSet(contentsOf: data)
             return (set, Preprocessing(channels: set.channels, height: set.height, width: set.width))
         }
@@ -181,6 +181,8 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--geometry takes CHANNELSxHEIGHTxWIDTH with 1 or 3 channels and sides that are multiples of 4, e.g. 3x32x32; not '\(geometry)'")
         }
         let preprocessing = Preprocessing(channels: parts[0], height: parts[1], width: parts[2], centreCrop: true)
+        let files = listing.images
+        for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
         let wanted = min(limit ?? files.count, files.count)
         var bytes: [UInt8] = [], rejected = 0, kept = 0
         var progress = ProgressReporter(label: "decode", total: wanted)

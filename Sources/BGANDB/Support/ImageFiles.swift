@@ -1,26 +1,48 @@
 import Foundation
 import PixelIO
 
-/// Which command-line inputs are image files, and the image files of folders.
+/// Which command-line inputs are image files, and what a folder holds.
 enum ImageFiles {
-    /// The image files `input` stands for: itself when it is an image file, the image files
-    /// beneath it (recursively, sorted by path, symbolic links not followed) when it is a folder;
-    /// nil when it is neither (a data set such as IDX or CIFAR).
-    static func expand(_ input: String) throws -> [String]? {
+    /// The image files `input` stands for, and what was passed over on the way.
+    struct Listing {
+        /// Image files, sorted by path.
+        var images: [String]
+        /// Entries of a folder that are not image files, with the reason: other files,
+        /// unreadable files, symbolic links (never followed).
+        var passedOver: [(path: String, reason: String)]
+    }
+
+    /// `input` itself when it is an image file; the image files beneath it (recursively, in
+    /// path order, symbolic links not followed) when it is a folder; nil when it is neither
+    /// (a data set such as IDX or CIFAR). One walk of the folder.
+    static func expand(_ input: String) throws -> Listing? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
             throw ValidationErrorText("\(input) does not exist")
         }
-        if isDirectory.boolValue {
-            guard let walker = FileManager.default.enumerator(atPath: input) else { throw ValidationErrorText("cannot list the folder \(input)") }
-            var files: [String] = []
-            while let relative = walker.nextObject() as? String {
-                let path = (input as NSString).appendingPathComponent(relative)
-                if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular, isImage(path) { files.append(path) }
-            }
-            return files.sorted()
+        guard isDirectory.boolValue else {
+            return isImage(input) ? Listing(images: [input], passedOver: []) : nil
         }
-        return isImage(input) ? [input] : nil
+        guard let walker = FileManager.default.enumerator(atPath: input) else { throw ValidationErrorText("cannot list the folder \(input)") }
+        var listing = Listing(images: [], passedOver: [])
+        while let relative = walker.nextObject() as? String {
+            let path = (input as NSString).appendingPathComponent(relative)
+            switch walker.fileAttributes?[.type] as? FileAttributeType {
+            case .typeRegular?:
+                if isImage(path) {
+                    listing.images.append(path)
+                } else {
+                    listing.passedOver.append((path, FileManager.default.isReadableFile(atPath: path) ? "not a PNG, JPEG, PGM or PPM image" : "cannot be read (permission)"))
+                }
+            case .typeSymbolicLink?:
+                listing.passedOver.append((path, "a symbolic link: not followed"))
+            default:
+                break
+            }
+        }
+        listing.images.sort()
+        listing.passedOver.sort { $0.path < $1.path }
+        return listing
     }
 
     /// Whether the file starts like a PNG, JPEG, PGM or PPM image.

@@ -331,6 +331,17 @@ import TestSupport
         #expect(resumed.status == 0 && resumed.stderr.contains("ingested 200 new images, 100 already stored"), "\(resumed.stderr)")
         let item = try run("get", store, "t10k-images-idx3-ubyte.gz#5", "--json")
         #expect(item.status == 0 && item.stdout.contains("\"payload\": \"1\""), "the label is the payload: \(item.stdout)")
+        // The stored images, queried from the data set: each finds itself; labels give a precision.
+        let queried = try run("query", store, data, "--limit", "20", "-k", "5", "--json")
+        #expect(queried.status == 0, "\(queried.stderr)")
+        let lines = try queried.stdout.split(separator: "\n").map { try json($0) }
+        #expect(lines.count == 21)
+        let firstHits = lines[0]["neighbors"] as? [[String: Any]] ?? []
+        #expect(lines[0]["image"] as? String == "\(data)#0")
+        #expect(firstHits.contains { $0["key"] as? String == "t10k-images-idx3-ubyte.gz#0" && $0["distance"] as? Int == 0 }, "\(firstHits)")
+        let precision = (lines[20]["summary"] as? [String: Any])?["label_precision"] as? Double ?? -1
+        #expect(precision > 0.3 && precision <= 1, "same-label share of the results: \(precision)")
+        #expect(queried.stderr.contains("precision of the results against the labels"))
         #expect(try run("verify", store).status == 0)
         let bare = directory.sub("bare-ingest")
         #expect(try run("create", bare, "--bits", "32", "--bare").status == 0)

@@ -19,8 +19,11 @@ struct QueryCommand: ParsableCommand {
 
     @OptionGroup var location: StoreLocation
 
-    @Argument(help: "Image files to query with (the store must be bound to a model).")
+    @Argument(help: "Image files, folders, IDX image files or CIFAR-10 batches to query with (the store must be bound to a model).")
     var images: [String] = []
+
+    @Option(help: "Query with only the first N images of each data set.")
+    var limit: Int?
 
     @Option(help: "One query code as hex.")
     var code: String?
@@ -53,9 +56,11 @@ struct QueryCommand: ParsableCommand {
         try Console.reportingErrors {
             let store = try location.open(readOnly: true)
             var queries: [BinaryCode] = []
+            var names: [String] = [], labels: [String?] = []
             if !images.isEmpty {
-                let decoder = ImageDecoder()
-                queries = try store.codes(of: try images.map { try decoder.decode(contentsOf: $0) })
+                let inputs = try QueryImages(inputs: images, limit: limit)
+                queries = try store.codes(of: inputs.buffers)
+                (names, labels) = (inputs.names, inputs.labels)
             } else if let code {
                 queries = [try BinaryCode(hex: code)]
             } else if let codes {
@@ -64,37 +69,50 @@ struct QueryCommand: ParsableCommand {
             }
             var seconds = 0.0
             var paths: [String: Int] = [:]
+            var precisionSum = 0.0, labelledQueries = 0
             for (index, query) in queries.enumerated() {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let result = try radius.map { try store.search(code: query, radius: $0, method: method) }
                     ?? store.search(code: query, k: k ?? 10, method: method)
                 seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 paths[result.statistics.path.rawValue, default: 0] += 1
+                if index < labels.count, let label = labels[index], !result.hits.isEmpty {
+                    let matching = result.hits.filter { payloadText($0.payload) == label }.count
+                    precisionSum += Double(matching) / Double(result.hits.count)
+                    labelledQueries += 1
+                }
                 if json {
-                    Console.out(Self.jsonLine(index: index, result: result))
+                    Console.out(Self.jsonLine(index: index, name: index < names.count ? names[index] : nil, result: result))
                 } else {
-                    if !images.isEmpty, images.count > 1 { Console.out("# \(images[index])") }
-                    Self.printTable(index: queries.count > 1 && images.isEmpty ? index : nil, result: result)
+                    if queries.count > 1, index < names.count { Console.out("# \(names[index])") }
+                    Self.printTable(index: queries.count > 1 && names.isEmpty ? index : nil, result: result)
                 }
             }
-            if codes != nil || json {
-                let summary = JSON.object([
+            if labelledQueries > 0 {
+                Console.log(String(format: "precision of the results against the labels (payload = the query's label): %.3f over %d queries",
+                                   precisionSum / Double(labelledQueries), labelledQueries))
+            }
+            if codes != nil || json || queries.count > 1 {
+                var fields: [(String, String)] = [
                     ("queries", "\(queries.count)"),
                     ("search_seconds", String(format: "%.6f", seconds)),
                     ("ms_per_query", String(format: "%.4f", queries.isEmpty ? 0 : seconds * 1000 / Double(queries.count))),
                     ("paths", JSON.object(paths.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })),
-                ])
+                ]
+                if labelledQueries > 0 { fields.append(("label_precision", String(format: "%.4f", precisionSum / Double(labelledQueries)))) }
+                let summary = JSON.object(fields)
                 if json { Console.out(JSON.object([("summary", summary)])) } else { Console.log("summary: \(summary)") }
             }
         }
     }
 
-    static func jsonLine(index: Int, result: StoreSearchResult) -> String {
+    static func jsonLine(index: Int, name: String? = nil, result: StoreSearchResult) -> String {
         let neighbors = result.hits.map { hit in
             JSON.object([("key", JSON.string(hit.key)), ("distance", "\(hit.distance)")]
                         + (hit.payload.isEmpty ? [] : [("payload", JSON.string(payloadText(hit.payload)))]))
         }
-        return JSON.object([("query", "\(index)"), ("neighbors", JSON.array(neighbors)), ("stats", statisticsJSON(result.statistics))])
+        return JSON.object([("query", "\(index)")] + (name.map { [("image", JSON.string($0))] } ?? [])
+                           + [("neighbors", JSON.array(neighbors)), ("stats", statisticsJSON(result.statistics))])
     }
 
     static func statisticsJSON(_ s: SearchStatistics) -> String {
@@ -111,5 +129,35 @@ struct QueryCommand: ParsableCommand {
         }
         let s = result.statistics
         Console.log("\(result.hits.count) results via \(s.path.rawValue): \(s.bucketsProbed) buckets probed, \(s.candidates) candidates, \(s.distancesComputed) distances computed")
+    }
+}
+
+/// Query images from the command line: image files, folders, data sets (each image a query,
+/// named FILE#INDEX, with its label when the data set has labels).
+struct QueryImages {
+    var buffers: [PixelBuffer] = []
+    var names: [String] = []
+    var labels: [String?] = []
+
+    init(inputs: [String], limit: Int?) throws {
+        let decoder = ImageDecoder()
+        for input in inputs {
+            if let listing = try ImageFiles.expand(input) {
+                for file in listing.images.prefix(limit ?? .max) {
+                    buffers.append(try decoder.decode(contentsOf: file))
+                    names.append(file)
+                    labels.append(nil)
+                }
+                continue
+            }
+            let set = try ImageSet(contentsOf: input)
+            let setLabels = set.labels ?? (try? LabelSet(contentsOf: EvalCommand.labelPath(for: input)).labels).flatMap { $0.count == set.count ? $0 : nil }
+            for index in 0..<min(limit ?? set.count, set.count) {
+                buffers.append(try PixelBuffer(width: set.width, height: set.height, format: set.channels == 1 ? .gray : .rgb,
+                                               bytes: IngestCommand.interleaved(set.image(index), channels: set.channels)))
+                names.append("\(input)#\(index)")
+                labels.append(setLabels.map { String($0[index]) })
+            }
+        }
     }
 }

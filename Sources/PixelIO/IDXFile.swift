@@ -110,6 +110,16 @@ public struct ImageSet: Sendable {
         let size = valuesPerImage
         return pixels[(index * size)..<((index + 1) * size)]
     }
+
+    /// Image `index` as a gray or RGB ``PixelBuffer`` (planes interleaved into pixels).
+    public func pixelBuffer(_ index: Int) -> PixelBuffer {
+        let planes = image(index), plane = height * width, base = planes.startIndex
+        var bytes = Array(planes)
+        if channels > 1 {
+            for i in 0..<plane { for c in 0..<channels { bytes[i * channels + c] = planes[base + c * plane + i] } }
+        }
+        return try! PixelBuffer(width: width, height: height, format: channels == 1 ? .gray : .rgb, bytes: bytes)
+    }
 }
 
 /// Class labels, one byte per item (`train-labels-idx1-ubyte[.gz]`).

@@ -32,6 +32,10 @@ import TestSupport
         #expect(fifth[0] == 5 && fifth[1024] == 10 && fifth[2048] == 15, "red, green, blue planes in turn")
         #expect(fifth[34] == 255 && fifth[1024 + 34] == 10, "row-major planes")
         #expect(set.scaledPixels(5..<6)[34] == 1)
+        let buffer = set.pixelBuffer(5)
+        #expect(buffer.format == .rgb && buffer.width == 32 && buffer.height == 32)
+        #expect(buffer[0, 0, 0] == 5 && buffer[0, 0, 1] == 10 && buffer[0, 0, 2] == 15, "planes interleaved into pixels")
+        #expect(buffer[2, 1, 0] == 255 && buffer[2, 1, 1] == 10)
     }
 
     @Test func otherFilesAreRefusedWithTheReason() throws {

@@ -119,6 +119,12 @@ struct EvalCommand: ParsableCommand {
         return (images, labelSet.labels)
     }
 
+    /// The labels of the data set at `path`: those a CIFAR batch holds, else the IDX label file
+    /// beside it when there is one of the right length; nil otherwise.
+    static func labels(of set: ImageSet, at path: String) -> [UInt8]? {
+        set.labels ?? (try? LabelSet(contentsOf: labelPath(for: path)).labels).flatMap { $0.count == set.count ? $0 : nil }
+    }
+
     /// `…/train-images-idx3-ubyte.gz` → `…/train-labels-idx1-ubyte.gz`.
     static func labelPath(for imagePath: String) -> String {
         let url = URL(fileURLWithPath: imagePath)

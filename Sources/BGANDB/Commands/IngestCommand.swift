@@ -136,7 +136,7 @@ struct IngestCommand: ParsableCommand {
                 continue
             }
             let set = try ImageSet(contentsOf: source)
-            let labels = set.labels ?? (try? LabelSet(contentsOf: EvalCommand.labelPath(for: source)).labels).flatMap { $0.count == set.count ? $0 : nil }
+            let labels = EvalCommand.labels(of: set, at: source)
             if payload == .label && labels == nil {
                 throw ValidationError("--payload label: \(source) has no labels (no CIFAR labels, no matching IDX label file)")
             }
@@ -166,24 +166,12 @@ struct IngestCommand: ParsableCommand {
                     case .file(let path):
                         return try decoder.decode(contentsOf: path)
                     case .dataset(let set, let index):
-                        let images = sets[set]
-                        let format: PixelFormat = images.channels == 1 ? .gray : .rgb
-                        return try PixelBuffer(width: images.width, height: images.height, format: format,
-                                               bytes: Self.interleaved(images.image(index), channels: images.channels))
+                        return sets[set].pixelBuffer(index)
                     }
                 }
             }
         }
         return results.map { $0! }
-    }
-
-    /// Planes (C × H × W) to interleaved pixels (H × W × C).
-    static func interleaved(_ planes: ArraySlice<UInt8>, channels: Int) -> [UInt8] {
-        guard channels > 1 else { return Array(planes) }
-        let plane = planes.count / channels, base = planes.startIndex
-        var out = [UInt8](repeating: 0, count: planes.count)
-        for i in 0..<plane { for c in 0..<channels { out[i * channels + c] = planes[base + c * plane + i] } }
-        return out
     }
 
     private func describe(_ unit: Unit) -> String {

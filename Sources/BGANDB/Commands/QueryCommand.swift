@@ -151,10 +151,9 @@ struct QueryImages {
                 continue
             }
             let set = try ImageSet(contentsOf: input)
-            let setLabels = set.labels ?? (try? LabelSet(contentsOf: EvalCommand.labelPath(for: input)).labels).flatMap { $0.count == set.count ? $0 : nil }
+            let setLabels = EvalCommand.labels(of: set, at: input)
             for index in 0..<min(limit ?? set.count, set.count) {
-                buffers.append(try PixelBuffer(width: set.width, height: set.height, format: set.channels == 1 ? .gray : .rgb,
-                                               bytes: IngestCommand.interleaved(set.image(index), channels: set.channels)))
+                buffers.append(set.pixelBuffer(index))
                 names.append("\(input)#\(index)")
                 labels.append(setLabels.map { String($0[index]) })
             }

@@ -4,24 +4,23 @@ import HammingSearch
 import LMDBStorage
 import PixelIO
 
-/// An image to store: its pixels, key and payload.
-public struct ImageItem: Sendable {
-    public var key: String
-    public var image: PixelBuffer
-    public var payload: [UInt8]
-
-    public init(key: String, image: PixelBuffer, payload: [UInt8] = []) {
-        self.key = key
-        self.image = image
-        self.payload = payload
-    }
-}
-
 /// The store's encoder, built once from the bound model and used under a lock (the network's
-/// layers keep per-call work buffers).
+/// layers keep per-call work buffers), and the model's image settings.
 final class BoundEncoder: @unchecked Sendable {
     private let lock = NSLock()
     private var encoder: ImageEncoder?
+    private let settingsLock = NSLock()
+    private var cachedSettings: ImageSettings?
+
+    /// What images need from the model, loaded once (a store's binding never changes).
+    func settings(load: () throws -> ImageSettings) throws -> ImageSettings {
+        settingsLock.lock()
+        defer { settingsLock.unlock() }
+        if let cachedSettings { return cachedSettings }
+        let loaded = try load()
+        cachedSettings = loaded
+        return loaded
+    }
 
     func withEncoder<R>(load: () throws -> ModelFile, _ body: (ImageEncoder) throws -> R) throws -> R {
         lock.lock()
@@ -38,13 +37,21 @@ extension Store {
 
     /// Creates a store bound to `model`: codes of its length, the model's file kept inside the
     /// store and its digest stamped on it, all in the creating transaction.
+    ///
+    /// - Parameter thumbnailSide: items inserted as images keep a PNG thumbnail of at most this
+    ///   many pixels a side (for contact sheets and `bgan-db reencode`); 0 keeps none.
     public static func create(at path: String, model: ModelFile, substrings: Int? = nil,
+                              thumbnailSide: Int = Store.defaultThumbnailSide,
                               options: StoreOptions = StoreOptions()) throws -> Store {
+        guard (0...Store.maximumThumbnailSide).contains(thumbnailSide) else {
+            throw StoreError(.invalidArgument, "a thumbnail side of \(thumbnailSide) pixels is outside 0...\(Store.maximumThumbnailSide) (0 keeps no thumbnails)")
+        }
         let store = try create(at: path, bitCount: model.header.architecture.bits, substrings: substrings, options: options)
         let bytes = model.encoded()
         try store.environment.write { txn in
             try txn.put(store.tables.meta, key: modelKey, value: bytes)
             try txn.put(store.tables.meta, key: modelDigestKey, value: Array(model.digest.utf8))
+            try txn.put(store.tables.meta, key: thumbnailSideKey, value: UInt64(thumbnailSide).littleEndian)
         }
         return store
     }
@@ -87,39 +94,5 @@ extension Store {
         guard stamp == model.digest else {
             throw StoreError(.modelMismatch, "\(path) is bound to model \(stamp.prefix(16))…, but the model given is \(model.digest.prefix(16))…: codes of different models cannot be compared. Use the store's model, or move the store to the new one with `bgan-db reencode`")
         }
-    }
-
-    /// The codes the bound model gives `images`.
-    public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
-        let signs = try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: images) }
-        return (0..<images.count).map { BinaryCode(signsOf: Array(signs[($0 * bitCount)..<(($0 + 1) * bitCount)])) }
-    }
-
-    /// Encodes `image` with the bound model and inserts it.
-    /// - Returns: the new item's id.
-    @discardableResult
-    public func insert(image: PixelBuffer, key: String, payload: [UInt8] = []) throws -> UInt32 {
-        try insert(StoreItem(key: key, code: try codes(of: [image])[0], payload: payload))
-    }
-
-    /// Encodes `items` in batches through the bound model and writes them in one transaction.
-    public func write(images items: [ImageItem], mode: WriteMode = .insert) throws -> WriteSummary {
-        var codes: [BinaryCode] = []
-        codes.reserveCapacity(items.count)
-        for start in stride(from: 0, to: items.count, by: ImageEncoder.batchSize) {
-            let end = min(items.count, start + ImageEncoder.batchSize)
-            codes += try self.codes(of: items[start..<end].map(\.image))
-        }
-        return try write(zip(items, codes).map { StoreItem(key: $0.key, code: $1, payload: $0.payload) }, mode: mode)
-    }
-
-    /// The `k` stored items nearest to `image` in Hamming distance, through the bound model.
-    public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
-        try search(code: try codes(of: [image])[0], k: k, method: method)
-    }
-
-    /// Every stored item within Hamming distance `radius` of `image`'s code.
-    public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
-        try search(code: try codes(of: [image])[0], radius: radius, method: method)
     }
 }

@@ -1,6 +1,7 @@
 import BGAN
 import HammingSearch
 import LMDBStorage
+import PixelIO
 
 /// What ``Store/verify()`` found.
 public struct VerificationReport: Sendable, Codable {
@@ -22,7 +23,7 @@ extension Store {
     /// agree; every live item is found in every multi-index table under its current code (or is
     /// listed as moved or as newer than the index), and the index lists nothing else but stale
     /// entries, whose number the store records; a bound model is intact, matches its digest
-    /// stamp and makes codes of the store's length.
+    /// stamp and makes codes of the store's length; thumbnails are PNGs kept for live items only.
     public func verify() throws -> VerificationReport {
         try environment.read { txn in
             var report = VerificationReport()
@@ -76,6 +77,19 @@ extension Store {
                 }
             default:
                 problem("the store has a model without a digest stamp, or a stamp without a model")
+            }
+
+            // Thumbnails: PNGs of live items only.
+            if let thumbnails = tables.thumbnails {
+                try txn.withCursor(thumbnails) { cursor in
+                    var entry = try cursor.first()
+                    while let (key, value) = entry {
+                        let id = key.loadUnaligned(as: UInt32.self)
+                        if !itemIDs.contains(id) { problem("a thumbnail is kept for id \(id), which is not a live item") }
+                        if ImageDecoder.format(of: Array(value.prefix(8))) != .png { problem("item \(id)'s thumbnail is not a PNG") }
+                        entry = try cursor.next()
+                    }
+                }
             }
 
             // The index, which may itself be what is damaged.

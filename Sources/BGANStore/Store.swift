@@ -31,6 +31,8 @@ public final class Store: @unchecked Sendable {
 
     struct Tables {
         let meta, keys, items, codes, segment, moved: Table
+        /// Nil only when a read-only open finds a store made before thumbnails existed.
+        let thumbnails: Table?
     }
 
     /// Creates a store for `bitCount`-bit codes at `path` (a new or empty directory).
@@ -94,7 +96,8 @@ public final class Store: @unchecked Sendable {
         }
         let tables = try Tables(meta: environment.table("meta"), keys: environment.table("keys"),
                                 items: environment.table("items"), codes: environment.table("codes"),
-                                segment: environment.table("segment"), moved: environment.table("moved"))
+                                segment: environment.table("segment"), moved: environment.table("moved"),
+                                thumbnails: environment.tableIfPresent("thumbnails"))
         return (environment, tables)
     }
 

@@ -12,8 +12,10 @@ enum StoreSchema {
     static let codes = TableSpec("codes", flags: .integerKey)
     static let segment = TableSpec("segment", flags: .integerKey)
     static let moved = TableSpec("moved", flags: .integerKey)
+    /// Item id → a small PNG of the item's image. Stores made before it existed lack it.
+    static let thumbnails = TableSpec("thumbnails", flags: .integerKey, addedLater: true)
 
-    static let all = [meta, keys, items, codes, segment, moved]
+    static let all = [meta, keys, items, codes, segment, moved, thumbnails]
 
     /// Longest key LMDB accepts.
     static let maximumKeyBytes = 511

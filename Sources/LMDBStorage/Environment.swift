@@ -109,6 +109,10 @@ public final class Environment: @unchecked Sendable {
         return table
     }
 
+    /// The named table opened at start-up, or nil for an ``TableSpec/addedLater`` table that a
+    /// read-only open did not find.
+    public func tableIfPresent(_ name: String) -> Table? { tablesByName[name] }
+
     /// All named tables opened at start-up.
     public var tables: [Table] { tablesByName.values.sorted { $0.name < $1.name } }
 
@@ -293,7 +297,11 @@ public final class Environment: @unchecked Sendable {
         func open(_ txn: borrowing Transaction) throws -> [String: Table] {
             var opened: [String: Table] = [:]
             for spec in specs {
-                opened[spec.name] = try openTable(spec, in: txn)
+                do {
+                    opened[spec.name] = try openTable(spec, in: txn)
+                } catch let error as StorageError where error.code == .notFound && spec.addedLater {
+                    continue
+                }
             }
             return opened
         }
@@ -318,7 +326,7 @@ public final class Environment: @unchecked Sendable {
     /// silently keeps the flags a table was created with.
     private func openTable(_ spec: TableSpec, in txn: borrowing Transaction) throws -> Table {
         var dbi = MDB_dbi()
-        let create = options.readOnly || !options.createsTables ? 0 : UInt32(MDB_CREATE)
+        let create = options.readOnly || !(options.createsTables || spec.addedLater) ? 0 : UInt32(MDB_CREATE)
         var rc = mdb_dbi_open(txn.handle, spec.name, spec.flags.rawValue | create, &dbi)
         if rc == MDB_NOTFOUND {
             throw StorageError(.notFound, "table '\(spec.name)' does not exist in \(path); was the store made by another program, or never written?", cause: rc)

@@ -88,9 +88,15 @@ public struct TableFlags: OptionSet, Sendable, Hashable {
 public struct TableSpec: Sendable, Hashable {
     public var name: String
     public var flags: TableFlags
-    public init(_ name: String, flags: TableFlags = []) {
+    /// A table that environments written by older versions may lack: it is created when the
+    /// environment is opened for writing, and simply left out (``Environment/tableIfPresent(_:)``
+    /// returns nil) when a read-only open finds none.
+    public var addedLater: Bool
+
+    public init(_ name: String, flags: TableFlags = [], addedLater: Bool = false) {
         self.name = name
         self.flags = flags
+        self.addedLater = addedLater
     }
 }
 

@@ -1,8 +1,10 @@
 import BGAN
 import Foundation
 import LMDBStorage
+import PixelIO
 import Testing
 import TestSupport
+@testable import BGANDB
 
 /// `bgan-db` end to end, as a script would run it: arguments in, stdout / stderr / exit status out.
 @Suite struct CommandLineTests {
@@ -342,6 +344,22 @@ import TestSupport
         let precision = (lines[20]["summary"] as? [String: Any])?["label_precision"] as? Double ?? -1
         #expect(precision > 0.3 && precision <= 1, "same-label share of the results: \(precision)")
         #expect(queried.stderr.contains("precision of the results against the labels"))
+        // The contact sheet: three rows of the query and its five results, drawn from the thumbnails;
+        // each query finds itself, so one result's picture is the query's picture.
+        let sheetFile = directory.sub("sheet.png")
+        let drawn = try run("query", store, data, "--limit", "3", "-k", "5", "--sheet", sheetFile)
+        #expect(drawn.status == 0 && drawn.stderr.contains("wrote the contact sheet"), "\(drawn.stderr)")
+        let sheet = try ImageDecoder().decode(contentsOf: sheetFile)
+        let contact = ContactSheet(tile: 64)
+        #expect(sheet.width == 2 * ContactSheet.margin + 6 * 64 + 5 * ContactSheet.gap + ContactSheet.separator)
+        func tile(_ row: Int, _ column: Int) -> [UInt8] {
+            let origin = contact.origin(row: row, column: column)
+            return (0..<64).flatMap { y in (0..<64).map { x in sheet[origin.x + x, origin.y + y, 0] } }
+        }
+        for row in 0..<3 {
+            #expect((1...5).contains { tile(row, $0) == tile(row, 0) }, "row \(row) shows the query among its results")
+            #expect(tile(row, 0).contains { $0 != ContactSheet.background }, "row \(row) has a picture")
+        }
         #expect(try run("verify", store).status == 0)
         let bare = directory.sub("bare-ingest")
         #expect(try run("create", bare, "--bits", "32", "--bare").status == 0)

@@ -105,6 +105,29 @@ import TestSupport
         _ = try Environment(path: path, options: options, tables: [TableSpec("items")])
     }
 
+    @Test func aTableAddedLaterIsSkippedReadOnlyAndCreatedOnAWritableOpen() throws {
+        let path = directory.sub("env")
+        var existing = EnvironmentOptions()
+        existing.createsTables = false
+        do { _ = try Environment(path: path, tables: [TableSpec("items")]) }
+        var readOnly = existing
+        readOnly.readOnly = true
+        let later = TableSpec("thumbnails", flags: [.integerKey], addedLater: true)
+        do {
+            let old = try Environment(path: path, options: readOnly, tables: [TableSpec("items"), later])
+            #expect(old.tableIfPresent("thumbnails") == nil)
+            #expect(old.tableIfPresent("items") != nil)
+        }
+        do {
+            let upgraded = try Environment(path: path, options: existing, tables: [TableSpec("items"), later])
+            let table = try #require(upgraded.tableIfPresent("thumbnails"))
+            try upgraded.write { txn in try txn.put(table, key: UInt32(7), value: [UInt8]([1, 2, 3])) }
+        }
+        let reopened = try Environment(path: path, options: readOnly, tables: [TableSpec("items"), later])
+        let table = try #require(reopened.tableIfPresent("thumbnails"))
+        #expect(try reopened.read { txn in try txn.get(table, key: UInt32(7)).map { Array($0) } } == [1, 2, 3])
+    }
+
     @Test func tableFlagsMustMatchHowTheTableWasCreated() throws {
         let path = directory.sub("env")
         do { _ = try Environment(path: path, tables: [TableSpec("t", flags: [.duplicateSort])]) }

@@ -11,7 +11,8 @@ struct CreateCommand: ParsableCommand {
         (Fashion-MNIST, 28×28 gray); --model FILE binds another model (its code length wins); \
         --bare, or a length without a bundled model, makes a store of bare codes. A bound store \
         keeps its model inside and is stamped with the model's digest: images are encoded with \
-        it, and another model is refused.
+        it, and another model is refused. It also keeps a small PNG of every image it stores \
+        (--thumbnail-size, 0 for none): `query --sheet` shows them, `reencode` re-encodes from them.
         """)
 
     @Argument(help: "Directory of the new store (created if missing; must not hold a store).")
@@ -26,12 +27,18 @@ struct CreateCommand: ParsableCommand {
     @Flag(help: "Store bare codes: bind no model.")
     var bare = false
 
+    @Option(help: "Longest side in pixels of the thumbnail kept with each image (0: keep none; smaller images are kept whole).")
+    var thumbnailSize: Int = Store.defaultThumbnailSide
+
     @Option(help: "Multi-index tables m (default: about bits / log2 N, re-chosen as the store grows).")
     var substrings: Int?
 
     func validate() throws {
         guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both") }
         guard !(bare && model != nil) else { throw ValidationError("--bare and --model exclude each other") }
+        guard (0...Store.maximumThumbnailSide).contains(thumbnailSize) else {
+            throw ValidationError("--thumbnail-size must be 0...\(Store.maximumThumbnailSide) pixels")
+        }
     }
 
     func run() throws {
@@ -47,9 +54,9 @@ struct CreateCommand: ParsableCommand {
             }
             let created: Store
             if let bound {
-                created = try Store.create(at: store, model: bound, substrings: substrings)
+                created = try Store.create(at: store, model: bound, substrings: substrings, thumbnailSide: thumbnailSize)
                 let p = bound.header.preprocessing
-                Console.log("created \(created.path): \(created.bitCount)-bit codes, bound to model \(bound.digest.prefix(16))… (\(p.channels)×\(p.height)×\(p.width) input), \(substrings.map { "\($0) substrings" } ?? "automatic substrings")")
+                Console.log("created \(created.path): \(created.bitCount)-bit codes, bound to model \(bound.digest.prefix(16))… (\(p.channels)×\(p.height)×\(p.width) input), \(substrings.map { "\($0) substrings" } ?? "automatic substrings"), \(thumbnailSize > 0 ? "thumbnails up to \(thumbnailSize) px" : "no thumbnails")")
             } else {
                 created = try Store.create(at: store, bitCount: bits!, substrings: substrings)
                 Console.log("created \(created.path): bare \(created.bitCount)-bit codes (no model), \(substrings.map { "\($0) substrings" } ?? "automatic substrings")")

@@ -1,7 +1,6 @@
 import ArgumentParser
 import BGAN
 import BGANStore
-import Dispatch
 import Foundation
 import PixelIO
 
@@ -50,64 +49,43 @@ struct IngestCommand: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     }
 
-    /// One image to ingest: its key, where its pixels come from, its payload.
-    struct Unit {
-        let key: String
-        let origin: Origin
-        let payload: [UInt8]
-    }
-
-    enum Origin {
-        case file(String)
-        case dataset(set: Int, index: Int)
-    }
-
     func run() throws {
         try Console.reportingErrors {
             let store = try location.open()
             let bound = try store.boundModel()
             if let model { try store.requireModel(try DefaultModel.load(path: model, bits: 0)) }
-            var rejected: [(String, String)] = []
-            var sets: [ImageSet] = []
-            var units = try collect(sets: &sets, rejected: &rejected)
+            var rejected: [(name: String, reason: String)] = []
+            var units = try collect(rejected: &rejected)
             if let limit { units = Array(units.prefix(limit)) }
             let p = bound.header.preprocessing
-            Console.log("ingesting \(units.count) images into \(store.path) (model \(bound.digest.prefix(16))…, input \(p.channels)×\(p.height)×\(p.width))")
+            let thumbnails = try store.thumbnailSide()
+            Console.log("ingesting \(units.count) images into \(store.path) (model \(bound.digest.prefix(16))…, input \(p.channels)×\(p.height)×\(p.width), \(thumbnails > 0 ? "thumbnails up to \(thumbnails) px" : "no thumbnails"))")
 
-            let started = Date()
+            let interrupt = InterruptFlag()
+            defer { interrupt.restore() }
             var progress = ProgressReporter(label: "ingest", total: units.count)
-            var added = 0, skipped = 0, done = 0
-            for start in stride(from: 0, to: units.count, by: batch) {
-                let slice = Array(units[start..<min(units.count, start + batch)])
-                let stored = try store.storedKeys(among: slice.map(\.key))
-                let fresh = slice.filter { !stored.contains($0.key) }
-                skipped += slice.count - fresh.count
-                let decoded = decodeInParallel(fresh, sets: sets)
-                var items: [ImageItem] = []
-                for (unit, result) in zip(fresh, decoded) {
-                    switch result {
-                    case .success(let image): items.append(ImageItem(key: unit.key, image: image, payload: unit.payload))
-                    case .failure(let error): rejected.append((describe(unit), "\(error)"))
-                    }
-                }
-                if !items.isEmpty { added += try store.write(images: items).insertedIDs.count }
-                done += slice.count
-                progress.update(done)
+            let report = try BulkIngestion(store: store, batchSize: batch).run(units, shouldStop: { interrupt.isSet }) {
+                progress.update($0.done, detail: "(\($0.added) new, \($0.rejected.count) rejected)")
             }
-            progress.update(done, force: true)
-            let seconds = Date().timeIntervalSince(started)
-            Console.log(String(format: "ingested %d new images, %d already stored, %d rejected, in %.1fs (%.0f images/s)",
-                               added, skipped, rejected.count, seconds, Double(added) / max(seconds, 1e-9)))
-            try report(rejected)
-            if !rejected.isEmpty && !keepGoing { throw ExitCode.failure }
+            progress.update(report.done, force: true)
+            Console.log(String(format: "ingested %d new images, %d already stored, %d rejected, in %.1fs (%.0f images/s; the writer waited %.1fs for decoding)",
+                               report.added, report.alreadyStored, report.rejected.count + rejected.count, report.seconds,
+                               Double(report.added) / max(report.seconds, 1e-9), report.secondsWaitingForInput))
+            try self.report(rejected + report.rejected)
+            if report.stopped {
+                Console.log("interrupted: \(units.count - report.done) images not ingested yet; run the same command again to finish (stored images are skipped)")
+                throw ExitCode(130)
+            }
+            if !(rejected + report.rejected).isEmpty && !keepGoing { throw ExitCode.failure }
         }
     }
 
     /// Every image the sources hold, keys checked and unique.
-    private func collect(sets: inout [ImageSet], rejected: inout [(String, String)]) throws -> [Unit] {
-        var units: [Unit] = []
+    private func collect(rejected: inout [(name: String, reason: String)]) throws -> [IngestionUnit] {
+        var units: [IngestionUnit] = []
         var seen = Set<String>()
-        func add(_ key: String, _ origin: Origin, _ payload: [UInt8], describing name: String) {
+        let decoder = ImageDecoder()
+        func add(_ key: String, _ payload: [UInt8], describing name: String, load: @escaping @Sendable () throws -> PixelBuffer) {
             let length = key.utf8.count
             guard length >= 1, length <= 511 else {
                 rejected.append((name, "its key is \(length) bytes; keys are 1 to 511 bytes of UTF-8"))
@@ -117,7 +95,7 @@ struct IngestCommand: ParsableCommand {
                 rejected.append((name, "another source already gives the key '\(key)'"))
                 return
             }
-            units.append(Unit(key: key, origin: origin, payload: payload))
+            units.append(IngestionUnit(key: key, payload: payload, name: name, load: load))
         }
         for source in sources {
             var isDirectory: ObjCBool = false
@@ -131,7 +109,7 @@ struct IngestCommand: ParsableCommand {
                     let key = root.map { String(URL(fileURLWithPath: file).standardizedFileURL.path.dropFirst($0.count)) }
                         ?? URL(fileURLWithPath: file).lastPathComponent
                     let payloadBytes: [UInt8] = [.auto, .path].contains(payload) ? Array(file.utf8) : []
-                    add(key, .file(file), payloadBytes, describing: file)
+                    add(key, payloadBytes, describing: file) { try decoder.decode(contentsOf: file) }
                 }
                 continue
             }
@@ -140,48 +118,17 @@ struct IngestCommand: ParsableCommand {
             if payload == .label && labels == nil {
                 throw ValidationError("--payload label: \(source) has no labels (no CIFAR labels, no matching IDX label file)")
             }
-            sets.append(set)
             let name = URL(fileURLWithPath: source).lastPathComponent
             for index in 0..<set.count {
                 let label: [UInt8] = [.auto, .label].contains(payload) ? (labels.map { Array(String($0[index]).utf8) } ?? []) : []
-                add("\(name)#\(index)", .dataset(set: sets.count - 1, index: index), payload == .path ? Array("\(source)#\(index)".utf8) : label,
-                    describing: "\(source)#\(index)")
+                add("\(name)#\(index)", payload == .path ? Array("\(source)#\(index)".utf8) : label,
+                    describing: "\(source)#\(index)") { set.pixelBuffer(index) }
             }
         }
         return units
     }
 
-    /// Decodes the units' pixels on every core.
-    private func decodeInParallel(_ units: [Unit], sets: [ImageSet]) -> [Result<PixelBuffer, Error>] {
-        let results = UnsafeMutableBufferPointer<Result<PixelBuffer, Error>?>.allocate(capacity: units.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, units.count))
-        nonisolated(unsafe) let output = results
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let decoder = ImageDecoder()
-            for position in stride(from: worker, to: units.count, by: workers) {
-                output[position] = Result {
-                    switch units[position].origin {
-                    case .file(let path):
-                        return try decoder.decode(contentsOf: path)
-                    case .dataset(let set, let index):
-                        return sets[set].pixelBuffer(index)
-                    }
-                }
-            }
-        }
-        return results.map { $0! }
-    }
-
-    private func describe(_ unit: Unit) -> String {
-        switch unit.origin {
-        case .file(let path): path
-        case .dataset: unit.key
-        }
-    }
-
-    private func report(_ rejected: [(String, String)]) throws {
+    private func report(_ rejected: [(name: String, reason: String)]) throws {
         guard !rejected.isEmpty else { return }
         Console.log("rejected (\(rejected.count)):")
         for (file, reason) in rejected.prefix(50) { Console.log("  \(file): \(reason)") }

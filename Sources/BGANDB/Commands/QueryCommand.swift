@@ -14,7 +14,9 @@ struct QueryCommand: ParsableCommand {
         then by insertion order. With --codes, \
         each row of a .npy file is a query; with --json each query prints one line \
         {"query": i, "neighbors": [{"key": …, "distance": d}, …], "stats": {…}}, then a summary \
-        line with the total search time (excluding loading).
+        line with the total search time (excluding loading). --sheet writes a contact sheet \
+        (PNG): a row per query image, the query then its results labelled with their distance, \
+        drawn from the thumbnails the store keeps.
         """)
 
     @OptionGroup var location: StoreLocation
@@ -43,6 +45,12 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "Print JSON lines.")
     var json = false
 
+    @Option(help: "Write a contact sheet PNG: each query image, then its results with their distances.")
+    var sheet: String?
+
+    @Option(help: "Queries shown on the contact sheet (the first N).")
+    var sheetRows: Int = 20
+
     func validate() throws {
         guard [code != nil, codes != nil, !images.isEmpty].filter({ $0 }).count == 1 else {
             throw ValidationError("give image files, or --code HEX, or --codes FILE.npy (exactly one kind of query)")
@@ -50,17 +58,19 @@ struct QueryCommand: ParsableCommand {
         guard k == nil || radius == nil else { throw ValidationError("give -k K or --radius R, not both") }
         if let k, k < 1 { throw ValidationError("-k must be at least 1") }
         if let radius, radius < 0 { throw ValidationError("--radius must be at least 0") }
+        if sheet != nil && images.isEmpty { throw ValidationError("--sheet needs image queries: it shows each query's image beside its results") }
+        guard sheetRows >= 1 else { throw ValidationError("--sheet-rows must be at least 1") }
     }
 
     func run() throws {
         try Console.reportingErrors {
             let store = try location.open(readOnly: true)
             var queries: [BinaryCode] = []
-            var names: [String] = [], labels: [String?] = []
+            var names: [String] = [], labels: [String?] = [], buffers: [PixelBuffer] = []
             if !images.isEmpty {
                 let inputs = try QueryImages(inputs: images, limit: limit)
                 queries = try store.codes(of: inputs.buffers)
-                (names, labels) = (inputs.names, inputs.labels)
+                (names, labels, buffers) = (inputs.names, inputs.labels, inputs.buffers)
             } else if let code {
                 queries = [try BinaryCode(hex: code)]
             } else if let codes {
@@ -70,12 +80,17 @@ struct QueryCommand: ParsableCommand {
             var seconds = 0.0
             var paths: [String: Int] = [:]
             var precisionSum = 0.0, labelledQueries = 0
+            let thumbnailSide = try store.thumbnailSide()
+            var contactSheet = sheet.map { _ in ContactSheet(tile: max(32, thumbnailSide)) }
             for (index, query) in queries.enumerated() {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let result = try radius.map { try store.search(code: query, radius: $0, method: method) }
                     ?? store.search(code: query, k: k ?? 10, method: method)
                 seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 paths[result.statistics.path.rawValue, default: 0] += 1
+                if contactSheet != nil, index < min(sheetRows, buffers.count) {
+                    contactSheet!.rows.append(ContactSheet.Row(query: buffers[index], results: try result.hits.map { (try store.thumbnail(id: $0.id), $0.distance) }))
+                }
                 if index < labels.count, let label = labels[index], !result.hits.isEmpty {
                     let matching = result.hits.filter { payloadText($0.payload) == label }.count
                     precisionSum += Double(matching) / Double(result.hits.count)
@@ -86,6 +101,14 @@ struct QueryCommand: ParsableCommand {
                 } else {
                     if queries.count > 1, index < names.count { Console.out("# \(names[index])") }
                     Self.printTable(index: queries.count > 1 && names.isEmpty ? index : nil, result: result)
+                }
+            }
+            if let sheet, let contactSheet {
+                try Data(try contactSheet.render().pngData()).write(to: URL(fileURLWithPath: sheet))
+                let missing = contactSheet.rows.reduce(0) { $0 + $1.results.filter { $0.image == nil }.count }
+                Console.log("wrote the contact sheet \(sheet) (\(contactSheet.rows.count) queries\(queries.count > contactSheet.rows.count ? " of \(queries.count); --sheet-rows shows more" : ""))")
+                if missing > 0 {
+                    Console.log("\(missing) results have no stored image and show as grey boxes: \(thumbnailSide == 0 ? "the store keeps no thumbnails (created with --thumbnail-size 0, or by a version before thumbnails)" : "they were inserted as codes, not images")")
                 }
             }
             if labelledQueries > 0 {

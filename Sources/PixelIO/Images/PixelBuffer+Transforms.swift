@@ -100,3 +100,16 @@ extension PixelBuffer {
 
     static func byte(_ value: Float) -> UInt8 { UInt8(max(0, min(255, value.rounded()))) }
 }
+
+extension PixelBuffer {
+    /// The image shrunk by area averaging until neither side exceeds `side`, aspect ratio kept
+    /// (each side at least 1 pixel); an image that already fits is returned as it is. Thumbnails.
+    public func fitted(within side: Int) -> PixelBuffer {
+        precondition(side > 0)
+        guard width > side || height > side else { return self }
+        let scale = Double(side) / Double(max(width, height))
+        let newWidth = max(1, min(side, Int((Double(width) * scale).rounded())))
+        let newHeight = max(1, min(side, Int((Double(height) * scale).rounded())))
+        return areaResized(width: newWidth, height: newHeight)
+    }
+}

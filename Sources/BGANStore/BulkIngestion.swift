@@ -1,0 +1,185 @@
+import Dispatch
+import Foundation
+import PixelIO
+
+/// One image of a bulk load: its key and payload, a name for reports (a file's path) and how
+/// to get its pixels (decode a file, take an image out of a data set…).
+public struct IngestionUnit: Sendable {
+    public let key: String
+    public let payload: [UInt8]
+    public let name: String
+    public let load: @Sendable () throws -> PixelBuffer
+
+    public init(key: String, payload: [UInt8], name: String, load: @escaping @Sendable () throws -> PixelBuffer) {
+        self.key = key
+        self.payload = payload
+        self.name = name
+        self.load = load
+    }
+}
+
+/// What a bulk load did.
+public struct IngestionReport: Sendable {
+    /// Images encoded and written.
+    public var added = 0
+    /// Units skipped because their key was stored already (an earlier, interrupted run).
+    public var alreadyStored = 0
+    /// Units that could not be loaded or prepared, with the reason, in unit order.
+    public var rejected: [(name: String, reason: String)] = []
+    /// Units handled: added, already stored or rejected.
+    public var done = 0
+    /// Whether `shouldStop` ended the run before every unit was handled.
+    public var stopped = false
+    public var seconds = 0.0
+    /// Time the writer waited for prepared batches: near zero when encoding and writing, not
+    /// decoding, bound the rate.
+    public var secondsWaitingForInput = 0.0
+}
+
+/// Loads many images into a store through a two-stage pipeline that keeps every core busy:
+/// while the writer encodes batch *i* through BLAS and commits it in one transaction, batch
+/// *i + 1* is decoded and prepared (``Store/prepare(_:)``) on every core. Keys already stored are
+/// skipped, so a run that was interrupted (each committed batch is whole) finishes when run again.
+public struct BulkIngestion {
+    public let store: Store
+    /// Images per transaction.
+    public var batchSize: Int
+    /// Threads that decode and prepare.
+    public var workers: Int
+
+    public init(store: Store, batchSize: Int = 512, workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        precondition(batchSize >= 1 && workers >= 1)
+        self.store = store
+        self.batchSize = batchSize
+        self.workers = workers
+    }
+
+    /// Ingests `units` in order, batch by batch.
+    /// - Parameters:
+    ///   - shouldStop: checked before each batch is written; true ends the run after the batches
+    ///     already committed (the report says `stopped`).
+    ///   - progress: called on the calling thread after each batch with the report so far.
+    /// - Throws: the store's errors (a full disk, a key stored twice in `units`…); batches
+    ///   committed before the error stay.
+    public func run(_ units: [IngestionUnit], shouldStop: () -> Bool = { false },
+                    progress: (IngestionReport) -> Void = { _ in }) throws -> IngestionReport {
+        let started = Date()
+        var report = IngestionReport()
+        let queue = PreparedBatchQueue(capacity: 2)
+        let producerEnded = DispatchSemaphore(value: 0)
+        let producer = Thread { [store, batchSize, workers] in
+            defer { producerEnded.signal() }
+            for start in stride(from: 0, to: units.count, by: batchSize) {
+                let slice = Array(units[start..<min(units.count, start + batchSize)])
+                let batch = Result { try Self.prepare(slice, store: store, workers: workers) }
+                guard queue.put(batch) else { return }
+                if case .failure = batch { break }
+            }
+            queue.finish()
+        }
+        producer.start()
+        defer {
+            queue.cancel()
+            producerEnded.wait()
+        }
+        while true {
+            let waitStarted = Date()
+            guard let next = queue.take() else { break }
+            report.secondsWaitingForInput += Date().timeIntervalSince(waitStarted)
+            let batch = try next.get()
+            if shouldStop() {
+                report.stopped = true
+                break
+            }
+            if !batch.images.isEmpty { report.added += try store.write(prepared: batch.images).insertedIDs.count }
+            report.alreadyStored += batch.alreadyStored
+            report.rejected += batch.rejected
+            report.done += batch.count
+            report.seconds = Date().timeIntervalSince(started)
+            progress(report)
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    struct PreparedBatch: Sendable {
+        var count: Int
+        var images: [PreparedImage] = []
+        var alreadyStored = 0
+        var rejected: [(name: String, reason: String)] = []
+    }
+
+    /// Drops stored keys, then loads and prepares the rest on `workers` threads.
+    static func prepare(_ units: [IngestionUnit], store: Store, workers: Int) throws -> PreparedBatch {
+        let stored = try store.storedKeys(among: units.map(\.key))
+        let fresh = units.filter { !stored.contains($0.key) }
+        var batch = PreparedBatch(count: units.count, alreadyStored: units.count - fresh.count)
+        let results = UnsafeMutableBufferPointer<Result<PreparedImage, Error>?>.allocate(capacity: fresh.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        nonisolated(unsafe) let output = results
+        let threads = max(1, min(workers, fresh.count))
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            for position in stride(from: worker, to: fresh.count, by: threads) {
+                let unit = fresh[position]
+                output[position] = Result {
+                    try store.prepare(ImageItem(key: unit.key, image: try unit.load(), payload: unit.payload))
+                }
+            }
+        }
+        for (unit, result) in zip(fresh, results) {
+            switch result! {
+            case .success(let image): batch.images.append(image)
+            case .failure(let error as StoreError) where error.code == .noModel || error.code == .corrupted: throw error
+            case .failure(let error): batch.rejected.append((unit.name, "\(error)"))
+            }
+        }
+        return batch
+    }
+}
+
+/// A bounded hand-over of prepared batches from the decoding thread to the writer.
+private final class PreparedBatchQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Result<BulkIngestion.PreparedBatch, Error>] = []
+    private var finished = false
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Waits for room; false when the consumer has gone.
+    func put(_ item: Result<BulkIngestion.PreparedBatch, Error>) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// Waits for a batch; nil when the producer has finished and everything was taken.
+    func take() -> Result<BulkIngestion.PreparedBatch, Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !finished && !cancelled { condition.wait() }
+        guard !items.isEmpty, !cancelled else { return nil }
+        condition.broadcast()
+        return items.removeFirst()
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,154 @@
+import BGAN
+import Foundation
+import HammingSearch
+import LMDBStorage
+import PixelIO
+
+/// An image to store: its pixels, key and payload.
+public struct ImageItem: Sendable {
+    public var key: String
+    public var image: PixelBuffer
+    public var payload: [UInt8]
+
+    public init(key: String, image: PixelBuffer, payload: [UInt8] = []) {
+        self.key = key
+        self.image = image
+        self.payload = payload
+    }
+}
+
+/// An image made ready for the store's model by ``Store/prepare(_:)``: the model's input values
+/// and the thumbnail, computed on any thread so that the writer only encodes and writes.
+public struct PreparedImage: Sendable {
+    public let key: String
+    public let payload: [UInt8]
+    /// `channels × height × width` values in the model's scale.
+    let input: [Float]
+    /// PNG bytes, when the store keeps thumbnails.
+    let thumbnail: [UInt8]?
+    /// The model it was prepared for: a prepared image is refused by a store of another model.
+    let modelDigest: String
+}
+
+/// What images need from the bound model, read once.
+struct ImageSettings: Sendable {
+    let preprocessing: Preprocessing
+    let modelDigest: String
+    let thumbnailSide: Int
+}
+
+extension Store {
+    /// Default longest side of the thumbnails kept with images, in pixels.
+    public static let defaultThumbnailSide = 64
+    /// Largest thumbnail side a store accepts.
+    public static let maximumThumbnailSide = 1024
+    /// Meta key of the thumbnail side (UInt64, little-endian). Absent: no thumbnails.
+    static let thumbnailSideKey = "thumbnail-side"
+
+    /// Longest side of the thumbnails the store keeps with images; 0 when it keeps none.
+    public func thumbnailSide() throws -> Int {
+        try environment.read { txn in
+            guard let bytes = try txn.get(tables.meta, key: Self.thumbnailSideKey) else { return 0 }
+            guard let value = bytes.uint64Value, UInt64(littleEndian: value) <= UInt64(Self.maximumThumbnailSide) else {
+                throw StoreError(.corrupted, "the store's meta record '\(Self.thumbnailSideKey)' is damaged; restore from a backup")
+            }
+            return Int(UInt64(littleEndian: value))
+        }
+    }
+
+    /// Brings `item`'s image to the bound model's input (``Preprocessing``) and makes its
+    /// thumbnail. Pure and safe to call from many threads at once: bulk loaders prepare on every
+    /// core while the writer encodes and writes earlier batches with ``write(prepared:mode:)``.
+    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes.
+    public func prepare(_ item: ImageItem) throws -> PreparedImage {
+        let settings = try imageSettings()
+        let thumbnail = settings.thumbnailSide > 0 ? try item.image.fitted(within: settings.thumbnailSide).pngData() : nil
+        return PreparedImage(key: item.key, payload: item.payload, input: settings.preprocessing.input(from: item.image),
+                             thumbnail: thumbnail, modelDigest: settings.modelDigest)
+    }
+
+    /// Encodes prepared images through the bound model (batches through BLAS) and writes them,
+    /// with their thumbnails, in one transaction.
+    /// - Throws: ``StoreError/Code/modelMismatch`` before any write if an image was prepared by a
+    ///   store of another model; the errors of ``write(_:mode:indexing:)``.
+    public func write(prepared images: [PreparedImage], mode: WriteMode = .insert) throws -> WriteSummary {
+        let settings = try imageSettings()
+        if let foreign = images.first(where: { $0.modelDigest != settings.modelDigest }) {
+            throw StoreError(.modelMismatch, "'\(foreign.key.prefix(60))' was prepared for model \(foreign.modelDigest.prefix(16))…, but \(path) is bound to \(settings.modelDigest.prefix(16))…; prepare it with this store")
+        }
+        var input: [Float] = []
+        input.reserveCapacity(images.reduce(0) { $0 + $1.input.count })
+        for image in images { input += image.input }
+        let signs = try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: input) }
+        let items = images.indices.map { i in
+            StoreItem(key: images[i].key, code: BinaryCode(signsOf: Array(signs[(i * bitCount)..<((i + 1) * bitCount)])),
+                      payload: images[i].payload)
+        }
+        return try write(items, thumbnails: images.map(\.thumbnail), mode: mode, indexing: .automatic)
+    }
+
+    /// Encodes `items` through the bound model and writes them, with thumbnails, in one transaction.
+    public func write(images items: [ImageItem], mode: WriteMode = .insert) throws -> WriteSummary {
+        try write(prepared: try items.map(prepare), mode: mode)
+    }
+
+    /// Encodes `image` with the bound model and inserts it.
+    /// - Returns: the new item's id.
+    @discardableResult
+    public func insert(image: PixelBuffer, key: String, payload: [UInt8] = []) throws -> UInt32 {
+        try write(images: [ImageItem(key: key, image: image, payload: payload)]).insertedIDs[0]
+    }
+
+    /// The codes the bound model gives `images`.
+    public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
+        let signs = try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: images) }
+        return (0..<images.count).map { BinaryCode(signsOf: Array(signs[($0 * bitCount)..<(($0 + 1) * bitCount)])) }
+    }
+
+    /// The `k` stored items nearest to `image` in Hamming distance, through the bound model.
+    public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
+        try search(code: try codes(of: [image])[0], k: k, method: method)
+    }
+
+    /// Every stored item within Hamming distance `radius` of `image`'s code.
+    public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
+        try search(code: try codes(of: [image])[0], radius: radius, method: method)
+    }
+
+    /// The thumbnail kept with item `id`, or nil when it has none (inserted as a code, or into a
+    /// store that keeps no thumbnails).
+    /// - Throws: ``StoreError/Code/corrupted`` when the stored thumbnail does not decode.
+    public func thumbnail(id: UInt32) throws -> PixelBuffer? {
+        guard let table = tables.thumbnails else { return nil }
+        guard let bytes = try environment.read({ txn in try txn.get(table, key: id).map { Array($0) } }) else { return nil }
+        do {
+            return try ImageDecoder().decode(bytes, source: "the thumbnail of item \(id)")
+        } catch {
+            throw StoreError(.corrupted, "\(error); run `bgan-db verify`")
+        }
+    }
+
+    /// The thumbnail kept with the item stored under `key`, or nil.
+    public func thumbnail(forKey key: String) throws -> PixelBuffer? {
+        guard let id = try environment.read({ txn in try self.id(forKey: key, txn) }) else { return nil }
+        return try thumbnail(id: id)
+    }
+
+    func imageSettings() throws -> ImageSettings {
+        try boundEncoder.settings {
+            let model = try boundModel()
+            return ImageSettings(preprocessing: model.header.preprocessing, modelDigest: model.digest,
+                                 thumbnailSide: try thumbnailSide())
+        }
+    }
+
+    /// Stores, replaces or (with nil) removes item `id`'s thumbnail within a write.
+    func putThumbnail(_ png: [UInt8]?, id: UInt32, replacing: Bool, _ txn: borrowing Transaction) throws {
+        guard let table = tables.thumbnails else { return }
+        if let png {
+            try txn.put(table, key: id, value: png)
+        } else if replacing {
+            try txn.delete(table, key: id)
+        }
+    }
+}

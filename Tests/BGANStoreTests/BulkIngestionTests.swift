@@ -1,0 +1,67 @@
+import BGAN
+import Foundation
+import PixelIO
+import Testing
+import TestSupport
+@testable import BGANStore
+
+/// The decode-while-writing pipeline: everything lands once, in order, resumably; bad units are reported.
+@Suite struct BulkIngestionTests {
+    let directory = TemporaryDirectory("bulk")
+
+    struct Unloadable: Error, CustomStringConvertible {
+        var description: String { "cannot be loaded" }
+    }
+
+    static func units(_ range: Range<Int>, failing: Set<Int> = []) -> [IngestionUnit] {
+        range.map { index in
+            IngestionUnit(key: "img/\(index)", payload: [UInt8(index % 251)], name: "image \(index)") {
+                if failing.contains(index) { throw Unloadable() }
+                return StoreImageTests.image(index)
+            }
+        }
+    }
+
+    @Test func everyUnitLandsOnceWithItsCodeAndBadOnesAreReported() throws {
+        let model = try StoreImageTests.model(seed: 4)
+        let store = try Store.create(at: directory.sub("s"), model: model)
+        var reports: [IngestionReport] = []
+        let report = try BulkIngestion(store: store, batchSize: 64, workers: 3)
+            .run(Self.units(0..<300, failing: [5, 130]), progress: { reports.append($0) })
+        #expect(report.added == 298 && report.alreadyStored == 0 && report.done == 300 && !report.stopped)
+        #expect(report.rejected.map(\.name) == ["image 5", "image 130"])
+        #expect(report.rejected.allSatisfy { $0.reason == "cannot be loaded" })
+        #expect(reports.map(\.done) == [64, 128, 192, 256, 300], "progress after every batch")
+        #expect(try store.count() == 298)
+        let encoder = try ImageEncoder(model: model)
+        for index in [0, 64, 299] {
+            let item = try #require(try store.item(forKey: "img/\(index)"))
+            #expect(item.code == BinaryCode(signsOf: try encoder.signs(of: [StoreImageTests.image(index)])))
+            #expect(item.payload == [UInt8(index % 251)])
+        }
+        // Ids follow the units' order, batch after batch.
+        let ids = try (0..<300).filter { ![5, 130].contains($0) }.map { try #require(try store.item(forKey: "img/\($0)")).id }
+        #expect(ids == ids.sorted())
+        #expect(try store.item(forKey: "img/5") == nil)
+        #expect(try store.verify().isHealthy)
+    }
+
+    @Test func aStoppedRunLeavesWholeBatchesAndTheNextRunFinishes() throws {
+        let store = try Store.create(at: directory.sub("r"), model: try StoreImageTests.model(seed: 4))
+        var batches = 0
+        let first = try BulkIngestion(store: store, batchSize: 50).run(Self.units(0..<400), shouldStop: { batches == 3 }) { _ in batches += 1 }
+        #expect(first.stopped && first.added == 150 && first.done == 150)
+        #expect(try store.count() == 150)
+        let second = try BulkIngestion(store: store, batchSize: 50).run(Self.units(0..<400))
+        #expect(!second.stopped && second.added == 250 && second.alreadyStored == 150)
+        #expect(try store.count() == 400)
+        #expect(try store.verify().isHealthy)
+    }
+
+    @Test func aStoreWithoutAModelStopsTheRunBeforeAnyWrite() throws {
+        let store = try Store.create(at: directory.sub("bare"), bitCount: 32)
+        let error = #expect(throws: StoreError.self) { try BulkIngestion(store: store).run(Self.units(0..<10)) }
+        #expect(error?.code == .noModel)
+        #expect(try store.count() == 0)
+    }
+}

@@ -62,7 +62,7 @@ extension Store {
     /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes.
     public func prepare(_ item: ImageItem) throws -> PreparedImage {
         let settings = try imageSettings()
-        let thumbnail = settings.thumbnailSide > 0 ? try item.image.fitted(within: settings.thumbnailSide).pngData() : nil
+        let thumbnail = settings.thumbnailSide > 0 ? try item.image.fitted(within: settings.thumbnailSide).pngData(fast: true) : nil
         return PreparedImage(key: item.key, payload: item.payload, input: settings.preprocessing.input(from: item.image),
                              thumbnail: thumbnail, modelDigest: settings.modelDigest)
     }

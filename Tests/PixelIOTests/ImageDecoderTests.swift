@@ -85,15 +85,36 @@ import Testing
         #expect(try ImageDecoder(maximumPixels: 48).decode(contentsOf: Self.folder.appendingPathComponent("rgb8.png").path).pixelCount == 48)
     }
 
-    @Test(arguments: PixelFormat.allCases)
-    func pngWritingRoundTrips(format: PixelFormat) throws {
+    @Test(arguments: PixelFormat.allCases, [false, true])
+    func pngWritingRoundTrips(format: PixelFormat, fast: Bool) throws {
         var bytes: [UInt8] = []
         let stride = 5 * format.channels + 3  // padded rows
         for y in 0..<4 { for i in 0..<stride { bytes.append(UInt8((y * 37 + i * 11) % 256)) } }
         let image = try PixelBuffer(width: 5, height: 4, format: format, rowStride: stride, bytes: bytes)
-        let decoded = try decoder.decode(try image.pngData(), source: "written")
+        let decoded = try decoder.decode(try image.pngData(fast: fast), source: "written")
         #expect(decoded.format == format && decoded.width == 5 && decoded.height == 4)
         for y in 0..<4 { for x in 0..<5 { for c in 0..<format.channels { #expect(decoded[x, y, c] == image[x, y, c]) } } }
+    }
+
+    @Test(arguments: [(PixelFormat.gray, PixelFormat.gray), (.rgb, .rgb), (.rgba, .rgb)])
+    func jpegWritingKeepsASmoothImageClose(format: PixelFormat, decodedAs: PixelFormat) throws {
+        let width = 48, height = 32, stride = width * format.channels + 5
+        var bytes = [UInt8](repeating: 0, count: stride * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let values = [3 * x + 2 * y, 255 - 4 * y, 2 * x + 40, 255]
+                for c in 0..<format.channels { bytes[y * stride + x * format.channels + c] = UInt8(values[c]) }
+            }
+        }
+        let image = try PixelBuffer(width: width, height: height, format: format, rowStride: stride, bytes: bytes)
+        let jpeg = try image.jpegData(quality: 95)
+        #expect(ImageDecoder.format(of: jpeg) == .jpeg)
+        let decoded = try decoder.decode(jpeg, source: "written")
+        #expect(decoded.format == decodedAs && decoded.width == width && decoded.height == height)
+        var worst = 0
+        for y in 0..<height { for x in 0..<width { for c in 0..<decodedAs.channels { worst = max(worst, abs(Int(decoded[x, y, c]) - Int(image[x, y, c]))) } } }
+        #expect(worst <= 8, "largest difference \(worst) on a smooth image at quality 95")
+        #expect(throws: DatasetError.self) { try image.jpegData(quality: 0) }
     }
 
     @Test func pixelBuffersCheckTheirGeometry() {

@@ -4,33 +4,39 @@ extension PixelBuffer {
     /// white) when dropped and set opaque when added.
     public func converted(to format: PixelFormat, background: UInt8 = 0) -> PixelBuffer {
         if format == self.format && rowStride == width * format.channels { return self }
-        var out = [UInt8](repeating: 0, count: width * height * format.channels)
-        for y in 0..<height {
-            for x in 0..<width {
-                let base = y * rowStride + x * self.format.channels
-                var (r, g, b, a): (Float, Float, Float, Float)
-                switch self.format {
-                case .gray:
-                    r = Float(bytes[base]); g = r; b = r; a = 255
-                case .rgb:
-                    r = Float(bytes[base]); g = Float(bytes[base + 1]); b = Float(bytes[base + 2]); a = 255
-                case .rgba:
-                    r = Float(bytes[base]); g = Float(bytes[base + 1]); b = Float(bytes[base + 2]); a = Float(bytes[base + 3])
-                }
-                if format != .rgba, a < 255 {
-                    let cover = a / 255, behind = Float(background) * (1 - cover)
-                    r = r * cover + behind; g = g * cover + behind; b = b * cover + behind
-                }
-                let target = (y * width + x) * format.channels
-                switch format {
-                case .gray:
-                    out[target] = Self.byte(0.299 * r + 0.587 * g + 0.114 * b)
-                case .rgb:
-                    out[target] = Self.byte(r); out[target + 1] = Self.byte(g); out[target + 2] = Self.byte(b)
-                case .rgba:
-                    out[target] = Self.byte(r); out[target + 1] = Self.byte(g); out[target + 2] = Self.byte(b); out[target + 3] = Self.byte(a)
+        let sourceChannels = self.format.channels, targetChannels = format.channels
+        let (width, height, rowStride, sourceFormat) = (width, height, rowStride, self.format)
+        let out = [UInt8](unsafeUninitializedCapacity: width * height * targetChannels) { target, count in
+            bytes.withUnsafeBufferPointer { source in
+                for y in 0..<height {
+                    for x in 0..<width {
+                        let base = y * rowStride + x * sourceChannels
+                        var (r, g, b, a): (Float, Float, Float, Float)
+                        switch sourceFormat {
+                        case .gray:
+                            r = Float(source[base]); g = r; b = r; a = 255
+                        case .rgb:
+                            r = Float(source[base]); g = Float(source[base + 1]); b = Float(source[base + 2]); a = 255
+                        case .rgba:
+                            r = Float(source[base]); g = Float(source[base + 1]); b = Float(source[base + 2]); a = Float(source[base + 3])
+                        }
+                        if format != .rgba, a < 255 {
+                            let cover = a / 255, behind = Float(background) * (1 - cover)
+                            r = r * cover + behind; g = g * cover + behind; b = b * cover + behind
+                        }
+                        let at = (y * width + x) * targetChannels
+                        switch format {
+                        case .gray:
+                            target[at] = Self.byte(0.299 * r + 0.587 * g + 0.114 * b)
+                        case .rgb:
+                            target[at] = Self.byte(r); target[at + 1] = Self.byte(g); target[at + 2] = Self.byte(b)
+                        case .rgba:
+                            target[at] = Self.byte(r); target[at + 1] = Self.byte(g); target[at + 2] = Self.byte(b); target[at + 3] = Self.byte(a)
+                        }
+                    }
                 }
             }
+            count = width * height * targetChannels
         }
         return try! PixelBuffer(width: width, height: height, format: format, bytes: out)
     }
@@ -62,40 +68,61 @@ extension PixelBuffer {
     public func areaResized(width newWidth: Int, height newHeight: Int) -> PixelBuffer {
         precondition(newWidth > 0 && newHeight > 0)
         if newWidth == width && newHeight == height && rowStride == width * format.channels { return self }
-        let horizontal = Self.coverage(from: width, to: newWidth), vertical = Self.coverage(from: height, to: newHeight)
-        let channels = format.channels
+        let horizontal = Coverage(from: width, to: newWidth), vertical = Coverage(from: height, to: newHeight)
+        let channels = format.channels, rowStride = rowStride
         var out = [UInt8](repeating: 0, count: newWidth * newHeight * channels)
         var row = [Float](repeating: 0, count: newWidth * channels)
-        for (oy, sources) in vertical.enumerated() {
-            for i in row.indices { row[i] = 0 }
-            for (sy, wy) in sources {
-                for (ox, columns) in horizontal.enumerated() {
-                    for (sx, wx) in columns {
-                        let base = sy * rowStride + sx * channels, weight = wx * wy
-                        for c in 0..<channels { row[ox * channels + c] += weight * Float(bytes[base + c]) }
+        bytes.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                row.withUnsafeMutableBufferPointer { row in
+                    horizontal.positions.withUnsafeBufferPointer { columns in
+                        horizontal.weights.withUnsafeBufferPointer { columnWeights in
+                            for oy in 0..<newHeight {
+                                row.update(repeating: 0)
+                                for v in vertical.range(oy) {
+                                    let sy = vertical.positions[v], wy = vertical.weights[v]
+                                    for ox in 0..<newWidth {
+                                        for h in horizontal.range(ox) {
+                                            let base = sy * rowStride + columns[h] * channels, weight = columnWeights[h] * wy
+                                            for c in 0..<channels { row[ox * channels + c] += weight * Float(source[base + c]) }
+                                        }
+                                    }
+                                }
+                                for i in row.indices { target[oy * newWidth * channels + i] = Self.byte(row[i]) }
+                            }
+                        }
                     }
                 }
             }
-            for i in row.indices { out[oy * newWidth * channels + i] = Self.byte(row[i]) }
         }
         return try! PixelBuffer(width: newWidth, height: newHeight, format: format, bytes: out)
     }
 
-    /// For each of `target` output positions, the input positions it covers and their weights
-    /// (summing to 1).
-    static func coverage(from source: Int, to target: Int) -> [[(Int, Float)]] {
-        let scale = Double(source) / Double(target)
-        return (0..<target).map { o in
-            let start = Double(o) * scale, end = Double(o + 1) * scale
-            var parts: [(Int, Float)] = []
-            var s = Int(start.rounded(.down))
-            while Double(s) < end, s < source {
-                let overlap = min(end, Double(s + 1)) - max(start, Double(s))
-                if overlap > 1e-9 { parts.append((s, Float(overlap / scale))) }
-                s += 1
+    /// For each of `target` output positions along one axis, the input positions it covers and
+    /// their weights (summing to 1), flattened: output `o` covers entries `range(o)`.
+    struct Coverage {
+        var positions: [Int] = []
+        var weights: [Float] = []
+        var starts: [Int] = [0]
+
+        init(from source: Int, to target: Int) {
+            let scale = Double(source) / Double(target)
+            for o in 0..<target {
+                let start = Double(o) * scale, end = Double(o + 1) * scale
+                var s = Int(start.rounded(.down))
+                while Double(s) < end, s < source {
+                    let overlap = min(end, Double(s + 1)) - max(start, Double(s))
+                    if overlap > 1e-9 {
+                        positions.append(s)
+                        weights.append(Float(overlap / scale))
+                    }
+                    s += 1
+                }
+                starts.append(positions.count)
             }
-            return parts
         }
+
+        func range(_ output: Int) -> Range<Int> { starts[output]..<starts[output + 1] }
     }
 
     static func byte(_ value: Float) -> UInt8 { UInt8(max(0, min(255, value.rounded()))) }

@@ -1,0 +1,146 @@
+import ArgumentParser
+import BGAN
+import BGANStore
+import Dispatch
+import Foundation
+import HammingSearch
+import NeuralNet
+import PixelIO
+
+/// Bulk ingestion end to end through ``BulkIngestion`` (what `bgan-db ingest` runs), on the
+/// Fashion-MNIST training images and on generated 256×256 JPEG files, with each stage's rate
+/// measured alone in the same run to show which one bounds the pipeline.
+struct IngestBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Images/s of bulk ingestion into a store bound to the bundled encoder: an IDX data set, then JPEG files.")
+
+    @Option(help: "IDX image file.")
+    var images: String = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+
+    @Option(help: "Images of the data set to ingest (default: all).")
+    var count: Int?
+
+    @Option(help: "JPEG files to generate and ingest (0: skip).")
+    var jpegs: Int = 3000
+
+    @Option(help: "Side of the generated JPEGs in pixels.")
+    var jpegSide: Int = 256
+
+    @Option(help: "Code length: a bundled model's (32 or 64).")
+    var bits: Int = 64
+
+    @Option(help: "Longest side of the thumbnails the stores keep (0: none).")
+    var thumbnailSize: Int = Store.defaultThumbnailSide
+
+    @Option(help: "Images per transaction.")
+    var batch: Int = 512
+
+    @Option(help: "Where to put the temporary stores and files (removed afterwards).")
+    var scratch: String = NSTemporaryDirectory()
+
+    func run() throws {
+        let model = try DefaultModel.load(bits: bits)
+        let set = try ImageSet(contentsOf: images)
+        let n = min(count ?? set.count, set.count)
+        let root = URL(fileURLWithPath: scratch).appendingPathComponent("bgan-bench-ingest-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        print("OpenBLAS \(BLAS.coreName), \(BLAS.threads) threads; \(ProcessInfo.processInfo.activeProcessorCount) cores; model \(model.digest.prefix(16))… (\(bits) bits); batches of \(batch); thumbnails \(thumbnailSize > 0 ? "up to \(thumbnailSize) px" : "none")")
+
+        print("\n\(n) images of \(images) (\(set.channels)×\(set.height)×\(set.width))")
+        let datasetUnits = (0..<n).map { index in
+            IngestionUnit(key: "\(index)", payload: set.labels.map { [$0[index]] } ?? [], name: "#\(index)") { set.pixelBuffer(index) }
+        }
+        let store = try Store.create(at: root + "/dataset", model: model, thumbnailSide: thumbnailSize)
+        let report = try BulkIngestion(store: store, batchSize: batch).run(datasetUnits)
+        precondition(report.added == n && report.rejected.isEmpty, "every image is stored")
+        printRate("end to end (decode ∥ encode + write)", count: n, seconds: report.seconds,
+                  detail: String(format: "writer waited %.2f s for decoded batches", report.secondsWaitingForInput))
+        try stageRates(units: datasetUnits, store: store, model: model, root: root + "/dataset-stages")
+
+        guard jpegs > 0 else { return }
+        let folder = root + "/jpegs"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var bytes = 0
+        let files = try (0..<jpegs).map { index -> String in
+            let path = folder + String(format: "/%06d.jpg", index)
+            let data = try Self.photo(from: set.pixelBuffer(index % set.count), index: index, side: jpegSide).jpegData(quality: 90)
+            bytes += data.count
+            try Data(data).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        print(String(format: "\n%d generated %d×%d RGB JPEG files (quality 90, %.1f KB each on average)", jpegs, jpegSide, jpegSide, Double(bytes) / Double(jpegs) / 1024))
+        let decoder = ImageDecoder()
+        let fileUnits = files.map { file in
+            IngestionUnit(key: URL(fileURLWithPath: file).lastPathComponent, payload: [], name: file) { try decoder.decode(contentsOf: file) }
+        }
+        let jpegStore = try Store.create(at: root + "/jpeg", model: model, thumbnailSide: thumbnailSize)
+        let jpegReport = try BulkIngestion(store: jpegStore, batchSize: batch).run(fileUnits)
+        precondition(jpegReport.added == jpegs && jpegReport.rejected.isEmpty, "every JPEG is stored")
+        printRate("end to end (decode ∥ encode + write)", count: jpegs, seconds: jpegReport.seconds,
+                  detail: String(format: "writer waited %.2f s for decoded batches", jpegReport.secondsWaitingForInput))
+        try stageRates(units: fileUnits, store: jpegStore, model: model, root: root + "/jpeg-stages")
+    }
+
+    /// Each stage alone on the same images: load + prepare on every core, encode through BLAS,
+    /// write codes and thumbnails in transactions of `batch`.
+    private func stageRates(units: [IngestionUnit], store: Store, model: ModelFile, root: String) throws {
+        var started = Date()
+        let prepared = try Self.prepareInParallel(units, store: store)
+        printRate("  stage: decode + prepare (every core)", count: units.count, seconds: Date().timeIntervalSince(started))
+
+        let encoder = try ImageEncoder(model: model)
+        let inputs = try units.map { model.header.preprocessing.input(from: try $0.load()) }
+        started = Date()
+        var signs: [Float] = []
+        for start in stride(from: 0, to: inputs.count, by: batch) {
+            signs += try encoder.signs(of: Array(inputs[start..<min(inputs.count, start + batch)].joined()))
+        }
+        printRate("  stage: encode (BLAS)", count: units.count, seconds: Date().timeIntervalSince(started))
+
+        let target = try Store.create(at: root, model: model, thumbnailSide: thumbnailSize)
+        started = Date()
+        for start in stride(from: 0, to: prepared.count, by: batch) {
+            _ = try target.write(prepared: Array(prepared[start..<min(prepared.count, start + batch)]))
+        }
+        let encodeAndWrite = Date().timeIntervalSince(started)
+        printRate("  stage: encode + write (the writer's share)", count: units.count, seconds: encodeAndWrite)
+        precondition(signs.count == units.count * bits)
+    }
+
+    static func prepareInParallel(_ units: [IngestionUnit], store: Store) throws -> [PreparedImage] {
+        let results = UnsafeMutableBufferPointer<PreparedImage?>.allocate(capacity: units.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        nonisolated(unsafe) let output = results
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in stride(from: worker, to: units.count, by: workers) {
+                output[i] = try? store.prepare(ImageItem(key: units[i].key, image: try units[i].load(), payload: units[i].payload))
+            }
+        }
+        return try results.map { try $0 ?? { throw ValidationError("an image could not be prepared") }() }
+    }
+
+    /// A photo-like RGB picture from a small gray image: enlarged, tinted by its index, with a
+    /// gentle gradient so that JPEG sizes resemble real photos more than flat art.
+    static func photo(from image: PixelBuffer, index: Int, side: Int) -> PixelBuffer {
+        let large = image.areaResized(width: side, height: side)
+        let tint = [(1.0, 0.8, 0.6), (0.6, 0.9, 1.0), (0.9, 1.0, 0.7), (1.0, 0.7, 0.9)][index % 4]
+        var bytes = [UInt8](repeating: 0, count: side * side * 3)
+        for y in 0..<side {
+            for x in 0..<side {
+                let v = Double(large[x, y, 0]), background = Double((x * 3 + y * 5 + index * 7) % 64)
+                let value = [v * tint.0, v * tint.1, v * tint.2].map { UInt8(min(255, $0 + background)) }
+                for c in 0..<3 { bytes[(y * side + x) * 3 + c] = value[c] }
+            }
+        }
+        return try! PixelBuffer(width: side, height: side, format: .rgb, bytes: bytes)
+    }
+
+    private func printRate(_ label: String, count: Int, seconds: Double, detail: String = "") {
+        let padded = label.padding(toLength: max(label.count, 46), withPad: " ", startingAt: 0)
+        print(padded + String(format: " %8.0f images/s  (%d in %.2f s)", Double(count) / seconds, count, seconds) + (detail.isEmpty ? "" : "; " + detail))
+    }
+}

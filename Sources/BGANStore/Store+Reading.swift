@@ -55,3 +55,22 @@ extension Store {
         return StoredItem(id: id, key: record.key, code: try BinaryCode(bitCount: bitCount, words: words), payload: record.payload)
     }
 }
+
+extension Store {
+    /// Up to `limit` items with ids from `id` on, in id (insertion) order, read in one
+    /// transaction: pages through a large store without pinning one snapshot for the whole walk.
+    public func items(fromID id: UInt32, limit: Int) throws -> [StoredItem] {
+        precondition(limit >= 1)
+        return try environment.read { txn in
+            try txn.withCursor(tables.items) { cursor in
+                var found: [StoredItem] = []
+                var entry = try cursor.seek(atLeast: id)
+                while let (key, _) = entry, found.count < limit {
+                    found.append(try item(id: key.loadUnaligned(as: UInt32.self), txn))
+                    entry = try cursor.next()
+                }
+                return found
+            }
+        }
+    }
+}

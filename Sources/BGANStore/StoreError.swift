@@ -34,6 +34,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let noModel = Code("noModel")
         /// A model other than the store's was given.
         public static let modelMismatch = Code("modelMismatch")
+        /// A long operation cannot finish yet; what it did is kept and running it again goes on.
+        public static let incomplete = Code("incomplete")
     }
 
     public let code: Code

@@ -367,6 +367,32 @@ import TestSupport
         #expect(refused.status == 1 && refused.stderr.contains("no model"), "\(refused.stderr)")
     }
 
+    @Test func reencodeMovesAStoreToAnotherModelFromItsThumbnailsOrTheOriginals() throws {
+        let store = directory.sub("re"), data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        #expect(try run("create", store, "--bits", "64").status == 0)
+        #expect(try run("ingest", store, data, "--limit", "200").status == 0)
+        let moved = try run("reencode", store, "--bits", "32")
+        #expect(moved.status == 0 && moved.stderr.contains("200 items encoded now"), "\(moved.stderr)")
+        let stats = try json(Substring(try run("stats", store, "--json").stdout))
+        #expect(stats["modelDigest"] as? String == (try DefaultModel.load(bits: 32)).digest)
+        #expect(stats["bits"] as? Int == 32, "\(stats)")
+        // The codes are the new model's: each image finds itself at distance 0.
+        let queried = try run("query", store, data, "--limit", "5", "-k", "1", "--json")
+        let lines = try queried.stdout.split(separator: "\n").dropLast().map { try json($0) }
+        #expect(lines.count == 5 && lines.allSatisfy { (($0["neighbors"] as? [[String: Any]])?.first?["distance"] as? Int) == 0 }, "\(queried.stdout)")
+        #expect(try run("reencode", store, "--bits", "32").stderr.contains("nothing to do"))
+
+        // A store without thumbnails needs the originals; --from gives them by key.
+        let plain = directory.sub("plain")
+        #expect(try run("create", plain, "--bits", "64", "--thumbnail-size", "0").status == 0)
+        #expect(try run("ingest", plain, data, "--limit", "50").status == 0)
+        let refused = try run("reencode", plain, "--bits", "32")
+        #expect(refused.status != 0 && refused.stderr.contains("--from"), "\(refused.stderr)")
+        let fromOriginals = try run("reencode", plain, "--bits", "32", "--from", data)
+        #expect(fromOriginals.status == 0 && fromOriginals.stderr.contains("50 items encoded now"), "\(fromOriginals.stderr)")
+        #expect(try run("verify", plain).status == 0)
+    }
+
     @Test func versionAndHelp() throws {
         #expect(try run("--version").stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
         let help = try run("--help")

@@ -24,7 +24,7 @@ struct IngestCommand: ParsableCommand {
     var sources: [String]
 
     @Option(help: "Payload of each item: auto (the label for labelled data sets, the file's path for files), label, path or none.")
-    var payload: PayloadChoice = .auto
+    var payload: ImageSources.PayloadChoice = .auto
 
     @Option(help: "Images per transaction.")
     var batch: Int = 512
@@ -41,10 +41,6 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Exit 0 even when some files were rejected.")
     var keepGoing = false
 
-    enum PayloadChoice: String, ExpressibleByArgument, CaseIterable {
-        case auto, label, path, none
-    }
-
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     }
@@ -55,7 +51,7 @@ struct IngestCommand: ParsableCommand {
             let bound = try store.boundModel()
             if let model { try store.requireModel(try DefaultModel.load(path: model, bits: 0)) }
             var rejected: [(name: String, reason: String)] = []
-            var units = try collect(rejected: &rejected)
+            var units = try ImageSources(sources).units(payload: payload, rejected: &rejected)
             if let limit { units = Array(units.prefix(limit)) }
             let p = bound.header.preprocessing
             let thumbnails = try store.thumbnailSide()
@@ -78,54 +74,6 @@ struct IngestCommand: ParsableCommand {
             }
             if !(rejected + report.rejected).isEmpty && !keepGoing { throw ExitCode.failure }
         }
-    }
-
-    /// Every image the sources hold, keys checked and unique.
-    private func collect(rejected: inout [(name: String, reason: String)]) throws -> [IngestionUnit] {
-        var units: [IngestionUnit] = []
-        var seen = Set<String>()
-        let decoder = ImageDecoder()
-        func add(_ key: String, _ payload: [UInt8], describing name: String, load: @escaping @Sendable () throws -> PixelBuffer) {
-            let length = key.utf8.count
-            guard length >= 1, length <= 511 else {
-                rejected.append((name, "its key is \(length) bytes; keys are 1 to 511 bytes of UTF-8"))
-                return
-            }
-            guard seen.insert(key).inserted else {
-                rejected.append((name, "another source already gives the key '\(key)'"))
-                return
-            }
-            units.append(IngestionUnit(key: key, payload: payload, name: name, load: load))
-        }
-        for source in sources {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-                throw ValidationError("\(source) does not exist")
-            }
-            if let listing = try ImageFiles.expand(source) {
-                let root = isDirectory.boolValue ? URL(fileURLWithPath: source).standardizedFileURL.path + "/" : nil
-                rejected += listing.passedOver.map { ($0.path, $0.reason) }
-                for file in listing.images {
-                    let key = root.map { String(URL(fileURLWithPath: file).standardizedFileURL.path.dropFirst($0.count)) }
-                        ?? URL(fileURLWithPath: file).lastPathComponent
-                    let payloadBytes: [UInt8] = [.auto, .path].contains(payload) ? Array(file.utf8) : []
-                    add(key, payloadBytes, describing: file) { try decoder.decode(contentsOf: file) }
-                }
-                continue
-            }
-            let set = try ImageSet(contentsOf: source)
-            let labels = EvalCommand.labels(of: set, at: source)
-            if payload == .label && labels == nil {
-                throw ValidationError("--payload label: \(source) has no labels (no CIFAR labels, no matching IDX label file)")
-            }
-            let name = URL(fileURLWithPath: source).lastPathComponent
-            for index in 0..<set.count {
-                let label: [UInt8] = [.auto, .label].contains(payload) ? (labels.map { Array(String($0[index]).utf8) } ?? []) : []
-                add("\(name)#\(index)", payload == .path ? Array("\(source)#\(index)".utf8) : label,
-                    describing: "\(source)#\(index)") { set.pixelBuffer(index) }
-            }
-        }
-        return units
     }
 
     private func report(_ rejected: [(name: String, reason: String)]) throws {

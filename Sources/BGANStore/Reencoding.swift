@@ -1,0 +1,191 @@
+import BGAN
+import Foundation
+import PixelIO
+
+/// What ``Reencoding/run(shouldStop:progress:)`` did.
+public struct ReencodingReport: Sendable {
+    /// Items encoded with the new model in this run.
+    public var encoded = 0
+    /// Items found already encoded (an interrupted earlier run).
+    public var alreadyEncoded = 0
+    /// Items of the store so far.
+    public var total = 0
+    /// Keys of items with no image to encode (inserted as codes, or kept without thumbnails,
+    /// and not given by the image source), or whose image failed to load, with the reason.
+    public var missing: [(key: String, reason: String)] = []
+    /// Whether `shouldStop` ended the run; running it again goes on.
+    public var stopped = false
+    /// Whether the store now holds the new codes (the swap is done).
+    public var finished = false
+    /// Whether the store was bound to the new model before this run (nothing was done).
+    public var wasBoundAlready = false
+}
+
+/// Moves a store to another encoder model, resumably: every item is encoded again with the new
+/// model from its stored thumbnail (or from the original images, through ``imageSource``) into
+/// a new store beside it (`STORE.reencode`), keeping keys, payloads and thumbnails; when every
+/// item is there, the directories are swapped (the old one goes to `STORE.reencode-old` and is
+/// removed unless ``keepOld``). An interruption at any point leaves the old store whole and in
+/// place until the swap, which a later run completes; running again goes on where it stopped.
+///
+/// Stop writers to the store while it is re-encoded: a change after the start is detected and
+/// refused before the swap. Readers in other processes keep the files they opened (the old
+/// store) until they reopen the path.
+public struct Reencoding {
+    /// The store to move.
+    public let path: String
+    public let model: ModelFile
+    /// Images per transaction.
+    public var batchSize = 512
+    /// Swap even when some items have no image, leaving them out (they are listed).
+    public var dropMissing = false
+    /// Keep the old store in `STORE.reencode-old` after the swap.
+    public var keepOld = false
+    /// Where an item's pixels come from, by key, before its thumbnail is tried: for stores
+    /// that keep no thumbnails, or to encode from the full-size originals.
+    public var imageSource: (@Sendable (String) -> (@Sendable () throws -> PixelBuffer)?)?
+
+    /// The new store while it is being filled.
+    public var workPath: String { Self.trimmed(path) + ".reencode" }
+    /// The old store between the swap and its removal.
+    public var oldPath: String { Self.trimmed(path) + ".reencode-old" }
+
+    /// Meta key of the work store: the old store's last transaction when the run began.
+    static let sourceStampKey = "reencode-source"
+
+    public init(path: String, model: ModelFile) {
+        self.path = path
+        self.model = model
+    }
+
+    /// Encodes what is left, then swaps when every item is there.
+    /// - Throws: ``StoreError/Code/incomplete`` (nothing lost; the message says how to go on)
+    ///   when items have no image and ``dropMissing`` is off, or the store was written to since
+    ///   the re-encoding began; ``StoreError/Code/modelMismatch`` when a
+    ///   re-encoding to another model is under way; the store's errors.
+    public func run(shouldStop: () -> Bool = { false }, progress: (ReencodingReport) -> Void = { _ in }) throws -> ReencodingReport {
+        let files = FileManager.default
+        var report = ReencodingReport()
+        // A swap cut short: the new store only waits to be moved into place.
+        if !files.fileExists(atPath: path), files.fileExists(atPath: oldPath), files.fileExists(atPath: workPath) {
+            try finishSwap()
+            report.finished = true
+            return report
+        }
+        var readOnly = StoreOptions()
+        readOnly.readOnly = true
+        let old = try Store(openingAt: path, options: readOnly)
+        defer { old.close() }
+        if try old.modelDigest() == model.digest {
+            // Done before, perhaps up to the removal of the old store.
+            if files.fileExists(atPath: oldPath), !keepOld { try files.removeItem(atPath: oldPath) }
+            report.total = try old.count()
+            report.finished = true
+            report.wasBoundAlready = true
+            return report
+        }
+        let stamp = try sourceStamp(of: old)
+        let work = try openOrCreateWork(like: old, stamp: stamp)
+        defer { work.close() }
+
+        report.total = try old.count()
+        var nextID: UInt32 = 0
+        while true {
+            let page = try old.items(fromID: nextID, limit: 65_536)
+            guard let last = page.last else { break }
+            nextID = last.id &+ 1
+            var units: [IngestionUnit] = []
+            for item in page {
+                if let load = imageSource?(item.key) {
+                    units.append(IngestionUnit(key: item.key, payload: item.payload, name: item.key, load: load))
+                } else if try old.hasThumbnail(id: item.id) {
+                    let id = item.id
+                    units.append(IngestionUnit(key: item.key, payload: item.payload, name: item.key) {
+                        guard let image = try old.thumbnail(id: id) else { throw StoreError(.corrupted, "item \(id)'s thumbnail vanished") }
+                        return image
+                    })
+                } else {
+                    report.missing.append((item.key, "no image: inserted as a code, or stored without a thumbnail"))
+                }
+            }
+            let before = report
+            let pageReport = try BulkIngestion(store: work, batchSize: batchSize).run(units, shouldStop: shouldStop) { partial in
+                var current = before
+                current.encoded += partial.added
+                current.alreadyEncoded += partial.alreadyStored
+                progress(current)
+            }
+            report.encoded += pageReport.added
+            report.alreadyEncoded += pageReport.alreadyStored
+            report.missing += pageReport.rejected.map { ($0.name, $0.reason) }
+            if pageReport.stopped {
+                report.stopped = true
+                return report
+            }
+            if last.id == UInt32.max { break }
+        }
+        guard report.missing.isEmpty || dropMissing else {
+            throw StoreError(.incomplete, "\(report.missing.count) of \(report.total) items have no image to encode with the new model (first: '\(report.missing[0].key.prefix(60))': \(report.missing[0].reason)); the \(report.encoded + report.alreadyEncoded) encoded are kept in \(workPath). Give the original images (bgan-db reencode --from SOURCE…), or leave those items out with --drop-missing")
+        }
+        guard try sourceStamp(of: old) == stamp else {
+            throw StoreError(.incomplete, "\(path) was written to while it was re-encoded; stop its writers, delete \(workPath) and run again")
+        }
+        let expected = report.total - report.missing.count
+        guard try work.count() == expected else {
+            throw StoreError(.corrupted, "\(workPath) holds \(try work.count()) items where \(expected) were expected; delete it and run again")
+        }
+        old.close()
+        work.close()
+        try files.moveItem(atPath: path, toPath: oldPath)
+        try finishSwap()
+        report.finished = true
+        return report
+    }
+
+    /// Moves the work store into place and removes the old one (unless kept).
+    private func finishSwap() throws {
+        try FileManager.default.moveItem(atPath: workPath, toPath: path)
+        if !keepOld { try FileManager.default.removeItem(atPath: oldPath) }
+    }
+
+    private func openOrCreateWork(like old: Store, stamp: [UInt8]) throws -> Store {
+        if FileManager.default.fileExists(atPath: workPath) {
+            let work = try Store(openingAt: workPath)
+            do {
+                try work.requireModel(model)
+            } catch {
+                work.close()
+                throw StoreError(.modelMismatch, "\(workPath) holds a re-encoding of \(path) to another model (\(error)); finish it with that model, or delete \(workPath)")
+            }
+            guard try work.environment.read({ txn in try txn.get(work.tables.meta, key: Self.sourceStampKey).map { Array($0) } }) == stamp else {
+                work.close()
+                throw StoreError(.incomplete, "\(path) changed since the re-encoding in \(workPath) began; stop its writers, delete \(workPath) and run again")
+            }
+            return work
+        }
+        let requested = try old.statistics().requestedSubstrings
+        let substrings = requested > 0 && requested <= model.header.architecture.bits ? requested : nil
+        let work = try Store.create(at: workPath, model: model, substrings: substrings, thumbnailSide: try old.thumbnailSide())
+        try work.environment.write { txn in try txn.put(work.tables.meta, key: Self.sourceStampKey, value: stamp) }
+        return work
+    }
+
+    /// The old store's last committed transaction: every write changes it.
+    private func sourceStamp(of store: Store) throws -> [UInt8] {
+        Array("txn \(store.environment.info().lastTransactionID)".utf8)
+    }
+
+    private static func trimmed(_ path: String) -> String {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
+    }
+}
+
+extension Store {
+    /// Whether item `id` has a thumbnail, without decoding it.
+    func hasThumbnail(id: UInt32) throws -> Bool {
+        guard let table = tables.thumbnails else { return false }
+        return try environment.read { txn in try txn.get(table, key: id) != nil }
+    }
+}

@@ -47,13 +47,15 @@ extension Store {
 
     /// Longest side of the thumbnails the store keeps with images; 0 when it keeps none.
     public func thumbnailSide() throws -> Int {
-        try environment.read { txn in
-            guard let bytes = try txn.get(tables.meta, key: Self.thumbnailSideKey) else { return 0 }
-            guard let value = bytes.uint64Value, UInt64(littleEndian: value) <= UInt64(Self.maximumThumbnailSide) else {
-                throw StoreError(.corrupted, "the store's meta record '\(Self.thumbnailSideKey)' is damaged; restore from a backup")
-            }
-            return Int(UInt64(littleEndian: value))
+        try environment.read { txn in try thumbnailSide(txn) }
+    }
+
+    func thumbnailSide(_ txn: borrowing Transaction) throws -> Int {
+        guard let bytes = try txn.get(tables.meta, key: Self.thumbnailSideKey) else { return 0 }
+        guard let value = bytes.uint64Value, UInt64(littleEndian: value) <= UInt64(Self.maximumThumbnailSide) else {
+            throw StoreError(.corrupted, "the store's meta record '\(Self.thumbnailSideKey)' is damaged; restore from a backup")
         }
+        return Int(UInt64(littleEndian: value))
     }
 
     /// Brings `item`'s image to the bound model's input (``Preprocessing``) and makes its

@@ -29,6 +29,9 @@ public struct StoreStatistics: Sendable, Codable {
     public var staleReadersCleared: Int
     /// Digest of the bound encoder model; nil for a store of bare codes.
     public var modelDigest: String?
+    /// Longest side of the thumbnails kept with images (0: none), and how many are kept.
+    public var thumbnailSide: Int
+    public var thumbnails: Int
 
     public struct TableOccupancy: Sendable, Codable {
         public var buckets: Int
@@ -60,7 +63,7 @@ extension Store {
             }
             var tableBytes: [String: Int] = [:]
             var used = 0
-            for table in [tables.meta, tables.keys, tables.items, tables.codes, tables.segment, tables.moved] {
+            for table in [tables.meta, tables.keys, tables.items, tables.codes, tables.segment, tables.moved, tables.thumbnails].compactMap({ $0 }) {
                 let bytes = try txn.statistics(of: table).bytes
                 tableBytes[table.name] = bytes
                 used += bytes
@@ -75,7 +78,9 @@ extension Store {
                 usedBytes: used, fileBytes: try environment.fileSize(), mapBytes: environment.info().mapSize,
                 bytesPerItem: meta.liveCount > 0 ? Double(used) / Double(meta.liveCount) : 0,
                 tableBytes: tableBytes, staleReadersCleared: cleared,
-                modelDigest: try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) })
+                modelDigest: try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) },
+                thumbnailSide: try thumbnailSide(txn),
+                thumbnails: try tables.thumbnails.map { try txn.statistics(of: $0).entries } ?? 0)
         }
     }
 

@@ -27,6 +27,8 @@ import TestSupport
         let wide = try #require(try store.thumbnail(forKey: "wide"))
         #expect(wide.width == 16 && wide.height == 8 && wide.format == .rgb)
         #expect(wide[0, 0, 0] == 2 && wide[15, 0, 0] == 77, "column 15 averages x = 75…79")
+        let statistics = try store.statistics()
+        #expect(statistics.thumbnailSide == 16 && statistics.thumbnails == 2 && statistics.tableBytes["thumbnails"] != nil)
 
         // Codes written without an image drop the stale thumbnail; removal drops it too.
         let code = try #require(try store.item(forKey: "wide")?.code)

@@ -24,6 +24,7 @@ struct StatsCommand: ParsableCommand {
             Console.out("items            \(stats.items)")
             Console.out("bits             \(stats.bits)")
             Console.out("model            \(stats.modelDigest ?? "none (bare codes)")")
+            Console.out("thumbnails       \(stats.thumbnailSide > 0 ? "up to \(stats.thumbnailSide) px, \(stats.thumbnails) kept" : "none kept\(stats.thumbnails > 0 ? " (\(stats.thumbnails) from before)" : "")")")
             let choice = stats.requestedSubstrings == 0 ? "automatic" : "fixed at \(stats.requestedSubstrings)"
             if stats.substrings == 0 {
                 Console.out("substrings (m)   no index yet: searches scan (\(choice))")

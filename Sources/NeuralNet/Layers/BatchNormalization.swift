@@ -38,7 +38,8 @@ public final class BatchNormalization: Layer {
         let (n, area) = try layout(input.shape)
         let m = Double(n * area)
         var output = Tensor(zeros: input.shape)
-        var normalized = [Float](repeating: 0, count: input.count)
+        // The normalised input is kept for the backward pass only.
+        var normalized = [Float](repeating: 0, count: training ? input.count : 0)
         var inverseDeviation = [Float](repeating: 0, count: channels)
         let (channels, epsilon, momentum) = (self.channels, self.epsilon, self.momentum)
         let (scale, shift, runningMean, runningVariance) = (self.scale, self.shift, self.runningMean, self.runningVariance)
@@ -47,7 +48,7 @@ public final class BatchNormalization: Layer {
                 normalized.withUnsafeMutableBufferPointer { xhat in
                     inverseDeviation.withUnsafeMutableBufferPointer { inverse in
                         store.values.withUnsafeMutableBufferPointer { values in
-                            let (x, y, xhat, inverse, values) = (x.baseAddress!, y.baseAddress!, xhat.baseAddress!, inverse.baseAddress!, values.baseAddress!)
+                            let (x, y, xhat, inverse, values) = (x.baseAddress!, y.baseAddress!, xhat.baseAddress, inverse.baseAddress!, values.baseAddress!)
                             // Channels are independent: each task owns a range of them.
                             parallelRanges(channels) { range in
                                 for c in range {
@@ -77,10 +78,14 @@ public final class BatchNormalization: Layer {
                                     let gamma = values[scale + c], beta = values[shift + c]
                                     for item in 0..<n {
                                         let base = (item * channels + c) * area
-                                        for i in 0..<area {
-                                            let normalizedValue = (x[base + i] - mean) * inv
-                                            xhat[base + i] = normalizedValue
-                                            y[base + i] = gamma * normalizedValue + beta
+                                        if training {
+                                            for i in 0..<area {
+                                                let normalizedValue = (x[base + i] - mean) * inv
+                                                xhat![base + i] = normalizedValue
+                                                y[base + i] = gamma * normalizedValue + beta
+                                            }
+                                        } else {
+                                            for i in 0..<area { y[base + i] = gamma * ((x[base + i] - mean) * inv) + beta }
                                         }
                                     }
                                 }

@@ -1,6 +1,7 @@
 import BGAN
 import Foundation
 import LMDBStorage
+import NeuralNet
 import PixelIO
 import Testing
 import TestSupport
@@ -149,6 +150,9 @@ import TestSupport
         }
         #expect(report["blas_core_recommended"] is NSNull || report["blas_core_chosen_by_user"] as? Bool == true)
         #expect((report["blas_threads"] as? Int ?? 0) >= 1)
+        if (report["blas_threads"] as? Int ?? 0) > 1, ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] == nil {
+            #expect(report["blas_thread_timeout"] as? String == BLASCore.idleThreadTimeout, "idle BLAS threads should sleep at once: \(report)")
+        }
         let models = report["default_models"] as? [String: Any] ?? [:]
         for bits in ["32", "64"] {
             #expect((models[bits] as? String)?.hasSuffix("fashion-mnist-\(bits).bganmodel") == true, "the bundled \(bits)-bit model is found: \(models)")

@@ -19,7 +19,8 @@ struct DoctorCommand: ParsableCommand {
         let present = interesting.filter { features.contains($0) }
         let core = BLAS.coreName
         let recommended = BLASCore.recommendedCoreType(coreName: core, features: features)
-        let relaunchedFrom = ProcessInfo.processInfo.environment[BLASCore.relaunchMarker]
+        let relaunchedFrom = ProcessInfo.processInfo.environment[BLASCore.relaunchMarker].flatMap { $0.isEmpty ? nil : $0 }
+        let threadTimeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"]
         let chosenByUser = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil && relaunchedFrom == nil
         var hints: [String] = []
         if let recommended {
@@ -47,6 +48,7 @@ struct DoctorCommand: ParsableCommand {
                 ("blas_core_recommended", recommended.map(JSON.string) ?? "null"),
                 ("blas_core_chosen_by_user", chosenByUser ? "true" : "false"),
                 ("blas_threads", "\(BLAS.threads)"),
+                ("blas_thread_timeout", threadTimeout.map(JSON.string) ?? "null"),
                 ("blas_config", JSON.string(BLAS.configuration)),
                 ("hamming_kernel", JSON.string(HammingKernel.active.rawValue)),
                 ("lmdb", JSON.string(Environment.libraryVersion)),
@@ -59,7 +61,7 @@ struct DoctorCommand: ParsableCommand {
         Console.out("cpu              \(BLASCore.cpuModel()) (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
         Console.out("features         \(present.joined(separator: " "))")
         Console.out("openblas core    \(core)\(recommended == nil ? "" : " (slow here: \(recommended!) is available)")\(chosenByUser ? " (set by OPENBLAS_CORETYPE)" : "")")
-        Console.out("openblas threads \(BLAS.threads)")
+        Console.out("openblas threads \(BLAS.threads)\(threadTimeout.map { ", idle threads sleep after 2^\($0) cycles (OPENBLAS_THREAD_TIMEOUT)" } ?? "")")
         Console.out("openblas build   \(BLAS.configuration)")
         Console.out("hamming kernel   \(HammingKernel.active.rawValue)")
         Console.out("lmdb             \(Environment.libraryVersion)")

@@ -50,6 +50,32 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         guard filters >= 1, hiddenUnits >= 1, featureUnits >= 1 else {
             throw NeuralNetError(.invalidArgument, "filters (\(filters)), hidden units (\(hiddenUnits)) and feature units (\(featureUnits)) must be positive")
         }
+        // Limits that keep a model file's header from asking for more memory than any real model
+        // needs: it is checked before a single parameter is allocated.
+        guard channels <= Self.maximumChannels, height <= Self.maximumSide, width <= Self.maximumSide else {
+            throw NeuralNetError(.invalidArgument, "images of \(channels)×\(height)×\(width) are beyond the supported \(Self.maximumChannels) channels and \(Self.maximumSide)×\(Self.maximumSide) pixels")
+        }
+        guard filters <= Self.maximumFilters, hiddenUnits <= Self.maximumUnits, featureUnits <= Self.maximumUnits else {
+            throw NeuralNetError(.invalidArgument, "filters (\(filters)), hidden units (\(hiddenUnits)) or feature units (\(featureUnits)) are beyond the supported \(Self.maximumFilters) filters and \(Self.maximumUnits) units")
+        }
+        guard parameterEstimate <= Self.maximumParameters else {
+            throw NeuralNetError(.invalidArgument, "the three networks would hold about \(parameterEstimate) parameters, beyond the supported \(Self.maximumParameters) (\(Self.maximumParameters * 4 >> 20) MiB); use fewer filters or units, or smaller images")
+        }
+    }
+
+    public static let maximumChannels = 4
+    public static let maximumSide = 1024
+    public static let maximumFilters = 1024
+    public static let maximumUnits = 1 << 16
+    /// Weights of all three networks together.
+    public static let maximumParameters = 1 << 27
+
+    /// About the number of weights of the encoder, generator and discriminator together (the
+    /// matrices; biases and normalisation add a few thousand). Every factor is bounded first, so
+    /// the products cannot overflow.
+    var parameterEstimate: Int {
+        let convolutions = 16 * channels * filters + 32 * filters * filters
+        return 3 * convolutions + 2 * bottleneck * hiddenUnits + 2 * hiddenUnits * bits + bottleneck * featureUnits
     }
 
     /// Values of the feature maps after the second stride-2 stage.

@@ -79,6 +79,18 @@ public struct ModelFile: Sendable {
     public init(bytes: [UInt8], source: String = "the model file") throws {
         let file = try DigestedFile(bytes: bytes, magic: Self.magic, version: Self.formatVersion, blobCount: 1, kind: "a model file", source: source)
         header = try file.decodeHeader(Header.self, source: source)
+        do {
+            try header.architecture.validate()
+        } catch let error as NeuralNetError {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its architecture is unusable: \(error.message)")
+        }
+        let p = header.preprocessing, a = header.architecture
+        guard p.channels == a.channels, p.height == a.height, p.width == a.width, p.scale.isFinite else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its preprocessing (\(p.channels)×\(p.height)×\(p.width), scale \(p.scale)) does not match its \(a.channels)×\(a.height)×\(a.width) input")
+        }
+        guard header.beta.isFinite else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its β (\(header.beta)) is not a number")
+        }
         parameters = file.blobs[0]
         digest = file.digest
         fileBytes = bytes

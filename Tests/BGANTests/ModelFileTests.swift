@@ -75,6 +75,46 @@ import Testing
         #expect(parsed.encoded() == old)
     }
 
+    /// A model file sealed with a correct digest whose JSON header was edited by `edit`.
+    func resealed(_ file: ModelFile, _ edit: (String) -> String) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = edit(String(decoding: try encoder.encode(file.header), as: UTF8.self))
+        var body = Array("BGANMODL".utf8) + [1, 0, 0, 0]
+        withUnsafeBytes(of: UInt32(json.utf8.count).littleEndian) { body += $0 }
+        body += Array(json.utf8)
+        withUnsafeBytes(of: UInt64(file.parameters.count).littleEndian) { body += $0 }
+        body += file.parameters
+        return body + SHA256.hash(body)
+    }
+
+    /// Model files are data: a well-sealed header that asks for huge networks or a mismatched
+    /// preprocessing is refused at parsing, before any parameter is allocated.
+    @Test(arguments: [
+        ("\"filters\":2", "\"filters\":1000000", "architecture is unusable"),
+        ("\"filters\":2,\"height\":8,\"hiddenUnits\":8,\"width\":8", "\"filters\":1024,\"height\":1024,\"hiddenUnits\":8,\"width\":1024", "parameters"),
+        ("\"height\":8", "\"height\":4096", "architecture is unusable"),
+        ("\"channels\":1", "\"channels\":-3", "architecture is unusable"),
+    ])
+    func headersAskingForHugeOrImpossibleNetworksAreRefused(from: String, to: String, reason: String) throws {
+        let (file, _) = try model(seed: 5)
+        let bytes = try resealed(file) { json in
+            #expect(json.contains(from), "the fixture header holds \(from): \(json)")
+            return json.replacingOccurrences(of: from, with: to)
+        }
+        let error = #expect(throws: NeuralNetError.self) { try ModelFile(bytes: bytes) }
+        #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func aPreprocessingThatDoesNotMatchTheInputIsRefused() throws {
+        let (file, _) = try model(seed: 5)
+        let bytes = try resealed(file) { json in
+            json.replacingOccurrences(of: "\"preprocessing\":{\"centreCrop\":false,\"channels\":1,\"height\":8", with: "\"preprocessing\":{\"centreCrop\":false,\"channels\":1,\"height\":100000000")
+        }
+        let error = #expect(throws: NeuralNetError.self) { try ModelFile(bytes: bytes) }
+        #expect(error?.message.contains("preprocessing") == true, "\(error?.message ?? "")")
+    }
+
     @Test func damagedFilesAreRefused() throws {
         let bytes = try model(seed: 3).0.encoded()
         let cases: [([UInt8], String)] = [

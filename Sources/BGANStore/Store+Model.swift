@@ -36,7 +36,8 @@ extension Store {
     static let modelDigestKey = "model-digest"
 
     /// Creates a store bound to `model`: codes of its length, the model's file kept inside the
-    /// store and its digest stamped on it, all in the creating transaction.
+    /// store and its digest stamped on it, all in the creating transaction (a store is created
+    /// whole, or not at all).
     ///
     /// - Parameter thumbnailSide: items inserted as images keep a PNG thumbnail of at most this
     ///   many pixels a side (for contact sheets and `bgan-db reencode`); 0 keeps none.
@@ -46,14 +47,13 @@ extension Store {
         guard (0...Store.maximumThumbnailSide).contains(thumbnailSide) else {
             throw StoreError(.invalidArgument, "a thumbnail side of \(thumbnailSide) pixels is outside 0...\(Store.maximumThumbnailSide) (0 keeps no thumbnails)")
         }
-        let store = try create(at: path, bitCount: model.header.architecture.bits, substrings: substrings, options: options)
         let bytes = model.encoded()
-        try store.environment.write { txn in
-            try txn.put(store.tables.meta, key: modelKey, value: bytes)
-            try txn.put(store.tables.meta, key: modelDigestKey, value: Array(model.digest.utf8))
-            try txn.put(store.tables.meta, key: thumbnailSideKey, value: UInt64(thumbnailSide).littleEndian)
+        return try create(at: path, bitCount: model.header.architecture.bits, substrings: substrings, options: options,
+                          extraBytes: bytes.count) { txn, tables in
+            try txn.put(tables.meta, key: modelKey, value: bytes)
+            try txn.put(tables.meta, key: modelDigestKey, value: Array(model.digest.utf8))
+            try txn.put(tables.meta, key: thumbnailSideKey, value: UInt64(thumbnailSide).littleEndian)
         }
-        return store
     }
 
     /// The digest of the bound model, or nil for a store of bare codes.

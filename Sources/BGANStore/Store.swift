@@ -43,16 +43,36 @@ public final class Store: @unchecked Sendable {
     ///   bad length or split.
     public static func create(at path: String, bitCount: Int, substrings: Int? = nil,
                               options: StoreOptions = StoreOptions()) throws -> Store {
+        try create(at: path, bitCount: bitCount, substrings: substrings, options: options) { _, _ in }
+    }
+
+    /// Creates the store and writes its meta records, and `more` of them, in one transaction.
+    /// If anything fails, the files it made are removed: a store is created whole or not at all.
+    static func create(at path: String, bitCount: Int, substrings: Int?, options: StoreOptions, extraBytes: Int = 0,
+                       writing more: (borrowing Transaction, Tables) throws -> Void) throws -> Store {
         try BinaryCode.validate(bitCount: bitCount)
         if let substrings { _ = try SubstringLayout(bitCount: bitCount, substrings: substrings) }
-        if FileManager.default.fileExists(atPath: path + "/data.mdb") {
+        let files = FileManager.default
+        if files.fileExists(atPath: path + "/data.mdb") {
             throw StoreError(.alreadyExists, "\(path) already holds a store; open it, or choose a new directory")
         }
-        let (environment, tables) = try openEnvironment(path: path, options: options, creating: true)
-        try environment.write { txn in
-            try StoreMeta(bitCount: bitCount, requestedSubstrings: substrings ?? 0).write(txn, table: tables.meta)
+        try requireFreeSpace(extraBytes, at: path)
+        let directoryExisted = files.fileExists(atPath: path)
+        var environment: Environment?
+        do {
+            let (opened, tables) = try openEnvironment(path: path, options: options, creating: true)
+            environment = opened
+            try opened.write { txn in
+                try StoreMeta(bitCount: bitCount, requestedSubstrings: substrings ?? 0).write(txn, table: tables.meta)
+                try more(txn, tables)
+            }
+            return try Store(path: path, options: options, environment: opened, tables: tables)
+        } catch {
+            environment?.close()
+            for name in ["data.mdb", "lock.mdb"] { try? files.removeItem(atPath: "\(path)/\(name)") }
+            if !directoryExisted { try? files.removeItem(atPath: path) }
+            throw error
         }
-        return try Store(path: path, options: options, environment: environment, tables: tables)
     }
 
     /// Opens the store at `path`.
@@ -62,7 +82,14 @@ public final class Store: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw StoreError(.notAStore, "\(path) does not exist; create a store there with `bgan-db create \(path) --bits B`")
         }
-        guard isDirectory.boolValue, FileManager.default.fileExists(atPath: path + "/data.mdb") else {
+        guard isDirectory.boolValue else {
+            throw StoreError(.notAStore, "\(path) is a file, not a store (a store is a directory holding data.mdb); check the path")
+        }
+        var info = stat()
+        guard stat(path + "/data.mdb", &info) == 0 else {
+            if errno == EACCES {
+                throw StoreError(.permissionDenied, "\(path) cannot be looked into: permission denied for this user (uid \(getuid())); run as the store's owner, or give this user access to the directory and its files")
+            }
             throw StoreError(.notAStore, "\(path) is not a store (no data.mdb inside); check the path, or create one with `bgan-db create`")
         }
         let (environment, tables) = try Self.openEnvironment(path: path, options: options, creating: false)

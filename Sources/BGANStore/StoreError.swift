@@ -34,6 +34,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let noModel = Code("noModel")
         /// A model other than the store's was given.
         public static let modelMismatch = Code("modelMismatch")
+        /// This user may not read or write the store's files.
+        public static let permissionDenied = Code("permissionDenied")
+        /// The file system holding the store has too little free space for what was asked.
+        public static let diskFull = Code("diskFull")
         /// A long operation cannot finish yet; what it did is kept and running it again goes on.
         public static let incomplete = Code("incomplete")
     }

@@ -117,7 +117,7 @@ extension StorageError {
         case ENOENT:
             (code, remedy) = (.notFound, "the path does not exist; create it first or check the spelling")
         case EIO:
-            (code, remedy) = (.io, "the operating system reported an I/O error; check the disk")
+            (code, remedy) = (.io, "the operating system reported an I/O error: the disk may be full or failing; free space or check the disk")
         case EINVAL:
             (code, remedy) = (.invalidArgument, "LMDB rejected an argument (is this an LMDB environment? is a path on a network file system?)")
         default:

@@ -11,38 +11,12 @@ import TestSupport
 @Suite struct CommandLineTests {
     let directory = TemporaryDirectory("cli")
 
-    struct Outcome {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    /// The bgan-db built next to this test bundle.
-    static let executable: URL = {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("bgan-db").path), url.path != "/" {
-            url.deleteLastPathComponent()
-        }
-        return url.appendingPathComponent("bgan-db")
-    }()
+    typealias Outcome = CLI.Outcome
 
     @discardableResult
-    func run(_ arguments: String...) throws -> Outcome { try run(arguments: arguments) }
+    func run(_ arguments: String...) throws -> Outcome { try CLI.run(arguments) }
 
-    func run(arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func run(arguments: [String]) throws -> Outcome { try CLI.run(arguments) }
 
     func json(_ line: Substring) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -185,7 +159,7 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: whole + ".losses.svg"))
 
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = CLI.executable
         process.arguments = common + ["--out", parts, "--checkpoint", checkpoint]
         let err = Pipe()
         process.standardError = err

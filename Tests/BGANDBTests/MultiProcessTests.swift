@@ -26,7 +26,7 @@ import TestSupport
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "for i in $(seq 20); do \"$0\" query \"$1\" --codes \"$2\" -k 5 --json || exit 9; done",
-                                 CommandLineTests.executable.path, path, directory.sub("q.npy")]
+                                 CLI.executable.path, path, directory.sub("q.npy")]
             process.standardOutput = Pipe()
             process.standardError = Pipe()
             return process

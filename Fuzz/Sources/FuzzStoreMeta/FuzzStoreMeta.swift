@@ -14,7 +14,7 @@ public func fuzzStoreMeta(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let value = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
     fixture.put(field, value)
     defer { fixture.put(field, fixture.original[field] ?? nil) }
-    guard let store = try? Store(openingAt: fixture.path) else { return 0 }
+    guard let store = try? Store(openingAt: fixture.path, options: MetaFixture.storeOptions) else { return 0 }
     defer { store.close() }
     _ = try? store.count()
     _ = try? store.statistics()
@@ -26,12 +26,25 @@ public func fuzzStoreMeta(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// A small store in memory-backed storage, made once per process: 6,000 bare 64-bit codes (an
-/// index is built), and the original value of every meta record.
+/// A small store in memory-backed storage, made once per process: 600 bare 64-bit codes with an
+/// 8-table index (8-bit substrings: verifying walks 256 buckets a table), and the original value
+/// of every meta record. Commits skip `fsync`.
 final class MetaFixture: @unchecked Sendable {
     static let fields = ["format", "bits", "substrings", "id-limit", "live", "segment-substrings",
                          "segment-items", "segment-end", "stale", "model", "model-digest", "thumbnail-side"]
     static let shared = MetaFixture()
+
+    static var storeOptions: StoreOptions {
+        var options = StoreOptions()
+        options.syncMode = .noSync
+        return options
+    }
+    static var environmentOptions: EnvironmentOptions {
+        var options = EnvironmentOptions()
+        options.syncMode = .noSync
+        options.createsTables = false
+        return options
+    }
 
     let path: String
     var original: [String: [UInt8]?] = [:]
@@ -42,13 +55,14 @@ final class MetaFixture: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: path)
         var generator = SystemRandomNumberGenerator()
         do {
-            let store = try Store.create(at: path, bitCount: 64)
-            let items = (0..<6_000).map { i in
+            let store = try Store.create(at: path, bitCount: 64, options: Self.storeOptions)
+            let items = (0..<600).map { i in
                 StoreItem(key: "item \(i)", code: BinaryCode(signsOf: (0..<64).map { _ in Bool.random(using: &generator) ? 1 : -1 }))
             }
             _ = try store.write(items)
+            try store.rebuildIndex(substrings: .fixed(8))
             store.close()
-            let environment = try Environment(path: path, tables: [TableSpec("meta")])
+            let environment = try Environment(path: path, options: Self.environmentOptions, tables: [TableSpec("meta")])
             let meta = try environment.table("meta")
             try environment.read { txn in
                 for field in Self.fields { original[field] = try txn.get(meta, key: field).map { Array($0) } }
@@ -63,7 +77,7 @@ final class MetaFixture: @unchecked Sendable {
     /// Writes (or, with nil, removes) one meta record.
     func put(_ field: String, _ value: [UInt8]?) {
         do {
-            let environment = try Environment(path: path, tables: [TableSpec("meta")])
+            let environment = try Environment(path: path, options: Self.environmentOptions, tables: [TableSpec("meta")])
             defer { environment.close() }
             let meta = try environment.table("meta")
             try environment.write { txn in

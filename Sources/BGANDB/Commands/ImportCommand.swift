@@ -29,7 +29,7 @@ struct ImportCommand: ParsableCommand {
             // This process only loads: write pages straight into the map, once the disk is known
             // to have room for them (a full disk would otherwise kill it with SIGBUS).
             let needed = matrix.rows * (matrix.columns * 3 + 120)
-            let available = try Self.freeBytes(at: location.store)
+            let available = try Store.freeBytes(at: location.store)
             guard available > needed else {
                 throw StoreError(.invalidArgument, String(format: "importing %d codes needs about %.1f GiB free next to %@, and only %.1f GiB are; free some space or import in parts",
                                                           matrix.rows, Double(needed) / 1_073_741_824, location.store, Double(available) / 1_073_741_824))
@@ -44,14 +44,6 @@ struct ImportCommand: ParsableCommand {
                                summary.rows, summary.inserted, summary.updated, summary.totalSeconds,
                                Double(summary.rows) / max(summary.totalSeconds, 1e-9), summary.loadSeconds, summary.indexSeconds))
         }
-    }
-
-    static func freeBytes(at path: String) throws -> Int {
-        var info = statvfs()
-        guard statvfs(path, &info) == 0 else {
-            throw StoreError(.invalidArgument, "cannot read the free space of \(path): \(String(cString: strerror(errno)))")
-        }
-        return Int(info.f_bavail) * Int(info.f_frsize)
     }
 
     static func readKeys(_ path: String, expected: Int) throws -> [String] {

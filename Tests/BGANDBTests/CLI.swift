@@ -1,0 +1,44 @@
+import Foundation
+
+/// Runs the `bgan-db` built next to the test bundle, as a script would: arguments in, stdout,
+/// stderr and exit status out; optionally as another user (through `setpriv`, for permission
+/// tests run as root).
+enum CLI {
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The bgan-db built next to this test bundle.
+    static let executable: URL = {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("bgan-db").path), url.path != "/" {
+            url.deleteLastPathComponent()
+        }
+        return url.appendingPathComponent("bgan-db")
+    }()
+
+    /// The unprivileged user permission tests run as when the tests run as root.
+    static let nobody: UInt32 = 65534
+
+    static func run(_ arguments: [String], asUser user: UInt32? = nil) throws -> Outcome {
+        let process = Process()
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}

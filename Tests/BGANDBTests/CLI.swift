@@ -11,24 +11,28 @@ enum CLI {
     }
 
     /// The bgan-db built next to this test bundle.
-    static let executable: URL = {
+    static let executable = built("bgan-db")
+    /// The bgan-bench built next to this test bundle.
+    static let bench = built("bgan-bench")
+
+    static func built(_ name: String) -> URL {
         var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("bgan-db").path), url.path != "/" {
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path), url.path != "/" {
             url.deleteLastPathComponent()
         }
-        return url.appendingPathComponent("bgan-db")
-    }()
+        return url.appendingPathComponent(name)
+    }
 
     /// The unprivileged user permission tests run as when the tests run as root.
     static let nobody: UInt32 = 65534
 
-    static func run(_ arguments: [String], asUser user: UInt32? = nil) throws -> Outcome {
+    static func run(_ arguments: [String], asUser user: UInt32? = nil, program: URL = executable) throws -> Outcome {
         let process = Process()
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", executable.path] + arguments
+            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", program.path] + arguments
         } else {
-            process.executableURL = executable
+            process.executableURL = program
             process.arguments = arguments
         }
         let out = Pipe(), err = Pipe()

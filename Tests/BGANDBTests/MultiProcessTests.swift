@@ -72,3 +72,48 @@ final class CollectedOutputs: @unchecked Sendable {
     func append(_ data: Data) { lock.withLock { collected.append(data) } }
     var all: [Data] { lock.withLock { collected } }
 }
+
+/// `bgan-bench stress`, short: 8 reader threads search while a writer inserts and deletes groups
+/// of items and rebuilds the index; and its self-check, which must catch torn writes.
+@Suite struct StoreStressTests {
+    @Test func readersSeeWholeGroupsWhileTheWriterWorks() throws {
+        let outcome = try CLI.run(["stress", "--seconds", "4", "--prefill", "300"], program: CLI.bench)
+        #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(outcome.stdout.contains(" 0 inconsistent snapshots, 0 errors") && outcome.stdout.contains("verify ok"), "\(outcome.stdout)")
+    }
+
+    @Test func theHarnessCatchesGroupsWrittenInTwoTransactions() throws {
+        let outcome = try CLI.run(["stress", "--seconds", "3", "--prefill", "200", "--torn-writes"], program: CLI.bench)
+        #expect(outcome.status != 0 && outcome.stdout.contains("of 8 items visible"), "\(outcome.stdout)")
+    }
+}
+
+/// Reader slots left by a process killed while it read: LMDB clears its reader table when the
+/// first process opens an environment nobody has open, so stale slots matter while another
+/// process keeps the store open, as this test does; its statistics call clears them.
+@Suite struct StaleReaderTests {
+    let directory = TemporaryDirectory("stale")
+
+    @Test func slotsOfAKilledReaderAreClearedWhileOthersKeepTheStoreOpen() throws {
+        let path = directory.sub("store")
+        let process = Process()
+        process.executableURL = CLI.bench
+        process.arguments = ["stress", "--store", path, "--seconds", "60", "--prefill", "100", "--readers", "4"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var store: Store?
+        for _ in 0..<50 where store == nil {
+            Thread.sleep(forTimeInterval: 0.1)
+            store = try? Store(openingAt: path)
+        }
+        let opened = try #require(store, "the stress run creates its store")
+        Thread.sleep(forTimeInterval: 1)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let cleared = try opened.statistics().staleReadersCleared
+        #expect(cleared >= 1, "the killed readers held slots")
+        #expect(try opened.statistics().staleReadersCleared == 0, "cleared once")
+        #expect(try opened.verify().isHealthy)
+    }
+}

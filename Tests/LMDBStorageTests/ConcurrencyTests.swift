@@ -72,3 +72,36 @@ import TestSupport
         #expect(try env.read { txn in try txn.get(counter, key: "n")?.uint64Value } == 200)
     }
 }
+
+/// Reader slots: when every slot is held, a new reader gets an error that says what to do.
+@Suite struct ReaderSlotTests {
+    let directory = TemporaryDirectory()
+
+    @Test func aFullReaderTableIsAClearErrorAndFreesUpAgain() throws {
+        var options = EnvironmentOptions()
+        options.maxReaders = 2
+        let env = try Environment(path: directory.sub("env"), options: options, tables: [TableSpec("t")])
+        // LMDB rounds the slot count up to fill the lock file's pages.
+        let slots = env.info().maxReaders
+        #expect(slots >= 2 && slots < 1_000)
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let finished = DispatchGroup()
+        for _ in 0..<slots {
+            finished.enter()
+            Thread {
+                defer { finished.leave() }
+                try? env.read { _ in
+                    holding.signal()
+                    release.wait()
+                }
+            }.start()
+        }
+        for _ in 0..<slots { holding.wait() }
+        let error = #expect(throws: StorageError.self) { try env.read { _ in } }
+        #expect(error?.code == .readersFull)
+        #expect(error?.message.contains("maxReaders") == true && error?.message.contains("stale") == true, "\(error?.message ?? "")")
+        for _ in 0..<slots { release.signal() }
+        finished.wait()
+        try env.read { _ in }
+    }
+}

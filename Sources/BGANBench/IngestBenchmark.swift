@@ -123,7 +123,10 @@ struct IngestBenchmark: ParsableCommand {
     static func prepareInParallel(_ units: [IngestionUnit], store: Store) throws -> [PreparedImage] {
         let results = UnsafeMutableBufferPointer<PreparedImage?>.allocate(capacity: units.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
         nonisolated(unsafe) let output = results
         let workers = ProcessInfo.processInfo.activeProcessorCount
         DispatchQueue.concurrentPerform(iterations: workers) { worker in

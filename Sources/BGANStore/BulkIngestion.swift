@@ -116,7 +116,10 @@ public struct BulkIngestion {
         var batch = PreparedBatch(count: units.count, alreadyStored: units.count - fresh.count)
         let results = UnsafeMutableBufferPointer<Result<PreparedImage, Error>?>.allocate(capacity: fresh.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
         nonisolated(unsafe) let output = results
         let threads = max(1, min(workers, fresh.count))
         DispatchQueue.concurrentPerform(iterations: threads) { worker in

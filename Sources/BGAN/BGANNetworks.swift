@@ -113,8 +113,12 @@ public final class BGANNetworks {
         var rng = SeededGenerator(seed: seed)
         let quarter = [2 * a.filters, a.height / 4, a.width / 4]
         smoothedSign = ScaledTanh("encoder.smoothed_sign", beta: beta)
+        // The encoder's input is data: nothing upstream wants its gradient.
+        let firstConvolution = Conv2D("encoder.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1,
+                                      parameters: encoderParameters, rng: &rng)
+        firstConvolution.needsInputGradient = false
         encoder = Sequential("encoder", [
-            Conv2D("encoder.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1, parameters: encoderParameters, rng: &rng),
+            firstConvolution,
             BatchNormalization("encoder.bn1", channels: a.filters, parameters: encoderParameters),
             LeakyReLU("encoder.act1"),
             Conv2D("encoder.conv2", inputChannels: a.filters, outputChannels: 2 * a.filters, kernel: 4, stride: 2, padding: 1, parameters: encoderParameters, rng: &rng),

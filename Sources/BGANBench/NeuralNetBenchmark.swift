@@ -29,9 +29,12 @@ struct NeuralNetBenchmark: ParsableCommand {
         let store = ParameterStore()
         var rng = SeededGenerator(seed: 1)
         // A Fashion-MNIST-sized encoder of the shape BGAN uses: two strided convolutions, a wide
-        // fully connected layer, the code layer and the smoothed sign.
+        // fully connected layer, the code layer and the smoothed sign. As in BGAN's encoder, the
+        // first convolution computes no gradient for its input (the data).
+        let first = Conv2D("conv1", inputChannels: 1, outputChannels: 32, kernel: 4, stride: 2, padding: 1, parameters: store, rng: &rng)
+        first.needsInputGradient = false
         let layers: [(Layer, [Int])] = [
-            (Conv2D("conv1", inputChannels: 1, outputChannels: 32, kernel: 4, stride: 2, padding: 1, parameters: store, rng: &rng), [batch, 1, 28, 28]),
+            (first, [batch, 1, 28, 28]),
             (BatchNormalization("bn1", channels: 32, parameters: store), [batch, 32, 14, 14]),
             (LeakyReLU(slope: 0.2), [batch, 32, 14, 14]),
             (Conv2D("conv2", inputChannels: 32, outputChannels: 64, kernel: 4, stride: 2, padding: 1, parameters: store, rng: &rng), [batch, 32, 14, 14]),
@@ -121,8 +124,8 @@ struct NeuralNetBenchmark: ParsableCommand {
             let ow = (shape[3] + 2 * conv.padding - conv.kernel) / conv.stride + 1
             let patch = conv.inputChannels * conv.kernel * conv.kernel, wide = shape[0] * oh * ow
             return [GEMMShape(m: conv.outputChannels, n: wide, k: patch, transposeA: false, transposeB: false),
-                    GEMMShape(m: conv.outputChannels, n: patch, k: wide, transposeA: false, transposeB: true),
-                    GEMMShape(m: patch, n: wide, k: conv.outputChannels, transposeA: true, transposeB: false)]
+                    GEMMShape(m: conv.outputChannels, n: patch, k: wide, transposeA: false, transposeB: true)]
+                + (conv.needsInputGradient ? [GEMMShape(m: patch, n: wide, k: conv.outputChannels, transposeA: true, transposeB: false)] : [])
         case let deconv as ConvTranspose2D:
             let patch = deconv.outputChannels * deconv.kernel * deconv.kernel, wide = shape[0] * shape[2] * shape[3]
             return [GEMMShape(m: patch, n: wide, k: deconv.inputChannels, transposeA: true, transposeB: false),

@@ -28,6 +28,24 @@ import Testing
         #expect(check.worst < 1e-2, "\(check.where)")
     }
 
+    /// A first layer skips its input gradient: the weight and bias gradients are the same to the
+    /// last bit, and the input gradient it returns is zeros.
+    @Test func convolutionWithoutItsInputGradientKeepsTheParameterGradients() throws {
+        func gradients(needsInput: Bool) throws -> (parameters: [Float], input: [Float]) {
+            let store = ParameterStore()
+            var rng = SeededGenerator(seed: 8)
+            let layer = Conv2D("conv", inputChannels: 2, outputChannels: 3, kernel: 4, stride: 2, padding: 1, parameters: store, rng: &rng)
+            layer.needsInputGradient = needsInput
+            let output = try layer.forward(randomTensor([3, 2, 9, 8], seed: 9), training: true)
+            let input = try layer.backward(randomTensor(output.shape, seed: 10))
+            return (store.gradients, input.storage)
+        }
+        let full = try gradients(needsInput: true), skipped = try gradients(needsInput: false)
+        #expect(skipped.parameters == full.parameters)
+        #expect(skipped.input.count == full.input.count && skipped.input.allSatisfy { $0 == 0 })
+        #expect(full.input.contains { $0 != 0 })
+    }
+
     @Test(arguments: [
         (batch: 1, channels: 2, size: 3, filters: 1, kernel: 3, stride: 1, padding: 0),
         (batch: 2, channels: 3, size: 4, filters: 2, kernel: 4, stride: 2, padding: 1),

@@ -10,6 +10,10 @@ public final class Conv2D: Layer {
     let store: ParameterStore
     let weight: Int
     let bias: Int
+    /// Whether backward computes the gradient with respect to the input. A network's first
+    /// layer, whose input is data, needs none: without it, backward skips one of its two matrix
+    /// products and the folding back, and returns zeros.
+    public var needsInputGradient = true
     /// The unfolded input of the last training forward pass is moved into the cache, so a later
     /// forward pass (say, in inference) cannot overwrite what backward needs.
     private var cache = ForwardCache<(input: [Int], geometry: ConvolutionGeometry, columns: [Float])>()
@@ -121,6 +125,7 @@ public final class Conv2D: Layer {
                                     // ∂W += gy · colsᵀ : (K, chunk) · (chunk, C·k·k)
                                     BLAS.gemm(transposeB: true, m: outputChannels, n: g.patchSize, k: wide, a: ys + offset, lda: columnsWide,
                                               b: cs + offset, ldb: columnsWide, beta: 1, c: gradients.baseAddress! + weight, ldc: g.patchSize)
+                                    guard needsInputGradient else { continue }
                                     // ∂cols = Wᵀ · gy : (C·k·k, K) · (K, chunk), folded back while hot
                                     BLAS.gemm(transposeA: true, m: g.patchSize, n: wide, k: outputChannels, a: values.baseAddress! + weight,
                                               lda: g.patchSize, b: ys + offset, ldb: columnsWide, c: gs + offset, ldc: columnsWide)

@@ -28,7 +28,7 @@ import TestSupport
             process.arguments = ["-c", "for i in $(seq 20); do \"$0\" query \"$1\" --codes \"$2\" -k 5 --json || exit 9; done",
                                  CLI.executable.path, path, directory.sub("q.npy")]
             process.standardOutput = Pipe()
-            process.standardError = Pipe()
+            process.standardError = FileHandle.nullDevice
             return process
         }
         for reader in readers { try reader.run() }

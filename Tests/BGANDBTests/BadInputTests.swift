@@ -85,6 +85,13 @@ import TestSupport
         }
         #expect(ingest.stderr.split(separator: "\n").contains { $0.contains("unreadable.png") && $0.lowercased().contains("permission") },
                 "\(ingest.stderr)")
+        // Keys are paths inside the folder, from the walk: no link was followed out of it.
+        let exported = directory.sub("keys.ndjson")
+        #expect(try run("export", store, "--format", "ndjson", exported).status == 0)
+        let keys = try String(contentsOfFile: exported, encoding: .utf8).split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["key"] as? String
+        }
+        #expect(keys == ["good.png"], "\(keys)")
         try expectIntact(store, count: 1)
     }
 

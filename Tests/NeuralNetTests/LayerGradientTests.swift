@@ -146,3 +146,26 @@ import Testing
         #expect(check.worst < 2e-2, "\(check.where)")
     }
 }
+
+/// A batch that goes through the convolution in several chunks gives what one chunk gives.
+@Suite struct ConvolutionChunkTests {
+    @Test(arguments: [1, 2, 3])
+    func chunkedBatchesMatchTheWholeBatch(itemsPerChunk: Int) throws {
+        func run(chunkFloats: Int) throws -> (output: [Float], input: [Float], parameters: [Float]) {
+            let store = ParameterStore()
+            var rng = SeededGenerator(seed: 11)
+            let layer = Conv2D("conv", inputChannels: 3, outputChannels: 4, kernel: 3, stride: 2, padding: 1, parameters: store, rng: &rng)
+            layer.chunkFloats = chunkFloats
+            let output = try layer.forward(randomTensor([5, 3, 9, 7], seed: 12), training: true)
+            let input = try layer.backward(randomTensor(output.shape, seed: 13))
+            return (output.storage, input.storage, store.gradients)
+        }
+        let patchTimesArea = 3 * 3 * 3 * 5 * 4  // patch 27, output 5×4
+        let whole = try run(chunkFloats: 1 << 21), chunked = try run(chunkFloats: itemsPerChunk * patchTimesArea)
+        for (a, b) in [(whole.output, chunked.output), (whole.input, chunked.input), (whole.parameters, chunked.parameters)] {
+            #expect(a.count == b.count)
+            let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5, "largest difference \(worst)")
+        }
+    }
+}

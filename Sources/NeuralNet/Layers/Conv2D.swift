@@ -38,9 +38,14 @@ public final class Conv2D: Layer {
         bias = parameters.add("\(name).bias", shape: [outputChannels]) { _ in 0 }
     }
 
-    /// Batch items per chunk: enough columns for efficient products, few enough to stay in cache.
-    static func chunkItems(_ g: ConvolutionGeometry, batch: Int) -> Int {
-        max(1, min(batch, (1 << 19) / max(g.patchSize * g.outputArea, 1)))
+    /// Floats of unfolded input per chunk of the batch: bounds the work buffers (8 MiB) while
+    /// keeping the products wide. A batch of 64 Fashion-MNIST-sized images is one chunk; measured
+    /// against 2 MiB chunks, conv2 went from 40–47% to 50–57% of the raw sgemm rate.
+    public var chunkFloats = 1 << 21
+
+    /// Batch items per chunk.
+    func chunkItems(_ g: ConvolutionGeometry, batch: Int) -> Int {
+        max(1, min(batch, chunkFloats / max(g.patchSize * g.outputArea, 1)))
     }
 
     func geometry(for shape: [Int]) throws -> ConvolutionGeometry {
@@ -59,7 +64,7 @@ public final class Conv2D: Layer {
         // batch goes in chunks whose columns fit in the caches: unfolded, then multiplied while hot.
         resize(&product, to: outputChannels * columnsWide)
         var output = Tensor(zeros: [n, outputChannels, g.outputHeight, g.outputWidth])
-        let chunk = Self.chunkItems(g, batch: n)
+        let chunk = chunkItems(g, batch: n)
         store.values.withUnsafeBufferPointer { values in
             input.storage.withUnsafeBufferPointer { x in
                 columns.withUnsafeMutableBufferPointer { cols in
@@ -106,7 +111,7 @@ public final class Conv2D: Layer {
         }
         resize(&columnGradient, to: g.patchSize * columnsWide)
         var inputGradient = Tensor(zeros: inputShape)
-        let chunk = Self.chunkItems(g, batch: n)
+        let chunk = chunkItems(g, batch: n)
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 channelMajorGradient.withUnsafeBufferPointer { gy in

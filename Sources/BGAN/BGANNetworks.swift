@@ -112,25 +112,7 @@ public final class BGANNetworks {
         architecture = a
         var rng = SeededGenerator(seed: seed)
         let quarter = [2 * a.filters, a.height / 4, a.width / 4]
-        smoothedSign = ScaledTanh("encoder.smoothed_sign", beta: beta)
-        // The encoder's input is data: nothing upstream wants its gradient.
-        let firstConvolution = Conv2D("encoder.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1,
-                                      parameters: encoderParameters, rng: &rng)
-        firstConvolution.needsInputGradient = false
-        encoder = Sequential("encoder", [
-            firstConvolution,
-            BatchNormalization("encoder.bn1", channels: a.filters, parameters: encoderParameters),
-            LeakyReLU("encoder.act1"),
-            Conv2D("encoder.conv2", inputChannels: a.filters, outputChannels: 2 * a.filters, kernel: 4, stride: 2, padding: 1, parameters: encoderParameters, rng: &rng),
-            BatchNormalization("encoder.bn2", channels: 2 * a.filters, parameters: encoderParameters),
-            LeakyReLU("encoder.act2"),
-            Reshape("encoder.flatten", to: [a.bottleneck]),
-            Linear("encoder.hidden", inputs: a.bottleneck, outputs: a.hiddenUnits, parameters: encoderParameters, rng: &rng),
-            BatchNormalization("encoder.bn3", channels: a.hiddenUnits, parameters: encoderParameters),
-            LeakyReLU("encoder.act3"),
-            Linear("encoder.code", inputs: a.hiddenUnits, outputs: a.bits, parameters: encoderParameters, rng: &rng),
-            smoothedSign,
-        ])
+        (encoder, smoothedSign) = Self.makeEncoder(a, parameters: encoderParameters, beta: beta, rng: &rng)
         generator = Sequential("generator", [
             Linear("generator.fc1", inputs: a.bits, outputs: a.hiddenUnits, parameters: generatorParameters, rng: &rng),
             BatchNormalization("generator.bn1", channels: a.hiddenUnits, parameters: generatorParameters),
@@ -159,6 +141,38 @@ public final class BGANNetworks {
         discriminatorHead = Linear("discriminator.logit", inputs: a.featureUnits, outputs: 1, parameters: discriminatorParameters, rng: &rng)
     }
 
+    /// The encoder E with its parameters in `parameters`, seeded from `rng`; and its smoothed sign.
+    static func makeEncoder(_ a: BGANArchitecture, parameters: ParameterStore, beta: Float,
+                            rng: inout SeededGenerator) -> (Sequential, ScaledTanh) {
+        let smoothedSign = ScaledTanh("encoder.smoothed_sign", beta: beta)
+        // The encoder's input is data: nothing upstream wants its gradient.
+        let firstConvolution = Conv2D("encoder.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1,
+                                      parameters: parameters, rng: &rng)
+        firstConvolution.needsInputGradient = false
+        let encoder = Sequential("encoder", [
+            firstConvolution,
+            BatchNormalization("encoder.bn1", channels: a.filters, parameters: parameters),
+            LeakyReLU("encoder.act1"),
+            Conv2D("encoder.conv2", inputChannels: a.filters, outputChannels: 2 * a.filters, kernel: 4, stride: 2, padding: 1, parameters: parameters, rng: &rng),
+            BatchNormalization("encoder.bn2", channels: 2 * a.filters, parameters: parameters),
+            LeakyReLU("encoder.act2"),
+            Reshape("encoder.flatten", to: [a.bottleneck]),
+            Linear("encoder.hidden", inputs: a.bottleneck, outputs: a.hiddenUnits, parameters: parameters, rng: &rng),
+            BatchNormalization("encoder.bn3", channels: a.hiddenUnits, parameters: parameters),
+            LeakyReLU("encoder.act3"),
+            Linear("encoder.code", inputs: a.hiddenUnits, outputs: a.bits, parameters: parameters, rng: &rng),
+            smoothedSign,
+        ])
+        return (encoder, smoothedSign)
+    }
+
+    /// `sign(h)` of `encoder` in inference mode, as `N × L` values of ±1.
+    static func codes(of images: Tensor, encoder: Sequential) throws -> Tensor {
+        var h = try encoder.forward(images, training: false)
+        for i in h.storage.indices { h.storage[i] = h.storage[i] > 0 ? 1 : -1 }
+        return h
+    }
+
     /// The encoder's real-valued output `h` before the smoothed sign, in inference mode
     /// (`N × L`): features for a second round of the neighbourhood structure.
     public func preSignOutputs(of images: Tensor) throws -> Tensor {
@@ -170,8 +184,6 @@ public final class BGANNetworks {
     /// The binary codes of `images` (`N × C × H × W`, values in [0, 1]): `sign(h)` of the
     /// encoder in inference mode, as `N × L` values of ±1.
     public func codes(of images: Tensor) throws -> Tensor {
-        var h = try encoder.forward(images, training: false)
-        for i in h.storage.indices { h.storage[i] = h.storage[i] > 0 ? 1 : -1 }
-        return h
+        try Self.codes(of: images, encoder: encoder)
     }
 }

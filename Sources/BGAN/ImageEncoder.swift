@@ -3,14 +3,14 @@ import NeuralNet
 /// A model loaded for inference: images in the model's geometry and scale → codes as signs.
 public final class ImageEncoder {
     public let model: ModelFile
-    let networks: BGANNetworks
+    let encoder: Sequential
     /// Images per forward pass: bounds the memory of the layers' work buffers.
     public static let batchSize = 256
 
     /// - Throws: when the model's parameters do not fit its architecture.
     public init(model: ModelFile) throws {
         self.model = model
-        networks = try model.networks()
+        encoder = try model.encoderNetwork()
     }
 
     public var bits: Int { model.header.architecture.bits }
@@ -34,7 +34,7 @@ public final class ImageEncoder {
         for start in stride(from: 0, to: count, by: Self.batchSize) {
             let n = min(Self.batchSize, count - start)
             let batch = Array(pixels[(start * size)..<((start + n) * size)])
-            signs += try networks.codes(of: Tensor(shape: [n, a.channels, a.height, a.width], storage: batch)).storage
+            signs += try BGANNetworks.codes(of: Tensor(shape: [n, a.channels, a.height, a.width], storage: batch), encoder: encoder).storage
         }
         return signs
     }

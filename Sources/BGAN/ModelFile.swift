@@ -96,6 +96,17 @@ public struct ModelFile: Sendable {
         fileBytes = bytes
     }
 
+    /// The encoder alone with this model's weights: what inference needs (the generator and the
+    /// discriminator, twice its size, are not built).
+    /// - Throws: when the parameters do not fit the header's architecture.
+    public func encoderNetwork() throws -> Sequential {
+        let store = ParameterStore()
+        var rng = SeededGenerator(seed: 0)
+        let (encoder, _) = BGANNetworks.makeEncoder(header.architecture, parameters: store, beta: header.beta, rng: &rng)
+        try ParameterFile.decode(parameters, into: store)
+        return encoder
+    }
+
     /// Networks with this model's encoder weights (generator and discriminator freshly initialised).
     /// - Throws: when the parameters do not fit the header's architecture.
     public func networks() throws -> BGANNetworks {

@@ -49,6 +49,9 @@ import Testing
         var rng = SeededGenerator(seed: 2)
         let images = Tensor(shape: [3, 1, 8, 8], storage: (0..<192).map { _ in rng.unit() })
         #expect(try restored.codes(of: images) == networks.codes(of: images))
+        let encoderAlone = try read.encoderNetwork()
+        #expect(try encoderAlone.forward(images, training: false) == restored.encoder.forward(images, training: false),
+                "the encoder built alone computes what the full networks' encoder computes")
         #expect(try model(seed: 2).0.digest != file.digest, "other weights, other identity")
     }
 

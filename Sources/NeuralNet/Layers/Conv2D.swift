@@ -63,7 +63,8 @@ public final class Conv2D: Layer {
         // (K, C·k·k) · (C·k·k, N·area) = (K, N·area), then to (N, K, area) adding the bias. The
         // batch goes in chunks whose columns fit in the caches: unfolded, then multiplied while hot.
         resize(&product, to: outputChannels * columnsWide)
-        var output = Tensor(zeros: [n, outputChannels, g.outputHeight, g.outputWidth])
+        let outputCount = n * outputChannels * g.outputArea
+        var outputStorage: [Float] = []
         let chunk = chunkItems(g, batch: n)
         store.values.withUnsafeBufferPointer { values in
             input.storage.withUnsafeBufferPointer { x in
@@ -82,13 +83,16 @@ public final class Conv2D: Layer {
                     }
                 }
             }
+            // Every output value is written by the layout move: no zero-filling first.
             product.withUnsafeBufferPointer { source in
-                output.storage.withUnsafeMutableBufferPointer { target in
+                outputStorage = [Float](unsafeUninitializedCapacity: outputCount) { target, count in
                     ChannelMajor.toBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels,
                                               area: g.outputArea, bias: values.baseAddress! + bias)
+                    count = outputCount
                 }
             }
         }
+        let output = Tensor(shape: [n, outputChannels, g.outputHeight, g.outputWidth], storage: outputStorage)
         if training {
             cache.store((input.shape, g, columns))
             columns = []
@@ -115,10 +119,9 @@ public final class Conv2D: Layer {
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 channelMajorGradient.withUnsafeBufferPointer { gy in
-                    for k in 0..<outputChannels {
-                        var sum: Float = 0
-                        for i in 0..<columnsWide { sum += gy[k * columnsWide + i] }
-                        gradients[bias + k] += sum
+                    let (ys, gs) = (gy.baseAddress!, gradients.baseAddress! + bias)
+                    parallelRanges(outputChannels) { channels in
+                        for k in channels { gs[k] += vectorSum(ys + k * columnsWide, count: columnsWide) }
                     }
                     columns.withUnsafeBufferPointer { cols in
                         columnGradient.withUnsafeMutableBufferPointer { gcols in

@@ -133,10 +133,7 @@ public final class ConvTranspose2D: Layer {
                     let plane = g.height * g.width
                     for item in 0..<n {
                         for c in 0..<outputChannels {
-                            var sum: Float = 0
-                            let base = (item * outputChannels + c) * plane
-                            for i in 0..<plane { sum += gy[base + i] }
-                            gradients[bias + c] += sum
+                            gradients[bias + c] += vectorSum(gy.baseAddress! + (item * outputChannels + c) * plane, count: plane)
                         }
                     }
                 }

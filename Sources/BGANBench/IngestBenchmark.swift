@@ -98,7 +98,7 @@ struct IngestBenchmark: ParsableCommand {
     /// write codes and thumbnails in transactions of `batch`.
     private func stageRates(units: [IngestionUnit], store: Store, model: ModelFile, root: String) throws {
         var started = Date()
-        let prepared = try Self.prepareInParallel(units, store: store)
+        let prepared = try BulkIngestion(store: store).prepare(units).map { try $0.get() }
         printRate("  stage: decode + prepare (every core)", count: units.count, seconds: Date().timeIntervalSince(started))
 
         let encoder = try ImageEncoder(model: model)
@@ -118,23 +118,6 @@ struct IngestBenchmark: ParsableCommand {
         let encodeAndWrite = Date().timeIntervalSince(started)
         printRate("  stage: encode + write (the writer's share)", count: units.count, seconds: encodeAndWrite)
         precondition(signs.count == units.count * bits)
-    }
-
-    static func prepareInParallel(_ units: [IngestionUnit], store: Store) throws -> [PreparedImage] {
-        let results = UnsafeMutableBufferPointer<PreparedImage?>.allocate(capacity: units.count)
-        results.initialize(repeating: nil)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        nonisolated(unsafe) let output = results
-        let workers = ProcessInfo.processInfo.activeProcessorCount
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for i in stride(from: worker, to: units.count, by: workers) {
-                output[i] = try? store.prepare(ImageItem(key: units[i].key, image: try units[i].load(), payload: units[i].payload))
-            }
-        }
-        return try results.map { try $0 ?? { throw ValidationError("an image could not be prepared") }() }
     }
 
     /// A photo-like RGB picture from a small gray image: enlarged, tinted by its index, with a

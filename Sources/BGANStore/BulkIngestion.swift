@@ -71,7 +71,7 @@ public struct BulkIngestion {
             defer { producerEnded.signal() }
             for start in stride(from: 0, to: units.count, by: batchSize) {
                 let slice = Array(units[start..<min(units.count, start + batchSize)])
-                let batch = Result { try Self.prepare(slice, store: store, workers: workers) }
+                let batch = Result { try Self.prepareBatch(slice, store: store, workers: workers) }
                 guard queue.put(batch) else { return }
                 if case .failure = batch { break }
             }
@@ -109,29 +109,39 @@ public struct BulkIngestion {
         var rejected: [(name: String, reason: String)] = []
     }
 
-    /// Drops stored keys, then loads and prepares the rest on `workers` threads.
-    static func prepare(_ units: [IngestionUnit], store: Store, workers: Int) throws -> PreparedBatch {
-        let stored = try store.storedKeys(among: units.map(\.key))
-        let fresh = units.filter { !stored.contains($0.key) }
-        var batch = PreparedBatch(count: units.count, alreadyStored: units.count - fresh.count)
-        let results = UnsafeMutableBufferPointer<Result<PreparedImage, Error>?>.allocate(capacity: fresh.count)
+    /// Loads and prepares `units` on ``workers`` threads (``Store/prepare(_:)``), in order: what
+    /// the pipeline's first stage does to each batch, for callers that measure or stage it alone.
+    public func prepare(_ units: [IngestionUnit]) -> [Result<PreparedImage, Error>] {
+        Self.prepare(units, store: store, workers: workers)
+    }
+
+    static func prepare(_ units: [IngestionUnit], store: Store, workers: Int) -> [Result<PreparedImage, Error>] {
+        let results = UnsafeMutableBufferPointer<Result<PreparedImage, Error>?>.allocate(capacity: units.count)
         results.initialize(repeating: nil)
         defer {
             results.deinitialize()
             results.deallocate()
         }
         nonisolated(unsafe) let output = results
-        let threads = max(1, min(workers, fresh.count))
+        let threads = max(1, min(workers, units.count))
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            for position in stride(from: worker, to: fresh.count, by: threads) {
-                let unit = fresh[position]
+            for position in stride(from: worker, to: units.count, by: threads) {
+                let unit = units[position]
                 output[position] = Result {
                     try store.prepare(ImageItem(key: unit.key, image: try unit.load(), payload: unit.payload))
                 }
             }
         }
-        for (unit, result) in zip(fresh, results) {
-            switch result! {
+        return results.map { $0! }
+    }
+
+    /// Drops stored keys, then loads and prepares the rest on `workers` threads.
+    static func prepareBatch(_ units: [IngestionUnit], store: Store, workers: Int) throws -> PreparedBatch {
+        let stored = try store.storedKeys(among: units.map(\.key))
+        let fresh = units.filter { !stored.contains($0.key) }
+        var batch = PreparedBatch(count: units.count, alreadyStored: units.count - fresh.count)
+        for (unit, result) in zip(fresh, prepare(fresh, store: store, workers: workers)) {
+            switch result {
             case .success(let image): batch.images.append(image)
             case .failure(let error as StoreError) where error.code == .noModel || error.code == .corrupted: throw error
             case .failure(let error): batch.rejected.append((unit.name, "\(error)"))

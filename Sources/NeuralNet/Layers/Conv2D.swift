@@ -108,21 +108,19 @@ public final class Conv2D: Layer {
         }
         let columnsWide = n * g.outputArea
         resize(&channelMajorGradient, to: outputChannels * columnsWide)
-        outputGradient.storage.withUnsafeBufferPointer { source in
-            channelMajorGradient.withUnsafeMutableBufferPointer { target in
-                ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels, area: g.outputArea)
-            }
-        }
         resize(&columnGradient, to: g.patchSize * columnsWide)
         var inputGradient = Tensor(zeros: inputShape)
         let chunk = chunkItems(g, batch: n)
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
-                channelMajorGradient.withUnsafeBufferPointer { gy in
-                    let (ys, gs) = (gy.baseAddress!, gradients.baseAddress! + bias)
-                    parallelRanges(outputChannels) { channels in
-                        for k in channels { gs[k] += vectorSum(ys + k * columnsWide, count: columnsWide) }
+                // To channels first, summing the bias gradient on the way.
+                outputGradient.storage.withUnsafeBufferPointer { source in
+                    channelMajorGradient.withUnsafeMutableBufferPointer { target in
+                        ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels, area: g.outputArea,
+                                                    addingSumsTo: gradients.baseAddress! + bias)
                     }
+                }
+                channelMajorGradient.withUnsafeBufferPointer { gy in
                     columns.withUnsafeBufferPointer { cols in
                         columnGradient.withUnsafeMutableBufferPointer { gcols in
                             inputGradient.storage.withUnsafeMutableBufferPointer { gx in

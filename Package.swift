@@ -11,7 +11,7 @@
 //        |           |           |        \
 //      CLMDB   CHammingKernels  NeuralNet  PixelIO (decoders, data sets) -> CPNG, CTurboJPEG, CZlib
 //                                 |
-//                              COpenBLAS         Evaluation (mAP, LSH, ITQ) -> HammingSearch, NeuralNet
+//                   COpenBLAS, CConvolutionKernels   Evaluation (mAP, LSH, ITQ) -> HammingSearch, NeuralNet
 //
 // No unsafe compiler or linker flags anywhere: services must be able to depend on this package by version.
 import PackageDescription
@@ -48,7 +48,8 @@ let package = Package(
         .target(name: "HammingSearch", dependencies: ["CHammingKernels"]),
 
         // MARK: Neural network engine on OpenBLAS. Knows nothing of BGAN, images or LMDB.
-        .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
+        .target(name: "CConvolutionKernels"),
+        .target(name: "NeuralNet", dependencies: ["COpenBLAS", "CConvolutionKernels"]),
 
         // MARK: Pixels and data sets in (IDX so far). Knows nothing of LMDB or networks.
         .target(name: "PixelIO", dependencies: ["CZlib", "CPNG", "CTurboJPEG"]),

@@ -42,11 +42,21 @@ import Testing
         #expect(check.worst < 1e-2, "\(check.where)")
     }
 
-    @Test func anInferencePassDoesNotSpoilTheNextBackwardPass() throws {
+    /// Layers keep what backward needs out of the work buffers an inference pass reuses.
+    @Test(arguments: ["convolution by small-patch kernels", "convolution by sgemm", "transposed convolution"])
+    func anInferencePassDoesNotSpoilTheNextBackwardPass(layerKind: String) throws {
         func gradients(interleaveInference: Bool) throws -> [Float] {
             let store = ParameterStore()
             var rng = SeededGenerator(seed: 34)
-            let layer = Conv2D("conv", inputChannels: 1, outputChannels: 2, kernel: 3, padding: 1, parameters: store, rng: &rng)
+            let layer: Layer
+            switch layerKind {
+            case "transposed convolution":
+                layer = ConvTranspose2D("deconv", inputChannels: 1, outputChannels: 2, kernel: 4, stride: 2, padding: 1, parameters: store, rng: &rng)
+            default:
+                let convolution = Conv2D("conv", inputChannels: 1, outputChannels: 2, kernel: 3, padding: 1, parameters: store, rng: &rng)
+                convolution.smallPatchLimit = layerKind == "convolution by sgemm" ? 0 : 16
+                layer = convolution
+            }
             let input = randomTensor([4, 1, 5, 5], seed: 35)
             let output = try layer.forward(input, training: true)
             if interleaveInference { _ = try layer.forward(randomTensor([1, 1, 5, 5], seed: 36), training: false) }

@@ -1,3 +1,5 @@
+import CConvolutionKernels
+
 /// 2-D convolution by im2col and one matrix product per batch.
 /// Input `(N, C, H, W)`, output `(N, K, OH, OW)`; weight `(K, C, k, k)`, bias `(K)`.
 public final class Conv2D: Layer {
@@ -43,6 +45,16 @@ public final class Conv2D: Layer {
     /// against 2 MiB chunks, conv2 went from 40–47% to 50–57% of the raw sgemm rate.
     public var chunkFloats = 1 << 21
 
+    /// The largest patch (C·k·k) computed by the small-patch kernels (`SmallPatchKernel`) instead
+    /// of sgemm; 0 sends every convolution through sgemm. With a patch of 16 (a gray image, 4×4
+    /// kernel) sgemm and the layout moves around it are bound by memory: the kernels ran the
+    /// encoder's conv1 at 86–88% of the raw sgemm rate against ~50% through sgemm. At 48 (RGB)
+    /// sgemm won, 62% against 41% (`bgan-bench nn`, batch 64, 2026-11-29).
+    public var smallPatchLimit = 16
+
+    /// The small-patch kernel this layer runs.
+    public var smallPatchKernel = SmallPatchKernel.best
+
     /// Batch items per chunk.
     func chunkItems(_ g: ConvolutionGeometry, batch: Int) -> Int {
         max(1, min(batch, chunkFloats / max(g.patchSize * g.outputArea, 1)))
@@ -58,37 +70,23 @@ public final class Conv2D: Layer {
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         let g = try geometry(for: input.shape)
         let n = input.batch
-        let columnsWide = n * g.outputArea
-        resize(&columns, to: g.patchSize * columnsWide)
-        // (K, C·k·k) · (C·k·k, N·area) = (K, N·area), then to (N, K, area) adding the bias. The
-        // batch goes in chunks whose columns fit in the caches: unfolded, then multiplied while hot.
-        resize(&product, to: outputChannels * columnsWide)
+        resize(&columns, to: g.patchSize * n * g.outputArea)
         let outputCount = n * outputChannels * g.outputArea
         var outputStorage: [Float] = []
-        let chunk = chunkItems(g, batch: n)
         store.values.withUnsafeBufferPointer { values in
             input.storage.withUnsafeBufferPointer { x in
                 columns.withUnsafeMutableBufferPointer { cols in
-                    product.withUnsafeMutableBufferPointer { out in
-                        let (xs, cs, os) = (x.baseAddress!, cols.baseAddress!, out.baseAddress!)
-                        for first in Swift.stride(from: 0, to: n, by: chunk) {
-                            let items = first..<min(n, first + chunk)
-                            parallelRanges(items.count) { part in
-                                for item in part { g.im2col(xs + (first + item) * g.imageSize, into: cs, rowStride: columnsWide, item: first + item) }
-                            }
-                            let offset = first * g.outputArea
-                            BLAS.gemm(m: outputChannels, n: items.count * g.outputArea, k: g.patchSize, a: values.baseAddress! + weight,
-                                      lda: g.patchSize, b: cs + offset, ldb: columnsWide, c: os + offset, ldc: columnsWide)
+                    // Every output value is written: no zero-filling first.
+                    outputStorage = [Float](unsafeUninitializedCapacity: outputCount) { target, count in
+                        if g.patchSize <= smallPatchLimit {
+                            forwardSmallPatch(g, batch: n, input: x.baseAddress!, columns: cols.baseAddress!, values: values.baseAddress!,
+                                              output: target.baseAddress!)
+                        } else {
+                            forwardByMatrixProducts(g, batch: n, input: x.baseAddress!, columns: cols.baseAddress!, values: values.baseAddress!,
+                                                    output: target.baseAddress!)
                         }
+                        count = outputCount
                     }
-                }
-            }
-            // Every output value is written by the layout move: no zero-filling first.
-            product.withUnsafeBufferPointer { source in
-                outputStorage = [Float](unsafeUninitializedCapacity: outputCount) { target, count in
-                    ChannelMajor.toBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels,
-                                              area: g.outputArea, bias: values.baseAddress! + bias)
-                    count = outputCount
                 }
             }
         }
@@ -100,44 +98,62 @@ public final class Conv2D: Layer {
         return output
     }
 
+    /// Each image unfolded and combined into its output at once, on every core.
+    private func forwardSmallPatch(_ g: ConvolutionGeometry, batch n: Int, input xs: UnsafePointer<Float>, columns cs: UnsafeMutablePointer<Float>,
+                                   values: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let columnsWide = n * g.outputArea
+        parallelRanges(n) { items in
+            for item in items {
+                g.im2col(xs + item * g.imageSize, into: cs, rowStride: columnsWide, item: item)
+                bgan_conv_combine(smallPatchKernel.c, outputChannels, g.patchSize, g.outputArea, values + weight, g.patchSize, 1,
+                                  cs + item * g.outputArea, columnsWide, values + bias, output + item * outputChannels * g.outputArea, g.outputArea)
+            }
+        }
+    }
+
+    /// (K, C·k·k) · (C·k·k, N·area) = (K, N·area), then to (N, K, area) adding the bias. The batch
+    /// goes in chunks whose columns fit in the caches: unfolded, then multiplied while hot.
+    private func forwardByMatrixProducts(_ g: ConvolutionGeometry, batch n: Int, input xs: UnsafePointer<Float>, columns cs: UnsafeMutablePointer<Float>,
+                                         values: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let columnsWide = n * g.outputArea
+        resize(&product, to: outputChannels * columnsWide)
+        let chunk = chunkItems(g, batch: n)
+        product.withUnsafeMutableBufferPointer { out in
+            let os = out.baseAddress!
+            for first in Swift.stride(from: 0, to: n, by: chunk) {
+                let items = first..<min(n, first + chunk)
+                parallelRanges(items.count) { part in
+                    for item in part { g.im2col(xs + (first + item) * g.imageSize, into: cs, rowStride: columnsWide, item: first + item) }
+                }
+                let offset = first * g.outputArea
+                BLAS.gemm(m: outputChannels, n: items.count * g.outputArea, k: g.patchSize, a: values + weight,
+                          lda: g.patchSize, b: cs + offset, ldb: columnsWide, c: os + offset, ldc: columnsWide)
+            }
+            ChannelMajor.toBatchMajor(os, output, batch: n, channels: outputChannels, area: g.outputArea, bias: values + bias)
+        }
+    }
+
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
         let (inputShape, g, columns) = try cache.get(name)
         let n = inputShape[0]
         guard outputGradient.shape == [n, outputChannels, g.outputHeight, g.outputWidth] else {
             throw NeuralNetError.shape("\(name) backward", expected: "(\(n), \(outputChannels), \(g.outputHeight), \(g.outputWidth))", got: outputGradient.shape)
         }
-        let columnsWide = n * g.outputArea
-        resize(&channelMajorGradient, to: outputChannels * columnsWide)
-        resize(&columnGradient, to: g.patchSize * columnsWide)
+        resize(&columnGradient, to: g.patchSize * n * g.outputArea)
         var inputGradient = Tensor(zeros: inputShape)
-        let chunk = chunkItems(g, batch: n)
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
-                // To channels first, summing the bias gradient on the way.
-                outputGradient.storage.withUnsafeBufferPointer { source in
-                    channelMajorGradient.withUnsafeMutableBufferPointer { target in
-                        ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: outputChannels, area: g.outputArea,
-                                                    addingSumsTo: gradients.baseAddress! + bias)
-                    }
-                }
-                channelMajorGradient.withUnsafeBufferPointer { gy in
+                outputGradient.storage.withUnsafeBufferPointer { gy in
                     columns.withUnsafeBufferPointer { cols in
                         columnGradient.withUnsafeMutableBufferPointer { gcols in
                             inputGradient.storage.withUnsafeMutableBufferPointer { gx in
-                                let (ys, cs, gs, xs) = (gy.baseAddress!, cols.baseAddress!, gcols.baseAddress!, gx.baseAddress!)
-                                for first in Swift.stride(from: 0, to: n, by: chunk) {
-                                    let items = first..<min(n, first + chunk)
-                                    let offset = first * g.outputArea, wide = items.count * g.outputArea
-                                    // ∂W += gy · colsᵀ : (K, chunk) · (chunk, C·k·k)
-                                    BLAS.gemm(transposeB: true, m: outputChannels, n: g.patchSize, k: wide, a: ys + offset, lda: columnsWide,
-                                              b: cs + offset, ldb: columnsWide, beta: 1, c: gradients.baseAddress! + weight, ldc: g.patchSize)
-                                    guard needsInputGradient else { continue }
-                                    // ∂cols = Wᵀ · gy : (C·k·k, K) · (K, chunk), folded back while hot
-                                    BLAS.gemm(transposeA: true, m: g.patchSize, n: wide, k: outputChannels, a: values.baseAddress! + weight,
-                                              lda: g.patchSize, b: ys + offset, ldb: columnsWide, c: gs + offset, ldc: columnsWide)
-                                    parallelRanges(items.count) { part in
-                                        for item in part { g.col2im(gs, rowStride: columnsWide, item: first + item, into: xs + (first + item) * g.imageSize) }
-                                    }
+                                let pointers = BackwardPointers(outputGradient: gy.baseAddress!, columns: cols.baseAddress!, values: values.baseAddress!,
+                                                                gradients: gradients.baseAddress!, columnGradient: gcols.baseAddress!,
+                                                                inputGradient: gx.baseAddress!)
+                                if g.patchSize <= smallPatchLimit {
+                                    backwardSmallPatch(g, batch: n, pointers)
+                                } else {
+                                    backwardByMatrixProducts(g, batch: n, pointers)
                                 }
                             }
                         }
@@ -149,5 +165,60 @@ public final class Conv2D: Layer {
         cache.clear()
         self.columns = columns
         return inputGradient
+    }
+
+    /// What both backward passes read and write.
+    private struct BackwardPointers {
+        let outputGradient: UnsafePointer<Float>
+        let columns: UnsafePointer<Float>
+        let values: UnsafePointer<Float>
+        let gradients: UnsafeMutablePointer<Float>
+        let columnGradient: UnsafeMutablePointer<Float>
+        let inputGradient: UnsafeMutablePointer<Float>
+    }
+
+    /// Parameter gradients straight from the NCHW output gradient, split by output channel over
+    /// the cores; the input gradient image by image, unfolded and folded back while hot.
+    private func backwardSmallPatch(_ g: ConvolutionGeometry, batch n: Int, _ p: BackwardPointers) {
+        let columnsWide = n * g.outputArea
+        parallelRanges(outputChannels) { rows in
+            bgan_conv_accumulate_gradients(smallPatchKernel.c, rows.lowerBound, rows.upperBound, outputChannels, g.patchSize, g.outputArea, n,
+                                           p.outputGradient, p.columns, columnsWide, p.gradients + weight, p.gradients + bias)
+        }
+        guard needsInputGradient else { return }
+        parallelRanges(n) { items in
+            for item in items {
+                bgan_conv_combine(smallPatchKernel.c, g.patchSize, outputChannels, g.outputArea, p.values + weight, 1, g.patchSize,
+                                  p.outputGradient + item * outputChannels * g.outputArea, g.outputArea, nil,
+                                  p.columnGradient + item * g.outputArea, columnsWide)
+                g.col2im(p.columnGradient, rowStride: columnsWide, item: item, into: p.inputGradient + item * g.imageSize)
+            }
+        }
+    }
+
+    /// The output gradient moved to channels first (summing the bias gradient on the way), then
+    /// ∂W += gy · colsᵀ and ∂cols = Wᵀ · gy chunk by chunk, each chunk folded back while hot.
+    private func backwardByMatrixProducts(_ g: ConvolutionGeometry, batch n: Int, _ p: BackwardPointers) {
+        let columnsWide = n * g.outputArea
+        resize(&channelMajorGradient, to: outputChannels * columnsWide)
+        let chunk = chunkItems(g, batch: n)
+        channelMajorGradient.withUnsafeMutableBufferPointer { target in
+            let ys = target.baseAddress!
+            ChannelMajor.fromBatchMajor(p.outputGradient, ys, batch: n, channels: outputChannels, area: g.outputArea, addingSumsTo: p.gradients + bias)
+            for first in Swift.stride(from: 0, to: n, by: chunk) {
+                let items = first..<min(n, first + chunk)
+                let offset = first * g.outputArea, wide = items.count * g.outputArea
+                // ∂W += gy · colsᵀ : (K, chunk) · (chunk, C·k·k)
+                BLAS.gemm(transposeB: true, m: outputChannels, n: g.patchSize, k: wide, a: ys + offset, lda: columnsWide,
+                          b: p.columns + offset, ldb: columnsWide, beta: 1, c: p.gradients + weight, ldc: g.patchSize)
+                guard needsInputGradient else { continue }
+                // ∂cols = Wᵀ · gy : (C·k·k, K) · (K, chunk)
+                BLAS.gemm(transposeA: true, m: g.patchSize, n: wide, k: outputChannels, a: p.values + weight,
+                          lda: g.patchSize, b: ys + offset, ldb: columnsWide, c: p.columnGradient + offset, ldc: columnsWide)
+                parallelRanges(items.count) { part in
+                    for item in part { g.col2im(p.columnGradient, rowStride: columnsWide, item: first + item, into: p.inputGradient + (first + item) * g.imageSize) }
+                }
+            }
+        }
     }
 }

@@ -11,7 +11,9 @@ public final class ConvTranspose2D: Layer {
     let store: ParameterStore
     let weight: Int
     let bias: Int
-    private var cache = ForwardCache<(input: Tensor, geometry: ConvolutionGeometry)>()
+    /// The channels-first input of the last training forward pass is moved into the cache, so
+    /// that backward reuses it and a later (inference) forward pass cannot overwrite it.
+    private var cache = ForwardCache<(inputShape: [Int], geometry: ConvolutionGeometry, channelMajorInput: [Float])>()
     // Work buffers kept between calls: fresh multi-megabyte arrays would cost page faults each time.
     private var channelMajorInput: [Float] = []
     private var columns: [Float] = []
@@ -68,32 +70,37 @@ public final class ConvTranspose2D: Layer {
                 }
             }
         }
-        var output = Tensor(zeros: [n, outputChannels, g.height, g.width])
-        columns.withUnsafeBufferPointer { cols in
-            output.storage.withUnsafeMutableBufferPointer { y in
-                let (cs, ys) = (cols.baseAddress!, y.baseAddress!)
-                parallelRanges(n) { items in
-                    for item in items { g.col2im(cs, rowStride: columnsWide, item: item, into: ys + item * g.imageSize) }
-                }
-            }
-        }
+        // Each image starts as its bias (no zero-filling first) and gathers its columns back
+        // while they are hot.
+        let outputCount = n * g.imageSize
+        var outputStorage: [Float] = []
         store.values.withUnsafeBufferPointer { values in
-            let plane = g.height * g.width
-            for item in 0..<n {
-                for c in 0..<outputChannels {
-                    let b = values[bias + c]
-                    let base = (item * outputChannels + c) * plane
-                    for i in 0..<plane { output.storage[base + i] += b }
+            columns.withUnsafeBufferPointer { cols in
+                outputStorage = [Float](unsafeUninitializedCapacity: outputCount) { y, count in
+                    let (cs, ys, bs) = (cols.baseAddress!, y.baseAddress!, values.baseAddress! + bias)
+                    let plane = g.height * g.width
+                    parallelRanges(n) { items in
+                        for item in items {
+                            let image = ys + item * g.imageSize
+                            for c in 0..<outputChannels { (image + c * plane).initialize(repeating: bs[c], count: plane) }
+                            g.col2im(cs, rowStride: columnsWide, item: item, into: image)
+                        }
+                    }
+                    count = outputCount
                 }
             }
         }
-        if training { cache.store((input, g)) }
+        let output = Tensor(shape: [n, outputChannels, g.height, g.width], storage: outputStorage)
+        if training {
+            cache.store((input.shape, g, channelMajorInput))
+            channelMajorInput = []
+        }
         return output
     }
 
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
-        let (input, g) = try cache.get(name)
-        let n = input.batch
+        let (inputShape, g, channelMajorInput) = try cache.get(name)
+        let n = inputShape[0]
         guard outputGradient.shape == [n, outputChannels, g.height, g.width] else {
             throw NeuralNetError.shape("\(name) backward", expected: "(\(n), \(outputChannels), \(g.height), \(g.width))", got: outputGradient.shape)
         }
@@ -106,12 +113,6 @@ public final class ConvTranspose2D: Layer {
                 parallelRanges(n) { items in
                     for item in items { g.im2col(ys + item * g.imageSize, into: cs, rowStride: columnsWide, item: item) }
                 }
-            }
-        }
-        resize(&channelMajorInput, to: inputChannels * columnsWide)
-        input.storage.withUnsafeBufferPointer { source in
-            channelMajorInput.withUnsafeMutableBufferPointer { target in
-                ChannelMajor.fromBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
             }
         }
         resize(&channelMajorInputGradient, to: inputChannels * columnsWide)
@@ -130,21 +131,27 @@ public final class ConvTranspose2D: Layer {
                     }
                 }
                 outputGradient.storage.withUnsafeBufferPointer { gy in
+                    let (ys, gs) = (gy.baseAddress!, gradients.baseAddress! + bias)
                     let plane = g.height * g.width
-                    for item in 0..<n {
-                        for c in 0..<outputChannels {
-                            gradients[bias + c] += vectorSum(gy.baseAddress! + (item * outputChannels + c) * plane, count: plane)
+                    parallelRanges(outputChannels) { channels in
+                        for c in channels {
+                            var sum: Float = 0
+                            for item in 0..<n { sum += vectorSum(ys + (item * outputChannels + c) * plane, count: plane) }
+                            gs[c] += sum
                         }
                     }
                 }
             }
         }
-        var inputGradient = Tensor(zeros: input.shape)
+        var inputGradient = Tensor(zeros: inputShape)
         channelMajorInputGradient.withUnsafeBufferPointer { source in
             inputGradient.storage.withUnsafeMutableBufferPointer { target in
                 ChannelMajor.toBatchMajor(source.baseAddress!, target.baseAddress!, batch: n, channels: inputChannels, area: area)
             }
         }
+        // Hand the channels-first buffer back for reuse by the next forward pass.
+        cache.clear()
+        self.channelMajorInput = channelMajorInput
         return inputGradient
     }
 }

@@ -4,19 +4,51 @@ import Testing
 /// Geometries at the edges: maps smaller than the kernel, inputs of one pixel, inference passes
 /// between a training pass and its backward pass.
 @Suite struct ConvolutionEdgeTests {
-    @Test func validColumnsMatchAPixelByPixelCheck() {
-        for width in 1...11 {
-            for kernel in 1...7 {
-                for stride in 1...4 {
-                    for padding in 0...5 where width + 2 * padding >= kernel {
-                        let g = ConvolutionGeometry(channels: 1, height: width, width: width, kernel: kernel, stride: stride, padding: padding)
-                        for kx in 0..<kernel {
-                            let expected = (0..<g.outputWidth).filter { ox in
-                                let ix = ox * stride - padding + kx
-                                return ix >= 0 && ix < width
-                            }
-                            #expect(Array(g.validColumns(kx)) == expected, "width \(width) kernel \(kernel) stride \(stride) padding \(padding) kx \(kx)")
+    /// im2col against its definition pixel by pixel, and col2im as its adjoint
+    /// (⟨im2col x, y⟩ = ⟨x, col2im y⟩), over every small geometry with padding and strides.
+    @Test func unfoldingMatchesItsDefinitionAndFoldingIsItsAdjoint() {
+        var rng = SeededGenerator(seed: 60)
+        for (height, width) in [(1, 1), (3, 5), (7, 4), (11, 11)] {
+            for kernel in 1...5 {
+                for stride in 1...3 {
+                    for padding in 0...3 where height + 2 * padding >= kernel && width + 2 * padding >= kernel {
+                        let g = ConvolutionGeometry(channels: 2, height: height, width: width, kernel: kernel, stride: stride, padding: padding)
+                        let batch = 2, item = 1, wide = batch * g.outputArea
+                        let image = (0..<g.imageSize).map { _ in rng.normal() }
+                        var columns = [Float](repeating: .nan, count: g.patchSize * wide)
+                        image.withUnsafeBufferPointer { x in
+                            columns.withUnsafeMutableBufferPointer { g.im2col(x.baseAddress!, into: $0.baseAddress!, rowStride: wide, item: item) }
                         }
+                        var worst: Float = 0
+                        for c in 0..<2 {
+                            for ky in 0..<kernel {
+                                for kx in 0..<kernel {
+                                    for oy in 0..<g.outputHeight {
+                                        for ox in 0..<g.outputWidth {
+                                            let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
+                                            let expected = iy >= 0 && iy < height && ix >= 0 && ix < width ? image[(c * height + iy) * width + ix] : 0
+                                            let row = (c * kernel + ky) * kernel + kx
+                                            worst = max(worst, abs(columns[row * wide + item * g.outputArea + oy * g.outputWidth + ox] - expected))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        #expect(worst == 0, "\(height)×\(width) kernel \(kernel) stride \(stride) padding \(padding)")
+                        let y = (0..<(g.patchSize * wide)).map { _ in rng.normal() }
+                        var folded = [Float](repeating: 0, count: g.imageSize)
+                        y.withUnsafeBufferPointer { ys in
+                            folded.withUnsafeMutableBufferPointer { g.col2im(ys.baseAddress!, rowStride: wide, item: item, into: $0.baseAddress!) }
+                        }
+                        var left = 0.0, right = 0.0
+                        for row in 0..<g.patchSize {
+                            for t in 0..<g.outputArea {
+                                let index = row * wide + item * g.outputArea + t
+                                left += Double(columns[index]) * Double(y[index])
+                            }
+                        }
+                        for i in 0..<g.imageSize { right += Double(image[i]) * Double(folded[i]) }
+                        #expect(abs(left - right) <= 1e-4 * max(1, abs(left)), "adjoint: \(left) vs \(right)")
                     }
                 }
             }

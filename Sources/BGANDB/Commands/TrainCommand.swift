@@ -58,7 +58,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Units of the discriminator's feature layer D_l.")
     var featureUnits: Int = 1024
 
-    @Option(help: "Feature space of the neighbourhood structure: pixels, pca:DIMENSIONS, or model:FILE (a trained model's encoder outputs).")
+    @Option(help: "Feature space of the neighbourhood structure: pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), or model:FILE (a trained model's encoder outputs).")
     var neighboursFrom: String = "pixels"
 
     @Option(help: "Nearest neighbours per image for S.")
@@ -269,6 +269,16 @@ struct TrainCommand: ParsableCommand {
             let components = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: dimensions)
             return (components.project(pixels), dimensions)
         }
+        if neighboursFrom.hasPrefix("smoothed:") {
+            let parts = neighboursFrom.split(separator: ":").dropFirst().compactMap { Int($0) }
+            guard parts.count == 2, parts[0] >= 1, parts[0] <= dimension, parts[1] >= 0 else {
+                throw ValidationError("--neighbours-from smoothed:DIMENSIONS:STEPS takes 1 to \(dimension) dimensions and 0 or more steps, not '\(neighboursFrom)'")
+            }
+            let components = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: parts[0])
+            let projected = components.project(pixels)
+            let graph = NearestNeighbourLists(features: projected, dimension: parts[0], k: Self.smoothingNeighbours)
+            return (GraphSmoothing.smooth(projected, dimension: parts[0], neighbours: graph, steps: parts[1]), parts[0])
+        }
         if neighboursFrom.hasPrefix("model:") {
             let path = String(neighboursFrom.dropFirst(6))
             guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the model file \(path)") }
@@ -286,8 +296,11 @@ struct TrainCommand: ParsableCommand {
             }
             return (features, a.bits)
         }
-        throw ValidationError("--neighbours-from takes pixels, pca:DIMENSIONS (1 to \(dimension)) or model:FILE, not '\(neighboursFrom)'")
+        throw ValidationError("--neighbours-from takes pixels, pca:DIMENSIONS (1 to \(dimension)), smoothed:DIMENSIONS:STEPS or model:FILE, not '\(neighboursFrom)'")
     }
+
+    /// Neighbours each image's features are averaged over in `smoothed:` feature spaces.
+    static let smoothingNeighbours = 10
 }
 
 extension BatchSampling: ExpressibleByArgument {}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Features averaged along the data's nearest-neighbour graph, step by step:
+/// `F ← ½·F + ½·(mean of F over each image's nearest neighbours)`.
+///
+/// Each step lets an image's features drift toward those of its neighbourhood, so images joined
+/// by chains of near neighbours draw together while isolated ones keep their place: a cheap
+/// diffusion over the graph, with no N × N matrix (N × k neighbour lists only).
+public enum GraphSmoothing {
+    /// `features` (`count × dimension`, row-major, one row per image of `neighbours`) after `steps` steps.
+    public static func smooth(_ features: [Float], dimension: Int, neighbours: NearestNeighbourLists, steps: Int) -> [Float] {
+        precondition(features.count == neighbours.count * dimension, "\(features.count) values are not \(neighbours.count) rows of \(dimension)")
+        var current = features
+        var next = [Float](repeating: 0, count: features.count)
+        let k = neighbours.k, count = neighbours.count
+        for _ in 0..<steps {
+            current.withUnsafeBufferPointer { source in
+                next.withUnsafeMutableBufferPointer { target in
+                    neighbours.neighbours.withUnsafeBufferPointer { lists in
+                        nonisolated(unsafe) let (source, target, lists) = (source, target, lists)
+                        let tasks = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 1024))
+                        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                            let weight = 0.5 / Float(k)
+                            for i in (count * task / tasks)..<(count * (task + 1) / tasks) {
+                                let row = target.baseAddress! + i * dimension, own = source.baseAddress! + i * dimension
+                                for d in 0..<dimension { row[d] = 0.5 * own[d] }
+                                for j in lists[(i * k)..<((i + 1) * k)] {
+                                    let other = source.baseAddress! + Int(j) * dimension
+                                    for d in 0..<dimension { row[d] += weight * other[d] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            swap(&current, &next)
+        }
+        return current
+    }
+}

@@ -1,6 +1,7 @@
 import CConvolutionKernels
 
-/// 2-D convolution by im2col and one matrix product per batch.
+/// 2-D convolution: im2col, then one matrix product per batch chunk through sgemm, or, for
+/// patches of at most `smallPatchLimit` values, the small-patch kernels image by image.
 /// Input `(N, C, H, W)`, output `(N, K, OH, OW)`; weight `(K, C, k, k)`, bias `(K)`.
 public final class Conv2D: Layer {
     public let name: String

@@ -124,6 +124,7 @@ import TestSupport
         }
         #expect(report["blas_core_recommended"] is NSNull || report["blas_core_chosen_by_user"] as? Bool == true)
         #expect((report["blas_threads"] as? Int ?? 0) >= 1)
+        #expect(report["convolution_kernel"] as? String == (features.contains("avx512f") ? "avx512" : "sgemm"))
         if (report["blas_threads"] as? Int ?? 0) > 1, ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] == nil {
             #expect(report["blas_thread_timeout"] as? String == BLASCore.idleThreadTimeout, "idle BLAS threads should sleep at once: \(report)")
         }

@@ -32,6 +32,9 @@ struct DoctorCommand: ParsableCommand {
             let parts = relaunchedFrom.components(separatedBy: "→")
             hints.append("OpenBLAS chose \(parts.first ?? relaunchedFrom) at start; bgan-db relaunched itself with OPENBLAS_CORETYPE=\(parts.last ?? core)" + (parts.last == core ? "" : ", but OpenBLAS still runs \(core)"))
         }
+        if SmallPatchKernel.best != .avx512 {
+            hints.append("convolutions with patches of ≤ 16 values (a gray image's first layer) go through sgemm; on a CPU with AVX-512 their own kernels run them ~1.7x faster")
+        }
         if HammingKernel.active != .avx512 {
             hints.append("the Hamming scan uses the \(HammingKernel.active.rawValue) kernel; a CPU with AVX-512 VPOPCNTDQ scans 2-4x faster")
         }
@@ -51,6 +54,7 @@ struct DoctorCommand: ParsableCommand {
                 ("blas_thread_timeout", threadTimeout.map(JSON.string) ?? "null"),
                 ("blas_config", JSON.string(BLAS.configuration)),
                 ("hamming_kernel", JSON.string(HammingKernel.active.rawValue)),
+                ("convolution_kernel", JSON.string(SmallPatchKernel.best == .avx512 ? "avx512" : "sgemm")),
                 ("lmdb", JSON.string(Environment.libraryVersion)),
                 ("default_models", JSON.object(models.map { ("\($0.bits)", $0.path.map(JSON.string) ?? "null") })),
                 ("hints", JSON.array(hints.map(JSON.string))),
@@ -64,6 +68,7 @@ struct DoctorCommand: ParsableCommand {
         Console.out("openblas threads \(BLAS.threads)\(threadTimeout.map { ", idle threads sleep after 2^\($0) cycles (OPENBLAS_THREAD_TIMEOUT)" } ?? "")")
         Console.out("openblas build   \(BLAS.configuration)")
         Console.out("hamming kernel   \(HammingKernel.active.rawValue)")
+        Console.out("conv kernel      \(SmallPatchKernel.best == .avx512 ? "avx512 for patches of ≤ 16 values, sgemm above" : "sgemm (no AVX-512)")")
         Console.out("lmdb             \(Environment.libraryVersion)")
         for model in models { Console.out("default model    \(model.bits) bits: \(model.path ?? "missing")") }
         for hint in hints { Console.out("hint: \(hint)") }

@@ -50,8 +50,9 @@ public final class Conv2D: Layer {
     /// of sgemm; 0 sends every convolution through sgemm. With a patch of 16 (a gray image, 4×4
     /// kernel) sgemm and the layout moves around it are bound by memory: the kernels ran the
     /// encoder's conv1 at 86–88% of the raw sgemm rate against ~50% through sgemm. At 48 (RGB)
-    /// sgemm won, 62% against 41% (`bgan-bench nn`, batch 64, 2026-11-29).
-    public var smallPatchLimit = 16
+    /// sgemm won, 62% against 41% (`bgan-bench nn`, batch 64, 2026-11-29). On a CPU without
+    /// AVX-512 the default is 0: the portable kernel was never measured against sgemm there.
+    public var smallPatchLimit = SmallPatchKernel.best == .avx512 ? 16 : 0
 
     /// The small-patch kernel this layer runs.
     public var smallPatchKernel = SmallPatchKernel.best

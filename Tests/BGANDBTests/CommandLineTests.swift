@@ -148,14 +148,15 @@ import TestSupport
         #expect(bad.status == 64)
     }
 
-    /// S from principal components smoothed over the neighbour graph trains; a malformed feature
-    /// space is refused by name before any training.
+    /// S from principal components smoothed over the neighbour graph trains (with a negative
+    /// value given as a separate argument); a malformed feature space is refused by name before
+    /// any training.
     @Test func trainTakesSmoothedFeatureSpaces() throws {
         let model = directory.sub("smoothed.bgan")
         let common = ["train", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "16", "--out", model,
                       "--limit", "48", "--batch", "16", "--k1", "5", "--k2", "3", "--epochs", "1", "--filters", "4", "--hidden-units", "16",
                       "--feature-units", "16"]
-        let outcome = try run(arguments: common + ["--neighbours-from", "smoothed:8:3"])
+        let outcome = try run(arguments: common + ["--neighbours-from", "smoothed:8:3", "--dissimilar-target", "-0.5"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stderr.contains("from smoothed:8:3 (8 dimensions"))
         for spec in ["smoothed:0:3", "smoothed:8", "smoothed:8:-1", "smoothed:900:2"] {

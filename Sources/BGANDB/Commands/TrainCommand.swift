@@ -91,7 +91,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of the generator's adversarial loss.")
     var adversarialWeight: Float = 1
 
-    @Option(help: "Target of (1/L)·zᵢ·zⱼ for dissimilar pairs (the paper: -1).")
+    // Unconditional: the value is usually negative, and "-0.5" must not read as an option.
+    @Option(parsing: .unconditional, help: "Target of (1/L)·zᵢ·zⱼ for dissimilar pairs (the paper: -1).")
     var dissimilarTarget: Float = -1
 
     @Option(help: "Count as dissimilar only pairs farther apart in pixels than this quantile of all pairs (0 to 1); nearer pairs outside S are left out. 0: every pair outside S (the paper).")

@@ -168,16 +168,30 @@ public final class BGANNetworks {
 
     /// `sign(h)` of `encoder` in inference mode, as `N × L` values of ±1.
     static func codes(of images: Tensor, encoder: Sequential) throws -> Tensor {
-        var h = try encoder.forward(images, training: false)
+        var h = try preSignOutputs(of: images, encoder: encoder)
         for i in h.storage.indices { h.storage[i] = h.storage[i] > 0 ? 1 : -1 }
+        return h
+    }
+
+    /// `h` of `encoder` (whose last layer is the smoothed sign) in inference mode, `N × L`.
+    static func preSignOutputs(of images: Tensor, encoder: Sequential) throws -> Tensor {
+        var h = images
+        for layer in encoder.layers.dropLast() { h = try layer.forward(h, training: false) }
         return h
     }
 
     /// The encoder's real-valued output `h` before the smoothed sign, in inference mode
     /// (`N × L`): features for a second round of the neighbourhood structure.
     public func preSignOutputs(of images: Tensor) throws -> Tensor {
+        try Self.preSignOutputs(of: images, encoder: encoder)
+    }
+
+    /// The encoder's hidden layer (after its normalisation and activation, before the code
+    /// layer) in inference mode, `N × hiddenUnits`: the representation a contrastive
+    /// pre-training's output layer was trained on top of.
+    public func hiddenFeatures(of images: Tensor) throws -> Tensor {
         var h = images
-        for layer in encoder.layers where layer !== smoothedSign { h = try layer.forward(h, training: false) }
+        for layer in encoder.layers.dropLast(2) { h = try layer.forward(h, training: false) }
         return h
     }
 

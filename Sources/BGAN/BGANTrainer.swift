@@ -74,6 +74,39 @@ public struct StepLosses: Codable, Sendable, Equatable {
     }
 }
 
+/// Unit-length features of every training image whose cosines are the similarity targets of
+/// the neighbourhood loss, in place of S's ±1 (e.g. a ``SpectralEmbedding``).
+public struct SimilarityEmbedding: Sendable, Equatable {
+    /// `count × dimension`, row-major, rows of unit length.
+    public let values: [Float]
+    public let dimension: Int
+
+    /// - Throws: when `values` are not whole rows of `dimension`.
+    public init(values: [Float], dimension: Int) throws {
+        guard dimension >= 1, values.count % dimension == 0 else {
+            throw NeuralNetError(.invalidArgument, "\(values.count) values are not whole rows of \(dimension)")
+        }
+        self.values = values
+        self.dimension = dimension
+    }
+
+    public var count: Int { values.count / dimension }
+
+    /// The cosines of the rows `batch`, `batch.count × batch.count`. (A cosine of exactly 0
+    /// leaves its pair out of the loss, as S = 0 does: only an all-zero row gives one.)
+    func cosines(_ batch: [Int]) -> [Float] {
+        let rows = batch.flatMap { values[($0 * dimension)..<(($0 + 1) * dimension)] }
+        var result = [Float](repeating: 0, count: batch.count * batch.count)
+        rows.withUnsafeBufferPointer { rp in
+            result.withUnsafeMutableBufferPointer { cp in
+                BLAS.gemm(transposeB: true, m: batch.count, n: batch.count, k: dimension, a: rp.baseAddress!, lda: dimension,
+                          b: rp.baseAddress!, ldb: dimension, c: cp.baseAddress!, ldc: batch.count)
+            }
+        }
+        return result
+    }
+}
+
 /// One optimisation step of BGAN on a batch: the discriminator on real images against images
 /// generated from Gaussian noise, then the encoder and generator together on the neighbourhood,
 /// quantisation, content and adversarial losses. Each network has its own Adam.
@@ -92,6 +125,8 @@ public final class BGANTrainer {
     /// Squared pixel distance below which a pair outside S is left out of the loss (see
     /// ``LossWeights/dissimilarQuantile``); nil: every pair outside S is dissimilar.
     public var unrelatedBelow: Float?
+    /// When set, the neighbourhood loss's targets are these features' cosines instead of S.
+    public var similarityEmbedding: SimilarityEmbedding?
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
     public init(networks: BGANNetworks, structure: NeighbourhoodStructure, weights: LossWeights = LossWeights(),
@@ -169,7 +204,8 @@ public final class BGANTrainer {
     /// `base` plus the weighted gradient of the neighbourhood and quantisation losses with
     /// respect to the smoothed codes; records both losses.
     private func neighbourhoodGradient(codes: Tensor, images: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
-        var similarity = Tensor(shape: [codes.batch, codes.batch], storage: structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget))
+        var similarity = Tensor(shape: [codes.batch, codes.batch],
+                                storage: similarityEmbedding?.cosines(indices) ?? structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget))
         if let unrelatedBelow {
             let n = codes.batch, size = images.itemSize
             images.storage.withUnsafeBufferPointer { pixels in

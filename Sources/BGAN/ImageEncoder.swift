@@ -24,18 +24,28 @@ public final class ImageEncoder {
     /// (see ``Preprocessing``), as `count × bits` values of ±1 (`sign(h)`).
     /// - Throws: when the values are not whole images of the model's geometry.
     public func signs(of pixels: [Float]) throws -> [Float] {
+        try outputs(of: pixels).map { $0 > 0 ? 1 : -1 }
+    }
+
+    /// The encoder's real-valued outputs `h` before the sign (`count × bits`), for images given
+    /// as in ``signs(of:)-([Float])``: embeddings whose signs are the codes.
+    public func realValuedOutputs(of pixels: [Float]) throws -> [Float] {
+        try outputs(of: pixels)
+    }
+
+    private func outputs(of pixels: [Float]) throws -> [Float] {
         let size = valuesPerImage, a = model.header.architecture
         guard pixels.count % size == 0 else {
             throw NeuralNetError(.shapeMismatch, "\(pixels.count) values are not whole \(a.channels)×\(a.height)×\(a.width) images of this model")
         }
         let count = pixels.count / size
-        var signs: [Float] = []
-        signs.reserveCapacity(count * bits)
+        var outputs: [Float] = []
+        outputs.reserveCapacity(count * bits)
         for start in stride(from: 0, to: count, by: Self.batchSize) {
             let n = min(Self.batchSize, count - start)
             let batch = Array(pixels[(start * size)..<((start + n) * size)])
-            signs += try BGANNetworks.codes(of: Tensor(shape: [n, a.channels, a.height, a.width], storage: batch), encoder: encoder).storage
+            outputs += try BGANNetworks.preSignOutputs(of: Tensor(shape: [n, a.channels, a.height, a.width], storage: batch), encoder: encoder).storage
         }
-        return signs
+        return outputs
     }
 }

@@ -31,10 +31,19 @@ extension ImageEncoder {
     /// The codes of decoded images, each brought to the model's input by its ``Preprocessing``,
     /// as `images.count × bits` values of ±1.
     public func signs(of images: [PixelBuffer]) throws -> [Float] {
+        try signs(of: inputs(from: images))
+    }
+
+    /// The real-valued outputs `h` of decoded images (see ``realValuedOutputs(of:)-([Float])``).
+    public func realValuedOutputs(of images: [PixelBuffer]) throws -> [Float] {
+        try realValuedOutputs(of: inputs(from: images))
+    }
+
+    private func inputs(from images: [PixelBuffer]) -> [Float] {
         let preprocessing = model.header.preprocessing
         var values: [Float] = []
         values.reserveCapacity(images.count * valuesPerImage)
         for image in images { values += preprocessing.input(from: image) }
-        return try signs(of: values)
+        return values
     }
 }

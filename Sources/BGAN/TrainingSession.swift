@@ -35,16 +35,18 @@ public final class TrainingSession {
     public static let pointInterval = 100
 
     /// A new run on `images` (`count × C × H × W` values in the model's scale) with the structure
-    /// S of the same images.
-    public init(settings: TrainingSettings, images: [Float], structure: NeighbourhoodStructure) throws {
+    /// S of the same images (which draws the partners of `neighbours` sampling, and gives the
+    /// neighbourhood loss its targets unless `similarity` is given: then its cosines do).
+    public init(settings: TrainingSettings, images: [Float], structure: NeighbourhoodStructure, similarity: SimilarityEmbedding? = nil) throws {
         let a = settings.architecture
         let itemSize = a.channels * a.height * a.width
         guard itemSize > 0, images.count % itemSize == 0 else {
             throw NeuralNetError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
         }
-        count = images.count / itemSize
-        guard structure.count == count else {
-            throw NeuralNetError(.invalidArgument, "the neighbourhood structure covers \(structure.count) images, the training set holds \(count)")
+        let count = images.count / itemSize
+        self.count = count
+        guard structure.count == count, similarity.map({ $0.count == count }) ?? true else {
+            throw NeuralNetError(.invalidArgument, "the neighbourhood structure covers \(structure.count) images and the similarity embedding \(similarity?.count ?? count); the training set holds \(count)")
         }
         try settings.validate(count: count)
         self.settings = settings
@@ -53,6 +55,7 @@ public final class TrainingSession {
         networks = try BGANNetworks(architecture: a, beta: settings.beta(epoch: 0), seed: settings.seed)
         trainer = BGANTrainer(networks: networks, structure: structure, weights: settings.weights, learningRate: settings.learningRate,
                               epsilon: settings.epsilon, seed: settings.seed)
+        trainer.similarityEmbedding = similarity
         if settings.weights.dissimilarQuantile > 0 {
             trainer.unrelatedBelow = Self.pairDistanceQuantile(images, itemSize: itemSize, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
         }
@@ -202,7 +205,7 @@ public final class TrainingSession {
     }
 
     static let checkpointMagic = Array("BGANCKPT".utf8)
-    public static let checkpointVersion: UInt32 = 1
+    public static let checkpointVersion: UInt32 = 2
 
     /// Everything needed to continue the run exactly: settings, position, loss history, the
     /// three networks' parameters and optimiser states, the noise generator, S, and a
@@ -219,6 +222,7 @@ public final class TrainingSession {
             Self.encode(trainer.generatorOptimizer),
             Self.encode(trainer.discriminatorOptimizer),
             Self.encode(structure),
+            Self.encode(trainer.similarityEmbedding),
         ]
         let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
         return body + SHA256.hash(body)
@@ -227,14 +231,15 @@ public final class TrainingSession {
     /// Continues the run saved in `bytes` on the same images.
     /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
     public convenience init(checkpoint bytes: [UInt8], images: [Float], source: String = "the checkpoint") throws {
-        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 7,
+        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 8,
                                     kind: "a training checkpoint", source: source)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
         guard Self.fingerprint(images) == header.imageFingerprint else {
             throw NeuralNetError(.invalidArgument, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume with the same --data, --limit and preprocessing")
         }
         let structure = try Self.decodeStructure(file.blobs[6], source: source)
-        try self.init(settings: header.settings, images: images, structure: structure)
+        let similarity = try Self.decodeSimilarity(file.blobs[7], source: source)
+        try self.init(settings: header.settings, images: images, structure: structure, similarity: similarity)
         guard header.epoch <= settings.epochs, header.step < stepsPerEpoch, header.pendingSteps >= 0 else {
             throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
         }
@@ -292,6 +297,25 @@ public final class TrainingSession {
         for offset in structure.offsets { writer.append(UInt64(offset)) }
         for item in structure.similar { writer.append(UInt32(bitPattern: item)) }
         return writer.bytes
+    }
+
+    static func encode(_ similarity: SimilarityEmbedding?) -> [UInt8] {
+        guard let similarity else { return [] }
+        var writer = LittleEndianWriter()
+        writer.append(UInt64(similarity.dimension))
+        for value in similarity.values { writer.append(value.bitPattern) }
+        return writer.bytes
+    }
+
+    static func decodeSimilarity(_ bytes: [UInt8], source: String) throws -> SimilarityEmbedding? {
+        guard !bytes.isEmpty else { return nil }
+        var reader = LittleEndianReader(bytes: bytes, source: source)
+        let dimension = Int(try reader.read(UInt64.self))
+        guard dimension >= 1, dimension <= 1 << 16, (bytes.count - 8) % (4 * dimension) == 0 else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its similarity embedding is inconsistent")
+        }
+        let values = try (0..<((bytes.count - 8) / 4)).map { _ in Float(bitPattern: try reader.read(UInt32.self)) }
+        return try SimilarityEmbedding(values: values, dimension: dimension)
     }
 
     static func decodeStructure(_ bytes: [UInt8], source: String) throws -> NeighbourhoodStructure {

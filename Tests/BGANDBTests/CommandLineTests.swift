@@ -166,6 +166,52 @@ import TestSupport
         }
     }
 
+    /// The two-stage recipe: a contrastive pre-training writes a model; train builds S from its
+    /// outputs, takes cosines of their spectral embedding as targets, and starts from its weights.
+    /// encode --real-valued prints the outputs whose signs are the codes.
+    @Test func pretrainFeedsTrainWithFeaturesTargetsAndWeights() throws {
+        let data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        let shape = ["--bits", "16", "--limit", "64", "--filters", "4"], tiny = shape + ["--hidden-units", "16"]
+        let pretrained = directory.sub("pre.bgan")
+        let pretraining = try run(arguments: ["pretrain", "--data", data, "--out", pretrained, "--batch", "16", "--epochs", "2"] + tiny)
+        #expect(pretraining.status == 0, "\(pretraining.stderr)")
+        #expect(pretraining.stderr.contains("epoch 2/2 done") && FileManager.default.fileExists(atPath: pretrained + ".losses.svg"))
+        let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: pretrained))))
+        #expect(file.header.training["stage"] == "contrastive pre-training")
+        // Resuming the finished run's last checkpoint writes the same model.
+        let again = directory.sub("again.bgan")
+        let resumed = try run(arguments: ["pretrain", "--data", data, "--limit", "64", "--out", again, "--resume", pretrained + ".checkpoint"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: again)))).digest == file.digest)
+
+        let model = directory.sub("two-stage.bgan")
+        let stage = ["train", "--data", data, "--out", model, "--batch", "16", "--epochs", "1", "--k1", "5", "--k2", "3", "--feature-units", "16",
+                     "--neighbours-from", "model:" + pretrained] + shape
+        let common = stage + ["--hidden-units", "16"]
+        let trained = try run(arguments: common + ["--similarity", "spectral:4", "--initial-encoder", pretrained])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stderr.contains("spectral embedding of 4 dimensions"))
+        let trainedFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
+        #expect(trainedFile.header.training["similarity"] == "spectral:4" && trainedFile.header.training["initial_encoder"] == file.digest)
+        for spec in ["spectral:0", "spectral:x", "cosines"] {
+            let bad = try run(arguments: common + ["--similarity", spec])
+            #expect(bad.status == 64 && bad.stderr.contains("spectral:DIMENSIONS"), "\(spec): \(bad.stderr)")
+        }
+        let otherWidth = try run(arguments: stage + ["--hidden-units", "8", "--initial-encoder", pretrained])
+        #expect(otherWidth.status != 0 && otherWidth.stderr.contains("another architecture"), "\(otherWidth.stderr)")
+
+        let codes = try run("encode", "--model", model, "--limit", "4", data)
+        let outputs = try run("encode", "--model", model, "--limit", "4", "--real-valued", data)
+        #expect(codes.status == 0 && outputs.status == 0, "\(outputs.stderr)")
+        for (codeLine, outputLine) in zip(codes.stdout.split(separator: "\n"), outputs.stdout.split(separator: "\n")) {
+            let values = outputLine.split(separator: "\t").dropLast().compactMap { Float($0) }
+            #expect(values.count == 16)
+            let hex = values.map { $0 > 0 ? "1" : "0" }.joined()
+            let expected = String(UInt16(hex, radix: 2)!, radix: 16)
+            #expect(codeLine.split(separator: "\t").first.map { String($0) } == String(repeating: "0", count: 4 - expected.count) + expected)
+        }
+    }
+
     /// Ctrl-C writes a checkpoint and exits 130; --resume then ends with the very model an
     /// uninterrupted run writes; encode prints that model's codes.
     @Test func anInterruptedTrainingResumesToTheSameModel() throws {

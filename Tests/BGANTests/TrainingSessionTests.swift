@@ -50,6 +50,52 @@ import Testing
         #expect(resumed.model(preprocessing: preprocessing).digest == whole.model(preprocessing: preprocessing).digest)
     }
 
+    /// Unit rows in 3 dimensions, one direction per kind of image (as a spectral embedding gives).
+    func embedding(kinds: [Int]) throws -> SimilarityEmbedding {
+        var rng = SeededGenerator(seed: 21)
+        let values = kinds.flatMap { kind -> [Float] in
+            var row = (0..<3).map { ($0 == kind ? 1 : 0) + 0.1 * rng.normal() }
+            let length = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+            for d in 0..<3 { row[d] /= length }
+            return row
+        }
+        return try SimilarityEmbedding(values: values, dimension: 3)
+    }
+
+    @Test func cosineTargetsResumeExactlyAndSeparateKinds() throws {
+        let (pixels, kinds) = images(seed: 4)
+        let targets = try embedding(kinds: kinds)
+        let batch = [0, 1, 3, 5]
+        let cosines = targets.cosines(batch)
+        for (a, i) in batch.enumerated() {
+            for (b, j) in batch.enumerated() {
+                let expected = (0..<3).map { targets.values[i * 3 + $0] * targets.values[j * 3 + $0] }.reduce(0, +)
+                #expect(abs(cosines[a * 4 + b] - expected) < 1e-5)
+            }
+        }
+        var fixedBeta = settings(epochs: 6, sampling: .neighbours, encoderOnly: true)
+        fixedBeta.betaSchedule = [2]
+        let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: pixels, dimension: 64, k: 4), k2: 3)
+        let whole = try TrainingSession(settings: fixedBeta, images: pixels, structure: structure, similarity: targets)
+        while !whole.isFinished { try whole.runStep() }
+        let first = try TrainingSession(settings: fixedBeta, images: pixels, structure: structure, similarity: targets)
+        for _ in 0..<(first.stepsPerEpoch + 3) { try first.runStep() }
+        let resumed = try TrainingSession(checkpoint: try first.checkpoint(), images: pixels)
+        #expect(resumed.trainer.similarityEmbedding == targets, "the targets travel in the checkpoint")
+        while !resumed.isFinished { try resumed.runStep() }
+        #expect(resumed.networks.encoderParameters.values == whole.networks.encoderParameters.values, "bit-exact encoder")
+        // The targets were learnt: codes of one kind are nearer each other than other kinds'.
+        let codes = try whole.networks.codes(of: Tensor(shape: [48, 1, 8, 8], storage: pixels))
+        func agreement(_ i: Int, _ j: Int) -> Float { (0..<16).map { codes.storage[i * 16 + $0] * codes.storage[j * 16 + $0] }.reduce(0, +) / 16 }
+        var same: [Float] = [], other: [Float] = []
+        for i in 0..<48 { for j in (i + 1)..<48 { if kinds[i] == kinds[j] { same.append(agreement(i, j)) } else { other.append(agreement(i, j)) } } }
+        let meanSame = same.reduce(0, +) / Float(same.count), meanOther = other.reduce(0, +) / Float(other.count)
+        #expect(meanSame > 0.5 && meanOther < 0.2, "code agreement within kinds \(meanSame), across \(meanOther)")
+        #expect(throws: NeuralNetError.self) {
+            try TrainingSession(settings: fixedBeta, images: pixels, structure: structure, similarity: try SimilarityEmbedding(values: [1, 0, 0], dimension: 3))
+        }
+    }
+
     @Test func aCheckpointIsRefusedForOtherImagesOrWhenDamaged() throws {
         let pixels = images(seed: 1).pixels
         let run = try session(settings(epochs: 1), pixels: pixels)

@@ -94,4 +94,48 @@ import Testing
         #expect(error?.message.contains("(4, 4)") == true && error?.message.contains("(3, 3)") == true)
         #expect(throws: NeuralNetError.self) { try Loss.meanSquaredError(Tensor(zeros: [2]), Tensor(zeros: [3])) }
     }
+
+    @Test func contrastiveLossMatchesItsDefinitionAndGradient() throws {
+        var rng = SeededGenerator(seed: 31)
+        let rows = 6, width = 5, temperature: Float = 0.5
+        let z = Tensor(shape: [rows, width], storage: (0..<(rows * width)).map { _ in rng.normal() })
+        // The definition in Double: unit rows, cosine logits over τ, each row's partner i ± N.
+        let unit = (0..<rows).map { i -> [Double] in
+            let row = (0..<width).map { Double(z.storage[i * width + $0]) }
+            let length = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+            return row.map { $0 / length }
+        }
+        func logit(_ i: Int, _ k: Int) -> Double { zip(unit[i], unit[k]).map(*).reduce(0, +) / Double(temperature) }
+        var expected: Double = 0
+        for i in 0..<rows {
+            let partner = (i + rows / 2) % rows
+            let normaliser = (0..<rows).filter { $0 != i }.map { exp(logit(i, $0)) }.reduce(0, +)
+            expected += -log(exp(logit(i, partner)) / normaliser)
+        }
+        expected /= Double(rows)
+        let loss = try Loss.normalizedTemperatureCrossEntropy(embeddings: z, temperature: temperature)
+        #expect(abs(Double(loss.value) - expected) < 1e-5)
+        #expect(try check(z) { try Loss.normalizedTemperatureCrossEntropy(embeddings: $0, temperature: temperature) } < 1e-2)
+        #expect(try check(z, step: 1e-3) { try Loss.normalizedTemperatureCrossEntropy(embeddings: $0, temperature: 0.1) } < 2e-2)
+    }
+
+    @Test func contrastiveLossIgnoresLengthAndRewardsMatchingViews() throws {
+        var rng = SeededGenerator(seed: 32)
+        let images = 4, width = 8
+        let views = (0..<(images * width)).map { _ in rng.normal() }
+        let matching = Tensor(shape: [2 * images, width], storage: views + views)
+        var longer = matching
+        for k in 0..<width { longer.storage[k] *= 7 }
+        let shuffled = Tensor(shape: [2 * images, width], storage: views + Array(views[width...]) + Array(views[..<width]))
+        let base = try Loss.normalizedTemperatureCrossEntropy(embeddings: matching, temperature: 0.2)
+        #expect(abs(base.value - (try Loss.normalizedTemperatureCrossEntropy(embeddings: longer, temperature: 0.2).value)) < 1e-5)
+        #expect(base.value < (try Loss.normalizedTemperatureCrossEntropy(embeddings: shuffled, temperature: 0.2).value) - 1)
+        // Only directions matter: the gradient is orthogonal to each row.
+        for i in 0..<(2 * images) {
+            let along = (0..<width).map { base.gradient.storage[i * width + $0] * matching.storage[i * width + $0] }.reduce(0, +)
+            #expect(abs(along) < 1e-5)
+        }
+        #expect(throws: NeuralNetError.self) { try Loss.normalizedTemperatureCrossEntropy(embeddings: Tensor(zeros: [3, 4]), temperature: 0.5) }
+        #expect(throws: NeuralNetError.self) { try Loss.normalizedTemperatureCrossEntropy(embeddings: matching, temperature: 0) }
+    }
 }

@@ -30,6 +30,9 @@ struct EncodeCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per line: input, index, code.")
     var json = false
 
+    @Flag(help: "Print the encoder's real-valued outputs h (before the sign) instead of codes, tab-separated: embeddings for other tools.")
+    var realValued = false
+
     @Argument(help: "Image files, folders, IDX image files or CIFAR-10 binary batches.")
     var inputs: [String]
 
@@ -40,10 +43,12 @@ struct EncodeCommand: ParsableCommand {
             let p = file.header.preprocessing
             Console.log("model \(model ?? DefaultModel.fileName(bits: bits)): \(encoder.bits) bits, digest \(file.digest.prefix(16))…")
             var failures = 0
-            func emit(_ signs: ArraySlice<Float>, _ name: String, index: Int?) {
-                let code = BinaryCode(signsOf: Array(signs))
+            func outputs(of pixels: [Float]) throws -> [Float] { realValued ? try encoder.realValuedOutputs(of: pixels) : try encoder.signs(of: pixels) }
+            func outputs(of images: [PixelBuffer]) throws -> [Float] { realValued ? try encoder.realValuedOutputs(of: images) : try encoder.signs(of: images) }
+            func emit(_ outputs: ArraySlice<Float>, _ name: String, index: Int?) {
+                let code = realValued ? outputs.map { "\($0)" }.joined(separator: "\t") : BinaryCode(signsOf: Array(outputs)).description
                 if json {
-                    var fields = [("input", JSON.string(name)), ("code", JSON.string(code.description))]
+                    var fields = [("input", JSON.string(name)), (realValued ? "h" : "code", realValued ? "[" + outputs.map { "\($0)" }.joined(separator: ",") + "]" : JSON.string(code))]
                     if let index { fields.insert(("index", "\(index)"), at: 1) }
                     Console.out(JSON.object(fields))
                 } else {
@@ -56,7 +61,7 @@ struct EncodeCommand: ParsableCommand {
                     for file in listing.images {
                         do {
                             let image = try ImageDecoder().decode(contentsOf: file)
-                            emit(try encoder.signs(of: [image])[...], file, index: nil)
+                            emit(try outputs(of: [image])[...], file, index: nil)
                         } catch {
                             failures += 1
                             Console.log("bgan-db: skipped \(file): \(error)")
@@ -69,7 +74,7 @@ struct EncodeCommand: ParsableCommand {
                     throw DatasetError(.unsupported, "\(input) holds \(set.channels)×\(set.height)×\(set.width) images; the model takes \(p.channels)×\(p.height)×\(p.width)")
                 }
                 let count = min(limit ?? set.count, set.count)
-                let signs = try encoder.signs(of: set.scaledPixels(0..<count))
+                let signs = try outputs(of: set.scaledPixels(0..<count))
                 for index in 0..<count { emit(signs[(index * encoder.bits)..<((index + 1) * encoder.bits)], input, index: index) }
             }
             if failures > 0 {

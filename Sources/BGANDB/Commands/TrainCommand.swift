@@ -58,8 +58,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Units of the discriminator's feature layer D_l.")
     var featureUnits: Int = 1024
 
-    @Option(help: "Feature space of the neighbourhood structure: pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), or model:FILE (a trained model's encoder outputs).")
+    @Option(help: "Feature space of the neighbourhood structure: pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise).")
     var neighboursFrom: String = "pixels"
+
+    @Option(help: "Targets of the neighbourhood loss: neighbours (S: +1 for similar pairs, the dissimilar target otherwise; the paper) or spectral:DIMENSIONS (cosines of a spectral embedding of the 10-NN graph of the --neighbours-from features).")
+    var similarity: String = "neighbours"
 
     @Option(help: "Nearest neighbours per image for S.")
     var k1: Int = 20
@@ -101,6 +104,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of a similar pair against a dissimilar pair's 1 in the neighbourhood loss (1: the paper).")
     var similarPairWeight: Float = 1
 
+    @Option(help: "Start the encoder from this model file's weights (e.g. one written by pretrain) instead of random ones.")
+    var initialEncoder: String?
+
     @Option(help: "Where checkpoints go (default: OUT.checkpoint).")
     var checkpoint: String?
 
@@ -127,7 +133,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let (set, preprocessing) = try loadImages()
+            let (set, preprocessing) = try TrainingImages.load(data, geometry: geometry, limit: limit)
             let count = min(limit ?? set.count, set.count)
             let pixels = set.scaledPixels(0..<count)
             let checkpointPath = checkpoint ?? out + ".checkpoint"
@@ -140,7 +146,12 @@ struct TrainCommand: ParsableCommand {
                 guard count >= batch else {
                     throw ValidationError("\(count) images do not fill one batch of \(batch); lower --batch or raise --limit")
                 }
-                let structure = try buildStructure(pixels: pixels, set: set, count: count)
+                let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
+                                                    hiddenUnits: hiddenUnits, featureUnits: featureUnits)
+                let start = try initialEncoder.map { try Self.initialModel(at: $0, for: architecture) }
+                let (features, dimension) = try neighbourFeatures(pixels: pixels, set: set, count: count)
+                let structure = buildStructure(features: features, dimension: dimension, count: count)
+                let targets = try similarityEmbedding(features: features, dimension: dimension)
                 var weights = LossWeights()
                 weights.neighbourhood = neighbourhoodWeight
                 weights.quantization = quantizationWeight
@@ -150,13 +161,13 @@ struct TrainCommand: ParsableCommand {
                 weights.dissimilarTarget = dissimilarTarget
                 weights.dissimilarQuantile = dissimilarQuantile
                 weights.similarPairWeight = similarPairWeight
-                let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
-                                                    hiddenUnits: hiddenUnits, featureUnits: featureUnits)
                 var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr, epsilon: adamEpsilon, seed: seed,
                                                 weights: weights, betaSchedule: try schedule(), sampling: sampling)
                 settings.augmentationShift = augmentShift
-                settings.notes = ["data": data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)"]
-                session = try TrainingSession(settings: settings, images: pixels, structure: structure)
+                settings.notes = ["data": data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)", "similarity": similarity]
+                if let start { settings.notes["initial_encoder"] = start.digest }
+                session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets)
+                if let start { session.networks.encoderParameters.values = try start.networks().encoderParameters.values }
             }
             try train(session, checkpointPath: checkpointPath)
             let model = session.model(preprocessing: preprocessing)
@@ -164,42 +175,6 @@ struct TrainCommand: ParsableCommand {
             try writeLossCurve(session)
             Console.log("wrote \(out) (digest \(model.digest))")
         }
-    }
-
-    /// The training images: an IDX file or CIFAR-10 batch as it is, or image files (a folder,
-    /// recursively) decoded and brought to `--geometry`; files that cannot be decoded are
-    /// reported and left out.
-    private func loadImages() throws -> (ImageSet, Preprocessing) {
-        guard let listing = try ImageFiles.expand(data) else {
-            let set = try ImageSet(contentsOf: data)
-            return (set, Preprocessing(channels: set.channels, height: set.height, width: set.width))
-        }
-        guard let geometry else {
-            throw ValidationError("\(data) holds image files: give the model's input geometry, e.g. --geometry 3x32x32 (RGB) or 1x28x28 (gray)")
-        }
-        let parts = geometry.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 3, [1, 3].contains(parts[0]), parts[1] >= 4, parts[2] >= 4, parts[1] % 4 == 0, parts[2] % 4 == 0 else {
-            throw ValidationError("--geometry takes CHANNELSxHEIGHTxWIDTH with 1 or 3 channels and sides that are multiples of 4, e.g. 3x32x32; not '\(geometry)'")
-        }
-        let preprocessing = Preprocessing(channels: parts[0], height: parts[1], width: parts[2], centreCrop: true)
-        let files = listing.images
-        for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
-        let wanted = min(limit ?? files.count, files.count)
-        var bytes: [UInt8] = [], rejected = 0, kept = 0
-        var progress = ProgressReporter(label: "decode", total: wanted)
-        for file in files where kept < wanted {
-            do {
-                bytes += preprocessing.planes(from: try ImageDecoder().decode(contentsOf: file))
-                kept += 1
-            } catch {
-                rejected += 1
-                Console.log("bgan-db: skipped \(file): \(error)")
-            }
-            progress.update(kept)
-        }
-        Console.log("decoded \(kept) images from \(data)\(rejected > 0 ? "; \(rejected) file(s) skipped" : "")")
-        guard kept > 0 else { throw ValidationError("\(data) holds no image that could be decoded") }
-        return (ImageSet(count: kept, channels: parts[0], height: parts[1], width: parts[2], pixels: bytes), preprocessing)
     }
 
     /// Runs the session to its end, with progress, a checkpoint per epoch, and a checkpoint and
@@ -254,13 +229,41 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// S from the feature space `--neighbours-from` names.
-    private func buildStructure(pixels: [Float], set: ImageSet, count: Int) throws -> NeighbourhoodStructure {
+    private func buildStructure(features: [Float], dimension: Int, count: Int) -> NeighbourhoodStructure {
         let started = Date()
-        let (features, dimension) = try neighbourFeatures(pixels: pixels, set: set, count: count)
         Console.log("building the neighbourhood structure of \(count) images from \(neighboursFrom) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
         let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: features, dimension: dimension, k: k1), k2: k2)
         Console.log(String(format: "structure built in %.1fs: %.0f similar images per image", Date().timeIntervalSince(started), structure.averageSimilar))
         return structure
+    }
+
+    /// The model `--initial-encoder` names, checked to have this run's encoder.
+    private static func initialModel(at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
+        let model = try model(at: path)
+        let a = model.header.architecture
+        guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width, a.bits == architecture.bits,
+              a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
+            throw ValidationError("\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): give the same --bits, --filters and --hidden-units")
+        }
+        return model
+    }
+
+    private static func model(at path: String) throws -> ModelFile {
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the model file \(path)") }
+        return try ModelFile(bytes: Array(bytes), source: path)
+    }
+
+    /// The cosine targets `--similarity` asks for, if any.
+    private func similarityEmbedding(features: [Float], dimension: Int) throws -> SimilarityEmbedding? {
+        if similarity == "neighbours" { return nil }
+        guard similarity.hasPrefix("spectral:"), let dimensions = Int(similarity.dropFirst(9)), dimensions >= 1, dimensions <= 64 else {
+            throw ValidationError("--similarity takes neighbours or spectral:DIMENSIONS (1 to 64), not '\(similarity)'")
+        }
+        let started = Date()
+        let graph = NearestNeighbourLists(features: features, dimension: dimension, k: Self.smoothingNeighbours)
+        let embedding = try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed)
+        Console.log(String(format: "spectral embedding of %d dimensions computed in %.1fs", dimensions, Date().timeIntervalSince(started)))
+        return try SimilarityEmbedding(values: embedding, dimension: dimensions)
     }
 
     private func neighbourFeatures(pixels: [Float], set: ImageSet, count: Int) throws -> ([Float], Int) {
@@ -280,27 +283,35 @@ struct TrainCommand: ParsableCommand {
             let graph = NearestNeighbourLists(features: projected, dimension: parts[0], k: Self.smoothingNeighbours)
             return (GraphSmoothing.smooth(projected, dimension: parts[0], neighbours: graph, steps: parts[1]), parts[0])
         }
-        if neighboursFrom.hasPrefix("model:") {
-            let path = String(neighboursFrom.dropFirst(6))
-            guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the model file \(path)") }
-            let networks = try ModelFile(bytes: Array(bytes), source: path).networks()
+        if neighboursFrom.hasPrefix("model:") || neighboursFrom.hasPrefix("hidden:") {
+            let hidden = neighboursFrom.hasPrefix("hidden:")
+            let path = String(neighboursFrom.drop { $0 != ":" }.dropFirst())
+            let networks = try Self.model(at: path).networks()
             let a = networks.architecture
             guard a.channels == set.channels, a.height == set.height, a.width == set.width else {
                 throw ValidationError("\(path) takes \(a.channels)×\(a.height)×\(a.width) images; \(data) holds \(set.channels)×\(set.height)×\(set.width)")
             }
+            let width = hidden ? a.hiddenUnits : a.bits
             var features: [Float] = []
-            features.reserveCapacity(count * a.bits)
+            features.reserveCapacity(count * width)
             for start in stride(from: 0, to: count, by: 256) {
                 let size = min(256, count - start)
-                let slice = Array(pixels[(start * dimension)..<((start + size) * dimension)])
-                features += try networks.preSignOutputs(of: Tensor(shape: [size, set.channels, set.height, set.width], storage: slice)).storage
+                let batch = Tensor(shape: [size, set.channels, set.height, set.width], storage: Array(pixels[(start * dimension)..<((start + size) * dimension)]))
+                features += try (hidden ? networks.hiddenFeatures(of: batch) : networks.preSignOutputs(of: batch)).storage
             }
-            return (features, a.bits)
+            // Directions, not lengths: contrastive training only shapes the angles between outputs.
+            for start in stride(from: 0, to: features.count, by: width) {
+                var sum: Float = 0
+                for k in start..<(start + width) { sum += features[k] * features[k] }
+                let scale = sum > 0 ? 1 / sum.squareRoot() : 0
+                for k in start..<(start + width) { features[k] *= scale }
+            }
+            return (features, width)
         }
-        throw ValidationError("--neighbours-from takes pixels, pca:DIMENSIONS (1 to \(dimension)), smoothed:DIMENSIONS:STEPS or model:FILE, not '\(neighboursFrom)'")
+        throw ValidationError("--neighbours-from takes pixels, pca:DIMENSIONS (1 to \(dimension)), smoothed:DIMENSIONS:STEPS, model:FILE or hidden:FILE, not '\(neighboursFrom)'")
     }
 
-    /// Neighbours each image's features are averaged over in `smoothed:` feature spaces.
+    /// Neighbours of each image in the graphs of `smoothed:` feature spaces and spectral embeddings.
     static let smoothingNeighbours = 10
 }
 

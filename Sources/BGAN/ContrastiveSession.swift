@@ -1,0 +1,218 @@
+import NeuralNet
+
+/// Everything that decides a contrastive pre-training run, recorded in its checkpoints.
+public struct ContrastiveSettings: Codable, Sendable, Equatable {
+    public var architecture: BGANArchitecture
+    public var epochs: Int
+    /// Images per step; each gives two views, so the loss sees twice as many rows.
+    public var batch: Int
+    public var learningRate: Float
+    /// τ of the contrastive loss.
+    public var temperature: Float
+    public var seed: UInt64
+    public var augmentation: ViewAugmentation
+
+    public init(architecture: BGANArchitecture, epochs: Int = 10, batch: Int = 128, learningRate: Float = 1e-3, temperature: Float = 0.3,
+                seed: UInt64 = 2026, augmentation: ViewAugmentation = ViewAugmentation()) {
+        self.architecture = architecture
+        self.epochs = epochs
+        self.batch = batch
+        self.learningRate = learningRate
+        self.temperature = temperature
+        self.seed = seed
+        self.augmentation = augmentation
+    }
+
+    /// Checks the settings against a training set of `count` images.
+    public func validate(count: Int) throws {
+        try architecture.validate()
+        try augmentation.validate()
+        guard epochs >= 1, batch >= 2 else {
+            throw NeuralNetError(.invalidArgument, "contrastive pre-training needs at least 1 epoch and 2 images per step; got \(epochs) and \(batch)")
+        }
+        guard count >= batch else {
+            throw NeuralNetError(.invalidArgument, "\(count) images do not fill one batch of \(batch); lower the batch or use more images")
+        }
+        guard temperature > 0, temperature.isFinite, learningRate > 0 else {
+            throw NeuralNetError(.invalidArgument, "the temperature (\(temperature)) and the learning rate (\(learningRate)) must be positive")
+        }
+    }
+}
+
+/// Self-supervised pre-training of BGAN's encoder (SimCLR, Chen et al. 2020): each step takes a
+/// batch of images, makes two random views of each (``ViewAugmentation``), and trains the
+/// encoder's real-valued outputs `h` (before the smoothed sign) to pick out each view's partner
+/// among all views of the batch (``Loss/normalizedTemperatureCrossEntropy(embeddings:temperature:)``).
+///
+/// The result is an encoder whose outputs ignore crops, flips and brightness and so group
+/// images by what they show rather than by where their pixels lie: a better feature space for
+/// BGAN's neighbourhood structure S than pixels, and a starting point for BGAN's own training.
+/// Views are drawn from the seed and the position (epoch, step), so a run is reproducible.
+public final class ContrastiveSession {
+    public let settings: ContrastiveSettings
+    public let networks: BGANNetworks
+    public let optimizer: Adam
+    /// The encoder up to `h`, sharing its layers with ``BGANNetworks/encoder``.
+    let embedding: Sequential
+    let images: [Float]
+    public let count: Int
+    public private(set) var epoch = 0
+    public private(set) var step = 0
+    /// Mean loss over every stretch of ``TrainingSession/pointInterval`` steps and at each epoch's end.
+    public private(set) var history: [Point] = []
+    /// The mean contrastive loss over a stretch of steps ending at `epoch` (1.5: halfway through the second).
+    public struct Point: Codable, Sendable, Equatable {
+        public var epoch: Double
+        public var loss: Float
+    }
+
+    private var pendingSum: Float = 0
+    private var pendingSteps = 0
+    private var order: (epoch: Int, indices: [Int])?
+
+    /// A new run on `images` (`count × C × H × W` values in [0, 1]).
+    public init(settings: ContrastiveSettings, images: [Float]) throws {
+        let a = settings.architecture
+        let itemSize = a.channels * a.height * a.width
+        guard images.count % itemSize == 0 else {
+            throw NeuralNetError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
+        }
+        count = images.count / itemSize
+        try settings.validate(count: count)
+        self.settings = settings
+        self.images = images
+        let networks = try BGANNetworks(architecture: a, seed: settings.seed)
+        self.networks = networks
+        embedding = Sequential("encoder.embedding", networks.encoder.layers.filter { $0 !== networks.smoothedSign })
+        optimizer = Adam(learningRate: settings.learningRate, epsilon: 1e-8)
+    }
+
+    public var stepsPerEpoch: Int { count / settings.batch }
+    public var totalSteps: Int { settings.epochs * stepsPerEpoch }
+    public var stepsTaken: Int { epoch * stepsPerEpoch + step }
+    public var isFinished: Bool { epoch >= settings.epochs }
+
+    /// Takes the next step and returns its loss.
+    @discardableResult
+    public func runStep() throws -> Float {
+        precondition(!isFinished, "the pre-training run has finished")
+        let a = settings.architecture
+        let views = makeViews(indices: batchIndices())
+        let e = networks.encoderParameters
+        e.zeroGradients()
+        let h = try embedding.forward(Tensor(shape: [views.count / a.channels / a.height / a.width, a.channels, a.height, a.width], storage: views), training: true)
+        let loss = try Loss.normalizedTemperatureCrossEntropy(embeddings: h, temperature: settings.temperature)
+        _ = try embedding.backward(loss.gradient)
+        optimizer.step(e)
+        pendingSum += loss.value
+        pendingSteps += 1
+        step += 1
+        if step == stepsPerEpoch || pendingSteps == TrainingSession.pointInterval {
+            history.append(Point(epoch: Double(epoch) + Double(step) / Double(stepsPerEpoch), loss: pendingSum / Float(pendingSteps)))
+            pendingSum = 0
+            pendingSteps = 0
+        }
+        if step == stepsPerEpoch {
+            epoch += 1
+            step = 0
+        }
+        return loss.value
+    }
+
+    /// The images of this step, from a fresh seeded shuffle each epoch.
+    private func batchIndices() -> [Int] {
+        if order?.epoch != epoch {
+            var rng = SeededGenerator(seed: TrainingSession.mix(settings.seed, UInt64(epoch), 0xc0de))
+            var indices = Array(0..<count)
+            indices.shuffle(using: &rng)
+            order = (epoch, indices)
+        }
+        return Array(order!.indices[(step * settings.batch)..<((step + 1) * settings.batch)])
+    }
+
+    /// Two views of each image: the first views of all images, then the second views in the
+    /// same order (rows i and i + N are partners).
+    private func makeViews(indices: [Int]) -> [Float] {
+        let a = settings.architecture
+        let size = a.channels * a.height * a.width
+        var rng = SeededGenerator(seed: TrainingSession.mix(settings.seed, UInt64(epoch) &+ 0x5eed, UInt64(step)))
+        var views = [Float](repeating: 0, count: 2 * indices.count * size)
+        images.withUnsafeBufferPointer { source in
+            views.withUnsafeMutableBufferPointer { target in
+                for copy in 0..<2 {
+                    for (row, index) in indices.enumerated() {
+                        let start = (copy * indices.count + row) * size
+                        settings.augmentation.view(of: UnsafeBufferPointer(rebasing: source[(index * size)..<((index + 1) * size)]),
+                                                   into: UnsafeMutableBufferPointer(rebasing: target[start..<(start + size)]),
+                                                   channels: a.channels, height: a.height, width: a.width, rng: &rng)
+                    }
+                }
+            }
+        }
+        return views
+    }
+
+    /// The pre-trained encoder as a model file (β 2; its codes are `sign(h)` like any model's).
+    public func model(preprocessing: Preprocessing, notes: [String: String] = [:]) -> ModelFile {
+        var training = notes
+        let s = settings
+        training["stage"] = "contrastive pre-training"
+        training["epochs"] = "\(s.epochs)"
+        training["batch"] = "\(s.batch)"
+        training["learning_rate"] = "\(s.learningRate)"
+        training["temperature"] = "\(s.temperature)"
+        training["seed"] = "\(s.seed)"
+        training["views"] = "crop area ≥ \(s.augmentation.minimumArea), aspect ≤ \(s.augmentation.maximumAspect), flips \(s.augmentation.flips), brightness ±\(s.augmentation.brightness)"
+        training["images"] = "\(count)"
+        let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training, beta: networks.smoothedSign.beta)
+        return ModelFile(header: header, encoder: networks)
+    }
+
+    // MARK: Checkpoints
+
+    struct CheckpointHeader: Codable {
+        var settings: ContrastiveSettings
+        var epoch: Int
+        var step: Int
+        var history: [Point]
+        var pendingSum: Float
+        var pendingSteps: Int
+        var imageCount: Int
+        var imageFingerprint: UInt64
+    }
+
+    static let checkpointMagic = Array("BGANCPRE".utf8)
+    public static let checkpointVersion: UInt32 = 1
+
+    /// Settings, position, loss history, the encoder and its optimiser state, and a fingerprint
+    /// of the images: enough to continue exactly (views come from the seed and the position).
+    public func checkpoint() throws -> [UInt8] {
+        let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, history: history, pendingSum: pendingSum,
+                                      pendingSteps: pendingSteps, imageCount: count, imageFingerprint: TrainingSession.fingerprint(images))
+        let blobs = [ParameterFile.encode(networks.encoderParameters), TrainingSession.encode(optimizer)]
+        let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
+        return body + SHA256.hash(body)
+    }
+
+    /// Continues the run saved in `bytes` on the same images.
+    /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
+    public convenience init(checkpoint bytes: [UInt8], images: [Float], source: String = "the checkpoint") throws {
+        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 2,
+                                    kind: "a contrastive pre-training checkpoint", source: source)
+        let header = try file.decodeHeader(CheckpointHeader.self, source: source)
+        guard TrainingSession.fingerprint(images) == header.imageFingerprint else {
+            throw NeuralNetError(.invalidArgument, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume with the same --data, --limit and preprocessing")
+        }
+        try self.init(settings: header.settings, images: images)
+        guard header.epoch <= settings.epochs, header.step < stepsPerEpoch, header.pendingSteps >= 0 else {
+            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
+        }
+        try ParameterFile.decode(file.blobs[0], into: networks.encoderParameters)
+        try TrainingSession.restore(optimizer, from: file.blobs[1], parameters: networks.encoderParameters.count, source: source)
+        epoch = header.epoch
+        step = header.step
+        history = header.history
+        pendingSum = header.pendingSum
+        pendingSteps = header.pendingSteps
+    }
+}

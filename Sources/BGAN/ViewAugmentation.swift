@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NeuralNet
+
+/// Random views of an image for contrastive pre-training: a crop of random area and aspect
+/// ratio resized back to the full image (bilinear), a left-right flip, and a brightness scale.
+/// Two views of one image share its content but hardly a pixel, so an encoder that must tell
+/// them apart from other images' views learns what survives these changes.
+public struct ViewAugmentation: Codable, Sendable, Equatable {
+    /// Smallest fraction of the image's area a crop keeps (1: no cropping).
+    public var minimumArea: Float = 0.35
+    /// Largest aspect ratio of a crop, and its inverse the smallest (1: square crops only).
+    public var maximumAspect: Float = 4.0 / 3.0
+    /// Flip left-right with probability ½.
+    public var flips = true
+    /// Brightness is multiplied by a factor drawn from [1 − this, 1 + this], then clipped to [0, 1].
+    public var brightness: Float = 0.4
+
+    public init() {}
+
+    /// No change at all: every view is the image itself.
+    public static let identity: ViewAugmentation = {
+        var none = ViewAugmentation()
+        none.minimumArea = 1
+        none.maximumAspect = 1
+        none.flips = false
+        none.brightness = 0
+        return none
+    }()
+
+    /// Checks the ranges.
+    public func validate() throws {
+        guard minimumArea > 0, minimumArea <= 1, maximumAspect >= 1, maximumAspect.isFinite, brightness >= 0, brightness < 1 else {
+            throw NeuralNetError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1 and a brightness change in [0, 1); got \(minimumArea), \(maximumAspect), \(brightness)")
+        }
+    }
+
+    /// A random view of `image` (`C × H × W` values in [0, 1]) written to `view`.
+    public func view(of image: UnsafeBufferPointer<Float>, into view: UnsafeMutableBufferPointer<Float>,
+                     channels: Int, height: Int, width: Int, rng: inout SeededGenerator) {
+        // The crop keeps `area` of the image; `aspect` stretches it relative to the image's own shape.
+        let area = uniform(minimumArea, 1, &rng)
+        let aspect = expf(uniform(-logf(maximumAspect), logf(maximumAspect), &rng))
+        let cropHeight = min(Float(height), Float(height) * (area / aspect).squareRoot())
+        let cropWidth = min(Float(width), Float(width) * (area * aspect).squareRoot())
+        let top = uniform(0, Float(height) - cropHeight, &rng)
+        let left = uniform(0, Float(width) - cropWidth, &rng)
+        let flip = flips && rng.next() & 1 == 1
+        let gain = 1 + uniform(-brightness, brightness, &rng)
+        let plane = height * width
+        for y in 0..<height {
+            // The centre of output pixel y maps into the crop; sample bilinearly between pixel centres.
+            let sy = min(max(top + (Float(y) + 0.5) * cropHeight / Float(height) - 0.5, 0), Float(height - 1))
+            let y0 = Int(sy), y1 = min(y0 + 1, height - 1), fy = sy - Float(y0)
+            for x in 0..<width {
+                let column = flip ? width - 1 - x : x
+                let sx = min(max(left + (Float(column) + 0.5) * cropWidth / Float(width) - 0.5, 0), Float(width - 1))
+                let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = sx - Float(x0)
+                for c in 0..<channels {
+                    let p = c * plane
+                    let upper = image[p + y0 * width + x0] * (1 - fx) + image[p + y0 * width + x1] * fx
+                    let lower = image[p + y1 * width + x0] * (1 - fx) + image[p + y1 * width + x1] * fx
+                    view[p + y * width + x] = min(1, max(0, gain * (upper * (1 - fy) + lower * fy)))
+                }
+            }
+        }
+    }
+
+    private func uniform(_ low: Float, _ high: Float, _ rng: inout SeededGenerator) -> Float {
+        low + (high - low) * Float(rng.next() >> 40) / Float(1 << 24)
+    }
+}

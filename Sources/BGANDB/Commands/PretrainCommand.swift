@@ -1,0 +1,151 @@
+import ArgumentParser
+import BGAN
+import Foundation
+import NeuralNet
+import PixelIO
+
+struct PretrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pretrain",
+        abstract: "Pre-train a BGAN encoder without labels by contrasting random views of images; write it as a model file.",
+        discussion: """
+        Each step takes --batch images, makes two random views of each (a crop of random area \
+        and aspect ratio resized back, a left-right flip, a brightness change) and trains the \
+        encoder's real-valued outputs to pick out each view's partner among all views of the \
+        step (SimCLR's contrastive loss at temperature --temperature). The model file this \
+        writes encodes like any other, and is meant as the feature space of `train \
+        --neighbours-from model:FILE` (with --similarity spectral:DIMENSIONS) and as its \
+        --initial-encoder. SOURCE is read as by train. A checkpoint is written after every \
+        epoch and on Ctrl-C (exit status 130); --resume CHECKPOINT continues exactly. The loss \
+        curve is written as SVG.
+        """)
+
+    @Option(help: "What to train on: an IDX image file, a CIFAR-10 binary batch, or a folder of images.")
+    var data: String
+
+    @Option(help: "For folders and image files: the model's input, CHANNELSxHEIGHTxWIDTH (1 or 3 channels), e.g. 3x32x32.")
+    var geometry: String?
+
+    @Option(help: "Code length in bits (a multiple of 8, 16 to 256): the width of the outputs being contrasted.")
+    var bits: Int = 64
+
+    @Option(help: "Where to write the model file.")
+    var out: String
+
+    @Option(help: "Passes over the data.")
+    var epochs: Int = 10
+
+    @Option(help: "Images per step (each gives two views; every other view in the step is a negative).")
+    var batch: Int = 128
+
+    @Option(help: "Adam learning rate.")
+    var lr: Float = 1e-3
+
+    @Option(help: "Temperature τ of the contrastive loss.")
+    var temperature: Float = 0.3
+
+    @Option(help: "Smallest fraction of an image's area a view keeps (1: no cropping).")
+    var minimumArea: Float = 0.35
+
+    @Option(help: "Largest aspect ratio of a crop (1: square crops).")
+    var maximumAspect: Float = 4.0 / 3.0
+
+    @Option(help: "Brightness change: views scale pixel values by a factor in [1 − this, 1 + this].")
+    var brightness: Float = 0.4
+
+    @Flag(help: "Do not flip views left-right (for images whose orientation matters).")
+    var noFlips = false
+
+    @Option(help: "Seed of initialisation, shuffling and views.")
+    var seed: UInt64 = 2026
+
+    @Option(help: "Use only the first N images (quick runs).")
+    var limit: Int?
+
+    @Option(help: "Filters of the first convolution (the second has twice as many); must match the later train run.")
+    var filters: Int = 32
+
+    @Option(help: "Units of the encoder's hidden layer; must match the later train run.")
+    var hiddenUnits: Int = 512
+
+    @Option(help: "Where checkpoints go (default: OUT.checkpoint).")
+    var checkpoint: String?
+
+    @Option(help: "Continue the run saved in this checkpoint (its settings win over the options above).")
+    var resume: String?
+
+    @Option(help: "Where the loss curve goes, as SVG (default: OUT.losses.svg).")
+    var lossCurve: String?
+
+    func validate() throws {
+        guard bits >= 16, bits <= 256, bits % 8 == 0 else { throw ValidationError("--bits must be a multiple of 8 from 16 to 256") }
+        guard epochs >= 1, batch >= 2 else { throw ValidationError("--epochs must be at least 1 and --batch at least 2") }
+    }
+
+    func run() throws {
+        try Console.reportingErrors {
+            let (set, preprocessing) = try TrainingImages.load(data, geometry: geometry, limit: limit)
+            let count = min(limit ?? set.count, set.count)
+            let pixels = set.scaledPixels(0..<count)
+            let checkpointPath = checkpoint ?? out + ".checkpoint"
+            let session: ContrastiveSession
+            if let resume {
+                guard let bytes = FileManager.default.contents(atPath: resume) else { throw ValidationError("cannot read the checkpoint \(resume)") }
+                session = try ContrastiveSession(checkpoint: Array(bytes), images: pixels, source: resume)
+                Console.log("resuming \(resume) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
+            } else {
+                var augmentation = ViewAugmentation()
+                augmentation.minimumArea = minimumArea
+                augmentation.maximumAspect = maximumAspect
+                augmentation.brightness = brightness
+                augmentation.flips = !noFlips
+                let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
+                                                    hiddenUnits: hiddenUnits)
+                session = try ContrastiveSession(settings: ContrastiveSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr,
+                                                                               temperature: temperature, seed: seed, augmentation: augmentation),
+                                                 images: pixels)
+            }
+            try train(session, checkpointPath: checkpointPath)
+            let model = session.model(preprocessing: preprocessing, notes: ["data": data])
+            try Data(model.encoded()).write(to: URL(fileURLWithPath: out))
+            try writeLossCurve(session)
+            Console.log("wrote \(out) (digest \(model.digest))")
+        }
+    }
+
+    private func train(_ session: ContrastiveSession, checkpointPath: String) throws {
+        let interrupt = InterruptFlag()
+        defer { interrupt.restore() }
+        let imagesPerStep = session.settings.batch, epochs = session.settings.epochs
+        var progress = ProgressReporter(label: "pretrain", total: session.totalSteps * imagesPerStep, startingAt: session.stepsTaken * imagesPerStep)
+        let started = Date()
+        var recent: Float = 0, recentSteps = 0
+        while !session.isFinished {
+            if interrupt.isSet {
+                try Data(try session.checkpoint()).write(to: URL(fileURLWithPath: checkpointPath), options: .atomic)
+                try writeLossCurve(session)
+                Console.log("interrupted: checkpoint \(checkpointPath) written; continue with --resume \(checkpointPath)")
+                throw ExitCode(130)
+            }
+            let epochBefore = session.epoch
+            recent += try session.runStep()
+            recentSteps += 1
+            progress.update(session.stepsTaken * imagesPerStep, detail: String(format: "epoch %d/%d step %d/%d loss %.4f", min(session.epoch + 1, epochs),
+                                                                                   epochs, session.step, session.stepsPerEpoch, recent / Float(recentSteps)))
+            if recentSteps == 50 { recent = 0; recentSteps = 0 }
+            if session.epoch != epochBefore {
+                try Data(try session.checkpoint()).write(to: URL(fileURLWithPath: checkpointPath), options: .atomic)
+                try writeLossCurve(session)
+                Console.log(String(format: "epoch %d/%d done after %.0fs: contrastive loss %.4f; checkpoint %@", session.epoch, epochs,
+                                   Date().timeIntervalSince(started), session.history.last?.loss ?? 0, checkpointPath))
+            }
+        }
+        progress.update(session.stepsTaken * imagesPerStep, force: true)
+    }
+
+    private func writeLossCurve(_ session: ContrastiveSession) throws {
+        let points = session.history.map { (x: $0.epoch, y: Double($0.loss)) }
+        try LineChart(xLabel: "epoch", yLabel: "mean loss", series: [(name: "contrastive", points: points)]).svg()
+            .write(toFile: lossCurve ?? out + ".losses.svg", atomically: true, encoding: .utf8)
+    }
+}

@@ -1,0 +1,87 @@
+@testable import BGAN
+import NeuralNet
+import Testing
+
+@Suite struct ContrastiveSessionTests {
+    /// 48 tiny 8×8 images of three kinds (a bright top, middle or bottom band) with noise.
+    func images(seed: UInt64) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<48).flatMap { i in
+            (0..<64).map { p in min(1, max(0, (p / 8 / 3 == i % 3 ? 0.85 : 0.15) + 0.08 * rng.normal())) }
+        }
+    }
+
+    func settings(epochs: Int = 2, seed: UInt64 = 5) -> ContrastiveSettings {
+        ContrastiveSettings(architecture: BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, hiddenUnits: 16, featureUnits: 16),
+                            epochs: epochs, batch: 12, learningRate: 1e-2, temperature: 0.5, seed: seed)
+    }
+
+    @Test func theLossFalls() throws {
+        let session = try ContrastiveSession(settings: settings(epochs: 25), images: images(seed: 1))
+        var losses: [Float] = []
+        while !session.isFinished { losses.append(try session.runStep()) }
+        #expect(losses.count == 25 * 4)
+        let first = losses.prefix(8).reduce(0, +) / 8, last = losses.suffix(8).reduce(0, +) / 8
+        #expect(last < first - 0.3, "mean loss \(first) → \(last)")
+        #expect(session.history.count == 25 && abs(session.history.last!.epoch - 25) < 1e-9)
+    }
+
+    @Test func runsAreReproducibleAndTheSeedMatters() throws {
+        func trained(seed: UInt64) throws -> [Float] {
+            let session = try ContrastiveSession(settings: settings(seed: seed), images: images(seed: 1))
+            while !session.isFinished { try session.runStep() }
+            return session.networks.encoderParameters.values
+        }
+        let once = try trained(seed: 5)
+        #expect(once == (try trained(seed: 5)))
+        #expect(once != (try trained(seed: 6)))
+    }
+
+    @Test func resumingFromACheckpointEqualsTrainingWithoutAStop() throws {
+        let pixels = images(seed: 1)
+        let whole = try ContrastiveSession(settings: settings(epochs: 3), images: pixels)
+        while !whole.isFinished { try whole.runStep() }
+        let first = try ContrastiveSession(settings: settings(epochs: 3), images: pixels)
+        for _ in 0..<(first.stepsPerEpoch + 1) { try first.runStep() }
+        let saved = try first.checkpoint()
+        let resumed = try ContrastiveSession(checkpoint: saved, images: pixels)
+        #expect(resumed.epoch == 1 && resumed.step == 1)
+        while !resumed.isFinished { try resumed.runStep() }
+        #expect(resumed.networks.encoderParameters.values == whole.networks.encoderParameters.values, "bit-exact encoder")
+        #expect(resumed.history == whole.history)
+
+        let otherImages = #expect(throws: NeuralNetError.self) { try ContrastiveSession(checkpoint: saved, images: images(seed: 2)) }
+        #expect(otherImages?.message.contains("same --data") == true)
+        var damaged = saved
+        damaged[damaged.count / 2] ^= 1
+        #expect(throws: NeuralNetError.self) { try ContrastiveSession(checkpoint: damaged, images: pixels) }
+        let model = whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).encoded()
+        let foreign = #expect(throws: NeuralNetError.self) { try ContrastiveSession(checkpoint: model, images: pixels) }
+        #expect(foreign?.message.contains("BGANCPRE") == true, "\(foreign?.message ?? "")")
+    }
+
+    @Test func theModelFileCarriesThePretrainedEncoder() throws {
+        let pixels = images(seed: 1)
+        let session = try ContrastiveSession(settings: settings(), images: pixels)
+        while !session.isFinished { try session.runStep() }
+        let model = session.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8), notes: ["data": "bands"])
+        let reloaded = try ModelFile(bytes: model.encoded())
+        #expect(reloaded.header.training["stage"] == "contrastive pre-training" && reloaded.header.training["data"] == "bands")
+        let batch = Tensor(shape: [48, 1, 8, 8], storage: pixels)
+        let features = try reloaded.networks().preSignOutputs(of: batch)
+        #expect(features == (try session.networks.preSignOutputs(of: batch)))
+        let codes = try ImageEncoder(model: reloaded).signs(of: pixels)
+        #expect(codes.allSatisfy { $0 == 1 || $0 == -1 })
+        #expect(zip(codes, features.storage).allSatisfy { ($0 > 0) == ($1 > 0) })
+    }
+
+    @Test func badSettingsAreRefusedBeforeTraining() {
+        var tooLarge = settings()
+        tooLarge.batch = 100
+        #expect(throws: NeuralNetError.self) { try ContrastiveSession(settings: tooLarge, images: images(seed: 1)) }
+        var cold = settings()
+        cold.temperature = 0
+        #expect(throws: NeuralNetError.self) { try ContrastiveSession(settings: cold, images: images(seed: 1)) }
+        #expect(throws: NeuralNetError.self) { try ContrastiveSession(settings: settings(), images: [0.5, 0.5]) }
+    }
+}

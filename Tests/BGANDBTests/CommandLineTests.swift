@@ -197,6 +197,8 @@ import TestSupport
             let bad = try run(arguments: common + ["--similarity", spec])
             #expect(bad.status == 64 && bad.stderr.contains("spectral:DIMENSIONS"), "\(spec): \(bad.stderr)")
         }
+        let fromHidden = try run(arguments: common.map { $0 == "model:" + pretrained ? "hidden:" + pretrained : $0 })
+        #expect(fromHidden.status == 0 && fromHidden.stderr.contains("from hidden:\(pretrained) (16 dimensions"), "\(fromHidden.stderr)")
         let otherWidth = try run(arguments: stage + ["--hidden-units", "8", "--initial-encoder", pretrained])
         #expect(otherWidth.status != 0 && otherWidth.stderr.contains("another architecture"), "\(otherWidth.stderr)")
 

@@ -20,11 +20,7 @@ struct PretrainCommand: ParsableCommand {
         curve is written as SVG.
         """)
 
-    @Option(help: "What to train on: an IDX image file, a CIFAR-10 binary batch, or a folder of images.")
-    var data: String
-
-    @Option(help: "For folders and image files: the model's input, CHANNELSxHEIGHTxWIDTH (1 or 3 channels), e.g. 3x32x32.")
-    var geometry: String?
+    @OptionGroup var source: TrainingSourceOptions
 
     @Option(help: "Code length in bits (a multiple of 8, 16 to 256): the width of the outputs being contrasted.")
     var bits: Int = 64
@@ -59,23 +55,13 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Seed of initialisation, shuffling and views.")
     var seed: UInt64 = 2026
 
-    @Option(help: "Use only the first N images (quick runs).")
-    var limit: Int?
-
     @Option(help: "Filters of the first convolution (the second has twice as many); must match the later train run.")
     var filters: Int = 32
 
     @Option(help: "Units of the encoder's hidden layer; must match the later train run.")
     var hiddenUnits: Int = 512
 
-    @Option(help: "Where checkpoints go (default: OUT.checkpoint).")
-    var checkpoint: String?
-
-    @Option(help: "Continue the run saved in this checkpoint (its settings win over the options above).")
-    var resume: String?
-
-    @Option(help: "Where the loss curve goes, as SVG (default: OUT.losses.svg).")
-    var lossCurve: String?
+    @OptionGroup var files: TrainingRunFileOptions
 
     func validate() throws {
         guard bits >= 16, bits <= 256, bits % 8 == 0 else { throw ValidationError("--bits must be a multiple of 8 from 16 to 256") }
@@ -84,14 +70,12 @@ struct PretrainCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let (set, preprocessing) = try TrainingImages.load(data, geometry: geometry, limit: limit)
-            let count = min(limit ?? set.count, set.count)
+            let (set, count, preprocessing) = try source.load()
             let pixels = set.scaledPixels(0..<count)
-            let checkpointPath = checkpoint ?? out + ".checkpoint"
+            let checkpointPath = files.checkpointPath(out: out)
             let session: ContrastiveSession
-            if let resume {
-                guard let bytes = FileManager.default.contents(atPath: resume) else { throw ValidationError("cannot read the checkpoint \(resume)") }
-                session = try ContrastiveSession(checkpoint: Array(bytes), images: pixels, source: resume)
+            if let resume = files.resume, let bytes = try files.resumedBytes() {
+                session = try ContrastiveSession(checkpoint: bytes, images: pixels, source: resume)
                 Console.log("resuming \(resume) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
             } else {
                 var augmentation = ViewAugmentation()
@@ -106,7 +90,7 @@ struct PretrainCommand: ParsableCommand {
                                                  images: pixels)
             }
             try train(session, checkpointPath: checkpointPath)
-            let model = session.model(preprocessing: preprocessing, notes: ["data": data])
+            let model = session.model(preprocessing: preprocessing, notes: ["data": source.data])
             try Data(model.encoded()).write(to: URL(fileURLWithPath: out))
             try writeLossCurve(session)
             Console.log("wrote \(out) (digest \(model.digest))")
@@ -146,6 +130,6 @@ struct PretrainCommand: ParsableCommand {
     private func writeLossCurve(_ session: ContrastiveSession) throws {
         let points = session.history.map { (x: $0.epoch, y: Double($0.loss)) }
         try LineChart(xLabel: "epoch", yLabel: "mean loss", series: [(name: "contrastive", points: points)]).svg()
-            .write(toFile: lossCurve ?? out + ".losses.svg", atomically: true, encoding: .utf8)
+            .write(toFile: files.lossCurvePath(out: out), atomically: true, encoding: .utf8)
     }
 }

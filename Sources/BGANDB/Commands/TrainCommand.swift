@@ -19,11 +19,7 @@ struct TrainCommand: ParsableCommand {
         The loss curves are written as SVG.
         """)
 
-    @Option(help: "What to train on: an IDX image file, a CIFAR-10 binary batch, or a folder of images.")
-    var data: String
-
-    @Option(help: "For folders and image files: the model's input, CHANNELSxHEIGHTxWIDTH (1 or 3 channels), e.g. 3x32x32. Images are centre-cropped to its aspect ratio and resized by area averaging.")
-    var geometry: String?
+    @OptionGroup var source: TrainingSourceOptions
 
     @Option(help: "Code length in bits (a multiple of 8, 16 to 256).")
     var bits: Int = 64
@@ -45,9 +41,6 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Seed of initialisation, shuffling and noise.")
     var seed: UInt64 = 2026
-
-    @Option(help: "Use only the first N images (quick runs).")
-    var limit: Int?
 
     @Option(help: "Filters of the first convolution (the second has twice as many).")
     var filters: Int = 32
@@ -107,14 +100,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Start the encoder from this model file's weights (e.g. one written by pretrain) instead of random ones.")
     var initialEncoder: String?
 
-    @Option(help: "Where checkpoints go (default: OUT.checkpoint).")
-    var checkpoint: String?
-
-    @Option(help: "Continue the run saved in this checkpoint (its settings win over the options above).")
-    var resume: String?
-
-    @Option(help: "Where the loss curves go, as SVG (default: OUT.losses.svg).")
-    var lossCurve: String?
+    @OptionGroup var files: TrainingRunFileOptions
 
     func validate() throws {
         guard bits >= 16, bits <= 256, bits % 8 == 0 else { throw ValidationError("--bits must be a multiple of 8 from 16 to 256") }
@@ -133,14 +119,12 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let (set, preprocessing) = try TrainingImages.load(data, geometry: geometry, limit: limit)
-            let count = min(limit ?? set.count, set.count)
+            let (set, count, preprocessing) = try source.load()
             let pixels = set.scaledPixels(0..<count)
-            let checkpointPath = checkpoint ?? out + ".checkpoint"
+            let checkpointPath = files.checkpointPath(out: out)
             let session: TrainingSession
-            if let resume {
-                guard let bytes = FileManager.default.contents(atPath: resume) else { throw ValidationError("cannot read the checkpoint \(resume)") }
-                session = try TrainingSession(checkpoint: Array(bytes), images: pixels, source: resume)
+            if let resume = files.resume, let bytes = try files.resumedBytes() {
+                session = try TrainingSession(checkpoint: bytes, images: pixels, source: resume)
                 Console.log("resuming \(resume) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
             } else {
                 guard count >= batch else {
@@ -164,7 +148,7 @@ struct TrainCommand: ParsableCommand {
                 var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr, epsilon: adamEpsilon, seed: seed,
                                                 weights: weights, betaSchedule: try schedule(), sampling: sampling)
                 settings.augmentationShift = augmentShift
-                settings.notes = ["data": data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)", "similarity": similarity]
+                settings.notes = ["data": source.data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)", "similarity": similarity]
                 if let start { settings.notes["initial_encoder"] = start.digest }
                 session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets)
                 if let start { session.networks.encoderParameters.values = try start.networks().encoderParameters.values }
@@ -219,7 +203,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     private func writeLossCurve(_ session: TrainingSession) throws {
-        let path = lossCurve ?? out + ".losses.svg"
+        let path = files.lossCurvePath(out: out)
         let names = StepLosses().named.map(\.name)
         let series = names.enumerated().compactMap { index, name -> (name: String, points: [(x: Double, y: Double)])? in
             let points = session.history.map { (x: $0.epoch, y: Double($0.losses.named[index].value)) }
@@ -289,7 +273,7 @@ struct TrainCommand: ParsableCommand {
             let networks = try Self.model(at: path).networks()
             let a = networks.architecture
             guard a.channels == set.channels, a.height == set.height, a.width == set.width else {
-                throw ValidationError("\(path) takes \(a.channels)×\(a.height)×\(a.width) images; \(data) holds \(set.channels)×\(set.height)×\(set.width)")
+                throw ValidationError("\(path) takes \(a.channels)×\(a.height)×\(a.width) images; \(source.data) holds \(set.channels)×\(set.height)×\(set.width)")
             }
             let width = hidden ? a.hiddenUnits : a.bits
             var features: [Float] = []

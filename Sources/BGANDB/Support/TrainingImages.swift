@@ -3,6 +3,46 @@ import BGAN
 import Foundation
 import PixelIO
 
+/// Where `train` and `pretrain` take their images from.
+struct TrainingSourceOptions: ParsableArguments {
+    @Option(help: "What to train on: an IDX image file, a CIFAR-10 binary batch, or a folder of images.")
+    var data: String
+
+    @Option(help: "For folders and image files: the model's input, CHANNELSxHEIGHTxWIDTH (1 or 3 channels), e.g. 3x32x32. Images are centre-cropped to its aspect ratio and resized by area averaging.")
+    var geometry: String?
+
+    @Option(help: "Use only the first N images (quick runs).")
+    var limit: Int?
+
+    /// The images, their count after --limit, and the model's preprocessing.
+    func load() throws -> (set: ImageSet, count: Int, preprocessing: Preprocessing) {
+        let (set, preprocessing) = try TrainingImages.load(data, geometry: geometry, limit: limit)
+        return (set, min(limit ?? set.count, set.count), preprocessing)
+    }
+}
+
+/// The files a training run writes besides its model, and the checkpoint it may resume.
+struct TrainingRunFileOptions: ParsableArguments {
+    @Option(help: "Where checkpoints go (default: OUT.checkpoint).")
+    var checkpoint: String?
+
+    @Option(help: "Continue the run saved in this checkpoint (its settings win over the options above).")
+    var resume: String?
+
+    @Option(help: "Where the loss curves go, as SVG (default: OUT.losses.svg).")
+    var lossCurve: String?
+
+    func checkpointPath(out: String) -> String { checkpoint ?? out + ".checkpoint" }
+    func lossCurvePath(out: String) -> String { lossCurve ?? out + ".losses.svg" }
+
+    /// The bytes of the checkpoint --resume names, if any.
+    func resumedBytes() throws -> [UInt8]? {
+        guard let resume else { return nil }
+        guard let bytes = FileManager.default.contents(atPath: resume) else { throw ValidationError("cannot read the checkpoint \(resume)") }
+        return Array(bytes)
+    }
+}
+
 /// Loading the images `train` and `pretrain` learn from.
 enum TrainingImages {
     /// The training images: an IDX file or CIFAR-10 batch as it is, or image files (a folder,

@@ -97,10 +97,11 @@ public final class ContrastiveSession {
     public func runStep() throws -> Float {
         precondition(!isFinished, "the pre-training run has finished")
         let a = settings.architecture
-        let views = makeViews(indices: batchIndices())
+        let indices = batchIndices()
+        let views = makeViews(indices: indices)
         let e = networks.encoderParameters
         e.zeroGradients()
-        let h = try embedding.forward(Tensor(shape: [views.count / a.channels / a.height / a.width, a.channels, a.height, a.width], storage: views), training: true)
+        let h = try embedding.forward(Tensor(shape: [2 * indices.count, a.channels, a.height, a.width], storage: views), training: true)
         let loss = try Loss.normalizedTemperatureCrossEntropy(embeddings: h, temperature: settings.temperature)
         _ = try embedding.backward(loss.gradient)
         optimizer.step(e)

@@ -205,6 +205,9 @@ import TestSupport
         let codes = try run("encode", "--model", model, "--limit", "4", data)
         let outputs = try run("encode", "--model", model, "--limit", "4", "--real-valued", data)
         #expect(codes.status == 0 && outputs.status == 0, "\(outputs.stderr)")
+        let json = try run("encode", "--model", model, "--limit", "1", "--real-valued", "--json", data)
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["h"] as? [Double])?.count == 16 && object?["index"] as? Int == 0, "\(json.stdout)")
         for (codeLine, outputLine) in zip(codes.stdout.split(separator: "\n"), outputs.stdout.split(separator: "\n")) {
             let values = outputLine.split(separator: "\t").dropLast().compactMap { Float($0) }
             #expect(values.count == 16)

@@ -27,7 +27,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Encode only the first N images of each input.")
     var limit: Int?
 
-    @Flag(help: "Print one JSON object per line: input, index, code.")
+    @Flag(help: "Print one JSON object per line: input, index, code (or h, an array, with --real-valued).")
     var json = false
 
     @Flag(help: "Print the encoder's real-valued outputs h (before the sign) instead of codes, tab-separated: embeddings for other tools.")
@@ -46,9 +46,10 @@ struct EncodeCommand: ParsableCommand {
             func outputs(of pixels: [Float]) throws -> [Float] { realValued ? try encoder.realValuedOutputs(of: pixels) : try encoder.signs(of: pixels) }
             func outputs(of images: [PixelBuffer]) throws -> [Float] { realValued ? try encoder.realValuedOutputs(of: images) : try encoder.signs(of: images) }
             func emit(_ outputs: ArraySlice<Float>, _ name: String, index: Int?) {
-                let code = realValued ? outputs.map { "\($0)" }.joined(separator: "\t") : BinaryCode(signsOf: Array(outputs)).description
+                let numbers = realValued ? outputs.map { "\($0)" } : []
+                let code = realValued ? numbers.joined(separator: "\t") : BinaryCode(signsOf: Array(outputs)).description
                 if json {
-                    var fields = [("input", JSON.string(name)), (realValued ? "h" : "code", realValued ? "[" + outputs.map { "\($0)" }.joined(separator: ",") + "]" : JSON.string(code))]
+                    var fields = [("input", JSON.string(name)), realValued ? ("h", "[" + numbers.joined(separator: ",") + "]") : ("code", JSON.string(code))]
                     if let index { fields.insert(("index", "\(index)"), at: 1) }
                     Console.out(JSON.object(fields))
                 } else {
@@ -74,8 +75,8 @@ struct EncodeCommand: ParsableCommand {
                     throw DatasetError(.unsupported, "\(input) holds \(set.channels)×\(set.height)×\(set.width) images; the model takes \(p.channels)×\(p.height)×\(p.width)")
                 }
                 let count = min(limit ?? set.count, set.count)
-                let signs = try outputs(of: set.scaledPixels(0..<count))
-                for index in 0..<count { emit(signs[(index * encoder.bits)..<((index + 1) * encoder.bits)], input, index: index) }
+                let values = try outputs(of: set.scaledPixels(0..<count))
+                for index in 0..<count { emit(values[(index * encoder.bits)..<((index + 1) * encoder.bits)], input, index: index) }
             }
             if failures > 0 {
                 Console.log("bgan-db: \(failures) file(s) could not be encoded")

@@ -13,7 +13,9 @@ struct TrainCommand: ParsableCommand {
         batch (32×32 RGB; labels are ignored), or a folder of PNG / JPEG / PGM / PPM images \
         (recursively, in path order; --geometry sets the model's input). The neighbourhood \
         structure S is built from --neighbours-from (K1 nearest neighbours, K2 voters), then BGAN \
-        trains with β stepped along --beta-schedule across the epochs. Progress and losses go to \
+        trains with β stepped along --beta-schedule across the epochs; --similarity spectral:D \
+        takes the loss's targets from a spectral embedding of the same features instead (best \
+        with the features of a `pretrain` model: docs/training.md). Progress and losses go to \
         stderr. A checkpoint is written after every epoch and on Ctrl-C (exit status 130); \
         --resume CHECKPOINT continues exactly where it stopped, on the same --data and --limit. \
         The loss curves are written as SVG.
@@ -107,6 +109,16 @@ struct TrainCommand: ParsableCommand {
         guard epochs >= 1, batch >= 2 else { throw ValidationError("--epochs must be at least 1 and --batch at least 2") }
         guard k1 >= 1, k2 >= 1 else { throw ValidationError("--k1 and --k2 must be at least 1") }
         _ = try schedule()
+        _ = try spectralDimensions()
+    }
+
+    /// The D of `--similarity spectral:D`; nil for `neighbours`.
+    func spectralDimensions() throws -> Int? {
+        if similarity == "neighbours" { return nil }
+        guard similarity.hasPrefix("spectral:"), let dimensions = Int(similarity.dropFirst(9)), dimensions >= 1, dimensions <= 64 else {
+            throw ValidationError("--similarity takes neighbours or spectral:DIMENSIONS (1 to 64), not '\(similarity)'")
+        }
+        return dimensions
     }
 
     func schedule() throws -> [Float] {
@@ -239,10 +251,7 @@ struct TrainCommand: ParsableCommand {
 
     /// The cosine targets `--similarity` asks for, if any.
     private func similarityEmbedding(features: [Float], dimension: Int) throws -> SimilarityEmbedding? {
-        if similarity == "neighbours" { return nil }
-        guard similarity.hasPrefix("spectral:"), let dimensions = Int(similarity.dropFirst(9)), dimensions >= 1, dimensions <= 64 else {
-            throw ValidationError("--similarity takes neighbours or spectral:DIMENSIONS (1 to 64), not '\(similarity)'")
-        }
+        guard let dimensions = try spectralDimensions() else { return nil }
         let started = Date()
         let graph = NearestNeighbourLists(features: features, dimension: dimension, k: Self.smoothingNeighbours)
         let embedding = try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed)

@@ -14,6 +14,22 @@ public struct NearestNeighbourLists: Sendable {
     /// Neighbours of item `i`, nearest first.
     public func of(_ i: Int) -> ArraySlice<Int32> { neighbours[(i * k)..<((i + 1) * k)] }
 
+    /// The first `k` of every list: the same lists as computing them with `k` directly, since
+    /// every list is ordered by (distance, index) and distances do not depend on `k`.
+    public func prefix(_ k: Int) -> NearestNeighbourLists {
+        let k = min(k, self.k)
+        var kept = [Int32]()
+        kept.reserveCapacity(count * k)
+        for i in 0..<count { kept += of(i).prefix(k) }
+        return NearestNeighbourLists(count: count, k: k, neighbours: kept)
+    }
+
+    private init(count: Int, k: Int, neighbours: [Int32]) {
+        self.count = count
+        self.k = k
+        self.neighbours = neighbours
+    }
+
     /// Computes the lists for `features` (`count × dimension`, row-major).
     public init(features: [Float], dimension: Int, k: Int, blockRows: Int = 512) {
         let n = features.count / dimension

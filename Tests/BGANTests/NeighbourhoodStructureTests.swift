@@ -69,4 +69,14 @@ import Testing
             }
         }
     }
+
+    @Test func aPrefixOfLongerListsIsTheShorterLists() {
+        // Whole-number features: many equal distances, so the tie order is exercised too.
+        var rng = SeededGenerator(seed: 77)
+        let features = (0..<(300 * 3)).map { _ in Float(rng.next() % 4) }
+        let long = NearestNeighbourLists(features: features, dimension: 3, k: 20)
+        let short = NearestNeighbourLists(features: features, dimension: 3, k: 10)
+        #expect(long.prefix(10).neighbours == short.neighbours)
+        #expect(long.prefix(10).k == 10 && long.prefix(50).k == 20)
+    }
 }

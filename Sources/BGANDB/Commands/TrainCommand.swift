@@ -146,8 +146,14 @@ struct TrainCommand: ParsableCommand {
                                                     hiddenUnits: hiddenUnits, featureUnits: featureUnits)
                 let start = try initialEncoder.map { try Self.initialModel(at: $0, for: architecture) }
                 let (features, dimension) = try neighbourFeatures(pixels: pixels, set: set, count: count)
-                let structure = buildStructure(features: features, dimension: dimension, count: count)
-                let targets = try similarityEmbedding(features: features, dimension: dimension)
+                // One search serves both S (K1 lists) and the spectral graph (their first 10).
+                let started = Date()
+                Console.log("building the neighbourhood structure of \(count) images from \(neighboursFrom) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
+                let wanted = try spectralDimensions() == nil ? k1 : max(k1, Self.smoothingNeighbours)
+                let lists = NearestNeighbourLists(features: features, dimension: dimension, k: wanted)
+                let structure = NeighbourhoodStructure(neighbours: lists.prefix(k1), k2: k2)
+                Console.log(String(format: "structure built in %.1fs: %.0f similar images per image", Date().timeIntervalSince(started), structure.averageSimilar))
+                let targets = try similarityEmbedding(graph: lists.prefix(Self.smoothingNeighbours))
                 var weights = LossWeights()
                 weights.neighbourhood = neighbourhoodWeight
                 weights.quantization = quantizationWeight
@@ -224,15 +230,6 @@ struct TrainCommand: ParsableCommand {
         try LineChart(xLabel: "epoch", yLabel: "mean loss", series: series).svg().write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    /// S from the feature space `--neighbours-from` names.
-    private func buildStructure(features: [Float], dimension: Int, count: Int) -> NeighbourhoodStructure {
-        let started = Date()
-        Console.log("building the neighbourhood structure of \(count) images from \(neighboursFrom) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
-        let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: features, dimension: dimension, k: k1), k2: k2)
-        Console.log(String(format: "structure built in %.1fs: %.0f similar images per image", Date().timeIntervalSince(started), structure.averageSimilar))
-        return structure
-    }
-
     /// The model `--initial-encoder` names, checked to have this run's encoder.
     private static func initialModel(at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
         let model = try model(at: path)
@@ -250,10 +247,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The cosine targets `--similarity` asks for, if any.
-    private func similarityEmbedding(features: [Float], dimension: Int) throws -> SimilarityEmbedding? {
+    private func similarityEmbedding(graph: NearestNeighbourLists) throws -> SimilarityEmbedding? {
         guard let dimensions = try spectralDimensions() else { return nil }
         let started = Date()
-        let graph = NearestNeighbourLists(features: features, dimension: dimension, k: Self.smoothingNeighbours)
         let embedding = try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed)
         Console.log(String(format: "spectral embedding of %d dimensions computed in %.1fs", dimensions, Date().timeIntervalSince(started)))
         return try SimilarityEmbedding(values: embedding, dimension: dimensions)

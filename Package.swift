@@ -62,8 +62,8 @@ let package = Package(
         .target(name: "BundledModels", path: "Fixtures/models", exclude: ["README.md"],
                 resources: [.copy("fashion-mnist-32.bganmodel"), .copy("fashion-mnist-64.bganmodel")]),
 
-        // MARK: Retrieval evaluation: mAP and friends, LSH and ITQ baselines.
-        .target(name: "Evaluation", dependencies: ["HammingSearch", "NeuralNet"]),
+        // MARK: Retrieval evaluation: tie-aware mAP and precision, code statistics, near-duplicate recall, baselines.
+        .target(name: "Evaluation", dependencies: ["HammingSearch", "NeuralNet", "PixelIO"]),
 
         // MARK: The database: items, codes, multi-index tables.
         .target(name: "BGANStore", dependencies: ["LMDBStorage", "HammingSearch", "BGAN", "PixelIO"]),
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage", "TestSupport", "BGAN", "PixelIO", "NeuralNet", "BGANStore"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch", "PixelIO"]),
         .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO"]),
     ]
 )

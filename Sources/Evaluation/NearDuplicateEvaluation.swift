@@ -1,0 +1,154 @@
+import Dispatch
+import HammingSearch
+
+/// How well edited copies of stored images find their originals.
+public struct NearDuplicateRecall: Sendable, Codable, Equatable {
+    public var perturbation: Perturbation
+    /// Share of copies whose original comes first, ties in random order (expected value).
+    public var recallAt1: Double
+    /// Share of copies whose original is among the first 10, ties in random order.
+    public var recallAt10: Double
+    /// The same after refinement (``Refinement``) of a 10-nearest query, when the method has
+    /// real-valued outputs; refinement leaves no ties.
+    public var refinedRecallAt1: Double?
+    public var refinedRecallAt10: Double?
+
+    public init(perturbation: Perturbation, recallAt1: Double, recallAt10: Double, refinedRecallAt1: Double? = nil, refinedRecallAt10: Double? = nil) {
+        self.perturbation = perturbation
+        self.recallAt1 = recallAt1
+        self.recallAt10 = recallAt10
+        self.refinedRecallAt1 = refinedRecallAt1
+        self.refinedRecallAt10 = refinedRecallAt10
+    }
+}
+
+/// Real-valued outputs kept beside codes, as a store bound to an encoder keeps them: the
+/// quantised vectors of the database (``Refinement/quantize(_:)``) and the full-precision
+/// outputs of the queries.
+public struct RefinementData: Sendable {
+    /// Values per vector (the code length, for an encoder's outputs).
+    public let dimension: Int
+    /// `database count × dimension` quantised values.
+    public let database: [Int8]
+    /// `query count × dimension` values, each row scaled to unit length.
+    public let queries: [Float]
+    public let options: Refinement.Options
+
+    /// - Parameters:
+    ///   - databaseValues: `N × dimension` real values of the database items.
+    ///   - queryValues: `Q × dimension` real values of the queries.
+    public init(dimension: Int, databaseValues: [Float], queryValues: [Float], options: Refinement.Options = .init()) {
+        precondition(dimension > 0 && databaseValues.count % dimension == 0 && queryValues.count % dimension == 0)
+        self.dimension = dimension
+        self.options = options
+        var quantized: [Int8] = []
+        quantized.reserveCapacity(databaseValues.count)
+        for start in stride(from: 0, to: databaseValues.count, by: dimension) {
+            quantized += Refinement.quantize(databaseValues[start..<(start + dimension)])
+        }
+        database = quantized
+        var normalized: [Float] = []
+        normalized.reserveCapacity(queryValues.count)
+        for start in stride(from: 0, to: queryValues.count, by: dimension) {
+            normalized += Refinement.normalizedQuery(Array(queryValues[start..<(start + dimension)]))
+        }
+        queries = normalized
+    }
+}
+
+public enum NearDuplicateEvaluation {
+    /// Tie-aware recall@1 and @10 of `queries`, query `i` an edited copy of database item
+    /// `originals[i]` (``TieAwareRanking/recall(at:closer:tied:)``); with `refinement`, also
+    /// the recall of the refined first 10.
+    public static func evaluate(database: PackedCodes, queries: PackedCodes, originals: [Int], perturbation: Perturbation,
+                                refinement: RefinementData? = nil) -> NearDuplicateRecall {
+        precondition(originals.count == queries.count, "one original per query")
+        let sums = QueryLoop.sum(database: database, queries: queries, figures: 4) { q, distances, histogram, sums in
+            let original = originals[q]
+            let own = Int(distances[original])
+            let closer = histogram[0..<own].reduce(0, +), tied = histogram[own]
+            sums[0] += TieAwareRanking.recall(at: 1, closer: closer, tied: tied)
+            sums[1] += TieAwareRanking.recall(at: 10, closer: closer, tied: tied)
+            if let refinement {
+                let top = refinedTop(10, query: q, distances: distances, histogram: histogram, refinement: refinement)
+                sums[2] += top.first == original ? 1 : 0
+                sums[3] += top.contains(original) ? 1 : 0
+            }
+        }
+        let n = Double(max(queries.count, 1))
+        return NearDuplicateRecall(perturbation: perturbation, recallAt1: sums[0] / n, recallAt10: sums[1] / n,
+                                   refinedRecallAt1: refinement.map { _ in sums[2] / n }, refinedRecallAt10: refinement.map { _ in sums[3] / n })
+    }
+
+    /// Mean precision of the refined first `k` results of each query (same label = relevant).
+    public static func refinedPrecision(at k: Int, database: PackedCodes, databaseLabels: [UInt8], queries: PackedCodes, queryLabels: [UInt8],
+                                        refinement: RefinementData) -> Double {
+        let sums = QueryLoop.sum(database: database, queries: queries, figures: 1) { q, distances, histogram, sums in
+            let top = refinedTop(k, query: q, distances: distances, histogram: histogram, refinement: refinement)
+            sums[0] += Double(top.filter { databaseLabels[$0] == queryLabels[q] }.count) / Double(max(1, min(k, distances.count)))
+        }
+        return sums[0] / Double(max(queries.count, 1))
+    }
+
+    /// Database indices of the refined first `k` results of query `q`: the candidates are every
+    /// item within the distance of the `k · candidateFactor`-th nearest, ordered by cosine.
+    static func refinedTop(_ k: Int, query q: Int, distances: [UInt16], histogram: [Int], refinement: RefinementData) -> [Int] {
+        let wanted = min(refinement.options.candidateCount(for: k), distances.count)
+        var reach = 0, covered = histogram[0]
+        while covered < wanted { reach += 1; covered += histogram[reach] }
+        let dimension = refinement.dimension
+        var scored: [Refinement.Scored] = []
+        scored.reserveCapacity(covered)
+        refinement.queries.withUnsafeBufferPointer { queries in
+            refinement.database.withUnsafeBufferPointer { database in
+                let query = UnsafeBufferPointer(rebasing: queries[(q * dimension)..<((q + 1) * dimension)])
+                for (i, distance) in distances.enumerated() where Int(distance) <= reach {
+                    let item = UnsafeBufferPointer(rebasing: database[(i * dimension)..<((i + 1) * dimension)])
+                    scored.append(.init(neighbor: Neighbor(id: UInt32(i), distance: Int(distance)),
+                                        score: Refinement.cosine(query: query, item: item)))
+                }
+            }
+        }
+        return Refinement.ranked(scored, k: k).map { Int($0.neighbor.id) }
+    }
+}
+
+/// Every query against every database code on all cores: `body` sees the query's index, its
+/// distance to each database code and the histogram of those distances, and adds its figures
+/// to `sums`; the sums over all queries come back.
+enum QueryLoop {
+    static func sum(database: PackedCodes, queries: PackedCodes, figures: Int,
+                    _ body: @Sendable (Int, [UInt16], [Int], inout [Double]) -> Void) -> [Double] {
+        precondition(database.bitCount == queries.bitCount, "database and queries have different code lengths")
+        let words = database.wordsPerCode, n = database.count, bits = database.bitCount
+        let tasks = max(1, min(8, queries.count))
+        var partials = [[Double]](repeating: [Double](repeating: 0, count: figures), count: tasks)
+        partials.withUnsafeMutableBufferPointer { partialBuffer in
+            nonisolated(unsafe) let results = partialBuffer
+            database.words.withUnsafeBufferPointer { databaseWords in
+                queries.words.withUnsafeBufferPointer { queryWords in
+                    nonisolated(unsafe) let (dbWords, qWords) = (databaseWords, queryWords)
+                    DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                        var sums = results[task]
+                        var distances = [UInt16](repeating: 0, count: n)
+                        var histogram = [Int](repeating: 0, count: bits + 1)
+                        for q in stride(from: task, to: queries.count, by: tasks) {
+                            let query = qWords.baseAddress! + q * words
+                            for d in histogram.indices { histogram[d] = 0 }
+                            for i in 0..<n {
+                                let d = HammingKernel.distance(dbWords.baseAddress! + i * words, query, words: words)
+                                distances[i] = UInt16(d)
+                                histogram[d] += 1
+                            }
+                            body(q, distances, histogram, &sums)
+                        }
+                        results[task] = sums
+                    }
+                }
+            }
+        }
+        return partials.reduce(into: [Double](repeating: 0, count: figures)) { total, partial in
+            for i in 0..<figures { total[i] += partial[i] }
+        }
+    }
+}

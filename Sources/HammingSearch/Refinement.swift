@@ -1,0 +1,73 @@
+/// Re-ranking of exact Hamming results by a finer signal kept per item.
+///
+/// Coarse codes tie: many items sit at the same Hamming distance, and among them the exact
+/// search can only order by insertion. A store bound to an encoder keeps, per item, the
+/// encoder's real-valued output before the sign, quantised to one signed byte per bit
+/// (a *refinement vector*). A refined search takes the exact Hamming candidates — the
+/// `k · candidateFactor` nearest plus every item tied with the last of them — and orders them
+/// by the cosine between the query's real-valued output (full precision) and each candidate's
+/// vector: an asymmetric comparison in the sense of Gordo et al. ("Asymmetric distances for
+/// binary embeddings", TPAMI 2014), the pattern of faiss's `IndexRefine`. The Hamming part stays
+/// exact: refinement only reorders what the exact search returned.
+public enum Refinement {
+    /// How refined searches choose and order their candidates.
+    public struct Options: Sendable, Hashable, Codable {
+        /// Candidates taken from the exact search per result asked for (1: the `k` nearest and
+        /// their ties at the `k`-th distance).
+        public var candidateFactor: Int
+
+        public init(candidateFactor: Int = 4) {
+            precondition(candidateFactor >= 1, "candidateFactor must be at least 1")
+            self.candidateFactor = candidateFactor
+        }
+
+        /// Exact Hamming neighbours to fetch for `k` results.
+        public func candidateCount(for k: Int) -> Int { k * candidateFactor }
+    }
+
+    /// A real-valued vector as one signed byte per value, scaled so that the largest magnitude
+    /// becomes 127 (cosines ignore the scale, so none is kept). A zero vector stays zero.
+    public static func quantize<C: Collection>(_ values: C) -> [Int8] where C.Element == Float {
+        let largest = values.reduce(Float(0)) { max($0, abs($1)) }
+        guard largest > 0, largest.isFinite else { return [Int8](repeating: 0, count: values.count) }
+        let scale = 127 / largest
+        return values.map { Int8(max(-127, min(127, ($0 * scale).rounded()))) }
+    }
+
+    /// The query side: `values` scaled to unit length (a zero vector stays zero).
+    public static func normalizedQuery(_ values: [Float]) -> [Float] {
+        let norm = values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? values.map { $0 / norm } : values
+    }
+
+    /// Cosine between a unit-length query and a quantised item vector of the same length
+    /// (0 when the item vector is zero).
+    @inlinable
+    public static func cosine(query: UnsafeBufferPointer<Float>, item: UnsafeBufferPointer<Int8>) -> Float {
+        precondition(query.count == item.count, "refinement vectors of different lengths")
+        var dot: Float = 0, squares: Int32 = 0
+        for i in 0..<item.count {
+            let value = item[i]
+            dot += query[i] * Float(value)
+            squares &+= Int32(value) * Int32(value)
+        }
+        return squares > 0 ? dot / Float(squares).squareRoot() : 0
+    }
+
+    /// A candidate with its refinement score.
+    public struct Scored: Sendable, Equatable {
+        public var neighbor: Neighbor
+        public var score: Float
+
+        public init(neighbor: Neighbor, score: Float) {
+            self.neighbor = neighbor
+            self.score = score
+        }
+    }
+
+    /// The first `k` of `candidates` by descending score, equal scores by Hamming distance then
+    /// id (so the order is total and every path gives the same list).
+    public static func ranked(_ candidates: [Scored], k: Int) -> [Scored] {
+        candidates.sorted { a, b in a.score != b.score ? a.score > b.score : a.neighbor < b.neighbor }.prefix(k).map { $0 }
+    }
+}

@@ -1,0 +1,143 @@
+import Evaluation
+import HammingSearch
+import NeuralNet
+import PixelIO
+import Testing
+
+@Suite struct CodeStatisticsTests {
+    @Test func countsDistinctCodesEntropyAndBalance() throws {
+        // 4 codes of 16 bits: two equal, two others; bit 0 set in all, bit 15 in none.
+        var rows: [[Float]] = []
+        for pattern in [0b1000_0000_0000_0001, 0b1000_0000_0000_0001, 0b1000_0000_1111_0000, 0b1111_1111_0000_0000] as [Int] {
+            rows.append((0..<16).map { i in (pattern >> (15 - i)) & 1 == 1 ? 1 : -1 })
+        }
+        let statistics = try CodeStatistics(codes: PackedCodes(signsOf: rows.flatMap { $0 }, bitCount: 16), substrings: 2)
+        #expect(statistics.count == 4 && statistics.distinctCodes == 3)
+        #expect(abs(statistics.entropy - 1.5) < 1e-12, "probabilities ½, ¼, ¼")
+        #expect(statistics.onesFraction[0] == 1 && statistics.onesFraction[15] == 0.5 && statistics.onesFraction[14] == 0)
+        #expect(statistics.worstBitImbalance == 0.5)
+        #expect(statistics.substrings.count == 2 && statistics.substrings.allSatisfy { $0.bits == 8 })
+        // First bytes 80 80 80 ff (largest bucket 3, two buckets); second bytes 01 01 f0 00.
+        #expect(statistics.substrings.map(\.largestBucket) == [3, 2])
+        #expect(statistics.substrings.map(\.occupiedBuckets) == [2, 3])
+    }
+
+    @Test func aCollapsedSetHasOneCodeAndOneFullBucket() throws {
+        let codes = PackedCodes(signsOf: [Float](repeating: -1, count: 500 * 32), bitCount: 32)
+        let statistics = try CodeStatistics(codes: codes)
+        #expect(statistics.distinctCodes == 1 && statistics.entropy == 0)
+        #expect(statistics.substrings.allSatisfy { $0.largestBucket == 500 && $0.occupiedBuckets == 1 && $0.percentile99Bucket == 500 })
+    }
+}
+
+@Suite struct PerturbationTests {
+    func image() throws -> PixelBuffer {
+        var rng = SeededGenerator(seed: 7)
+        return try PixelBuffer(width: 28, height: 28, format: .gray, bytes: (0..<784).map { _ in UInt8(rng.next() % 256) })
+    }
+
+    @Test func everyEditKeepsSizeAndFormat() throws {
+        let original = try image()
+        for perturbation in Perturbation.allCases {
+            let edited = try perturbation.apply(to: original, seed: 1)
+            #expect(edited.width == 28 && edited.height == 28 && edited.format == .gray, "\(perturbation)")
+            #expect((edited == original) == (perturbation == .identity), "\(perturbation) changes the image, identity does not")
+        }
+    }
+
+    @Test func editsDoWhatTheySay() throws {
+        let original = try image()
+        let flipped = try Perturbation.flip.apply(to: original, seed: 0)
+        #expect(flipped[0, 3, 0] == original[27, 3, 0])
+        #expect(try Perturbation.flip.apply(to: flipped, seed: 0) == original)
+        let shifted = try Perturbation.shift.apply(to: original, seed: 0)
+        #expect(shifted[5, 9, 0] == original[4, 9, 0])
+        let darker = try Perturbation.brightness.apply(to: original, seed: 0)
+        #expect(darker[1, 1, 0] == UInt8((Float(original[1, 1, 0]) * 0.85).rounded()))
+        let noisy = try Perturbation.noise.apply(to: original, seed: 3)
+        #expect(noisy == (try Perturbation.noise.apply(to: original, seed: 3)), "noise is seeded")
+        #expect(noisy != (try Perturbation.noise.apply(to: original, seed: 4)))
+    }
+
+    @Test func perturbedSetsKeepPlanesAndLabels() throws {
+        let set = ImageSet(count: 3, channels: 3, height: 2, width: 2, pixels: (0..<36).map { UInt8($0) }, labels: [5, 6, 7])
+        let copies = try set.perturbed(.identity, indices: [2, 0], seed: 0)
+        #expect(copies.pixels == Array(set.image(2)) + Array(set.image(0)))
+        #expect(copies.labels == [7, 5])
+        let flipped = try set.perturbed(.flip, indices: [1], seed: 0)
+        // Plane 0 of image 1 is 12, 13 / 14, 15; flipped 13, 12 / 15, 14.
+        #expect(Array(flipped.pixels.prefix(4)) == [13, 12, 15, 14])
+    }
+}
+
+@Suite struct NearDuplicateTests {
+    @Test func recallIsTieAware() {
+        // Database: 4 copies of code A, then 6 distinct codes far from A.
+        var rows: [[Float]] = Array(repeating: [Float](repeating: 1, count: 16), count: 4)
+        var rng = SeededGenerator(seed: 11)
+        for _ in 0..<6 { rows.append((0..<16).map { _ in rng.next() & 1 == 0 ? -1 : 1 }) }
+        rows[4] = [Float](repeating: -1, count: 16)
+        let database = PackedCodes(signsOf: rows.flatMap { $0 }, bitCount: 16)
+        // Query 0: the code A, original item 2 (tied with 3 others). Query 1: item 4's own code.
+        let queries = PackedCodes(signsOf: rows[2] + rows[4], bitCount: 16)
+        let recall = NearDuplicateEvaluation.evaluate(database: database, queries: queries, originals: [2, 4], perturbation: .identity)
+        #expect(abs(recall.recallAt1 - (0.25 + 1) / 2) < 1e-12)
+        #expect(recall.recallAt10 == 1)
+        #expect(recall.refinedRecallAt1 == nil)
+    }
+
+    @Test func refinementFindsTheOriginalAmongTies() {
+        // Every code equal; the real values tell the items apart.
+        let n = 50, dimension = 16
+        var rng = SeededGenerator(seed: 5)
+        let values = (0..<(n * dimension)).map { _ in rng.normal() }
+        let database = PackedCodes(signsOf: [Float](repeating: 1, count: n * dimension), bitCount: dimension)
+        let originals = [3, 17, 42]
+        let queryValues = originals.flatMap { Array(values[($0 * dimension)..<(($0 + 1) * dimension)]) }
+        let queries = PackedCodes(signsOf: [Float](repeating: 1, count: originals.count * dimension), bitCount: dimension)
+        let refinement = RefinementData(dimension: dimension, databaseValues: values, queryValues: queryValues)
+        let recall = NearDuplicateEvaluation.evaluate(database: database, queries: queries, originals: originals, perturbation: .identity,
+                                                      refinement: refinement)
+        #expect(abs(recall.recallAt1 - 1.0 / Double(n)) < 1e-12)
+        #expect(recall.refinedRecallAt1 == 1 && recall.refinedRecallAt10 == 1)
+    }
+}
+
+@Suite struct ClusterCodesTests {
+    @Test func clustersOfSeparatedBlobsShareOneCodeEach() {
+        var rng = SeededGenerator(seed: 9)
+        let centres: [[Float]] = [[0, 0], [10, 0], [0, 10]]
+        var features: [Float] = [], blob: [Int] = []
+        for i in 0..<300 {
+            let c = i % 3
+            features += [centres[c][0] + rng.normal() * 0.3, centres[c][1] + rng.normal() * 0.3]
+            blob.append(c)
+        }
+        let hash = ClusterCodes(training: features, dimension: 2, clusters: 3, bits: 32, seed: 1)
+        let codes = hash.encode(features)
+        for i in 0..<300 {
+            for j in 0..<3 where blob[i] == blob[j] { #expect(codes.code(i) == codes.code(j)) }
+        }
+        #expect(codes.code(0) != codes.code(1) && codes.code(1) != codes.code(2) && codes.code(0) != codes.code(2))
+    }
+}
+
+@Suite struct RefinementTests {
+    @Test func quantisationKeepsDirection() {
+        let values: [Float] = [0.5, -2, 1, 0]
+        let quantized = Refinement.quantize(values)
+        #expect(quantized == [32, -127, 64, 0])
+        #expect(Refinement.quantize([Float](repeating: 0, count: 3)) == [0, 0, 0])
+        let query = Refinement.normalizedQuery(values)
+        let cosine = query.withUnsafeBufferPointer { q in quantized.withUnsafeBufferPointer { Refinement.cosine(query: q, item: $0) } }
+        #expect(abs(cosine - 1) < 1e-3)
+    }
+
+    @Test func rankingBreaksEqualScoresByDistanceThenId() {
+        let scored: [Refinement.Scored] = [
+            .init(neighbor: Neighbor(id: 4, distance: 2), score: 0.5), .init(neighbor: Neighbor(id: 1, distance: 3), score: 0.9),
+            .init(neighbor: Neighbor(id: 2, distance: 2), score: 0.5), .init(neighbor: Neighbor(id: 0, distance: 1), score: 0.5),
+        ]
+        #expect(Refinement.ranked(scored, k: 3).map(\.neighbor.id) == [1, 0, 2])
+    }
+}

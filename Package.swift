@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage", "TestSupport"]),
         .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch", "TestSupport"]),
         .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport", "BGAN", "PixelIO"]),
-        .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "LMDBStorage", "TestSupport", "BGAN", "PixelIO", "NeuralNet", "BGANStore"]),
+        .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "Evaluation", "LMDBStorage", "TestSupport", "BGAN", "PixelIO", "NeuralNet", "BGANStore"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch", "PixelIO"]),

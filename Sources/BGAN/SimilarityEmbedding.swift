@@ -20,6 +20,36 @@ public struct SimilarityEmbedding: Sendable, Equatable {
 
     public var count: Int { values.count / dimension }
 
+    /// Rows of `features` (`N × dimension`) scaled to unit length (an all-zero row stays zero):
+    /// targets that are the features' cosines.
+    public static func cosines(of features: [Float], dimension: Int) throws -> SimilarityEmbedding {
+        var rows = features
+        for start in stride(from: 0, to: rows.count, by: dimension) {
+            let norm = rows[start..<(start + dimension)].reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            if norm > 0 { for i in start..<(start + dimension) { rows[i] /= norm } }
+        }
+        return try SimilarityEmbedding(values: rows, dimension: dimension)
+    }
+
+    /// Rows `[√(1 − w)·aᵢ, √w·bᵢ]`, whose dot products are `(1 − w)·aᵢ·aⱼ + w·bᵢ·bⱼ`: targets
+    /// that keep `a`'s coarse structure (a spectral embedding's clusters) and `b`'s finer one
+    /// (learned features' local similarities) at once, still cosines when both are.
+    /// - Throws: when the two do not describe the same images or `w` is outside [0, 1].
+    public static func blend(_ a: SimilarityEmbedding, _ b: SimilarityEmbedding, weightOfSecond w: Float) throws -> SimilarityEmbedding {
+        guard a.count == b.count else {
+            throw NeuralNetError(.invalidArgument, "cannot blend targets of \(a.count) and \(b.count) images")
+        }
+        guard (0...1).contains(w) else { throw NeuralNetError(.invalidArgument, "a blend weight is between 0 and 1, not \(w)") }
+        let scaleA = (1 - w).squareRoot(), scaleB = w.squareRoot()
+        var values: [Float] = []
+        values.reserveCapacity(a.values.count + b.values.count)
+        for row in 0..<a.count {
+            values += a.values[(row * a.dimension)..<((row + 1) * a.dimension)].map { $0 * scaleA }
+            values += b.values[(row * b.dimension)..<((row + 1) * b.dimension)].map { $0 * scaleB }
+        }
+        return try SimilarityEmbedding(values: values, dimension: a.dimension + b.dimension)
+    }
+
     /// The dot products (cosines) of the rows `batch`, `batch.count × batch.count`. (A cosine of exactly 0
     /// leaves its pair out of the loss, as S = 0 does: only an all-zero row gives one.)
     func cosines(_ batch: [Int]) -> [Float] {

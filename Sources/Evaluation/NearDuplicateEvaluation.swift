@@ -47,12 +47,29 @@ public struct RefinementData: Sendable {
             quantized += Refinement.quantize(databaseValues[start..<(start + dimension)])
         }
         database = quantized
+        queries = Self.normalizedRows(queryValues, dimension: dimension)
+    }
+
+    /// The same database with other queries (`Q × dimension` real values).
+    public func replacingQueries(_ queryValues: [Float]) -> RefinementData {
+        RefinementData(dimension: dimension, database: database, queryValues: queryValues, options: options)
+    }
+
+    private init(dimension: Int, database: [Int8], queryValues: [Float], options: Refinement.Options) {
+        precondition(queryValues.count % dimension == 0)
+        self.dimension = dimension
+        self.database = database
+        self.options = options
+        queries = Self.normalizedRows(queryValues, dimension: dimension)
+    }
+
+    private static func normalizedRows(_ values: [Float], dimension: Int) -> [Float] {
         var normalized: [Float] = []
-        normalized.reserveCapacity(queryValues.count)
-        for start in stride(from: 0, to: queryValues.count, by: dimension) {
-            normalized += Refinement.normalizedQuery(Array(queryValues[start..<(start + dimension)]))
+        normalized.reserveCapacity(values.count)
+        for start in stride(from: 0, to: values.count, by: dimension) {
+            normalized += Refinement.normalizedQuery(Array(values[start..<(start + dimension)]))
         }
-        queries = normalized
+        return normalized
     }
 }
 

@@ -1,4 +1,5 @@
 import BGAN
+import Evaluation
 import Foundation
 import LMDBStorage
 import NeuralNet
@@ -299,10 +300,28 @@ import TestSupport
         #expect(trained.status == 0, "\(trained.stderr)")
         let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
         #expect(file.header.architecture.channels == 3 && file.header.preprocessing.height == 32)
-        let evaluated = try run("eval", "--model", model, "--database", batch, "--queries", batch, "--json")
+        let evaluated = try run("eval", "--model", model, "--database", batch, "--queries", batch, "--json", "--clusters", "2", "--duplicates", "10")
         #expect(evaluated.status == 0, "\(evaluated.stderr)")
         let rows = try evaluated.stdout.split(separator: "\n").map { try json($0) }
-        #expect(rows.map { $0["method"] as? String } == ["BGAN", "LSH", "ITQ"])
+        #expect(rows.map { $0["method"] as? String } == ["BGAN", "LSH", "ITQ", "k-means-2"])
+        let duplicates = try #require(rows[0]["nearDuplicates"] as? [[String: Any]])
+        #expect(duplicates.map { $0["perturbation"] as? String } == Perturbation.allCases.map(\.rawValue))
+        // Every image of the batch is distinct noise, so refinement finds a stored image itself first.
+        #expect(duplicates[0]["refinedRecallAt1"] as? Double == 1, "\(duplicates[0])")
+        #expect((rows[3]["codes"] as? [String: Any])?["distinctCodes"] as? Int == 2, "two clusters, two codes")
+        #expect(rows[1]["refinedPrecisionAtShortDepth"] == nil, "LSH has no real values to refine with")
+
+        // Validation protocol: the last 10 images are the queries; features from a model feed ITQ and k-means.
+        let validation = try run("eval", "--database", batch, "--validation", "10", "--bits", "16", "--features-model", model,
+                                 "--clusters", "2", "--duplicates", "5")
+        #expect(validation.status == 0, "\(validation.stderr)")
+        #expect(validation.stderr.contains("database 30 images, 10 queries (validation"), "\(validation.stderr)")
+        for method in ["ITQ-features", "k-means-2"] {
+            let lines = validation.stdout.split(separator: "\n").filter { $0.hasPrefix("\(method)\t16\t") }
+            #expect(lines.count == 3, "a row in each table (ranking, codes, near-duplicates) for \(method): \(validation.stdout)")
+        }
+        let both = try run("eval", "--database", batch, "--queries", batch, "--validation", "10")
+        #expect(both.status == 64 && both.stderr.contains("either --queries"), "\(both.stderr)")
         let encoded = try run("encode", "--model", model, batch)
         #expect(encoded.stdout.split(separator: "\n").count == 40)
         let mismatch = try run("encode", "--model", model, "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--limit", "1")

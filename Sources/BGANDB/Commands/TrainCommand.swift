@@ -56,7 +56,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Feature space of the neighbourhood structure: pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise).")
     var neighboursFrom: String = "pixels"
 
-    @Option(help: "Targets of the neighbourhood loss: neighbours (S: +1 for similar pairs, the dissimilar target otherwise; the paper) or spectral:DIMENSIONS (cosines of a spectral embedding of the 10-NN graph of the --neighbours-from features).")
+    @Option(help: "Targets of the neighbourhood loss: neighbours (S: +1 for similar pairs, the dissimilar target otherwise; the paper) spectral:DIMENSIONS (cosines of a spectral embedding of the 10-NN graph of the --neighbours-from features), or spectral:DIMENSIONS+features:WEIGHT (those cosines blended with the features' own, WEIGHT of the latter: clusters and fine similarity at once).")
     var similarity: String = "neighbours"
 
     @Option(help: "Nearest neighbours per image for S.")
@@ -109,16 +109,23 @@ struct TrainCommand: ParsableCommand {
         guard epochs >= 1, batch >= 2 else { throw ValidationError("--epochs must be at least 1 and --batch at least 2") }
         guard k1 >= 1, k2 >= 1 else { throw ValidationError("--k1 and --k2 must be at least 1") }
         _ = try schedule()
-        _ = try spectralDimensions()
+        _ = try similarityTargets()
     }
 
-    /// The D of `--similarity spectral:D`; nil for `neighbours`.
-    func spectralDimensions() throws -> Int? {
+    /// What `--similarity` asks for: nil for `neighbours`, else the spectral dimensions and the
+    /// weight of the features' own cosines blended in (0 when not).
+    func similarityTargets() throws -> (dimensions: Int, featureWeight: Float)? {
         if similarity == "neighbours" { return nil }
-        guard similarity.hasPrefix("spectral:"), let dimensions = Int(similarity.dropFirst(9)), dimensions >= 1, dimensions <= 64 else {
-            throw ValidationError("--similarity takes neighbours or spectral:DIMENSIONS (1 to 64), not '\(similarity)'")
+        let parts = similarity.split(separator: "+")
+        guard (1...2).contains(parts.count), parts[0].hasPrefix("spectral:"), let dimensions = Int(parts[0].dropFirst(9)),
+              dimensions >= 1, dimensions <= 64 else {
+            throw ValidationError("--similarity takes neighbours, spectral:DIMENSIONS (1 to 64) or spectral:DIMENSIONS+features:WEIGHT (0 to 1), not '\(similarity)'")
         }
-        return dimensions
+        guard parts.count == 2 else { return (dimensions, 0) }
+        guard parts[1].hasPrefix("features:"), let weight = Float(parts[1].dropFirst(9)), (0...1).contains(weight) else {
+            throw ValidationError("--similarity takes spectral:DIMENSIONS+features:WEIGHT with a weight from 0 to 1, not '\(similarity)'")
+        }
+        return (dimensions, weight)
     }
 
     func schedule() throws -> [Float] {
@@ -149,11 +156,11 @@ struct TrainCommand: ParsableCommand {
                 // One search serves both S (K1 lists) and the spectral graph (their first 10).
                 let started = Date()
                 Console.log("building the neighbourhood structure of \(count) images from \(neighboursFrom) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
-                let wanted = try spectralDimensions() == nil ? k1 : max(k1, Self.smoothingNeighbours)
+                let wanted = try similarityTargets() == nil ? k1 : max(k1, Self.smoothingNeighbours)
                 let lists = NearestNeighbourLists(features: features, dimension: dimension, k: wanted)
                 let structure = NeighbourhoodStructure(neighbours: lists.prefix(k1), k2: k2)
                 Console.log(String(format: "structure built in %.1fs: %.0f similar images per image", Date().timeIntervalSince(started), structure.averageSimilar))
-                let targets = try similarityEmbedding(graph: lists.prefix(Self.smoothingNeighbours))
+                let targets = try similarityEmbedding(graph: lists.prefix(Self.smoothingNeighbours), features: features, dimension: dimension)
                 var weights = LossWeights()
                 weights.neighbourhood = neighbourhoodWeight
                 weights.quantization = quantizationWeight
@@ -247,12 +254,13 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The cosine targets `--similarity` asks for, if any.
-    private func similarityEmbedding(graph: NearestNeighbourLists) throws -> SimilarityEmbedding? {
-        guard let dimensions = try spectralDimensions() else { return nil }
+    private func similarityEmbedding(graph: NearestNeighbourLists, features: [Float], dimension: Int) throws -> SimilarityEmbedding? {
+        guard let (dimensions, featureWeight) = try similarityTargets() else { return nil }
         let started = Date()
-        let embedding = try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed)
+        let embedding = try SimilarityEmbedding(values: try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed), dimension: dimensions)
         Console.log(String(format: "spectral embedding of %d dimensions computed in %.1fs", dimensions, Date().timeIntervalSince(started)))
-        return try SimilarityEmbedding(values: embedding, dimension: dimensions)
+        guard featureWeight > 0 else { return embedding }
+        return try SimilarityEmbedding.blend(embedding, try .cosines(of: features, dimension: dimension), weightOfSecond: featureWeight)
     }
 
     private func neighbourFeatures(pixels: [Float], set: ImageSet, count: Int) throws -> ([Float], Int) {

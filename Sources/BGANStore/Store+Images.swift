@@ -30,6 +30,14 @@ public struct PreparedImage: Sendable {
     let modelDigest: String
 }
 
+/// What an item's image leaves in the store beside its code.
+struct ImageExtras {
+    /// PNG bytes, when the store keeps thumbnails.
+    var thumbnail: [UInt8]?
+    /// The encoder's real-valued output, quantised (``Refinement/quantize(_:)``).
+    var refinement: [Int8]?
+}
+
 /// What images need from the bound model, read once.
 struct ImageSettings: Sendable {
     let preprocessing: Preprocessing
@@ -81,9 +89,16 @@ extension Store {
         var input: [Float] = []
         input.reserveCapacity(images.reduce(0) { $0 + $1.input.count })
         for image in images { input += image.input }
-        let codes = splitCodes(try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: input) })
-        let items = zip(images, codes).map { StoreItem(key: $0.key, code: $1, payload: $0.payload) }
-        return try write(items, thumbnails: images.map(\.thumbnail), mode: mode, indexing: .automatic)
+        let outputs = try boundEncoder.withEncoder(load: boundModel) { try $0.realValuedOutputs(of: input) }
+        var items: [StoreItem] = [], extras: [ImageExtras] = []
+        items.reserveCapacity(images.count)
+        extras.reserveCapacity(images.count)
+        for (index, image) in images.enumerated() {
+            let values = outputs[(index * bitCount)..<((index + 1) * bitCount)]
+            items.append(StoreItem(key: image.key, code: BinaryCode(signsOf: Array(values)), payload: image.payload))
+            extras.append(ImageExtras(thumbnail: image.thumbnail, refinement: Refinement.quantize(values)))
+        }
+        return try write(items, images: extras, mode: mode, indexing: .automatic)
     }
 
     /// Encodes `items` through the bound model and writes them, with thumbnails, in one transaction.
@@ -103,19 +118,15 @@ extension Store {
         splitCodes(try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: images) })
     }
 
+    /// The bound model's real-valued outputs for `images` (`images.count × bitCount`): the
+    /// values whose signs are their codes, and what refined searches compare.
+    public func realValuedOutputs(of images: [PixelBuffer]) throws -> [Float] {
+        try boundEncoder.withEncoder(load: boundModel) { try $0.realValuedOutputs(of: images) }
+    }
+
     /// `count × bitCount` signs from the encoder as codes.
     private func splitCodes(_ signs: [Float]) -> [BinaryCode] {
         stride(from: 0, to: signs.count, by: bitCount).map { BinaryCode(signsOf: Array(signs[$0..<($0 + bitCount)])) }
-    }
-
-    /// The `k` stored items nearest to `image` in Hamming distance, through the bound model.
-    public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
-        try search(code: try codes(of: [image])[0], k: k, method: method)
-    }
-
-    /// Every stored item within Hamming distance `radius` of `image`'s code.
-    public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
-        try search(code: try codes(of: [image])[0], radius: radius, method: method)
     }
 
     /// The thumbnail kept with item `id`, or nil when it has none (inserted as a code, or into a
@@ -146,12 +157,21 @@ extension Store {
     }
 
     /// Stores, replaces or (with nil) removes item `id`'s thumbnail within a write.
-    func putThumbnail(_ png: [UInt8]?, id: UInt32, replacing: Bool, _ txn: borrowing Transaction) throws {
-        guard let table = tables.thumbnails else { return }
-        if let png {
-            try txn.put(table, key: id, value: png)
-        } else if replacing {
-            try txn.delete(table, key: id)
+    /// Stores (or, when `replacing`, clears) what an item's image left beside its code.
+    func putImageExtras(_ extras: ImageExtras?, id: UInt32, replacing: Bool, _ txn: borrowing Transaction) throws {
+        if let table = tables.thumbnails {
+            if let png = extras?.thumbnail {
+                try txn.put(table, key: id, value: png)
+            } else if replacing {
+                try txn.delete(table, key: id)
+            }
+        }
+        if let table = tables.refinements {
+            if let vector = extras?.refinement {
+                try vector.withUnsafeBytes { bytes in try txn.put(table, key: id, value: Array(bytes)) }
+            } else if replacing {
+                try txn.delete(table, key: id)
+            }
         }
     }
 }

@@ -32,6 +32,9 @@ public struct StoreStatistics: Sendable, Codable {
     /// Longest side of the thumbnails kept with images (0: none), and how many are kept.
     public var thumbnailSide: Int
     public var thumbnails: Int
+    /// Items with a refinement vector (one byte per bit; ``Refinement``), which searches by
+    /// image use to order their candidates.
+    public var refinementVectors: Int
 
     public struct TableOccupancy: Sendable, Codable {
         public var buckets: Int
@@ -63,7 +66,7 @@ extension Store {
             }
             var tableBytes: [String: Int] = [:]
             var used = 0
-            for table in [tables.meta, tables.keys, tables.items, tables.codes, tables.segment, tables.moved, tables.thumbnails].compactMap({ $0 }) {
+            for table in [tables.meta, tables.keys, tables.items, tables.codes, tables.segment, tables.moved, tables.thumbnails, tables.refinements].compactMap({ $0 }) {
                 let bytes = try txn.statistics(of: table).bytes
                 tableBytes[table.name] = bytes
                 used += bytes
@@ -80,7 +83,8 @@ extension Store {
                 tableBytes: tableBytes, staleReadersCleared: cleared,
                 modelDigest: try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) },
                 thumbnailSide: try thumbnailSide(txn),
-                thumbnails: try tables.thumbnails.map { try txn.statistics(of: $0).entries } ?? 0)
+                thumbnails: try tables.thumbnails.map { try txn.statistics(of: $0).entries } ?? 0,
+                refinementVectors: try tables.refinements.map { try txn.statistics(of: $0).entries } ?? 0)
         }
     }
 

@@ -92,6 +92,19 @@ extension Store {
                 }
             }
 
+            // Refinement vectors: one byte per bit, for live items only.
+            if let refinements = tables.refinements {
+                try txn.withCursor(refinements) { cursor in
+                    var entry = try cursor.first()
+                    while let (key, value) = entry {
+                        let id = key.loadUnaligned(as: UInt32.self)
+                        if !itemIDs.contains(id) { problem("a refinement vector is kept for id \(id), which is not a live item") }
+                        if value.count != bitCount { problem("item \(id)'s refinement vector has \(value.count) bytes, not \(bitCount)") }
+                        entry = try cursor.next()
+                    }
+                }
+            }
+
             // The index, which may itself be what is damaged.
             let snapshot: StoreSnapshot
             let index: IndexSnapshot

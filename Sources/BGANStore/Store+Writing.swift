@@ -27,14 +27,14 @@ extension Store {
     ///   `.keyExists`, `.idsExhausted`) before anything is written; `StorageError` from LMDB.
     @discardableResult
     public func write(_ items: [StoreItem], mode: WriteMode = .insert, indexing: IndexingMode = .automatic) throws -> WriteSummary {
-        try write(items, thumbnails: nil, mode: mode, indexing: indexing)
+        try write(items, images: nil, mode: mode, indexing: indexing)
     }
 
-    /// ``write(_:mode:indexing:)`` with each item's thumbnail (PNG bytes) stored beside it, in the
-    /// same transaction. An item written without one loses the thumbnail it had: a thumbnail
-    /// always shows the image its code came from.
-    func write(_ items: [StoreItem], thumbnails: [[UInt8]?]?, mode: WriteMode, indexing: IndexingMode) throws -> WriteSummary {
-        precondition(thumbnails == nil || thumbnails!.count == items.count, "one thumbnail slot per item")
+    /// ``write(_:mode:indexing:)`` with what each item's image left beside its code (thumbnail,
+    /// refinement vector), in the same transaction. An item written without them loses those it
+    /// had: they always belong to the image the code came from.
+    func write(_ items: [StoreItem], images: [ImageExtras]?, mode: WriteMode, indexing: IndexingMode) throws -> WriteSummary {
+        precondition(images == nil || images!.count == items.count, "one image slot per item")
         for item in items {
             try checkLength(item.code)
             try Self.validate(key: item.key)
@@ -85,7 +85,7 @@ extension Store {
                 summary.insertedIDs.append(id)
                 try putRecord(items[index], id: id, append: true, txn)
                 try chunks.set(id, code: items[index].code.words, live: true, txn)
-                try putThumbnail(thumbnails?[index], id: id, replacing: false, txn)
+                try putImageExtras(images?[index], id: id, replacing: false, txn)
             }
             var lastKeyIndex: Int?
             for index in sorted {
@@ -112,7 +112,7 @@ extension Store {
                     try markMoved(id, &meta, txn)
                 }
                 try putRecord(items[index], id: id, append: false, txn)
-                try putThumbnail(thumbnails?[index], id: id, replacing: true, txn)
+                try putImageExtras(images?[index], id: id, replacing: true, txn)
                 summary.updated += 1
             }
             try chunks.flush(txn)
@@ -142,7 +142,7 @@ extension Store {
                 guard let id = try id(forKey: key, txn) else { continue }
                 try txn.delete(tables.keys, key: key)
                 try txn.delete(tables.items, key: id)
-                try putThumbnail(nil, id: id, replacing: true, txn)
+                try putImageExtras(nil, id: id, replacing: true, txn)
                 try chunks.set(id, code: nil, live: false, txn)
                 let wasMoved = try txn.delete(tables.moved, key: id)
                 if id < meta.segmentEnd, !wasMoved { meta.staleEntries += 1 }

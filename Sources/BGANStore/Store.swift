@@ -33,6 +33,8 @@ public final class Store: @unchecked Sendable {
         let meta, keys, items, codes, segment, moved: Table
         /// Nil only when a read-only open finds a store made before thumbnails existed.
         let thumbnails: Table?
+        /// Nil only when a read-only open finds a store made before refinement vectors existed.
+        let refinements: Table?
     }
 
     /// Creates a store for `bitCount`-bit codes at `path` (a new or empty directory).
@@ -124,7 +126,8 @@ public final class Store: @unchecked Sendable {
         let tables = try Tables(meta: environment.table("meta"), keys: environment.table("keys"),
                                 items: environment.table("items"), codes: environment.table("codes"),
                                 segment: environment.table("segment"), moved: environment.table("moved"),
-                                thumbnails: environment.tableIfPresent("thumbnails"))
+                                thumbnails: environment.tableIfPresent("thumbnails"),
+                                refinements: environment.tableIfPresent("refinements"))
         return (environment, tables)
     }
 

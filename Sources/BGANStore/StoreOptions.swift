@@ -86,11 +86,15 @@ public struct SearchHit: Sendable, Hashable {
     public var key: String
     public var distance: Int
     public var payload: [UInt8]
+    /// Cosine between the query's real-valued encoding and the item's refinement vector, in
+    /// refined searches (``Store/search(image:k:method:refinement:)``); nil otherwise.
+    public var score: Float? = nil
 }
 
 /// The answer to a store query, with what it cost.
 public struct StoreSearchResult: Sendable {
-    /// Hits in result order: distance, then insertion order.
+    /// Hits in result order: distance, then insertion order; refined searches by descending
+    /// score, then distance, then insertion order.
     public var hits: [SearchHit]
     public var statistics: SearchStatistics
 }

@@ -15,7 +15,12 @@ enum StoreSchema {
     /// Item id → a small PNG of the item's image. Stores made before it existed lack it.
     static let thumbnails = TableSpec("thumbnails", flags: .integerKey, addedLater: true)
 
-    static let all = [meta, keys, items, codes, segment, moved, thumbnails]
+    /// Item id → the encoder's real-valued output for the item's image, one signed byte per bit
+    /// (``Refinement/quantize(_:)``): what refined searches order candidates by. Only items
+    /// inserted as images have one. Stores made before it existed lack it.
+    static let refinements = TableSpec("refinements", flags: .integerKey, addedLater: true)
+
+    static let all = [meta, keys, items, codes, segment, moved, thumbnails, refinements]
 
     /// Longest key LMDB accepts.
     static let maximumKeyBytes = 511

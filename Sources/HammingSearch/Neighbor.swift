@@ -54,6 +54,8 @@ public struct SearchStatistics: Sendable, Equatable, Codable {
     public var substringRadius = -1
     /// Cost the planner predicted for a linear scan, in its nominal nanoseconds.
     public var predictedScanCost = 0.0
+    /// Exact Hamming candidates a refined search reordered (0: not refined).
+    public var refinedCandidates = 0
 
     public init() {}
 }

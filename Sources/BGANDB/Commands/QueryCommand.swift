@@ -10,8 +10,12 @@ struct QueryCommand: ParsableCommand {
         abstract: "Find the nearest items (-k) or every item within a radius (--radius) of images or codes.",
         discussion: """
         Queries are image files (PNG, JPEG, PGM, PPM, by content), encoded with the store's \
-        bound model, or codes (--code, --codes). Results are exact, ordered by Hamming distance, \
-        then by insertion order. With --codes, \
+        bound model, or codes (--code, --codes). The Hamming search is exact. Results of code \
+        queries are ordered by Hamming distance, then by insertion order; results of image \
+        queries are refined: the exact candidates (the K·F nearest, F = --refine-candidates, \
+        and every item tied with the last) are ordered by the cosine between the query's \
+        real-valued encoding and each item's stored refinement vector, so a stored image comes \
+        back first and ties are broken by similarity (--hamming-only turns this off). With --codes, \
         each row of a .npy file is a query; with --json each query prints one line \
         {"query": i, "neighbors": [{"key": …, "distance": d}, …], "stats": {…}}, then a summary \
         line with the total search time (excluding loading). --sheet writes a contact sheet \
@@ -45,6 +49,12 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "Print JSON lines.")
     var json = false
 
+    @Flag(help: "Image queries: order by Hamming distance and insertion order, without refinement.")
+    var hammingOnly = false
+
+    @Option(help: "Image queries: exact Hamming candidates per result that refinement reorders.")
+    var refineCandidates: Int = Refinement.Options().candidateFactor
+
     @Option(help: "Write a contact sheet PNG: each query image, then its results with their distances.")
     var sheet: String?
 
@@ -60,16 +70,21 @@ struct QueryCommand: ParsableCommand {
         if let radius, radius < 0 { throw ValidationError("--radius must be at least 0") }
         if sheet != nil && images.isEmpty { throw ValidationError("--sheet needs image queries: it shows each query's image beside its results") }
         guard sheetRows >= 1 else { throw ValidationError("--sheet-rows must be at least 1") }
+        guard refineCandidates >= 1 else { throw ValidationError("--refine-candidates must be at least 1") }
     }
 
     func run() throws {
         try Console.reportingErrors {
             let store = try location.open(readOnly: true)
             var queries: [BinaryCode] = []
+            var realValues: [[Float]] = []
             var names: [String] = [], labels: [String?] = [], buffers: [PixelBuffer] = []
             if !images.isEmpty {
                 let inputs = try QueryImages(inputs: images, limit: limit)
-                queries = try store.codes(of: inputs.buffers)
+                let values = try store.realValuedOutputs(of: inputs.buffers)
+                realValues = stride(from: 0, to: values.count, by: store.bitCount).map { Array(values[$0..<($0 + store.bitCount)]) }
+                queries = realValues.map { BinaryCode(signsOf: $0) }
+                if hammingOnly { realValues = [] }
                 (names, labels, buffers) = (inputs.names, inputs.labels, inputs.buffers)
             } else if let code {
                 queries = [try BinaryCode(hex: code)]
@@ -84,8 +99,15 @@ struct QueryCommand: ParsableCommand {
             var contactSheet = sheet.map { _ in ContactSheet(tile: max(32, thumbnailSide)) }
             for (index, query) in queries.enumerated() {
                 let started = DispatchTime.now().uptimeNanoseconds
-                let result = try radius.map { try store.search(code: query, radius: $0, method: method) }
-                    ?? store.search(code: query, k: k ?? 10, method: method)
+                let result: StoreSearchResult
+                if index < realValues.count {
+                    result = try radius.map { try store.search(realValues: realValues[index], radius: $0, method: method) }
+                        ?? store.search(realValues: realValues[index], k: k ?? 10, method: method,
+                                        refinement: Refinement.Options(candidateFactor: refineCandidates))
+                } else {
+                    result = try radius.map { try store.search(code: query, radius: $0, method: method) }
+                        ?? store.search(code: query, k: k ?? 10, method: method)
+                }
                 seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 paths[result.statistics.path.rawValue, default: 0] += 1
                 if contactSheet != nil, index < min(sheetRows, buffers.count) {
@@ -132,6 +154,7 @@ struct QueryCommand: ParsableCommand {
     static func jsonLine(index: Int, name: String? = nil, result: StoreSearchResult) -> String {
         let neighbors = result.hits.map { hit in
             JSON.object([("key", JSON.string(hit.key)), ("distance", "\(hit.distance)")]
+                        + (hit.score.map { [("score", String(format: "%.4f", $0))] } ?? [])
                         + (hit.payload.isEmpty ? [] : [("payload", JSON.string(payloadText(hit.payload)))]))
         }
         return JSON.object([("query", "\(index)")] + (name.map { [("image", JSON.string($0))] } ?? [])
@@ -141,17 +164,21 @@ struct QueryCommand: ParsableCommand {
     static func statisticsJSON(_ s: SearchStatistics) -> String {
         JSON.object([("path", JSON.string(s.path.rawValue)), ("buckets_probed", "\(s.bucketsProbed)"),
                      ("nonempty_buckets", "\(s.nonemptyBuckets)"), ("candidates", "\(s.candidates)"),
-                     ("distances_computed", "\(s.distancesComputed)"), ("substring_radius", "\(s.substringRadius)")])
+                     ("distances_computed", "\(s.distancesComputed)"), ("substring_radius", "\(s.substringRadius)"),
+                     ("refined_candidates", "\(s.refinedCandidates)")])
     }
 
     static func printTable(index: Int?, result: StoreSearchResult) {
         if let index { Console.out("# query \(index)") }
-        Console.out("rank\tdistance\tkey\tpayload")
+        let refined = result.hits.contains { $0.score != nil }
+        Console.out(refined ? "rank\tdistance\tscore\tkey\tpayload" : "rank\tdistance\tkey\tpayload")
         for (rank, hit) in result.hits.enumerated() {
-            Console.out("\(rank + 1)\t\(hit.distance)\t\(hit.key)\t\(payloadText(hit.payload))")
+            let score = hit.score.map { String(format: "%.4f\t", $0) } ?? ""
+            Console.out("\(rank + 1)\t\(hit.distance)\t\(score)\(hit.key)\t\(payloadText(hit.payload))")
         }
         let s = result.statistics
-        Console.log("\(result.hits.count) results via \(s.path.rawValue): \(s.bucketsProbed) buckets probed, \(s.candidates) candidates, \(s.distancesComputed) distances computed")
+        Console.log("\(result.hits.count) results via \(s.path.rawValue): \(s.bucketsProbed) buckets probed, \(s.candidates) candidates, \(s.distancesComputed) distances computed"
+                    + (refined ? ", \(s.refinedCandidates) refined by similarity" : ""))
     }
 }
 

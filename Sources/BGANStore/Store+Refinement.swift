@@ -1,0 +1,126 @@
+import HammingSearch
+import LMDBStorage
+import PixelIO
+
+/// Searches by image: exact Hamming candidates, refined by the encoder's real values.
+///
+/// A store bound to an encoder keeps each image's real-valued encoding as a refinement vector
+/// (one signed byte per bit). A search by image takes the exact Hamming candidates — the
+/// `k · candidateFactor` nearest and every item tied with the last of them — and orders them by
+/// the cosine between the query's real-valued encoding and each candidate's vector
+/// (``Refinement``). Items stored as bare codes, or before the store kept vectors, are compared
+/// through their code's signs (the asymmetric distance of Gordo et al.). The Hamming search stays
+/// exact; refinement only reorders what it returns, so a stored image queried with itself comes
+/// back first and near-duplicates rise above unrelated items that merely share their bucket.
+extension Store {
+    /// The `k` stored items most similar to `image`, through the bound model.
+    ///
+    /// - Parameter refinement: how to refine the exact Hamming candidates; nil returns the plain
+    ///   Hamming ranking (distance, then insertion order), as ``search(code:k:method:)``.
+    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes.
+    public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
+                       refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {
+        let values = try realValuedOutputs(of: [image])
+        guard let refinement else { return try search(code: BinaryCode(signsOf: values), k: k, method: method) }
+        return try search(realValues: values, k: k, method: method, refinement: refinement)
+    }
+
+    /// Every stored item within Hamming distance `radius` of `image`'s code, ordered by refined
+    /// score (or, with `refinement` nil, by distance then insertion order).
+    public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
+                       refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {
+        let values = try realValuedOutputs(of: [image])
+        guard refinement != nil else { return try search(code: BinaryCode(signsOf: values), radius: radius, method: method) }
+        return try search(realValues: values, radius: radius, method: method)
+    }
+
+    /// Every stored item within Hamming distance `radius` of the signs of `realValues` (one per
+    /// bit), ordered by the cosine of each item's refinement vector with them.
+    public func search(realValues: [Float], radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
+        let code = try refinedQueryCode(realValues)
+        return try environment.read { txn in
+            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+            let found = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
+            return try refine(found, query: realValues, k: found.neighbors.count, txn)
+        }
+    }
+
+    /// The `k` stored items most similar to a query given as an encoder's real-valued output
+    /// (`bitCount` values, e.g. from ``realValuedOutputs(of:)`` or an application's own encoder):
+    /// exact Hamming candidates of its signs, ordered by cosine.
+    /// - Throws: ``StoreError/Code/codeLengthMismatch`` when the values are not one per bit.
+    public func search(realValues: [Float], k: Int, method: SearchMethod = .automatic,
+                       refinement options: Refinement.Options = Refinement.Options()) throws -> StoreSearchResult {
+        guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }
+        let code = try refinedQueryCode(realValues)
+        return try environment.read { txn in
+            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+            let wanted = options.candidateCount(for: k)
+            var found = try searcher.nearest(to: code, k: wanted, in: snapshot, method: method)
+            if found.neighbors.count == wanted, let last = found.neighbors.last {
+                // Every item tied with the last candidate: none may lose its place to insertion order.
+                let tied = try searcher.within(radius: last.distance, of: code, in: snapshot, method: method)
+                var statistics = tied.statistics
+                statistics.bucketsProbed += found.statistics.bucketsProbed
+                statistics.nonemptyBuckets += found.statistics.nonemptyBuckets
+                statistics.candidates += found.statistics.candidates
+                statistics.distancesComputed += found.statistics.distancesComputed
+                found = SearchResult(neighbors: tied.neighbors, statistics: statistics)
+            }
+            return try refine(found, query: realValues, k: k, txn)
+        }
+    }
+
+    /// The code of a real-valued query, checked to have one value per bit.
+    private func refinedQueryCode(_ realValues: [Float]) throws -> BinaryCode {
+        guard realValues.count == bitCount else {
+            throw StoreError(.codeLengthMismatch, "a refined query has \(realValues.count) values; this store's codes have \(bitCount) bits, one value each")
+        }
+        return BinaryCode(signsOf: realValues)
+    }
+
+    /// Scores `found` against `query` and keeps the best `k`, with keys and payloads.
+    private func refine(_ found: SearchResult, query: [Float], k: Int, _ txn: borrowing Transaction) throws -> StoreSearchResult {
+        let unit = Refinement.normalizedQuery(query)
+        var scored: [Refinement.Scored] = []
+        scored.reserveCapacity(found.neighbors.count)
+        let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
+        try unit.withUnsafeBufferPointer { queryBuffer in
+            for neighbor in found.neighbors {
+                let score: Float
+                if let table = tables.refinements, let bytes = try txn.get(table, key: neighbor.id) {
+                    guard bytes.count == bitCount else {
+                        throw StoreError(.corrupted, "item \(neighbor.id)'s refinement vector has \(bytes.count) bytes, not \(bitCount); run `bgan-db verify`")
+                    }
+                    score = Refinement.cosine(query: queryBuffer, item: bytes.bindMemory(to: Int8.self))
+                } else {
+                    score = try codeSigns(of: neighbor.id, chunks, txn).withUnsafeBufferPointer { Refinement.cosine(query: queryBuffer, item: $0) }
+                }
+                scored.append(.init(neighbor: neighbor, score: score))
+            }
+        }
+        let ranked = Refinement.ranked(scored, k: k)
+        var statistics = found.statistics
+        statistics.refinedCandidates = scored.count
+        var hits: [SearchHit] = []
+        hits.reserveCapacity(ranked.count)
+        for entry in ranked {
+            guard let bytes = try txn.get(tables.items, key: entry.neighbor.id) else {
+                throw StoreError(.corrupted, "item \(entry.neighbor.id) was found by a search but has no record; run `bgan-db verify`")
+            }
+            let record = try ItemRecord(decoding: bytes, id: entry.neighbor.id)
+            hits.append(SearchHit(id: entry.neighbor.id, key: record.key, distance: entry.neighbor.distance, payload: record.payload,
+                                  score: entry.score))
+        }
+        return StoreSearchResult(hits: hits, statistics: statistics)
+    }
+
+    /// An item's code as a refinement vector: ±127 per bit.
+    private func codeSigns(of id: UInt32, _ chunks: ChunkEditor, _ txn: borrowing Transaction) throws -> [Int8] {
+        guard let words = try chunks.code(of: id, txn) else {
+            throw StoreError(.corrupted, "item \(id) was found by a search but has no code; run `bgan-db verify`")
+        }
+        let code = try BinaryCode(bitCount: bitCount, words: words)
+        return (0..<bitCount).map { code.bit($0) ? 127 : -127 }
+    }
+}

@@ -100,6 +100,20 @@ public final class TrainingSession {
             var rng = SeededGenerator(seed: Self.mix(settings.seed, UInt64(epoch) &+ 0xa0, UInt64(step)))
             Self.augment(&batch, architecture: settings.architecture, shift: settings.augmentationShift, rng: &rng)
         }
+        if let views = settings.views {
+            var rng = SeededGenerator(seed: Self.mix(settings.seed, UInt64(epoch) &+ 0xb1, UInt64(step)))
+            let a = settings.architecture
+            let source = batch
+            source.withUnsafeBufferPointer { images in
+                batch.withUnsafeMutableBufferPointer { target in
+                    for start in stride(from: 0, to: source.count, by: itemSize) {
+                        views.view(of: UnsafeBufferPointer(rebasing: images[start..<(start + itemSize)]),
+                                   into: UnsafeMutableBufferPointer(rebasing: target[start..<(start + itemSize)]),
+                                   channels: a.channels, height: a.height, width: a.width, rng: &rng)
+                    }
+                }
+            }
+        }
         let a = settings.architecture
         let losses = try trainer.step(images: Tensor(shape: [indices.count, a.channels, a.height, a.width], storage: batch), indices: indices)
         pendingSum.add(losses)
@@ -182,6 +196,9 @@ public final class TrainingSession {
         training["seed"] = "\(s.seed)"
         training["sampling"] = s.sampling.rawValue
         training["augmentation_shift"] = "\(s.augmentationShift)"
+        if let views = s.views {
+            training["views"] = "minimum area \(views.minimumArea), maximum aspect \(views.maximumAspect), flips \(views.flips), brightness \(views.brightness), noise \(views.noise)"
+        }
         training["beta_schedule"] = s.betaSchedule.map { "\($0)" }.joined(separator: ",")
         training["weights"] = "neighbourhood \(s.weights.neighbourhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget), dissimilar beyond quantile \(s.weights.dissimilarQuantile), similar pair weight \(s.weights.similarPairWeight)"
         training["images"] = "\(count)"

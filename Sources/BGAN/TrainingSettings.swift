@@ -29,6 +29,10 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Random horizontal flips and shifts of up to this many pixels, drawn per image and step,
     /// so that codes learn to ignore them (0: none, as in the paper).
     public var augmentationShift: Int = 0
+    /// Random views (``ViewAugmentation``) in place of the images, drawn per image and step, so
+    /// that codes learn to ignore the edits near-duplicates show; with `neighboursAndViews`
+    /// sampling, half the partners are a second view of their anchor (nil: none, as in the paper).
+    public var views: ViewAugmentation?
     /// Free-form facts about the run kept with it (data source, how S was built), copied into
     /// the model file's training settings.
     public var notes: [String: String] = [:]

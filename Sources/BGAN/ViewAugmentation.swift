@@ -4,7 +4,8 @@ import Glibc
 import NeuralNet
 
 /// Random views of an image for contrastive pre-training: a crop of random area and aspect
-/// ratio resized back to the full image (bilinear), a left-right flip, and a brightness scale.
+/// ratio resized back to the full image (bilinear), a left-right flip, a brightness scale and
+/// Gaussian noise.
 /// Two views of one image share its content but hardly a pixel, so an encoder that must tell
 /// them apart from other images' views learns what survives these changes.
 public struct ViewAugmentation: Codable, Sendable, Equatable {
@@ -16,8 +17,36 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     public var flips = true
     /// Brightness is multiplied by a factor drawn from [1 − this, 1 + this], then clipped to [0, 1].
     public var brightness: Float = 0.4
+    /// Gaussian noise of a standard deviation drawn from [0, this] (in the [0, 1] scale of the
+    /// values) is added to each view: 0.04 is about 10 of 255, a little more than the
+    /// near-duplicate test's σ = 8 and in the range JPEG artefacts reach.
+    public var noise: Float = 0.04
 
     public init() {}
+
+    /// Milder views for the BGAN stage, close to the edits a near-duplicate of a stored image
+    /// shows (a few pixels cropped or shifted, a mirror image, brightness and noise): two views
+    /// of one image are trained to share a code.
+    public static let nearDuplicate: ViewAugmentation = {
+        var mild = ViewAugmentation()
+        mild.minimumArea = 0.7
+        mild.maximumAspect = 1.15
+        mild.brightness = 0.2
+        mild.noise = 0.04
+        return mild
+    }()
+
+    private enum CodingKeys: String, CodingKey { case minimumArea, maximumAspect, flips, brightness, noise }
+
+    /// Reads checkpoints written before views had noise as views without it.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        minimumArea = try container.decode(Float.self, forKey: .minimumArea)
+        maximumAspect = try container.decode(Float.self, forKey: .maximumAspect)
+        flips = try container.decode(Bool.self, forKey: .flips)
+        brightness = try container.decode(Float.self, forKey: .brightness)
+        noise = try container.decodeIfPresent(Float.self, forKey: .noise) ?? 0
+    }
 
     /// No change at all: every view is the image itself.
     public static let identity: ViewAugmentation = {
@@ -26,13 +55,15 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         none.maximumAspect = 1
         none.flips = false
         none.brightness = 0
+        none.noise = 0
         return none
     }()
 
     /// Checks the ranges.
     public func validate() throws {
-        guard minimumArea > 0, minimumArea <= 1, maximumAspect >= 1, maximumAspect.isFinite, brightness >= 0, brightness < 1 else {
-            throw NeuralNetError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1 and a brightness change in [0, 1); got \(minimumArea), \(maximumAspect), \(brightness)")
+        guard minimumArea > 0, minimumArea <= 1, maximumAspect >= 1, maximumAspect.isFinite, brightness >= 0, brightness < 1,
+              noise >= 0, noise <= 0.5 else {
+            throw NeuralNetError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1, a brightness change in [0, 1) and a noise level in [0, 0.5]; got \(minimumArea), \(maximumAspect), \(brightness), \(noise)")
         }
     }
 
@@ -48,6 +79,7 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         let left = uniform(0, Float(width) - cropWidth, &rng)
         let flip = flips && rng.next() & 1 == 1
         let gain = 1 + uniform(-brightness, brightness, &rng)
+        let sigma = noise > 0 ? uniform(0, noise, &rng) : 0
         let plane = height * width
         for y in 0..<height {
             // The centre of output pixel y maps into the crop; sample bilinearly between pixel centres.
@@ -61,7 +93,8 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
                     let p = c * plane
                     let upper = image[p + y0 * width + x0] * (1 - fx) + image[p + y0 * width + x1] * fx
                     let lower = image[p + y1 * width + x0] * (1 - fx) + image[p + y1 * width + x1] * fx
-                    view[p + y * width + x] = min(1, max(0, gain * (upper * (1 - fy) + lower * fy)))
+                    let grain = sigma > 0 ? sigma * rng.normal() : 0
+                    view[p + y * width + x] = min(1, max(0, gain * (upper * (1 - fy) + lower * fy) + grain))
                 }
             }
         }

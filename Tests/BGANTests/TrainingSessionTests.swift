@@ -29,17 +29,20 @@ import Testing
         return try TrainingSession(settings: settings, images: pixels, structure: structure)
     }
 
-    @Test func resumingFromACheckpointEqualsTrainingWithoutAStop() throws {
+    @Test(arguments: [false, true])
+    func resumingFromACheckpointEqualsTrainingWithoutAStop(views: Bool) throws {
         let pixels = images(seed: 1).pixels
-        let whole = try session(settings(), pixels: pixels)
+        var settings = settings()
+        if views { settings.views = .nearDuplicate }
+        let whole = try session(settings, pixels: pixels)
         while !whole.isFinished { try whole.runStep() }
 
-        let first = try session(settings(), pixels: pixels)
+        let first = try session(settings, pixels: pixels)
         // Stop in the middle of the second epoch, as Ctrl-C would.
         for _ in 0..<(first.stepsPerEpoch + 2) { try first.runStep() }
         let saved = try first.checkpoint()
         let resumed = try TrainingSession(checkpoint: saved, images: pixels)
-        #expect(resumed.epoch == 1 && resumed.step == 2)
+        #expect(resumed.epoch == 1 && resumed.step == 2 && resumed.settings.views == settings.views)
         while !resumed.isFinished { try resumed.runStep() }
 
         #expect(resumed.networks.encoderParameters.values == whole.networks.encoderParameters.values, "bit-exact encoder")
@@ -48,6 +51,18 @@ import Testing
         #expect(resumed.history == whole.history)
         let preprocessing = Preprocessing(channels: 1, height: 8, width: 8)
         #expect(resumed.model(preprocessing: preprocessing).digest == whole.model(preprocessing: preprocessing).digest)
+    }
+
+    @Test func viewsReplaceTheImagesTheNetworksSee() throws {
+        let pixels = images(seed: 2).pixels
+        let plain = settings(epochs: 1)
+        var withViews = plain
+        withViews.views = .nearDuplicate
+        let a = try session(plain, pixels: pixels), b = try session(withViews, pixels: pixels)
+        try a.runStep()
+        try b.runStep()
+        #expect(a.networks.encoderParameters.values != b.networks.encoderParameters.values)
+        #expect(b.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).header.training["views"]?.contains("noise 0.04") == true)
     }
 
     /// Unit rows in 3 dimensions, one direction per kind of image (as a spectral embedding gives).

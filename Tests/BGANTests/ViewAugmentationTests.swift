@@ -1,4 +1,5 @@
 @testable import BGAN
+import Foundation
 import NeuralNet
 import Testing
 
@@ -38,6 +39,7 @@ import Testing
     @Test func cropsInterpolateWithinTheImagesRangeAndDifferBySeed() {
         var cropsOnly = ViewAugmentation()
         cropsOnly.brightness = 0
+        cropsOnly.noise = 0
         let a = view(cropsOnly, seed: 1), b = view(cropsOnly, seed: 2)
         #expect(a == view(cropsOnly, seed: 1), "seeded")
         #expect(a != b && a != image)
@@ -58,6 +60,22 @@ import Testing
             if abs(gains[0] - 1) > 0.01 { changed += 1 }
         }
         #expect(changed >= 8)
+    }
+
+    @Test func noiseIsSeededZeroMeanAndBounded() throws {
+        var noiseOnly = ViewAugmentation.identity
+        noiseOnly.noise = 0.04
+        let a = view(noiseOnly, seed: 5)
+        #expect(a == view(noiseOnly, seed: 5) && a != view(noiseOnly, seed: 6) && a != image)
+        var deviations: [Float] = []
+        for seed in 0..<30 as Range<UInt64> { deviations += zip(view(noiseOnly, seed: seed), image).map { $0 - $1 } }
+        let mean = deviations.reduce(0, +) / Float(deviations.count)
+        let sd = (deviations.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(deviations.count)).squareRoot()
+        #expect(abs(mean) < 0.003 && sd > 0.01 && sd < 0.04, "mean \(mean), sd \(sd): σ is drawn from [0, 0.04] per view")
+        // Views written before noise existed read back without it.
+        let old = #"{"minimumArea":0.5,"maximumAspect":1.2,"flips":true,"brightness":0.1}"#
+        let decoded = try JSONDecoder().decode(ViewAugmentation.self, from: Data(old.utf8))
+        #expect(decoded.noise == 0 && decoded.minimumArea == 0.5)
     }
 
     @Test func rangesAreChecked() {

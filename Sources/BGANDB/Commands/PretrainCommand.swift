@@ -10,7 +10,7 @@ struct PretrainCommand: ParsableCommand {
         abstract: "Pre-train a BGAN encoder without labels by contrasting random views of images; write it as a model file.",
         discussion: """
         Each step takes --batch images, makes two random views of each (a crop of random area \
-        and aspect ratio resized back, a left-right flip, a brightness change) and trains the \
+        and aspect ratio resized back, a left-right flip, a brightness change, noise) and trains the \
         encoder's real-valued outputs to pick out each view's partner among all views of the \
         step (SimCLR's contrastive loss at temperature --temperature). The model file this \
         writes encodes like any other, and is meant as the feature space of `train \
@@ -49,6 +49,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Brightness change: views scale pixel values by a factor in [1 − this, 1 + this].")
     var brightness: Float = 0.4
 
+    @Option(help: "Noise: each view gets Gaussian noise of a standard deviation drawn from [0, this] (values in [0, 1]).")
+    var noise: Float = ViewAugmentation().noise
+
     @Flag(help: "Do not flip views left-right (for images whose orientation matters).")
     var noFlips = false
 
@@ -82,6 +85,7 @@ struct PretrainCommand: ParsableCommand {
                 augmentation.minimumArea = minimumArea
                 augmentation.maximumAspect = maximumAspect
                 augmentation.brightness = brightness
+                augmentation.noise = noise
                 augmentation.flips = !noFlips
                 let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
                                                     hiddenUnits: hiddenUnits)

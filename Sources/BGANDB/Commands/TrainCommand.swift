@@ -99,6 +99,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of a similar pair against a dissimilar pair's 1 in the neighbourhood loss (1: the paper).")
     var similarPairWeight: Float = 1
 
+    @Flag(help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show. With --sampling neighbours-and-views half the partners are a second view of their anchor.")
+    var views = false
+
     @Option(help: "Start the encoder from this model file's weights (e.g. one written by pretrain) instead of random ones.")
     var initialEncoder: String?
 
@@ -173,6 +176,7 @@ struct TrainCommand: ParsableCommand {
                 var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr, epsilon: adamEpsilon, seed: seed,
                                                 weights: weights, betaSchedule: try schedule(), sampling: sampling)
                 settings.augmentationShift = augmentShift
+                if views { settings.views = .nearDuplicate }
                 settings.notes = ["data": source.data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)", "similarity": similarity]
                 if let start { settings.notes["initial_encoder"] = start.digest }
                 session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets)

@@ -94,6 +94,10 @@ public final class BGANTrainer {
     public var unrelatedBelow: Float?
     /// When set, the neighbourhood loss's targets are these features' cosines instead of S.
     public var similarityEmbedding: SimilarityEmbedding?
+    /// When set, the discriminator, adversarial and content losses see only the first this many
+    /// images of each batch (with neighbour sampling: the anchors, so each image meets them once
+    /// per epoch as with shuffled batches); the neighbourhood loss always sees the whole batch.
+    public var generativeImages: Int?
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
     public init(networks: BGANNetworks, structure: NeighbourhoodStructure, weights: LossWeights = LossWeights(),
@@ -123,12 +127,14 @@ public final class BGANTrainer {
             encoderOptimizer.step(e)
             return losses
         }
-        let noise = Tensor(shape: [batch, bits], storage: (0..<(batch * bits)).map { _ in noiseGenerator.normal() })
-        let d = networks.discriminatorParameters, g = networks.generatorParameters
+        let g = min(batch, generativeImages ?? batch)
+        let xg = g == batch ? x : Tensor(shape: [g] + Array(x.shape.dropFirst()), storage: Array(x.storage[0..<(g * x.itemSize)]))
+        let noise = Tensor(shape: [g, bits], storage: (0..<(g * bits)).map { _ in noiseGenerator.normal() })
+        let d = networks.discriminatorParameters, g0 = networks.generatorParameters
 
         // 1. The discriminator: real images are real, generated ones are not.
         d.zeroGradients()
-        let real = try discriminate(x)
+        let real = try discriminate(xg)
         let realLoss = try Loss.binaryCrossEntropy(logits: real, targets: filled(real.shape, 1))
         try backDiscriminate(realLoss.gradient)
         let generated = try networks.generator.forward(noise, training: true)
@@ -140,7 +146,7 @@ public final class BGANTrainer {
 
         // 2. Encoder and generator. D's gradients gathered on the way are discarded.
         e.zeroGradients()
-        g.zeroGradients()
+        g0.zeroGradients()
         d.zeroGradients()
         // 2a. The generator fools the discriminator.
         let fooled = try discriminate(try networks.generator.forward(noise, training: true))
@@ -148,23 +154,27 @@ public final class BGANTrainer {
         _ = try networks.generator.backward(try backDiscriminate(scaled(adversarial.gradient, weights.adversarial)))
         losses.generatorAdversarial = adversarial.value
         // 2b. Content: the reconstruction's D_l features match the image's.
-        let realFeatures = try networks.discriminatorFeatures.forward(x, training: true)
+        let realFeatures = try networks.discriminatorFeatures.forward(xg, training: true)
         let codes = try networks.encoder.forward(x, training: true)
-        let reconstruction = try networks.generator.forward(codes, training: true)
+        let generativeCodes = g == batch ? codes : Tensor(shape: [g, bits], storage: Array(codes.storage[0..<(g * bits)]))
+        let reconstruction = try networks.generator.forward(generativeCodes, training: true)
         let fakeFeatures = try networks.discriminatorFeatures.forward(reconstruction, training: true)
         let content = try Loss.meanSquaredError(fakeFeatures, realFeatures)
         var towardImage = try networks.discriminatorFeatures.backward(scaled(content.gradient, weights.content))
         losses.content = content.value
         if weights.pixel > 0 {
-            let pixel = try Loss.meanSquaredError(reconstruction, x)
+            let pixel = try Loss.meanSquaredError(reconstruction, xg)
             for i in towardImage.storage.indices { towardImage.storage[i] += weights.pixel * pixel.gradient.storage[i] }
             losses.pixel = pixel.value
         }
-        let towardCodes = try networks.generator.backward(towardImage)
+        var towardCodes = try networks.generator.backward(towardImage)
+        if g < batch {
+            towardCodes = Tensor(shape: codes.shape, storage: towardCodes.storage + [Float](repeating: 0, count: (batch - g) * bits))
+        }
         // 2c. Neighbourhood structure and quantisation on the smoothed codes.
         _ = try networks.encoder.backward(try neighbourhoodGradient(codes: codes, images: x, indices: indices, base: towardCodes, losses: &losses))
         encoderOptimizer.step(e)
-        generatorOptimizer.step(g)
+        generatorOptimizer.step(g0)
         return losses
     }
 

@@ -56,6 +56,7 @@ public final class TrainingSession {
         trainer = BGANTrainer(networks: networks, structure: structure, weights: settings.weights, learningRate: settings.learningRate,
                               epsilon: settings.epsilon, seed: settings.seed)
         trainer.similarityEmbedding = similarity
+        if settings.generativeOnAnchors == true, settings.sampling != .shuffled { trainer.generativeImages = settings.batch / 2 }
         if settings.weights.dissimilarQuantile > 0 {
             trainer.unrelatedBelow = Self.pairDistanceQuantile(images, itemSize: itemSize, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
         }
@@ -196,6 +197,7 @@ public final class TrainingSession {
         training["seed"] = "\(s.seed)"
         training["sampling"] = s.sampling.rawValue
         training["augmentation_shift"] = "\(s.augmentationShift)"
+        if s.generativeOnAnchors == true, s.sampling != .shuffled { training["generative_images"] = "anchors (\(s.batch / 2) per batch)" }
         if let views = s.views {
             training["views"] = "minimum area \(views.minimumArea), maximum aspect \(views.maximumAspect), flips \(views.flips), brightness \(views.brightness), noise \(views.noise)"
         }

@@ -33,6 +33,10 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// that codes learn to ignore the edits near-duplicates show; with `neighboursAndViews`
     /// sampling, half the partners are a second view of their anchor (nil: none, as in the paper).
     public var views: ViewAugmentation?
+    /// With neighbour sampling, run the generator and discriminator (adversarial and content
+    /// losses) on the anchors only, half of each batch: every image meets them once per epoch,
+    /// as with shuffled batches, at half the cost. nil or false: on the whole batch.
+    public var generativeOnAnchors: Bool?
     /// Free-form facts about the run kept with it (data source, how S was built), copied into
     /// the model file's training settings.
     public var notes: [String: String] = [:]

@@ -34,6 +34,27 @@ import Testing
         return Tensor(shape: [indices.count, 1, 8, 8], storage: storage)
     }
 
+    @Test func generativeLossesOnTheAnchorsIgnoreTheRestOfTheBatch() throws {
+        // Two batches that share their first 8 images: the discriminator and the generator's
+        // adversarial step, which see only those, give the same losses; the encoder, which sees
+        // all 16, takes another step.
+        func step(_ indices: [Int], generativeImages: Int?) throws -> (BGANTrainer, StepLosses) {
+            let (trainer, images, _) = try trainer(seed: 5)
+            trainer.generativeImages = generativeImages
+            return (trainer, try trainer.step(images: batch(images, indices), indices: indices))
+        }
+        let anchors = Array(0..<8)
+        let (a, lossesA) = try step(anchors + Array(8..<16), generativeImages: 8)
+        let (b, lossesB) = try step(anchors + Array(40..<48), generativeImages: 8)
+        #expect(lossesA.content > 0 && lossesA.neighbourhood > 0)
+        #expect(lossesA.discriminator == lossesB.discriminator && lossesA.generatorAdversarial == lossesB.generatorAdversarial)
+        #expect(a.networks.encoderParameters.values != b.networks.encoderParameters.values)
+        // On the whole batch the discriminator sees the other images too.
+        let (_, wholeA) = try step(anchors + Array(8..<16), generativeImages: nil)
+        let (_, wholeB) = try step(anchors + Array(40..<48), generativeImages: nil)
+        #expect(wholeA.discriminator != wholeB.discriminator)
+    }
+
     @Test func trainingPullsNeighboursTogether() throws {
         let (trainer, images, kinds) = try trainer(seed: 3)
         var rng = SeededGenerator(seed: 4)

@@ -102,6 +102,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show. With --sampling neighbours-and-views half the partners are a second view of their anchor.")
     var views = false
 
+    @Flag(help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost.")
+    var generativeOnAnchors = false
+
     @Option(help: "Start the encoder from this model file's weights (e.g. one written by pretrain) instead of random ones.")
     var initialEncoder: String?
 
@@ -177,6 +180,7 @@ struct TrainCommand: ParsableCommand {
                                                 weights: weights, betaSchedule: try schedule(), sampling: sampling)
                 settings.augmentationShift = augmentShift
                 if views { settings.views = .nearDuplicate }
+                if generativeOnAnchors { settings.generativeOnAnchors = true }
                 settings.notes = ["data": source.data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)", "similarity": similarity]
                 if let start { settings.notes["initial_encoder"] = start.digest }
                 session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets)

@@ -137,7 +137,7 @@ import TestSupport
 
     @Test func trainWritesAModelFileThatParses() throws {
         let model = directory.sub("tiny.bgan")
-        let outcome = try run("train", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "16",
+        let outcome = try run("train", "--recipe", "paper", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "16",
                               "--out", model, "--limit", "48", "--batch", "16", "--k1", "5", "--k2", "3",
                               "--epochs", "2", "--filters", "4", "--hidden-units", "16", "--feature-units", "16")
         #expect(outcome.status == 0, "\(outcome.stderr)")
@@ -149,12 +149,40 @@ import TestSupport
         #expect(bad.status == 64)
     }
 
+    /// `train --data --bits --out` alone runs the recommended recipe: pre-training into
+    /// OUT.pretrained.bganmodel, then BGAN from it with views and blended targets; a second run
+    /// reuses the pre-trained model; the paper's recipe does not pre-train.
+    @Test func oneCommandTrainsTheRecommendedRecipe() throws {
+        let data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        let model = directory.sub("recommended.bgan")
+        let small = ["--limit", "64", "--bits", "16", "--batch", "16", "--k1", "5", "--k2", "3", "--filters", "4", "--hidden-units", "16",
+                     "--feature-units", "16", "--epochs", "1", "--pretrain-epochs", "1"]
+        let first = try run(arguments: ["train", "--data", data, "--out", model] + small)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("stage 1 of 2: contrastive pre-training") && first.stderr.contains("stage 2 of 2: BGAN"), "\(first.stderr)")
+        let pretrained = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model + ".pretrained.bganmodel"))))
+        let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
+        let notes = file.header.training
+        #expect(notes["recipe"] == "recommended" && notes["pretrained"] == pretrained.digest && notes["initial_encoder"] == pretrained.digest)
+        #expect(notes["similarity"] == TrainingRecipe.recommended.similarity && notes["sampling"] == "neighbours-and-views")
+        #expect(notes["views"]?.contains("noise") == true && notes["generative_images"] != nil && notes["weights"]?.contains("adversarial 1.0") == true,
+                "the whole objective, with views: \(notes)")
+        let second = try run(arguments: ["train", "--data", data, "--out", model] + small)
+        #expect(second.status == 0 && second.stderr.contains("reusing the pre-trained model"), "\(second.stderr)")
+        let paper = try run(arguments: ["train", "--recipe", "paper", "--data", data, "--out", directory.sub("paper.bgan")] + small.dropLast(2))
+        #expect(paper.status == 0 && !paper.stderr.contains("pre-training"), "\(paper.stderr)")
+        let paperNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: directory.sub("paper.bgan"))))).header.training
+        #expect(paperNotes["recipe"] == "paper" && paperNotes["similarity"] == "neighbours" && paperNotes["views"] == nil && paperNotes["sampling"] == "shuffled")
+        let mixed = try run(arguments: ["train", "--recipe", "paper", "--pretrained", model + ".pretrained.bganmodel", "--data", data, "--out", model] + small.dropLast(2))
+        #expect(mixed.status == 64 && mixed.stderr.contains("belong to the recommended recipe"), "\(mixed.stderr)")
+    }
+
     /// S from principal components smoothed over the neighbour graph trains (with a negative
     /// value given as a separate argument); a malformed feature space is refused by name before
     /// any training.
     @Test func trainTakesSmoothedFeatureSpaces() throws {
         let model = directory.sub("smoothed.bgan")
-        let common = ["train", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "16", "--out", model,
+        let common = ["train", "--recipe", "paper", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "16", "--out", model,
                       "--limit", "48", "--batch", "16", "--k1", "5", "--k2", "3", "--epochs", "1", "--filters", "4", "--hidden-units", "16",
                       "--feature-units", "16"]
         let outcome = try run(arguments: common + ["--neighbours-from", "smoothed:8:3", "--dissimilar-target", "-0.5"])
@@ -186,7 +214,7 @@ import TestSupport
         #expect(try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: again)))).digest == file.digest)
 
         let model = directory.sub("two-stage.bgan")
-        let stage = ["train", "--data", data, "--out", model, "--batch", "16", "--epochs", "1", "--k1", "5", "--k2", "3", "--feature-units", "16",
+        let stage = ["train", "--recipe", "paper", "--data", data, "--out", model, "--batch", "16", "--epochs", "1", "--k1", "5", "--k2", "3", "--feature-units", "16",
                      "--neighbours-from", "model:" + pretrained] + shape
         let common = stage + ["--hidden-units", "16"]
         let trained = try run(arguments: common + ["--similarity", "spectral:4", "--initial-encoder", pretrained])
@@ -222,7 +250,7 @@ import TestSupport
     /// uninterrupted run writes; encode prints that model's codes.
     @Test func anInterruptedTrainingResumesToTheSameModel() throws {
         let data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
-        let common = ["train", "--data", data, "--bits", "16", "--limit", "96", "--batch", "16", "--epochs", "16", "--k1", "5", "--k2", "3",
+        let common = ["train", "--recipe", "paper", "--data", data, "--bits", "16", "--limit", "96", "--batch", "16", "--epochs", "16", "--k1", "5", "--k2", "3",
                       "--filters", "4", "--hidden-units", "16", "--feature-units", "16"]
         let whole = directory.sub("whole.bgan"), parts = directory.sub("parts.bgan"), checkpoint = directory.sub("parts.ckpt")
         let straight = try run(arguments: common + ["--out", whole])
@@ -295,7 +323,7 @@ import TestSupport
         }
         let batch = directory.sub("data_batch_1.bin"), model = directory.sub("rgb.bgan")
         try Data(bytes).write(to: URL(fileURLWithPath: batch))
-        let trained = try run("train", "--data", batch, "--bits", "16", "--out", model, "--batch", "8", "--epochs", "2", "--k1", "4", "--k2", "2",
+        let trained = try run("train", "--recipe", "paper", "--data", batch, "--bits", "16", "--out", model, "--batch", "8", "--epochs", "2", "--k1", "4", "--k2", "2",
                               "--filters", "2", "--hidden-units", "8", "--feature-units", "8")
         #expect(trained.status == 0, "\(trained.stderr)")
         let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
@@ -368,7 +396,7 @@ import TestSupport
         let model = directory.sub("folder.bgan")
         let noGeometry = try run("train", "--data", images, "--bits", "16", "--out", model)
         #expect(noGeometry.status == 64 && noGeometry.stderr.contains("--geometry"), "\(noGeometry.stderr)")
-        let trained = try run("train", "--data", images, "--geometry", "3x8x8", "--bits", "16", "--out", model, "--batch", "4",
+        let trained = try run("train", "--recipe", "paper", "--data", images, "--geometry", "3x8x8", "--bits", "16", "--out", model, "--batch", "4",
                               "--epochs", "1", "--k1", "3", "--k2", "2", "--filters", "2", "--hidden-units", "8", "--feature-units", "8")
         #expect(trained.status == 0, "\(trained.stderr)")
         #expect(trained.stderr.contains("decoded 14 images") && trained.stderr.contains("8 file(s) skipped"), "\(trained.stderr)")

@@ -93,15 +93,16 @@ struct PretrainCommand: ParsableCommand {
                                                                                temperature: temperature, seed: seed, augmentation: augmentation),
                                                  images: pixels)
             }
-            try train(session, checkpointPath: checkpointPath)
+            try Self.train(session, checkpointPath: checkpointPath, lossCurvePath: files.lossCurvePath(out: out))
             let model = session.model(preprocessing: preprocessing, notes: ["data": source.data])
             try Data(model.encoded()).write(to: URL(fileURLWithPath: out))
-            try writeLossCurve(session)
             Console.log("wrote \(out) (digest \(model.digest))")
         }
     }
 
-    private func train(_ session: ContrastiveSession, checkpointPath: String) throws {
+    /// Runs `session` to its end with progress, a checkpoint and the loss curve after every
+    /// epoch, and a checkpoint and exit status 130 on Ctrl-C (`train`'s pre-training stage too).
+    static func train(_ session: ContrastiveSession, checkpointPath: String, lossCurvePath: String) throws {
         let interrupt = InterruptFlag()
         defer { interrupt.restore() }
         let imagesPerStep = session.settings.batch, epochs = session.settings.epochs
@@ -111,7 +112,7 @@ struct PretrainCommand: ParsableCommand {
         while !session.isFinished {
             if interrupt.isSet {
                 try Data(try session.checkpoint()).write(to: URL(fileURLWithPath: checkpointPath), options: .atomic)
-                try writeLossCurve(session)
+                try writeLossCurve(session, to: lossCurvePath)
                 Console.log("interrupted: checkpoint \(checkpointPath) written; continue with --resume \(checkpointPath)")
                 throw ExitCode(130)
             }
@@ -123,17 +124,18 @@ struct PretrainCommand: ParsableCommand {
             if recentSteps == 50 { recent = 0; recentSteps = 0 }
             if session.epoch != epochBefore {
                 try Data(try session.checkpoint()).write(to: URL(fileURLWithPath: checkpointPath), options: .atomic)
-                try writeLossCurve(session)
+                try writeLossCurve(session, to: lossCurvePath)
                 Console.log(String(format: "epoch %d/%d done after %.0fs: contrastive loss %.4f; checkpoint %@", session.epoch, epochs,
                                    Date().timeIntervalSince(started), session.history.last?.loss ?? 0, checkpointPath))
             }
         }
         progress.update(session.stepsTaken * imagesPerStep, force: true)
+        try writeLossCurve(session, to: lossCurvePath)
     }
 
-    private func writeLossCurve(_ session: ContrastiveSession) throws {
+    private static func writeLossCurve(_ session: ContrastiveSession, to path: String) throws {
         let points = session.history.map { (x: $0.epoch, y: Double($0.loss)) }
         try LineChart(xLabel: "epoch", yLabel: "mean loss", series: [(name: "contrastive", points: points)]).svg()
-            .write(toFile: files.lossCurvePath(out: out), atomically: true, encoding: .utf8)
+            .write(toFile: path, atomically: true, encoding: .utf8)
     }
 }

@@ -11,7 +11,13 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         SOURCE is an IDX image file (MNIST / Fashion-MNIST, plain or .gz), a CIFAR-10 binary \
         batch (32×32 RGB; labels are ignored), or a folder of PNG / JPEG / PGM / PPM images \
-        (recursively, in path order; --geometry sets the model's input). The neighbourhood \
+        (recursively, in path order; --geometry sets the model's input). \
+        `train --data SOURCE --bits L --out MODEL` alone runs the recommended recipe, the one \
+        the bundled models were trained with: contrastive pre-training (its model is written \
+        to OUT.pretrained.bganmodel, or --pretrained FILE is used instead), then BGAN with the \
+        whole objective, started from the pre-trained encoder, targets from its features, \
+        views of the images. --recipe paper is the paper's configuration. Options given \
+        explicitly override the recipe's (docs/training.md lists both). The neighbourhood \
         structure S is built from --neighbours-from (K1 nearest neighbours, K2 voters), then BGAN \
         trains with β stepped along --beta-schedule across the epochs; --similarity spectral:D \
         takes the loss's targets from a spectral embedding of the same features instead (best \
@@ -29,8 +35,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where to write the model file.")
     var out: String
 
-    @Option(help: "Passes over the data.")
-    var epochs: Int = 10
+    @Option(help: "recommended (pre-training, then BGAN with views and blended targets: the bundled models) or paper (the paper's configuration). Other options override it.")
+    var recipe: TrainingRecipe = .recommended
+
+    @Option(help: "Passes over the data (default: the recipe's, 6 or 10).")
+    var epochs: Int?
+
+    @Option(help: "A pre-training model (written by pretrain, same --bits) to use instead of pre-training in this run (recommended recipe).")
+    var pretrained: String?
+
+    @Option(help: "Epochs of the pre-training this run does (recommended recipe; default 10).")
+    var pretrainEpochs: Int?
 
     @Option(help: "Images per step.")
     var batch: Int = 40
@@ -53,11 +68,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Units of the discriminator's feature layer D_l.")
     var featureUnits: Int = 1024
 
-    @Option(help: "Feature space of the neighbourhood structure: pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise).")
-    var neighboursFrom: String = "pixels"
+    @Option(help: "Feature space of the neighbourhood structure (default: the pre-trained model's outputs in the recommended recipe, pixels in the paper's): pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise).")
+    var neighboursFrom: String?
 
-    @Option(help: "Targets of the neighbourhood loss: neighbours (S: +1 for similar pairs, the dissimilar target otherwise; the paper) spectral:DIMENSIONS (cosines of a spectral embedding of the 10-NN graph of the --neighbours-from features), or spectral:DIMENSIONS+features:WEIGHT (those cosines blended with the features' own, WEIGHT of the latter: clusters and fine similarity at once).")
-    var similarity: String = "neighbours"
+    @Option(help: "Targets of the neighbourhood loss (default: the recipe's, spectral:8+features:0.5 or neighbours): neighbours (S: +1 for similar pairs, the dissimilar target otherwise; the paper) spectral:DIMENSIONS (cosines of a spectral embedding of the 10-NN graph of the --neighbours-from features), or spectral:DIMENSIONS+features:WEIGHT (those cosines blended with the features' own, WEIGHT of the latter: clusters and fine similarity at once).")
+    var similarity: String?
 
     @Option(help: "Nearest neighbours per image for S.")
     var k1: Int = 20
@@ -65,14 +80,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Voters per image for S.")
     var k2: Int = 30
 
-    @Option(help: "How batches are drawn: shuffled (the reference code) or neighbours (half anchors, half one similar partner each).")
-    var sampling: BatchSampling = .shuffled
+    @Option(help: "How batches are drawn (default: the recipe's): shuffled (the reference code), neighbours (half anchors, half one similar partner each) or neighbours-and-views (every other partner a second view of its anchor).")
+    var sampling: BatchSampling?
 
     @Option(help: "Augment each training image by a random left-right flip and a shift of up to this many pixels (0: none, as in the paper).")
     var augmentShift: Int = 0
 
-    @Option(help: "β of the smoothed sign, stepped evenly across the epochs.")
-    var betaSchedule: String = "2,5,10,15,20"
+    @Option(help: "β of the smoothed sign, stepped evenly across the epochs (default: the recipe's, 2 or 2,5,10,15,20).")
+    var betaSchedule: String?
 
     @Option(help: "Weight of the neighbourhood-structure loss.")
     var neighbourhoodWeight: Float = 10
@@ -99,28 +114,37 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of a similar pair against a dissimilar pair's 1 in the neighbourhood loss (1: the paper).")
     var similarPairWeight: Float = 1
 
-    @Flag(help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show. With --sampling neighbours-and-views half the partners are a second view of their anchor.")
-    var views = false
+    @Flag(inversion: .prefixedNo, help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show (default: the recipe's, on or off).")
+    var views: Bool?
 
-    @Flag(help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost.")
-    var generativeOnAnchors = false
+    @Flag(inversion: .prefixedNo, help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost (default: the recipe's, on or off).")
+    var generativeOnAnchors: Bool?
 
-    @Option(help: "Start the encoder from this model file's weights (e.g. one written by pretrain) instead of random ones.")
+    @Option(help: "Start the encoder from this model file's weights instead of random ones, or none (default: the pre-trained model in the recommended recipe, none in the paper's).")
     var initialEncoder: String?
 
     @OptionGroup var files: TrainingRunFileOptions
 
     func validate() throws {
         guard bits >= 16, bits <= 256, bits % 8 == 0 else { throw ValidationError("--bits must be a multiple of 8 from 16 to 256") }
-        guard epochs >= 1, batch >= 2 else { throw ValidationError("--epochs must be at least 1 and --batch at least 2") }
+        guard (epochs ?? 1) >= 1, (pretrainEpochs ?? 1) >= 1, batch >= 2 else {
+            throw ValidationError("--epochs and --pretrain-epochs must be at least 1 and --batch at least 2")
+        }
+        if pretrained != nil || pretrainEpochs != nil, recipe.pretrainingEpochs == nil {
+            throw ValidationError("--pretrained and --pretrain-epochs belong to the recommended recipe; --recipe \(recipe.rawValue) does not pre-train")
+        }
         guard k1 >= 1, k2 >= 1 else { throw ValidationError("--k1 and --k2 must be at least 1") }
         _ = try schedule()
         _ = try similarityTargets()
     }
 
+    /// `--similarity`, or the recipe's.
+    var similaritySpec: String { similarity ?? recipe.similarity }
+
     /// What `--similarity` asks for: nil for `neighbours`, else the spectral dimensions and the
     /// weight of the features' own cosines blended in (0 when not).
     func similarityTargets() throws -> (dimensions: Int, featureWeight: Float)? {
+        let similarity = similaritySpec
         if similarity == "neighbours" { return nil }
         let parts = similarity.split(separator: "+")
         guard (1...2).contains(parts.count), parts[0].hasPrefix("spectral:"), let dimensions = Int(parts[0].dropFirst(9)),
@@ -135,6 +159,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func schedule() throws -> [Float] {
+        guard let betaSchedule else { return recipe.betaSchedule }
         let values = betaSchedule.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.count == betaSchedule.split(separator: ",").count, values.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--beta-schedule takes positive numbers separated by commas, e.g. 2,5,10,15,20")
@@ -157,11 +182,17 @@ struct TrainCommand: ParsableCommand {
                 }
                 let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
                                                     hiddenUnits: hiddenUnits, featureUnits: featureUnits)
-                let start = try initialEncoder.map { try Self.initialModel(at: $0, for: architecture) }
-                let (features, dimension) = try neighbourFeatures(pixels: pixels, set: set, count: count)
+                Console.log("recipe \(recipe.rawValue)\(recipe == .recommended ? " (pre-training, then BGAN with views and blended targets)" : " (the paper's configuration)"); options given override it")
+                // The recommended recipe's first stage, unless every use of it is overridden.
+                let needsPretrained = recipe.pretrainingEpochs != nil && (neighboursFrom == nil || (initialEncoder == nil && recipe.startsFromPretrainedEncoder))
+                let pretrainedPath = needsPretrained ? try pretrainedModel(pixels: pixels, set: set, preprocessing: preprocessing) : nil
+                let featureSpace = neighboursFrom ?? pretrainedPath.map { "model:" + $0 } ?? "pixels"
+                let startPath = initialEncoder == "none" ? nil : initialEncoder ?? (recipe.startsFromPretrainedEncoder ? pretrainedPath : nil)
+                let start = try startPath.map { try Self.initialModel(at: $0, for: architecture) }
+                let (features, dimension) = try neighbourFeatures(featureSpace, pixels: pixels, set: set, count: count)
                 // One search serves both S (K1 lists) and the spectral graph (their first 10).
                 let started = Date()
-                Console.log("building the neighbourhood structure of \(count) images from \(neighboursFrom) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
+                Console.log("building the neighbourhood structure of \(count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
                 let wanted = try similarityTargets() == nil ? k1 : max(k1, Self.smoothingNeighbours)
                 let lists = NearestNeighbourLists(features: features, dimension: dimension, k: wanted)
                 let structure = NeighbourhoodStructure(neighbours: lists.prefix(k1), k2: k2)
@@ -176,12 +207,15 @@ struct TrainCommand: ParsableCommand {
                 weights.dissimilarTarget = dissimilarTarget
                 weights.dissimilarQuantile = dissimilarQuantile
                 weights.similarPairWeight = similarPairWeight
-                var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr, epsilon: adamEpsilon, seed: seed,
-                                                weights: weights, betaSchedule: try schedule(), sampling: sampling)
+                var settings = TrainingSettings(architecture: architecture, epochs: epochs ?? recipe.epochs, batch: batch, learningRate: lr,
+                                                epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: try schedule(),
+                                                sampling: sampling ?? recipe.sampling)
                 settings.augmentationShift = augmentShift
-                if views { settings.views = .nearDuplicate }
-                if generativeOnAnchors { settings.generativeOnAnchors = true }
-                settings.notes = ["data": source.data, "neighbours_from": neighboursFrom, "k1": "\(k1)", "k2": "\(k2)", "similarity": similarity]
+                settings.views = (views ?? (recipe.views != nil)) ? .nearDuplicate : nil
+                if generativeOnAnchors ?? recipe.generativeOnAnchors { settings.generativeOnAnchors = true }
+                settings.notes = ["data": source.data, "recipe": recipe.rawValue, "neighbours_from": featureSpace, "k1": "\(k1)", "k2": "\(k2)",
+                                  "similarity": similaritySpec]
+                if let pretrainedPath, let digest = try? Self.model(at: pretrainedPath).digest { settings.notes["pretrained"] = digest }
                 if let start { settings.notes["initial_encoder"] = start.digest }
                 session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets)
                 if let start { session.networks.encoderParameters.values = try start.networks().encoderParameters.values }
@@ -271,7 +305,46 @@ struct TrainCommand: ParsableCommand {
         return try SimilarityEmbedding.blend(embedding, try .cosines(of: features, dimension: dimension), weightOfSecond: featureWeight)
     }
 
-    private func neighbourFeatures(pixels: [Float], set: ImageSet, count: Int) throws -> ([Float], Int) {
+    /// The recommended recipe's pre-trained model: --pretrained, or OUT.pretrained.bganmodel
+    /// when an earlier run left it, else trained now (continuing its checkpoint if a run was
+    /// stopped there) and written to that path.
+    private func pretrainedModel(pixels: [Float], set: ImageSet, preprocessing: Preprocessing) throws -> String {
+        if let pretrained {
+            Console.log("using the pre-trained model \(pretrained)")
+            return pretrained
+        }
+        let path = out + ".pretrained.bganmodel"
+        if FileManager.default.fileExists(atPath: path) {
+            let model = try Self.model(at: path)
+            guard model.header.architecture.bits == bits, model.header.training["data"] == source.data else {
+                throw ValidationError("\(path) is left from a run on other data or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?")); remove it, or name it with --pretrained")
+            }
+            Console.log("reusing the pre-trained model \(path) (digest \(model.digest.prefix(16))…) left by an earlier run; remove it to pre-train again")
+            return path
+        }
+        let checkpointPath = path + ".checkpoint"
+        let session: ContrastiveSession
+        if let bytes = FileManager.default.contents(atPath: checkpointPath) {
+            session = try ContrastiveSession(checkpoint: Array(bytes), images: pixels, source: checkpointPath)
+            Console.log("continuing the pre-training saved in \(checkpointPath) at epoch \(session.epoch + 1)")
+        } else {
+            let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
+                                                hiddenUnits: hiddenUnits)
+            let epochs = pretrainEpochs ?? recipe.pretrainingEpochs ?? 10
+            Console.log("stage 1 of 2: contrastive pre-training, \(epochs) epochs (pretrain's defaults), into \(path)")
+            let count = pixels.count / set.valuesPerImage
+            session = try ContrastiveSession(settings: ContrastiveSettings(architecture: architecture, epochs: epochs, batch: min(128, count), seed: seed),
+                                             images: pixels)
+        }
+        try PretrainCommand.train(session, checkpointPath: checkpointPath, lossCurvePath: path + ".losses.svg")
+        let model = session.model(preprocessing: preprocessing, notes: ["data": source.data])
+        try Data(model.encoded()).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try? FileManager.default.removeItem(atPath: checkpointPath)
+        Console.log("wrote the pre-trained model \(path) (digest \(model.digest.prefix(16))…); stage 2 of 2: BGAN")
+        return path
+    }
+
+    private func neighbourFeatures(_ neighboursFrom: String, pixels: [Float], set: ImageSet, count: Int) throws -> ([Float], Int) {
         let dimension = set.valuesPerImage
         if neighboursFrom == "pixels" { return (pixels, dimension) }
         if neighboursFrom.hasPrefix("pca:"), let dimensions = Int(neighboursFrom.dropFirst(4)), dimensions >= 1, dimensions <= dimension {
@@ -321,3 +394,4 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension BatchSampling: ExpressibleByArgument {}
+extension TrainingRecipe: ExpressibleByArgument {}

@@ -1,0 +1,71 @@
+/// A whole way of training a model, from raw images to the model file: what `bgan-db train`
+/// runs when only the data, the code length and the output are given.
+///
+/// - ``recommended``: the recipe of the bundled models. Contrastive pre-training of the encoder
+///   on random views (``ContrastiveSession``), then BGAN with every term of the paper's objective
+///   (neighbourhood structure, quantisation, content through the discriminator's features,
+///   adversarial), started from the pre-trained encoder, with targets from the pre-trained
+///   features (see ``similarity``), neighbour sampling with second views and mild views of every
+///   image. docs/quality.md names each departure from the paper and the validation numbers that
+///   chose it.
+/// - ``paper``: the paper's and the reference code's configuration: S from pixels (K1 = 20,
+///   K2 = 30) as ±1 targets, shuffled batches of 40, β stepped 2 → 5 → 10 → 15 → 20, every loss
+///   on with the reference code's weights, no augmentation, no pre-training.
+public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
+    case recommended
+    case paper
+
+    /// Epochs of contrastive pre-training before the BGAN stage; nil for none.
+    public var pretrainingEpochs: Int? {
+        switch self {
+        case .recommended: 10
+        case .paper: nil
+        }
+    }
+
+    /// Whether the BGAN stage starts from the pre-trained encoder's weights.
+    public var startsFromPretrainedEncoder: Bool { self == .recommended }
+
+    /// Passes of the BGAN stage over the data.
+    public var epochs: Int {
+        switch self {
+        case .recommended: 6
+        case .paper: 10
+        }
+    }
+
+    /// Targets of the neighbourhood loss, as `train --similarity` spells them: the recommended
+    /// recipe blends the cosines of a spectral embedding of the pre-trained features' 10-NN graph
+    /// (clusters) with the features' own cosines (fine similarity).
+    public var similarity: String {
+        switch self {
+        case .recommended: "spectral:8+features:0.5"
+        case .paper: "neighbours"
+        }
+    }
+
+    public var sampling: BatchSampling {
+        switch self {
+        case .recommended: .neighboursAndViews
+        case .paper: .shuffled
+        }
+    }
+
+    public var betaSchedule: [Float] {
+        switch self {
+        case .recommended: [2]
+        case .paper: [2, 5, 10, 15, 20]
+        }
+    }
+
+    /// Random views of the images in the BGAN stage; nil for none.
+    public var views: ViewAugmentation? {
+        switch self {
+        case .recommended: .nearDuplicate
+        case .paper: nil
+        }
+    }
+
+    /// Whether the generator and discriminator see only the anchors of neighbour-sampled batches.
+    public var generativeOnAnchors: Bool { self == .recommended }
+}

@@ -17,7 +17,7 @@ struct RefinementBenchmark: ParsableCommand {
     @Option(help: "IDX image file stored in the store.")
     var database: String = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 
-    @Option(help: "IDX image file of the queries (labels beside it give precision).")
+    @Option(help: "IDX image file of the queries (labels beside both files give precision).")
     var queries: String = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 
     @Option(help: "Queries to run.")
@@ -32,20 +32,25 @@ struct RefinementBenchmark: ParsableCommand {
     @Option(help: "Code length: a bundled model's (32 or 64).")
     var bits: Int = 64
 
+    @Option(help: "A model file to bind instead of the bundled one.")
+    var model: String?
+
     @Option(help: "Where to put the temporary store (removed afterwards).")
     var scratch: String = NSTemporaryDirectory()
 
     func run() throws {
         let candidateFactors = factors.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 }
-        let model = try DefaultModel.load(bits: bits)
+        let model = try DefaultModel.load(path: model, bits: bits)
+        let bits = model.header.architecture.bits
         let stored = try ImageSet(contentsOf: database)
         let asked = try ImageSet(contentsOf: queries)
         let queryLabels = try? LabelSet(contentsOf: queries.replacingOccurrences(of: "images-idx3", with: "labels-idx1")).labels
+        let storedLabels = stored.labels ?? (try? LabelSet(contentsOf: database.replacingOccurrences(of: "images-idx3", with: "labels-idx1")).labels)
         let root = URL(fileURLWithPath: scratch).appendingPathComponent("bgan-bench-refine-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try Store.create(at: root, model: model)
         let units = (0..<stored.count).map { index in
-            IngestionUnit(key: "\(index)", payload: stored.labels.map { [$0[index]] } ?? [], name: "#\(index)") { stored.pixelBuffer(index) }
+            IngestionUnit(key: "\(index)", payload: storedLabels.map { [$0[index]] } ?? [], name: "#\(index)") { stored.pixelBuffer(index) }
         }
         let report = try BulkIngestion(store: store, batchSize: 512).run(units)
         let statistics = try store.statistics()

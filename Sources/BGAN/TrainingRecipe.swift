@@ -29,7 +29,7 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     /// Passes of the BGAN stage over the data.
     public var epochs: Int {
         switch self {
-        case .recommended: 6
+        case .recommended: 3
         case .paper: 10
         }
     }

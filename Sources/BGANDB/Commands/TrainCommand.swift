@@ -38,7 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "recommended (pre-training, then BGAN with views and blended targets: the bundled models) or paper (the paper's configuration). Other options override it.")
     var recipe: TrainingRecipe = .recommended
 
-    @Option(help: "Passes over the data (default: the recipe's, 6 or 10).")
+    @Option(help: "Passes over the data (default: the recipe's, 3 or 10).")
     var epochs: Int?
 
     @Option(help: "A pre-training model (written by pretrain, same --bits) to use instead of pre-training in this run (recommended recipe).")

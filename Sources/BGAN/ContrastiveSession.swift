@@ -163,7 +163,7 @@ public final class ContrastiveSession {
         training["learning_rate"] = "\(s.learningRate)"
         training["temperature"] = "\(s.temperature)"
         training["seed"] = "\(s.seed)"
-        training["views"] = "crop area ≥ \(s.augmentation.minimumArea), aspect ≤ \(s.augmentation.maximumAspect), flips \(s.augmentation.flips), brightness ±\(s.augmentation.brightness)"
+        training["views"] = "crop area ≥ \(s.augmentation.minimumArea), aspect ≤ \(s.augmentation.maximumAspect), flips \(s.augmentation.flips), brightness ±\(s.augmentation.brightness), noise σ ≤ \(s.augmentation.noise)"
         training["images"] = "\(count)"
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training, beta: networks.smoothedSign.beta)
         return ModelFile(header: header, encoder: networks)

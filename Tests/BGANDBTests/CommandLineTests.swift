@@ -164,6 +164,7 @@ import TestSupport
         let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
         let notes = file.header.training
         #expect(notes["recipe"] == "recommended" && notes["pretrained"] == pretrained.digest && notes["initial_encoder"] == pretrained.digest)
+        #expect(notes["pretraining.stage"] == "contrastive pre-training" && notes["pretraining.epochs"] == "1", "stage 1's settings travel too: \(notes)")
         #expect(notes["similarity"] == TrainingRecipe.recommended.similarity && notes["sampling"] == "neighbours-and-views")
         #expect(notes["views"]?.contains("noise") == true && notes["generative_images"] != nil && notes["weights"]?.contains("adversarial 1.0") == true,
                 "the whole objective, with views: \(notes)")

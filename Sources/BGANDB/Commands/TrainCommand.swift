@@ -215,7 +215,12 @@ struct TrainCommand: ParsableCommand {
                 if generativeOnAnchors ?? recipe.generativeOnAnchors { settings.generativeOnAnchors = true }
                 settings.notes = ["data": source.data, "recipe": recipe.rawValue, "neighbours_from": featureSpace, "k1": "\(k1)", "k2": "\(k2)",
                                   "similarity": similaritySpec]
-                if let pretrainedPath, let digest = try? Self.model(at: pretrainedPath).digest { settings.notes["pretrained"] = digest }
+                if let pretrainedPath {
+                    // The whole recipe travels with the model: stage 1's settings too.
+                    let stageOne = try Self.model(at: pretrainedPath)
+                    settings.notes["pretrained"] = stageOne.digest
+                    for (key, value) in stageOne.header.training { settings.notes["pretraining." + key] = value }
+                }
                 if let start { settings.notes["initial_encoder"] = start.digest }
                 session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets)
                 if let start { session.networks.encoderParameters.values = try start.networks().encoderParameters.values }

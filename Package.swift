@@ -11,7 +11,7 @@
 //        |           |           |        \
 //      CLMDB   CHammingKernels  NeuralNet  PixelIO (decoders, data sets) -> CPNG, CTurboJPEG, CZlib
 //                                 |
-//                   COpenBLAS, CConvolutionKernels   Evaluation (mAP, LSH, ITQ) -> HammingSearch, NeuralNet
+//                   COpenBLAS, CConvolutionKernels   Evaluation (tie-aware metrics, code statistics, near-duplicates, baselines) -> HammingSearch, NeuralNet, PixelIO
 //
 // No unsafe compiler or linker flags anywhere: services must be able to depend on this package by version.
 import PackageDescription

@@ -102,17 +102,7 @@ extension Store {
         let ranked = Refinement.ranked(scored, k: k)
         var statistics = found.statistics
         statistics.refinedCandidates = scored.count
-        var hits: [SearchHit] = []
-        hits.reserveCapacity(ranked.count)
-        for entry in ranked {
-            guard let bytes = try txn.get(tables.items, key: entry.neighbor.id) else {
-                throw StoreError(.corrupted, "item \(entry.neighbor.id) was found by a search but has no record; run `bgan-db verify`")
-            }
-            let record = try ItemRecord(decoding: bytes, id: entry.neighbor.id)
-            hits.append(SearchHit(id: entry.neighbor.id, key: record.key, distance: entry.neighbor.distance, payload: record.payload,
-                                  score: entry.score))
-        }
-        return StoreSearchResult(hits: hits, statistics: statistics)
+        return try resolve(SearchResult(neighbors: ranked.map(\.neighbor), statistics: statistics), scores: ranked.map(\.score), txn)
     }
 
     /// An item's code as a refinement vector: ±127 per bit.

@@ -26,16 +26,17 @@ extension Store {
         }
     }
 
-    /// Turns ids into keys and payloads, within the transaction that found them.
-    private func resolve(_ result: SearchResult, _ txn: borrowing Transaction) throws -> StoreSearchResult {
+    /// Turns ids into keys and payloads, within the transaction that found them; `scores` (one
+    /// per neighbour) come from refinement.
+    func resolve(_ result: SearchResult, scores: [Float]? = nil, _ txn: borrowing Transaction) throws -> StoreSearchResult {
         var hits: [SearchHit] = []
         hits.reserveCapacity(result.neighbors.count)
-        for neighbor in result.neighbors {
+        for (index, neighbor) in result.neighbors.enumerated() {
             guard let bytes = try txn.get(tables.items, key: neighbor.id) else {
                 throw StoreError(.corrupted, "item \(neighbor.id) was found by a search but has no record; run `bgan-db verify`")
             }
             let record = try ItemRecord(decoding: bytes, id: neighbor.id)
-            hits.append(SearchHit(id: neighbor.id, key: record.key, distance: neighbor.distance, payload: record.payload))
+            hits.append(SearchHit(id: neighbor.id, key: record.key, distance: neighbor.distance, payload: record.payload, score: scores?[index]))
         }
         return StoreSearchResult(hits: hits, statistics: result.statistics)
     }

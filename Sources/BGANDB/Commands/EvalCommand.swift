@@ -137,7 +137,7 @@ struct EvalCommand: ParsableCommand {
             if json {
                 for report in reports { Console.out(try JSON.encode(report)) }
             } else {
-                print(reports)
+                printTables(reports)
             }
             if let prCurve {
                 let chart = LineChart(xLabel: "recall (Hamming radius growing)", yLabel: "precision", xRange: 0...1, yRange: 0...1,
@@ -170,7 +170,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     /// Three tables: ranking, codes, near-duplicates.
-    func print(_ reports: [MethodReport]) {
+    func printTables(_ reports: [MethodReport]) {
         func f(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
         let depth = reports.first?.retrieval.shortDepth ?? 10, wide = reports.first?.retrieval.precisionDepth ?? 100
         Console.out("# ranking (tie-aware: expected over random orders of ties; db order: ties by database order)")

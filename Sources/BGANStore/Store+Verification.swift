@@ -79,27 +79,22 @@ extension Store {
                 problem("the store has a model without a digest stamp, or a stamp without a model")
             }
 
-            // Thumbnails: PNGs of live items only.
-            if let thumbnails = tables.thumbnails {
-                try txn.withCursor(thumbnails) { cursor in
+            // Tables of what images leave beside their codes: entries of live items only, each well formed.
+            let bitCount = bitCount
+            let imageExtras: [(table: Table?, what: String, malformed: (UInt32, UnsafeRawBufferPointer) -> String?)] = [
+                (tables.thumbnails, "thumbnail", { id, value in
+                    ImageDecoder.format(of: Array(value.prefix(8))) != .png ? "item \(id)'s thumbnail is not a PNG" : nil }),
+                (tables.refinements, "refinement vector", { id, value in
+                    value.count != bitCount ? "item \(id)'s refinement vector has \(value.count) bytes, not \(bitCount)" : nil }),
+            ]
+            for extra in imageExtras {
+                guard let table = extra.table else { continue }
+                try txn.withCursor(table) { cursor in
                     var entry = try cursor.first()
                     while let (key, value) = entry {
                         let id = key.loadUnaligned(as: UInt32.self)
-                        if !itemIDs.contains(id) { problem("a thumbnail is kept for id \(id), which is not a live item") }
-                        if ImageDecoder.format(of: Array(value.prefix(8))) != .png { problem("item \(id)'s thumbnail is not a PNG") }
-                        entry = try cursor.next()
-                    }
-                }
-            }
-
-            // Refinement vectors: one byte per bit, for live items only.
-            if let refinements = tables.refinements {
-                try txn.withCursor(refinements) { cursor in
-                    var entry = try cursor.first()
-                    while let (key, value) = entry {
-                        let id = key.loadUnaligned(as: UInt32.self)
-                        if !itemIDs.contains(id) { problem("a refinement vector is kept for id \(id), which is not a live item") }
-                        if value.count != bitCount { problem("item \(id)'s refinement vector has \(value.count) bytes, not \(bitCount)") }
+                        if !itemIDs.contains(id) { problem("a \(extra.what) is kept for id \(id), which is not a live item") }
+                        if let complaint = extra.malformed(id, value) { problem(complaint) }
                         entry = try cursor.next()
                     }
                 }

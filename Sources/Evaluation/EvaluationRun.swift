@@ -10,7 +10,8 @@ public struct HashingMethod {
     /// Codes of `N × valuesPerImage` pixel values scaled to [0, 1] (``ImageSet/scaledPixels(_:scale:)``).
     public var encode: ([Float]) throws -> PackedCodes
     /// The real values whose signs are the codes (`N × bitCount`), when the method has them: the
-    /// store keeps them quantised to refine results (``Refinement``).
+    /// store keeps them quantised to refine results (``Refinement``). A run then takes the codes
+    /// from their signs instead of calling ``encode`` as well.
     public var realValues: (([Float]) throws -> [Float])?
 
     public init(name: String, bitCount: Int, encode: @escaping ([Float]) throws -> PackedCodes,
@@ -82,16 +83,15 @@ public enum EvaluationRun {
     public static func evaluate(_ method: HashingMethod, under setup: EvaluationProtocol) throws -> MethodReport {
         let databasePixels = setup.database.scaledPixels()
         let queryPixels = setup.queries.scaledPixels()
-        let database = try method.encode(databasePixels)
-        let queries = try method.encode(queryPixels)
+        let (database, databaseValues) = try codesAndValues(method, databasePixels)
+        let (queries, queryValues) = try codesAndValues(method, queryPixels)
         let retrieval = RetrievalEvaluation.evaluate(database: database, databaseLabels: setup.databaseLabels, queries: queries,
                                                      queryLabels: setup.queryLabels, topK: setup.topK, precisionDepth: setup.precisionDepth,
                                                      shortDepth: setup.shortDepth, radius: setup.radius)
         var refinement: RefinementData?
         var refinedPrecision: Double?
-        if let realValues = method.realValues {
-            let data = RefinementData(dimension: method.bitCount, databaseValues: try realValues(databasePixels),
-                                      queryValues: try realValues(queryPixels), options: setup.refinement)
+        if let databaseValues, let queryValues {
+            let data = RefinementData(dimension: method.bitCount, databaseValues: databaseValues, queryValues: queryValues, options: setup.refinement)
             refinement = data
             refinedPrecision = NearDuplicateEvaluation.refinedPrecision(
                 at: setup.shortDepth, database: database, databaseLabels: setup.databaseLabels, queries: queries,
@@ -102,15 +102,23 @@ public enum EvaluationRun {
             let originals = setup.duplicateOriginals
             for perturbation in Perturbation.allCases {
                 let copies = try setup.database.perturbed(perturbation, indices: originals, seed: setup.seed).scaledPixels()
-                let copyRefinement = try refinement.map { $0.replacingQueries(try method.realValues!(copies)) }
-                nearDuplicates.append(NearDuplicateEvaluation.evaluate(database: database, queries: try method.encode(copies),
-                                                                       originals: originals, perturbation: perturbation,
-                                                                       refinement: copyRefinement))
+                let (copyCodes, copyValues) = try codesAndValues(method, copies)
+                let copyRefinement = copyValues.flatMap { values in refinement?.replacingQueries(values) }
+                nearDuplicates.append(NearDuplicateEvaluation.evaluate(database: database, queries: copyCodes, originals: originals,
+                                                                       perturbation: perturbation, refinement: copyRefinement))
             }
         }
         return MethodReport(method: method.name, bits: method.bitCount, retrieval: retrieval, refinedPrecisionAtShortDepth: refinedPrecision,
                             codes: try CodeStatistics(codes: database), nearDuplicates: nearDuplicates)
     }
+}
+
+/// The codes of `pixels` and, when the method has them, the real values they are the signs of:
+/// one pass of the method either way.
+private func codesAndValues(_ method: HashingMethod, _ pixels: [Float]) throws -> (PackedCodes, [Float]?) {
+    guard let realValues = method.realValues else { return (try method.encode(pixels), nil) }
+    let values = try realValues(pixels)
+    return (PackedCodes(signsOf: values, bitCount: method.bitCount), values)
 }
 
 extension ImageSet {

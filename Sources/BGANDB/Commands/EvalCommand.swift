@@ -86,7 +86,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try Console.reportingErrors {
             let loaded = try model.map { try DefaultModel.load(path: $0, bits: 0) }
-            let features = try featuresModel.map { try ImageEncoder(model: try DefaultModel.load(path: $0, bits: 0)) }
+            let features = try featuresModel.map { try FeatureOutputs(ImageEncoder(model: try DefaultModel.load(path: $0, bits: 0))) }
             let lengths = try (loaded.map { String($0.header.architecture.bits) } ?? bits).split(separator: ",").map { text -> Int in
                 guard let value = Int(text), value >= 8, value <= 1024, value % 8 == 0 else {
                     throw ValidationError("--bits takes multiples of 8 from 8 to 1024, not '\(text)'")
@@ -96,7 +96,7 @@ struct EvalCommand: ParsableCommand {
             let setup = try loadProtocol()
             let dimension = setup.database.valuesPerImage
             let bganEncoder = try loaded.map { try ImageEncoder(model: $0) }
-            for encoder in [bganEncoder, features].compactMap({ $0 }) where encoder.valuesPerImage != dimension {
+            for encoder in [bganEncoder, features?.encoder].compactMap({ $0 }) where encoder.valuesPerImage != dimension {
                 throw DatasetError(.unsupported, "a model given takes \(encoder.valuesPerImage) values per image; the data has \(dimension)")
             }
             Console.log("database \(setup.database.count) images, \(setup.queries.count) queries\(validation == nil ? "" : " (validation: the last \(setup.queries.count) training images)"), \(setup.duplicateCount) near-duplicate originals, \(dimension) values per image")
@@ -108,20 +108,20 @@ struct EvalCommand: ParsableCommand {
                 Console.log("model \(model!) (digest \(loaded.digest.prefix(16))…)")
             }
             let trainPixels = setup.database.scaledPixels()
-            let trainFeatures = try features.map { try $0.realValuedOutputs(of: trainPixels) }
+            let trainFeatures = try features.map { try $0.outputs(of: trainPixels) }
             for length in lengths {
                 methods.append(HashingMethod(name: "LSH", bitCount: length, encode: LinearHash.lsh(training: trainPixels, dimension: dimension, bits: length, seed: seed).encode))
                 methods.append(HashingMethod(name: "ITQ", bitCount: length, encode: try LinearHash.itq(training: trainPixels, dimension: dimension, bits: length, seed: seed).encode))
                 if let features, let trainFeatures {
-                    let itq = try LinearHash.itq(training: trainFeatures, dimension: features.bits, bits: min(length, features.bits), seed: seed)
+                    let itq = try LinearHash.itq(training: trainFeatures, dimension: features.encoder.bits, bits: min(length, features.encoder.bits), seed: seed)
                     if itq.bitCount == length {
-                        methods.append(HashingMethod(name: "ITQ-features", bitCount: length, encode: { itq.encode(try features.realValuedOutputs(of: $0)) }))
+                        methods.append(HashingMethod(name: "ITQ-features", bitCount: length, encode: { itq.encode(try features.outputs(of: $0)) }))
                     }
                 }
                 if clusters > 0 {
                     if let features, let trainFeatures {
-                        let kmeans = ClusterCodes(training: trainFeatures, dimension: features.bits, clusters: clusters, bits: length, seed: seed)
-                        methods.append(HashingMethod(name: "k-means-\(clusters)", bitCount: length, encode: { kmeans.encode(try features.realValuedOutputs(of: $0)) }))
+                        let kmeans = ClusterCodes(training: trainFeatures, dimension: features.encoder.bits, clusters: clusters, bits: length, seed: seed)
+                        methods.append(HashingMethod(name: "k-means-\(clusters)", bitCount: length, encode: { kmeans.encode(try features.outputs(of: $0)) }))
                     } else {
                         let kmeans = ClusterCodes(training: trainPixels, dimension: dimension, clusters: clusters, bits: length, seed: seed)
                         methods.append(HashingMethod(name: "k-means-\(clusters)", bitCount: length, encode: kmeans.encode))
@@ -218,5 +218,22 @@ struct EvalCommand: ParsableCommand {
         let url = URL(fileURLWithPath: imagePath)
         let name = url.lastPathComponent.replacingOccurrences(of: "images", with: "labels").replacingOccurrences(of: "idx3", with: "idx1")
         return url.deletingLastPathComponent().appendingPathComponent(name).path
+    }
+}
+
+/// The --features-model's outputs, remembered for the images of the run: the ITQ-on-features and
+/// k-means baselines at every code length encode the same database, queries and edited copies,
+/// so each set passes through the network once.
+final class FeatureOutputs {
+    let encoder: ImageEncoder
+    private var remembered: [(pixels: [Float], outputs: [Float])] = []
+
+    init(_ encoder: ImageEncoder) { self.encoder = encoder }
+
+    func outputs(of pixels: [Float]) throws -> [Float] {
+        if let known = remembered.first(where: { $0.pixels == pixels }) { return known.outputs }
+        let outputs = try encoder.realValuedOutputs(of: pixels)
+        remembered.append((pixels, outputs))
+        return outputs
     }
 }

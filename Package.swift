@@ -13,12 +13,15 @@
 //                                 |
 //                   COpenBLAS, CConvolutionKernels   Evaluation (tie-aware metrics, code statistics, near-duplicates, baselines) -> HammingSearch, NeuralNet, PixelIO
 //
+//   Basics (the one error shape, byte codec, seeded generator, parallel loop) sits under every module.
+//
 // No unsafe compiler or linker flags anywhere: services must be able to depend on this package by version.
 import PackageDescription
 
 let package = Package(
     name: "BGANStore",
     products: [
+        .library(name: "Basics", targets: ["Basics"]),
         .library(name: "LMDBStorage", targets: ["LMDBStorage"]),
         .library(name: "HammingSearch", targets: ["HammingSearch"]),
         .library(name: "BGANStore", targets: ["BGANStore"]),
@@ -40,19 +43,22 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // MARK: What every module shares: the one error shape, the byte codec, the seeded generator, the parallel loop.
+        .target(name: "Basics"),
+
         // MARK: Storage: the only module that imports CLMDB.
-        .target(name: "LMDBStorage", dependencies: ["CLMDB"]),
+        .target(name: "LMDBStorage", dependencies: ["Basics", "CLMDB"]),
 
         // MARK: Hamming search: codes, kernels, multi-index hashing. Knows nothing of LMDB.
         .target(name: "CHammingKernels"),
-        .target(name: "HammingSearch", dependencies: ["CHammingKernels"]),
+        .target(name: "HammingSearch", dependencies: ["Basics", "CHammingKernels"]),
 
         // MARK: Neural network engine on OpenBLAS. Knows nothing of BGAN, images or LMDB.
         .target(name: "CConvolutionKernels"),
-        .target(name: "NeuralNet", dependencies: ["COpenBLAS", "CConvolutionKernels"]),
+        .target(name: "NeuralNet", dependencies: ["Basics", "COpenBLAS", "CConvolutionKernels"]),
 
         // MARK: Pixels and data sets in (IDX so far). Knows nothing of LMDB or networks.
-        .target(name: "PixelIO", dependencies: ["CZlib", "CPNG", "CTurboJPEG"]),
+        .target(name: "PixelIO", dependencies: ["Basics", "CZlib", "CPNG", "CTurboJPEG"]),
 
         // MARK: BGAN: the method (neighbourhood structure so far). Knows nothing of LMDB.
         .target(name: "BGAN", dependencies: ["NeuralNet", "PixelIO", "BundledModels", "CSHA256"]),
@@ -72,6 +78,7 @@ let package = Package(
         .executableTarget(
             name: "BGANDB",
             dependencies: [
+                "Basics",
                 "BGANStore",
                 "NeuralNet",
                 "Evaluation",
@@ -93,7 +100,8 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: ["HammingSearch"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Basics", "HammingSearch"], path: "Tests/TestSupport"),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage", "TestSupport"]),
         .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch", "TestSupport"]),
         .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport", "BGAN", "PixelIO"]),

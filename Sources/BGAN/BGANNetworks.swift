@@ -42,24 +42,24 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
     /// Checks the geometry.
     public func validate() throws {
         guard channels >= 1, height >= 4, width >= 4, height % 4 == 0, width % 4 == 0 else {
-            throw NeuralNetError(.invalidArgument, "images of \(channels)×\(height)×\(width) do not fit BGAN's networks: height and width must be multiples of 4")
+            throw BGANError(.invalidArgument, "images of \(channels)×\(height)×\(width) do not fit BGAN's networks: height and width must be multiples of 4")
         }
         guard bits >= 8, bits <= 1024, bits % 8 == 0 else {
-            throw NeuralNetError(.invalidArgument, "\(bits)-bit codes are not supported; use a multiple of 8 from 8 to 1024")
+            throw BGANError(.invalidArgument, "\(bits)-bit codes are not supported; use a multiple of 8 from 8 to 1024")
         }
         guard filters >= 1, hiddenUnits >= 1, featureUnits >= 1 else {
-            throw NeuralNetError(.invalidArgument, "filters (\(filters)), hidden units (\(hiddenUnits)) and feature units (\(featureUnits)) must be positive")
+            throw BGANError(.invalidArgument, "filters (\(filters)), hidden units (\(hiddenUnits)) and feature units (\(featureUnits)) must be positive")
         }
         // Limits that keep a model file's header from asking for more memory than any real model
         // needs: it is checked before a single parameter is allocated.
         guard channels <= Self.maximumChannels, height <= Self.maximumSide, width <= Self.maximumSide else {
-            throw NeuralNetError(.invalidArgument, "images of \(channels)×\(height)×\(width) are beyond the supported \(Self.maximumChannels) channels and \(Self.maximumSide)×\(Self.maximumSide) pixels")
+            throw BGANError(.invalidArgument, "images of \(channels)×\(height)×\(width) are beyond the supported \(Self.maximumChannels) channels and \(Self.maximumSide)×\(Self.maximumSide) pixels")
         }
         guard filters <= Self.maximumFilters, hiddenUnits <= Self.maximumUnits, featureUnits <= Self.maximumUnits else {
-            throw NeuralNetError(.invalidArgument, "filters (\(filters)), hidden units (\(hiddenUnits)) or feature units (\(featureUnits)) are beyond the supported \(Self.maximumFilters) filters and \(Self.maximumUnits) units")
+            throw BGANError(.invalidArgument, "filters (\(filters)), hidden units (\(hiddenUnits)) or feature units (\(featureUnits)) are beyond the supported \(Self.maximumFilters) filters and \(Self.maximumUnits) units")
         }
         guard parameterEstimate <= Self.maximumParameters else {
-            throw NeuralNetError(.invalidArgument, "the three networks would hold about \(parameterEstimate) parameters, beyond the supported \(Self.maximumParameters) (\(Self.maximumParameters * 4 >> 20) MiB); use fewer filters or units, or smaller images")
+            throw BGANError(.invalidArgument, "the three networks would hold about \(parameterEstimate) parameters, beyond the supported \(Self.maximumParameters) (\(Self.maximumParameters * 4 >> 20) MiB); use fewer filters or units, or smaller images")
         }
     }
 

@@ -115,7 +115,7 @@ public final class BGANTrainer {
     public func step(images x: Tensor, indices: [Int]) throws -> StepLosses {
         let batch = x.batch
         guard indices.count == batch else {
-            throw NeuralNetError(.invalidArgument, "\(indices.count) indices for a batch of \(batch) images")
+            throw BGANError(.invalidArgument, "\(indices.count) indices for a batch of \(batch) images")
         }
         let bits = networks.architecture.bits
         var losses = StepLosses()

@@ -28,13 +28,13 @@ public struct ContrastiveSettings: Codable, Sendable, Equatable {
         try architecture.validate()
         try augmentation.validate()
         guard epochs >= 1, batch >= 2 else {
-            throw NeuralNetError(.invalidArgument, "contrastive pre-training needs at least 1 epoch and 2 images per step; got \(epochs) and \(batch)")
+            throw BGANError(.invalidArgument, "contrastive pre-training needs at least 1 epoch and 2 images per step; got \(epochs) and \(batch)")
         }
         guard count >= batch else {
-            throw NeuralNetError(.invalidArgument, "\(count) images do not fill one batch of \(batch); lower the batch or use more images")
+            throw BGANError(.invalidArgument, "\(count) images do not fill one batch of \(batch); lower the batch or use more images")
         }
         guard temperature > 0, temperature.isFinite, learningRate > 0 else {
-            throw NeuralNetError(.invalidArgument, "the temperature (\(temperature)) and the learning rate (\(learningRate)) must be positive")
+            throw BGANError(.invalidArgument, "the temperature (\(temperature)) and the learning rate (\(learningRate)) must be positive")
         }
     }
 }
@@ -75,7 +75,7 @@ public final class ContrastiveSession {
         let a = settings.architecture
         let itemSize = a.channels * a.height * a.width
         guard images.count % itemSize == 0 else {
-            throw NeuralNetError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
+            throw BGANError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
         }
         count = images.count / itemSize
         try settings.validate(count: count)
@@ -199,16 +199,16 @@ public final class ContrastiveSession {
     /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
     public convenience init(checkpoint bytes: [UInt8], images: [Float], source: String = "the checkpoint") throws {
         let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 2,
-                                    kind: "a contrastive pre-training checkpoint", source: source)
+                                    kind: "a contrastive pre-training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
         guard TrainingSession.fingerprint(images) == header.imageFingerprint else {
-            throw NeuralNetError(.invalidArgument, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume with the same --data, --limit and preprocessing")
+            throw BGANError(.otherTrainingImages, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume it with the same images, in the same order and with the same preprocessing")
         }
         try self.init(settings: header.settings, images: images)
         guard header.epoch <= settings.epochs, header.step < stepsPerEpoch, header.pendingSteps >= 0 else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
         }
-        try ParameterFile.decode(file.blobs[0], into: networks.encoderParameters)
+        try file.decodeParameters(0, source: source, into: networks.encoderParameters)
         try TrainingSession.restore(optimizer, from: file.blobs[1], parameters: networks.encoderParameters.count, source: source)
         epoch = header.epoch
         step = header.step

@@ -2,11 +2,6 @@ import BundledModels
 import Foundation
 import NeuralNet
 
-extension NeuralNetError.Code {
-    /// No model file where one was looked for.
-    public static let modelNotFound = NeuralNetError.Code("modelNotFound")
-}
-
 /// The trained default encoders that ship with the package (Fashion-MNIST, 28×28 gray), and how
 /// a model file is found: an explicit path, then the folder in `BGAN_MODEL_DIR`, then the
 /// package's resources.
@@ -30,7 +25,7 @@ public enum DefaultModel {
             if FileManager.default.isReadableFile(atPath: candidate.path) { return candidate }
         }
         let available = bundledBits.map(String.init).joined(separator: " and ")
-        throw NeuralNetError(.modelNotFound, "no default model for \(bits)-bit codes: \(name) is in none of \(directories.map(\.path).joined(separator: ", ")). "
+        throw BGANError(.modelNotFound, "no default model for \(bits)-bit codes: \(name) is in none of \(directories.map(\.path).joined(separator: ", ")). "
                              + "Bundled lengths are \(available); give a model file explicitly, or set \(environmentVariable) to a folder holding \(name)")
     }
 
@@ -38,7 +33,7 @@ public enum DefaultModel {
     public static func load(path: String? = nil, bits: Int) throws -> ModelFile {
         let url = try path.map { URL(fileURLWithPath: $0) } ?? locate(bits: bits)
         guard let bytes = FileManager.default.contents(atPath: url.path) else {
-            throw NeuralNetError(.modelNotFound, "cannot read the model file \(url.path): check that it exists and is readable")
+            throw BGANError(.modelNotFound, "cannot read the model file \(url.path): check that it exists and is readable")
         }
         return try ModelFile(bytes: Array(bytes), source: url.path)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 import NeuralNet
 
 /// The container of model files and training checkpoints: an 8-byte magic, a format version
@@ -9,18 +10,21 @@ struct DigestedFile {
     let blobs: [[UInt8]]
     /// Lower-case hex SHA-256 of the body.
     let digest: String
+    /// The code of the errors this file's contents raise.
+    let invalid: BGANError.Code
 
     /// The body (everything the digest covers) and the digest of a new file.
     static func body(magic: [UInt8], version: UInt32, header: Data, blobs: [[UInt8]]) -> [UInt8] {
-        var bytes = magic
-        bytes += withUnsafeBytes(of: version.littleEndian, Array.init)
-        bytes += withUnsafeBytes(of: UInt32(header.count).littleEndian, Array.init)
-        bytes += Array(header)
+        var writer = LittleEndianWriter(reservingCapacity: magic.count + 8 + header.count + blobs.reduce(0) { $0 + 8 + $1.count })
+        writer.append(contentsOf: magic)
+        writer.append(version)
+        writer.append(UInt32(header.count))
+        writer.append(contentsOf: header)
         for blob in blobs {
-            bytes += withUnsafeBytes(of: UInt64(blob.count).littleEndian, Array.init)
-            bytes += blob
+            writer.append(UInt64(blob.count))
+            writer.append(contentsOf: blob)
         }
-        return bytes
+        return writer.bytes
     }
 
     /// Header JSON with sorted keys, so equal headers give equal bytes (and digests).
@@ -30,13 +34,14 @@ struct DigestedFile {
         return try encoder.encode(header)
     }
 
-    /// Parses and checks a file of `kind` ("a model", "a training checkpoint").
-    /// - Throws: ``NeuralNetError/Code/invalidParameterFile`` saying what is wrong: too short,
-    ///   another magic, truncated or altered (digest), another format version, lengths that do
-    ///   not add up.
-    init(bytes: [UInt8], magic: [UInt8], version expected: UInt32, blobCount: Int, kind: String, source: String) throws {
-        func refuse(_ why: String) -> NeuralNetError {
-            NeuralNetError(.invalidParameterFile, "\(source) is refused: \(why)")
+    /// Parses and checks a file of `kind` ("a model file", "a training checkpoint").
+    /// - Throws: ``BGANError`` with code `invalid` (`invalidModelFile`, `invalidCheckpoint`)
+    ///   saying what is wrong: too short, another magic, truncated or altered (digest), another
+    ///   format version, lengths that do not add up.
+    init(bytes: [UInt8], magic: [UInt8], version expected: UInt32, blobCount: Int, kind: String, source: String,
+         invalid: BGANError.Code) throws {
+        func refuse(_ why: String) -> BGANError {
+            BGANError(invalid, "\(source) is refused: \(why)")
         }
         let magicText = String(decoding: magic, as: UTF8.self)
         guard bytes.count >= magic.count + 4 + 4 + 8 * blobCount + 32 else { throw refuse("it is \(bytes.count) bytes, too short to be \(kind)") }
@@ -46,33 +51,24 @@ struct DigestedFile {
         guard computed == Array(bytes.suffix(32)) else {
             throw refuse("its SHA-256 digest does not match its contents: the file is truncated or altered")
         }
-        func integer<T: FixedWidthInteger>(at offset: Int, as: T.Type) throws -> T {
-            guard offset + MemoryLayout<T>.size <= body.count else { throw refuse("it ends inside its header") }
-            var value: T = 0
-            for i in 0..<MemoryLayout<T>.size { value |= T(body[offset + i]) << (8 * i) }
-            return value
-        }
-        var offset = magic.count
-        let version = try integer(at: offset, as: UInt32.self)
+        var reader = LittleEndianReader(body) { _ in refuse("it ends inside its header") }
+        _ = try reader.readBytes(magic.count)
+        let version = try reader.read(UInt32.self)
         guard version == expected else { throw refuse("it has format version \(version); this build reads version \(expected)") }
-        offset += 4
-        let headerLength = Int(try integer(at: offset, as: UInt32.self))
-        offset += 4
-        guard headerLength <= body.count - offset else { throw refuse("its header claims \(headerLength) bytes, more than the file holds") }
-        header = Data(body[offset..<(offset + headerLength)])
-        offset += headerLength
+        let headerLength = Int(try reader.read(UInt32.self))
+        guard headerLength <= reader.remaining else { throw refuse("its header claims \(headerLength) bytes, more than the file holds") }
+        header = Data(try reader.readBytes(headerLength))
         var blobs: [[UInt8]] = []
         for index in 0..<blobCount {
-            let length = try integer(at: offset, as: UInt64.self)
-            offset += 8
+            let length = try reader.read(UInt64.self)
             let isLast = index == blobCount - 1
-            guard length <= UInt64(body.count - offset), !isLast || length == UInt64(body.count - offset) else {
-                throw refuse("its part \(index + 1) claims \(length) bytes, but \(body.count - offset) follow")
+            guard length <= UInt64(reader.remaining), !isLast || length == UInt64(reader.remaining) else {
+                throw refuse("its part \(index + 1) claims \(length) bytes, but \(reader.remaining) follow")
             }
-            blobs.append(Array(body[offset..<(offset + Int(length))]))
-            offset += Int(length)
+            blobs.append(Array(try reader.readBytes(Int(length))))
         }
         self.blobs = blobs
+        self.invalid = invalid
         digest = SHA256.hexDigits(computed)
     }
 
@@ -81,7 +77,16 @@ struct DigestedFile {
         do {
             return try JSONDecoder().decode(type, from: header)
         } catch {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its header cannot be read (\(error))")
+            throw BGANError(invalid, "\(source) is refused: its header cannot be read", cause: error)
+        }
+    }
+
+    /// Loads a blob of parameters into `store`, or says which file refused them.
+    func decodeParameters(_ blob: Int, source: String, into store: ParameterStore) throws {
+        do {
+            try ParameterFile.decode(blobs[blob], into: store)
+        } catch {
+            throw BGANError(invalid, "\(source) is refused: its parameters do not fit the network it describes", cause: error)
         }
     }
 }

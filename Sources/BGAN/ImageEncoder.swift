@@ -36,7 +36,7 @@ public final class ImageEncoder {
     private func outputs(of pixels: [Float]) throws -> [Float] {
         let size = valuesPerImage, a = model.header.architecture
         guard pixels.count % size == 0 else {
-            throw NeuralNetError(.shapeMismatch, "\(pixels.count) values are not whole \(a.channels)×\(a.height)×\(a.width) images of this model")
+            throw BGANError(.invalidArgument, "\(pixels.count) values are not whole \(a.channels)×\(a.height)×\(a.width) images of this model")
         }
         let count = pixels.count / size
         var outputs: [Float] = []

@@ -74,22 +74,23 @@ public struct ModelFile: Sendable {
     }
 
     /// Parses and checks a model file.
-    /// - Throws: ``NeuralNetError/Code/invalidParameterFile`` saying what is wrong: not a model,
+    /// - Throws: ``BGANError`` `invalidModelFile` saying what is wrong: not a model,
     ///   truncated or altered (digest), another format version, an unreadable header.
     public init(bytes: [UInt8], source: String = "the model file") throws {
-        let file = try DigestedFile(bytes: bytes, magic: Self.magic, version: Self.formatVersion, blobCount: 1, kind: "a model file", source: source)
+        let file = try DigestedFile(bytes: bytes, magic: Self.magic, version: Self.formatVersion, blobCount: 1, kind: "a model file", source: source,
+                                    invalid: .invalidModelFile)
         header = try file.decodeHeader(Header.self, source: source)
         do {
             try header.architecture.validate()
-        } catch let error as NeuralNetError {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its architecture is unusable: \(error.message)")
+        } catch {
+            throw BGANError(.invalidModelFile, "\(source) is refused: its architecture is unusable", cause: error)
         }
         let p = header.preprocessing, a = header.architecture
         guard p.channels == a.channels, p.height == a.height, p.width == a.width, p.scale.isFinite else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its preprocessing (\(p.channels)×\(p.height)×\(p.width), scale \(p.scale)) does not match its \(a.channels)×\(a.height)×\(a.width) input")
+            throw BGANError(.invalidModelFile, "\(source) is refused: its preprocessing (\(p.channels)×\(p.height)×\(p.width), scale \(p.scale)) does not match its \(a.channels)×\(a.height)×\(a.width) input")
         }
         guard header.beta.isFinite else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its β (\(header.beta)) is not a number")
+            throw BGANError(.invalidModelFile, "\(source) is refused: its β (\(header.beta)) is not a number")
         }
         parameters = file.blobs[0]
         digest = file.digest
@@ -103,7 +104,7 @@ public struct ModelFile: Sendable {
         let store = ParameterStore()
         var rng = SeededGenerator(seed: 0)
         let (encoder, _) = BGANNetworks.makeEncoder(header.architecture, parameters: store, beta: header.beta, rng: &rng)
-        try ParameterFile.decode(parameters, into: store)
+        try decodeParameters(into: store)
         return encoder
     }
 
@@ -111,7 +112,15 @@ public struct ModelFile: Sendable {
     /// - Throws: when the parameters do not fit the header's architecture.
     public func networks() throws -> BGANNetworks {
         let networks = try BGANNetworks(architecture: header.architecture, beta: header.beta, seed: 0)
-        try ParameterFile.decode(parameters, into: networks.encoderParameters)
+        try decodeParameters(into: networks.encoderParameters)
         return networks
+    }
+
+    private func decodeParameters(into store: ParameterStore) throws {
+        do {
+            try ParameterFile.decode(parameters, into: store)
+        } catch {
+            throw BGANError(.invalidModelFile, "the model \(digest.prefix(16))… is refused: its parameters do not fit its architecture", cause: error)
+        }
     }
 }

@@ -12,7 +12,7 @@ public struct SimilarityEmbedding: Sendable, Equatable {
     /// - Throws: when `values` are not whole rows of `dimension`.
     public init(values: [Float], dimension: Int) throws {
         guard dimension >= 1, values.count % dimension == 0 else {
-            throw NeuralNetError(.invalidArgument, "\(values.count) values are not whole rows of \(dimension)")
+            throw BGANError(.invalidArgument, "\(values.count) values are not whole rows of \(dimension)")
         }
         self.values = values
         self.dimension = dimension
@@ -37,9 +37,9 @@ public struct SimilarityEmbedding: Sendable, Equatable {
     /// - Throws: when the two do not describe the same images or `w` is outside [0, 1].
     public static func blend(_ a: SimilarityEmbedding, _ b: SimilarityEmbedding, weightOfSecond w: Float) throws -> SimilarityEmbedding {
         guard a.count == b.count else {
-            throw NeuralNetError(.invalidArgument, "cannot blend targets of \(a.count) and \(b.count) images")
+            throw BGANError(.invalidArgument, "cannot blend targets of \(a.count) and \(b.count) images")
         }
-        guard (0...1).contains(w) else { throw NeuralNetError(.invalidArgument, "a blend weight is between 0 and 1, not \(w)") }
+        guard (0...1).contains(w) else { throw BGANError(.invalidArgument, "a blend weight is between 0 and 1, not \(w)") }
         let scaleA = (1 - w).squareRoot(), scaleB = w.squareRoot()
         var values: [Float] = []
         values.reserveCapacity(a.values.count + b.values.count)

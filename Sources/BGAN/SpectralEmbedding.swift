@@ -22,7 +22,7 @@ public enum SpectralEmbedding {
     public static func embed(_ neighbours: NearestNeighbourLists, dimensions: Int, iterations: Int = 400, seed: UInt64 = 1) throws -> [Float] {
         let n = neighbours.count, m = dimensions + extraVectors
         guard dimensions >= 1, n > m else {
-            throw NeuralNetError(.invalidArgument, "a spectral embedding of \(dimensions) dimensions needs more than \(m) images; there are \(n)")
+            throw BGANError(.invalidArgument, "a spectral embedding of \(dimensions) dimensions needs more than \(m) images; there are \(n)")
         }
         let graph = SymmetricGraph(neighbours)
         // The trivial eigenvector (eigenvalue 1) is known, `D^{1/2}·1`: keep it out of the

@@ -41,12 +41,12 @@ public final class TrainingSession {
         let a = settings.architecture
         let itemSize = a.channels * a.height * a.width
         guard itemSize > 0, images.count % itemSize == 0 else {
-            throw NeuralNetError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
+            throw BGANError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
         }
         let count = images.count / itemSize
         self.count = count
         guard structure.count == count, similarity.map({ $0.count == count }) ?? true else {
-            throw NeuralNetError(.invalidArgument, "the neighbourhood structure covers \(structure.count) images and the similarity embedding \(similarity?.count ?? count); the training set holds \(count)")
+            throw BGANError(.invalidArgument, "the neighbourhood structure covers \(structure.count) images and the similarity embedding \(similarity?.count ?? count); the training set holds \(count)")
         }
         try settings.validate(count: count)
         self.settings = settings
@@ -251,20 +251,20 @@ public final class TrainingSession {
     /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
     public convenience init(checkpoint bytes: [UInt8], images: [Float], source: String = "the checkpoint") throws {
         let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 8,
-                                    kind: "a training checkpoint", source: source)
+                                    kind: "a training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
         guard Self.fingerprint(images) == header.imageFingerprint else {
-            throw NeuralNetError(.invalidArgument, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume with the same --data, --limit and preprocessing")
+            throw BGANError(.otherTrainingImages, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume it with the same images, in the same order and with the same preprocessing")
         }
         let structure = try Self.decodeStructure(file.blobs[6], source: source)
         let similarity = try Self.decodeSimilarity(file.blobs[7], source: source)
         try self.init(settings: header.settings, images: images, structure: structure, similarity: similarity)
         guard header.epoch <= settings.epochs, header.step < stepsPerEpoch, header.pendingSteps >= 0 else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
         }
-        try ParameterFile.decode(file.blobs[0], into: networks.encoderParameters)
-        try ParameterFile.decode(file.blobs[1], into: networks.generatorParameters)
-        try ParameterFile.decode(file.blobs[2], into: networks.discriminatorParameters)
+        try file.decodeParameters(0, source: source, into: networks.encoderParameters)
+        try file.decodeParameters(1, source: source, into: networks.generatorParameters)
+        try file.decodeParameters(2, source: source, into: networks.discriminatorParameters)
         try Self.restore(trainer.encoderOptimizer, from: file.blobs[3], parameters: networks.encoderParameters.count, source: source)
         try Self.restore(trainer.generatorOptimizer, from: file.blobs[4], parameters: networks.generatorParameters.count, source: source)
         try Self.restore(trainer.discriminatorOptimizer, from: file.blobs[5], parameters: networks.discriminatorParameters.count, source: source)
@@ -279,13 +279,9 @@ public final class TrainingSession {
 
     /// FNV-1a over the values' bit patterns: enough to notice other data on resume.
     static func fingerprint(_ values: [Float]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        values.withUnsafeBufferPointer { buffer in
-            for value in buffer {
-                hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01b3
-            }
-        }
-        return hash
+        var hash = FNV1a()
+        for value in values { hash.combine(value.bitPattern) }
+        return hash.value
     }
 
     static func encode(_ optimizer: Adam) -> [UInt8] {
@@ -293,17 +289,17 @@ public final class TrainingSession {
         var writer = LittleEndianWriter()
         writer.append(UInt64(state.steps))
         writer.append(UInt64(state.first.count))
-        for value in state.first { writer.append(value.bitPattern) }
-        for value in state.second { writer.append(value.bitPattern) }
+        for value in state.first { writer.append(value) }
+        for value in state.second { writer.append(value) }
         return writer.bytes
     }
 
     static func restore(_ optimizer: Adam, from bytes: [UInt8], parameters: Int, source: String) throws {
-        var reader = LittleEndianReader(bytes: bytes, source: source)
+        var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
         let steps = Int(try reader.read(UInt64.self))
         let count = Int(try reader.read(UInt64.self))
         guard count == 0 || count == parameters, bytes.count == 16 + 8 * count else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: an optimiser state of \(count) values does not fit \(parameters) parameters")
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: an optimiser state of \(count) values does not fit \(parameters) parameters")
         }
         let first = try (0..<count).map { _ in Float(bitPattern: try reader.read(UInt32.self)) }
         let second = try (0..<count).map { _ in Float(bitPattern: try reader.read(UInt32.self)) }
@@ -322,68 +318,36 @@ public final class TrainingSession {
         guard let similarity else { return [] }
         var writer = LittleEndianWriter()
         writer.append(UInt64(similarity.dimension))
-        for value in similarity.values { writer.append(value.bitPattern) }
+        for value in similarity.values { writer.append(value) }
         return writer.bytes
     }
 
     static func decodeSimilarity(_ bytes: [UInt8], source: String) throws -> SimilarityEmbedding? {
         guard !bytes.isEmpty else { return nil }
-        var reader = LittleEndianReader(bytes: bytes, source: source)
+        var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
         let dimension = Int(try reader.read(UInt64.self))
         guard dimension >= 1, dimension <= 1 << 16, (bytes.count - 8) % (4 * dimension) == 0 else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its similarity embedding is inconsistent")
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its similarity embedding is inconsistent")
         }
         let values = try (0..<((bytes.count - 8) / 4)).map { _ in Float(bitPattern: try reader.read(UInt32.self)) }
         return try SimilarityEmbedding(values: values, dimension: dimension)
     }
 
     static func decodeStructure(_ bytes: [UInt8], source: String) throws -> NeighbourhoodStructure {
-        var reader = LittleEndianReader(bytes: bytes, source: source)
+        var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
         let count = Int(try reader.read(UInt64.self))
         guard count >= 0, count <= (bytes.count - 8) / 8 else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its neighbourhood structure claims \(count) images")
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its neighbourhood structure claims \(count) images")
         }
         let offsets = try (0...count).map { _ in Int(try reader.read(UInt64.self)) }
         let total = offsets.last ?? 0
         guard offsets.first == 0, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }), bytes.count == 8 + 8 * (count + 1) + 4 * total else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its neighbourhood structure is inconsistent")
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its neighbourhood structure is inconsistent")
         }
         let similar = try (0..<total).map { _ in Int32(bitPattern: try reader.read(UInt32.self)) }
         guard similar.allSatisfy({ $0 >= 0 && Int($0) < count }) else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: its neighbourhood structure names images beyond \(count)")
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its neighbourhood structure names images beyond \(count)")
         }
         return NeighbourhoodStructure(count: count, offsets: offsets, similar: similar)
-    }
-}
-
-/// Little-endian integers appended to a byte array.
-struct LittleEndianWriter {
-    var bytes: [UInt8] = []
-
-    mutating func append<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-}
-
-/// Bounds-checked little-endian reads.
-struct LittleEndianReader {
-    let bytes: [UInt8]
-    let source: String
-    var offset = 0
-
-    init(bytes: [UInt8], source: String) {
-        self.bytes = bytes
-        self.source = source
-    }
-
-    mutating func read<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        let size = MemoryLayout<T>.size
-        guard offset + size <= bytes.count else {
-            throw NeuralNetError(.invalidParameterFile, "\(source) is refused: it ends inside a record")
-        }
-        var value: T = 0
-        for i in 0..<size { value |= T(bytes[offset + i]) << (8 * i) }
-        offset += size
-        return value
     }
 }

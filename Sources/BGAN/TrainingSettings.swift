@@ -71,27 +71,27 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Checks the settings against a training set of `count` images.
     public func validate(count: Int) throws {
         try architecture.validate()
-        guard epochs >= 1 else { throw NeuralNetError(.invalidArgument, "epochs must be at least 1, not \(epochs)") }
+        guard epochs >= 1 else { throw BGANError(.invalidArgument, "epochs must be at least 1, not \(epochs)") }
         guard batch >= 2, batch % 2 == 0 || sampling == .shuffled else {
-            throw NeuralNetError(.invalidArgument, "a batch of \(batch) does not work here: it must be at least 2, and even when sampling neighbours")
+            throw BGANError(.invalidArgument, "a batch of \(batch) does not work here: it must be at least 2, and even when sampling neighbours")
         }
         guard count >= batch else {
-            throw NeuralNetError(.invalidArgument, "\(count) images do not fill one batch of \(batch); lower the batch or use more images")
+            throw BGANError(.invalidArgument, "\(count) images do not fill one batch of \(batch); lower the batch or use more images")
         }
         guard !betaSchedule.isEmpty, betaSchedule.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw NeuralNetError(.invalidArgument, "the β schedule needs at least one positive value")
+            throw BGANError(.invalidArgument, "the β schedule needs at least one positive value")
         }
         guard weights.dissimilarQuantile >= 0, weights.dissimilarQuantile < 1 else {
-            throw NeuralNetError(.invalidArgument, "the dissimilar quantile must be in [0, 1), not \(weights.dissimilarQuantile)")
+            throw BGANError(.invalidArgument, "the dissimilar quantile must be in [0, 1), not \(weights.dissimilarQuantile)")
         }
         guard augmentationShift >= 0, augmentationShift < min(architecture.height, architecture.width) / 2 else {
-            throw NeuralNetError(.invalidArgument, "an augmentation shift of \(augmentationShift) pixels does not fit \(architecture.height)×\(architecture.width) images")
+            throw BGANError(.invalidArgument, "an augmentation shift of \(augmentationShift) pixels does not fit \(architecture.height)×\(architecture.width) images")
         }
         guard weights.similarPairWeight > 0, weights.similarPairWeight.isFinite else {
-            throw NeuralNetError(.invalidArgument, "the similar pair weight must be positive, not \(weights.similarPairWeight)")
+            throw BGANError(.invalidArgument, "the similar pair weight must be positive, not \(weights.similarPairWeight)")
         }
         guard learningRate > 0, epsilon > 0 else {
-            throw NeuralNetError(.invalidArgument, "the learning rate (\(learningRate)) and Adam's ε (\(epsilon)) must be positive")
+            throw BGANError(.invalidArgument, "the learning rate (\(learningRate)) and Adam's ε (\(epsilon)) must be positive")
         }
     }
 }

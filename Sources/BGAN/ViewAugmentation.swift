@@ -63,7 +63,7 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     public func validate() throws {
         guard minimumArea > 0, minimumArea <= 1, maximumAspect >= 1, maximumAspect.isFinite, brightness >= 0, brightness < 1,
               noise >= 0, noise <= 0.5 else {
-            throw NeuralNetError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1, a brightness change in [0, 1) and a noise level in [0, 0.5]; got \(minimumArea), \(maximumAspect), \(brightness), \(noise)")
+            throw BGANError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1, a brightness change in [0, 1) and a noise level in [0, 0.5]; got \(minimumArea), \(maximumAspect), \(brightness), \(noise)")
         }
     }
 

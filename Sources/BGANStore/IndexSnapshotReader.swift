@@ -62,7 +62,7 @@ struct StoreSnapshot {
                 guard key.count == 4 else { throw StoreError(.corrupted, "a code chunk has a \(key.count)-byte key") }
                 let chunk = Int(key.loadUnaligned(as: UInt32.self))
                 guard chunk < chunkCount else {
-                    throw StoreError(.corrupted, "code chunk \(chunk) lies past the last id \(meta.idLimit); run `bgan-db verify`")
+                    throw StoreError(.corrupted, "code chunk \(chunk) lies past the last id \(meta.idLimit); verify the store (`Store.verify()`)")
                 }
                 guard value.count == chunkLayout.chunkBytes else {
                     throw StoreError(.corrupted, "code chunk \(chunk) is \(value.count) bytes, not \(chunkLayout.chunkBytes)")
@@ -84,11 +84,11 @@ struct StoreSnapshot {
                       offsets.count == offsetCount * 4,
                       let ids = try txn.get(tables.segment, key: StoreSchema.idsKey(table)),
                       ids.count == meta.segmentItems * 4 else {
-                    throw StoreError(.corrupted, "multi-index table \(table) is missing or has the wrong size; run `bgan-db reindex`")
+                    throw StoreError(.corrupted, "multi-index table \(table) is missing or has the wrong size; rebuild the index (`Store.rebuildIndex()`)")
                 }
                 let offsetPointer = offsets.baseAddress!.assumingMemoryBound(to: UInt32.self)
                 guard offsetPointer[offsetCount - 1] == UInt32(meta.segmentItems) else {
-                    throw StoreError(.corrupted, "multi-index table \(table) ends at \(offsetPointer[offsetCount - 1]), not \(meta.segmentItems); run `bgan-db reindex`")
+                    throw StoreError(.corrupted, "multi-index table \(table) ends at \(offsetPointer[offsetCount - 1]), not \(meta.segmentItems); rebuild the index (`Store.rebuildIndex()`)")
                 }
                 segmentTables.append(SegmentTable(offsets: offsetPointer,
                                                   ids: (ids.baseAddress ?? offsets.baseAddress!).assumingMemoryBound(to: UInt32.self)))

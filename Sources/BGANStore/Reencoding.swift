@@ -125,7 +125,7 @@ public struct Reencoding {
             if last.id == UInt32.max { break }
         }
         guard report.missing.isEmpty || dropMissing else {
-            throw StoreError(.incomplete, "\(report.missing.count) of \(report.total) items have no image to encode with the new model (first: '\(report.missing[0].key.prefix(60))': \(report.missing[0].reason)); the \(report.encoded + report.alreadyEncoded) encoded are kept in \(workPath). Give the original images (bgan-db reencode --from SOURCE…), or leave those items out with --drop-missing")
+            throw StoreError(.incomplete, "\(report.missing.count) of \(report.total) items have no image to encode with the new model (first: '\(report.missing[0].key.prefix(60))': \(report.missing[0].reason)); the \(report.encoded + report.alreadyEncoded) encoded are kept in \(workPath). Give the original images (`imageSource`), or leave those items out (`dropMissing`)")
         }
         guard try sourceStamp(of: old) == stamp else {
             throw StoreError(.incomplete, "\(path) was written to while it was re-encoded; stop its writers, delete \(workPath) and run again")
@@ -155,7 +155,7 @@ public struct Reencoding {
                 try work.requireModel(model)
             } catch {
                 work.close()
-                throw StoreError(.modelMismatch, "\(workPath) holds a re-encoding of \(path) to another model (\(error)); finish it with that model, or delete \(workPath)")
+                throw StoreError(.modelMismatch, "\(workPath) holds a re-encoding of \(path) to another model; finish it with that model, or delete \(workPath)", cause: error)
             }
             guard try work.environment.read({ txn in try txn.get(work.tables.meta, key: Self.sourceStampKey).map { Array($0) } }) == stamp else {
                 work.close()

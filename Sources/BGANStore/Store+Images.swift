@@ -138,7 +138,7 @@ extension Store {
         do {
             return try ImageDecoder().decode(bytes, source: "the thumbnail of item \(id)")
         } catch {
-            throw StoreError(.corrupted, "\(error); run `bgan-db verify`")
+            throw StoreError(.corrupted, "the thumbnail of item \(id) does not decode; verify the store (`Store.verify()`)", cause: error)
         }
     }
 

@@ -55,7 +55,7 @@ extension Store {
         var live = 0
         chunks.forEachLive(below: limit) { _, _ in live += 1 }
         guard live == meta.liveCount else {
-            throw StoreError(.corrupted, "the code chunks mark \(live) items live but the store counts \(meta.liveCount); run `bgan-db verify`")
+            throw StoreError(.corrupted, "the code chunks mark \(live) items live but the store counts \(meta.liveCount); verify the store (`Store.verify()`)")
         }
         try txn.clear(tables.segment)
         try txn.clear(tables.moved)

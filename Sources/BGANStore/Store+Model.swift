@@ -72,13 +72,13 @@ extension Store {
              try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) })
         }
         guard let bytes, let stamp else {
-            throw StoreError(.noModel, "\(path) holds bare \(bitCount)-bit codes and no model, so it cannot encode images; create a store with a model (`bgan-db create STORE --bits 64` binds the default one) or insert codes")
+            throw StoreError(.noModel, "\(path) holds bare \(bitCount)-bit codes and no model, so it cannot encode images; create the store with a model (`Store.create(at:model:)`; `DefaultModel.load(bits:)` is the bundled one) or insert codes")
         }
         let model: ModelFile
         do {
             model = try ModelFile(bytes: bytes, source: "the model stored in \(path)")
         } catch {
-            throw StoreError(.corrupted, "\(error); restore the store from a backup")
+            throw StoreError(.corrupted, "the model stored in \(path) cannot be read; restore the store from a backup", cause: error)
         }
         guard model.digest == stamp else {
             throw StoreError(.corrupted, "the model stored in \(path) has digest \(model.digest.prefix(16))… but the store is stamped \(stamp.prefix(16))…; restore from a backup")
@@ -92,7 +92,7 @@ extension Store {
             throw StoreError(.modelMismatch, "\(path) holds bare codes and is bound to no model; the model given is \(model.digest.prefix(16))…; insert codes, or create a store with this model")
         }
         guard stamp == model.digest else {
-            throw StoreError(.modelMismatch, "\(path) is bound to model \(stamp.prefix(16))…, but the model given is \(model.digest.prefix(16))…: codes of different models cannot be compared. Use the store's model, or move the store to the new one with `bgan-db reencode`")
+            throw StoreError(.modelMismatch, "\(path) is bound to model \(stamp.prefix(16))…, but the model given is \(model.digest.prefix(16))…: codes of different models cannot be compared. Use the store's model, or move the store to the new one (`Reencoding`)")
         }
     }
 }

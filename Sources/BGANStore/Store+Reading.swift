@@ -31,7 +31,7 @@ extension Store {
                     let id = key.loadUnaligned(as: UInt32.self)
                     let record = try ItemRecord(decoding: value, id: id)
                     guard let words = snapshot.chunks.code(of: id), snapshot.chunks.isLive(id) else {
-                        throw StoreError(.corrupted, "item \(id) ('\(record.key.prefix(60))') has no live code; run `bgan-db verify`")
+                        throw StoreError(.corrupted, "item \(id) ('\(record.key.prefix(60))') has no live code; verify the store (`Store.verify()`)")
                     }
                     let code = try BinaryCode(bitCount: bitCount, words: Array(UnsafeBufferPointer(start: words, count: snapshot.chunks.layout.words)))
                     try body(StoredItem(id: id, key: record.key, code: code, payload: record.payload))
@@ -43,13 +43,13 @@ extension Store {
 
     func item(id: UInt32, _ txn: borrowing Transaction) throws -> StoredItem {
         guard let recordBytes = try txn.get(tables.items, key: id) else {
-            throw StoreError(.corrupted, "item \(id) is indexed but has no record; run `bgan-db verify`")
+            throw StoreError(.corrupted, "item \(id) is indexed but has no record; verify the store (`Store.verify()`)")
         }
         let record = try ItemRecord(decoding: recordBytes, id: id)
         let (chunk, slot) = CodeChunkLayout.locate(id)
         let layout = CodeChunkLayout(bitCount: bitCount)
         guard let chunkBytes = try txn.get(tables.codes, key: UInt32(chunk)), chunkBytes.count == layout.chunkBytes else {
-            throw StoreError(.corrupted, "item \(id)'s code chunk is missing or damaged; run `bgan-db verify`")
+            throw StoreError(.corrupted, "item \(id)'s code chunk is missing or damaged; verify the store (`Store.verify()`)")
         }
         let words = (0..<layout.words).map { chunkBytes.loadUnaligned(fromByteOffset: (slot * layout.words + $0) * 8, as: UInt64.self) }
         return StoredItem(id: id, key: record.key, code: try BinaryCode(bitCount: bitCount, words: words), payload: record.payload)

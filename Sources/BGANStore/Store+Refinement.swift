@@ -90,7 +90,7 @@ extension Store {
                 let score: Float
                 if let table = tables.refinements, let bytes = try txn.get(table, key: neighbor.id) {
                     guard bytes.count == bitCount else {
-                        throw StoreError(.corrupted, "item \(neighbor.id)'s refinement vector has \(bytes.count) bytes, not \(bitCount); run `bgan-db verify`")
+                        throw StoreError(.corrupted, "item \(neighbor.id)'s refinement vector has \(bytes.count) bytes, not \(bitCount); verify the store (`Store.verify()`)")
                     }
                     score = Refinement.cosine(query: queryBuffer, item: bytes.bindMemory(to: Int8.self))
                 } else {
@@ -108,7 +108,7 @@ extension Store {
     /// An item's code as a refinement vector: ±127 per bit.
     private func codeSigns(of id: UInt32, _ chunks: ChunkEditor, _ txn: borrowing Transaction) throws -> [Int8] {
         guard let words = try chunks.code(of: id, txn) else {
-            throw StoreError(.corrupted, "item \(id) was found by a search but has no code; run `bgan-db verify`")
+            throw StoreError(.corrupted, "item \(id) was found by a search but has no code; verify the store (`Store.verify()`)")
         }
         let code = try BinaryCode(bitCount: bitCount, words: words)
         return (0..<bitCount).map { code.bit($0) ? 127 : -127 }

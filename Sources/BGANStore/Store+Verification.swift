@@ -107,7 +107,7 @@ extension Store {
                 snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path)
                 index = try snapshot.indexSnapshot()
             } catch {
-                problem("the multi-index cannot be read (\(error)); rebuild it with `bgan-db reindex`")
+                problem("the multi-index cannot be read (\(error)); rebuild it (`Store.rebuildIndex()`)")
                 return report
             }
 

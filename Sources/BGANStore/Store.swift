@@ -82,7 +82,7 @@ public final class Store: @unchecked Sendable {
     public convenience init(openingAt path: String, options: StoreOptions = StoreOptions()) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw StoreError(.notAStore, "\(path) does not exist; create a store there with `bgan-db create \(path) --bits B`")
+            throw StoreError(.notAStore, "\(path) does not exist; create a store there first (`Store.create(at:)`)")
         }
         guard isDirectory.boolValue else {
             throw StoreError(.notAStore, "\(path) is a file, not a store (a store is a directory holding data.mdb); check the path")
@@ -92,7 +92,7 @@ public final class Store: @unchecked Sendable {
             if errno == EACCES {
                 throw StoreError(.permissionDenied, "\(path) cannot be looked into: permission denied for this user (uid \(getuid())); run as the store's owner, or give this user access to the directory and its files")
             }
-            throw StoreError(.notAStore, "\(path) is not a store (no data.mdb inside); check the path, or create one with `bgan-db create`")
+            throw StoreError(.notAStore, "\(path) is not a store (no data.mdb inside); check the path, or create one (`Store.create(at:)`)")
         }
         let (environment, tables) = try Self.openEnvironment(path: path, options: options, creating: false)
         try self.init(path: path, options: options, environment: environment, tables: tables)
@@ -147,7 +147,7 @@ public final class Store: @unchecked Sendable {
 
     func checkLength(_ code: BinaryCode) throws {
         guard code.bitCount == bitCount else {
-            throw StoreError(.codeLengthMismatch, "a \(code.bitCount)-bit code was given to a store of \(bitCount)-bit codes at \(path); encode with the store's model or create a store with --bits \(code.bitCount)")
+            throw StoreError(.codeLengthMismatch, "a \(code.bitCount)-bit code was given to a store of \(bitCount)-bit codes at \(path); encode with the store's model or create a store of \(code.bitCount)-bit codes")
         }
     }
 

@@ -40,9 +40,9 @@ struct StoreMeta: Equatable {
         for field in Self.fields {
             guard let bytes = try txn.get(table, key: field) else {
                 if field == "format" {
-                    throw StoreError(.notAStore, "\(path) holds an LMDB environment but no BGANStore metadata; create a store with `bgan-db create`")
+                    throw StoreError(.notAStore, "\(path) holds an LMDB environment but no BGANStore metadata; create a store with `Store.create(at:)`")
                 }
-                throw StoreError(.corrupted, "the store's meta record '\(field)' is missing; run `bgan-db verify` and restore from a backup")
+                throw StoreError(.corrupted, "the store's meta record '\(field)' is missing; verify the store (`Store.verify()`) and restore from a backup")
             }
             guard let value = bytes.uint64Value else {
                 throw StoreError(.corrupted, "the store's meta record '\(field)' is \(bytes.count) bytes, not 8")
@@ -50,7 +50,7 @@ struct StoreMeta: Equatable {
             values.append(UInt64(littleEndian: value))
         }
         guard values[0] == UInt64(StoreSchema.formatVersion) else {
-            throw StoreError(.unsupportedVersion, "\(path) has on-disk format \(values[0]); this build reads format \(StoreSchema.formatVersion). Use the bgan-db that wrote it to `export` the codes")
+            throw StoreError(.unsupportedVersion, "\(path) has on-disk format \(values[0]); this build reads format \(StoreSchema.formatVersion). export the codes with the release that wrote it")
         }
         guard values.allSatisfy({ $0 <= UInt64(UInt32.max) }) else {
             throw StoreError(.corrupted, "the store's meta records hold impossible values: \(values)")
@@ -68,7 +68,7 @@ struct StoreMeta: Equatable {
             throw StoreError(.corrupted, "the store's code length \(bitCount) is invalid")
         }
         guard liveCount <= Int(idLimit), segmentEnd <= idLimit, segmentItems <= Int(segmentEnd) else {
-            throw StoreError(.corrupted, "the store's counters contradict each other (live \(liveCount), ids \(idLimit), segment \(segmentItems) below \(segmentEnd)); run `bgan-db verify`")
+            throw StoreError(.corrupted, "the store's counters contradict each other (live \(liveCount), ids \(idLimit), segment \(segmentItems) below \(segmentEnd)); verify the store (`Store.verify()`)")
         }
     }
 

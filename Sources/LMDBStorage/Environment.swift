@@ -66,7 +66,7 @@ public final class Environment: @unchecked Sendable {
             mdb_env_close(env)
             OpenPathRegistry.unregister(identity)
             if rc == ENOENT, options.readOnly {
-                throw StorageError(.notFound, "\(path) is not a store (it has no data.mdb); create it first, or check the path", cause: rc)
+                throw StorageError(.notFound, "\(path) is not a store (it has no data.mdb); create it first, or check the path", status: rc)
             }
             throw StorageError.from(rc, operation: "opening the environment", path: path)
         }
@@ -220,7 +220,7 @@ public final class Environment: @unchecked Sendable {
             }
             mapLock.acquireShared()
             guard let adopted else {
-                throw StorageError(.mapFull, "another process grew the map of \(path) while this thread holds a transaction; end it and retry", cause: rc)
+                throw StorageError(.mapFull, "another process grew the map of \(path) while this thread holds a transaction; end it and retry", status: rc)
             }
             guard adopted == 0 else { throw StorageError.from(adopted, operation: "adopting the new map size", path: path) }
         }
@@ -257,14 +257,14 @@ public final class Environment: @unchecked Sendable {
         let outcome = try mapLock.withExclusive { () -> Int32 in
             let current = unlockedMapSize()
             guard current < options.maximumMapSize else {
-                throw StorageError(.mapFull, "the map of \(path) is full at its maximum of \(current) bytes; raise `maximumMapSize` or free space (`bgan-db backup --compact`)", cause: error.cause)
+                throw StorageError(.mapFull, "the map of \(path) is full at its maximum of \(current) bytes; raise `maximumMapSize` or free space (a compacting backup, `Environment.backup(to:compact: true)`)", cause: error)
             }
             let grown = min(options.maximumMapSize, max(current * 2, current + (16 << 20)))
             stateMutex.withLock { remapCount += 1 }
             return mdb_env_set_mapsize(handle, grown)
         }
         guard let outcome else {
-            throw StorageError(.mapFull, "the map of \(path) is full and cannot grow while this thread holds a read transaction; end it before writing", cause: error.cause)
+            throw StorageError(.mapFull, "the map of \(path) is full and cannot grow while this thread holds a read transaction; end it before writing", cause: error)
         }
         guard outcome == 0 else { throw StorageError.from(outcome, operation: "growing the map", path: path) }
         stateMutex.withLock { growthCount += 1 }
@@ -277,7 +277,7 @@ public final class Environment: @unchecked Sendable {
         if stat(path, &info) != 0 {
             guard errno == ENOENT else { throw StorageError.from(errno, operation: "stat", path: path) }
             guard !options.readOnly else {
-                throw StorageError(.notFound, "\(path) does not exist; create the store first, or check the path", cause: ENOENT)
+                throw StorageError(.notFound, "\(path) does not exist; create the store first, or check the path", status: ENOENT)
             }
             let directoryMode = options.fileMode | ((options.fileMode & 0o444) >> 2)
             guard mkdir(path, directoryMode) == 0 else {
@@ -329,7 +329,7 @@ public final class Environment: @unchecked Sendable {
         let create = options.readOnly || !(options.createsTables || spec.addedLater) ? 0 : UInt32(MDB_CREATE)
         var rc = mdb_dbi_open(txn.handle, spec.name, spec.flags.rawValue | create, &dbi)
         if rc == MDB_NOTFOUND {
-            throw StorageError(.notFound, "table '\(spec.name)' does not exist in \(path); was the store made by another program, or never written?", cause: rc)
+            throw StorageError(.notFound, "table '\(spec.name)' does not exist in \(path); was the store made by another program, or never written?", status: rc)
         }
         guard rc == 0 else { throw StorageError.from(rc, operation: "opening table '\(spec.name)'", path: path) }
         var stored: UInt32 = 0

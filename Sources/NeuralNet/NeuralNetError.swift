@@ -1,30 +1,25 @@
-/// An error from the neural-network engine: a matchable ``code`` and a message naming the layer,
-/// what was expected and what came.
-public struct NeuralNetError: Error, Sendable, CustomStringConvertible, Equatable {
-    public struct Code: Hashable, Sendable {
-        public let name: String
-        public init(_ name: String) { self.name = name }
-        /// A tensor of the wrong shape reached a layer or a loss.
-        public static let shapeMismatch = Code("shapeMismatch")
-        /// `backward` was called without a `forward` to go back through.
-        public static let noForward = Code("noForward")
-        /// A parameter file that is truncated, altered, of another version or another network.
-        public static let invalidParameterFile = Code("invalidParameterFile")
-        /// An argument out of range.
-        public static let invalidArgument = Code("invalidArgument")
-    }
+@_exported import Basics
 
-    public let code: Code
-    public let message: String
+/// The errors of the neural-network engine.
+public enum NeuralNetErrorDomain: ErrorDomain { public static let name = "neural-net" }
 
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
+/// An error from the neural-network engine: a matchable code and a message naming the layer,
+/// what was expected and what came (``ChainedError``).
+public typealias NeuralNetError = LibraryError<NeuralNetErrorDomain>
 
-    public var description: String { "\(code.name): \(message)" }
+extension ErrorCode where Domain == NeuralNetErrorDomain {
+    /// A tensor of the wrong shape reached a layer or a loss.
+    public static let shapeMismatch = Self("shapeMismatch")
+    /// `backward` was called without a `forward` to go back through.
+    public static let noForward = Self("noForward")
+    /// A parameter file that is truncated, altered, of another version or another network.
+    public static let invalidParameterFile = Self("invalidParameterFile")
+    /// An argument out of range.
+    public static let invalidArgument = Self("invalidArgument")
+}
 
-    static func shape(_ layer: String, expected: String, got: [Int]) -> NeuralNetError {
-        NeuralNetError(.shapeMismatch, "\(layer) expects \(expected), got \(Tensor.describe(got))")
+extension LibraryError where Domain == NeuralNetErrorDomain {
+    static func shape(_ layer: String, expected: String, got: [Int], file: String = #fileID, line: Int = #line) -> NeuralNetError {
+        NeuralNetError(.shapeMismatch, "\(layer) expects \(expected), got \(Tensor.describe(got))", file: file, line: line)
     }
 }

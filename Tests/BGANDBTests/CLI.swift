@@ -26,8 +26,12 @@ enum CLI {
     /// The unprivileged user permission tests run as when the tests run as root.
     static let nobody: UInt32 = 65534
 
-    static func run(_ arguments: [String], asUser user: UInt32? = nil, program: URL = executable) throws -> Outcome {
+    static func run(_ arguments: [String], asUser user: UInt32? = nil, program: URL = executable,
+                    environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", program.path] + arguments

@@ -39,7 +39,7 @@ import Testing
 
     @Test func badGeometriesAreRefused() {
         for bad in [BGANArchitecture(channels: 1, height: 30, width: 28, bits: 32), BGANArchitecture(channels: 1, height: 28, width: 28, bits: 12)] {
-            #expect(throws: NeuralNetError.self) { try BGANNetworks(architecture: bad, seed: 1) }
+            #expect(throws: BGANError.self) { try BGANNetworks(architecture: bad, seed: 1) }
         }
     }
 

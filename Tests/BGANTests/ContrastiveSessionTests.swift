@@ -54,13 +54,14 @@ import Testing
         #expect(resumed.networks.encoderParameters.values == whole.networks.encoderParameters.values, "bit-exact encoder")
         #expect(resumed.history == whole.history)
 
-        let otherImages = #expect(throws: NeuralNetError.self) { try ContrastiveSession(checkpoint: saved, images: images(seed: 2)) }
-        #expect(otherImages?.message.contains("same --data") == true)
+        let otherImages = #expect(throws: BGANError.self) { try ContrastiveSession(checkpoint: saved, images: images(seed: 2)) }
+        #expect(otherImages?.code == .otherTrainingImages)
+        #expect(otherImages?.message.contains("same images") == true)
         var damaged = saved
         damaged[damaged.count / 2] ^= 1
-        #expect(throws: NeuralNetError.self) { try ContrastiveSession(checkpoint: damaged, images: pixels) }
+        #expect(throws: BGANError.self) { try ContrastiveSession(checkpoint: damaged, images: pixels) }
         let model = whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).encoded()
-        let foreign = #expect(throws: NeuralNetError.self) { try ContrastiveSession(checkpoint: model, images: pixels) }
+        let foreign = #expect(throws: BGANError.self) { try ContrastiveSession(checkpoint: model, images: pixels) }
         #expect(foreign?.message.contains("BGANCPRE") == true, "\(foreign?.message ?? "")")
     }
 
@@ -82,10 +83,10 @@ import Testing
     @Test func badSettingsAreRefusedBeforeTraining() {
         var tooLarge = settings()
         tooLarge.batch = 100
-        #expect(throws: NeuralNetError.self) { try ContrastiveSession(settings: tooLarge, images: images(seed: 1)) }
+        #expect(throws: BGANError.self) { try ContrastiveSession(settings: tooLarge, images: images(seed: 1)) }
         var cold = settings()
         cold.temperature = 0
-        #expect(throws: NeuralNetError.self) { try ContrastiveSession(settings: cold, images: images(seed: 1)) }
-        #expect(throws: NeuralNetError.self) { try ContrastiveSession(settings: settings(), images: [0.5, 0.5]) }
+        #expect(throws: BGANError.self) { try ContrastiveSession(settings: cold, images: images(seed: 1)) }
+        #expect(throws: BGANError.self) { try ContrastiveSession(settings: settings(), images: [0.5, 0.5]) }
     }
 }

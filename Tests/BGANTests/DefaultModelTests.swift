@@ -33,13 +33,13 @@ import Testing
         let copy = folder.appendingPathComponent(DefaultModel.fileName(bits: 32))
         try FileManager.default.copyItem(at: try DefaultModel.locate(bits: 32, environment: [:]), to: copy)
         #expect(try DefaultModel.locate(bits: 32, environment: [DefaultModel.environmentVariable: folder.path]) == copy)
-        let missing = #expect(throws: NeuralNetError.self) {
+        let missing = #expect(throws: BGANError.self) {
             try DefaultModel.locate(bits: 48, environment: [DefaultModel.environmentVariable: folder.path])
         }
         #expect(missing?.code == .modelNotFound)
         #expect(missing?.message.contains(folder.path) == true && missing?.message.contains(DefaultModel.environmentVariable) == true,
                 "\(missing?.message ?? "")")
-        let unreadable = #expect(throws: NeuralNetError.self) { try DefaultModel.load(path: folder.appendingPathComponent("nope").path, bits: 32) }
+        let unreadable = #expect(throws: BGANError.self) { try DefaultModel.load(path: folder.appendingPathComponent("nope").path, bits: 32) }
         #expect(unreadable?.code == .modelNotFound)
     }
 }

@@ -105,8 +105,10 @@ import Testing
             #expect(json.contains(from), "the fixture header holds \(from): \(json)")
             return json.replacingOccurrences(of: from, with: to)
         }
-        let error = #expect(throws: NeuralNetError.self) { try ModelFile(bytes: bytes) }
-        #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
+        let error = #expect(throws: BGANError.self) { try ModelFile(bytes: bytes) }
+        #expect(error?.code == .invalidModelFile)
+        // What the architecture check found stays the cause; the description carries the whole chain.
+        #expect(error.map { "\($0)" }?.contains(reason) == true, "\(String(describing: error))")
     }
 
     @Test func aPreprocessingThatDoesNotMatchTheInputIsRefused() throws {
@@ -114,7 +116,7 @@ import Testing
         let bytes = try resealed(file) { json in
             json.replacingOccurrences(of: "\"preprocessing\":{\"centreCrop\":false,\"channels\":1,\"height\":8", with: "\"preprocessing\":{\"centreCrop\":false,\"channels\":1,\"height\":100000000")
         }
-        let error = #expect(throws: NeuralNetError.self) { try ModelFile(bytes: bytes) }
+        let error = #expect(throws: BGANError.self) { try ModelFile(bytes: bytes) }
         #expect(error?.message.contains("preprocessing") == true, "\(error?.message ?? "")")
     }
 
@@ -127,13 +129,17 @@ import Testing
             (Array("NOTMODEL".utf8) + Array(bytes.dropFirst(8)), "BGANMODL"),
         ]
         for (bad, reason) in cases {
-            let error = #expect(throws: NeuralNetError.self) { try ModelFile(bytes: bad) }
+            let error = #expect(throws: BGANError.self) { try ModelFile(bytes: bad) }
+            #expect(error?.code == .invalidModelFile)
             #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
         }
         // A model whose parameters belong to another architecture.
         var other = architecture
         other.bits = 32
         let foreign = ModelFile(header: try model(seed: 3).0.header, encoder: try BGANNetworks(architecture: other, seed: 3))
-        #expect(throws: NeuralNetError.self) { try ModelFile(bytes: foreign.encoded()).networks() }
+        let mismatch = #expect(throws: BGANError.self) { try ModelFile(bytes: foreign.encoded()).networks() }
+        #expect(mismatch?.code == .invalidModelFile)
+        // The engine's own refusal is kept as the cause, not flattened into the text.
+        #expect(mismatch?.hasCause(NeuralNetError.self) { $0.code == .invalidParameterFile } == true, "\(String(describing: mismatch))")
     }
 }

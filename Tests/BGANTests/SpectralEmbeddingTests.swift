@@ -74,7 +74,7 @@ import Testing
 
     @Test func tooFewImagesAreRefused() {
         let lists = NearestNeighbourLists(features: blobs(clusters: 1, perCluster: 8, dimension: 2), dimension: 2, k: 3)
-        #expect(throws: NeuralNetError.self) { try SpectralEmbedding.embed(lists, dimensions: 4) }
+        #expect(throws: BGANError.self) { try SpectralEmbedding.embed(lists, dimensions: 4) }
     }
 }
 

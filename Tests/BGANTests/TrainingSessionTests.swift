@@ -106,7 +106,7 @@ import Testing
         for i in 0..<48 { for j in (i + 1)..<48 { if kinds[i] == kinds[j] { same.append(agreement(i, j)) } else { other.append(agreement(i, j)) } } }
         let meanSame = same.reduce(0, +) / Float(same.count), meanOther = other.reduce(0, +) / Float(other.count)
         #expect(meanSame > 0.5 && meanOther < 0.2, "code agreement within kinds \(meanSame), across \(meanOther)")
-        #expect(throws: NeuralNetError.self) {
+        #expect(throws: BGANError.self) {
             try TrainingSession(settings: fixedBeta, images: pixels, structure: structure, similarity: try SimilarityEmbedding(values: [1, 0, 0], dimension: 3))
         }
     }
@@ -117,15 +117,18 @@ import Testing
         try run.runStep()
         let saved = try run.checkpoint()
         let other = images(seed: 2).pixels
-        let wrongData = #expect(throws: NeuralNetError.self) { try TrainingSession(checkpoint: saved, images: other) }
-        #expect(wrongData?.message.contains("same --data") == true, "\(wrongData?.message ?? "")")
+        let wrongData = #expect(throws: BGANError.self) { try TrainingSession(checkpoint: saved, images: other) }
+        #expect(wrongData?.code == .otherTrainingImages)
+        #expect(wrongData?.message.contains("same images") == true, "\(wrongData?.message ?? "")")
         var flipped = saved
         flipped[flipped.count / 3] ^= 0x10
-        let damaged = #expect(throws: NeuralNetError.self) { try TrainingSession(checkpoint: flipped, images: pixels) }
+        let damaged = #expect(throws: BGANError.self) { try TrainingSession(checkpoint: flipped, images: pixels) }
+        #expect(damaged?.code == .invalidCheckpoint)
         #expect(damaged?.message.contains("digest") == true)
-        #expect(throws: NeuralNetError.self) { try TrainingSession(checkpoint: Array(saved.prefix(saved.count / 2)), images: pixels) }
+        #expect(throws: BGANError.self) { try TrainingSession(checkpoint: Array(saved.prefix(saved.count / 2)), images: pixels) }
         let model = run.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).encoded()
-        let foreign = #expect(throws: NeuralNetError.self) { try TrainingSession(checkpoint: model, images: pixels) }
+        let foreign = #expect(throws: BGANError.self) { try TrainingSession(checkpoint: model, images: pixels) }
+        #expect(foreign?.code == .invalidCheckpoint)
         #expect(foreign?.message.contains("BGANCKPT") == true)
     }
 
@@ -200,13 +203,13 @@ import Testing
         let pixels = images(seed: 1).pixels
         var odd = settings(sampling: .neighbours)
         odd.batch = 7
-        #expect(throws: NeuralNetError.self) { try session(odd, pixels: pixels) }
+        #expect(throws: BGANError.self) { try session(odd, pixels: pixels) }
         var big = settings()
         big.batch = 64
-        #expect(throws: NeuralNetError.self) { try session(big, pixels: pixels) }
+        #expect(throws: BGANError.self) { try session(big, pixels: pixels) }
         var noBeta = settings()
         noBeta.betaSchedule = []
-        #expect(throws: NeuralNetError.self) { try session(noBeta, pixels: pixels) }
+        #expect(throws: BGANError.self) { try session(noBeta, pixels: pixels) }
     }
 
     @Test func betaFollowsTheScheduleAcrossEpochs() {

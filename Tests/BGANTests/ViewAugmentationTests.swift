@@ -81,13 +81,13 @@ import Testing
     @Test func rangesAreChecked() {
         var bad = ViewAugmentation()
         bad.minimumArea = 0
-        #expect(throws: NeuralNetError.self) { try bad.validate() }
+        #expect(throws: BGANError.self) { try bad.validate() }
         bad = ViewAugmentation()
         bad.maximumAspect = 0.5
-        #expect(throws: NeuralNetError.self) { try bad.validate() }
+        #expect(throws: BGANError.self) { try bad.validate() }
         bad = ViewAugmentation()
         bad.brightness = 1
-        #expect(throws: NeuralNetError.self) { try bad.validate() }
+        #expect(throws: BGANError.self) { try bad.validate() }
         #expect(throws: Never.self) { try ViewAugmentation().validate() }
     }
 }

@@ -178,7 +178,7 @@ struct TrainCommand: ParsableCommand {
                 Console.log("resuming \(resume) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
             } else {
                 guard count >= batch else {
-                    throw ValidationError("\(count) images do not fill one batch of \(batch); lower --batch or raise --limit")
+                    throw CommandFailure("\(count) images do not fill one batch of \(batch); lower --batch or raise --limit")
                 }
                 let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
                                                     hiddenUnits: hiddenUnits, featureUnits: featureUnits)
@@ -290,13 +290,13 @@ struct TrainCommand: ParsableCommand {
         let a = model.header.architecture
         guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width, a.bits == architecture.bits,
               a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
-            throw ValidationError("\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): give the same --bits, --filters and --hidden-units")
+            throw CommandFailure("\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): give the same --bits, --filters and --hidden-units")
         }
         return model
     }
 
     private static func model(at path: String) throws -> ModelFile {
-        guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the model file \(path)") }
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read the model file \(path)") }
         return try ModelFile(bytes: Array(bytes), source: path)
     }
 
@@ -322,7 +322,7 @@ struct TrainCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: path) {
             let model = try Self.model(at: path)
             guard model.header.architecture.bits == bits, model.header.training["data"] == source.data else {
-                throw ValidationError("\(path) is left from a run on other data or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?")); remove it, or name it with --pretrained")
+                throw CommandFailure("\(path) is left from a run on other data or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?")); remove it, or name it with --pretrained")
             }
             Console.log("reusing the pre-trained model \(path) (digest \(model.digest.prefix(16))…) left by an earlier run; remove it to pre-train again")
             return path
@@ -372,7 +372,7 @@ struct TrainCommand: ParsableCommand {
             let networks = try Self.model(at: path).networks()
             let a = networks.architecture
             guard a.channels == set.channels, a.height == set.height, a.width == set.width else {
-                throw ValidationError("\(path) takes \(a.channels)×\(a.height)×\(a.width) images; \(source.data) holds \(set.channels)×\(set.height)×\(set.width)")
+                throw CommandFailure("\(path) takes \(a.channels)×\(a.height)×\(a.width) images; \(source.data) holds \(set.channels)×\(set.height)×\(set.width)")
             }
             let width = hidden ? a.hiddenUnits : a.bits
             var features: [Float] = []

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 
 /// Where bgan-db writes: results to stdout, everything else to stderr.
@@ -16,14 +17,24 @@ enum Console {
     /// Whether stderr is a terminal (progress then redraws one line).
     static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
 
-    /// Runs a command body, turning any error into a message on stderr and exit status 1.
+    /// Runs a command body, turning any error into a message on stderr and exit status 1;
+    /// usage errors go to ArgumentParser, which prints them with the usage line and status 64.
+    /// A library error is printed with its chain of causes and the command that acts on its
+    /// remedy (``CommandLineRemedy``); `BGAN_DB_TRACE=1` adds where each was raised.
     static func reportingErrors(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch let exit as ExitCode {
             throw exit
         } catch let usage as ValidationError {
-            throw usage  // ArgumentParser reports it with the usage line and exit status 64
+            throw usage
+        } catch let error as any ChainedError {
+            log("bgan-db: error: \(error)")
+            if let hint = CommandLineRemedy.hint(for: error) { log("bgan-db: hint: \(hint)") }
+            if ProcessInfo.processInfo.environment["BGAN_DB_TRACE"] == "1" {
+                for case let link as any ChainedError in error.chain { log("bgan-db: raised at \(link.location) (\(link.domain).\(link.codeName))") }
+            }
+            throw ExitCode.failure
         } catch {
             log("bgan-db: error: \(error)")
             throw ExitCode.failure

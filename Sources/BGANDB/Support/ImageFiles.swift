@@ -18,12 +18,12 @@ enum ImageFiles {
     static func expand(_ input: String) throws -> Listing? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-            throw ValidationErrorText("\(input) does not exist")
+            throw CommandFailure("\(input) does not exist")
         }
         guard isDirectory.boolValue else {
             return isImage(input) ? Listing(images: [input], passedOver: []) : nil
         }
-        guard let walker = FileManager.default.enumerator(atPath: input) else { throw ValidationErrorText("cannot list the folder \(input)") }
+        guard let walker = FileManager.default.enumerator(atPath: input) else { throw CommandFailure("cannot list the folder \(input)") }
         var listing = Listing(images: [], passedOver: [])
         while let relative = walker.nextObject() as? String {
             let path = (input as NSString).appendingPathComponent(relative)
@@ -52,10 +52,4 @@ enum ImageFiles {
         let head = (try? handle.read(upToCount: 8)) ?? Data()
         return ImageDecoder.format(of: Array(head)) != nil
     }
-}
-
-/// A plain error message for the console.
-struct ValidationErrorText: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

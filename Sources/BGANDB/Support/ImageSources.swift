@@ -38,7 +38,7 @@ struct ImageSources {
         for source in sources {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-                throw ValidationError("\(source) does not exist")
+                throw CommandFailure("\(source) does not exist")
             }
             if let listing = try ImageFiles.expand(source) {
                 let root = isDirectory.boolValue ? URL(fileURLWithPath: source).standardizedFileURL.path + "/" : nil
@@ -54,7 +54,7 @@ struct ImageSources {
             let set = try ImageSet(contentsOf: source)
             let labels = EvalCommand.labels(of: set, at: source)
             if payload == .label && labels == nil {
-                throw ValidationError("--payload label: \(source) has no labels (no CIFAR labels, no matching IDX label file)")
+                throw CommandFailure("--payload label: \(source) has no labels (no CIFAR labels, no matching IDX label file)")
             }
             let name = URL(fileURLWithPath: source).lastPathComponent
             for index in 0..<set.count {

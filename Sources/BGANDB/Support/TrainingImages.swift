@@ -38,7 +38,7 @@ struct TrainingRunFileOptions: ParsableArguments {
     /// The bytes of the checkpoint --resume names, if any.
     func resumedBytes() throws -> [UInt8]? {
         guard let resume else { return nil }
-        guard let bytes = FileManager.default.contents(atPath: resume) else { throw ValidationError("cannot read the checkpoint \(resume)") }
+        guard let bytes = FileManager.default.contents(atPath: resume) else { throw CommandFailure("cannot read the checkpoint \(resume): it does not exist or is not readable; give the file a stopped run wrote, or leave --resume out to start anew") }
         return Array(bytes)
     }
 }
@@ -77,7 +77,7 @@ enum TrainingImages {
             progress.update(kept)
         }
         Console.log("decoded \(kept) images from \(data)\(rejected > 0 ? "; \(rejected) file(s) skipped" : "")")
-        guard kept > 0 else { throw ValidationError("\(data) holds no image that could be decoded") }
+        guard kept > 0 else { throw CommandFailure("\(data) holds no image that could be decoded") }
         return (ImageSet(count: kept, channels: parts[0], height: parts[1], width: parts[2], pixels: bytes), preprocessing)
     }
 }

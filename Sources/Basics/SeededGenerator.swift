@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// The engine's seeded random source (SplitMix64): initialisation, dropout and shuffling are
-/// reproducible from a seed.
+/// The package's one seeded random source (SplitMix64): weight initialisation, dropout,
+/// shuffling, augmentation, benchmarks and property tests are reproducible from a seed.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public private(set) var state: UInt64
 

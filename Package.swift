@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "PixelIO", dependencies: ["Basics", "CZlib", "CPNG", "CTurboJPEG"]),
 
         // MARK: BGAN: the method (neighbourhood structure so far). Knows nothing of LMDB.
-        .target(name: "BGAN", dependencies: ["NeuralNet", "PixelIO", "BundledModels", "CSHA256"]),
+        .target(name: "BGAN", dependencies: ["Basics", "NeuralNet", "PixelIO", "BundledModels", "CSHA256"]),
         // SHA-256 in C: model digests over megabytes stay quick in debug builds.
         .target(name: "CSHA256"),
         // The trained default encoders, as resources (Fixtures/models/README.md says how they were made).
@@ -69,10 +69,10 @@ let package = Package(
                 resources: [.copy("fashion-mnist-32.bganmodel"), .copy("fashion-mnist-64.bganmodel")]),
 
         // MARK: Retrieval evaluation: tie-aware mAP and precision, code statistics, near-duplicate recall, baselines.
-        .target(name: "Evaluation", dependencies: ["HammingSearch", "NeuralNet", "PixelIO"]),
+        .target(name: "Evaluation", dependencies: ["Basics", "HammingSearch", "NeuralNet", "PixelIO"]),
 
         // MARK: The database: items, codes, multi-index tables.
-        .target(name: "BGANStore", dependencies: ["LMDBStorage", "HammingSearch", "BGAN", "PixelIO"]),
+        .target(name: "BGANStore", dependencies: ["Basics", "LMDBStorage", "HammingSearch", "BGAN", "PixelIO"]),
 
         // MARK: Faces
         .executableTarget(

@@ -15,7 +15,8 @@ struct DigestedFile {
 
     /// The body (everything the digest covers) and the digest of a new file.
     static func body(magic: [UInt8], version: UInt32, header: Data, blobs: [[UInt8]]) -> [UInt8] {
-        var writer = LittleEndianWriter(reservingCapacity: magic.count + 8 + header.count + blobs.reduce(0) { $0 + 8 + $1.count })
+        let blobBytes: Int = blobs.reduce(0) { (total: Int, blob: [UInt8]) -> Int in total + 8 + blob.count }
+        var writer = LittleEndianWriter(reservingCapacity: magic.count + 8 + header.count + blobBytes)
         writer.append(contentsOf: magic)
         writer.append(version)
         writer.append(UInt32(header.count))

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Features averaged along the data's nearest-neighbour graph, step by step:
@@ -17,11 +18,9 @@ public enum GraphSmoothing {
             current.withUnsafeBufferPointer { source in
                 next.withUnsafeMutableBufferPointer { target in
                     neighbours.neighbours.withUnsafeBufferPointer { lists in
-                        nonisolated(unsafe) let (source, target, lists) = (source, target, lists)
-                        let tasks = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 1024))
-                        DispatchQueue.concurrentPerform(iterations: tasks) { task in
-                            let weight = 0.5 / Float(k)
-                            for i in (count * task / tasks)..<(count * (task + 1) / tasks) {
+                        let weight = 0.5 / Float(k)
+                        parallelRanges(count, tasks: ProcessInfo.processInfo.activeProcessorCount, minimumPerTask: 1024) { (images: Range<Int>) in
+                            for i in images {
                                 let row = target.baseAddress! + i * dimension, own = source.baseAddress! + i * dimension
                                 for d in 0..<dimension { row[d] = 0.5 * own[d] }
                                 for j in lists[(i * k)..<((i + 1) * k)] {

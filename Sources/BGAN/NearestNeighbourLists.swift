@@ -1,4 +1,4 @@
-import Dispatch
+import Basics
 import NeuralNet
 
 /// The `k` nearest neighbours of every item of a feature matrix, by Euclidean distance, each item
@@ -57,11 +57,9 @@ public struct NearestNeighbourLists: Sendable {
             products.withUnsafeBufferPointer { p in
                 result.withUnsafeMutableBufferPointer { out in
                     norms.withUnsafeBufferPointer { norm in
-                        nonisolated(unsafe) let (p, out, norm) = (p, out, norm)
-                        let tasks = max(1, min(BLAS.threads, rows))
-                        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                        parallelRanges(rows, tasks: BLAS.threads) { (block: Range<Int>) in
                             var heap = BoundedNeighbourHeap(capacity: k)
-                            for row in stride(from: task, to: rows, by: tasks) {
+                            for row in block {
                                 let i = first + row
                                 heap.removeAll()
                                 let line = p.baseAddress! + row * n

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import NeuralNet
 
@@ -140,10 +141,8 @@ struct SymmetricGraph {
         let scales = degrees.map { 1 / $0.squareRoot() }
         x.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { target in
-                nonisolated(unsafe) let (source, target) = (source, target)
-                let tasks = max(1, min(ProcessInfo.processInfo.activeProcessorCount, n / 1024))
-                DispatchQueue.concurrentPerform(iterations: tasks) { task in
-                    for i in (n * task / tasks)..<(n * (task + 1) / tasks) {
+                parallelRanges(n, tasks: ProcessInfo.processInfo.activeProcessorCount, minimumPerTask: 1024) { (rows: Range<Int>) in
+                    for i in rows {
                         let row = target.baseAddress! + i * columns
                         for c in 0..<columns { row[c] = 0.5 * source[i * columns + c] }
                         for edge in offsets[i]..<offsets[i + 1] {

@@ -17,7 +17,7 @@ struct CodeWorkload {
     init(distribution: Distribution, bits: Int, count: Int, queryCount: Int, seed: UInt64) {
         self.distribution = distribution
         self.bits = bits
-        var rng = SplitMix64(seed: seed ^ UInt64(bits) << 32 ^ UInt64(count))
+        var rng = SeededGenerator(seed: seed ^ UInt64(bits) << 32 ^ UInt64(count))
         let bytesPerCode = bits / 8
         let centres = distribution == .clustered ? (0..<1000).map { _ in Self.randomBytes(bytesPerCode, &rng) } : []
         func generate(_ n: Int) -> Data {
@@ -52,31 +52,18 @@ struct CodeWorkload {
     }
 
     /// Eight bits, each set with probability 0.1 (p = 0.1 flips).
-    static func flipMask(_ rng: inout SplitMix64) -> UInt8 {
+    static func flipMask(_ rng: inout SeededGenerator) -> UInt8 {
         var mask: UInt8 = 0
         let draw = rng.next()
         for bit in 0..<8 where (draw >> UInt64(bit * 8)) & 0xFF < 26 { mask |= 1 << UInt8(bit) }
         return mask
     }
 
-    static func randomBytes(_ count: Int, _ rng: inout SplitMix64) -> [UInt8] {
+    static func randomBytes(_ count: Int, _ rng: inout SeededGenerator) -> [UInt8] {
         (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     }
 
     func queryCodes() throws -> [BinaryCode] {
         try (0..<queries.rows).map { try BinaryCode(bytes: queries.row($0)) }
-    }
-}
-
-/// A small seeded generator (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -34,7 +34,7 @@ struct StressBenchmark: ParsableCommand {
 
     /// The code shared by group `g`'s items.
     static func code(ofGroup group: Int) -> BinaryCode {
-        var rng = SplitMix64(seed: 0xB6A5 ^ UInt64(group) &* 0x9E37_79B9_7F4A_7C15)
+        var rng = SeededGenerator(seed: 0xB6A5 ^ UInt64(group) &* 0x9E37_79B9_7F4A_7C15)
         return try! BinaryCode(bitCount: 64, words: [rng.next()])
     }
 
@@ -85,7 +85,7 @@ struct StressBenchmark: ParsableCommand {
         var tally = WriterTally()
         var live = Array(0..<prefill)
         var next = prefill
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         let deadline = Date().addingTimeInterval(seconds)
         var round = 0
         while Date() < deadline {
@@ -120,7 +120,7 @@ struct StressBenchmark: ParsableCommand {
     /// Until told to stop: radius-0 searches for groups (all eight or none) and 10-NN searches
     /// for random codes (every hit at its group code's distance, in order).
     private static func read(_ target: Store, seed: UInt64, counters: StressCounters) {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         func problem(_ text: String) {
             counters.inconsistent.add(1, ordering: .relaxed)
             counters.firstProblem.withLock { if $0 == nil { $0 = text } }

@@ -1,4 +1,4 @@
-import Dispatch
+import Basics
 import Foundation
 import PixelIO
 
@@ -116,23 +116,15 @@ public struct BulkIngestion {
     }
 
     static func prepare(_ units: [IngestionUnit], store: Store, workers: Int) -> [Result<PreparedImage, Error>] {
-        let results = UnsafeMutableBufferPointer<Result<PreparedImage, Error>?>.allocate(capacity: units.count)
-        results.initialize(repeating: nil)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        nonisolated(unsafe) let output = results
         let threads = max(1, min(workers, units.count))
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            for position in stride(from: worker, to: units.count, by: threads) {
+        // Units are dealt to workers in turn, so a run of large images is shared out.
+        let dealt = parallelMap(tasks: threads) { (worker: Int) -> [Result<PreparedImage, Error>] in
+            stride(from: worker, to: units.count, by: threads).map { position in
                 let unit = units[position]
-                output[position] = Result {
-                    try store.prepare(ImageItem(key: unit.key, image: try unit.load(), payload: unit.payload))
-                }
+                return Result { try store.prepare(ImageItem(key: unit.key, image: try unit.load(), payload: unit.payload)) }
             }
         }
-        return results.map { $0! }
+        return units.indices.map { dealt[$0 % threads][$0 / threads] }
     }
 
     /// Drops stored keys, then loads and prepares the rest on `workers` threads.

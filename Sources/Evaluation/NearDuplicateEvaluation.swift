@@ -1,4 +1,3 @@
-import Dispatch
 import HammingSearch
 
 /// How well edited copies of stored images find their originals.
@@ -127,45 +126,5 @@ public enum NearDuplicateEvaluation {
             }
         }
         return Refinement.ranked(scored, k: k).map { Int($0.neighbor.id) }
-    }
-}
-
-/// Every query against every database code on all cores: `body` sees the query's index, its
-/// distance to each database code and the histogram of those distances, and adds its figures
-/// to `sums`; the sums over all queries come back.
-enum QueryLoop {
-    static func sum(database: PackedCodes, queries: PackedCodes, figures: Int,
-                    _ body: @Sendable (Int, [UInt16], [Int], inout [Double]) -> Void) -> [Double] {
-        precondition(database.bitCount == queries.bitCount, "database and queries have different code lengths")
-        let words = database.wordsPerCode, n = database.count, bits = database.bitCount
-        let tasks = max(1, min(8, queries.count))
-        var partials = [[Double]](repeating: [Double](repeating: 0, count: figures), count: tasks)
-        partials.withUnsafeMutableBufferPointer { partialBuffer in
-            nonisolated(unsafe) let results = partialBuffer
-            database.words.withUnsafeBufferPointer { databaseWords in
-                queries.words.withUnsafeBufferPointer { queryWords in
-                    nonisolated(unsafe) let (dbWords, qWords) = (databaseWords, queryWords)
-                    DispatchQueue.concurrentPerform(iterations: tasks) { task in
-                        var sums = results[task]
-                        var distances = [UInt16](repeating: 0, count: n)
-                        var histogram = [Int](repeating: 0, count: bits + 1)
-                        for q in stride(from: task, to: queries.count, by: tasks) {
-                            let query = qWords.baseAddress! + q * words
-                            for d in histogram.indices { histogram[d] = 0 }
-                            for i in 0..<n {
-                                let d = HammingKernel.distance(dbWords.baseAddress! + i * words, query, words: words)
-                                distances[i] = UInt16(d)
-                                histogram[d] += 1
-                            }
-                            body(q, distances, histogram, &sums)
-                        }
-                        results[task] = sums
-                    }
-                }
-            }
-        }
-        return partials.reduce(into: [Double](repeating: 0, count: figures)) { total, partial in
-            for i in 0..<figures { total[i] += partial[i] }
-        }
     }
 }

@@ -9,20 +9,17 @@ public struct PackedCodes: Sendable {
 
     public var wordsPerCode: Int { BinaryCode.wordCount(forBits: bitCount) }
 
-    /// Codes of the signs of `values` (`count × bitCount`, row-major): bit `i` of code `r` is set
-    /// where `values[r · bitCount + i] > 0`.
+    /// Codes of the signs of `values` (`count × bitCount`, row-major), each as
+    /// ``BinaryCode/init(signsOf:)`` makes it: bit `i` of code `r` is set where
+    /// `values[r · bitCount + i] > 0`.
     public init(signsOf values: [Float], bitCount: Int) {
         precondition(bitCount % 8 == 0 && values.count % bitCount == 0, "\(values.count) values are not whole \(bitCount)-bit codes")
         self.bitCount = bitCount
         count = values.count / bitCount
-        let wordsPerCode = BinaryCode.wordCount(forBits: bitCount)
-        var words = [UInt64](repeating: 0, count: count * wordsPerCode)
+        var words: [UInt64] = []
+        words.reserveCapacity(count * BinaryCode.wordCount(forBits: bitCount))
         for row in 0..<count {
-            for i in 0..<bitCount where values[row * bitCount + i] > 0 {
-                // Bit i is bit 7 − i % 8 of byte i / 8; byte j is bits 8·(j % 8)… of word j / 8.
-                let byte = i / 8
-                words[row * wordsPerCode + byte / 8] |= UInt64(0x80 >> (i % 8)) << UInt64((byte % 8) * 8)
-            }
+            words += BinaryCode(signsOf: Array(values[(row * bitCount)..<((row + 1) * bitCount)])).words
         }
         self.words = words
     }

@@ -1,4 +1,3 @@
-import Dispatch
 import HammingSearch
 
 /// One point of a precision–recall curve: everything within `radius` bits retrieved.
@@ -52,7 +51,6 @@ public enum RetrievalEvaluation {
         precondition(database.bitCount == queries.bitCount, "database and queries have different code lengths")
         precondition(databaseLabels.count == database.count && queryLabels.count == queries.count, "one label per code")
         let bits = database.bitCount
-        let words = database.wordsPerCode
         let n = database.count
         var counting = [Int](repeating: 0, count: 256)
         for label in databaseLabels { counting[Int(label)] += 1 }
@@ -64,77 +62,54 @@ public enum RetrievalEvaluation {
             var tieAware = TieAwareFigures()
             var curvePrecision: [Double]
             var curveRecall: [Double]
+            /// Scratch: database indices in ranked order.
+            var order: [Int32] = []
         }
-        let tasks = max(1, min(8, queries.count))
-        var partials = [Partial](repeating: Partial(curvePrecision: .init(repeating: 0, count: bits + 1),
-                                                    curveRecall: .init(repeating: 0, count: bits + 1)), count: tasks)
-        partials.withUnsafeMutableBufferPointer { partialBuffer in
-            nonisolated(unsafe) let results = partialBuffer
-            database.words.withUnsafeBufferPointer { databaseWords in
-                queries.words.withUnsafeBufferPointer { queryWords in
-                    databaseLabels.withUnsafeBufferPointer { labels in
-                        nonisolated(unsafe) let (dbWords, qWords, dbLabels) = (databaseWords, queryWords, labels)
-                        DispatchQueue.concurrentPerform(iterations: tasks) { task in
-                            var partial = results[task]
-                            var distances = [UInt16](repeating: 0, count: n)
-                            var bucketStart = [Int](repeating: 0, count: bits + 2)
-                            var counts = [Int](repeating: 0, count: bits + 1)
-                            var order = [Int32](repeating: 0, count: n)
-                            for q in stride(from: task, to: queries.count, by: tasks) {
-                                let query = qWords.baseAddress! + q * words
-                                for i in 0..<n {
-                                    distances[i] = UInt16(HammingKernel.distance(dbWords.baseAddress! + i * words, query, words: words))
-                                }
-                                // Stable counting sort by distance: ties keep database order.
-                                for d in bucketStart.indices { bucketStart[d] = 0 }
-                                for d in distances { bucketStart[Int(d) + 1] += 1 }
-                                var relevantWithin = [Int](repeating: 0, count: bits + 1)
-                                let label = queryLabels[q]
-                                for i in 0..<n where dbLabels[i] == label { relevantWithin[Int(distances[i])] += 1 }
-                                for d in 1..<bucketStart.count { bucketStart[d] += bucketStart[d - 1] }
-                                var cursor = bucketStart
-                                for i in 0..<n {
-                                    let d = Int(distances[i])
-                                    order[cursor[d]] = Int32(i)
-                                    cursor[d] += 1
-                                }
-                                let relevantTotal = labelCounts[Int(label)]
-                                var found = 0, foundInTop = 0
-                                var sumPrecision = 0.0, sumPrecisionTop = 0.0
-                                var relevantInDepth = 0, relevantInShortDepth = 0
-                                for rank in 0..<n where dbLabels[Int(order[rank])] == label {
-                                    found += 1
-                                    let precision = Double(found) / Double(rank + 1)
-                                    sumPrecision += precision
-                                    if rank < topK {
-                                        foundInTop += 1
-                                        sumPrecisionTop += precision
-                                    }
-                                    if rank < precisionDepth { relevantInDepth += 1 }
-                                    if rank < shortDepth { relevantInShortDepth += 1 }
-                                }
-                                partial.ap += relevantTotal > 0 ? sumPrecision / Double(relevantTotal) : 0
-                                partial.apAtK += foundInTop > 0 ? sumPrecisionTop / Double(foundInTop) : 0
-                                partial.precisionAtDepth += Double(relevantInDepth) / Double(min(precisionDepth, n))
-                                partial.precisionAtShortDepth += Double(relevantInShortDepth) / Double(min(shortDepth, n))
-                                for d in 0...bits { counts[d] = bucketStart[d + 1] - bucketStart[d] }
-                                partial.tieAware.meanAveragePrecision += tieAwareRanking.averagePrecision(counts: counts, relevant: relevantWithin)
-                                partial.tieAware.meanAveragePrecisionAtK += tieAwareRanking.averagePrecision(at: topK, counts: counts, relevant: relevantWithin)
-                                partial.tieAware.precisionAtShortDepth += tieAwareRanking.precision(at: shortDepth, counts: counts, relevant: relevantWithin)
-                                partial.tieAware.precisionAtDepth += tieAwareRanking.precision(at: precisionDepth, counts: counts, relevant: relevantWithin)
-                                var retrieved = 0, relevant = 0
-                                for r in 0...bits {
-                                    retrieved += bucketStart[r + 1] - bucketStart[r]
-                                    relevant += relevantWithin[r]
-                                    partial.curvePrecision[r] += retrieved > 0 ? Double(relevant) / Double(retrieved) : 0
-                                    partial.curveRecall[r] += relevantTotal > 0 ? Double(relevant) / Double(relevantTotal) : 0
-                                    if r == radius { partial.precisionWithinRadius += retrieved > 0 ? Double(relevant) / Double(retrieved) : 0 }
-                                }
-                            }
-                            results[task] = partial
-                        }
-                    }
+        let emptyPartial = Partial(curvePrecision: .init(repeating: 0, count: bits + 1), curveRecall: .init(repeating: 0, count: bits + 1))
+        let partials = QueryLoop.accumulate(database: database, queries: queries, start: { emptyPartial }) { q, distances, counts, partial in
+            // Stable counting sort by distance: ties keep database order.
+            var bucketStart = [Int](repeating: 0, count: bits + 2)
+            for d in 0...bits { bucketStart[d + 1] = bucketStart[d] + counts[d] }
+            var relevantWithin = [Int](repeating: 0, count: bits + 1)
+            let label = queryLabels[q]
+            for i in 0..<n where databaseLabels[i] == label { relevantWithin[Int(distances[i])] += 1 }
+            if partial.order.count != n { partial.order = [Int32](repeating: 0, count: n) }
+            var cursor = bucketStart
+            for i in 0..<n {
+                let d = Int(distances[i])
+                partial.order[cursor[d]] = Int32(i)
+                cursor[d] += 1
+            }
+            let relevantTotal = labelCounts[Int(label)]
+            var found = 0, foundInTop = 0
+            var sumPrecision = 0.0, sumPrecisionTop = 0.0
+            var relevantInDepth = 0, relevantInShortDepth = 0
+            for rank in 0..<n where databaseLabels[Int(partial.order[rank])] == label {
+                found += 1
+                let precision = Double(found) / Double(rank + 1)
+                sumPrecision += precision
+                if rank < topK {
+                    foundInTop += 1
+                    sumPrecisionTop += precision
                 }
+                if rank < precisionDepth { relevantInDepth += 1 }
+                if rank < shortDepth { relevantInShortDepth += 1 }
+            }
+            partial.ap += relevantTotal > 0 ? sumPrecision / Double(relevantTotal) : 0
+            partial.apAtK += foundInTop > 0 ? sumPrecisionTop / Double(foundInTop) : 0
+            partial.precisionAtDepth += Double(relevantInDepth) / Double(min(precisionDepth, n))
+            partial.precisionAtShortDepth += Double(relevantInShortDepth) / Double(min(shortDepth, n))
+            partial.tieAware.meanAveragePrecision += tieAwareRanking.averagePrecision(counts: counts, relevant: relevantWithin)
+            partial.tieAware.meanAveragePrecisionAtK += tieAwareRanking.averagePrecision(at: topK, counts: counts, relevant: relevantWithin)
+            partial.tieAware.precisionAtShortDepth += tieAwareRanking.precision(at: shortDepth, counts: counts, relevant: relevantWithin)
+            partial.tieAware.precisionAtDepth += tieAwareRanking.precision(at: precisionDepth, counts: counts, relevant: relevantWithin)
+            var retrieved = 0, relevant = 0
+            for r in 0...bits {
+                retrieved += counts[r]
+                relevant += relevantWithin[r]
+                partial.curvePrecision[r] += retrieved > 0 ? Double(relevant) / Double(retrieved) : 0
+                partial.curveRecall[r] += relevantTotal > 0 ? Double(relevant) / Double(relevantTotal) : 0
+                if r == radius { partial.precisionWithinRadius += retrieved > 0 ? Double(relevant) / Double(retrieved) : 0 }
             }
         }
         let count = Double(max(queries.count, 1))

@@ -88,7 +88,7 @@ struct ConvolutionGeometry: Equatable {
 /// Moves a `(N, C, area)` tensor to `(C, N · area)` (channels first), or back, in parallel.
 enum ChannelMajor {
     static func fromBatchMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, batch: Int, channels: Int, area: Int) {
-        parallelRanges(batch) { items in
+        parallelRanges(batch, tasks: BLAS.threads) { items in
             for n in items {
                 for c in 0..<channels {
                     (target + (c * batch + n) * area).update(from: source + (n * channels + c) * area, count: area)
@@ -101,7 +101,7 @@ enum ChannelMajor {
     /// its values pass by: a convolution's bias gradient without a second pass over the tensor.
     static func fromBatchMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, batch: Int, channels: Int, area: Int,
                                addingSumsTo sums: UnsafeMutablePointer<Float>) {
-        parallelRanges(channels) { range in
+        parallelRanges(channels, tasks: BLAS.threads) { range in
             for c in range {
                 var sum: Float = 0
                 for n in 0..<batch {
@@ -117,7 +117,7 @@ enum ChannelMajor {
     /// The reverse move, adding `bias[c]` (if given) to every value of channel `c` on the way.
     static func toBatchMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, batch: Int, channels: Int, area: Int,
                              bias: UnsafePointer<Float>? = nil) {
-        parallelRanges(batch) { items in
+        parallelRanges(batch, tasks: BLAS.threads) { items in
             for n in items {
                 for c in 0..<channels {
                     let from = source + (c * batch + n) * area, to = target + (n * channels + c) * area

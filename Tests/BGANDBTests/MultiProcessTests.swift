@@ -12,7 +12,7 @@ import TestSupport
         var options = StoreOptions()
         options.initialMapSize = 1 << 20
         let store = try Store.create(at: path, bitCount: 64, options: options)
-        var rng = SplitMix64(seed: 77)
+        var rng = SeededGenerator(seed: 77)
         try store.write((0..<2000).map { StoreItem(key: "seed-\($0)", code: randomCode(bits: 64, rng: &rng)) })
         // Queries: a small .npy of 50 codes.
         let queries = (0..<50).map { _ in randomCode(bits: 64, rng: &rng) }

@@ -19,7 +19,7 @@ import TestSupport
 
     @Test(arguments: [nil, ["b", "a", "c", "é", "aa"]] as [[String]?])
     func bulkLoadIntoAnEmptyStoreEqualsItemByItemInserts(keys: [String]?) throws {
-        var rng = SplitMix64(seed: 12)
+        var rng = SeededGenerator(seed: 12)
         let codes = (0..<5).map { _ in randomCode(bits: 72, rng: &rng) }
         let store = try Store.create(at: directory.sub("bulk"), bitCount: 72)
         let summary = try store.importCodes(matrix(codes), keys: keys)
@@ -33,7 +33,7 @@ import TestSupport
     }
 
     @Test func writeMapStoresLoadAndReopenTheSame() throws {
-        var rng = SplitMix64(seed: 15)
+        var rng = SeededGenerator(seed: 15)
         let codes = (0..<9000).map { _ in randomCode(bits: 64, rng: &rng) }
         var options = StoreOptions()
         options.writeMap = true
@@ -50,7 +50,7 @@ import TestSupport
     }
 
     @Test func repeatedKeysFallBackToUpsertsWhereTheLastRowWins() throws {
-        var rng = SplitMix64(seed: 13)
+        var rng = SeededGenerator(seed: 13)
         let codes = (0..<4).map { _ in randomCode(bits: 16, rng: &rng) }
         let store = try Store.create(at: directory.sub("dup"), bitCount: 16)
         let summary = try store.importCodes(matrix(codes), keys: ["x", "y", "x", "z"])
@@ -61,7 +61,7 @@ import TestSupport
     }
 
     @Test func importIntoAFilledStoreReplacesAndAdds() throws {
-        var rng = SplitMix64(seed: 14)
+        var rng = SeededGenerator(seed: 14)
         let first = (0..<300).map { _ in randomCode(bits: 64, rng: &rng) }
         let second = (0..<500).map { _ in randomCode(bits: 64, rng: &rng) }
         let store = try Store.create(at: directory.sub("fill"), bitCount: 64)

@@ -90,7 +90,7 @@ import LMDBStorage
         options.initialMapSize = 64 << 10
         options.rebuildMinimum = 1000
         let store = try Store.create(at: directory.sub("tiny"), bitCount: 256, options: options)
-        var rng = SplitMix64(seed: 31)
+        var rng = SeededGenerator(seed: 31)
         let items = (0..<30_000).map { StoreItem(key: "k\($0)", code: randomCode(bits: 256, rng: &rng), payload: [UInt8](repeating: 7, count: 40)) }
         let summary = try store.write(items)
         #expect(summary.inserted == 30_000 && summary.rebuiltIndex)
@@ -132,7 +132,7 @@ import LMDBStorage
         var options = StoreOptions()
         options.rebuildMinimum = 10
         let store = try Store.create(at: directory.sub("s"), bitCount: 64, options: options)
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         try store.write((0..<300).map { StoreItem(key: "k\($0)", code: randomCode(bits: 64, rng: &rng)) })
         let stats = try store.statistics()
         #expect(stats.items == 300 && stats.bits == 64)

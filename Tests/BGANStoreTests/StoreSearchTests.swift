@@ -34,7 +34,7 @@ import LMDBStorage
 
     @Test(arguments: [8, 64, 256, 1024], CodeDistribution.allCases)
     func persistedSearchEqualsTheOracle(bits: Int, distribution: CodeDistribution) throws {
-        var rng = SplitMix64(seed: UInt64(bits) &* 7 &+ UInt64(distribution.rawValue.count))
+        var rng = SeededGenerator(seed: UInt64(bits) &* 7 &+ UInt64(distribution.rawValue.count))
         let count = bits >= 256 ? 1200 : 2500
         let codes = makeCodes(count, bits: bits, distribution: distribution, rng: &rng)
         let path = directory.sub("s")
@@ -52,7 +52,7 @@ import LMDBStorage
     }
 
     @Test func deletesUpsertsAndNewItemsAreSearchedExactly() throws {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         let bits = 64
         var options = smallRebuilds()
         options.rebuildFraction = 0.5
@@ -94,7 +94,7 @@ import LMDBStorage
 
     @Test func emptyAndSingleItemStores() throws {
         let store = try Store.create(at: directory.sub("s"), bitCount: 64, options: smallRebuilds())
-        var rng = SplitMix64(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         let query = randomCode(bits: 64, rng: &rng)
         for method in SearchMethod.allCases {
             #expect(try store.search(code: query, k: 10, method: method).hits.isEmpty)
@@ -112,7 +112,7 @@ import LMDBStorage
 
     @Test func automaticRebuildsKeepTheIndexCurrent() throws {
         let store = try Store.create(at: directory.sub("s"), bitCount: 32, options: smallRebuilds())
-        var rng = SplitMix64(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         for batch in 0..<10 {
             try store.write((0..<50).map { StoreItem(key: "b\(batch)-\($0)", code: randomCode(bits: 32, rng: &rng)) })
         }
@@ -126,7 +126,7 @@ import LMDBStorage
         let path = directory.sub("s")
         do {
             let store = try Store.create(at: path, bitCount: 32, options: smallRebuilds())
-            var rng = SplitMix64(seed: 5)
+            var rng = SeededGenerator(seed: 5)
             try store.write((0..<200).map { StoreItem(key: "k\($0)", code: randomCode(bits: 32, rng: &rng)) })
         }
         do {
@@ -143,7 +143,7 @@ import LMDBStorage
 
     @Test func aDamagedIndexIsReportedAndRebuilt() throws {
         let path = directory.sub("s")
-        var rng = SplitMix64(seed: 6)
+        var rng = SeededGenerator(seed: 6)
         let codes = (0..<300).map { _ in randomCode(bits: 32, rng: &rng) }
         do {
             let store = try Store.create(at: path, bitCount: 32, options: smallRebuilds())
@@ -167,7 +167,7 @@ import LMDBStorage
 
     @Test func readersSeeWholeTransactionsWhileAWriterWrites() throws {
         let store = try Store.create(at: directory.sub("s"), bitCount: 64, options: smallRebuilds())
-        var rng = SplitMix64(seed: 9)
+        var rng = SeededGenerator(seed: 9)
         let pairs = (0..<150).map { _ in randomCode(bits: 64, rng: &rng) }
         let torn = LockedCounter()
         let searches = LockedCounter()

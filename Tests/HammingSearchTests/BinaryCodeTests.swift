@@ -46,7 +46,7 @@ import TestSupport
     }
 
     @Test func distanceCountsDifferingBits() throws {
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         for bits in [8, 64, 72, 1024] {
             let a = randomCode(bits: bits, rng: &rng)
             let b = randomCode(bits: bits, rng: &rng)

@@ -14,7 +14,7 @@ import CHammingKernels
         let used = HammingKernel.use(kernel)
         defer { HammingKernel.use(.best) }
         if HammingKernel.best == .avx512 { #expect(used == kernel, "this CPU supports every kernel") }
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         for words in 1...16 {
             for count in [0, 1, 7, 8, 9, 63, 100] {
                 let codes = (0..<count * words).map { _ in UInt64.random(in: .min ... .max, using: &rng) }
@@ -41,7 +41,7 @@ import CHammingKernels
     func verifyMatchesReference(kernel: HammingKernel) {
         HammingKernel.use(kernel)
         defer { HammingKernel.use(.best) }
-        var rng = SplitMix64(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         for bits in [8, 64, 128, 200, 1024] {
             let index = try! InMemoryIndex(bitCount: bits, substrings: (bits + 23) / 24)
             var codes: [BinaryCode] = []

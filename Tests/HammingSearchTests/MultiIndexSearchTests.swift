@@ -29,7 +29,7 @@ import TestSupport
 
     @Test(arguments: lengths, CodeDistribution.allCases)
     func equalsTheOracle(bits: Int, distribution: CodeDistribution) throws {
-        var rng = SplitMix64(seed: UInt64(bits * 31 + distribution.rawValue.count))
+        var rng = SeededGenerator(seed: UInt64(bits * 31 + distribution.rawValue.count))
         let count = bits >= 256 ? 1500 : 3000
         let codes = makeCodes(count, bits: bits, distribution: distribution, rng: &rng)
         let m = SubstringLayout.recommendedSubstrings(bitCount: bits, itemCount: count)
@@ -43,7 +43,7 @@ import TestSupport
 
     @Test(arguments: [(64, [3, 4, 8, 16, 64]), (32, [2, 5, 32]), (128, [6, 11, 20])])
     func anySplitGivesTheSameAnswers(bits: Int, splits: [Int]) throws {
-        var rng = SplitMix64(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         let codes = makeCodes(2000, bits: bits, distribution: .clustered, rng: &rng)
         for m in splits {
             let (index, oracle) = try makeIndexAndOracle(codes, bits: bits, substrings: m)
@@ -54,7 +54,7 @@ import TestSupport
 
     @Test func emptyIndexReturnsNothing() throws {
         let index = try InMemoryIndex(bitCount: 64, substrings: 4)
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         let query = randomCode(bits: 64, rng: &rng)
         for built in [false, true] {
             if built { try index.rebuild() }
@@ -66,7 +66,7 @@ import TestSupport
     }
 
     @Test func aSingleItemIsFoundAtAnyDistance() throws {
-        var rng = SplitMix64(seed: 2)
+        var rng = SeededGenerator(seed: 2)
         let code = randomCode(bits: 64, rng: &rng)
         let (index, oracle) = try makeIndexAndOracle([code], bits: 64, substrings: 4)
         let far = try BinaryCode(bitCount: 64, words: [~code.words[0]])
@@ -76,14 +76,14 @@ import TestSupport
     }
 
     @Test func kLargerThanTheIndexReturnsEverything() throws {
-        var rng = SplitMix64(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         let codes = makeCodes(40, bits: 32, distribution: .uniform, rng: &rng)
         let (index, oracle) = try makeIndexAndOracle(codes, bits: 32, substrings: 2)
         try check(index, oracle, queries: [codes[3], randomCode(bits: 32, rng: &rng)], ks: [39, 40, 41, 1000], radii: [32, 1000])
     }
 
     @Test func deletesUpdatesAndAppendsAfterTheBuildAreSeen() throws {
-        var rng = SplitMix64(seed: 8)
+        var rng = SeededGenerator(seed: 8)
         let bits = 64
         var codes = makeCodes(3000, bits: bits, distribution: .clustered, rng: &rng)
         let (index, _) = try makeIndexAndOracle(codes, bits: bits, substrings: 4)
@@ -131,7 +131,7 @@ import TestSupport
     let searcher = HammingSearcher()
 
     @Test func smallIndexesAreScanned() throws {
-        var rng = SplitMix64(seed: 4)
+        var rng = SeededGenerator(seed: 4)
         let codes = makeCodes(100, bits: 64, distribution: .uniform, rng: &rng)
         let (index, _) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
         let result = try searcher.nearest(to: codes[0], k: 5, in: index.snapshot())
@@ -141,7 +141,7 @@ import TestSupport
     }
 
     @Test func nearbyQueriesInALargeClusteredIndexUseMultiIndexHashing() throws {
-        var rng = SplitMix64(seed: 6)
+        var rng = SeededGenerator(seed: 6)
         let codes = makeCodes(60_000, bits: 64, distribution: .clustered, rng: &rng)
         let (index, oracle) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
         let stored = try searcher.nearest(to: codes[123], k: 1, in: index.snapshot())
@@ -156,7 +156,7 @@ import TestSupport
     }
 
     @Test func hugeRadiiAreScanned() throws {
-        var rng = SplitMix64(seed: 6)
+        var rng = SeededGenerator(seed: 6)
         let codes = makeCodes(60_000, bits: 64, distribution: .uniform, rng: &rng)
         let (index, _) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
         let result = try searcher.within(radius: 20, of: codes[0], in: index.snapshot())
@@ -164,7 +164,7 @@ import TestSupport
     }
 
     @Test func forcedMethodsAreObeyed() throws {
-        var rng = SplitMix64(seed: 6)
+        var rng = SeededGenerator(seed: 6)
         let codes = makeCodes(500, bits: 64, distribution: .uniform, rng: &rng)
         let (index, _) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
         #expect(try searcher.nearest(to: codes[0], k: 3, in: index.snapshot(), method: .multiIndex).statistics.path == .multiIndex)
@@ -189,7 +189,7 @@ import TestSupport
     }
 
     @Test func clusteredIndexesAreSearchedMostlyByMultiIndexHashing() throws {
-        var rng = SplitMix64(seed: 21)
+        var rng = SeededGenerator(seed: 21)
         let codes = makeCodes(40_000, bits: 64, distribution: .clustered, rng: &rng)
         let (index, oracle) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
         var multiIndex = 0

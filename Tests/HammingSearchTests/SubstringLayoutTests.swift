@@ -47,7 +47,7 @@ import TestSupport
     }
 
     @Test func segmentBucketsListEachItemUnderItsSubstring() throws {
-        var rng = SplitMix64(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         let codes = makeCodes(3000, bits: 64, distribution: .clustered, rng: &rng)
         let (index, _) = try makeIndexAndOracle(codes, bits: 64, substrings: 4)
         let snapshot = index.snapshot()

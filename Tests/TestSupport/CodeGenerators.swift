@@ -1,18 +1,6 @@
 /// Seeded code generators and an index/oracle pair, shared by the search and store tests.
+@_exported import Basics
 import HammingSearch
-
-/// A small seeded generator, so every property test is reproducible.
-public struct SplitMix64: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 public enum CodeDistribution: String, CaseIterable, CustomStringConvertible, Sendable {
     case uniform, clustered, duplicates
@@ -21,7 +9,7 @@ public enum CodeDistribution: String, CaseIterable, CustomStringConvertible, Sen
 
 /// `count` codes: uniform; clustered around a few centres (each bit flipped with p = 0.1); or
 /// drawn from only a handful of distinct codes.
-public func makeCodes(_ count: Int, bits: Int, distribution: CodeDistribution, rng: inout SplitMix64) -> [BinaryCode] {
+public func makeCodes(_ count: Int, bits: Int, distribution: CodeDistribution, rng: inout SeededGenerator) -> [BinaryCode] {
     func random() -> BinaryCode { randomCode(bits: bits, rng: &rng) }
     switch distribution {
     case .uniform:
@@ -35,11 +23,11 @@ public func makeCodes(_ count: Int, bits: Int, distribution: CodeDistribution, r
     }
 }
 
-public func randomCode(bits: Int, rng: inout SplitMix64) -> BinaryCode {
+public func randomCode(bits: Int, rng: inout SeededGenerator) -> BinaryCode {
     try! BinaryCode(bytes: (0..<bits / 8).map { _ in UInt8.random(in: 0...255, using: &rng) })
 }
 
-public func flip(_ code: BinaryCode, probability: Double, rng: inout SplitMix64) -> BinaryCode {
+public func flip(_ code: BinaryCode, probability: Double, rng: inout SeededGenerator) -> BinaryCode {
     var bytes = code.bytes
     for i in 0..<code.bitCount where Double.random(in: 0..<1, using: &rng) < probability {
         bytes[i / 8] ^= 0x80 >> UInt8(i % 8)

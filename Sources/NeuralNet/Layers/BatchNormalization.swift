@@ -50,7 +50,7 @@ public final class BatchNormalization: Layer {
                         store.values.withUnsafeMutableBufferPointer { values in
                             let (x, y, xhat, inverse, values) = (x.baseAddress!, y.baseAddress!, xhat.baseAddress, inverse.baseAddress!, values.baseAddress!)
                             // Channels are independent: each task owns a range of them.
-                            parallelRanges(channels) { range in
+                            parallelRanges(channels, tasks: BLAS.threads) { range in
                                 for c in range {
                                     var mean: Float, variance: Float
                                     if training {
@@ -114,7 +114,7 @@ public final class BatchNormalization: Layer {
                     store.values.withUnsafeBufferPointer { values in
                         store.gradients.withUnsafeMutableBufferPointer { gradients in
                             let (gy, xhat, gx, values, gradients) = (gy.baseAddress!, xhat.baseAddress!, gx.baseAddress!, values.baseAddress!, gradients.baseAddress!)
-                            parallelRanges(channels) { range in
+                            parallelRanges(channels, tasks: BLAS.threads) { range in
                                 for c in range {
                                     var sumGradient: Float = 0, sumGradientTimesNormalized: Float = 0
                                     for item in 0..<n {

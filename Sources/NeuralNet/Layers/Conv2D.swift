@@ -104,7 +104,7 @@ public final class Conv2D: Layer {
     private func forwardSmallPatch(_ g: ConvolutionGeometry, batch n: Int, input xs: UnsafePointer<Float>, columns cs: UnsafeMutablePointer<Float>,
                                    values: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let columnsWide = n * g.outputArea
-        parallelRanges(n) { items in
+        parallelRanges(n, tasks: BLAS.threads) { items in
             for item in items {
                 g.im2col(xs + item * g.imageSize, into: cs, rowStride: columnsWide, item: item)
                 bgan_conv_combine(smallPatchKernel.c, outputChannels, g.patchSize, g.outputArea, values + weight, g.patchSize, 1,
@@ -124,7 +124,7 @@ public final class Conv2D: Layer {
             let os = out.baseAddress!
             for first in Swift.stride(from: 0, to: n, by: chunk) {
                 let items = first..<min(n, first + chunk)
-                parallelRanges(items.count) { part in
+                parallelRanges(items.count, tasks: BLAS.threads) { part in
                     for item in part { g.im2col(xs + (first + item) * g.imageSize, into: cs, rowStride: columnsWide, item: first + item) }
                 }
                 let offset = first * g.outputArea
@@ -183,12 +183,12 @@ public final class Conv2D: Layer {
     /// the cores; the input gradient image by image, unfolded and folded back while hot.
     private func backwardSmallPatch(_ g: ConvolutionGeometry, batch n: Int, _ p: BackwardPointers) {
         let columnsWide = n * g.outputArea
-        parallelRanges(outputChannels) { rows in
+        parallelRanges(outputChannels, tasks: BLAS.threads) { rows in
             bgan_conv_accumulate_gradients(smallPatchKernel.c, rows.lowerBound, rows.upperBound, outputChannels, g.patchSize, g.outputArea, n,
                                            p.outputGradient, p.columns, columnsWide, p.gradients + weight, p.gradients + bias)
         }
         guard needsInputGradient else { return }
-        parallelRanges(n) { items in
+        parallelRanges(n, tasks: BLAS.threads) { items in
             for item in items {
                 bgan_conv_combine(smallPatchKernel.c, g.patchSize, outputChannels, g.outputArea, p.values + weight, 1, g.patchSize,
                                   p.outputGradient + item * outputChannels * g.outputArea, g.outputArea, nil,
@@ -217,7 +217,7 @@ public final class Conv2D: Layer {
                 // ∂cols = Wᵀ · gy : (C·k·k, K) · (K, chunk)
                 BLAS.gemm(transposeA: true, m: g.patchSize, n: wide, k: outputChannels, a: p.values + weight,
                           lda: g.patchSize, b: ys + offset, ldb: columnsWide, c: p.columnGradient + offset, ldc: columnsWide)
-                parallelRanges(items.count) { part in
+                parallelRanges(items.count, tasks: BLAS.threads) { part in
                     for item in part { g.col2im(p.columnGradient, rowStride: columnsWide, item: first + item, into: p.inputGradient + (first + item) * g.imageSize) }
                 }
             }

@@ -79,7 +79,7 @@ public final class ConvTranspose2D: Layer {
                 outputStorage = [Float](unsafeUninitializedCapacity: outputCount) { y, count in
                     let (cs, ys, bs) = (cols.baseAddress!, y.baseAddress!, values.baseAddress! + bias)
                     let plane = g.height * g.width
-                    parallelRanges(n) { items in
+                    parallelRanges(n, tasks: BLAS.threads) { items in
                         for item in items {
                             let image = ys + item * g.imageSize
                             for c in 0..<outputChannels { (image + c * plane).initialize(repeating: bs[c], count: plane) }
@@ -110,7 +110,7 @@ public final class ConvTranspose2D: Layer {
         outputGradient.storage.withUnsafeBufferPointer { gy in
             gradientColumns.withUnsafeMutableBufferPointer { cols in
                 let (ys, cs) = (gy.baseAddress!, cols.baseAddress!)
-                parallelRanges(n) { items in
+                parallelRanges(n, tasks: BLAS.threads) { items in
                     for item in items { g.im2col(ys + item * g.imageSize, into: cs, rowStride: columnsWide, item: item) }
                 }
             }
@@ -133,7 +133,7 @@ public final class ConvTranspose2D: Layer {
                 outputGradient.storage.withUnsafeBufferPointer { gy in
                     let (ys, gs) = (gy.baseAddress!, gradients.baseAddress! + bias)
                     let plane = g.height * g.width
-                    parallelRanges(outputChannels) { channels in
+                    parallelRanges(outputChannels, tasks: BLAS.threads) { channels in
                         for c in channels {
                             var sum: Float = 0
                             for item in 0..<n { sum += vectorSum(ys + (item * outputChannels + c) * plane, count: plane) }

@@ -51,7 +51,6 @@ public struct Reencoding {
     public var oldPath: String { Self.trimmed(path) + ".reencode-old" }
 
     /// Meta key of the work store: the old store's last transaction when the run began.
-    static let sourceStampKey = "reencode-source"
 
     public init(path: String, model: ModelFile) {
         self.path = path
@@ -157,7 +156,7 @@ public struct Reencoding {
                 work.close()
                 throw StoreError(.modelMismatch, "\(workPath) holds a re-encoding of \(path) to another model; finish it with that model, or delete \(workPath)", cause: error)
             }
-            guard try work.environment.read({ txn in try txn.get(work.tables.meta, key: Self.sourceStampKey).map { Array($0) } }) == stamp else {
+            guard try work.environment.read({ txn in try txn.get(work.tables.meta, key: StoreSchema.MetaKey.reencodeSource).map { Array($0) } }) == stamp else {
                 work.close()
                 throw StoreError(.incomplete, "\(path) changed since the re-encoding in \(workPath) began; stop its writers, delete \(workPath) and run again")
             }
@@ -166,7 +165,7 @@ public struct Reencoding {
         let requested = try old.statistics().requestedSubstrings
         let substrings = requested > 0 && requested <= model.header.architecture.bits ? requested : nil
         let work = try Store.create(at: workPath, model: model, substrings: substrings, thumbnailSide: try old.thumbnailSide())
-        try work.environment.write { txn in try txn.put(work.tables.meta, key: Self.sourceStampKey, value: stamp) }
+        try work.environment.write { txn in try txn.put(work.tables.meta, key: StoreSchema.MetaKey.reencodeSource, value: stamp) }
         return work
     }
 

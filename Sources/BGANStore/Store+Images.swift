@@ -51,7 +51,6 @@ extension Store {
     /// Largest thumbnail side a store accepts.
     public static let maximumThumbnailSide = 1024
     /// Meta key of the thumbnail side (UInt64, little-endian). Absent: no thumbnails.
-    static let thumbnailSideKey = "thumbnail-side"
 
     /// Longest side of the thumbnails the store keeps with images; 0 when it keeps none.
     public func thumbnailSide() throws -> Int {
@@ -59,9 +58,9 @@ extension Store {
     }
 
     func thumbnailSide(_ txn: borrowing Transaction) throws -> Int {
-        guard let bytes = try txn.get(tables.meta, key: Self.thumbnailSideKey) else { return 0 }
+        guard let bytes = try txn.get(tables.meta, key: StoreSchema.MetaKey.thumbnailSide) else { return 0 }
         guard let value = bytes.uint64Value, UInt64(littleEndian: value) <= UInt64(Self.maximumThumbnailSide) else {
-            throw StoreError(.corrupted, "the store's meta record '\(Self.thumbnailSideKey)' is damaged; restore from a backup")
+            throw StoreError(.corrupted, "the store's meta record '\(StoreSchema.MetaKey.thumbnailSide)' is damaged; restore from a backup")
         }
         return Int(UInt64(littleEndian: value))
     }

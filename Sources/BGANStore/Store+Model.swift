@@ -31,10 +31,6 @@ final class BoundEncoder: @unchecked Sendable {
 }
 
 extension Store {
-    /// Meta keys of the bound model: the model file's bytes and its digest (hex SHA-256).
-    static let modelKey = "model"
-    static let modelDigestKey = "model-digest"
-
     /// Creates a store bound to `model`: codes of its length, the model's file kept inside the
     /// store and its digest stamped on it, all in the creating transaction (a store is created
     /// whole, or not at all).
@@ -50,16 +46,16 @@ extension Store {
         let bytes = model.encoded()
         return try create(at: path, bitCount: model.header.architecture.bits, substrings: substrings, options: options,
                           extraBytes: bytes.count) { txn, tables in
-            try txn.put(tables.meta, key: modelKey, value: bytes)
-            try txn.put(tables.meta, key: modelDigestKey, value: Array(model.digest.utf8))
-            try txn.put(tables.meta, key: thumbnailSideKey, value: UInt64(thumbnailSide).littleEndian)
+            try txn.put(tables.meta, key: StoreSchema.MetaKey.model, value: bytes)
+            try txn.put(tables.meta, key: StoreSchema.MetaKey.modelDigest, value: Array(model.digest.utf8))
+            try txn.put(tables.meta, key: StoreSchema.MetaKey.thumbnailSide, value: UInt64(thumbnailSide).littleEndian)
         }
     }
 
     /// The digest of the bound model, or nil for a store of bare codes.
     public func modelDigest() throws -> String? {
         try environment.read { txn in
-            try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) }
+            try txn.get(tables.meta, key: StoreSchema.MetaKey.modelDigest).map { String(decoding: $0, as: UTF8.self) }
         }
     }
 
@@ -68,8 +64,8 @@ extension Store {
     ///   when the stored model is damaged or does not match its stamp.
     public func boundModel() throws -> ModelFile {
         let (bytes, stamp) = try environment.read { txn -> ([UInt8]?, String?) in
-            (try txn.get(tables.meta, key: Self.modelKey).map { Array($0) },
-             try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) })
+            (try txn.get(tables.meta, key: StoreSchema.MetaKey.model).map { Array($0) },
+             try txn.get(tables.meta, key: StoreSchema.MetaKey.modelDigest).map { String(decoding: $0, as: UTF8.self) })
         }
         guard let bytes, let stamp else {
             throw StoreError(.noModel, "\(path) holds bare \(bitCount)-bit codes and no model, so it cannot encode images; create the store with a model (`Store.create(at:model:)`; `DefaultModel.load(bits:)` is the bundled one) or insert codes")

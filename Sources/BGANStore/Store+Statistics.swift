@@ -66,7 +66,7 @@ extension Store {
             }
             var tableBytes: [String: Int] = [:]
             var used = 0
-            for table in [tables.meta, tables.keys, tables.items, tables.codes, tables.segment, tables.moved, tables.thumbnails, tables.refinements].compactMap({ $0 }) {
+            for table in tables.all {
                 let bytes = try txn.statistics(of: table).bytes
                 tableBytes[table.name] = bytes
                 used += bytes
@@ -81,7 +81,7 @@ extension Store {
                 usedBytes: used, fileBytes: try environment.fileSize(), mapBytes: environment.info().mapSize,
                 bytesPerItem: meta.liveCount > 0 ? Double(used) / Double(meta.liveCount) : 0,
                 tableBytes: tableBytes, staleReadersCleared: cleared,
-                modelDigest: try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) },
+                modelDigest: try txn.get(tables.meta, key: StoreSchema.MetaKey.modelDigest).map { String(decoding: $0, as: UTF8.self) },
                 thumbnailSide: try thumbnailSide(txn),
                 thumbnails: try tables.thumbnails.map { try txn.statistics(of: $0).entries } ?? 0,
                 refinementVectors: try tables.refinements.map { try txn.statistics(of: $0).entries } ?? 0)

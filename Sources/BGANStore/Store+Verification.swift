@@ -63,8 +63,8 @@ extension Store {
             if liveMarked != itemIDs.count { problem("\(liveMarked) ids are marked live for \(itemIDs.count) items") }
 
             // The bound model: present with its stamp or absent with it, intact, of the store's length.
-            let modelBytes = try txn.get(tables.meta, key: Self.modelKey).map { Array($0) }
-            let stamp = try txn.get(tables.meta, key: Self.modelDigestKey).map { String(decoding: $0, as: UTF8.self) }
+            let modelBytes = try txn.get(tables.meta, key: StoreSchema.MetaKey.model).map { Array($0) }
+            let stamp = try txn.get(tables.meta, key: StoreSchema.MetaKey.modelDigest).map { String(decoding: $0, as: UTF8.self) }
             switch (modelBytes, stamp) {
             case (nil, nil): break
             case let (bytes?, stamp?):

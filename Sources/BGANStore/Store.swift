@@ -24,18 +24,10 @@ public final class Store: @unchecked Sendable {
     public let options: StoreOptions
 
     let environment: Environment
-    let tables: Tables
+    let tables: StoreSchema.Tables
     let searcher: HammingSearcher
     let snapshots = SnapshotCache()
     let boundEncoder = BoundEncoder()
-
-    struct Tables {
-        let meta, keys, items, codes, segment, moved: Table
-        /// Nil only when a read-only open finds a store made before thumbnails existed.
-        let thumbnails: Table?
-        /// Nil only when a read-only open finds a store made before refinement vectors existed.
-        let refinements: Table?
-    }
 
     /// Creates a store for `bitCount`-bit codes at `path` (a new or empty directory).
     ///
@@ -51,7 +43,7 @@ public final class Store: @unchecked Sendable {
     /// Creates the store and writes its meta records, and `more` of them, in one transaction.
     /// If anything fails, the files it made are removed: a store is created whole or not at all.
     static func create(at path: String, bitCount: Int, substrings: Int?, options: StoreOptions, extraBytes: Int = 0,
-                       writing more: (borrowing Transaction, Tables) throws -> Void) throws -> Store {
+                       writing more: (borrowing Transaction, StoreSchema.Tables) throws -> Void) throws -> Store {
         try BinaryCode.validate(bitCount: bitCount)
         if let substrings { _ = try SubstringLayout(bitCount: bitCount, substrings: substrings) }
         let files = FileManager.default
@@ -98,7 +90,7 @@ public final class Store: @unchecked Sendable {
         try self.init(path: path, options: options, environment: environment, tables: tables)
     }
 
-    private init(path: String, options: StoreOptions, environment: Environment, tables: Tables) throws {
+    private init(path: String, options: StoreOptions, environment: Environment, tables: StoreSchema.Tables) throws {
         self.path = path
         self.options = options
         self.environment = environment
@@ -107,7 +99,7 @@ public final class Store: @unchecked Sendable {
         self.bitCount = try environment.read { txn in try StoreMeta(reading: txn, table: tables.meta, path: path).bitCount }
     }
 
-    private static func openEnvironment(path: String, options: StoreOptions, creating: Bool) throws -> (Environment, Tables) {
+    private static func openEnvironment(path: String, options: StoreOptions, creating: Bool) throws -> (Environment, StoreSchema.Tables) {
         var environmentOptions = EnvironmentOptions()
         environmentOptions.readOnly = options.readOnly
         environmentOptions.mapSize = options.initialMapSize
@@ -123,12 +115,7 @@ public final class Store: @unchecked Sendable {
         } catch let error as StorageError where error.code == .notFound && !creating {
             throw StoreError(.notAStore, "\(path) holds an LMDB environment that is not a BGANStore store (\(error.message))")
         }
-        let tables = try Tables(meta: environment.table("meta"), keys: environment.table("keys"),
-                                items: environment.table("items"), codes: environment.table("codes"),
-                                segment: environment.table("segment"), moved: environment.table("moved"),
-                                thumbnails: environment.tableIfPresent("thumbnails"),
-                                refinements: environment.tableIfPresent("refinements"))
-        return (environment, tables)
+        return (environment, try StoreSchema.Tables(opening: environment))
     }
 
     /// Closes the store's environment. Later calls throw.

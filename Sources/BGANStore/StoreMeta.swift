@@ -21,8 +21,7 @@ struct StoreMeta: Equatable {
     /// Segment entries that no longer hold: items removed, or moved to another code, since the build.
     var staleEntries = 0
 
-    static let fields = ["format", "bits", "substrings", "id-limit", "live", "segment-substrings",
-                         "segment-items", "segment-end", "stale"]
+    static let fields = StoreSchema.MetaKey.counters
 
     init(bitCount: Int, requestedSubstrings: Int) {
         self.bitCount = bitCount

@@ -1,7 +1,10 @@
 import LMDBStorage
 
-/// The named tables of a store and the keys of its `meta` table. The layout is versioned by
-/// ``formatVersion``; docs/on-disk-format.md describes it byte by byte.
+/// The layout of a store in one place: its named tables, the keys of its `meta` table, and the
+/// limits of its records. Versioned by ``formatVersion``; docs/on-disk-format.md mirrors it byte
+/// by byte. The records' shapes have their own types: ``StoreMeta`` (the counters),
+/// ``ItemRecord`` (`items`), ``ChunkEditor`` (the 4,096-id chunks of `codes`), ``StoreSnapshot``
+/// and ``PrebuiltSegment`` (the multi-index in `segment`).
 enum StoreSchema {
     /// Version of the on-disk layout this code reads and writes.
     static let formatVersion: UInt32 = 1
@@ -22,6 +25,44 @@ enum StoreSchema {
 
     static let all = [meta, keys, items, codes, segment, moved, thumbnails, refinements]
 
+    /// Keys of the `meta` table.
+    enum MetaKey {
+        /// The counters of ``StoreMeta``, one little-endian `UInt64` each, in this order.
+        static let counters = ["format", "bits", "substrings", "id-limit", "live", "segment-substrings",
+                               "segment-items", "segment-end", "stale"]
+        /// The bound encoder's model file, whole.
+        static let model = "model"
+        /// The bound model's SHA-256 digest, as lower-case hex: what a store refuses other models by.
+        static let modelDigest = "model-digest"
+        /// The side of the thumbnails kept with images (`UInt64`; 0 keeps none).
+        static let thumbnailSide = "thumbnail-side"
+        /// In a re-encoding's work store only: the stamp of the source store it re-encodes.
+        static let reencodeSource = "reencode-source"
+    }
+
+    /// The opened tables of a store.
+    struct Tables {
+        let meta, keys, items, codes, segment, moved: Table
+        /// Nil only when a read-only open finds a store made before thumbnails existed.
+        let thumbnails: Table?
+        /// Nil only when a read-only open finds a store made before refinement vectors existed.
+        let refinements: Table?
+
+        init(opening environment: Environment) throws {
+            meta = try environment.table(StoreSchema.meta.name)
+            keys = try environment.table(StoreSchema.keys.name)
+            items = try environment.table(StoreSchema.items.name)
+            codes = try environment.table(StoreSchema.codes.name)
+            segment = try environment.table(StoreSchema.segment.name)
+            moved = try environment.table(StoreSchema.moved.name)
+            thumbnails = try environment.tableIfPresent(StoreSchema.thumbnails.name)
+            refinements = try environment.tableIfPresent(StoreSchema.refinements.name)
+        }
+
+        /// Every table the store has open, in ``StoreSchema/all``'s order.
+        var all: [Table] { [meta, keys, items, codes, segment, moved, thumbnails, refinements].compactMap { $0 } }
+    }
+
     /// Longest key LMDB accepts.
     static let maximumKeyBytes = 511
     /// Largest payload accepted.
@@ -32,34 +73,4 @@ enum StoreSchema {
     /// Segment table keys: offsets and ids of substring table `j`.
     static func offsetsKey(_ table: Int) -> UInt32 { UInt32(table * 2) }
     static func idsKey(_ table: Int) -> UInt32 { UInt32(table * 2 + 1) }
-}
-
-/// The `items` value: the key's length (UInt16, little-endian), the key's UTF-8, the payload.
-struct ItemRecord {
-    var key: String
-    var payload: [UInt8]
-
-    func encoded() -> [UInt8] {
-        let keyBytes = Array(key.utf8)
-        var bytes: [UInt8] = [UInt8(keyBytes.count & 0xFF), UInt8(keyBytes.count >> 8)]
-        bytes.reserveCapacity(2 + keyBytes.count + payload.count)
-        bytes += keyBytes
-        bytes += payload
-        return bytes
-    }
-
-    init(key: String, payload: [UInt8]) {
-        self.key = key
-        self.payload = payload
-    }
-
-    init(decoding bytes: UnsafeRawBufferPointer, id: UInt32) throws {
-        guard bytes.count >= 2 else { throw StoreError(.corrupted, "item \(id)'s record is \(bytes.count) bytes, shorter than its header") }
-        let keyLength = Int(bytes[0]) | Int(bytes[1]) << 8
-        guard 2 + keyLength <= bytes.count else {
-            throw StoreError(.corrupted, "item \(id)'s record claims a \(keyLength)-byte key in \(bytes.count) bytes")
-        }
-        key = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[2..<2 + keyLength]), as: UTF8.self)
-        payload = Array(bytes[(2 + keyLength)...])
-    }
 }

@@ -29,3 +29,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 }
+
+extension SeededGenerator {
+    /// A seed derived from three numbers (a run's seed, an epoch, a step…), so every stream of
+    /// a run is reproducible on its own without drawing from one shared generator.
+    public static func seed(mixing a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
+        var generator = SeededGenerator(seed: a ^ (b &* 0x9E37_79B9_7F4A_7C15) ^ (c &* 0xC2B2_AE3D_27D4_EB4F))
+        return generator.next()
+    }
+}

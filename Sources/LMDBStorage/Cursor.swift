@@ -29,8 +29,6 @@ public struct Cursor: ~Copyable {
     public func current() throws -> Entry? { try move(MDB_GET_CURRENT) }
     /// The first value of the next key (dup-sort tables: skips the remaining duplicates).
     public func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
-    /// The next value of the current key, or `nil` after its last.
-    public func nextDuplicate() throws -> Entry? { try move(MDB_NEXT_DUP) }
 
     /// Positions at the first entry whose key is ≥ `key` (`MDB_SET_RANGE`).
     public func seek(atLeast key: some StorageBytes) throws -> Entry? {
@@ -122,12 +120,6 @@ public struct Cursor: ~Copyable {
                 written += pair.1.mv_size
             }
         }
-    }
-
-    /// Deletes the entry at the cursor, or every value of its key when `allDuplicates` is set.
-    public func deleteCurrent(allDuplicates: Bool = false) throws {
-        try requireWritable()
-        try check(mdb_cursor_del(handle, allDuplicates ? UInt32(MDB_NODUPDATA) : 0), "deleting from table '\(table.name)'")
     }
 
     // MARK: Plumbing

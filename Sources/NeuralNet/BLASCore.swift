@@ -7,7 +7,7 @@ import Glibc
 /// OpenBLAS picks its kernels when the library loads. Version 0.3.21 (Debian 12) does not
 /// recognise recent Xeons and falls back to "Prescott", its slowest x86-64 kernels: sgemm runs
 /// at about a fifth of the speed. Setting `OPENBLAS_CORETYPE` fixes that, but only before the
-/// process starts — hence ``relaunchArguments()`` for executables.
+/// process starts — hence ``relaunchIfSlow()`` for executables.
 public enum BLASCore {
     /// Kernel sets fast on a CPU with the named features, best first.
     static let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]

@@ -55,7 +55,7 @@ import TestSupport
         let store = try Store.create(at: directory.sub("v"), model: try Self.model(seed: 3))
         var bytes = try store.boundModel().encoded()
         bytes[bytes.count / 2] ^= 0x40
-        try store.environment.write { txn in try txn.put(store.tables.meta, key: Store.modelKey, value: bytes) }
+        try store.environment.write { txn in try txn.put(store.tables.meta, key: StoreSchema.MetaKey.model, value: bytes) }
         let report = try store.verify()
         #expect(report.problems.contains { $0.contains("stored model is damaged") }, "\(report.problems)")
         let error = #expect(throws: StoreError.self) { try store.insert(image: Self.image(0), key: "x") }

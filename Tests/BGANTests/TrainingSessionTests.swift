@@ -173,7 +173,7 @@ import Testing
         for image in 0..<12 { batch[image * 64 + 3 * 8 + 4] = 1 }
         var rng = SeededGenerator(seed: 9)
         let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, hiddenUnits: 16, featureUnits: 16)
-        TrainingSession.augment(&batch, architecture: architecture, shift: 2, rng: &rng)
+        ViewAugmentation.flipAndShift(&batch, architecture: architecture, shift: 2, rng: &rng)
         var positions = Set<Int>()
         for image in 0..<12 {
             let pixels = Array(batch[(image * 64)..<((image + 1) * 64)])

@@ -56,18 +56,18 @@ public final class ContrastiveSession {
     let embedding: Sequential
     let images: [Float]
     public let count: Int
-    public private(set) var epoch = 0
-    public private(set) var step = 0
+    public internal(set) var epoch = 0
+    public internal(set) var step = 0
     /// Mean loss over every stretch of ``TrainingSession/pointInterval`` steps and at each epoch's end.
-    public private(set) var history: [Point] = []
+    public internal(set) var history: [Point] = []
     /// The mean contrastive loss over a stretch of steps ending at `epoch` (1.5: halfway through the second).
     public struct Point: Codable, Sendable, Equatable {
         public var epoch: Double
         public var loss: Float
     }
 
-    private var pendingSum: Float = 0
-    private var pendingSteps = 0
+    var pendingSum: Float = 0
+    var pendingSteps = 0
     private var order: (epoch: Int, indices: [Int])?
 
     /// A new run on `images` (`count × C × H × W` values in [0, 1]).
@@ -123,7 +123,7 @@ public final class ContrastiveSession {
     /// The images of this step, from a fresh seeded shuffle each epoch.
     private func batchIndices() -> [Int] {
         if order?.epoch != epoch {
-            var rng = SeededGenerator(seed: TrainingSession.mix(settings.seed, UInt64(epoch), 0xc0de))
+            var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch), 0xc0de))
             var indices = Array(0..<count)
             indices.shuffle(using: &rng)
             order = (epoch, indices)
@@ -136,7 +136,7 @@ public final class ContrastiveSession {
     private func makeViews(indices: [Int]) -> [Float] {
         let a = settings.architecture
         let size = a.channels * a.height * a.width
-        var rng = SeededGenerator(seed: TrainingSession.mix(settings.seed, UInt64(epoch) &+ 0x5eed, UInt64(step)))
+        var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0x5eed, UInt64(step)))
         var views = [Float](repeating: 0, count: 2 * indices.count * size)
         images.withUnsafeBufferPointer { source in
             views.withUnsafeMutableBufferPointer { target in
@@ -167,53 +167,5 @@ public final class ContrastiveSession {
         training["images"] = "\(count)"
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training, beta: networks.smoothedSign.beta)
         return ModelFile(header: header, encoder: networks)
-    }
-
-    // MARK: Checkpoints
-
-    struct CheckpointHeader: Codable {
-        var settings: ContrastiveSettings
-        var epoch: Int
-        var step: Int
-        var history: [Point]
-        var pendingSum: Float
-        var pendingSteps: Int
-        var imageCount: Int
-        var imageFingerprint: UInt64
-    }
-
-    static let checkpointMagic = Array("BGANCPRE".utf8)
-    public static let checkpointVersion: UInt32 = 1
-
-    /// Settings, position, loss history, the encoder and its optimiser state, and a fingerprint
-    /// of the images: enough to continue exactly (views come from the seed and the position).
-    public func checkpoint() throws -> [UInt8] {
-        let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, history: history, pendingSum: pendingSum,
-                                      pendingSteps: pendingSteps, imageCount: count, imageFingerprint: TrainingSession.fingerprint(images))
-        let blobs = [ParameterFile.encode(networks.encoderParameters), TrainingSession.encode(optimizer)]
-        let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
-        return body + SHA256.hash(body)
-    }
-
-    /// Continues the run saved in `bytes` on the same images.
-    /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
-    public convenience init(checkpoint bytes: [UInt8], images: [Float], source: String = "the checkpoint") throws {
-        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 2,
-                                    kind: "a contrastive pre-training checkpoint", source: source, invalid: .invalidCheckpoint)
-        let header = try file.decodeHeader(CheckpointHeader.self, source: source)
-        guard TrainingSession.fingerprint(images) == header.imageFingerprint else {
-            throw BGANError(.otherTrainingImages, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume it with the same images, in the same order and with the same preprocessing")
-        }
-        try self.init(settings: header.settings, images: images)
-        guard header.epoch <= settings.epochs, header.step < stepsPerEpoch, header.pendingSteps >= 0 else {
-            throw BGANError(.invalidCheckpoint, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
-        }
-        try file.decodeParameters(0, source: source, into: networks.encoderParameters)
-        try TrainingSession.restore(optimizer, from: file.blobs[1], parameters: networks.encoderParameters.count, source: source)
-        epoch = header.epoch
-        step = header.step
-        history = header.history
-        pendingSum = header.pendingSum
-        pendingSteps = header.pendingSteps
     }
 }

@@ -104,3 +104,28 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         low + (high - low) * Float(rng.next() >> 40) / Float(1 << 24)
     }
 }
+
+extension ViewAugmentation {
+    /// Flips each image left-right with probability ½ and shifts it by up to `shift` pixels in
+    /// each direction, filling with the image's corner value.
+    static func flipAndShift(_ batch: inout [Float], architecture a: BGANArchitecture, shift: Int, rng: inout SeededGenerator) {
+        let plane = a.height * a.width, size = a.channels * plane
+        var source = [Float](repeating: 0, count: size)
+        for start in stride(from: 0, to: batch.count, by: size) {
+            let flip = rng.next() & 1 == 1
+            let dy = Int(rng.next() % UInt64(2 * shift + 1)) - shift, dx = Int(rng.next() % UInt64(2 * shift + 1)) - shift
+            for i in 0..<size { source[i] = batch[start + i] }
+            for c in 0..<a.channels {
+                let fill = source[c * plane]
+                for y in 0..<a.height {
+                    for x in 0..<a.width {
+                        let sy = y - dy, sx0 = x - dx
+                        let sx = flip ? a.width - 1 - sx0 : sx0
+                        let inside = sy >= 0 && sy < a.height && sx >= 0 && sx < a.width
+                        batch[start + c * plane + y * a.width + x] = inside ? source[c * plane + sy * a.width + sx] : fill
+                    }
+                }
+            }
+        }
+    }
+}

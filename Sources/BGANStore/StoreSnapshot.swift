@@ -24,7 +24,7 @@ struct StoreSnapshot {
     /// Reads the snapshot a transaction sees, checking every size against the meta record.
     /// With `includingIndex: false` the segment and moved ids are skipped (and not checked): what
     /// rebuilding or exporting needs, even when the index is damaged.
-    init(reading txn: borrowing Transaction, tables: Store.Tables, path: String, includingIndex: Bool = true) throws {
+    init(reading txn: borrowing Transaction, tables: StoreSchema.Tables, path: String, includingIndex: Bool = true) throws {
         let meta = try StoreMeta(reading: txn, table: tables.meta, path: path)
         self.meta = meta
         self.chunkPointers = try Self.chunkPointers(txn, tables: tables, meta: meta)
@@ -52,7 +52,7 @@ struct StoreSnapshot {
         self.movedIDs = movedIDs
     }
 
-    private static func chunkPointers(_ txn: borrowing Transaction, tables: Store.Tables, meta: StoreMeta) throws -> [UnsafePointer<UInt8>?] {
+    private static func chunkPointers(_ txn: borrowing Transaction, tables: StoreSchema.Tables, meta: StoreMeta) throws -> [UnsafePointer<UInt8>?] {
         let chunkLayout = CodeChunkLayout(bitCount: meta.bitCount)
         let chunkCount = (Int(meta.idLimit) + CodeChunkLayout.capacity - 1) / CodeChunkLayout.capacity
         var pointers = [UnsafePointer<UInt8>?](repeating: nil, count: chunkCount)
@@ -74,7 +74,7 @@ struct StoreSnapshot {
         return pointers
     }
 
-    private static func index(_ txn: borrowing Transaction, tables: Store.Tables, meta: StoreMeta) throws -> ([SegmentTable], [UInt32]) {
+    private static func index(_ txn: borrowing Transaction, tables: StoreSchema.Tables, meta: StoreMeta) throws -> ([SegmentTable], [UInt32]) {
         var segmentTables: [SegmentTable] = []
         if meta.segmentSubstrings > 0 {
             let layout = try SubstringLayout(bitCount: meta.bitCount, substrings: meta.segmentSubstrings)

@@ -1,0 +1,183 @@
+import Foundation
+import NeuralNet
+
+/// Mean losses over a stretch of training, at a point measured in epochs (1.5 = halfway
+/// through the second epoch).
+public struct LossPoint: Codable, Sendable, Equatable {
+    public var epoch: Double
+    public var losses: StepLosses
+}
+
+/// A whole training run over an image set: batches drawn per ``TrainingSettings/sampling``,
+/// β stepped per the schedule, loss history, and checkpoints that resume exactly.
+///
+/// Everything random is derived from the seed and the position (epoch, step), or saved in the
+/// checkpoint (the generator's noise), so a resumed run takes the very steps an uninterrupted
+/// one takes.
+public final class TrainingSession {
+    public let settings: TrainingSettings
+    public let networks: BGANNetworks
+    public let trainer: BGANTrainer
+    public let structure: NeighbourhoodStructure
+    /// Images, `count × C × H × W`, scaled as the model sees them.
+    let images: [Float]
+    public let count: Int
+    /// The epoch (0-based) of the next step; `settings.epochs` once finished.
+    public internal(set) var epoch = 0
+    /// The next step within ``epoch``.
+    public internal(set) var step = 0
+    /// Mean losses every ``pointInterval`` steps and at the end of every epoch.
+    public internal(set) var history: [LossPoint] = []
+    var pendingSum = StepLosses()
+    var pendingSteps = 0
+    private var orderCache: (epoch: Int, order: [Int])?
+    /// Steps averaged into one point of ``history``.
+    public static let pointInterval = 100
+
+    /// A new run on `images` (`count × C × H × W` values in the model's scale) with the structure
+    /// S of the same images (which draws the partners of `neighbours` sampling, and gives the
+    /// neighbourhood loss its targets unless `similarity` is given: then its cosines do).
+    public init(settings: TrainingSettings, images: [Float], structure: NeighbourhoodStructure, similarity: SimilarityEmbedding? = nil) throws {
+        let a = settings.architecture
+        let itemSize = a.channels * a.height * a.width
+        guard itemSize > 0, images.count % itemSize == 0 else {
+            throw BGANError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
+        }
+        let count = images.count / itemSize
+        self.count = count
+        guard structure.count == count, similarity.map({ $0.count == count }) ?? true else {
+            throw BGANError(.invalidArgument, "the neighbourhood structure covers \(structure.count) images and the similarity embedding \(similarity?.count ?? count); the training set holds \(count)")
+        }
+        try settings.validate(count: count)
+        self.settings = settings
+        self.images = images
+        self.structure = structure
+        networks = try BGANNetworks(architecture: a, beta: settings.beta(epoch: 0), seed: settings.seed)
+        trainer = BGANTrainer(networks: networks, structure: structure, weights: settings.weights, learningRate: settings.learningRate,
+                              epsilon: settings.epsilon, seed: settings.seed)
+        trainer.similarityEmbedding = similarity
+        if settings.generativeOnAnchors == true, settings.sampling != .shuffled { trainer.generativeImages = settings.batch / 2 }
+        if settings.weights.dissimilarQuantile > 0 {
+            trainer.unrelatedBelow = Self.pairDistanceQuantile(images, itemSize: itemSize, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
+        }
+    }
+
+    /// The `quantile` of squared distances between 20,000 random pairs of images (seeded).
+    static func pairDistanceQuantile(_ images: [Float], itemSize: Int, quantile: Float, seed: UInt64) -> Float {
+        let count = images.count / itemSize
+        var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: seed, 0x9a1, 0x7))
+        var distances: [Float] = []
+        for _ in 0..<20_000 {
+            let i = Int(rng.next() % UInt64(count)), j = Int(rng.next() % UInt64(count))
+            guard i != j else { continue }
+            var distance: Float = 0
+            for k in 0..<itemSize {
+                let d = images[i * itemSize + k] - images[j * itemSize + k]
+                distance += d * d
+            }
+            distances.append(distance)
+        }
+        distances.sort()
+        return distances.isEmpty ? 0 : distances[min(distances.count - 1, Int(Float(distances.count) * min(quantile, 1)))]
+    }
+
+    public var stepsPerEpoch: Int { settings.stepsPerEpoch(count: count) }
+    public var isFinished: Bool { epoch >= settings.epochs }
+    /// Steps taken since the run began.
+    public var stepsTaken: Int { epoch * stepsPerEpoch + step }
+    public var totalSteps: Int { settings.epochs * stepsPerEpoch }
+
+    /// Takes the next step; at the end of an epoch moves to the next one.
+    @discardableResult
+    public func runStep() throws -> StepLosses {
+        precondition(!isFinished, "the training run has finished")
+        networks.smoothedSign.beta = settings.beta(epoch: epoch)
+        let indices = batchIndices(epoch: epoch, step: step)
+        var batch: [Float] = []
+        let itemSize = images.count / count
+        batch.reserveCapacity(indices.count * itemSize)
+        for index in indices { batch += images[(index * itemSize)..<((index + 1) * itemSize)] }
+        if settings.augmentationShift > 0 {
+            var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0xa0, UInt64(step)))
+            ViewAugmentation.flipAndShift(&batch, architecture: settings.architecture, shift: settings.augmentationShift, rng: &rng)
+        }
+        if let views = settings.views {
+            var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0xb1, UInt64(step)))
+            let a = settings.architecture
+            let source = batch
+            source.withUnsafeBufferPointer { images in
+                batch.withUnsafeMutableBufferPointer { target in
+                    for start in stride(from: 0, to: source.count, by: itemSize) {
+                        views.view(of: UnsafeBufferPointer(rebasing: images[start..<(start + itemSize)]),
+                                   into: UnsafeMutableBufferPointer(rebasing: target[start..<(start + itemSize)]),
+                                   channels: a.channels, height: a.height, width: a.width, rng: &rng)
+                    }
+                }
+            }
+        }
+        let a = settings.architecture
+        let losses = try trainer.step(images: Tensor(shape: [indices.count, a.channels, a.height, a.width], storage: batch), indices: indices)
+        pendingSum.add(losses)
+        pendingSteps += 1
+        step += 1
+        if step == stepsPerEpoch || pendingSteps == Self.pointInterval {
+            history.append(LossPoint(epoch: Double(epoch) + Double(step) / Double(stepsPerEpoch), losses: pendingSum.scaled(1 / Float(pendingSteps))))
+            pendingSum = StepLosses()
+            pendingSteps = 0
+        }
+        if step == stepsPerEpoch {
+            epoch += 1
+            step = 0
+            networks.smoothedSign.beta = settings.beta(epoch: min(epoch, settings.epochs - 1))
+        }
+        return losses
+    }
+
+    /// The training-set positions of the batch at (`epoch`, `step`).
+    func batchIndices(epoch: Int, step: Int) -> [Int] {
+        if orderCache?.epoch != epoch {
+            var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch), 0x0bde))
+            var order = Array(0..<count)
+            order.shuffle(using: &rng)
+            orderCache = (epoch, order)
+        }
+        let order = orderCache!.order
+        switch settings.sampling {
+        case .shuffled:
+            return Array(order[(step * settings.batch)..<((step + 1) * settings.batch)])
+        case .neighbours, .neighboursAndViews:
+            let half = settings.batch / 2
+            let anchors = Array(order[(step * half)..<((step + 1) * half)])
+            var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch), UInt64(step) &+ 1))
+            let partners = anchors.enumerated().map { position, anchor -> Int in
+                if settings.sampling == .neighboursAndViews, position % 2 == 1 { return anchor }
+                let similar = structure.similarItems(of: anchor).filter { Int($0) != anchor }
+                return similar.isEmpty ? Int(rng.next() % UInt64(count)) : Int(similar[Int(rng.next() % UInt64(similar.count))])
+            }
+            return anchors + partners
+        }
+    }
+
+    /// The trained encoder as a model file.
+    public func model(preprocessing: Preprocessing) -> ModelFile {
+        var training = settings.notes
+        let s = settings
+        training["epochs"] = "\(s.epochs)"
+        training["batch"] = "\(s.batch)"
+        training["learning_rate"] = "\(s.learningRate)"
+        training["adam_epsilon"] = "\(s.epsilon)"
+        training["seed"] = "\(s.seed)"
+        training["sampling"] = s.sampling.rawValue
+        training["augmentation_shift"] = "\(s.augmentationShift)"
+        if s.generativeOnAnchors == true, s.sampling != .shuffled { training["generative_images"] = "anchors (\(s.batch / 2) per batch)" }
+        if let views = s.views {
+            training["views"] = "minimum area \(views.minimumArea), maximum aspect \(views.maximumAspect), flips \(views.flips), brightness \(views.brightness), noise \(views.noise)"
+        }
+        training["beta_schedule"] = s.betaSchedule.map { "\($0)" }.joined(separator: ",")
+        training["weights"] = "neighbourhood \(s.weights.neighbourhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget), dissimilar beyond quantile \(s.weights.dissimilarQuantile), similar pair weight \(s.weights.similarPairWeight)"
+        training["images"] = "\(count)"
+        let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
+                                      beta: networks.smoothedSign.beta)
+        return ModelFile(header: header, encoder: networks)
+    }
+}

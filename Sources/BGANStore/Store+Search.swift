@@ -26,6 +26,18 @@ extension Store {
         }
     }
 
+    /// The store's index as a ``SearchIndex`` for `body`, over one consistent state (one read
+    /// transaction): results are item ids and distances, without keys or payloads. What the
+    /// conformance suite checks the on-disk index with, and the way to run a custom query
+    /// method over a store's codes.
+    /// - Parameter method: the planner's choice, or a forced multi-index search or scan.
+    public func withSearchIndex<T>(method: SearchMethod = .automatic, _ body: (any SearchIndex) throws -> T) throws -> T {
+        try environment.read { txn in
+            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+            return try body(SnapshotSearch(snapshot, method: method, searcher: searcher))
+        }
+    }
+
     /// Turns ids into keys and payloads, within the transaction that found them; `scores` (one
     /// per neighbour) come from refinement.
     func resolve(_ result: SearchResult, scores: [Float]? = nil, _ txn: borrowing Transaction) throws -> StoreSearchResult {

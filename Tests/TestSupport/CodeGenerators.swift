@@ -38,7 +38,7 @@ public func flip(_ code: BinaryCode, probability: Double, rng: inout SeededGener
 /// An in-memory index and the oracle holding the same codes under the same ids.
 public func makeIndexAndOracle(_ codes: [BinaryCode], bits: Int, substrings: Int, build: Bool = true) throws -> (InMemoryIndex, FlatIndex) {
     let index = try InMemoryIndex(bitCount: bits, substrings: substrings)
-    var oracle = FlatIndex()
+    var oracle = FlatIndex(bitCount: bits)
     for code in codes {
         try index.append(code)
         oracle.append(code)

@@ -11,6 +11,12 @@ import Testing
         let (values, vectors) = try BLAS.symmetricEigen(a, n: n)
         #expect(values == values.sorted())
         for e in 0..<n {
+            // Unit length and orthogonal to the others: a zero vector satisfies A·v = λ·v too.
+            for f in 0..<n {
+                var dot: Float = 0
+                for i in 0..<n { dot += vectors[e * n + i] * vectors[f * n + i] }
+                #expect(abs(dot - (e == f ? 1 : 0)) < 1e-4, "vectors \(e) and \(f)")
+            }
             for i in 0..<n {
                 var av: Float = 0
                 for j in 0..<n { av += a[i * n + j] * vectors[e * n + j] }
@@ -25,6 +31,17 @@ import Testing
         let a = (0..<(m * n)).map { _ in rng.normal() }
         let (u, s, vt) = try BLAS.singularValueDecomposition(a, m: m, n: n)
         #expect(u.count == m * m && vt.count == n * n && s.count == min(m, n))
+        #expect(s == s.sorted(by: >) && s.allSatisfy { $0 > 0 }, "singular values of a random matrix: positive, in decreasing order")
+        // U and Vᵀ are orthogonal: a decomposition into zeros would reconstruct nothing, but check it apart.
+        for (matrix, size) in [(u, m), (vt, n)] {
+            for i in 0..<size {
+                for j in 0..<size {
+                    var dot: Float = 0
+                    for k in 0..<size { dot += matrix[i * size + k] * matrix[j * size + k] }
+                    #expect(abs(dot - (i == j ? 1 : 0)) < 1e-4)
+                }
+            }
+        }
         for i in 0..<m {
             for j in 0..<n {
                 var value: Float = 0

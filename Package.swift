@@ -109,6 +109,6 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch", "PixelIO"]),
-        .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO"]),
+        .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO", "HammingSearch"]),
     ]
 )

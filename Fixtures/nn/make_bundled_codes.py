@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Golden outputs of the bundled encoders, computed independently of the Swift engine.
+
+Reads each bundled model file byte by byte (the container of Files/DigestedFile.swift and the
+parameter blob of NeuralNet/ParameterFile.swift, both documented in docs/on-disk-format.md), runs
+the encoder in inference mode in NumPy float64 (convolutions as explicit patch sums, batch
+normalisation with the running statistics, leaky ReLU 0.2, the hidden and code layers) on a fixed
+set of Fashion-MNIST test images, and writes the real-valued outputs h and the codes (bit i set
+where h_i > 0, BinaryCode's order) to bundled-codes.json. BundledCodeTests compares the Swift
+encoder with them. Run again whenever the bundled models change:
+
+    python3 Fixtures/nn/make_bundled_codes.py
+"""
+import gzip
+import hashlib
+import json
+import os
+import struct
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODELS = os.path.join(ROOT, "Fixtures", "models")
+IMAGES = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+INDICES = list(range(0, 10_000, 417)) + [9_999]
+
+
+def read_model(path):
+    data = open(path, "rb").read()
+    body, digest = data[:-32], data[-32:]
+    assert hashlib.sha256(body).digest() == digest, "digest mismatch"
+    assert body[:8] == b"BGANMODL"
+    version, header_length = struct.unpack_from("<II", body, 8)
+    offset = 16
+    header = json.loads(body[offset:offset + header_length])
+    offset += header_length
+    (blob_length,) = struct.unpack_from("<Q", body, offset)
+    offset += 8
+    blob = body[offset:offset + blob_length]
+    return header, read_parameters(blob), digest.hex()
+
+
+def read_parameters(blob):
+    assert blob[:8] == b"BGANPRM1"
+    _, count = struct.unpack_from("<II", blob, 8)
+    offset = 16
+    entries = []
+    for _ in range(count):
+        (name_length,) = struct.unpack_from("<H", blob, offset)
+        offset += 2
+        name = blob[offset:offset + name_length].decode()
+        offset += name_length
+        _, rank = struct.unpack_from("<BB", blob, offset)
+        offset += 2
+        shape = struct.unpack_from("<%dI" % rank, blob, offset)
+        offset += 4 * rank
+        entries.append((name, shape))
+    (value_count,) = struct.unpack_from("<Q", blob, offset)
+    offset += 8
+    values = np.frombuffer(blob, dtype="<f4", count=value_count, offset=offset).astype(np.float64)
+    parameters, start = {}, 0
+    for name, shape in entries:
+        size = int(np.prod(shape))
+        parameters[name] = values[start:start + size].reshape(shape)
+        start += size
+    assert start == value_count
+    return parameters
+
+
+def convolve(x, weight, bias, stride=2, padding=1):
+    """x: (C, H, W); weight: (O, C, K, K); cross-correlation with zero padding."""
+    channels, height, width = x.shape
+    outputs, _, k, _ = weight.shape
+    padded = np.zeros((channels, height + 2 * padding, width + 2 * padding))
+    padded[:, padding:padding + height, padding:padding + width] = x
+    out_h = (height + 2 * padding - k) // stride + 1
+    out_w = (width + 2 * padding - k) // stride + 1
+    y = np.empty((outputs, out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            patch = padded[:, i * stride:i * stride + k, j * stride:j * stride + k]
+            y[:, i, j] = np.tensordot(weight, patch, axes=([1, 2, 3], [0, 1, 2])) + bias
+    return y
+
+
+def normalise(x, p, name, epsilon=1e-5):
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    mean = p[name + ".running_mean"].reshape(shape)
+    variance = p[name + ".running_variance"].reshape(shape)
+    return p[name + ".scale"].reshape(shape) * (x - mean) / np.sqrt(variance + epsilon) + p[name + ".shift"].reshape(shape)
+
+
+def leaky(x, slope=0.2):
+    return np.where(x > 0, x, slope * x)
+
+
+def encode(image, p):
+    x = leaky(normalise(convolve(image, p["encoder.conv1.weight"], p["encoder.conv1.bias"]), p, "encoder.bn1"))
+    x = leaky(normalise(convolve(x, p["encoder.conv2.weight"], p["encoder.conv2.bias"]), p, "encoder.bn2"))
+    x = x.reshape(-1)
+    x = leaky(normalise(p["encoder.hidden.weight"] @ x + p["encoder.hidden.bias"], p, "encoder.bn3"))
+    return p["encoder.code.weight"] @ x + p["encoder.code.bias"]
+
+
+def code_hex(h):
+    bits = (h > 0).astype(np.uint8)
+    return bytes(np.packbits(bits)).hex()
+
+
+def main():
+    with gzip.open(IMAGES) as f:
+        raw = f.read()
+    count, rows, cols = struct.unpack_from(">III", raw, 4)
+    images = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(count, rows, cols)
+    result = {"images": IMAGES, "indices": INDICES, "models": []}
+    for bits in (32, 64):
+        header, parameters, digest = read_model(os.path.join(MODELS, "fashion-mnist-%d.bganmodel" % bits))
+        scale = header["preprocessing"]["scale"]
+        outputs = [encode(images[i].astype(np.float64)[None, :, :] * scale, parameters) for i in INDICES]
+        result["models"].append({
+            "bits": bits,
+            "digest": digest,
+            "outputs": [[float(v) for v in h] for h in outputs],
+            "codes": [code_hex(h) for h in outputs],
+        })
+    with open(os.path.join(ROOT, "Fixtures", "nn", "bundled-codes.json"), "w") as f:
+        json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

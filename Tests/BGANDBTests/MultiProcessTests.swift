@@ -117,3 +117,47 @@ final class CollectedOutputs: @unchecked Sendable {
         #expect(try opened.verify().isHealthy)
     }
 }
+
+/// A `Store` an application keeps open for its whole life must see what other processes commit,
+/// even when they grow the memory map far past the size this process mapped.
+@Suite struct LongLivedStoreTests {
+    let directory = TemporaryDirectory("long-lived")
+
+    @Test func aStoreKeptOpenSearchesExactlyAfterAnotherProcessGrowsTheMap() throws {
+        let path = directory.sub("store")
+        var options = StoreOptions()
+        options.initialMapSize = 1 << 20
+        let store = try Store.create(at: path, bitCount: 64, options: options)
+        defer { store.close() }
+        var rng = SeededGenerator(seed: 77)
+        let first = makeCodes(500, bits: 64, distribution: .clustered, rng: &rng)
+        try store.write(first.enumerated().map { StoreItem(key: "\($0.offset)", code: $0.element) })
+        var oracle = FlatIndex(bitCount: 64)
+        first.forEach { oracle.append($0) }
+        let query = flip(first[42], probability: 0.05, rng: &rng)
+        #expect(try store.search(code: query, k: 5).hits.map(\.id) == (try oracle.nearest(to: query, k: 5)).neighbors.map(\.id))
+        let mappedBefore = try store.statistics().mapBytes
+
+        // Another process replaces nothing and adds 60,000 codes: several MiB, many map growths.
+        let more = makeCodes(60_000, bits: 64, distribution: .uniform, rng: &rng)
+        let file = directory.sub("more.npy")
+        try NumPyByteMatrix(rows: more.count, columns: 8, bytes: Data(more.flatMap(\.bytes))).encoded().write(to: URL(fileURLWithPath: file))
+        let keys = directory.sub("keys.txt")
+        try (500..<60_500).map(String.init).joined(separator: "\n").appending("\n").write(toFile: keys, atomically: true, encoding: .utf8)
+        let imported = try CLI.run(["import", path, "--codes", file, "--keys", keys])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        more.forEach { oracle.append($0) }
+
+        #expect(try store.count() == 60_500)
+        #expect(try store.statistics().mapBytes > mappedBefore, "the other process grew the map")
+        for probe in [query, more[59_999], flip(more[12_345], probability: 0.1, rng: &rng)] {
+            for method in SearchMethod.allCases {
+                let hits = try store.search(code: probe, k: 10, method: method).hits
+                #expect(hits.map { Neighbor(id: $0.id, distance: $0.distance) } == (try oracle.nearest(to: probe, k: 10)).neighbors, "\(method)")
+            }
+        }
+        // And this process can still write after the growth.
+        try store.insert(StoreItem(key: "last", code: query))
+        #expect(try store.search(code: query, k: 1).hits.first?.key == "last")
+    }
+}

@@ -9,7 +9,7 @@ struct BGANBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bgan-bench",
         abstract: "Benchmarks of BGANStore (build with -c release).",
-        subcommands: [SearchBenchmark.self, KernelBenchmark.self, NeuralNetBenchmark.self, NeighbourhoodBenchmark.self, IngestBenchmark.self, StressBenchmark.self, RefinementBenchmark.self]
+        subcommands: [SearchBenchmark.self, KernelBenchmark.self, NeuralNetBenchmark.self, NeighborhoodBenchmark.self, IngestBenchmark.self, StressBenchmark.self, RefinementBenchmark.self]
     )
 
     /// Relaunches with fast OpenBLAS kernels if the library fell back to slow ones.

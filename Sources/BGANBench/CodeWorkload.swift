@@ -19,7 +19,7 @@ struct CodeWorkload {
         self.bits = bits
         var rng = SeededGenerator(seed: seed ^ UInt64(bits) << 32 ^ UInt64(count))
         let bytesPerCode = bits / 8
-        let centres = distribution == .clustered ? (0..<1000).map { _ in Self.randomBytes(bytesPerCode, &rng) } : []
+        let centers = distribution == .clustered ? (0..<1000).map { _ in Self.randomBytes(bytesPerCode, &rng) } : []
         func generate(_ n: Int) -> Data {
             var data = Data(count: n * bytesPerCode)
             data.withUnsafeMutableBytes { raw in
@@ -38,9 +38,9 @@ struct CodeWorkload {
                             }
                         }
                     case .clustered:
-                        let centre = centres[Int(rng.next() % UInt64(centres.count))]
+                        let center = centers[Int(rng.next() % UInt64(centers.count))]
                         for i in 0..<bytesPerCode {
-                            bytes[base + i] = centre[i] ^ Self.flipMask(&rng)
+                            bytes[base + i] = center[i] ^ Self.flipMask(&rng)
                         }
                     }
                 }

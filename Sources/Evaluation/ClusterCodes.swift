@@ -26,10 +26,10 @@ public struct ClusterCodes: Sendable {
         var rng = SeededGenerator(seed: seed)
         // k-means++ on a sample: each new centre drawn with probability ∝ squared distance.
         let sample = n <= 10_000 ? Array(0..<n) : (0..<10_000).map { _ in Int(rng.next() % UInt64(n)) }
-        var centres = Array(features[(sample[0] * dimension)..<((sample[0] + 1) * dimension)])
+        var centers = Array(features[(sample[0] * dimension)..<((sample[0] + 1) * dimension)])
         var nearest = [Float](repeating: .infinity, count: sample.count)
         for chosen in 1..<clusters {
-            let last = centres[((chosen - 1) * dimension)..<(chosen * dimension)]
+            let last = centers[((chosen - 1) * dimension)..<(chosen * dimension)]
             for (j, row) in sample.enumerated() {
                 var d: Float = 0
                 for (t, c) in zip(0..<dimension, last) { let e = features[row * dimension + t] - c; d += e * e }
@@ -41,10 +41,10 @@ public struct ClusterCodes: Sendable {
                 target -= d
                 if target <= 0 { pick = j; break }
             }
-            centres += features[(sample[pick] * dimension)..<((sample[pick] + 1) * dimension)]
+            centers += features[(sample[pick] * dimension)..<((sample[pick] + 1) * dimension)]
         }
         for _ in 0..<iterations {
-            let assignment = Self.assign(features, centroids: centres, dimension: dimension)
+            let assignment = Self.assign(features, centroids: centers, dimension: dimension)
             var sums = [Float](repeating: 0, count: clusters * dimension)
             var counts = [Int](repeating: 0, count: clusters)
             for (row, cluster) in assignment.enumerated() {
@@ -52,10 +52,10 @@ public struct ClusterCodes: Sendable {
                 for t in 0..<dimension { sums[cluster * dimension + t] += features[row * dimension + t] }
             }
             for cluster in 0..<clusters where counts[cluster] > 0 {
-                for t in 0..<dimension { centres[cluster * dimension + t] = sums[cluster * dimension + t] / Float(counts[cluster]) }
+                for t in 0..<dimension { centers[cluster * dimension + t] = sums[cluster * dimension + t] / Float(counts[cluster]) }
             }
         }
-        centroids = centres
+        centroids = centers
         clusterSigns = (0..<(clusters * bits)).map { _ in rng.next() & 1 == 0 ? -1 : 1 }
     }
 

@@ -17,7 +17,7 @@ public struct PrincipalComponents: Sendable {
         var mean = [Float](repeating: 0, count: dimension)
         for row in 0..<n { for j in 0..<dimension { mean[j] += features[row * dimension + j] } }
         for j in 0..<dimension { mean[j] /= Float(max(n, 1)) }
-        let centered = Self.centre(features, mean: mean)
+        let centered = Self.center(features, mean: mean)
         var covariance = [Float](repeating: 0, count: dimension * dimension)
         centered.withUnsafeBufferPointer { x in
             covariance.withUnsafeMutableBufferPointer { c in
@@ -40,7 +40,7 @@ public struct PrincipalComponents: Sendable {
 
     /// `features` (`n × inputDimension`) projected onto the components (`n × dimensions`).
     public func project(_ features: [Float]) -> [Float] {
-        let centered = Self.centre(features, mean: mean)
+        let centered = Self.center(features, mean: mean)
         let n = features.count / inputDimension
         var projected = [Float](repeating: 0, count: n * dimensions)
         centered.withUnsafeBufferPointer { x in
@@ -54,7 +54,7 @@ public struct PrincipalComponents: Sendable {
         return projected
     }
 
-    private static func centre(_ features: [Float], mean: [Float]) -> [Float] {
+    private static func center(_ features: [Float], mean: [Float]) -> [Float] {
         var centered = features
         let dimension = mean.count
         for i in centered.indices { centered[i] -= mean[i % dimension] }

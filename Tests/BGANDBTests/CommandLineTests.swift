@@ -402,7 +402,7 @@ import TestSupport
         #expect(trained.status == 0, "\(trained.stderr)")
         #expect(trained.stderr.contains("decoded 14 images") && trained.stderr.contains("8 file(s) skipped"), "\(trained.stderr)")
         let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
-        #expect(file.header.preprocessing == Preprocessing(channels: 3, height: 8, width: 8, centreCrop: true))
+        #expect(file.header.preprocessing == Preprocessing(channels: 3, height: 8, width: 8, centerCrop: true))
     }
 
     @Test func ingestStoresImagesResumesAndReportsRejects() throws {

@@ -24,7 +24,7 @@ import Testing
         let (images, kinds) = dataset(seed: 1)
         let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, hiddenUnits: 16, featureUnits: 16)
         let networks = try BGANNetworks(architecture: architecture, seed: seed)
-        let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: images, dimension: 64, k: 5), k2: 3)
+        let structure = NeighborhoodStructure(neighbors: NearestNeighborLists(features: images, dimension: 64, k: 5), k2: 3)
         return (BGANTrainer(networks: networks, structure: structure, learningRate: 1e-2, seed: seed), images, kinds)
     }
 
@@ -46,7 +46,7 @@ import Testing
         let anchors = Array(0..<8)
         let (a, lossesA) = try step(anchors + Array(8..<16), generativeImages: 8)
         let (b, lossesB) = try step(anchors + Array(40..<48), generativeImages: 8)
-        #expect(lossesA.content > 0 && lossesA.neighbourhood > 0)
+        #expect(lossesA.content > 0 && lossesA.neighborhood > 0)
         #expect(lossesA.discriminator == lossesB.discriminator && lossesA.generatorAdversarial == lossesB.generatorAdversarial)
         #expect(a.networks.encoderParameters.values != b.networks.encoderParameters.values)
         // On the whole batch the discriminator sees the other images too.
@@ -55,7 +55,7 @@ import Testing
         #expect(wholeA.discriminator != wholeB.discriminator)
     }
 
-    @Test func trainingPullsNeighboursTogether() throws {
+    @Test func trainingPullsNeighborsTogether() throws {
         let (trainer, images, kinds) = try trainer(seed: 3)
         var rng = SeededGenerator(seed: 4)
         var first: StepLosses?
@@ -64,11 +64,11 @@ import Testing
             let indices = (0..<16).map { _ in Int(rng.next() % 64) }
             last = try trainer.step(images: batch(images, indices), indices: indices)
             if first == nil { first = last }
-            for value in [last.neighbourhood, last.quantization, last.content, last.generatorAdversarial, last.discriminator] {
+            for value in [last.neighborhood, last.quantization, last.content, last.generatorAdversarial, last.discriminator] {
                 #expect(value.isFinite)
             }
         }
-        #expect(last.neighbourhood < first!.neighbourhood, "the neighbourhood loss should fall: \(first!.neighbourhood) → \(last.neighbourhood)")
+        #expect(last.neighborhood < first!.neighborhood, "the neighbourhood loss should fall: \(first!.neighborhood) → \(last.neighborhood)")
         // Codes of the same kind end up closer than codes of different kinds.
         let codes = try trainer.networks.codes(of: batch(images, Array(0..<64)))
         var same = 0.0, sameCount = 0.0, other = 0.0, otherCount = 0.0

@@ -17,7 +17,7 @@ import Testing
         #expect(preprocessing.input(from: buffer) == set.scaledPixels(3..<4))
     }
 
-    @Test func enlargedColourPaddedCopiesComeBackToTheSameInput() throws {
+    @Test func enlargedColorPaddedCopiesComeBackToTheSameInput() throws {
         let (set, buffer) = try fashionImage(7)
         // Each pixel as a 2×2 block of RGB, on a black band 56 pixels wide on either side.
         var bytes: [UInt8] = []
@@ -28,7 +28,7 @@ import Testing
         }
         let wide = try PixelBuffer(width: 168, height: 56, format: .rgb, bytes: bytes)
         var cropping = preprocessing
-        cropping.centreCrop = true
+        cropping.centerCrop = true
         let input = cropping.input(from: wide)
         let expected = set.scaledPixels(7..<8)
         let worst = zip(input, expected).map { abs($0 - $1) }.max() ?? 1

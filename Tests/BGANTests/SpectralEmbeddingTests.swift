@@ -6,9 +6,9 @@ import Testing
     /// `clusters` groups of `perCluster` points around distinct centres, with noise.
     func blobs(clusters: Int, perCluster: Int, dimension: Int, seed: UInt64 = 60) -> [Float] {
         var rng = SeededGenerator(seed: seed)
-        let centres = (0..<(clusters * dimension)).map { _ in 12 * rng.normal() }
+        let centers = (0..<(clusters * dimension)).map { _ in 12 * rng.normal() }
         return (0..<(clusters * perCluster)).flatMap { i in
-            (0..<dimension).map { d in centres[(i / perCluster) * dimension + d] + rng.normal() }
+            (0..<dimension).map { d in centers[(i / perCluster) * dimension + d] + rng.normal() }
         }
     }
 
@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func theGraphIsSymmetricWithoutLoopsOrRepeats() {
-        let lists = NearestNeighbourLists(features: blobs(clusters: 2, perCluster: 30, dimension: 3), dimension: 3, k: 5)
+        let lists = NearestNeighborLists(features: blobs(clusters: 2, perCluster: 30, dimension: 3), dimension: 3, k: 5)
         let graph = SymmetricGraph(lists)
         var edges = Set<[Int]>()
         for i in 0..<lists.count {
@@ -33,7 +33,7 @@ import Testing
 
     @Test func clustersCollapseToTheirOwnDirections() throws {
         let (clusters, perCluster) = (3, 80)
-        let lists = NearestNeighbourLists(features: blobs(clusters: clusters, perCluster: perCluster, dimension: 4), dimension: 4, k: 8)
+        let lists = NearestNeighborLists(features: blobs(clusters: clusters, perCluster: perCluster, dimension: 4), dimension: 4, k: 8)
         let e = try SpectralEmbedding.embed(lists, dimensions: 2, iterations: 300)
         #expect(e.count == clusters * perCluster * 2)
         for i in 0..<(clusters * perCluster) { #expect(abs(cosine(e, i, i, 2) - 1) < 1e-4, "unit rows") }
@@ -49,7 +49,7 @@ import Testing
     @Test func itAgreesWithADenseEigendecomposition() throws {
         // One noisy cloud: no cluster structure, distinct eigenvalues.
         let n = 70, dimensions = 3
-        let lists = NearestNeighbourLists(features: blobs(clusters: 1, perCluster: n, dimension: 2, seed: 61), dimension: 2, k: 6)
+        let lists = NearestNeighborLists(features: blobs(clusters: 1, perCluster: n, dimension: 2, seed: 61), dimension: 2, k: 6)
         let graph = SymmetricGraph(lists)
         var a = [Float](repeating: 0, count: n * n)
         for i in 0..<n {
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func tooFewImagesAreRefused() {
-        let lists = NearestNeighbourLists(features: blobs(clusters: 1, perCluster: 8, dimension: 2), dimension: 2, k: 3)
+        let lists = NearestNeighborLists(features: blobs(clusters: 1, perCluster: 8, dimension: 2), dimension: 2, k: 3)
         #expect(throws: BGANError.self) { try SpectralEmbedding.embed(lists, dimensions: 4) }
     }
 }

@@ -25,7 +25,7 @@ import Testing
     }
 
     func session(_ settings: TrainingSettings, pixels: [Float]) throws -> TrainingSession {
-        let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: pixels, dimension: 64, k: 4), k2: 3)
+        let structure = NeighborhoodStructure(neighbors: NearestNeighborLists(features: pixels, dimension: 64, k: 4), k2: 3)
         return try TrainingSession(settings: settings, images: pixels, structure: structure)
     }
 
@@ -88,9 +88,9 @@ import Testing
                 #expect(abs(cosines[a * 4 + b] - expected) < 1e-5)
             }
         }
-        var fixedBeta = settings(epochs: 6, sampling: .neighbours, encoderOnly: true)
+        var fixedBeta = settings(epochs: 6, sampling: .neighbors, encoderOnly: true)
         fixedBeta.betaSchedule = [2]
-        let structure = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: pixels, dimension: 64, k: 4), k2: 3)
+        let structure = NeighborhoodStructure(neighbors: NearestNeighborLists(features: pixels, dimension: 64, k: 4), k2: 3)
         let whole = try TrainingSession(settings: fixedBeta, images: pixels, structure: structure, similarity: targets)
         while !whole.isFinished { try whole.runStep() }
         let first = try TrainingSession(settings: fixedBeta, images: pixels, structure: structure, similarity: targets)
@@ -132,13 +132,13 @@ import Testing
         #expect(foreign?.message.contains("BGANCKPT") == true)
     }
 
-    @Test func neighbourSamplingPutsASimilarPartnerBesideEveryAnchor() throws {
+    @Test func neighborSamplingPutsASimilarPartnerBesideEveryAnchor() throws {
         let pixels = images(seed: 3).pixels
-        let run = try session(settings(sampling: .neighbours), pixels: pixels)
+        let run = try session(settings(sampling: .neighbors), pixels: pixels)
         #expect(run.stepsPerEpoch == 48 / 6)
         for step in 0..<run.stepsPerEpoch {
             let losses = try run.runStep()
-            #expect(losses.neighbourhood.isFinite, "step \(step)")
+            #expect(losses.neighborhood.isFinite, "step \(step)")
         }
         // Every image was an anchor once in the first epoch: the run went through all of them.
         #expect(run.epoch == 1 && run.step == 0)
@@ -153,7 +153,7 @@ import Testing
         let generatorBefore = run.networks.generatorParameters.values
         while !run.isFinished { try run.runStep() }
         #expect(run.networks.generatorParameters.values == generatorBefore)
-        let first = run.history.first!.losses.neighbourhood, last = run.history.last!.losses.neighbourhood
+        let first = run.history.first!.losses.neighborhood, last = run.history.last!.losses.neighborhood
         #expect(last < first, "neighbourhood loss \(first) → \(last)")
         let codes = try run.networks.codes(of: Tensor(shape: [48, 1, 8, 8], storage: pixels))
         #expect(codes.storage.allSatisfy { $0 == 1 || $0 == -1 })
@@ -189,7 +189,7 @@ import Testing
 
     @Test func viewSamplingPairsSomeAnchorsWithThemselves() throws {
         let pixels = images(seed: 5).pixels
-        var s = settings(sampling: .neighboursAndViews)
+        var s = settings(sampling: .neighborsAndViews)
         s.augmentationShift = 1
         let run = try session(s, pixels: pixels)
         let batch = run.batchIndices(epoch: 0, step: 0)
@@ -201,7 +201,7 @@ import Testing
 
     @Test func settingsThatCannotWorkAreRefused() throws {
         let pixels = images(seed: 1).pixels
-        var odd = settings(sampling: .neighbours)
+        var odd = settings(sampling: .neighbors)
         odd.batch = 7
         #expect(throws: BGANError.self) { try session(odd, pixels: pixels) }
         var big = settings()

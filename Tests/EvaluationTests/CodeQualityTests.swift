@@ -106,11 +106,11 @@ import Testing
 @Suite struct ClusterCodesTests {
     @Test func clustersOfSeparatedBlobsShareOneCodeEach() {
         var rng = SeededGenerator(seed: 9)
-        let centres: [[Float]] = [[0, 0], [10, 0], [0, 10]]
+        let centers: [[Float]] = [[0, 0], [10, 0], [0, 10]]
         var features: [Float] = [], blob: [Int] = []
         for i in 0..<300 {
             let c = i % 3
-            features += [centres[c][0] + rng.normal() * 0.3, centres[c][1] + rng.normal() * 0.3]
+            features += [centers[c][0] + rng.normal() * 0.3, centers[c][1] + rng.normal() * 0.3]
             blob.append(c)
         }
         let hash = ClusterCodes(training: features, dimension: 2, clusters: 3, bits: 32, seed: 1)
@@ -123,7 +123,7 @@ import Testing
 }
 
 @Suite struct RefinementTests {
-    @Test func quantisationKeepsDirection() {
+    @Test func quantizationKeepsDirection() {
         let values: [Float] = [0.5, -2, 1, 0]
         let quantized = Refinement.quantize(values)
         #expect(quantized == [32, -127, 64, 0])

@@ -37,7 +37,7 @@ import TestSupport
     }
 
     @Test(arguments: [(1, 0), (1, 1), (10, 3), (16, 2), (20, 5), (5, 5), (5, 6)])
-    func neighbourhoodsHoldEveryValueAtTheDistanceOnce(length: Int, radius: Int) {
+    func neighborhoodsHoldEveryValueAtTheDistanceOnce(length: Int, radius: Int) {
         var values: [UInt32] = []
         let center: UInt32 = 0b10110 & ((1 << UInt32(length)) - 1)
         SubstringNeighborhood.append(center: center, length: length, radius: radius, to: &values)

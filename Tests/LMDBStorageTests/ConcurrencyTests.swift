@@ -58,7 +58,7 @@ import TestSupport
         #expect(env.mapGrowths > 0, "the map should have grown while readers were active")
     }
 
-    @Test func writesFromManyThreadsAreSerialised() throws {
+    @Test func writesFromManyThreadsAreSerialized() throws {
         let env = try Environment(path: directory.sub("env"), tables: [TableSpec("counter")])
         let counter = try env.table("counter")
         DispatchQueue.concurrentPerform(iterations: 4) { _ in

@@ -109,8 +109,8 @@ import Testing
         var expected: Double = 0
         for i in 0..<rows {
             let partner = (i + rows / 2) % rows
-            let normaliser = (0..<rows).filter { $0 != i }.map { exp(logit(i, $0)) }.reduce(0, +)
-            expected += -log(exp(logit(i, partner)) / normaliser)
+            let normalizer = (0..<rows).filter { $0 != i }.map { exp(logit(i, $0)) }.reduce(0, +)
+            expected += -log(exp(logit(i, partner)) / normalizer)
         }
         expected /= Double(rows)
         let loss = try Loss.normalizedTemperatureCrossEntropy(embeddings: z, temperature: temperature)

@@ -49,7 +49,7 @@ import Testing
         #expect(try train(Adam(learningRate: 0.05), steps: 50) == train(Adam(learningRate: 0.05), steps: 50))
     }
 
-    @Test func nonTrainableEntriesAreNotOptimised() throws {
+    @Test func nonTrainableEntriesAreNotOptimized() throws {
         let store = ParameterStore()
         let bn = BatchNormalization("bn", channels: 2, parameters: store)
         _ = try bn.forward(Tensor(shape: [2, 2], storage: [1, 2, 3, 4]), training: true)

@@ -2,7 +2,7 @@ import PixelIO
 import Testing
 
 @Suite struct PixelTransformTests {
-    @Test func colourConversionsFollowLumaAndCompositing() throws {
+    @Test func colorConversionsFollowLumaAndCompositing() throws {
         let rgb = try PixelBuffer(width: 2, height: 1, format: .rgb, bytes: [200, 100, 50, 0, 255, 0])
         let gray = rgb.converted(to: .gray)
         let first: Double = 0.299 * 200 + 0.587 * 100 + 0.114 * 50, second: Double = 0.587 * 255
@@ -14,12 +14,12 @@ import Testing
         #expect(rgb.converted(to: .rgba).bytes == [200, 100, 50, 255, 0, 255, 0, 255])
     }
 
-    @Test func centreCropKeepsTheMiddle() throws {
+    @Test func centerCropKeepsTheMiddle() throws {
         let image = try PixelBuffer(width: 8, height: 6, format: .gray, bytes: (0..<48).map { UInt8($0) })
-        let square = image.centreCropped(aspectWidth: 1, aspectHeight: 1)
+        let square = image.centerCropped(aspectWidth: 1, aspectHeight: 1)
         #expect(square.width == 6 && square.height == 6)
         #expect(square[0, 0, 0] == 1 && square[5, 5, 0] == 46)
-        let wide = image.centreCropped(aspectWidth: 4, aspectHeight: 1)
+        let wide = image.centerCropped(aspectWidth: 4, aspectHeight: 1)
         #expect(wide.width == 8 && wide.height == 2 && wide[0, 0, 0] == 16)
     }
 

@@ -15,8 +15,8 @@ public func makeCodes(_ count: Int, bits: Int, distribution: CodeDistribution, r
     case .uniform:
         return (0..<count).map { _ in random() }
     case .clustered:
-        let centres = (0..<max(1, count / 50)).map { _ in random() }
-        return (0..<count).map { _ in flip(centres.randomElement(using: &rng)!, probability: 0.1, rng: &rng) }
+        let centers = (0..<max(1, count / 50)).map { _ in random() }
+        return (0..<count).map { _ in flip(centers.randomElement(using: &rng)!, probability: 0.1, rng: &rng) }
     case .duplicates:
         let few = (0..<3).map { _ in random() }
         return (0..<count).map { _ in few.randomElement(using: &rng)! }

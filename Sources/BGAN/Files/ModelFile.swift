@@ -9,15 +9,21 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     public var height: Int
     public var width: Int
     /// Crop the largest centred region of the model's aspect ratio before resizing.
-    public var centreCrop: Bool
+    public var centerCrop: Bool
     /// 8-bit values are multiplied by this (1/255 maps them to [0, 1]).
     public var scale: Float
 
-    public init(channels: Int, height: Int, width: Int, centreCrop: Bool = false, scale: Float = 1.0 / 255) {
+    /// Model files spell the crop's key "centreCrop": the files are data and keep their bytes.
+    enum CodingKeys: String, CodingKey {
+        case channels, height, width, scale
+        case centerCrop = "centreCrop"
+    }
+
+    public init(channels: Int, height: Int, width: Int, centerCrop: Bool = false, scale: Float = 1.0 / 255) {
         self.channels = channels
         self.height = height
         self.width = width
-        self.centreCrop = centreCrop
+        self.centerCrop = centerCrop
         self.scale = scale
     }
 }

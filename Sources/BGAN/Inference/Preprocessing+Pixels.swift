@@ -3,7 +3,7 @@ import PixelIO
 extension Preprocessing {
     /// The model's input for one image: converted to the model's channels (gray by BT.601 luma,
     /// transparency composited over black), centre-cropped to the model's aspect ratio when
-    /// ``centreCrop`` is set, resized by area averaging to the model's geometry, and scaled,
+    /// ``centerCrop`` is set, resized by area averaging to the model's geometry, and scaled,
     /// as `channels × height × width` values (planes one after the other).
     public func input(from image: PixelBuffer) -> [Float] {
         planes(from: image).map { Float($0) * scale }
@@ -14,7 +14,7 @@ extension Preprocessing {
     public func planes(from image: PixelBuffer) -> [UInt8] {
         let format: PixelFormat = channels == 1 ? .gray : .rgb
         var prepared = image.converted(to: format)
-        if centreCrop { prepared = prepared.centreCropped(aspectWidth: width, aspectHeight: height) }
+        if centerCrop { prepared = prepared.centerCropped(aspectWidth: width, aspectHeight: height) }
         prepared = prepared.areaResized(width: width, height: height)
         var values = [UInt8](repeating: 0, count: channels * height * width)
         let plane = height * width

@@ -6,7 +6,7 @@ import NeuralNet
 /// Weights of BGAN's losses (the reference code's final defaults).
 public struct LossWeights: Codable, Sendable, Equatable {
     /// Neighbourhood structure and quantisation, on the encoder.
-    public var neighbourhood: Float = 10
+    public var neighborhood: Float = 10
     /// Feature matching through D_l, on the encoder and the generator.
     public var content: Float = 1
     /// Pixel reconstruction (mean squared error), on the encoder and the generator; off by default.
@@ -27,6 +27,12 @@ public struct LossWeights: Codable, Sendable, Equatable {
     /// similar ones up pulls neighbours together harder. 1: the paper's plain mean.
     public var similarPairWeight: Float = 1
 
+    /// Checkpoints and model notes spell the first key "neighbourhood": they are data and keep their bytes.
+    enum CodingKeys: String, CodingKey {
+        case neighborhood = "neighbourhood"
+        case content, pixel, adversarial, quantization, dissimilarTarget, dissimilarQuantile, similarPairWeight
+    }
+
     public init() {}
 
     /// Whether the generator and the discriminator take part (content, pixel or adversarial
@@ -36,18 +42,24 @@ public struct LossWeights: Codable, Sendable, Equatable {
 
 /// The losses of one training step.
 public struct StepLosses: Codable, Sendable, Equatable {
-    public var neighbourhood: Float = 0
+    public var neighborhood: Float = 0
     public var quantization: Float = 0
     public var content: Float = 0
     public var pixel: Float = 0
     public var generatorAdversarial: Float = 0
     public var discriminator: Float = 0
 
+    /// Checkpoints spell the first key "neighbourhood", as above.
+    enum CodingKeys: String, CodingKey {
+        case neighborhood = "neighbourhood"
+        case quantization, content, pixel, generatorAdversarial, discriminator
+    }
+
     public init() {}
 
     /// Adds `other` term by term.
     public mutating func add(_ other: StepLosses) {
-        neighbourhood += other.neighbourhood
+        neighborhood += other.neighborhood
         quantization += other.quantization
         content += other.content
         pixel += other.pixel
@@ -58,7 +70,7 @@ public struct StepLosses: Codable, Sendable, Equatable {
     /// Every term times `factor`.
     public func scaled(_ factor: Float) -> StepLosses {
         var result = self
-        result.neighbourhood *= factor
+        result.neighborhood *= factor
         result.quantization *= factor
         result.content *= factor
         result.pixel *= factor
@@ -69,7 +81,7 @@ public struct StepLosses: Codable, Sendable, Equatable {
 
     /// The terms by name, in a fixed order (for logs and charts).
     public var named: [(name: String, value: Float)] {
-        [("neighbourhood", neighbourhood), ("quantisation", quantization), ("content", content), ("pixel", pixel),
+        [("neighbourhood", neighborhood), ("quantisation", quantization), ("content", content), ("pixel", pixel),
          ("adversarial", generatorAdversarial), ("discriminator", discriminator)]
     }
 }
@@ -82,7 +94,7 @@ public struct StepLosses: Codable, Sendable, Equatable {
 /// the design: every backward pass directly follows the forward pass it goes back through.
 public final class BGANTrainer {
     public let networks: BGANNetworks
-    public let structure: NeighbourhoodStructure
+    public let structure: NeighborhoodStructure
     public var weights: LossWeights
     public let encoderOptimizer: Adam
     public let generatorOptimizer: Adam
@@ -100,7 +112,7 @@ public final class BGANTrainer {
     public var generativeImages: Int?
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
-    public init(networks: BGANNetworks, structure: NeighbourhoodStructure, weights: LossWeights = LossWeights(),
+    public init(networks: BGANNetworks, structure: NeighborhoodStructure, weights: LossWeights = LossWeights(),
                 learningRate: Float = 1e-3, epsilon: Float = 1.0, seed: UInt64) {
         self.networks = networks
         self.structure = structure
@@ -123,7 +135,7 @@ public final class BGANTrainer {
         guard weights.trainsGenerator else {
             e.zeroGradients()
             let codes = try networks.encoder.forward(x, training: true)
-            _ = try networks.encoder.backward(try neighbourhoodGradient(codes: codes, images: x, indices: indices, base: nil, losses: &losses))
+            _ = try networks.encoder.backward(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: nil, losses: &losses))
             encoderOptimizer.step(e)
             return losses
         }
@@ -172,7 +184,7 @@ public final class BGANTrainer {
             towardCodes = Tensor(shape: codes.shape, storage: towardCodes.storage + [Float](repeating: 0, count: (batch - g) * bits))
         }
         // 2c. Neighbourhood structure and quantisation on the smoothed codes.
-        _ = try networks.encoder.backward(try neighbourhoodGradient(codes: codes, images: x, indices: indices, base: towardCodes, losses: &losses))
+        _ = try networks.encoder.backward(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: towardCodes, losses: &losses))
         encoderOptimizer.step(e)
         generatorOptimizer.step(g0)
         return losses
@@ -180,7 +192,7 @@ public final class BGANTrainer {
 
     /// `base` plus the weighted gradient of the neighbourhood and quantisation losses with
     /// respect to the smoothed codes; records both losses.
-    private func neighbourhoodGradient(codes: Tensor, images: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
+    private func neighborhoodGradient(codes: Tensor, images: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
         var similarity = Tensor(shape: [codes.batch, codes.batch],
                                 storage: similarityEmbedding?.cosines(indices) ?? structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget))
         if let unrelatedBelow {
@@ -208,8 +220,8 @@ public final class BGANTrainer {
             for a in 0..<n { for b in 0..<n where a != b && similarity.storage[a * n + b] == 1 { values[a * n + b] = weights.similarPairWeight } }
             pairWeights = Tensor(shape: [n, n], storage: values)
         }
-        let neighbourhood = try Loss.pairwiseSimilarity(codes: codes, similarity: similarity, pairWeights: pairWeights)
-        losses.neighbourhood = neighbourhood.value
+        let neighborhood = try Loss.pairwiseSimilarity(codes: codes, similarity: similarity, pairWeights: pairWeights)
+        losses.neighborhood = neighborhood.value
         var gradient = base ?? Tensor(zeros: codes.shape)
         var quantization: Double = 0
         let count = Float(codes.count)
@@ -217,7 +229,7 @@ public final class BGANTrainer {
             let value = codes.storage[i]
             let gap = value - (value > 0 ? 1 : -1)
             quantization += Double(gap * gap)
-            gradient.storage[i] += weights.neighbourhood * (neighbourhood.gradient.storage[i] + weights.quantization * 2 * gap / count)
+            gradient.storage[i] += weights.neighborhood * (neighborhood.gradient.storage[i] + weights.quantization * 2 * gap / count)
         }
         losses.quantization = Float(quantization / Double(count))
         return gradient

@@ -155,7 +155,7 @@ enum CheckpointCodec {
         try optimizer.restore(steps: steps, first: first, second: second)
     }
 
-    static func encode(_ structure: NeighbourhoodStructure) -> [UInt8] {
+    static func encode(_ structure: NeighborhoodStructure) -> [UInt8] {
         var writer = LittleEndianWriter()
         writer.append(UInt64(structure.count))
         for offset in structure.offsets { writer.append(UInt64(offset)) }
@@ -182,7 +182,7 @@ enum CheckpointCodec {
         return try SimilarityEmbedding(values: values, dimension: dimension)
     }
 
-    static func decodeStructure(_ bytes: [UInt8], source: String) throws -> NeighbourhoodStructure {
+    static func decodeStructure(_ bytes: [UInt8], source: String) throws -> NeighborhoodStructure {
         var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
         let count = Int(try reader.read(UInt64.self))
         guard count >= 0, count <= (bytes.count - 8) / 8 else {
@@ -197,6 +197,6 @@ enum CheckpointCodec {
         guard similar.allSatisfy({ $0 >= 0 && Int($0) < count }) else {
             throw BGANError(.invalidCheckpoint, "\(source) is refused: its neighbourhood structure names images beyond \(count)")
         }
-        return NeighbourhoodStructure(count: count, offsets: offsets, similar: similar)
+        return NeighborhoodStructure(count: count, offsets: offsets, similar: similar)
     }
 }

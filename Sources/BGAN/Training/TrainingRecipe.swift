@@ -46,7 +46,7 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
 
     public var sampling: BatchSampling {
         switch self {
-        case .recommended: .neighboursAndViews
+        case .recommended: .neighborsAndViews
         case .paper: .shuffled
         }
     }

@@ -18,7 +18,7 @@ public final class TrainingSession {
     public let settings: TrainingSettings
     public let networks: BGANNetworks
     public let trainer: BGANTrainer
-    public let structure: NeighbourhoodStructure
+    public let structure: NeighborhoodStructure
     /// Images, `count × C × H × W`, scaled as the model sees them.
     let images: [Float]
     public let count: Int
@@ -35,9 +35,9 @@ public final class TrainingSession {
     public static let pointInterval = 100
 
     /// A new run on `images` (`count × C × H × W` values in the model's scale) with the structure
-    /// S of the same images (which draws the partners of `neighbours` sampling, and gives the
+    /// S of the same images (which draws the partners of `neighbors` sampling, and gives the
     /// neighbourhood loss its targets unless `similarity` is given: then its cosines do).
-    public init(settings: TrainingSettings, images: [Float], structure: NeighbourhoodStructure, similarity: SimilarityEmbedding? = nil) throws {
+    public init(settings: TrainingSettings, images: [Float], structure: NeighborhoodStructure, similarity: SimilarityEmbedding? = nil) throws {
         let a = settings.architecture
         let itemSize = a.channels * a.height * a.width
         guard itemSize > 0, images.count % itemSize == 0 else {
@@ -145,12 +145,12 @@ public final class TrainingSession {
         switch settings.sampling {
         case .shuffled:
             return Array(order[(step * settings.batch)..<((step + 1) * settings.batch)])
-        case .neighbours, .neighboursAndViews:
+        case .neighbors, .neighborsAndViews:
             let half = settings.batch / 2
             let anchors = Array(order[(step * half)..<((step + 1) * half)])
             var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch), UInt64(step) &+ 1))
             let partners = anchors.enumerated().map { position, anchor -> Int in
-                if settings.sampling == .neighboursAndViews, position % 2 == 1 { return anchor }
+                if settings.sampling == .neighborsAndViews, position % 2 == 1 { return anchor }
                 let similar = structure.similarItems(of: anchor).filter { Int($0) != anchor }
                 return similar.isEmpty ? Int(rng.next() % UInt64(count)) : Int(similar[Int(rng.next() % UInt64(similar.count))])
             }
@@ -174,7 +174,7 @@ public final class TrainingSession {
             training["views"] = "minimum area \(views.minimumArea), maximum aspect \(views.maximumAspect), flips \(views.flips), brightness \(views.brightness), noise \(views.noise)"
         }
         training["beta_schedule"] = s.betaSchedule.map { "\($0)" }.joined(separator: ",")
-        training["weights"] = "neighbourhood \(s.weights.neighbourhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget), dissimilar beyond quantile \(s.weights.dissimilarQuantile), similar pair weight \(s.weights.similarPairWeight)"
+        training["weights"] = "neighbourhood \(s.weights.neighborhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget), dissimilar beyond quantile \(s.weights.dissimilarQuantile), similar pair weight \(s.weights.similarPairWeight)"
         training["images"] = "\(count)"
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
                                       beta: networks.smoothedSign.beta)

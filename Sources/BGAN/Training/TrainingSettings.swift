@@ -7,10 +7,10 @@ public enum BatchSampling: String, Codable, Sendable, CaseIterable {
     /// Each batch is half anchors from the shuffle and half partners, one drawn at random from
     /// each anchor's similar items in S: every batch holds similar pairs for the neighbourhood
     /// loss to pull together. An epoch then takes twice the steps.
-    case neighbours
-    /// As `neighbours`, but every other partner is the anchor itself: with augmentation on, two
+    case neighbors = "neighbours"
+    /// As `neighbors`, but every other partner is the anchor itself: with augmentation on, two
     /// differently flipped and shifted views of one image, which should share a code.
-    case neighboursAndViews = "neighbours-and-views"
+    case neighborsAndViews = "neighbours-and-views"
 }
 
 /// Everything that decides a training run, recorded in the model file and in checkpoints.
@@ -30,7 +30,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// so that codes learn to ignore them (0: none, as in the paper).
     public var augmentationShift: Int = 0
     /// Random views (``ViewAugmentation``) in place of the images, drawn per image and step, so
-    /// that codes learn to ignore the edits near-duplicates show; with `neighboursAndViews`
+    /// that codes learn to ignore the edits near-duplicates show; with `neighborsAndViews`
     /// sampling, half the partners are a second view of their anchor (nil: none, as in the paper).
     public var views: ViewAugmentation?
     /// With neighbour sampling, run the generator and discriminator (adversarial and content
@@ -64,7 +64,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public func stepsPerEpoch(count: Int) -> Int {
         switch sampling {
         case .shuffled: count / batch
-        case .neighbours, .neighboursAndViews: count / (batch / 2)
+        case .neighbors, .neighborsAndViews: count / (batch / 2)
         }
     }
 

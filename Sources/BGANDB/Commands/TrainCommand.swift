@@ -68,8 +68,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Units of the discriminator's feature layer D_l.")
     var featureUnits: Int = 1024
 
-    @Option(help: "Feature space of the neighbourhood structure (default: the pre-trained model's outputs in the recommended recipe, pixels in the paper's): pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise).")
-    var neighboursFrom: String?
+    @Option(name: .customLong("neighbours-from"), help: "Feature space of the neighbourhood structure (default: the pre-trained model's outputs in the recommended recipe, pixels in the paper's): pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise).")
+    var neighborsFrom: String?
 
     @Option(help: "Targets of the neighbourhood loss (default: the recipe's, spectral:8+features:0.5 or neighbours): neighbours (S: +1 for similar pairs, the dissimilar target otherwise; the paper) spectral:DIMENSIONS (cosines of a spectral embedding of the 10-NN graph of the --neighbours-from features), or spectral:DIMENSIONS+features:WEIGHT (those cosines blended with the features' own, WEIGHT of the latter: clusters and fine similarity at once).")
     var similarity: String?
@@ -89,8 +89,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "β of the smoothed sign, stepped evenly across the epochs (default: the recipe's, 2 or 2,5,10,15,20).")
     var betaSchedule: String?
 
-    @Option(help: "Weight of the neighbourhood-structure loss.")
-    var neighbourhoodWeight: Float = 10
+    @Option(name: .customLong("neighbourhood-weight"), help: "Weight of the neighbourhood-structure loss.")
+    var neighborhoodWeight: Float = 10
 
     @Option(help: "Weight of the quantisation term, relative to the neighbourhood loss.")
     var quantizationWeight: Float = 1
@@ -141,7 +141,7 @@ struct TrainCommand: ParsableCommand {
     /// `--similarity`, or the recipe's.
     var similaritySpec: String { similarity ?? recipe.similarity }
 
-    /// What `--similarity` asks for: nil for `neighbours`, else the spectral dimensions and the
+    /// What `--similarity` asks for: nil for `neighbors`, else the spectral dimensions and the
     /// weight of the features' own cosines blended in (0 when not).
     func similarityTargets() throws -> (dimensions: Int, featureWeight: Float)? {
         let similarity = similaritySpec
@@ -184,22 +184,22 @@ struct TrainCommand: ParsableCommand {
                                                     hiddenUnits: hiddenUnits, featureUnits: featureUnits)
                 Console.log("recipe \(recipe.rawValue)\(recipe == .recommended ? " (pre-training, then BGAN with views and blended targets)" : " (the paper's configuration)"); options given override it")
                 // The recommended recipe's first stage, unless every use of it is overridden.
-                let needsPretrained = recipe.pretrainingEpochs != nil && (neighboursFrom == nil || (initialEncoder == nil && recipe.startsFromPretrainedEncoder))
+                let needsPretrained = recipe.pretrainingEpochs != nil && (neighborsFrom == nil || (initialEncoder == nil && recipe.startsFromPretrainedEncoder))
                 let pretrainedPath = needsPretrained ? try pretrainedModel(pixels: pixels, set: set, preprocessing: preprocessing) : nil
-                let featureSpace = neighboursFrom ?? pretrainedPath.map { "model:" + $0 } ?? "pixels"
+                let featureSpace = neighborsFrom ?? pretrainedPath.map { "model:" + $0 } ?? "pixels"
                 let startPath = initialEncoder == "none" ? nil : initialEncoder ?? (recipe.startsFromPretrainedEncoder ? pretrainedPath : nil)
                 let start = try startPath.map { try Self.initialModel(at: $0, for: architecture) }
-                let (features, dimension) = try neighbourFeatures(featureSpace, pixels: pixels, set: set, count: count)
+                let (features, dimension) = try neighborFeatures(featureSpace, pixels: pixels, set: set, count: count)
                 // One search serves both S (K1 lists) and the spectral graph (their first 10).
                 let started = Date()
                 Console.log("building the neighbourhood structure of \(count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
-                let wanted = try similarityTargets() == nil ? k1 : max(k1, Self.smoothingNeighbours)
-                let lists = NearestNeighbourLists(features: features, dimension: dimension, k: wanted)
-                let structure = NeighbourhoodStructure(neighbours: lists.prefix(k1), k2: k2)
+                let wanted = try similarityTargets() == nil ? k1 : max(k1, Self.smoothingNeighbors)
+                let lists = NearestNeighborLists(features: features, dimension: dimension, k: wanted)
+                let structure = NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2)
                 Console.log(String(format: "structure built in %.1fs: %.0f similar images per image", Date().timeIntervalSince(started), structure.averageSimilar))
-                let targets = try similarityEmbedding(graph: lists.prefix(Self.smoothingNeighbours), features: features, dimension: dimension)
+                let targets = try similarityEmbedding(graph: lists.prefix(Self.smoothingNeighbors), features: features, dimension: dimension)
                 var weights = LossWeights()
-                weights.neighbourhood = neighbourhoodWeight
+                weights.neighborhood = neighborhoodWeight
                 weights.quantization = quantizationWeight
                 weights.content = contentWeight
                 weights.pixel = pixelWeight
@@ -255,7 +255,7 @@ struct TrainCommand: ParsableCommand {
             let mean = recent.scaled(1 / Float(recentSteps))
             let detail = String(format: "epoch %d/%d step %d/%d β %.0f nbr %.4f quant %.4f content %.4f adv %.3f disc %.3f",
                                 min(session.epoch + 1, session.settings.epochs), session.settings.epochs, session.step, session.stepsPerEpoch,
-                                session.networks.smoothedSign.beta, mean.neighbourhood, mean.quantization, mean.content,
+                                session.networks.smoothedSign.beta, mean.neighborhood, mean.quantization, mean.content,
                                 mean.generatorAdversarial, mean.discriminator)
             progress.update(session.stepsTaken * imagesPerStep, detail: detail)
             if recentSteps == 50 { recent = StepLosses(); recentSteps = 0 }
@@ -301,7 +301,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The cosine targets `--similarity` asks for, if any.
-    private func similarityEmbedding(graph: NearestNeighbourLists, features: [Float], dimension: Int) throws -> SimilarityEmbedding? {
+    private func similarityEmbedding(graph: NearestNeighborLists, features: [Float], dimension: Int) throws -> SimilarityEmbedding? {
         guard let (dimensions, featureWeight) = try similarityTargets() else { return nil }
         let started = Date()
         let embedding = try SimilarityEmbedding(values: try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed), dimension: dimensions)
@@ -349,26 +349,26 @@ struct TrainCommand: ParsableCommand {
         return path
     }
 
-    private func neighbourFeatures(_ neighboursFrom: String, pixels: [Float], set: ImageSet, count: Int) throws -> ([Float], Int) {
+    private func neighborFeatures(_ neighborsFrom: String, pixels: [Float], set: ImageSet, count: Int) throws -> ([Float], Int) {
         let dimension = set.valuesPerImage
-        if neighboursFrom == "pixels" { return (pixels, dimension) }
-        if neighboursFrom.hasPrefix("pca:"), let dimensions = Int(neighboursFrom.dropFirst(4)), dimensions >= 1, dimensions <= dimension {
+        if neighborsFrom == "pixels" { return (pixels, dimension) }
+        if neighborsFrom.hasPrefix("pca:"), let dimensions = Int(neighborsFrom.dropFirst(4)), dimensions >= 1, dimensions <= dimension {
             let components = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: dimensions)
             return (components.project(pixels), dimensions)
         }
-        if neighboursFrom.hasPrefix("smoothed:") {
-            let parts = neighboursFrom.split(separator: ":").dropFirst().compactMap { Int($0) }
+        if neighborsFrom.hasPrefix("smoothed:") {
+            let parts = neighborsFrom.split(separator: ":").dropFirst().compactMap { Int($0) }
             guard parts.count == 2, parts[0] >= 1, parts[0] <= dimension, parts[1] >= 0 else {
-                throw ValidationError("--neighbours-from smoothed:DIMENSIONS:STEPS takes 1 to \(dimension) dimensions and 0 or more steps, not '\(neighboursFrom)'")
+                throw ValidationError("--neighbours-from smoothed:DIMENSIONS:STEPS takes 1 to \(dimension) dimensions and 0 or more steps, not '\(neighborsFrom)'")
             }
             let components = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: parts[0])
             let projected = components.project(pixels)
-            let graph = NearestNeighbourLists(features: projected, dimension: parts[0], k: Self.smoothingNeighbours)
-            return (GraphSmoothing.smooth(projected, dimension: parts[0], neighbours: graph, steps: parts[1]), parts[0])
+            let graph = NearestNeighborLists(features: projected, dimension: parts[0], k: Self.smoothingNeighbors)
+            return (GraphSmoothing.smooth(projected, dimension: parts[0], neighbors: graph, steps: parts[1]), parts[0])
         }
-        if neighboursFrom.hasPrefix("model:") || neighboursFrom.hasPrefix("hidden:") {
-            let hidden = neighboursFrom.hasPrefix("hidden:")
-            let path = String(neighboursFrom.drop { $0 != ":" }.dropFirst())
+        if neighborsFrom.hasPrefix("model:") || neighborsFrom.hasPrefix("hidden:") {
+            let hidden = neighborsFrom.hasPrefix("hidden:")
+            let path = String(neighborsFrom.drop { $0 != ":" }.dropFirst())
             let networks = try Self.model(at: path).networks()
             let a = networks.architecture
             guard a.channels == set.channels, a.height == set.height, a.width == set.width else {
@@ -391,11 +391,11 @@ struct TrainCommand: ParsableCommand {
             }
             return (features, width)
         }
-        throw ValidationError("--neighbours-from takes pixels, pca:DIMENSIONS (1 to \(dimension)), smoothed:DIMENSIONS:STEPS, model:FILE or hidden:FILE, not '\(neighboursFrom)'")
+        throw ValidationError("--neighbours-from takes pixels, pca:DIMENSIONS (1 to \(dimension)), smoothed:DIMENSIONS:STEPS, model:FILE or hidden:FILE, not '\(neighborsFrom)'")
     }
 
     /// Neighbours of each image in the graphs of `smoothed:` feature spaces and spectral embeddings.
-    static let smoothingNeighbours = 10
+    static let smoothingNeighbors = 10
 }
 
 extension BatchSampling: ExpressibleByArgument {}

@@ -60,7 +60,7 @@ enum TrainingImages {
         guard parts.count == 3, [1, 3].contains(parts[0]), parts[1] >= 4, parts[2] >= 4, parts[1] % 4 == 0, parts[2] % 4 == 0 else {
             throw ValidationError("--geometry takes CHANNELSxHEIGHTxWIDTH with 1 or 3 channels and sides that are multiples of 4, e.g. 3x32x32; not '\(geometry)'")
         }
-        let preprocessing = Preprocessing(channels: parts[0], height: parts[1], width: parts[2], centreCrop: true)
+        let preprocessing = Preprocessing(channels: parts[0], height: parts[1], width: parts[2], centerCrop: true)
         let files = listing.images
         for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
         let wanted = min(limit ?? files.count, files.count)

@@ -42,7 +42,7 @@ extension PixelBuffer {
     }
 
     /// The largest centred region with the aspect ratio `aspectWidth : aspectHeight`.
-    public func centreCropped(aspectWidth: Int, aspectHeight: Int) -> PixelBuffer {
+    public func centerCropped(aspectWidth: Int, aspectHeight: Int) -> PixelBuffer {
         precondition(aspectWidth > 0 && aspectHeight > 0)
         var cropWidth = width, cropHeight = height
         if width * aspectHeight > height * aspectWidth {

@@ -5,29 +5,29 @@ import NeuralNet
 /// counting as its own nearest. Never materialises the N × N distance matrix: distances come a
 /// block of rows at a time from one sgemm (`‖x‖² + ‖y‖² − 2·x·y`), and each row keeps a bounded
 /// max-heap of its best `k`. Ties go to the lower index.
-public struct NearestNeighbourLists: Sendable {
+public struct NearestNeighborLists: Sendable {
     public let count: Int
     public let k: Int
-    /// Row `i` is `neighbours[i·k ..< (i+1)·k]`, nearest first.
-    public let neighbours: [Int32]
+    /// Row `i` is `neighbors[i·k ..< (i+1)·k]`, nearest first.
+    public let neighbors: [Int32]
 
     /// Neighbours of item `i`, nearest first.
-    public func of(_ i: Int) -> ArraySlice<Int32> { neighbours[(i * k)..<((i + 1) * k)] }
+    public func of(_ i: Int) -> ArraySlice<Int32> { neighbors[(i * k)..<((i + 1) * k)] }
 
     /// The first `k` of every list: the same lists as computing them with `k` directly, since
     /// every list is ordered by (distance, index) and distances do not depend on `k`.
-    public func prefix(_ k: Int) -> NearestNeighbourLists {
+    public func prefix(_ k: Int) -> NearestNeighborLists {
         let k = min(k, self.k)
         var kept = [Int32]()
         kept.reserveCapacity(count * k)
         for i in 0..<count { kept += of(i).prefix(k) }
-        return NearestNeighbourLists(count: count, k: k, neighbours: kept)
+        return NearestNeighborLists(count: count, k: k, neighbors: kept)
     }
 
-    private init(count: Int, k: Int, neighbours: [Int32]) {
+    private init(count: Int, k: Int, neighbors: [Int32]) {
         self.count = count
         self.k = k
-        self.neighbours = neighbours
+        self.neighbors = neighbors
     }
 
     /// Computes the lists for `features` (`count × dimension`, row-major).
@@ -58,7 +58,7 @@ public struct NearestNeighbourLists: Sendable {
                 result.withUnsafeMutableBufferPointer { out in
                     norms.withUnsafeBufferPointer { norm in
                         parallelRanges(rows, tasks: BLAS.threads) { (block: Range<Int>) in
-                            var heap = BoundedNeighbourHeap(capacity: k)
+                            var heap = BoundedNeighborHeap(capacity: k)
                             for row in block {
                                 let i = first + row
                                 heap.removeAll()
@@ -74,12 +74,12 @@ public struct NearestNeighbourLists: Sendable {
                 }
             }
         }
-        neighbours = result
+        neighbors = result
     }
 }
 
 /// The `capacity` smallest (distance, index) pairs seen, as a max-heap.
-struct BoundedNeighbourHeap {
+struct BoundedNeighborHeap {
     let capacity: Int
     private var distances: [Float] = []
     private var indices: [Int32] = []

@@ -5,7 +5,7 @@ import NeuralNet
 import PixelIO
 
 /// Time to build BGAN's neighbourhood structure on a real data set.
-struct NeighbourhoodBenchmark: ParsableCommand {
+struct NeighborhoodBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neighbours",
         abstract: "K1-nearest-neighbour lists and the sparse similarity structure S on IDX images (pixels).")
@@ -32,10 +32,10 @@ struct NeighbourhoodBenchmark: ParsableCommand {
         let features = set.scaledPixels(0..<n)
         print("OpenBLAS \(BLAS.coreName), \(BLAS.threads) threads; \(n) images of \(dimension) pixels; K1 = \(k1), K2 = \(k2)")
         var started = Date()
-        let lists = NearestNeighbourLists(features: features, dimension: dimension, k: k1)
+        let lists = NearestNeighborLists(features: features, dimension: dimension, k: k1)
         let listSeconds = Date().timeIntervalSince(started)
         started = Date()
-        let structure = NeighbourhoodStructure(neighbours: lists, k2: k2)
+        let structure = NeighborhoodStructure(neighbors: lists, k2: k2)
         let structureSeconds = Date().timeIntervalSince(started)
         let flops = 2 * Double(n) * Double(n) * Double(dimension)
         print(String(format: "nearest-neighbour lists: %.1f s (%.0f GFLOP/s in the distance products)", listSeconds, flops / listSeconds / 1e9))

@@ -4,7 +4,7 @@
 /// whose lists overlap `N(i)` the most (ties to the lower index) vote; every image in the union
 /// of their lists is similar to `i` (S = +1), symmetrically; all other pairs are dissimilar
 /// (S = −1). Only the similar pairs are stored: a few hundred per image, never N × N.
-public struct NeighbourhoodStructure: Sendable {
+public struct NeighborhoodStructure: Sendable {
     public let count: Int
     /// Row `i`'s similar items, ascending: `similar[offsets[i] ..< offsets[i+1]]`.
     public let offsets: [Int]
@@ -18,15 +18,15 @@ public struct NeighbourhoodStructure: Sendable {
     }
 
     /// Builds S from K1-nearest-neighbour lists, with `k2` voters per image.
-    public init(neighbours lists: NearestNeighbourLists, k2: Int) {
+    public init(neighbors lists: NearestNeighborLists, k2: Int) {
         let n = lists.count
         count = n
         // Who lists whom: reverse lists, to find the images sharing a neighbour with i.
         var reverseOffsets = [Int](repeating: 0, count: n + 1)
-        for j in lists.neighbours { reverseOffsets[Int(j) + 1] += 1 }
+        for j in lists.neighbors { reverseOffsets[Int(j) + 1] += 1 }
         for i in 0..<n { reverseOffsets[i + 1] += reverseOffsets[i] }
         var cursor = reverseOffsets
-        var reverse = [Int32](repeating: 0, count: lists.neighbours.count)
+        var reverse = [Int32](repeating: 0, count: lists.neighbors.count)
         for i in 0..<n {
             for j in lists.of(i) {
                 reverse[cursor[Int(j)]] = Int32(i)

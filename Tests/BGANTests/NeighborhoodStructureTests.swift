@@ -2,7 +2,7 @@ import BGAN
 import NeuralNet
 import Testing
 
-@Suite struct NeighbourhoodStructureTests {
+@Suite struct NeighborhoodStructureTests {
     func features(_ n: Int, dimension: Int, seed: UInt64) -> [Float] {
         var rng = SeededGenerator(seed: seed)
         return (0..<(n * dimension)).map { _ in rng.normal() }
@@ -21,9 +21,9 @@ import Testing
     }
 
     @Test(arguments: [(n: 300, dimension: 7, k: 5, block: 64), (n: 97, dimension: 3, k: 20, block: 512), (n: 10, dimension: 2, k: 30, block: 4)])
-    func nearestNeighbourListsEqualBruteForce(n: Int, dimension: Int, k: Int, block: Int) {
+    func nearestNeighborListsEqualBruteForce(n: Int, dimension: Int, k: Int, block: Int) {
         let x = features(n, dimension: dimension, seed: UInt64(n))
-        let lists = NearestNeighbourLists(features: x, dimension: dimension, k: k, blockRows: block)
+        let lists = NearestNeighborLists(features: x, dimension: dimension, k: k, blockRows: block)
         let expected = bruteForceLists(x, dimension: dimension, k: k)
         #expect(lists.k == min(k, n))
         for i in 0..<n { #expect(Array(lists.of(i)) == expected[i], "row \(i)") }
@@ -32,8 +32,8 @@ import Testing
     @Test func structureFollowsTheDefinition() {
         let n = 120, k1 = 6, k2 = 4
         let x = features(n, dimension: 5, seed: 7)
-        let lists = NearestNeighbourLists(features: x, dimension: 5, k: k1)
-        let s = NeighbourhoodStructure(neighbours: lists, k2: k2)
+        let lists = NearestNeighborLists(features: x, dimension: 5, k: k1)
+        let s = NeighborhoodStructure(neighbors: lists, k2: k2)
         // The definition, directly: overlaps with every j, the top k2 vote, union, symmetrise.
         var similar = [[Bool]](repeating: [Bool](repeating: false, count: n), count: n)
         for i in 0..<n {
@@ -58,7 +58,7 @@ import Testing
 
     @Test func batchMatricesAreSymmetricPlusMinusOne() {
         let x = features(60, dimension: 4, seed: 8)
-        let s = NeighbourhoodStructure(neighbours: NearestNeighbourLists(features: x, dimension: 4, k: 5), k2: 3)
+        let s = NeighborhoodStructure(neighbors: NearestNeighborLists(features: x, dimension: 4, k: 5), k2: 3)
         let batch = [3, 17, 42, 5, 59]
         let m = s.batchMatrix(batch)
         for a in 0..<5 {
@@ -74,9 +74,9 @@ import Testing
         // Whole-number features: many equal distances, so the tie order is exercised too.
         var rng = SeededGenerator(seed: 77)
         let features = (0..<(300 * 3)).map { _ in Float(rng.next() % 4) }
-        let long = NearestNeighbourLists(features: features, dimension: 3, k: 20)
-        let short = NearestNeighbourLists(features: features, dimension: 3, k: 10)
-        #expect(long.prefix(10).neighbours == short.neighbours)
+        let long = NearestNeighborLists(features: features, dimension: 3, k: 20)
+        let short = NearestNeighborLists(features: features, dimension: 3, k: 10)
+        #expect(long.prefix(10).neighbors == short.neighbors)
         #expect(long.prefix(10).k == 10 && long.prefix(50).k == 20)
     }
 }

@@ -16,16 +16,16 @@ public enum SpectralEmbedding {
     /// Vectors iterated beyond the wanted ones, to speed convergence of the last wanted ones.
     public static let extraVectors = 7
 
-    /// `dimensions` coordinates per image of `neighbours`' graph, `count × dimensions` row-major.
+    /// `dimensions` coordinates per image of `neighbors`' graph, `count × dimensions` row-major.
     /// - Parameters:
     ///   - iterations: steps of subspace iteration (400 converge on 60,000 Fashion-MNIST images).
     ///   - seed: of the random start.
-    public static func embed(_ neighbours: NearestNeighbourLists, dimensions: Int, iterations: Int = 400, seed: UInt64 = 1) throws -> [Float] {
-        let n = neighbours.count, m = dimensions + extraVectors
+    public static func embed(_ neighbors: NearestNeighborLists, dimensions: Int, iterations: Int = 400, seed: UInt64 = 1) throws -> [Float] {
+        let n = neighbors.count, m = dimensions + extraVectors
         guard dimensions >= 1, n > m else {
             throw BGANError(.invalidArgument, "a spectral embedding of \(dimensions) dimensions needs more than \(m) images; there are \(n)")
         }
-        let graph = SymmetricGraph(neighbours)
+        let graph = SymmetricGraph(neighbors)
         // The trivial eigenvector (eigenvalue 1) is known, `D^{1/2}·1`: keep it out of the
         // iteration, so that on a graph of several components the wanted vectors still tell them
         // apart instead of mixing an arbitrary part of the constant in.
@@ -42,9 +42,9 @@ public enum SpectralEmbedding {
             return x
         }
         var rng = SeededGenerator(seed: seed)
-        var q = try orthonormalised(withoutTrivial((0..<(n * m)).map { _ in rng.normal() }), rows: n, columns: m)
+        var q = try orthonormalized(withoutTrivial((0..<(n * m)).map { _ in rng.normal() }), rows: n, columns: m)
         for _ in 0..<iterations {
-            q = try orthonormalised(withoutTrivial(graph.halfLazyProduct(q, columns: m)), rows: n, columns: m)
+            q = try orthonormalized(withoutTrivial(graph.halfLazyProduct(q, columns: m)), rows: n, columns: m)
         }
         // Rayleigh–Ritz: the best vectors of span(q), by the eigenvalues of qᵀ·M·q.
         let mq = graph.halfLazyProduct(q, columns: m)
@@ -84,7 +84,7 @@ public enum SpectralEmbedding {
     }
 
     /// The columns of `x` made orthonormal (`x·V·Λ^{-1/2}` from the eigenvectors of `xᵀx`).
-    static func orthonormalised(_ x: [Float], rows: Int, columns: Int) throws -> [Float] {
+    static func orthonormalized(_ x: [Float], rows: Int, columns: Int) throws -> [Float] {
         let (values, vectors) = try BLAS.symmetricEigen(gram(x, x, rows: rows, columns: columns), n: columns)
         var transform = [Float](repeating: 0, count: columns * columns)
         let floor = (values.last ?? 1) * 1e-6
@@ -113,7 +113,7 @@ struct SymmetricGraph {
     /// Edges per image.
     let degrees: [Float]
 
-    init(_ lists: NearestNeighbourLists) {
+    init(_ lists: NearestNeighborLists) {
         let n = lists.count
         var rows = [[Int32]](repeating: [], count: n)
         for i in 0..<n {

@@ -49,15 +49,12 @@ extension TrainingSession {
         let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 8,
                                     kind: "a training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
-        guard CheckpointCodec.fingerprint(images) == header.imageFingerprint else {
-            throw BGANError(.otherTrainingImages, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume it with the same images, in the same order and with the same preprocessing")
-        }
+        try CheckpointCodec.requireSameImages(images, count: header.imageCount, fingerprint: header.imageFingerprint, source: source)
         let structure = try CheckpointCodec.decodeStructure(file.blobs[6], source: source)
         let similarity = try CheckpointCodec.decodeSimilarity(file.blobs[7], source: source)
         try self.init(settings: header.settings, images: images, structure: structure, similarity: similarity)
-        guard header.epoch <= settings.epochs, header.step < stepsPerEpoch, header.pendingSteps >= 0 else {
-            throw BGANError(.invalidCheckpoint, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
-        }
+        try CheckpointCodec.requirePosition(epoch: header.epoch, step: header.step, pendingSteps: header.pendingSteps,
+                                            epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch, source: source)
         try file.decodeParameters(0, source: source, into: networks.encoderParameters)
         try file.decodeParameters(1, source: source, into: networks.generatorParameters)
         try file.decodeParameters(2, source: source, into: networks.discriminatorParameters)
@@ -105,13 +102,10 @@ extension ContrastiveSession {
         let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 2,
                                     kind: "a contrastive pre-training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
-        guard CheckpointCodec.fingerprint(images) == header.imageFingerprint else {
-            throw BGANError(.otherTrainingImages, "\(source) was trained on other images (\(header.imageCount) of them, another fingerprint): resume it with the same images, in the same order and with the same preprocessing")
-        }
+        try CheckpointCodec.requireSameImages(images, count: header.imageCount, fingerprint: header.imageFingerprint, source: source)
         try self.init(settings: header.settings, images: images)
-        guard header.epoch <= settings.epochs, header.step < stepsPerEpoch, header.pendingSteps >= 0 else {
-            throw BGANError(.invalidCheckpoint, "\(source) is refused: its position (epoch \(header.epoch), step \(header.step)) is outside the run")
-        }
+        try CheckpointCodec.requirePosition(epoch: header.epoch, step: header.step, pendingSteps: header.pendingSteps,
+                                            epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch, source: source)
         try file.decodeParameters(0, source: source, into: networks.encoderParameters)
         try CheckpointCodec.restore(optimizer, from: file.blobs[1], parameters: networks.encoderParameters.count, source: source)
         epoch = header.epoch
@@ -126,6 +120,20 @@ extension ContrastiveSession {
 /// fingerprint that ties a checkpoint to its images. Little-endian, bounds-checked: a damaged
 /// record is refused as ``BGANError`` `invalidCheckpoint`, never read out of bounds.
 enum CheckpointCodec {
+    /// Refuses to resume on images other than the checkpoint's (by count and fingerprint).
+    static func requireSameImages(_ images: [Float], count: Int, fingerprint: UInt64, source: String) throws {
+        guard Self.fingerprint(images) == fingerprint else {
+            throw BGANError(.otherTrainingImages, "\(source) was trained on other images (\(count) of them, another fingerprint): resume it with the same images, in the same order and with the same preprocessing")
+        }
+    }
+
+    /// Refuses a saved position outside the run its settings describe.
+    static func requirePosition(epoch: Int, step: Int, pendingSteps: Int, epochs: Int, stepsPerEpoch: Int, source: String) throws {
+        guard epoch <= epochs, step < stepsPerEpoch, pendingSteps >= 0 else {
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its position (epoch \(epoch), step \(step)) is outside the run")
+        }
+    }
+
     /// FNV-1a over the values' bit patterns: enough to notice other data on resume.
     static func fingerprint(_ values: [Float]) -> UInt64 {
         var hash = FNV1a()

@@ -24,7 +24,7 @@ import TestSupport
 
     @Test func everyUnitLandsOnceWithItsCodeAndBadOnesAreReported() throws {
         let model = try StoreImageTests.model(seed: 4)
-        let store = try Store.create(at: directory.sub("s"), model: model)
+        let store = try directory.boundStore("s", model: model)
         var reports: [IngestionReport] = []
         let report = try BulkIngestion(store: store, batchSize: 64, workers: 3)
             .run(Self.units(0..<300, failing: [5, 130]), progress: { reports.append($0) })
@@ -47,7 +47,7 @@ import TestSupport
     }
 
     @Test func aStoppedRunLeavesWholeBatchesAndTheNextRunFinishes() throws {
-        let store = try Store.create(at: directory.sub("r"), model: try StoreImageTests.model(seed: 4))
+        let store = try directory.boundStore("r", model: try StoreImageTests.model(seed: 4))
         var batches = 0
         let first = try BulkIngestion(store: store, batchSize: 50).run(Self.units(0..<400), shouldStop: { batches == 3 }) { _ in batches += 1 }
         #expect(first.stopped && first.added == 150 && first.done == 150)
@@ -59,7 +59,7 @@ import TestSupport
     }
 
     @Test func aStoreWithoutAModelStopsTheRunBeforeAnyWrite() throws {
-        let store = try Store.create(at: directory.sub("bare"), bitCount: 32)
+        let store = try directory.bareStore("bare", bits: 32)
         let error = #expect(throws: StoreError.self) { try BulkIngestion(store: store).run(Self.units(0..<10)) }
         #expect(error?.code == .noModel)
         #expect(try store.count() == 0)

@@ -21,7 +21,7 @@ import TestSupport
     func bulkLoadIntoAnEmptyStoreEqualsItemByItemInserts(keys: [String]?) throws {
         var rng = SeededGenerator(seed: 12)
         let codes = (0..<5).map { _ in randomCode(bits: 72, rng: &rng) }
-        let store = try Store.create(at: directory.sub("bulk"), bitCount: 72)
+        let store = try directory.bareStore("bulk", bits: 72)
         let summary = try store.importCodes(matrix(codes), keys: keys)
         #expect(summary.inserted == 5 && summary.rows == 5)
         for (row, code) in codes.enumerated() {
@@ -52,7 +52,7 @@ import TestSupport
     @Test func repeatedKeysFallBackToUpsertsWhereTheLastRowWins() throws {
         var rng = SeededGenerator(seed: 13)
         let codes = (0..<4).map { _ in randomCode(bits: 16, rng: &rng) }
-        let store = try Store.create(at: directory.sub("dup"), bitCount: 16)
+        let store = try directory.bareStore("dup", bits: 16)
         let summary = try store.importCodes(matrix(codes), keys: ["x", "y", "x", "z"])
         #expect(summary.inserted == 3 && summary.updated == 1)
         #expect(try store.item(forKey: "x")?.code == codes[2])
@@ -64,7 +64,7 @@ import TestSupport
         var rng = SeededGenerator(seed: 14)
         let first = (0..<300).map { _ in randomCode(bits: 64, rng: &rng) }
         let second = (0..<500).map { _ in randomCode(bits: 64, rng: &rng) }
-        let store = try Store.create(at: directory.sub("fill"), bitCount: 64)
+        let store = try directory.bareStore("fill", bits: 64)
         _ = try store.importCodes(matrix(first))
         let summary = try store.importCodes(matrix(second), batchSize: 128)
         #expect(summary.updated == 300 && summary.inserted == 200)
@@ -76,7 +76,7 @@ import TestSupport
     }
 
     @Test func wrongCodeLengthsAreRefusedBeforeWriting() throws {
-        let store = try Store.create(at: directory.sub("len"), bitCount: 64)
+        let store = try directory.bareStore("len", bits: 64)
         let error = #expect(throws: StoreError.self) {
             try store.importCodes(NumPyByteMatrix(rows: 2, columns: 4, bytes: Data(count: 8)))
         }

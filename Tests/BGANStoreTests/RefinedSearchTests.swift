@@ -30,7 +30,7 @@ import TestSupport
     @Test(arguments: [SearchMethod.linearScan, .multiIndex, .automatic])
     func refinedResultsEqualTheOracle(method: SearchMethod) throws {
         let model = try StoreImageTests.model(seed: 21)
-        let store = try Store.create(at: directory.sub("oracle-\(method.rawValue)"), model: model)
+        let store = try directory.boundStore("oracle-\(method.rawValue)", model: model)
         let count = 400
         try store.write(images: (0..<count).map { ImageItem(key: "i\($0)", image: Self.image($0)) })
         let encoder = try ImageEncoder(model: model)
@@ -46,7 +46,7 @@ import TestSupport
     }
 
     @Test func aStoredImageComesFirstEvenBehindEarlierItemsWithItsCode() throws {
-        let store = try Store.create(at: directory.sub("ties"), model: try StoreImageTests.model(seed: 22))
+        let store = try directory.boundStore("ties", model: try StoreImageTests.model(seed: 22))
         let target = Self.image(42)
         let code = try store.codes(of: [target])[0]
         // 30 items inserted earlier with exactly the target's code, as bare codes: the plain
@@ -66,7 +66,7 @@ import TestSupport
     }
 
     @Test func vectorsFollowTheirItems() throws {
-        let store = try Store.create(at: directory.sub("life"), model: try StoreImageTests.model(seed: 23))
+        let store = try directory.boundStore("life", model: try StoreImageTests.model(seed: 23))
         try store.write(images: (0..<20).map { ImageItem(key: "i\($0)", image: Self.image($0)) })
         #expect(try store.statistics().refinementVectors == 20)
         try store.remove(key: "i3")
@@ -81,7 +81,7 @@ import TestSupport
     }
 
     @Test func verifyNoticesADamagedVector() throws {
-        let store = try Store.create(at: directory.sub("damaged"), model: try StoreImageTests.model(seed: 24))
+        let store = try directory.boundStore("damaged", model: try StoreImageTests.model(seed: 24))
         let id = try store.insert(image: Self.image(0), key: "x")
         try store.environment.write { txn in try txn.put(store.tables.refinements!, key: id, value: [UInt8](repeating: 1, count: 5)) }
         let report = try store.verify()

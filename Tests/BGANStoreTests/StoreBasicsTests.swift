@@ -56,7 +56,7 @@ import LMDBStorage
     }
 
     @Test func badWritesAreRefusedBeforeAnythingIsWritten() throws {
-        let store = try Store.create(at: directory.sub("s"), bitCount: 16)
+        let store = try directory.bareStore("s", bits: 16)
         try store.insert(StoreItem(key: "a", code: code("0001")))
         let cases: [(StoreItem, StoreError.Code)] = [
             (StoreItem(key: "b", code: code("00")), .codeLengthMismatch),
@@ -76,7 +76,7 @@ import LMDBStorage
     }
 
     @Test func repeatedKeysInABatchFollowTheMode() throws {
-        let store = try Store.create(at: directory.sub("s"), bitCount: 16)
+        let store = try directory.bareStore("s", bits: 16)
         let batch = [StoreItem(key: "x", code: code("0001")), StoreItem(key: "x", code: code("0003"))]
         #expect(throws: StoreError.self) { try store.write(batch, mode: .insert) }
         let summary = try store.write(batch, mode: .upsert)
@@ -89,7 +89,7 @@ import LMDBStorage
         var options = StoreOptions()
         options.initialMapSize = 64 << 10
         options.rebuildMinimum = 1000
-        let store = try Store.create(at: directory.sub("tiny"), bitCount: 256, options: options)
+        let store = try directory.bareStore("tiny", bits: 256, options: options)
         var rng = SeededGenerator(seed: 31)
         let items = (0..<30_000).map { StoreItem(key: "k\($0)", code: randomCode(bits: 256, rng: &rng), payload: [UInt8](repeating: 7, count: 40)) }
         let summary = try store.write(items)
@@ -99,7 +99,7 @@ import LMDBStorage
     }
 
     @Test func keysAreTheirBytesNotTheirUnicodeMeaning() throws {
-        let store = try Store.create(at: directory.sub("nfc"), bitCount: 8)
+        let store = try directory.bareStore("nfc", bits: 8)
         let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
         #expect(composed == decomposed, "Swift calls them equal")
         let summary = try store.write([StoreItem(key: composed, code: code("01")), StoreItem(key: decomposed, code: code("02"))])
@@ -110,7 +110,7 @@ import LMDBStorage
     }
 
     @Test func unicodeKeysAndBinaryPayloadsAreKeptExactly() throws {
-        let store = try Store.create(at: directory.sub("s"), bitCount: 8)
+        let store = try directory.bareStore("s", bits: 8)
         let payload: [UInt8] = [0, 255, 10, 13, 0]
         try store.insert(StoreItem(key: "фото/猫.png", code: code("a5"), payload: payload))
         let hit = try #require(try store.search(code: code("a4"), k: 1).hits.first)
@@ -131,7 +131,7 @@ import LMDBStorage
     @Test func statisticsDescribeTheStore() throws {
         var options = StoreOptions()
         options.rebuildMinimum = 10
-        let store = try Store.create(at: directory.sub("s"), bitCount: 64, options: options)
+        let store = try directory.bareStore("s", bits: 64, options: options)
         var rng = SeededGenerator(seed: 1)
         try store.write((0..<300).map { StoreItem(key: "k\($0)", code: randomCode(bits: 64, rng: &rng)) })
         let stats = try store.statistics()

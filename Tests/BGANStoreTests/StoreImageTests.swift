@@ -52,7 +52,7 @@ import TestSupport
     }
 
     @Test func verifyNoticesADamagedModel() throws {
-        let store = try Store.create(at: directory.sub("v"), model: try Self.model(seed: 3))
+        let store = try directory.boundStore("v", model: try Self.model(seed: 3))
         var bytes = try store.boundModel().encoded()
         bytes[bytes.count / 2] ^= 0x40
         try store.environment.write { txn in try txn.put(store.tables.meta, key: StoreSchema.MetaKey.model, value: bytes) }
@@ -64,7 +64,7 @@ import TestSupport
     }
 
     @Test func anotherModelIsRefusedNamingBothDigests() throws {
-        let store = try Store.create(at: directory.sub("m"), model: try Self.model(seed: 1))
+        let store = try directory.boundStore("m", model: try Self.model(seed: 1))
         let other = try Self.model(seed: 2)
         let error = #expect(throws: StoreError.self) { try store.requireModel(other) }
         #expect(error?.code == .modelMismatch)
@@ -75,7 +75,7 @@ import TestSupport
     }
 
     @Test func aStoreOfBareCodesSaysItCannotEncode() throws {
-        let store = try Store.create(at: directory.sub("bare"), bitCount: 32)
+        let store = try directory.bareStore("bare", bits: 32)
         #expect(try store.modelDigest() == nil)
         let error = #expect(throws: StoreError.self) { try store.insert(image: Self.image(0), key: "x") }
         #expect(error?.code == .noModel)

@@ -57,7 +57,7 @@ import LMDBStorage
         var options = smallRebuilds()
         options.rebuildFraction = 0.5
         options.rebuildMinimum = 2000
-        let store = try Store.create(at: directory.sub("s"), bitCount: bits, options: options)
+        let store = try directory.bareStore("s", bits: bits, options: options)
         var codes = makeCodes(3000, bits: bits, distribution: .clustered, rng: &rng)
         try store.write(codes.enumerated().map { StoreItem(key: "k\($0.offset)", code: $0.element) })
         #expect(try store.statistics().indexedItems == 3000)
@@ -139,7 +139,7 @@ import LMDBStorage
     }
 
     @Test func emptyAndSingleItemStores() throws {
-        let store = try Store.create(at: directory.sub("s"), bitCount: 64, options: smallRebuilds())
+        let store = try directory.bareStore("s", bits: 64, options: smallRebuilds())
         var rng = SeededGenerator(seed: 3)
         let query = randomCode(bits: 64, rng: &rng)
         for method in SearchMethod.allCases {
@@ -157,7 +157,7 @@ import LMDBStorage
     }
 
     @Test func automaticRebuildsKeepTheIndexCurrent() throws {
-        let store = try Store.create(at: directory.sub("s"), bitCount: 32, options: smallRebuilds())
+        let store = try directory.bareStore("s", bits: 32, options: smallRebuilds())
         var rng = SeededGenerator(seed: 5)
         for batch in 0..<10 {
             try store.write((0..<50).map { StoreItem(key: "b\(batch)-\($0)", code: randomCode(bits: 32, rng: &rng)) })
@@ -212,7 +212,7 @@ import LMDBStorage
     }
 
     @Test func readersSeeWholeTransactionsWhileAWriterWrites() throws {
-        let store = try Store.create(at: directory.sub("s"), bitCount: 64, options: smallRebuilds())
+        let store = try directory.bareStore("s", bits: 64, options: smallRebuilds())
         var rng = SeededGenerator(seed: 9)
         let pairs = (0..<150).map { _ in randomCode(bits: 64, rng: &rng) }
         let torn = LockedCounter()

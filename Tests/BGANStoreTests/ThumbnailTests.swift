@@ -17,7 +17,7 @@ import TestSupport
     }
 
     @Test func imagesKeepAThumbnailThatFollowsTheirItem() throws {
-        let store = try Store.create(at: directory.sub("s"), model: try StoreImageTests.model(seed: 1), thumbnailSide: 16)
+        let store = try directory.boundStore("s", model: try StoreImageTests.model(seed: 1), thumbnailSide: 16)
         #expect(try store.thumbnailSide() == 16)
         try store.insert(image: StoreImageTests.image(0), key: "small")
         try store.insert(image: Self.gradient(width: 80, height: 40), key: "wide")
@@ -41,15 +41,15 @@ import TestSupport
     }
 
     @Test func aStoreMayKeepNoThumbnails() throws {
-        let store = try Store.create(at: directory.sub("none"), model: try StoreImageTests.model(seed: 1), thumbnailSide: 0)
+        let store = try directory.boundStore("none", model: try StoreImageTests.model(seed: 1), thumbnailSide: 0)
         try store.insert(image: StoreImageTests.image(0), key: "a")
         #expect(try store.thumbnail(forKey: "a") == nil)
         #expect(try store.search(image: StoreImageTests.image(0), k: 1).hits.first?.key == "a")
-        #expect(throws: StoreError.self) { try Store.create(at: directory.sub("bad"), model: try StoreImageTests.model(seed: 1), thumbnailSide: -1) }
+        #expect(throws: StoreError.self) { try directory.boundStore("bad", model: try StoreImageTests.model(seed: 1), thumbnailSide: -1) }
     }
 
     @Test func verifyFindsThumbnailsWithoutItemsOrThatAreNotPictures() throws {
-        let store = try Store.create(at: directory.sub("v"), model: try StoreImageTests.model(seed: 1))
+        let store = try directory.boundStore("v", model: try StoreImageTests.model(seed: 1))
         try store.insert(image: StoreImageTests.image(0), key: "a")
         let table = try #require(store.tables.thumbnails)
         try store.environment.write { txn in
@@ -63,8 +63,8 @@ import TestSupport
     }
 
     @Test func preparedImagesAreRefusedByAStoreOfAnotherModel() throws {
-        let first = try Store.create(at: directory.sub("one"), model: try StoreImageTests.model(seed: 1))
-        let second = try Store.create(at: directory.sub("two"), model: try StoreImageTests.model(seed: 2))
+        let first = try directory.boundStore("one", model: try StoreImageTests.model(seed: 1))
+        let second = try directory.boundStore("two", model: try StoreImageTests.model(seed: 2))
         let prepared = try first.prepare(ImageItem(key: "x", image: StoreImageTests.image(0)))
         let error = #expect(throws: StoreError.self) { try second.write(prepared: [prepared]) }
         #expect(error?.code == .modelMismatch)

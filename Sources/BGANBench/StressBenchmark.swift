@@ -52,6 +52,7 @@ struct StressBenchmark: ParsableCommand {
             _ = try target.write((start..<min(prefill, start + 250)).flatMap(Self.items(ofGroup:)))
         }
         print("store \(path): \(prefill * Self.groupSize) items in groups of \(Self.groupSize); \(readers) readers for \(Int(seconds)) s")
+        fflush(nil)
 
         let counters = StressCounters()
         counters.groups.store(prefill, ordering: .releasing)
@@ -63,6 +64,11 @@ struct StressBenchmark: ParsableCommand {
                 Self.read(target, seed: UInt64(reader), counters: counters)
             }.start()
         }
+        // Say when the readers are reading, so a harness can act on it (kill the process, say)
+        // without guessing at a delay.
+        while counters.queries.load(ordering: .acquiring) < readers { usleep(1_000) }
+        print("readers running")
+        fflush(nil)
         let writes = try write(target, counters: counters)
         counters.stop.store(true, ordering: .releasing)
         finished.wait()

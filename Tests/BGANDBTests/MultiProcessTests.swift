@@ -99,16 +99,16 @@ final class CollectedOutputs: @unchecked Sendable {
         let process = Process()
         process.executableURL = CLI.bench
         process.arguments = ["stress", "--store", path, "--seconds", "60", "--prefill", "100", "--readers", "4"]
-        process.standardOutput = FileHandle.nullDevice
+        let output = Pipe()
+        process.standardOutput = output
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        var store: Store?
-        for _ in 0..<50 where store == nil {
-            Thread.sleep(forTimeInterval: 0.1)
-            store = try? Store(openingAt: path)
-        }
-        let opened = try #require(store, "the stress run creates its store")
-        Thread.sleep(forTimeInterval: 1)
+        // No sleeps: the stress run says when its store exists and when its readers are reading.
+        var lines = LineReader(output.fileHandleForReading)
+        let created = lines.next(where: { $0.hasPrefix("store ") })
+        try #require(created != nil, "the stress run creates its store")
+        let opened = try Store(openingAt: path)
+        try #require(lines.next(where: { $0 == "readers running" }) != nil, "the stress run's readers start")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let cleared = try opened.statistics().staleReadersCleared
@@ -159,5 +159,27 @@ final class CollectedOutputs: @unchecked Sendable {
         // And this process can still write after the growth.
         try store.insert(StoreItem(key: "last", code: query))
         #expect(try store.search(code: query, k: 1).hits.first?.key == "last")
+    }
+}
+
+/// Lines of a child's output as they come, for tests that wait for a state instead of a delay.
+struct LineReader {
+    let handle: FileHandle
+    private var pending = Data()
+
+    init(_ handle: FileHandle) { self.handle = handle }
+
+    /// The next line that satisfies `predicate`, or nil when the output ends first.
+    mutating func next(where predicate: (String) -> Bool) -> String? {
+        while true {
+            while let newline = pending.firstIndex(of: 0x0A) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                pending = Data(pending[(newline + 1)...])
+                if predicate(line) { return line }
+            }
+            let chunk = handle.availableData
+            if chunk.isEmpty { return nil }
+            pending += chunk
+        }
     }
 }

@@ -235,16 +235,10 @@ size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint
 
 // MARK: Dispatch
 
-typedef uint32_t (*distance_fn)(const uint64_t *, const uint64_t *, size_t);
-typedef size_t (*scan_fn)(const uint64_t *, size_t, size_t, const uint64_t *, uint32_t, const uint8_t *,
-                          uint32_t, uint32_t *, uint16_t *);
-typedef size_t (*verify_fn)(const uint32_t *, size_t, const uint8_t *const *, size_t, uint32_t, size_t,
-                            size_t, const uint64_t *, uint32_t, uint32_t *, uint16_t *);
-
 static bgan_kernel active_kernel = BGAN_KERNEL_PORTABLE;
-static distance_fn active_distance = distance_portable;
-static scan_fn active_scan = scan_portable;
-static verify_fn active_verify = verify_portable;
+static bgan_distance_fn active_distance = distance_portable;
+static bgan_scan_fn active_scan = scan_portable;
+static bgan_verify_fn active_verify = verify_portable;
 
 bgan_kernel bgan_hamming_best_kernel(void) {
 #ifdef BGAN_X86
@@ -258,30 +252,32 @@ bgan_kernel bgan_hamming_best_kernel(void) {
     return BGAN_KERNEL_PORTABLE;
 }
 
-bgan_kernel bgan_hamming_force_kernel(bgan_kernel kernel) {
+bgan_hamming_functions bgan_hamming_kernel_functions(bgan_kernel kernel) {
     bgan_kernel best = bgan_hamming_best_kernel();
     if (kernel > best) kernel = best;
+    bgan_hamming_functions functions;
     switch (kernel) {
 #ifdef BGAN_X86
     case BGAN_KERNEL_AVX512:
-        active_distance = distance_popcnt;
-        active_scan = scan_avx512;
-        active_verify = verify_popcnt;
+        functions = (bgan_hamming_functions){BGAN_KERNEL_AVX512, distance_popcnt, scan_avx512, verify_popcnt};
         break;
     case BGAN_KERNEL_POPCNT:
-        active_distance = distance_popcnt;
-        active_scan = scan_popcnt;
-        active_verify = verify_popcnt;
+        functions = (bgan_hamming_functions){BGAN_KERNEL_POPCNT, distance_popcnt, scan_popcnt, verify_popcnt};
         break;
 #endif
     default:
-        kernel = BGAN_KERNEL_PORTABLE;
-        active_distance = distance_portable;
-        active_scan = scan_portable;
-        active_verify = verify_portable;
+        functions = (bgan_hamming_functions){BGAN_KERNEL_PORTABLE, distance_portable, scan_portable, verify_portable};
     }
-    active_kernel = kernel;
-    return kernel;
+    return functions;
+}
+
+bgan_kernel bgan_hamming_force_kernel(bgan_kernel kernel) {
+    bgan_hamming_functions functions = bgan_hamming_kernel_functions(kernel);
+    active_distance = functions.distance;
+    active_scan = functions.scan;
+    active_verify = functions.verify;
+    active_kernel = functions.kernel;
+    return functions.kernel;
 }
 
 __attribute__((constructor)) static void select_best_kernel(void) {

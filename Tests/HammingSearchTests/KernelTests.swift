@@ -3,17 +3,18 @@ import TestSupport
 @testable import HammingSearch
 import CHammingKernels
 
-/// Every kernel against plain Swift, over every word count a code can have.
-@Suite(.serialized) struct KernelTests {
+/// Every kernel against plain Swift, over every word count a code can have. Each kernel's
+/// functions are called directly: the kernel the process uses is never changed, so suites that
+/// run in parallel keep the default.
+@Suite struct KernelTests {
     func reference(_ codes: [UInt64], count: Int, words: Int, query: [UInt64]) -> [Int] {
         (0..<count).map { i in (0..<words).map { (codes[i * words + $0] ^ query[$0]).nonzeroBitCount }.reduce(0, +) }
     }
 
     @Test(arguments: HammingKernel.allCases)
     func scanMatchesReference(kernel: HammingKernel) {
-        let used = HammingKernel.use(kernel)
-        defer { HammingKernel.use(.best) }
-        if HammingKernel.best == .avx512 { #expect(used == kernel, "this CPU supports every kernel") }
+        let functions = bgan_hamming_kernel_functions(kernel.cValue)
+        if HammingKernel.best == .avx512 { #expect(HammingKernel(functions.kernel) == kernel, "this CPU supports every kernel") }
         var rng = SeededGenerator(seed: 7)
         for words in 1...16 {
             for count in [0, 1, 7, 8, 9, 63, 100] {
@@ -24,14 +25,14 @@ import CHammingKernels
                 let threshold = words * 32
                 var ids = [UInt32](repeating: 0, count: max(count, 1))
                 var found = [UInt16](repeating: 0, count: max(count, 1))
-                let n = bgan_hamming_scan(codes, count, words, query, UInt32(threshold), live, 100, &ids, &found)
+                let n = functions.scan(codes, count, words, query, UInt32(threshold), live, 100, &ids, &found)
                 let expected = (0..<count).filter { distances[$0] <= threshold && live[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }
                 #expect(Array(ids[..<n]) == expected.map { UInt32($0 + 100) }, "words \(words) count \(count)")
                 #expect(Array(found[..<n]).map(Int.init) == expected.map { distances[$0] })
-                let all = bgan_hamming_scan(codes, count, words, query, UInt32(words * 64), nil, 0, &ids, &found)
+                let all = functions.scan(codes, count, words, query, UInt32(words * 64), nil, 0, &ids, &found)
                 #expect(all == count)
                 if count > 0 {
-                    #expect(Int(bgan_hamming_distance(codes, query, words)) == distances[0])
+                    #expect(Int(functions.distance(codes, query, words)) == distances[0])
                 }
             }
         }
@@ -39,8 +40,7 @@ import CHammingKernels
 
     @Test(arguments: HammingKernel.allCases)
     func verifyMatchesReference(kernel: HammingKernel) {
-        HammingKernel.use(kernel)
-        defer { HammingKernel.use(.best) }
+        let functions = bgan_hamming_kernel_functions(kernel.cValue)
         var rng = SeededGenerator(seed: 11)
         for bits in [8, 64, 128, 200, 1024] {
             let index = try! InMemoryIndex(bitCount: bits, substrings: (bits + 23) / 24)
@@ -58,7 +58,7 @@ import CHammingKernels
             var outIDs = [UInt32](repeating: 0, count: candidates.count)
             var outDistances = [UInt16](repeating: 0, count: candidates.count)
             let n = snapshot.chunks.pointers.withUnsafeBufferPointer { chunks in
-                bgan_hamming_verify(candidates, candidates.count, chunks.baseAddress, chunks.count, UInt32(CodeChunkLayout.shift),
+                functions.verify(candidates, candidates.count, chunks.baseAddress, chunks.count, UInt32(CodeChunkLayout.shift),
                                     snapshot.chunks.layout.words, snapshot.chunks.layout.liveOffset, query.words, UInt32(threshold),
                                     &outIDs, &outDistances)
             }

@@ -25,8 +25,30 @@ bgan_kernel bgan_hamming_kernel(void);
 /// The best kernel this CPU supports.
 bgan_kernel bgan_hamming_best_kernel(void);
 
-/// Uses `kernel` from now on if the CPU supports it; returns the kernel then in use.
+/// Uses `kernel` from now on if the CPU supports it; returns the kernel then in use. Process-wide:
+/// for benchmarks. Tests call a kernel's functions directly (`bgan_hamming_kernel_functions`).
 bgan_kernel bgan_hamming_force_kernel(bgan_kernel kernel);
+
+typedef uint32_t (*bgan_distance_fn)(const uint64_t *a, const uint64_t *b, size_t words);
+typedef size_t (*bgan_scan_fn)(const uint64_t *codes, size_t count, size_t words, const uint64_t *query,
+                               uint32_t threshold, const uint8_t *live, uint32_t first_index,
+                               uint32_t *out_index, uint16_t *out_distance);
+typedef size_t (*bgan_verify_fn)(const uint32_t *ids, size_t count, const uint8_t *const *chunks,
+                                 size_t chunk_count, uint32_t chunk_shift, size_t words, size_t live_offset,
+                                 const uint64_t *query, uint32_t threshold, uint32_t *out_id, uint16_t *out_distance);
+
+/// One kernel's functions, with the same contracts as `bgan_hamming_distance`, `bgan_hamming_scan`
+/// and `bgan_hamming_verify` below; `kernel` is the one provided (capped to what the CPU supports).
+typedef struct {
+    bgan_kernel kernel;
+    bgan_distance_fn distance;
+    bgan_scan_fn scan;
+    bgan_verify_fn verify;
+} bgan_hamming_functions;
+
+/// The functions of `kernel` (or of the best kernel the CPU supports, if it lacks `kernel`),
+/// without changing the kernel in use.
+bgan_hamming_functions bgan_hamming_kernel_functions(bgan_kernel kernel);
 
 /// Distance between two codes of `words` words.
 uint32_t bgan_hamming_distance(const uint64_t *a, const uint64_t *b, size_t words);

@@ -29,6 +29,25 @@ import TestSupport
         #expect(put.stderr.contains("raised at BGANStore/") && put.stderr.contains("(store.noModel)"), "\(put.stderr)")
     }
 
+    /// One error of each module as the CLI prints it: its code, its message, status 1.
+    @Test func everyModulesErrorsReachTheConsoleWithTheirCode() throws {
+        let store = directory.sub("each")
+        #expect(try CLI.run(["create", store, "--bits", "64"]).status == 0)
+        let hex = try CLI.run(["query", store, "--code", "zz", "-k", "1"])
+        #expect(hex.status == 1 && hex.stderr.contains("error: invalidHex: 'zz' holds a character that is not a hex digit"), "\(hex.stderr)")
+        let modelFile = directory.sub("short.bganmodel")
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: modelFile))
+        let model = try CLI.run(["create", directory.sub("other"), "--model", modelFile])
+        #expect(model.status == 1 && model.stderr.contains("error: invalidModelFile: \(modelFile) is refused: it is 7 bytes"), "\(model.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.sub("other")), "a refused model creates nothing")
+        let image = directory.sub("cut.pgm")
+        try Data("P5\n28 28\n255\nabc".utf8).write(to: URL(fileURLWithPath: image))
+        let put = try CLI.run(["put", store, "k", "--image", image])
+        #expect(put.status == 1 && put.stderr.contains("error: malformed: \(image) is a truncated PGM file"), "\(put.stderr)")
+        let missing = try CLI.run(["stats", directory.sub("nothing-here")])
+        #expect(missing.status == 1 && missing.stderr.contains("error: notAStore:"), "\(missing.stderr)")
+    }
+
     @Test func aRuntimeFailureOfTheCommandIsStatusOneWithoutUsage() throws {
         let resume = try CLI.run(["train", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--limit", "64",
                                   "--recipe", "paper", "--bits", "16", "--out", directory.sub("m.bganmodel"),

@@ -183,3 +183,22 @@ struct LineReader {
         }
     }
 }
+
+/// Settings that are process-wide (OpenBLAS's thread count) are tested in child processes, so
+/// suites running in parallel in the test process never see them change.
+@Suite struct ProcessSettingsTests {
+    @Test(arguments: [1, 2])
+    func theBLASThreadCountCanBeSet(threads: Int) throws {
+        let process = Process()
+        process.executableURL = CLI.bench
+        process.arguments = ["nn", "--threads", "\(threads)", "--seconds", "0.01", "--rounds", "1", "--batch", "2", "--only", "none"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text.contains(", \(threads) threads;"), "\(text.prefix(200))")
+    }
+}

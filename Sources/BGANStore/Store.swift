@@ -74,6 +74,12 @@ public final class Store: @unchecked Sendable {
     public convenience init(openingAt path: String, options: StoreOptions = StoreOptions()) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            // FileManager says "no" both when the path is missing and when a directory on the
+            // way to it may not be searched by this user: tell them apart.
+            var info = stat()
+            if stat(path, &info) != 0, errno == EACCES {
+                throw StoreError(.permissionDenied, "\(path) cannot be reached: a directory on the way denies this user (uid \(getuid())) access; run as the store's owner, or give this user access to the directories and files")
+            }
             throw StoreError(.notAStore, "\(path) does not exist; create a store there first (`Store.create(at:)`)")
         }
         guard isDirectory.boolValue else {

@@ -164,6 +164,17 @@ import TestSupport
         let query = try CLI.run(["query", store, Self.data, "--limit", "1"], asUser: CLI.nobody)
         #expect(query.status == 1 && query.stderr.lowercased().contains("permission"), "\(query.stderr)")
         try expectIntact(store, count: 20)
+        // A store inside a directory this user may not enter is unreachable, not missing.
+        let closed = directory.sub("closed")
+        try FileManager.default.createDirectory(atPath: closed, withIntermediateDirectories: true)
+        let inside = closed + "/store"
+        #expect(try run("create", inside, "--bits", "64").status == 0)
+        chmod(closed, 0o700)
+        chmod(directory.path, 0o755)
+        let hidden = try CLI.run(["stats", inside], asUser: CLI.nobody)
+        #expect(hidden.status == 1 && hidden.stderr.contains("permissionDenied: \(inside) cannot be reached"), "\(hidden.stderr)")
+        let missing = try CLI.run(["stats", directory.sub("no-such-store")], asUser: CLI.nobody)
+        #expect(missing.status == 1 && missing.stderr.contains("notAStore:"), "\(missing.stderr)")
     }
 
     /// A 3 MiB tmpfs fills up during an ingestion: the batch that does not fit fails with a

@@ -46,6 +46,13 @@ import TestSupport
         #expect(put.status == 1 && put.stderr.contains("error: malformed: \(image) is a truncated PGM file"), "\(put.stderr)")
         let missing = try CLI.run(["stats", directory.sub("nothing-here")])
         #expect(missing.status == 1 && missing.stderr.contains("error: notAStore:"), "\(missing.stderr)")
+        // The storage layer's error, with LMDB's own return code kept as its cause.
+        let foreign = directory.sub("foreign")
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 20_000).write(to: URL(fileURLWithPath: foreign + "/data.mdb"))
+        let storage = try CLI.run(["stats", foreign])
+        #expect(storage.status == 1 && storage.stderr.contains("error: versionMismatch: opening the environment failed for \(foreign)")
+                && storage.stderr.contains("← -30793: MDB_INVALID"), "\(storage.stderr)")
     }
 
     @Test func aRuntimeFailureOfTheCommandIsStatusOneWithoutUsage() throws {

@@ -8,23 +8,12 @@ import TestSupport
     static let lengths = [8, 16, 24, 32, 48, 64, 128, 256, 1024]
     let searcher = HammingSearcher()
 
+    /// Every method of the searcher on `index`'s snapshot against the oracle (``expectConform``).
     func check(_ index: InMemoryIndex, _ oracle: FlatIndex, queries: [BinaryCode], ks: [Int], radii: [Int],
                sourceLocation: SourceLocation = #_sourceLocation) throws {
         let snapshot = index.snapshot()
-        for query in queries {
-            for method in SearchMethod.allCases {
-                for k in ks {
-                    let result = try searcher.nearest(to: query, k: k, in: snapshot, method: method)
-                    #expect(result.neighbors == (try oracle.nearest(to: query, k: k)).neighbors,
-                            "k=\(k) method=\(method) \(index.layout)", sourceLocation: sourceLocation)
-                }
-                for radius in radii {
-                    let result = try searcher.within(radius: radius, of: query, in: snapshot, method: method)
-                    #expect(result.neighbors == (try oracle.within(radius: radius, of: query)).neighbors,
-                            "radius=\(radius) method=\(method) \(index.layout)", sourceLocation: sourceLocation)
-                }
-            }
-        }
+        let methods = SearchMethod.allCases.map { (name: "\($0)", index: SnapshotSearch(snapshot, method: $0, searcher: searcher) as any SearchIndex) }
+        try expectConform(methods, to: oracle, queries: queries, ks: ks, radii: radii, "\(index.layout)", sourceLocation: sourceLocation)
     }
 
     @Test(arguments: lengths, CodeDistribution.allCases)

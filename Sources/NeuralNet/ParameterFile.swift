@@ -38,7 +38,8 @@ public enum ParameterFile {
         guard try checksumReader.read(UInt64.self) == FNV1a.hash(bytes.dropLast(8)) else {
             throw invalid("its checksum does not match: the file is truncated or altered")
         }
-        var reader = LittleEndianReader(Array(bytes.dropLast(8))) { offset in invalid("it ends in the middle of a record (offset \(offset))") }
+        // Records run up to the 8-byte checksum; reading into it is caught by the final check.
+        var reader = LittleEndianReader(bytes) { offset in invalid("it ends in the middle of a record (offset \(offset))") }
         _ = try reader.readBytes(magic.count)
         let version = try reader.read(UInt32.self)
         guard version == formatVersion else {
@@ -64,7 +65,7 @@ public enum ParameterFile {
             throw invalid("it holds \(valueCount) values, the network has \(store.values.count)")
         }
         let values = try reader.readFloats(store.values.count)
-        guard reader.remaining == 0 else { throw invalid("it has \(reader.remaining) unexpected bytes at the end") }
+        guard reader.remaining == 8 else { throw invalid("it has \(reader.remaining - 8) unexpected bytes at the end") }
         store.values = values
     }
 

@@ -72,20 +72,18 @@ public final class Store: @unchecked Sendable {
     /// Opens the store at `path`.
     /// - Throws: ``StoreError/Code/notAStore`` if there is none, ``StoreError/Code/unsupportedVersion``.
     public convenience init(openingAt path: String, options: StoreOptions = StoreOptions()) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            // FileManager says "no" both when the path is missing and when a directory on the
-            // way to it may not be searched by this user: tell them apart.
-            var info = stat()
-            if stat(path, &info) != 0, errno == EACCES {
+        // One stat tells a missing path from one a directory on the way hides from this user
+        // (FileManager answers "no" to both).
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == EACCES {
                 throw StoreError(.permissionDenied, "\(path) cannot be reached: a directory on the way denies this user (uid \(getuid())) access; run as the store's owner, or give this user access to the directories and files")
             }
             throw StoreError(.notAStore, "\(path) does not exist; create a store there first (`Store.create(at:)`)")
         }
-        guard isDirectory.boolValue else {
+        guard info.st_mode & S_IFMT == S_IFDIR else {
             throw StoreError(.notAStore, "\(path) is a file, not a store (a store is a directory holding data.mdb); check the path")
         }
-        var info = stat()
         guard stat(path + "/data.mdb", &info) == 0 else {
             if errno == EACCES {
                 throw StoreError(.permissionDenied, "\(path) cannot be looked into: permission denied for this user (uid \(getuid())); run as the store's owner, or give this user access to the directory and its files")

@@ -55,8 +55,8 @@ enum StoreSchema {
             codes = try environment.table(StoreSchema.codes.name)
             segment = try environment.table(StoreSchema.segment.name)
             moved = try environment.table(StoreSchema.moved.name)
-            thumbnails = try environment.tableIfPresent(StoreSchema.thumbnails.name)
-            refinements = try environment.tableIfPresent(StoreSchema.refinements.name)
+            thumbnails = environment.tableIfPresent(StoreSchema.thumbnails.name)
+            refinements = environment.tableIfPresent(StoreSchema.refinements.name)
         }
 
         /// Every table the store has open, in ``StoreSchema/all``'s order.

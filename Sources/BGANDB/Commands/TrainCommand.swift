@@ -68,7 +68,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Units of the discriminator's feature layer D_l.")
     var featureUnits: Int = 1024
 
-    @Option(name: .customLong("neighbours-from"), help: "Feature space of the neighbourhood structure (default: the pre-trained model's outputs in the recommended recipe, pixels in the paper's): pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise).")
+    @Option(name: .customLong("neighbours-from"), help: "Feature space of the neighbourhood structure (default: the pre-trained model's outputs in the recommended recipe, pixels in the paper's): pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise); any of them followed by +pixels:WEIGHT joins each image's centred pixels at unit length times WEIGHT.")
     var neighborsFrom: String?
 
     @Option(help: "Targets of the neighbourhood loss (default: the recipe's, spectral:8+features:0.5 or neighbours): neighbours (S: +1 for similar pairs, the dissimilar target otherwise; the paper) spectral:DIMENSIONS (cosines of a spectral embedding of the 10-NN graph of the --neighbours-from features), or spectral:DIMENSIONS+features:WEIGHT (those cosines blended with the features' own, WEIGHT of the latter: clusters and fine similarity at once).")
@@ -136,6 +136,7 @@ struct TrainCommand: ParsableCommand {
         guard k1 >= 1, k2 >= 1 else { throw ValidationError("--k1 and --k2 must be at least 1") }
         _ = try schedule()
         _ = try similarityTargets()
+        _ = try neighborFeatureSpace()
     }
 
     /// `--similarity`, or the recipe's.
@@ -186,18 +187,18 @@ struct TrainCommand: ParsableCommand {
                 // The recommended recipe's first stage, unless every use of it is overridden.
                 let needsPretrained = recipe.pretrainingEpochs != nil && (neighborsFrom == nil || (initialEncoder == nil && recipe.startsFromPretrainedEncoder))
                 let pretrainedPath = needsPretrained ? try pretrainedModel(pixels: pixels, set: set, preprocessing: preprocessing) : nil
-                let featureSpace = neighborsFrom ?? pretrainedPath.map { "model:" + $0 } ?? "pixels"
+                let featureSpace = try neighborFeatureSpace() ?? pretrainedPath.map { .modelOutputs(path: $0) } ?? .pixels
                 let startPath = initialEncoder == "none" ? nil : initialEncoder ?? (recipe.startsFromPretrainedEncoder ? pretrainedPath : nil)
                 let start = try startPath.map { try Self.initialModel(at: $0, for: architecture) }
-                let (features, dimension) = try neighborFeatures(featureSpace, pixels: pixels, set: set, count: count)
+                let (features, dimension) = try featureSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width)
                 // One search serves both S (K1 lists) and the spectral graph (their first 10).
                 let started = Date()
                 Console.log("building the neighbourhood structure of \(count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
-                let wanted = try similarityTargets() == nil ? k1 : max(k1, Self.smoothingNeighbors)
+                let wanted = try similarityTargets() == nil ? k1 : max(k1, FeatureSpace.smoothingNeighbors)
                 let lists = NearestNeighborLists(features: features, dimension: dimension, k: wanted)
                 let structure = NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2)
                 Console.log(String(format: "structure built in %.1fs: %.0f similar images per image", Date().timeIntervalSince(started), structure.averageSimilar))
-                let targets = try similarityEmbedding(graph: lists.prefix(Self.smoothingNeighbors), features: features, dimension: dimension)
+                let targets = try similarityEmbedding(graph: lists.prefix(FeatureSpace.smoothingNeighbors), features: features, dimension: dimension)
                 var weights = LossWeights()
                 weights.neighborhood = neighborhoodWeight
                 weights.quantization = quantizationWeight
@@ -213,7 +214,7 @@ struct TrainCommand: ParsableCommand {
                 settings.augmentationShift = augmentShift
                 settings.views = (views ?? (recipe.views != nil)) ? .nearDuplicate : nil
                 if generativeOnAnchors ?? recipe.generativeOnAnchors { settings.generativeOnAnchors = true }
-                settings.notes = ["data": source.data, "recipe": recipe.rawValue, "neighbours_from": featureSpace, "k1": "\(k1)", "k2": "\(k2)",
+                settings.notes = ["data": source.data, "recipe": recipe.rawValue, "neighbours_from": featureSpace.description, "k1": "\(k1)", "k2": "\(k2)",
                                   "similarity": similaritySpec]
                 if let pretrainedPath {
                     // The whole recipe travels with the model: stage 1's settings too.
@@ -295,6 +296,15 @@ struct TrainCommand: ParsableCommand {
         return model
     }
 
+    /// `--neighbours-from`, parsed.
+    func neighborFeatureSpace() throws -> FeatureSpace? {
+        guard let neighborsFrom else { return nil }
+        guard let space = FeatureSpace(neighborsFrom) else {
+            throw ValidationError("--neighbours-from takes \(FeatureSpace.syntax), not '\(neighborsFrom)'")
+        }
+        return space
+    }
+
     private static func model(at path: String) throws -> ModelFile {
         guard let bytes = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read the model file \(path)") }
         return try ModelFile(bytes: Array(bytes), source: path)
@@ -349,53 +359,6 @@ struct TrainCommand: ParsableCommand {
         return path
     }
 
-    private func neighborFeatures(_ neighborsFrom: String, pixels: [Float], set: ImageSet, count: Int) throws -> ([Float], Int) {
-        let dimension = set.valuesPerImage
-        if neighborsFrom == "pixels" { return (pixels, dimension) }
-        if neighborsFrom.hasPrefix("pca:"), let dimensions = Int(neighborsFrom.dropFirst(4)), dimensions >= 1, dimensions <= dimension {
-            let components = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: dimensions)
-            return (components.project(pixels), dimensions)
-        }
-        if neighborsFrom.hasPrefix("smoothed:") {
-            let parts = neighborsFrom.split(separator: ":").dropFirst().compactMap { Int($0) }
-            guard parts.count == 2, parts[0] >= 1, parts[0] <= dimension, parts[1] >= 0 else {
-                throw ValidationError("--neighbours-from smoothed:DIMENSIONS:STEPS takes 1 to \(dimension) dimensions and 0 or more steps, not '\(neighborsFrom)'")
-            }
-            let components = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: parts[0])
-            let projected = components.project(pixels)
-            let graph = NearestNeighborLists(features: projected, dimension: parts[0], k: Self.smoothingNeighbors)
-            return (GraphSmoothing.smooth(projected, dimension: parts[0], neighbors: graph, steps: parts[1]), parts[0])
-        }
-        if neighborsFrom.hasPrefix("model:") || neighborsFrom.hasPrefix("hidden:") {
-            let hidden = neighborsFrom.hasPrefix("hidden:")
-            let path = String(neighborsFrom.drop { $0 != ":" }.dropFirst())
-            let networks = try Self.model(at: path).networks()
-            let a = networks.architecture
-            guard a.channels == set.channels, a.height == set.height, a.width == set.width else {
-                throw CommandFailure("\(path) takes \(a.channels)×\(a.height)×\(a.width) images; \(source.data) holds \(set.channels)×\(set.height)×\(set.width)")
-            }
-            let width = hidden ? a.hiddenUnits : a.bits
-            var features: [Float] = []
-            features.reserveCapacity(count * width)
-            for start in stride(from: 0, to: count, by: 256) {
-                let size = min(256, count - start)
-                let batch = Tensor(shape: [size, set.channels, set.height, set.width], storage: Array(pixels[(start * dimension)..<((start + size) * dimension)]))
-                features += try (hidden ? networks.hiddenFeatures(of: batch) : networks.preSignOutputs(of: batch)).storage
-            }
-            // Directions, not lengths: contrastive training only shapes the angles between outputs.
-            for start in stride(from: 0, to: features.count, by: width) {
-                var sum: Float = 0
-                for k in start..<(start + width) { sum += features[k] * features[k] }
-                let scale = sum > 0 ? 1 / sum.squareRoot() : 0
-                for k in start..<(start + width) { features[k] *= scale }
-            }
-            return (features, width)
-        }
-        throw ValidationError("--neighbours-from takes pixels, pca:DIMENSIONS (1 to \(dimension)), smoothed:DIMENSIONS:STEPS, model:FILE or hidden:FILE, not '\(neighborsFrom)'")
-    }
-
-    /// Neighbours of each image in the graphs of `smoothed:` feature spaces and spectral embeddings.
-    static let smoothingNeighbors = 10
 }
 
 extension BatchSampling: ExpressibleByArgument {}

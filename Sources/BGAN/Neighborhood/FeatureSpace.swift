@@ -1,0 +1,124 @@
+import Foundation
+import NeuralNet
+
+/// The space in which training looks for each image's neighbours: where the neighbourhood
+/// structure S, the spectral targets and neighbour partners come from.
+///
+/// Written as text in model files, checkpoints and on the command line (`description` and
+/// `init?(_:)` are inverses): `pixels`, `pca:D`, `smoothed:D:STEPS`, `model:FILE`,
+/// `hidden:FILE`, and any of these followed by `+pixels:WEIGHT`.
+public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertible {
+    /// The images' values as they are.
+    case pixels
+    /// The first `dimensions` principal components of the pixels.
+    case principalComponents(dimensions: Int)
+    /// Those components averaged `steps` times over each image's 10 nearest neighbours.
+    case smoothed(dimensions: Int, steps: Int)
+    /// A trained model's encoder outputs `h` before the sign, scaled to unit length.
+    case modelOutputs(path: String)
+    /// A trained model's hidden layer, scaled to unit length.
+    case modelHidden(path: String)
+    /// A space's rows followed by each image's centred pixels at unit length times `weight`
+    /// (``FeatureConcatenation``): a learned space corrected by what pixels see.
+    case joinedWithPixels(FeatureSpace, weight: Float)
+
+    /// Neighbours of each image in the graph that `smoothed` averages over.
+    public static let smoothingNeighbors = 10
+
+    public init?(_ text: String) {
+        if let plus = text.range(of: "+pixels:", options: .backwards) {
+            guard let weight = Float(text[plus.upperBound...]), weight > 0, weight.isFinite,
+                  let base = FeatureSpace(String(text[..<plus.lowerBound])) else { return nil }
+            self = .joinedWithPixels(base, weight: weight)
+            return
+        }
+        if text == "pixels" { self = .pixels; return }
+        if text.hasPrefix("model:"), text.count > 6 { self = .modelOutputs(path: String(text.dropFirst(6))); return }
+        if text.hasPrefix("hidden:"), text.count > 7 { self = .modelHidden(path: String(text.dropFirst(7))); return }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count == 2, parts[0] == "pca", let dimensions = Int(parts[1]), dimensions >= 1 {
+            self = .principalComponents(dimensions: dimensions)
+            return
+        }
+        if parts.count == 3, parts[0] == "smoothed", let dimensions = Int(parts[1]), let steps = Int(parts[2]), dimensions >= 1, steps >= 0 {
+            self = .smoothed(dimensions: dimensions, steps: steps)
+            return
+        }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .pixels: "pixels"
+        case .principalComponents(let dimensions): "pca:\(dimensions)"
+        case .smoothed(let dimensions, let steps): "smoothed:\(dimensions):\(steps)"
+        case .modelOutputs(let path): "model:\(path)"
+        case .modelHidden(let path): "hidden:\(path)"
+        case .joinedWithPixels(let base, let weight): "\(base)+pixels:\(weight)"
+        }
+    }
+
+    /// What the text forms are, for error messages and help.
+    public static let syntax = "pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS, model:FILE or hidden:FILE, optionally followed by +pixels:WEIGHT"
+
+    /// The features of `count` images (`pixels`: `count × channels × height × width` values in
+    /// [0, 1]), row after row, and their width.
+    /// - Throws: ``BGANError`` `.invalidArgument` when the space asks for more components than
+    ///   the images have values, `.modelNotFound` / `.invalidModelFile` for an unreadable model,
+    ///   `.invalidArgument` when the model takes images of another geometry.
+    public func features(of pixels: [Float], channels: Int, height: Int, width: Int) throws -> (values: [Float], width: Int) {
+        let dimension = channels * height * width
+        switch self {
+        case .pixels:
+            return (pixels, dimension)
+        case .principalComponents(let dimensions):
+            try Self.check(dimensions: dimensions, of: dimension)
+            return (try PrincipalComponents(features: pixels, dimension: dimension, dimensions: dimensions).project(pixels), dimensions)
+        case .smoothed(let dimensions, let steps):
+            try Self.check(dimensions: dimensions, of: dimension)
+            let projected = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: dimensions).project(pixels)
+            let graph = NearestNeighborLists(features: projected, dimension: dimensions, k: Self.smoothingNeighbors)
+            return (GraphSmoothing.smooth(projected, dimension: dimensions, neighbors: graph, steps: steps), dimensions)
+        case .modelOutputs(let path), .modelHidden(let path):
+            let hidden = if case .modelHidden = self { true } else { false }
+            return try Self.modelFeatures(path: path, hidden: hidden, pixels: pixels, channels: channels, height: height, width: width)
+        case .joinedWithPixels(let base, let weight):
+            let (values, baseWidth) = try base.features(of: pixels, channels: channels, height: height, width: width)
+            return (FeatureConcatenation.joiningCentredPixels(values, width: baseWidth, pixels: pixels, dimension: dimension, weight: weight),
+                    baseWidth + dimension)
+        }
+    }
+
+    private static func check(dimensions: Int, of dimension: Int) throws {
+        guard dimensions <= dimension else {
+            throw BGANError(.invalidArgument, "\(dimensions) principal components asked of images with \(dimension) values; ask for at most \(dimension)")
+        }
+    }
+
+    private static func modelFeatures(path: String, hidden: Bool, pixels: [Float], channels: Int, height: Int, width: Int) throws -> ([Float], Int) {
+        let networks = try DefaultModel.load(path: path, bits: 0).networks()
+        let a = networks.architecture
+        guard a.channels == channels, a.height == height, a.width == width else {
+            throw BGANError(.invalidArgument, "\(path) takes \(a.channels)×\(a.height)×\(a.width) images, these are \(channels)×\(height)×\(width): "
+                                + "use a model trained on images of this geometry")
+        }
+        let dimension = channels * height * width
+        let count = pixels.count / dimension
+        let rowWidth = hidden ? a.hiddenUnits : a.bits
+        var features: [Float] = []
+        features.reserveCapacity(count * rowWidth)
+        for start in stride(from: 0, to: count, by: 256) {
+            let size = min(256, count - start)
+            let batch = Tensor(shape: [size, channels, height, width], storage: Array(pixels[(start * dimension)..<((start + size) * dimension)]))
+            features += try (hidden ? networks.hiddenFeatures(of: batch) : networks.preSignOutputs(of: batch)).storage
+        }
+        // Directions, not lengths: contrastive training only shapes the angles between outputs.
+        for start in stride(from: 0, to: features.count, by: rowWidth) {
+            var sum: Float = 0
+            for k in start..<(start + rowWidth) { sum += features[k] * features[k] }
+            let scale = sum > 0 ? 1 / sum.squareRoot() : 0
+            for k in start..<(start + rowWidth) { features[k] *= scale }
+        }
+        return (features, rowWidth)
+    }
+}

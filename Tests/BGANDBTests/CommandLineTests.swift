@@ -189,11 +189,14 @@ import TestSupport
         let outcome = try run(arguments: common + ["--neighbours-from", "smoothed:8:3", "--dissimilar-target", "-0.5"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stderr.contains("from smoothed:8:3 (8 dimensions"))
-        for spec in ["smoothed:0:3", "smoothed:8", "smoothed:8:-1", "smoothed:900:2"] {
+        for spec in ["smoothed:0:3", "smoothed:8", "smoothed:8:-1", "pixels+pixels:0", "model:"] {
             let bad = try run(arguments: common + ["--neighbours-from", spec])
             #expect(bad.status == 64, "\(spec)")
             #expect(bad.stderr.contains("smoothed:DIMENSIONS:STEPS"), "\(spec): \(bad.stderr)")
         }
+        let tooMany = try run(arguments: common + ["--neighbours-from", "smoothed:900:2"])
+        #expect(tooMany.status == 1)
+        #expect(tooMany.stderr.contains("900 principal components asked of images with 784 values"), "\(tooMany.stderr)")
     }
 
     /// The two-stage recipe: a contrastive pre-training writes a model; train builds S from its
@@ -229,6 +232,17 @@ import TestSupport
         }
         let fromHidden = try run(arguments: common.map { $0 == "model:" + pretrained ? "hidden:" + pretrained : $0 })
         #expect(fromHidden.status == 0 && fromHidden.stderr.contains("from hidden:\(pretrained) (16 dimensions"), "\(fromHidden.stderr)")
+        let joined = try run(arguments: common.map { $0 == "model:" + pretrained ? "model:\(pretrained)+pixels:0.5" : $0 })
+        #expect(joined.status == 0 && joined.stderr.contains("+pixels:0.5 (800 dimensions"), "16 outputs and 784 pixels: \(joined.stderr)")
+        #expect(try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model)))).header.training["neighbours_from"] == "model:\(pretrained)+pixels:0.5")
+        let partnered = directory.sub("partnered.bgan")
+        let withPartners = try run(arguments: ["pretrain", "--data", data, "--out", partnered, "--batch", "16", "--epochs", "1",
+                                               "--neighbour-partners", "pixels", "--neighbour-partner-share", "0.25"] + tiny)
+        #expect(withPartners.status == 0 && withPartners.stderr.contains("nearest neighbours of every image in pixels"), "\(withPartners.stderr)")
+        let partneredFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: partnered))))
+        #expect(partneredFile.header.training["neighbour_partners"] == "0.25 of second views show one of the 5 nearest neighbours in pixels")
+        let badPartners = try run(arguments: ["pretrain", "--data", data, "--out", partnered, "--neighbour-partners", "pixel"] + tiny)
+        #expect(badPartners.status == 64 && badPartners.stderr.contains("model:FILE"), "\(badPartners.stderr)")
         let otherWidth = try run(arguments: stage + ["--hidden-units", "8", "--initial-encoder", pretrained])
         #expect(otherWidth.status != 0 && otherWidth.stderr.contains("another architecture"), "\(otherWidth.stderr)")
 

@@ -90,3 +90,68 @@ import Testing
         #expect(throws: BGANError.self) { try ContrastiveSession(settings: settings(), images: [0.5, 0.5]) }
     }
 }
+
+@Suite struct ContrastiveNeighborPartnerTests {
+    let base = ContrastiveSessionTests()
+
+    func settings(share: Float, epochs: Int = 2) -> ContrastiveSettings {
+        var settings = base.settings(epochs: epochs)
+        settings.neighborPartners = .init(featureSpace: .pixels, count: 3, share: share)
+        return settings
+    }
+
+    @Test func secondViewsShowNearestNeighboursAtTheAskedShare() throws {
+        let pixels = base.images(seed: 1)
+        let all = settings(share: 1)
+        let lists = try #require(try ContrastiveSession.partnerLists(for: all, images: pixels))
+        #expect(lists.k == 4 && lists.count == 48)
+        let session = try ContrastiveSession(settings: all, images: pixels, partners: lists)
+        let indices = Array(0..<48)
+        let shown = session.partnerImages(of: indices)
+        for (index, partner) in zip(indices, shown) {
+            #expect(partner != index && lists.of(index).prefix(4).contains(Int32(partner)), "image \(index) paired with \(partner)")
+            #expect(partner % 3 == index % 3, "image \(index)'s nearest neighbours share its band")
+        }
+        let none = try ContrastiveSession(settings: settings(share: 0), images: pixels, partners: lists)
+        #expect(none.partnerImages(of: indices) == indices)
+        let half = try ContrastiveSession(settings: settings(share: 0.5), images: pixels, partners: lists)
+        let replaced = zip(indices, half.partnerImages(of: indices)).filter { $0 != $1 }.count
+        #expect(replaced > 10 && replaced < 38, "\(replaced) of 48 replaced at share 0.5")
+    }
+
+    @Test func aShareOfZeroTrainsExactlyLikePlainSimCLR() throws {
+        let pixels = base.images(seed: 1)
+        let plain = try ContrastiveSession(settings: base.settings(), images: pixels)
+        let zero = try ContrastiveSession(settings: settings(share: 0), images: pixels,
+                                          partners: try ContrastiveSession.partnerLists(for: settings(share: 0), images: pixels))
+        while !plain.isFinished { try plain.runStep(); try zero.runStep() }
+        #expect(plain.networks.encoderParameters.values == zero.networks.encoderParameters.values)
+    }
+
+    @Test func aResumedRunFindsTheSameNeighboursAgain() throws {
+        let pixels = base.images(seed: 1)
+        let s = settings(share: 0.5, epochs: 3)
+        let lists = try ContrastiveSession.partnerLists(for: s, images: pixels)
+        let whole = try ContrastiveSession(settings: s, images: pixels, partners: lists)
+        while !whole.isFinished { try whole.runStep() }
+        let first = try ContrastiveSession(settings: s, images: pixels, partners: lists)
+        for _ in 0..<(first.stepsPerEpoch + 2) { try first.runStep() }
+        let resumed = try ContrastiveSession(checkpoint: try first.checkpoint(), images: pixels)
+        while !resumed.isFinished { try resumed.runStep() }
+        #expect(resumed.networks.encoderParameters.values == whole.networks.encoderParameters.values)
+        let model = whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8))
+        #expect(model.header.training["neighbour_partners"]?.contains("3 nearest neighbours in pixels") == true)
+    }
+
+    @Test func partnersWithoutListsOrWithBadSettingsAreRefused() {
+        let pixels = base.images(seed: 1)
+        let missing = #expect(throws: BGANError.self) { try ContrastiveSession(settings: settings(share: 0.5), images: pixels) }
+        #expect(missing?.message.contains("no neighbour lists") == true)
+        var bad = settings(share: 1.5)
+        #expect(throws: BGANError.self) { try ContrastiveSession(settings: bad, images: pixels, partners: nil) }
+        bad = settings(share: 0.5)
+        bad.neighborPartners?.featureSpace = "colours"
+        let unknown = #expect(throws: BGANError.self) { try ContrastiveSession.partnerLists(for: bad, images: pixels) }
+        #expect(unknown?.message.contains("not a feature space") == true)
+    }
+}

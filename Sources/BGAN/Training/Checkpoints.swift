@@ -103,7 +103,7 @@ extension ContrastiveSession {
                                     kind: "a contrastive pre-training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
         try CheckpointCodec.requireSameImages(images, count: header.imageCount, fingerprint: header.imageFingerprint, source: source)
-        try self.init(settings: header.settings, images: images)
+        try self.init(settings: header.settings, images: images, partners: try Self.partnerLists(for: header.settings, images: images))
         try CheckpointCodec.requirePosition(epoch: header.epoch, step: header.step, pendingSteps: header.pendingSteps,
                                             epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch, source: source)
         try file.decodeParameters(0, source: source, into: networks.encoderParameters)

@@ -11,6 +11,26 @@ public struct ContrastiveSettings: Codable, Sendable, Equatable {
     public var temperature: Float
     public var seed: UInt64
     public var augmentation: ViewAugmentation
+    /// When set, a share of the second views show one of the image's nearest neighbours instead
+    /// of the image itself (after NNCLR, Dwibedi et al. 2021): positives beyond what augmentation
+    /// can make. Nil: plain SimCLR.
+    public var neighborPartners: NeighborPartners?
+
+    /// Which neighbours stand in for an image's second view, and how often.
+    public struct NeighborPartners: Codable, Sendable, Equatable {
+        /// The space the neighbours are found in (``FeatureSpace`` text).
+        public var featureSpace: String
+        /// A partner is drawn from the image's `count` nearest neighbours, itself excluded.
+        public var count: Int
+        /// Fraction of second views that show a neighbour, in [0, 1].
+        public var share: Float
+
+        public init(featureSpace: FeatureSpace, count: Int = 5, share: Float = 0.5) {
+            self.featureSpace = featureSpace.description
+            self.count = count
+            self.share = share
+        }
+    }
 
     public init(architecture: BGANArchitecture, epochs: Int = 10, batch: Int = 128, learningRate: Float = 1e-3, temperature: Float = 0.3,
                 seed: UInt64 = 2026, augmentation: ViewAugmentation = ViewAugmentation()) {
@@ -36,6 +56,12 @@ public struct ContrastiveSettings: Codable, Sendable, Equatable {
         guard temperature > 0, temperature.isFinite, learningRate > 0 else {
             throw BGANError(.invalidArgument, "the temperature (\(temperature)) and the learning rate (\(learningRate)) must be positive")
         }
+        if let partners = neighborPartners {
+            guard partners.count >= 1, partners.share >= 0, partners.share <= 1, FeatureSpace(partners.featureSpace) != nil else {
+                throw BGANError(.invalidArgument, "neighbour partners need at least 1 neighbour, a share from 0 to 1 and a feature space (\(FeatureSpace.syntax)); "
+                                    + "got \(partners.count), \(partners.share) and '\(partners.featureSpace)'")
+            }
+        }
     }
 }
 
@@ -55,6 +81,8 @@ public final class ContrastiveSession {
     /// The encoder up to `h`, sharing its layers with ``BGANNetworks/encoder``.
     let embedding: Sequential
     let images: [Float]
+    /// Each image's nearest neighbours when ``ContrastiveSettings/neighborPartners`` is set.
+    let partners: NearestNeighborLists?
     public let count: Int
     public internal(set) var epoch = 0
     public internal(set) var step = 0
@@ -70,8 +98,10 @@ public final class ContrastiveSession {
     var pendingSteps = 0
     private var order: (epoch: Int, indices: [Int])?
 
-    /// A new run on `images` (`count × C × H × W` values in [0, 1]).
-    public init(settings: ContrastiveSettings, images: [Float]) throws {
+    /// A new run on `images` (`count × C × H × W` values in [0, 1]). With
+    /// ``ContrastiveSettings/neighborPartners`` set, `partners` holds every image's nearest
+    /// neighbours in that feature space (``partnerLists(for:images:)``), nearest first, itself first.
+    public init(settings: ContrastiveSettings, images: [Float], partners: NearestNeighborLists? = nil) throws {
         let a = settings.architecture
         let itemSize = a.channels * a.height * a.width
         guard images.count % itemSize == 0 else {
@@ -79,8 +109,14 @@ public final class ContrastiveSession {
         }
         count = images.count / itemSize
         try settings.validate(count: count)
+        if settings.neighborPartners != nil {
+            guard let partners, partners.count == count, partners.k >= 2 else {
+                throw BGANError(.invalidArgument, "neighbour partners are asked for but no neighbour lists of the \(count) images were given")
+            }
+        }
         self.settings = settings
         self.images = images
+        self.partners = settings.neighborPartners == nil ? nil : partners
         let networks = try BGANNetworks(architecture: a, seed: settings.seed)
         self.networks = networks
         embedding = Sequential("encoder.embedding", networks.encoder.layers.filter { $0 !== networks.smoothedSign })
@@ -131,6 +167,30 @@ public final class ContrastiveSession {
         return Array(order!.indices[(step * settings.batch)..<((step + 1) * settings.batch)])
     }
 
+    /// The neighbour lists a run with `settings` needs: nil without neighbour partners.
+    public static func partnerLists(for settings: ContrastiveSettings, images: [Float]) throws -> NearestNeighborLists? {
+        guard let wanted = settings.neighborPartners else { return nil }
+        guard let space = FeatureSpace(wanted.featureSpace) else {
+            throw BGANError(.invalidArgument, "neighbour partners come from '\(wanted.featureSpace)', which is not a feature space (\(FeatureSpace.syntax))")
+        }
+        let a = settings.architecture
+        let (features, width) = try space.features(of: images, channels: a.channels, height: a.height, width: a.width)
+        return NearestNeighborLists(features: features, dimension: width, k: wanted.count + 1)
+    }
+
+    /// The image each second view shows: the image itself, or for a share of them (with
+    /// neighbour partners) one of its nearest neighbours, drawn from their own seeded stream so
+    /// that the views themselves stay those of plain SimCLR.
+    func partnerImages(of indices: [Int]) -> [Int] {
+        guard let wanted = settings.neighborPartners, let partners else { return indices }
+        var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0x9a27, UInt64(step)))
+        return indices.map { index in
+            let neighbors = partners.of(index).filter { Int($0) != index }.prefix(wanted.count)
+            guard !neighbors.isEmpty, Float.random(in: 0..<1, using: &rng) < wanted.share else { return index }
+            return Int(neighbors.randomElement(using: &rng)!)
+        }
+    }
+
     /// Two views of each image: the first views of all images, then the second views in the
     /// same order (rows i and i + N are partners).
     private func makeViews(indices: [Int]) -> [Float] {
@@ -138,10 +198,11 @@ public final class ContrastiveSession {
         let size = a.channels * a.height * a.width
         var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0x5eed, UInt64(step)))
         var views = [Float](repeating: 0, count: 2 * indices.count * size)
+        let shown = [indices, partnerImages(of: indices)]
         images.withUnsafeBufferPointer { source in
             views.withUnsafeMutableBufferPointer { target in
                 for copy in 0..<2 {
-                    for (row, index) in indices.enumerated() {
+                    for (row, index) in shown[copy].enumerated() {
                         let start = (copy * indices.count + row) * size
                         settings.augmentation.view(of: UnsafeBufferPointer(rebasing: source[(index * size)..<((index + 1) * size)]),
                                                    into: UnsafeMutableBufferPointer(rebasing: target[start..<(start + size)]),
@@ -165,6 +226,9 @@ public final class ContrastiveSession {
         training["seed"] = "\(s.seed)"
         training["views"] = "crop area ≥ \(s.augmentation.minimumArea), aspect ≤ \(s.augmentation.maximumAspect), flips \(s.augmentation.flips), brightness ±\(s.augmentation.brightness), noise σ ≤ \(s.augmentation.noise)"
         training["images"] = "\(count)"
+        if let partners = s.neighborPartners {
+            training["neighbour_partners"] = "\(partners.share) of second views show one of the \(partners.count) nearest neighbours in \(partners.featureSpace)"
+        }
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training, beta: networks.smoothedSign.beta)
         return ModelFile(header: header, encoder: networks)
     }

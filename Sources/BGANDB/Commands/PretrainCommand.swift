@@ -55,6 +55,15 @@ struct PretrainCommand: ParsableCommand {
     @Flag(help: "Do not flip views left-right (for images whose orientation matters).")
     var noFlips = false
 
+    @Option(name: .customLong("neighbour-partners"), help: "Feature space (as train's --neighbours-from) whose nearest neighbours stand in for a share of the second views (NNCLR-style positives); none by default.")
+    var neighborPartners: String?
+
+    @Option(name: .customLong("neighbour-partner-share"), help: "Fraction of second views that show a neighbour when --neighbour-partners is given.")
+    var neighborPartnerShare: Float = 0.5
+
+    @Option(name: .customLong("neighbour-partner-count"), help: "A partner is drawn from this many nearest neighbours.")
+    var neighborPartnerCount: Int = 5
+
     @Option(help: "Seed of initialisation, shuffling and views.")
     var seed: UInt64 = 2026
 
@@ -69,6 +78,12 @@ struct PretrainCommand: ParsableCommand {
     func validate() throws {
         guard bits >= 16, bits <= 256, bits % 8 == 0 else { throw ValidationError("--bits must be a multiple of 8 from 16 to 256") }
         guard epochs >= 1, batch >= 2 else { throw ValidationError("--epochs must be at least 1 and --batch at least 2") }
+        if let neighborPartners, FeatureSpace(neighborPartners) == nil {
+            throw ValidationError("--neighbour-partners takes \(FeatureSpace.syntax), not '\(neighborPartners)'")
+        }
+        guard neighborPartnerShare >= 0, neighborPartnerShare <= 1, neighborPartnerCount >= 1 else {
+            throw ValidationError("--neighbour-partner-share must be from 0 to 1 and --neighbour-partner-count at least 1")
+        }
     }
 
     func run() throws {
@@ -89,9 +104,13 @@ struct PretrainCommand: ParsableCommand {
                 augmentation.flips = !noFlips
                 let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
                                                     hiddenUnits: hiddenUnits)
-                session = try ContrastiveSession(settings: ContrastiveSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr,
-                                                                               temperature: temperature, seed: seed, augmentation: augmentation),
-                                                 images: pixels)
+                var settings = ContrastiveSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr,
+                                                   temperature: temperature, seed: seed, augmentation: augmentation)
+                if let space = neighborPartners.flatMap(FeatureSpace.init) {
+                    settings.neighborPartners = .init(featureSpace: space, count: neighborPartnerCount, share: neighborPartnerShare)
+                    Console.log("finding the \(neighborPartnerCount) nearest neighbours of every image in \(space) for partners…")
+                }
+                session = try ContrastiveSession(settings: settings, images: pixels, partners: try ContrastiveSession.partnerLists(for: settings, images: pixels))
             }
             try Self.train(session, checkpointPath: checkpointPath, lossCurvePath: files.lossCurvePath(out: out))
             let model = session.model(preprocessing: preprocessing, notes: ["data": source.data])

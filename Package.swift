@@ -34,6 +34,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Logging and metrics APIs only: silent until the embedding application bootstraps a backend.
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         // MARK: C libraries from Debian, each a system-library target with an apt provider.
@@ -44,10 +47,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: What every module shares: the one error shape, the byte codec, the seeded generator, the parallel loop.
-        .target(name: "Basics"),
+        .target(name: "Basics", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // MARK: Storage: the only module that imports CLMDB.
-        .target(name: "LMDBStorage", dependencies: ["Basics", "CLMDB"]),
+        .target(name: "LMDBStorage", dependencies: ["Basics", "CLMDB", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Hamming search: codes, kernels, multi-index hashing. Knows nothing of LMDB.
         .target(name: "CHammingKernels"),
@@ -72,7 +75,9 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Basics", "HammingSearch", "NeuralNet", "PixelIO"]),
 
         // MARK: The database: items, codes, multi-index tables.
-        .target(name: "BGANStore", dependencies: ["Basics", "LMDBStorage", "HammingSearch", "BGAN", "PixelIO"]),
+        .target(name: "BGANStore", dependencies: ["Basics", "LMDBStorage", "HammingSearch", "BGAN", "PixelIO",
+                                                  .product(name: "Logging", package: "swift-log"),
+                                                  .product(name: "Metrics", package: "swift-metrics")]),
 
         // MARK: Faces
         .executableTarget(
@@ -104,7 +109,10 @@ let package = Package(
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage", "TestSupport"]),
         .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch", "TestSupport"]),
-        .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport", "BGAN", "PixelIO"]),
+        .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport", "BGAN", "PixelIO",
+                                                           .product(name: "Logging", package: "swift-log"),
+                                                           .product(name: "Metrics", package: "swift-metrics"),
+                                                           .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "Evaluation", "LMDBStorage", "TestSupport", "BGAN", "PixelIO", "NeuralNet", "BGANStore"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),

@@ -94,6 +94,8 @@ public struct BulkIngestion {
             if !batch.images.isEmpty { report.added += try store.write(prepared: batch.images).insertedIDs.count }
             report.alreadyStored += batch.alreadyStored
             report.rejected += batch.rejected
+            store.observation.imagesIngested.increment(by: batch.images.count)
+            store.observation.imagesRejected.increment(by: batch.rejected.count)
             report.done += batch.count
             report.seconds = Date().timeIntervalSince(started)
             progress(report)

@@ -1,5 +1,7 @@
 import BGAN
+import Basics
 import Foundation
+import Logging
 import PixelIO
 
 /// What ``Reencoding/run(shouldStop:progress:)`` did.
@@ -44,6 +46,8 @@ public struct Reencoding {
     /// Where an item's pixels come from, by key, before its thumbnail is tried: for stores
     /// that keep no thumbnails, or to encode from the full-size originals.
     public var imageSource: (@Sendable (String) -> (@Sendable () throws -> PixelBuffer)?)?
+    /// Where the run reports the swap (notice). Silent by default.
+    public var logger: Logger = .disabled
 
     /// The new store while it is being filled.
     public var workPath: String { Self.trimmed(path) + ".reencode" }
@@ -145,6 +149,7 @@ public struct Reencoding {
     private func finishSwap() throws {
         try FileManager.default.moveItem(atPath: workPath, toPath: path)
         if !keepOld { try FileManager.default.removeItem(atPath: oldPath) }
+        logger.notice("re-encoded store swapped in", metadata: ["store": "\(path)", "model": "\(model.digest.prefix(16))", "old_kept": "\(keepOld ? oldPath : "no")"])
     }
 
     private func openOrCreateWork(like old: Store, stamp: [UInt8]) throws -> Store {

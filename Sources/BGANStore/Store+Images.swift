@@ -88,7 +88,7 @@ extension Store {
         var input: [Float] = []
         input.reserveCapacity(images.reduce(0) { $0 + $1.input.count })
         for image in images { input += image.input }
-        let outputs = try boundEncoder.withEncoder(load: boundModel) { try $0.realValuedOutputs(of: input) }
+        let outputs = try boundEncoder.withEncoder(load: encoderModel) { try $0.realValuedOutputs(of: input) }
         var items: [StoreItem] = [], extras: [ImageExtras] = []
         items.reserveCapacity(images.count)
         extras.reserveCapacity(images.count)
@@ -114,13 +114,13 @@ extension Store {
 
     /// The codes the bound model gives `images`.
     public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
-        splitCodes(try boundEncoder.withEncoder(load: boundModel) { try $0.signs(of: images) })
+        splitCodes(try boundEncoder.withEncoder(load: encoderModel) { try $0.signs(of: images) })
     }
 
     /// The bound model's real-valued outputs for `images` (`images.count × bitCount`): the
     /// values whose signs are their codes, and what refined searches compare.
     public func realValuedOutputs(of images: [PixelBuffer]) throws -> [Float] {
-        try boundEncoder.withEncoder(load: boundModel) { try $0.realValuedOutputs(of: images) }
+        try boundEncoder.withEncoder(load: encoderModel) { try $0.realValuedOutputs(of: images) }
     }
 
     /// `count × bitCount` signs from the encoder as codes.

@@ -27,6 +27,7 @@ extension Store {
             try rebuildIndex(&meta, substrings: nil, txn)
             try meta.write(txn, table: tables.meta)
         }
+        observation.rebuiltIndex(inside: "Store.rebuildIndex()")
     }
 
     /// The number of tables a rebuild would use now.

@@ -31,6 +31,14 @@ final class BoundEncoder: @unchecked Sendable {
 }
 
 extension Store {
+    /// The bound model, for the encoder loaded once per store: the moment to warn about slow
+    /// OpenBLAS kernels, since encoding is what they slow down.
+    func encoderModel() throws -> ModelFile {
+        let model = try boundModel()
+        observation.warnIfBLASIsSlow()
+        return model
+    }
+
     /// Creates a store bound to `model`: codes of its length, the model's file kept inside the
     /// store and its digest stamped on it, all in the creating transaction (a store is created
     /// whole, or not at all).

@@ -38,10 +38,12 @@ extension Store {
     /// bit), ordered by the cosine of each item's refinement vector with them.
     public func search(realValues: [Float], radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
         let code = try refinedQueryCode(realValues)
-        return try environment.read { txn in
-            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
-            let found = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
-            return try refine(found, query: realValues, k: found.neighbors.count, txn)
+        return try observation.query("within \(radius) bits, refined") {
+            try environment.read { txn in
+                let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+                let found = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
+                return try refine(found, query: realValues, k: found.neighbors.count, txn)
+            }
         }
     }
 
@@ -53,7 +55,12 @@ extension Store {
                        refinement options: Refinement.Options = Refinement.Options()) throws -> StoreSearchResult {
         guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }
         let code = try refinedQueryCode(realValues)
-        return try environment.read { txn in
+        return try observation.query("\(k) nearest, refined") { try refinedNearest(code, realValues: realValues, k: k, method: method, options: options) }
+    }
+
+    private func refinedNearest(_ code: BinaryCode, realValues: [Float], k: Int, method: SearchMethod,
+                                options: Refinement.Options) throws -> StoreSearchResult {
+        try environment.read { txn in
             let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
             let wanted = options.candidateCount(for: k)
             var found = try searcher.nearest(to: code, k: wanted, in: snapshot, method: method)

@@ -9,20 +9,24 @@ extension Store {
     /// - Throws: ``StoreError/Code/codeLengthMismatch``; `HammingError` for `k < 1`.
     public func search(code: BinaryCode, k: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
         try checkLength(code)
-        return try environment.read { txn in
-            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
-            let result = try searcher.nearest(to: code, k: k, in: snapshot, method: method)
-            return try resolve(result, txn)
+        return try observation.query("\(k) nearest to a code") {
+            try environment.read { txn in
+                let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+                let result = try searcher.nearest(to: code, k: k, in: snapshot, method: method)
+                return try resolve(result, txn)
+            }
         }
     }
 
     /// Every item within `radius` bits of `code`, by distance then insertion order. Exact.
     public func search(code: BinaryCode, radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
         try checkLength(code)
-        return try environment.read { txn in
-            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
-            let result = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
-            return try resolve(result, txn)
+        return try observation.query("within \(radius) bits of a code") {
+            try environment.read { txn in
+                let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+                let result = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
+                return try resolve(result, txn)
+            }
         }
     }
 

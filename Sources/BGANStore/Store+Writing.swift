@@ -47,7 +47,7 @@ extension Store {
             let order = UTF8Order.compare(items[a].key, items[b].key)
             return order != 0 ? order < 0 : a < b
         }
-        return try environment.write { txn in
+        let summary = try environment.write { txn in
             var meta = try readMeta(txn)
             let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
             var summary = WriteSummary()
@@ -123,6 +123,8 @@ extension Store {
             try meta.write(txn, table: tables.meta)
             return summary
         }
+        observation.wrote(summary, items: items.count)
+        return summary
     }
 
     /// Removes the item with `key`. Returns whether there was one.
@@ -134,7 +136,7 @@ extension Store {
     /// Removes the items with these keys in one transaction; returns how many existed.
     @discardableResult
     public func remove(keys: [String]) throws -> Int {
-        try environment.write { txn in
+        let (removed, rebuilt) = try environment.write { txn in
             var meta = try readMeta(txn)
             let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
             var removed = 0
@@ -150,10 +152,14 @@ extension Store {
                 removed += 1
             }
             try chunks.flush(txn)
-            if needsRebuild(meta) { try rebuildIndex(&meta, substrings: nil, txn) }
+            let rebuilt = needsRebuild(meta)
+            if rebuilt { try rebuildIndex(&meta, substrings: nil, txn) }
             try meta.write(txn, table: tables.meta)
-            return removed
+            return (removed, rebuilt)
         }
+        observation.removed.increment(by: removed)
+        if rebuilt { observation.rebuiltIndex(inside: "a removal of \(keys.count) keys") }
+        return removed
     }
 
     // MARK: Plumbing

@@ -28,6 +28,7 @@ public final class Store: @unchecked Sendable {
     let searcher: HammingSearcher
     let snapshots = SnapshotCache()
     let boundEncoder = BoundEncoder()
+    let observation: StoreObservation
 
     /// Creates a store for `bitCount`-bit codes at `path` (a new or empty directory).
     ///
@@ -60,7 +61,9 @@ public final class Store: @unchecked Sendable {
                 try StoreMeta(bitCount: bitCount, requestedSubstrings: substrings ?? 0).write(txn, table: tables.meta)
                 try more(txn, tables)
             }
-            return try Store(path: path, options: options, environment: opened, tables: tables)
+            let store = try Store(path: path, options: options, environment: opened, tables: tables)
+            store.observation.logger.info("created", metadata: ["bits": "\(bitCount)"])
+            return store
         } catch {
             environment?.close()
             for name in ["data.mdb", "lock.mdb"] { try? files.removeItem(atPath: "\(path)/\(name)") }
@@ -92,6 +95,8 @@ public final class Store: @unchecked Sendable {
         }
         let (environment, tables) = try Self.openEnvironment(path: path, options: options, creating: false)
         try self.init(path: path, options: options, environment: environment, tables: tables)
+        observation.logger.info("opened", metadata: ["bits": "\(bitCount)", "read_only": "\(options.readOnly)",
+                                                     "map_bytes": "\(environment.info().mapSize)"])
     }
 
     private init(path: String, options: StoreOptions, environment: Environment, tables: StoreSchema.Tables) throws {
@@ -100,6 +105,7 @@ public final class Store: @unchecked Sendable {
         self.environment = environment
         self.tables = tables
         self.searcher = HammingSearcher(costModel: options.costModel)
+        self.observation = StoreObservation(path: path, options: options)
         self.bitCount = try environment.read { txn in try StoreMeta(reading: txn, table: tables.meta, path: path).bitCount }
     }
 
@@ -113,6 +119,8 @@ public final class Store: @unchecked Sendable {
         environmentOptions.writeMap = options.writeMap
         environmentOptions.createsTables = creating
         environmentOptions.fileMode = 0o640
+        environmentOptions.logger = options.logger
+        environmentOptions.logger[metadataKey: "store"] = "\(path)"
         let environment: Environment
         do {
             environment = try Environment(path: path, options: environmentOptions, tables: StoreSchema.all)

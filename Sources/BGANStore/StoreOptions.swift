@@ -1,5 +1,8 @@
 @_exported import enum LMDBStorage.SyncMode
 @_exported import HammingSearch
+import Basics
+import Logging
+import Metrics
 
 /// Settings of an open ``Store``: a `Sendable` value of defaulted fields.
 public struct StoreOptions: Sendable {
@@ -25,6 +28,19 @@ public struct StoreOptions: Sendable {
     public var rebuildFraction = 1.0 / 16
     /// ...and this many items. Below it, new items are scanned: cheap at this size.
     public var rebuildMinimum = 4096
+    /// Where the store and its environment report events (opened, map grown, index rebuilt,
+    /// stale readers cleared, slow queries, slow OpenBLAS kernels): the application's swift-log
+    /// `Logger`. Silent by default (``StoreObservation`` lists the events).
+    public var logger: Logger = .disabled
+    /// Searches that take longer than this are logged as warnings; nil logs none.
+    public var slowQueryThreshold: Duration? = .milliseconds(100)
+    /// Dimensions added to every metric the store records (e.g. `[("store", "photos")]` when a
+    /// process holds several stores). Metrics go to the swift-metrics backend the application
+    /// bootstrapped, and nowhere without one.
+    public var metricsDimensions: [(String, String)] = []
+    /// The swift-metrics factory the store records into; nil: the one the application
+    /// bootstrapped (`MetricsSystem.factory`, a no-op without a bootstrap).
+    public var metricsFactory: (any MetricsFactory)?
 
     public init() {}
 }

@@ -1,5 +1,6 @@
 import CLMDB
 import Glibc
+import Logging
 
 /// Map size and reader use of an environment (`MDB_envinfo`).
 public struct EnvironmentInfo: Sendable, Equatable {
@@ -55,6 +56,9 @@ extension Environment {
         var dead: Int32 = 0
         let rc = mdb_reader_check(handle, &dead)
         guard rc == 0 else { throw StorageError.from(rc, operation: "mdb_reader_check", path: path) }
+        if dead > 0 {
+            options.logger.notice("stale reader slots cleared", metadata: ["path": "\(path)", "slots": "\(dead)"])
+        }
         return Int(dead)
     }
 

@@ -1,5 +1,6 @@
 import CLMDB
 import Glibc
+import Logging
 
 /// One LMDB environment: a directory holding `data.mdb` and `lock.mdb`, its named tables opened
 /// once at start-up, and scoped transactions.
@@ -219,6 +220,9 @@ public final class Environment: @unchecked Sendable {
                 return mdb_env_set_mapsize(handle, 0)
             }
             mapLock.acquireShared()
+            if adopted == 0 {
+                options.logger.debug("adopted a map another process grew", metadata: ["path": "\(path)", "map_bytes": "\(unlockedMapSize())"])
+            }
             guard let adopted else {
                 throw StorageError(.mapFull, "another process grew the map of \(path) while this thread holds a transaction; end it and retry", status: rc)
             }
@@ -254,12 +258,14 @@ public final class Environment: @unchecked Sendable {
 
     /// Doubles the map (up to the configured maximum) while no transaction of this process is open.
     private func growMap(after error: StorageError) throws {
+        var sizes = (from: 0, to: 0)
         let outcome = try mapLock.withExclusive { () -> Int32 in
             let current = unlockedMapSize()
             guard current < options.maximumMapSize else {
                 throw StorageError(.mapFull, "the map of \(path) is full at its maximum of \(current) bytes; raise `maximumMapSize` or free space (a compacting backup, `Environment.backup(to:compact: true)`)", cause: error)
             }
             let grown = min(options.maximumMapSize, max(current * 2, current + (16 << 20)))
+            sizes = (current, grown)
             stateMutex.withLock { remapCount += 1 }
             return mdb_env_set_mapsize(handle, grown)
         }
@@ -268,6 +274,7 @@ public final class Environment: @unchecked Sendable {
         }
         guard outcome == 0 else { throw StorageError.from(outcome, operation: "growing the map", path: path) }
         stateMutex.withLock { growthCount += 1 }
+        options.logger.notice("map grown", metadata: ["path": "\(path)", "from_bytes": "\(sizes.from)", "to_bytes": "\(sizes.to)"])
     }
 
     // MARK: Opening

@@ -1,5 +1,7 @@
+import Basics
 import CLMDB
 import Glibc
+import Logging
 
 /// How durable a commit is. LMDB trades durability for speed through these flags.
 public enum SyncMode: Sendable {
@@ -45,6 +47,9 @@ public struct EnvironmentOptions: Sendable {
     public var createsTables = true
     /// Permissions of newly created files (the directory gets the same plus search bits).
     public var fileMode: mode_t = 0o640
+    /// Where the environment reports what it does on its own: map growth (notice), adopting a
+    /// map another process grew (debug), stale reader slots cleared (notice). Silent by default.
+    public var logger: Logger = .disabled
 
     public init() {}
 

@@ -11,6 +11,7 @@ struct StoreLocation: ParsableArguments {
         var options = StoreOptions()
         options.readOnly = readOnly
         options.writeMap = writeMap
+        options.logger = Console.storeLogger
         return try Store(openingAt: store, options: options)
     }
 }

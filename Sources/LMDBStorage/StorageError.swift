@@ -49,6 +49,10 @@ extension ErrorCode where Domain == StorageErrorDomain {
     public static let io = Self("io")
     /// The environment was closed.
     public static let closed = Self("closed")
+    /// LMDB hit a fatal error in this process (`MDB_PANIC`: a meta page update failed, often
+    /// after an I/O error) and refuses further work on this open environment; the file itself
+    /// holds its last commit. Close and reopen.
+    public static let panicked = Self("panicked")
     /// A caller passed an argument the storage layer cannot use.
     public static let invalidArgument = Self("invalidArgument")
     /// Any other LMDB failure; see ``StorageError/cause``.
@@ -85,8 +89,10 @@ extension LibraryError where Domain == StorageErrorDomain {
             (code, remedy) = (.notFound, "no such key or table")
         case MDB_KEYEXIST:
             (code, remedy) = (.keyExists, "the key is already present; use an upsert to replace it")
-        case MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_PANIC:
+        case MDB_CORRUPTED, MDB_PAGE_NOTFOUND:
             (code, remedy) = (.corrupted, "the data file is damaged; restore it from a backup")
+        case MDB_PANIC:
+            (code, remedy) = (.panicked, "LMDB stopped this open environment after a fatal error (a failed meta-page write, often an I/O error); the file keeps its last commit: close the environment and open it again, and check the disk if it recurs")
         case MDB_VERSION_MISMATCH, MDB_INVALID, MDB_INCOMPATIBLE:
             (code, remedy) = (.versionMismatch, "this is not an LMDB file of a compatible version, or a table was opened with other flags than it was created with")
         case MDB_BAD_VALSIZE:

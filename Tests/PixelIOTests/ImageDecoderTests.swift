@@ -69,6 +69,18 @@ import Testing
         #expect(error?.message.contains(name) == true, "the message names the file")
     }
 
+    /// A header that claims millions of pixels over a few bytes is refused before the pixels are
+    /// allocated (a 7000×7000 P6 would take 147 MB): binary and plain text alike.
+    @Test func aHeaderClaimingMorePixelsThanTheFileHoldsIsRefusedUpFront() throws {
+        let binary = decoder
+        let huge = try #require(#expect(throws: DatasetError.self) { try binary.decode(Array("P6\n7000 7000\n255\n".utf8) + [1, 2, 3], source: "huge.ppm") })
+        #expect(huge.message.contains("huge.ppm is a truncated PPM file: 7000×7000 needs 147000000 bytes of pixels, 3 follow"), "\(huge.message)")
+        let plain = try #require(#expect(throws: DatasetError.self) { try binary.decode(Array("P2\n4000 4000\n255\n1 2 3".utf8), source: "plain.pgm") })
+        #expect(plain.message.contains("needs at least 31999999 bytes"), "\(plain.message)")
+        let exact = try binary.decode(Array("P2\n2 1\n255\n1 2".utf8), source: "tiny.pgm")
+        #expect(exact.width == 2 && exact.bytes == [1, 2])
+    }
+
     @Test func theFormatComesFromTheBytesNotTheName() throws {
         let renamed = FileManager.default.temporaryDirectory.appendingPathComponent("really-a-png-\(UUID().uuidString).jpg")
         try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("rgb8.png"), to: renamed)

@@ -38,17 +38,20 @@ enum NetpbmDecoder {
         try ImageDecoder(maximumPixels: maximumPixels).checkSize(width: width, height: height, source: source, format: .netpbm)
         let channels = isColor ? 3 : 1
         let count = width * height * channels
-        var pixels = [UInt8](repeating: 0, count: count)
         func scaled(_ value: Int) throws -> UInt8 {
             guard value <= maximum else { throw DatasetError(.malformed, "\(source) holds the value \(value), above its maximum \(maximum)") }
             return UInt8((value * 255 + maximum / 2) / maximum)
         }
+        // The file must be able to hold what the header claims before anything is allocated for
+        // it: a header alone may claim 7000×7000 pixels.
+        if isBinary { position += 1 }  // exactly one white-space byte ends a binary header
+        let sampleSize = maximum < 256 ? 1 : 2
+        let needed = isBinary ? count * sampleSize : 2 * count - 1  // plain text: a digit and a separator per sample
+        guard bytes.count - position >= needed else {
+            throw DatasetError(.malformed, "\(source) is a truncated \(name) file: \(width)×\(height) needs \(isBinary ? "" : "at least ")\(needed) bytes of pixels, \(max(0, bytes.count - position)) follow")
+        }
+        var pixels = [UInt8](repeating: 0, count: count)
         if isBinary {
-            position += 1  // exactly one white-space byte ends the header
-            let sampleSize = maximum < 256 ? 1 : 2
-            guard bytes.count - position >= count * sampleSize else {
-                throw DatasetError(.malformed, "\(source) is a truncated \(name) file: \(width)×\(height) needs \(count * sampleSize) bytes of pixels, \(max(0, bytes.count - position)) follow")
-            }
             for i in 0..<count {
                 let value = sampleSize == 1 ? Int(bytes[position + i]) : Int(bytes[position + 2 * i]) << 8 | Int(bytes[position + 2 * i + 1])
                 pixels[i] = try scaled(value)

@@ -131,8 +131,8 @@ public struct BulkIngestion {
 
     /// Drops stored keys, then loads and prepares the rest on `workers` threads.
     static func prepareBatch(_ units: [IngestionUnit], store: Store, workers: Int) throws -> PreparedBatch {
-        let stored = try store.storedKeys(among: units.map(\.key))
-        let fresh = units.filter { !stored.contains($0.key) }
+        let stored = try store.holds(keys: units.map(\.key))
+        let fresh = zip(units, stored).filter { !$1 }.map(\.0)
         var batch = PreparedBatch(count: units.count, alreadyStored: units.count - fresh.count)
         for (unit, result) in zip(fresh, prepare(fresh, store: store, workers: workers)) {
             switch result {

@@ -10,14 +10,12 @@ extension Store {
         }
     }
 
-    /// Which of `keys` the store holds, looked up in one read transaction (a resumed bulk load
-    /// skips them).
-    public func storedKeys(among keys: [String]) throws -> Set<String> {
-        try environment.read { txn in
-            var found = Set<String>()
-            for key in keys where try id(forKey: key, txn) != nil { found.insert(key) }
-            return found
-        }
+    /// Whether the store holds each of `keys` (one answer per key, in order), looked up in one
+    /// read transaction: what a resumed bulk load skips. Keys are compared as bytes, as LMDB
+    /// stores them: "é" as one code point and as "e" with a combining accent are two keys here,
+    /// though Swift's `==` (and so a `Set<String>`) calls them equal.
+    public func holds(keys: [String]) throws -> [Bool] {
+        try environment.read { txn in try keys.map { try id(forKey: $0, txn) != nil } }
     }
 
     /// Calls `body` with every item in id (insertion) order, in one read transaction: a

@@ -33,6 +33,22 @@ import TestSupport
         #expect(try run("verify", store).status == 0, sourceLocation: sourceLocation)
     }
 
+    /// Two files whose names differ only in Unicode normalisation are two keys (LMDB compares
+    /// bytes), not "another source already gives the key".
+    @Test func namesThatDifferOnlyInNormalisationAreTwoItems() throws {
+        let store = try store("unicode", holding: 0)
+        let folder = directory.sub("unicode-images")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (index, name) in ["caf\u{E9}.pgm", "cafe\u{301}.pgm"].enumerated() {
+            let pixels = [UInt8](repeating: UInt8(40 + 100 * index), count: 28 * 28)
+            try Data(Array("P5\n28 28\n255\n".utf8) + pixels).write(to: URL(fileURLWithPath: folder + "/" + name))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 2)
+        let ingest = try run("ingest", store, folder)
+        #expect(ingest.status == 0 && !ingest.stderr.contains("already gives"), "\(ingest.stderr)")
+        try expectIntact(store, count: 2)
+    }
+
     @Test func brokenImagesAreRejectedOneByOneWithTheirReason() throws {
         let store = try store("images")
         let ingest = try run("ingest", store, Self.fixture("images"))

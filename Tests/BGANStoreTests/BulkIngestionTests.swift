@@ -46,6 +46,23 @@ import TestSupport
         #expect(try store.verify().isHealthy)
     }
 
+    /// LMDB keys are bytes; Swift calls "é" (one code point) and "e" + combining accent equal.
+    /// Both are ingested, and a second run finds both stored.
+    @Test func keysThatSwiftCallsEqualButDifferInBytesAreTwoItems() throws {
+        let store = try directory.boundStore("unicode", model: try StoreImageTests.model(seed: 4))
+        let composed = "caf\u{E9}.jpg", decomposed = "cafe\u{301}.jpg"
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))
+        let units = [composed, decomposed].enumerated().map { index, key in
+            IngestionUnit(key: key, payload: [UInt8(index)], name: key) { StoreImageTests.image(index) }
+        }
+        let first = try BulkIngestion(store: store, batchSize: 8).run(units)
+        #expect(first.added == 2 && first.alreadyStored == 0)
+        #expect(try store.count() == 2)
+        #expect(try store.holds(keys: [composed, decomposed, "cafe.jpg"]) == [true, true, false])
+        let again = try BulkIngestion(store: store, batchSize: 8).run(units)
+        #expect(again.added == 0 && again.alreadyStored == 2)
+    }
+
     @Test func aStoppedRunLeavesWholeBatchesAndTheNextRunFinishes() throws {
         let store = try directory.boundStore("r", model: try StoreImageTests.model(seed: 4))
         var batches = 0

@@ -21,7 +21,9 @@ struct ImageSources {
     /// keys that are too long or given twice) go to `rejected`.
     func units(payload: PayloadChoice, rejected: inout [(name: String, reason: String)]) throws -> [IngestionUnit] {
         var units: [IngestionUnit] = []
-        var seen = Set<String>()
+        // Keys as bytes, as the store compares them: Swift's String equality would call a key in
+        // NFC and the same text in NFD one key.
+        var seen = Set<[UInt8]>()
         let decoder = ImageDecoder()
         func add(_ key: String, _ payload: [UInt8], describing name: String, load: @escaping @Sendable () throws -> PixelBuffer) {
             let length = key.utf8.count
@@ -29,7 +31,7 @@ struct ImageSources {
                 rejected.append((name, "its key is \(length) bytes; keys are 1 to 511 bytes of UTF-8"))
                 return
             }
-            guard seen.insert(key).inserted else {
+            guard seen.insert(Array(key.utf8)).inserted else {
                 rejected.append((name, "another source already gives the key '\(key)'"))
                 return
             }

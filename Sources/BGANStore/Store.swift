@@ -49,7 +49,11 @@ public final class Store: @unchecked Sendable {
         if let substrings { _ = try SubstringLayout(bitCount: bitCount, substrings: substrings) }
         let files = FileManager.default
         if files.fileExists(atPath: path + "/data.mdb") {
-            throw StoreError(.alreadyExists, "\(path) already holds a store; open it, or choose a new directory")
+            guard try isInterruptedCreation(at: path) else {
+                throw StoreError(.alreadyExists, "\(path) already holds a store; open it, or choose a new directory")
+            }
+            // A create killed before its meta records committed: nothing of value, start again.
+            for name in ["data.mdb", "lock.mdb"] { try? files.removeItem(atPath: "\(path)/\(name)") }
         }
         try requireFreeSpace(extraBytes, at: path)
         let directoryExisted = files.fileExists(atPath: path)
@@ -69,6 +73,31 @@ public final class Store: @unchecked Sendable {
             for name in ["data.mdb", "lock.mdb"] { try? files.removeItem(atPath: "\(path)/\(name)") }
             if !directoryExisted { try? files.removeItem(atPath: path) }
             throw error
+        }
+    }
+
+    /// Whether `path` holds what a create killed midway leaves: an LMDB environment with no
+    /// store metadata and no entry in any table. Anything else (a store, another program's LMDB
+    /// environment, data without metadata) is not touched.
+    static func isInterruptedCreation(at path: String) throws -> Bool {
+        var options = EnvironmentOptions()
+        options.readOnly = true
+        options.createsTables = false
+        let environment: Environment
+        do {
+            environment = try Environment(path: path, options: options, tables: StoreSchema.all)
+        } catch let error as StorageError where error.code == .notFound {
+            // Some table is missing: only a kill before the tables were made leaves none at all.
+            guard let bare = try? Environment(path: path, options: options, tables: []) else { return false }
+            defer { bare.close() }
+            return try bare.statistics().entries == 0
+        } catch {
+            return false
+        }
+        defer { environment.close() }
+        let tables = try StoreSchema.Tables(opening: environment)
+        return try environment.read { txn in
+            try tables.all.allSatisfy { try txn.statistics(of: $0).entries == 0 }
         }
     }
 

@@ -39,7 +39,7 @@ struct StoreMeta: Equatable {
         for field in Self.fields {
             guard let bytes = try txn.get(table, key: field) else {
                 if field == "format" {
-                    throw StoreError(.notAStore, "\(path) holds an LMDB environment but no BGANStore metadata; create a store with `Store.create(at:)`")
+                    throw StoreError(.notAStore, "\(path) holds an LMDB environment but no BGANStore metadata (a create that was interrupted leaves this); create the store there again (`Store.create(at:)`), which takes it over when it holds no data")
                 }
                 throw StoreError(.corrupted, "the store's meta record '\(field)' is missing; verify the store (`Store.verify()`) and restore from a backup")
             }

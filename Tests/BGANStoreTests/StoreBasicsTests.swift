@@ -43,6 +43,33 @@ import LMDBStorage
         #expect(error?.code == .alreadyExists)
     }
 
+    /// A create killed before its meta records committed leaves an LMDB environment with the
+    /// store's tables (or none) and nothing in them: opening says so, creating again takes it over.
+    /// Anything holding data is left alone.
+    @Test func aCreateKilledMidwayIsTakenOverByTheNextCreate() throws {
+        let tablesOnly = directory.sub("tables-only")
+        do { _ = try Environment(path: tablesOnly, tables: StoreSchema.all) }
+        let open = #expect(throws: StoreError.self) { try Store(openingAt: tablesOnly) }
+        #expect(open?.code == .notAStore && open?.message.contains("interrupted") == true, "\(open?.message ?? "")")
+        let store = try Store.create(at: tablesOnly, bitCount: 64)
+        try store.insert(StoreItem(key: "a", code: code("00000000000000ff")))
+        #expect(try store.count() == 1)
+        store.close()
+
+        let bare = directory.sub("bare")
+        do { _ = try Environment(path: bare, tables: []) }
+        _ = try Store.create(at: bare, bitCount: 32)
+
+        let holdingData = directory.sub("holding-data")
+        do {
+            let environment = try Environment(path: holdingData, tables: StoreSchema.all)
+            try environment.write { txn in try txn.put(try environment.table(StoreSchema.items.name), key: "x", value: "y") }
+        }
+        let refused = #expect(throws: StoreError.self) { try Store.create(at: holdingData, bitCount: 64) }
+        #expect(refused?.code == .alreadyExists)
+        #expect(FileManager.default.fileExists(atPath: holdingData + "/data.mdb"), "data is never removed")
+    }
+
     @Test func openingWhatIsNotAStoreSaysSo() throws {
         let missing = #expect(throws: StoreError.self) { try Store(openingAt: directory.sub("nothing")) }
         #expect(missing?.code == .notAStore)

@@ -63,9 +63,15 @@ extension Environment {
     }
 
     /// Writes a consistent copy of the environment into the directory `destination` while readers
-    /// and the writer go on (a hot backup, `mdb_env_copy2`). The directory is created if missing and
-    /// must not hold a `data.mdb`. With `compact`, free pages are left out and pages renumbered:
-    /// slower, but the copy is as small as the data.
+    /// and the writer go on (a hot backup, `mdb_env_copyfd2`). The directory is created if missing
+    /// and must not hold a `data.mdb`. With `compact`, free pages are left out and pages
+    /// renumbered: slower, but the copy is as small as the data.
+    ///
+    /// The copy is private and durable: it is written to `data.mdb.partial` with the
+    /// environment's ``EnvironmentOptions/fileMode`` (whatever the umask or the directory),
+    /// flushed with `fsync`, renamed to `data.mdb` and the directory flushed too. A copy that
+    /// fails midway leaves no `data.mdb` behind (and no partial file), so a retry just works; a
+    /// power cut leaves either no `data.mdb` or a whole one.
     public func backup(to destination: String, compact: Bool = false) throws {
         try checkOpen()
         var info = stat()
@@ -76,11 +82,40 @@ extension Environment {
         } else if access(destination + "/data.mdb", F_OK) == 0 {
             throw StorageError(.keyExists, "\(destination) already holds a data.mdb; back up into a new or empty directory")
         }
-        // The copy reads through the map: keep it from being resized meanwhile.
-        mapLock.acquireShared()
-        let rc = mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0)
-        mapLock.releaseShared()
-        guard rc == 0 else { throw StorageError.from(rc, operation: "backup", path: destination) }
+        let partial = destination + "/data.mdb.partial"
+        let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, options.fileMode)
+        guard fd >= 0 else { throw StorageError.from(errno, operation: "creating the backup file", path: partial) }
+        var closed = false
+        defer {
+            if !closed { Glibc.close(fd) }
+        }
+        do {
+            // open() applied the umask; the copy gets exactly the store's permissions.
+            guard fchmod(fd, options.fileMode) == 0 else { throw StorageError.from(errno, operation: "setting the backup's permissions", path: partial) }
+            // The copy reads through the map: keep it from being resized meanwhile.
+            mapLock.acquireShared()
+            let rc = mdb_env_copyfd2(handle, fd, compact ? UInt32(MDB_CP_COMPACT) : 0)
+            mapLock.releaseShared()
+            guard rc == 0 else { throw StorageError.from(rc, operation: "backup", path: destination) }
+            guard fsync(fd) == 0 else { throw StorageError.from(errno, operation: "flushing the backup to disk", path: partial) }
+            closed = true
+            guard Glibc.close(fd) == 0 else { throw StorageError.from(errno, operation: "closing the backup", path: partial) }
+            guard rename(partial, destination + "/data.mdb") == 0 else {
+                throw StorageError.from(errno, operation: "moving the backup into place", path: destination)
+            }
+        } catch {
+            unlink(partial)
+            throw error
+        }
+        try Self.syncDirectory(destination)
+    }
+
+    /// Flushes a directory's entries (a rename into it) to disk.
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StorageError.from(errno, operation: "opening the directory to flush it", path: path) }
+        defer { Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw StorageError.from(errno, operation: "flushing the directory", path: path) }
     }
 
     /// Flushes buffers to disk; needed only with ``SyncMode/noSync`` or ``SyncMode/noMetaSync``.

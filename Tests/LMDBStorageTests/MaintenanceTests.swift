@@ -53,6 +53,33 @@ import TestSupport
         #expect(error?.code == .keyExists)
     }
 
+    /// A backup into a folder that already exists gets the environment's permissions, not the
+    /// umask's, and leaves nothing half-written behind.
+    @Test func backupsArePrivateAndLeaveNoPartialFile() throws {
+        let env = try populated()
+        let folder = directory.sub("existing")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        let previous = umask(0o022)
+        defer { umask(previous) }
+        try env.backup(to: folder)
+        var info = stat()
+        #expect(stat(folder + "/data.mdb", &info) == 0 && info.st_mode & 0o777 == 0o640, "mode \(String(info.st_mode & 0o777, radix: 8))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["data.mdb"])
+    }
+
+    @Test func aFailedBackupLeavesNoDataFileAndARetryWorks() throws {
+        let env = try populated()
+        let folder = directory.sub("blocked")
+        try FileManager.default.createDirectory(atPath: folder + "/data.mdb.partial", withIntermediateDirectories: true)
+        let error = #expect(throws: StorageError.self) { try env.backup(to: folder) }
+        #expect(error?.message.contains("creating the backup file") == true, "\(error?.message ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/data.mdb"))
+        try FileManager.default.removeItem(atPath: folder + "/data.mdb.partial")
+        try env.backup(to: folder)
+        let copy = try Environment(path: folder, tables: [TableSpec("items")])
+        #expect(try contents(copy).count == 200)
+    }
+
     @Test func statisticsAndInfoDescribeTheEnvironment() throws {
         let env = try populated()
         let items = try env.table("items")

@@ -26,7 +26,7 @@ extension Store {
             try txn.withCursor(tables.items) { cursor in
                 var entry = try cursor.first()
                 while let (key, value) = entry {
-                    let id = key.loadUnaligned(as: UInt32.self)
+                    let id = try StoreSchema.itemID(key, table: "items")
                     let record = try ItemRecord(decoding: value, id: id)
                     guard let words = snapshot.chunks.code(of: id), snapshot.chunks.isLive(id) else {
                         throw StoreError(.corrupted, "item \(id) ('\(record.key.prefix(60))') has no live code; verify the store (`Store.verify()`)")
@@ -64,7 +64,7 @@ extension Store {
                 var found: [StoredItem] = []
                 var entry = try cursor.seek(atLeast: id)
                 while let (key, _) = entry, found.count < limit {
-                    found.append(try item(id: key.loadUnaligned(as: UInt32.self), txn))
+                    found.append(try item(id: try StoreSchema.itemID(key, table: "items"), txn))
                     entry = try cursor.next()
                 }
                 return found

@@ -37,7 +37,11 @@ extension Store {
             try txn.withCursor(tables.items) { cursor in
                 var entry = try cursor.first()
                 while let (key, value) = entry {
-                    let id = key.loadUnaligned(as: UInt32.self)
+                    guard let id = key.uint32Value else {
+                        problem("the items table holds a \(key.count)-byte key; item ids are 4 bytes")
+                        entry = try cursor.next()
+                        continue
+                    }
                     itemIDs.insert(id)
                     do {
                         let record = try ItemRecord(decoding: value, id: id)
@@ -92,7 +96,11 @@ extension Store {
                 try txn.withCursor(table) { cursor in
                     var entry = try cursor.first()
                     while let (key, value) = entry {
-                        let id = key.loadUnaligned(as: UInt32.self)
+                        guard let id = key.uint32Value else {
+                            problem("a \(extra.what) has a \(key.count)-byte key; item ids are 4 bytes")
+                            entry = try cursor.next()
+                            continue
+                        }
                         if !itemIDs.contains(id) { problem("a \(extra.what) is kept for id \(id), which is not a live item") }
                         if let complaint = extra.malformed(id, value) { problem(complaint) }
                         entry = try cursor.next()

@@ -166,8 +166,8 @@ extension Store {
 
     func id(forKey key: String, _ txn: borrowing Transaction) throws -> UInt32? {
         guard let bytes = try txn.get(tables.keys, key: key) else { return nil }
-        guard bytes.count == 4 else { throw StoreError(.corrupted, "key '\(key.prefix(80))' maps to a \(bytes.count)-byte id") }
-        return bytes.loadUnaligned(as: UInt32.self)
+        guard let id = bytes.uint32Value else { throw StoreError(.corrupted, "key '\(key.prefix(80))' maps to a \(bytes.count)-byte id") }
+        return id
     }
 
     /// Writes an item's record (key length, key, payload) in place, without an intermediate array.

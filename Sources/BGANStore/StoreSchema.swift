@@ -9,6 +9,15 @@ enum StoreSchema {
     /// Version of the on-disk layout this code reads and writes.
     static let formatVersion: UInt32 = 1
 
+    /// The item id a key of an id-keyed table (items, moved, thumbnails, refinements) holds.
+    /// - Throws: ``StoreError/Code/corrupted`` when the key is not 4 bytes.
+    static func itemID(_ key: UnsafeRawBufferPointer, table: String) throws -> UInt32 {
+        guard let id = key.uint32Value else {
+            throw StoreError(.corrupted, "the \(table) table holds a \(key.count)-byte key; item ids are 4 bytes. Verify the store (`Store.verify()`)")
+        }
+        return id
+    }
+
     static let meta = TableSpec("meta")
     static let keys = TableSpec("keys")
     static let items = TableSpec("items", flags: .integerKey)

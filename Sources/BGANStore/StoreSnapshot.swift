@@ -90,6 +90,11 @@ struct StoreSnapshot {
                 guard offsetPointer[offsetCount - 1] == UInt32(meta.segmentItems) else {
                     throw StoreError(.corrupted, "multi-index table \(table) ends at \(offsetPointer[offsetCount - 1]), not \(meta.segmentItems); rebuild the index (`Store.rebuildIndex()`)")
                 }
+                // Every bucket is read as ids[offsets[v] ..< offsets[v + 1]], in C too: offsets that
+                // fall would read outside the table. Once per committed state (snapshots are cached).
+                if let bucket = CompactSegment.firstDecreasingOffset(UnsafeBufferPointer(start: offsetPointer, count: offsetCount)) {
+                    throw StoreError(.corrupted, "multi-index table \(table) has bucket offsets that fall at bucket \(bucket) (\(offsetPointer[bucket]) after \(offsetPointer[bucket - 1])); rebuild the index (`Store.rebuildIndex()`)")
+                }
                 segmentTables.append(SegmentTable(offsets: offsetPointer,
                                                   ids: (ids.baseAddress ?? offsets.baseAddress!).assumingMemoryBound(to: UInt32.self)))
             }
@@ -98,7 +103,7 @@ struct StoreSnapshot {
         try txn.withCursor(tables.moved) { cursor in
             var entry = try cursor.first()
             while let (key, _) = entry {
-                moved.append(key.loadUnaligned(as: UInt32.self))
+                moved.append(try StoreSchema.itemID(key, table: "moved"))
                 entry = try cursor.next()
             }
         }

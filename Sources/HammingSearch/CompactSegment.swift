@@ -36,6 +36,16 @@ public struct CompactSegment {
         self.endID = endID
     }
 
+    /// The first position whose offset is below the one before it, or nil when the offsets never
+    /// fall (a well-formed table; a damaged one would make buckets read outside the ids).
+    public static func firstDecreasingOffset(_ offsets: UnsafeBufferPointer<UInt32>) -> Int? {
+        guard offsets.count > 1 else { return nil }
+        var falls: UInt32 = 0
+        for i in 1..<offsets.count { falls |= offsets[i] < offsets[i - 1] ? 1 : 0 }
+        guard falls != 0 else { return nil }
+        return (1..<offsets.count).first { offsets[$0] < offsets[$0 - 1] }
+    }
+
     /// Number of `UInt32` offsets of table `table`: one per bucket, plus the end.
     public static func offsetCount(layout: SubstringLayout, table: Int) -> Int {
         (1 << layout.lengths[table]) + 1

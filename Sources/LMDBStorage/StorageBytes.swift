@@ -58,6 +58,11 @@ extension UnsafeRawBufferPointer {
         count == 8 ? loadUnaligned(as: UInt64.self) : nil
     }
 
+    /// The bytes as a native-endian `UInt32` (an id key), or nil if they are not exactly 4.
+    public var uint32Value: UInt32? {
+        count == 4 ? loadUnaligned(as: UInt32.self) : nil
+    }
+
     /// The bytes as UTF-8 text (invalid sequences repaired).
     public var stringValue: String {
         String(decoding: self, as: UTF8.self)

@@ -211,6 +211,48 @@ import LMDBStorage
         #expect(try store.search(code: codes[7], radius: 0).hits.map(\.key).contains("k7"))
     }
 
+    /// Index records of the right size but wrong content (offsets that fall) and id keys of the
+    /// wrong length: the tools meant to find damage report it instead of reading out of bounds.
+    @Test func malformedIndexRecordsAreReportedNotReadOutOfBounds() throws {
+        let path = directory.sub("s")
+        var rng = SeededGenerator(seed: 8)
+        let codes = (0..<300).map { _ in randomCode(bits: 32, rng: &rng) }
+        do {
+            let store = try Store.create(at: path, bitCount: 32, options: smallRebuilds())
+            try store.write(codes.enumerated().map { StoreItem(key: "k\($0.offset)", code: $0.element) })
+            #expect(try store.statistics().indexedItems == 300)
+        }
+        do {
+            let env = try Environment(path: path, tables: StoreSchema.all)
+            let segment = try env.table("segment")
+            try env.write { txn in
+                var offsets = try #require(try txn.get(segment, key: StoreSchema.offsetsKey(0))).map { $0 }
+                // Bucket 5 starts past the end of the ids, then the offsets fall back.
+                offsets.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(1_000_000), toByteOffset: 5 * 4, as: UInt32.self) }
+                try txn.put(segment, key: StoreSchema.offsetsKey(0), value: offsets)
+            }
+        }
+        do {
+            let store = try Store(openingAt: path, options: smallRebuilds())
+            let report = try store.verify()
+            #expect(report.problems.contains { $0.contains("offsets that fall at bucket 6") }, "\(report.problems)")
+            let stats = #expect(throws: StoreError.self) { try store.statistics() }
+            #expect(stats?.code == .corrupted)
+            let search = #expect(throws: StoreError.self) { try store.search(code: codes[0], k: 3) }
+            #expect(search?.message.contains("rebuild the index") == true, "\(search?.message ?? "")")
+            try store.rebuildIndex()
+            #expect(try store.verify().isHealthy)
+        }
+        do {
+            let env = try Environment(path: path, tables: StoreSchema.all)
+            try env.write { txn in try txn.put(try env.table("moved"), key: [UInt8(1), 2], value: [UInt8]()) }
+        }
+        let store = try Store(openingAt: path, options: smallRebuilds())
+        let report = try store.verify()
+        #expect(report.problems.contains { $0.contains("moved table holds a 2-byte key") }, "\(report.problems)")
+        #expect(throws: StoreError.self) { try store.search(code: codes[0], k: 3) }
+    }
+
     @Test func readersSeeWholeTransactionsWhileAWriterWrites() throws {
         let store = try directory.bareStore("s", bits: 64, options: smallRebuilds())
         var rng = SeededGenerator(seed: 9)

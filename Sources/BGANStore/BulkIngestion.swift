@@ -40,7 +40,7 @@ public struct IngestionReport: Sendable {
 /// while the writer encodes batch *i* through BLAS and commits it in one transaction, batch
 /// *i + 1* is decoded and prepared (``Store/prepare(_:)``) on every core. Keys already stored are
 /// skipped, so a run that was interrupted (each committed batch is whole) finishes when run again.
-public struct BulkIngestion {
+public struct BulkIngestion: Sendable {
     public let store: Store
     /// Images per transaction.
     public var batchSize: Int
@@ -61,6 +61,7 @@ public struct BulkIngestion {
     ///   - progress: called on the calling thread after each batch with the report so far.
     /// - Throws: the store's errors (a full disk, a key stored twice in `units`…); batches
     ///   committed before the error stay.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func run(_ units: [IngestionUnit], shouldStop: () -> Bool = { false },
                     progress: (IngestionReport) -> Void = { _ in }) throws -> IngestionReport {
         let started = Date()

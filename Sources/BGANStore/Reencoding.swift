@@ -33,7 +33,7 @@ public struct ReencodingReport: Sendable {
 /// Stop writers to the store while it is re-encoded: a change after the start is detected and
 /// refused before the swap. Readers in other processes keep the files they opened (the old
 /// store) until they reopen the path.
-public struct Reencoding {
+public struct Reencoding: Sendable {
     /// The store to move.
     public let path: String
     public let model: ModelFile
@@ -66,6 +66,7 @@ public struct Reencoding {
     ///   when items have no image and ``dropMissing`` is off, or the store was written to since
     ///   the re-encoding began; ``StoreError/Code/modelMismatch`` when a
     ///   re-encoding to another model is under way; the store's errors.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func run(shouldStop: () -> Bool = { false }, progress: (ReencodingReport) -> Void = { _ in }) throws -> ReencodingReport {
         let files = FileManager.default
         var report = ReencodingReport()

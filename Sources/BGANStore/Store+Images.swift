@@ -101,6 +101,8 @@ extension Store {
     }
 
     /// Encodes `items` through the bound model and writes them, with thumbnails, in one transaction.
+    @discardableResult
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func write(images items: [ImageItem], mode: WriteMode = .insert) throws -> WriteSummary {
         try write(prepared: try items.map(prepare), mode: mode)
     }
@@ -108,6 +110,7 @@ extension Store {
     /// Encodes `image` with the bound model and inserts it.
     /// - Returns: the new item's id.
     @discardableResult
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func insert(image: PixelBuffer, key: String, payload: [UInt8] = []) throws -> UInt32 {
         try write(images: [ImageItem(key: key, image: image, payload: payload)]).insertedIDs[0]
     }
@@ -142,6 +145,7 @@ extension Store {
     }
 
     /// The thumbnail kept with the item stored under `key`, or nil.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func thumbnail(forKey key: String) throws -> PixelBuffer? {
         guard let id = try environment.read({ txn in try self.id(forKey: key, txn) }) else { return nil }
         return try thumbnail(id: id)

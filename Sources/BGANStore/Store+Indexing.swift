@@ -15,6 +15,7 @@ extension Store {
     /// Rebuilds the multi-index over every live item in one transaction, so that searches stop
     /// scanning items added or changed since the last build. With `.fixed(m)` or `.automatic`
     /// the choice is remembered for later rebuilds (`bgan-db reindex --substrings`).
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func rebuildIndex(substrings choice: SubstringChoice = .unchanged) throws {
         if case .fixed(let m) = choice { _ = try SubstringLayout(bitCount: bitCount, substrings: m) }
         try environment.write { txn in

@@ -3,6 +3,7 @@ import LMDBStorage
 
 extension Store {
     /// The item stored under `key`, or `nil`.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func item(forKey key: String) throws -> StoredItem? {
         try environment.read { txn in
             guard let id = try id(forKey: key, txn) else { return nil }

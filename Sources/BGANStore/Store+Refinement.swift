@@ -18,6 +18,7 @@ extension Store {
     /// - Parameter refinement: how to refine the exact Hamming candidates; nil returns the plain
     ///   Hamming ranking (distance, then insertion order), as ``search(code:k:method:)``.
     /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {
         let values = try realValuedOutputs(of: [image])
@@ -27,6 +28,7 @@ extension Store {
 
     /// Every stored item within Hamming distance `radius` of `image`'s code, ordered by refined
     /// score (or, with `refinement` nil, by distance then insertion order).
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {
         let values = try realValuedOutputs(of: [image])

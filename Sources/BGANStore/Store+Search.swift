@@ -7,6 +7,7 @@ extension Store {
     /// - Parameter method: `.automatic` lets the planner choose multi-index hashing or a scan
     ///   per query (the choice is in the result's statistics).
     /// - Throws: ``StoreError/Code/codeLengthMismatch``; `HammingError` for `k < 1`.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(code: BinaryCode, k: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
         try checkLength(code)
         return try observation.query("\(k) nearest to a code") {
@@ -19,6 +20,7 @@ extension Store {
     }
 
     /// Every item within `radius` bits of `code`, by distance then insertion order. Exact.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(code: BinaryCode, radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
         try checkLength(code)
         return try observation.query("within \(radius) bits of a code") {

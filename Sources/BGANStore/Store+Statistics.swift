@@ -45,6 +45,7 @@ public struct StoreStatistics: Sendable, Codable {
 
 extension Store {
     /// Counts, sizes and index occupancy. Also clears reader slots of dead processes.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func statistics() throws -> StoreStatistics {
         let cleared = options.readOnly ? 0 : try environment.clearStaleReaders()
         return try environment.read { txn in
@@ -90,6 +91,7 @@ extension Store {
 
     /// Writes a consistent copy of the store into `destination` while it stays in use. With
     /// `compact`, free pages are left out.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func backup(to destination: String, compact: Bool = false) throws {
         try environment.backup(to: destination, compact: compact)
     }

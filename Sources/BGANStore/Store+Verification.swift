@@ -24,6 +24,7 @@ extension Store {
     /// listed as moved or as newer than the index), and the index lists nothing else but stale
     /// entries, whose number the store records; a bound model is intact, matches its digest
     /// stamp and makes codes of the store's length; thumbnails are PNGs kept for live items only.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func verify() throws -> VerificationReport {
         try environment.read { txn in
             var report = VerificationReport()

@@ -5,6 +5,7 @@ extension Store {
     /// Inserts one item. Throws ``StoreError/Code/keyExists`` if its key is stored already.
     /// - Returns: the new item's id.
     @discardableResult
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func insert(_ item: StoreItem) throws -> UInt32 {
         try write([item], mode: .insert).insertedIDs[0]
     }
@@ -26,6 +27,7 @@ extension Store {
     /// - Throws: ``StoreError`` (`.codeLengthMismatch`, `.invalidKey`, `.payloadTooLarge`,
     ///   `.keyExists`, `.idsExhausted`) before anything is written; `StorageError` from LMDB.
     @discardableResult
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func write(_ items: [StoreItem], mode: WriteMode = .insert, indexing: IndexingMode = .automatic) throws -> WriteSummary {
         try write(items, images: nil, mode: mode, indexing: indexing)
     }
@@ -135,6 +137,7 @@ extension Store {
 
     /// Removes the items with these keys in one transaction; returns how many existed.
     @discardableResult
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func remove(keys: [String]) throws -> Int {
         let (removed, rebuilt) = try environment.write { txn in
             var meta = try readMeta(txn)

@@ -36,6 +36,7 @@ public final class Store: @unchecked Sendable {
     ///   rule at every rebuild.
     /// - Throws: ``StoreError/Code/alreadyExists`` if `path` holds a store; `HammingError` for a
     ///   bad length or split.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public static func create(at path: String, bitCount: Int, substrings: Int? = nil,
                               options: StoreOptions = StoreOptions()) throws -> Store {
         try create(at: path, bitCount: bitCount, substrings: substrings, options: options) { _, _ in }
@@ -103,6 +104,7 @@ public final class Store: @unchecked Sendable {
 
     /// Opens the store at `path`.
     /// - Throws: ``StoreError/Code/notAStore`` if there is none, ``StoreError/Code/unsupportedVersion``.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public convenience init(openingAt path: String, options: StoreOptions = StoreOptions()) throws {
         // One stat tells a missing path from one a directory on the way hides from this user
         // (FileManager answers "no" to both).
@@ -163,6 +165,7 @@ public final class Store: @unchecked Sendable {
     public func close() { environment.close() }
 
     /// Number of live items.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func count() throws -> Int {
         try environment.read { txn in try readMeta(txn).liveCount }
     }

@@ -41,6 +41,8 @@ public struct StoreOptions: Sendable {
     /// The swift-metrics factory the store records into; nil: the one the application
     /// bootstrapped (`MetricsSystem.factory`, a no-op without a bootstrap).
     public var metricsFactory: (any MetricsFactory)?
+    /// The threads the `async` API runs blocking work on (``BlockingPool``).
+    public var blockingPool: BlockingPool = .shared
 
     public init() {}
 }

@@ -25,8 +25,8 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        lock.withLock { kept.append(Record(level: level, message: message.description, metadata: metadata.merging(explicit ?? [:]) { $1 })) }
+    func log(event: LogEvent) {
+        lock.withLock { kept.append(Record(level: event.level, message: event.message.description, metadata: metadata.merging(event.metadata ?? [:]) { $1 })) }
     }
 
     var records: [Record] { lock.withLock { kept } }

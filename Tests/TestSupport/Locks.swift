@@ -6,6 +6,7 @@ public final class LockedCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     public func increment() { lock.withLock { count += 1 } }
+    public func add(_ amount: Int) { lock.withLock { count += amount } }
     public var value: Int { lock.withLock { count } }
 }
 
@@ -15,5 +16,6 @@ public final class LockedFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var flag = false
     public func set() { lock.withLock { flag = true } }
+    public func clear() { lock.withLock { flag = false } }
     public var value: Bool { lock.withLock { flag } }
 }

@@ -30,6 +30,9 @@ public struct ContrastiveSettings: Codable, Sendable, Equatable {
             self.count = count
             self.share = share
         }
+
+        /// How a model file's training notes say it (`neighbour_partners`).
+        public var note: String { "\(share) of second views show one of the \(count) nearest neighbours in \(featureSpace)" }
     }
 
     public init(architecture: BGANArchitecture, epochs: Int = 10, batch: Int = 128, learningRate: Float = 1e-3, temperature: Float = 0.3,
@@ -227,7 +230,7 @@ public final class ContrastiveSession {
         training["views"] = "crop area ≥ \(s.augmentation.minimumArea), aspect ≤ \(s.augmentation.maximumAspect), flips \(s.augmentation.flips), brightness ±\(s.augmentation.brightness), noise σ ≤ \(s.augmentation.noise)"
         training["images"] = "\(count)"
         if let partners = s.neighborPartners {
-            training["neighbour_partners"] = "\(partners.share) of second views show one of the \(partners.count) nearest neighbours in \(partners.featureSpace)"
+            training["neighbour_partners"] = partners.note
         }
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training, beta: networks.smoothedSign.beta)
         return ModelFile(header: header, encoder: networks)

@@ -2,7 +2,7 @@
 /// runs when only the data, the code length and the output are given.
 ///
 /// - ``recommended``: the recipe of the bundled models. Contrastive pre-training of the encoder
-///   on random views (``ContrastiveSession``), then BGAN with every term of the paper's objective
+///   on random views and pixel-space nearest neighbours (``ContrastiveSession``), then BGAN with every term of the paper's objective
 ///   (neighbourhood structure, quantisation, content through the discriminator's features,
 ///   adversarial), started from the pre-trained encoder, with targets from the pre-trained
 ///   features (see ``similarity``), neighbour sampling with second views and mild views of every
@@ -19,6 +19,17 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     public var pretrainingEpochs: Int? {
         switch self {
         case .recommended: 10
+        case .paper: nil
+        }
+    }
+
+    /// Where the pre-training finds neighbours that stand in for half of its second views
+    /// (``ContrastiveSettings/neighborPartners``); nil: views only. The recommended recipe takes
+    /// each image's 5 nearest neighbours in pixels: on validation data this raised every
+    /// retrieval figure of the BGAN stage after it (docs/quality.md, eighth session).
+    public var pretrainingPartners: FeatureSpace? {
+        switch self {
+        case .recommended: .pixels
         case .paper: nil
         }
     }

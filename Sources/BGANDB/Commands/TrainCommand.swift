@@ -47,6 +47,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs of the pre-training this run does (recommended recipe; default 10).")
     var pretrainEpochs: Int?
 
+    @Option(name: .customLong("pretrain-partners"), help: "Feature space whose 5 nearest neighbours stand in for half of the pre-training's second views (pretrain --neighbour-partners), or none (default: the recipe's).")
+    var pretrainPartners: String?
+
     @Option(help: "Images per step.")
     var batch: Int = 40
 
@@ -130,7 +133,8 @@ struct TrainCommand: ParsableCommand {
         guard (epochs ?? 1) >= 1, (pretrainEpochs ?? 1) >= 1, batch >= 2 else {
             throw ValidationError("--epochs and --pretrain-epochs must be at least 1 and --batch at least 2")
         }
-        if pretrained != nil || pretrainEpochs != nil, recipe.pretrainingEpochs == nil {
+        _ = try stageOnePartners()
+        if pretrained != nil || pretrainEpochs != nil || pretrainPartners != nil, recipe.pretrainingEpochs == nil {
             throw ValidationError("--pretrained and --pretrain-epochs belong to the recommended recipe; --recipe \(recipe.rawValue) does not pre-train")
         }
         guard k1 >= 1, k2 >= 1 else { throw ValidationError("--k1 and --k2 must be at least 1") }
@@ -296,6 +300,16 @@ struct TrainCommand: ParsableCommand {
         return model
     }
 
+    /// Where stage 1 finds neighbour partners: `--pretrain-partners`, or the recipe's.
+    func stageOnePartners() throws -> FeatureSpace? {
+        guard let pretrainPartners else { return recipe.pretrainingPartners }
+        if pretrainPartners == "none" { return nil }
+        guard let space = FeatureSpace(pretrainPartners) else {
+            throw ValidationError("--pretrain-partners takes none or \(FeatureSpace.syntax), not '\(pretrainPartners)'")
+        }
+        return space
+    }
+
     /// `--neighbours-from`, parsed.
     func neighborFeatureSpace() throws -> FeatureSpace? {
         guard let neighborsFrom else { return nil }
@@ -331,6 +345,10 @@ struct TrainCommand: ParsableCommand {
         let path = out + ".pretrained.bganmodel"
         if FileManager.default.fileExists(atPath: path) {
             let model = try Self.model(at: path)
+            let wantedPartners = try stageOnePartners().map { ContrastiveSettings.NeighborPartners(featureSpace: $0).note }
+            guard model.header.training["neighbour_partners"] == wantedPartners else {
+                throw CommandFailure("\(path) is left from a pre-training with other neighbour partners (\(model.header.training["neighbour_partners"] ?? "none")); remove it, or name it with --pretrained")
+            }
             guard model.header.architecture.bits == bits, model.header.training["data"] == source.data else {
                 throw CommandFailure("\(path) is left from a run on other data or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?")); remove it, or name it with --pretrained")
             }
@@ -348,8 +366,12 @@ struct TrainCommand: ParsableCommand {
             let epochs = pretrainEpochs ?? recipe.pretrainingEpochs ?? 10
             Console.log("stage 1 of 2: contrastive pre-training, \(epochs) epochs (pretrain's defaults), into \(path)")
             let count = pixels.count / set.valuesPerImage
-            session = try ContrastiveSession(settings: ContrastiveSettings(architecture: architecture, epochs: epochs, batch: min(128, count), seed: seed),
-                                             images: pixels)
+            var settings = ContrastiveSettings(architecture: architecture, epochs: epochs, batch: min(128, count), seed: seed)
+            if let partnerSpace = try stageOnePartners() {
+                settings.neighborPartners = .init(featureSpace: partnerSpace)
+                Console.log("pre-training partners: half of the second views show one of the 5 nearest neighbours in \(partnerSpace)")
+            }
+            session = try ContrastiveSession(settings: settings, images: pixels, partners: try ContrastiveSession.partnerLists(for: settings, images: pixels))
         }
         try PretrainCommand.train(session, checkpointPath: checkpointPath, lossCurvePath: path + ".losses.svg")
         let model = session.model(preprocessing: preprocessing, notes: ["data": source.data])

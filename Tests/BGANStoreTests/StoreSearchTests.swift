@@ -187,14 +187,20 @@ import LMDBStorage
         #expect(report.problems.contains { $0.contains("'k17' maps to nothing") })
     }
 
-    @Test func aDamagedIndexIsReportedAndRebuilt() throws {
+    /// A closed store at `sub("s")` of 300 random 32-bit codes keyed k0…k299, indexed.
+    func indexedStoreOnDisk(seed: UInt64) throws -> (path: String, codes: [BinaryCode]) {
         let path = directory.sub("s")
-        var rng = SeededGenerator(seed: 6)
+        var rng = SeededGenerator(seed: seed)
         let codes = (0..<300).map { _ in randomCode(bits: 32, rng: &rng) }
-        do {
-            let store = try Store.create(at: path, bitCount: 32, options: smallRebuilds())
-            try store.write(codes.enumerated().map { StoreItem(key: "k\($0.offset)", code: $0.element) })
-        }
+        let store = try Store.create(at: path, bitCount: 32, options: smallRebuilds())
+        defer { store.close() }
+        try store.write(codes.enumerated().map { StoreItem(key: "k\($0.offset)", code: $0.element) })
+        #expect(try store.statistics().indexedItems == 300)
+        return (path, codes)
+    }
+
+    @Test func aDamagedIndexIsReportedAndRebuilt() throws {
+        let (path, codes) = try indexedStoreOnDisk(seed: 6)
         do {
             let env = try Environment(path: path, tables: StoreSchema.all)
             let segment = try env.table("segment")
@@ -214,14 +220,7 @@ import LMDBStorage
     /// Index records of the right size but wrong content (offsets that fall) and id keys of the
     /// wrong length: the tools meant to find damage report it instead of reading out of bounds.
     @Test func malformedIndexRecordsAreReportedNotReadOutOfBounds() throws {
-        let path = directory.sub("s")
-        var rng = SeededGenerator(seed: 8)
-        let codes = (0..<300).map { _ in randomCode(bits: 32, rng: &rng) }
-        do {
-            let store = try Store.create(at: path, bitCount: 32, options: smallRebuilds())
-            try store.write(codes.enumerated().map { StoreItem(key: "k\($0.offset)", code: $0.element) })
-            #expect(try store.statistics().indexedItems == 300)
-        }
+        let (path, codes) = try indexedStoreOnDisk(seed: 8)
         do {
             let env = try Environment(path: path, tables: StoreSchema.all)
             let segment = try env.table("segment")

@@ -47,7 +47,8 @@ extension Store {
     /// Counts, sizes and index occupancy. Also clears reader slots of dead processes.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func statistics() throws -> StoreStatistics {
-        let cleared = options.readOnly ? 0 : try environment.clearStaleReaders()
+        // The reader table lives in the lock file: a read-only open may clear dead slots too.
+        let cleared = try environment.clearStaleReaders()
         return try environment.read { txn in
             let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path)
             let meta = snapshot.meta

@@ -1,4 +1,5 @@
 import BGANStore
+import LMDBStorage
 import Foundation
 import Testing
 import TestSupport
@@ -115,6 +116,43 @@ final class CollectedOutputs: @unchecked Sendable {
         #expect(cleared >= 1, "the killed readers held slots")
         #expect(try opened.statistics().staleReadersCleared == 0, "cleared once")
         #expect(try opened.verify().isHealthy)
+    }
+
+    /// `bgan-db stats`, the documented cure for a full reader table, must answer while another
+    /// process is inside a write (a long import): it opens the store read-only, which begins no
+    /// write transaction. Here this test process holds the write lock and stats runs as a child.
+    @Test func statsAnswersWhileAnotherProcessIsInsideAWrite() throws {
+        let path = directory.sub("busy")
+        do {
+            let store = try Store.create(at: path, bitCount: 64)
+            defer { store.close() }
+            var rng = SeededGenerator(seed: 4)
+            try store.write((0..<100).map { StoreItem(key: "k\($0)", code: randomCode(bits: 64, rng: &rng)) })
+        }
+        let environment = try Environment(path: path, tables: [])
+        defer { environment.close() }
+        let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), writerDone = DispatchSemaphore(value: 0)
+        Thread {
+            try? environment.write { _ in
+                inside.signal()
+                release.wait()
+            }
+            writerDone.signal()
+        }.start()
+        inside.wait()
+        let answered = DispatchSemaphore(value: 0)
+        let outcome = LockedBox<CLI.Outcome?>(nil)
+        Thread {
+            outcome.value = try? CLI.run(["stats", path, "--json"])
+            answered.signal()
+        }.start()
+        let inTime = answered.wait(timeout: .now() + 30) == .success
+        release.signal()
+        writerDone.wait()
+        if !inTime { answered.wait() }
+        #expect(inTime, "stats waited for the writer")
+        let stats = try #require(outcome.value)
+        #expect(stats.status == 0 && stats.stdout.contains("\"items\":100"), "\(stats.stdout) \(stats.stderr)")
     }
 }
 

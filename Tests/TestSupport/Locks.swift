@@ -19,3 +19,14 @@ public final class LockedFlag: @unchecked Sendable {
     public func clear() { lock.withLock { flag = false } }
     public var value: Bool { lock.withLock { flag } }
 }
+
+/// A value one thread writes and another reads.
+public final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    public init(_ value: Value) { stored = value }
+    public var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}

@@ -14,7 +14,9 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let stats = try location.open().statistics()
+            // Read-only: a writable open begins a write transaction (to open the tables), which
+            // would wait for a running import, while stats is what one runs to look at a busy store.
+            let stats = try location.open(readOnly: true).statistics()
             if json {
                 Console.out(try JSON.encode(stats))
                 return

@@ -1,4 +1,4 @@
-
+import Foundation
 
 /// A set of equally sized 8-bit images, channel planes one after the other per image (C × H × W,
 /// the networks' layout): the 60,000 Fashion-MNIST training images (1 × 28 × 28), a CIFAR-10
@@ -91,5 +91,19 @@ public struct LabelSet: Sendable {
 
     public init(contentsOf path: String) throws {
         try self.init(idx: try IDXFile(contentsOf: path), source: path)
+    }
+
+    /// The labels of `set`, read from `imagePath`: its own (CIFAR-10 batches), else the IDX
+    /// label file beside it (``labelPath(for:)``) when that holds one label per image; nil when
+    /// neither exists.
+    public static func labels(of set: ImageSet, at imagePath: String) -> [UInt8]? {
+        set.labels ?? (try? LabelSet(contentsOf: labelPath(for: imagePath)).labels).flatMap { $0.count == set.count ? $0 : nil }
+    }
+
+    /// `…/train-images-idx3-ubyte.gz` → `…/train-labels-idx1-ubyte.gz`.
+    public static func labelPath(for imagePath: String) -> String {
+        let url = URL(fileURLWithPath: imagePath)
+        let name = url.lastPathComponent.replacingOccurrences(of: "images", with: "labels").replacingOccurrences(of: "idx3", with: "idx1")
+        return url.deletingLastPathComponent().appendingPathComponent(name).path
     }
 }

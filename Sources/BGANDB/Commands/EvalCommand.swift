@@ -199,7 +199,7 @@ struct EvalCommand: ParsableCommand {
     static func load(_ path: String, labels: String?) throws -> (ImageSet, [UInt8]) {
         let images = try ImageSet(contentsOf: path)
         if labels == nil, let own = images.labels { return (images, own) }
-        let labelPath = labels ?? Self.labelPath(for: path)
+        let labelPath = labels ?? LabelSet.labelPath(for: path)
         let labelSet = try LabelSet(contentsOf: labelPath)
         guard labelSet.labels.count == images.count else {
             throw DatasetError(.malformed, "\(labelPath) has \(labelSet.labels.count) labels for the \(images.count) images of \(path)")
@@ -209,16 +209,6 @@ struct EvalCommand: ParsableCommand {
 
     /// The labels of the data set at `path`: those a CIFAR batch holds, else the IDX label file
     /// beside it when there is one of the right length; nil otherwise.
-    static func labels(of set: ImageSet, at path: String) -> [UInt8]? {
-        set.labels ?? (try? LabelSet(contentsOf: labelPath(for: path)).labels).flatMap { $0.count == set.count ? $0 : nil }
-    }
-
-    /// `…/train-images-idx3-ubyte.gz` → `…/train-labels-idx1-ubyte.gz`.
-    static func labelPath(for imagePath: String) -> String {
-        let url = URL(fileURLWithPath: imagePath)
-        let name = url.lastPathComponent.replacingOccurrences(of: "images", with: "labels").replacingOccurrences(of: "idx3", with: "idx1")
-        return url.deletingLastPathComponent().appendingPathComponent(name).path
-    }
 }
 
 /// The --features-model's outputs, remembered for the images of the run: the ITQ-on-features and

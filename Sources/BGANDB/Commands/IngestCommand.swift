@@ -88,3 +88,4 @@ struct IngestCommand: ParsableCommand {
         }
     }
 }
+extension ImageSources.PayloadChoice: ExpressibleByArgument {}

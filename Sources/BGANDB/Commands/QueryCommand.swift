@@ -201,7 +201,7 @@ struct QueryImages {
                 continue
             }
             let set = try ImageSet(contentsOf: input)
-            let setLabels = EvalCommand.labels(of: set, at: input)
+            let setLabels = LabelSet.labels(of: set, at: input)
             for index in 0..<min(limit ?? set.count, set.count) {
                 buffers.append(set.pixelBuffer(index))
                 names.append("\(input)#\(index)")

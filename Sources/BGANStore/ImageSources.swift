@@ -1,25 +1,38 @@
-import ArgumentParser
-import BGANStore
 import Foundation
 import PixelIO
 
-/// Images named on the command line for `ingest` and `reencode --from`: image files, folders
-/// (recursively, symbolic links not followed), IDX image files and CIFAR-10 batches, each
-/// image under a key: its path relative to the folder (a single file: its name), or
-/// FILE#INDEX for data sets.
-struct ImageSources {
-    let sources: [String]
+/// Images to ingest (``BulkIngestion``) or re-encode from, named by path: image files, folders
+/// (recursively, symbolic links not followed), IDX image files and CIFAR-10 batches. Each image
+/// gets a key: its path relative to the folder (a single file: its name), or `FILE#INDEX` for
+/// data sets; and a payload (``PayloadChoice``).
+///
+/// ```swift
+/// var rejected: [(name: String, reason: String)] = []
+/// let units = try ImageSources(["/photos"]).units(payload: .path, rejected: &rejected)
+/// let report = try await BulkIngestion(store: store).run(units)
+/// ```
+public struct ImageSources: Sendable {
+    public let sources: [String]
 
-    init(_ sources: [String]) { self.sources = sources }
+    public init(_ sources: [String]) { self.sources = sources }
 
     /// What each item's payload holds.
-    enum PayloadChoice: String, ExpressibleByArgument, CaseIterable {
-        case auto, label, path, none
+    public enum PayloadChoice: String, CaseIterable, Sendable {
+        /// The label for data sets that have labels, the file's path for image files.
+        case auto
+        /// The label (data sets only).
+        case label
+        /// The file's path, or `FILE#INDEX`.
+        case path
+        /// Nothing.
+        case none
     }
 
     /// Every image the sources hold, keys checked and unique; files that cannot be images (and
-    /// keys that are too long or given twice) go to `rejected`.
-    func units(payload: PayloadChoice, rejected: inout [(name: String, reason: String)]) throws -> [IngestionUnit] {
+    /// keys that are too long or given twice) go to `rejected`, nothing is loaded yet.
+    /// - Throws: ``DatasetError`` for a source that does not exist or cannot be read as a data
+    ///   set; `.unsupported` for `.label` on a data set without labels.
+    public func units(payload: PayloadChoice, rejected: inout [(name: String, reason: String)]) throws -> [IngestionUnit] {
         var units: [IngestionUnit] = []
         // Keys as bytes, as the store compares them: Swift's String equality would call a key in
         // NFC and the same text in NFD one key.
@@ -27,7 +40,7 @@ struct ImageSources {
         let decoder = ImageDecoder()
         func add(_ key: String, _ payload: [UInt8], describing name: String, load: @escaping @Sendable () throws -> PixelBuffer) {
             let length = key.utf8.count
-            guard length >= 1, length <= 511 else {
+            guard length >= 1, length <= StoreSchema.maximumKeyBytes else {
                 rejected.append((name, "its key is \(length) bytes; keys are 1 to 511 bytes of UTF-8"))
                 return
             }
@@ -40,7 +53,7 @@ struct ImageSources {
         for source in sources {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-                throw CommandFailure("\(source) does not exist")
+                throw DatasetError(.unreadable, "\(source) does not exist; check the path")
             }
             if let listing = try ImageFiles.expand(source) {
                 let root = isDirectory.boolValue ? URL(fileURLWithPath: source).standardizedFileURL.path + "/" : nil
@@ -54,9 +67,9 @@ struct ImageSources {
                 continue
             }
             let set = try ImageSet(contentsOf: source)
-            let labels = EvalCommand.labels(of: set, at: source)
+            let labels = LabelSet.labels(of: set, at: source)
             if payload == .label && labels == nil {
-                throw CommandFailure("--payload label: \(source) has no labels (no CIFAR labels, no matching IDX label file)")
+                throw DatasetError(.unsupported, "labels were asked for as payloads, but \(source) has none (no CIFAR labels, no IDX label file at \(LabelSet.labelPath(for: source)))")
             }
             let name = URL(fileURLWithPath: source).lastPathComponent
             for index in 0..<set.count {

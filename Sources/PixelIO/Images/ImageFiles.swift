@@ -1,29 +1,32 @@
 import Foundation
-import PixelIO
 
-/// Which command-line inputs are image files, and what a folder holds.
-enum ImageFiles {
+
+/// Which inputs are image files, and what a folder holds.
+public enum ImageFiles {
     /// The image files `input` stands for, and what was passed over on the way.
-    struct Listing {
+    public struct Listing: Sendable {
         /// Image files, sorted by path.
-        var images: [String]
+        public var images: [String]
         /// Entries of a folder that are not image files, with the reason: other files,
         /// unreadable files, symbolic links (never followed).
-        var passedOver: [(path: String, reason: String)]
+        public var passedOver: [(path: String, reason: String)]
     }
 
     /// `input` itself when it is an image file; the image files beneath it (recursively, in
     /// path order, symbolic links not followed) when it is a folder; nil when it is neither
     /// (a data set such as IDX or CIFAR). One walk of the folder.
-    static func expand(_ input: String) throws -> Listing? {
+    /// - Throws: ``DatasetError`` `.unreadable` when `input` does not exist or a folder cannot be listed.
+    public static func expand(_ input: String) throws -> Listing? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-            throw CommandFailure("\(input) does not exist")
+            throw DatasetError(.unreadable, "\(input) does not exist; check the path")
         }
         guard isDirectory.boolValue else {
             return isImage(input) ? Listing(images: [input], passedOver: []) : nil
         }
-        guard let walker = FileManager.default.enumerator(atPath: input) else { throw CommandFailure("cannot list the folder \(input)") }
+        guard let walker = FileManager.default.enumerator(atPath: input) else {
+            throw DatasetError(.unreadable, "cannot list the folder \(input); check its permissions")
+        }
         var listing = Listing(images: [], passedOver: [])
         while let relative = walker.nextObject() as? String {
             let path = (input as NSString).appendingPathComponent(relative)
@@ -46,7 +49,7 @@ enum ImageFiles {
     }
 
     /// Whether the file starts like a PNG, JPEG, PGM or PPM image.
-    static func isImage(_ path: String) -> Bool {
+    public static func isImage(_ path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 8)) ?? Data()

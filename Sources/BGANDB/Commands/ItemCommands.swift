@@ -56,9 +56,9 @@ struct GetCommand: ParsableCommand {
             }
             if json {
                 Console.out(JSON.object(["key": JSON.string(item.key), "id": "\(item.id)", "code_hex": JSON.string(item.code.hex),
-                                         "payload": JSON.string(payloadText(item.payload))]))
+                                         "payload": JSON.string(Payload.text(item.payload))]))
             } else {
-                Console.out("\(item.key)\t\(item.code.hex)\t\(payloadText(item.payload))")
+                Console.out("\(item.key)\t\(item.code.hex)\t\(Payload.text(item.payload))")
             }
         }
     }

@@ -114,7 +114,7 @@ struct QueryCommand: ParsableCommand {
                     contactSheet!.rows.append(ContactSheet.Row(query: buffers[index], results: try result.hits.map { (try store.thumbnail(id: $0.id), $0.distance) }))
                 }
                 if index < labels.count, let label = labels[index], !result.hits.isEmpty {
-                    let matching = result.hits.filter { payloadText($0.payload) == label }.count
+                    let matching = result.hits.filter { Payload.text($0.payload) == label }.count
                     precisionSum += Double(matching) / Double(result.hits.count)
                     labelledQueries += 1
                 }
@@ -155,7 +155,7 @@ struct QueryCommand: ParsableCommand {
         let neighbors = result.hits.map { hit in
             JSON.object([("key", JSON.string(hit.key)), ("distance", "\(hit.distance)")]
                         + (hit.score.map { [("score", String(format: "%.4f", $0))] } ?? [])
-                        + (hit.payload.isEmpty ? [] : [("payload", JSON.string(payloadText(hit.payload)))]))
+                        + (hit.payload.isEmpty ? [] : [("payload", JSON.string(Payload.text(hit.payload)))]))
         }
         return JSON.object([("query", "\(index)")] + (name.map { [("image", JSON.string($0))] } ?? [])
                            + [("neighbors", JSON.array(neighbors)), ("stats", statisticsJSON(result.statistics))])
@@ -174,7 +174,7 @@ struct QueryCommand: ParsableCommand {
         Console.out(refined ? "rank\tdistance\tscore\tkey\tpayload" : "rank\tdistance\tkey\tpayload")
         for (rank, hit) in result.hits.enumerated() {
             let score = hit.score.map { String(format: "%.4f\t", $0) } ?? ""
-            Console.out("\(rank + 1)\t\(hit.distance)\t\(score)\(hit.key)\t\(payloadText(hit.payload))")
+            Console.out("\(rank + 1)\t\(hit.distance)\t\(score)\(hit.key)\t\(Payload.text(hit.payload))")
         }
         let s = result.statistics
         Console.log("\(result.hits.count) results via \(s.path.rawValue): \(s.bucketsProbed) buckets probed, \(s.candidates) candidates, \(s.distancesComputed) distances computed"

@@ -84,39 +84,5 @@ struct ProgressReporter {
     }
 }
 
-/// Minimal JSON writing with a fixed key order, for line-oriented output scripts can read.
-enum JSON {
-    static func string(_ text: String) -> String {
-        var escaped = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case "\t": escaped += "\\t"
-            case let c where c.value < 0x20: escaped += String(format: "\\u%04x", c.value)
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped + "\""
-    }
-
-    /// An object from already-encoded values, in the order given.
-    static func object(_ fields: KeyValuePairs<String, String>) -> String {
-        "{" + fields.map { "\(string($0.key)): \($0.value)" }.joined(separator: ", ") + "}"
-    }
-
-    static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
-    }
-
-    static func array(_ values: [String]) -> String { "[" + values.joined(separator: ", ") + "]" }
-
-    /// Encodes a `Codable` value with sorted keys (for reports).
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-}
+/// JSON for line-oriented output (``JSONText``, shared with the library's exports).
+typealias JSON = JSONText

@@ -18,7 +18,3 @@ struct StoreLocation: ParsableArguments {
 
 extension SearchMethod: ExpressibleByArgument {}
 
-/// A payload given on the command line: UTF-8 text.
-func payloadText(_ payload: [UInt8]) -> String {
-    String(validating: payload, as: UTF8.self) ?? payload.map { String(format: "%02x", $0) }.joined()
-}

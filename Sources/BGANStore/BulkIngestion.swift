@@ -36,6 +36,40 @@ public struct IngestionReport: Sendable {
     public var secondsWaitingForInput = 0.0
 }
 
+/// A unit or item left out, with the reason: how reports encode their lists of them.
+struct NamedReason: Codable {
+    var name: String
+    var reason: String
+}
+
+extension IngestionReport: Codable {
+    enum CodingKeys: String, CodingKey {
+        case added, alreadyStored, rejected, done, stopped, seconds, secondsWaitingForInput
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        added = try c.decode(Int.self, forKey: .added)
+        alreadyStored = try c.decode(Int.self, forKey: .alreadyStored)
+        rejected = try c.decode([NamedReason].self, forKey: .rejected).map { ($0.name, $0.reason) }
+        done = try c.decode(Int.self, forKey: .done)
+        stopped = try c.decode(Bool.self, forKey: .stopped)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        secondsWaitingForInput = try c.decode(Double.self, forKey: .secondsWaitingForInput)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(added, forKey: .added)
+        try c.encode(alreadyStored, forKey: .alreadyStored)
+        try c.encode(rejected.map { NamedReason(name: $0.name, reason: $0.reason) }, forKey: .rejected)
+        try c.encode(done, forKey: .done)
+        try c.encode(stopped, forKey: .stopped)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(secondsWaitingForInput, forKey: .secondsWaitingForInput)
+    }
+}
+
 /// Loads many images into a store through a two-stage pipeline that keeps every core busy:
 /// while the writer encodes batch *i* through BLAS and commits it in one transaction, batch
 /// *i + 1* is decoded and prepared (``Store/prepare(_:)``) on every core. Keys already stored are

@@ -23,6 +23,34 @@ public struct ReencodingReport: Sendable {
     public var wasBoundAlready = false
 }
 
+extension ReencodingReport: Codable {
+    enum CodingKeys: String, CodingKey {
+        case encoded, alreadyEncoded, total, missing, stopped, finished, wasBoundAlready
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        encoded = try c.decode(Int.self, forKey: .encoded)
+        alreadyEncoded = try c.decode(Int.self, forKey: .alreadyEncoded)
+        total = try c.decode(Int.self, forKey: .total)
+        missing = try c.decode([NamedReason].self, forKey: .missing).map { ($0.name, $0.reason) }
+        stopped = try c.decode(Bool.self, forKey: .stopped)
+        finished = try c.decode(Bool.self, forKey: .finished)
+        wasBoundAlready = try c.decode(Bool.self, forKey: .wasBoundAlready)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(encoded, forKey: .encoded)
+        try c.encode(alreadyEncoded, forKey: .alreadyEncoded)
+        try c.encode(total, forKey: .total)
+        try c.encode(missing.map { NamedReason(name: $0.key, reason: $0.reason) }, forKey: .missing)
+        try c.encode(stopped, forKey: .stopped)
+        try c.encode(finished, forKey: .finished)
+        try c.encode(wasBoundAlready, forKey: .wasBoundAlready)
+    }
+}
+
 /// Moves a store to another encoder model, resumably: every item is encoded again with the new
 /// model from its stored thumbnail (or from the original images, through ``imageSource``) into
 /// a new store beside it (`STORE.reencode`), keeping keys, payloads and thumbnails; when every

@@ -48,7 +48,7 @@ public struct StoreOptions: Sendable {
 }
 
 /// An item to write: its external key, its code and the caller's payload.
-public struct StoreItem: Sendable, Hashable {
+public struct StoreItem: Sendable, Hashable, Codable {
     /// The user-facing identity: 1 to 511 bytes of UTF-8.
     public var key: String
     public var code: BinaryCode
@@ -63,7 +63,7 @@ public struct StoreItem: Sendable, Hashable {
 }
 
 /// An item read back from the store.
-public struct StoredItem: Sendable, Hashable {
+public struct StoredItem: Sendable, Hashable, Codable {
     /// The item's internal id: dense, assigned in insertion order, never reused.
     public var id: UInt32
     public var key: String
@@ -88,7 +88,7 @@ public enum IndexingMode: Sendable {
 }
 
 /// What a batch write did.
-public struct WriteSummary: Sendable, Equatable {
+public struct WriteSummary: Sendable, Equatable, Codable {
     /// Ids given to the new items, in the order of the batch.
     public var insertedIDs: [UInt32] = []
     public var inserted = 0
@@ -99,7 +99,7 @@ public struct WriteSummary: Sendable, Equatable {
 }
 
 /// One search result: the item's key, payload and distance.
-public struct SearchHit: Sendable, Hashable {
+public struct SearchHit: Sendable, Hashable, Codable {
     public var id: UInt32
     public var key: String
     public var distance: Int
@@ -110,7 +110,7 @@ public struct SearchHit: Sendable, Hashable {
 }
 
 /// The answer to a store query, with what it cost.
-public struct StoreSearchResult: Sendable {
+public struct StoreSearchResult: Sendable, Codable {
     /// Hits in result order: distance, then insertion order; refined searches by descending
     /// score, then distance, then insertion order.
     public var hits: [SearchHit]

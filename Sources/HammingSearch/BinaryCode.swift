@@ -159,3 +159,21 @@ public struct BinaryCode: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// A code is encoded as its hex string (bytes in order, most significant bit first), which also
+/// carries its length: `"00ff00ff00ff00ff"` is a 64-bit code.
+extension BinaryCode: Codable {
+    public init(from decoder: Decoder) throws {
+        let hex = try decoder.singleValueContainer().decode(String.self)
+        do {
+            try self.init(hex: hex)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(hex.prefix(80))' is not a code in hex", underlyingError: error))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}

@@ -2,7 +2,7 @@ import Foundation
 import HammingSearch
 
 /// What a bulk import did.
-public struct ImportSummary: Sendable {
+public struct ImportSummary: Sendable, Codable {
     public var rows = 0
     public var inserted = 0
     public var updated = 0

@@ -41,8 +41,7 @@ extension Store {
     public func search(realValues: [Float], radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
         let code = try refinedQueryCode(realValues)
         return try observation.query("within \(radius) bits, refined") {
-            try environment.read { txn in
-                let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+            try readingIndex { snapshot, txn in
                 let found = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
                 return try refine(found, query: realValues, k: found.neighbors.count, txn)
             }
@@ -62,8 +61,7 @@ extension Store {
 
     private func refinedNearest(_ code: BinaryCode, realValues: [Float], k: Int, method: SearchMethod,
                                 options: Refinement.Options) throws -> StoreSearchResult {
-        try environment.read { txn in
-            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
+        try readingIndex { snapshot, txn in
             let wanted = options.candidateCount(for: k)
             var found = try searcher.nearest(to: code, k: wanted, in: snapshot, method: method)
             if found.neighbors.count == wanted, let last = found.neighbors.last {

@@ -11,10 +11,8 @@ extension Store {
     public func search(code: BinaryCode, k: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
         try checkLength(code)
         return try observation.query("\(k) nearest to a code") {
-            try environment.read { txn in
-                let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
-                let result = try searcher.nearest(to: code, k: k, in: snapshot, method: method)
-                return try resolve(result, txn)
+            try readingIndex { snapshot, txn in
+                try resolve(try searcher.nearest(to: code, k: k, in: snapshot, method: method), txn)
             }
         }
     }
@@ -24,10 +22,8 @@ extension Store {
     public func search(code: BinaryCode, radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
         try checkLength(code)
         return try observation.query("within \(radius) bits of a code") {
-            try environment.read { txn in
-                let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
-                let result = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
-                return try resolve(result, txn)
+            try readingIndex { snapshot, txn in
+                try resolve(try searcher.within(radius: radius, of: code, in: snapshot, method: method), txn)
             }
         }
     }
@@ -38,10 +34,13 @@ extension Store {
     /// method over a store's codes.
     /// - Parameter method: the planner's choice, or a forced multi-index search or scan.
     public func withSearchIndex<T>(method: SearchMethod = .automatic, _ body: (any SearchIndex) throws -> T) throws -> T {
-        try environment.read { txn in
-            let snapshot = try snapshots.snapshot(txn, store: self).indexSnapshot()
-            return try body(SnapshotSearch(snapshot, method: method, searcher: searcher))
-        }
+        try readingIndex { snapshot, _ in try body(SnapshotSearch(snapshot, method: method, searcher: searcher)) }
+    }
+
+    /// Runs `body` with the index of one committed state and the read transaction it lives in
+    /// (to resolve ids into items): every search goes through here.
+    func readingIndex<T>(_ body: (IndexSnapshot, borrowing Transaction) throws -> T) throws -> T {
+        try environment.read { txn in try body(try snapshots.snapshot(txn, store: self).indexSnapshot(), txn) }
     }
 
     /// Turns ids into keys and payloads, within the transaction that found them; `scores` (one

@@ -97,6 +97,8 @@ public struct Reencoding: Sendable {
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func run(shouldStop: () -> Bool = { false }, progress: (ReencodingReport) -> Void = { _ in }) throws -> ReencodingReport {
         let files = FileManager.default
+        let lock = try lockRun()
+        defer { close(lock) }
         var report = ReencodingReport()
         // A swap cut short: the new store only waits to be moved into place.
         if !files.fileExists(atPath: path), files.fileExists(atPath: oldPath), files.fileExists(atPath: workPath) {
@@ -168,10 +170,40 @@ public struct Reencoding: Sendable {
         }
         old.close()
         work.close()
+        try retireOldStore(expecting: stamp)
         try files.moveItem(atPath: path, toPath: oldPath)
         try finishSwap()
         report.finished = true
         return report
+    }
+
+    /// Marks the old store retired, in one write that first checks nothing was written since the
+    /// re-encoding read it: a process that keeps the old store open and writes after the swap
+    /// gets ``StoreError/Code/retired`` instead of writing into files that are moved away.
+    private func retireOldStore(expecting stamp: [UInt8]) throws {
+        let old = try Store(openingAt: path)
+        defer { old.close() }
+        try old.writing { txn in
+            // The stamp names the last committed transaction; this one comes right after it.
+            guard Array("txn \(txn.id - 1)".utf8) == stamp else {
+                throw StoreError(.incomplete, "\(path) was written to while it was re-encoded; stop its writers, delete \(workPath) and run again")
+            }
+            try txn.put(old.tables.meta, key: StoreSchema.MetaKey.retired,
+                        value: Array("re-encoded to model \(model.digest.prefix(16))…; the new store took its place".utf8))
+        }
+    }
+
+    /// Holds `STORE.reencode.lock` (an exclusive `flock`) for the whole run, so that a second
+    /// re-encoding of the same store refuses to start instead of racing this one's swap.
+    private func lockRun() throws -> Int32 {
+        let lockPath = Self.trimmed(path) + ".reencode.lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw StoreError(.permissionDenied, "cannot create \(lockPath) to lock the re-encoding (errno \(errno)); check the folder's permissions") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StoreError(.incomplete, "another re-encoding of \(path) is running (it holds \(lockPath)); wait for it to finish")
+        }
+        return fd
     }
 
     /// Moves the work store into place and removes the old one (unless kept).

@@ -18,7 +18,7 @@ extension Store {
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func rebuildIndex(substrings choice: SubstringChoice = .unchanged) throws {
         if case .fixed(let m) = choice { _ = try SubstringLayout(bitCount: bitCount, substrings: m) }
-        try environment.write { txn in
+        try writing { txn in
             var meta = try readMeta(txn)
             switch choice {
             case .unchanged: break

@@ -49,7 +49,7 @@ extension Store {
             let order = UTF8Order.compare(items[a].key, items[b].key)
             return order != 0 ? order < 0 : a < b
         }
-        let summary = try environment.write { txn in
+        let summary = try writing { txn in
             var meta = try readMeta(txn)
             let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
             var summary = WriteSummary()
@@ -139,7 +139,7 @@ extension Store {
     @discardableResult
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func remove(keys: [String]) throws -> Int {
-        let (removed, rebuilt) = try environment.write { txn in
+        let (removed, rebuilt) = try writing { txn in
             var meta = try readMeta(txn)
             let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
             var removed = 0

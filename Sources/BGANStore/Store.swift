@@ -172,6 +172,17 @@ public final class Store: @unchecked Sendable {
 
     // MARK: Helpers shared by the extensions
 
+    /// A write transaction of the store: refused when a re-encoding retired this store (its
+    /// files were moved away, so anything written here would be lost).
+    func writing<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
+        try environment.write { txn in
+            if let reason = try txn.get(tables.meta, key: StoreSchema.MetaKey.retired) {
+                throw StoreError(.retired, "\(path) was replaced while this handle kept the old store open (\(reason.stringValue)); nothing was written: open the path again and retry")
+            }
+            return try body(txn)
+        }
+    }
+
     func readMeta(_ txn: borrowing Transaction) throws -> StoreMeta {
         try StoreMeta(reading: txn, table: tables.meta, path: path)
     }

@@ -43,4 +43,7 @@ extension ErrorCode where Domain == StoreErrorDomain {
     public static let diskFull = Self("diskFull")
     /// A long operation cannot finish yet; what it did is kept and running it again goes on.
     public static let incomplete = Self("incomplete")
+    /// The store was re-encoded and replaced at its path while this handle kept the old one
+    /// open; writes through the old handle are refused instead of lost. Reopen the path.
+    public static let retired = Self("retired")
 }

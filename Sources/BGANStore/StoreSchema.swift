@@ -47,6 +47,9 @@ enum StoreSchema {
         static let thumbnailSide = "thumbnail-side"
         /// In a re-encoding's work store only: the stamp of the source store it re-encodes.
         static let reencodeSource = "reencode-source"
+        /// Set in a store a re-encoding replaced, in the transaction before the swap: why its
+        /// writes are refused (text). A store holding it takes no more writes.
+        static let retired = "retired"
     }
 
     /// The opened tables of a store.

@@ -54,6 +54,34 @@ import TestSupport
         #expect(again.wasBoundAlready && again.finished)
     }
 
+    /// A process that kept the old store open and writes after the swap would write into files
+    /// that were moved away: the old store is retired first, so such writes are refused, whole.
+    @Test func theReplacedStoreRefusesWritesThroughHandlesToIt() throws {
+        let path = try original(count: 40)
+        var reencoding = Reencoding(path: path, model: try StoreImageTests.model(seed: 9))
+        reencoding.keepOld = true
+        #expect(try reencoding.run().finished)
+        let old = try Store(openingAt: reencoding.oldPath)
+        defer { old.close() }
+        let refused = #expect(throws: StoreError.self) { try old.insert(image: StoreImageTests.image(1), key: "late") }
+        #expect(refused?.code == .retired && refused?.message.contains("open the path again") == true, "\(refused?.message ?? "")")
+        #expect(throws: StoreError.self) { try old.remove(keys: ["k1"]) }
+        #expect(try old.count() == 40 && old.item(forKey: "k1") != nil, "reads go on; nothing changed")
+        #expect(try Store(openingAt: path).insert(image: StoreImageTests.image(1), key: "late") == 40, "the new store takes writes")
+    }
+
+    @Test func aSecondReencodingOfTheSameStoreRefusesToStart() throws {
+        let path = try original(count: 20)
+        let reencoding = Reencoding(path: path, model: try StoreImageTests.model(seed: 9))
+        let fd = open(path + ".reencode.lock", O_RDWR | O_CREAT, 0o640)
+        try #require(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let busy = #expect(throws: StoreError.self) { try reencoding.run() }
+        #expect(busy?.message.contains("another re-encoding") == true, "\(busy?.message ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: reencoding.workPath), "it stopped before any work")
+        close(fd)
+        #expect(try reencoding.run().finished)
+    }
+
     @Test func aSwapCutShortIsCompletedByTheNextRun() throws {
         let path = try original(count: 50)
         let target = try StoreImageTests.model(seed: 9)

@@ -93,7 +93,7 @@ extension Store {
         let averageKey = keys.map { $0.reduce(0) { $0 + $1.utf8.count } / max($0.count, 1) } ?? 8
         let estimate = rows * (3 * averageKey + 2 * layout.words * 8 + 120) + 64 << 20
         try environment.reserveMapSize((environment.info().lastPage + 1) * environment.statistics().pageSize + estimate)
-        let summary: ImportSummary? = try environment.write { txn in
+        let summary: ImportSummary? = try writing { txn in
             var meta = try readMeta(txn)
             guard meta.liveCount == 0 else { return nil }
             guard UInt64(meta.idLimit) + UInt64(rows) <= StoreSchema.idCapacity else {

@@ -13,6 +13,7 @@
 //                                 |
 //                   COpenBLAS, CConvolutionKernels   Evaluation (tie-aware metrics, code statistics, near-duplicates, baselines) -> HammingSearch, NeuralNet, PixelIO
 //
+//   PerceptualHash (PDQ) -> HammingSearch, PixelIO
 //   Basics (the one error shape, byte codec, seeded generator, parallel loop) sits under every module.
 //
 // No unsafe compiler or linker flags anywhere: services must be able to depend on this package by version.
@@ -29,6 +30,7 @@ let package = Package(
         .library(name: "PixelIO", targets: ["PixelIO"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "BGAN", targets: ["BGAN"]),
+        .library(name: "PerceptualHash", targets: ["PerceptualHash"]),
         .executable(name: "bgan-db", targets: ["BGANDB"]),
         .executable(name: "bgan-bench", targets: ["BGANBench"]),
     ],
@@ -70,6 +72,9 @@ let package = Package(
         // The trained default encoders, as resources (Fixtures/models/README.md says how they were made).
         .target(name: "BundledModels", path: "Fixtures/models", exclude: ["README.md"],
                 resources: [.copy("fashion-mnist-32.bganmodel"), .copy("fashion-mnist-64.bganmodel")]),
+
+        // MARK: Perceptual hashes computed from pixels (PDQ). Knows nothing of networks or LMDB.
+        .target(name: "PerceptualHash", dependencies: ["Basics", "HammingSearch", "PixelIO"]),
 
         // MARK: Retrieval evaluation: tie-aware mAP and precision, code statistics, near-duplicate recall, baselines.
         .target(name: "Evaluation", dependencies: ["Basics", "HammingSearch", "NeuralNet", "PixelIO"]),
@@ -118,6 +123,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch", "PixelIO"]),
+        .testTarget(name: "PerceptualHashTests", dependencies: ["PerceptualHash", "PixelIO", "HammingSearch"]),
         .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO", "HammingSearch"]),
     ]
 )

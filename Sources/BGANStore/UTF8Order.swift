@@ -1,4 +1,4 @@
-import Glibc
+import Basics
 
 /// Byte-wise order of strings' UTF-8, the order of LMDB's default key comparison.
 enum UTF8Order {

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The package's one seeded random source (SplitMix64): weight initialisation, dropout,
 /// shuffling, augmentation, benchmarks and property tests are reproducible from a seed.

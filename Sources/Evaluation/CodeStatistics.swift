@@ -1,10 +1,6 @@
 import HammingSearch
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Basics
 
 /// How a set of codes spreads over the cube: the figures that expose a collapse (whole classes
 /// on one code) that mAP alone hides, and what the multi-index tables of a store holding these

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Basics
 
 /// The planner's prices, in nominal nanoseconds, for the three kinds of work a query does.
 ///

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Basics
 
 /// How multi-index hashing splits a code into `m` disjoint substrings, one per hash table.
 ///

@@ -1,5 +1,5 @@
 import CLMDB
-import Glibc
+import Basics
 import Logging
 
 /// Map size and reader use of an environment (`MDB_envinfo`).

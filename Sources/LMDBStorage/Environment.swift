@@ -1,5 +1,5 @@
 import CLMDB
-import Glibc
+import Basics
 import Logging
 
 /// One LMDB environment: a directory holding `data.mdb` and `lock.mdb`, its named tables opened

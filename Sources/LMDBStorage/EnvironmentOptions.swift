@@ -1,6 +1,5 @@
 import Basics
 import CLMDB
-import Glibc
 import Logging
 
 /// How durable a commit is. LMDB trades durability for speed through these flags.

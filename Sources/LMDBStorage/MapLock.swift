@@ -1,4 +1,4 @@
-import Glibc
+import Basics
 
 /// Guards the memory map against being resized while this process has a transaction open.
 ///

@@ -1,4 +1,4 @@
-import Glibc
+import Basics
 
 /// The process-wide set of open environments, by device and inode.
 ///

@@ -1,5 +1,4 @@
 import CLMDB
-import Glibc
 
 @_exported import Basics
 

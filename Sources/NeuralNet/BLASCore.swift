@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Basics
 
 /// Which OpenBLAS kernels suit this CPU, and how to get them.
 ///

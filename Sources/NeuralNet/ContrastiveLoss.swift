@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Basics
 
 extension Loss {
     /// The normalised-temperature cross-entropy of SimCLR (Chen et al. 2020, "NT-Xent") over

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Basics
 
 /// Losses: each returns the value and its gradient with respect to the prediction.
 public enum Loss {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Basics
 
 /// Updates the trainable values of a ``ParameterStore`` from its gradients.
 public protocol Optimizer: AnyObject {

@@ -1,7 +1,5 @@
 import CZlib
-#if canImport(Glibc)
-import Glibc
-#endif
+import Basics
 
 /// Reads a whole file, inflating it if it is gzip-compressed (zlib's `gz*` API reads plain files
 /// as they are). Errors come back as codes, never through `longjmp`.

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Basics
 import NeuralNet
 
 /// Weights of BGAN's losses (the reference code's final defaults).

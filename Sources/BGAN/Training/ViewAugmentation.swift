@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Basics
 import NeuralNet
 
 /// Random views of an image for contrastive pre-training: a crop of random area and aspect

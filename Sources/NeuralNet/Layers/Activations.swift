@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Basics
 
 /// An element-wise activation `y = f(x)` whose backward pass is `∂x = f′ · ∂y`, with `f′` taken
 /// from the cached input and output. Subclasses supply both as tight loops over buffers.

@@ -41,8 +41,12 @@ public struct StoreOptions: Sendable {
     /// The swift-metrics factory the store records into; nil: the one the application
     /// bootstrapped (`MetricsSystem.factory`, a no-op without a bootstrap).
     public var metricsFactory: (any MetricsFactory)?
-    /// The threads the `async` API runs blocking work on (``BlockingPool``).
-    public var blockingPool: BlockingPool = .shared
+    /// The threads the `async` API runs blocking work on (``BlockingPool``); nil: the shared
+    /// pool, started at the first async call (a process that never calls one starts no threads).
+    public var blockingPool: BlockingPool?
+
+    /// The pool async calls run on.
+    var pool: BlockingPool { blockingPool ?? .shared }
 
     public init() {}
 }

@@ -193,6 +193,33 @@ import TestSupport
         #expect(missing.status == 1 && missing.stderr.contains("notAStore:"), "\(missing.stderr)")
     }
 
+    /// A backup onto a 3 MiB tmpfs that cannot hold it fails with the reason and leaves neither a
+    /// data.mdb nor a partial file behind; the same command into a roomy folder then works.
+    @Test(.enabled(if: runningAsRoot, "mounting a small file system needs root"))
+    func aBackupThatDoesNotFitLeavesNothingBehind() throws {
+        let store = try store("big", holding: 2000)
+        let mountPoint = directory.sub("tiny-backup")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mountPoint]
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { return }
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [mountPoint]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        let full = try run("backup", store, mountPoint + "/copy")
+        #expect(full.status == 1 && full.stderr.contains("backup"), "\(full.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint + "/copy") == [], "no data.mdb, no partial file")
+        #expect(try run("backup", store, directory.sub("roomy")).status == 0)
+        try expectIntact(directory.sub("roomy"), count: 2000)
+    }
+
     /// A 3 MiB tmpfs fills up during an ingestion: the batch that does not fit fails with a
     /// clear error, the batches before it stay, and a store that cannot be created leaves nothing.
     @Test(.enabled(if: runningAsRoot, "mounting a small file system needs root"))

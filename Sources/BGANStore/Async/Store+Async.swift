@@ -8,17 +8,17 @@ import PixelIO
 extension Store {
     /// Opens the store at `path` (``init(openingAt:options:)`` off the cooperative pool).
     public static func open(at path: String, options: StoreOptions = StoreOptions()) async throws -> Store {
-        try await options.blockingPool.run { try Store(openingAt: path, options: options) }
+        try await options.pool.run { try Store(openingAt: path, options: options) }
     }
 
     /// Creates a store of bare codes (``create(at:bitCount:substrings:options:)``).
     public static func create(at path: String, bitCount: Int, substrings: Int? = nil, options: StoreOptions = StoreOptions()) async throws -> Store {
-        try await options.blockingPool.run { try Store.create(at: path, bitCount: bitCount, substrings: substrings, options: options) }
+        try await options.pool.run { try Store.create(at: path, bitCount: bitCount, substrings: substrings, options: options) }
     }
 
     /// Runs a blocking store call on the store's pool.
     func offPool<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        try await options.blockingPool.run { [self] in try body(self) }
+        try await options.pool.run { [self] in try body(self) }
     }
 
     public func search(code: BinaryCode, k: Int, method: SearchMethod = .automatic) async throws -> StoreSearchResult {
@@ -112,7 +112,7 @@ extension BulkIngestion {
         let stop = StopFlag()
         let ingestion = self
         return try await withTaskCancellationHandler {
-            try await store.options.blockingPool.run { try ingestion.run(units, shouldStop: { stop.isRaised }, progress: progress) }
+            try await store.options.pool.run { try ingestion.run(units, shouldStop: { stop.isRaised }, progress: progress) }
         } onCancel: {
             stop.raise()
         }
@@ -128,7 +128,7 @@ extension BulkIngestion {
         continuation.onTermination = { _ in stop.raise() }
         Task {
             do {
-                let report = try await store.options.blockingPool.run {
+                let report = try await store.options.pool.run {
                     try ingestion.run(units, shouldStop: { stop.isRaised }, progress: { continuation.yield($0) })
                 }
                 continuation.yield(report)

@@ -289,11 +289,12 @@ import TestSupport
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // The first epoch's checkpoint shows training is under way; then Ctrl-C.
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: checkpoint), process.isRunning, Date() < deadline { usleep(20_000) }
+        // The run says when its first epoch (and that epoch's checkpoint) is done; then Ctrl-C.
+        var progress = LineReader(err.fileHandleForReading)
+        let firstEpoch = progress.next(where: { $0.hasPrefix("epoch 1/16 done") })
+        #expect(firstEpoch?.contains(checkpoint) == true, "the first epoch ends with its checkpoint: \(firstEpoch ?? "no such line")")
         process.interrupt()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = progress.remainder()
         process.waitUntilExit()
         #expect(process.terminationStatus == 130, "\(stderr)")
         #expect(stderr.contains("--resume \(checkpoint)"))

@@ -220,6 +220,13 @@ struct LineReader {
             pending += chunk
         }
     }
+
+    /// Everything not read yet, up to the end of the output.
+    mutating func remainder() -> String {
+        pending += handle.readDataToEndOfFile()
+        defer { pending = Data() }
+        return String(decoding: pending, as: UTF8.self)
+    }
 }
 
 /// Settings that are process-wide (OpenBLAS's thread count) are tested in child processes, so

@@ -1,7 +1,8 @@
 /// A whole way of training a model, from raw images to the model file: what `bgan-db train`
 /// runs when only the data, the code length and the output are given.
 ///
-/// - ``recommended``: the recipe of the bundled models. Contrastive pre-training of the encoder
+/// - ``recommended``: the recipe of the bundled models, plus neighbour partners in pre-training
+///   (``pretrainingPartners``; the bundled models predate them). Contrastive pre-training of the encoder
 ///   on random views and pixel-space nearest neighbours (``ContrastiveSession``), then BGAN with every term of the paper's objective
 ///   (neighbourhood structure, quantisation, content through the discriminator's features,
 ///   adversarial), started from the pre-trained encoder, with targets from the pre-trained

@@ -193,12 +193,10 @@ import TestSupport
         #expect(missing.status == 1 && missing.stderr.contains("notAStore:"), "\(missing.stderr)")
     }
 
-    /// A backup onto a 3 MiB tmpfs that cannot hold it fails with the reason and leaves neither a
-    /// data.mdb nor a partial file behind; the same command into a roomy folder then works.
-    @Test(.enabled(if: runningAsRoot, "mounting a small file system needs root"))
-    func aBackupThatDoesNotFitLeavesNothingBehind() throws {
-        let store = try store("big", holding: 2000)
-        let mountPoint = directory.sub("tiny-backup")
+    /// Runs `body` with a 3 MiB tmpfs mounted at `sub(name)`, unmounted afterwards; does nothing
+    /// where mounting fails.
+    func onTinyFileSystem(_ name: String, _ body: (String) throws -> Void) throws {
+        let mountPoint = directory.sub(name)
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         let mount = Process()
         mount.executableURL = URL(fileURLWithPath: "/bin/mount")
@@ -213,9 +211,19 @@ import TestSupport
             try? umount.run()
             umount.waitUntilExit()
         }
-        let full = try run("backup", store, mountPoint + "/copy")
-        #expect(full.status == 1 && full.stderr.contains("backup"), "\(full.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint + "/copy") == [], "no data.mdb, no partial file")
+        try body(mountPoint)
+    }
+
+    /// A backup onto a 3 MiB tmpfs that cannot hold it fails with the reason and leaves neither a
+    /// data.mdb nor a partial file behind; the same command into a roomy folder then works.
+    @Test(.enabled(if: runningAsRoot, "mounting a small file system needs root"))
+    func aBackupThatDoesNotFitLeavesNothingBehind() throws {
+        let store = try store("big", holding: 2000)
+        try onTinyFileSystem("tiny-backup") { mountPoint in
+            let full = try run("backup", store, mountPoint + "/copy")
+            #expect(full.status == 1 && full.stderr.contains("backup"), "\(full.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint + "/copy") == [], "no data.mdb, no partial file")
+        }
         #expect(try run("backup", store, directory.sub("roomy")).status == 0)
         try expectIntact(directory.sub("roomy"), count: 2000)
     }
@@ -224,21 +232,10 @@ import TestSupport
     /// clear error, the batches before it stay, and a store that cannot be created leaves nothing.
     @Test(.enabled(if: runningAsRoot, "mounting a small file system needs root"))
     func aFullDiskFailsTheBatchNotTheStore() throws {
-        let mountPoint = directory.sub("tiny")
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let mount = Process()
-        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mountPoint]
-        try mount.run()
-        mount.waitUntilExit()
-        guard mount.terminationStatus == 0 else { return }
-        defer {
-            let umount = Process()
-            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
-            umount.arguments = [mountPoint]
-            try? umount.run()
-            umount.waitUntilExit()
-        }
+        try onTinyFileSystem("tiny") { mountPoint in try fillTinyFileSystem(mountPoint) }
+    }
+
+    func fillTinyFileSystem(_ mountPoint: String) throws {
         let store = mountPoint + "/store"
         #expect(try run("create", store, "--bits", "16", "--model", Self.fixture("models/valid-16bit.bganmodel")).status == 0)
         let ingest = try run("ingest", store, Self.data)

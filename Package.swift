@@ -94,6 +94,7 @@ let package = Package(
                 "Evaluation",
                 "PixelIO",
                 "BGAN",
+                "PerceptualHash",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

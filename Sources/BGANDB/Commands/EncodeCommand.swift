@@ -2,6 +2,7 @@ import ArgumentParser
 import BGAN
 import Foundation
 import HammingSearch
+import PerceptualHash
 import PixelIO
 
 struct EncodeCommand: ParsableCommand {
@@ -15,8 +16,15 @@ struct EncodeCommand: ParsableCommand {
         "CODE<TAB>INPUT#INDEX" for data sets. Images are brought to the model's input by its \
         preprocessing (channels, centre crop, area-averaging resize, scale). The model is --model FILE, or the bundled default of --bits \
         (looked for in $\(DefaultModel.environmentVariable), then in the package's resources). \
-        Codes are bytes in order, most significant bit first (NumPy packbits / faiss order).
+        Codes are bytes in order, most significant bit first (NumPy packbits / faiss order).         --encoder pdq prints Meta's 256-bit PDQ photo hashes instead (the reference's hex; with         --json also its quality, 0-100: below 50 a match is not to be trusted), for a store of         256-bit codes (create --bits 256 --bare, then put or import).
         """)
+
+    enum Encoder: String, ExpressibleByArgument, CaseIterable {
+        case bgan, pdq
+    }
+
+    @Option(help: "bgan (a model's codes) or pdq (PDQ photo hashes, 256 bits, no model).")
+    var encoder: Encoder = .bgan
 
     @Option(help: "Model file (default: the bundled model of --bits).")
     var model: String?
@@ -36,7 +44,14 @@ struct EncodeCommand: ParsableCommand {
     @Argument(help: "Image files, folders, IDX image files or CIFAR-10 binary batches.")
     var inputs: [String]
 
+    func validate() throws {
+        if encoder == .pdq, model != nil || realValued {
+            throw ValidationError("--encoder pdq takes no --model and has no --real-valued outputs")
+        }
+    }
+
     func run() throws {
+        if encoder == .pdq { return try runPDQ() }
         try Console.reportingErrors {
             let file = try DefaultModel.load(path: model, bits: bits)
             let encoder = try ImageEncoder(model: file)
@@ -80,6 +95,42 @@ struct EncodeCommand: ParsableCommand {
             }
             if failures > 0 {
                 Console.log("bgan-db: \(failures) file(s) could not be encoded")
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    /// `--encoder pdq`: every image's PDQ hash, at the size it has (data sets too).
+    private func runPDQ() throws {
+        try Console.reportingErrors {
+            var failures = 0
+            func emit(_ hash: PDQ.Hash, _ name: String, index: Int?) {
+                if json {
+                    var fields = [("input", JSON.string(name)), ("code", JSON.string(hash.code.hex)), ("quality", "\(hash.quality)")]
+                    if let index { fields.insert(("index", "\(index)"), at: 1) }
+                    Console.out(JSON.object(fields))
+                } else {
+                    Console.out("\(hash.code.hex)\t\(name)\(index.map { "#\($0)" } ?? "")")
+                }
+            }
+            for input in inputs {
+                if let listing = try ImageFiles.expand(input) {
+                    for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
+                    for file in listing.images.prefix(limit ?? Int.max) {
+                        do {
+                            emit(PDQ.hash(try ImageDecoder().decode(contentsOf: file)), file, index: nil)
+                        } catch {
+                            failures += 1
+                            Console.log("bgan-db: skipped \(file): \(error)")
+                        }
+                    }
+                    continue
+                }
+                let set = try ImageSet(contentsOf: input)
+                for index in 0..<min(limit ?? set.count, set.count) { emit(PDQ.hash(set.pixelBuffer(index)), input, index: index) }
+            }
+            if failures > 0 {
+                Console.log("bgan-db: \(failures) file(s) could not be hashed")
                 throw ExitCode.failure
             }
         }

@@ -81,6 +81,30 @@ import Testing
         #expect(exact.width == 2 && exact.bytes == [1, 2])
     }
 
+    /// Every EXIF orientation (`Fixtures/exif/make_exif_fixtures.py`): decoded upright as Pillow's
+    /// `exif_transpose` shows it, blocks in the same places, within JPEG's few levels.
+    @Test(arguments: 1...8)
+    func jpegsAreTurnedUprightAsTheirExifOrientationSays(orientation: Int) throws {
+        let exif = Self.folder.deletingLastPathComponent().appendingPathComponent("exif")
+        let bytes = [UInt8](try Data(contentsOf: exif.appendingPathComponent("orientation-\(orientation).jpg")))
+        #expect(ExifOrientation.of(jpeg: bytes).rawValue == orientation)
+        let decoded = try decoder.decode(bytes, source: "orientation-\(orientation).jpg")
+        let expected = try decoder.decode(contentsOf: exif.appendingPathComponent("orientation-\(orientation)-upright.png").path)
+        #expect(decoded.width == expected.width && decoded.height == expected.height)
+        #expect(decoded.width == ([5, 6, 7, 8].contains(orientation) ? 16 : 24), "turned a quarter: 16 wide")
+        let worst = zip(decoded.bytes, expected.bytes).map { abs(Int($0) - Int($1)) }.max() ?? 255
+        #expect(worst <= 6, "orientation \(orientation): off by \(worst)")
+    }
+
+    @Test func aJPEGWithoutOrDamagedExifStaysAsStored() throws {
+        let plain = [UInt8](try Data(contentsOf: Self.folder.appendingPathComponent("rgb.jpg")))
+        #expect(ExifOrientation.of(jpeg: plain) == .upright)
+        // An APP1 "Exif" segment whose TIFF header is cut short, before the image data.
+        let damaged = [0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0A] + Array("Exif".utf8) + [0, 0, 0x49, 0x49] + Array(plain.dropFirst(2))
+        #expect(ExifOrientation.of(jpeg: damaged) == .upright)
+        #expect(try decoder.decode(damaged, source: "damaged-exif.jpg").width == 8)
+    }
+
     @Test func theFormatComesFromTheBytesNotTheName() throws {
         let renamed = FileManager.default.temporaryDirectory.appendingPathComponent("really-a-png-\(UUID().uuidString).jpg")
         try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("rgb8.png"), to: renamed)

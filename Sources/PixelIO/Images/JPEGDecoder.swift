@@ -1,7 +1,7 @@
 import CTurboJPEG
 
-/// JPEG through TurboJPEG: gray JPEGs stay gray, colour ones become RGB; CMYK and YCCK JPEGs
-/// (print workflows) are refused with a way out.
+/// JPEG through TurboJPEG: gray JPEGs stay gray, colour ones become RGB, turned upright as their
+/// EXIF orientation says; CMYK and YCCK JPEGs (print workflows) are refused with a way out.
 enum JPEGDecoder {
     static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int) throws -> PixelBuffer {
         guard let handle = tjInitDecompress() else {
@@ -32,6 +32,7 @@ enum JPEGDecoder {
         guard status == 0 else {
             throw DatasetError(.malformed, "\(source) is a damaged or truncated JPEG: \(String(cString: tjGetErrorStr2(handle)))")
         }
-        return try PixelBuffer(width: Int(width), height: Int(height), format: format, bytes: pixels)
+        // Upright, as the EXIF orientation says (phones store portraits on their side).
+        return try PixelBuffer(width: Int(width), height: Int(height), format: format, bytes: pixels).oriented(ExifOrientation.of(jpeg: bytes))
     }
 }

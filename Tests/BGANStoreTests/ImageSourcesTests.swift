@@ -19,12 +19,15 @@ import TestSupport
         try pgm(folder + "/a.pgm", value: 10)
         try pgm(folder + "/sub/b.pgm", value: 200)
         try Data("not an image".utf8).write(to: URL(fileURLWithPath: folder + "/notes.txt"))
+        try Data(Array("GIF89a".utf8) + [1, 0, 1, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: folder + "/anim.gif"))
         var rejected: [(name: String, reason: String)] = []
         let units = try ImageSources([folder]).units(payload: .path, rejected: &rejected)
         #expect(units.map(\.key) == ["a.pgm", "sub/b.pgm"])
         #expect(units.map { String(decoding: $0.payload, as: UTF8.self) } == [folder + "/a.pgm", folder + "/sub/b.pgm"])
         #expect(try units[1].load().bytes.allSatisfy { $0 == 200 })
-        #expect(rejected.map(\.name) == [folder + "/notes.txt"] && rejected[0].reason.contains("not a PNG, JPEG, PGM or PPM"))
+        #expect(rejected.map(\.name) == [folder + "/anim.gif", folder + "/notes.txt"])
+        #expect(rejected[0].reason == "a GIF image, which is not supported; convert it to PNG or JPEG")
+        #expect(rejected[1].reason.contains("not a PNG, JPEG, PGM or PPM"))
 
         var none: [(name: String, reason: String)] = []
         let labelled = try ImageSources([Self.fashion]).units(payload: .auto, rejected: &none)

@@ -96,6 +96,27 @@ import Testing
         #expect(worst <= 6, "orientation \(orientation): off by \(worst)")
     }
 
+    /// The first bytes of other image formats, by name.
+    static let otherFormats: [String: [UInt8]] = {
+        var starts: [String: [UInt8]] = [:]
+        let ftyp: [UInt8] = [0, 0, 0, 0x1C] + Array("ftyp".utf8)
+        starts["GIF"] = Array("GIF89a".utf8) + [1, 0, 1, 0]
+        starts["WebP"] = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WEBPVP8 ".utf8)
+        starts["BMP"] = Array("BM".utf8) + [UInt8](repeating: 0, count: 30)
+        starts["TIFF"] = [0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0]
+        starts["HEIC/HEIF"] = ftyp + Array("heic".utf8) + [0, 0, 0, 0]
+        starts["AVIF"] = ftyp + Array("avif".utf8) + [0, 0, 0, 0]
+        return starts
+    }()
+
+    /// Other image formats are refused by name, not as unknown bytes.
+    @Test(arguments: ["GIF", "WebP", "BMP", "TIFF", "HEIC/HEIF", "AVIF"])
+    func otherFormatsAreRefusedByName(name: String) throws {
+        let bytes = try #require(Self.otherFormats[name])
+        let error = #expect(throws: DatasetError.self) { try decoder.decode(bytes, source: "photo.x") }
+        #expect(error?.code == .unsupported && error?.message.contains("photo.x is a \(name) image, which is not supported") == true, "\(error?.message ?? "")")
+    }
+
     @Test func aJPEGWithoutOrDamagedExifStaysAsStored() throws {
         let plain = [UInt8](try Data(contentsOf: Self.folder.appendingPathComponent("rgb.jpg")))
         #expect(ExifOrientation.of(jpeg: plain) == .upright)

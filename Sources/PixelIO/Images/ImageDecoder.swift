@@ -39,9 +39,32 @@ public struct ImageDecoder: Sendable {
         case .jpeg: return try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
         case .netpbm: return try NetpbmDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
         case nil:
+            if let other = Self.unsupportedFormat(of: bytes) {
+                throw DatasetError(.unsupported, "\(source) is a \(other) image, which is not supported; convert it to PNG or JPEG (for example: convert IN OUT.png)")
+            }
             let start = bytes.prefix(4).map { String($0, radix: 16, uppercase: true).count == 1 ? "0" + String($0, radix: 16, uppercase: true) : String($0, radix: 16, uppercase: true) }
             throw DatasetError(.unsupported, "\(source) is not a PNG, JPEG, PGM or PPM image (it starts with bytes \(start.joined(separator: " ")))")
         }
+    }
+
+    /// The name of a well-known image format that `bytes` start with but that is not decoded
+    /// here, so that a refusal can say what the file is.
+    public static func unsupportedFormat(of bytes: [UInt8]) -> String? {
+        func at(_ offset: Int, _ text: String) -> Bool {
+            let expected = Array(text.utf8)
+            return bytes.count >= offset + expected.count && Array(bytes[offset..<(offset + expected.count)]) == expected
+        }
+        if at(0, "GIF87a") || at(0, "GIF89a") { return "GIF" }
+        if at(0, "RIFF") && at(8, "WEBP") { return "WebP" }
+        if at(0, "BM") && bytes.count >= 26 { return "BMP" }
+        if bytes.starts(with: [0x49, 0x49, 0x2A, 0x00]) || bytes.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) { return "TIFF" }
+        if at(4, "ftyp") {
+            if at(8, "avif") || at(8, "avis") { return "AVIF" }
+            if at(8, "heic") || at(8, "heix") || at(8, "hevc") || at(8, "heim") || at(8, "heis") || at(8, "mif1") || at(8, "msf1") { return "HEIC/HEIF" }
+        }
+        if bytes.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20]) || bytes.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) { return "JPEG 2000" }
+        if bytes.starts(with: [0xFF, 0x0A]) || bytes.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x4A, 0x58, 0x4C, 0x20]) { return "JPEG XL" }
+        return nil
     }
 
     /// Reads and decodes the image file at `path`.

@@ -32,10 +32,13 @@ public enum ImageFiles {
             let path = (input as NSString).appendingPathComponent(relative)
             switch walker.fileAttributes?[.type] as? FileAttributeType {
             case .typeRegular?:
-                if isImage(path) {
+                let head = Self.head(path)
+                if let head, ImageDecoder.format(of: head) != nil {
                     listing.images.append(path)
+                } else if let head, let other = ImageDecoder.unsupportedFormat(of: head) {
+                    listing.passedOver.append((path, "a \(other) image, which is not supported; convert it to PNG or JPEG"))
                 } else {
-                    listing.passedOver.append((path, FileManager.default.isReadableFile(atPath: path) ? "not a PNG, JPEG, PGM or PPM image" : "cannot be read (permission)"))
+                    listing.passedOver.append((path, head != nil ? "not a PNG, JPEG, PGM or PPM image" : "cannot be read (permission)"))
                 }
             case .typeSymbolicLink?:
                 listing.passedOver.append((path, "a symbolic link: not followed"))
@@ -50,9 +53,13 @@ public enum ImageFiles {
 
     /// Whether the file starts like a PNG, JPEG, PGM or PPM image.
     public static func isImage(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        head(path).map { ImageDecoder.format(of: $0) != nil } ?? false
+    }
+
+    /// The first 16 bytes of the file (fewer if it is shorter), or nil when it cannot be read.
+    static func head(_ path: String) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 8)) ?? Data()
-        return ImageDecoder.format(of: Array(head)) != nil
+        return Array((try? handle.read(upToCount: 16)) ?? Data())
     }
 }

@@ -185,7 +185,7 @@ public struct Reencoding: Sendable {
         defer { old.close() }
         try old.writing { txn in
             // The stamp names the last committed transaction; this one comes right after it.
-            guard Array("txn \(txn.id - 1)".utf8) == stamp else {
+            guard Self.stamp(lastTransaction: txn.id - 1) == stamp else {
                 throw StoreError(.incomplete, "\(path) was written to while it was re-encoded; stop its writers, delete \(workPath) and run again")
             }
             try txn.put(old.tables.meta, key: StoreSchema.MetaKey.retired,
@@ -237,7 +237,12 @@ public struct Reencoding: Sendable {
 
     /// The old store's last committed transaction: every write changes it.
     private func sourceStamp(of store: Store) throws -> [UInt8] {
-        Array("txn \(store.environment.info().lastTransactionID)".utf8)
+        Self.stamp(lastTransaction: store.environment.info().lastTransactionID)
+    }
+
+    /// How a store's state is stamped: its last committed transaction.
+    private static func stamp(lastTransaction id: Int) -> [UInt8] {
+        Array("txn \(id)".utf8)
     }
 
     private static func trimmed(_ path: String) -> String {

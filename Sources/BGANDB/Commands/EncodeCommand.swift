@@ -73,16 +73,7 @@ struct EncodeCommand: ParsableCommand {
             }
             for input in inputs {
                 if let listing = try ImageFiles.expand(input) {
-                    for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
-                    for file in listing.images {
-                        do {
-                            let image = try ImageDecoder().decode(contentsOf: file)
-                            emit(try outputs(of: [image])[...], file, index: nil)
-                        } catch {
-                            failures += 1
-                            Console.log("bgan-db: skipped \(file): \(error)")
-                        }
-                    }
+                    failures += Self.forEachFile(listing, limit: nil) { image, file in emit(try outputs(of: [image])[...], file, index: nil) }
                     continue
                 }
                 let set = try ImageSet(contentsOf: input)
@@ -115,15 +106,7 @@ struct EncodeCommand: ParsableCommand {
             }
             for input in inputs {
                 if let listing = try ImageFiles.expand(input) {
-                    for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
-                    for file in listing.images.prefix(limit ?? Int.max) {
-                        do {
-                            emit(PDQ.hash(try ImageDecoder().decode(contentsOf: file)), file, index: nil)
-                        } catch {
-                            failures += 1
-                            Console.log("bgan-db: skipped \(file): \(error)")
-                        }
-                    }
+                    failures += Self.forEachFile(listing, limit: limit) { image, file in emit(PDQ.hash(image), file, index: nil) }
                     continue
                 }
                 let set = try ImageSet(contentsOf: input)
@@ -134,5 +117,21 @@ struct EncodeCommand: ParsableCommand {
                 throw ExitCode.failure
             }
         }
+    }
+
+    /// Decodes the listing's image files (the first `limit`) and hands each to `body`, reporting
+    /// what was passed over and what failed; returns how many failed.
+    private static func forEachFile(_ listing: ImageFiles.Listing, limit: Int?, _ body: (PixelBuffer, String) throws -> Void) -> Int {
+        for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
+        var failures = 0
+        for file in listing.images.prefix(limit ?? Int.max) {
+            do {
+                try body(try ImageDecoder().decode(contentsOf: file), file)
+            } catch {
+                failures += 1
+                Console.log("bgan-db: skipped \(file): \(error)")
+            }
+        }
+        return failures
     }
 }

@@ -19,13 +19,13 @@ public struct IngestionUnit: Sendable {
 }
 
 /// What a bulk load did.
-public struct IngestionReport: Sendable {
+public struct IngestionReport: Codable, Sendable {
     /// Images encoded and written.
     public var added = 0
     /// Units skipped because their key was stored already (an earlier, interrupted run).
     public var alreadyStored = 0
     /// Units that could not be loaded or prepared, with the reason, in unit order.
-    public var rejected: [(name: String, reason: String)] = []
+    public var rejected: [SkippedInput] = []
     /// Units handled: added, already stored or rejected.
     public var done = 0
     /// Whether `shouldStop` ended the run before every unit was handled.
@@ -34,40 +34,6 @@ public struct IngestionReport: Sendable {
     /// Time the writer waited for prepared batches: near zero when encoding and writing, not
     /// decoding, bound the rate.
     public var secondsWaitingForInput = 0.0
-}
-
-/// A unit or item left out, with the reason: how reports encode their lists of them.
-struct NamedReason: Codable {
-    var name: String
-    var reason: String
-}
-
-extension IngestionReport: Codable {
-    enum CodingKeys: String, CodingKey {
-        case added, alreadyStored, rejected, done, stopped, seconds, secondsWaitingForInput
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        added = try c.decode(Int.self, forKey: .added)
-        alreadyStored = try c.decode(Int.self, forKey: .alreadyStored)
-        rejected = try c.decode([NamedReason].self, forKey: .rejected).map { ($0.name, $0.reason) }
-        done = try c.decode(Int.self, forKey: .done)
-        stopped = try c.decode(Bool.self, forKey: .stopped)
-        seconds = try c.decode(Double.self, forKey: .seconds)
-        secondsWaitingForInput = try c.decode(Double.self, forKey: .secondsWaitingForInput)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(added, forKey: .added)
-        try c.encode(alreadyStored, forKey: .alreadyStored)
-        try c.encode(rejected.map { NamedReason(name: $0.name, reason: $0.reason) }, forKey: .rejected)
-        try c.encode(done, forKey: .done)
-        try c.encode(stopped, forKey: .stopped)
-        try c.encode(seconds, forKey: .seconds)
-        try c.encode(secondsWaitingForInput, forKey: .secondsWaitingForInput)
-    }
 }
 
 /// Loads many images into a store through a two-stage pipeline that keeps every core busy:
@@ -143,7 +109,7 @@ public struct BulkIngestion: Sendable {
         var count: Int
         var images: [PreparedImage] = []
         var alreadyStored = 0
-        var rejected: [(name: String, reason: String)] = []
+        var rejected: [SkippedInput] = []
     }
 
     /// Loads and prepares `units` on ``workers`` threads (``Store/prepare(_:)``), in order: what
@@ -173,7 +139,7 @@ public struct BulkIngestion: Sendable {
             switch result {
             case .success(let image): batch.images.append(image)
             case .failure(let error as StoreError) where error.code == .noModel || error.code == .corrupted: throw error
-            case .failure(let error): batch.rejected.append((unit.name, "\(error)"))
+            case .failure(let error): batch.rejected.append(SkippedInput(unit.name, "\(error)"))
             }
         }
         return batch

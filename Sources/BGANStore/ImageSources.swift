@@ -7,7 +7,7 @@ import PixelIO
 /// data sets; and a payload (``PayloadChoice``).
 ///
 /// ```swift
-/// var rejected: [(name: String, reason: String)] = []
+/// var rejected: [SkippedInput] = []
 /// let units = try ImageSources(["/photos"]).units(payload: .path, rejected: &rejected)
 /// let report = try await BulkIngestion(store: store).run(units)
 /// ```
@@ -32,7 +32,7 @@ public struct ImageSources: Sendable {
     /// keys that are too long or given twice) go to `rejected`, nothing is loaded yet.
     /// - Throws: ``DatasetError`` for a source that does not exist or cannot be read as a data
     ///   set; `.unsupported` for `.label` on a data set without labels.
-    public func units(payload: PayloadChoice, rejected: inout [(name: String, reason: String)]) throws -> [IngestionUnit] {
+    public func units(payload: PayloadChoice, rejected: inout [SkippedInput]) throws -> [IngestionUnit] {
         var units: [IngestionUnit] = []
         // Keys as bytes, as the store compares them: Swift's String equality would call a key in
         // NFC and the same text in NFD one key.
@@ -41,11 +41,11 @@ public struct ImageSources: Sendable {
         func add(_ key: String, _ payload: [UInt8], describing name: String, load: @escaping @Sendable () throws -> PixelBuffer) {
             let length = key.utf8.count
             guard length >= 1, length <= StoreSchema.maximumKeyBytes else {
-                rejected.append((name, "its key is \(length) bytes; keys are 1 to 511 bytes of UTF-8"))
+                rejected.append(SkippedInput(name, "its key is \(length) bytes; keys are 1 to 511 bytes of UTF-8"))
                 return
             }
             guard seen.insert(Array(key.utf8)).inserted else {
-                rejected.append((name, "another source already gives the key '\(key)'"))
+                rejected.append(SkippedInput(name, "another source already gives the key '\(key)'"))
                 return
             }
             units.append(IngestionUnit(key: key, payload: payload, name: name, load: load))
@@ -57,7 +57,7 @@ public struct ImageSources: Sendable {
             }
             if let listing = try ImageFiles.expand(source) {
                 let root = isDirectory.boolValue ? URL(fileURLWithPath: source).standardizedFileURL.path + "/" : nil
-                rejected += listing.passedOver.map { ($0.path, $0.reason) }
+                rejected += listing.passedOver
                 for file in listing.images {
                     let key = root.map { String(URL(fileURLWithPath: file).standardizedFileURL.path.dropFirst($0.count)) }
                         ?? URL(fileURLWithPath: file).lastPathComponent

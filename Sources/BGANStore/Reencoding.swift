@@ -5,7 +5,7 @@ import Logging
 import PixelIO
 
 /// What ``Reencoding/run(shouldStop:progress:)`` did.
-public struct ReencodingReport: Sendable {
+public struct ReencodingReport: Codable, Sendable {
     /// Items encoded with the new model in this run.
     public var encoded = 0
     /// Items found already encoded (an interrupted earlier run).
@@ -14,41 +14,13 @@ public struct ReencodingReport: Sendable {
     public var total = 0
     /// Keys of items with no image to encode (inserted as codes, or kept without thumbnails,
     /// and not given by the image source), or whose image failed to load, with the reason.
-    public var missing: [(key: String, reason: String)] = []
+    public var missing: [SkippedInput] = []
     /// Whether `shouldStop` ended the run; running it again goes on.
     public var stopped = false
     /// Whether the store now holds the new codes (the swap is done).
     public var finished = false
     /// Whether the store was bound to the new model before this run (nothing was done).
     public var wasBoundAlready = false
-}
-
-extension ReencodingReport: Codable {
-    enum CodingKeys: String, CodingKey {
-        case encoded, alreadyEncoded, total, missing, stopped, finished, wasBoundAlready
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        encoded = try c.decode(Int.self, forKey: .encoded)
-        alreadyEncoded = try c.decode(Int.self, forKey: .alreadyEncoded)
-        total = try c.decode(Int.self, forKey: .total)
-        missing = try c.decode([NamedReason].self, forKey: .missing).map { ($0.name, $0.reason) }
-        stopped = try c.decode(Bool.self, forKey: .stopped)
-        finished = try c.decode(Bool.self, forKey: .finished)
-        wasBoundAlready = try c.decode(Bool.self, forKey: .wasBoundAlready)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(encoded, forKey: .encoded)
-        try c.encode(alreadyEncoded, forKey: .alreadyEncoded)
-        try c.encode(total, forKey: .total)
-        try c.encode(missing.map { NamedReason(name: $0.key, reason: $0.reason) }, forKey: .missing)
-        try c.encode(stopped, forKey: .stopped)
-        try c.encode(finished, forKey: .finished)
-        try c.encode(wasBoundAlready, forKey: .wasBoundAlready)
-    }
 }
 
 /// Moves a store to another encoder model, resumably: every item is encoded again with the new
@@ -139,7 +111,7 @@ public struct Reencoding: Sendable {
                         return image
                     })
                 } else {
-                    report.missing.append((item.key, "no image: inserted as a code, or stored without a thumbnail"))
+                    report.missing.append(SkippedInput(item.key, "no image: inserted as a code, or stored without a thumbnail"))
                 }
             }
             let before = report
@@ -151,7 +123,7 @@ public struct Reencoding: Sendable {
             }
             report.encoded += pageReport.added
             report.alreadyEncoded += pageReport.alreadyStored
-            report.missing += pageReport.rejected.map { ($0.name, $0.reason) }
+            report.missing += pageReport.rejected
             if pageReport.stopped {
                 report.stopped = true
                 return report
@@ -159,7 +131,7 @@ public struct Reencoding: Sendable {
             if last.id == UInt32.max { break }
         }
         guard report.missing.isEmpty || dropMissing else {
-            throw StoreError(.incomplete, "\(report.missing.count) of \(report.total) items have no image to encode with the new model (first: '\(report.missing[0].key.prefix(60))': \(report.missing[0].reason)); the \(report.encoded + report.alreadyEncoded) encoded are kept in \(workPath). Give the original images (`imageSource`), or leave those items out (`dropMissing`)")
+            throw StoreError(.incomplete, "\(report.missing.count) of \(report.total) items have no image to encode with the new model (first: '\(report.missing[0].name.prefix(60))': \(report.missing[0].reason)); the \(report.encoded + report.alreadyEncoded) encoded are kept in \(workPath). Give the original images (`imageSource`), or leave those items out (`dropMissing`)")
         }
         guard try sourceStamp(of: old) == stamp else {
             throw StoreError(.incomplete, "\(path) was written to while it was re-encoded; stop its writers, delete \(workPath) and run again")

@@ -31,15 +31,15 @@ import TestSupport
     @Test func reportsWithNamedReasonsRoundTrip() throws {
         var ingestion = IngestionReport()
         ingestion.added = 3
-        ingestion.rejected = [("a.png", "damaged or truncated PNG")]
+        ingestion.rejected = [SkippedInput("a.png", "damaged or truncated PNG")]
         let (ingestionBack, json) = try roundTrip(ingestion)
         #expect(ingestionBack.added == 3 && ingestionBack.rejected.map(\.name) == ["a.png"] && ingestionBack.rejected[0].reason == "damaged or truncated PNG")
         #expect(json.contains("{\"name\":\"a.png\",\"reason\":\"damaged or truncated PNG\"}") || json.contains("\"reason\":\"damaged or truncated PNG\",\"name\":\"a.png\""))
         var reencoding = ReencodingReport()
-        reencoding.missing = [("k1", "no image")]
+        reencoding.missing = [SkippedInput("k1", "no image")]
         reencoding.finished = true
         let (reencodingBack, _) = try roundTrip(reencoding)
-        #expect(reencodingBack.missing.map(\.key) == ["k1"] && reencodingBack.finished)
+        #expect(reencodingBack.missing.map(\.name) == ["k1"] && reencodingBack.finished)
     }
 
     @Test func aCodeThatIsNotHexIsADecodingError() {

@@ -20,7 +20,7 @@ import TestSupport
         try pgm(folder + "/sub/b.pgm", value: 200)
         try Data("not an image".utf8).write(to: URL(fileURLWithPath: folder + "/notes.txt"))
         try Data(Array("GIF89a".utf8) + [1, 0, 1, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: folder + "/anim.gif"))
-        var rejected: [(name: String, reason: String)] = []
+        var rejected: [SkippedInput] = []
         let units = try ImageSources([folder]).units(payload: .path, rejected: &rejected)
         #expect(units.map(\.key) == ["a.pgm", "sub/b.pgm"])
         #expect(units.map { String(decoding: $0.payload, as: UTF8.self) } == [folder + "/a.pgm", folder + "/sub/b.pgm"])
@@ -29,19 +29,19 @@ import TestSupport
         #expect(rejected[0].reason == "a GIF image, which is not supported; convert it to PNG or JPEG")
         #expect(rejected[1].reason.contains("not a PNG, JPEG, PGM or PPM"))
 
-        var none: [(name: String, reason: String)] = []
+        var none: [SkippedInput] = []
         let labelled = try ImageSources([Self.fashion]).units(payload: .auto, rejected: &none)
         #expect(labelled.count == 10_000 && labelled[3].key == "t10k-images-idx3-ubyte.gz#3")
         let labels = try LabelSet(contentsOf: LabelSet.labelPath(for: Self.fashion)).labels
         #expect(labelled[3].payload == Array(String(labels[3]).utf8), "the label file beside the images gives the payload")
 
-        var twice: [(name: String, reason: String)] = []
+        var twice: [SkippedInput] = []
         let again = try ImageSources([folder, folder + "/a.pgm"]).units(payload: .none, rejected: &twice)
         #expect(again.count == 2 && twice.contains { $0.reason.contains("another source already gives the key 'a.pgm'") })
     }
 
     @Test func missingSourcesAndMissingLabelsAreErrors() throws {
-        var rejected: [(name: String, reason: String)] = []
+        var rejected: [SkippedInput] = []
         let missing = #expect(throws: DatasetError.self) { try ImageSources([directory.sub("nowhere")]).units(payload: .auto, rejected: &rejected) }
         #expect(missing?.code == .unreadable && missing?.message.contains("does not exist") == true)
         let alone = directory.sub("t10k-images-idx3-ubyte.gz")

@@ -123,7 +123,7 @@ import TestSupport
         var reencoding = Reencoding(path: path, model: try StoreImageTests.model(seed: 9))
         reencoding.dropMissing = true
         let report = try reencoding.run()
-        #expect(report.finished && report.missing.map(\.key) == ["bare"])
+        #expect(report.finished && report.missing.map(\.name) == ["bare"])
         #expect(try Store(openingAt: path).count() == 20)
     }
 

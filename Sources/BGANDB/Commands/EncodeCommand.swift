@@ -122,7 +122,7 @@ struct EncodeCommand: ParsableCommand {
     /// Decodes the listing's image files (the first `limit`) and hands each to `body`, reporting
     /// what was passed over and what failed; returns how many failed.
     private static func forEachFile(_ listing: ImageFiles.Listing, limit: Int?, _ body: (PixelBuffer, String) throws -> Void) -> Int {
-        for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
+        for skipped in listing.passedOver { Console.log("bgan-db: passed over \(skipped)") }
         var failures = 0
         for file in listing.images.prefix(limit ?? Int.max) {
             do {

@@ -50,7 +50,7 @@ struct IngestCommand: ParsableCommand {
             let store = try location.open()
             let bound = try store.boundModel()
             if let model { try store.requireModel(try DefaultModel.load(path: model, bits: 0)) }
-            var rejected: [(name: String, reason: String)] = []
+            var rejected: [SkippedInput] = []
             var units = try ImageSources(sources).units(payload: payload, rejected: &rejected)
             if let limit { units = Array(units.prefix(limit)) }
             let p = bound.header.preprocessing
@@ -76,13 +76,13 @@ struct IngestCommand: ParsableCommand {
         }
     }
 
-    private func report(_ rejected: [(name: String, reason: String)]) throws {
+    private func report(_ rejected: [SkippedInput]) throws {
         guard !rejected.isEmpty else { return }
         Console.log("rejected (\(rejected.count)):")
-        for (file, reason) in rejected.prefix(50) { Console.log("  \(file): \(reason)") }
+        for skipped in rejected.prefix(50) { Console.log("  \(skipped)") }
         if rejected.count > 50 { Console.log("  … and \(rejected.count - 50) more\(rejects == nil ? "; --rejects FILE lists them all" : "")") }
         if let rejects {
-            let text = rejected.map { "\($0.0)\t\($0.1.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " "))" }.joined(separator: "\n") + "\n"
+            let text = rejected.map { "\($0.name)\t\($0.reason.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " "))" }.joined(separator: "\n") + "\n"
             try text.write(toFile: rejects, atomically: true, encoding: .utf8)
             Console.log("the rejects are listed in \(rejects)")
         }

@@ -51,7 +51,7 @@ struct ReencodeCommand: ParsableCommand {
             reencoding.dropMissing = dropMissing
             reencoding.keepOld = keepOld
             if !from.isEmpty {
-                var passedOver: [(name: String, reason: String)] = []
+                var passedOver: [SkippedInput] = []
                 let units = try ImageSources(from).units(payload: .none, rejected: &passedOver)
                 let loads = Dictionary(units.map { ($0.key, $0.load) }, uniquingKeysWith: { first, _ in first })
                 Console.log("--from: \(loads.count) images\(passedOver.isEmpty ? "" : ", \(passedOver.count) files passed over")")
@@ -75,7 +75,7 @@ struct ReencodeCommand: ParsableCommand {
                 Console.log("\(location.store) is bound to model \(newModel.digest.prefix(16))… already: nothing to do")
                 return
             }
-            for (key, reason) in report.missing.prefix(20) { Console.log("  left out \(key): \(reason)") }
+            for skipped in report.missing.prefix(20) { Console.log("  left out \(skipped)") }
             if report.missing.count > 20 { Console.log("  … and \(report.missing.count - 20) more left out") }
             Console.log("re-encoded \(location.store): \(report.encoded) items encoded now, \(report.alreadyEncoded) in an earlier run, \(report.missing.count) left out; it is bound to model \(newModel.digest.prefix(16))…\(keepOld ? "; the old store is in \(reencoding.oldPath)" : "")")
         }

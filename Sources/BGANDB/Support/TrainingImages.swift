@@ -62,7 +62,7 @@ enum TrainingImages {
         }
         let preprocessing = Preprocessing(channels: parts[0], height: parts[1], width: parts[2], centerCrop: true)
         let files = listing.images
-        for (path, reason) in listing.passedOver { Console.log("bgan-db: passed over \(path): \(reason)") }
+        for skipped in listing.passedOver { Console.log("bgan-db: passed over \(skipped)") }
         let wanted = min(limit ?? files.count, files.count)
         var bytes: [UInt8] = [], rejected = 0, kept = 0
         var progress = ProgressReporter(label: "decode", total: wanted)

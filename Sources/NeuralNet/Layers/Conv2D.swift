@@ -3,16 +3,7 @@ import CConvolutionKernels
 /// 2-D convolution: im2col, then one matrix product per batch chunk through sgemm, or, for
 /// patches of at most `smallPatchLimit` values, the small-patch kernels image by image.
 /// Input `(N, C, H, W)`, output `(N, K, OH, OW)`; weight `(K, C, k, k)`, bias `(K)`.
-public final class Conv2D: Layer {
-    public let name: String
-    public let inputChannels: Int
-    public let outputChannels: Int
-    public let kernel: Int
-    public let stride: Int
-    public let padding: Int
-    let store: ParameterStore
-    let weight: Int
-    let bias: Int
+public final class Conv2D: ConvolutionLayer, Layer {
     /// Whether backward computes the gradient with respect to the input. A network's first
     /// layer, whose input is data, needs none: without it, backward skips one of its two matrix
     /// products and the folding back, and returns zeros.
@@ -28,17 +19,8 @@ public final class Conv2D: Layer {
 
     public init(_ name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 parameters: ParameterStore, rng: inout SeededGenerator) {
-        precondition(kernel >= 1 && stride >= 1 && padding >= 0, "\(name): kernel \(kernel), stride \(stride), padding \(padding) is not a convolution")
-        self.name = name
-        self.inputChannels = inputChannels
-        self.outputChannels = outputChannels
-        self.kernel = kernel
-        self.stride = stride
-        self.padding = padding
-        store = parameters
-        let fanIn = inputChannels * kernel * kernel
-        weight = parameters.add("\(name).weight", shape: [outputChannels, inputChannels, kernel, kernel]) { _ in Initialization.he(fanIn: fanIn, &rng) }
-        bias = parameters.add("\(name).bias", shape: [outputChannels]) { _ in 0 }
+        super.init(name, inputChannels: inputChannels, outputChannels: outputChannels, kernel: kernel, stride: stride, padding: padding,
+                   weightShape: [outputChannels, inputChannels, kernel, kernel], parameters: parameters, rng: &rng)
     }
 
     /// Floats of unfolded input per chunk of the batch: bounds the work buffers (8 MiB) while

@@ -1,16 +1,7 @@
 /// 2-D transposed convolution (the adjoint of `Conv2D`, used to upsample in generators).
 /// Input `(N, Cin, H, W)`, output `(N, Cout, OH, OW)` with `OH = (H − 1)·stride − 2·padding + kernel`;
 /// weight `(Cin, Cout, k, k)`, bias `(Cout)`.
-public final class ConvTranspose2D: Layer {
-    public let name: String
-    public let inputChannels: Int
-    public let outputChannels: Int
-    public let kernel: Int
-    public let stride: Int
-    public let padding: Int
-    let store: ParameterStore
-    let weight: Int
-    let bias: Int
+public final class ConvTranspose2D: ConvolutionLayer, Layer {
     /// The channels-first input of the last training forward pass is moved into the cache, so
     /// that backward reuses it and a later (inference) forward pass cannot overwrite it.
     private var cache = ForwardCache<(inputShape: [Int], geometry: ConvolutionGeometry, channelMajorInput: [Float])>()
@@ -22,17 +13,8 @@ public final class ConvTranspose2D: Layer {
 
     public init(_ name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 parameters: ParameterStore, rng: inout SeededGenerator) {
-        precondition(kernel >= 1 && stride >= 1 && padding >= 0, "\(name): kernel \(kernel), stride \(stride), padding \(padding) is not a convolution")
-        self.name = name
-        self.inputChannels = inputChannels
-        self.outputChannels = outputChannels
-        self.kernel = kernel
-        self.stride = stride
-        self.padding = padding
-        store = parameters
-        let fanIn = inputChannels * kernel * kernel
-        weight = parameters.add("\(name).weight", shape: [inputChannels, outputChannels, kernel, kernel]) { _ in Initialization.he(fanIn: fanIn, &rng) }
-        bias = parameters.add("\(name).bias", shape: [outputChannels]) { _ in 0 }
+        super.init(name, inputChannels: inputChannels, outputChannels: outputChannels, kernel: kernel, stride: stride, padding: padding,
+                   weightShape: [inputChannels, outputChannels, kernel, kernel], parameters: parameters, rng: &rng)
     }
 
     /// The geometry of the convolution this layer is the transpose of: over the *output* image.

@@ -9,7 +9,7 @@ public enum ImageFiles {
         public var images: [String]
         /// Entries of a folder that are not image files, with the reason: other files,
         /// unreadable files, symbolic links (never followed).
-        public var passedOver: [(path: String, reason: String)]
+        public var passedOver: [SkippedInput]
     }
 
     /// `input` itself when it is an image file; the image files beneath it (recursively, in
@@ -36,18 +36,18 @@ public enum ImageFiles {
                 if let head, ImageDecoder.format(of: head) != nil {
                     listing.images.append(path)
                 } else if let head, let other = ImageDecoder.unsupportedFormat(of: head) {
-                    listing.passedOver.append((path, "a \(other) image, which is not supported; convert it to PNG or JPEG"))
+                    listing.passedOver.append(SkippedInput(path, "a \(other) image, which is not supported; convert it to PNG or JPEG"))
                 } else {
-                    listing.passedOver.append((path, head != nil ? "not a PNG, JPEG, PGM or PPM image" : "cannot be read (permission)"))
+                    listing.passedOver.append(SkippedInput(path, head != nil ? "not a PNG, JPEG, PGM or PPM image" : "cannot be read (permission)"))
                 }
             case .typeSymbolicLink?:
-                listing.passedOver.append((path, "a symbolic link: not followed"))
+                listing.passedOver.append(SkippedInput(path, "a symbolic link: not followed"))
             default:
                 break
             }
         }
         listing.images.sort()
-        listing.passedOver.sort { $0.path < $1.path }
+        listing.passedOver.sort { $0.name < $1.name }
         return listing
     }
 

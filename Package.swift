@@ -5,7 +5,7 @@
 //
 //   bgan-db (CLI)          bgan-bench
 //          \                /
-//           BGANStore (items, codes, index, bound model, images)
+//           BGANStore (items, codes, index, bound encoder: model, PDQ or the app's; images)
 //          /     |      \
 //   LMDBStorage  HammingSearch  BGAN (trainer, model files, encoder) -> BundledModels, CSHA256
 //        |           |           |        \
@@ -13,7 +13,7 @@
 //                                 |
 //                   COpenBLAS, CConvolutionKernels   Evaluation (tie-aware metrics, code statistics, near-duplicates, baselines) -> HammingSearch, NeuralNet, PixelIO
 //
-//   PerceptualHash (PDQ) -> HammingSearch, PixelIO
+//   PerceptualHash (PDQ) -> HammingSearch, PixelIO; BGANStore binds it as an encoder
 //   Basics (the one error shape, byte codec, seeded generator, parallel loop) sits under every module.
 //
 // No unsafe compiler or linker flags anywhere: services must be able to depend on this package by version.
@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Basics", "HammingSearch", "NeuralNet", "PixelIO"]),
 
         // MARK: The database: items, codes, multi-index tables.
-        .target(name: "BGANStore", dependencies: ["Basics", "LMDBStorage", "HammingSearch", "BGAN", "PixelIO",
+        .target(name: "BGANStore", dependencies: ["Basics", "LMDBStorage", "HammingSearch", "BGAN", "PerceptualHash", "PixelIO",
                                                   .product(name: "Logging", package: "swift-log"),
                                                   .product(name: "Metrics", package: "swift-metrics")]),
 
@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "LMDBStorageTests", dependencies: ["LMDBStorage", "TestSupport"]),
         .testTarget(name: "HammingSearchTests", dependencies: ["HammingSearch", "TestSupport"]),
-        .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport", "BGAN", "PixelIO",
+        .testTarget(name: "BGANStoreTests", dependencies: ["BGANStore", "TestSupport", "BGAN", "PerceptualHash", "PixelIO",
                                                            .product(name: "Logging", package: "swift-log"),
                                                            .product(name: "Metrics", package: "swift-metrics"),
                                                            .product(name: "MetricsTestKit", package: "swift-metrics")]),

@@ -17,17 +17,18 @@ public struct ImageItem: Sendable {
     }
 }
 
-/// An image made ready for the store's model by ``Store/prepare(_:)``: the model's input values
-/// and the thumbnail, computed on any thread so that the writer only encodes and writes.
+/// An image made ready for the store's encoder by ``Store/prepare(_:)``: what the encoder's
+/// ``ImageCodeEncoder/prepare(_:)`` made of it and the thumbnail, computed on any thread so that
+/// the writer only encodes and writes.
 public struct PreparedImage: Sendable {
     public let key: String
     public let payload: [UInt8]
-    /// `channels × height × width` values in the model's scale.
+    /// The encoder's prepared values (a model's input, a hash's margins).
     let input: [Float]
     /// PNG bytes, when the store keeps thumbnails.
     let thumbnail: [UInt8]?
-    /// The model it was prepared for: a prepared image is refused by a store of another model.
-    let modelDigest: String
+    /// The encoder it was prepared for: a prepared image is refused by a store of another encoder.
+    let encoder: EncoderIdentity
 }
 
 /// What an item's image leaves in the store beside its code.
@@ -38,10 +39,9 @@ struct ImageExtras {
     var refinement: [Int8]?
 }
 
-/// What images need from the bound model, read once.
+/// What images need from the store, read once: its encoder and thumbnail side.
 struct ImageSettings: Sendable {
-    let preprocessing: Preprocessing
-    let modelDigest: String
+    let encoder: any ImageCodeEncoder
     let thumbnailSide: Int
 }
 
@@ -65,30 +65,27 @@ extension Store {
         return Int(UInt64(littleEndian: value))
     }
 
-    /// Brings `item`'s image to the bound model's input (``Preprocessing``) and makes its
-    /// thumbnail. Pure and safe to call from many threads at once: bulk loaders prepare on every
+    /// Runs the bound encoder's per-image work on `item`'s image (for a model, bringing it to the
+    /// model's input) and makes its thumbnail. Pure and safe to call from many threads at once: bulk loaders prepare on every
     /// core while the writer encodes and writes earlier batches with ``write(prepared:mode:)``.
     /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes.
     public func prepare(_ item: ImageItem) throws -> PreparedImage {
         let settings = try imageSettings()
         let thumbnail = settings.thumbnailSide > 0 ? try item.image.fitted(within: settings.thumbnailSide).pngData(fast: true) : nil
-        return PreparedImage(key: item.key, payload: item.payload, input: settings.preprocessing.input(from: item.image),
-                             thumbnail: thumbnail, modelDigest: settings.modelDigest)
+        return PreparedImage(key: item.key, payload: item.payload, input: try settings.encoder.prepare(item.image),
+                             thumbnail: thumbnail, encoder: settings.encoder.identity)
     }
 
-    /// Encodes prepared images through the bound model (batches through BLAS) and writes them,
-    /// with their thumbnails, in one transaction.
+    /// Encodes prepared images through the bound encoder (a model: in batches through BLAS) and
+    /// writes them, with their thumbnails, in one transaction.
     /// - Throws: ``StoreError/Code/modelMismatch`` before any write if an image was prepared by a
-    ///   store of another model; the errors of ``write(_:mode:indexing:)``.
+    ///   store of another encoder; the errors of ``write(_:mode:indexing:)``.
     public func write(prepared images: [PreparedImage], mode: WriteMode = .insert) throws -> WriteSummary {
         let settings = try imageSettings()
-        if let foreign = images.first(where: { $0.modelDigest != settings.modelDigest }) {
-            throw StoreError(.modelMismatch, "'\(foreign.key.prefix(60))' was prepared for model \(foreign.modelDigest.prefix(16))…, but \(path) is bound to \(settings.modelDigest.prefix(16))…; prepare it with this store")
+        if let foreign = images.first(where: { $0.encoder != settings.encoder.identity }) {
+            throw StoreError(.modelMismatch, "'\(foreign.key.prefix(60))' was prepared for the encoder '\(foreign.encoder)', but \(path) is bound to '\(settings.encoder.identity)'; prepare it with this store")
         }
-        var input: [Float] = []
-        input.reserveCapacity(images.reduce(0) { $0 + $1.input.count })
-        for image in images { input += image.input }
-        let outputs = try boundEncoder.withEncoder(load: encoderModel) { try $0.realValuedOutputs(of: input) }
+        let outputs = try encodeChecked(images.map(\.input), settings.encoder)
         var items: [StoreItem] = [], extras: [ImageExtras] = []
         items.reserveCapacity(images.count)
         extras.reserveCapacity(images.count)
@@ -100,14 +97,14 @@ extension Store {
         return try write(items, images: extras, mode: mode, indexing: .automatic)
     }
 
-    /// Encodes `items` through the bound model and writes them, with thumbnails, in one transaction.
+    /// Encodes `items` through the bound encoder and writes them, with thumbnails, in one transaction.
     @discardableResult
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func write(images items: [ImageItem], mode: WriteMode = .insert) throws -> WriteSummary {
         try write(prepared: try items.map(prepare), mode: mode)
     }
 
-    /// Encodes `image` with the bound model and inserts it.
+    /// Encodes `image` with the bound encoder and inserts it.
     /// - Returns: the new item's id.
     @discardableResult
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
@@ -115,20 +112,27 @@ extension Store {
         try write(images: [ImageItem(key: key, image: image, payload: payload)]).insertedIDs[0]
     }
 
-    /// The codes the bound model gives `images`.
+    /// The codes the bound encoder gives `images`.
     public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
-        splitCodes(try boundEncoder.withEncoder(load: encoderModel) { try $0.signs(of: images) })
+        let values = try realValuedOutputs(of: images)
+        return stride(from: 0, to: values.count, by: bitCount).map { BinaryCode(signsOf: Array(values[$0..<($0 + bitCount)])) }
     }
 
-    /// The bound model's real-valued outputs for `images` (`images.count × bitCount`): the
+    /// The bound encoder's real-valued outputs for `images` (`images.count × bitCount`): the
     /// values whose signs are their codes, and what refined searches compare.
     public func realValuedOutputs(of images: [PixelBuffer]) throws -> [Float] {
-        try boundEncoder.withEncoder(load: encoderModel) { try $0.realValuedOutputs(of: images) }
+        let encoder = try imageSettings().encoder
+        return try encodeChecked(try images.map(encoder.prepare), encoder)
     }
 
-    /// `count × bitCount` signs from the encoder as codes.
-    private func splitCodes(_ signs: [Float]) -> [BinaryCode] {
-        stride(from: 0, to: signs.count, by: bitCount).map { BinaryCode(signsOf: Array(signs[$0..<($0 + bitCount)])) }
+    /// The encoder's values for `prepared`, refused when they are not one per bit of each image
+    /// (an application's encoder that breaks its promise must not write misaligned codes).
+    private func encodeChecked(_ prepared: [[Float]], _ encoder: any ImageCodeEncoder) throws -> [Float] {
+        let values = try encoder.encode(prepared)
+        guard values.count == prepared.count * bitCount else {
+            throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(prepared.count) images of \(bitCount) bits each; `ImageCodeEncoder.encode` must return one value per bit of every image")
+        }
+        return values
     }
 
     /// The thumbnail kept with item `id`, or nil when it has none (inserted as a code, or into a
@@ -153,9 +157,7 @@ extension Store {
 
     func imageSettings() throws -> ImageSettings {
         try boundEncoder.settings {
-            let model = try boundModel()
-            return ImageSettings(preprocessing: model.header.preprocessing, modelDigest: model.digest,
-                                 thumbnailSide: try thumbnailSide())
+            ImageSettings(encoder: try resolveEncoder(), thumbnailSide: try thumbnailSide())
         }
     }
 

@@ -4,41 +4,23 @@ import HammingSearch
 import LMDBStorage
 import PixelIO
 
-/// The store's encoder, built once from the bound model and used under a lock (the network's
-/// layers keep per-call work buffers), and the model's image settings.
+/// The store's encoder, resolved once from its binding, and what images need from it: a store's
+/// binding never changes.
 final class BoundEncoder: @unchecked Sendable {
     private let lock = NSLock()
-    private var encoder: ImageEncoder?
-    private let settingsLock = NSLock()
     private var cachedSettings: ImageSettings?
 
-    /// What images need from the model, loaded once (a store's binding never changes).
     func settings(load: () throws -> ImageSettings) throws -> ImageSettings {
-        settingsLock.lock()
-        defer { settingsLock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if let cachedSettings { return cachedSettings }
         let loaded = try load()
         cachedSettings = loaded
         return loaded
     }
-
-    func withEncoder<R>(load: () throws -> ModelFile, _ body: (ImageEncoder) throws -> R) throws -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        if encoder == nil { encoder = try ImageEncoder(model: try load()) }
-        return try body(encoder!)
-    }
 }
 
 extension Store {
-    /// The bound model, for the encoder loaded once per store: the moment to warn about slow
-    /// OpenBLAS kernels, since encoding is what they slow down.
-    func encoderModel() throws -> ModelFile {
-        let model = try boundModel()
-        observation.warnIfBLASIsSlow()
-        return model
-    }
-
     /// Creates a store bound to `model`: codes of its length, the model's file kept inside the
     /// store and its digest stamped on it, all in the creating transaction (a store is created
     /// whole, or not at all).
@@ -48,16 +30,92 @@ extension Store {
     public static func create(at path: String, model: ModelFile, substrings: Int? = nil,
                               thumbnailSide: Int = Store.defaultThumbnailSide,
                               options: StoreOptions = StoreOptions()) throws -> Store {
+        try create(at: path, encoder: ModelEncoder(model: model), substrings: substrings, thumbnailSide: thumbnailSide, options: options)
+    }
+
+    /// Creates a store bound to `encoder`: codes of its length, its identity stamped on the
+    /// store (a model encoder's file kept inside), all in the creating transaction. An
+    /// application's own encoder is added to the returned store's ``StoreOptions/encoders``;
+    /// pass it there again when reopening the store.
+    ///
+    /// - Parameter thumbnailSide: items inserted as images keep a PNG thumbnail of at most this
+    ///   many pixels a side (for contact sheets and re-encoding); 0 keeps none.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
+    public static func create(at path: String, encoder: any ImageCodeEncoder, substrings: Int? = nil,
+                              thumbnailSide: Int = Store.defaultThumbnailSide,
+                              options: StoreOptions = StoreOptions()) throws -> Store {
         guard (0...Store.maximumThumbnailSide).contains(thumbnailSide) else {
             throw StoreError(.invalidArgument, "a thumbnail side of \(thumbnailSide) pixels is outside 0...\(Store.maximumThumbnailSide) (0 keeps no thumbnails)")
         }
-        let bytes = model.encoded()
-        return try create(at: path, bitCount: model.header.architecture.bits, substrings: substrings, options: options,
-                          extraBytes: bytes.count) { txn, tables in
-            try txn.put(tables.meta, key: StoreSchema.MetaKey.model, value: bytes)
-            try txn.put(tables.meta, key: StoreSchema.MetaKey.modelDigest, value: Array(model.digest.utf8))
+        let model = (encoder as? ModelEncoder)?.model
+        if model == nil && encoder.identity.name == ModelEncoder.identityName {
+            throw StoreError(.invalidArgument, "the encoder '\(encoder.identity.name)' takes the name of BGAN model encoders; give the model as a `ModelEncoder`, or name the encoder otherwise")
+        }
+        var options = options
+        if model == nil && encoder.identity != PDQEncoder.identity { options.encoders.append(encoder) }
+        let modelBytes = model?.encoded() ?? []
+        let identity = try JSONEncoder().encode(encoder.identity)
+        return try create(at: path, bitCount: encoder.bitCount, substrings: substrings, options: options,
+                          extraBytes: modelBytes.count) { txn, tables in
+            if let model {
+                try txn.put(tables.meta, key: StoreSchema.MetaKey.model, value: modelBytes)
+                try txn.put(tables.meta, key: StoreSchema.MetaKey.modelDigest, value: Array(model.digest.utf8))
+            } else {
+                try txn.put(tables.meta, key: StoreSchema.MetaKey.encoder, value: Array(identity))
+            }
             try txn.put(tables.meta, key: StoreSchema.MetaKey.thumbnailSide, value: UInt64(thumbnailSide).littleEndian)
         }
+    }
+
+    /// The identity of the encoder the store is bound to, or nil for a store of bare codes.
+    /// - Throws: ``StoreError/Code/corrupted`` when the stamp is damaged.
+    public func encoderIdentity() throws -> EncoderIdentity? {
+        let (digest, stamp) = try environment.read { txn -> (String?, [UInt8]?) in
+            (try txn.get(tables.meta, key: StoreSchema.MetaKey.modelDigest).map { String(decoding: $0, as: UTF8.self) },
+             try txn.get(tables.meta, key: StoreSchema.MetaKey.encoder).map { Array($0) })
+        }
+        if let digest { return EncoderIdentity(name: ModelEncoder.identityName, version: digest) }
+        guard let stamp else { return nil }
+        return try Self.decodeIdentity(stamp, path: path)
+    }
+
+    static func decodeIdentity(_ stamp: [UInt8], path: String) throws -> EncoderIdentity {
+        do {
+            return try JSONDecoder().decode(EncoderIdentity.self, from: Data(stamp))
+        } catch {
+            throw StoreError(.corrupted, "the encoder stamp of \(path) is damaged; restore from a backup", cause: error)
+        }
+    }
+
+    /// The encoder the store is bound to: its model (read from the store), PDQ, or the
+    /// application's encoder of that identity from ``StoreOptions/encoders``.
+    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes;
+    ///   ``StoreError/Code/encoderUnavailable`` when the store is bound to an application's
+    ///   encoder that the options do not hold.
+    public func encoder() throws -> any ImageCodeEncoder {
+        try imageSettings().encoder
+    }
+
+    func resolveEncoder() throws -> any ImageCodeEncoder {
+        guard let identity = try encoderIdentity() else {
+            throw StoreError(.noModel, "\(path) holds bare \(bitCount)-bit codes and no model or other encoder, so it cannot encode images; create the store with one (`Store.create(at:encoder:)`; `DefaultModel.load(bits:)` is the bundled model) or insert codes")
+        }
+        let encoder: any ImageCodeEncoder
+        if identity.name == ModelEncoder.identityName {
+            encoder = ModelEncoder(model: try boundModel())
+            observation.warnIfBLASIsSlow()
+        } else if identity == PDQEncoder.identity {
+            encoder = PDQEncoder()
+        } else if let given = options.encoders.first(where: { $0.identity == identity }) {
+            encoder = given
+        } else {
+            let offered = options.encoders.map { "\($0.identity)" }
+            throw StoreError(.encoderUnavailable, "\(path) is bound to the encoder '\(identity)', which this process was not given\(offered.isEmpty ? "" : " (it has \(offered.joined(separator: ", ")))"); pass that encoder in `StoreOptions.encoders` when opening the store")
+        }
+        guard encoder.bitCount == bitCount else {
+            throw StoreError(.codeLengthMismatch, "the encoder '\(identity)' makes \(encoder.bitCount)-bit codes, but \(path) holds \(bitCount)-bit codes")
+        }
+        return encoder
     }
 
     /// The digest of the bound model, or nil for a store of bare codes.
@@ -76,6 +134,9 @@ extension Store {
              try txn.get(tables.meta, key: StoreSchema.MetaKey.modelDigest).map { String(decoding: $0, as: UTF8.self) })
         }
         guard let bytes, let stamp else {
+            if let other = try encoderIdentity() {
+                throw StoreError(.noModel, "\(path) is bound to the encoder '\(other)', not to a model file")
+            }
             throw StoreError(.noModel, "\(path) holds bare \(bitCount)-bit codes and no model, so it cannot encode images; create the store with a model (`Store.create(at:model:)`; `DefaultModel.load(bits:)` is the bundled one) or insert codes")
         }
         let model: ModelFile
@@ -93,6 +154,9 @@ extension Store {
     /// Refuses `model` unless it is the store's own (same digest), before anything is written.
     public func requireModel(_ model: ModelFile) throws {
         guard let stamp = try modelDigest() else {
+            if let other = try encoderIdentity() {
+                throw StoreError(.modelMismatch, "\(path) is bound to the encoder '\(other)', not to a model; the model given is \(model.digest.prefix(16))…; use the store's encoder, or move the store to the model (`Reencoding`)")
+            }
             throw StoreError(.modelMismatch, "\(path) holds bare codes and is bound to no model; the model given is \(model.digest.prefix(16))…; insert codes, or create a store with this model")
         }
         guard stamp == model.digest else {

@@ -27,8 +27,10 @@ public struct StoreStatistics: Sendable, Codable {
     public var tableBytes: [String: Int]
     /// Stale reader slots cleared while gathering these figures.
     public var staleReadersCleared: Int
-    /// Digest of the bound encoder model; nil for a store of bare codes.
+    /// Digest of the bound encoder model; nil for a store of bare codes or one bound to another encoder.
     public var modelDigest: String?
+    /// The bound encoder (a model's identity holds its digest); nil for a store of bare codes.
+    public var encoder: EncoderIdentity?
     /// Longest side of the thumbnails kept with images (0: none), and how many are kept.
     public var thumbnailSide: Int
     public var thumbnails: Int
@@ -73,6 +75,7 @@ extension Store {
                 tableBytes[table.name] = bytes
                 used += bytes
             }
+            let digest = try txn.get(tables.meta, key: StoreSchema.MetaKey.modelDigest).map { String(decoding: $0, as: UTF8.self) }
             return StoreStatistics(
                 path: path, items: meta.liveCount, bits: meta.bitCount,
                 substrings: meta.segmentSubstrings, substringBits: index.segment?.layout.lengths ?? [],
@@ -83,7 +86,9 @@ extension Store {
                 usedBytes: used, fileBytes: try environment.fileSize(), mapBytes: environment.info().mapSize,
                 bytesPerItem: meta.liveCount > 0 ? Double(used) / Double(meta.liveCount) : 0,
                 tableBytes: tableBytes, staleReadersCleared: cleared,
-                modelDigest: try txn.get(tables.meta, key: StoreSchema.MetaKey.modelDigest).map { String(decoding: $0, as: UTF8.self) },
+                modelDigest: digest,
+                encoder: try digest.map { EncoderIdentity(name: ModelEncoder.identityName, version: $0) }
+                    ?? txn.get(tables.meta, key: StoreSchema.MetaKey.encoder).map { try Self.decodeIdentity(Array($0), path: path) },
                 thumbnailSide: try thumbnailSide(txn),
                 thumbnails: try tables.thumbnails.map { try txn.statistics(of: $0).entries } ?? 0,
                 refinementVectors: try tables.refinements.map { try txn.statistics(of: $0).entries } ?? 0)

@@ -83,6 +83,10 @@ extension Store {
             default:
                 problem("the store has a model without a digest stamp, or a stamp without a model")
             }
+            if let stamp = try txn.get(tables.meta, key: StoreSchema.MetaKey.encoder).map({ Array($0) }) {
+                if modelBytes != nil { problem("the store is stamped with both a model and the encoder '\(String(decoding: stamp, as: UTF8.self))'") }
+                if (try? Self.decodeIdentity(stamp, path: path)) == nil { problem("the encoder stamp is damaged") }
+            }
 
             // Tables of what images leave beside their codes: entries of live items only, each well formed.
             let bitCount = bitCount

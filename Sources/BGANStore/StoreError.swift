@@ -37,6 +37,9 @@ extension ErrorCode where Domain == StoreErrorDomain {
     public static let noModel = Self("noModel")
     /// A model other than the store's was given.
     public static let modelMismatch = Self("modelMismatch")
+    /// The store is bound to an application's encoder that the process did not pass in
+    /// ``StoreOptions/encoders``.
+    public static let encoderUnavailable = Self("encoderUnavailable")
     /// This user may not read or write the store's files.
     public static let permissionDenied = Self("permissionDenied")
     /// The file system holding the store has too little free space for what was asked.

@@ -43,6 +43,10 @@ enum StoreSchema {
         static let model = "model"
         /// The bound model's SHA-256 digest, as lower-case hex: what a store refuses other models by.
         static let modelDigest = "model-digest"
+        /// The identity of the bound encoder when it is not a model file (PDQ, an application's):
+        /// JSON `{"name": …, "version": …}` (``EncoderIdentity``). A store bound to a model has
+        /// `model` and `model-digest` instead; a store of bare codes has neither.
+        static let encoder = "encoder"
         /// The side of the thumbnails kept with images (`UInt64`; 0 keeps none).
         static let thumbnailSide = "thumbnail-side"
         /// In a re-encoding's work store only: the stamp of the source store it re-encodes.

@@ -24,6 +24,11 @@ public enum PDQ {
         /// 0–100: the image's gradient energy at 64×64. Below 50 the reference advises against
         /// trusting a match (flat or nearly flat images hash alike).
         public var quality: Int
+        /// Each coefficient's distance from the median, in the code's bit order: positive where the
+        /// bit is set, and the larger its size, the surer the bit. Not part of the reference's
+        /// output; a store bound to PDQ compares a query's margins with stored codes to order
+        /// candidates at equal distance (``BinaryCode/init(signsOf:)`` of them is ``code``).
+        public var margins: [Float]
     }
 
     /// The PDQ hash of `image` (gray, RGB or RGBA, any size of at least 1×1).
@@ -43,7 +48,10 @@ public enum PDQ {
         var words = [UInt16](repeating: 0, count: 16)
         for k in 0..<256 where coefficients[k] > median { words[k >> 4] |= 1 << UInt16(k & 15) }
         let bytes = words.reversed().flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
-        return Hash(code: try! BinaryCode(bytes: bytes), quality: quality(cells))
+        // Coefficient k is bit 255 − k of the code (the last word first, each read from its top bit).
+        var margins = [Float](repeating: 0, count: 256)
+        for k in 0..<256 { margins[255 - k] = coefficients[k] - median }
+        return Hash(code: try! BinaryCode(bytes: bytes), quality: quality(cells), margins: margins)
     }
 
     /// BT.601 luma in [0, 255] as floats, row-major.

@@ -48,6 +48,15 @@ import Testing
         #expect(other.code.distance(to: hash.code) >= 80)
     }
 
+    @Test(arguments: vectors.map(\.file))
+    func theMarginsCarryTheBits(file: String) throws {
+        let hash = PDQ.hash(try image(file))
+        #expect(hash.margins.count == 256)
+        #expect(BinaryCode(signsOf: hash.margins) == hash.code, "\(file): the margins' signs are the code")
+        // One coefficient is the median itself (margin 0, bit clear); the rest are away from it.
+        #expect(hash.margins.filter { $0 == 0 }.count <= 1)
+    }
+
     @Test func aFlatImageHasNoQuality() throws {
         let flat = try PixelBuffer(width: 50, height: 40, format: .gray, bytes: [UInt8](repeating: 90, count: 2000))
         #expect(PDQ.hash(flat).quality == 0)

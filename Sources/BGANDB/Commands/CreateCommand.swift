@@ -5,14 +5,16 @@ import BGANStore
 struct CreateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Create an empty store, bound to an encoder model or for bare codes.",
+        abstract: "Create an empty store, bound to an encoder (a model, or PDQ) or for bare codes.",
         discussion: """
         With --bits 32 or 64 the store is bound to the bundled default encoder of that length \
         (Fashion-MNIST, 28×28 gray); --model FILE binds another model (its code length wins); \
         --bare, or a length without a bundled model, makes a store of bare codes. A bound store \
         keeps its model inside and is stamped with the model's digest: images are encoded with \
         it, and another model is refused. It also keeps a small PNG of every image it stores \
-        (--thumbnail-size, 0 for none): `query --sheet` shows them, `reencode` re-encodes from them.
+        (--thumbnail-size, 0 for none): `query --sheet` shows them, `reencode` re-encodes from them. \
+        --encoder pdq binds Meta's PDQ photo hash instead (256 bits, no model): for finding \
+        copies of photographs (re-saved, resized, brightened), not for similar-looking images.
         """)
 
     @Argument(help: "Directory of the new store (created if missing; must not hold a store).")
@@ -27,6 +29,9 @@ struct CreateCommand: ParsableCommand {
     @Flag(help: "Store bare codes: bind no model.")
     var bare = false
 
+    @Option(help: "bgan (a model: --model FILE or the bundled one of --bits) or pdq (PDQ photo hashes, 256 bits, no model).")
+    var encoder: EncoderChoice = .bgan
+
     @Option(help: "Longest side in pixels of the thumbnail kept with each image (0: keep none; smaller images are kept whole).")
     var thumbnailSize: Int = Store.defaultThumbnailSide
 
@@ -34,7 +39,12 @@ struct CreateCommand: ParsableCommand {
     var substrings: Int?
 
     func validate() throws {
-        guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both") }
+        if encoder == .pdq {
+            guard model == nil && !bare else { throw ValidationError("--encoder pdq binds PDQ: drop --model and --bare") }
+            guard bits == nil || bits == PDQEncoder().bitCount else { throw ValidationError("PDQ makes \(PDQEncoder().bitCount)-bit codes: drop --bits") }
+        } else {
+            guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both (or --encoder pdq)") }
+        }
         guard !(bare && model != nil) else { throw ValidationError("--bare and --model exclude each other") }
         guard (0...Store.maximumThumbnailSide).contains(thumbnailSize) else {
             throw ValidationError("--thumbnail-size must be 0...\(Store.maximumThumbnailSide) pixels")
@@ -53,7 +63,10 @@ struct CreateCommand: ParsableCommand {
                 throw ValidationError("the model makes \(bound.header.architecture.bits)-bit codes, not \(bits); drop --bits or choose another model")
             }
             let created: Store
-            if let bound {
+            if encoder == .pdq {
+                created = try Store.create(at: store, encoder: PDQEncoder(), substrings: substrings, thumbnailSide: thumbnailSize)
+                Console.log("created \(created.path): \(created.bitCount)-bit codes, bound to the encoder \(PDQEncoder.identity), \(substrings.map { "\($0) substrings" } ?? "automatic substrings"), \(thumbnailSize > 0 ? "thumbnails up to \(thumbnailSize) px" : "no thumbnails")")
+            } else if let bound {
                 created = try Store.create(at: store, model: bound, substrings: substrings, thumbnailSide: thumbnailSize)
                 let p = bound.header.preprocessing
                 Console.log("created \(created.path): \(created.bitCount)-bit codes, bound to model \(bound.digest.prefix(16))… (\(p.channels)×\(p.height)×\(p.width) input), \(substrings.map { "\($0) substrings" } ?? "automatic substrings"), \(thumbnailSize > 0 ? "thumbnails up to \(thumbnailSize) px" : "no thumbnails")")
@@ -64,3 +77,4 @@ struct CreateCommand: ParsableCommand {
         }
     }
 }
+

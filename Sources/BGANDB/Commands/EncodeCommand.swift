@@ -19,12 +19,8 @@ struct EncodeCommand: ParsableCommand {
         Codes are bytes in order, most significant bit first (NumPy packbits / faiss order).         --encoder pdq prints Meta's 256-bit PDQ photo hashes instead (the reference's hex; with         --json also its quality, 0-100: below 50 a match is not to be trusted), for a store of         256-bit codes (create --bits 256 --bare, then put or import).
         """)
 
-    enum Encoder: String, ExpressibleByArgument, CaseIterable {
-        case bgan, pdq
-    }
-
     @Option(help: "bgan (a model's codes) or pdq (PDQ photo hashes, 256 bits, no model).")
-    var encoder: Encoder = .bgan
+    var encoder: EncoderChoice = .bgan
 
     @Option(help: "Model file (default: the bundled model of --bits).")
     var model: String?

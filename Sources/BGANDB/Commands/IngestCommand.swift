@@ -7,7 +7,7 @@ import PixelIO
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Encode images with the store's model and store them, in bulk, resumably.",
+        abstract: "Encode images with the store's encoder and store them, in bulk, resumably.",
         discussion: """
         SOURCE is an image file (PNG, JPEG, PGM, PPM, by content), a folder (its image files, \
         recursively, symbolic links not followed), an IDX image file or a CIFAR-10 batch. Keys are \
@@ -48,14 +48,13 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         try Console.reportingErrors {
             let store = try location.open()
-            let bound = try store.boundModel()
+            let encoder = try store.encoder()
             if let model { try store.requireModel(try DefaultModel.load(path: model, bits: 0)) }
             var rejected: [SkippedInput] = []
             var units = try ImageSources(sources).units(payload: payload, rejected: &rejected)
             if let limit { units = Array(units.prefix(limit)) }
-            let p = bound.header.preprocessing
             let thumbnails = try store.thumbnailSide()
-            Console.log("ingesting \(units.count) images into \(store.path) (model \(bound.digest.prefix(16))…, input \(p.channels)×\(p.height)×\(p.width), \(thumbnails > 0 ? "thumbnails up to \(thumbnails) px" : "no thumbnails"))")
+            Console.log("ingesting \(units.count) images into \(store.path) (\(Self.describe(encoder)), \(thumbnails > 0 ? "thumbnails up to \(thumbnails) px" : "no thumbnails"))")
 
             let interrupt = InterruptFlag()
             defer { interrupt.restore() }
@@ -74,6 +73,13 @@ struct IngestCommand: ParsableCommand {
             }
             if !(rejected + report.rejected).isEmpty && !keepGoing { throw ExitCode.failure }
         }
+    }
+
+    /// "model 1a2b…, input 1×28×28", or the encoder's identity.
+    static func describe(_ encoder: any ImageCodeEncoder) -> String {
+        guard let model = (encoder as? ModelEncoder)?.model else { return "encoder \(encoder.identity)" }
+        let p = model.header.preprocessing
+        return "model \(model.digest.prefix(16))…, input \(p.channels)×\(p.height)×\(p.width)"
     }
 
     private func report(_ rejected: [SkippedInput]) throws {

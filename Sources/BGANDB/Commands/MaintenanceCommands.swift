@@ -25,7 +25,7 @@ struct StatsCommand: ParsableCommand {
             Console.out("store            \(stats.path)")
             Console.out("items            \(stats.items)")
             Console.out("bits             \(stats.bits)")
-            Console.out("model            \(stats.modelDigest ?? "none (bare codes)")")
+            Console.out("encoder          \(stats.modelDigest.map { "model \($0)" } ?? stats.encoder.map { "\($0)" } ?? "none (bare codes)")")
             Console.out("thumbnails       \(stats.thumbnailSide > 0 ? "up to \(stats.thumbnailSide) px, \(stats.thumbnails) kept" : "none kept\(stats.thumbnails > 0 ? " (\(stats.thumbnails) from before)" : "")")")
             let choice = stats.requestedSubstrings == 0 ? "automatic" : "fixed at \(stats.requestedSubstrings)"
             if stats.substrings == 0 {

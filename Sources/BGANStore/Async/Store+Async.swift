@@ -16,6 +16,14 @@ extension Store {
         try await options.pool.run { try Store.create(at: path, bitCount: bitCount, substrings: substrings, options: options) }
     }
 
+    /// Creates a store bound to an encoder (``create(at:encoder:substrings:thumbnailSide:options:)``).
+    public static func create(at path: String, encoder: any ImageCodeEncoder, substrings: Int? = nil,
+                              thumbnailSide: Int = Store.defaultThumbnailSide, options: StoreOptions = StoreOptions()) async throws -> Store {
+        try await options.pool.run {
+            try Store.create(at: path, encoder: encoder, substrings: substrings, thumbnailSide: thumbnailSide, options: options)
+        }
+    }
+
     /// Runs a blocking store call on the store's pool.
     func offPool<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
         try await options.pool.run { [self] in try body(self) }

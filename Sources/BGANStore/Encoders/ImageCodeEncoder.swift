@@ -1,0 +1,74 @@
+import HammingSearch
+import PixelIO
+
+/// What a store needs to turn images into codes: the one seam between a store and its encoder.
+///
+/// A store is bound to one encoder when it is created, by the encoder's ``identity``, and takes
+/// codes of images only from an encoder with that identity: codes of different encoders cannot
+/// be compared. Three kinds conform:
+/// - ``ModelEncoder``: a BGAN model file (the bundled defaults, or one `bgan-db train` wrote),
+///   kept inside the store, so reopening needs nothing;
+/// - ``PDQEncoder``: Meta's PDQ photo hash (256 bits), known to every store by name;
+/// - an application's own, which it passes again when it reopens the store
+///   (``StoreOptions/encoders``):
+///
+/// ```swift
+/// struct AverageHash: ImageCodeEncoder {
+///     let identity = EncoderIdentity(name: "com.example.average-hash", version: "1")
+///     let bitCount = 64
+///     func prepare(_ image: PixelBuffer) throws -> [Float] {
+///         let small = image.converted(to: .gray).areaResized(width: 8, height: 8)
+///         let pixels = small.bytes.map(Float.init)
+///         let mean = pixels.reduce(0, +) / 64
+///         return pixels.map { $0 - mean }   // bit set: brighter than the average
+///     }
+///     func encode(_ prepared: [[Float]]) throws -> [Float] { prepared.flatMap { $0 } }
+/// }
+/// let store = try Store.create(at: path, encoder: AverageHash())
+/// var options = StoreOptions()
+/// options.encoders = [AverageHash()]
+/// let again = try Store(openingAt: path, options: options)
+/// ```
+///
+/// A new version of an encoder whose codes differ must change ``identity``; the store then
+/// refuses it until it is re-encoded.
+public protocol ImageCodeEncoder: Sendable {
+    /// Who the encoder is, stamped in every store bound to it.
+    var identity: EncoderIdentity { get }
+    /// Length of the codes it makes: a multiple of 8 from 8 to 1024.
+    var bitCount: Int { get }
+    /// The per-image work done before an image reaches the store's writer: bulk ingestion calls
+    /// it on every core at once, so it must be safe to call concurrently. What it returns is what
+    /// ``encode(_:)`` takes (model inputs, or for a hash computed whole here, the result).
+    func prepare(_ image: PixelBuffer) throws -> [Float]
+    /// `prepared.count × bitCount` real values for a batch of prepared images, image after
+    /// image: the sign of each value is a bit of the code (positive: 1), its size how sure the
+    /// bit is. A store keeps them (one signed byte per bit) to order search candidates at equal
+    /// Hamming distance. The store calls it from one thread at a time.
+    func encode(_ prepared: [[Float]]) throws -> [Float]
+}
+
+/// An encoder's name and version, as a store bound to it is stamped: for a BGAN model,
+/// `bgan-model` and the model file's SHA-256 digest; for PDQ, `pdq` and `1`.
+public struct EncoderIdentity: Hashable, Codable, Sendable, CustomStringConvertible {
+    /// A name no other encoder uses: a reverse-DNS name is safe for an application's own.
+    public var name: String
+    /// Changes whenever the codes of the same image would change.
+    public var version: String
+
+    public init(name: String, version: String) {
+        self.name = name
+        self.version = version
+    }
+
+    /// `name version`, a digest cut to 16 digits.
+    public var description: String { "\(name) \(version.count > 40 ? version.prefix(16) + "…" : version)" }
+}
+
+extension ImageCodeEncoder {
+    /// The codes of `images`.
+    public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
+        let values = try encode(try images.map(prepare))
+        return stride(from: 0, to: values.count, by: bitCount).map { BinaryCode(signsOf: Array(values[$0..<($0 + bitCount)])) }
+    }
+}

@@ -1,0 +1,40 @@
+import BGAN
+import Foundation
+import PixelIO
+
+/// A BGAN model file (``BGAN/ModelFile``) as a store's encoder: images are brought to the
+/// model's input (``BGAN/Preprocessing``) when prepared, and encoded in batches through BLAS.
+/// Its identity is the model file's digest. A store bound to it keeps the file inside, so it
+/// opens without it.
+public final class ModelEncoder: ImageCodeEncoder, @unchecked Sendable {
+    /// Identity name of every model encoder; the version is the model's digest.
+    public static let identityName = "bgan-model"
+
+    public let model: ModelFile
+    public let identity: EncoderIdentity
+    public var bitCount: Int { model.header.architecture.bits }
+
+    private let lock = NSLock()
+    // Built at the first encode (a model's networks take tens of MB); its layers keep work
+    // buffers per call, hence the lock.
+    private var network: ImageEncoder?
+
+    public init(model: ModelFile) {
+        self.model = model
+        identity = EncoderIdentity(name: Self.identityName, version: model.digest)
+    }
+
+    public func prepare(_ image: PixelBuffer) throws -> [Float] {
+        model.header.preprocessing.input(from: image)
+    }
+
+    public func encode(_ prepared: [[Float]]) throws -> [Float] {
+        var input: [Float] = []
+        input.reserveCapacity(prepared.reduce(0) { $0 + $1.count })
+        for values in prepared { input += values }
+        lock.lock()
+        defer { lock.unlock() }
+        if network == nil { network = try ImageEncoder(model: model) }
+        return try network!.realValuedOutputs(of: input)
+    }
+}

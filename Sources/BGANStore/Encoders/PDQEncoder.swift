@@ -1,0 +1,37 @@
+import PerceptualHash
+import PixelIO
+
+/// PDQ (``PerceptualHash/PDQ``), Meta's 256-bit perceptual hash for matching photos, as a store's
+/// encoder: re-saved, resized, brightened or lightly filtered copies of a photo land a few bits
+/// from it; unrelated photos about 128 bits apart. It needs no model and no training, and every
+/// store knows it by name. Its values are each DCT coefficient's margin from the median, so
+/// searches by image order candidates at equal distance by how sure their bits are.
+///
+/// PDQ does not find mirror images, and loses a photo cropped by a quarter (docs/photos.md).
+public struct PDQEncoder: ImageCodeEncoder {
+    /// The identity stores bound to PDQ are stamped with.
+    public static let identity = EncoderIdentity(name: "pdq", version: "1")
+    public var identity: EncoderIdentity { Self.identity }
+    public var bitCount: Int { PDQ.bitCount }
+
+    /// Images whose PDQ quality (0–100, the image's gradient energy) is below this are refused
+    /// when stored or searched: the reference advises against trusting matches below 50, as flat
+    /// images all hash alike. 0 (the default) takes every image.
+    public var minimumQuality: Int
+
+    public init(minimumQuality: Int = 0) {
+        self.minimumQuality = minimumQuality
+    }
+
+    public func prepare(_ image: PixelBuffer) throws -> [Float] {
+        let hash = PDQ.hash(image)
+        guard hash.quality >= minimumQuality else {
+            throw DatasetError(.invalidImage, "the image's PDQ quality is \(hash.quality), below the minimum of \(minimumQuality): it is too flat to match reliably; lower `PDQEncoder.minimumQuality` to take it")
+        }
+        return hash.margins
+    }
+
+    public func encode(_ prepared: [[Float]]) throws -> [Float] {
+        prepared.flatMap { $0 }
+    }
+}

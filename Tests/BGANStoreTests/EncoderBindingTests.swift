@@ -1,0 +1,155 @@
+import BGAN
+import Foundation
+import PerceptualHash
+import PixelIO
+import Testing
+import TestSupport
+@testable import BGANStore
+
+/// Stores bound to encoders other than a model file: PDQ, known to every store by name, and an
+/// application's own, which it passes again when it reopens the store.
+@Suite struct EncoderBindingTests {
+    let directory = TemporaryDirectory("encoders")
+
+    /// The average hash of the ``ImageCodeEncoder`` documentation: 8×8 gray, each bit whether a
+    /// cell is brighter than the mean.
+    struct AverageHash: ImageCodeEncoder {
+        var identity = EncoderIdentity(name: "com.example.average-hash", version: "1")
+        let bitCount = 64
+        func prepare(_ image: PixelBuffer) throws -> [Float] {
+            let small = image.converted(to: .gray).areaResized(width: 8, height: 8)
+            let pixels = small.bytes.map(Float.init)
+            let mean = pixels.reduce(0, +) / 64
+            return pixels.map { $0 - mean }
+        }
+        func encode(_ prepared: [[Float]]) throws -> [Float] { prepared.flatMap { $0 } }
+    }
+
+    /// An encoder that returns one value too few: it must not get to write anything.
+    struct ShortChanging: ImageCodeEncoder {
+        let identity = EncoderIdentity(name: "com.example.short", version: "1")
+        let bitCount = 64
+        func prepare(_ image: PixelBuffer) throws -> [Float] { [Float](repeating: 1, count: 64) }
+        func encode(_ prepared: [[Float]]) throws -> [Float] { Array(prepared.flatMap { $0 }.dropLast()) }
+    }
+
+    static let scenes = ["scene-200x300.png", "scene-257x385.png", "scene-31x40.png", "scene-64x64.png", "scene-97x211.png"]
+    static let pdqFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fixtures/pdq").standardized
+
+    static func scene(_ name: String) throws -> PixelBuffer {
+        try ImageDecoder().decode(contentsOf: pdqFolder.appendingPathComponent(name).path)
+    }
+
+    /// The scenes and 40 Fashion-MNIST garments: images PDQ tells apart.
+    static func images() throws -> [ImageItem] {
+        try scenes.map { ImageItem(key: $0, image: try scene($0)) }
+            + (0..<40).map { ImageItem(key: "garment \($0)", image: StoreImageTests.image($0)) }
+    }
+
+    @Test func aPDQStoreFindsAResavedPhotoAndReopensWithoutHelp() throws {
+        let path = directory.sub("pdq")
+        let items = try Self.images()
+        do {
+            let store = try Store.create(at: path, encoder: PDQEncoder())
+            #expect(store.bitCount == 256)
+            #expect(try store.write(images: items).inserted == items.count)
+        }
+        let store = try Store(openingAt: path)
+        #expect(try store.encoderIdentity() == PDQEncoder.identity)
+        #expect(try store.statistics().encoder == PDQEncoder.identity && store.statistics().modelDigest == nil)
+        // Every stored code is the image's PDQ hash.
+        for item in items {
+            #expect(try store.item(forKey: item.key)?.code == PDQ.hash(item.image).code, "\(item.key)")
+        }
+        // A JPEG q50 re-save of a stored photo comes back first, a few bits away.
+        let original = try Self.scene("scene-257x385.png")
+        let resaved = try ImageDecoder().decode(try original.jpegData(quality: 50))
+        let hits = try store.search(image: resaved, k: 3).hits
+        #expect(hits.first?.key == "scene-257x385.png")
+        #expect((hits.first?.distance ?? 256) <= 24 && hits.dropFirst().allSatisfy { $0.distance > 60 })
+        // Not a model file: the model calls say so instead of pretending.
+        let noModel = #expect(throws: StoreError.self) { try store.boundModel() }
+        #expect(noModel?.code == .noModel && noModel?.message.contains("pdq 1") == true)
+        let mismatch = #expect(throws: StoreError.self) { try store.requireModel(try StoreImageTests.model(seed: 1)) }
+        #expect(mismatch?.code == .modelMismatch)
+        #expect(try store.verify().problems.isEmpty)
+    }
+
+    @Test func bulkIngestionPreparesWithTheBoundEncoder() throws {
+        let store = try Store.create(at: directory.sub("bulk"), encoder: PDQEncoder(), thumbnailSide: 0)
+        let units = try Self.images().map { item in IngestionUnit(key: item.key, payload: [], name: item.key) { item.image } }
+        let report = try BulkIngestion(store: store, batchSize: 7, workers: 2).run(units)
+        #expect(report.added == units.count && report.rejected.isEmpty)
+        #expect(try store.item(forKey: "scene-31x40.png")?.code == PDQ.hash(try Self.scene("scene-31x40.png")).code)
+    }
+
+    @Test func aStoreOfAnApplicationsEncoderNeedsItBackToEncode() throws {
+        let path = directory.sub("app")
+        let items = try Self.images()
+        do {
+            let store = try Store.create(at: path, encoder: AverageHash(), thumbnailSide: 0)
+            #expect(try store.write(images: items).inserted == items.count)
+        }
+        do {
+            // Reopened without the encoder: searching by code works, encoding is refused by name.
+            let without = try Store(openingAt: path)
+            #expect(try without.encoderIdentity() == AverageHash().identity)
+            #expect(try without.count() == items.count)
+            let missing = #expect(throws: StoreError.self) { try without.insert(image: items[0].image, key: "again") }
+            #expect(missing?.code == .encoderUnavailable && missing?.message.contains("com.example.average-hash 1") == true)
+            #expect(missing?.message.contains("StoreOptions.encoders") == true)
+            #expect(try without.count() == items.count)
+        }
+        do {
+            // With another version of it: refused too (its codes may differ).
+            var otherVersion = StoreOptions()
+            var newer = AverageHash()
+            newer.identity.version = "2"
+            otherVersion.encoders = [newer]
+            let store = try Store(openingAt: path, options: otherVersion)
+            let error = #expect(throws: StoreError.self) { try store.codes(of: [items[0].image]) }
+            #expect(error?.code == .encoderUnavailable && error?.message.contains("com.example.average-hash 2") == true)
+        }
+
+        var options = StoreOptions()
+        options.encoders = [AverageHash()]
+        let with = try Store(openingAt: path, options: options)
+        let query = items[7]
+        #expect(try with.codes(of: [query.image]) == [try #require(try with.item(forKey: query.key)).code])
+        let hit = try #require(try with.search(image: query.image, k: 1).hits.first)
+        #expect(hit.key == query.key && hit.distance == 0)
+    }
+
+    @Test func anEncoderThatBreaksItsPromiseWritesNothing() throws {
+        let store = try Store.create(at: directory.sub("short"), encoder: ShortChanging(), thumbnailSide: 0)
+        let error = #expect(throws: StoreError.self) { try store.write(images: try Array(Self.images().prefix(3))) }
+        #expect(error?.code == .invalidArgument && error?.message.contains("191 values for 3 images of 64 bits") == true)
+        #expect(try store.count() == 0)
+    }
+
+    @Test func imagesPreparedForOneEncoderAreRefusedByAnother() throws {
+        let pdq = try Store.create(at: directory.sub("a"), encoder: PDQEncoder(), thumbnailSide: 0)
+        let average = try Store.create(at: directory.sub("b"), encoder: AverageHash(), thumbnailSide: 0)
+        let prepared = try Self.images().prefix(2).map(average.prepare)
+        let error = #expect(throws: StoreError.self) { try pdq.write(prepared: prepared) }
+        #expect(error?.code == .modelMismatch && error?.message.contains("com.example.average-hash") == true)
+        #expect(try pdq.count() == 0)
+    }
+
+    @Test func noEncoderMayPassForAModelFile() throws {
+        var impostor = AverageHash()
+        impostor.identity = EncoderIdentity(name: ModelEncoder.identityName, version: String(repeating: "0", count: 64))
+        let error = #expect(throws: StoreError.self) { try Store.create(at: directory.sub("impostor"), encoder: impostor) }
+        #expect(error?.code == .invalidArgument)
+        #expect(!FileManager.default.fileExists(atPath: directory.sub("impostor") + "/data.mdb"))
+    }
+
+    @Test func aModelEncoderBindsAsCreateWithAModelDoes() throws {
+        let model = try StoreImageTests.model(seed: 3)
+        let store = try Store.create(at: directory.sub("model"), encoder: ModelEncoder(model: model))
+        #expect(try store.modelDigest() == model.digest)
+        #expect(try store.encoderIdentity() == EncoderIdentity(name: "bgan-model", version: model.digest))
+        let image = StoreImageTests.image(5)
+        #expect(try store.codes(of: [image]) == (try ModelEncoder(model: model).codes(of: [image])))
+    }
+}

@@ -16,7 +16,10 @@ struct EncodeCommand: ParsableCommand {
         "CODE<TAB>INPUT#INDEX" for data sets. Images are brought to the model's input by its \
         preprocessing (channels, centre crop, area-averaging resize, scale). The model is --model FILE, or the bundled default of --bits \
         (looked for in $\(DefaultModel.environmentVariable), then in the package's resources). \
-        Codes are bytes in order, most significant bit first (NumPy packbits / faiss order).         --encoder pdq prints Meta's 256-bit PDQ photo hashes instead (the reference's hex; with         --json also its quality, 0-100: below 50 a match is not to be trusted), for a store of         256-bit codes (create --bits 256 --bare, then put or import).
+        Codes are bytes in order, most significant bit first (NumPy packbits / faiss order). \
+        --encoder pdq prints Meta's 256-bit PDQ photo hashes instead (the reference's hex; with \
+        --json also its quality, 0-100: below 50 a match is not to be trusted); a store made with \
+        `create --encoder pdq` hashes the images it ingests the same way.
         """)
 
     @Option(help: "bgan (a model's codes) or pdq (PDQ photo hashes, 256 bits, no model).")

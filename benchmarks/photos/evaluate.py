@@ -1,0 +1,168 @@
+"""Runs the photo benchmark: every method hashes the originals and the transformed copies, and
+each copy is searched against all originals.
+
+    python evaluate.py DATA BGAN_DB [--json OUT.json]
+
+DATA is what assemble.py wrote; BGAN_DB the bgan-db binary. Methods, side by side in one run:
+  pdq (bgan-db)        PDQ as `bgan-db encode --encoder pdq` computes it (our implementation)
+  pdq store (bgan-db)  a store made with `bgan-db create --encoder pdq`, queried by image with
+                       `bgan-db query -k 1`: its own ranking (ties ordered by the PDQ margins)
+  bgan-64 (bgan-db)    the bundled 64-bit BGAN model (trained on Fashion-MNIST, 28x28 gray)
+  pdqhash              Meta's reference PDQ (PyPI pdqhash) on the pixels Pillow decodes
+  phash, dhash, whash  imagehash's 64-bit hashes
+Figures per transform: recall@1 (tie-aware: a copy whose original ties with t others at the
+smallest distance counts 1/(t+1)); recall and precision within a threshold (PDQ 31 of 256 bits,
+Meta's match threshold; 8 of 64 for the 64-bit hashes, the same fraction).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import imagehash
+import numpy as np
+import pdqhash
+from PIL import Image
+
+THRESHOLDS = {256: 31, 64: 8}
+
+
+def files(folder):
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder))
+
+
+def photo_id(path):
+    return os.path.basename(path).split(".")[0]
+
+
+def bits_of_hex(text):
+    return np.unpackbits(np.frombuffer(bytes.fromhex(text), dtype=np.uint8))
+
+
+def bgan_db_codes(bgan_db, arguments, folder):
+    """{file: bits} from `bgan-db encode ARGUMENTS --json FOLDER`."""
+    out = subprocess.run([bgan_db, "encode", *arguments, "--json", folder], check=True, capture_output=True, text=True).stdout
+    codes = {}
+    for line in out.splitlines():
+        row = json.loads(line)
+        codes[row["input"]] = bits_of_hex(row["code"])
+    return codes
+
+
+def peer_codes(paths):
+    """{method: {file: bits}} for pdqhash and imagehash's three hashes."""
+    result = {"pdqhash": {}, "phash": {}, "dhash": {}, "whash": {}}
+    for path in paths:
+        image = Image.open(path).convert("RGB")
+        vector, _ = pdqhash.compute(np.asarray(image))
+        result["pdqhash"][path] = vector.astype(np.uint8)
+        result["phash"][path] = imagehash.phash(image).hash.flatten().astype(np.uint8)
+        result["dhash"][path] = imagehash.dhash(image).hash.flatten().astype(np.uint8)
+        result["whash"][path] = imagehash.whash(image).hash.flatten().astype(np.uint8)
+    return result
+
+
+def hamming(queries, database):
+    q = queries.astype(np.float32)
+    d = database.astype(np.float32)
+    return (q @ (1 - d).T + (1 - q) @ d.T).round().astype(np.int32)
+
+
+def score(codes, originals, queries):
+    """Per transform: tie-aware recall@1, recall and precision within the threshold."""
+    database = np.stack([codes[p] for p in originals])
+    ids = [photo_id(p) for p in originals]
+    position = {photo_id: i for i, photo_id in enumerate(ids)}
+    bits = database.shape[1]
+    threshold = THRESHOLDS[bits]
+    distances = hamming(np.stack([codes[p] for p in queries]), database)
+    per = {}
+    for row, path in enumerate(queries):
+        name = os.path.basename(path).split(".")[1]
+        d = distances[row]
+        true = d[position[photo_id(path)]]
+        recall1 = (1.0 / np.count_nonzero(d == true)) if np.count_nonzero(d < true) == 0 else 0.0
+        within = np.count_nonzero(d <= threshold)
+        entry = per.setdefault(name, {"recall@1": 0.0, "found": 0, "returned": 0, "queries": 0})
+        entry["recall@1"] += recall1
+        entry["found"] += int(true <= threshold)
+        entry["returned"] += int(within)
+        entry["queries"] += 1
+    return {name: {"recall@1": e["recall@1"] / e["queries"],
+                   "recall@threshold": e["found"] / e["queries"],
+                   "precision@threshold": e["found"] / e["returned"] if e["returned"] else 1.0,
+                   "threshold": threshold, "queries": e["queries"]} for name, e in per.items()}
+
+
+def store_top_hits(bgan_db, originals_folder, queries_folder):
+    """Per transform: the share of copies whose first hit from a PDQ store is their original."""
+    with tempfile.TemporaryDirectory() as scratch:
+        store = os.path.join(scratch, "photos")
+        subprocess.run([bgan_db, "create", store, "--encoder", "pdq", "--thumbnail-size", "0"], check=True, capture_output=True)
+        subprocess.run([bgan_db, "ingest", store, originals_folder], check=True, capture_output=True)
+        out = subprocess.run([bgan_db, "query", store, queries_folder, "-k", "1", "--json"], check=True,
+                             capture_output=True, text=True).stdout
+    per = {}
+    for line in out.splitlines():
+        row = json.loads(line)
+        if "image" not in row:
+            continue
+        name = os.path.basename(row["image"]).split(".")[1]
+        hit = row["neighbors"][0]["key"] if row["neighbors"] else ""
+        entry = per.setdefault(name, [0, 0])
+        entry[0] += int(photo_id(hit) == photo_id(row["image"]))
+        entry[1] += 1
+    return {name: {"recall@1": found / count, "queries": count} for name, (found, count) in per.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data")
+    parser.add_argument("bgan_db")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    originals_folder = os.path.join(args.data, "originals")
+    queries_folder = os.path.join(args.data, "queries")
+    originals, queries = files(originals_folder), files(queries_folder)
+    print(f"{len(originals)} photos, {len(queries)} transformed copies", file=sys.stderr)
+
+    methods = {}
+    ours_pdq = {**bgan_db_codes(args.bgan_db, ["--encoder", "pdq"], originals_folder),
+                **bgan_db_codes(args.bgan_db, ["--encoder", "pdq"], queries_folder)}
+    methods["pdq (bgan-db)"] = ours_pdq
+    methods["bgan-64 (bgan-db)"] = {**bgan_db_codes(args.bgan_db, ["--bits", "64"], originals_folder),
+                                    **bgan_db_codes(args.bgan_db, ["--bits", "64"], queries_folder)}
+    methods.update(peer_codes(originals + queries))
+
+    # Our PDQ against the reference, on the same decoded pixels (the originals are PNGs).
+    differing = [int(np.count_nonzero(ours_pdq[p] != methods["pdqhash"][p])) for p in originals]
+    agreement = {"photos": len(differing), "identical": sum(1 for d in differing if d == 0), "max_bits_apart": max(differing)}
+    print(f"PDQ against pdqhash on the originals: {agreement['identical']} of {agreement['photos']} identical, "
+          f"at most {agreement['max_bits_apart']} bits apart", file=sys.stderr)
+
+    results = {name: score(codes, originals, queries) for name, codes in methods.items()}
+    results["pdq store (bgan-db)"] = store_top_hits(args.bgan_db, originals_folder, queries_folder)
+    order = ["pdq store (bgan-db)", "pdq (bgan-db)", "pdqhash", "phash", "dhash", "whash", "bgan-64 (bgan-db)"]
+    transforms = list(results["pdqhash"].keys())
+
+    print("recall@1 (tie-aware; the store row: its first hit)")
+    print("| transform | " + " | ".join(order) + " |")
+    print("|---|" + "---|" * len(order))
+    for t in transforms:
+        print(f"| {t} | " + " | ".join(f"{results[m][t]['recall@1']:.3f}" for m in order) + " |")
+    print()
+    print("recall / precision within the threshold (PDQ <= 31 of 256 bits; 64-bit hashes <= 8)")
+    within = [m for m in order if m != "pdq store (bgan-db)"]
+    print("| transform | " + " | ".join(within) + " |")
+    print("|---|" + "---|" * len(within))
+    for t in transforms:
+        print(f"| {t} | " + " | ".join(f"{results[m][t]['recall@threshold']:.2f} / {results[m][t]['precision@threshold']:.2f}" for m in within) + " |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"photos": len(originals), "copies": len(queries), "pdq_agreement": agreement, "results": results}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The photo benchmark: assembles it (once) from photographs in Debian packages, then runs PDQ in
+# our store, our BGAN encoder, Meta's pdqhash and imagehash's pHash/dHash/wHash side by side.
+#
+#   benchmarks/photos/run.sh [DATA]          (DATA defaults to benchmarks/data/photos)
+#
+# Pillow, NumPy, pdqhash and imagehash go into a private virtual environment beside this script
+# (PyPI); the packages come from the machine's apt sources (`apt-get download`, nothing installed).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+data="${1:-$root/benchmarks/data/photos}"
+venv="$here/.venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet pillow numpy pdqhash imagehash
+fi
+if [ ! -d "$data/originals" ]; then
+  "$venv/bin/python" "$here/assemble.py" "$data"
+fi
+(cd "$root" && swift build -c release --product bgan-db >&2)
+bgan_db="$(cd "$root" && swift build -c release --show-bin-path)/bgan-db"
+"$venv/bin/python" "$here/evaluate.py" "$data" "$bgan_db" --json "$data/results.json"

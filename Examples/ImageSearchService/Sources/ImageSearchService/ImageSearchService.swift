@@ -1,0 +1,64 @@
+import ArgumentParser
+import BGAN
+import BGANStore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+/// Serves one store over HTTP: ingest by image, search by image or code, delete, thumbnails,
+/// health and Prometheus metrics. SIGTERM or SIGINT stops it gracefully: the server stops taking
+/// connections, answers the requests in flight, then the store is closed. Every acknowledged
+/// write is committed (and synced) before its answer is sent.
+@main
+struct ImageSearchService: AsyncParsableCommand {
+    @Option(help: "The store's directory; created, bound to the bundled model of --bits, if it holds none.")
+    var store: String
+
+    @Option(help: "Code length of a new store's bundled model (32 or 64).")
+    var bits = 64
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port; the one chosen is logged).")
+    var port = 8080
+
+    @Option(help: "Largest request body in bytes.")
+    var maximumBody = 8 << 20
+
+    func run() async throws {
+        var logger = Logger(label: "image-search")
+        logger.logLevel = .info
+        let registry = PrometheusCollectorRegistry()
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        MetricsSystem.bootstrap(metrics)
+
+        var options = StoreOptions()
+        options.logger = logger
+        options.metricsFactory = metrics
+        let opened: Store
+        if FileManager.default.fileExists(atPath: store + "/data.mdb") {
+            opened = try await Store.open(at: store, options: options)
+        } else {
+            opened = try await Store.create(at: store, encoder: ModelEncoder(model: try DefaultModel.load(bits: bits)), options: options)
+        }
+        let count = try await opened.count()
+        logger.info("store \(opened.path): \(count) items, \(opened.bitCount)-bit codes")
+
+        let log = logger
+        let router = Router()
+        router.middlewares.add(MetricsMiddleware())
+        Routes(store: opened, registry: registry, maximumBody: maximumBody).add(to: router)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "bganstore-image-search"),
+            onServerRunning: { channel in
+                log.info("listening on \(channel.localAddress.map { "\($0)" } ?? "?")")
+            },
+            logger: logger)
+        try await app.runService()
+        logger.info("stopped: requests in flight answered; closing the store")
+    }
+}

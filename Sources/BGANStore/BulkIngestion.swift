@@ -132,6 +132,9 @@ public struct BulkIngestion: Sendable {
 
     /// Drops stored keys, then loads and prepares the rest on `workers` threads.
     static func prepareBatch(_ units: [IngestionUnit], store: Store, workers: Int) throws -> PreparedBatch {
+        // A store that cannot encode at all (bare codes, an application's encoder not given, a
+        // damaged binding) fails the run here, instead of rejecting every image for the same reason.
+        _ = try store.encoder()
         let stored = try store.holds(keys: units.map(\.key))
         let fresh = zip(units, stored).filter { !$1 }.map(\.0)
         var batch = PreparedBatch(count: units.count, alreadyStored: units.count - fresh.count)

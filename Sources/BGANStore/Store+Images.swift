@@ -66,9 +66,11 @@ extension Store {
     }
 
     /// Runs the bound encoder's per-image work on `item`'s image (for a model, bringing it to the
-    /// model's input) and makes its thumbnail. Pure and safe to call from many threads at once: bulk loaders prepare on every
-    /// core while the writer encodes and writes earlier batches with ``write(prepared:mode:)``.
-    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes.
+    /// model's input) and makes its thumbnail. Pure and safe to call from many threads at once:
+    /// bulk loaders prepare on every core while the writer encodes and writes earlier batches
+    /// with ``write(prepared:mode:)``.
+    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes,
+    ///   ``StoreError/Code/encoderUnavailable`` when its application encoder was not given.
     public func prepare(_ item: ImageItem) throws -> PreparedImage {
         let settings = try imageSettings()
         let thumbnail = settings.thumbnailSide > 0 ? try item.image.fitted(within: settings.thumbnailSide).pngData(fast: true) : nil
@@ -113,6 +115,7 @@ extension Store {
     }
 
     /// The codes the bound encoder gives `images`.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
         let values = try realValuedOutputs(of: images)
         return stride(from: 0, to: values.count, by: bitCount).map { BinaryCode(signsOf: Array(values[$0..<($0 + bitCount)])) }
@@ -120,6 +123,7 @@ extension Store {
 
     /// The bound encoder's real-valued outputs for `images` (`images.count × bitCount`): the
     /// values whose signs are their codes, and what refined searches compare.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func realValuedOutputs(of images: [PixelBuffer]) throws -> [Float] {
         let encoder = try imageSettings().encoder
         return try encodeChecked(try images.map(encoder.prepare), encoder)
@@ -128,6 +132,8 @@ extension Store {
     /// The encoder's values for `prepared`, refused when they are not one per bit of each image
     /// (an application's encoder that breaks its promise must not write misaligned codes).
     private func encodeChecked(_ prepared: [[Float]], _ encoder: any ImageCodeEncoder) throws -> [Float] {
+        boundEncoder.encodeLock.lock()
+        defer { boundEncoder.encodeLock.unlock() }
         let values = try encoder.encode(prepared)
         guard values.count == prepared.count * bitCount else {
             throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(prepared.count) images of \(bitCount) bits each; `ImageCodeEncoder.encode` must return one value per bit of every image")

@@ -9,6 +9,9 @@ import PixelIO
 final class BoundEncoder: @unchecked Sendable {
     private let lock = NSLock()
     private var cachedSettings: ImageSettings?
+    /// Held around every `encode` call: ``ImageCodeEncoder`` promises encoders one caller at a
+    /// time, while searches and writes reach it from many threads.
+    let encodeLock = NSLock()
 
     func settings(load: () throws -> ImageSettings) throws -> ImageSettings {
         lock.lock()
@@ -52,7 +55,7 @@ extension Store {
             throw StoreError(.invalidArgument, "the encoder '\(encoder.identity.name)' takes the name of BGAN model encoders; give the model as a `ModelEncoder`, or name the encoder otherwise")
         }
         var options = options
-        if model == nil && encoder.identity != PDQEncoder.identity { options.encoders.append(encoder) }
+        if model == nil { options.encoders.append(encoder) }
         let modelBytes = model?.encoded() ?? []
         let identity = try JSONEncoder().encode(encoder.identity)
         return try create(at: path, bitCount: encoder.bitCount, substrings: substrings, options: options,
@@ -87,8 +90,8 @@ extension Store {
         }
     }
 
-    /// The encoder the store is bound to: its model (read from the store), PDQ, or the
-    /// application's encoder of that identity from ``StoreOptions/encoders``.
+    /// The encoder the store is bound to: its model (read from the store), or the encoder of that
+    /// identity in ``StoreOptions/encoders``, or for PDQ a default ``PDQEncoder``.
     /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes;
     ///   ``StoreError/Code/encoderUnavailable`` when the store is bound to an application's
     ///   encoder that the options do not hold.
@@ -104,10 +107,10 @@ extension Store {
         if identity.name == ModelEncoder.identityName {
             encoder = ModelEncoder(model: try boundModel())
             observation.warnIfBLASIsSlow()
-        } else if identity == PDQEncoder.identity {
-            encoder = PDQEncoder()
         } else if let given = options.encoders.first(where: { $0.identity == identity }) {
             encoder = given
+        } else if identity == PDQEncoder.identity {
+            encoder = PDQEncoder()
         } else {
             let offered = options.encoders.map { "\($0.identity)" }
             throw StoreError(.encoderUnavailable, "\(path) is bound to the encoder '\(identity)', which this process was not given\(offered.isEmpty ? "" : " (it has \(offered.joined(separator: ", ")))"); pass that encoder in `StoreOptions.encoders` when opening the store")

@@ -13,11 +13,12 @@ import PixelIO
 /// exact; refinement only reorders what it returns, so a stored image queried with itself comes
 /// back first and near-duplicates rise above unrelated items that merely share their bucket.
 extension Store {
-    /// The `k` stored items most similar to `image`, through the bound model.
+    /// The `k` stored items most similar to `image`, through the bound encoder.
     ///
     /// - Parameter refinement: how to refine the exact Hamming candidates; nil returns the plain
     ///   Hamming ranking (distance, then insertion order), as ``search(code:k:method:)``.
-    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes.
+    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes,
+    ///   ``StoreError/Code/encoderUnavailable`` when its application encoder was not given.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {

@@ -1,3 +1,4 @@
+import PerceptualHash
 import BGAN
 import HammingSearch
 import LMDBStorage
@@ -85,7 +86,12 @@ extension Store {
             }
             if let stamp = try txn.get(tables.meta, key: StoreSchema.MetaKey.encoder).map({ Array($0) }) {
                 if modelBytes != nil { problem("the store is stamped with both a model and the encoder '\(String(decoding: stamp, as: UTF8.self))'") }
-                if (try? Self.decodeIdentity(stamp, path: path)) == nil { problem("the encoder stamp is damaged") }
+                if let identity = try? Self.decodeIdentity(stamp, path: path) {
+                    if identity.name == ModelEncoder.identityName { problem("the encoder stamp names a model (\(identity)) but the store holds none") }
+                    if identity == PDQEncoder.identity && meta.bitCount != PDQ.bitCount { problem("the store is bound to PDQ but holds \(meta.bitCount)-bit codes, not \(PDQ.bitCount)") }
+                } else {
+                    problem("the encoder stamp is damaged")
+                }
             }
 
             // Tables of what images leave beside their codes: entries of live items only, each well formed.

@@ -189,7 +189,7 @@ public final class Store: @unchecked Sendable {
 
     func checkLength(_ code: BinaryCode) throws {
         guard code.bitCount == bitCount else {
-            throw StoreError(.codeLengthMismatch, "a \(code.bitCount)-bit code was given to a store of \(bitCount)-bit codes at \(path); encode with the store's model or create a store of \(code.bitCount)-bit codes")
+            throw StoreError(.codeLengthMismatch, "a \(code.bitCount)-bit code was given to a store of \(bitCount)-bit codes at \(path); encode with the store's encoder or create a store of \(code.bitCount)-bit codes")
         }
     }
 

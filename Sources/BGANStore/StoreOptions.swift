@@ -44,8 +44,9 @@ public struct StoreOptions: Sendable {
     /// The threads the `async` API runs blocking work on (``BlockingPool``); nil: the shared
     /// pool, started at the first async call (a process that never calls one starts no threads).
     public var blockingPool: BlockingPool?
-    /// Encoders of the application's own (``ImageCodeEncoder``): a store bound to one of them by
-    /// its identity uses it to encode images. Stores bound to a model file or to PDQ need none.
+    /// Encoders of the application's own (``ImageCodeEncoder``), or a configured ``PDQEncoder``:
+    /// a store bound to one of them by its identity uses it to encode images. Stores bound to a
+    /// model file need none; a PDQ store without one uses a default `PDQEncoder()`.
     public var encoders: [any ImageCodeEncoder] = []
 
     /// The pool async calls run on.

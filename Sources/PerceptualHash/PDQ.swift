@@ -26,8 +26,9 @@ public enum PDQ {
         public var quality: Int
         /// Each coefficient's distance from the median, in the code's bit order: positive where the
         /// bit is set, and the larger its size, the surer the bit. Not part of the reference's
-        /// output; a store bound to PDQ compares a query's margins with stored codes to order
-        /// candidates at equal distance (``BinaryCode/init(signsOf:)`` of them is ``code``).
+        /// output; a store bound to PDQ keeps them quantised and re-ranks a query's exact Hamming
+        /// candidates by the cosine of their margins with the query's (``BinaryCode/init(signsOf:)``
+        /// of them is ``code``).
         public var margins: [Float]
     }
 

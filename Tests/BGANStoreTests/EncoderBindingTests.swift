@@ -136,6 +136,70 @@ import TestSupport
         #expect(try pdq.count() == 0)
     }
 
+    @Test func aPDQStoreKeepsTheMinimumQualityItWasGiven() throws {
+        let path = directory.sub("quality")
+        let flat = try PixelBuffer(width: 64, height: 64, format: .gray, bytes: [UInt8](repeating: 120, count: 64 * 64))
+        var options = StoreOptions()
+        options.encoders = [PDQEncoder(minimumQuality: 50)]
+        do {
+            let store = try Store.create(at: path, encoder: PDQEncoder(minimumQuality: 50), thumbnailSide: 0)
+            let error = #expect(throws: DatasetError.self) { try store.insert(image: flat, key: "flat") }
+            #expect(error?.message.contains("PDQ quality is 0, below the minimum of 50") == true)
+            try store.insert(image: try Self.scene("scene-200x300.png"), key: "scene")
+        }
+        do {
+            let reopened = try Store(openingAt: path, options: options)
+            #expect(throws: DatasetError.self) { try reopened.insert(image: flat, key: "flat") }
+            #expect(try reopened.count() == 1)
+        }
+        // Without it, the store takes any image: PDQ's codes are the same either way.
+        let plain = try Store(openingAt: path)
+        try plain.insert(image: flat, key: "flat")
+        #expect(try plain.count() == 2)
+    }
+
+    @Test func bulkIngestionWithoutTheApplicationsEncoderFailsInsteadOfRejectingEveryImage() throws {
+        let path = directory.sub("bulk-app")
+        _ = try Store.create(at: path, encoder: AverageHash(), thumbnailSide: 0)
+        let store = try Store(openingAt: path)
+        let units = try Self.images().map { item in IngestionUnit(key: item.key, payload: [], name: item.key) { item.image } }
+        let error = #expect(throws: StoreError.self) { try BulkIngestion(store: store, batchSize: 8, workers: 2).run(units) }
+        #expect(error?.code == .encoderUnavailable)
+        #expect(try store.count() == 0)
+    }
+
+    /// Records whether two calls of `encode` ever overlapped.
+    final class OverlapDetecting: ImageCodeEncoder, @unchecked Sendable {
+        let identity = EncoderIdentity(name: "com.example.overlap", version: "1")
+        let bitCount = 64
+        private let lock = NSLock()
+        private var inside = 0
+        private(set) var overlapped = false
+        private(set) var calls = 0
+        func prepare(_ image: PixelBuffer) throws -> [Float] { try AverageHash().prepare(image) }
+        func encode(_ prepared: [[Float]]) throws -> [Float] {
+            lock.withLock { inside += 1; calls += 1; if inside > 1 { overlapped = true } }
+            Thread.sleep(forTimeInterval: 0.002)
+            lock.withLock { inside -= 1 }
+            return prepared.flatMap { $0 }
+        }
+    }
+
+    @Test func theStoreCallsEncodeOneCallerAtATime() throws {
+        let encoder = OverlapDetecting()
+        let store = try Store.create(at: directory.sub("overlap"), encoder: encoder, thumbnailSide: 0)
+        let images = try Self.images()
+        DispatchQueue.concurrentPerform(iterations: 16) { i in
+            if i % 2 == 0 {
+                _ = try? store.write(images: [images[i]], mode: .upsert)
+            } else {
+                _ = try? store.search(image: images[i].image, k: 3)
+            }
+        }
+        #expect(encoder.calls == 16)
+        #expect(!encoder.overlapped)
+    }
+
     @Test func noEncoderMayPassForAModelFile() throws {
         var impostor = AverageHash()
         impostor.identity = EncoderIdentity(name: ModelEncoder.identityName, version: String(repeating: "0", count: 64))
@@ -150,6 +214,7 @@ import TestSupport
         #expect(try store.modelDigest() == model.digest)
         #expect(try store.encoderIdentity() == EncoderIdentity(name: "bgan-model", version: model.digest))
         let image = StoreImageTests.image(5)
-        #expect(try store.codes(of: [image]) == (try ModelEncoder(model: model).codes(of: [image])))
+        let signs = try ImageEncoder(model: model).signs(of: [image])
+        #expect(try store.codes(of: [image]) == [BinaryCode(signsOf: signs)], "the network's own signs")
     }
 }

@@ -6,7 +6,8 @@ each copy is searched against all originals.
 DATA is what assemble.py wrote; BGAN_DB the bgan-db binary. Methods, side by side in one run:
   pdq (bgan-db)        PDQ as `bgan-db encode --encoder pdq` computes it (our implementation)
   pdq store (bgan-db)  a store made with `bgan-db create --encoder pdq`, queried by image with
-                       `bgan-db query -k 1`: its own ranking (ties ordered by the PDQ margins)
+                       `bgan-db query -k 1`: its own ranking (the exact Hamming candidates
+                       re-ranked by the cosine of the PDQ margins)
   bgan-64 (bgan-db)    the bundled 64-bit BGAN model (trained on Fashion-MNIST, 28x28 gray)
   pdqhash              Meta's reference PDQ (PyPI pdqhash) on the pixels Pillow decodes
   phash, dhash, whash  imagehash's 64-bit hashes

@@ -13,7 +13,7 @@ data="${1:-$root/benchmarks/data/photos}"
 venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet pillow numpy pdqhash imagehash
+  "$venv/bin/pip" install --quiet pillow==13.0.0 numpy==2.4.6 pdqhash==0.2.8 imagehash==4.3.2
 fi
 if [ ! -d "$data/originals" ]; then
   "$venv/bin/python" "$here/assemble.py" "$data"

@@ -10,7 +10,7 @@ struct QueryCommand: ParsableCommand {
         abstract: "Find the nearest items (-k) or every item within a radius (--radius) of images or codes.",
         discussion: """
         Queries are image files (PNG, JPEG, PGM, PPM, by content), encoded with the store's \
-        bound model, or codes (--code, --codes). The Hamming search is exact. Results of code \
+        encoder (its model, or PDQ), or codes (--code, --codes). The Hamming search is exact. Results of code \
         queries are ordered by Hamming distance, then by insertion order; results of image \
         queries are refined: the exact candidates (the K·F nearest, F = --refine-candidates, \
         and every item tied with the last) are ordered by the cosine between the query's \
@@ -25,7 +25,7 @@ struct QueryCommand: ParsableCommand {
 
     @OptionGroup var location: StoreLocation
 
-    @Argument(help: "Image files, folders, IDX image files or CIFAR-10 batches to query with (the store must be bound to a model).")
+    @Argument(help: "Image files, folders, IDX image files or CIFAR-10 batches to query with (the store must be bound to an encoder: a model or PDQ).")
     var images: [String] = []
 
     @Option(help: "Query with only the first N images of each data set.")

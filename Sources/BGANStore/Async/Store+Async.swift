@@ -48,6 +48,16 @@ extension Store {
     }
 
     @discardableResult
+    /// The codes the bound encoder gives `images` (``codes(of:)``).
+    public func codes(of images: [PixelBuffer]) async throws -> [BinaryCode] {
+        try await offPool { try $0.codes(of: images) }
+    }
+
+    /// The bound encoder's real-valued outputs for `images` (``realValuedOutputs(of:)``).
+    public func realValuedOutputs(of images: [PixelBuffer]) async throws -> [Float] {
+        try await offPool { try $0.realValuedOutputs(of: images) }
+    }
+
     public func insert(_ item: StoreItem) async throws -> UInt32 {
         try await offPool { try $0.insert(item) }
     }

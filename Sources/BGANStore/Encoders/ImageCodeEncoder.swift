@@ -43,8 +43,9 @@ public protocol ImageCodeEncoder: Sendable {
     func prepare(_ image: PixelBuffer) throws -> [Float]
     /// `prepared.count × bitCount` real values for a batch of prepared images, image after
     /// image: the sign of each value is a bit of the code (positive: 1), its size how sure the
-    /// bit is. A store keeps them (one signed byte per bit) to order search candidates at equal
-    /// Hamming distance. The store calls it from one thread at a time.
+    /// bit is. A store keeps them (one signed byte per bit): a search by image re-ranks its exact
+    /// Hamming candidates by the cosine of these values with the query's. The store calls it from
+    /// one thread at a time (it holds a lock around each call).
     func encode(_ prepared: [[Float]]) throws -> [Float]
 }
 

@@ -4,8 +4,13 @@ import PixelIO
 /// PDQ (``PerceptualHash/PDQ``), Meta's 256-bit perceptual hash for matching photos, as a store's
 /// encoder: re-saved, resized, brightened or lightly filtered copies of a photo land a few bits
 /// from it; unrelated photos about 128 bits apart. It needs no model and no training, and every
-/// store knows it by name. Its values are each DCT coefficient's margin from the median, so
-/// searches by image order candidates at equal distance by how sure their bits are.
+/// store knows it by name. Its values are each DCT coefficient's margin from the median, so a
+/// search by image re-ranks its exact Hamming candidates by how well their margins agree with
+/// the query's (``Refinement``).
+///
+/// A store bound to PDQ uses a default `PDQEncoder()` unless ``StoreOptions/encoders`` holds one:
+/// give a `PDQEncoder(minimumQuality:)` there when opening, as when creating, to keep refusing
+/// flat images.
 ///
 /// PDQ does not find mirror images, and loses a photo cropped by a quarter (docs/photos.md).
 public struct PDQEncoder: ImageCodeEncoder {

@@ -39,7 +39,7 @@ def free_port():
 def curl(method, url, body=None, headers=()):
     """(status, body bytes, content type) of one request through curl."""
     with tempfile.NamedTemporaryFile() as out:
-        command = ["curl", "-s", "-o", out.name, "-w", "%{http_code} %{content_type}", "-X", method, url]
+        command = ["curl", "-s", "-m", "30", "-o", out.name, "-w", "%{http_code} %{content_type}", "-X", method, url]
         for header in headers:
             command += ["-H", header]
         if body is not None:
@@ -58,8 +58,9 @@ def images(count):
 class Service:
     def __init__(self, binary, store, port, *extra):
         self.base = f"http://127.0.0.1:{port}"
+        self.log = open(store + f".{port}.log", "w+b")
         self.process = subprocess.Popen([binary, "--store", store, "--port", str(port), *extra],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                        stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -69,11 +70,21 @@ class Service:
                 pass
             time.sleep(0.2)
         self.process.kill()
-        sys.exit("the service did not answer /health within 60 s:\n" + self.process.stdout.read().decode())
+        self.log.seek(0)
+        sys.exit("the service did not answer /health within 60 s:\n" + self.log.read().decode(errors="replace"))
 
     def stop(self):
+        """SIGTERM, then its exit status; killed (and None) if it has not stopped within 60 s."""
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
+        try:
+            return self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return None
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
 
 
 def main():
@@ -81,99 +92,111 @@ def main():
     pictures = images(60)
     with tempfile.TemporaryDirectory() as scratch:
         store = os.path.join(scratch, "store")
-        port = free_port()
-        service = Service(binary, store, port, "--maximum-body", "100000")
-        base = service.base
-
-        status, body, _ = curl("GET", base + "/health")
-        health = json.loads(body)
-        check(status == 200 and health["status"] == "ok" and health["items"] == 0 and health["bits"] == 64, f"health of a new store: {health}")
-
-        statuses = [curl("POST", f"{base}/items/img{i}", pgm, [f"X-Payload: label {label}"])[0] for i, (pgm, label) in enumerate(pictures)]
-        check(statuses == [201] * len(pictures), "60 images ingested, each 201 Created")
-        status, body, _ = curl("POST", f"{base}/items/img3", pictures[3][0], ["X-Payload: again"])
-        check(status == 200 and json.loads(body)["created"] is False, "the same key again replaces the item: 200, created false")
-        status, body, _ = curl("GET", f"{base}/items/img3")
-        item = json.loads(body)
-        check(status == 200 and item["payload"] == "again" and len(item["code"]) == 16, f"GET an item: {item}")
-
-        status, body, _ = curl("POST", f"{base}/search?k=5", pictures[7][0])
-        hits = json.loads(body)["hits"]
-        check(status == 200 and len(hits) == 5 and hits[0]["key"] == "img7" and hits[0]["distance"] == 0,
-              f"search by a stored image finds it first: {[(h['key'], h['distance']) for h in hits]}")
-        check(hits[0]["payload"] == f"label {pictures[7][1]}", "hits carry their payload as text")
-        code = json.loads(curl("GET", f"{base}/items/img7")[1])["code"]
-        status, body, _ = curl("POST", f"{base}/search?code={code}&k=3")
-        found = json.loads(body)["hits"]
-        check(status == 200 and found[0]["distance"] == 0 and "img7" in [h["key"] for h in found if h["distance"] == 0],
-              "search by code finds the item at distance 0")
-        status, body, _ = curl("POST", f"{base}/search?code={code}&radius=0")
-        check(status == 200 and all(h["distance"] == 0 for h in json.loads(body)["hits"]), "radius search answers within the radius")
-
-        status, body, kind = curl("GET", f"{base}/items/img7/thumbnail")
-        check(status == 200 and kind.startswith("image/png") and body[:8] == b"\x89PNG\r\n\x1a\n", "the thumbnail is a PNG")
-
-        status, _, _ = curl("DELETE", f"{base}/items/img7")
-        check(status == 204, "delete: 204")
-        status, body, _ = curl("DELETE", f"{base}/items/img7")
-        check(status == 404 and "img7" in json.loads(body)["error"]["message"], "deleting it again: 404 naming the key")
-        hits = json.loads(curl("POST", f"{base}/search?k=5", pictures[7][0])[1])["hits"]
-        check("img7" not in [h["key"] for h in hits], "a deleted item is no longer found")
-
-        bad = [
-            ("POST", f"{base}/items/notanimage", b"hello, this is text", 415, "is not a PNG, JPEG, PGM or PPM image"),
-            ("POST", f"{base}/search?code=zz", None, 400, "not a hexadecimal code"),
-            ("POST", f"{base}/search?code=00ff", None, 400, "16 bits; this store holds 64-bit codes"),
-            ("POST", f"{base}/search?k=5", b"", 400, "the body is empty"),
-            ("POST", f"{base}/search?k=0", pictures[0][0], 400, "k=0 must be a whole number"),
-            ("POST", f"{base}/items/big", b"P5 400 400 255\n" + bytes(160000), 413, "larger than 100000 bytes"),
-        ]
-        for method, url, payload, expected, words in bad:
-            status, body, kind = curl(method, url, payload)
-            message = json.loads(body)["error"]["message"] if kind.startswith("application/json") else body.decode(errors="replace")
-            check(status == expected and words in message, f"{method} {url.replace(base, '')}: {status} '{message[:90]}'")
-        health = json.loads(curl("GET", base + "/health")[1])
-        check(health["items"] == 59, f"bad requests changed nothing: {health['items']} items")
-
-        status, body, _ = curl("GET", base + "/metrics")
-        text = body.decode()
-        check(status == 200 and 'bganstore_query_duration_seconds_count{path=' in text and "hb_requests{" in text,
-              "metrics in Prometheus text: the store's (query latency by path) and the server's (requests by route)")
-
-        # SIGTERM while 8 clients insert: every acknowledged insert must survive.
-        acknowledged, lock, stop = [], threading.Lock(), threading.Event()
-
-        def client(number):
-            i = 0
-            while not stop.is_set():
-                key = f"load-{number}-{i}"
-                status, _, _ = curl("POST", f"{base}/items/{key}", pictures[i % 60][0])
-                if status in (200, 201):
-                    with lock:
-                        acknowledged.append(key)
-                elif status == 0:
-                    return
-                i += 1
-
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
-        for t in threads:
-            t.start()
-        time.sleep(3)
-        exit_status = service.stop()
-        stop.set()
-        for t in threads:
-            t.join()
-        check(exit_status == 0, f"SIGTERM under load: the service stopped cleanly (status {exit_status})")
-        check(len(acknowledged) > 0, f"{len(acknowledged)} inserts acknowledged before the SIGTERM")
-
-        service = Service(binary, store, free_port())
-        missing = [key for key in acknowledged if curl("GET", f"{service.base}/items/{key}")[0] != 200]
-        check(not missing, f"after a restart every acknowledged insert is there (missing: {missing[:5]})")
-        service.stop()
-
+        services = []
+        try:
+            run_checks(binary, store, pictures, services)
+        finally:
+            for service in services:
+                service.kill()
     if failures:
         sys.exit(f"{len(failures)} check(s) failed")
     print("all checks passed")
+
+
+def run_checks(binary, store, pictures, services):
+    service = Service(binary, store, free_port(), "--maximum-body", "100000")
+    services.append(service)
+    base = service.base
+
+    status, body, _ = curl("GET", base + "/health")
+    health = json.loads(body)
+    check(status == 200 and health["status"] == "ok" and health["items"] == 0 and health["bits"] == 64, f"health of a new store: {health}")
+
+    statuses = [curl("POST", f"{base}/items/img{i}", pgm, [f"X-Payload: label {label}"])[0] for i, (pgm, label) in enumerate(pictures)]
+    check(statuses == [201] * len(pictures), "60 images ingested, each 201 Created")
+    status, body, _ = curl("POST", f"{base}/items/img3", pictures[3][0], ["X-Payload: again"])
+    check(status == 200 and json.loads(body)["created"] is False, "the same key again replaces the item: 200, created false")
+    status, body, _ = curl("GET", f"{base}/items/img3")
+    item = json.loads(body)
+    check(status == 200 and item["payload"] == "again" and len(item["code"]) == 16, f"GET an item: {item}")
+
+    status, body, _ = curl("POST", f"{base}/search?k=5", pictures[7][0])
+    hits = json.loads(body)["hits"]
+    check(status == 200 and len(hits) == 5 and hits[0]["key"] == "img7" and hits[0]["distance"] == 0,
+          f"search by a stored image finds it first: {[(h['key'], h['distance']) for h in hits]}")
+    check(hits[0]["payload"] == f"label {pictures[7][1]}", "hits carry their payload as text")
+    code = json.loads(curl("GET", f"{base}/items/img7")[1])["code"]
+    status, body, _ = curl("POST", f"{base}/search?code={code}&k=3")
+    found = json.loads(body)["hits"]
+    check(status == 200 and found[0]["distance"] == 0 and "img7" in [h["key"] for h in found if h["distance"] == 0],
+          "search by code finds the item at distance 0")
+    status, body, _ = curl("POST", f"{base}/search?code={code}&radius=0")
+    check(status == 200 and all(h["distance"] == 0 for h in json.loads(body)["hits"]), "radius search answers within the radius")
+
+    status, body, kind = curl("GET", f"{base}/items/img7/thumbnail")
+    check(status == 200 and kind.startswith("image/png") and body[:8] == b"\x89PNG\r\n\x1a\n", "the thumbnail is a PNG")
+
+    status, _, _ = curl("DELETE", f"{base}/items/img7")
+    check(status == 204, "delete: 204")
+    status, body, _ = curl("DELETE", f"{base}/items/img7")
+    check(status == 404 and "img7" in json.loads(body)["error"]["message"], "deleting it again: 404 naming the key")
+    hits = json.loads(curl("POST", f"{base}/search?k=5", pictures[7][0])[1])["hits"]
+    check("img7" not in [h["key"] for h in hits], "a deleted item is no longer found")
+
+    bad = [
+        ("POST", f"{base}/items/notanimage", b"hello, this is text", 415, "is not a PNG, JPEG, PGM or PPM image"),
+        ("POST", f"{base}/search?code=zz", None, 400, "not a hexadecimal code"),
+        ("POST", f"{base}/search?code=00ff", None, 400, "16 bits; this store holds 64-bit codes"),
+        ("POST", f"{base}/search?k=5", b"", 400, "the body is empty"),
+        ("POST", f"{base}/search?k=0", pictures[0][0], 400, "k=0 must be a whole number"),
+        ("POST", f"{base}/items/big", b"P5 400 400 255\n" + bytes(160000), 413, "larger than 100000 bytes"),
+        ("POST", f"{base}/items/bomb", b"P5 100000 100000 255\n" + bytes(64), 422, "pixels"),
+    ]
+    for method, url, payload, expected, words in bad:
+        status, body, kind = curl(method, url, payload)
+        message = json.loads(body)["error"]["message"] if kind.startswith("application/json") else body.decode(errors="replace")
+        check(status == expected and words in message, f"{method} {url.replace(base, '')}: {status} '{message[:90]}'")
+    health = json.loads(curl("GET", base + "/health")[1])
+    check(health["items"] == 59, f"bad requests changed nothing: {health['items']} items")
+
+    status, body, _ = curl("GET", base + "/metrics")
+    text = body.decode()
+    check(status == 200 and 'bganstore_query_duration_seconds_count{path=' in text and "hb_requests{" in text,
+          "metrics in Prometheus text: the store's (query latency by path) and the server's (requests by route)")
+
+    # SIGTERM while 8 clients insert: every acknowledged insert must survive.
+    acknowledged, lock, stop = [], threading.Lock(), threading.Event()
+
+    def client(number):
+        i = 0
+        while not stop.is_set():
+            key = f"load-{number}-{i}"
+            status, _, _ = curl("POST", f"{base}/items/{key}", pictures[i % 60][0])
+            if status in (200, 201):
+                with lock:
+                    acknowledged.append(key)
+            elif status == 0:
+                return
+            i += 1
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    try:
+        exit_status = service.stop()
+    finally:
+        stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    check(exit_status == 0, f"SIGTERM under load: the service stopped cleanly (status {exit_status})")
+    check(len(acknowledged) > 0, f"{len(acknowledged)} inserts acknowledged before the SIGTERM")
+
+    service = Service(binary, store, free_port())
+    services.append(service)
+    missing = [key for key in acknowledged if curl("GET", f"{service.base}/items/{key}")[0] != 200]
+    check(not missing, f"after a restart every acknowledged insert is there (missing: {missing[:5]})")
+    service.stop()
 
 
 if __name__ == "__main__":

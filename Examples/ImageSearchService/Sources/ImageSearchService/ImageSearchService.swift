@@ -59,6 +59,6 @@ struct ImageSearchService: AsyncParsableCommand {
             },
             logger: logger)
         try await app.runService()
-        logger.info("stopped: requests in flight answered; closing the store")
+        logger.info("stopped: requests in flight answered; the store closes as the process ends")
     }
 }

@@ -41,8 +41,8 @@ struct Routes: Sendable {
         let image = try await decodeImage(request)
         let payload = request.headers[Self.payloadHeader].map { Array($0.utf8) } ?? []
         let summary = try await mapped { try await store.write(images: [ImageItem(key: key, image: image, payload: payload)], mode: .upsert) }
-        let item = try await store.item(forKey: key)
-        let stored = Stored(key: key, code: item?.code.hex ?? "", created: summary.inserted == 1)
+        // Read back after the commit: null only if another request removed it since.
+        let stored = Stored(key: key, code: try await store.item(forKey: key)?.code.hex, created: summary.inserted == 1)
         return EditedResponse(status: stored.created ? .created : .ok, response: stored)
     }
 
@@ -116,20 +116,25 @@ struct Routes: Sendable {
         }
         do {
             return try ImageDecoder().decode(Array(buffer: body), source: "the request body")
-        } catch {
-            throw HTTPError(.unsupportedMediaType, message: "\(error)")
+        } catch let error as DatasetError where error.code == .unsupported {
+            throw HTTPError(.unsupportedMediaType, message: error.message)
+        } catch let error as DatasetError {
+            throw HTTPError(.unprocessableContent, message: error.message)
         }
     }
 
-    /// Library errors a client caused become 4xx answers that say what was wrong.
+    /// Library errors a client caused become 4xx answers that say what was wrong; a store that a
+    /// re-encoding replaced answers 503 (restart the service to open the new one); anything else
+    /// is the server's fault (500, logged).
     private func mapped<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as StoreError {
             switch error.code {
-            case .invalidKey, .codeLengthMismatch, .invalidArgument: throw HTTPError(.badRequest, message: error.message)
+            case .invalidKey: throw HTTPError(.badRequest, message: error.message)
             case .payloadTooLarge: throw HTTPError(.contentTooLarge, message: error.message)
             case .keyExists: throw HTTPError(.conflict, message: error.message)
+            case .retired: throw HTTPError(.serviceUnavailable, message: error.message + "; restart the service to open the re-encoded store")
             default: throw error
             }
         } catch let error as DatasetError {
@@ -152,7 +157,7 @@ struct Item: ResponseEncodable {
 
 struct Stored: ResponseEncodable {
     var key: String
-    var code: String
+    var code: String?
     var created: Bool
 }
 

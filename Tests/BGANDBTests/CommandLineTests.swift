@@ -165,13 +165,13 @@ import TestSupport
         let notes = file.header.training
         #expect(notes["recipe"] == "recommended" && notes["pretrained"] == pretrained.digest && notes["initial_encoder"] == pretrained.digest)
         #expect(notes["pretraining.stage"] == "contrastive pre-training" && notes["pretraining.epochs"] == "1", "stage 1's settings travel too: \(notes)")
-        #expect(notes["pretraining.neighbour_partners"] == "0.5 of second views show one of the 5 nearest neighbours in pixels", "\(notes)")
+        #expect(notes["pretraining.neighbour_partners"] == nil, "the recommended recipe takes views only: \(notes)")
         #expect(notes["similarity"] == TrainingRecipe.recommended.similarity && notes["sampling"] == "neighbours-and-views")
         #expect(notes["views"]?.contains("noise") == true && notes["generative_images"] != nil && notes["weights"]?.contains("adversarial 1.0") == true,
                 "the whole objective, with views: \(notes)")
         let second = try run(arguments: ["train", "--data", data, "--out", model] + small)
         #expect(second.status == 0 && second.stderr.contains("reusing the pre-trained model"), "\(second.stderr)")
-        let otherStageOne = try run(arguments: ["train", "--data", data, "--out", model, "--pretrain-partners", "none"] + small)
+        let otherStageOne = try run(arguments: ["train", "--data", data, "--out", model, "--pretrain-partners", "pixels"] + small)
         #expect(otherStageOne.status == 1 && otherStageOne.stderr.contains("other neighbour partners"), "\(otherStageOne.stderr)")
         let paper = try run(arguments: ["train", "--recipe", "paper", "--data", data, "--out", directory.sub("paper.bgan")] + small.dropLast(2))
         #expect(paper.status == 0 && !paper.stderr.contains("pre-training"), "\(paper.stderr)")
@@ -179,12 +179,12 @@ import TestSupport
         #expect(paperNotes["recipe"] == "paper" && paperNotes["similarity"] == "neighbours" && paperNotes["views"] == nil && paperNotes["sampling"] == "shuffled")
         let mixed = try run(arguments: ["train", "--recipe", "paper", "--pretrained", model + ".pretrained.bganmodel", "--data", data, "--out", model] + small.dropLast(2))
         #expect(mixed.status == 64 && mixed.stderr.contains("belong to the recommended recipe"), "\(mixed.stderr)")
-        let partnerless = directory.sub("partnerless.bgan")
-        let withoutPartners = try run(arguments: ["train", "--data", data, "--out", partnerless, "--pretrain-partners", "none"] + small)
-        #expect(withoutPartners.status == 0, "\(withoutPartners.stderr)")
-        let partnerlessNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: partnerless)))).header.training
-        #expect(partnerlessNotes["pretraining.stage"] != nil && partnerlessNotes["pretraining.neighbour_partners"] == nil)
-        let badPartners = try run(arguments: ["train", "--data", data, "--out", partnerless, "--pretrain-partners", "colours"] + small)
+        let partnered = directory.sub("partnered.bgan")
+        let withPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "pixels"] + small)
+        #expect(withPartners.status == 0, "\(withPartners.stderr)")
+        let partneredNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: partnered)))).header.training
+        #expect(partneredNotes["pretraining.neighbour_partners"] == "0.5 of second views show one of the 5 nearest neighbours in pixels", "\(partneredNotes)")
+        let badPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "colours"] + small)
         #expect(badPartners.status == 64 && badPartners.stderr.contains("--pretrain-partners takes none or"), "\(badPartners.stderr)")
     }
 

@@ -1,9 +1,8 @@
 /// A whole way of training a model, from raw images to the model file: what `bgan-db train`
 /// runs when only the data, the code length and the output are given.
 ///
-/// - ``recommended``: the recipe of the bundled models, plus neighbour partners in pre-training
-///   (``pretrainingPartners``; the bundled models predate them). Contrastive pre-training of the encoder
-///   on random views and pixel-space nearest neighbours (``ContrastiveSession``), then BGAN with every term of the paper's objective
+/// - ``recommended``: the recipe of the bundled models. Contrastive pre-training of the encoder
+///   on random views (``ContrastiveSession``), then BGAN with every term of the paper's objective
 ///   (neighbourhood structure, quantisation, content through the discriminator's features,
 ///   adversarial), started from the pre-trained encoder, with targets from the pre-trained
 ///   features (see ``similarity``), neighbour sampling with second views and mild views of every
@@ -25,15 +24,11 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     }
 
     /// Where the pre-training finds neighbours that stand in for half of its second views
-    /// (``ContrastiveSettings/neighborPartners``); nil: views only. The recommended recipe takes
-    /// each image's 5 nearest neighbours in pixels: on validation data this raised every
-    /// retrieval figure of the BGAN stage after it (docs/quality.md, eighth session).
-    public var pretrainingPartners: FeatureSpace? {
-        switch self {
-        case .recommended: .pixels
-        case .paper: nil
-        }
-    }
+    /// (``ContrastiveSettings/neighborPartners``); nil: views only, in both recipes. Pixel-space
+    /// partners (`bgan-db train --pretrain-partners pixels`) raise the ranking figures but make
+    /// codes less distinct and find fewer near-duplicates, on validation data and on the test
+    /// queries of a full model (docs/quality.md, "ninth session"), so they are not the default.
+    public var pretrainingPartners: FeatureSpace? { nil }
 
     /// Whether the BGAN stage starts from the pre-trained encoder's weights.
     public var startsFromPretrainedEncoder: Bool { self == .recommended }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Load on the example service (Examples/ImageSearchService, release build) with wrk: search by
+# code and by image at 1, 8 and 64 connections, 10 s each, over a store of the 60,000
+# Fashion-MNIST training images (bundled 64-bit model). The service and wrk share the machine.
+#
+#   benchmarks/service/run.sh [SECONDS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+seconds="${1:-10}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+(cd "$root" && swift build -c release --product bgan-db >&2)
+(cd "$root/Examples/ImageSearchService" && swift build -c release >&2)
+bgan_db="$(cd "$root" && swift build -c release --show-bin-path)/bgan-db"
+service="$(cd "$root/Examples/ImageSearchService" && swift build -c release --show-bin-path)/ImageSearchService"
+work="$(mktemp -d)"
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+F=/usr/share/datasets/fashion-mnist
+"$bgan_db" create "$work/store" --bits 64 >&2
+"$bgan_db" ingest "$work/store" "$F/train-images-idx3-ubyte.gz" >&2
+python3 - "$work/query.pgm" <<'PY'
+import gzip, sys
+raw = gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz").read()[16:16 + 784]
+open(sys.argv[1], "wb").write(b"P5 28 28 255\n" + raw)
+PY
+code="$("$bgan_db" encode --bits 64 "$work/query.pgm" | cut -f1)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$service" --store "$work/store" --port "$port" > "$work/service.log" 2>&1 &
+pid=$!
+until curl -s -o /dev/null "http://127.0.0.1:$port/health"; do sleep 0.2; done
+cat > "$work/code.lua" <<LUA
+wrk.method = "POST"
+wrk.path = "/search?code=$code&k=10"
+LUA
+cat > "$work/image.lua" <<LUA
+wrk.method = "POST"
+wrk.path = "/search?k=10"
+local f = io.open("$work/query.pgm", "rb")
+wrk.body = f:read("*all")
+f:close()
+LUA
+echo "| search | connections | requests/s | p50 | p99 |"
+echo "|---|---|---|---|---|"
+for kind in code image; do
+  for connections in 1 8 64; do
+    threads=$(( connections < 2 ? 1 : 2 ))
+    out="$(wrk -t "$threads" -c "$connections" -d "${seconds}s" --latency -s "$work/$kind.lua" "http://127.0.0.1:$port")"
+    rate="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+    p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    errors="$(awk '/Non-2xx|Socket errors/' <<<"$out")"
+    echo "| by $kind | $connections | $rate | $p50 | $p99 |${errors:+ $errors}"
+  done
+done

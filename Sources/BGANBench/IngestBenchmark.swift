@@ -82,11 +82,17 @@ struct IngestBenchmark: ParsableCommand {
             return path
         }
         print(String(format: "\n%d generated %d×%d RGB JPEG files (quality 90, %.1f KB each on average)", jpegs, jpegSide, jpegSide, Double(bytes) / Double(jpegs) / 1024))
-        let decoder = ImageDecoder()
+        let jpegStore = try Store.create(at: root + "/jpeg", model: model, thumbnailSide: thumbnailSize)
+        // Decoded at the smallest DCT scale the store needs, as `bgan-db ingest` does.
+        let decoder = ImageDecoder(minimumSide: try jpegStore.decodingSide())
+        for (label, oneDecoder) in [("full size", ImageDecoder()), ("at the store's side (\(decoder.minimumSide ?? 0) px)", decoder)] {
+            let started = Date()
+            for file in files { _ = try oneDecoder.decode(contentsOf: file) }
+            printRate("  decode only, one core, \(label)", count: jpegs, seconds: Date().timeIntervalSince(started))
+        }
         let fileUnits = files.map { file in
             IngestionUnit(key: URL(fileURLWithPath: file).lastPathComponent, payload: [], name: file) { try decoder.decode(contentsOf: file) }
         }
-        let jpegStore = try Store.create(at: root + "/jpeg", model: model, thumbnailSide: thumbnailSize)
         let jpegReport = try BulkIngestion(store: jpegStore, batchSize: batch).run(fileUnits)
         precondition(jpegReport.added == jpegs && jpegReport.rejected.isEmpty, "every JPEG is stored")
         printRate("end to end (decode ∥ encode + write)", count: jpegs, seconds: jpegReport.seconds,

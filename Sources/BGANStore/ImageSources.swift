@@ -13,8 +13,14 @@ import PixelIO
 /// ```
 public struct ImageSources: Sendable {
     public let sources: [String]
+    /// How image files are decoded: set ``ImageDecoder/minimumSide`` to
+    /// ``Store/decodingSide()`` to decode JPEGs no larger than the store needs.
+    public var decoder = ImageDecoder()
 
-    public init(_ sources: [String]) { self.sources = sources }
+    public init(_ sources: [String], decoder: ImageDecoder = ImageDecoder()) {
+        self.sources = sources
+        self.decoder = decoder
+    }
 
     /// What each item's payload holds.
     public enum PayloadChoice: String, CaseIterable, Sendable {
@@ -37,7 +43,7 @@ public struct ImageSources: Sendable {
         // Keys as bytes, as the store compares them: Swift's String equality would call a key in
         // NFC and the same text in NFD one key.
         var seen = Set<[UInt8]>()
-        let decoder = ImageDecoder()
+        let decoder = self.decoder
         func add(_ key: String, _ payload: [UInt8], describing name: String, load: @escaping @Sendable () throws -> PixelBuffer) {
             let length = key.utf8.count
             guard length >= 1, length <= StoreSchema.maximumKeyBytes else {

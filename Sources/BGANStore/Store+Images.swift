@@ -52,6 +52,15 @@ extension Store {
     public static let maximumThumbnailSide = 1024
     /// Meta key of the thumbnail side (UInt64, little-endian). Absent: no thumbnails.
 
+    /// The fewest pixels a side of a decoded image needs for this store: enough for its
+    /// encoder's input and for its thumbnails; nil when the encoder wants full-size images (PDQ).
+    /// Give it to ``ImageDecoder/minimumSide`` (or ``ImageSources/decoder``) so that large JPEGs
+    /// are decoded at a DCT scale instead of whole.
+    public func decodingSide() throws -> Int? {
+        let settings = try imageSettings()
+        return settings.encoder.minimumInputSide.map { max($0, settings.thumbnailSide) }
+    }
+
     /// Longest side of the thumbnails the store keeps with images; 0 when it keeps none.
     public func thumbnailSide() throws -> Int {
         try environment.read { txn in try thumbnailSide(txn) }

@@ -200,6 +200,13 @@ import TestSupport
         #expect(!encoder.overlapped)
     }
 
+    @Test func theDecodingSideCoversTheEncodersInputAndTheThumbnails() throws {
+        let model = try StoreImageTests.model(seed: 4)
+        #expect(try Store.create(at: directory.sub("side-64"), model: model, thumbnailSide: 64).decodingSide() == 64)
+        #expect(try Store.create(at: directory.sub("side-0"), model: model, thumbnailSide: 0).decodingSide() == 28, "the model's 28×28 input")
+        #expect(try Store.create(at: directory.sub("side-pdq"), encoder: PDQEncoder()).decodingSide() == nil, "PDQ reads full-size images")
+    }
+
     @Test func noEncoderMayPassForAModelFile() throws {
         var impostor = AverageHash()
         impostor.identity = EncoderIdentity(name: ModelEncoder.identityName, version: String(repeating: "0", count: 64))

@@ -174,6 +174,38 @@ import Testing
         #expect(throws: DatasetError.self) { try image.jpegData(quality: 0) }
     }
 
+    /// A smooth 1600×1200 colour picture as a JPEG: a camera-sized photo stand-in.
+    static let cameraSizedJPEG: (image: PixelBuffer, jpeg: [UInt8]) = {
+        let width = 1600, height = 1200
+        var bytes = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let values = [x * 255 / width, y * 255 / height, (x + y) * 127 / (width + height) + 64]
+                for c in 0..<3 { bytes[(y * width + x) * 3 + c] = UInt8(values[c]) }
+            }
+        }
+        let image = try! PixelBuffer(width: width, height: height, format: .rgb, bytes: bytes)
+        return (image, try! image.jpegData(quality: 90))
+    }()
+
+    @Test(arguments: [(Int?.none, 1600, 1200), (64, 200, 150), (150, 200, 150), (151, 400, 300), (600, 800, 600), (1199, 1600, 1200), (5000, 1600, 1200)])
+    func largeJPEGsDecodeAtTheSmallestScaleThatKeepsTheSide(minimumSide: Int?, width: Int, height: Int) throws {
+        let decoded = try ImageDecoder(minimumSide: minimumSide).decode(Self.cameraSizedJPEG.jpeg)
+        #expect(decoded.width == width && decoded.height == height && decoded.format == .rgb)
+        // Whatever the scale, the pixels are the picture's: close to an area-averaged full decode.
+        let reference = try ImageDecoder().decode(Self.cameraSizedJPEG.jpeg).areaResized(width: width, height: height)
+        var total = 0
+        for y in 0..<height { for x in 0..<width { for c in 0..<3 { total += abs(Int(decoded[x, y, c]) - Int(reference[x, y, c])) } } }
+        #expect(Double(total) / Double(width * height * 3) < 2, "mean difference from the area-averaged full decode")
+    }
+
+    @Test func scaledDecodingLeavesOtherFormatsAndSmallJPEGsWhole() throws {
+        let png = try Self.cameraSizedJPEG.image.areaResized(width: 160, height: 120).pngData()
+        #expect(try ImageDecoder(minimumSide: 16).decode(png).width == 160, "PNG has no DCT scales")
+        let small = try Self.cameraSizedJPEG.image.areaResized(width: 40, height: 30).jpegData(quality: 90)
+        #expect(try ImageDecoder(minimumSide: 64).decode(small).width == 40, "never enlarged")
+    }
+
     @Test func pixelBuffersCheckTheirGeometry() {
         #expect(throws: DatasetError.self) { try PixelBuffer(width: 0, height: 3, format: .gray, bytes: []) }
         #expect(throws: DatasetError.self) { try PixelBuffer(width: 4, height: 2, format: .rgb, rowStride: 11, bytes: [UInt8](repeating: 0, count: 24)) }

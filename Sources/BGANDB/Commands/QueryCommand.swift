@@ -80,7 +80,7 @@ struct QueryCommand: ParsableCommand {
             var realValues: [[Float]] = []
             var names: [String] = [], labels: [String?] = [], buffers: [PixelBuffer] = []
             if !images.isEmpty {
-                let inputs = try QueryImages(inputs: images, limit: limit)
+                let inputs = try QueryImages(inputs: images, limit: limit, decoder: ImageDecoder(minimumSide: try store.decodingSide()))
                 let values = try store.realValuedOutputs(of: inputs.buffers)
                 realValues = stride(from: 0, to: values.count, by: store.bitCount).map { Array(values[$0..<($0 + store.bitCount)]) }
                 queries = realValues.map { BinaryCode(signsOf: $0) }
@@ -189,8 +189,9 @@ struct QueryImages {
     var names: [String] = []
     var labels: [String?] = []
 
-    init(inputs: [String], limit: Int?) throws {
-        let decoder = ImageDecoder()
+    /// `decoder`: as the store decodes what it ingests (``Store/decodingSide()``), so that a
+    /// stored file queried again is decoded, and encoded, as it was stored.
+    init(inputs: [String], limit: Int?, decoder: ImageDecoder) throws {
         for input in inputs {
             if let listing = try ImageFiles.expand(input) {
                 for file in listing.images.prefix(limit ?? .max) {

@@ -47,6 +47,10 @@ public protocol ImageCodeEncoder: Sendable {
     /// Hamming candidates by the cosine of these values with the query's. The store calls it from
     /// one thread at a time (it holds a lock around each call).
     func encode(_ prepared: [[Float]]) throws -> [Float]
+    /// The fewest pixels a side of an image may have for ``prepare(_:)`` to see all it uses
+    /// (a model's input side); decoders may shrink larger images to it. nil (the default): the
+    /// encoder wants images at full size.
+    var minimumInputSide: Int? { get }
 }
 
 /// An encoder's name and version, as a store bound to it is stamped: for a BGAN model,
@@ -67,6 +71,8 @@ public struct EncoderIdentity: Hashable, Codable, Sendable, CustomStringConverti
 }
 
 extension ImageCodeEncoder {
+    public var minimumInputSide: Int? { nil }
+
     /// The codes of `images`.
     public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
         let values = try encode(try images.map(prepare))

@@ -24,6 +24,12 @@ public final class ModelEncoder: ImageCodeEncoder, @unchecked Sendable {
         identity = EncoderIdentity(name: Self.identityName, version: model.digest)
     }
 
+    /// The longer side of the model's input: its preprocessing area-averages down to it.
+    public var minimumInputSide: Int? {
+        let p = model.header.preprocessing
+        return max(p.height, p.width)
+    }
+
     public func prepare(_ image: PixelBuffer) throws -> [Float] {
         model.header.preprocessing.input(from: image)
     }

@@ -1,9 +1,10 @@
 import CTurboJPEG
 
 /// JPEG through TurboJPEG: gray JPEGs stay gray, colour ones become RGB, turned upright as their
-/// EXIF orientation says; CMYK and YCCK JPEGs (print workflows) are refused with a way out.
+/// EXIF orientation says, at full size or at the smallest DCT scale that keeps both sides at least
+/// `minimumSide`; CMYK and YCCK JPEGs (print workflows) are refused with a way out.
 enum JPEGDecoder {
-    static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int) throws -> PixelBuffer {
+    static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int, minimumSide: Int? = nil) throws -> PixelBuffer {
         guard let handle = tjInitDecompress() else {
             throw DatasetError(.unreadable, "TurboJPEG could not start a decompressor for \(source)")
         }
@@ -20,6 +21,9 @@ enum JPEGDecoder {
         }
         try ImageDecoder(maximumPixels: maximumPixels).checkSize(width: Int(width), height: Int(height), source: source, format: .jpeg)
         let format: PixelFormat = colorspace == Int32(TJCS_GRAY.rawValue) ? .gray : .rgb
+        let scale = minimumSide.map { smallestScale(width: Int(width), height: Int(height), keeping: $0) } ?? (1, 1)
+        width = Int32(scaled(Int(width), scale))
+        height = Int32(scaled(Int(height), scale))
         let stride = Int(width) * format.channels
         var pixels = [UInt8](repeating: 0, count: stride * Int(height))
         let pixelFormat = Int32(format == .gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue)
@@ -34,5 +38,24 @@ enum JPEGDecoder {
         }
         // Upright, as the EXIF orientation says (phones store portraits on their side).
         return try PixelBuffer(width: Int(width), height: Int(height), format: format, bytes: pixels).oriented(ExifOrientation.of(jpeg: bytes))
+    }
+
+    /// The DCT scales TurboJPEG decodes at directly, as num/denom, smallest first.
+    static let scales: [(num: Int, denom: Int)] = {
+        var count: Int32 = 0
+        guard let factors = tjGetScalingFactors(&count) else { return [(1, 1)] }
+        return (0..<Int(count)).map { (Int(factors[$0].num), Int(factors[$0].denom)) }
+            .filter { $0.num <= $0.denom }
+            .sorted { $0.num * $1.denom < $1.num * $0.denom }
+    }()
+
+    /// A side at a scale, rounded up as TurboJPEG's `TJSCALED` does.
+    static func scaled(_ side: Int, _ scale: (num: Int, denom: Int)) -> Int {
+        (side * scale.num + scale.denom - 1) / scale.denom
+    }
+
+    /// The smallest scale at which both sides stay at least `side` (full size if none does).
+    static func smallestScale(width: Int, height: Int, keeping side: Int) -> (num: Int, denom: Int) {
+        scales.first { scaled(width, $0) >= side && scaled(height, $0) >= side } ?? (1, 1)
     }
 }

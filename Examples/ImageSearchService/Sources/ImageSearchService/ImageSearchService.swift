@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import PixelIO
 import Prometheus
 
 /// Serves one store over HTTP: ingest by image, search by image or code, delete, thumbnails,
@@ -50,7 +51,8 @@ struct ImageSearchService: AsyncParsableCommand {
         let log = logger
         let router = Router()
         router.middlewares.add(MetricsMiddleware())
-        Routes(store: opened, registry: registry, maximumBody: maximumBody).add(to: router)
+        let decoder = ImageDecoder(minimumSide: try opened.decodingSide())
+        Routes(store: opened, registry: registry, maximumBody: maximumBody, decoder: decoder).add(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "bganstore-image-search"),

@@ -13,6 +13,9 @@ struct Routes: Sendable {
     let registry: PrometheusCollectorRegistry
     /// Largest request body accepted, in bytes.
     let maximumBody: Int
+    /// Decodes bodies no larger than the store needs (``Store/decodingSide()``), as `bgan-db
+    /// ingest` does, so an image is encoded alike whichever way it came in.
+    let decoder: ImageDecoder
 
     static let payloadHeader = HTTPField.Name("X-Payload")!
 
@@ -115,7 +118,7 @@ struct Routes: Sendable {
             throw HTTPError(.badRequest, message: "the body is empty: send an image (PNG, JPEG, PGM or PPM), or search with ?code=HEX")
         }
         do {
-            return try ImageDecoder().decode(Array(buffer: body), source: "the request body")
+            return try decoder.decode(Array(buffer: body), source: "the request body")
         } catch let error as DatasetError where error.code == .unsupported {
             throw HTTPError(.unsupportedMediaType, message: error.message)
         } catch let error as DatasetError {

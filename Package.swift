@@ -9,7 +9,7 @@
 //          /     |      \
 //   LMDBStorage  HammingSearch  BGAN (trainer, model files, encoder) -> BundledModels, CSHA256
 //        |           |           |        \
-//      CLMDB   CHammingKernels  NeuralNet  PixelIO (decoders, data sets) -> CPNG, CTurboJPEG, CZlib
+//      CLMDB   CHammingKernels  NeuralNet  PixelIO (decoders, data sets) -> CPNG, CTurboJPEG, CWebP, CZlib
 //                                 |
 //                   COpenBLAS, CConvolutionKernels   Evaluation (tie-aware metrics, code statistics, near-duplicates, baselines) -> HammingSearch, NeuralNet, PixelIO
 //
@@ -46,6 +46,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: What every module shares: the one error shape, the byte codec, the seeded generator, the parallel loop.
@@ -63,7 +64,7 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["Basics", "COpenBLAS", "CConvolutionKernels"]),
 
         // MARK: Pixels and data sets in (IDX so far). Knows nothing of LMDB or networks.
-        .target(name: "PixelIO", dependencies: ["Basics", "CZlib", "CPNG", "CTurboJPEG"]),
+        .target(name: "PixelIO", dependencies: ["Basics", "CZlib", "CPNG", "CTurboJPEG", "CWebP"]),
 
         // MARK: BGAN: the method (neighbourhood structure so far). Knows nothing of LMDB.
         .target(name: "BGAN", dependencies: ["Basics", "NeuralNet", "PixelIO", "BundledModels", "CSHA256"]),

@@ -144,7 +144,7 @@ def run_checks(binary, store, pictures, services):
     check("img7" not in [h["key"] for h in hits], "a deleted item is no longer found")
 
     bad = [
-        ("POST", f"{base}/items/notanimage", b"hello, this is text", 415, "is not a PNG, JPEG, PGM or PPM image"),
+        ("POST", f"{base}/items/notanimage", b"hello, this is text", 415, "is not a PNG, JPEG, WebP, BMP, PGM or PPM image"),
         ("POST", f"{base}/search?code=zz", None, 400, "not a hexadecimal code"),
         ("POST", f"{base}/search?code=00ff", None, 400, "16 bits; this store holds 64-bit codes"),
         ("POST", f"{base}/search?k=5", b"", 400, "the body is empty"),

@@ -55,9 +55,9 @@ import TestSupport
         #expect(ingest.status == 1, "rejects make the exit status 1")
         let expected = [
             "truncated.png": "damaged or truncated PNG",
-            "zero-bytes.png": "not a PNG, JPEG, PGM or PPM image",
-            "wrong-magic.png": "not a PNG, JPEG, PGM or PPM image",
-            "not-an-image.txt": "not a PNG, JPEG, PGM or PPM image",
+            "zero-bytes.png": "not a PNG, JPEG, WebP, BMP, PGM or PPM image",
+            "wrong-magic.png": "not a PNG, JPEG, WebP, BMP, PGM or PPM image",
+            "not-an-image.txt": "not a PNG, JPEG, WebP, BMP, PGM or PPM image",
             "huge-dimensions.png": "declares 100000×100000 pixels, more than the limit",
             "huge-dimensions.pgm": "declares 100000×100000 pixels, more than the limit",
             "huge-dimensions.jpg": "declares 65000×65000 pixels, more than the limit",

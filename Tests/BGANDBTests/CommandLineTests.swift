@@ -440,7 +440,7 @@ import TestSupport
         #expect(first.stderr.contains("ingested 14 new images, 0 already stored, 11 rejected"), "\(first.stderr)")
         let listed = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
         #expect(listed.count == 11)
-        #expect(listed.contains { $0.hasSuffix("broken-zero.png\tnot a PNG, JPEG, PGM or PPM image") || $0.contains("broken-zero.png") })
+        #expect(listed.contains { $0.hasSuffix("broken-zero.png\tnot a PNG, JPEG, WebP, BMP, PGM or PPM image") || $0.contains("broken-zero.png") })
         #expect(listed.contains { $0.contains("cmyk.jpg") && $0.contains("CMYK") })
         #expect(listed.contains { $0.contains("make_fixtures.py") })
 

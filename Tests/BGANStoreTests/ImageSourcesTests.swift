@@ -27,7 +27,7 @@ import TestSupport
         #expect(try units[1].load().bytes.allSatisfy { $0 == 200 })
         #expect(rejected.map(\.name) == [folder + "/anim.gif", folder + "/notes.txt"])
         #expect(rejected[0].reason == "a GIF image, which is not supported; convert it to PNG or JPEG")
-        #expect(rejected[1].reason.contains("not a PNG, JPEG, PGM or PPM"))
+        #expect(rejected[1].reason.contains("not a PNG, JPEG, WebP, BMP, PGM or PPM"))
 
         var none: [SkippedInput] = []
         let labelled = try ImageSources([Self.fashion]).units(payload: .auto, rejected: &none)

@@ -59,7 +59,7 @@ import Testing
 
     @Test(arguments: [
         ("cmyk.jpg", "CMYK"), ("broken-truncated.png", "damaged or truncated PNG"), ("broken-zero.png", "empty"),
-        ("broken-not-an-image.png", "not a PNG, JPEG, PGM or PPM"), ("broken-huge.png", "more than the limit"),
+        ("broken-not-an-image.png", "not a PNG, JPEG, WebP, BMP, PGM or PPM"), ("broken-huge.png", "more than the limit"),
         ("broken-truncated.jpg", "damaged or truncated JPEG"), ("broken-header.jpg", "damaged or truncated"), ("broken-truncated.pgm", "truncated PGM"),
         ("broken-huge.pgm", "more than the limit"), ("broken-header.ppm", "height"),
     ])
@@ -101,8 +101,6 @@ import Testing
         var starts: [String: [UInt8]] = [:]
         let ftyp: [UInt8] = [0, 0, 0, 0x1C] + Array("ftyp".utf8)
         starts["GIF"] = Array("GIF89a".utf8) + [1, 0, 1, 0]
-        starts["WebP"] = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WEBPVP8 ".utf8)
-        starts["BMP"] = Array("BM".utf8) + [UInt8](repeating: 0, count: 30)
         starts["TIFF"] = [0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0]
         starts["HEIC/HEIF"] = ftyp + Array("heic".utf8) + [0, 0, 0, 0]
         starts["AVIF"] = ftyp + Array("avif".utf8) + [0, 0, 0, 0]
@@ -110,11 +108,66 @@ import Testing
     }()
 
     /// Other image formats are refused by name, not as unknown bytes.
-    @Test(arguments: ["GIF", "WebP", "BMP", "TIFF", "HEIC/HEIF", "AVIF"])
+    @Test(arguments: ["GIF", "TIFF", "HEIC/HEIF", "AVIF"])
     func otherFormatsAreRefusedByName(name: String) throws {
         let bytes = try #require(Self.otherFormats[name])
         let error = #expect(throws: DatasetError.self) { try decoder.decode(bytes, source: "photo.x") }
         #expect(error?.code == .unsupported && error?.message.contains("photo.x is a \(name) image, which is not supported") == true, "\(error?.message ?? "")")
+    }
+
+    static let formats = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fixtures/formats").standardized
+
+    func formatFixture(_ name: String) throws -> PixelBuffer {
+        try decoder.decode(contentsOf: Self.formats.appendingPathComponent(name).path)
+    }
+
+    /// WebP and BMP against PNGs of the same pixels, written by Pillow (`Fixtures/formats/make_format_fixtures.py`).
+    @Test(arguments: [("rgb-lossless.webp", "rgb.png", 0), ("rgba-lossless.webp", "rgba.png", 0), ("rgb-lossy.webp", "rgb.png", 6),
+                      ("rgb24.bmp", "rgb.png", 0), ("rgb24-top-down.bmp", "rgb.png", 0), ("palette8.bmp", "palette.png", 0),
+                      ("gray8.bmp", "gray.png", 0), ("bilevel1.bmp", "bilevel.png", 0)])
+    func webpAndBMPDecodeToTheirPixels(file: String, reference: String, tolerance: Int) throws {
+        let decoded = try formatFixture(file)
+        #expect(ImageDecoder.format(of: [UInt8](try Data(contentsOf: Self.formats.appendingPathComponent(file)))) == (file.hasSuffix(".webp") ? .webp : .bmp))
+        let expected = try formatFixture(reference)
+        #expect(decoded.width == 37 && decoded.height == 23)
+        let channels = expected.format == .rgba ? 4 : 3
+        #expect(decoded.format == (channels == 4 ? .rgba : .rgb), "\(file): \(decoded.format)")
+        var worst = 0, total = 0
+        for y in 0..<23 {
+            for x in 0..<37 {
+                for c in 0..<channels {
+                    let e = expected.format == .gray ? Int(expected[x, y, 0]) : Int(expected[x, y, c])
+                    let d = abs(Int(decoded[x, y, c]) - e)
+                    worst = max(worst, d)
+                    total += d
+                }
+            }
+        }
+        if tolerance == 0 {
+            #expect(worst == 0, "\(file): lossless, yet off by \(worst)")
+        } else {
+            // Lossy: close on average (its edges ring on this busy pattern).
+            #expect(Double(total) / Double(37 * 23 * channels) < Double(tolerance), "\(file): mean difference \(Double(total) / Double(37 * 23 * channels))")
+        }
+    }
+
+    @Test(arguments: [("truncated.webp", DatasetError.Code.malformed, "damaged or truncated"), ("truncated.bmp", .malformed, "truncated bitmap"),
+                      ("animated.webp", .unsupported, "animated WebP")])
+    func badWebPAndBMPFilesAreRefused(file: String, code: DatasetError.Code, words: String) throws {
+        let error = #expect(throws: DatasetError.self) { try formatFixture(file) }
+        #expect(error?.code == code && error?.message.contains(words) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func aBitmapClaimingAHugeCanvasIsRefusedBeforeDecoding() throws {
+        var header = [UInt8](repeating: 0, count: 54)
+        header[0] = UInt8(ascii: "B"); header[1] = UInt8(ascii: "M")
+        func put(_ value: UInt32, at offset: Int) { for i in 0..<4 { header[offset + i] = UInt8((value >> (8 * UInt32(i))) & 0xFF) } }
+        put(54, at: 10); put(40, at: 14); put(100_000, at: 18); put(100_000, at: 22); header[26] = 1; header[28] = 24
+        let error = #expect(throws: DatasetError.self) { try decoder.decode(header, source: "bomb.bmp") }
+        #expect(error?.code == .tooLarge)
+        put(1, at: 30)
+        let rle = #expect(throws: DatasetError.self) { try ImageDecoder(maximumPixels: .max).decode(header, source: "rle.bmp") }
+        #expect(rle?.code == .unsupported && rle?.message.contains("compressed bitmap") == true)
     }
 
     @Test func aJPEGWithoutOrDamagedExifStaysAsStored() throws {

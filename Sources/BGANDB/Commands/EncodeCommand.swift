@@ -10,7 +10,7 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Print the binary codes a model gives images, as hex.",
         discussion: """
-        Each INPUT is an image file (PNG, JPEG, PGM or PPM, recognised by content), a folder \
+        Each INPUT is an image file (PNG, JPEG, WebP, BMP, PGM or PPM, recognised by content), a folder \
         (its image files, recursively, in path order), an IDX image file (MNIST / Fashion-MNIST, \
         plain or .gz) or a CIFAR-10 binary batch. One line per image: "CODE<TAB>FILE" or \
         "CODE<TAB>INPUT#INDEX" for data sets. Images are brought to the model's input by its \

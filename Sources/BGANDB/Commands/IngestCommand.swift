@@ -9,7 +9,7 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Encode images with the store's encoder and store them, in bulk, resumably.",
         discussion: """
-        SOURCE is an image file (PNG, JPEG, PGM, PPM, by content), a folder (its image files, \
+        SOURCE is an image file (PNG, JPEG, WebP, BMP, PGM, PPM, by content), a folder (its image files, \
         recursively, symbolic links not followed), an IDX image file or a CIFAR-10 batch. Keys are \
         paths relative to the folder (a single file: its name) or FILE#INDEX for data sets. \
         Batches are decoded on every core, encoded through OpenBLAS and written in one \

@@ -15,7 +15,7 @@ struct PutCommand: ParsableCommand {
     @Option(help: "The code as hex, two digits per byte.")
     var code: String?
 
-    @Option(help: "An image file (PNG, JPEG, PGM, PPM) to encode with the store's encoder.")
+    @Option(help: "An image file (PNG, JPEG, WebP, BMP, PGM, PPM) to encode with the store's encoder.")
     var image: String?
 
     @Option(help: "Payload text stored with the item (a path, a URL, JSON).")

@@ -9,7 +9,7 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Find the nearest items (-k) or every item within a radius (--radius) of images or codes.",
         discussion: """
-        Queries are image files (PNG, JPEG, PGM, PPM, by content), encoded with the store's \
+        Queries are image files (PNG, JPEG, WebP, BMP, PGM, PPM, by content), encoded with the store's \
         encoder (its model, or PDQ), or codes (--code, --codes). The Hamming search is exact. Results of code \
         queries are ordered by Hamming distance, then by insertion order; results of image \
         queries are refined: the exact candidates (the K·F nearest, F = --refine-candidates, \

@@ -1,4 +1,5 @@
-/// Decodes image files into ``PixelBuffer``s: PNG (libpng), JPEG (TurboJPEG), PGM and PPM,
+/// Decodes image files into ``PixelBuffer``s: PNG (libpng), JPEG (TurboJPEG), WebP (libwebp),
+/// BMP, PGM and PPM,
 /// chosen by the file's first bytes, never by its name. The declared size is checked against
 /// ``maximumPixels`` before any pixel is decoded, so a small file that claims to be huge (a
 /// decompression bomb) costs nothing.
@@ -17,6 +18,8 @@ public struct ImageDecoder: Sendable {
         case png = "PNG"
         case jpeg = "JPEG"
         case netpbm = "PGM/PPM"
+        case webp = "WebP"
+        case bmp = "BMP"
     }
 
     public init(maximumPixels: Int = 50_000_000, minimumSide: Int? = nil) {
@@ -28,6 +31,8 @@ public struct ImageDecoder: Sendable {
     public static func format(of bytes: [UInt8]) -> Format? {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
+        if bytes.count >= 12, bytes.starts(with: Array("RIFF".utf8)), Array(bytes[8..<12]) == Array("WEBP".utf8) { return .webp }
+        if bytes.count >= 26, bytes.starts(with: Array("BM".utf8)) { return .bmp }
         if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), [UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "5"), UInt8(ascii: "6")].contains(bytes[1]) {
             return .netpbm
         }
@@ -45,12 +50,14 @@ public struct ImageDecoder: Sendable {
         case .png: return try PNGCodec.decode(bytes, source: source, maximumPixels: maximumPixels)
         case .jpeg: return try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide)
         case .netpbm: return try NetpbmDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
+        case .webp: return try WebPDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
+        case .bmp: return try BMPDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
         case nil:
             if let other = Self.unsupportedFormat(of: bytes) {
                 throw DatasetError(.unsupported, "\(source) is a \(other) image, which is not supported; convert it to PNG or JPEG (for example: convert IN OUT.png)")
             }
             let start = bytes.prefix(4).map { String($0, radix: 16, uppercase: true).count == 1 ? "0" + String($0, radix: 16, uppercase: true) : String($0, radix: 16, uppercase: true) }
-            throw DatasetError(.unsupported, "\(source) is not a PNG, JPEG, PGM or PPM image (it starts with bytes \(start.joined(separator: " ")))")
+            throw DatasetError(.unsupported, "\(source) is not a PNG, JPEG, WebP, BMP, PGM or PPM image (it starts with bytes \(start.joined(separator: " ")))")
         }
     }
 
@@ -62,8 +69,6 @@ public struct ImageDecoder: Sendable {
             return bytes.count >= offset + expected.count && Array(bytes[offset..<(offset + expected.count)]) == expected
         }
         if at(0, "GIF87a") || at(0, "GIF89a") { return "GIF" }
-        if at(0, "RIFF") && at(8, "WEBP") { return "WebP" }
-        if at(0, "BM") && bytes.count >= 26 { return "BMP" }
         if bytes.starts(with: [0x49, 0x49, 0x2A, 0x00]) || bytes.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) { return "TIFF" }
         if at(4, "ftyp") {
             if at(8, "avif") || at(8, "avis") { return "AVIF" }

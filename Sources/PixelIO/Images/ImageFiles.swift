@@ -38,7 +38,7 @@ public enum ImageFiles {
                 } else if let head, let other = ImageDecoder.unsupportedFormat(of: head) {
                     listing.passedOver.append(SkippedInput(path, "a \(other) image, which is not supported; convert it to PNG or JPEG"))
                 } else {
-                    listing.passedOver.append(SkippedInput(path, head != nil ? "not a PNG, JPEG, PGM or PPM image" : "cannot be read (permission)"))
+                    listing.passedOver.append(SkippedInput(path, head != nil ? "not a PNG, JPEG, WebP, BMP, PGM or PPM image" : "cannot be read (permission)"))
                 }
             case .typeSymbolicLink?:
                 listing.passedOver.append(SkippedInput(path, "a symbolic link: not followed"))
@@ -51,7 +51,7 @@ public enum ImageFiles {
         return listing
     }
 
-    /// Whether the file starts like a PNG, JPEG, PGM or PPM image.
+    /// Whether the file starts like a PNG, JPEG, WebP, BMP, PGM or PPM image.
     public static func isImage(_ path: String) -> Bool {
         head(path).map { ImageDecoder.format(of: $0) != nil } ?? false
     }

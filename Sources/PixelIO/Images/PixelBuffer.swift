@@ -16,7 +16,7 @@ public enum PixelFormat: String, Sendable, CaseIterable {
 
 /// An 8-bit image in memory, rows top to bottom, each `rowStride` bytes of which the first
 /// `width × channels` are pixels (interleaved: RGBRGB…). Services fill one from their own
-/// decoders; ``ImageDecoder`` fills one from PNG, JPEG, PGM and PPM files.
+/// decoders; ``ImageDecoder`` fills one from PNG, JPEG, WebP, BMP, PGM and PPM files.
 public struct PixelBuffer: Sendable, Equatable {
     public let width: Int
     public let height: Int

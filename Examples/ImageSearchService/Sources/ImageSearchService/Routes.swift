@@ -38,7 +38,7 @@ struct Routes: Sendable {
                  body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 
-    /// `POST /items/{key}`: the body is an image (PNG, JPEG, PGM, PPM); the `X-Payload` header,
+    /// `POST /items/{key}`: the body is an image (PNG, JPEG, WebP, BMP, PGM, PPM); the `X-Payload` header,
     /// if any, is stored as the item's payload. Creates or replaces the item.
     func put(_ request: Request, key: String) async throws -> EditedResponse<Stored> {
         let image = try await decodeImage(request)

@@ -138,16 +138,17 @@ extension Store {
         return try encodeChecked(try images.map(encoder.prepare), encoder)
     }
 
-    /// The encoder's values for `prepared`, refused when they are not one per bit of each image
-    /// (an application's encoder that breaks its promise must not write misaligned codes).
+    /// The encoder's values for `prepared`, encoded together with those of concurrent callers
+    /// (``EncodeBatcher``), refused when they are not one per bit of each image (an application's
+    /// encoder that breaks its promise must not write misaligned codes).
     private func encodeChecked(_ prepared: [[Float]], _ encoder: any ImageCodeEncoder) throws -> [Float] {
-        boundEncoder.encodeLock.lock()
-        defer { boundEncoder.encodeLock.unlock() }
-        let values = try encoder.encode(prepared)
-        guard values.count == prepared.count * bitCount else {
-            throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(prepared.count) images of \(bitCount) bits each; `ImageCodeEncoder.encode` must return one value per bit of every image")
+        try boundEncoder.batcher.encode(prepared, valuesPerImage: bitCount) { batch in
+            let values = try encoder.encode(batch)
+            guard values.count == batch.count * bitCount else {
+                throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(batch.count) images of \(bitCount) bits each; `ImageCodeEncoder.encode` must return one value per bit of every image")
+            }
+            return values
         }
-        return values
     }
 
     /// The thumbnail kept with item `id`, or nil when it has none (inserted as a code, or into a

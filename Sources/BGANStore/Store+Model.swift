@@ -9,9 +9,9 @@ import PixelIO
 final class BoundEncoder: @unchecked Sendable {
     private let lock = NSLock()
     private var cachedSettings: ImageSettings?
-    /// Held around every `encode` call: ``ImageCodeEncoder`` promises encoders one caller at a
-    /// time, while searches and writes reach it from many threads.
-    let encodeLock = NSLock()
+    /// Every `encode` call goes through it: one caller at a time, as ``ImageCodeEncoder``
+    /// promises, with concurrent callers' images encoded together in one batch.
+    let batcher = EncodeBatcher()
 
     func settings(load: () throws -> ImageSettings) throws -> ImageSettings {
         lock.lock()

@@ -176,16 +176,17 @@ import TestSupport
         private var inside = 0
         private(set) var overlapped = false
         private(set) var calls = 0
+        private(set) var images = 0
         func prepare(_ image: PixelBuffer) throws -> [Float] { try AverageHash().prepare(image) }
         func encode(_ prepared: [[Float]]) throws -> [Float] {
-            lock.withLock { inside += 1; calls += 1; if inside > 1 { overlapped = true } }
+            lock.withLock { inside += 1; calls += 1; images += prepared.count; if inside > 1 { overlapped = true } }
             Thread.sleep(forTimeInterval: 0.002)
             lock.withLock { inside -= 1 }
             return prepared.flatMap { $0 }
         }
     }
 
-    @Test func theStoreCallsEncodeOneCallerAtATime() throws {
+    @Test func theStoreCallsEncodeOneCallerAtATimeWithConcurrentImagesBatched() throws {
         let encoder = OverlapDetecting()
         let store = try Store.create(at: directory.sub("overlap"), encoder: encoder, thumbnailSide: 0)
         let images = try Self.images()
@@ -196,8 +197,33 @@ import TestSupport
                 _ = try? store.search(image: images[i].image, k: 3)
             }
         }
-        #expect(encoder.calls == 16)
+        #expect(encoder.images == 16, "every image encoded once")
+        #expect(encoder.calls <= 16)
         #expect(!encoder.overlapped)
+    }
+
+    @Test func concurrentSearchesByImageEachGetTheirOwnAnswer() throws {
+        let model = try StoreImageTests.model(seed: 5)
+        let store = try Store.create(at: directory.sub("batched"), model: model, thumbnailSide: 0)
+        let images = (0..<48).map { StoreImageTests.image($0) }
+        let alone = try images.map { try store.realValuedOutputs(of: [$0]) }
+        let together = UnsafeSendableBox([[Float]](repeating: [], count: images.count))
+        DispatchQueue.concurrentPerform(iterations: images.count) { i in
+            let values = (try? store.realValuedOutputs(of: [images[i]])) ?? []
+            together.lock.withLock { together.value[i] = values }
+        }
+        // Batched or not, each caller gets its own image's values (equal up to BLAS's summation order).
+        for i in images.indices {
+            #expect(together.value[i].count == 32)
+            let worst = zip(together.value[i], alone[i]).map { abs($0 - $1) }.max() ?? 1
+            #expect(worst < 1e-4, "image \(i): off by \(worst)")
+        }
+    }
+
+    final class UnsafeSendableBox<T>: @unchecked Sendable {
+        var value: T
+        let lock = NSLock()
+        init(_ value: T) { self.value = value }
     }
 
     @Test func theDecodingSideCoversTheEncodersInputAndTheThumbnails() throws {

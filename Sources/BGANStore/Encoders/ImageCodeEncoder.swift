@@ -45,7 +45,7 @@ public protocol ImageCodeEncoder: Sendable {
     /// image: the sign of each value is a bit of the code (positive: 1), its size how sure the
     /// bit is. A store keeps them (one signed byte per bit): a search by image re-ranks its exact
     /// Hamming candidates by the cosine of these values with the query's. The store calls it from
-    /// one thread at a time (it holds a lock around each call).
+    /// one thread at a time, with the images of concurrent searches and writes in one batch.
     func encode(_ prepared: [[Float]]) throws -> [Float]
     /// The fewest pixels a side of an image may have for ``prepare(_:)`` to see all it uses
     /// (a model's input side); decoders may shrink larger images to it. nil (the default): the

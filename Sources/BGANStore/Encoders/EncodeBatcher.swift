@@ -1,0 +1,50 @@
+import Foundation
+
+/// Runs an encoder for many callers at once, one batch at a time: a caller that finds the encoder
+/// idle encodes everything queued so far (its own images and those of every caller waiting) in
+/// one call, then hands each caller its rows; callers that arrive meanwhile queue for the next
+/// batch. Concurrent searches by image thus share forward passes — a network encodes 64 images
+/// in far less than 64 times the cost of one — and the encoder still sees one caller at a time,
+/// as ``ImageCodeEncoder`` promises.
+final class EncodeBatcher: @unchecked Sendable {
+    private final class Request {
+        let prepared: [[Float]]
+        var result: Result<[Float], Error>?
+        init(_ prepared: [[Float]]) { self.prepared = prepared }
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Request] = []
+    private var encoding = false
+
+    /// `valuesPerImage` values for each of `prepared`, computed by `encode` on a batch that may
+    /// hold other callers' images too. `encode` must return `valuesPerImage` values per image
+    /// of its argument, in order.
+    func encode(_ prepared: [[Float]], valuesPerImage: Int, _ encode: ([[Float]]) throws -> [Float]) throws -> [Float] {
+        let mine = Request(prepared)
+        condition.lock()
+        queue.append(mine)
+        while mine.result == nil && encoding { condition.wait() }
+        if let result = mine.result {
+            condition.unlock()
+            return try result.get()
+        }
+        encoding = true
+        let batch = queue
+        queue = []
+        condition.unlock()
+
+        let outcome = Result { try encode(batch.flatMap(\.prepared)) }
+        condition.lock()
+        var offset = 0
+        for request in batch {
+            let count = request.prepared.count * valuesPerImage
+            request.result = outcome.map { Array($0[offset..<(offset + count)]) }
+            offset += count
+        }
+        encoding = false
+        condition.broadcast()
+        condition.unlock()
+        return try mine.result!.get()
+    }
+}

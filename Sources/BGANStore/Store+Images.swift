@@ -138,6 +138,23 @@ extension Store {
         return try encodeChecked(try images.map(encoder.prepare), encoder)
     }
 
+    /// ``realValuedOutputs(of:)`` for async callers: images are prepared on the pool and encoded
+    /// in one batch with those of every other task waiting (``EncodeBatcher``).
+    func realValuedOutputsBatched(of images: [PixelBuffer]) async throws -> [Float] {
+        let (encoder, prepared) = try await offPool { store -> (any ImageCodeEncoder, [[Float]]) in
+            let encoder = try store.imageSettings().encoder
+            return (encoder, try images.map(encoder.prepare))
+        }
+        let bitCount = bitCount
+        return try await boundEncoder.batcher.encode(prepared, valuesPerImage: bitCount, on: options.pool) { batch in
+            let values = try encoder.encode(batch)
+            guard values.count == batch.count * bitCount else {
+                throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(batch.count) images of \(bitCount) bits each; `ImageCodeEncoder.encode` must return one value per bit of every image")
+            }
+            return values
+        }
+    }
+
     /// The encoder's values for `prepared`, encoded together with those of concurrent callers
     /// (``EncodeBatcher``), refused when they are not one per bit of each image (an application's
     /// encoder that breaks its promise must not write misaligned codes).

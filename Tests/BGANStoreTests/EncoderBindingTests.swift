@@ -220,6 +220,34 @@ import TestSupport
         }
     }
 
+    @Test func concurrentAsyncSearchesShareForwardPasses() async throws {
+        let encoder = OverlapDetecting()
+        let store = try await Store.create(at: directory.sub("async-batched"), encoder: encoder, thumbnailSide: 0)
+        let images = try Self.images()
+        try await store.write(images: images)
+        let writtenCalls = encoder.calls
+        let expected = try images.map { try AverageHash().codes(of: [$0.image])[0] }
+        let found = try await withThrowingTaskGroup(of: (Int, BinaryCode, String?).self) { group in
+            for (index, item) in images.enumerated() {
+                group.addTask {
+                    let code = try await store.codes(of: [item.image])[0]
+                    let hit = try await store.search(image: item.image, k: 1).hits.first
+                    return (index, code, hit?.key)
+                }
+            }
+            var all: [(Int, BinaryCode, String?)] = []
+            for try await result in group { all.append(result) }
+            return all
+        }
+        for (index, code, key) in found {
+            #expect(code == expected[index], "task \(index) got its own image's code")
+            #expect(key.map { try! store.item(forKey: $0)?.code == code } == true, "and a stored item at its code first")
+        }
+        #expect(encoder.images == images.count * 3 && !encoder.overlapped, "each image encoded once per request, calls never overlapping")
+        // 90 requests (45 codes, 45 searches) went through far fewer encoder calls.
+        #expect(encoder.calls - writtenCalls < 90, "\(encoder.calls - writtenCalls) calls for 90 requests")
+    }
+
     final class UnsafeSendableBox<T>: @unchecked Sendable {
         var value: T
         let lock = NSLock()

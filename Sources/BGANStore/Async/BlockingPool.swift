@@ -38,6 +38,11 @@ public final class BlockingPool: @unchecked Sendable {
         }
     }
 
+    /// Runs `job` on one of the pool's threads without waiting for it.
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        enqueue(job)
+    }
+
     private func enqueue(_ job: @escaping () -> Void) {
         condition.lock()
         jobs.append(job)

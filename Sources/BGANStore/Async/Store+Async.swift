@@ -37,25 +37,37 @@ extension Store {
         try await offPool { try $0.search(code: code, radius: radius, method: method) }
     }
 
+    /// The image is encoded in one batch with those of every other task searching or writing at
+    /// the same time (one forward pass for many), then searched on the pool.
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) async throws -> StoreSearchResult {
-        try await offPool { try $0.search(image: image, k: k, method: method, refinement: refinement) }
+        let values = try await realValuedOutputsBatched(of: [image])
+        return try await offPool { store in
+            guard let refinement else { return try store.search(code: BinaryCode(signsOf: values), k: k, method: method) }
+            return try store.search(realValues: values, k: k, method: method, refinement: refinement)
+        }
     }
 
     public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) async throws -> StoreSearchResult {
-        try await offPool { try $0.search(image: image, radius: radius, method: method, refinement: refinement) }
+        let values = try await realValuedOutputsBatched(of: [image])
+        return try await offPool { store in
+            guard refinement != nil else { return try store.search(code: BinaryCode(signsOf: values), radius: radius, method: method) }
+            return try store.search(realValues: values, radius: radius, method: method)
+        }
     }
 
     @discardableResult
-    /// The codes the bound encoder gives `images` (``codes(of:)``).
+    /// The codes the bound encoder gives `images` (``codes(of:)``), encoded with other tasks' images.
     public func codes(of images: [PixelBuffer]) async throws -> [BinaryCode] {
-        try await offPool { try $0.codes(of: images) }
+        let values = try await realValuedOutputsBatched(of: images)
+        return stride(from: 0, to: values.count, by: bitCount).map { BinaryCode(signsOf: Array(values[$0..<($0 + bitCount)])) }
     }
 
-    /// The bound encoder's real-valued outputs for `images` (``realValuedOutputs(of:)``).
+    /// The bound encoder's real-valued outputs for `images` (``realValuedOutputs(of:)``), encoded
+    /// with other tasks' images.
     public func realValuedOutputs(of images: [PixelBuffer]) async throws -> [Float] {
-        try await offPool { try $0.realValuedOutputs(of: images) }
+        try await realValuedOutputsBatched(of: images)
     }
 
     public func insert(_ item: StoreItem) async throws -> UInt32 {

@@ -17,6 +17,15 @@ final class EncodeBatcher: @unchecked Sendable {
     private var queue: [Request] = []
     private var encoding = false
 
+    /// Async callers wait as suspended tasks, not as blocked threads: a pool of two threads
+    /// would otherwise never see more than two images at once.
+    private struct Suspended {
+        let prepared: [[Float]]
+        let continuation: CheckedContinuation<[Float], Error>
+    }
+    private var suspended: [Suspended] = []
+    private var draining = false
+
     /// `valuesPerImage` values for each of `prepared`, computed by `encode` on a batch that may
     /// hold other callers' images too. `encode` must return `valuesPerImage` values per image
     /// of its argument, in order.
@@ -46,5 +55,38 @@ final class EncodeBatcher: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         return try mine.result!.get()
+    }
+
+    /// The async form of ``encode(_:valuesPerImage:_:)``: the calling task is suspended, and one
+    /// job on `pool` encodes whatever async callers have queued, batch after batch, until none
+    /// are left.
+    func encode(_ prepared: [[Float]], valuesPerImage: Int, on pool: BlockingPool,
+                _ encode: @escaping @Sendable ([[Float]]) throws -> [Float]) async throws -> [Float] {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            suspended.append(Suspended(prepared: prepared, continuation: continuation))
+            let start = !draining
+            draining = true
+            condition.unlock()
+            if start { pool.submit { self.drain(valuesPerImage: valuesPerImage, encode) } }
+        }
+    }
+
+    private func drain(valuesPerImage: Int, _ encode: @escaping @Sendable ([[Float]]) throws -> [Float]) {
+        while true {
+            condition.lock()
+            let batch = suspended
+            suspended = []
+            if batch.isEmpty { draining = false }
+            condition.unlock()
+            if batch.isEmpty { return }
+            let outcome = Result { try self.encode(batch.flatMap(\.prepared), valuesPerImage: valuesPerImage, encode) }
+            var offset = 0
+            for waiting in batch {
+                let count = waiting.prepared.count * valuesPerImage
+                waiting.continuation.resume(with: outcome.map { Array($0[offset..<(offset + count)]) })
+                offset += count
+            }
+        }
     }
 }

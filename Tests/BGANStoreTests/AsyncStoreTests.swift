@@ -11,9 +11,16 @@ import TestSupport
     let directory = TemporaryDirectory("async")
 
     /// `count` units whose loading takes `delay` each: a long ingest on any machine.
-    static func slowUnits(_ count: Int, delay: TimeInterval = 0.004) -> [IngestionUnit] {
+    /// Units that take `delay` each to load; with a `gate`, those after the first `open` wait
+    /// until it is set (at most a minute), so a test can act between batches however busy the
+    /// machine is.
+    static func slowUnits(_ count: Int, delay: TimeInterval = 0.004, gate: LockedFlag? = nil, open: Int = 0) -> [IngestionUnit] {
         (0..<count).map { index in
             IngestionUnit(key: "img/\(index)", payload: [], name: "image \(index)") {
+                if let gate, index >= open {
+                    let deadline = Date().addingTimeInterval(60)
+                    while !gate.value && Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+                }
                 Thread.sleep(forTimeInterval: delay)
                 return StoreImageTests.image(index % 50)
             }
@@ -82,12 +89,14 @@ import TestSupport
     @Test func cancellingAnIngestStopsItBetweenBatchesAndARerunFinishes() async throws {
         let store = try directory.boundStore("cancel", model: try StoreImageTests.model(seed: 6))
         defer { store.close() }
-        let firstBatch = LockedFlag()
+        let firstBatch = LockedFlag(), cancelled = LockedFlag()
         let task = Task {
-            try await BulkIngestion(store: store, batchSize: 10, workers: 1).run(Self.slowUnits(400)) { _ in firstBatch.set() }
+            try await BulkIngestion(store: store, batchSize: 10, workers: 1).run(Self.slowUnits(400, gate: cancelled, open: 10)) { _ in firstBatch.set() }
         }
+        // Units after the first batch wait for the cancellation: the run cannot finish before it.
         while !firstBatch.value { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
+        cancelled.set()
         let stopped = try await task.value
         #expect(stopped.stopped && stopped.added >= 10 && stopped.added < 400, "\(stopped.added) added")
         #expect(try await store.count() == stopped.added, "whole batches only")

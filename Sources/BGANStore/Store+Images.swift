@@ -126,8 +126,12 @@ extension Store {
     /// The codes the bound encoder gives `images`.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {
-        let values = try realValuedOutputs(of: images)
-        return stride(from: 0, to: values.count, by: bitCount).map { BinaryCode(signsOf: Array(values[$0..<($0 + bitCount)])) }
+        codes(fromValues: try realValuedOutputs(of: images))
+    }
+
+    /// `count × bitCount` encoder values as `count` codes (their signs).
+    func codes(fromValues values: [Float]) -> [BinaryCode] {
+        stride(from: 0, to: values.count, by: bitCount).map { BinaryCode(signsOf: Array(values[$0..<($0 + bitCount)])) }
     }
 
     /// The bound encoder's real-valued outputs for `images` (`images.count × bitCount`): the
@@ -145,21 +149,20 @@ extension Store {
             let encoder = try store.imageSettings().encoder
             return (encoder, try images.map(encoder.prepare))
         }
-        let bitCount = bitCount
-        return try await boundEncoder.batcher.encode(prepared, valuesPerImage: bitCount, on: options.pool) { batch in
-            let values = try encoder.encode(batch)
-            guard values.count == batch.count * bitCount else {
-                throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(batch.count) images of \(bitCount) bits each; `ImageCodeEncoder.encode` must return one value per bit of every image")
-            }
-            return values
-        }
+        return try await boundEncoder.batcher.encode(prepared, valuesPerImage: bitCount, on: options.pool, checkedEncode(encoder))
     }
 
     /// The encoder's values for `prepared`, encoded together with those of concurrent callers
-    /// (``EncodeBatcher``), refused when they are not one per bit of each image (an application's
-    /// encoder that breaks its promise must not write misaligned codes).
+    /// (``EncodeBatcher``).
     private func encodeChecked(_ prepared: [[Float]], _ encoder: any ImageCodeEncoder) throws -> [Float] {
-        try boundEncoder.batcher.encode(prepared, valuesPerImage: bitCount) { batch in
+        try boundEncoder.batcher.encode(prepared, valuesPerImage: bitCount, checkedEncode(encoder))
+    }
+
+    /// `encoder.encode`, refused when its values are not one per bit of each image (an
+    /// application's encoder that breaks its promise must not write misaligned codes).
+    private func checkedEncode(_ encoder: any ImageCodeEncoder) -> @Sendable ([[Float]]) throws -> [Float] {
+        let bitCount = bitCount
+        return { batch in
             let values = try encoder.encode(batch)
             guard values.count == batch.count * bitCount else {
                 throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(batch.count) images of \(bitCount) bits each; `ImageCodeEncoder.encode` must return one value per bit of every image")

@@ -22,7 +22,11 @@ extension Store {
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {
-        let values = try realValuedOutputs(of: [image])
+        try search(encoding: try realValuedOutputs(of: [image]), k: k, method: method, refinement: refinement)
+    }
+
+    /// ``search(image:k:method:refinement:)`` once the image is encoded (sync and async share it).
+    func search(encoding values: [Float], k: Int, method: SearchMethod, refinement: Refinement.Options?) throws -> StoreSearchResult {
         guard let refinement else { return try search(code: BinaryCode(signsOf: values), k: k, method: method) }
         return try search(realValues: values, k: k, method: method, refinement: refinement)
     }
@@ -32,7 +36,11 @@ extension Store {
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {
-        let values = try realValuedOutputs(of: [image])
+        try search(encoding: try realValuedOutputs(of: [image]), radius: radius, method: method, refinement: refinement)
+    }
+
+    /// ``search(image:radius:method:refinement:)`` once the image is encoded.
+    func search(encoding values: [Float], radius: Int, method: SearchMethod, refinement: Refinement.Options?) throws -> StoreSearchResult {
         guard refinement != nil else { return try search(code: BinaryCode(signsOf: values), radius: radius, method: method) }
         return try search(realValues: values, radius: radius, method: method)
     }

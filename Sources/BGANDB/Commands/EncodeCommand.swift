@@ -62,13 +62,7 @@ struct EncodeCommand: ParsableCommand {
             func emit(_ outputs: ArraySlice<Float>, _ name: String, index: Int?) {
                 let numbers = realValued ? outputs.map { "\($0)" } : []
                 let code = realValued ? numbers.joined(separator: "\t") : BinaryCode(signsOf: Array(outputs)).description
-                if json {
-                    var fields = [("input", JSON.string(name)), realValued ? ("h", "[" + numbers.joined(separator: ",") + "]") : ("code", JSON.string(code))]
-                    if let index { fields.insert(("index", "\(index)"), at: 1) }
-                    Console.out(JSON.object(fields))
-                } else {
-                    Console.out("\(code)\t\(name)\(index.map { "#\($0)" } ?? "")")
-                }
+                printLine(code, name, index: index, json: [realValued ? ("h", "[" + numbers.joined(separator: ",") + "]") : ("code", JSON.string(code))])
             }
             for input in inputs {
                 if let listing = try ImageFiles.expand(input) {
@@ -95,13 +89,7 @@ struct EncodeCommand: ParsableCommand {
         try Console.reportingErrors {
             var failures = 0
             func emit(_ hash: PDQ.Hash, _ name: String, index: Int?) {
-                if json {
-                    var fields = [("input", JSON.string(name)), ("code", JSON.string(hash.code.hex)), ("quality", "\(hash.quality)")]
-                    if let index { fields.insert(("index", "\(index)"), at: 1) }
-                    Console.out(JSON.object(fields))
-                } else {
-                    Console.out("\(hash.code.hex)\t\(name)\(index.map { "#\($0)" } ?? "")")
-                }
+                printLine(hash.code.hex, name, index: index, json: [("code", JSON.string(hash.code.hex)), ("quality", "\(hash.quality)")])
             }
             for input in inputs {
                 if let listing = try ImageFiles.expand(input) {
@@ -115,6 +103,15 @@ struct EncodeCommand: ParsableCommand {
                 Console.log("bgan-db: \(failures) file(s) could not be hashed")
                 throw ExitCode.failure
             }
+        }
+    }
+
+    /// One line per image: `TEXT<TAB>NAME[#INDEX]`, or with --json `{"input", "index"?, FIELDS…}`.
+    private func printLine(_ text: String, _ name: String, index: Int?, json fields: [(String, String)]) {
+        if json {
+            Console.out(JSON.object([("input", JSON.string(name))] + (index.map { [("index", "\($0)")] } ?? []) + fields))
+        } else {
+            Console.out("\(text)\t\(name)\(index.map { "#\($0)" } ?? "")")
         }
     }
 

@@ -42,26 +42,19 @@ extension Store {
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) async throws -> StoreSearchResult {
         let values = try await realValuedOutputsBatched(of: [image])
-        return try await offPool { store in
-            guard let refinement else { return try store.search(code: BinaryCode(signsOf: values), k: k, method: method) }
-            return try store.search(realValues: values, k: k, method: method, refinement: refinement)
-        }
+        return try await offPool { try $0.search(encoding: values, k: k, method: method, refinement: refinement) }
     }
 
     public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) async throws -> StoreSearchResult {
         let values = try await realValuedOutputsBatched(of: [image])
-        return try await offPool { store in
-            guard refinement != nil else { return try store.search(code: BinaryCode(signsOf: values), radius: radius, method: method) }
-            return try store.search(realValues: values, radius: radius, method: method)
-        }
+        return try await offPool { try $0.search(encoding: values, radius: radius, method: method, refinement: refinement) }
     }
 
     @discardableResult
     /// The codes the bound encoder gives `images` (``codes(of:)``), encoded with other tasks' images.
     public func codes(of images: [PixelBuffer]) async throws -> [BinaryCode] {
-        let values = try await realValuedOutputsBatched(of: images)
-        return stride(from: 0, to: values.count, by: bitCount).map { BinaryCode(signsOf: Array(values[$0..<($0 + bitCount)])) }
+        codes(fromValues: try await realValuedOutputsBatched(of: images))
     }
 
     /// The bound encoder's real-valued outputs for `images` (``realValuedOutputs(of:)``), encoded

@@ -44,13 +44,9 @@ final class EncodeBatcher: @unchecked Sendable {
         condition.unlock()
 
         let outcome = Result { try encode(batch.flatMap(\.prepared)) }
+        let results = Self.split(outcome, into: batch.map { $0.prepared.count * valuesPerImage })
         condition.lock()
-        var offset = 0
-        for request in batch {
-            let count = request.prepared.count * valuesPerImage
-            request.result = outcome.map { Array($0[offset..<(offset + count)]) }
-            offset += count
-        }
+        for (request, result) in zip(batch, results) { request.result = result }
         encoding = false
         condition.broadcast()
         condition.unlock()
@@ -81,12 +77,18 @@ final class EncodeBatcher: @unchecked Sendable {
             condition.unlock()
             if batch.isEmpty { return }
             let outcome = Result { try self.encode(batch.flatMap(\.prepared), valuesPerImage: valuesPerImage, encode) }
-            var offset = 0
-            for waiting in batch {
-                let count = waiting.prepared.count * valuesPerImage
-                waiting.continuation.resume(with: outcome.map { Array($0[offset..<(offset + count)]) })
-                offset += count
-            }
+            let results = Self.split(outcome, into: batch.map { $0.prepared.count * valuesPerImage })
+            for (waiting, result) in zip(batch, results) { waiting.continuation.resume(with: result) }
+        }
+    }
+
+    /// A batch's outcome cut into each caller's consecutive run of `counts[i]` values (or, if
+    /// the batch failed, its error for every caller).
+    private static func split(_ outcome: Result<[Float], Error>, into counts: [Int]) -> [Result<[Float], Error>] {
+        var offset = 0
+        return counts.map { count in
+            defer { offset += count }
+            return outcome.map { Array($0[offset..<(offset + count)]) }
         }
     }
 }

@@ -74,6 +74,27 @@ import TestSupport
         #expect(stats["items"] as? Int == 3 && stats["bits"] as? Int == 16)
     }
 
+    @Test func anEmptyStoreExportsNoRows() throws {
+        let store = directory.sub("empty")
+        #expect(try run("create", store, "--bits", "16").status == 0)
+        let exported = try run("export", store, "--format", "ndjson", directory.sub("empty.ndjson"))
+        #expect(exported.status == 0)
+        #expect(exported.stderr.contains("wrote 0 items"))
+        #expect(try String(contentsOfFile: directory.sub("empty.ndjson"), encoding: .utf8).isEmpty)
+    }
+
+    @Test func writingCommandsTakeADurability() throws {
+        let store = directory.sub("durability")
+        #expect(try run("create", store, "--bits", "16").status == 0)
+        #expect(try run("put", store, "a", "--code", "00ff", "--sync", "none").status == 0)
+        #expect(try run("put", store, "b", "--code", "0f0f", "--sync", "no-meta-sync").status == 0)
+        #expect(try run("delete", store, "a", "--sync", "full").status == 0)
+        let refused = try run("put", store, "c", "--code", "0000", "--sync", "sometimes")
+        #expect(refused.status != 0 && refused.stderr.contains("sync"))
+        #expect(try run("get", store, "b").stdout == "b\t0f0f\t\n")
+        #expect(try run("verify", store).status == 0)
+    }
+
     @Test func errorsSayWhatAndExitNonZero() throws {
         let store = directory.sub("s")
         #expect(try run("create", store, "--bits", "16").status == 0)

@@ -23,6 +23,8 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Rows per transaction.")
     var batch: Int = 200_000
 
+    @OptionGroup var durability: Durability
+
     func run() throws {
         try Console.reportingErrors {
             let matrix = try NumPyByteMatrix(contentsOf: codes)
@@ -34,7 +36,7 @@ struct ImportCommand: ParsableCommand {
                 throw StoreError(.invalidArgument, String(format: "importing %d codes needs about %.1f GiB free next to %@, and only %.1f GiB are; free some space or import in parts",
                                                           matrix.rows, Double(needed) / 1_073_741_824, location.store, Double(available) / 1_073_741_824))
             }
-            let store = try location.open(writeMap: true)
+            let store = try location.open(writeMap: true, sync: durability.mode)
             let keyList = try keys.map { try Self.readKeys($0, expected: matrix.rows) }
             var progress = ProgressReporter(label: "import", total: matrix.rows)
             let summary = try store.importCodes(matrix, keys: keyList, batchSize: batch) { done in

@@ -41,13 +41,15 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Exit 0 even when some files were rejected.")
     var keepGoing = false
 
+    @OptionGroup var durability: Durability
+
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     }
 
     func run() throws {
         try Console.reportingErrors {
-            let store = try location.open()
+            let store = try location.open(sync: durability.mode)
             let encoder = try store.encoder()
             if let model { try store.requireModel(try DefaultModel.load(path: model, bits: 0)) }
             var rejected: [SkippedInput] = []

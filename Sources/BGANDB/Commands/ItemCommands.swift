@@ -21,13 +21,15 @@ struct PutCommand: ParsableCommand {
     @Option(help: "Payload text stored with the item (a path, a URL, JSON).")
     var payload: String = ""
 
+    @OptionGroup var durability: Durability
+
     func validate() throws {
         guard (code == nil) != (image == nil) else { throw ValidationError("give exactly one of --code HEX or --image FILE") }
     }
 
     func run() throws {
         try Console.reportingErrors {
-            let store = try location.open()
+            let store = try location.open(sync: durability.mode)
             let itemCode = try image.map { try store.codes(of: [try ImageDecoder(minimumSide: try store.decodingSide()).decode(contentsOf: $0)])[0] } ?? BinaryCode(hex: code!)
             let replaced = try store.upsert(StoreItem(key: key, code: itemCode, payload: Array(payload.utf8)))
             Console.log(replaced ? "replaced \(key)" : "inserted \(key)")
@@ -74,9 +76,11 @@ struct DeleteCommand: ParsableCommand {
     @Argument(help: "Keys to remove.")
     var keys: [String]
 
+    @OptionGroup var durability: Durability
+
     func run() throws {
         try Console.reportingErrors {
-            let removed = try location.open().remove(keys: keys)
+            let removed = try location.open(sync: durability.mode).remove(keys: keys)
             Console.log("removed \(removed) of \(keys.count) items")
         }
     }

@@ -83,9 +83,11 @@ struct ReindexCommand: ParsableCommand {
     @Option(help: "Tables m, or 'auto' for about bits / log2 N (default: keep the current choice).")
     var substrings: String?
 
+    @OptionGroup var durability: Durability
+
     func run() throws {
         try Console.reportingErrors {
-            let store = try location.open()
+            let store = try location.open(sync: durability.mode)
             let choice: SubstringChoice
             switch substrings {
             case nil: choice = .unchanged

@@ -66,8 +66,9 @@ struct ProgressReporter {
         let elapsed = now.timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done - startingAt) / elapsed : 0
         let remaining = rate > 0 ? Double(total - done) / rate : 0
-        let text = String(format: "%@ %d/%d (%.1f%%) %.0f/s ETA %@", label, done, total,
-                          total > 0 ? 100 * Double(done) / Double(total) : 100, rate, Self.duration(remaining))
+        // Numbers only through String(format:): a Swift String passed for %@ can crash on Linux.
+        let percent = String(format: "%.1f", total > 0 ? 100 * Double(done) / Double(total) : 100)
+        let text = "\(label) \(done)/\(total) (\(percent)%) \(String(format: "%.0f", rate))/s ETA \(Self.duration(remaining))"
             + (detail.isEmpty ? "" : " " + detail)
         if Console.stderrIsTerminal {
             FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))

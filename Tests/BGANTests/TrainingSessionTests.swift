@@ -111,6 +111,44 @@ import Testing
         }
     }
 
+    @Test func anAnchorTermHoldsCodesToTheirAnchorsAndResumesExactly() throws {
+        let (pixels, kinds) = images(seed: 5)
+        let plain = settings(epochs: 6, sampling: .neighbors, encoderOnly: true)
+        var anchored = plain
+        anchored.weights.anchor = 5
+        // A random code per kind of image: codes may learn them, but only the anchor term asks them to.
+        var rng = SeededGenerator(seed: 3)
+        let kindCodes: [[Float]] = (0..<3).map { _ in (0..<16).map { _ in rng.next() % 2 == 0 ? 1 : -1 } }
+        let anchors = kinds.flatMap { kindCodes[$0] }
+        let structure = NeighborhoodStructure(neighbors: NearestNeighborLists(features: pixels, dimension: 64, k: 4), k2: 3)
+        let free = try TrainingSession(settings: plain, images: pixels, structure: structure)
+        let held = try TrainingSession(settings: anchored, images: pixels, structure: structure, anchorCodes: anchors)
+        while !free.isFinished { try free.runStep() }
+        while !held.isFinished { try held.runStep() }
+        func agreement(_ session: TrainingSession) throws -> Float {
+            let codes = try session.networks.codes(of: Tensor(shape: [48, 1, 8, 8], storage: pixels))
+            return Float(zip(codes.storage, anchors).filter { ($0 > 0) == ($1 > 0) }.count) / Float(anchors.count)
+        }
+        let heldAgreement = try agreement(held), freeAgreement = try agreement(free)
+        #expect(heldAgreement > 0.9 && freeAgreement < 0.65, "bits agreeing with the anchors: \(heldAgreement) anchored, \(freeAgreement) not")
+        #expect(held.history.last?.losses.anchor != nil && free.history.last?.losses.anchor == nil)
+        #expect(held.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).header.training["weights"]?.contains("anchor 5") == true)
+
+        let first = try TrainingSession(settings: anchored, images: pixels, structure: structure, anchorCodes: anchors)
+        for _ in 0..<(first.stepsPerEpoch + 1) { try first.runStep() }
+        let resumed = try TrainingSession(checkpoint: try first.checkpoint(), images: pixels)
+        #expect(resumed.trainer.anchorCodes == anchors, "the anchors travel in the checkpoint")
+        while !resumed.isFinished { try resumed.runStep() }
+        #expect(resumed.networks.encoderParameters.values == held.networks.encoderParameters.values, "bit-exact encoder")
+
+        #expect(throws: BGANError.self) { try TrainingSession(settings: anchored, images: pixels, structure: structure) }
+        #expect(throws: BGANError.self) { try TrainingSession(settings: plain, images: pixels, structure: structure, anchorCodes: anchors) }
+        #expect(throws: BGANError.self) {
+            try TrainingSession(settings: anchored, images: pixels, structure: structure, anchorCodes: Array(anchors.dropLast()))
+        }
+        #expect(TrainingSession.anchorCodes(outputs: [0.5, -0.25, 0]) == [1, -1, 1])
+    }
+
     @Test func aCheckpointIsRefusedForOtherImagesOrWhenDamaged() throws {
         let pixels = images(seed: 1).pixels
         let run = try session(settings(epochs: 1), pixels: pixels)

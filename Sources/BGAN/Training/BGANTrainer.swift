@@ -24,11 +24,17 @@ public struct LossWeights: Codable, Sendable, Equatable {
     /// the neighbourhood loss. A batch holds far more dissimilar pairs; weighting the few
     /// similar ones up pulls neighbours together harder. 1: the paper's plain mean.
     public var similarPairWeight: Float = 1
+    /// When set, the weight (relative to the neighbourhood term, as the quantisation term's) of
+    /// an anchor term `mean((zᵢ − aᵢ)²)` pulling each image's smoothed code `zᵢ` toward its
+    /// anchor code `aᵢ`: the sign the starting encoder gives the unaugmented image. It keeps
+    /// what pre-training learnt — one code per image, invariance to the views — while the
+    /// neighbourhood term pulls neighbours together. Nil: no such term (the paper).
+    public var anchor: Float?
 
     /// Checkpoints and model notes spell the first key "neighbourhood": they are data and keep their bytes.
     enum CodingKeys: String, CodingKey {
         case neighborhood = "neighbourhood"
-        case content, pixel, adversarial, quantization, dissimilarTarget, dissimilarQuantile, similarPairWeight
+        case content, pixel, adversarial, quantization, dissimilarTarget, dissimilarQuantile, similarPairWeight, anchor
     }
 
     public init() {}
@@ -46,11 +52,13 @@ public struct StepLosses: Codable, Sendable, Equatable {
     public var pixel: Float = 0
     public var generatorAdversarial: Float = 0
     public var discriminator: Float = 0
+    /// The anchor term (nil when the run has none).
+    public var anchor: Float?
 
     /// Checkpoints spell the first key "neighbourhood", as above.
     enum CodingKeys: String, CodingKey {
         case neighborhood = "neighbourhood"
-        case quantization, content, pixel, generatorAdversarial, discriminator
+        case quantization, content, pixel, generatorAdversarial, discriminator, anchor
     }
 
     public init() {}
@@ -63,6 +71,7 @@ public struct StepLosses: Codable, Sendable, Equatable {
         pixel += other.pixel
         generatorAdversarial += other.generatorAdversarial
         discriminator += other.discriminator
+        if let value = other.anchor { anchor = (anchor ?? 0) + value }
     }
 
     /// Every term times `factor`.
@@ -74,13 +83,14 @@ public struct StepLosses: Codable, Sendable, Equatable {
         result.pixel *= factor
         result.generatorAdversarial *= factor
         result.discriminator *= factor
+        result.anchor = anchor.map { $0 * factor }
         return result
     }
 
     /// The terms by name, in a fixed order (for logs and charts).
     public var named: [(name: String, value: Float)] {
         [("neighbourhood", neighborhood), ("quantisation", quantization), ("content", content), ("pixel", pixel),
-         ("adversarial", generatorAdversarial), ("discriminator", discriminator)]
+         ("adversarial", generatorAdversarial), ("discriminator", discriminator)] + (anchor.map { [("anchor", $0)] } ?? [])
     }
 }
 
@@ -108,6 +118,8 @@ public final class BGANTrainer {
     /// images of each batch (with neighbour sampling: the anchors, so each image meets them once
     /// per epoch as with shuffled batches); the neighbourhood loss always sees the whole batch.
     public var generativeImages: Int?
+    /// Codes (±1, `count × bits`, by training-set position) the anchor term pulls toward.
+    public var anchorCodes: [Float]?
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
     public init(networks: BGANNetworks, structure: NeighborhoodStructure, weights: LossWeights = LossWeights(),
@@ -230,6 +242,19 @@ public final class BGANTrainer {
             gradient.storage[i] += weights.neighborhood * (neighborhood.gradient.storage[i] + weights.quantization * 2 * gap / count)
         }
         losses.quantization = Float(quantization / Double(count))
+        if let anchorWeight = weights.anchor, let anchorCodes {
+            let bits = codes.shape[1]
+            var anchor: Double = 0
+            for (row, index) in indices.enumerated() {
+                for bit in 0..<bits {
+                    let i = row * bits + bit
+                    let gap = codes.storage[i] - anchorCodes[index * bits + bit]
+                    anchor += Double(gap * gap)
+                    gradient.storage[i] += weights.neighborhood * anchorWeight * 2 * gap / count
+                }
+            }
+            losses.anchor = Float(anchor / Double(count))
+        }
         return gradient
     }
 

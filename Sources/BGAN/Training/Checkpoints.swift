@@ -20,11 +20,12 @@ extension TrainingSession {
     }
 
     static let checkpointMagic = Array("BGANCKPT".utf8)
-    public static let checkpointVersion: UInt32 = 2
+    /// 3 added the anchor codes.
+    public static let checkpointVersion: UInt32 = 3
 
     /// Everything needed to continue the run exactly: settings, position, loss history, the
-    /// three networks' parameters and optimiser states, the noise generator, S, and a
-    /// fingerprint of the images (which are not stored).
+    /// three networks' parameters and optimiser states, the noise generator, S, the similarity
+    /// targets and anchor codes, and a fingerprint of the images (which are not stored).
     public func checkpoint() throws -> [UInt8] {
         let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, noiseState: trainer.noiseGenerator.state,
                                       history: history, pendingSum: pendingSum, pendingSteps: pendingSteps,
@@ -38,6 +39,7 @@ extension TrainingSession {
             CheckpointCodec.encode(trainer.discriminatorOptimizer),
             CheckpointCodec.encode(structure),
             CheckpointCodec.encode(trainer.similarityEmbedding),
+            CheckpointCodec.encode(anchorCodes: trainer.anchorCodes),
         ]
         let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
         return body + SHA256.hash(body)
@@ -46,13 +48,14 @@ extension TrainingSession {
     /// Continues the run saved in `bytes` on the same images.
     /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
     public convenience init(checkpoint bytes: [UInt8], images: [Float], source: String = "the checkpoint") throws {
-        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 8,
+        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 9,
                                     kind: "a training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
         try CheckpointCodec.requireSameImages(images, count: header.imageCount, fingerprint: header.imageFingerprint, source: source)
         let structure = try CheckpointCodec.decodeStructure(file.blobs[6], source: source)
         let similarity = try CheckpointCodec.decodeSimilarity(file.blobs[7], source: source)
-        try self.init(settings: header.settings, images: images, structure: structure, similarity: similarity)
+        let anchors = try CheckpointCodec.decodeAnchorCodes(file.blobs[8], source: source)
+        try self.init(settings: header.settings, images: images, structure: structure, similarity: similarity, anchorCodes: anchors)
         try CheckpointCodec.requirePosition(epoch: header.epoch, step: header.step, pendingSteps: header.pendingSteps,
                                             epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch, source: source)
         try file.decodeParameters(0, source: source, into: networks.encoderParameters)
@@ -188,6 +191,28 @@ enum CheckpointCodec {
         }
         let values = try (0..<((bytes.count - 8) / 4)).map { _ in Float(bitPattern: try reader.read(UInt32.self)) }
         return try SimilarityEmbedding(values: values, dimension: dimension)
+    }
+
+    /// ±1 codes as bits (1 for +1), eight to a byte; empty for none.
+    static func encode(anchorCodes: [Float]?) -> [UInt8] {
+        guard let anchorCodes else { return [] }
+        var writer = LittleEndianWriter()
+        writer.append(UInt64(anchorCodes.count))
+        var bytes = [UInt8](repeating: 0, count: (anchorCodes.count + 7) / 8)
+        for (i, value) in anchorCodes.enumerated() where value > 0 { bytes[i / 8] |= 1 << UInt8(i % 8) }
+        writer.append(contentsOf: bytes)
+        return writer.bytes
+    }
+
+    static func decodeAnchorCodes(_ bytes: [UInt8], source: String) throws -> [Float]? {
+        guard !bytes.isEmpty else { return nil }
+        var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
+        let count = Int(try reader.read(UInt64.self))
+        guard count >= 0, count <= (bytes.count - 8) * 8, bytes.count == 8 + (count + 7) / 8 else {
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its anchor codes are inconsistent")
+        }
+        let packed = Array(try reader.readBytes((count + 7) / 8))
+        return (0..<count).map { packed[$0 / 8] & (1 << UInt8($0 % 8)) != 0 ? 1 : -1 }
     }
 
     static func decodeStructure(_ bytes: [UInt8], source: String) throws -> NeighborhoodStructure {

@@ -37,7 +37,10 @@ public final class TrainingSession {
     /// A new run on `images` (`count × C × H × W` values in the model's scale) with the structure
     /// S of the same images (which draws the partners of `neighbors` sampling, and gives the
     /// neighbourhood loss its targets unless `similarity` is given: then its cosines do).
-    public init(settings: TrainingSettings, images: [Float], structure: NeighborhoodStructure, similarity: SimilarityEmbedding? = nil) throws {
+    /// `anchorCodes` (±1, `count × bits`; ``anchorCodes(outputs:)``) are required exactly when
+    /// the settings weigh an anchor term.
+    public init(settings: TrainingSettings, images: [Float], structure: NeighborhoodStructure, similarity: SimilarityEmbedding? = nil,
+                anchorCodes: [Float]? = nil) throws {
         let a = settings.architecture
         let itemSize = a.channels * a.height * a.width
         guard itemSize > 0, images.count % itemSize == 0 else {
@@ -49,6 +52,15 @@ public final class TrainingSession {
             throw BGANError(.invalidArgument, "the neighbourhood structure covers \(structure.count) images and the similarity embedding \(similarity?.count ?? count); the training set holds \(count)")
         }
         try settings.validate(count: count)
+        guard (settings.weights.anchor != nil) == (anchorCodes != nil) else {
+            throw BGANError(.invalidArgument, settings.weights.anchor != nil ? "an anchor weight is set but no anchor codes were given"
+                                                                            : "anchor codes were given but the settings weigh no anchor term")
+        }
+        if let anchorCodes {
+            guard anchorCodes.count == count * a.bits, anchorCodes.allSatisfy({ $0 == 1 || $0 == -1 }) else {
+                throw BGANError(.invalidArgument, "anchor codes must be ±1, \(a.bits) per image for \(count) images; got \(anchorCodes.count) values")
+            }
+        }
         self.settings = settings
         self.images = images
         self.structure = structure
@@ -56,10 +68,16 @@ public final class TrainingSession {
         trainer = BGANTrainer(networks: networks, structure: structure, weights: settings.weights, learningRate: settings.learningRate,
                               epsilon: settings.epsilon, seed: settings.seed)
         trainer.similarityEmbedding = similarity
+        trainer.anchorCodes = anchorCodes
         if settings.generativeOnAnchors == true, settings.sampling != .shuffled { trainer.generativeImages = settings.batch / 2 }
         if settings.weights.dissimilarQuantile > 0 {
             trainer.unrelatedBelow = Self.pairDistanceQuantile(images, itemSize: itemSize, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
         }
+    }
+
+    /// Anchor codes from an encoder's real-valued outputs (`count × bits`): their signs, +1 for 0.
+    public static func anchorCodes(outputs: [Float]) -> [Float] {
+        outputs.map { $0 >= 0 ? 1 : -1 }
     }
 
     /// The `quantile` of squared distances between 20,000 random pairs of images (seeded).
@@ -175,6 +193,7 @@ public final class TrainingSession {
         }
         training["beta_schedule"] = s.betaSchedule.map { "\($0)" }.joined(separator: ",")
         training["weights"] = "neighbourhood \(s.weights.neighborhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget), dissimilar beyond quantile \(s.weights.dissimilarQuantile), similar pair weight \(s.weights.similarPairWeight)"
+            + (s.weights.anchor.map { ", anchor \($0)" } ?? "")
         training["images"] = "\(count)"
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
                                       beta: networks.smoothedSign.beta)

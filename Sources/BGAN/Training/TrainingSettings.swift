@@ -90,6 +90,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         guard weights.similarPairWeight > 0, weights.similarPairWeight.isFinite else {
             throw BGANError(.invalidArgument, "the similar pair weight must be positive, not \(weights.similarPairWeight)")
         }
+        if let anchor = weights.anchor {
+            guard anchor > 0, anchor.isFinite else { throw BGANError(.invalidArgument, "the anchor weight must be positive, not \(anchor)") }
+        }
         guard learningRate > 0, epsilon > 0 else {
             throw BGANError(.invalidArgument, "the learning rate (\(learningRate)) and Adam's ε (\(epsilon)) must be positive")
         }

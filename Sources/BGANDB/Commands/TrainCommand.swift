@@ -117,6 +117,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of a similar pair against a dissimilar pair's 1 in the neighbourhood loss (1: the paper).")
     var similarPairWeight: Float = 1
 
+    @Option(help: "Weight (relative to the neighbourhood loss) of an anchor term keeping each image's code near the code the starting encoder (--initial-encoder, or the pre-trained model) gives it; keeps codes distinct. Default: none (the paper).")
+    var anchorWeight: Float?
+
     @Flag(inversion: .prefixedNo, help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show (default: the recipe's, on or off).")
     var views: Bool?
 
@@ -212,6 +215,7 @@ struct TrainCommand: ParsableCommand {
                 weights.dissimilarTarget = dissimilarTarget
                 weights.dissimilarQuantile = dissimilarQuantile
                 weights.similarPairWeight = similarPairWeight
+                weights.anchor = anchorWeight
                 var settings = TrainingSettings(architecture: architecture, epochs: epochs ?? recipe.epochs, batch: batch, learningRate: lr,
                                                 epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: try schedule(),
                                                 sampling: sampling ?? recipe.sampling)
@@ -227,7 +231,16 @@ struct TrainCommand: ParsableCommand {
                     for (key, value) in stageOne.header.training { settings.notes["pretraining." + key] = value }
                 }
                 if let start { settings.notes["initial_encoder"] = start.digest }
-                session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets)
+                var anchors: [Float]?
+                if anchorWeight != nil {
+                    guard let startPath else { throw CommandFailure("--anchor-weight needs a starting encoder: --initial-encoder FILE, or the recommended recipe's pre-training") }
+                    let startSpace = FeatureSpace.modelOutputs(path: startPath)
+                    let outputs = startSpace == featureSpace ? features
+                        : try startSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width).values
+                    anchors = TrainingSession.anchorCodes(outputs: outputs)
+                    settings.notes["anchor_codes"] = "signs of \(startPath)'s outputs"
+                }
+                session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets, anchorCodes: anchors)
                 if let start { session.networks.encoderParameters.values = try start.networks().encoderParameters.values }
             }
             try train(session, checkpointPath: checkpointPath)

@@ -77,10 +77,15 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// Whether `path` holds what a create killed midway leaves: an LMDB environment with no
-    /// store metadata and no entry in any table. Anything else (a store, another program's LMDB
+    /// Whether `path` holds what a create killed midway leaves: a data file shorter than LMDB's
+    /// two meta pages (killed before LMDB wrote them), or an LMDB environment with no store
+    /// metadata and no entry in any table. Anything else (a store, another program's LMDB
     /// environment, data without metadata) is not touched.
     static func isInterruptedCreation(at path: String) throws -> Bool {
+        var file = stat()
+        if stat(path + "/data.mdb", &file) == 0, Int(file.st_size) < 2 * Int(sysconf(Int32(_SC_PAGESIZE))) {
+            return true
+        }
         var options = EnvironmentOptions()
         options.readOnly = true
         options.createsTables = false

@@ -60,6 +60,16 @@ import LMDBStorage
         do { _ = try Environment(path: bare, tables: []) }
         _ = try Store.create(at: bare, bitCount: 32)
 
+        // Killed before LMDB wrote its meta pages: an empty or short data file (a power-cut trial found this).
+        for (name, bytes) in [("empty-file", 0), ("short-file", 4096)] {
+            let path = directory.sub(name)
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            try Data(count: bytes).write(to: URL(fileURLWithPath: path + "/data.mdb"))
+            let created = try Store.create(at: path, bitCount: 64)
+            #expect(try created.count() == 0 && created.verify().problems == [])
+            created.close()
+        }
+
         let holdingData = directory.sub("holding-data")
         do {
             let environment = try Environment(path: holdingData, tables: StoreSchema.all)

@@ -129,6 +129,9 @@ public final class Store: @unchecked Sendable {
             }
             throw StoreError(.notAStore, "\(path) is not a store (no data.mdb inside); check the path, or create one (`Store.create(at:)`)")
         }
+        if Int(info.st_size) < 2 * Int(sysconf(Int32(_SC_PAGESIZE))) {
+            throw StoreError(.notAStore, "\(path) holds a data.mdb of \(info.st_size) bytes, too short for LMDB's header (a create that was interrupted leaves this); create the store there again (`Store.create(at:)`), which takes it over")
+        }
         let (environment, tables) = try Self.openEnvironment(path: path, options: options, creating: false)
         try self.init(path: path, options: options, environment: environment, tables: tables)
         observation.logger.info("opened", metadata: ["bits": "\(bitCount)", "read_only": "\(options.readOnly)",

@@ -65,6 +65,8 @@ import LMDBStorage
             let path = directory.sub(name)
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
             try Data(count: bytes).write(to: URL(fileURLWithPath: path + "/data.mdb"))
+            let open = #expect(throws: StoreError.self) { try Store(openingAt: path) }
+            #expect(open?.code == .notAStore && open?.message.contains("interrupted") == true, "\(open?.message ?? "")")
             let created = try Store.create(at: path, bitCount: 64)
             #expect(try created.count() == 0 && created.verify().problems == [])
             created.close()

@@ -90,6 +90,25 @@ public struct Reencoding: Sendable {
             report.wasBoundAlready = true
             return report
         }
+        guard !files.fileExists(atPath: oldPath) else {
+            throw StoreError(.alreadyExists, "\(oldPath) holds the old store of an earlier re-encoding (kept, or left by one interrupted after its swap); move or delete it, then run again")
+        }
+        if try old.retirement() != nil {
+            // Killed between retiring the old store and moving it away: the work store is whole
+            // (retiring comes after every check), so only the swap is left.
+            let work = try Store(openingAt: workPath, options: readOnly)
+            let ready = try work.modelDigest() == model.digest
+            work.close()
+            guard ready else {
+                throw StoreError(.modelMismatch, "\(path) was retired by a re-encoding to another model, whose finished work waits in \(workPath); run that re-encoding again to complete its swap")
+            }
+            old.close()
+            try files.moveItem(atPath: path, toPath: oldPath)
+            try finishSwap()
+            report.total = try Store(openingAt: path, options: readOnly).count()
+            report.finished = true
+            return report
+        }
         let stamp = try sourceStamp(of: old)
         let work = try openOrCreateWork(like: old, stamp: stamp)
         defer { work.close() }

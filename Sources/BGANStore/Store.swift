@@ -191,6 +191,11 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    /// Why a re-encoding retired this store, or nil when it is in service.
+    func retirement() throws -> String? {
+        try environment.read { txn in try txn.get(tables.meta, key: StoreSchema.MetaKey.retired)?.stringValue }
+    }
+
     func readMeta(_ txn: borrowing Transaction) throws -> StoreMeta {
         try StoreMeta(reading: txn, table: tables.meta, path: path)
     }

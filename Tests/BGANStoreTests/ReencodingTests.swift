@@ -54,6 +54,41 @@ import TestSupport
         #expect(again.wasBoundAlready && again.finished)
     }
 
+    /// Killed after retiring the old store but before moving it away (found by the power-loss
+    /// trials): the next run finishes the swap instead of refusing a store that was "written to".
+    @Test func aRunKilledBetweenRetiringAndMovingFinishesTheSwap() throws {
+        let path = try original(count: 40)
+        let target = try StoreImageTests.model(seed: 9)
+        var reencoding = Reencoding(path: path, model: target)
+        reencoding.keepOld = true
+        _ = try reencoding.run()
+        // Put the pieces back where the kill left them: the retired old store at STORE, the work beside it.
+        let files = FileManager.default
+        try files.moveItem(atPath: path, toPath: reencoding.workPath)
+        try files.moveItem(atPath: reencoding.oldPath, toPath: path)
+        reencoding.keepOld = false
+        let resumed = try reencoding.run()
+        #expect(resumed.finished && resumed.total == 40)
+        #expect(!files.fileExists(atPath: reencoding.workPath) && !files.fileExists(atPath: reencoding.oldPath))
+        try expectEncoded(path, by: target, count: 40)
+        let store = try Store(openingAt: path)
+        try store.insert(StoreItem(key: "after", code: try store.codes(of: [StoreImageTests.image(3)])[0]))
+        #expect(try store.count() == 41)
+    }
+
+    /// An old store left from an earlier re-encoding is never overwritten nor silently deleted:
+    /// the run refuses before encoding anything.
+    @Test func anOldStoreLeftBesideIsRefusedBeforeAnyWork() throws {
+        let path = try original(count: 20)
+        var reencoding = Reencoding(path: path, model: try StoreImageTests.model(seed: 9))
+        try FileManager.default.createDirectory(atPath: reencoding.oldPath, withIntermediateDirectories: false)
+        reencoding.batchSize = 8
+        let refused = #expect(throws: StoreError.self) { try reencoding.run() }
+        #expect(refused?.code == .alreadyExists && refused?.message.contains("reencode-old") == true)
+        #expect(!FileManager.default.fileExists(atPath: reencoding.workPath), "nothing encoded")
+        #expect(FileManager.default.fileExists(atPath: reencoding.oldPath))
+    }
+
     /// A process that kept the old store open and writes after the swap would write into files
     /// that were moved away: the old store is retired first, so such writes are refused, whole.
     @Test func theReplacedStoreRefusesWritesThroughHandlesToIt() throws {

@@ -105,7 +105,9 @@ public struct Reencoding: Sendable {
             old.close()
             try files.moveItem(atPath: path, toPath: oldPath)
             try finishSwap()
-            report.total = try Store(openingAt: path, options: readOnly).count()
+            let swapped = try Store(openingAt: path, options: readOnly)
+            defer { swapped.close() }
+            report.total = try swapped.count()
             report.finished = true
             return report
         }

@@ -83,9 +83,7 @@ public final class Store: @unchecked Sendable {
     /// environment, data without metadata) is not touched.
     static func isInterruptedCreation(at path: String) throws -> Bool {
         var file = stat()
-        if stat(path + "/data.mdb", &file) == 0, Int(file.st_size) < 2 * Int(sysconf(Int32(_SC_PAGESIZE))) {
-            return true
-        }
+        if stat(path + "/data.mdb", &file) == 0, isShorterThanLMDBHeader(file) { return true }
         var options = EnvironmentOptions()
         options.readOnly = true
         options.createsTables = false
@@ -105,6 +103,11 @@ public final class Store: @unchecked Sendable {
         return try environment.read { txn in
             try tables.all.allSatisfy { try txn.statistics(of: $0).entries == 0 }
         }
+    }
+
+    /// Whether a data file is shorter than LMDB's two meta pages: LMDB never wrote its header.
+    static func isShorterThanLMDBHeader(_ dataFile: stat) -> Bool {
+        Int(dataFile.st_size) < 2 * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     /// Opens the store at `path`.
@@ -129,7 +132,7 @@ public final class Store: @unchecked Sendable {
             }
             throw StoreError(.notAStore, "\(path) is not a store (no data.mdb inside); check the path, or create one (`Store.create(at:)`)")
         }
-        if Int(info.st_size) < 2 * Int(sysconf(Int32(_SC_PAGESIZE))) {
+        if Self.isShorterThanLMDBHeader(info) {
             throw StoreError(.notAStore, "\(path) holds a data.mdb of \(info.st_size) bytes, too short for LMDB's header (a create that was interrupted leaves this); create the store there again (`Store.create(at:)`), which takes it over")
         }
         let (environment, tables) = try Self.openEnvironment(path: path, options: options, creating: false)

@@ -67,7 +67,8 @@ let package = Package(
         .target(name: "PixelIO", dependencies: ["Basics", "CZlib", "CPNG", "CTurboJPEG", "CWebP"]),
 
         // MARK: BGAN: the method (neighbourhood structure so far). Knows nothing of LMDB.
-        .target(name: "BGAN", dependencies: ["Basics", "NeuralNet", "PixelIO", "BundledModels", "CSHA256"]),
+        .target(name: "BGAN", dependencies: ["Basics", "NeuralNet", "PixelIO", "BundledModels", "CSHA256",
+                                             .product(name: "Logging", package: "swift-log")]),
         // SHA-256 in C: model digests over megabytes stay quick in debug builds.
         .target(name: "CSHA256"),
         // The trained default encoders, as resources (Fixtures/models/README.md says how they were made).
@@ -126,6 +127,6 @@ let package = Package(
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch", "PixelIO"]),
         .testTarget(name: "PerceptualHashTests", dependencies: ["PerceptualHash", "PixelIO", "HammingSearch"]),
-        .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO", "HammingSearch"]),
+        .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO", "HammingSearch", "TestSupport"]),
     ]
 )

@@ -187,7 +187,7 @@ import TestSupport
         #expect(notes["recipe"] == "recommended" && notes["pretrained"] == pretrained.digest && notes["initial_encoder"] == pretrained.digest)
         #expect(notes["pretraining.stage"] == "contrastive pre-training" && notes["pretraining.epochs"] == "1", "stage 1's settings travel too: \(notes)")
         #expect(notes["pretraining.neighbour_partners"] == nil, "the recommended recipe takes views only: \(notes)")
-        #expect(notes["similarity"] == TrainingRecipe.recommended.similarity && notes["sampling"] == "neighbours-and-views")
+        #expect(notes["similarity"] == TrainingRecipe.recommended.similarity.description && notes["sampling"] == "neighbours-and-views")
         #expect(notes["views"]?.contains("noise") == true && notes["generative_images"] != nil && notes["weights"]?.contains("adversarial 1.0") == true,
                 "the whole objective, with views: \(notes)")
         let second = try run(arguments: ["train", "--data", data, "--out", model] + small)

@@ -44,12 +44,15 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     /// Targets of the neighbourhood loss, as `train --similarity` spells them: the recommended
     /// recipe blends the cosines of a spectral embedding of the pre-trained features' 10-NN graph
     /// (clusters) with the features' own cosines (fine similarity).
-    public var similarity: String {
+    public var similarity: SimilarityTargets {
         switch self {
-        case .recommended: "spectral:8+features:0.5"
-        case .paper: "neighbours"
+        case .recommended: .spectral(dimensions: 8, featureWeight: 0.5)
+        case .paper: .neighbors
         }
     }
+
+    /// Weight of the anchor term (``LossWeights/anchor``) in the BGAN stage; nil for none.
+    public var anchorWeight: Float? { nil }
 
     public var sampling: BatchSampling {
         switch self {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BGAN
 import NeuralNet
+import Basics
 import BGANStore
 import HammingSearch
 import Evaluation

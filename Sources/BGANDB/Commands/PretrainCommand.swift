@@ -1,8 +1,6 @@
 import ArgumentParser
 import BGAN
 import Foundation
-import NeuralNet
-import PixelIO
 
 struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -88,73 +86,47 @@ struct PretrainCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let (set, count, preprocessing) = try source.load()
-            let pixels = set.scaledPixels(0..<count)
+            let data = try source.load()
+            let pixels = data.pixels
             let checkpointPath = files.checkpointPath(out: out)
-            let session: ContrastiveSession
-            if let resume = files.resume, let bytes = try files.resumedBytes() {
-                session = try ContrastiveSession(checkpoint: bytes, images: pixels, source: resume)
-                Console.log("resuming \(resume) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
-            } else {
-                var augmentation = ViewAugmentation()
-                augmentation.minimumArea = minimumArea
-                augmentation.maximumAspect = maximumAspect
-                augmentation.brightness = brightness
-                augmentation.noise = noise
-                augmentation.flips = !noFlips
-                let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
-                                                    hiddenUnits: hiddenUnits)
-                var settings = ContrastiveSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr,
-                                                   temperature: temperature, seed: seed, augmentation: augmentation)
-                if let space = neighborPartners.flatMap(FeatureSpace.init) {
-                    settings.neighborPartners = .init(featureSpace: space, count: neighborPartnerCount, share: neighborPartnerShare)
-                    Console.log("finding the \(neighborPartnerCount) nearest neighbours of every image in \(space) for partners…")
+            try TrainingConsole.run(checkpointPath: checkpointPath, lossCurvePath: files.lossCurvePath(out: out),
+                                    resumeHint: { "continue with --resume \($0.checkpointPath)" }) { loop, onProgress in
+                let session: ContrastiveSession
+                if let resume = files.resume, let bytes = try files.resumedBytes() {
+                    session = try ContrastiveSession(checkpoint: bytes, images: pixels, source: resume)
+                    Console.log("resuming \(resume) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
+                } else {
+                    let settings = try settings(for: data)
+                    if let partners = settings.neighborPartners {
+                        Console.log("finding the \(partners.count) nearest neighbours of every image in \(partners.featureSpace) for partners…")
+                    }
+                    session = try ContrastiveSession(settings: settings, images: pixels,
+                                                     partners: try ContrastiveSession.partnerLists(for: settings, images: pixels))
                 }
-                session = try ContrastiveSession(settings: settings, images: pixels, partners: try ContrastiveSession.partnerLists(for: settings, images: pixels))
+                try loop.run(session, onStep: onProgress)
+                let model = session.model(preprocessing: data.preprocessing, notes: ["data": data.name])
+                try Data(model.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
+                Console.log("wrote \(out) (digest \(model.digest))")
             }
-            try Self.train(session, checkpointPath: checkpointPath, lossCurvePath: files.lossCurvePath(out: out))
-            let model = session.model(preprocessing: preprocessing, notes: ["data": source.data])
-            try Data(model.encoded()).write(to: URL(fileURLWithPath: out))
-            Console.log("wrote \(out) (digest \(model.digest))")
         }
     }
 
-    /// Runs `session` to its end with progress, a checkpoint and the loss curve after every
-    /// epoch, and a checkpoint and exit status 130 on Ctrl-C (`train`'s pre-training stage too).
-    static func train(_ session: ContrastiveSession, checkpointPath: String, lossCurvePath: String) throws {
-        let interrupt = InterruptFlag()
-        defer { interrupt.restore() }
-        let imagesPerStep = session.settings.batch, epochs = session.settings.epochs
-        var progress = ProgressReporter(label: "pretrain", total: session.totalSteps * imagesPerStep, startingAt: session.stepsTaken * imagesPerStep)
-        let started = Date()
-        var recent: Float = 0, recentSteps = 0
-        while !session.isFinished {
-            if interrupt.isSet {
-                try Data(try session.checkpoint()).write(to: URL(fileURLWithPath: checkpointPath), options: .atomic)
-                try writeLossCurve(session, to: lossCurvePath)
-                Console.log("interrupted: checkpoint \(checkpointPath) written; continue with --resume \(checkpointPath)")
-                throw ExitCode(130)
-            }
-            let epochBefore = session.epoch
-            recent += try session.runStep()
-            recentSteps += 1
-            progress.update(session.stepsTaken * imagesPerStep, detail: String(format: "epoch %d/%d step %d/%d loss %.4f", min(session.epoch + 1, epochs),
-                                                                                   epochs, session.step, session.stepsPerEpoch, recent / Float(recentSteps)))
-            if recentSteps == 50 { recent = 0; recentSteps = 0 }
-            if session.epoch != epochBefore {
-                try Data(try session.checkpoint()).write(to: URL(fileURLWithPath: checkpointPath), options: .atomic)
-                try writeLossCurve(session, to: lossCurvePath)
-                Console.log(String(format: "epoch %d/%d done after %.0fs: contrastive loss %.4f; checkpoint %@", session.epoch, epochs,
-                                   Date().timeIntervalSince(started), session.history.last?.loss ?? 0, checkpointPath))
-            }
+    /// The pre-training the options describe, on `data`'s geometry.
+    private func settings(for data: TrainingData) throws -> ContrastiveSettings {
+        var augmentation = ViewAugmentation()
+        augmentation.minimumArea = minimumArea
+        augmentation.maximumAspect = maximumAspect
+        augmentation.brightness = brightness
+        augmentation.noise = noise
+        augmentation.flips = !noFlips
+        let set = data.images
+        let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
+                                            hiddenUnits: hiddenUnits)
+        var settings = ContrastiveSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr,
+                                           temperature: temperature, seed: seed, augmentation: augmentation)
+        if let space = neighborPartners.flatMap(FeatureSpace.init) {
+            settings.neighborPartners = .init(featureSpace: space, count: neighborPartnerCount, share: neighborPartnerShare)
         }
-        progress.update(session.stepsTaken * imagesPerStep, force: true)
-        try writeLossCurve(session, to: lossCurvePath)
-    }
-
-    private static func writeLossCurve(_ session: ContrastiveSession, to path: String) throws {
-        let points = session.history.map { (x: $0.epoch, y: Double($0.loss)) }
-        try LineChart(xLabel: "epoch", yLabel: "mean loss", series: [(name: "contrastive", points: points)]).svg()
-            .write(toFile: path, atomically: true, encoding: .utf8)
+        return settings
     }
 }

@@ -1,8 +1,6 @@
 import ArgumentParser
 import BGAN
 import Foundation
-import NeuralNet
-import PixelIO
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -144,30 +142,20 @@ struct TrainCommand: ParsableCommand {
         _ = try schedule()
         _ = try similarityTargets()
         _ = try neighborFeatureSpace()
+        _ = try source.parsedGeometry()
     }
 
-    /// `--similarity`, or the recipe's.
-    var similaritySpec: String { similarity ?? recipe.similarity }
-
-    /// What `--similarity` asks for: nil for `neighbors`, else the spectral dimensions and the
-    /// weight of the features' own cosines blended in (0 when not).
-    func similarityTargets() throws -> (dimensions: Int, featureWeight: Float)? {
-        let similarity = similaritySpec
-        if similarity == "neighbours" { return nil }
-        let parts = similarity.split(separator: "+")
-        guard (1...2).contains(parts.count), parts[0].hasPrefix("spectral:"), let dimensions = Int(parts[0].dropFirst(9)),
-              dimensions >= 1, dimensions <= 64 else {
-            throw ValidationError("--similarity takes neighbours, spectral:DIMENSIONS (1 to 64) or spectral:DIMENSIONS+features:WEIGHT (0 to 1), not '\(similarity)'")
+    /// `--similarity`, parsed.
+    func similarityTargets() throws -> SimilarityTargets? {
+        guard let similarity else { return nil }
+        guard let targets = SimilarityTargets(similarity) else {
+            throw ValidationError("--similarity takes \(SimilarityTargets.syntax), not '\(similarity)'")
         }
-        guard parts.count == 2 else { return (dimensions, 0) }
-        guard parts[1].hasPrefix("features:"), let weight = Float(parts[1].dropFirst(9)), (0...1).contains(weight) else {
-            throw ValidationError("--similarity takes spectral:DIMENSIONS+features:WEIGHT with a weight from 0 to 1, not '\(similarity)'")
-        }
-        return (dimensions, weight)
+        return targets
     }
 
-    func schedule() throws -> [Float] {
-        guard let betaSchedule else { return recipe.betaSchedule }
+    func schedule() throws -> [Float]? {
+        guard let betaSchedule else { return nil }
         let values = betaSchedule.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.count == betaSchedule.split(separator: ",").count, values.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--beta-schedule takes positive numbers separated by commas, e.g. 2,5,10,15,20")
@@ -175,142 +163,66 @@ struct TrainCommand: ParsableCommand {
         return values
     }
 
+    /// The recipe's plan with every option given on the command line applied.
+    func plan() throws -> TrainingPlan {
+        var plan = TrainingPlan(recipe: recipe, bits: bits)
+        plan.filters = filters
+        plan.hiddenUnits = hiddenUnits
+        plan.featureUnits = featureUnits
+        if plan.pretraining != nil {
+            if let pretrainEpochs { plan.pretraining?.epochs = pretrainEpochs }
+            if pretrainPartners != nil { plan.pretraining?.partners = try stageOnePartners() }
+            plan.pretraining?.model = pretrained
+        }
+        if let epochs { plan.epochs = epochs }
+        plan.batch = batch
+        plan.learningRate = lr
+        plan.adamEpsilon = adamEpsilon
+        plan.seed = seed
+        if let space = try neighborFeatureSpace() { plan.neighborFeatures = space }
+        if let targets = try similarityTargets() { plan.similarity = targets }
+        plan.k1 = k1
+        plan.k2 = k2
+        if let sampling { plan.sampling = sampling }
+        plan.augmentationShift = augmentShift
+        if let schedule = try schedule() { plan.betaSchedule = schedule }
+        plan.weights.neighborhood = neighborhoodWeight
+        plan.weights.quantization = quantizationWeight
+        plan.weights.content = contentWeight
+        plan.weights.pixel = pixelWeight
+        plan.weights.adversarial = adversarialWeight
+        plan.weights.dissimilarTarget = dissimilarTarget
+        plan.weights.dissimilarQuantile = dissimilarQuantile
+        plan.weights.similarPairWeight = similarPairWeight
+        if let anchorWeight { plan.weights.anchor = anchorWeight > 0 ? anchorWeight : nil }
+        if let views { plan.views = views ? .nearDuplicate : nil }
+        if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
+        switch initialEncoder {
+        case nil: break
+        case "none"?: plan.initialEncoder = .random
+        case let path?: plan.initialEncoder = .file(path)
+        }
+        return plan
+    }
+
     func run() throws {
         try Console.reportingErrors {
-            let (set, count, preprocessing) = try source.load()
-            let pixels = set.scaledPixels(0..<count)
+            let data = try source.load()
             let checkpointPath = files.checkpointPath(out: out)
-            let session: TrainingSession
-            if let resume = files.resume, let bytes = try files.resumedBytes() {
-                session = try TrainingSession(checkpoint: bytes, images: pixels, source: resume)
-                Console.log("resuming \(resume) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
-            } else {
-                guard count >= batch else {
-                    throw CommandFailure("\(count) images do not fill one batch of \(batch); lower --batch or raise --limit")
+            try TrainingConsole.run(checkpointPath: checkpointPath, lossCurvePath: files.lossCurvePath(out: out), resumeHint: { stopped in
+                stopped.stage == "pretrain" ? "run the same command again to continue the pre-training"
+                    : "continue with --resume \(stopped.checkpointPath)"
+            }) { loop, onProgress in
+                if let resume = files.resume, let bytes = try files.resumedBytes() {
+                    try TrainingPlan.resume(checkpoint: bytes, source: resume, on: data, writingTo: out, loop: loop, logger: TrainingConsole.logger,
+                                            onProgress: onProgress)
+                } else {
+                    let plan = try plan()
+                    Console.log("recipe \(recipe.rawValue)\(recipe == .recommended ? " (pre-training, then BGAN with views and blended targets)" : " (the paper's configuration)"); options given override it")
+                    try plan.train(on: data, writingTo: out, loop: loop, logger: TrainingConsole.logger, onProgress: onProgress)
                 }
-                let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
-                                                    hiddenUnits: hiddenUnits, featureUnits: featureUnits)
-                Console.log("recipe \(recipe.rawValue)\(recipe == .recommended ? " (pre-training, then BGAN with views and blended targets)" : " (the paper's configuration)"); options given override it")
-                // The recommended recipe's first stage, unless every use of it is overridden.
-                let needsPretrained = recipe.pretrainingEpochs != nil && (neighborsFrom == nil || (initialEncoder == nil && recipe.startsFromPretrainedEncoder))
-                let pretrainedPath = needsPretrained ? try pretrainedModel(pixels: pixels, set: set, preprocessing: preprocessing) : nil
-                let featureSpace = try neighborFeatureSpace() ?? pretrainedPath.map { .modelOutputs(path: $0) } ?? .pixels
-                let startPath = initialEncoder == "none" ? nil : initialEncoder ?? (recipe.startsFromPretrainedEncoder ? pretrainedPath : nil)
-                let start = try startPath.map { try Self.initialModel(at: $0, for: architecture) }
-                let (features, dimension) = try featureSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width)
-                // One search serves both S (K1 lists) and the spectral graph (their first 10).
-                let started = Date()
-                Console.log("building the neighbourhood structure of \(count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
-                let wanted = try similarityTargets() == nil ? k1 : max(k1, FeatureSpace.smoothingNeighbors)
-                let lists = NearestNeighborLists(features: features, dimension: dimension, k: wanted)
-                let structure = NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2)
-                Console.log(String(format: "structure built in %.1fs: %.0f similar images per image", Date().timeIntervalSince(started), structure.averageSimilar))
-                let targets = try similarityEmbedding(graph: lists.prefix(FeatureSpace.smoothingNeighbors), features: features, dimension: dimension)
-                var weights = LossWeights()
-                weights.neighborhood = neighborhoodWeight
-                weights.quantization = quantizationWeight
-                weights.content = contentWeight
-                weights.pixel = pixelWeight
-                weights.adversarial = adversarialWeight
-                weights.dissimilarTarget = dissimilarTarget
-                weights.dissimilarQuantile = dissimilarQuantile
-                weights.similarPairWeight = similarPairWeight
-                weights.anchor = anchorWeight
-                var settings = TrainingSettings(architecture: architecture, epochs: epochs ?? recipe.epochs, batch: batch, learningRate: lr,
-                                                epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: try schedule(),
-                                                sampling: sampling ?? recipe.sampling)
-                settings.augmentationShift = augmentShift
-                settings.views = (views ?? (recipe.views != nil)) ? .nearDuplicate : nil
-                if generativeOnAnchors ?? recipe.generativeOnAnchors { settings.generativeOnAnchors = true }
-                settings.notes = ["data": source.data, "recipe": recipe.rawValue, "neighbours_from": featureSpace.description, "k1": "\(k1)", "k2": "\(k2)",
-                                  "similarity": similaritySpec]
-                if let pretrainedPath {
-                    // The whole recipe travels with the model: stage 1's settings too.
-                    let stageOne = try Self.model(at: pretrainedPath)
-                    settings.notes["pretrained"] = stageOne.digest
-                    for (key, value) in stageOne.header.training { settings.notes["pretraining." + key] = value }
-                }
-                if let start { settings.notes["initial_encoder"] = start.digest }
-                var anchors: [Float]?
-                if anchorWeight != nil {
-                    guard let startPath else { throw CommandFailure("--anchor-weight needs a starting encoder: --initial-encoder FILE, or the recommended recipe's pre-training") }
-                    let startSpace = FeatureSpace.modelOutputs(path: startPath)
-                    let outputs = startSpace == featureSpace ? features
-                        : try startSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width).values
-                    anchors = TrainingSession.anchorCodes(outputs: outputs)
-                    settings.notes["anchor_codes"] = "signs of \(startPath)'s outputs"
-                }
-                session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets, anchorCodes: anchors)
-                if let start { session.networks.encoderParameters.values = try start.networks().encoderParameters.values }
-            }
-            try train(session, checkpointPath: checkpointPath)
-            let model = session.model(preprocessing: preprocessing)
-            try Data(model.encoded()).write(to: URL(fileURLWithPath: out))
-            try writeLossCurve(session)
-            Console.log("wrote \(out) (digest \(model.digest))")
-        }
-    }
-
-    /// Runs the session to its end, with progress, a checkpoint per epoch, and a checkpoint and
-    /// exit status 130 on Ctrl-C.
-    private func train(_ session: TrainingSession, checkpointPath: String) throws {
-        let interrupt = InterruptFlag()
-        defer { interrupt.restore() }
-        let imagesPerStep = session.settings.batch
-        var progress = ProgressReporter(label: "train", total: session.totalSteps * imagesPerStep, startingAt: session.stepsTaken * imagesPerStep)
-        let started = Date()
-        var recent = StepLosses(), recentSteps = 0
-        while !session.isFinished {
-            if interrupt.isSet {
-                try saveCheckpoint(session, to: checkpointPath)
-                try writeLossCurve(session)
-                Console.log("interrupted: checkpoint \(checkpointPath) written; continue with --resume \(checkpointPath)")
-                throw ExitCode(130)
-            }
-            let epochBefore = session.epoch
-            recent.add(try session.runStep())
-            recentSteps += 1
-            let mean = recent.scaled(1 / Float(recentSteps))
-            let detail = String(format: "epoch %d/%d step %d/%d β %.0f nbr %.4f quant %.4f content %.4f adv %.3f disc %.3f",
-                                min(session.epoch + 1, session.settings.epochs), session.settings.epochs, session.step, session.stepsPerEpoch,
-                                session.networks.smoothedSign.beta, mean.neighborhood, mean.quantization, mean.content,
-                                mean.generatorAdversarial, mean.discriminator)
-            progress.update(session.stepsTaken * imagesPerStep, detail: detail)
-            if recentSteps == 50 { recent = StepLosses(); recentSteps = 0 }
-            if session.epoch != epochBefore {
-                try saveCheckpoint(session, to: checkpointPath)
-                try writeLossCurve(session)
-                let last = session.history.last?.losses ?? StepLosses()
-                Console.log(String(format: "epoch %d/%d done after %.0fs: ", session.epoch, session.settings.epochs, Date().timeIntervalSince(started))
-                            + last.named.map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", ") + "; checkpoint \(checkpointPath)")
             }
         }
-        progress.update(session.stepsTaken * imagesPerStep, force: true)
-    }
-
-    private func saveCheckpoint(_ session: TrainingSession, to path: String) throws {
-        try Data(try session.checkpoint()).write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
-
-    private func writeLossCurve(_ session: TrainingSession) throws {
-        let path = files.lossCurvePath(out: out)
-        let names = StepLosses().named.map(\.name)
-        let series = names.enumerated().compactMap { index, name -> (name: String, points: [(x: Double, y: Double)])? in
-            let points = session.history.map { (x: $0.epoch, y: Double($0.losses.named[index].value)) }
-            return points.contains { $0.y != 0 } ? (name, points) : nil
-        }
-        try LineChart(xLabel: "epoch", yLabel: "mean loss", series: series).svg().write(toFile: path, atomically: true, encoding: .utf8)
-    }
-
-    /// The model `--initial-encoder` names, checked to have this run's encoder.
-    private static func initialModel(at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
-        let model = try model(at: path)
-        let a = model.header.architecture
-        guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width, a.bits == architecture.bits,
-              a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
-            throw CommandFailure("\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): give the same --bits, --filters and --hidden-units")
-        }
-        return model
     }
 
     /// Where stage 1 finds neighbour partners: `--pretrain-partners`, or the recipe's.
@@ -331,69 +243,6 @@ struct TrainCommand: ParsableCommand {
         }
         return space
     }
-
-    private static func model(at path: String) throws -> ModelFile {
-        guard let bytes = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read the model file \(path)") }
-        return try ModelFile(bytes: Array(bytes), source: path)
-    }
-
-    /// The cosine targets `--similarity` asks for, if any.
-    private func similarityEmbedding(graph: NearestNeighborLists, features: [Float], dimension: Int) throws -> SimilarityEmbedding? {
-        guard let (dimensions, featureWeight) = try similarityTargets() else { return nil }
-        let started = Date()
-        let embedding = try SimilarityEmbedding(values: try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed), dimension: dimensions)
-        Console.log(String(format: "spectral embedding of %d dimensions computed in %.1fs", dimensions, Date().timeIntervalSince(started)))
-        guard featureWeight > 0 else { return embedding }
-        return try SimilarityEmbedding.blend(embedding, try .cosines(of: features, dimension: dimension), weightOfSecond: featureWeight)
-    }
-
-    /// The recommended recipe's pre-trained model: --pretrained, or OUT.pretrained.bganmodel
-    /// when an earlier run left it, else trained now (continuing its checkpoint if a run was
-    /// stopped there) and written to that path.
-    private func pretrainedModel(pixels: [Float], set: ImageSet, preprocessing: Preprocessing) throws -> String {
-        if let pretrained {
-            Console.log("using the pre-trained model \(pretrained)")
-            return pretrained
-        }
-        let path = out + ".pretrained.bganmodel"
-        if FileManager.default.fileExists(atPath: path) {
-            let model = try Self.model(at: path)
-            let wantedPartners = try stageOnePartners().map { ContrastiveSettings.NeighborPartners(featureSpace: $0).note }
-            guard model.header.training["neighbour_partners"] == wantedPartners else {
-                throw CommandFailure("\(path) is left from a pre-training with other neighbour partners (\(model.header.training["neighbour_partners"] ?? "none")); remove it, or name it with --pretrained")
-            }
-            guard model.header.architecture.bits == bits, model.header.training["data"] == source.data else {
-                throw CommandFailure("\(path) is left from a run on other data or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?")); remove it, or name it with --pretrained")
-            }
-            Console.log("reusing the pre-trained model \(path) (digest \(model.digest.prefix(16))…) left by an earlier run; remove it to pre-train again")
-            return path
-        }
-        let checkpointPath = path + ".checkpoint"
-        let session: ContrastiveSession
-        if let bytes = FileManager.default.contents(atPath: checkpointPath) {
-            session = try ContrastiveSession(checkpoint: Array(bytes), images: pixels, source: checkpointPath)
-            Console.log("continuing the pre-training saved in \(checkpointPath) at epoch \(session.epoch + 1)")
-        } else {
-            let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
-                                                hiddenUnits: hiddenUnits)
-            let epochs = pretrainEpochs ?? recipe.pretrainingEpochs ?? 10
-            Console.log("stage 1 of 2: contrastive pre-training, \(epochs) epochs (pretrain's defaults), into \(path)")
-            let count = pixels.count / set.valuesPerImage
-            var settings = ContrastiveSettings(architecture: architecture, epochs: epochs, batch: min(128, count), seed: seed)
-            if let partnerSpace = try stageOnePartners() {
-                settings.neighborPartners = .init(featureSpace: partnerSpace)
-                Console.log("pre-training partners: half of the second views show one of the 5 nearest neighbours in \(partnerSpace)")
-            }
-            session = try ContrastiveSession(settings: settings, images: pixels, partners: try ContrastiveSession.partnerLists(for: settings, images: pixels))
-        }
-        try PretrainCommand.train(session, checkpointPath: checkpointPath, lossCurvePath: path + ".losses.svg")
-        let model = session.model(preprocessing: preprocessing, notes: ["data": source.data])
-        try Data(model.encoded()).write(to: URL(fileURLWithPath: path), options: .atomic)
-        try? FileManager.default.removeItem(atPath: checkpointPath)
-        Console.log("wrote the pre-trained model \(path) (digest \(model.digest.prefix(16))…); stage 2 of 2: BGAN")
-        return path
-    }
-
 }
 
 extension BatchSampling: ExpressibleByArgument {}

@@ -1,0 +1,76 @@
+import Basics
+import Logging
+import PixelIO
+
+/// The images a training run learns from, and the preprocessing its model file will record.
+public struct TrainingData: Sendable {
+    public let images: ImageSet
+    /// Images used: the first `count` of ``images``.
+    public let count: Int
+    public let preprocessing: Preprocessing
+    /// How model files and checkpoints name the data (its path).
+    public let name: String
+
+    public init(images: ImageSet, count: Int? = nil, preprocessing: Preprocessing? = nil, name: String) {
+        self.images = images
+        self.count = min(count ?? images.count, images.count)
+        self.preprocessing = preprocessing ?? Preprocessing(channels: images.channels, height: images.height, width: images.width)
+        self.name = name
+    }
+
+    /// The used images' values scaled to [0, 1], image after image: what sessions train on.
+    public var pixels: [Float] { images.scaledPixels(0..<count) }
+
+    /// A model's input for images decoded from files: channels (1 or 3) × height × width.
+    public struct Geometry: Sendable, Equatable, LosslessStringConvertible {
+        public let channels: Int
+        public let height: Int
+        public let width: Int
+
+        /// `CHANNELSxHEIGHTxWIDTH`, e.g. `3x32x32`: 1 or 3 channels, sides multiples of 4.
+        public init?(_ text: String) {
+            let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 3, [1, 3].contains(parts[0]), parts[1] >= 4, parts[2] >= 4, parts[1] % 4 == 0, parts[2] % 4 == 0 else { return nil }
+            (channels, height, width) = (parts[0], parts[1], parts[2])
+        }
+
+        public var description: String { "\(channels)x\(height)x\(width)" }
+
+        public static let syntax = "CHANNELSxHEIGHTxWIDTH with 1 or 3 channels and sides that are multiples of 4, e.g. 3x32x32"
+    }
+
+    /// The images at `path`: an IDX file or a CIFAR-10 batch as they are, or image files (one
+    /// file, or a folder recursively in path order) decoded and brought to `geometry` (centre
+    /// crop to its aspect ratio, area-averaged resize). Files that cannot be decoded, and folder
+    /// entries that are not images, are logged as warnings and left out. `limit` keeps the first
+    /// images only.
+    /// - Throws: ``BGANError`` `.invalidArgument` for image files without a geometry or a folder
+    ///   with no decodable image; the reading error of a data set that cannot be read.
+    public static func load(_ path: String, geometry: Geometry? = nil, limit: Int? = nil, logger: Logger = .disabled,
+                            onDecoded: (_ done: Int, _ wanted: Int) -> Void = { _, _ in }) throws -> TrainingData {
+        guard let listing = try ImageFiles.expand(path) else {
+            return TrainingData(images: try ImageSet(contentsOf: path), count: limit, name: path)
+        }
+        guard let geometry else {
+            throw BGANError(.invalidArgument, "\(path) holds image files: give the model's input geometry, e.g. 3x32x32 (RGB) or 1x28x28 (gray)")
+        }
+        let preprocessing = Preprocessing(channels: geometry.channels, height: geometry.height, width: geometry.width, centerCrop: true)
+        for skipped in listing.passedOver { logger.warning("passed over \(skipped)") }
+        let wanted = min(limit ?? listing.images.count, listing.images.count)
+        var bytes: [UInt8] = [], rejected = 0, kept = 0
+        for file in listing.images where kept < wanted {
+            do {
+                bytes += preprocessing.planes(from: try ImageDecoder().decode(contentsOf: file))
+                kept += 1
+            } catch {
+                rejected += 1
+                logger.warning("skipped \(file): \(error)")
+            }
+            onDecoded(kept, wanted)
+        }
+        logger.info("decoded \(kept) images from \(path)\(rejected > 0 ? "; \(rejected) file(s) skipped" : "")")
+        guard kept > 0 else { throw BGANError(.invalidArgument, "\(path) holds no image that could be decoded") }
+        let images = ImageSet(count: kept, channels: geometry.channels, height: geometry.height, width: geometry.width, pixels: bytes)
+        return TrainingData(images: images, preprocessing: preprocessing, name: path)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+import NeuralNet
+
+extension TrainingPlan {
+    /// Runs the plan on `data` and writes the model file to `out`: stage 1 first when the plan
+    /// uses it (its model goes to `out.pretrained.bganmodel`, or ``Pretraining/model`` is read;
+    /// a model an earlier run left there is reused, a stopped stage 1 continues from
+    /// `out.pretrained.bganmodel.checkpoint`), then the BGAN stage under `loop`.
+    /// - Throws: ``TrainingStopped`` when `loop` was asked to stop (its checkpoint saved);
+    ///   ``BGANError`` `.invalidArgument` for a plan that cannot run on `data`.
+    @discardableResult
+    public func train(on data: TrainingData, writingTo out: String, loop: TrainingLoop, logger: Logger = .disabled,
+                      onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
+        try validate()
+        guard data.count >= batch else {
+            throw BGANError(.invalidArgument, "\(data.count) images do not fill one batch of \(batch): use a smaller batch or more images")
+        }
+        let pretrainedPath = usesPretrainedModel ? try pretrainedModel(on: data, modelPath: out, loop: loop, logger: logger, onProgress: onProgress) : nil
+        let session = try makeSession(on: data, pretrainedPath: pretrainedPath, logger: logger)
+        return try Self.finish(session, data: data, writingTo: out, loop: loop, logger: logger, onProgress: onProgress)
+    }
+
+    /// Continues the BGAN stage a stopped ``train(on:writingTo:loop:logger:onProgress:)`` saved
+    /// in `checkpoint`, on the same images, and writes the model file to `out`.
+    /// - Throws: ``BGANError`` `.invalidCheckpoint` / `.otherTrainingImages` for a checkpoint
+    ///   that does not fit; ``TrainingStopped`` as ``train(on:writingTo:loop:logger:onProgress:)``.
+    @discardableResult
+    public static func resume(checkpoint: [UInt8], source: String, on data: TrainingData, writingTo out: String, loop: TrainingLoop,
+                              logger: Logger = .disabled, onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
+        let session = try TrainingSession(checkpoint: checkpoint, images: data.pixels, source: source)
+        logger.info("resuming \(source) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
+        return try finish(session, data: data, writingTo: out, loop: loop, logger: logger, onProgress: onProgress)
+    }
+
+    private static func finish(_ session: TrainingSession, data: TrainingData, writingTo out: String, loop: TrainingLoop, logger: Logger,
+                               onProgress: (TrainingProgress) -> Void) throws -> ModelFile {
+        try loop.run(session, onStep: onProgress)
+        let model = session.model(preprocessing: data.preprocessing)
+        try Data(model.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
+        logger.info("wrote \(out) (digest \(model.digest))")
+        return model
+    }
+
+    /// The BGAN stage's session: S and the targets from the plan's features, the anchors, the
+    /// settings with the whole recipe in their notes, the encoder's starting weights.
+    func makeSession(on data: TrainingData, pretrainedPath: String?, logger: Logger) throws -> TrainingSession {
+        let set = data.images, pixels = data.pixels
+        let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
+                                            hiddenUnits: hiddenUnits, featureUnits: featureUnits)
+        guard let featureSpace = neighborFeatures ?? pretrainedPath.map({ FeatureSpace.modelOutputs(path: $0) }) else {
+            throw BGANError(.invalidArgument, "the neighbourhood structure needs features: give a feature space, or a plan with pre-training")
+        }
+        let startPath: String? = switch initialEncoder {
+        case .random: nil
+        case .pretrained: pretrainedPath
+        case .file(let path): path
+        }
+        let start = try startPath.map { try Self.startingModel(at: $0, for: architecture) }
+        let (features, dimension) = try featureSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width)
+        // One search serves both S (K1 lists) and the spectral graph (their first 10).
+        let started = Date()
+        logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
+        let wanted = similarity == .neighbors ? k1 : max(k1, FeatureSpace.smoothingNeighbors)
+        let lists = NearestNeighborLists(features: features, dimension: dimension, k: wanted)
+        let structure = NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2)
+        logger.info("structure built in \(Self.seconds(since: started)): \(Int(structure.averageSimilar.rounded())) similar images per image")
+        let targets = try similarityEmbedding(graph: lists.prefix(FeatureSpace.smoothingNeighbors), features: features, dimension: dimension,
+                                              logger: logger)
+        var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: learningRate,
+                                        epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: betaSchedule, sampling: sampling)
+        settings.augmentationShift = augmentationShift
+        settings.views = views
+        if generativeOnAnchors { settings.generativeOnAnchors = true }
+        settings.notes = ["data": data.name, "recipe": recipe.rawValue, "neighbours_from": featureSpace.description, "k1": "\(k1)",
+                          "k2": "\(k2)", "similarity": similarity.description]
+        if let pretrainedPath {
+            // The whole recipe travels with the model: stage 1's settings too.
+            let stageOne = try DefaultModel.load(path: pretrainedPath, bits: bits)
+            settings.notes["pretrained"] = stageOne.digest
+            for (key, value) in stageOne.header.training { settings.notes["pretraining." + key] = value }
+        }
+        if let start { settings.notes["initial_encoder"] = start.digest }
+        var anchors: [Float]?
+        if weights.anchor != nil, let startPath {
+            let startSpace = FeatureSpace.modelOutputs(path: startPath)
+            let outputs = startSpace == featureSpace ? features
+                : try startSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width).values
+            anchors = TrainingSession.anchorCodes(outputs: outputs)
+            settings.notes["anchor_codes"] = "signs of \(startPath)'s outputs"
+        }
+        let session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets, anchorCodes: anchors)
+        if let start { session.networks.encoderParameters.values = try start.networks().encoderParameters.values }
+        return session
+    }
+
+    /// The model at `path`, checked to have the run's encoder.
+    private static func startingModel(at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
+        let model = try DefaultModel.load(path: path, bits: architecture.bits)
+        let a = model.header.architecture
+        guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width, a.bits == architecture.bits,
+              a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
+            throw BGANError(.invalidArgument, "\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): train with the same code length, filters and hidden units")
+        }
+        return model
+    }
+
+    /// The cosine targets the plan asks for, if any.
+    private func similarityEmbedding(graph: NearestNeighborLists, features: [Float], dimension: Int, logger: Logger) throws -> SimilarityEmbedding? {
+        guard case .spectral(let dimensions, let featureWeight) = similarity else { return nil }
+        let started = Date()
+        let embedding = try SimilarityEmbedding(values: try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed), dimension: dimensions)
+        logger.info("spectral embedding of \(dimensions) dimensions computed in \(Self.seconds(since: started))")
+        guard featureWeight > 0 else { return embedding }
+        return try SimilarityEmbedding.blend(embedding, try .cosines(of: features, dimension: dimension), weightOfSecond: featureWeight)
+    }
+
+    /// Stage 1's model: ``Pretraining/model``, or `modelPath.pretrained.bganmodel` when an
+    /// earlier run left it, else trained now (continuing its checkpoint if a run was stopped
+    /// there) and written to that path.
+    func pretrainedModel(on data: TrainingData, modelPath: String, loop: TrainingLoop, logger: Logger,
+                         onProgress: (TrainingProgress) -> Void) throws -> String {
+        guard let pretraining else {
+            throw BGANError(.invalidArgument, "the plan uses a pre-trained model but has no pre-training")
+        }
+        if let given = pretraining.model {
+            logger.info("using the pre-trained model \(given)")
+            return given
+        }
+        let path = modelPath + ".pretrained.bganmodel"
+        if FileManager.default.fileExists(atPath: path) {
+            let model = try DefaultModel.load(path: path, bits: bits)
+            let wantedPartners = pretraining.partners.map { ContrastiveSettings.NeighborPartners(featureSpace: $0).note }
+            guard model.header.training["neighbour_partners"] == wantedPartners else {
+                throw BGANError(.invalidArgument, "\(path) is left from a pre-training with other neighbour partners (\(model.header.training["neighbour_partners"] ?? "none")); remove it, or name it as the pre-trained model to use")
+            }
+            guard model.header.architecture.bits == bits, model.header.training["data"] == data.name else {
+                throw BGANError(.invalidArgument, "\(path) is left from a run on other data or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?")); remove it, or name it as the pre-trained model to use")
+            }
+            logger.info("reusing the pre-trained model \(path) (digest \(model.digest.prefix(16))…) left by an earlier run; remove it to pre-train again")
+            return path
+        }
+        var stageLoop = loop
+        stageLoop.checkpointPath = path + ".checkpoint"
+        stageLoop.lossCurvePath = path + ".losses.svg"
+        let pixels = data.pixels, set = data.images
+        let session: ContrastiveSession
+        if let bytes = FileManager.default.contents(atPath: stageLoop.checkpointPath) {
+            session = try ContrastiveSession(checkpoint: Array(bytes), images: pixels, source: stageLoop.checkpointPath)
+            logger.info("continuing the pre-training saved in \(stageLoop.checkpointPath) at epoch \(session.epoch + 1)")
+        } else {
+            let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
+                                                hiddenUnits: hiddenUnits)
+            logger.info("stage 1 of 2: contrastive pre-training, \(pretraining.epochs) epochs, into \(path)")
+            var settings = ContrastiveSettings(architecture: architecture, epochs: pretraining.epochs, batch: min(128, data.count), seed: seed)
+            if let partners = pretraining.partners {
+                settings.neighborPartners = .init(featureSpace: partners)
+                logger.info("pre-training partners: half of the second views show one of the 5 nearest neighbours in \(partners)")
+            }
+            session = try ContrastiveSession(settings: settings, images: pixels, partners: try ContrastiveSession.partnerLists(for: settings, images: pixels))
+        }
+        try stageLoop.run(session, onStep: onProgress)
+        let model = session.model(preprocessing: data.preprocessing, notes: ["data": data.name])
+        try Data(model.encoded()).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try? FileManager.default.removeItem(atPath: stageLoop.checkpointPath)
+        logger.info("wrote the pre-trained model \(path) (digest \(model.digest.prefix(16))…); stage 2 of 2: BGAN")
+        return path
+    }
+
+    private static func seconds(since start: Date) -> String {
+        "\((Date().timeIntervalSince(start) * 10).rounded() / 10)s"
+    }
+}

@@ -1,0 +1,108 @@
+import NeuralNet
+
+/// Everything a training run from raw images to a model file decides, as values: a
+/// ``TrainingRecipe``'s choices, each of which can be overridden. What `bgan-db train` builds
+/// from its options; ``TrainingPlan/train(on:writingTo:loop:logger:onProgress:)`` runs it.
+public struct TrainingPlan: Sendable {
+    /// The recipe the other values started from (recorded in the model file).
+    public var recipe: TrainingRecipe
+    public var bits: Int
+    /// Filters of the first convolution (the second has twice as many).
+    public var filters = 32
+    /// Units of the encoder's hidden layer.
+    public var hiddenUnits = 512
+    /// Units of the discriminator's feature layer D_l.
+    public var featureUnits = 1024
+    /// Stage 1, contrastive pre-training; nil for none.
+    public var pretraining: Pretraining?
+    /// Passes of the BGAN stage over the images.
+    public var epochs: Int
+    public var batch = 40
+    public var learningRate: Float = 1e-3
+    /// Adam's ε (the reference code: 1).
+    public var adamEpsilon: Float = 1
+    public var seed: UInt64 = 2026
+    /// Where S and the targets find each image's neighbours; nil: the pre-trained model's outputs.
+    public var neighborFeatures: FeatureSpace?
+    public var similarity: SimilarityTargets
+    /// Nearest neighbours per image (K1) and voters (K2) of S.
+    public var k1 = 20
+    public var k2 = 30
+    public var sampling: BatchSampling
+    /// Random flips and shifts of up to this many pixels (0: none).
+    public var augmentationShift = 0
+    public var betaSchedule: [Float]
+    /// The loss weights; ``LossWeights/anchor`` set holds codes near the starting encoder's signs.
+    public var weights = LossWeights()
+    public var views: ViewAugmentation?
+    public var generativeOnAnchors: Bool
+    public var initialEncoder: InitialEncoder
+
+    /// The pre-training stage of a plan.
+    public struct Pretraining: Sendable, Equatable {
+        public var epochs: Int
+        /// Where neighbour partners for half of the second views come from; nil: views only.
+        public var partners: FeatureSpace?
+        /// A pre-training model file to use instead of pre-training in this run.
+        public var model: String?
+
+        public init(epochs: Int = 10, partners: FeatureSpace? = nil, model: String? = nil) {
+            self.epochs = epochs
+            self.partners = partners
+            self.model = model
+        }
+    }
+
+    /// Which weights the BGAN stage's encoder starts from.
+    public enum InitialEncoder: Sendable, Equatable {
+        case random
+        /// The pre-training stage's encoder.
+        case pretrained
+        /// The encoder of this model file (same architecture).
+        case file(String)
+    }
+
+    /// `recipe`'s plan for codes of `bits` bits.
+    public init(recipe: TrainingRecipe = .recommended, bits: Int = 64) {
+        self.recipe = recipe
+        self.bits = bits
+        pretraining = recipe.pretrainingEpochs.map { Pretraining(epochs: $0, partners: recipe.pretrainingPartners) }
+        epochs = recipe.epochs
+        neighborFeatures = recipe.pretrainingEpochs == nil ? .pixels : nil
+        similarity = recipe.similarity
+        sampling = recipe.sampling
+        betaSchedule = recipe.betaSchedule
+        views = recipe.views
+        generativeOnAnchors = recipe.generativeOnAnchors
+        initialEncoder = recipe.startsFromPretrainedEncoder ? .pretrained : .random
+        if let anchor = recipe.anchorWeight { weights.anchor = anchor }
+    }
+
+    /// Whether stage 1 runs (or its model is read): something in the plan uses the pre-trained model.
+    public var usesPretrainedModel: Bool {
+        pretraining != nil && (neighborFeatures == nil || initialEncoder == .pretrained)
+    }
+
+    /// Checks the plan before any work.
+    /// - Throws: ``BGANError`` `.invalidArgument` naming the value out of range.
+    public func validate() throws {
+        func fail(_ message: String) -> BGANError { BGANError(.invalidArgument, message) }
+        guard bits >= 16, bits <= 256, bits % 8 == 0 else { throw fail("codes of \(bits) bits: a code length must be a multiple of 8 from 16 to 256") }
+        guard epochs >= 1, (pretraining?.epochs ?? 1) >= 1, batch >= 2 else {
+            throw fail("\(epochs) epochs, \(pretraining?.epochs ?? 1) pre-training epochs, batches of \(batch): epochs must be at least 1 and batches at least 2")
+        }
+        guard k1 >= 1, k2 >= 1 else { throw fail("K1 = \(k1), K2 = \(k2): both must be at least 1") }
+        guard !betaSchedule.isEmpty, betaSchedule.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw fail("β schedule \(betaSchedule): give at least one positive β")
+        }
+        guard neighborFeatures != nil || pretraining != nil else {
+            throw fail("the neighbourhood structure needs features: give a feature space, or a plan with pre-training")
+        }
+        if initialEncoder == .pretrained, pretraining == nil {
+            throw fail("the encoder cannot start from the pre-trained model: the plan has no pre-training")
+        }
+        if weights.anchor != nil, initialEncoder == .random {
+            throw fail("an anchor weight needs a starting encoder (the pre-trained model or a model file) whose codes the anchors are")
+        }
+    }
+}

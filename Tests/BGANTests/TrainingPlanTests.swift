@@ -1,0 +1,127 @@
+import Basics
+import BGAN
+import Foundation
+import NeuralNet
+import PixelIO
+import TestSupport
+import Testing
+
+/// The run a `bgan-db train` wraps, called as a library: a plan from a recipe, the loop's
+/// checkpoints, stops and resumption, and the plans that cannot run.
+@Suite struct TrainingPlanTests {
+    /// 48 images 12×12 of three kinds (a bright top, middle or bottom band) with noise.
+    func data() -> TrainingData {
+        var rng = SeededGenerator(seed: 5)
+        var bytes: [UInt8] = []
+        for i in 0..<48 {
+            for y in 0..<12 {
+                for _ in 0..<12 { bytes.append(UInt8(min(255, max(0, (y / 4 == i % 3 ? 210 : 40) + 20 * rng.normal())))) }
+            }
+        }
+        return TrainingData(images: ImageSet(count: 48, channels: 1, height: 12, width: 12, pixels: bytes), name: "bands")
+    }
+
+    /// The recommended recipe, shrunk to seconds.
+    func smallPlan() -> TrainingPlan {
+        var plan = TrainingPlan(recipe: .recommended, bits: 16)
+        plan.filters = 4
+        plan.hiddenUnits = 16
+        plan.featureUnits = 16
+        plan.pretraining?.epochs = 1
+        plan.epochs = 2
+        plan.batch = 8
+        plan.k1 = 5
+        plan.k2 = 3
+        return plan
+    }
+
+    @Test func theRecommendedPlanTrainsBothStagesAndRecordsThem() throws {
+        let directory = TemporaryDirectory("plan")
+        let out = directory.sub("model.bgan")
+        var stages: [String] = [], epochEnds = 0
+        let model = try smallPlan().train(on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: out + ".checkpoint", lossCurvePath: out + ".svg")) {
+            if stages.last != $0.stage { stages.append($0.stage) }
+            if $0.endedEpoch { epochEnds += 1 }
+        }
+        #expect(stages == ["pretrain", "train"])
+        #expect(epochEnds == 3, "one pre-training epoch and two BGAN epochs")
+        let written = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: out))))
+        #expect(written.digest == model.digest)
+        let stageOne = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: out + ".pretrained.bganmodel"))))
+        let notes = model.header.training
+        #expect(notes["recipe"] == "recommended" && notes["pretrained"] == stageOne.digest && notes["initial_encoder"] == stageOne.digest)
+        #expect(notes["similarity"] == "spectral:8+features:0.5" && notes["data"] == "bands" && notes["pretraining.data"] == "bands")
+        let curves = try String(contentsOfFile: out + ".svg", encoding: .utf8)
+        #expect(curves.hasPrefix("<svg") && curves.contains("neighbourhood") && curves.contains("adversarial"), "the loss curves name their losses")
+        #expect(!FileManager.default.fileExists(atPath: out + ".pretrained.bganmodel.checkpoint"), "stage 1's checkpoint is gone once its model is written")
+    }
+
+    /// A loop asked to stop saves and throws; resuming the checkpoint gives the model an
+    /// uninterrupted run gives, bit for bit.
+    @Test func aStoppedRunResumesToTheSameModel() throws {
+        let directory = TemporaryDirectory("plan-stop")
+        var plan = smallPlan()
+        plan.pretraining = nil
+        plan.neighborFeatures = .pixels
+        plan.initialEncoder = .random
+        let whole = try plan.train(on: data(), writingTo: directory.sub("whole.bgan"), loop: TrainingLoop(checkpointPath: directory.sub("whole.checkpoint")))
+
+        let out = directory.sub("stopped.bgan"), checkpoint = directory.sub("stopped.checkpoint")
+        var steps = 0
+        let stopping = TrainingLoop(checkpointPath: checkpoint) { steps >= 5 }
+        #expect(throws: TrainingStopped(stage: "train", checkpointPath: checkpoint)) {
+            try plan.train(on: data(), writingTo: out, loop: stopping) { _ in steps += 1 }
+        }
+        #expect(steps == 5 && !FileManager.default.fileExists(atPath: out), "stopped after five steps, before any model")
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: checkpoint)))
+        let resumed = try TrainingPlan.resume(checkpoint: bytes, source: checkpoint, on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: checkpoint))
+        #expect(resumed.digest == whole.digest)
+    }
+
+    /// A stop inside pre-training leaves its checkpoint; the same plan run again continues it
+    /// and ends with the model an uninterrupted run writes.
+    @Test func aStopInPretrainingContinuesWhenThePlanRunsAgain() throws {
+        let directory = TemporaryDirectory("plan-stage-one")
+        var plan = smallPlan()
+        plan.pretraining?.epochs = 3  // one step each: 48 images fill one pre-training batch
+        let whole = try plan.train(on: data(), writingTo: directory.sub("whole.bgan"), loop: TrainingLoop(checkpointPath: directory.sub("whole.checkpoint")))
+        let out = directory.sub("stopped.bgan")
+        var steps = 0
+        let stopping = TrainingLoop(checkpointPath: out + ".checkpoint") { steps >= 2 }
+        #expect(throws: TrainingStopped(stage: "pretrain", checkpointPath: out + ".pretrained.bganmodel.checkpoint")) {
+            try plan.train(on: data(), writingTo: out, loop: stopping) { _ in steps += 1 }
+        }
+        let finished = try plan.train(on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: out + ".checkpoint"))
+        #expect(finished.header.training["pretrained"] == whole.header.training["pretrained"], "the continued stage 1 equals the uninterrupted one")
+        #expect(finished.parameters == whole.parameters, "the notes name stage 1 by path, the weights are the same")
+    }
+
+    @Test func plansThatCannotRunAreRefusedBeforeAnyWork() throws {
+        var anchoredFromNothing = TrainingPlan(recipe: .paper, bits: 16)
+        anchoredFromNothing.weights.anchor = 1
+        var noFeatures = TrainingPlan(recipe: .recommended, bits: 16)
+        noFeatures.pretraining = nil
+        var oddBits = TrainingPlan(recipe: .paper, bits: 20)
+        oddBits.epochs = 1
+        var noBeta = TrainingPlan(recipe: .paper, bits: 16)
+        noBeta.betaSchedule = []
+        for (plan, words) in [(anchoredFromNothing, "anchor weight needs a starting encoder"), (noFeatures, "needs features"),
+                              (oddBits, "multiple of 8"), (noBeta, "β schedule")] {
+            #expect(throws: BGANError.self) { try plan.validate() }
+            do { try plan.validate() } catch { #expect("\(error)".contains(words), "\(error)") }
+        }
+        #expect(throws: Never.self) { try TrainingPlan(recipe: .recommended, bits: 64).validate() }
+        #expect(throws: Never.self) { try TrainingPlan(recipe: .paper, bits: 32).validate() }
+    }
+
+    @Test func spelledChoicesReadBackAsWritten() {
+        for text in ["neighbours", "spectral:8", "spectral:8+features:0.5", "spectral:64+features:1.0"] {
+            #expect(SimilarityTargets(text)?.description == text, "\(text)")
+        }
+        for bad in ["spectral:0", "spectral:65", "spectral:8+features:2", "spectral:8+pixels:0.5", "cosines", "spectral:"] {
+            #expect(SimilarityTargets(bad) == nil, "\(bad)")
+        }
+        #expect(TrainingData.Geometry("3x32x32") != nil && TrainingData.Geometry("1X28X28")?.description == "1x28x28")
+        for bad in ["2x32x32", "3x30x32", "3x32", "3x0x0"] { #expect(TrainingData.Geometry(bad) == nil, "\(bad)") }
+    }
+}

@@ -39,6 +39,8 @@ let package = Package(
         // Logging and metrics APIs only: silent until the embedding application bootstraps a backend.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        // `swift package generate-documentation` (scripts/docs); a command plugin, nothing is linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // MARK: C libraries from Debian, each a system-library target with an apt provider.

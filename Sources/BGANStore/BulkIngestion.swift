@@ -56,6 +56,8 @@ public struct BulkIngestion: Sendable {
 
     /// Ingests `units` in order, batch by batch.
     /// - Parameters:
+    ///   - units: the images to ingest (``ImageSources/units(payload:rejected:)``); keys already
+    ///     stored are counted in ``IngestionReport/alreadyStored`` and left as they are.
     ///   - shouldStop: checked before each batch is written; true ends the run after the batches
     ///     already committed (the report says `stopped`).
     ///   - progress: called on the calling thread after each batch with the report so far.

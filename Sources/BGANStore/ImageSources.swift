@@ -13,7 +13,7 @@ import PixelIO
 /// ```
 public struct ImageSources: Sendable {
     public let sources: [String]
-    /// How image files are decoded: set ``ImageDecoder/minimumSide`` to
+    /// How image files are decoded: set `ImageDecoder.minimumSide` to
     /// ``Store/decodingSide()`` to decode JPEGs no larger than the store needs.
     public var decoder = ImageDecoder()
 
@@ -36,7 +36,7 @@ public struct ImageSources: Sendable {
 
     /// Every image the sources hold, keys checked and unique; files that cannot be images (and
     /// keys that are too long or given twice) go to `rejected`, nothing is loaded yet.
-    /// - Throws: ``DatasetError`` for a source that does not exist or cannot be read as a data
+    /// - Throws: `DatasetError` for a source that does not exist or cannot be read as a data
     ///   set; `.unsupported` for `.label` on a data set without labels.
     public func units(payload: PayloadChoice, rejected: inout [SkippedInput]) throws -> [IngestionUnit] {
         var units: [IngestionUnit] = []

@@ -62,9 +62,9 @@ public struct Reencoding: Sendable {
     }
 
     /// Encodes what is left, then swaps when every item is there.
-    /// - Throws: ``StoreError/Code/incomplete`` (nothing lost; the message says how to go on)
+    /// - Throws: `StoreError` `.incomplete` (nothing lost; the message says how to go on)
     ///   when items have no image and ``dropMissing`` is off, or the store was written to since
-    ///   the re-encoding began; ``StoreError/Code/modelMismatch`` when a
+    ///   the re-encoding began; `StoreError` `.modelMismatch` when a
     ///   re-encoding to another model is under way; the store's errors.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func run(shouldStop: () -> Bool = { false }, progress: (ReencodingReport) -> Void = { _ in }) throws -> ReencodingReport {
@@ -172,7 +172,7 @@ public struct Reencoding: Sendable {
 
     /// Marks the old store retired, in one write that first checks nothing was written since the
     /// re-encoding read it: a process that keeps the old store open and writes after the swap
-    /// gets ``StoreError/Code/retired`` instead of writing into files that are moved away.
+    /// gets `StoreError` `.retired` instead of writing into files that are moved away.
     private func retireOldStore(expecting stamp: [UInt8]) throws {
         let old = try Store(openingAt: path)
         defer { old.close() }

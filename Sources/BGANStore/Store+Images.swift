@@ -35,7 +35,7 @@ public struct PreparedImage: Sendable {
 struct ImageExtras {
     /// PNG bytes, when the store keeps thumbnails.
     var thumbnail: [UInt8]?
-    /// The encoder's real-valued output, quantised (``Refinement/quantize(_:)``).
+    /// The encoder's real-valued output, quantised (`Refinement.quantize(_:)`).
     var refinement: [Int8]?
 }
 
@@ -54,7 +54,7 @@ extension Store {
 
     /// The fewest pixels a side of a decoded image needs for this store: enough for its
     /// encoder's input and for its thumbnails; nil when the encoder wants full-size images (PDQ).
-    /// Give it to ``ImageDecoder/minimumSide`` (or ``ImageSources/decoder``) so that large JPEGs
+    /// Give it to `ImageDecoder.minimumSide` (or ``ImageSources/decoder``) so that large JPEGs
     /// are decoded at a DCT scale instead of whole.
     public func decodingSide() throws -> Int? {
         let settings = try imageSettings()
@@ -78,8 +78,8 @@ extension Store {
     /// model's input) and makes its thumbnail. Pure and safe to call from many threads at once:
     /// bulk loaders prepare on every core while the writer encodes and writes earlier batches
     /// with ``write(prepared:mode:)``.
-    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes,
-    ///   ``StoreError/Code/encoderUnavailable`` when its application encoder was not given.
+    /// - Throws: `StoreError` `.noModel` for a store of bare codes,
+    ///   `StoreError` `.encoderUnavailable` when its application encoder was not given.
     public func prepare(_ item: ImageItem) throws -> PreparedImage {
         let settings = try imageSettings()
         let thumbnail = settings.thumbnailSide > 0 ? try item.image.fitted(within: settings.thumbnailSide).pngData(fast: true) : nil
@@ -89,8 +89,8 @@ extension Store {
 
     /// Encodes prepared images through the bound encoder (a model: in batches through BLAS) and
     /// writes them, with their thumbnails, in one transaction.
-    /// - Throws: ``StoreError/Code/modelMismatch`` before any write if an image was prepared by a
-    ///   store of another encoder; the errors of ``write(_:mode:indexing:)``.
+    /// - Throws: `StoreError` `.modelMismatch` before any write if an image was prepared by a
+    ///   store of another encoder; the errors of `write(_:mode:indexing:)`.
     public func write(prepared images: [PreparedImage], mode: WriteMode = .insert) throws -> WriteSummary {
         let settings = try imageSettings()
         if let foreign = images.first(where: { $0.encoder != settings.encoder.identity }) {
@@ -142,7 +142,7 @@ extension Store {
         return try encodeChecked(try images.map(encoder.prepare), encoder)
     }
 
-    /// ``realValuedOutputs(of:)`` for async callers: images are prepared on the pool and encoded
+    /// `realValuedOutputs(of:)` for async callers: images are prepared on the pool and encoded
     /// in one batch with those of every other task waiting (``EncodeBatcher``).
     func realValuedOutputsBatched(of images: [PixelBuffer]) async throws -> [Float] {
         let (encoder, prepared) = try await offPool { store -> (any ImageCodeEncoder, [[Float]]) in
@@ -173,7 +173,7 @@ extension Store {
 
     /// The thumbnail kept with item `id`, or nil when it has none (inserted as a code, or into a
     /// store that keeps no thumbnails).
-    /// - Throws: ``StoreError/Code/corrupted`` when the stored thumbnail does not decode.
+    /// - Throws: `StoreError` `.corrupted` when the stored thumbnail does not decode.
     public func thumbnail(id: UInt32) throws -> PixelBuffer? {
         guard let table = tables.thumbnails else { return nil }
         guard let bytes = try environment.read({ txn in try txn.get(table, key: id).map { Array($0) } }) else { return nil }

@@ -28,8 +28,13 @@ extension Store {
     /// store and its digest stamped on it, all in the creating transaction (a store is created
     /// whole, or not at all).
     ///
-    /// - Parameter thumbnailSide: items inserted as images keep a PNG thumbnail of at most this
-    ///   many pixels a side (for contact sheets and `bgan-db reencode`); 0 keeps none.
+    /// - Parameters:
+    ///   - path: a new or empty directory.
+    ///   - model: the encoder's model file; its code length is the store's.
+    ///   - substrings: the number of multi-index tables `m`; nil follows the log₂ N rule.
+    ///   - thumbnailSide: items inserted as images keep a PNG thumbnail of at most this
+    ///     many pixels a side (for contact sheets and `bgan-db reencode`); 0 keeps none.
+    ///   - options: map size, logging and the other settings of the open store.
     public static func create(at path: String, model: ModelFile, substrings: Int? = nil,
                               thumbnailSide: Int = Store.defaultThumbnailSide,
                               options: StoreOptions = StoreOptions()) throws -> Store {
@@ -41,8 +46,13 @@ extension Store {
     /// application's own encoder is added to the returned store's ``StoreOptions/encoders``;
     /// pass it there again when reopening the store.
     ///
-    /// - Parameter thumbnailSide: items inserted as images keep a PNG thumbnail of at most this
-    ///   many pixels a side (for contact sheets and re-encoding); 0 keeps none.
+    /// - Parameters:
+    ///   - path: a new or empty directory.
+    ///   - encoder: what turns images into codes; its bit count is the store's code length.
+    ///   - substrings: the number of multi-index tables `m`; nil follows the log₂ N rule.
+    ///   - thumbnailSide: items inserted as images keep a PNG thumbnail of at most this
+    ///     many pixels a side (for contact sheets and re-encoding); 0 keeps none.
+    ///   - options: map size, logging and the other settings of the open store.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public static func create(at path: String, encoder: any ImageCodeEncoder, substrings: Int? = nil,
                               thumbnailSide: Int = Store.defaultThumbnailSide,
@@ -71,7 +81,7 @@ extension Store {
     }
 
     /// The identity of the encoder the store is bound to, or nil for a store of bare codes.
-    /// - Throws: ``StoreError/Code/corrupted`` when the stamp is damaged.
+    /// - Throws: `StoreError` `.corrupted` when the stamp is damaged.
     public func encoderIdentity() throws -> EncoderIdentity? {
         let (digest, stamp) = try environment.read { txn -> (String?, [UInt8]?) in
             (try txn.get(tables.meta, key: StoreSchema.MetaKey.modelDigest).map { String(decoding: $0, as: UTF8.self) },
@@ -92,8 +102,8 @@ extension Store {
 
     /// The encoder the store is bound to: its model (read from the store), or the encoder of that
     /// identity in ``StoreOptions/encoders``, or for PDQ a default ``PDQEncoder``.
-    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes;
-    ///   ``StoreError/Code/encoderUnavailable`` when the store is bound to an application's
+    /// - Throws: `StoreError` `.noModel` for a store of bare codes;
+    ///   `StoreError` `.encoderUnavailable` when the store is bound to an application's
     ///   encoder that the options do not hold.
     public func encoder() throws -> any ImageCodeEncoder {
         try imageSettings().encoder
@@ -129,7 +139,7 @@ extension Store {
     }
 
     /// The bound model, read from the store and checked against the stamped digest.
-    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes, ``StoreError/Code/corrupted``
+    /// - Throws: `StoreError` `.noModel` for a store of bare codes, `StoreError` `.corrupted`
     ///   when the stored model is damaged or does not match its stamp.
     public func boundModel() throws -> ModelFile {
         let (bytes, stamp) = try environment.read { txn -> ([UInt8]?, String?) in

@@ -8,24 +8,28 @@ import PixelIO
 /// (one signed byte per bit). A search by image takes the exact Hamming candidates — the
 /// `k · candidateFactor` nearest and every item tied with the last of them — and orders them by
 /// the cosine between the query's real-valued encoding and each candidate's vector
-/// (``Refinement``). Items stored as bare codes, or before the store kept vectors, are compared
+/// (`Refinement`). Items stored as bare codes, or before the store kept vectors, are compared
 /// through their code's signs (the asymmetric distance of Gordo et al.). The Hamming search stays
 /// exact; refinement only reorders what it returns, so a stored image queried with itself comes
 /// back first and near-duplicates rise above unrelated items that merely share their bucket.
 extension Store {
     /// The `k` stored items most similar to `image`, through the bound encoder.
     ///
-    /// - Parameter refinement: how to refine the exact Hamming candidates; nil returns the plain
-    ///   Hamming ranking (distance, then insertion order), as ``search(code:k:method:)``.
-    /// - Throws: ``StoreError/Code/noModel`` for a store of bare codes,
-    ///   ``StoreError/Code/encoderUnavailable`` when its application encoder was not given.
+    /// - Parameters:
+    ///   - image: decoded pixels of any size; the encoder brings them to its input.
+    ///   - k: how many results.
+    ///   - method: the planner's choice, or a forced multi-index search or scan.
+    ///   - refinement: how to refine the exact Hamming candidates; nil returns the plain
+    ///     Hamming ranking (distance, then insertion order), as `search(code:k:method:)`.
+    /// - Throws: `StoreError` `.noModel` for a store of bare codes,
+    ///   `StoreError` `.encoderUnavailable` when its application encoder was not given.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {
         try search(encoding: try realValuedOutputs(of: [image]), k: k, method: method, refinement: refinement)
     }
 
-    /// ``search(image:k:method:refinement:)`` once the image is encoded (sync and async share it).
+    /// `search(image:k:method:refinement:)` once the image is encoded (sync and async share it).
     func search(encoding values: [Float], k: Int, method: SearchMethod, refinement: Refinement.Options?) throws -> StoreSearchResult {
         guard let refinement else { return try search(code: BinaryCode(signsOf: values), k: k, method: method) }
         return try search(realValues: values, k: k, method: method, refinement: refinement)
@@ -58,9 +62,9 @@ extension Store {
     }
 
     /// The `k` stored items most similar to a query given as an encoder's real-valued output
-    /// (`bitCount` values, e.g. from ``realValuedOutputs(of:)`` or an application's own encoder):
+    /// (`bitCount` values, e.g. from `realValuedOutputs(of:)` or an application's own encoder):
     /// exact Hamming candidates of its signs, ordered by cosine.
-    /// - Throws: ``StoreError/Code/codeLengthMismatch`` when the values are not one per bit.
+    /// - Throws: `StoreError` `.codeLengthMismatch` when the values are not one per bit.
     public func search(realValues: [Float], k: Int, method: SearchMethod = .automatic,
                        refinement options: Refinement.Options = Refinement.Options()) throws -> StoreSearchResult {
         guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }

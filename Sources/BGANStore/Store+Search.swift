@@ -4,9 +4,12 @@ import LMDBStorage
 extension Store {
     /// The `k` items nearest to `code`, by Hamming distance then insertion order. Exact.
     ///
-    /// - Parameter method: `.automatic` lets the planner choose multi-index hashing or a scan
-    ///   per query (the choice is in the result's statistics).
-    /// - Throws: ``StoreError/Code/codeLengthMismatch``; `HammingError` for `k < 1`.
+    /// - Parameters:
+    ///   - code: the query, of the store's code length.
+    ///   - k: how many results (fewer when the store holds fewer items).
+    ///   - method: `.automatic` lets the planner choose multi-index hashing or a scan
+    ///     per query (the choice is in the result's statistics).
+    /// - Throws: `StoreError` `.codeLengthMismatch`; `HammingError` for `k < 1`.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(code: BinaryCode, k: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
         try checkLength(code)
@@ -28,11 +31,13 @@ extension Store {
         }
     }
 
-    /// The store's index as a ``SearchIndex`` for `body`, over one consistent state (one read
+    /// The store's index as a `SearchIndex` for `body`, over one consistent state (one read
     /// transaction): results are item ids and distances, without keys or payloads. What the
     /// conformance suite checks the on-disk index with, and the way to run a custom query
     /// method over a store's codes.
-    /// - Parameter method: the planner's choice, or a forced multi-index search or scan.
+    /// - Parameters:
+    ///   - method: the planner's choice, or a forced multi-index search or scan.
+    ///   - body: runs with the index; do not keep it past the call.
     public func withSearchIndex<T>(method: SearchMethod = .automatic, _ body: (any SearchIndex) throws -> T) throws -> T {
         try readingIndex { snapshot, _ in try body(SnapshotSearch(snapshot, method: method, searcher: searcher)) }
     }

@@ -4,7 +4,7 @@ import HammingSearch
 import LMDBStorage
 import PixelIO
 
-/// What ``Store/verify()`` found.
+/// What `Store.verify()` found.
 public struct VerificationReport: Sendable, Codable {
     /// Live items checked.
     public var items = 0

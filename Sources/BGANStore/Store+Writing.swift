@@ -2,7 +2,7 @@ import HammingSearch
 import LMDBStorage
 
 extension Store {
-    /// Inserts one item. Throws ``StoreError/Code/keyExists`` if its key is stored already.
+    /// Inserts one item. Throws `StoreError` `.keyExists` if its key is stored already.
     /// - Returns: the new item's id.
     @discardableResult
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
@@ -21,8 +21,9 @@ extension Store {
     /// batch a repeated key is applied in order (the last write wins with `.upsert`).
     ///
     /// - Parameters:
+    ///   - items: the items, each with a code of the store's length.
     ///   - mode: `.insert` refuses the batch if a key exists; `.upsert` replaces.
-    ///   - indexing: `.deferred` skips automatic index rebuilds (call ``rebuildIndex(substrings:)``
+    ///   - indexing: `.deferred` skips automatic index rebuilds (call `rebuildIndex(substrings:)`
     ///     after a bulk load).
     /// - Throws: ``StoreError`` (`.codeLengthMismatch`, `.invalidKey`, `.payloadTooLarge`,
     ///   `.keyExists`, `.idsExhausted`) before anything is written; `StorageError` from LMDB.
@@ -32,7 +33,7 @@ extension Store {
         try write(items, images: nil, mode: mode, indexing: indexing)
     }
 
-    /// ``write(_:mode:indexing:)`` with what each item's image left beside its code (thumbnail,
+    /// `write(_:mode:indexing:)` with what each item's image left beside its code (thumbnail,
     /// refinement vector), in the same transaction. An item written without them loses those it
     /// had: they always belong to the image the code came from.
     func write(_ items: [StoreItem], images: [ImageExtras]?, mode: WriteMode, indexing: IndexingMode) throws -> WriteSummary {

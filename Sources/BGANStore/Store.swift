@@ -32,9 +32,13 @@ public final class Store: @unchecked Sendable {
 
     /// Creates a store for `bitCount`-bit codes at `path` (a new or empty directory).
     ///
-    /// - Parameter substrings: the number of multi-index tables `m`; `nil` follows the log₂ N
-    ///   rule at every rebuild.
-    /// - Throws: ``StoreError/Code/alreadyExists`` if `path` holds a store; `HammingError` for a
+    /// - Parameters:
+    ///   - path: a new or empty directory.
+    ///   - bitCount: the code length, a multiple of 8.
+    ///   - substrings: the number of multi-index tables `m`; `nil` follows the log₂ N
+    ///     rule at every rebuild.
+    ///   - options: map size, logging and the other settings of the open store.
+    /// - Throws: `StoreError` `.alreadyExists` if `path` holds a store; `HammingError` for a
     ///   bad length or split.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public static func create(at path: String, bitCount: Int, substrings: Int? = nil,
@@ -111,7 +115,7 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Opens the store at `path`.
-    /// - Throws: ``StoreError/Code/notAStore`` if there is none, ``StoreError/Code/unsupportedVersion``.
+    /// - Throws: `StoreError` `.notAStore` if there is none, `StoreError` `.unsupportedVersion`.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public convenience init(openingAt path: String, options: StoreOptions = StoreOptions()) throws {
         // One stat tells a missing path from one a directory on the way hides from this user

@@ -5,7 +5,7 @@
 /// The errors of the store itself.
 public enum StoreErrorDomain: ErrorDomain { public static let name = "store" }
 
-/// An error from the store (``ChainedError``): a matchable code, a message that says what went
+/// An error from the store (`ChainedError`): a matchable code, a message that says what went
 /// wrong and how to fix it, and the error underneath as its cause. Failures of the storage
 /// engine arrive as `StorageError`, bad codes and search arguments as `HammingError`, model
 /// files as `BGANError`, unreadable images as `DatasetError` — or wrapped as the cause of a

@@ -30,7 +30,7 @@ public struct StoreOptions: Sendable {
     public var rebuildMinimum = 4096
     /// Where the store and its environment report events (opened, map grown, index rebuilt,
     /// stale readers cleared, slow queries, slow OpenBLAS kernels): the application's swift-log
-    /// `Logger`. Silent by default (``StoreObservation`` lists the events).
+    /// `Logger`. Silent by default (`StoreObservation` lists the events).
     public var logger: Logger = .disabled
     /// Searches that take longer than this are logged as warnings; nil logs none.
     public var slowQueryThreshold: Duration? = .milliseconds(100)
@@ -81,7 +81,7 @@ public struct StoredItem: Sendable, Hashable, Codable {
 
 /// What to do when a written key exists already.
 public enum WriteMode: Sendable {
-    /// Refuse the whole batch with ``StoreError/Code/keyExists``.
+    /// Refuse the whole batch with `StoreError` `.keyExists`.
     case insert
     /// Replace the code and payload, keeping the item's id.
     case upsert
@@ -91,7 +91,7 @@ public enum WriteMode: Sendable {
 public enum IndexingMode: Sendable {
     /// Rebuild in the same transaction once the unindexed part passes the options' thresholds.
     case automatic
-    /// Leave it to a later ``Store/rebuildIndex(substrings:)`` (bulk loads).
+    /// Leave it to a later `Store.rebuildIndex(substrings:)` (bulk loads).
     case deferred
 }
 
@@ -113,7 +113,7 @@ public struct SearchHit: Sendable, Hashable, Codable {
     public var distance: Int
     public var payload: [UInt8]
     /// Cosine between the query's real-valued encoding and the item's refinement vector, in
-    /// refined searches (``Store/search(image:k:method:refinement:)``); nil otherwise.
+    /// refined searches (`Store.search(image:k:method:refinement:)`); nil otherwise.
     public var score: Float? = nil
 }
 

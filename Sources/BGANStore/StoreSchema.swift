@@ -10,7 +10,7 @@ enum StoreSchema {
     static let formatVersion: UInt32 = 1
 
     /// The item id a key of an id-keyed table (items, moved, thumbnails, refinements) holds.
-    /// - Throws: ``StoreError/Code/corrupted`` when the key is not 4 bytes.
+    /// - Throws: `StoreError` `.corrupted` when the key is not 4 bytes.
     static func itemID(_ key: UnsafeRawBufferPointer, table: String) throws -> UInt32 {
         guard let id = key.uint32Value else {
             throw StoreError(.corrupted, "the \(table) table holds a \(key.count)-byte key; item ids are 4 bytes. Verify the store (`Store.verify()`)")
@@ -28,7 +28,7 @@ enum StoreSchema {
     static let thumbnails = TableSpec("thumbnails", flags: .integerKey, addedLater: true)
 
     /// Item id → the encoder's real-valued output for the item's image, one signed byte per bit
-    /// (``Refinement/quantize(_:)``): what refined searches order candidates by. Only items
+    /// (`Refinement.quantize(_:)`): what refined searches order candidates by. Only items
     /// inserted as images have one. Stores made before it existed lack it.
     static let refinements = TableSpec("refinements", flags: .integerKey, addedLater: true)
 

@@ -57,7 +57,7 @@ extension Store {
         codes(fromValues: try await realValuedOutputsBatched(of: images))
     }
 
-    /// The bound encoder's real-valued outputs for `images` (``realValuedOutputs(of:)``), encoded
+    /// The bound encoder's real-valued outputs for `images` (`realValuedOutputs(of:)`), encoded
     /// with other tasks' images.
     public func realValuedOutputs(of images: [PixelBuffer]) async throws -> [Float] {
         try await realValuedOutputsBatched(of: images)
@@ -130,7 +130,9 @@ extension BulkIngestion {
     /// Ingests `units` on the store's ``BlockingPool`` (``run(_:shouldStop:progress:)``).
     /// Cancelling the calling task stops the run after the batch being written; the report then
     /// says `stopped`, and every batch committed before stays (a later run skips them).
-    /// - Parameter progress: called after each batch, on a pool thread.
+    /// - Parameters:
+    ///   - units: the images to ingest, in order (``ImageSources/units(payload:rejected:)``).
+    ///   - progress: called after each batch, on a pool thread.
     public func run(_ units: [IngestionUnit], progress: @escaping @Sendable (IngestionReport) -> Void = { _ in }) async throws -> IngestionReport {
         let stop = StopFlag()
         let ingestion = self

@@ -2,8 +2,8 @@ import BGAN
 import Foundation
 import PixelIO
 
-/// A BGAN model file (``BGAN/ModelFile``) as a store's encoder: images are brought to the
-/// model's input (``BGAN/Preprocessing``) when prepared, and encoded in batches through BLAS.
+/// A BGAN model file (`BGAN.ModelFile`) as a store's encoder: images are brought to the
+/// model's input (`BGAN.Preprocessing`) when prepared, and encoded in batches through BLAS.
 /// Its identity is the model file's digest. A store bound to it keeps the file inside, so it
 /// opens without it.
 public final class ModelEncoder: ImageCodeEncoder, @unchecked Sendable {

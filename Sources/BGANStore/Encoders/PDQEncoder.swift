@@ -1,12 +1,12 @@
 import PerceptualHash
 import PixelIO
 
-/// PDQ (``PerceptualHash/PDQ``), Meta's 256-bit perceptual hash for matching photos, as a store's
+/// PDQ (`PerceptualHash.PDQ`), Meta's 256-bit perceptual hash for matching photos, as a store's
 /// encoder: re-saved, resized, brightened or lightly filtered copies of a photo land a few bits
 /// from it; unrelated photos about 128 bits apart. It needs no model and no training, and every
 /// store knows it by name. Its values are each DCT coefficient's margin from the median, so a
 /// search by image re-ranks its exact Hamming candidates by how well their margins agree with
-/// the query's (``Refinement``).
+/// the query's (`Refinement`).
 ///
 /// A store bound to PDQ uses a default `PDQEncoder()` unless ``StoreOptions/encoders`` holds one:
 /// give a `PDQEncoder(minimumQuality:)` there when opening, as when creating, to keep refusing

@@ -2,7 +2,7 @@ import Foundation
 
 /// A two-dimensional `uint8` NumPy array (`.npy`): the layout faiss, Milvus and NumPy's
 /// `packbits` use for binary vectors — one row per code, `bits / 8` bytes per row, in the bit
-/// order of ``BinaryCode``.
+/// order of `BinaryCode`.
 ///
 /// Reads format versions 1.0, 2.0 and 3.0, C order only; writes version 1.0.
 public struct NumPyByteMatrix: Sendable {
@@ -27,7 +27,7 @@ public struct NumPyByteMatrix: Sendable {
     static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
     /// Reads (memory-maps) the file at `path`.
-    /// - Throws: ``StoreError/Code/invalidArgument`` naming what is wrong: not `.npy`, another
+    /// - Throws: `StoreError` `.invalidArgument` naming what is wrong: not `.npy`, another
     ///   dtype than unsigned bytes, Fortran order, not two-dimensional, truncated.
     public init(contentsOf path: String) throws {
         let data: Data

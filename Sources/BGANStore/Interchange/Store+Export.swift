@@ -30,8 +30,12 @@ public enum Payload {
 extension Store {
     /// Writes every item's code, in insertion order, for a distributed engine or NumPy, from
     /// one consistent read of the store (writers may go on).
-    /// - Parameter progress: called with the number of items written so far.
-    /// - Throws: ``StoreError/Code/invalidArgument`` when `path` cannot be created or, for `npy`,
+    /// - Parameters:
+    ///   - path: the file to write (created or replaced); `npy` writes the keys beside it
+    ///     (``ExportReport/keysPath``).
+    ///   - format: ``ExportFormat`` `.npy` (packed codes) or `.ndjson` (one JSON object per item).
+    ///   - progress: called with the number of items written so far.
+    /// - Throws: `StoreError` `.invalidArgument` when `path` cannot be created or, for `npy`,
     ///   a key holds a line break (a keys file cannot); the store's errors.
     @available(*, noasync, message: "blocks its thread: run it on a BlockingPool from async code")
     public func export(to path: String, format: ExportFormat, progress: (Int) -> Void = { _ in }) throws -> ExportReport {

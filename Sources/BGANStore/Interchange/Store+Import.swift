@@ -23,7 +23,11 @@ extension Store {
     /// is rebuilt once at the end; an interrupted import then leaves finished batches in place, and
     /// rerunning it replaces them with the same items.
     ///
-    /// - Parameter progress: called with the rows done after each batch.
+    /// - Parameters:
+    ///   - matrix: packed codes, one row per item, of the store's code length.
+    ///   - keys: one key per row; nil names each row by its number.
+    ///   - batchSize: rows per transaction when the load cannot be one append.
+    ///   - progress: called with the rows done after each batch.
     public func importCodes(_ matrix: NumPyByteMatrix, keys: [String]? = nil, batchSize: Int = 200_000,
                             progress: (Int) -> Void = { _ in }) throws -> ImportSummary {
         guard matrix.columns * 8 == bitCount else {

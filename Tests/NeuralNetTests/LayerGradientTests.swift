@@ -141,8 +141,10 @@ import Testing
             Linear("fc", inputs: 48, outputs: 5, parameters: store, rng: &rng),
             Tanh(),
         ])
-        // A small step, so that few perturbations cross the leaky ReLU's kink.
-        let check = try gradientCheck(network, parameters: store, input: randomTensor([2, 1, 8, 8], seed: 13), step: 1e-3)
+        // A small step, so that few perturbations cross the leaky ReLU's kink. The price is float32
+        // noise of ~5e-4 in each finite difference (it differs between OpenBLAS's Haswell and
+        // SkylakeX kernels), so gradients below 0.05 are compared in absolute terms (to 1e-3).
+        let check = try gradientCheck(network, parameters: store, input: randomTensor([2, 1, 8, 8], seed: 13), step: 1e-3, floor: 5e-2)
         #expect(check.worst < 2e-2, "\(check.where)")
     }
 }

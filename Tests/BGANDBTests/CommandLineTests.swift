@@ -186,13 +186,16 @@ import TestSupport
         let notes = file.header.training
         #expect(notes["recipe"] == "recommended" && notes["pretrained"] == pretrained.digest && notes["initial_encoder"] == pretrained.digest)
         #expect(notes["pretraining.stage"] == "contrastive pre-training" && notes["pretraining.epochs"] == "1", "stage 1's settings travel too: \(notes)")
-        #expect(notes["pretraining.neighbour_partners"] == nil, "the recommended recipe takes views only: \(notes)")
+        #expect(notes["pretraining.neighbour_partners"] == "0.5 of second views show one of the 5 nearest neighbours in pixels",
+                "the recommended recipe's stage 1 takes pixel-space partners: \(notes)")
+        #expect(notes["weights"]?.hasSuffix(", anchor 4.0") == true && notes["anchor_codes"]?.contains(model + ".pretrained.bganmodel") == true,
+                "and its BGAN stage holds codes near stage 1's: \(notes)")
         #expect(notes["similarity"] == TrainingRecipe.recommended.similarity.description && notes["sampling"] == "neighbours-and-views")
         #expect(notes["views"]?.contains("noise") == true && notes["generative_images"] != nil && notes["weights"]?.contains("adversarial 1.0") == true,
                 "the whole objective, with views: \(notes)")
         let second = try run(arguments: ["train", "--data", data, "--out", model] + small)
         #expect(second.status == 0 && second.stderr.contains("reusing the pre-trained model"), "\(second.stderr)")
-        let otherStageOne = try run(arguments: ["train", "--data", data, "--out", model, "--pretrain-partners", "pixels"] + small)
+        let otherStageOne = try run(arguments: ["train", "--data", data, "--out", model, "--pretrain-partners", "none"] + small)
         #expect(otherStageOne.status == 1 && otherStageOne.stderr.contains("other neighbour partners"), "\(otherStageOne.stderr)")
         let paper = try run(arguments: ["train", "--recipe", "paper", "--data", data, "--out", directory.sub("paper.bgan")] + small.dropLast(2))
         #expect(paper.status == 0 && !paper.stderr.contains("pre-training"), "\(paper.stderr)")
@@ -200,11 +203,12 @@ import TestSupport
         #expect(paperNotes["recipe"] == "paper" && paperNotes["similarity"] == "neighbours" && paperNotes["views"] == nil && paperNotes["sampling"] == "shuffled")
         let mixed = try run(arguments: ["train", "--recipe", "paper", "--pretrained", model + ".pretrained.bganmodel", "--data", data, "--out", model] + small.dropLast(2))
         #expect(mixed.status == 64 && mixed.stderr.contains("belong to the recommended recipe"), "\(mixed.stderr)")
-        let partnered = directory.sub("partnered.bgan")
-        let withPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "pixels"] + small)
+        let partnered = directory.sub("views-only.bgan")
+        let withPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "none", "--anchor-weight", "0"] + small)
         #expect(withPartners.status == 0, "\(withPartners.stderr)")
         let partneredNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: partnered)))).header.training
-        #expect(partneredNotes["pretraining.neighbour_partners"] == "0.5 of second views show one of the 5 nearest neighbours in pixels", "\(partneredNotes)")
+        #expect(partneredNotes["pretraining.neighbour_partners"] == nil && partneredNotes["anchor_codes"] == nil && partneredNotes["weights"]?.contains("anchor") == false,
+                "none and 0 turn the recipe's partners and anchor off: \(partneredNotes)")
         let badPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "colours"] + small)
         #expect(badPartners.status == 64 && badPartners.stderr.contains("--pretrain-partners takes none or"), "\(badPartners.stderr)")
     }

@@ -51,6 +51,8 @@ import Testing
         let notes = model.header.training
         #expect(notes["recipe"] == "recommended" && notes["pretrained"] == stageOne.digest && notes["initial_encoder"] == stageOne.digest)
         #expect(notes["similarity"] == "spectral:8+features:0.5" && notes["data"] == "bands" && notes["pretraining.data"] == "bands")
+        #expect(notes["pretraining.neighbour_partners"]?.hasSuffix("in pixels") == true && notes["weights"]?.hasSuffix("anchor 4.0") == true,
+                "the recipe's partners and anchor: \(notes)")
         let curves = try String(contentsOfFile: out + ".svg", encoding: .utf8)
         #expect(curves.hasPrefix("<svg") && curves.contains("neighbourhood") && curves.contains("adversarial"), "the loss curves name their losses")
         #expect(!FileManager.default.fileExists(atPath: out + ".pretrained.bganmodel.checkpoint"), "stage 1's checkpoint is gone once its model is written")
@@ -64,6 +66,7 @@ import Testing
         plan.pretraining = nil
         plan.neighborFeatures = .pixels
         plan.initialEncoder = .random
+        plan.weights.anchor = nil
         let whole = try plan.train(on: data(), writingTo: directory.sub("whole.bgan"), loop: TrainingLoop(checkpointPath: directory.sub("whole.checkpoint")))
 
         let out = directory.sub("stopped.bgan"), checkpoint = directory.sub("stopped.checkpoint")

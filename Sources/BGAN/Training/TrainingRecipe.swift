@@ -2,9 +2,11 @@
 /// runs when only the data, the code length and the output are given.
 ///
 /// - ``recommended``: the recipe of the bundled models. Contrastive pre-training of the encoder
-///   on random views (``ContrastiveSession``), then BGAN with every term of the paper's objective
-///   (neighbourhood structure, quantisation, content through the discriminator's features,
-///   adversarial), started from the pre-trained encoder, with targets from the pre-trained
+///   on random views, half of the second views replaced by pixel-space neighbours
+///   (``ContrastiveSession``, ``pretrainingPartners``), then BGAN with every term of the paper's
+///   objective (neighbourhood structure, quantisation, content through the discriminator's
+///   features, adversarial) plus an anchor term that holds each code near the pre-trained one
+///   (``anchorWeight``), started from the pre-trained encoder, with targets from the pre-trained
 ///   features (see ``similarity``), neighbour sampling with second views and mild views of every
 ///   image. docs/quality.md names each departure from the paper and the validation numbers that
 ///   chose it.
@@ -24,11 +26,16 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     }
 
     /// Where the pre-training finds neighbours that stand in for half of its second views
-    /// (``ContrastiveSettings/neighborPartners``); nil: views only, in both recipes. Pixel-space
-    /// partners (`bgan-db train --pretrain-partners pixels`) raise the ranking figures but make
-    /// codes less distinct and find fewer near-duplicates, on validation data and on the test
-    /// queries of a full model (docs/quality.md, "ninth session"), so they are not the default.
-    public var pretrainingPartners: FeatureSpace? { nil }
+    /// (``ContrastiveSettings/neighborPartners``); nil: views only. The recommended recipe takes
+    /// the 5 nearest neighbours in pixels: they raise the ranking figures, and the anchor term
+    /// (``anchorWeight``) keeps the BGAN stage from collapsing the codes they give
+    /// (docs/quality.md, ninth to eleventh sessions).
+    public var pretrainingPartners: FeatureSpace? {
+        switch self {
+        case .recommended: .pixels
+        case .paper: nil
+        }
+    }
 
     /// Whether the BGAN stage starts from the pre-trained encoder's weights.
     public var startsFromPretrainedEncoder: Bool { self == .recommended }
@@ -51,8 +58,15 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// Weight of the anchor term (``LossWeights/anchor``) in the BGAN stage; nil for none.
-    public var anchorWeight: Float? { nil }
+    /// Weight of the anchor term (``LossWeights/anchor``) in the BGAN stage, relative to the
+    /// neighbourhood loss; nil for none (the paper). 4 was chosen over 0.5 and 1 on validation
+    /// data: it keeps the most distinct codes and near-duplicate recall (docs/quality.md).
+    public var anchorWeight: Float? {
+        switch self {
+        case .recommended: 4
+        case .paper: nil
+        }
+    }
 
     public var sampling: BatchSampling {
         switch self {

@@ -115,7 +115,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of a similar pair against a dissimilar pair's 1 in the neighbourhood loss (1: the paper).")
     var similarPairWeight: Float = 1
 
-    @Option(help: "Weight (relative to the neighbourhood loss) of an anchor term keeping each image's code near the code the starting encoder (--initial-encoder, or the pre-trained model) gives it; keeps codes distinct. Default: none (the paper).")
+    @Option(help: "Weight (relative to the neighbourhood loss) of an anchor term keeping each image's code near the code the starting encoder (--initial-encoder, or the pre-trained model) gives it; keeps codes distinct; 0 for none (default: the recipe's, 4 or none).")
     var anchorWeight: Float?
 
     @Flag(inversion: .prefixedNo, help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show (default: the recipe's, on or off).")

@@ -1,22 +1,22 @@
 import Foundation
 
 /// Line plots as a small self-contained SVG (precision-recall curves, loss curves).
-public struct LineChart {
-    public let xLabel: String
-    public let yLabel: String
-    public let xRange: ClosedRange<Double>
-    public let yRange: ClosedRange<Double>
-    public let series: [(name: String, points: [(x: Double, y: Double)])]
+package struct LineChart {
+    package let xLabel: String
+    package let yLabel: String
+    package let xRange: ClosedRange<Double>
+    package let yRange: ClosedRange<Double>
+    package let series: [(name: String, points: [(x: Double, y: Double)])]
 
     /// A chart whose ranges span every point (from zero on the y axis unless values go below).
-    public init(xLabel: String, yLabel: String, series: [(name: String, points: [(x: Double, y: Double)])]) {
+    package init(xLabel: String, yLabel: String, series: [(name: String, points: [(x: Double, y: Double)])]) {
         let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }.filter(\.isFinite)
         let xLow = xs.min() ?? 0, xHigh = max(xs.max() ?? 1, xLow + 1e-9)
         let yLow = min(0, ys.min() ?? 0), yHigh = max(ys.max() ?? 1, yLow + 1e-9)
         self.init(xLabel: xLabel, yLabel: yLabel, xRange: xLow...xHigh, yRange: yLow...(yHigh * 1.05), series: series)
     }
 
-    public init(xLabel: String, yLabel: String, xRange: ClosedRange<Double>, yRange: ClosedRange<Double>,
+    package init(xLabel: String, yLabel: String, xRange: ClosedRange<Double>, yRange: ClosedRange<Double>,
          series: [(name: String, points: [(x: Double, y: Double)])]) {
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -25,7 +25,7 @@ public struct LineChart {
         self.series = series
     }
 
-    public func svg() -> String {
+    package func svg() -> String {
         let width = 640.0, height = 480.0, margin = 60.0
         let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
         func x(_ value: Double) -> Double { margin + (value - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * (width - 2 * margin) }

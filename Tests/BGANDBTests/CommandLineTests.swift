@@ -209,6 +209,13 @@ import TestSupport
         let partneredNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: partnered)))).header.training
         #expect(partneredNotes["pretraining.neighbour_partners"] == nil && partneredNotes["anchor_codes"] == nil && partneredNotes["weights"]?.contains("anchor") == false,
                 "none and 0 turn the recipe's partners and anchor off: \(partneredNotes)")
+        let scratch = directory.sub("scratch.bgan")
+        let fromScratch = try run(arguments: ["train", "--data", data, "--out", scratch, "--initial-encoder", "none"] + small)
+        #expect(fromScratch.status == 0, "random starting weights have no codes to anchor to, so the recipe's anchor goes: \(fromScratch.stderr)")
+        let scratchNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: scratch)))).header.training
+        #expect(scratchNotes["initial_encoder"] == nil && scratchNotes["anchor_codes"] == nil, "\(scratchNotes)")
+        let contradiction = try run(arguments: ["train", "--data", data, "--out", scratch, "--initial-encoder", "none", "--anchor-weight", "2"] + small)
+        #expect(contradiction.status == 64 && contradiction.stderr.contains("--anchor-weight"), "\(contradiction.stderr)")
         let badPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "colours"] + small)
         #expect(badPartners.status == 64 && badPartners.stderr.contains("--pretrain-partners takes none or"), "\(badPartners.stderr)")
     }

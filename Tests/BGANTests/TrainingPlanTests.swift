@@ -70,12 +70,12 @@ import Testing
         let whole = try plan.train(on: data(), writingTo: directory.sub("whole.bgan"), loop: TrainingLoop(checkpointPath: directory.sub("whole.checkpoint")))
 
         let out = directory.sub("stopped.bgan"), checkpoint = directory.sub("stopped.checkpoint")
-        var steps = 0
-        let stopping = TrainingLoop(checkpointPath: checkpoint) { steps >= 5 }
+        let steps = LockedCounter()
+        let stopping = TrainingLoop(checkpointPath: checkpoint) { steps.value >= 5 }
         #expect(throws: TrainingStopped(stage: "train", checkpointPath: checkpoint)) {
-            try plan.train(on: data(), writingTo: out, loop: stopping) { _ in steps += 1 }
+            try plan.train(on: data(), writingTo: out, loop: stopping) { _ in steps.increment() }
         }
-        #expect(steps == 5 && !FileManager.default.fileExists(atPath: out), "stopped after five steps, before any model")
+        #expect(steps.value == 5 && !FileManager.default.fileExists(atPath: out), "stopped after five steps, before any model")
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: checkpoint)))
         let resumed = try TrainingPlan.resume(checkpoint: bytes, source: checkpoint, on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: checkpoint))
         #expect(resumed.digest == whole.digest)
@@ -89,10 +89,10 @@ import Testing
         plan.pretraining?.epochs = 3  // one step each: 48 images fill one pre-training batch
         let whole = try plan.train(on: data(), writingTo: directory.sub("whole.bgan"), loop: TrainingLoop(checkpointPath: directory.sub("whole.checkpoint")))
         let out = directory.sub("stopped.bgan")
-        var steps = 0
-        let stopping = TrainingLoop(checkpointPath: out + ".checkpoint") { steps >= 2 }
+        let steps = LockedCounter()
+        let stopping = TrainingLoop(checkpointPath: out + ".checkpoint") { steps.value >= 2 }
         #expect(throws: TrainingStopped(stage: "pretrain", checkpointPath: out + ".pretrained.bganmodel.checkpoint")) {
-            try plan.train(on: data(), writingTo: out, loop: stopping) { _ in steps += 1 }
+            try plan.train(on: data(), writingTo: out, loop: stopping) { _ in steps.increment() }
         }
         let finished = try plan.train(on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: out + ".checkpoint"))
         #expect(finished.header.training["pretrained"] == whole.header.training["pretrained"], "the continued stage 1 equals the uninterrupted one")

@@ -143,6 +143,17 @@ struct TrainCommand: ParsableCommand {
         _ = try similarityTargets()
         _ = try neighborFeatureSpace()
         _ = try source.parsedGeometry()
+        if let anchorWeight, !(anchorWeight >= 0 && anchorWeight.isFinite) {
+            throw ValidationError("--anchor-weight takes 0 (none) or a positive weight, not \(anchorWeight)")
+        }
+        if initialEncoder == "none", let anchorWeight, anchorWeight > 0 {
+            throw ValidationError("--anchor-weight holds codes near a starting encoder's; --initial-encoder none has none: give --anchor-weight 0 or a starting encoder")
+        }
+        do {
+            try plan().validate()
+        } catch let error as BGANError {
+            throw ValidationError(error.message)
+        }
     }
 
     /// `--similarity`, parsed.
@@ -199,7 +210,10 @@ struct TrainCommand: ParsableCommand {
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         switch initialEncoder {
         case nil: break
-        case "none"?: plan.initialEncoder = .random
+        case "none"?:
+            plan.initialEncoder = .random
+            // No starting encoder, no codes to anchor to: the recipe's anchor goes too.
+            if anchorWeight == nil { plan.weights.anchor = nil }
         case let path?: plan.initialEncoder = .file(path)
         }
         return plan
@@ -214,12 +228,11 @@ struct TrainCommand: ParsableCommand {
                     : "continue with --resume \(stopped.checkpointPath)"
             }) { loop, onProgress in
                 if let resume = files.resume, let bytes = try files.resumedBytes() {
-                    try TrainingPlan.resume(checkpoint: bytes, source: resume, on: data, writingTo: out, loop: loop, logger: TrainingConsole.logger,
-                                            onProgress: onProgress)
+                    try TrainingPlan.resume(checkpoint: bytes, source: resume, on: data, writingTo: out, loop: loop, onProgress: onProgress)
                 } else {
                     let plan = try plan()
                     Console.log("recipe \(recipe.rawValue)\(recipe == .recommended ? " (pre-training, then BGAN with views and blended targets)" : " (the paper's configuration)"); options given override it")
-                    try plan.train(on: data, writingTo: out, loop: loop, logger: TrainingConsole.logger, onProgress: onProgress)
+                    try plan.train(on: data, writingTo: out, loop: loop, onProgress: onProgress)
                 }
             }
         }

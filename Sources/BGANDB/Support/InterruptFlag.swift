@@ -27,6 +27,9 @@ final class InterruptFlag {
 
     var isSet: Bool { shared.value.load(ordering: .relaxed) }
 
+    /// ``isSet`` as a closure another thread may call.
+    var check: @Sendable () -> Bool { { [shared] in shared.value.load(ordering: .relaxed) } }
+
     /// Gives SIGINT back its default action.
     func restore() {
         source.cancel()

@@ -14,6 +14,10 @@ struct TrainingSourceOptions: ParsableArguments {
     @Option(help: "Use only the first N images (quick runs).")
     var limit: Int?
 
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit takes a positive number of images, not \(limit)") }
+    }
+
     /// `--geometry`, parsed.
     func parsedGeometry() throws -> TrainingData.Geometry? {
         guard let geometry else { return nil }

@@ -16,7 +16,7 @@ enum TrainingConsole {
                             _ body: (TrainingLoop, (TrainingProgress) -> Void) throws -> Result) throws -> Result {
         let interrupt = InterruptFlag()
         defer { interrupt.restore() }
-        let loop = TrainingLoop(checkpointPath: checkpointPath, lossCurvePath: lossCurvePath, logger: logger) { interrupt.isSet }
+        let loop = TrainingLoop(checkpointPath: checkpointPath, lossCurvePath: lossCurvePath, logger: logger, shouldStop: interrupt.check)
         var display = ProgressDisplay()
         do {
             return try body(loop) { display.show($0) }

@@ -11,15 +11,16 @@ public struct TrainingData: Sendable {
     /// How model files and checkpoints name the data (its path).
     public let name: String
 
+    /// The used images' values scaled to [0, 1], image after image: what sessions train on.
+    public let pixels: [Float]
+
     public init(images: ImageSet, count: Int? = nil, preprocessing: Preprocessing? = nil, name: String) {
         self.images = images
-        self.count = min(count ?? images.count, images.count)
+        self.count = max(0, min(count ?? images.count, images.count))
         self.preprocessing = preprocessing ?? Preprocessing(channels: images.channels, height: images.height, width: images.width)
         self.name = name
+        pixels = images.scaledPixels(0..<self.count)
     }
-
-    /// The used images' values scaled to [0, 1], image after image: what sessions train on.
-    public var pixels: [Float] { images.scaledPixels(0..<count) }
 
     /// A model's input for images decoded from files: channels (1 or 3) × height × width.
     public struct Geometry: Sendable, Equatable, LosslessStringConvertible {
@@ -32,6 +33,11 @@ public struct TrainingData: Sendable {
             let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
             guard parts.count == 3, [1, 3].contains(parts[0]), parts[1] >= 4, parts[2] >= 4, parts[1] % 4 == 0, parts[2] % 4 == 0 else { return nil }
             (channels, height, width) = (parts[0], parts[1], parts[2])
+        }
+
+        /// nil unless 1 or 3 channels and sides that are multiples of 4 (at least 4).
+        public init?(channels: Int, height: Int, width: Int) {
+            self.init("\(channels)x\(height)x\(width)")
         }
 
         public var description: String { "\(channels)x\(height)x\(width)" }

@@ -75,6 +75,20 @@ public struct TrainingProgress: Sendable {
     public var losses: [NamedLoss]
     /// Whether this step ended an epoch (a checkpoint and the loss curves were just written).
     public var endedEpoch: Bool
+
+    public init(stage: String, epoch: Int, epochs: Int, step: Int, stepsPerEpoch: Int, imagesDone: Int, imagesInAll: Int, beta: Float?,
+                losses: [NamedLoss], endedEpoch: Bool) {
+        self.stage = stage
+        self.epoch = epoch
+        self.epochs = epochs
+        self.step = step
+        self.stepsPerEpoch = stepsPerEpoch
+        self.imagesDone = imagesDone
+        self.imagesInAll = imagesInAll
+        self.beta = beta
+        self.losses = losses
+        self.endedEpoch = endedEpoch
+    }
 }
 
 /// Raised by ``TrainingLoop/run(_:onStep:)`` when its stop condition held: the checkpoint it
@@ -99,16 +113,17 @@ public struct TrainingStopped: Error, Equatable, CustomStringConvertible {
 /// throws ``TrainingStopped``. What `bgan-db train` and `pretrain` do, for an application that
 /// trains in its own process; `shouldStop` is how it asks for a clean stop (a signal, a task's
 /// cancellation, a deadline).
-public struct TrainingLoop {
+public struct TrainingLoop: Sendable {
     public var checkpointPath: String
     /// Where the loss curves go after every epoch; nil for nowhere.
     public var lossCurvePath: String?
-    /// Checked before every step.
-    public var shouldStop: () -> Bool
-    /// Receives one `info` message per finished epoch.
+    /// Checked before every step, on the thread that runs the loop.
+    public var shouldStop: @Sendable () -> Bool
+    /// Receives the run's `info` messages (stages, neighbourhood structure, one per finished
+    /// epoch, the model written) and warnings.
     public var logger: Logger
 
-    public init(checkpointPath: String, lossCurvePath: String? = nil, logger: Logger = .disabled, shouldStop: @escaping () -> Bool = { false }) {
+    public init(checkpointPath: String, lossCurvePath: String? = nil, logger: Logger = .disabled, shouldStop: @escaping @Sendable () -> Bool = { false }) {
         self.checkpointPath = checkpointPath
         self.lossCurvePath = lossCurvePath
         self.logger = logger

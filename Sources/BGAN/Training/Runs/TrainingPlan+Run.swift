@@ -7,38 +7,50 @@ extension TrainingPlan {
     /// uses it (its model goes to `out.pretrained.bganmodel`, or ``Pretraining/model`` is read;
     /// a model an earlier run left there is reused, a stopped stage 1 continues from
     /// `out.pretrained.bganmodel.checkpoint`), then the BGAN stage under `loop`.
+    /// Messages (stage started, structure built, epoch done, model written) go to the loop's
+    /// logger.
+    ///
+    /// A stop (``TrainingStopped``) in the BGAN stage (`stage == "train"`) is continued by
+    /// ``resume(checkpoint:source:on:writingTo:loop:onProgress:)`` with the checkpoint it names; a
+    /// stop in pre-training (`stage == "pretrain"`) is continued by calling this method again with
+    /// the same plan, data and `out` (do not pass its checkpoint to `resume`).
     /// - Throws: ``TrainingStopped`` when `loop` was asked to stop (its checkpoint saved);
-    ///   ``BGANError`` `.invalidArgument` for a plan that cannot run on `data`.
+    ///   ``BGANError`` `.invalidArgument` for a plan that cannot run on `data` (a starting model
+    ///   file that cannot be read or has another architecture is refused before pre-training).
     @discardableResult
-    public func train(on data: TrainingData, writingTo out: String, loop: TrainingLoop, logger: Logger = .disabled,
+    public func train(on data: TrainingData, writingTo out: String, loop: TrainingLoop,
                       onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
         try validate()
         guard data.count >= batch else {
             throw BGANError(.invalidArgument, "\(data.count) images do not fill one batch of \(batch): use a smaller batch or more images")
         }
-        let pretrainedPath = usesPretrainedModel ? try pretrainedModel(on: data, modelPath: out, loop: loop, logger: logger, onProgress: onProgress) : nil
+        if case .file(let path) = initialEncoder { _ = try Self.startingModel(at: path, for: architecture(for: data)) }
+        let logger = loop.logger
+        let pretrainedPath = usesPretrainedModel ? try pretrainedModel(on: data, modelPath: out, loop: loop, onProgress: onProgress) : nil
         let session = try makeSession(on: data, pretrainedPath: pretrainedPath, logger: logger)
-        return try Self.finish(session, data: data, writingTo: out, loop: loop, logger: logger, onProgress: onProgress)
+        return try Self.finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }
 
-    /// Continues the BGAN stage a stopped ``train(on:writingTo:loop:logger:onProgress:)`` saved
-    /// in `checkpoint`, on the same images, and writes the model file to `out`.
+    /// Continues the BGAN stage a stopped ``train(on:writingTo:loop:onProgress:)`` saved in
+    /// `checkpoint` (the bytes of the file ``TrainingStopped/checkpointPath`` names; `source`
+    /// names it in messages), on the same images, and writes the model file to `out`.
     /// - Throws: ``BGANError`` `.invalidCheckpoint` / `.otherTrainingImages` for a checkpoint
-    ///   that does not fit; ``TrainingStopped`` as ``train(on:writingTo:loop:logger:onProgress:)``.
+    ///   that does not fit; ``TrainingStopped`` as ``train(on:writingTo:loop:onProgress:)``.
     @discardableResult
     public static func resume(checkpoint: [UInt8], source: String, on data: TrainingData, writingTo out: String, loop: TrainingLoop,
-                              logger: Logger = .disabled, onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
+                              onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
         let session = try TrainingSession(checkpoint: checkpoint, images: data.pixels, source: source)
+        let logger = loop.logger
         logger.info("resuming \(source) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
-        return try finish(session, data: data, writingTo: out, loop: loop, logger: logger, onProgress: onProgress)
+        return try finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }
 
-    private static func finish(_ session: TrainingSession, data: TrainingData, writingTo out: String, loop: TrainingLoop, logger: Logger,
+    private static func finish(_ session: TrainingSession, data: TrainingData, writingTo out: String, loop: TrainingLoop,
                                onProgress: (TrainingProgress) -> Void) throws -> ModelFile {
         try loop.run(session, onStep: onProgress)
         let model = session.model(preprocessing: data.preprocessing)
         try Data(model.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
-        logger.info("wrote \(out) (digest \(model.digest))")
+        loop.logger.info("wrote \(out) (digest \(model.digest))")
         return model
     }
 
@@ -46,8 +58,7 @@ extension TrainingPlan {
     /// settings with the whole recipe in their notes, the encoder's starting weights.
     func makeSession(on data: TrainingData, pretrainedPath: String?, logger: Logger) throws -> TrainingSession {
         let set = data.images, pixels = data.pixels
-        let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
-                                            hiddenUnits: hiddenUnits, featureUnits: featureUnits)
+        let architecture = architecture(for: data)
         guard let featureSpace = neighborFeatures ?? pretrainedPath.map({ FeatureSpace.modelOutputs(path: $0) }) else {
             throw BGANError(.invalidArgument, "the neighbourhood structure needs features: give a feature space, or a plan with pre-training")
         }
@@ -76,7 +87,7 @@ extension TrainingPlan {
                           "k2": "\(k2)", "similarity": similarity.description]
         if let pretrainedPath {
             // The whole recipe travels with the model: stage 1's settings too.
-            let stageOne = try DefaultModel.load(path: pretrainedPath, bits: bits)
+            let stageOne = try Self.readModel(at: pretrainedPath)
             settings.notes["pretrained"] = stageOne.digest
             for (key, value) in stageOne.header.training { settings.notes["pretraining." + key] = value }
         }
@@ -94,9 +105,25 @@ extension TrainingPlan {
         return session
     }
 
+    /// The BGAN stage's networks for `data`'s images.
+    func architecture(for data: TrainingData) -> BGANArchitecture {
+        BGANArchitecture(channels: data.images.channels, height: data.images.height, width: data.images.width, bits: bits, filters: filters,
+                         hiddenUnits: hiddenUnits, featureUnits: featureUnits)
+    }
+
+    /// The model file at `path` (a starting encoder or a stage-1 model the plan names).
+    /// - Throws: ``BGANError`` `.invalidArgument` when it cannot be read, `.invalidModelFile`
+    ///   when it is not a whole model file.
+    static func readModel(at path: String) throws -> ModelFile {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw BGANError(.invalidArgument, "cannot read the model file \(path): check the path and that it is readable")
+        }
+        return try ModelFile(bytes: Array(bytes), source: path)
+    }
+
     /// The model at `path`, checked to have the run's encoder.
     private static func startingModel(at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
-        let model = try DefaultModel.load(path: path, bits: architecture.bits)
+        let model = try readModel(at: path)
         let a = model.header.architecture
         guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width, a.bits == architecture.bits,
               a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
@@ -118,18 +145,20 @@ extension TrainingPlan {
     /// Stage 1's model: ``Pretraining/model``, or `modelPath.pretrained.bganmodel` when an
     /// earlier run left it, else trained now (continuing its checkpoint if a run was stopped
     /// there) and written to that path.
-    func pretrainedModel(on data: TrainingData, modelPath: String, loop: TrainingLoop, logger: Logger,
+    func pretrainedModel(on data: TrainingData, modelPath: String, loop: TrainingLoop,
                          onProgress: (TrainingProgress) -> Void) throws -> String {
+        let logger = loop.logger
         guard let pretraining else {
             throw BGANError(.invalidArgument, "the plan uses a pre-trained model but has no pre-training")
         }
         if let given = pretraining.model {
+            _ = try Self.readModel(at: given)
             logger.info("using the pre-trained model \(given)")
             return given
         }
         let path = modelPath + ".pretrained.bganmodel"
         if FileManager.default.fileExists(atPath: path) {
-            let model = try DefaultModel.load(path: path, bits: bits)
+            let model = try Self.readModel(at: path)
             let wantedPartners = pretraining.partners.map { ContrastiveSettings.NeighborPartners(featureSpace: $0).note }
             guard model.header.training["neighbour_partners"] == wantedPartners else {
                 throw BGANError(.invalidArgument, "\(path) is left from a pre-training with other neighbour partners (\(model.header.training["neighbour_partners"] ?? "none")); remove it, or name it as the pre-trained model to use")
@@ -142,7 +171,7 @@ extension TrainingPlan {
         }
         var stageLoop = loop
         stageLoop.checkpointPath = path + ".checkpoint"
-        stageLoop.lossCurvePath = path + ".losses.svg"
+        stageLoop.lossCurvePath = loop.lossCurvePath.map { _ in path + ".losses.svg" }
         let pixels = data.pixels, set = data.images
         let session: ContrastiveSession
         if let bytes = FileManager.default.contents(atPath: stageLoop.checkpointPath) {

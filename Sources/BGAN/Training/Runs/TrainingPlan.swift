@@ -92,6 +92,15 @@ public struct TrainingPlan: Sendable {
             throw fail("\(epochs) epochs, \(pretraining?.epochs ?? 1) pre-training epochs, batches of \(batch): epochs must be at least 1 and batches at least 2")
         }
         guard k1 >= 1, k2 >= 1 else { throw fail("K1 = \(k1), K2 = \(k2): both must be at least 1") }
+        guard learningRate > 0, learningRate.isFinite, adamEpsilon > 0, augmentationShift >= 0 else {
+            throw fail("learning rate \(learningRate), Adam ε \(adamEpsilon), shift \(augmentationShift): the first two must be positive, the shift 0 or more")
+        }
+        if case .spectral(let dimensions, let weight) = similarity, !(1...64).contains(dimensions) || !(0...1).contains(weight) {
+            throw fail("similarity targets \(similarity): \(SimilarityTargets.syntax)")
+        }
+        if let anchor = weights.anchor, !(anchor > 0 && anchor.isFinite) {
+            throw fail("anchor weight \(anchor): give a positive weight, or none (nil)")
+        }
         guard !betaSchedule.isEmpty, betaSchedule.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw fail("β schedule \(betaSchedule): give at least one positive β")
         }

@@ -9,9 +9,9 @@ struct ExportCommand: ParsableCommand {
         discussion: """
         npy: OUT is a uint8 array [N, bits/8] (faiss binary indexes, Milvus BINARY_VECTOR, \
         numpy.unpackbits), and OUT without .npy plus .keys.txt lists the keys, one per line, \
-        in the same order. ndjson: one object per line with "key", "code_hex", "code_u8" (the \
-        bytes, as Milvus JSON import and Elasticsearch/OpenSearch `bit` vectors take them) and \
-        "payload". Items come in insertion order.
+        in the same order. ndjson: one object per line with "key", "code_hex" (the bytes as \
+        hex: ClickHouse's unhex, Elasticsearch/OpenSearch `bit` vectors), "code_u8" (the bytes \
+        as numbers 0-255: Milvus JSON import) and "payload". Items come in insertion order.
         """)
 
     @OptionGroup var location: StoreLocation

@@ -7,8 +7,9 @@ public enum ExportFormat: String, CaseIterable, Sendable, Codable {
     /// `numpy.unpackbits`), and beside it `OUT.keys.txt` (OUT without `.npy`), the keys one per
     /// line in the same order.
     case npy
-    /// One JSON object per line: `key`, `code_hex`, `code_u8` (the bytes, as Milvus JSON import
-    /// and Elasticsearch/OpenSearch `bit` vectors take them) and `payload` when there is one.
+    /// One JSON object per line: `key`, `code_hex` (the bytes as hex: ClickHouse's `unhex`,
+    /// Elasticsearch/OpenSearch `bit` vectors, which read a hex string or signed bytes),
+    /// `code_u8` (the bytes as numbers 0–255: Milvus JSON import) and `payload` when there is one.
     case ndjson
 }
 

@@ -87,26 +87,14 @@ struct PretrainCommand: ParsableCommand {
     func run() throws {
         try Console.reportingErrors {
             let data = try source.load()
-            let pixels = data.pixels
             let checkpointPath = files.checkpointPath(out: out)
             try TrainingConsole.run(checkpointPath: checkpointPath, lossCurvePath: files.lossCurvePath(out: out),
                                     resumeHint: { "continue with --resume \($0.checkpointPath)" }) { loop, onProgress in
-                let session: ContrastiveSession
                 if let resume = files.resume, let bytes = try files.resumedBytes() {
-                    session = try ContrastiveSession(checkpoint: bytes, images: pixels, source: resume)
-                    Console.log("resuming \(resume) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
+                    try ContrastiveSession.resume(checkpoint: bytes, source: resume, on: data, writingTo: out, loop: loop, onProgress: onProgress)
                 } else {
-                    let settings = try settings(for: data)
-                    if let partners = settings.neighborPartners {
-                        Console.log("finding the \(partners.count) nearest neighbours of every image in \(partners.featureSpace) for partners…")
-                    }
-                    session = try ContrastiveSession(settings: settings, images: pixels,
-                                                     partners: try ContrastiveSession.partnerLists(for: settings, images: pixels))
+                    try ContrastiveSession.train(try settings(for: data), on: data, writingTo: out, loop: loop, onProgress: onProgress)
                 }
-                try loop.run(session, onStep: onProgress)
-                let model = session.model(preprocessing: data.preprocessing, notes: ["data": data.name])
-                try Data(model.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
-                Console.log("wrote \(out) (digest \(model.digest))")
             }
         }
     }

@@ -12,6 +12,7 @@ enum TrainingConsole {
 
     /// Runs `body` with a loop that checkpoints to `checkpointPath` and stops on Ctrl-C, and a
     /// progress callback; a stop is reported with `resumeHint` and becomes exit status 130.
+    @discardableResult
     static func run<Result>(checkpointPath: String, lossCurvePath: String, resumeHint: (TrainingStopped) -> String,
                             _ body: (TrainingLoop, (TrainingProgress) -> Void) throws -> Result) throws -> Result {
         let interrupt = InterruptFlag()

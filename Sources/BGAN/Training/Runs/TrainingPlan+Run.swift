@@ -172,12 +172,13 @@ extension TrainingPlan {
         var stageLoop = loop
         stageLoop.checkpointPath = path + ".checkpoint"
         stageLoop.lossCurvePath = loop.lossCurvePath.map { _ in path + ".losses.svg" }
-        let pixels = data.pixels, set = data.images
-        let session: ContrastiveSession
+        let model: ModelFile
         if let bytes = FileManager.default.contents(atPath: stageLoop.checkpointPath) {
-            session = try ContrastiveSession(checkpoint: Array(bytes), images: pixels, source: stageLoop.checkpointPath)
-            logger.info("continuing the pre-training saved in \(stageLoop.checkpointPath) at epoch \(session.epoch + 1)")
+            logger.info("continuing the pre-training saved in \(stageLoop.checkpointPath)")
+            model = try ContrastiveSession.resume(checkpoint: Array(bytes), source: stageLoop.checkpointPath, on: data, writingTo: path,
+                                                  loop: stageLoop, onProgress: onProgress)
         } else {
+            let set = data.images
             let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
                                                 hiddenUnits: hiddenUnits)
             logger.info("stage 1 of 2: contrastive pre-training, \(pretraining.epochs) epochs, into \(path)")
@@ -186,13 +187,10 @@ extension TrainingPlan {
                 settings.neighborPartners = .init(featureSpace: partners)
                 logger.info("pre-training partners: half of the second views show one of the 5 nearest neighbours in \(partners)")
             }
-            session = try ContrastiveSession(settings: settings, images: pixels, partners: try ContrastiveSession.partnerLists(for: settings, images: pixels))
+            model = try ContrastiveSession.train(settings, on: data, writingTo: path, loop: stageLoop, onProgress: onProgress)
         }
-        try stageLoop.run(session, onStep: onProgress)
-        let model = session.model(preprocessing: data.preprocessing, notes: ["data": data.name])
-        try Data(model.encoded()).write(to: URL(fileURLWithPath: path), options: .atomic)
         try? FileManager.default.removeItem(atPath: stageLoop.checkpointPath)
-        logger.info("wrote the pre-trained model \(path) (digest \(model.digest.prefix(16))…); stage 2 of 2: BGAN")
+        logger.info("pre-trained model \(model.digest.prefix(16))… ready; stage 2 of 2: BGAN")
         return path
     }
 

@@ -1,0 +1,41 @@
+import Foundation
+
+extension ContrastiveSession {
+    /// Pre-trains an encoder with `settings` on `data` under `loop` and writes its model file to
+    /// `out` (atomically; the model's notes name the data): what `bgan-db pretrain` runs, and
+    /// stage 1 of ``TrainingPlan/train(on:writingTo:loop:onProgress:)``.
+    /// - Throws: ``TrainingStopped`` when `loop` was asked to stop (its checkpoint saved; continue
+    ///   with ``resume(checkpoint:source:on:writingTo:loop:onProgress:)``); ``BGANError`` for
+    ///   settings that do not fit the images.
+    @discardableResult
+    public static func train(_ settings: ContrastiveSettings, on data: TrainingData, writingTo out: String, loop: TrainingLoop,
+                             onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
+        if let partners = settings.neighborPartners {
+            loop.logger.info("finding the \(partners.count) nearest neighbours of every image in \(partners.featureSpace) for partners…")
+        }
+        let session = try ContrastiveSession(settings: settings, images: data.pixels,
+                                             partners: try partnerLists(for: settings, images: data.pixels))
+        return try finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
+    }
+
+    /// Continues a pre-training a stopped ``train(_:on:writingTo:loop:onProgress:)`` saved in
+    /// `checkpoint` (`source` names it in messages), on the same images.
+    /// - Throws: ``BGANError`` `.invalidCheckpoint` / `.otherTrainingImages` for a checkpoint
+    ///   that does not fit; ``TrainingStopped`` as ``train(_:on:writingTo:loop:onProgress:)``.
+    @discardableResult
+    public static func resume(checkpoint: [UInt8], source: String, on data: TrainingData, writingTo out: String, loop: TrainingLoop,
+                              onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
+        let session = try ContrastiveSession(checkpoint: checkpoint, images: data.pixels, source: source)
+        loop.logger.info("resuming \(source) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
+        return try finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
+    }
+
+    private static func finish(_ session: ContrastiveSession, data: TrainingData, writingTo out: String, loop: TrainingLoop,
+                               onProgress: (TrainingProgress) -> Void) throws -> ModelFile {
+        try loop.run(session, onStep: onProgress)
+        let model = session.model(preprocessing: data.preprocessing, notes: ["data": data.name])
+        try Data(model.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
+        loop.logger.info("wrote \(out) (digest \(model.digest.prefix(16))…)")
+        return model
+    }
+}

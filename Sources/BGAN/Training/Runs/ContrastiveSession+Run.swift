@@ -35,7 +35,7 @@ extension ContrastiveSession {
         try loop.run(session, onStep: onProgress)
         let model = session.model(preprocessing: data.preprocessing, notes: ["data": data.name])
         try Data(model.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
-        loop.logger.info("wrote \(out) (digest \(model.digest.prefix(16))…)")
+        loop.logger.info("wrote \(out) (digest \(model.digest))")
         return model
     }
 }

@@ -208,19 +208,39 @@ public struct Reencoding: Sendable {
 
     private func openOrCreateWork(like old: Store, stamp: [UInt8]) throws -> Store {
         if FileManager.default.fileExists(atPath: workPath) {
-            let work = try Store(openingAt: workPath)
+            let work: Store
+            do {
+                work = try Store(openingAt: workPath)
+            } catch let error as StoreError where error.code == .notAStore {
+                // The work store's create was cut short (a power loss before its first commit
+                // reached the disk, found by the power-loss trials): nothing was re-encoded into it.
+                logger.notice("taking over an interrupted create of the re-encoding's work store", metadata: ["store": "\(workPath)"])
+                return try createWork(like: old, stamp: stamp)
+            }
             do {
                 try work.requireModel(model)
             } catch {
                 work.close()
                 throw StoreError(.modelMismatch, "\(workPath) holds a re-encoding of \(path) to another model; finish it with that model, or delete \(workPath)", cause: error)
             }
-            guard try work.environment.read({ txn in try txn.get(work.tables.meta, key: StoreSchema.MetaKey.reencodeSource).map { Array($0) } }) == stamp else {
+            let recorded = try work.environment.read { txn in try txn.get(work.tables.meta, key: StoreSchema.MetaKey.reencodeSource).map { Array($0) } }
+            if recorded == nil, try work.count() == 0 {
+                // Created, but cut before the source's stamp was written: nothing re-encoded yet.
+                try work.environment.write { txn in try txn.put(work.tables.meta, key: StoreSchema.MetaKey.reencodeSource, value: stamp) }
+                return work
+            }
+            guard recorded == stamp else {
                 work.close()
                 throw StoreError(.incomplete, "\(path) changed since the re-encoding in \(workPath) began; stop its writers, delete \(workPath) and run again")
             }
             return work
         }
+        return try createWork(like: old, stamp: stamp)
+    }
+
+    /// A new work store for the model, with the old store's substrings and thumbnail side, stamped
+    /// with the old store's last transaction.
+    private func createWork(like old: Store, stamp: [UInt8]) throws -> Store {
         let requested = try old.statistics().requestedSubstrings
         let substrings = requested > 0 && requested <= model.header.architecture.bits ? requested : nil
         let work = try Store.create(at: workPath, model: model, substrings: substrings, thumbnailSide: try old.thumbnailSide())

@@ -1,6 +1,7 @@
 import BGAN
 import Foundation
 import HammingSearch
+import LMDBStorage
 import PixelIO
 import Testing
 import TestSupport
@@ -78,6 +79,25 @@ import TestSupport
 
     /// An old store left from an earlier re-encoding is never overwritten nor silently deleted:
     /// the run refuses before encoding anything.
+    /// A power cut while the work store was being created (found by the power-loss trials) leaves
+    /// it holding an LMDB environment without a store's metadata, or a store without the old
+    /// store's stamp: the next run takes either over and finishes.
+    @Test(arguments: ["environment only", "store without stamp"])
+    func aWorkStoreWhoseCreateWasCutShortIsTakenOver(state: String) throws {
+        let path = try original(count: 40)
+        let target = try StoreImageTests.model(seed: 9)
+        let reencoding = Reencoding(path: path, model: target)
+        if state == "environment only" {
+            do { _ = try Environment(path: reencoding.workPath, tables: StoreSchema.all) }
+            #expect(throws: StoreError.self) { try Store(openingAt: reencoding.workPath) }
+        } else {
+            try Store.create(at: reencoding.workPath, model: target).close()
+        }
+        let report = try reencoding.run()
+        #expect(report.finished && report.encoded == 40)
+        try expectEncoded(path, by: target, count: 40)
+    }
+
     @Test func anOldStoreLeftBesideIsRefusedBeforeAnyWork() throws {
         let path = try original(count: 20)
         var reencoding = Reencoding(path: path, model: try StoreImageTests.model(seed: 9))

@@ -38,12 +38,12 @@ import Testing
     @Test func theRecommendedPlanTrainsBothStagesAndRecordsThem() throws {
         let directory = TemporaryDirectory("plan")
         let out = directory.sub("model.bgan")
-        var stages: [String] = [], epochEnds = 0
+        var stages: [TrainingStage] = [], epochEnds = 0
         let model = try smallPlan().train(on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: out + ".checkpoint", lossCurvePath: out + ".svg")) {
             if stages.last != $0.stage { stages.append($0.stage) }
             if $0.endedEpoch { epochEnds += 1 }
         }
-        #expect(stages == ["pretrain", "train"])
+        #expect(stages == [.pretrain, .train])
         #expect(epochEnds == 3, "one pre-training epoch and two BGAN epochs")
         let written = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: out))))
         #expect(written.digest == model.digest)
@@ -72,7 +72,7 @@ import Testing
         let out = directory.sub("stopped.bgan"), checkpoint = directory.sub("stopped.checkpoint")
         let steps = LockedCounter()
         let stopping = TrainingLoop(checkpointPath: checkpoint) { steps.value >= 5 }
-        #expect(throws: TrainingStopped(stage: "train", checkpointPath: checkpoint)) {
+        #expect(throws: TrainingStopped(stage: .train, checkpointPath: checkpoint)) {
             try plan.train(on: data(), writingTo: out, loop: stopping) { _ in steps.increment() }
         }
         #expect(steps.value == 5 && !FileManager.default.fileExists(atPath: out), "stopped after five steps, before any model")
@@ -91,7 +91,7 @@ import Testing
         let out = directory.sub("stopped.bgan")
         let steps = LockedCounter()
         let stopping = TrainingLoop(checkpointPath: out + ".checkpoint") { steps.value >= 2 }
-        #expect(throws: TrainingStopped(stage: "pretrain", checkpointPath: out + ".pretrained.bganmodel.checkpoint")) {
+        #expect(throws: TrainingStopped(stage: .pretrain, checkpointPath: out + ".pretrained.bganmodel.checkpoint")) {
             try plan.train(on: data(), writingTo: out, loop: stopping) { _ in steps.increment() }
         }
         let finished = try plan.train(on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: out + ".checkpoint"))

@@ -224,7 +224,7 @@ struct TrainCommand: ParsableCommand {
             let data = try source.load()
             let checkpointPath = files.checkpointPath(out: out)
             try TrainingConsole.run(checkpointPath: checkpointPath, lossCurvePath: files.lossCurvePath(out: out), resumeHint: { stopped in
-                stopped.stage == "pretrain" ? "run the same command again to continue the pre-training"
+                stopped.stage == .pretrain ? "run the same command again to continue the pre-training"
                     : "continue with --resume \(stopped.checkpointPath)"
             }) { loop, onProgress in
                 if let resume = files.resume, let bytes = try files.resumedBytes() {

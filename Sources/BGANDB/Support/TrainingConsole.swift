@@ -30,14 +30,14 @@ enum TrainingConsole {
     /// A progress line per stage, with each loss's mean over the last 50 steps.
     private struct ProgressDisplay {
         private var reporter: ProgressReporter?
-        private var stage = ""
+        private var stage: TrainingStage?
         private var sums: [NamedLoss] = []
         private var steps = 0
 
         mutating func show(_ progress: TrainingProgress) {
             if progress.stage != stage || reporter == nil {
                 stage = progress.stage
-                reporter = ProgressReporter(label: stage, total: progress.imagesInAll, startingAt: progress.imagesDone)
+                reporter = ProgressReporter(label: progress.stage.rawValue, total: progress.imagesInAll, startingAt: progress.imagesDone)
                 sums = []
                 steps = 0
             }

@@ -1,5 +1,5 @@
 extension TrainingSession: SteppedTrainingSession {
-    public var stageName: String { "train" }
+    public var stage: TrainingStage { .train }
     public var beta: Float? { networks.smoothedSign.beta }
     public var epochs: Int { settings.epochs }
     public var imagesPerStep: Int { settings.batch }
@@ -19,7 +19,7 @@ extension TrainingSession: SteppedTrainingSession {
 }
 
 extension ContrastiveSession: SteppedTrainingSession {
-    public var stageName: String { "pretrain" }
+    public var stage: TrainingStage { .pretrain }
     public var beta: Float? { nil }
     public var epochs: Int { settings.epochs }
     public var imagesPerStep: Int { settings.batch }

@@ -2,11 +2,21 @@ import Basics
 import Foundation
 import Logging
 
+/// The two stages of a training run.
+public enum TrainingStage: String, Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Contrastive pre-training (``ContrastiveSession``).
+    case pretrain
+    /// The BGAN stage (``TrainingSession``).
+    case train
+
+    public var description: String { rawValue }
+}
+
 /// A training session that ``TrainingLoop`` can drive step by step: ``TrainingSession`` (the
 /// BGAN stage) and ``ContrastiveSession`` (pre-training).
 public protocol SteppedTrainingSession: AnyObject {
-    /// What the loop's progress reports call this stage (`train`, `pretrain`).
-    var stageName: String { get }
+    /// Which stage this session runs.
+    var stage: TrainingStage { get }
     var epoch: Int { get }
     var step: Int { get }
     var epochs: Int { get }
@@ -60,7 +70,7 @@ public struct LossCurve: Sendable, Equatable {
 
 /// Where a running session stands after a step, for progress displays.
 public struct TrainingProgress: Sendable {
-    public var stage: String
+    public var stage: TrainingStage
     /// 1-based epoch being run (the last one once finished).
     public var epoch: Int
     public var epochs: Int
@@ -76,7 +86,7 @@ public struct TrainingProgress: Sendable {
     /// Whether this step ended an epoch (a checkpoint and the loss curves were just written).
     public var endedEpoch: Bool
 
-    public init(stage: String, epoch: Int, epochs: Int, step: Int, stepsPerEpoch: Int, imagesDone: Int, imagesInAll: Int, beta: Float?,
+    public init(stage: TrainingStage, epoch: Int, epochs: Int, step: Int, stepsPerEpoch: Int, imagesDone: Int, imagesInAll: Int, beta: Float?,
                 losses: [NamedLoss], endedEpoch: Bool) {
         self.stage = stage
         self.epoch = epoch
@@ -94,11 +104,13 @@ public struct TrainingProgress: Sendable {
 /// Raised by ``TrainingLoop/run(_:onStep:)`` when its stop condition held: the checkpoint it
 /// names was written, and a session made from it continues exactly where this one stopped.
 public struct TrainingStopped: Error, Equatable, CustomStringConvertible {
-    /// The stage that stopped (``SteppedTrainingSession/stageName``).
-    public let stage: String
+    /// The stage that stopped: `.train` continues with
+    /// ``TrainingPlan/resume(checkpoint:source:on:writingTo:loop:onProgress:)``, `.pretrain` by
+    /// running the same plan again.
+    public let stage: TrainingStage
     public let checkpointPath: String
 
-    public init(stage: String, checkpointPath: String) {
+    public init(stage: TrainingStage, checkpointPath: String) {
         self.stage = stage
         self.checkpointPath = checkpointPath
     }
@@ -138,13 +150,13 @@ public struct TrainingLoop: Sendable {
         while !session.isFinished {
             if shouldStop() {
                 try save(session)
-                throw TrainingStopped(stage: session.stageName, checkpointPath: checkpointPath)
+                throw TrainingStopped(stage: session.stage, checkpointPath: checkpointPath)
             }
             let epochBefore = session.epoch
             let losses = try session.runNamedStep()
             let endedEpoch = session.epoch != epochBefore
             if endedEpoch { try save(session) }
-            onStep(TrainingProgress(stage: session.stageName, epoch: min(session.epoch + 1, session.epochs), epochs: session.epochs,
+            onStep(TrainingProgress(stage: session.stage, epoch: min(session.epoch + 1, session.epochs), epochs: session.epochs,
                                     step: session.step, stepsPerEpoch: session.stepsPerEpoch,
                                     imagesDone: session.stepsTaken * session.imagesPerStep,
                                     imagesInAll: session.totalSteps * session.imagesPerStep, beta: session.beta, losses: losses,

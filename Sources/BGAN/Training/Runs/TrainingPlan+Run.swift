@@ -10,9 +10,9 @@ extension TrainingPlan {
     /// Messages (stage started, structure built, epoch done, model written) go to the loop's
     /// logger.
     ///
-    /// A stop (``TrainingStopped``) in the BGAN stage (`stage == "train"`) is continued by
+    /// A stop (``TrainingStopped``) in the BGAN stage (`stage == .train`) is continued by
     /// ``resume(checkpoint:source:on:writingTo:loop:onProgress:)`` with the checkpoint it names; a
-    /// stop in pre-training (`stage == "pretrain"`) is continued by calling this method again with
+    /// stop in pre-training (`stage == .pretrain`) is continued by calling this method again with
     /// the same plan, data and `out` (do not pass its checkpoint to `resume`).
     /// - Throws: ``TrainingStopped`` when `loop` was asked to stop (its checkpoint saved);
     ///   ``BGANError`` `.invalidArgument` for a plan that cannot run on `data` (a starting model

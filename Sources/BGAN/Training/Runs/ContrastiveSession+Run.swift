@@ -3,7 +3,8 @@ import Foundation
 extension ContrastiveSession {
     /// Pre-trains an encoder with `settings` on `data` under `loop` and writes its model file to
     /// `out` (atomically; the model's notes name the data): what `bgan-db pretrain` runs, and
-    /// stage 1 of ``TrainingPlan/train(on:writingTo:loop:onProgress:)``.
+    /// stage 1 of ``TrainingPlan/train(on:writingTo:loop:onProgress:)``. The notes name the data
+    /// (and, as every pre-training model's, how many images were used).
     /// - Throws: ``TrainingStopped`` when `loop` was asked to stop (its checkpoint saved; continue
     ///   with ``resume(checkpoint:source:on:writingTo:loop:onProgress:)``); ``BGANError`` for
     ///   settings that do not fit the images.

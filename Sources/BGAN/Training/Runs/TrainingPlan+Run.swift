@@ -163,8 +163,10 @@ extension TrainingPlan {
             guard model.header.training["neighbour_partners"] == wantedPartners else {
                 throw BGANError(.invalidArgument, "\(path) is left from a pre-training with other neighbour partners (\(model.header.training["neighbour_partners"] ?? "none")); remove it, or name it as the pre-trained model to use")
             }
-            guard model.header.architecture.bits == bits, model.header.training["data"] == data.name else {
-                throw BGANError(.invalidArgument, "\(path) is left from a run on other data or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?")); remove it, or name it as the pre-trained model to use")
+            // Pre-training models note their image count; a file that lacks the note is judged by its data alone.
+            let images = model.header.training["images"]
+            guard model.header.architecture.bits == bits, model.header.training["data"] == data.name, images == nil || images == "\(data.count)" else {
+                throw BGANError(.invalidArgument, "\(path) is left from a run on other data, another number of its images or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?"), \(images ?? "?") images); remove it, or name it as the pre-trained model to use")
             }
             logger.info("reusing the pre-trained model \(path) (digest \(model.digest.prefix(16))…) left by an earlier run; remove it to pre-train again")
             return path

@@ -1,7 +1,6 @@
 import ArgumentParser
 import BGAN
 import Foundation
-import PixelIO
 
 /// Where `train` and `pretrain` take their images from.
 struct TrainingSourceOptions: ParsableArguments {
@@ -30,13 +29,16 @@ struct TrainingSourceOptions: ParsableArguments {
     /// The images (``TrainingData/load(_:geometry:limit:logger:onDecoded:)``), with a progress
     /// line while image files are decoded.
     func load() throws -> TrainingData {
-        if geometry == nil, try ImageFiles.expand(data) != nil {
-            throw ValidationError("\(data) holds image files: give the model's input geometry, e.g. --geometry 3x32x32 (RGB) or 1x28x28 (gray)")
-        }
         var progress: ProgressReporter?
-        return try TrainingData.load(data, geometry: try parsedGeometry(), limit: limit, logger: TrainingConsole.logger) { done, wanted in
-            if progress == nil { progress = ProgressReporter(label: "decode", total: wanted) }
-            progress?.update(done)
+        do {
+            return try TrainingData.load(data, geometry: try parsedGeometry(), limit: limit, logger: TrainingConsole.logger) { done, wanted in
+                if progress == nil { progress = ProgressReporter(label: "decode", total: wanted) }
+                progress?.update(done)
+            }
+        } catch let error as BGANError where geometry == nil && error.code == .invalidArgument {
+            // Without a geometry, the one argument the loader can find wanting is the geometry
+            // that image files need: bad usage, said with the option's name.
+            throw ValidationError("\(data) holds image files: give the model's input geometry, e.g. --geometry 3x32x32 (RGB) or 1x28x28 (gray)")
         }
     }
 }

@@ -162,7 +162,7 @@ public struct TrainingLoop: Sendable {
                                     imagesInAll: session.totalSteps * session.imagesPerStep, beta: session.beta, losses: losses,
                                     endedEpoch: endedEpoch))
             if endedEpoch {
-                let means = session.lossCurves.compactMap { curve in curve.points.last.map { "\(curve.name) \(Self.format($0.value))" } }
+                let means = session.lossCurves.compactMap { curve in curve.points.last.map { "\(curve.name) \(String(format: "%.4f", $0.value))" } }
                 logger.info("epoch \(session.epoch)/\(session.epochs) done after \(Int(Date().timeIntervalSince(started).rounded()))s: \(means.joined(separator: ", ")); checkpoint \(checkpointPath)")
             }
         }
@@ -177,10 +177,5 @@ public struct TrainingLoop: Sendable {
     private func writeLossCurves<Session: SteppedTrainingSession>(_ session: Session) throws {
         guard let lossCurvePath else { return }
         try LossCurve.svg(session.lossCurves).write(toFile: lossCurvePath, atomically: true, encoding: .utf8)
-    }
-
-    private static func format(_ value: Double) -> String {
-        let scaled = (value * 10_000).rounded() / 10_000
-        return "\(scaled)"
     }
 }

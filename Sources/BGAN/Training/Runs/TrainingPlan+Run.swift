@@ -24,10 +24,10 @@ extension TrainingPlan {
         guard data.count >= batch else {
             throw BGANError(.invalidArgument, "\(data.count) images do not fill one batch of \(batch): use a smaller batch or more images")
         }
-        if case .file(let path) = initialEncoder { _ = try Self.startingModel(at: path, for: architecture(for: data)) }
-        let logger = loop.logger
+        var startingFile: ModelFile?
+        if case .file(let path) = initialEncoder { startingFile = try Self.startingModel(try Self.readModel(at: path), at: path, for: architecture(for: data)) }
         let pretrainedPath = usesPretrainedModel ? try pretrainedModel(on: data, modelPath: out, loop: loop, onProgress: onProgress) : nil
-        let session = try makeSession(on: data, pretrainedPath: pretrainedPath, logger: logger)
+        let session = try makeSession(on: data, pretrainedPath: pretrainedPath, startingFile: startingFile, logger: loop.logger)
         return try Self.finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }
 
@@ -55,19 +55,21 @@ extension TrainingPlan {
     }
 
     /// The BGAN stage's session: S and the targets from the plan's features, the anchors, the
-    /// settings with the whole recipe in their notes, the encoder's starting weights.
-    func makeSession(on data: TrainingData, pretrainedPath: String?, logger: Logger) throws -> TrainingSession {
+    /// settings with the whole recipe in their notes, the encoder's starting weights
+    /// (`startingFile`: the model ``InitialEncoder/file(_:)`` names, read and checked already).
+    func makeSession(on data: TrainingData, pretrainedPath: String?, startingFile: ModelFile?, logger: Logger) throws -> TrainingSession {
         let set = data.images, pixels = data.pixels
         let architecture = architecture(for: data)
         guard let featureSpace = neighborFeatures ?? pretrainedPath.map({ FeatureSpace.modelOutputs(path: $0) }) else {
             throw BGANError(.invalidArgument, "the neighbourhood structure needs features: give a feature space, or a plan with pre-training")
         }
-        let startPath: String? = switch initialEncoder {
-        case .random: nil
-        case .pretrained: pretrainedPath
-        case .file(let path): path
+        let stageOne = try pretrainedPath.map { (path: $0, model: try Self.readModel(at: $0)) }
+        let startPath: String?, start: ModelFile?
+        switch initialEncoder {
+        case .random: (startPath, start) = (nil, nil)
+        case .pretrained: (startPath, start) = (pretrainedPath, try stageOne.map { try Self.startingModel($0.model, at: $0.path, for: architecture) })
+        case .file(let path): (startPath, start) = (path, startingFile)
         }
-        let start = try startPath.map { try Self.startingModel(at: $0, for: architecture) }
         let (features, dimension) = try featureSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width)
         // One search serves both S (K1 lists) and the spectral graph (their first 10).
         let started = Date()
@@ -85,11 +87,10 @@ extension TrainingPlan {
         if generativeOnAnchors { settings.generativeOnAnchors = true }
         settings.notes = ["data": data.name, "recipe": recipe.rawValue, "neighbours_from": featureSpace.description, "k1": "\(k1)",
                           "k2": "\(k2)", "similarity": similarity.description]
-        if let pretrainedPath {
+        if let stageOne {
             // The whole recipe travels with the model: stage 1's settings too.
-            let stageOne = try Self.readModel(at: pretrainedPath)
-            settings.notes["pretrained"] = stageOne.digest
-            for (key, value) in stageOne.header.training { settings.notes["pretraining." + key] = value }
+            settings.notes["pretrained"] = stageOne.model.digest
+            for (key, value) in stageOne.model.header.training { settings.notes["pretraining." + key] = value }
         }
         if let start { settings.notes["initial_encoder"] = start.digest }
         var anchors: [Float]?
@@ -121,9 +122,8 @@ extension TrainingPlan {
         return try ModelFile(bytes: Array(bytes), source: path)
     }
 
-    /// The model at `path`, checked to have the run's encoder.
-    private static func startingModel(at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
-        let model = try readModel(at: path)
+    /// `model` (read from `path`), checked to have the run's encoder.
+    private static func startingModel(_ model: ModelFile, at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
         let a = model.header.architecture
         guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width, a.bits == architecture.bits,
               a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {

@@ -142,14 +142,24 @@ extension Store {
         return try encodeChecked(try images.map(encoder.prepare), encoder)
     }
 
-    /// `realValuedOutputs(of:)` for async callers: images are prepared on the pool and encoded
+    /// `realValuedOutputs(of:)` for async callers: images are prepared and encoded on the pool
     /// in one batch with those of every other task waiting (``EncodeBatcher``).
     func realValuedOutputsBatched(of images: [PixelBuffer]) async throws -> [Float] {
-        let (encoder, prepared) = try await offPool { store -> (any ImageCodeEncoder, [[Float]]) in
-            let encoder = try store.imageSettings().encoder
-            return (encoder, try images.map(encoder.prepare))
-        }
-        return try await boundEncoder.batcher.encode(prepared, valuesPerImage: bitCount, on: options.pool, checkedEncode(encoder))
+        try await encodedBatched(images) { _, values in values }
+    }
+
+    /// `then(self, values)` for the bound encoder's values of `images`, computed on the pool: the
+    /// images are prepared and encoded in one batch with those of every other task waiting, and
+    /// `then` runs with the other follow-ups of that batch (``EncodeBatcher``).
+    func encodedBatched<T: Sendable>(_ images: [PixelBuffer], then: @escaping @Sendable (Store, [Float]) throws -> T) async throws -> T {
+        try await boundEncoder.batcher.encode(
+            valuesPerImage: bitCount, on: options.pool,
+            prepare: { [self] in
+                let encoder = try imageSettings().encoder
+                return try images.map(encoder.prepare)
+            },
+            encode: { [self] batch in try checkedEncode(try imageSettings().encoder)(batch) },
+            then: { [self] values in try then(self, values) })
     }
 
     /// The encoder's values for `prepared`, encoded together with those of concurrent callers

@@ -248,6 +248,53 @@ import TestSupport
         #expect(encoder.calls - writtenCalls < 90, "\(encoder.calls - writtenCalls) calls for 90 requests")
     }
 
+    /// An encoder that refuses images narrower than 8 pixels when preparing them.
+    final class RefusingNarrowImages: ImageCodeEncoder, @unchecked Sendable {
+        let identity = EncoderIdentity(name: "com.example.refusing", version: "1")
+        let bitCount = 64
+        func prepare(_ image: PixelBuffer) throws -> [Float] {
+            guard image.width >= 8 else { throw StoreError(.invalidArgument, "an image \(image.width) pixels wide is too narrow") }
+            return try AverageHash().prepare(image)
+        }
+        func encode(_ prepared: [[Float]]) throws -> [Float] {
+            Thread.sleep(forTimeInterval: 0.002)
+            return prepared.flatMap { $0 }
+        }
+    }
+
+    @Test func anImageTheEncoderRefusesFailsOnlyItsOwnSearchInABatch() async throws {
+        let store = try await Store.create(at: directory.sub("refusing"), encoder: RefusingNarrowImages(), thumbnailSide: 0)
+        let images = try Self.images()
+        try await store.write(images: images)
+        let narrow = try PixelBuffer(width: 4, height: 4, format: .gray, bytes: [UInt8](repeating: 128, count: 16))
+        let outcomes = try await withThrowingTaskGroup(of: (Int, String?, String?).self) { group in
+            for (index, item) in images.enumerated() {
+                group.addTask {
+                    do {
+                        let hit = try await store.search(image: index % 3 == 0 ? narrow : item.image, k: 1).hits.first
+                        return (index, hit?.key, nil)
+                    } catch {
+                        return (index, nil, "\(error)")
+                    }
+                }
+            }
+            var all: [(Int, String?, String?)] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(outcomes.count == images.count)
+        for (index, key, error) in outcomes {
+            if index % 3 == 0 {
+                #expect(key == nil && error?.contains("too narrow") == true, "task \(index) gets the encoder's refusal")
+            } else {
+                let found = try #require(key, "task \(index) is answered: \(error ?? "")")
+                let foundCode = try await store.item(forKey: found)?.code
+                let ownCode = try await store.item(forKey: images[index].key)?.code
+                #expect(foundCode != nil && foundCode == ownCode, "task \(index) finds its own image's code first")
+            }
+        }
+    }
+
     final class UnsafeSendableBox<T>: @unchecked Sendable {
         var value: T
         let lock = NSLock()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load on the example service (Examples/ImageSearchService, release build) with wrk: search by
 # code and by image at 1, 8 and 64 connections, 10 s each, over a store of the 60,000
-# Fashion-MNIST training images (bundled 64-bit model). The service and wrk share the machine.
+# Fashion-MNIST training images (bundled 64-bit model); queries cycle through the codes of 1,000
+# test images and through 100 test images. The service and wrk share the machine.
 #
 #   benchmarks/service/run.sh [SECONDS]
 set -euo pipefail
@@ -18,26 +19,44 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 F=/usr/share/datasets/fashion-mnist
 "$bgan_db" create "$work/store" --bits 64 >&2
 "$bgan_db" ingest "$work/store" "$F/train-images-idx3-ubyte.gz" >&2
-python3 - "$work/query.pgm" <<'PY'
+# Queries that differ from request to request: the codes of the first 1,000 test images (none
+# of them stored) and the first 100 test images themselves as PGM bodies.
+"$bgan_db" encode --bits 64 --limit 1000 "$F/t10k-images-idx3-ubyte.gz" | cut -f1 > "$work/codes.txt"
+python3 - "$work/images.bin" <<'PY2'
 import gzip, sys
-raw = gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz").read()[16:16 + 784]
-open(sys.argv[1], "wb").write(b"P5 28 28 255\n" + raw)
-PY
-code="$("$bgan_db" encode --bits 64 "$work/query.pgm" | cut -f1)"
+raw = gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz").read()[16:]
+with open(sys.argv[1], "wb") as out:
+    for i in range(100):
+        out.write(b"P5 28 28 255\n" + raw[i * 784:(i + 1) * 784])
+PY2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$service" --store "$work/store" --port "$port" > "$work/service.log" 2>&1 &
 pid=$!
 until curl -s -o /dev/null "http://127.0.0.1:$port/health"; do sleep 0.2; done
+# One search by image first, so that no row times the network being built.
+curl -s -o /dev/null -X POST --data-binary @<(head -c 797 "$work/images.bin") "http://127.0.0.1:$port/search?k=1"
+# Each wrk thread walks the query list from a random starting point.
 cat > "$work/code.lua" <<LUA
-wrk.method = "POST"
-wrk.path = "/search?code=$code&k=10"
+local codes = {}
+for line in io.lines("$work/codes.txt") do codes[#codes + 1] = line end
+local next = math.random(#codes)
+request = function()
+  next = next % #codes + 1
+  return wrk.format("POST", "/search?code=" .. codes[next] .. "&k=10")
+end
 LUA
 cat > "$work/image.lua" <<LUA
-wrk.method = "POST"
-wrk.path = "/search?k=10"
-local f = io.open("$work/query.pgm", "rb")
-wrk.body = f:read("*all")
+local f = io.open("$work/images.bin", "rb")
+local all = f:read("*all")
 f:close()
+local size = #all / 100
+local images = {}
+for i = 0, 99 do images[#images + 1] = all:sub(i * size + 1, (i + 1) * size) end
+local next = math.random(#images)
+request = function()
+  next = next % #images + 1
+  return wrk.format("POST", "/search?k=10", nil, images[next])
+end
 LUA
 echo "| search | connections | requests/s | p50 | p99 |"
 echo "|---|---|---|---|---|"

@@ -38,17 +38,20 @@ extension Store {
     }
 
     /// The image is encoded in one batch with those of every other task searching or writing at
-    /// the same time (one forward pass for many), then searched on the pool.
+    /// the same time (one forward pass for many), then searched on the pool with the batch's
+    /// other searches.
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) async throws -> StoreSearchResult {
-        let values = try await realValuedOutputsBatched(of: [image])
-        return try await offPool { try $0.search(encoding: values, k: k, method: method, refinement: refinement) }
+        try await encodedBatched([image]) { store, values in
+            try store.search(encoding: values, k: k, method: method, refinement: refinement)
+        }
     }
 
     public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options()) async throws -> StoreSearchResult {
-        let values = try await realValuedOutputsBatched(of: [image])
-        return try await offPool { try $0.search(encoding: values, radius: radius, method: method, refinement: refinement) }
+        try await encodedBatched([image]) { store, values in
+            try store.search(encoding: values, radius: radius, method: method, refinement: refinement)
+        }
     }
 
     @discardableResult

@@ -20,8 +20,10 @@ final class EncodeBatcher: @unchecked Sendable {
     /// Async callers wait as suspended tasks, not as blocked threads: a pool of two threads
     /// would otherwise never see more than two images at once.
     private struct Suspended {
-        let prepared: [[Float]]
-        let continuation: CheckedContinuation<[Float], Error>
+        /// The caller's images made ready for the encoder, run on the pool.
+        let prepare: @Sendable () throws -> [[Float]]
+        /// Hands the caller's values (or the batch's error) to its follow-up and resumes it.
+        let deliver: @Sendable (Result<[Float], Error>) -> Void
     }
     private var suspended: [Suspended] = []
     private var draining = false
@@ -53,22 +55,30 @@ final class EncodeBatcher: @unchecked Sendable {
         return try mine.result!.get()
     }
 
-    /// The async form of ``encode(_:valuesPerImage:_:)``: the calling task is suspended, and one
-    /// job on `pool` encodes whatever async callers have queued, batch after batch, until none
-    /// are left.
-    func encode(_ prepared: [[Float]], valuesPerImage: Int, on pool: BlockingPool,
-                _ encode: @escaping @Sendable ([[Float]]) throws -> [Float]) async throws -> [Float] {
-        try await withCheckedThrowingContinuation { continuation in
+    /// The async form of ``encode(_:valuesPerImage:_:)``, in one hand-off to the pool: the
+    /// calling task is suspended; one job on `pool` prepares and encodes whatever async callers
+    /// have queued, batch after batch, until none are left; each batch's follow-ups (`then`: a
+    /// search with the values, or nothing) then run together in one more job, beside the next
+    /// batch's encoding. A task searching by image thus waits for two pool jobs shared with
+    /// every other caller of the moment, instead of three of its own.
+    func encode<T: Sendable>(valuesPerImage: Int, on pool: BlockingPool,
+                             prepare: @escaping @Sendable () throws -> [[Float]],
+                             encode: @escaping @Sendable ([[Float]]) throws -> [Float],
+                             then: @escaping @Sendable ([Float]) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            let waiting = Suspended(prepare: prepare) { values in
+                continuation.resume(with: values.flatMap { values in Result { try then(values) } })
+            }
             condition.lock()
-            suspended.append(Suspended(prepared: prepared, continuation: continuation))
+            suspended.append(waiting)
             let start = !draining
             draining = true
             condition.unlock()
-            if start { pool.submit { self.drain(valuesPerImage: valuesPerImage, encode) } }
+            if start { pool.submit { self.drain(valuesPerImage: valuesPerImage, on: pool, encode) } }
         }
     }
 
-    private func drain(valuesPerImage: Int, _ encode: @escaping @Sendable ([[Float]]) throws -> [Float]) {
+    private func drain(valuesPerImage: Int, on pool: BlockingPool, _ encode: @escaping @Sendable ([[Float]]) throws -> [Float]) {
         while true {
             condition.lock()
             let batch = suspended
@@ -76,9 +86,22 @@ final class EncodeBatcher: @unchecked Sendable {
             if batch.isEmpty { draining = false }
             condition.unlock()
             if batch.isEmpty { return }
-            let outcome = Result { try self.encode(batch.flatMap(\.prepared), valuesPerImage: valuesPerImage, encode) }
-            let results = Self.split(outcome, into: batch.map { $0.prepared.count * valuesPerImage })
-            for (waiting, result) in zip(batch, results) { waiting.continuation.resume(with: result) }
+            var ready: [(waiting: Suspended, prepared: [[Float]])] = []
+            var deliveries: [@Sendable () -> Void] = []
+            for waiting in batch {
+                do {
+                    ready.append((waiting, try waiting.prepare()))
+                } catch {
+                    deliveries.append { waiting.deliver(.failure(error)) }
+                }
+            }
+            if !ready.isEmpty {
+                let outcome = Result { try self.encode(ready.flatMap(\.prepared), valuesPerImage: valuesPerImage, encode) }
+                let results = Self.split(outcome, into: ready.map { $0.prepared.count * valuesPerImage })
+                for (entry, result) in zip(ready, results) { deliveries.append { entry.waiting.deliver(result) } }
+            }
+            let followUps = deliveries
+            pool.submit { for deliver in followUps { deliver() } }
         }
     }
 

@@ -71,7 +71,7 @@ public struct StoreItem: Sendable, Hashable, Codable {
 }
 
 /// An item read back from the store.
-public struct StoredItem: Sendable, Hashable, Codable {
+public struct StoredItem: Sendable, Hashable {
     /// The item's internal id: dense, assigned in insertion order, never reused.
     public var id: UInt32
     public var key: String
@@ -107,7 +107,7 @@ public struct WriteSummary: Sendable, Equatable, Codable {
 }
 
 /// One search result: the item's key, payload and distance.
-public struct SearchHit: Sendable, Hashable, Codable {
+public struct SearchHit: Sendable, Hashable {
     public var id: UInt32
     public var key: String
     public var distance: Int

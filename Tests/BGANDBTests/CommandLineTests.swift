@@ -33,11 +33,12 @@ import TestSupport
         let lines = query.stdout.split(separator: "\n")
         #expect(lines.count == 2, "one line for the query, one summary")
         let first = try json(lines[0])
-        let neighbors = try #require(first["neighbors"] as? [[String: Any]])
+        let neighbors = try #require(first["hits"] as? [[String: Any]])
         #expect(neighbors.map { $0["key"] as? String } == ["cat", "dog"])
         #expect(neighbors.map { $0["distance"] as? Int } == [1, 9])
         #expect(neighbors[0]["payload"] as? String == "cat.jpg")
-        #expect((first["stats"] as? [String: Any])?["path"] as? String == "scan")
+        #expect((first["statistics"] as? [String: Any])?["path"] as? String == "scan")
+        #expect(first["query"] as? Int == 0 && first["image"] == nil, "a query by code has no image")
         #expect(try json(lines[1])["summary"] != nil)
         #expect(query.stderr.isEmpty || !query.stderr.contains("error"))
     }
@@ -352,7 +353,9 @@ import TestSupport
         #expect(lines.allSatisfy { $0.split(separator: "\t").first?.count == 4 }, "16 bits = 4 hex digits: \(lines)")
         #expect(lines.first?.hasSuffix("#0") == true)
         let json = try run("encode", "--model", whole, "--limit", "1", "--json", data)
-        #expect(json.stdout.contains("\"code\": \"") && json.stdout.contains("\"index\": 0"))
+        let encodedLine = try self.json(Substring(json.stdout))
+        #expect(encodedLine["code"] as? String == lines.first?.split(separator: "\t").first.map(String.init), "the code of the plain output: \(json.stdout)")
+        #expect(encodedLine["index"] as? Int == 0 && encodedLine["input"] as? String == data)
 
         // A folder of image files: the decodable ones are encoded, the damaged ones reported.
         let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -443,7 +446,7 @@ import TestSupport
         let query = try run("query", bound, images.appendingPathComponent("palette.png").path, "-k", "3", "--json")
         #expect(query.status == 0, "\(query.stderr)")
         let first = try json(query.stdout.split(separator: "\n")[0])
-        let hits = first["neighbors"] as? [[String: Any]] ?? []
+        let hits = first["hits"] as? [[String: Any]] ?? []
         #expect(hits.count == 3 && hits.first?["distance"] as? Int == 0, "\(hits)")
         #expect(hits.contains { $0["key"] as? String == "rgb.ppm" && $0["distance"] as? Int == 0 }, "the same pixels: \(hits)")
         #expect(hits.allSatisfy { $0["payload"] as? String == "fixture" })
@@ -488,16 +491,19 @@ import TestSupport
         let resumed = try run("ingest", store, data, "--limit", "300")
         #expect(resumed.status == 0 && resumed.stderr.contains("ingested 200 new images, 100 already stored"), "\(resumed.stderr)")
         let item = try run("get", store, "t10k-images-idx3-ubyte.gz#5", "--json")
-        #expect(item.status == 0 && item.stdout.contains("\"payload\": \"1\""), "the label is the payload: \(item.stdout)")
+        let stored = try json(Substring(item.stdout))
+        #expect(item.status == 0 && stored["payload"] as? String == "1", "the label is the payload: \(item.stdout)")
+        let plain = try run("get", store, "t10k-images-idx3-ubyte.gz#5").stdout.split(separator: "\t")
+        #expect(stored["key"] as? String == "t10k-images-idx3-ubyte.gz#5" && stored["code"] as? String == plain.dropFirst().first.map(String.init), "\(item.stdout)")
         // The stored images, queried from the data set: each finds itself; labels give a precision.
         let queried = try run("query", store, data, "--limit", "20", "-k", "5", "--json")
         #expect(queried.status == 0, "\(queried.stderr)")
         let lines = try queried.stdout.split(separator: "\n").map { try json($0) }
         #expect(lines.count == 21)
-        let firstHits = lines[0]["neighbors"] as? [[String: Any]] ?? []
+        let firstHits = lines[0]["hits"] as? [[String: Any]] ?? []
         #expect(lines[0]["image"] as? String == "\(data)#0")
         #expect(firstHits.contains { $0["key"] as? String == "t10k-images-idx3-ubyte.gz#0" && $0["distance"] as? Int == 0 }, "\(firstHits)")
-        let precision = (lines[20]["summary"] as? [String: Any])?["label_precision"] as? Double ?? -1
+        let precision = (lines[20]["summary"] as? [String: Any])?["labelPrecision"] as? Double ?? -1
         #expect(precision > 0.3 && precision <= 1, "same-label share of the results: \(precision)")
         #expect(queried.stderr.contains("precision of the results against the labels"))
         // The contact sheet: three rows of the query and its five results, drawn from the thumbnails;
@@ -535,7 +541,7 @@ import TestSupport
         // The codes are the new model's: each image finds itself at distance 0.
         let queried = try run("query", store, data, "--limit", "5", "-k", "1", "--json")
         let lines = try queried.stdout.split(separator: "\n").dropLast().map { try json($0) }
-        #expect(lines.count == 5 && lines.allSatisfy { (($0["neighbors"] as? [[String: Any]])?.first?["distance"] as? Int) == 0 }, "\(queried.stdout)")
+        #expect(lines.count == 5 && lines.allSatisfy { (($0["hits"] as? [[String: Any]])?.first?["distance"] as? Int) == 0 }, "\(queried.stdout)")
         #expect(try run("reencode", store, "--bits", "32").stderr.contains("nothing to do"))
 
         // A store without thumbnails needs the originals; --from gives them by key.

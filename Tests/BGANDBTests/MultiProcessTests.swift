@@ -56,7 +56,7 @@ import TestSupport
         for output in outputs.all {
             let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
             #expect(lines.count == 20 * 51, "50 result lines and a summary per run")
-            let results = lines.filter { $0.hasPrefix("{\"query\"") }
+            let results = lines.filter { $0.hasPrefix("{\"hits\"") }
             #expect(results.count == 20 * 50)
             #expect(results.allSatisfy { $0.components(separatedBy: "\"distance\"").count - 1 == 5 })
         }

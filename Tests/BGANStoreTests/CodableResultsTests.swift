@@ -42,6 +42,22 @@ import TestSupport
         #expect(reencodingBack.missing.map(\.name) == ["k1"] && reencodingBack.finished)
     }
 
+    @Test func payloadsAreTextWhenUTF8AndBase64Otherwise() throws {
+        let code = try BinaryCode(hex: "0f0f")
+        let text = SearchHit(id: 1, key: "a", distance: 2, payload: Array("shoes/1.jpg".utf8))
+        let (textBack, textJSON) = try roundTrip(text)
+        #expect(textBack == text && textJSON.contains("\"payload\":\"shoes\\/1.jpg\"") && !textJSON.contains("payloadBase64"))
+        let binary = StoredItem(id: 2, key: "b", code: code, payload: [0xff, 0x00, 0xfe])
+        let (binaryBack, binaryJSON) = try roundTrip(binary)
+        let binaryObject = try #require(try JSONSerialization.jsonObject(with: Data(binaryJSON.utf8)) as? [String: Any])
+        #expect(binaryBack == binary && binaryObject["payloadBase64"] as? String == "/wD+" && binaryObject["payload"] == nil, "\(binaryJSON)")
+        let empty = SearchHit(id: 3, key: "c", distance: 0, payload: [], score: 0.5)
+        let (emptyBack, emptyJSON) = try roundTrip(empty)
+        #expect(emptyBack == empty && !emptyJSON.contains("payload") && emptyJSON.contains("\"score\":0.5"))
+        let notBase64 = Data(#"{"id":1,"key":"k","code":"0f0f","payloadBase64":"%%"}"#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(StoredItem.self, from: notBase64) }
+    }
+
     @Test func aCodeThatIsNotHexIsADecodingError() {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(BinaryCode.self, from: Data("\"zz\"".utf8)) }
     }

@@ -52,8 +52,8 @@ def ours(bgan_db, store, queries_path):
     out = subprocess.run([bgan_db, "query", store, "--codes", queries_path, "-k", str(K), "--json"],
                          check=True, capture_output=True, text=True).stdout.splitlines()
     lines = [json.loads(line) for line in out]
-    distances = [[n["distance"] for n in line["neighbors"]] for line in lines[:-1]]
-    return lines[-1]["summary"]["ms_per_query"], distances
+    distances = [[n["distance"] for n in line["hits"]] for line in lines[:-1]]
+    return lines[-1]["summary"]["millisecondsPerQuery"], distances
 
 
 def main():

@@ -35,8 +35,8 @@ def bgan(bgan_db, database_path, queries_path, bits):
                              check=True, capture_output=True, text=True).stdout.splitlines()
         lines = [json.loads(line) for line in out]
         summary = lines[-1]["summary"]
-        distances = np.array([[n["distance"] for n in line["neighbors"]] for line in lines[:-1]])
-        return summary["ms_per_query"], distances, summary["paths"]
+        distances = np.array([[n["distance"] for n in line["hits"]] for line in lines[:-1]])
+        return summary["millisecondsPerQuery"], distances, summary["paths"]
     finally:
         shutil.rmtree(os.path.dirname(store), ignore_errors=True)
 

@@ -111,7 +111,7 @@ def store_top_hits(bgan_db, originals_folder, queries_folder):
         if "image" not in row:
             continue
         name = os.path.basename(row["image"]).split(".")[1]
-        hit = row["neighbors"][0]["key"] if row["neighbors"] else ""
+        hit = row["hits"][0]["key"] if row["hits"] else ""
         entry = per.setdefault(name, [0, 0])
         entry[0] += int(photo_id(hit) == photo_id(row["image"]))
         entry[1] += 1

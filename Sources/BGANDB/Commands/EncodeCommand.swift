@@ -59,14 +59,14 @@ struct EncodeCommand: ParsableCommand {
             var failures = 0
             func outputs(of pixels: [Float]) throws -> [Float] { realValued ? try encoder.realValuedOutputs(of: pixels) : try encoder.signs(of: pixels) }
             func outputs(of images: [PixelBuffer]) throws -> [Float] { realValued ? try encoder.realValuedOutputs(of: images) : try encoder.signs(of: images) }
-            func emit(_ outputs: ArraySlice<Float>, _ name: String, index: Int?) {
+            func emit(_ outputs: ArraySlice<Float>, _ name: String, index: Int?) throws {
                 let numbers = realValued ? outputs.map { "\($0)" } : []
                 let code = realValued ? numbers.joined(separator: "\t") : BinaryCode(signsOf: Array(outputs)).description
-                printLine(code, name, index: index, json: [realValued ? ("h", "[" + numbers.joined(separator: ",") + "]") : ("code", JSON.string(code))])
+                try printLine(code, EncodedImage(input: name, index: index, code: realValued ? nil : code, h: realValued ? Array(outputs) : nil))
             }
             for input in inputs {
                 if let listing = try ImageFiles.expand(input) {
-                    failures += Self.forEachFile(listing, limit: nil) { image, file in emit(try outputs(of: [image])[...], file, index: nil) }
+                    failures += Self.forEachFile(listing, limit: nil) { image, file in try emit(try outputs(of: [image])[...], file, index: nil) }
                     continue
                 }
                 let set = try ImageSet(contentsOf: input)
@@ -75,7 +75,7 @@ struct EncodeCommand: ParsableCommand {
                 }
                 let count = min(limit ?? set.count, set.count)
                 let values = try outputs(of: set.scaledPixels(0..<count))
-                for index in 0..<count { emit(values[(index * encoder.bits)..<((index + 1) * encoder.bits)], input, index: index) }
+                for index in 0..<count { try emit(values[(index * encoder.bits)..<((index + 1) * encoder.bits)], input, index: index) }
             }
             if failures > 0 {
                 Console.log("bgan-db: \(failures) file(s) could not be encoded")
@@ -88,16 +88,16 @@ struct EncodeCommand: ParsableCommand {
     private func runPDQ() throws {
         try Console.reportingErrors {
             var failures = 0
-            func emit(_ hash: PDQ.Hash, _ name: String, index: Int?) {
-                printLine(hash.code.hex, name, index: index, json: [("code", JSON.string(hash.code.hex)), ("quality", "\(hash.quality)")])
+            func emit(_ hash: PDQ.Hash, _ name: String, index: Int?) throws {
+                try printLine(hash.code.hex, EncodedImage(input: name, index: index, code: hash.code.hex, quality: hash.quality))
             }
             for input in inputs {
                 if let listing = try ImageFiles.expand(input) {
-                    failures += Self.forEachFile(listing, limit: limit) { image, file in emit(PDQ.hash(image), file, index: nil) }
+                    failures += Self.forEachFile(listing, limit: limit) { image, file in try emit(PDQ.hash(image), file, index: nil) }
                     continue
                 }
                 let set = try ImageSet(contentsOf: input)
-                for index in 0..<min(limit ?? set.count, set.count) { emit(PDQ.hash(set.pixelBuffer(index)), input, index: index) }
+                for index in 0..<min(limit ?? set.count, set.count) { try emit(PDQ.hash(set.pixelBuffer(index)), input, index: index) }
             }
             if failures > 0 {
                 Console.log("bgan-db: \(failures) file(s) could not be hashed")
@@ -106,12 +106,12 @@ struct EncodeCommand: ParsableCommand {
         }
     }
 
-    /// One line per image: `TEXT<TAB>NAME[#INDEX]`, or with --json `{"input", "index"?, FIELDS…}`.
-    private func printLine(_ text: String, _ name: String, index: Int?, json fields: [(String, String)]) {
+    /// One line per image: `TEXT<TAB>NAME[#INDEX]`, or with --json the encoded `line`.
+    private func printLine(_ text: String, _ line: EncodedImage) throws {
         if json {
-            Console.out(JSON.object([("input", JSON.string(name))] + (index.map { [("index", "\($0)")] } ?? []) + fields))
+            Console.out(try JSON.encode(line))
         } else {
-            Console.out("\(text)\t\(name)\(index.map { "#\($0)" } ?? "")")
+            Console.out("\(text)\t\(line.input)\(line.index.map { "#\($0)" } ?? "")")
         }
     }
 
@@ -130,4 +130,14 @@ struct EncodeCommand: ParsableCommand {
         }
         return failures
     }
+}
+
+/// One line of `encode --json`: the image (a file, or a data set and the image's index in it)
+/// and its code in hex, or with --real-valued the encoder's outputs `h`; PDQ adds its quality.
+struct EncodedImage: Encodable {
+    var input: String
+    var index: Int?
+    var code: String?
+    var h: [Float]?
+    var quality: Int?
 }

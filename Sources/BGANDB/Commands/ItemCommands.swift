@@ -57,8 +57,7 @@ struct GetCommand: ParsableCommand {
                 throw StoreError(.invalidArgument, "no item has the key '\(key)'")
             }
             if json {
-                Console.out(JSON.object(["key": JSON.string(item.key), "id": "\(item.id)", "code_hex": JSON.string(item.code.hex),
-                                         "payload": JSON.string(Payload.text(item.payload))]))
+                Console.out(try JSON.encode(item))
             } else {
                 Console.out("\(item.key)\t\(item.code.hex)\t\(Payload.text(item.payload))")
             }

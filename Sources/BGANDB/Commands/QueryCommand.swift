@@ -119,7 +119,7 @@ struct QueryCommand: ParsableCommand {
                     labelledQueries += 1
                 }
                 if json {
-                    Console.out(Self.jsonLine(index: index, name: index < names.count ? names[index] : nil, result: result))
+                    Console.out(try JSON.encode(QueryLine(query: index, image: index < names.count ? names[index] : nil, result: result)))
                 } else {
                     if queries.count > 1, index < names.count { Console.out("# \(names[index])") }
                     Self.printTable(index: queries.count > 1 && names.isEmpty ? index : nil, result: result)
@@ -138,34 +138,14 @@ struct QueryCommand: ParsableCommand {
                                    precisionSum / Double(labelledQueries), labelledQueries))
             }
             if codes != nil || json || queries.count > 1 {
-                var fields: [(String, String)] = [
-                    ("queries", "\(queries.count)"),
-                    ("search_seconds", String(format: "%.6f", seconds)),
-                    ("ms_per_query", String(format: "%.4f", queries.isEmpty ? 0 : seconds * 1000 / Double(queries.count))),
-                    ("paths", JSON.object(paths.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })),
-                ]
-                if labelledQueries > 0 { fields.append(("label_precision", String(format: "%.4f", precisionSum / Double(labelledQueries)))) }
-                let summary = JSON.object(fields)
-                if json { Console.out(JSON.object([("summary", summary)])) } else { Console.log("summary: \(summary)") }
+                let summary = QuerySummary(
+                    queries: queries.count, searchSeconds: seconds,
+                    millisecondsPerQuery: queries.isEmpty ? 0 : seconds * 1000 / Double(queries.count), paths: paths,
+                    labelPrecision: labelledQueries > 0 ? precisionSum / Double(labelledQueries) : nil)
+                let line = try JSON.encode(["summary": summary])
+                if json { Console.out(line) } else { Console.log("summary: \(line)") }
             }
         }
-    }
-
-    static func jsonLine(index: Int, name: String? = nil, result: StoreSearchResult) -> String {
-        let neighbors = result.hits.map { hit in
-            JSON.object([("key", JSON.string(hit.key)), ("distance", "\(hit.distance)")]
-                        + (hit.score.map { [("score", String(format: "%.4f", $0))] } ?? [])
-                        + (hit.payload.isEmpty ? [] : [("payload", JSON.string(Payload.text(hit.payload)))]))
-        }
-        return JSON.object([("query", "\(index)")] + (name.map { [("image", JSON.string($0))] } ?? [])
-                           + [("neighbors", JSON.array(neighbors)), ("stats", statisticsJSON(result.statistics))])
-    }
-
-    static func statisticsJSON(_ s: SearchStatistics) -> String {
-        JSON.object([("path", JSON.string(s.path.rawValue)), ("buckets_probed", "\(s.bucketsProbed)"),
-                     ("nonempty_buckets", "\(s.nonemptyBuckets)"), ("candidates", "\(s.candidates)"),
-                     ("distances_computed", "\(s.distancesComputed)"), ("substring_radius", "\(s.substringRadius)"),
-                     ("refined_candidates", "\(s.refinedCandidates)")])
     }
 
     static func printTable(index: Int?, result: StoreSearchResult) {
@@ -180,6 +160,34 @@ struct QueryCommand: ParsableCommand {
         Console.log("\(result.hits.count) results via \(s.path.rawValue): \(s.bucketsProbed) buckets probed, \(s.candidates) candidates, \(s.distancesComputed) distances computed"
                     + (refined ? ", \(s.refinedCandidates) refined by similarity" : ""))
     }
+}
+
+/// One line of `query --json`: the query's position (and image, when it came from a file or a
+/// data set) beside the encoded ``StoreSearchResult`` (`hits`, `statistics`).
+struct QueryLine: Encodable {
+    var query: Int
+    var image: String?
+    var result: StoreSearchResult
+
+    private enum CodingKeys: String, CodingKey { case query, image }
+
+    func encode(to encoder: Encoder) throws {
+        try result.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(query, forKey: .query)
+        try container.encodeIfPresent(image, forKey: .image)
+    }
+}
+
+/// The last line of `query --json` (under `summary`): time spent searching, the planner's
+/// choices, and the precision against labels when the queries had them.
+struct QuerySummary: Encodable {
+    var queries: Int
+    var searchSeconds: Double
+    var millisecondsPerQuery: Double
+    /// Queries answered by each path (`mih`, `scan`).
+    var paths: [String: Int]
+    var labelPrecision: Double?
 }
 
 /// Query images from the command line: image files, folders, data sets (each image a query,

@@ -58,6 +58,31 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out + ".pretrained.bganmodel.checkpoint"), "stage 1's checkpoint is gone once its model is written")
     }
 
+    /// Every setting `bgan-db pretrain` has can be set on a plan's stage 1, and the stage-1
+    /// model records what it ran with.
+    @Test func aPlansPretrainingTakesEveryContrastiveSetting() throws {
+        let directory = TemporaryDirectory("plan-pretraining")
+        let out = directory.sub("model.bgan")
+        var plan = smallPlan()
+        plan.epochs = 1
+        plan.pretraining?.batch = 12
+        plan.pretraining?.learningRate = 5e-4
+        plan.pretraining?.temperature = 0.5
+        plan.pretraining?.partnerCount = 3
+        plan.pretraining?.partnerShare = 0.25
+        plan.pretraining?.augmentation.minimumArea = 0.6
+        plan.pretraining?.augmentation.flips = false
+        plan.pretraining?.augmentation.noise = 0
+        _ = try plan.train(on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: out + ".checkpoint"))
+        let stageOne = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: out + ".pretrained.bganmodel")))).header.training
+        #expect(stageOne["batch"] == "12" && stageOne["learning_rate"] == "0.0005" && stageOne["temperature"] == "0.5", "\(stageOne)")
+        #expect(stageOne["neighbour_partners"] == "0.25 of second views show one of the 3 nearest neighbours in pixels", "\(stageOne)")
+        #expect(stageOne["views"]?.contains("crop area ≥ 0.6") == true && stageOne["views"]?.contains("flips false") == true
+                && stageOne["views"]?.hasSuffix("noise σ ≤ 0.0") == true, "\(stageOne)")
+        let settings = try #require(plan.pretraining).settings(architecture: BGANArchitecture(channels: 1, height: 12, width: 12, bits: 16), seed: 7)
+        #expect(settings.batch == 12 && settings.seed == 7 && settings.neighborPartners?.count == 3 && !settings.augmentation.flips)
+    }
+
     /// A loop asked to stop saves and throws; resuming the checkpoint gives the model an
     /// uninterrupted run gives, bit for bit.
     @Test func aStoppedRunResumesToTheSameModel() throws {

@@ -101,20 +101,20 @@ struct PretrainCommand: ParsableCommand {
 
     /// The pre-training the options describe, on `data`'s geometry.
     private func settings(for data: TrainingData) throws -> ContrastiveSettings {
-        var augmentation = ViewAugmentation()
-        augmentation.minimumArea = minimumArea
-        augmentation.maximumAspect = maximumAspect
-        augmentation.brightness = brightness
-        augmentation.noise = noise
-        augmentation.flips = !noFlips
+        var stage = TrainingPlan.Pretraining(epochs: epochs, partners: neighborPartners.flatMap(FeatureSpace.init))
+        stage.partnerCount = neighborPartnerCount
+        stage.partnerShare = neighborPartnerShare
+        stage.batch = batch
+        stage.learningRate = lr
+        stage.temperature = temperature
+        stage.augmentation.minimumArea = minimumArea
+        stage.augmentation.maximumAspect = maximumAspect
+        stage.augmentation.brightness = brightness
+        stage.augmentation.noise = noise
+        stage.augmentation.flips = !noFlips
         let set = data.images
         let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
                                             hiddenUnits: hiddenUnits)
-        var settings = ContrastiveSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: lr,
-                                           temperature: temperature, seed: seed, augmentation: augmentation)
-        if let space = neighborPartners.flatMap(FeatureSpace.init) {
-            settings.neighborPartners = .init(featureSpace: space, count: neighborPartnerCount, share: neighborPartnerShare)
-        }
-        return settings
+        return stage.settings(architecture: architecture, seed: seed)
     }
 }

@@ -184,10 +184,10 @@ extension TrainingPlan {
             let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
                                                 hiddenUnits: hiddenUnits)
             logger.info("stage 1 of 2: contrastive pre-training, \(pretraining.epochs) epochs, into \(path)")
-            var settings = ContrastiveSettings(architecture: architecture, epochs: pretraining.epochs, batch: min(128, data.count), seed: seed)
-            if let partners = pretraining.partners {
-                settings.neighborPartners = .init(featureSpace: partners)
-                logger.info("pre-training partners: half of the second views show one of the 5 nearest neighbours in \(partners)")
+            var settings = pretraining.settings(architecture: architecture, seed: seed)
+            settings.batch = min(settings.batch, data.count)
+            if let partners = settings.neighborPartners {
+                logger.info("pre-training partners: \(partners.note)")
             }
             model = try ContrastiveSession.train(settings, on: data, writingTo: path, loop: stageLoop, onProgress: onProgress)
         }

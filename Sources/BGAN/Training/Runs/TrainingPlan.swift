@@ -38,11 +38,23 @@ public struct TrainingPlan: Sendable {
     public var generativeOnAnchors: Bool
     public var initialEncoder: InitialEncoder
 
-    /// The pre-training stage of a plan.
+    /// The pre-training stage of a plan: every setting of `bgan-db pretrain` but the
+    /// architecture and the seed, which the plan gives both stages.
     public struct Pretraining: Sendable, Equatable {
         public var epochs: Int
-        /// Where neighbour partners for half of the second views come from; nil: views only.
+        /// Where neighbour partners for a share of the second views come from; nil: views only.
         public var partners: FeatureSpace?
+        /// A partner is drawn from this many nearest neighbours.
+        public var partnerCount = 5
+        /// Fraction of second views that show a neighbour when ``partners`` is set.
+        public var partnerShare: Float = 0.5
+        /// Images per step (a plan's stage 1 takes fewer when there are fewer images).
+        public var batch = 128
+        public var learningRate: Float = 1e-3
+        /// τ of the contrastive loss.
+        public var temperature: Float = 0.3
+        /// The random views that are each other's positives.
+        public var augmentation = ViewAugmentation()
         /// A pre-training model file to use instead of pre-training in this run.
         public var model: String?
 
@@ -50,6 +62,16 @@ public struct TrainingPlan: Sendable {
             self.epochs = epochs
             self.partners = partners
             self.model = model
+        }
+
+        /// The contrastive run these values describe, for `architecture` and `seed`.
+        public func settings(architecture: BGANArchitecture, seed: UInt64) -> ContrastiveSettings {
+            var settings = ContrastiveSettings(architecture: architecture, epochs: epochs, batch: batch,
+                                               learningRate: learningRate, temperature: temperature, seed: seed, augmentation: augmentation)
+            if let partners {
+                settings.neighborPartners = .init(featureSpace: partners, count: partnerCount, share: partnerShare)
+            }
+            return settings
         }
     }
 

@@ -87,7 +87,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try Console.reportingErrors {
             let loaded = try model.map { try DefaultModel.load(path: $0, bits: 0) }
-            let features = try featuresModel.map { try FeatureOutputs(ImageEncoder(model: try DefaultModel.load(path: $0, bits: 0))) }
+            let featureEncoder = try featuresModel.map { try ImageEncoder(model: try DefaultModel.load(path: $0, bits: 0)) }
             let lengths = try (loaded.map { String($0.header.architecture.bits) } ?? bits).split(separator: ",").map { text -> Int in
                 guard let value = Int(text), value >= 8, value <= 1024, value % 8 == 0 else {
                     throw ValidationError("--bits takes multiples of 8 from 8 to 1024, not '\(text)'")
@@ -97,7 +97,7 @@ struct EvalCommand: ParsableCommand {
             let setup = try loadProtocol()
             let dimension = setup.database.valuesPerImage
             let bganEncoder = try loaded.map { try ImageEncoder(model: $0) }
-            for encoder in [bganEncoder, features?.encoder].compactMap({ $0 }) where encoder.valuesPerImage != dimension {
+            for encoder in [bganEncoder, featureEncoder].compactMap({ $0 }) where encoder.valuesPerImage != dimension {
                 throw DatasetError(.unsupported, "a model given takes \(encoder.valuesPerImage) values per image; the data has \(dimension)")
             }
             Console.log("database \(setup.database.count) images, \(setup.queries.count) queries\(validation == nil ? "" : " (validation: the last \(setup.queries.count) training images)"), \(setup.duplicateCount) near-duplicate originals, \(dimension) values per image")
@@ -108,27 +108,9 @@ struct EvalCommand: ParsableCommand {
                                              realValues: { try encoder.realValuedOutputs(of: $0) }))
                 Console.log("model \(model!) (digest \(loaded.digest.prefix(16))…)")
             }
-            let trainPixels = setup.database.scaledPixels()
-            let trainFeatures = try features.map { try $0.outputs(of: trainPixels) }
-            for length in lengths {
-                methods.append(HashingMethod(name: "LSH", bitCount: length, encode: LinearHash.lsh(training: trainPixels, dimension: dimension, bits: length, seed: seed).encode))
-                methods.append(HashingMethod(name: "ITQ", bitCount: length, encode: try LinearHash.itq(training: trainPixels, dimension: dimension, bits: length, seed: seed).encode))
-                if let features, let trainFeatures {
-                    let itq = try LinearHash.itq(training: trainFeatures, dimension: features.encoder.bits, bits: min(length, features.encoder.bits), seed: seed)
-                    if itq.bitCount == length {
-                        methods.append(HashingMethod(name: "ITQ-features", bitCount: length, encode: { itq.encode(try features.outputs(of: $0)) }))
-                    }
-                }
-                if clusters > 0 {
-                    if let features, let trainFeatures {
-                        let kmeans = ClusterCodes(training: trainFeatures, dimension: features.encoder.bits, clusters: clusters, bits: length, seed: seed)
-                        methods.append(HashingMethod(name: "k-means-\(clusters)", bitCount: length, encode: { kmeans.encode(try features.outputs(of: $0)) }))
-                    } else {
-                        let kmeans = ClusterCodes(training: trainPixels, dimension: dimension, clusters: clusters, bits: length, seed: seed)
-                        methods.append(HashingMethod(name: "k-means-\(clusters)", bitCount: length, encode: kmeans.encode))
-                    }
-                }
-            }
+            let features = featureEncoder.map { encoder in FeatureOutputs(dimension: encoder.bits) { try encoder.realValuedOutputs(of: $0) } }
+            let baselines = BaselineLineup(lengths: lengths, clusters: clusters, seed: seed, features: features)
+            methods += try baselines.methods(training: setup.database.scaledPixels(), dimension: dimension)
             var reports: [MethodReport] = []
             for method in methods {
                 let started = Date()
@@ -151,23 +133,13 @@ struct EvalCommand: ParsableCommand {
 
     /// The database, the queries and their labels, by --queries or by --validation.
     func loadProtocol() throws -> EvaluationProtocol {
-        let (all, allLabels) = try Self.load(database, labels: databaseLabels)
+        let all = try LabelledImages(contentsOf: database, labels: databaseLabels)
         let options = Refinement.Options(candidateFactor: refineCandidates)
         if let validation {
-            guard validation < all.count else {
-                throw DatasetError(.unsupported, "--validation \(validation) leaves no database: \(database) holds \(all.count) images")
-            }
-            let split = all.count - validation
-            return EvaluationProtocol(database: all.subset(0..<split), databaseLabels: Array(allLabels[0..<split]),
-                                      queries: all.subset(split..<all.count), queryLabels: Array(allLabels[split...]),
-                                      duplicateCount: duplicates, seed: seed, refinement: options)
+            return try .validation(holdingOut: validation, of: all, duplicateCount: duplicates, seed: seed, refinement: options)
         }
-        let (test, testLabels) = try Self.load(queries!, labels: queryLabels)
-        guard all.channels == test.channels, all.height == test.height, all.width == test.width else {
-            throw DatasetError(.unsupported, "database images are \(all.channels)×\(all.height)×\(all.width) but queries are \(test.channels)×\(test.height)×\(test.width)")
-        }
-        return EvaluationProtocol(database: all, databaseLabels: allLabels, queries: test, queryLabels: testLabels,
-                                  duplicateCount: duplicates, seed: seed, refinement: options)
+        return try .test(database: all, queries: try LabelledImages(contentsOf: queries!, labels: queryLabels),
+                         duplicateCount: duplicates, seed: seed, refinement: options)
     }
 
     /// Three tables: ranking, codes, near-duplicates.
@@ -195,36 +167,5 @@ struct EvalCommand: ParsableCommand {
                 Console.out(([report.method + " refined", String(report.bits)] + report.nearDuplicates.map { "\(f($0.refinedRecallAt1)) / \(f($0.refinedRecallAt10))" }).joined(separator: "\t"))
             }
         }
-    }
-
-    static func load(_ path: String, labels: String?) throws -> (ImageSet, [UInt8]) {
-        let images = try ImageSet(contentsOf: path)
-        if labels == nil, let own = images.labels { return (images, own) }
-        let labelPath = labels ?? LabelSet.labelPath(for: path)
-        let labelSet = try LabelSet(contentsOf: labelPath)
-        guard labelSet.labels.count == images.count else {
-            throw DatasetError(.malformed, "\(labelPath) has \(labelSet.labels.count) labels for the \(images.count) images of \(path)")
-        }
-        return (images, labelSet.labels)
-    }
-
-    /// The labels of the data set at `path`: those a CIFAR batch holds, else the IDX label file
-    /// beside it when there is one of the right length; nil otherwise.
-}
-
-/// The --features-model's outputs, remembered for the images of the run: the ITQ-on-features and
-/// k-means baselines at every code length encode the same database, queries and edited copies,
-/// so each set passes through the network once.
-final class FeatureOutputs {
-    let encoder: ImageEncoder
-    private var remembered: [(pixels: [Float], outputs: [Float])] = []
-
-    init(_ encoder: ImageEncoder) { self.encoder = encoder }
-
-    func outputs(of pixels: [Float]) throws -> [Float] {
-        if let known = remembered.first(where: { $0.pixels == pixels }) { return known.outputs }
-        let outputs = try encoder.realValuedOutputs(of: pixels)
-        remembered.append((pixels, outputs))
-        return outputs
     }
 }

@@ -158,7 +158,8 @@ public final class Store: @unchecked Sendable {
     private static func openEnvironment(path: String, options: StoreOptions, creating: Bool) throws -> (Environment, StoreSchema.Tables) {
         var environmentOptions = EnvironmentOptions()
         environmentOptions.readOnly = options.readOnly
-        environmentOptions.mapSize = options.initialMapSize
+        environmentOptions.mapSize = min(options.maximumMapSize,
+                                         options.initialMapSize ?? (options.writeMap ? 64 << 20 : StoreOptions.automaticMapSize))
         environmentOptions.maximumMapSize = options.maximumMapSize
         environmentOptions.syncMode = options.syncMode
         environmentOptions.maxReaders = options.maxReaders

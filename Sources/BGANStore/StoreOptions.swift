@@ -8,8 +8,16 @@ import Metrics
 public struct StoreOptions: Sendable {
     /// Open for reading only; every write throws.
     public var readOnly = false
-    /// Initial map size in bytes; the map grows by itself as the store fills.
-    public var initialMapSize = 64 << 20
+    /// Initial map size in bytes; nil (the default) chooses ``automaticMapSize`` (64 GiB of
+    /// address space), or 64 MiB with ``writeMap``, whose data file is as large as its map. The
+    /// map grows by itself when full, but a growth must wait until every transaction of this
+    /// process has ended, and new transactions wait behind it — a search would wait for an
+    /// export or a backup — so the default is large enough that stores below 64 GiB never
+    /// grow. Without ``writeMap`` a large map costs address space only (the file grows with the
+    /// data); set a smaller size where a process's address space is limited (`ulimit -v`).
+    public var initialMapSize: Int? = nil
+    /// The initial map of a store opened without ``writeMap`` when ``initialMapSize`` is nil.
+    public static let automaticMapSize = 64 << 30
     /// Upper bound of the map (and so of the data file).
     public var maximumMapSize = 1 << 42
     /// Durability of commits (see `SyncMode`).

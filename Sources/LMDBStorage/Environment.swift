@@ -30,6 +30,7 @@ public final class Environment: @unchecked Sendable {
     let handle: OpaquePointer
     let mapLock = MapLock()
     private let identity: OpenPathRegistry.FileIdentity
+    private let registration: UInt64
     private let writerMutex = Mutex()
     private let stateMutex = Mutex()
     nonisolated(unsafe) private var writerThread: pthread_t?
@@ -50,13 +51,13 @@ public final class Environment: @unchecked Sendable {
         guard let identity = OpenPathRegistry.identity(of: path) else {
             throw StorageError.from(errno, operation: "stat", path: path)
         }
-        guard OpenPathRegistry.register(identity) else {
+        guard let registration = OpenPathRegistry.register(identity) else {
             throw StorageError(.alreadyOpen, "the environment at \(path) is already open in this process; share the one Environment instead of opening it twice (LMDB forbids two handles on one path in a process)")
         }
         var created: OpaquePointer?
         var rc = mdb_env_create(&created)
         guard rc == 0, let env = created else {
-            OpenPathRegistry.unregister(identity)
+            OpenPathRegistry.unregister(identity, token: registration)
             throw StorageError.from(rc, operation: "mdb_env_create", path: path)
         }
         rc = mdb_env_set_mapsize(env, max(options.mapSize, 1 << 16))
@@ -65,7 +66,7 @@ public final class Environment: @unchecked Sendable {
         if rc == 0 { rc = mdb_env_open(env, path, options.lmdbFlags, options.fileMode) }
         guard rc == 0 else {
             mdb_env_close(env)
-            OpenPathRegistry.unregister(identity)
+            OpenPathRegistry.unregister(identity, token: registration)
             if rc == ENOENT, options.readOnly {
                 throw StorageError(.notFound, "\(path) is not a store (it has no data.mdb); create it first, or check the path", status: rc)
             }
@@ -73,6 +74,11 @@ public final class Environment: @unchecked Sendable {
         }
         self.handle = env
         self.identity = identity
+        self.registration = registration
+        var dataFile: Int32 = -1
+        if mdb_env_get_fd(env, &dataFile) == 0 {
+            OpenPathRegistry.setDataFile(dataFile, of: identity, token: registration)
+        }
         do {
             try openTables(tables)
         } catch {
@@ -98,7 +104,7 @@ public final class Environment: @unchecked Sendable {
         }
         guard wasOpen else { return }
         mdb_env_close(handle)
-        OpenPathRegistry.unregister(identity)
+        OpenPathRegistry.unregister(identity, token: registration)
     }
 
     /// The named table opened at start-up.

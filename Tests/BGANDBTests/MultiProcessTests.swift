@@ -200,6 +200,116 @@ final class CollectedOutputs: @unchecked Sendable {
     }
 }
 
+/// A search must not wait for a long read (an export, a backup) of the same process when
+/// another process makes the store larger than this process's map: adopting the larger map
+/// (`MDB_MAP_RESIZED`) has to wait for every open transaction of the process, so the default
+/// map is large enough never to need it. A small map shows the wait the default avoids.
+@Suite struct ReadersDuringGrowthTests {
+    let directory = TemporaryDirectory("growth-readers")
+
+    /// Seconds a new count took while another thread held a read and another process imported
+    /// 10⁶ codes (about 100 MiB, past the 64 MiB map stores started with before), or nil when it
+    /// had not finished after `patience` seconds.
+    func secondsForANewRead(initialMapSize: Int?, patience: Double) throws -> Double? {
+        let path = directory.sub("store-\(initialMapSize ?? 0)")
+        var options = StoreOptions()
+        options.initialMapSize = initialMapSize
+        let store = try Store.create(at: path, bitCount: 64, options: options)
+        defer { store.close() }
+        var rng = SeededGenerator(seed: 9)
+        try store.write((0..<100).map { StoreItem(key: "k\($0)", code: randomCode(bits: 64, rng: &rng)) })
+
+        let reading = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), readerDone = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? store.withSearchIndex { _ in
+                reading.signal()
+                release.wait()
+            }
+            readerDone.signal()
+        }.start()
+        reading.wait()
+
+        let more = (0..<1_000_000).map { _ in randomCode(bits: 64, rng: &rng) }
+        let file = directory.sub("more-\(initialMapSize ?? 0).npy")
+        try NumPyByteMatrix(rows: more.count, columns: 8, bytes: Data(more.flatMap(\.bytes))).encoded().write(to: URL(fileURLWithPath: file))
+        let imported = try CLI.run(["import", path, "--codes", file])
+        #expect(imported.status == 0, "\(imported.stderr)")
+
+        let counted = LockedBox<Int?>(nil), done = DispatchSemaphore(value: 0)
+        let started = Date()
+        Thread {
+            counted.value = try? store.count()
+            done.signal()
+        }.start()
+        let inTime = done.wait(timeout: .now() + patience) == .success
+        let seconds = Date().timeIntervalSince(started)
+        release.signal()
+        readerDone.wait()
+        if !inTime { done.wait() }
+        #expect(counted.value == 1_000_100, "the new read sees the other process's import once it runs")
+        return inTime ? seconds : nil
+    }
+
+    @Test func aNewReadDoesNotWaitForALongReadWhenAnotherProcessGrowsTheStore() throws {
+        let seconds = try secondsForANewRead(initialMapSize: nil, patience: 10)
+        #expect(seconds.map { $0 < 1 } == true, "a count took \(seconds.map { "\($0) s" } ?? "more than 10 s") behind a held read")
+    }
+
+    @Test func withASmallMapTheNewReadWaitsForTheLongOne() throws {
+        #expect(try secondsForANewRead(initialMapSize: 1 << 20, patience: 1) == nil,
+                "adopting the grown map waits for the held read: what the default map avoids")
+    }
+}
+
+/// Two processes writing the same store, one killed in the middle: LMDB's writer lock is a
+/// robust mutex, so the survivor goes on, and every write a process was told succeeded stays.
+@Suite struct TwoWriterProcessesTests {
+    let directory = TemporaryDirectory("two-writers")
+
+    @Test func aKilledWriterLosesNothingItWasToldAndTheOtherGoesOn() throws {
+        let path = directory.sub("store")
+        #expect(try CLI.run(["create", path, "--bits", "16"]).status == 0)
+        // Each writer puts 60 keys one process at a time and notes each key after its put exits 0.
+        func writer(_ name: String) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "for i in $(seq 60); do \"$0\" put \"$1\" \"$2-$i\" --code $(printf %04x $i) --payload \"$2\" || exit 9; echo \"$2-$i\"; done",
+                                 CLI.executable.path, path, name]
+            process.standardOutput = Pipe()
+            process.standardError = FileHandle.nullDevice
+            return process
+        }
+        let victim = try writer("victim"), survivor = try writer("survivor")
+        try victim.run()
+        try survivor.run()
+        var victimLines = LineReader((victim.standardOutput as! Pipe).fileHandleForReading)
+        var acknowledged: [String] = []
+        while acknowledged.count < 15, let line = victimLines.next(where: { _ in true }) { acknowledged.append(line) }
+        // Kill the victim's shell and the put it is running, wherever that put is.
+        let children = try CLI.run(["-P", "\(victim.processIdentifier)"], program: URL(fileURLWithPath: "/usr/bin/pgrep")).stdout
+        for child in children.split(separator: "\n").compactMap({ Int32($0) }) { kill(child, SIGKILL) }
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        acknowledged += victimLines.remainder().split(separator: "\n").map(String.init)
+        var survivorLines = LineReader((survivor.standardOutput as! Pipe).fileHandleForReading)
+        let survived = survivorLines.remainder().split(separator: "\n").map(String.init)
+        survivor.waitUntilExit()
+        #expect(survivor.terminationStatus == 0 && survived.count == 60, "the other writer finished: \(survived.count) puts")
+        #expect(acknowledged.count >= 15 && acknowledged.count < 60, "the victim was killed midway (\(acknowledged.count) puts acknowledged)")
+
+        let store = try Store(openingAt: path)
+        defer { store.close() }
+        for key in acknowledged + survived {
+            #expect(try store.item(forKey: key) != nil, "\(key) was acknowledged")
+        }
+        let count = try store.count()
+        #expect(count >= 60 + acknowledged.count && count <= 60 + acknowledged.count + 1, "at most the killed put itself may have committed: \(count)")
+        #expect(try store.verify().isHealthy)
+        try store.insert(StoreItem(key: "after", code: try BinaryCode(hex: "ffff")))
+        #expect(try store.item(forKey: "after") != nil, "the store takes writes after the kill")
+    }
+}
+
 /// Lines of a child's output as they come, for tests that wait for a state instead of a delay.
 struct LineReader {
     let handle: FileHandle

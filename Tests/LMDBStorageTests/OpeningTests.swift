@@ -21,6 +21,37 @@ import TestSupport
         #expect(reopened.path == path)
     }
 
+    /// A deleted directory's inode number may be given to a new directory while an environment
+    /// that lived in the deleted one is still open: the registry must not refuse the new one.
+    @Test func aRegistrationWhoseStoreWasDeletedDoesNotBlockItsInodeNumber() throws {
+        let identity = OpenPathRegistry.FileIdentity(device: 1, inode: UInt64.random(in: 1_000_000...UInt64.max))
+        let file = directory.sub("data.mdb")
+        FileManager.default.createFile(atPath: file, contents: Data([1]))
+        let descriptor = open(file, O_RDONLY)
+        defer { close(descriptor) }
+        let first = try #require(OpenPathRegistry.register(identity))
+        OpenPathRegistry.setDataFile(descriptor, of: identity, token: first)
+        #expect(OpenPathRegistry.register(identity) == nil, "its data file still has a name: the directory is open")
+        try FileManager.default.removeItem(atPath: file)
+        let second = try #require(OpenPathRegistry.register(identity), "the data file is gone: the number stands for a new directory")
+        OpenPathRegistry.unregister(identity, token: first)
+        #expect(OpenPathRegistry.register(identity) == nil, "the first owner's late close leaves the new registration alone")
+        OpenPathRegistry.unregister(identity, token: second)
+        let third = try #require(OpenPathRegistry.register(identity))
+        OpenPathRegistry.unregister(identity, token: third)
+    }
+
+    @Test func anEnvironmentWhoseDirectoryWasDeletedStaysUsableAndClosesCleanly() throws {
+        let path = directory.sub("doomed")
+        let env = try Environment(path: path, tables: [TableSpec("items")])
+        try FileManager.default.removeItem(atPath: path)
+        try env.write { txn in try txn.put(try env.table("items"), key: "k", value: "v") }
+        #expect(try env.read { txn in try txn.get(try env.table("items"), key: "k").map(Array.init) } == Array("v".utf8))
+        env.close()
+        let again = try Environment(path: path)
+        again.close()
+    }
+
     @Test func readOnlyEnvironmentRefusesWrites() throws {
         let path = directory.sub("env")
         do {

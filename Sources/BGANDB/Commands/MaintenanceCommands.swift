@@ -38,7 +38,7 @@ struct StatsCommand: ParsableCommand {
                 Console.out("table \(table)          \(occupancy.nonemptyBuckets)/\(occupancy.buckets) buckets used, largest \(occupancy.largestBucket)")
             }
             Console.out("used             \(mib(stats.usedBytes)) (\(String(format: "%.1f", stats.bytesPerItem)) bytes per item)")
-            Console.out("file / map       \(mib(stats.fileBytes)) / \(mib(stats.mapBytes))")
+            Console.out("file / map       \(mib(stats.fileBytes)) / \(mib(stats.mapBytes)) of address space")
             for (name, bytes) in stats.tableBytes.sorted(by: { $0.key < $1.key }) {
                 Console.out("  \(name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(mib(bytes))")
             }

@@ -305,7 +305,37 @@ import TestSupport
         let model = try StoreImageTests.model(seed: 4)
         #expect(try Store.create(at: directory.sub("side-64"), model: model, thumbnailSide: 64).decodingSide() == 64)
         #expect(try Store.create(at: directory.sub("side-0"), model: model, thumbnailSide: 0).decodingSide() == 28, "the model's 28×28 input")
-        #expect(try Store.create(at: directory.sub("side-pdq"), encoder: PDQEncoder()).decodingSide() == nil, "PDQ reads full-size images")
+        #expect(try Store.create(at: directory.sub("side-pdq"), encoder: PDQEncoder()).decodingSide() == 512, "PDQ decodes at 512 or more a side")
+    }
+
+    /// A PDQ store decodes a large JPEG at a DCT scale keeping 512 pixels a side: the hash moves
+    /// a few bits from the full-size one, far below PDQ's match threshold of 31.
+    @Test func aPDQStoreHashesALargeJPEGDecodedSmallerWithinAFewBits() throws {
+        let (width, height) = (1600, 1200)
+        var rng = SeededGenerator(seed: 12)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let u = Double(x) / Double(width), v = Double(y) / Double(height)
+                let disc: Double = hypot(u - 0.3, v - 0.6) < 0.2 ? 1.5 : 0
+                let wave: Double = sin(9 * u + 4 * v) + cos(13 * v - 5 * u * u) + disc
+                let base: Double = 120 + 50 * wave
+                for channel in 0..<3 {
+                    let value: Double = base + Double(channel * 20) + 6 * Double(rng.normal())
+                    bytes.append(UInt8(max(0, min(255, value))))
+                }
+            }
+        }
+        let jpeg = try PixelBuffer(width: width, height: height, format: .rgb, bytes: bytes).jpegData(quality: 90)
+        let store = try Store.create(at: directory.sub("pdq-large"), encoder: PDQEncoder())
+        let scaled = try ImageDecoder(minimumSide: try store.decodingSide()).decode(jpeg, source: "a 1600×1200 JPEG")
+        #expect(scaled.width == 800 && scaled.height == 600, "half size: a quarter would be below 512")
+        let full = try ImageDecoder().decode(jpeg, source: "a 1600×1200 JPEG")
+        let distance = PDQ.hash(scaled).code.distance(to: PDQ.hash(full).code)
+        #expect(distance <= 16, "\(distance) of 256 bits")
+        try store.write(images: [ImageItem(key: "large", image: scaled)])
+        #expect(try store.search(image: full, k: 1).hits.first?.key == "large", "a full-size decode of the same file finds it")
     }
 
     @Test func noEncoderMayPassForAModelFile() throws {

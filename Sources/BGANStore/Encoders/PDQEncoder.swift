@@ -28,6 +28,15 @@ public struct PDQEncoder: ImageCodeEncoder {
         self.minimumQuality = minimumQuality
     }
 
+    /// 512: a store decodes a JPEG at the smallest DCT scale that keeps both sides at least 512
+    /// pixels (a 12-megapixel photo at a quarter of its size), as Meta's PHP and other PDQ
+    /// implementations downsample to 512 before hashing. PDQ's Jarosz filters average the image
+    /// down to 64×64, so this changes few bits: 0 to 6 of 256 (3 on average) against a
+    /// full-size decode on 18 photographs of 2560 to 5120 pixels (docs/photos.md) — less than a
+    /// JPEG re-save changes, far below PDQ's match threshold of 31. Images whose shorter side
+    /// is under 1,024 pixels are decoded whole, so their hashes equal the reference's bit for bit.
+    public var minimumInputSide: Int? { 512 }
+
     public func prepare(_ image: PixelBuffer) throws -> [Float] {
         let hash = PDQ.hash(image)
         guard hash.quality >= minimumQuality else {

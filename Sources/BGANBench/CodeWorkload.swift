@@ -4,8 +4,12 @@ import Foundation
 /// Seeded code sets for benchmarks: uniform random, or clustered around 1,000 centres with each
 /// bit flipped with probability 0.1 (queries drawn the same way, never stored).
 struct CodeWorkload {
+    /// `uniform`: random codes; `clustered`: codes around 1,000 centres, 10 % of bits flipped;
+    /// `copies`: photo matching (PDQ-like) — random database codes, and queries of which half
+    /// are copies of database codes with 4 % of bits flipped (about 10 of 256: a re-saved
+    /// photo) and half are codes of photos not stored.
     enum Distribution: String, CaseIterable {
-        case uniform, clustered
+        case uniform, clustered, copies
     }
 
     let distribution: Distribution
@@ -27,7 +31,7 @@ struct CodeWorkload {
                 for row in 0..<n {
                     let base = row * bytesPerCode
                     switch distribution {
-                    case .uniform:
+                    case .uniform, .copies:
                         var i = 0
                         while i < bytesPerCode {
                             var word = rng.next()
@@ -48,14 +52,27 @@ struct CodeWorkload {
             return data
         }
         database = NumPyByteMatrix(rows: count, columns: bytesPerCode, bytes: generate(count))
-        queries = NumPyByteMatrix(rows: queryCount, columns: bytesPerCode, bytes: generate(queryCount))
+        guard distribution == .copies else {
+            queries = NumPyByteMatrix(rows: queryCount, columns: bytesPerCode, bytes: generate(queryCount))
+            return
+        }
+        var copies = generate(queryCount)
+        let stored = database
+        copies.withUnsafeMutableBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            for row in stride(from: 0, to: queryCount, by: 2) {
+                let original = Array(stored.row(Int(rng.next() % UInt64(count))))
+                for i in 0..<bytesPerCode { bytes[row * bytesPerCode + i] = original[i] ^ Self.flipMask(&rng, threshold: 10) }
+            }
+        }
+        queries = NumPyByteMatrix(rows: queryCount, columns: bytesPerCode, bytes: copies)
     }
 
-    /// Eight bits, each set with probability 0.1 (p = 0.1 flips).
-    static func flipMask(_ rng: inout SeededGenerator) -> UInt8 {
+    /// Eight bits, each set with probability `threshold` / 256 (26: p ≈ 0.1 flips).
+    static func flipMask(_ rng: inout SeededGenerator, threshold: UInt64 = 26) -> UInt8 {
         var mask: UInt8 = 0
         let draw = rng.next()
-        for bit in 0..<8 where (draw >> UInt64(bit * 8)) & 0xFF < 26 { mask |= 1 << UInt8(bit) }
+        for bit in 0..<8 where (draw >> UInt64(bit * 8)) & 0xFF < threshold { mask |= 1 << UInt8(bit) }
         return mask
     }
 

@@ -2,8 +2,9 @@
 # Times faiss (IndexBinaryFlat, IndexBinaryMultiHash) and bgan-db on the very same .npy files,
 # one thread, exact 10-NN, and checks that bgan-db's distances equal faiss's exhaustive ones.
 #
-#   benchmarks/peers/run.sh DIR [QUERIES]
+#   benchmarks/peers/run.sh DIR [QUERIES [RADIUS]]
 #
+# With RADIUS, every code within RADIUS bits instead (faiss range_search against query --radius).
 # DIR holds NAME.database.npy / NAME.queries.npy pairs, as written by
 #   bgan-bench search --save-npy DIR
 # faiss-cpu and numpy go into a private virtual environment beside this script (PyPI).
@@ -18,4 +19,4 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 (cd "$root" && swift build -c release --product bgan-db >&2)
 bgan_db="$(cd "$root" && swift build -c release --show-bin-path)/bgan-db"
-OMP_NUM_THREADS=1 "$venv/bin/python" "$here/peers.py" "$data" "$bgan_db" "${2:-1000}"
+OMP_NUM_THREADS=1 "$venv/bin/python" "$here/peers.py" "$data" "$bgan_db" "${2:-1000}" ${3:+"$3"}

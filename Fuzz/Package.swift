@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "fuzz-image-decoder", targets: ["FuzzImageDecoder"]),
         .executable(name: "fuzz-model-file", targets: ["FuzzModelFile"]),
         .executable(name: "fuzz-store-meta", targets: ["FuzzStoreMeta"]),
+        .executable(name: "fuzz-store-records", targets: ["FuzzStoreRecords"]),
     ],
     dependencies: [.package(name: "BGANStore", path: "..")],
     targets: [
@@ -23,5 +24,9 @@ let package = Package(
         .executableTarget(name: "FuzzStoreMeta", dependencies: [.product(name: "BGANStore", package: "BGANStore"),
                                                                  .product(name: "LMDBStorage", package: "BGANStore"),
                                                                  .product(name: "HammingSearch", package: "BGANStore")]),
+        .executableTarget(name: "FuzzStoreRecords", dependencies: [.product(name: "BGANStore", package: "BGANStore"),
+                                                                    .product(name: "LMDBStorage", package: "BGANStore"),
+                                                                    .product(name: "HammingSearch", package: "BGANStore"),
+                                                                    .product(name: "PixelIO", package: "BGANStore")]),
     ]
 )

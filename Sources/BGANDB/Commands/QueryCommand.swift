@@ -138,10 +138,11 @@ struct QueryCommand: ParsableCommand {
                                    precisionSum / Double(labelledQueries), labelledQueries))
             }
             if codes != nil || json || queries.count > 1 {
+                func rounded(_ value: Double, _ digits: Double) -> Double { (value * digits).rounded() / digits }
                 let summary = QuerySummary(
-                    queries: queries.count, searchSeconds: seconds,
-                    millisecondsPerQuery: queries.isEmpty ? 0 : seconds * 1000 / Double(queries.count), paths: paths,
-                    labelPrecision: labelledQueries > 0 ? precisionSum / Double(labelledQueries) : nil)
+                    queries: queries.count, searchSeconds: rounded(seconds, 1e6),
+                    millisecondsPerQuery: queries.isEmpty ? 0 : rounded(seconds * 1000 / Double(queries.count), 1e4), paths: paths,
+                    labelPrecision: labelledQueries > 0 ? rounded(precisionSum / Double(labelledQueries), 1e4) : nil)
                 let line = try JSON.encode(["summary": summary])
                 if json { Console.out(line) } else { Console.log("summary: \(line)") }
             }

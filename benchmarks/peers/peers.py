@@ -37,12 +37,28 @@ def time_range_search(index, queries, radius):
     return elapsed, [sorted(distances[limits[i]:limits[i + 1]].tolist()) for i in range(len(queries))]
 
 
-def bgan_radius(bgan_db, database_path, queries_path, bits, radius):
+def main_radius(directory, bgan_db, limit, radius):
+    print(f"faiss {faiss.__version__}; one thread; every code within {radius} bits; ms per query; up to {limit} queries per file")
+    print("| codes | faiss IndexBinaryFlat range_search | bgan-db (auto) | bgan-db paths | results per query | bgan-db results = faiss |")
+    print("|---|---|---|---|---|---|")
+    for name, database_path, queries_path, database, queries, bits in workloads(directory, limit):
+        flat = faiss.IndexBinaryFlat(bits)
+        flat.add(database)
+        flat_ms, flat_distances = time_range_search(flat, queries, radius)
+        del flat
+        ours_ms, ours_distances, paths = bgan(bgan_db, database_path, queries_path, bits, ["--radius", str(radius)])
+        exact = ours_distances == flat_distances
+        per_query = sum(len(d) for d in flat_distances) / len(queries)
+        print(f"| {name} | {flat_ms:.3f} | {ours_ms:.4f} | {paths} | {per_query:.2f} | {exact} |", flush=True)
+
+
+def bgan(bgan_db, database_path, queries_path, bits, search_arguments):
+    """ms per query, each query's distances sorted, and the planner's paths, from bgan-db on a fresh store."""
     store = tempfile.mkdtemp(prefix="peers-") + "/store"
     try:
         subprocess.run([bgan_db, "create", store, "--bits", str(bits)], check=True, stderr=subprocess.DEVNULL)
         subprocess.run([bgan_db, "import", store, "--codes", database_path], check=True, stderr=subprocess.DEVNULL)
-        out = subprocess.run([bgan_db, "query", store, "--codes", queries_path, "--radius", str(radius), "--json"],
+        out = subprocess.run([bgan_db, "query", store, "--codes", queries_path, *search_arguments, "--json"],
                              check=True, capture_output=True, text=True).stdout.splitlines()
         lines = [json.loads(line) for line in out]
         summary = lines[-1]["summary"]
@@ -52,10 +68,8 @@ def bgan_radius(bgan_db, database_path, queries_path, bits, radius):
         shutil.rmtree(os.path.dirname(store), ignore_errors=True)
 
 
-def main_radius(directory, bgan_db, limit, radius):
-    print(f"faiss {faiss.__version__}; one thread; every code within {radius} bits; ms per query; up to {limit} queries per file")
-    print("| codes | faiss IndexBinaryFlat range_search | bgan-db (auto) | bgan-db paths | results per query | bgan-db results = faiss |")
-    print("|---|---|---|---|---|---|")
+def workloads(directory, limit):
+    """(name, database path, queries path, database, queries, bits) for each pair in DIR, queries cut to `limit`."""
     for database_path in sorted(glob.glob(os.path.join(directory, "*.database.npy"))):
         name = os.path.basename(database_path)[: -len(".database.npy")]
         queries_path = database_path.replace(".database.npy", ".queries.npy")
@@ -63,30 +77,7 @@ def main_radius(directory, bgan_db, limit, radius):
         if len(queries) < len(np.load(queries_path)):
             queries_path = os.path.join(tempfile.mkdtemp(prefix="peers-"), "queries.npy")
             np.save(queries_path, queries)
-        bits = database.shape[1] * 8
-        flat = faiss.IndexBinaryFlat(bits)
-        flat.add(database)
-        flat_ms, flat_distances = time_range_search(flat, queries, radius)
-        del flat
-        ours_ms, ours_distances, paths = bgan_radius(bgan_db, database_path, queries_path, bits, radius)
-        exact = ours_distances == flat_distances
-        per_query = sum(len(d) for d in flat_distances) / len(queries)
-        print(f"| {name} | {flat_ms:.3f} | {ours_ms:.4f} | {paths} | {per_query:.2f} | {exact} |", flush=True)
-
-
-def bgan(bgan_db, database_path, queries_path, bits):
-    store = tempfile.mkdtemp(prefix="peers-") + "/store"
-    try:
-        subprocess.run([bgan_db, "create", store, "--bits", str(bits)], check=True, stderr=subprocess.DEVNULL)
-        subprocess.run([bgan_db, "import", store, "--codes", database_path], check=True, stderr=subprocess.DEVNULL)
-        out = subprocess.run([bgan_db, "query", store, "--codes", queries_path, "-k", str(K), "--json"],
-                             check=True, capture_output=True, text=True).stdout.splitlines()
-        lines = [json.loads(line) for line in out]
-        summary = lines[-1]["summary"]
-        distances = np.array([[n["distance"] for n in line["hits"]] for line in lines[:-1]])
-        return summary["millisecondsPerQuery"], distances, summary["paths"]
-    finally:
-        shutil.rmtree(os.path.dirname(store), ignore_errors=True)
+        yield name, database_path, queries_path, database, queries, database.shape[1] * 8
 
 
 def main():
@@ -98,14 +89,7 @@ def main():
     print(f"faiss {faiss.__version__}; one thread; exact {K}-NN; ms per query; up to {limit} queries per file")
     print("| codes | faiss IndexBinaryFlat | faiss IndexBinaryMultiHash (nflip=3) | bgan-db (auto) | bgan-db paths | bgan-db distances = faiss Flat |")
     print("|---|---|---|---|---|---|")
-    for database_path in sorted(glob.glob(os.path.join(directory, "*.database.npy"))):
-        name = os.path.basename(database_path)[: -len(".database.npy")]
-        queries_path = database_path.replace(".database.npy", ".queries.npy")
-        database, queries = np.load(database_path), np.load(queries_path)[:limit]
-        if len(queries) < len(np.load(queries_path)):
-            queries_path = os.path.join(tempfile.mkdtemp(prefix="peers-"), "queries.npy")
-            np.save(queries_path, queries)
-        bits = database.shape[1] * 8
+    for name, database_path, queries_path, database, queries, bits in workloads(directory, limit):
         flat = faiss.IndexBinaryFlat(bits)
         flat.add(database)
         flat_ms, flat_distances = time_search(flat, queries)
@@ -115,8 +99,8 @@ def main():
         multi.nflip = 3
         multi_ms, _ = time_search(multi, queries)
         del multi, flat
-        ours_ms, ours_distances, paths = bgan(bgan_db, database_path, queries_path, bits)
-        exact = bool((np.sort(ours_distances, axis=1) == np.sort(flat_distances, axis=1)).all())
+        ours_ms, ours_distances, paths = bgan(bgan_db, database_path, queries_path, bits, ["-k", str(K)])
+        exact = bool((np.array(ours_distances) == np.sort(flat_distances, axis=1)).all())
         print(f"| {name} | {flat_ms:.3f} | {multi_ms:.3f} | {ours_ms:.4f} | {paths} | {exact} |", flush=True)
 
 

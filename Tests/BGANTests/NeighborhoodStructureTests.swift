@@ -56,6 +56,30 @@ import Testing
         #expect(s.averageSimilar > Double(k1) && s.averageSimilar < Double(k1 * k2 * 2))
     }
 
+    /// Large enough for the rows to be found on several cores; the oracle is the definition
+    /// again, written plainly with dictionaries and sets.
+    @Test func aStructureBuiltInParallelFollowsTheDefinition() {
+        let n = 6_000, k1 = 5, k2 = 4
+        let x = features(n, dimension: 3, seed: 17)
+        let lists = NearestNeighborLists(features: x, dimension: 3, k: k1)
+        let s = NeighborhoodStructure(neighbors: lists, k2: k2)
+        var listing = [Int32: [Int]]()
+        for i in 0..<n { for m in lists.of(i) { listing[m, default: []].append(i) } }
+        var similar = [Set<Int32>](repeating: [], count: n)
+        for i in 0..<n {
+            var overlap = [Int: Int]()
+            for m in lists.of(i) { for j in listing[m] ?? [] { overlap[j, default: 0] += 1 } }
+            let voters = overlap.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(k2)
+            for (voter, _) in voters {
+                for member in lists.of(voter) {
+                    similar[i].insert(member)
+                    similar[Int(member)].insert(Int32(i))
+                }
+            }
+        }
+        for i in 0..<n { #expect(Array(s.similarItems(of: i)) == similar[i].sorted(), "row \(i)") }
+    }
+
     @Test func batchMatricesAreSymmetricPlusMinusOne() {
         let x = features(60, dimension: 4, seed: 8)
         let s = NeighborhoodStructure(neighbors: NearestNeighborLists(features: x, dimension: 4, k: 5), k2: 3)

@@ -77,7 +77,7 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
         case .smoothed(let dimensions, let steps):
             try Self.check(dimensions: dimensions, of: dimension)
             let projected = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: dimensions).project(pixels)
-            let graph = NearestNeighborLists(features: projected, dimension: dimensions, k: Self.smoothingNeighbors)
+            let graph = NearestNeighborLists.searching(projected, dimension: dimensions, k: Self.smoothingNeighbors)
             return (GraphSmoothing.smooth(projected, dimension: dimensions, neighbors: graph, steps: steps), dimensions)
         case .modelOutputs(let path), .modelHidden(let path):
             let hidden = if case .modelHidden = self { true } else { false }

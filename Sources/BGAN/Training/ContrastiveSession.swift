@@ -178,7 +178,7 @@ public final class ContrastiveSession {
         }
         let a = settings.architecture
         let (features, width) = try space.features(of: images, channels: a.channels, height: a.height, width: a.width)
-        return NearestNeighborLists(features: features, dimension: width, k: wanted.count + 1)
+        return NearestNeighborLists.searching(features, dimension: width, k: wanted.count + 1)
     }
 
     /// The image each second view shows: the image itself, or for a share of them (with

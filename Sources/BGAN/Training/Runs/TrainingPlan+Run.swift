@@ -73,9 +73,9 @@ extension TrainingPlan {
         let (features, dimension) = try featureSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width)
         // One search serves both S (K1 lists) and the spectral graph (their first 10).
         let started = Date()
-        logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2))…")
+        logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2); \(data.count > NearestNeighborLists.exactLimit ? "lists from an inverted file, approximate" : "exact lists"))…")
         let wanted = similarity == .neighbors ? k1 : max(k1, FeatureSpace.smoothingNeighbors)
-        let lists = NearestNeighborLists(features: features, dimension: dimension, k: wanted)
+        let lists = NearestNeighborLists.searching(features, dimension: dimension, k: wanted)
         let structure = NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2)
         logger.info("structure built in \(Self.seconds(since: started)): \(Int(structure.averageSimilar.rounded())) similar images per image")
         let targets = try similarityEmbedding(graph: lists.prefix(FeatureSpace.smoothingNeighbors), features: features, dimension: dimension,

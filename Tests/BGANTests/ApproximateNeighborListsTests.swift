@@ -1,0 +1,85 @@
+import BGAN
+import NeuralNet
+import Testing
+
+/// Approximate lists through an inverted file, against the exact lists as the oracle.
+@Suite struct ApproximateNeighborListsTests {
+    /// `clusters` Gaussian blobs of `perCluster` points, centres spread wide apart.
+    func blobs(clusters: Int, perCluster: Int, dimension: Int, seed: UInt64) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        let centres = (0..<(clusters * dimension)).map { _ in rng.normal() * 6 }
+        var x = [Float]()
+        for i in 0..<(clusters * perCluster) {
+            let c = i % clusters
+            for t in 0..<dimension { x.append(centres[c * dimension + t] + rng.normal()) }
+        }
+        return x
+    }
+
+    func recall(_ approximate: NearestNeighborLists, _ exact: NearestNeighborLists) -> Double {
+        var found = 0
+        for i in 0..<exact.count { found += Set(approximate.of(i)).intersection(exact.of(i)).count }
+        return Double(found) / Double(exact.count * exact.k)
+    }
+
+    @Test(arguments: [(n: 400, dimension: 6, k: 7, cells: 9), (n: 150, dimension: 3, k: 20, cells: 150), (n: 64, dimension: 2, k: 64, cells: 5)])
+    func probingEveryCellGivesTheExactLists(n: Int, dimension: Int, k: Int, cells: Int) {
+        var rng = SeededGenerator(seed: UInt64(n))
+        let x = (0..<(n * dimension)).map { _ in rng.normal() }
+        let exact = NearestNeighborLists(features: x, dimension: dimension, k: k)
+        let file = NearestNeighborLists.InvertedFile(cells: cells, probes: cells, trainingRows: n / 2)
+        let approximate = NearestNeighborLists(features: x, dimension: dimension, k: k, invertedFile: file)
+        #expect(approximate.count == n && approximate.k == exact.k)
+        // Distances come from the same products whichever cell holds an item, so the order and
+        // its ties match the exact lists item for item.
+        for i in 0..<n { #expect(Array(approximate.of(i)) == Array(exact.of(i)), "row \(i)") }
+    }
+
+    @Test func fewProbesKeepMostNeighboursAndEveryItemFirstInItsOwnList() {
+        let x = blobs(clusters: 12, perCluster: 150, dimension: 8, seed: 5)
+        let n = x.count / 8
+        let exact = NearestNeighborLists(features: x, dimension: 8, k: 10)
+        let file = NearestNeighborLists.InvertedFile(cells: 60, probes: 8)
+        let approximate = NearestNeighborLists(features: x, dimension: 8, k: 10, invertedFile: file)
+        let measured = recall(approximate, exact)
+        #expect(measured >= 0.9, "recall \(measured)")
+        #expect(measured < 1, "8 of 60 cells should miss some neighbour, or this test checks nothing")
+        for i in 0..<n {
+            let list = approximate.of(i)
+            #expect(list.first == Int32(i))
+            #expect(Set(list).count == list.count, "row \(i) lists an item twice")
+            // Nearest first: distances never decrease along a list.
+            let distances = list.map { j in (0..<8).reduce(Float(0)) { $0 + (x[i * 8 + $1] - x[Int(j) * 8 + $1]) * (x[i * 8 + $1] - x[Int(j) * 8 + $1]) } }
+            #expect(zip(distances, distances.dropFirst()).allSatisfy { $0 <= $1 * (1 + 1e-4) + 1e-4 }, "row \(i)")
+        }
+    }
+
+    @Test func anItemWhoseProbedCellsHoldTooFewGetsTheExactList() {
+        // Two far blobs of 30 and one lone point; 1 probe: the lone point's cell holds only itself.
+        var x = blobs(clusters: 2, perCluster: 30, dimension: 4, seed: 8)
+        x += [100, 100, 100, 100]
+        let n = x.count / 4
+        let exact = NearestNeighborLists(features: x, dimension: 4, k: 5)
+        let approximate = NearestNeighborLists(features: x, dimension: 4, k: 5,
+                                               invertedFile: .init(cells: 3, probes: 1, iterations: 10))
+        #expect(Array(approximate.of(n - 1)) == Array(exact.of(n - 1)))
+        #expect(approximate.of(n - 1).count == 5)
+    }
+
+    @Test func exactListsOfQueriesMatchTheListsOfThoseRows() {
+        var rng = SeededGenerator(seed: 3)
+        let x = (0..<(200 * 5)).map { _ in rng.normal() }
+        let all = NearestNeighborLists(features: x, dimension: 5, k: 6)
+        let rows = [3, 77, 150]
+        let queries = rows.flatMap { x[($0 * 5)..<(($0 + 1) * 5)] }
+        let some = NearestNeighborLists(queries: queries, of: x, dimension: 5, k: 6)
+        #expect(some.count == 3)
+        for (position, row) in rows.enumerated() { #expect(Array(some.of(position)) == Array(all.of(row))) }
+    }
+
+    @Test func recommendedSettingsGrowAsTheSquareRoot() {
+        #expect(NearestNeighborLists.InvertedFile.recommended(count: 60_000).cells == 980)
+        #expect(NearestNeighborLists.InvertedFile.recommended(count: 1_000_000).cells == 4_000)
+        #expect(NearestNeighborLists.InvertedFile.recommended(count: 4).probes <= 8)
+    }
+}

@@ -4,7 +4,7 @@
 // its normal builds stay uninstrumented. libFuzzer supplies `main`:
 //
 //   swift build --sanitize=fuzzer --sanitize=address --product fuzz-image-decoder
-//   .build/debug/fuzz-image-decoder corpus/image-decoder -runs=1000000
+//   FUZZ_IMAGE_FORMAT=png .build/debug/fuzz-image-decoder corpus/image-png seeds/image-png -runs=1000000
 //
 // scripts/fuzz runs every target for a number of executions and keeps the corpus.
 import PackageDescription

@@ -170,6 +170,26 @@ import Testing
         #expect(rle?.code == .unsupported && rle?.message.contains("compressed bitmap") == true)
     }
 
+    /// A few bytes of lossless WebP may declare any canvas up to 16,384 a side (found by the
+    /// fuzzer: 31 bytes declaring 13,574 × 67): within the limit it decodes, beyond it is refused
+    /// from the declared size before anything is allocated.
+    @Test func aLosslessWebPClaimingAHugeCanvasIsRefusedBeforeDecoding() throws {
+        func webp(width: Int, height: Int) -> [UInt8] {
+            let bits = UInt32(width - 1) | UInt32(height - 1) << 14
+            let payload: [UInt8] = [0x2F] + (0..<4).map { UInt8(truncatingIfNeeded: bits >> (8 * $0)) } + [UInt8](repeating: 0, count: 11)
+            func little(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+            return Array("RIFF".utf8) + little(12 + payload.count) + Array("WEBP".utf8) + Array("VP8L".utf8) + little(payload.count) + payload
+        }
+        let huge = try #require(#expect(throws: DatasetError.self) { try decoder.decode(webp(width: 16_384, height: 16_384), source: "bomb.webp") })
+        #expect(huge.code == .tooLarge && huge.message.contains("16384×16384"), "\(huge.message)")
+        let limited = #expect(throws: DatasetError.self) {
+            try ImageDecoder(maximumPixels: 1 << 22).decode(webp(width: 13_574, height: 67 * 10), source: "wide.webp")
+        }
+        #expect(limited?.code == .tooLarge)
+        let allowed = try? ImageDecoder(maximumPixels: 1 << 22).decode(webp(width: 300, height: 200), source: "small.webp")
+        #expect(allowed == nil || (allowed?.width == 300 && allowed?.height == 200))
+    }
+
     @Test func aJPEGWithoutOrDamagedExifStaysAsStored() throws {
         let plain = [UInt8](try Data(contentsOf: Self.folder.appendingPathComponent("rgb.jpg")))
         #expect(ExifOrientation.of(jpeg: plain) == .upright)

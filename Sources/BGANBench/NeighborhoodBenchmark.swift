@@ -124,7 +124,7 @@ struct NeighborhoodBenchmark: ParsableCommand {
         let n = approximate.count
         var rng = SeededGenerator(seed: 7)
         let rows = (0..<min(recallSample, n)).map { _ in Int(rng.next() % UInt64(n)) }
-        let queries = rows.flatMap { features[($0 * dimension)..<(($0 + 1) * dimension)] }
+        let queries = gatherRows(rows, of: features, dimension: dimension)
         let started = Date()
         let exact = NearestNeighborLists(queries: queries, of: features, dimension: dimension, k: approximate.k)
         var found = 0

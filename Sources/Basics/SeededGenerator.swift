@@ -28,6 +28,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 }
 
 extension SeededGenerator {
+    /// `count` distinct integers of `0 ..< n` in the order drawn (a partial Fisher–Yates
+    /// shuffle: one draw each). The one sampler without replacement of the package.
+    public mutating func distinctIndices(_ count: Int, below n: Int) -> [Int] {
+        precondition(count <= n, "cannot draw \(count) distinct values below \(n)")
+        var indices = Array(0..<n)
+        for i in 0..<count { indices.swapAt(i, i + Int(next() % UInt64(n - i))) }
+        return Array(indices.prefix(count))
+    }
+
     /// A seed derived from three numbers (a run's seed, an epoch, a step…), so every stream of
     /// a run is reproducible on its own without drawing from one shared generator.
     public static func seed(mixing a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {

@@ -55,11 +55,7 @@ public struct EvaluationProtocol: Sendable {
     /// with `seed`, in increasing order.
     public var duplicateOriginals: [Int] {
         var rng = SeededGenerator(seed: seed ^ 0xD0B1_1CA7E)
-        var indices = Array(0..<database.count)
-        for i in 0..<duplicateCount {
-            indices.swapAt(i, i + Int(rng.next() % UInt64(database.count - i)))
-        }
-        return indices.prefix(duplicateCount).sorted()
+        return rng.distinctIndices(duplicateCount, below: database.count).sorted()
     }
 }
 

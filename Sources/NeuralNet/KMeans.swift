@@ -35,12 +35,7 @@ public struct KMeans: Sendable {
         var centers: [Float]
         switch seeding {
         case .plusPlus: centers = Self.plusPlusCentres(features, dimension: dimension, clusters: clusters, rng: &rng)
-        case .randomRows:
-            var rows = Array(0..<n)
-            for i in 0..<clusters { rows.swapAt(i, i + Int(rng.next() % UInt64(n - i))) }
-            centers = []
-            centers.reserveCapacity(clusters * dimension)
-            for row in rows.prefix(clusters) { centers += features[(row * dimension)..<((row + 1) * dimension)] }
+        case .randomRows: centers = gatherRows(rng.distinctIndices(clusters, below: n), of: features, dimension: dimension)
         }
         for _ in 0..<iterations {
             let assignment = Self.nearest(features, centroids: centers, dimension: dimension, count: 1)

@@ -46,6 +46,21 @@ package func nearestRows(of queries: [Float], in database: [Float], databaseNorm
     return result
 }
 
+/// The rows `indices` of `features` (`dimension` wide), one after the other, into `buffer`
+/// (emptied first, its capacity kept for the next call).
+package func gatherRows(_ indices: some Collection<Int>, of features: [Float], dimension: Int, into buffer: inout [Float]) {
+    buffer.removeAll(keepingCapacity: true)
+    buffer.reserveCapacity(indices.count * dimension)
+    for i in indices { buffer += features[(i * dimension)..<((i + 1) * dimension)] }
+}
+
+/// The rows `indices` of `features`, one after the other.
+package func gatherRows(_ indices: some Collection<Int>, of features: [Float], dimension: Int) -> [Float] {
+    var rows = [Float]()
+    gatherRows(indices, of: features, dimension: dimension, into: &rows)
+    return rows
+}
+
 /// ‖x‖² of every `dimension`-wide row of `rows`.
 package func squaredNorms(_ rows: [Float], dimension: Int) -> [Float] {
     (0..<(rows.count / dimension)).map { i in

@@ -60,8 +60,7 @@ extension NearestNeighborLists {
         precondition(n * dimension == features.count, "\(features.count) values are not whole \(dimension)-dimensional rows")
         let k = min(k, n)
         let cellCount = max(1, min(invertedFile.cells, n)), probes = max(1, min(invertedFile.probes, cellCount))
-        let quantizer = KMeans(training: Self.sample(features, dimension: dimension, rows: max(invertedFile.trainingRows, cellCount),
-                                                     seed: invertedFile.seed),
+        let quantizer = KMeans(training: Self.trainingSample(features, dimension: dimension, rows: max(invertedFile.trainingRows, cellCount), seed: invertedFile.seed),
                                dimension: dimension, clusters: cellCount, iterations: invertedFile.iterations, seeding: .randomRows,
                                seed: invertedFile.seed)
         let probed = quantizer.nearest(features, count: probes)
@@ -75,10 +74,10 @@ extension NearestNeighborLists {
         for cell in 0..<cellCount {
             let cellMembers = members.rows(of: cell), cellVisitors = visitors.rows(of: cell)
             guard !cellMembers.isEmpty, !cellVisitors.isEmpty else { continue }
-            Self.gather(cellMembers, of: features, dimension: dimension, into: &memberRows)
+            gatherRows(cellMembers, of: features, dimension: dimension, into: &memberRows)
             for first in stride(from: 0, to: cellVisitors.count, by: blockRows) {
                 let block = cellVisitors[(cellVisitors.startIndex + first)..<(cellVisitors.startIndex + min(first + blockRows, cellVisitors.count))]
-                Self.gather(block, of: features, dimension: dimension, into: &visitorRows)
+                gatherRows(block, of: features, dimension: dimension, into: &visitorRows)
                 if products.count < block.count * cellMembers.count { products = [Float](repeating: 0, count: block.count * cellMembers.count) }
                 visitorRows.withUnsafeBufferPointer { v in
                     memberRows.withUnsafeBufferPointer { m in
@@ -114,31 +113,20 @@ extension NearestNeighborLists {
         }
         if !short.isEmpty {
             var rows = [Float]()
-            Self.gather(short[...], of: features, dimension: dimension, into: &rows)
+            gatherRows(short, of: features, dimension: dimension, into: &rows)
             let exact = NearestNeighborLists(queries: rows, of: features, dimension: dimension, k: k, norms: norms)
             for (position, i) in short.enumerated() { result.replaceSubrange((i * k)..<((i + 1) * k), with: exact.of(position)) }
         }
         self.init(count: n, k: k, neighbors: result)
     }
 
-    /// Up to `rows` distinct rows of `features`, drawn with `seed` (all of them, in order, when
-    /// there are no more).
-    static func sample(_ features: [Float], dimension: Int, rows: Int, seed: UInt64) -> [Float] {
+    /// Up to `rows` distinct rows of `features` drawn with `seed` (all of them when there are
+    /// no more): what the k-means of the cells trains on.
+    private static func trainingSample(_ features: [Float], dimension: Int, rows: Int, seed: UInt64) -> [Float] {
         let n = features.count / dimension
         guard rows < n else { return features }
         var rng = SeededGenerator(seed: seed)
-        var order = Array(0..<n)
-        for i in 0..<rows { order.swapAt(i, i + Int(rng.next() % UInt64(n - i))) }
-        var sampled = [Float]()
-        gather(order[..<rows], of: features, dimension: dimension, into: &sampled)
-        return sampled
-    }
-
-    /// Copies the rows `indices` of `features` into `buffer`, one after the other.
-    static func gather(_ indices: ArraySlice<Int>, of features: [Float], dimension: Int, into buffer: inout [Float]) {
-        buffer.removeAll(keepingCapacity: true)
-        buffer.reserveCapacity(indices.count * dimension)
-        for i in indices { buffer += features[(i * dimension)..<((i + 1) * dimension)] }
+        return gatherRows(rng.distinctIndices(rows, below: n), of: features, dimension: dimension)
     }
 }
 

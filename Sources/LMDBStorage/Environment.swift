@@ -29,8 +29,7 @@ public final class Environment: @unchecked Sendable {
 
     let handle: OpaquePointer
     let mapLock = MapLock()
-    private let identity: OpenPathRegistry.FileIdentity
-    private let registration: UInt64
+    private let registration: OpenPathRegistry.Registration
     private let writerMutex = Mutex()
     private let stateMutex = Mutex()
     nonisolated(unsafe) private var writerThread: pthread_t?
@@ -48,16 +47,18 @@ public final class Environment: @unchecked Sendable {
         self.path = path
         self.options = options
         try Environment.prepareDirectory(path, options: options)
-        guard let identity = OpenPathRegistry.identity(of: path) else {
-            throw StorageError.from(errno, operation: "stat", path: path)
-        }
-        guard let registration = OpenPathRegistry.register(identity) else {
+        let registration: OpenPathRegistry.Registration
+        switch OpenPathRegistry.register(path) {
+        case .registered(let made): registration = made
+        case .alreadyOpen:
             throw StorageError(.alreadyOpen, "the environment at \(path) is already open in this process; share the one Environment instead of opening it twice (LMDB forbids two handles on one path in a process)")
+        case .failed(let reason):
+            throw StorageError.from(reason, operation: "opening the directory", path: path)
         }
         var created: OpaquePointer?
         var rc = mdb_env_create(&created)
         guard rc == 0, let env = created else {
-            OpenPathRegistry.unregister(identity, token: registration)
+            OpenPathRegistry.unregister(registration)
             throw StorageError.from(rc, operation: "mdb_env_create", path: path)
         }
         rc = mdb_env_set_mapsize(env, max(options.mapSize, 1 << 16))
@@ -66,19 +67,14 @@ public final class Environment: @unchecked Sendable {
         if rc == 0 { rc = mdb_env_open(env, path, options.lmdbFlags, options.fileMode) }
         guard rc == 0 else {
             mdb_env_close(env)
-            OpenPathRegistry.unregister(identity, token: registration)
+            OpenPathRegistry.unregister(registration)
             if rc == ENOENT, options.readOnly {
                 throw StorageError(.notFound, "\(path) is not a store (it has no data.mdb); create it first, or check the path", status: rc)
             }
             throw StorageError.from(rc, operation: "opening the environment", path: path)
         }
         self.handle = env
-        self.identity = identity
         self.registration = registration
-        var dataFile: Int32 = -1
-        if mdb_env_get_fd(env, &dataFile) == 0 {
-            OpenPathRegistry.setDataFile(dataFile, of: identity, token: registration)
-        }
         do {
             try openTables(tables)
         } catch {
@@ -104,7 +100,7 @@ public final class Environment: @unchecked Sendable {
         }
         guard wasOpen else { return }
         mdb_env_close(handle)
-        OpenPathRegistry.unregister(identity, token: registration)
+        OpenPathRegistry.unregister(registration)
     }
 
     /// The named table opened at start-up.

@@ -7,64 +7,77 @@ import Basics
 /// Identity is the file system object, not the spelling of the path, so symlinks and `..` do
 /// not slip past the guard.
 ///
-/// A directory's inode number is free for reuse once the directory is deleted, even while an
-/// environment that lived in it is still open (its files stay alive through their descriptors,
-/// the directory does not). So an entry whose environment's data file has been unlinked no
-/// longer stands for any directory, and a new directory that happens to get its inode number
-/// may be opened.
+/// Each registration holds its directory open. A deleted directory's inode number is free for
+/// reuse only once nothing refers to the directory, so while it is registered no new directory
+/// can get its number: two registrations with one identity are always one directory, whatever
+/// was renamed or deleted meanwhile. (Without the held descriptor a new directory could be
+/// refused as "already open" because a deleted one with its number still had an environment.)
 enum OpenPathRegistry {
     struct FileIdentity: Hashable {
         let device: UInt64
         let inode: UInt64
     }
 
-    /// One registration: `token` tells its owner's unregistration apart from a later one of the
-    /// same identity; `dataFile` is the open data file's descriptor once known (-1 before).
-    private struct Entry {
+    /// A directory held open for as long as it is registered, and the token that unregisters it.
+    struct Registration {
+        let identity: FileIdentity
         let token: UInt64
-        var dataFile: Int32
     }
+
+    /// Linux's `O_PATH` (not exported to Swift): a descriptor that names the directory without
+    /// needing read permission on it.
+    private static let pathOnly: Int32 = 0o10_000_000
 
     private static let mutex = Mutex()
-    nonisolated(unsafe) private static var open: [FileIdentity: Entry] = [:]
+    nonisolated(unsafe) private static var open: [FileIdentity: (token: UInt64, directory: Int32)] = [:]
     nonisolated(unsafe) private static var nextToken: UInt64 = 1
 
-    static func identity(of path: String) -> FileIdentity? {
+    /// The result of trying to register the directory at a path.
+    enum Outcome {
+        case registered(Registration)
+        /// An environment of this process has that directory open.
+        case alreadyOpen
+        /// The directory cannot be opened or examined; `errno` is the reason.
+        case failed(errno: Int32)
+    }
+
+    /// Opens the directory at `path` and registers it, unless an environment of this process
+    /// has it open.
+    static func register(_ path: String) -> Outcome {
+        let directory = Glibc.open(path, pathOnly | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { return .failed(errno: errno) }
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
-    }
-
-    /// Registers `identity`; returns its token, or nil when an environment of this process has
-    /// that directory open.
-    static func register(_ identity: FileIdentity) -> UInt64? {
-        mutex.withLock {
-            if let existing = open[identity], !isUnlinked(existing.dataFile) { return nil }
-            let token = nextToken
-            nextToken += 1
-            open[identity] = Entry(token: token, dataFile: -1)
-            return token
+        guard fstat(directory, &info) == 0 else {
+            let reason = errno
+            Glibc.close(directory)
+            return .failed(errno: reason)
         }
-    }
-
-    /// Records the data file of the environment registered with `token`, once it is open.
-    static func setDataFile(_ descriptor: Int32, of identity: FileIdentity, token: UInt64) {
-        mutex.withLock {
-            if open[identity]?.token == token { open[identity]?.dataFile = descriptor }
+        let identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        let token: UInt64? = mutex.withLock {
+            guard open[identity] == nil else { return nil }
+            defer { nextToken += 1 }
+            open[identity] = (nextToken, directory)
+            return nextToken
         }
-    }
-
-    /// Removes the registration made with `token` (and nothing registered since).
-    static func unregister(_ identity: FileIdentity, token: UInt64) {
-        mutex.withLock {
-            if open[identity]?.token == token { open[identity] = nil }
+        guard let token else {
+            Glibc.close(directory)
+            return .alreadyOpen
         }
+        return .registered(Registration(identity: identity, token: token))
     }
 
-    /// Whether the file open as `descriptor` has no name left (its directory was deleted).
-    private static func isUnlinked(_ descriptor: Int32) -> Bool {
-        guard descriptor >= 0 else { return false }
-        var info = stat()
-        return fstat(descriptor, &info) == 0 && info.st_nlink == 0
+    /// Removes `registration` (and nothing registered since) and lets its directory go.
+    static func unregister(_ registration: Registration) {
+        let directory: Int32? = mutex.withLock {
+            guard let entry = open[registration.identity], entry.token == registration.token else { return nil }
+            open[registration.identity] = nil
+            return entry.directory
+        }
+        if let directory { Glibc.close(directory) }
+    }
+
+    /// Whether the directory of `identity` is registered (for tests).
+    static func isRegistered(_ identity: FileIdentity) -> Bool {
+        mutex.withLock { open[identity] != nil }
     }
 }

@@ -21,24 +21,43 @@ import TestSupport
         #expect(reopened.path == path)
     }
 
-    /// A deleted directory's inode number may be given to a new directory while an environment
-    /// that lived in the deleted one is still open: the registry must not refuse the new one.
-    @Test func aRegistrationWhoseStoreWasDeletedDoesNotBlockItsInodeNumber() throws {
-        let identity = OpenPathRegistry.FileIdentity(device: 1, inode: UInt64.random(in: 1_000_000...UInt64.max))
-        let file = directory.sub("data.mdb")
+    /// A deleted directory's inode number may be given to a new directory. While an environment
+    /// that lived in the deleted one is open, the registry holds that directory, so the number is
+    /// not reused: a directory made at the same path is a new one and opens. Deleting and making
+    /// directories many times over checks that no new directory is ever taken for an open one.
+    @Test func directoriesMadeWhereAnOpenStoreWasDeletedAlwaysOpen() throws {
+        var doomed: [Environment] = []
+        for round in 0..<64 {
+            let path = directory.sub("round-\(round % 4)")
+            doomed.append(try Environment(path: path))
+            try FileManager.default.removeItem(atPath: path)
+            let successor = try Environment(path: path)
+            #expect(successor.path == path)
+            successor.close()
+            try FileManager.default.removeItem(atPath: path)
+        }
+        var identities = Set<OpenPathRegistry.FileIdentity>()
+        for _ in 0..<50 {
+            let path = directory.sub("probe")
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            var info = stat()
+            #expect(stat(path, &info) == 0)
+            identities.insert(OpenPathRegistry.FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
+            try FileManager.default.removeItem(atPath: path)
+        }
+        #expect(!identities.contains(where: OpenPathRegistry.isRegistered), "a fresh directory never carries the number of a registered one")
+        doomed.forEach { $0.close() }
+        #expect(!identities.contains(where: OpenPathRegistry.isRegistered))
+    }
+
+    @Test func aDirectoryThatCannotBeOpenedIsReportedNotRegistered() throws {
+        let file = directory.sub("plain-file")
         #expect(FileManager.default.createFile(atPath: file, contents: Data([1])))
-        let descriptor = open(file, O_RDONLY)
-        defer { close(descriptor) }
-        let first = try #require(OpenPathRegistry.register(identity))
-        OpenPathRegistry.setDataFile(descriptor, of: identity, token: first)
-        #expect(OpenPathRegistry.register(identity) == nil, "its data file still has a name: the directory is open")
-        try FileManager.default.removeItem(atPath: file)
-        let second = try #require(OpenPathRegistry.register(identity), "the data file is gone: the number stands for a new directory")
-        OpenPathRegistry.unregister(identity, token: first)
-        #expect(OpenPathRegistry.register(identity) == nil, "the first owner's late close leaves the new registration alone")
-        OpenPathRegistry.unregister(identity, token: second)
-        let third = try #require(OpenPathRegistry.register(identity))
-        OpenPathRegistry.unregister(identity, token: third)
+        guard case .failed(let reason) = OpenPathRegistry.register(file) else {
+            Issue.record("a plain file was registered as an environment's directory")
+            return
+        }
+        #expect(reason == ENOTDIR)
     }
 
     @Test func anEnvironmentWhoseDirectoryWasDeletedStaysUsableAndClosesCleanly() throws {

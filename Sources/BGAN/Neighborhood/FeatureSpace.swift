@@ -67,7 +67,24 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
     ///   the images have values, `.modelNotFound` / `.invalidModelFile` for an unreadable model,
     ///   `.invalidArgument` when the model takes images of another geometry.
     public func features(of pixels: [Float], channels: Int, height: Int, width: Int) throws -> (values: [Float], width: Int) {
+        try features(of: try ImageRows(floats: pixels, valuesPerImage: channels * height * width), channels: channels, height: height, width: width)
+    }
+
+    /// The features of `images` (`channels × height × width` values each, in [0, 1]), row after
+    /// row, and their width. A model's features are computed a batch of images at a time; the
+    /// other spaces read every image's values as floats at once.
+    public func features(of images: ImageRows, channels: Int, height: Int, width: Int) throws -> (values: [Float], width: Int) {
         let dimension = channels * height * width
+        guard images.valuesPerImage == dimension else {
+            throw BGANError(.invalidArgument, "the images have \(images.valuesPerImage) values each, not \(channels)×\(height)×\(width)")
+        }
+        if case .modelOutputs(let path) = self {
+            return try Self.modelFeatures(path: path, hidden: false, images: images, channels: channels, height: height, width: width)
+        }
+        if case .modelHidden(let path) = self {
+            return try Self.modelFeatures(path: path, hidden: true, images: images, channels: channels, height: height, width: width)
+        }
+        let pixels = images.floats()
         switch self {
         case .pixels:
             return (pixels, dimension)
@@ -79,9 +96,8 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
             let projected = try PrincipalComponents(features: pixels, dimension: dimension, dimensions: dimensions).project(pixels)
             let graph = NearestNeighborLists.searching(projected, dimension: dimensions, k: Self.smoothingNeighbors)
             return (GraphSmoothing.smooth(projected, dimension: dimensions, neighbors: graph, steps: steps), dimensions)
-        case .modelOutputs(let path), .modelHidden(let path):
-            let hidden = if case .modelHidden = self { true } else { false }
-            return try Self.modelFeatures(path: path, hidden: hidden, pixels: pixels, channels: channels, height: height, width: width)
+        case .modelOutputs, .modelHidden:
+            preconditionFailure("model features are computed above, a batch at a time")
         case .joinedWithPixels(let base, let weight):
             let (values, baseWidth) = try base.features(of: pixels, channels: channels, height: height, width: width)
             return (FeatureConcatenation.joiningCentredPixels(values, width: baseWidth, pixels: pixels, dimension: dimension, weight: weight),
@@ -95,21 +111,20 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
         }
     }
 
-    private static func modelFeatures(path: String, hidden: Bool, pixels: [Float], channels: Int, height: Int, width: Int) throws -> ([Float], Int) {
+    private static func modelFeatures(path: String, hidden: Bool, images: ImageRows, channels: Int, height: Int, width: Int) throws -> ([Float], Int) {
         let networks = try DefaultModel.load(path: path, bits: 0).networks()
         let a = networks.architecture
         guard a.channels == channels, a.height == height, a.width == width else {
             throw BGANError(.invalidArgument, "\(path) takes \(a.channels)×\(a.height)×\(a.width) images, these are \(channels)×\(height)×\(width): "
                                 + "use a model trained on images of this geometry")
         }
-        let dimension = channels * height * width
-        let count = pixels.count / dimension
+        let count = images.count
         let rowWidth = hidden ? a.hiddenUnits : a.bits
         var features: [Float] = []
         features.reserveCapacity(count * rowWidth)
         for start in stride(from: 0, to: count, by: 256) {
             let size = min(256, count - start)
-            let batch = Tensor(shape: [size, channels, height, width], storage: Array(pixels[(start * dimension)..<((start + size) * dimension)]))
+            let batch = Tensor(shape: [size, channels, height, width], storage: images.floats(start..<(start + size)))
             features += try (hidden ? networks.hiddenFeatures(of: batch) : networks.preSignOutputs(of: batch)).storage
         }
         // Directions, not lengths: contrastive training only shapes the angles between outputs.

@@ -29,7 +29,7 @@ extension TrainingSession {
     public func checkpoint() throws -> [UInt8] {
         let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, noiseState: trainer.noiseGenerator.state,
                                       history: history, pendingSum: pendingSum, pendingSteps: pendingSteps,
-                                      imageCount: count, imageFingerprint: CheckpointCodec.fingerprint(images))
+                                      imageCount: count, imageFingerprint: images.fingerprint())
         let blobs = [
             ParameterFile.encode(networks.encoderParameters),
             ParameterFile.encode(networks.generatorParameters),
@@ -48,9 +48,20 @@ extension TrainingSession {
     /// Continues the run saved in `bytes` on the same images.
     /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
     public convenience init(checkpoint bytes: [UInt8], images: [Float], source: String = "the checkpoint") throws {
+        try self.init(checkpoint: bytes, source: source) { try TrainingSession.rows(images, architecture: $0.architecture) }
+    }
+
+    /// Continues the run saved in `bytes` on the same images, held as bytes or floats.
+    /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
+    public convenience init(checkpoint bytes: [UInt8], images: ImageRows, source: String = "the checkpoint") throws {
+        try self.init(checkpoint: bytes, source: source) { _ in images }
+    }
+
+    private convenience init(checkpoint bytes: [UInt8], source: String, images imagesFor: (TrainingSettings) throws -> ImageRows) throws {
         let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 9,
                                     kind: "a training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
+        let images = try imagesFor(header.settings)
         try CheckpointCodec.requireSameImages(images, count: header.imageCount, fingerprint: header.imageFingerprint, source: source)
         let structure = try CheckpointCodec.decodeStructure(file.blobs[6], source: source)
         let similarity = try CheckpointCodec.decodeSimilarity(file.blobs[7], source: source)
@@ -93,7 +104,7 @@ extension ContrastiveSession {
     /// of the images: enough to continue exactly (views come from the seed and the position).
     public func checkpoint() throws -> [UInt8] {
         let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, history: history, pendingSum: pendingSum,
-                                      pendingSteps: pendingSteps, imageCount: count, imageFingerprint: CheckpointCodec.fingerprint(images))
+                                      pendingSteps: pendingSteps, imageCount: count, imageFingerprint: images.fingerprint())
         let blobs = [ParameterFile.encode(networks.encoderParameters), CheckpointCodec.encode(optimizer)]
         let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
         return body + SHA256.hash(body)
@@ -102,9 +113,20 @@ extension ContrastiveSession {
     /// Continues the run saved in `bytes` on the same images.
     /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
     public convenience init(checkpoint bytes: [UInt8], images: [Float], source: String = "the checkpoint") throws {
+        try self.init(checkpoint: bytes, source: source) { try TrainingSession.rows(images, architecture: $0.architecture) }
+    }
+
+    /// Continues the run saved in `bytes` on the same images, held as bytes or floats.
+    /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
+    public convenience init(checkpoint bytes: [UInt8], images: ImageRows, source: String = "the checkpoint") throws {
+        try self.init(checkpoint: bytes, source: source) { _ in images }
+    }
+
+    private convenience init(checkpoint bytes: [UInt8], source: String, images imagesFor: (ContrastiveSettings) throws -> ImageRows) throws {
         let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 2,
                                     kind: "a contrastive pre-training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
+        let images = try imagesFor(header.settings)
         try CheckpointCodec.requireSameImages(images, count: header.imageCount, fingerprint: header.imageFingerprint, source: source)
         try self.init(settings: header.settings, images: images, partners: try Self.partnerLists(for: header.settings, images: images))
         try CheckpointCodec.requirePosition(epoch: header.epoch, step: header.step, pendingSteps: header.pendingSteps,
@@ -124,8 +146,8 @@ extension ContrastiveSession {
 /// record is refused as ``BGANError`` `invalidCheckpoint`, never read out of bounds.
 enum CheckpointCodec {
     /// Refuses to resume on images other than the checkpoint's (by count and fingerprint).
-    static func requireSameImages(_ images: [Float], count: Int, fingerprint: UInt64, source: String) throws {
-        guard Self.fingerprint(images) == fingerprint else {
+    static func requireSameImages(_ images: ImageRows, count: Int, fingerprint: UInt64, source: String) throws {
+        guard images.fingerprint() == fingerprint else {
             throw BGANError(.otherTrainingImages, "\(source) was trained on other images (\(count) of them, another fingerprint): resume it with the same images, in the same order and with the same preprocessing")
         }
     }
@@ -137,12 +159,6 @@ enum CheckpointCodec {
         }
     }
 
-    /// FNV-1a over the values' bit patterns: enough to notice other data on resume.
-    static func fingerprint(_ values: [Float]) -> UInt64 {
-        var hash = FNV1a()
-        for value in values { hash.combine(value.bitPattern) }
-        return hash.value
-    }
 
     static func encode(_ optimizer: Adam) -> [UInt8] {
         let state = optimizer.state

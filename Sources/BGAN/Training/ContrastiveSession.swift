@@ -83,7 +83,7 @@ public final class ContrastiveSession {
     public let optimizer: Adam
     /// The encoder up to `h`, sharing its layers with ``BGANNetworks/encoder``.
     let embedding: Sequential
-    let images: [Float]
+    let images: ImageRows
     /// Each image's nearest neighbours when ``ContrastiveSettings/neighborPartners`` is set.
     let partners: NearestNeighborLists?
     public let count: Int
@@ -104,13 +104,17 @@ public final class ContrastiveSession {
     /// A new run on `images` (`count × C × H × W` values in [0, 1]). With
     /// ``ContrastiveSettings/neighborPartners`` set, `partners` holds every image's nearest
     /// neighbours in that feature space (``partnerLists(for:images:)``), nearest first, itself first.
-    public init(settings: ContrastiveSettings, images: [Float], partners: NearestNeighborLists? = nil) throws {
+    public convenience init(settings: ContrastiveSettings, images: [Float], partners: NearestNeighborLists? = nil) throws {
+        try self.init(settings: settings, images: try TrainingSession.rows(images, architecture: settings.architecture), partners: partners)
+    }
+
+    /// A new run on `images` (held as bytes or floats, views made a batch at a time).
+    public init(settings: ContrastiveSettings, images: ImageRows, partners: NearestNeighborLists? = nil) throws {
         let a = settings.architecture
-        let itemSize = a.channels * a.height * a.width
-        guard images.count % itemSize == 0 else {
-            throw BGANError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
+        guard images.valuesPerImage == a.channels * a.height * a.width else {
+            throw BGANError(.invalidArgument, "the images have \(images.valuesPerImage) values each, the model takes \(a.channels)×\(a.height)×\(a.width)")
         }
-        count = images.count / itemSize
+        count = images.count
         try settings.validate(count: count)
         if settings.neighborPartners != nil {
             guard let partners, partners.count == count, partners.k >= 2 else {
@@ -172,6 +176,11 @@ public final class ContrastiveSession {
 
     /// The neighbour lists a run with `settings` needs: nil without neighbour partners.
     public static func partnerLists(for settings: ContrastiveSettings, images: [Float]) throws -> NearestNeighborLists? {
+        try partnerLists(for: settings, images: try TrainingSession.rows(images, architecture: settings.architecture))
+    }
+
+    /// The neighbour lists a run with `settings` needs on `images`: nil without neighbour partners.
+    public static func partnerLists(for settings: ContrastiveSettings, images: ImageRows) throws -> NearestNeighborLists? {
         guard let wanted = settings.neighborPartners else { return nil }
         guard let space = FeatureSpace(wanted.featureSpace) else {
             throw BGANError(.invalidArgument, "neighbour partners come from '\(wanted.featureSpace)', which is not a feature space (\(FeatureSpace.syntax))")
@@ -202,13 +211,14 @@ public final class ContrastiveSession {
         var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0x5eed, UInt64(step)))
         var views = [Float](repeating: 0, count: 2 * indices.count * size)
         let shown = [indices, partnerImages(of: indices)]
-        images.withUnsafeBufferPointer { source in
-            views.withUnsafeMutableBufferPointer { target in
-                for copy in 0..<2 {
-                    for (row, index) in shown[copy].enumerated() {
-                        let start = (copy * indices.count + row) * size
-                        settings.augmentation.view(of: UnsafeBufferPointer(rebasing: source[(index * size)..<((index + 1) * size)]),
-                                                   into: UnsafeMutableBufferPointer(rebasing: target[start..<(start + size)]),
+        var image = [Float](repeating: 0, count: size)
+        views.withUnsafeMutableBufferPointer { target in
+            for copy in 0..<2 {
+                for (row, index) in shown[copy].enumerated() {
+                    let start = (copy * indices.count + row) * size
+                    image.withUnsafeMutableBufferPointer { images.copy(index, into: $0) }
+                    image.withUnsafeBufferPointer { source in
+                        settings.augmentation.view(of: source, into: UnsafeMutableBufferPointer(rebasing: target[start..<(start + size)]),
                                                    channels: a.channels, height: a.height, width: a.width, rng: &rng)
                     }
                 }

@@ -20,7 +20,7 @@ public final class TrainingSession {
     public let trainer: BGANTrainer
     public let structure: NeighborhoodStructure
     /// Images, `count × C × H × W`, scaled as the model sees them.
-    let images: [Float]
+    let images: ImageRows
     public let count: Int
     /// The epoch (0-based) of the next step; `settings.epochs` once finished.
     public internal(set) var epoch = 0
@@ -39,14 +39,21 @@ public final class TrainingSession {
     /// neighbourhood loss its targets unless `similarity` is given: then its cosines do).
     /// `anchorCodes` (±1, `count × bits`; ``anchorCodes(outputs:)``) are required exactly when
     /// the settings weigh an anchor term.
-    public init(settings: TrainingSettings, images: [Float], structure: NeighborhoodStructure, similarity: SimilarityEmbedding? = nil,
+    public convenience init(settings: TrainingSettings, images: [Float], structure: NeighborhoodStructure,
+                            similarity: SimilarityEmbedding? = nil, anchorCodes: [Float]? = nil) throws {
+        try self.init(settings: settings, images: try Self.rows(images, architecture: settings.architecture), structure: structure,
+                      similarity: similarity, anchorCodes: anchorCodes)
+    }
+
+    /// A new run on `images` (held as bytes or floats, read a batch at a time); otherwise as
+    /// ``init(settings:images:structure:similarity:anchorCodes:)-([Float],_,_,_,_)``.
+    public init(settings: TrainingSettings, images: ImageRows, structure: NeighborhoodStructure, similarity: SimilarityEmbedding? = nil,
                 anchorCodes: [Float]? = nil) throws {
         let a = settings.architecture
-        let itemSize = a.channels * a.height * a.width
-        guard itemSize > 0, images.count % itemSize == 0 else {
-            throw BGANError(.invalidArgument, "\(images.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
+        guard images.valuesPerImage == a.channels * a.height * a.width else {
+            throw BGANError(.invalidArgument, "the images have \(images.valuesPerImage) values each, the model takes \(a.channels)×\(a.height)×\(a.width)")
         }
-        let count = images.count / itemSize
+        let count = images.count
         self.count = count
         guard structure.count == count, similarity.map({ $0.count == count }) ?? true else {
             throw BGANError(.invalidArgument, "the neighbourhood structure covers \(structure.count) images and the similarity embedding \(similarity?.count ?? count); the training set holds \(count)")
@@ -71,8 +78,17 @@ public final class TrainingSession {
         trainer.anchorCodes = anchorCodes
         if settings.generativeOnAnchors == true, settings.sampling != .shuffled { trainer.generativeImages = settings.batch / 2 }
         if settings.weights.dissimilarQuantile > 0 {
-            trainer.unrelatedBelow = Self.pairDistanceQuantile(images, itemSize: itemSize, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
+            trainer.unrelatedBelow = Self.pairDistanceQuantile(images, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
         }
+    }
+
+    /// `values` as images of `architecture`'s geometry.
+    static func rows(_ values: [Float], architecture a: BGANArchitecture) throws -> ImageRows {
+        let itemSize = a.channels * a.height * a.width
+        guard itemSize > 0, values.count % itemSize == 0 else {
+            throw BGANError(.invalidArgument, "\(values.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
+        }
+        return try ImageRows(floats: values, valuesPerImage: itemSize)
     }
 
     /// Anchor codes from an encoder's real-valued outputs (`count × bits`): their signs, +1 for 0.
@@ -81,19 +97,14 @@ public final class TrainingSession {
     }
 
     /// The `quantile` of squared distances between 20,000 random pairs of images (seeded).
-    static func pairDistanceQuantile(_ images: [Float], itemSize: Int, quantile: Float, seed: UInt64) -> Float {
-        let count = images.count / itemSize
+    static func pairDistanceQuantile(_ images: ImageRows, quantile: Float, seed: UInt64) -> Float {
+        let count = images.count
         var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: seed, 0x9a1, 0x7))
         var distances: [Float] = []
         for _ in 0..<20_000 {
             let i = Int(rng.next() % UInt64(count)), j = Int(rng.next() % UInt64(count))
             guard i != j else { continue }
-            var distance: Float = 0
-            for k in 0..<itemSize {
-                let d = images[i * itemSize + k] - images[j * itemSize + k]
-                distance += d * d
-            }
-            distances.append(distance)
+            distances.append(images.squaredDistance(i, j))
         }
         distances.sort()
         return distances.isEmpty ? 0 : distances[min(distances.count - 1, Int(Float(distances.count) * min(quantile, 1)))]
@@ -111,10 +122,8 @@ public final class TrainingSession {
         precondition(!isFinished, "the training run has finished")
         networks.smoothedSign.beta = settings.beta(epoch: epoch)
         let indices = batchIndices(epoch: epoch, step: step)
-        var batch: [Float] = []
-        let itemSize = images.count / count
-        batch.reserveCapacity(indices.count * itemSize)
-        for index in indices { batch += images[(index * itemSize)..<((index + 1) * itemSize)] }
+        var batch = images.gather(indices)
+        let itemSize = images.valuesPerImage
         if settings.augmentationShift > 0 {
             var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0xa0, UInt64(step)))
             ViewAugmentation.flipAndShift(&batch, architecture: settings.architecture, shift: settings.augmentationShift, rng: &rng)

@@ -14,8 +14,8 @@ extension ContrastiveSession {
         if let partners = settings.neighborPartners {
             loop.logger.info("finding the \(partners.count) nearest neighbours of every image in \(partners.featureSpace) for partners…")
         }
-        let session = try ContrastiveSession(settings: settings, images: data.pixels,
-                                             partners: try partnerLists(for: settings, images: data.pixels))
+        let session = try ContrastiveSession(settings: settings, images: data.rows,
+                                             partners: try partnerLists(for: settings, images: data.rows))
         return try finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }
 
@@ -26,7 +26,7 @@ extension ContrastiveSession {
     @discardableResult
     public static func resume(checkpoint: [UInt8], source: String, on data: TrainingData, writingTo out: String, loop: TrainingLoop,
                               onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
-        let session = try ContrastiveSession(checkpoint: checkpoint, images: data.pixels, source: source)
+        let session = try ContrastiveSession(checkpoint: checkpoint, images: data.rows, source: source)
         loop.logger.info("resuming \(source) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
         return try finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }

@@ -11,15 +11,16 @@ public struct TrainingData: Sendable {
     /// How model files and checkpoints name the data (its path).
     public let name: String
 
-    /// The used images' values scaled to [0, 1], image after image: what sessions train on.
-    public let pixels: [Float]
+    /// The used images as sessions read them: their 8-bit values, scaled to [0, 1] a batch at a
+    /// time (no float copy of the whole set is held).
+    public let rows: ImageRows
 
     public init(images: ImageSet, count: Int? = nil, preprocessing: Preprocessing? = nil, name: String) {
         self.images = images
         self.count = max(0, min(count ?? images.count, images.count))
         self.preprocessing = preprocessing ?? Preprocessing(channels: images.channels, height: images.height, width: images.width)
         self.name = name
-        pixels = images.scaledPixels(0..<self.count)
+        rows = ImageRows(images, count: self.count)
     }
 
     /// A model's input for images decoded from files: channels (1 or 3) × height × width.

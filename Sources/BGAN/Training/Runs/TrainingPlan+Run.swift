@@ -39,7 +39,7 @@ extension TrainingPlan {
     @discardableResult
     public static func resume(checkpoint: [UInt8], source: String, on data: TrainingData, writingTo out: String, loop: TrainingLoop,
                               onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
-        let session = try TrainingSession(checkpoint: checkpoint, images: data.pixels, source: source)
+        let session = try TrainingSession(checkpoint: checkpoint, images: data.rows, source: source)
         let logger = loop.logger
         logger.info("resuming \(source) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
         return try finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
@@ -58,7 +58,7 @@ extension TrainingPlan {
     /// settings with the whole recipe in their notes, the encoder's starting weights
     /// (`startingFile`: the model ``InitialEncoder/file(_:)`` names, read and checked already).
     func makeSession(on data: TrainingData, pretrainedPath: String?, startingFile: ModelFile?, logger: Logger) throws -> TrainingSession {
-        let set = data.images, pixels = data.pixels
+        let set = data.images, pixels = data.rows
         let architecture = architecture(for: data)
         guard let featureSpace = neighborFeatures ?? pretrainedPath.map({ FeatureSpace.modelOutputs(path: $0) }) else {
             throw BGANError(.invalidArgument, "the neighbourhood structure needs features: give a feature space, or a plan with pre-training")

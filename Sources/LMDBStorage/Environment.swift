@@ -99,7 +99,9 @@ public final class Environment: @unchecked Sendable {
             } ?? false
         }
         guard wasOpen else { return }
+        let trimLock = trimToUsedPages()
         mdb_env_close(handle)
+        if let trimLock { Glibc.close(trimLock) }
         OpenPathRegistry.unregister(registration)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LMDBStorage
 import Testing
 import TestSupport
 @testable import BGANStore
@@ -43,10 +44,24 @@ import TestSupport
             _ = try store.importCodes(matrix(codes))
             try store.insert(StoreItem(key: "extra", code: codes[0]))
         }
+        // LMDB sizes a write-map data file to the whole map (64 MiB here); closing cut it to the
+        // pages in use, so a plain copy of the store is as large as what it holds.
+        var file = stat()
+        #expect(stat(path + "/data.mdb", &file) == 0)
         let reopened = try Store(openingAt: path)
+        let info = reopened.environment.info()
+        #expect(Int(file.st_size) == (info.lastPage + 1) * Int(sysconf(Int32(_SC_PAGESIZE))), "the file holds exactly the pages in use")
+        #expect(file.st_size < 8 << 20 && info.mapSize >= 64 << 20)
         #expect(try reopened.count() == 9001)
         #expect(try reopened.search(code: codes[5], radius: 0).hits.map(\.key).contains("5"))
         #expect(try reopened.verify().problems == [])
+        reopened.close()
+        do {
+            let again = try Store(openingAt: path, options: options)
+            try again.insert(StoreItem(key: "after trimming", code: codes[1]))
+        }
+        let last = try Store(openingAt: path)
+        #expect(try last.count() == 9002 && last.verify().problems == [])
     }
 
     @Test func repeatedKeysFallBackToUpsertsWhereTheLastRowWins() throws {

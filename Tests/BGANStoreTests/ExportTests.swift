@@ -39,6 +39,52 @@ import TestSupport
         #expect(objects[1]["key"] as? String == "b\"q" && objects[1]["code_u8"] as? [Int] == [128, 1] && objects[1]["payload"] as? String == "ff00")
     }
 
+    /// The engines that load an export compare codes by their own documented rules: Milvus reads
+    /// a `BINARY_VECTOR` field from a C-order `uint8 [N, dim/8]` NumPy file (or from JSON rows of
+    /// 0–255 numbers) and Elasticsearch/OpenSearch a `dense_vector` of `element_type: bit` from a
+    /// hex string of dim/4 digits (or signed bytes −128…127); both rank by the number of differing
+    /// bits, byte by byte. Read that way, every export must rank as the store does: each query's
+    /// ten nearest distances equal the store's exact 10-NN, at a short and a long code length.
+    @Test(arguments: [64, 256])
+    func exportsReadAsTheEnginesDocumentRankAsTheStore(bits: Int) throws {
+        var rng = SeededGenerator(seed: UInt64(bits))
+        let store = try directory.bareStore("engines-\(bits)", bits: bits)
+        defer { store.close() }
+        let codes = (0..<500).map { _ in randomCode(bits: bits, rng: &rng) }
+        try store.write(codes.enumerated().map { StoreItem(key: "k\($0.offset)", code: $0.element) })
+        _ = try store.export(to: directory.sub("e\(bits).npy"), format: .npy)
+        _ = try store.export(to: directory.sub("e\(bits).ndjson"), format: .ndjson)
+
+        let npy = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory.sub("e\(bits).npy"))))
+        let headerLength = Int(npy[8]) | Int(npy[9]) << 8
+        let header = String(decoding: npy[10..<(10 + headerLength)], as: UTF8.self)
+        #expect(header.contains("'descr': '|u1'") && header.contains("'fortran_order': False") && header.contains("'shape': (500, \(bits / 8))"))
+        let width = bits / 8
+        let milvusRows = (0..<500).map { Array(npy[(10 + headerLength + $0 * width)..<(10 + headerLength + ($0 + 1) * width)]) }
+
+        let lines = try String(contentsOfFile: directory.sub("e\(bits).ndjson"), encoding: .utf8).split(separator: "\n")
+        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let milvusJSONRows = try objects.map { try #require($0["code_u8"] as? [Int]) }
+        #expect(milvusJSONRows.allSatisfy { $0.count == width && $0.allSatisfy { (0...255).contains($0) } })
+        let elasticRows: [[Int8]] = try objects.map { object in
+            let hex = try #require(object["code_hex"] as? String)
+            #expect(hex.count == bits / 4 && hex.allSatisfy(\.isHexDigit))
+            let digits = Array(hex.utf8)
+            return stride(from: 0, to: digits.count, by: 2).map { Int8(bitPattern: UInt8(String(decoding: digits[$0..<($0 + 2)], as: UTF8.self), radix: 16)!) }
+        }
+        #expect(objects.map { $0["key"] as? String } == (0..<500).map { "k\($0)" })
+
+        func engineDistance(_ a: [UInt8], _ b: [UInt8]) -> Int { zip(a, b).reduce(0) { $0 + ($1.0 ^ $1.1).nonzeroBitCount } }
+        for _ in 0..<20 {
+            let query = randomCode(bits: bits, rng: &rng)
+            let expected = try store.search(code: query, k: 10).hits.map(\.distance)
+            let nearest = { (rows: [[UInt8]]) in Array(rows.map { engineDistance($0, query.bytes) }.sorted().prefix(10)) }
+            #expect(nearest(milvusRows) == expected)
+            #expect(nearest(milvusJSONRows.map { $0.map(UInt8.init) }) == expected)
+            #expect(nearest(elasticRows.map { $0.map { UInt8(bitPattern: $0) } }) == expected)
+        }
+    }
+
     @Test func aKeyWithALineBreakIsRefusedForNpy() throws {
         let store = try directory.bareStore("newline", bits: 16)
         defer { store.close() }

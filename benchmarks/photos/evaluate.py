@@ -1,7 +1,7 @@
 """Runs the photo benchmark: every method hashes the originals and the transformed copies, and
 each copy is searched against all originals.
 
-    python evaluate.py DATA BGAN_DB [--json OUT.json]
+    python evaluate.py DATA BGAN_DB [--json OUT.json] [--model NAME=FILE ...] [--held-out]
 
 DATA is what assemble.py wrote; BGAN_DB the bgan-db binary. Methods, side by side in one run:
   pdq (bgan-db)        PDQ as `bgan-db encode --encoder pdq` computes it (our implementation)
@@ -9,11 +9,14 @@ DATA is what assemble.py wrote; BGAN_DB the bgan-db binary. Methods, side by sid
                        `bgan-db query -k 1`: its own ranking (the exact Hamming candidates
                        re-ranked by the cosine of the PDQ margins)
   bgan-64 (bgan-db)    the bundled 64-bit BGAN model (trained on Fashion-MNIST, 28x28 gray)
+  NAME (bgan-db)       each --model NAME=FILE: a model file's codes (`bgan-db encode --model`)
   pdqhash              Meta's reference PDQ (PyPI pdqhash) on the pixels Pillow decodes
   phash, dhash, whash  imagehash's 64-bit hashes
 Figures per transform: recall@1 (tie-aware: a copy whose original ties with t others at the
 smallest distance counts 1/(t+1)); recall and precision within a threshold (PDQ 31 of 256 bits,
 Meta's match threshold; 8 of 64 for the 64-bit hashes, the same fraction).
+With --held-out only the evaluation half (halves.py) is searched and queried: the half a model
+trained with `halves.py`'s training half has never seen.
 """
 import argparse
 import json
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 
+import halves
 import imagehash
 import numpy as np
 import pdqhash
@@ -97,14 +101,22 @@ def score(codes, originals, queries):
                    "threshold": threshold, "queries": e["queries"]} for name, e in per.items()}
 
 
-def store_top_hits(bgan_db, originals_folder, queries_folder):
+def linked(paths, folder):
+    """A folder of hard links to `paths` (bgan-db takes folders and follows no symbolic link)."""
+    os.makedirs(folder)
+    for path in paths:
+        halves.link_or_copy(path, os.path.join(folder, os.path.basename(path)))
+    return folder
+
+
+def store_top_hits(bgan_db, originals, queries):
     """Per transform: the share of copies whose first hit from a PDQ store is their original."""
     with tempfile.TemporaryDirectory() as scratch:
         store = os.path.join(scratch, "photos")
         subprocess.run([bgan_db, "create", store, "--encoder", "pdq", "--thumbnail-size", "0"], check=True, capture_output=True)
-        subprocess.run([bgan_db, "ingest", store, originals_folder], check=True, capture_output=True)
-        out = subprocess.run([bgan_db, "query", store, queries_folder, "-k", "1", "--json"], check=True,
-                             capture_output=True, text=True).stdout
+        subprocess.run([bgan_db, "ingest", store, linked(originals, os.path.join(scratch, "originals"))], check=True, capture_output=True)
+        out = subprocess.run([bgan_db, "query", store, linked(queries, os.path.join(scratch, "queries")), "-k", "1", "--json"],
+                             check=True, capture_output=True, text=True).stdout
     per = {}
     for line in out.splitlines():
         row = json.loads(line)
@@ -123,11 +135,18 @@ def main():
     parser.add_argument("data")
     parser.add_argument("bgan_db")
     parser.add_argument("--json")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=FILE",
+                        help="also a model file's codes, named NAME in the tables")
+    parser.add_argument("--held-out", action="store_true", help="only the evaluation half (halves.py)")
     args = parser.parse_args()
     originals_folder = os.path.join(args.data, "originals")
     queries_folder = os.path.join(args.data, "queries")
     originals, queries = files(originals_folder), files(queries_folder)
-    print(f"{len(originals)} photos, {len(queries)} transformed copies", file=sys.stderr)
+    if args.held_out:
+        _, evaluation = halves.halves(args.data)
+        originals = [p for p in originals if photo_id(p) in evaluation]
+        queries = [p for p in queries if photo_id(p) in evaluation]
+    print(f"{len(originals)} photos, {len(queries)} transformed copies" + (" (the held-out half)" if args.held_out else ""), file=sys.stderr)
 
     methods = {}
     ours_pdq = {**bgan_db_codes(args.bgan_db, ["--encoder", "pdq"], originals_folder),
@@ -135,6 +154,10 @@ def main():
     methods["pdq (bgan-db)"] = ours_pdq
     methods["bgan-64 (bgan-db)"] = {**bgan_db_codes(args.bgan_db, ["--bits", "64"], originals_folder),
                                     **bgan_db_codes(args.bgan_db, ["--bits", "64"], queries_folder)}
+    models = [argument.split("=", 1) for argument in args.model]
+    for name, path in models:
+        methods[f"{name} (bgan-db)"] = {**bgan_db_codes(args.bgan_db, ["--model", path], originals_folder),
+                                        **bgan_db_codes(args.bgan_db, ["--model", path], queries_folder)}
     methods.update(peer_codes(originals + queries))
 
     # Our PDQ against the reference, on the same decoded pixels (the originals are PNGs).
@@ -144,8 +167,9 @@ def main():
           f"at most {agreement['max_bits_apart']} bits apart", file=sys.stderr)
 
     results = {name: score(codes, originals, queries) for name, codes in methods.items()}
-    results["pdq store (bgan-db)"] = store_top_hits(args.bgan_db, originals_folder, queries_folder)
+    results["pdq store (bgan-db)"] = store_top_hits(args.bgan_db, originals, queries)
     order = ["pdq store (bgan-db)", "pdq (bgan-db)", "pdqhash", "phash", "dhash", "whash", "bgan-64 (bgan-db)"]
+    order += [f"{name} (bgan-db)" for name, _ in models]
     transforms = list(results["pdqhash"].keys())
 
     print("recall@1 (tie-aware; the store row: its first hit)")

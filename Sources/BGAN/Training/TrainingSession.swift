@@ -45,8 +45,8 @@ public final class TrainingSession {
                       similarity: similarity, anchorCodes: anchorCodes)
     }
 
-    /// A new run on `images` (held as bytes or floats, read a batch at a time); otherwise as
-    /// ``init(settings:images:structure:similarity:anchorCodes:)-([Float],_,_,_,_)``.
+    /// A new run on `images` (held as bytes or floats, read a batch at a time); otherwise as the
+    /// initializer that takes the images as one array of floats.
     public init(settings: TrainingSettings, images: ImageRows, structure: NeighborhoodStructure, similarity: SimilarityEmbedding? = nil,
                 anchorCodes: [Float]? = nil) throws {
         let a = settings.architecture

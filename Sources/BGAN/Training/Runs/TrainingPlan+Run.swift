@@ -58,7 +58,7 @@ extension TrainingPlan {
     /// settings with the whole recipe in their notes, the encoder's starting weights
     /// (`startingFile`: the model ``InitialEncoder/file(_:)`` names, read and checked already).
     func makeSession(on data: TrainingData, pretrainedPath: String?, startingFile: ModelFile?, logger: Logger) throws -> TrainingSession {
-        let set = data.images, pixels = data.rows
+        let set = data.images, rows = data.rows
         let architecture = architecture(for: data)
         guard let featureSpace = neighborFeatures ?? pretrainedPath.map({ FeatureSpace.modelOutputs(path: $0) }) else {
             throw BGANError(.invalidArgument, "the neighbourhood structure needs features: give a feature space, or a plan with pre-training")
@@ -70,7 +70,7 @@ extension TrainingPlan {
         case .pretrained: (startPath, start) = (pretrainedPath, try stageOne.map { try Self.startingModel($0.model, at: $0.path, for: architecture) })
         case .file(let path): (startPath, start) = (path, startingFile)
         }
-        let (features, dimension) = try featureSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width)
+        let (features, dimension) = try featureSpace.features(of: rows, channels: set.channels, height: set.height, width: set.width)
         // One search serves both S (K1 lists) and the spectral graph (their first 10).
         let started = Date()
         logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2); \(data.count > NearestNeighborLists.exactLimit ? "lists from an inverted file, approximate" : "exact lists"))…")
@@ -97,11 +97,11 @@ extension TrainingPlan {
         if weights.anchor != nil, let startPath {
             let startSpace = FeatureSpace.modelOutputs(path: startPath)
             let outputs = startSpace == featureSpace ? features
-                : try startSpace.features(of: pixels, channels: set.channels, height: set.height, width: set.width).values
+                : try startSpace.features(of: rows, channels: set.channels, height: set.height, width: set.width).values
             anchors = TrainingSession.anchorCodes(outputs: outputs)
             settings.notes["anchor_codes"] = "signs of \(startPath)'s outputs"
         }
-        let session = try TrainingSession(settings: settings, images: pixels, structure: structure, similarity: targets, anchorCodes: anchors)
+        let session = try TrainingSession(settings: settings, images: rows, structure: structure, similarity: targets, anchorCodes: anchors)
         if let start { session.networks.encoderParameters.values = try start.networks().encoderParameters.values }
         return session
     }

@@ -75,9 +75,7 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
     /// other spaces read every image's values as floats at once.
     public func features(of images: ImageRows, channels: Int, height: Int, width: Int) throws -> (values: [Float], width: Int) {
         let dimension = channels * height * width
-        guard images.valuesPerImage == dimension else {
-            throw BGANError(.invalidArgument, "the images have \(images.valuesPerImage) values each, not \(channels)×\(height)×\(width)")
-        }
+        try images.requireShape(channels: channels, height: height, width: width)
         if case .modelOutputs(let path) = self {
             return try Self.modelFeatures(path: path, hidden: false, images: images, channels: channels, height: height, width: width)
         }

@@ -84,6 +84,8 @@ public final class ContrastiveSession {
     /// The encoder up to `h`, sharing its layers with ``BGANNetworks/encoder``.
     let embedding: Sequential
     let images: ImageRows
+    /// The images' fingerprint, which every checkpoint records: computed once, at the first.
+    lazy var imageFingerprint = images.fingerprint()
     /// Each image's nearest neighbours when ``ContrastiveSettings/neighborPartners`` is set.
     let partners: NearestNeighborLists?
     public let count: Int
@@ -111,9 +113,7 @@ public final class ContrastiveSession {
     /// A new run on `images` (held as bytes or floats, views made a batch at a time).
     public init(settings: ContrastiveSettings, images: ImageRows, partners: NearestNeighborLists? = nil) throws {
         let a = settings.architecture
-        guard images.valuesPerImage == a.channels * a.height * a.width else {
-            throw BGANError(.invalidArgument, "the images have \(images.valuesPerImage) values each, the model takes \(a.channels)×\(a.height)×\(a.width)")
-        }
+        try images.requireShape(channels: a.channels, height: a.height, width: a.width)
         count = images.count
         try settings.validate(count: count)
         if settings.neighborPartners != nil {

@@ -38,6 +38,14 @@ public struct ImageRows: Sendable {
         valuesPerImage = set.valuesPerImage
     }
 
+    /// Refuses images whose size is not `channels × height × width` values.
+    /// - Throws: ``BGANError`` `.invalidArgument`.
+    public func requireShape(channels: Int, height: Int, width: Int) throws {
+        guard valuesPerImage == channels * height * width else {
+            throw BGANError(.invalidArgument, "the images have \(valuesPerImage) values each, not the \(channels)×\(height)×\(width) expected")
+        }
+    }
+
     /// Writes image `index`'s values into `destination` (`valuesPerImage` of them).
     public func copy(_ index: Int, into destination: UnsafeMutableBufferPointer<Float>) {
         precondition((0..<count).contains(index) && destination.count == valuesPerImage)

@@ -21,6 +21,8 @@ public final class TrainingSession {
     public let structure: NeighborhoodStructure
     /// Images, `count × C × H × W`, scaled as the model sees them.
     let images: ImageRows
+    /// The images' fingerprint, which every checkpoint records: computed once, at the first.
+    lazy var imageFingerprint = images.fingerprint()
     public let count: Int
     /// The epoch (0-based) of the next step; `settings.epochs` once finished.
     public internal(set) var epoch = 0
@@ -50,9 +52,7 @@ public final class TrainingSession {
     public init(settings: TrainingSettings, images: ImageRows, structure: NeighborhoodStructure, similarity: SimilarityEmbedding? = nil,
                 anchorCodes: [Float]? = nil) throws {
         let a = settings.architecture
-        guard images.valuesPerImage == a.channels * a.height * a.width else {
-            throw BGANError(.invalidArgument, "the images have \(images.valuesPerImage) values each, the model takes \(a.channels)×\(a.height)×\(a.width)")
-        }
+        try images.requireShape(channels: a.channels, height: a.height, width: a.width)
         let count = images.count
         self.count = count
         guard structure.count == count, similarity.map({ $0.count == count }) ?? true else {

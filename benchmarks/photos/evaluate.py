@@ -149,15 +149,15 @@ def main():
     print(f"{len(originals)} photos, {len(queries)} transformed copies" + (" (the held-out half)" if args.held_out else ""), file=sys.stderr)
 
     methods = {}
-    ours_pdq = {**bgan_db_codes(args.bgan_db, ["--encoder", "pdq"], originals_folder),
-                **bgan_db_codes(args.bgan_db, ["--encoder", "pdq"], queries_folder)}
+    def codes_of_all(arguments):
+        return {**bgan_db_codes(args.bgan_db, arguments, originals_folder), **bgan_db_codes(args.bgan_db, arguments, queries_folder)}
+
+    ours_pdq = codes_of_all(["--encoder", "pdq"])
     methods["pdq (bgan-db)"] = ours_pdq
-    methods["bgan-64 (bgan-db)"] = {**bgan_db_codes(args.bgan_db, ["--bits", "64"], originals_folder),
-                                    **bgan_db_codes(args.bgan_db, ["--bits", "64"], queries_folder)}
+    methods["bgan-64 (bgan-db)"] = codes_of_all(["--bits", "64"])
     models = [argument.split("=", 1) for argument in args.model]
     for name, path in models:
-        methods[f"{name} (bgan-db)"] = {**bgan_db_codes(args.bgan_db, ["--model", path], originals_folder),
-                                        **bgan_db_codes(args.bgan_db, ["--model", path], queries_folder)}
+        methods[f"{name} (bgan-db)"] = codes_of_all(["--model", path])
     methods.update(peer_codes(originals + queries))
 
     # Our PDQ against the reference, on the same decoded pixels (the originals are PNGs).

@@ -100,8 +100,18 @@ final class EncodeBatcher: @unchecked Sendable {
                 let results = Self.split(outcome, into: ready.map { $0.prepared.count * valuesPerImage })
                 for (entry, result) in zip(ready, results) { deliveries.append { entry.waiting.deliver(result) } }
             }
-            let followUps = deliveries
-            pool.submit { for deliver in followUps { deliver() } }
+            for share in Self.shares(of: deliveries, count: pool.threadCount) {
+                pool.submit { for deliver in share { deliver() } }
+            }
+        }
+    }
+
+    /// `jobs` dealt into at most `count` non-empty shares of nearly equal size, in order.
+    private static func shares<Job>(of jobs: [Job], count: Int) -> [[Job]] {
+        let shareCount = min(count, jobs.count)
+        guard shareCount > 1 else { return jobs.isEmpty ? [] : [jobs] }
+        return (0..<shareCount).map { share in
+            Array(jobs[(jobs.count * share / shareCount)..<(jobs.count * (share + 1) / shareCount)])
         }
     }
 

@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "BGANStore", package: "BGANStore"),
                 .product(name: "BGAN", package: "BGANStore"),
                 .product(name: "PixelIO", package: "BGANStore"),
+                .product(name: "NeuralNet", package: "BGANStore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

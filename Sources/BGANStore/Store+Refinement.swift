@@ -12,6 +12,13 @@ import PixelIO
 /// through their code's signs (the asymmetric distance of Gordo et al.). The Hamming search stays
 /// exact; refinement only reorders what it returns, so a stored image queried with itself comes
 /// back first and near-duplicates rise above unrelated items that merely share their bucket.
+///
+/// With `matchingMirrorImages`, the image and its mirror image (flipped left to right) are both
+/// encoded and searched, and each item is ranked by the nearer of the two: its smaller Hamming
+/// distance, its larger refined score. The Hamming part stays exact for that distance (the `k`
+/// nearest under the smaller of two distances are among the `k` nearest of one of them), so a
+/// stored image's mirror copy finds it as surely as the image itself — what PDQ's users get from
+/// hashing the dihedral variants of a query.
 extension Store {
     /// The `k` stored items most similar to `image`, through the bound encoder.
     ///
@@ -21,32 +28,93 @@ extension Store {
     ///   - method: the planner's choice, or a forced multi-index search or scan.
     ///   - refinement: how to refine the exact Hamming candidates; nil returns the plain
     ///     Hamming ranking (distance, then insertion order), as `search(code:k:method:)`.
+    ///   - matchingMirrorImages: also search with the image's mirror image, each item ranked by
+    ///     the nearer of the two (two encodings and two searches instead of one).
     /// - Throws: `StoreError` `.noModel` for a store of bare codes,
     ///   `StoreError` `.encoderUnavailable` when its application encoder was not given.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
-                       refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {
-        try search(encoding: try realValuedOutputs(of: [image]), k: k, method: method, refinement: refinement)
+                       refinement: Refinement.Options? = Refinement.Options(),
+                       matchingMirrorImages: Bool = false) throws -> StoreSearchResult {
+        try search(encoding: try realValuedOutputs(of: Self.queryImages(image, matchingMirrorImages: matchingMirrorImages)),
+                   k: k, method: method, refinement: refinement)
     }
 
-    /// `search(image:k:method:refinement:)` once the image is encoded (sync and async share it).
+    /// The images a search by `image` encodes: it, and its mirror image when asked.
+    static func queryImages(_ image: PixelBuffer, matchingMirrorImages: Bool) -> [PixelBuffer] {
+        matchingMirrorImages ? [image, image.oriented(.mirrored)] : [image]
+    }
+
+    /// `search(image:k:method:refinement:matchingMirrorImages:)` once its query images are
+    /// encoded (`values`: `bitCount` values for each; sync and async share it).
     func search(encoding values: [Float], k: Int, method: SearchMethod, refinement: Refinement.Options?) throws -> StoreSearchResult {
-        guard let refinement else { return try search(code: BinaryCode(signsOf: values), k: k, method: method) }
-        return try search(realValues: values, k: k, method: method, refinement: refinement)
+        guard values.count > bitCount else {
+            guard let refinement else { return try search(code: BinaryCode(signsOf: values), k: k, method: method) }
+            return try search(realValues: values, k: k, method: method, refinement: refinement)
+        }
+        guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }
+        let variants = try queryVariants(values)
+        return try observation.query("\(k) nearest to an image or its mirror image\(refinement == nil ? "" : ", refined")") {
+            try readingIndex { snapshot, txn in
+                guard let refinement else {
+                    let found = SearchResult.nearer(try variants.map { try searcher.nearest(to: BinaryCode(signsOf: $0), k: k, in: snapshot, method: method) })
+                    return try resolve(SearchResult(neighbors: Array(found.neighbors.prefix(k)), statistics: found.statistics), txn)
+                }
+                let codes = variants.map { BinaryCode(signsOf: $0) }
+                let pooled = SearchResult.nearer(try codes.map { try refinementCandidates($0, k: k, method: method, options: refinement, snapshot) })
+                return try refine(try atNearerDistance(pooled, of: codes, txn), queries: variants, k: k, txn)
+            }
+        }
     }
 
-    /// Every stored item within Hamming distance `radius` of `image`'s code, ordered by refined
-    /// score (or, with `refinement` nil, by distance then insertion order).
+    /// Every stored item within Hamming distance `radius` of `image`'s code (or, with
+    /// `matchingMirrorImages`, of its mirror image's), ordered by refined score (or, with
+    /// `refinement` nil, by distance then insertion order).
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
-                       refinement: Refinement.Options? = Refinement.Options()) throws -> StoreSearchResult {
-        try search(encoding: try realValuedOutputs(of: [image]), radius: radius, method: method, refinement: refinement)
+                       refinement: Refinement.Options? = Refinement.Options(),
+                       matchingMirrorImages: Bool = false) throws -> StoreSearchResult {
+        try search(encoding: try realValuedOutputs(of: Self.queryImages(image, matchingMirrorImages: matchingMirrorImages)),
+                   radius: radius, method: method, refinement: refinement)
     }
 
-    /// ``search(image:radius:method:refinement:)`` once the image is encoded.
+    /// ``search(image:radius:method:refinement:matchingMirrorImages:)`` once its query images
+    /// are encoded.
     func search(encoding values: [Float], radius: Int, method: SearchMethod, refinement: Refinement.Options?) throws -> StoreSearchResult {
-        guard refinement != nil else { return try search(code: BinaryCode(signsOf: values), radius: radius, method: method) }
-        return try search(realValues: values, radius: radius, method: method)
+        guard values.count > bitCount else {
+            guard refinement != nil else { return try search(code: BinaryCode(signsOf: values), radius: radius, method: method) }
+            return try search(realValues: values, radius: radius, method: method)
+        }
+        let variants = try queryVariants(values)
+        return try observation.query("within \(radius) bits of an image or its mirror image\(refinement == nil ? "" : ", refined")") {
+            try readingIndex { snapshot, txn in
+                let found = SearchResult.nearer(try variants.map { try searcher.within(radius: radius, of: BinaryCode(signsOf: $0), in: snapshot, method: method) })
+                guard refinement != nil else { return try resolve(found, txn) }
+                return try refine(found, queries: variants, k: found.neighbors.count, txn)
+            }
+        }
+    }
+
+    /// `found` with each item at its distance to the nearest of `codes`: a candidate of one
+    /// query may lie nearer another query than that query's own candidates reached.
+    private func atNearerDistance(_ found: SearchResult, of codes: [BinaryCode], _ txn: borrowing Transaction) throws -> SearchResult {
+        let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
+        let neighbors = try found.neighbors.map { neighbor in
+            guard let words = try chunks.code(of: neighbor.id, txn) else {
+                throw StoreError(.corrupted, "item \(neighbor.id) was found by a search but has no code; verify the store (`Store.verify()`)")
+            }
+            let code = try BinaryCode(bitCount: bitCount, words: words)
+            return Neighbor(id: neighbor.id, distance: codes.map { $0.distance(to: code) }.min() ?? neighbor.distance)
+        }
+        return SearchResult(neighbors: neighbors.sorted(), statistics: found.statistics)
+    }
+
+    /// `values` cut into one query's `bitCount` values each.
+    private func queryVariants(_ values: [Float]) throws -> [[Float]] {
+        guard values.count % bitCount == 0 else {
+            throw StoreError(.codeLengthMismatch, "\(values.count) query values are not a whole number of \(bitCount)-bit queries")
+        }
+        return stride(from: 0, to: values.count, by: bitCount).map { Array(values[$0..<($0 + bitCount)]) }
     }
 
     /// Every stored item within Hamming distance `radius` of the signs of `realValues` (one per
@@ -56,7 +124,7 @@ extension Store {
         return try observation.query("within \(radius) bits, refined") {
             try readingIndex { snapshot, txn in
                 let found = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
-                return try refine(found, query: realValues, k: found.neighbors.count, txn)
+                return try refine(found, queries: [realValues], k: found.neighbors.count, txn)
             }
         }
     }
@@ -75,20 +143,20 @@ extension Store {
     private func refinedNearest(_ code: BinaryCode, realValues: [Float], k: Int, method: SearchMethod,
                                 options: Refinement.Options) throws -> StoreSearchResult {
         try readingIndex { snapshot, txn in
-            let wanted = options.candidateCount(for: k)
-            var found = try searcher.nearest(to: code, k: wanted, in: snapshot, method: method)
-            if found.neighbors.count == wanted, let last = found.neighbors.last {
-                // Every item tied with the last candidate: none may lose its place to insertion order.
-                let tied = try searcher.within(radius: last.distance, of: code, in: snapshot, method: method)
-                var statistics = tied.statistics
-                statistics.bucketsProbed += found.statistics.bucketsProbed
-                statistics.nonemptyBuckets += found.statistics.nonemptyBuckets
-                statistics.candidates += found.statistics.candidates
-                statistics.distancesComputed += found.statistics.distancesComputed
-                found = SearchResult(neighbors: tied.neighbors, statistics: statistics)
-            }
-            return try refine(found, query: realValues, k: k, txn)
+            try refine(try refinementCandidates(code, k: k, method: method, options: options, snapshot), queries: [realValues], k: k, txn)
         }
+    }
+
+    /// The exact Hamming candidates refinement reorders for `k` results: the `k · candidateFactor`
+    /// nearest to `code`, and every item tied with the last of them.
+    private func refinementCandidates(_ code: BinaryCode, k: Int, method: SearchMethod, options: Refinement.Options,
+                                      _ snapshot: IndexSnapshot) throws -> SearchResult {
+        let wanted = options.candidateCount(for: k)
+        let found = try searcher.nearest(to: code, k: wanted, in: snapshot, method: method)
+        guard found.neighbors.count == wanted, let last = found.neighbors.last else { return found }
+        // Every item tied with the last candidate: none may lose its place to insertion order.
+        let tied = try searcher.within(radius: last.distance, of: code, in: snapshot, method: method)
+        return SearchResult(neighbors: tied.neighbors, statistics: tied.statistics.adding(found.statistics))
     }
 
     /// The code of a real-valued query, checked to have one value per bit.
@@ -99,30 +167,34 @@ extension Store {
         return BinaryCode(signsOf: realValues)
     }
 
-    /// Scores `found` against `query` and keeps the best `k`, with keys and payloads.
-    private func refine(_ found: SearchResult, query: [Float], k: Int, _ txn: borrowing Transaction) throws -> StoreSearchResult {
-        let unit = Refinement.normalizedQuery(query)
+    /// Scores `found` against `queries` (an item's score: its best cosine with any of them) and
+    /// keeps the best `k`, with keys and payloads.
+    private func refine(_ found: SearchResult, queries: [[Float]], k: Int, _ txn: borrowing Transaction) throws -> StoreSearchResult {
+        let units = queries.map(Refinement.normalizedQuery)
         var scored: [Refinement.Scored] = []
         scored.reserveCapacity(found.neighbors.count)
         let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
-        try unit.withUnsafeBufferPointer { queryBuffer in
-            for neighbor in found.neighbors {
-                let score: Float
-                if let table = tables.refinements, let bytes = try txn.get(table, key: neighbor.id) {
-                    guard bytes.count == bitCount else {
-                        throw StoreError(.corrupted, "item \(neighbor.id)'s refinement vector has \(bytes.count) bytes, not \(bitCount); verify the store (`Store.verify()`)")
-                    }
-                    score = Refinement.cosine(query: queryBuffer, item: bytes.bindMemory(to: Int8.self))
-                } else {
-                    score = try codeSigns(of: neighbor.id, chunks, txn).withUnsafeBufferPointer { Refinement.cosine(query: queryBuffer, item: $0) }
+        for neighbor in found.neighbors {
+            let score: Float
+            if let table = tables.refinements, let bytes = try txn.get(table, key: neighbor.id) {
+                guard bytes.count == bitCount else {
+                    throw StoreError(.corrupted, "item \(neighbor.id)'s refinement vector has \(bytes.count) bytes, not \(bitCount); verify the store (`Store.verify()`)")
                 }
-                scored.append(.init(neighbor: neighbor, score: score))
+                score = Self.bestCosine(units, bytes.bindMemory(to: Int8.self))
+            } else {
+                score = try codeSigns(of: neighbor.id, chunks, txn).withUnsafeBufferPointer { Self.bestCosine(units, $0) }
             }
+            scored.append(.init(neighbor: neighbor, score: score))
         }
         let ranked = Refinement.ranked(scored, k: k)
         var statistics = found.statistics
         statistics.refinedCandidates = scored.count
         return try resolve(SearchResult(neighbors: ranked.map(\.neighbor), statistics: statistics), scores: ranked.map(\.score), txn)
+    }
+
+    /// The largest cosine of an item's vector with any of the unit-length `queries`.
+    private static func bestCosine(_ queries: [[Float]], _ item: UnsafeBufferPointer<Int8>) -> Float {
+        queries.map { query in query.withUnsafeBufferPointer { Refinement.cosine(query: $0, item: item) } }.max() ?? 0
     }
 
     /// An item's code as a refinement vector: ±127 per bit.
@@ -132,5 +204,31 @@ extension Store {
         }
         let code = try BinaryCode(bitCount: bitCount, words: words)
         return (0..<bitCount).map { code.bit($0) ? 127 : -127 }
+    }
+}
+
+extension SearchResult {
+    /// Several searches' results as one, each item at the smallest distance any of them found it,
+    /// ordered by distance then id; the work of all of them in the statistics.
+    static func nearer(_ results: [SearchResult]) -> SearchResult {
+        var nearest: [UInt32: Int] = [:]
+        for result in results {
+            for neighbor in result.neighbors { nearest[neighbor.id] = min(nearest[neighbor.id] ?? .max, neighbor.distance) }
+        }
+        let statistics = results.dropFirst().reduce(results.first?.statistics ?? SearchStatistics()) { $0.adding($1.statistics) }
+        return SearchResult(neighbors: nearest.map { Neighbor(id: $0.key, distance: $0.value) }.sorted(), statistics: statistics)
+    }
+}
+
+extension SearchStatistics {
+    /// These statistics with `other`'s work added (its path and radius are not kept).
+    func adding(_ other: SearchStatistics) -> SearchStatistics {
+        var sum = self
+        sum.bucketsProbed += other.bucketsProbed
+        sum.nonemptyBuckets += other.nonemptyBuckets
+        sum.candidates += other.candidates
+        sum.distancesComputed += other.distancesComputed
+        sum.refinedCandidates += other.refinedCandidates
+        return sum
     }
 }

@@ -41,15 +41,17 @@ extension Store {
     /// the same time (one forward pass for many), then searched on the pool with the batch's
     /// other searches.
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
-                       refinement: Refinement.Options? = Refinement.Options()) async throws -> StoreSearchResult {
-        try await encodedBatched([image]) { store, values in
+                       refinement: Refinement.Options? = Refinement.Options(),
+                       matchingMirrorImages: Bool = false) async throws -> StoreSearchResult {
+        try await encodedBatched([image], addingMirrorImages: matchingMirrorImages) { store, values in
             try store.search(encoding: values, k: k, method: method, refinement: refinement)
         }
     }
 
     public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
-                       refinement: Refinement.Options? = Refinement.Options()) async throws -> StoreSearchResult {
-        try await encodedBatched([image]) { store, values in
+                       refinement: Refinement.Options? = Refinement.Options(),
+                       matchingMirrorImages: Bool = false) async throws -> StoreSearchResult {
+        try await encodedBatched([image], addingMirrorImages: matchingMirrorImages) { store, values in
             try store.search(encoding: values, radius: radius, method: method, refinement: refinement)
         }
     }

@@ -55,6 +55,12 @@ def images(count):
     return [(b"P5 28 28 255\n" + raw[i * 784:(i + 1) * 784], str(labels[i])) for i in range(count)]
 
 
+def mirror_image(pgm):
+    """A 28x28 PGM flipped left to right."""
+    header, pixels = pgm[:13], pgm[13:]
+    return header + b"".join(pixels[row * 28:(row + 1) * 28][::-1] for row in range(28))
+
+
 class Service:
     def __init__(self, binary, store, port, *extra):
         self.base = f"http://127.0.0.1:{port}"
@@ -133,6 +139,12 @@ def run_checks(binary, store, pictures, services):
     status, body, _ = curl("POST", f"{base}/search?code={code}&radius=0")
     check(status == 200 and all(h["distance"] == 0 for h in json.loads(body)["hits"]), "radius search answers within the radius")
 
+    mirrored = mirror_image(pictures[8][0])
+    status, body, _ = curl("POST", f"{base}/search?k=3&mirror=true", mirrored)
+    hits = json.loads(body)["hits"]
+    check(status == 200 and hits[0]["key"] == "img8" and hits[0]["distance"] == 0,
+          f"mirror=true: a mirrored copy finds its original first: {[(h['key'], h['distance']) for h in hits]}")
+
     status, body, kind = curl("GET", f"{base}/items/img7/thumbnail")
     check(status == 200 and kind.startswith("image/png") and body[:8] == b"\x89PNG\r\n\x1a\n", "the thumbnail is a PNG")
 
@@ -149,6 +161,8 @@ def run_checks(binary, store, pictures, services):
         ("POST", f"{base}/search?code=00ff", None, 400, "16 bits; this store holds 64-bit codes"),
         ("POST", f"{base}/search?k=5", b"", 400, "the body is empty"),
         ("POST", f"{base}/search?k=0", pictures[0][0], 400, "k=0 must be a whole number"),
+        ("POST", f"{base}/search?k=5&mirror=maybe", pictures[0][0], 400, "mirror=maybe must be true or false"),
+        ("POST", f"{base}/search?code={code}&mirror=true", None, 400, "a code has no mirror image"),
         ("POST", f"{base}/items/big", b"P5 400 400 255\n" + bytes(160000), 413, "larger than 100000 bytes"),
         ("POST", f"{base}/items/bomb", b"P5 100000 100000 255\n" + bytes(64), 422, "pixels"),
     ]

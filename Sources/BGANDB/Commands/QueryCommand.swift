@@ -15,7 +15,9 @@ struct QueryCommand: ParsableCommand {
         queries are refined: the exact candidates (the K·F nearest, F = --refine-candidates, \
         and every item tied with the last) are ordered by the cosine between the query's \
         real-valued encoding and each item's stored refinement vector, so a stored image comes \
-        back first and ties are broken by similarity (--hamming-only turns this off). With --codes, \
+        back first and ties are broken by similarity (--hamming-only turns this off). \
+        --match-mirror-images also searches with each query's mirror image, every item ranked by \
+        the nearer of the two, so a mirrored copy of a stored image finds it. With --codes, \
         each row of a .npy file is a query; with --json each query prints one line \
         {"query": i, "neighbors": [{"key": …, "distance": d}, …], "stats": {…}}, then a summary \
         line with the total search time (excluding loading). --sheet writes a contact sheet \
@@ -55,6 +57,9 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Image queries: exact Hamming candidates per result that refinement reorders.")
     var refineCandidates: Int = Refinement.Options().candidateFactor
 
+    @Flag(help: "Image queries: also search with each image's mirror image (flipped left to right) and rank every item by the nearer of the two, so mirrored copies are found (two encodings and two searches per query).")
+    var matchMirrorImages = false
+
     @Option(help: "Write a contact sheet PNG: each query image, then its results with their distances.")
     var sheet: String?
 
@@ -68,6 +73,7 @@ struct QueryCommand: ParsableCommand {
         guard k == nil || radius == nil else { throw ValidationError("give -k K or --radius R, not both") }
         if let k, k < 1 { throw ValidationError("-k must be at least 1") }
         if let radius, radius < 0 { throw ValidationError("--radius must be at least 0") }
+        if matchMirrorImages && images.isEmpty { throw ValidationError("--match-mirror-images needs image queries: a code has no mirror image") }
         if sheet != nil && images.isEmpty { throw ValidationError("--sheet needs image queries: it shows each query's image beside its results") }
         guard sheetRows >= 1 else { throw ValidationError("--sheet-rows must be at least 1") }
         guard refineCandidates >= 1 else { throw ValidationError("--refine-candidates must be at least 1") }
@@ -100,7 +106,11 @@ struct QueryCommand: ParsableCommand {
             for (index, query) in queries.enumerated() {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let result: StoreSearchResult
-                if index < realValues.count {
+                if matchMirrorImages, index < buffers.count {
+                    let refinement = hammingOnly ? nil : Refinement.Options(candidateFactor: refineCandidates)
+                    result = try radius.map { try store.search(image: buffers[index], radius: $0, method: method, refinement: refinement, matchingMirrorImages: true) }
+                        ?? store.search(image: buffers[index], k: k ?? 10, method: method, refinement: refinement, matchingMirrorImages: true)
+                } else if index < realValues.count {
                     result = try radius.map { try store.search(realValues: realValues[index], radius: $0, method: method) }
                         ?? store.search(realValues: realValues[index], k: k ?? 10, method: method,
                                         refinement: Refinement.Options(candidateFactor: refineCandidates))

@@ -72,16 +72,26 @@ struct Routes: Sendable {
     }
 
     /// `POST /search?k=10`: the body is an image; or `POST /search?code=HEX&k=10` without one.
-    /// `radius=R` instead of `k` returns every item within R bits.
+    /// `radius=R` instead of `k` returns every item within R bits; `mirror=true` (images only)
+    /// also matches mirrored copies.
     func search(_ request: Request) async throws -> SearchResponse {
         let query = request.uri.queryParameters
         let k = try query.get("k").map { try positive($0, "k") } ?? 10
         let radius = try query.get("radius").map { try positive($0, "radius", allowZero: true) }
+        let mirror: Bool
+        switch query.get("mirror") {
+        case nil, "false"?, "0"?: mirror = false
+        case "true"?, "1"?: mirror = true
+        case let other?: throw HTTPError(.badRequest, message: "mirror=\(other.prefix(20)) must be true or false")
+        }
         let result: StoreSearchResult
         if let hex = query.get("code") {
             let code: BinaryCode
             do { code = try BinaryCode(hex: hex) } catch {
                 throw HTTPError(.badRequest, message: "code=\(hex.prefix(80)) is not a hexadecimal code: \(error)")
+            }
+            guard !mirror else {
+                throw HTTPError(.badRequest, message: "mirror=true needs an image body: a code has no mirror image")
             }
             guard code.bitCount == store.bitCount else {
                 throw HTTPError(.badRequest, message: "the code has \(code.bitCount) bits; this store holds \(store.bitCount)-bit codes (\(store.bitCount / 4) hex digits)")
@@ -93,8 +103,8 @@ struct Routes: Sendable {
         } else {
             let image = try await decodeImage(request)
             result = try await mapped {
-                if let radius { return try await store.search(image: image, radius: radius) }
-                return try await store.search(image: image, k: k)
+                if let radius { return try await store.search(image: image, radius: radius, matchingMirrorImages: mirror) }
+                return try await store.search(image: image, k: k, matchingMirrorImages: mirror)
             }
         }
         return SearchResponse(result)

@@ -12,13 +12,7 @@ import PixelIO
 /// through their code's signs (the asymmetric distance of Gordo et al.). The Hamming search stays
 /// exact; refinement only reorders what it returns, so a stored image queried with itself comes
 /// back first and near-duplicates rise above unrelated items that merely share their bucket.
-///
-/// With `matchingMirrorImages`, the image and its mirror image (flipped left to right) are both
-/// encoded and searched, and each item is ranked by the nearer of the two: its smaller Hamming
-/// distance, its larger refined score. The Hamming part stays exact for that distance (the `k`
-/// nearest under the smaller of two distances are among the `k` nearest of one of them), so a
-/// stored image's mirror copy finds it as surely as the image itself — what PDQ's users get from
-/// hashing the dihedral variants of a query.
+/// With `matchingMirrorImages` a search also takes the image's mirror image (Store+MirrorImages.swift).
 extension Store {
     /// The `k` stored items most similar to `image`, through the bound encoder.
     ///
@@ -40,11 +34,6 @@ extension Store {
                    k: k, method: method, refinement: refinement)
     }
 
-    /// The images a search by `image` encodes: it, and its mirror image when asked.
-    static func queryImages(_ image: PixelBuffer, matchingMirrorImages: Bool) -> [PixelBuffer] {
-        matchingMirrorImages ? [image, image.oriented(.mirrored)] : [image]
-    }
-
     /// `search(image:k:method:refinement:matchingMirrorImages:)` once its query images are
     /// encoded (`values`: `bitCount` values for each; sync and async share it).
     func search(encoding values: [Float], k: Int, method: SearchMethod, refinement: Refinement.Options?) throws -> StoreSearchResult {
@@ -52,19 +41,7 @@ extension Store {
             guard let refinement else { return try search(code: BinaryCode(signsOf: values), k: k, method: method) }
             return try search(realValues: values, k: k, method: method, refinement: refinement)
         }
-        guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }
-        let variants = try queryVariants(values)
-        return try observation.query("\(k) nearest to an image or its mirror image\(refinement == nil ? "" : ", refined")") {
-            try readingIndex { snapshot, txn in
-                guard let refinement else {
-                    let found = SearchResult.nearer(try variants.map { try searcher.nearest(to: BinaryCode(signsOf: $0), k: k, in: snapshot, method: method) })
-                    return try resolve(SearchResult(neighbors: Array(found.neighbors.prefix(k)), statistics: found.statistics), txn)
-                }
-                let codes = variants.map { BinaryCode(signsOf: $0) }
-                let pooled = SearchResult.nearer(try codes.map { try refinementCandidates($0, k: k, method: method, options: refinement, snapshot) })
-                return try refine(try atNearerDistance(pooled, of: codes, txn), queries: variants, k: k, txn)
-            }
-        }
+        return try searchNearer(try queryVariants(values), k: k, method: method, refinement: refinement)
     }
 
     /// Every stored item within Hamming distance `radius` of `image`'s code (or, with
@@ -85,36 +62,7 @@ extension Store {
             guard refinement != nil else { return try search(code: BinaryCode(signsOf: values), radius: radius, method: method) }
             return try search(realValues: values, radius: radius, method: method)
         }
-        let variants = try queryVariants(values)
-        return try observation.query("within \(radius) bits of an image or its mirror image\(refinement == nil ? "" : ", refined")") {
-            try readingIndex { snapshot, txn in
-                let found = SearchResult.nearer(try variants.map { try searcher.within(radius: radius, of: BinaryCode(signsOf: $0), in: snapshot, method: method) })
-                guard refinement != nil else { return try resolve(found, txn) }
-                return try refine(found, queries: variants, k: found.neighbors.count, txn)
-            }
-        }
-    }
-
-    /// `found` with each item at its distance to the nearest of `codes`: a candidate of one
-    /// query may lie nearer another query than that query's own candidates reached.
-    private func atNearerDistance(_ found: SearchResult, of codes: [BinaryCode], _ txn: borrowing Transaction) throws -> SearchResult {
-        let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
-        let neighbors = try found.neighbors.map { neighbor in
-            guard let words = try chunks.code(of: neighbor.id, txn) else {
-                throw StoreError(.corrupted, "item \(neighbor.id) was found by a search but has no code; verify the store (`Store.verify()`)")
-            }
-            let code = try BinaryCode(bitCount: bitCount, words: words)
-            return Neighbor(id: neighbor.id, distance: codes.map { $0.distance(to: code) }.min() ?? neighbor.distance)
-        }
-        return SearchResult(neighbors: neighbors.sorted(), statistics: found.statistics)
-    }
-
-    /// `values` cut into one query's `bitCount` values each.
-    private func queryVariants(_ values: [Float]) throws -> [[Float]] {
-        guard values.count % bitCount == 0 else {
-            throw StoreError(.codeLengthMismatch, "\(values.count) query values are not a whole number of \(bitCount)-bit queries")
-        }
-        return stride(from: 0, to: values.count, by: bitCount).map { Array(values[$0..<($0 + bitCount)]) }
+        return try searchNearer(try queryVariants(values), radius: radius, method: method, refined: refinement != nil)
     }
 
     /// Every stored item within Hamming distance `radius` of the signs of `realValues` (one per
@@ -149,7 +97,7 @@ extension Store {
 
     /// The exact Hamming candidates refinement reorders for `k` results: the `k · candidateFactor`
     /// nearest to `code`, and every item tied with the last of them.
-    private func refinementCandidates(_ code: BinaryCode, k: Int, method: SearchMethod, options: Refinement.Options,
+    func refinementCandidates(_ code: BinaryCode, k: Int, method: SearchMethod, options: Refinement.Options,
                                       _ snapshot: IndexSnapshot) throws -> SearchResult {
         let wanted = options.candidateCount(for: k)
         let found = try searcher.nearest(to: code, k: wanted, in: snapshot, method: method)
@@ -169,7 +117,7 @@ extension Store {
 
     /// Scores `found` against `queries` (an item's score: its best cosine with any of them) and
     /// keeps the best `k`, with keys and payloads.
-    private func refine(_ found: SearchResult, queries: [[Float]], k: Int, _ txn: borrowing Transaction) throws -> StoreSearchResult {
+    func refine(_ found: SearchResult, queries: [[Float]], k: Int, _ txn: borrowing Transaction) throws -> StoreSearchResult {
         let units = queries.map(Refinement.normalizedQuery)
         var scored: [Refinement.Scored] = []
         scored.reserveCapacity(found.neighbors.count)
@@ -204,31 +152,5 @@ extension Store {
         }
         let code = try BinaryCode(bitCount: bitCount, words: words)
         return (0..<bitCount).map { code.bit($0) ? 127 : -127 }
-    }
-}
-
-extension SearchResult {
-    /// Several searches' results as one, each item at the smallest distance any of them found it,
-    /// ordered by distance then id; the work of all of them in the statistics.
-    static func nearer(_ results: [SearchResult]) -> SearchResult {
-        var nearest: [UInt32: Int] = [:]
-        for result in results {
-            for neighbor in result.neighbors { nearest[neighbor.id] = min(nearest[neighbor.id] ?? .max, neighbor.distance) }
-        }
-        let statistics = results.dropFirst().reduce(results.first?.statistics ?? SearchStatistics()) { $0.adding($1.statistics) }
-        return SearchResult(neighbors: nearest.map { Neighbor(id: $0.key, distance: $0.value) }.sorted(), statistics: statistics)
-    }
-}
-
-extension SearchStatistics {
-    /// These statistics with `other`'s work added (its path and radius are not kept).
-    func adding(_ other: SearchStatistics) -> SearchStatistics {
-        var sum = self
-        sum.bucketsProbed += other.bucketsProbed
-        sum.nonemptyBuckets += other.nonemptyBuckets
-        sum.candidates += other.candidates
-        sum.distancesComputed += other.distancesComputed
-        sum.refinedCandidates += other.refinedCandidates
-        return sum
     }
 }

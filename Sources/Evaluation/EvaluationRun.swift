@@ -97,11 +97,21 @@ public enum EvaluationRun {
         if setup.duplicateCount > 0 {
             let originals = setup.duplicateOriginals
             for perturbation in Perturbation.allCases {
-                let copies = try setup.database.perturbed(perturbation, indices: originals, seed: setup.seed).scaledPixels()
-                let (copyCodes, copyValues) = try codesAndValues(method, copies)
+                let copySet = try setup.database.perturbed(perturbation, indices: originals, seed: setup.seed)
+                let (copyCodes, copyValues) = try codesAndValues(method, copySet.scaledPixels())
                 let copyRefinement = copyValues.flatMap { values in refinement?.replacingQueries(values) }
-                nearDuplicates.append(NearDuplicateEvaluation.evaluate(database: database, queries: copyCodes, originals: originals,
-                                                                       perturbation: perturbation, refinement: copyRefinement))
+                var recall = NearDuplicateEvaluation.evaluate(database: database, queries: copyCodes, originals: originals,
+                                                              perturbation: perturbation, refinement: copyRefinement)
+                if let copyRefinement, let refinement {
+                    let mirrors = try copySet.perturbed(.flip, indices: Array(0..<copySet.count), seed: setup.seed)
+                    let (mirrorCodes, mirrorValues) = try codesAndValues(method, mirrors.scaledPixels())
+                    if let mirrorValues {
+                        (recall.mirrorMatchedRecallAt1, recall.mirrorMatchedRecallAt10) = NearDuplicateEvaluation.mirrorMatchedRecall(
+                            database: database, queries: copyCodes, mirrored: mirrorCodes, originals: originals,
+                            refinement: copyRefinement, mirroredRefinement: refinement.replacingQueries(mirrorValues))
+                    }
+                }
+                nearDuplicates.append(recall)
             }
         }
         return MethodReport(method: method.name, bits: method.bitCount, retrieval: retrieval, refinedPrecisionAtShortDepth: refinedPrecision,

@@ -11,13 +11,20 @@ public struct NearDuplicateRecall: Sendable, Codable, Equatable {
     /// real-valued outputs; refinement leaves no ties.
     public var refinedRecallAt1: Double?
     public var refinedRecallAt10: Double?
+    /// The refined recall when each copy's mirror image is searched too, every item ranked by the
+    /// nearer of the two (the store's `matchingMirrorImages`), when the method has real values.
+    public var mirrorMatchedRecallAt1: Double?
+    public var mirrorMatchedRecallAt10: Double?
 
-    public init(perturbation: Perturbation, recallAt1: Double, recallAt10: Double, refinedRecallAt1: Double? = nil, refinedRecallAt10: Double? = nil) {
+    public init(perturbation: Perturbation, recallAt1: Double, recallAt10: Double, refinedRecallAt1: Double? = nil, refinedRecallAt10: Double? = nil,
+                mirrorMatchedRecallAt1: Double? = nil, mirrorMatchedRecallAt10: Double? = nil) {
         self.perturbation = perturbation
         self.recallAt1 = recallAt1
         self.recallAt10 = recallAt10
         self.refinedRecallAt1 = refinedRecallAt1
         self.refinedRecallAt10 = refinedRecallAt10
+        self.mirrorMatchedRecallAt1 = mirrorMatchedRecallAt1
+        self.mirrorMatchedRecallAt10 = mirrorMatchedRecallAt10
     }
 }
 
@@ -62,6 +69,16 @@ public struct RefinementData: Sendable {
         queries = Self.normalizedRows(queryValues, dimension: dimension)
     }
 
+    /// Cosine of query `q` with database item `item` (``Refinement/cosine(query:item:)``).
+    func cosine(query q: Int, item: Int) -> Float {
+        queries.withUnsafeBufferPointer { queries in
+            database.withUnsafeBufferPointer { database in
+                Refinement.cosine(query: UnsafeBufferPointer(rebasing: queries[(q * dimension)..<((q + 1) * dimension)]),
+                                  item: UnsafeBufferPointer(rebasing: database[(item * dimension)..<((item + 1) * dimension)]))
+            }
+        }
+    }
+
     private static func normalizedRows(_ values: [Float], dimension: Int) -> [Float] {
         var normalized: [Float] = []
         normalized.reserveCapacity(values.count)
@@ -96,6 +113,41 @@ public enum NearDuplicateEvaluation {
                                    refinedRecallAt1: refinement.map { _ in sums[2] / n }, refinedRecallAt10: refinement.map { _ in sums[3] / n })
     }
 
+    /// Refined recall@1 and @10 of `queries` searched together with `mirrored` (query `i`'s
+    /// mirror image, with its real values in `mirroredRefinement`): each variant contributes its
+    /// own candidates, and every candidate ranks by its best cosine with either variant, then by
+    /// its smaller distance, as a store's search with `matchingMirrorImages` ranks it.
+    public static func mirrorMatchedRecall(database: PackedCodes, queries: PackedCodes, mirrored: PackedCodes, originals: [Int],
+                                           refinement: RefinementData, mirroredRefinement: RefinementData) -> (at1: Double, at10: Double) {
+        precondition(originals.count == queries.count && mirrored.count == queries.count, "one original and one mirror image per query")
+        let words = database.wordsPerCode
+        let sums = QueryLoop.sum(database: database, queries: queries, figures: 2) { q, distances, histogram, sums in
+            var mirroredDistances = [UInt16](repeating: 0, count: distances.count)
+            var mirroredHistogram = [Int](repeating: 0, count: histogram.count)
+            database.words.withUnsafeBufferPointer { databaseWords in
+                mirrored.words.withUnsafeBufferPointer { mirroredWords in
+                    for i in 0..<distances.count {
+                        let d = HammingKernel.distance(databaseWords.baseAddress! + i * words, mirroredWords.baseAddress! + q * words, words: words)
+                        mirroredDistances[i] = UInt16(d)
+                        mirroredHistogram[d] += 1
+                    }
+                }
+            }
+            let pooled = Set(refinedCandidates(10, query: q, distances: distances, histogram: histogram, refinement: refinement).map(\.neighbor.id))
+                .union(refinedCandidates(10, query: q, distances: mirroredDistances, histogram: mirroredHistogram, refinement: mirroredRefinement).map(\.neighbor.id))
+            let scored = pooled.map { id in
+                let index = Int(id)
+                return Refinement.Scored(neighbor: Neighbor(id: id, distance: Int(min(distances[index], mirroredDistances[index]))),
+                                         score: max(refinement.cosine(query: q, item: index), mirroredRefinement.cosine(query: q, item: index)))
+            }
+            let top = Refinement.ranked(scored, k: 10).map { Int($0.neighbor.id) }
+            sums[0] += top.first == originals[q] ? 1 : 0
+            sums[1] += top.contains(originals[q]) ? 1 : 0
+        }
+        let n = Double(max(queries.count, 1))
+        return (sums[0] / n, sums[1] / n)
+    }
+
     /// Mean precision of the refined first `k` results of each query (same label = relevant).
     public static func refinedPrecision(at k: Int, database: PackedCodes, databaseLabels: [UInt8], queries: PackedCodes, queryLabels: [UInt8],
                                         refinement: RefinementData) -> Double {
@@ -109,6 +161,13 @@ public enum NearDuplicateEvaluation {
     /// Database indices of the refined first `k` results of query `q`: the candidates are every
     /// item within the distance of the `k · candidateFactor`-th nearest, ordered by cosine.
     static func refinedTop(_ k: Int, query q: Int, distances: [UInt16], histogram: [Int], refinement: RefinementData) -> [Int] {
+        Refinement.ranked(refinedCandidates(k, query: q, distances: distances, histogram: histogram, refinement: refinement), k: k)
+            .map { Int($0.neighbor.id) }
+    }
+
+    /// The candidates refinement orders for `k` results of query `q` (every item within the
+    /// distance of the `k · candidateFactor`-th nearest), each with its cosine.
+    static func refinedCandidates(_ k: Int, query q: Int, distances: [UInt16], histogram: [Int], refinement: RefinementData) -> [Refinement.Scored] {
         let wanted = min(refinement.options.candidateCount(for: k), distances.count)
         var reach = 0, covered = histogram[0]
         while covered < wanted { reach += 1; covered += histogram[reach] }
@@ -125,6 +184,6 @@ public enum NearDuplicateEvaluation {
                 }
             }
         }
-        return Refinement.ranked(scored, k: k).map { Int($0.neighbor.id) }
+        return scored
     }
 }

@@ -103,6 +103,49 @@ import Testing
     }
 }
 
+extension NearDuplicateTests {
+    /// Random real values: `rows × dimension`.
+    static func randomValues(_ rows: Int, _ dimension: Int, seed: UInt64) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<(rows * dimension)).map { _ in rng.normal() }
+    }
+
+    @Test func mirrorMatchingFindsOriginalsThroughTheMirrorImage() {
+        let n = 40, dimension = 16
+        let values = Self.randomValues(n, dimension, seed: 21)
+        let database = PackedCodes(signsOf: values, bitCount: dimension)
+        let originals = [3, 17, 29]
+        // The copies look like nothing stored; their mirror images are the originals themselves.
+        let copyValues = Self.randomValues(originals.count, dimension, seed: 22)
+        let mirrorValues = originals.flatMap { Array(values[($0 * dimension)..<(($0 + 1) * dimension)]) }
+        let refinement = RefinementData(dimension: dimension, databaseValues: values, queryValues: copyValues)
+        let copies = PackedCodes(signsOf: copyValues, bitCount: dimension)
+        let plain = NearDuplicateEvaluation.evaluate(database: database, queries: copies, originals: originals, perturbation: .flip,
+                                                     refinement: refinement)
+        let matched = NearDuplicateEvaluation.mirrorMatchedRecall(
+            database: database, queries: copies, mirrored: PackedCodes(signsOf: mirrorValues, bitCount: dimension), originals: originals,
+            refinement: refinement, mirroredRefinement: refinement.replacingQueries(mirrorValues))
+        #expect(plain.refinedRecallAt1! < 1)
+        #expect(matched.at1 == 1 && matched.at10 == 1)
+    }
+
+    @Test func mirrorMatchingWithTheQueryItselfChangesNothing() {
+        let n = 60, dimension = 16
+        let values = Self.randomValues(n, dimension, seed: 23)
+        let database = PackedCodes(signsOf: values, bitCount: dimension)
+        let originals = Array(0..<20)
+        let queryValues = Self.randomValues(originals.count, dimension, seed: 24)
+        let queries = PackedCodes(signsOf: queryValues, bitCount: dimension)
+        let refinement = RefinementData(dimension: dimension, databaseValues: values, queryValues: queryValues)
+        let plain = NearDuplicateEvaluation.evaluate(database: database, queries: queries, originals: originals, perturbation: .identity,
+                                                     refinement: refinement)
+        let matched = NearDuplicateEvaluation.mirrorMatchedRecall(database: database, queries: queries, mirrored: queries, originals: originals,
+                                                                  refinement: refinement, mirroredRefinement: refinement)
+        #expect(matched.at1 == plain.refinedRecallAt1 && matched.at10 == plain.refinedRecallAt10)
+        #expect(matched.at10 > 0, "some originals are among the refined first 10 of random queries against 60 items")
+    }
+}
+
 @Suite struct ClusterCodesTests {
     @Test func clustersOfSeparatedBlobsShareOneCodeEach() {
         var rng = SeededGenerator(seed: 9)

@@ -159,12 +159,15 @@ struct EvalCommand: ParsableCommand {
             Console.out("\(report.method)\t\(report.bits)\t\(c.distinctCodes)\t\(String(format: "%.1f", 100 * Double(c.distinctCodes) / Double(max(c.count, 1))))\t\(String(format: "%.2f", c.entropy))\t\(f(c.worstBitImbalance))\t\(f(c.meanBitImbalance))\t\(c.substrings.map { String($0.bits) }.joined(separator: "+"))\t\(c.substrings.map(\.largestBucket).max() ?? 0)\t\(c.substrings.map(\.percentile99Bucket).max() ?? 0)")
         }
         guard reports.contains(where: { !$0.nearDuplicates.isEmpty }) else { return }
-        Console.out("# near-duplicates: recall@1 / recall@10 of the original (tie-aware); refined rows: the store's refinement of a 10-nearest query")
+        Console.out("# near-duplicates: recall@1 / recall@10 of the original (tie-aware); refined rows: the store's refinement of a 10-nearest query; mirrors matched: the copy's mirror image searched too (matchingMirrorImages)")
         Console.out((["method", "bits"] + Perturbation.allCases.map(\.rawValue)).joined(separator: "\t"))
         for report in reports {
             Console.out(([report.method, String(report.bits)] + report.nearDuplicates.map { "\(f($0.recallAt1)) / \(f($0.recallAt10))" }).joined(separator: "\t"))
             if report.nearDuplicates.contains(where: { $0.refinedRecallAt1 != nil }) {
                 Console.out(([report.method + " refined", String(report.bits)] + report.nearDuplicates.map { "\(f($0.refinedRecallAt1)) / \(f($0.refinedRecallAt10))" }).joined(separator: "\t"))
+            }
+            if report.nearDuplicates.contains(where: { $0.mirrorMatchedRecallAt1 != nil }) {
+                Console.out(([report.method + " refined, mirrors matched", String(report.bits)] + report.nearDuplicates.map { "\(f($0.mirrorMatchedRecallAt1)) / \(f($0.mirrorMatchedRecallAt10))" }).joined(separator: "\t"))
             }
         }
     }

@@ -14,6 +14,20 @@ import TestSupport
         #expect(generated == expected)
     }
 
+    @Test(arguments: [0, 1, 2, 9, 10, 11, 99, 100, 101, 1000, 12345])
+    func decimalKeysCarryTheirTextInEitherOrder(count: Int) {
+        var walked: [(Int, String)] = []
+        DecimalKeys(count: count).forEach { row, text in walked.append((row, String(decoding: text, as: UTF8.self))) }
+        #expect(walked.map(\.0) == Array(DecimalKeys(count: count)))
+        #expect(walked.allSatisfy { $0.1 == String($0.0) })
+        var counted: [String] = []
+        DecimalKeys.inRowOrder(count: count) { row, text in
+            #expect(row == counted.count)
+            counted.append(String(decoding: text, as: UTF8.self))
+        }
+        #expect(counted == (0..<count).map(String.init))
+    }
+
     func matrix(_ codes: [BinaryCode]) -> NumPyByteMatrix {
         NumPyByteMatrix(rows: codes.count, columns: codes.first.map { $0.bitCount / 8 } ?? 1, bytes: Data(codes.flatMap(\.bytes)))
     }

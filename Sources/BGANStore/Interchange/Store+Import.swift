@@ -75,13 +75,11 @@ extension Store {
     /// (writing nothing) when the store is not empty or the given keys repeat.
     func bulkLoad(_ matrix: NumPyByteMatrix, keys: [String]?, progress: (Int) -> Void) throws -> ImportSummary? {
         let rows = matrix.rows
-        let keyOrder: [Int]
+        var keyOrder: [Int] = []
         if let keys {
             keyOrder = keys.indices.sorted { UTF8Order.compare(keys[$0], keys[$1]) < 0 }
             for (a, b) in zip(keyOrder, keyOrder.dropFirst()) where UTF8Order.compare(keys[a], keys[b]) == 0 { return nil }
             for key in keys { try Self.validate(key: key) }
-        } else {
-            keyOrder = Array(DecimalKeys(count: rows))
         }
         let started = Date()
         // The index is built from the rows on another core while this one writes them.
@@ -105,36 +103,43 @@ extension Store {
             }
             let first = meta.idLimit
             let chunks = ChunkEditor(layout: layout, table: tables.codes)
-            var digits = [UInt8](repeating: 0, count: 24)
+            let noPayload = UnsafeRawBufferPointer(start: nil, count: 0)
+            // Codes and item records in row order; the keys are the given ones or the row numbers.
             try matrix.bytes.withUnsafeBytes { raw in
-                for row in 0..<rows {
-                    let id = first + UInt32(row)
-                    let code = UnsafeRawBufferPointer(rebasing: raw[(row * matrix.columns)..<((row + 1) * matrix.columns)])
-                    try chunks.set(id, codeBytes: code, txn)
-                    if let keys {
+                if let keys {
+                    for row in 0..<rows {
+                        let id = first + UInt32(row)
+                        try chunks.set(id, codeBytes: UnsafeRawBufferPointer(rebasing: raw[(row * matrix.columns)..<((row + 1) * matrix.columns)]), txn)
                         var key = keys[row]
-                        try key.withUTF8 { try putRecord(key: UnsafeRawBufferPointer($0), payload: UnsafeRawBufferPointer(start: nil, count: 0), id: id, append: true, txn) }
-                    } else {
-                        try digits.withUnsafeMutableBytes { buffer in
-                            let length = DecimalKeys.write(row, into: buffer)
-                            try putRecord(key: UnsafeRawBufferPointer(rebasing: buffer[..<length]), payload: UnsafeRawBufferPointer(start: nil, count: 0), id: id, append: true, txn)
-                        }
+                        try key.withUTF8 { try putRecord(key: UnsafeRawBufferPointer($0), payload: noPayload, id: id, append: true, txn) }
+                        if row % 65536 == 65535 { progress(row / 2) }
                     }
-                    if row % 65536 == 65535 { progress(row / 2) }
+                } else {
+                    try DecimalKeys.inRowOrder(count: rows) { row, text in
+                        let id = first + UInt32(row)
+                        try chunks.set(id, codeBytes: UnsafeRawBufferPointer(rebasing: raw[(row * matrix.columns)..<((row + 1) * matrix.columns)]), txn)
+                        try putRecord(key: text, payload: noPayload, id: id, append: true, txn)
+                        if row % 65536 == 65535 { progress(row / 2) }
+                    }
                 }
             }
             try chunks.flush(txn)
-            for (done, row) in keyOrder.enumerated() {
-                let id = first + UInt32(row)
-                if let keys {
-                    try txn.put(tables.keys, key: keys[row], value: id, flags: .append)
-                } else {
-                    try digits.withUnsafeMutableBytes { buffer in
-                        let length = DecimalKeys.write(row, into: buffer)
-                        try txn.put(tables.keys, key: UnsafeRawBufferPointer(rebasing: buffer[..<length]), value: id, flags: .append)
-                    }
-                }
+            // The keys table, appended in key order.
+            var done = 0
+            func keyed() {
                 if done % 65536 == 65535 { progress((rows + done) / 2) }
+                done += 1
+            }
+            if let keys {
+                for row in keyOrder {
+                    try txn.put(tables.keys, key: keys[row], value: first + UInt32(row), flags: .append)
+                    keyed()
+                }
+            } else {
+                try DecimalKeys(count: rows).forEach { row, text in
+                    try txn.put(tables.keys, key: text, value: first + UInt32(row), flags: .append)
+                    keyed()
+                }
             }
             meta.idLimit += UInt32(rows)
             meta.liveCount = rows

@@ -37,9 +37,13 @@ public struct HammingSearcher: Sendable {
                         // items already known within `bound`, or from a uniform model of the codes.
                         let worst = best.isFull ? best.sorted[best.k - 1].distance : bits
                         let within = best.sorted.prefix { $0.distance <= bound }.count
-                        let guess: Int
+                        var guess: Int
                         if within > 0 {
                             guess = SearchCostModel.extrapolatedKthDistance(k: best.k, found: within, within: bound, bitCount: bits)
+                            // One item alone is weak evidence of density: it is often the query's own
+                            // near copy among codes far away. The next item seen says how far the
+                            // others are (close in a cluster, far for a lone copy).
+                            if within == 1, best.k > 1, best.sorted.count > 1 { guess = max(guess, best.sorted[1].distance) }
                         } else {
                             if uniformGuess == nil {
                                 uniformGuess = SearchCostModel.uniformKthDistance(k: k, itemCount: liveCount, bitCount: bits)

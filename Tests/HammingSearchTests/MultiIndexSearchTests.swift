@@ -144,6 +144,24 @@ import TestSupport
         #expect(radius.neighbors == (try oracle.within(radius: 2, of: query)).neighbors)
     }
 
+    @Test func aLoneNearCopyDoesNotKeepMultiIndexHashingGoing() throws {
+        // Photo matching: random 256-bit codes, each query a near copy of one of them. The copy is
+        // found at once; its other 9 neighbours lie ~100 bits away, where only a scan is cheap.
+        var rng = SeededGenerator(seed: 8)
+        let codes = makeCodes(100_000, bits: 256, distribution: .uniform, rng: &rng)
+        let (index, oracle) = try makeIndexAndOracle(codes, bits: 256, substrings: 12)
+        let scanCost = SearchCostModel().scan(count: codes.count, words: 4)
+        for _ in 0..<5 {
+            let query = flip(codes.randomElement(using: &rng)!, probability: 0.03, rng: &rng)
+            let result = try searcher.nearest(to: query, k: 10, in: index.snapshot())
+            #expect(result.neighbors == (try oracle.nearest(to: query, k: 10)).neighbors)
+            #expect(result.statistics.path == .multiIndexThenScan)
+            let spentBeforeTheScan = Double(result.statistics.bucketsProbed) * SearchCostModel().bucketProbe
+                + Double(result.statistics.candidates) * SearchCostModel().candidate
+            #expect(spentBeforeTheScan < 0.25 * scanCost, "multi-index hashing ran on for \(spentBeforeTheScan / scanCost) of a scan's cost")
+        }
+    }
+
     @Test func hugeRadiiAreScanned() throws {
         var rng = SeededGenerator(seed: 6)
         let codes = makeCodes(60_000, bits: 64, distribution: .uniform, rng: &rng)

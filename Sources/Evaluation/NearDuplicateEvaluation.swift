@@ -126,19 +126,16 @@ public enum NearDuplicateEvaluation {
             var mirroredHistogram = [Int](repeating: 0, count: histogram.count)
             database.words.withUnsafeBufferPointer { databaseWords in
                 mirrored.words.withUnsafeBufferPointer { mirroredWords in
-                    for i in 0..<distances.count {
-                        let d = HammingKernel.distance(databaseWords.baseAddress! + i * words, mirroredWords.baseAddress! + q * words, words: words)
-                        mirroredDistances[i] = UInt16(d)
-                        mirroredHistogram[d] += 1
-                    }
+                    QueryLoop.measure(databaseWords.baseAddress!, count: distances.count, words: words, query: mirroredWords.baseAddress! + q * words,
+                                      distances: &mirroredDistances, histogram: &mirroredHistogram)
                 }
             }
-            let pooled = Set(refinedCandidates(10, query: q, distances: distances, histogram: histogram, refinement: refinement).map(\.neighbor.id))
-                .union(refinedCandidates(10, query: q, distances: mirroredDistances, histogram: mirroredHistogram, refinement: mirroredRefinement).map(\.neighbor.id))
-            let scored = pooled.map { id in
-                let index = Int(id)
-                return Refinement.Scored(neighbor: Neighbor(id: id, distance: Int(min(distances[index], mirroredDistances[index]))),
-                                         score: max(refinement.cosine(query: q, item: index), mirroredRefinement.cosine(query: q, item: index)))
+            let options = refinement.options
+            let pooled = Set(candidates(10, distances: distances, histogram: histogram, options: options))
+                .union(candidates(10, distances: mirroredDistances, histogram: mirroredHistogram, options: options))
+            let scored = pooled.map { index in
+                Refinement.Scored(neighbor: Neighbor(id: UInt32(index), distance: Int(min(distances[index], mirroredDistances[index]))),
+                                  score: max(refinement.cosine(query: q, item: index), mirroredRefinement.cosine(query: q, item: index)))
             }
             let top = Refinement.ranked(scored, k: 10).map { Int($0.neighbor.id) }
             sums[0] += top.first == originals[q] ? 1 : 0
@@ -161,29 +158,18 @@ public enum NearDuplicateEvaluation {
     /// Database indices of the refined first `k` results of query `q`: the candidates are every
     /// item within the distance of the `k · candidateFactor`-th nearest, ordered by cosine.
     static func refinedTop(_ k: Int, query q: Int, distances: [UInt16], histogram: [Int], refinement: RefinementData) -> [Int] {
-        Refinement.ranked(refinedCandidates(k, query: q, distances: distances, histogram: histogram, refinement: refinement), k: k)
-            .map { Int($0.neighbor.id) }
+        let scored = candidates(k, distances: distances, histogram: histogram, options: refinement.options).map { index in
+            Refinement.Scored(neighbor: Neighbor(id: UInt32(index), distance: Int(distances[index])), score: refinement.cosine(query: q, item: index))
+        }
+        return Refinement.ranked(scored, k: k).map { Int($0.neighbor.id) }
     }
 
-    /// The candidates refinement orders for `k` results of query `q` (every item within the
-    /// distance of the `k · candidateFactor`-th nearest), each with its cosine.
-    static func refinedCandidates(_ k: Int, query q: Int, distances: [UInt16], histogram: [Int], refinement: RefinementData) -> [Refinement.Scored] {
-        let wanted = min(refinement.options.candidateCount(for: k), distances.count)
+    /// The database indices refinement orders for `k` results: every item within the distance of
+    /// the `k · candidateFactor`-th nearest.
+    static func candidates(_ k: Int, distances: [UInt16], histogram: [Int], options: Refinement.Options) -> [Int] {
+        let wanted = min(options.candidateCount(for: k), distances.count)
         var reach = 0, covered = histogram[0]
         while covered < wanted { reach += 1; covered += histogram[reach] }
-        let dimension = refinement.dimension
-        var scored: [Refinement.Scored] = []
-        scored.reserveCapacity(covered)
-        refinement.queries.withUnsafeBufferPointer { queries in
-            refinement.database.withUnsafeBufferPointer { database in
-                let query = UnsafeBufferPointer(rebasing: queries[(q * dimension)..<((q + 1) * dimension)])
-                for (i, distance) in distances.enumerated() where Int(distance) <= reach {
-                    let item = UnsafeBufferPointer(rebasing: database[(i * dimension)..<((i + 1) * dimension)])
-                    scored.append(.init(neighbor: Neighbor(id: UInt32(i), distance: Int(distance)),
-                                        score: Refinement.cosine(query: query, item: item)))
-                }
-            }
-        }
-        return scored
+        return distances.indices.filter { Int(distances[$0]) <= reach }
     }
 }

@@ -20,18 +20,25 @@ enum QueryLoop {
                     var distances = [UInt16](repeating: 0, count: n)
                     var histogram = [Int](repeating: 0, count: bits + 1)
                     for q in stride(from: task, to: queries.count, by: tasks) {
-                        let query = queryWords.baseAddress! + q * words
-                        for d in histogram.indices { histogram[d] = 0 }
-                        for i in 0..<n {
-                            let d = HammingKernel.distance(databaseWords.baseAddress! + i * words, query, words: words)
-                            distances[i] = UInt16(d)
-                            histogram[d] += 1
-                        }
+                        measure(databaseWords.baseAddress!, count: n, words: words, query: queryWords.baseAddress! + q * words,
+                                distances: &distances, histogram: &histogram)
                         body(q, distances, histogram, &partial)
                     }
                     return partial
                 }
             }
+        }
+    }
+
+    /// The distance of `query` to each of the `count` codes at `database` (`words` words each)
+    /// into `distances`, and their histogram into `histogram` (cleared first).
+    static func measure(_ database: UnsafePointer<UInt64>, count: Int, words: Int, query: UnsafePointer<UInt64>,
+                        distances: inout [UInt16], histogram: inout [Int]) {
+        for d in histogram.indices { histogram[d] = 0 }
+        for i in 0..<count {
+            let d = HammingKernel.distance(database + i * words, query, words: words)
+            distances[i] = UInt16(d)
+            histogram[d] += 1
         }
     }
 

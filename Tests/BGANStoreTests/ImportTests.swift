@@ -9,7 +9,8 @@ import TestSupport
 
     @Test(arguments: [0, 1, 2, 9, 10, 11, 99, 100, 101, 1000, 12345])
     func decimalKeysComeInByteOrder(count: Int) {
-        let generated = Array(DecimalKeys(count: count))
+        var generated: [Int] = []
+        DecimalKeys(count: count).forEach { row, _ in generated.append(row) }
         let expected = (0..<count).map(String.init).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { Int($0)! }
         #expect(generated == expected)
     }
@@ -18,7 +19,6 @@ import TestSupport
     func decimalKeysCarryTheirTextInEitherOrder(count: Int) {
         var walked: [(Int, String)] = []
         DecimalKeys(count: count).forEach { row, text in walked.append((row, String(decoding: text, as: UTF8.self))) }
-        #expect(walked.map(\.0) == Array(DecimalKeys(count: count)))
         #expect(walked.allSatisfy { $0.1 == String($0.0) })
         var counted: [String] = []
         DecimalKeys.inRowOrder(count: count) { row, text in

@@ -1,40 +1,13 @@
 /// The row numbers `0 ..< count`, as decimal text, in the byte order LMDB sorts keys in
 /// ("0", "1", "10", "100", …, "11", …): a bulk load can then append keys without sorting them.
-struct DecimalKeys: Sequence {
+struct DecimalKeys {
     let count: Int
 
-    func makeIterator() -> Iterator { Iterator(last: count - 1) }
-
-    struct Iterator: IteratorProtocol {
-        let last: Int
-        private var emitted = 0
-        private var current = 1
-
-        init(last: Int) {
-            self.last = last
-        }
-
-        mutating func next() -> Int? {
-            guard emitted <= last else { return nil }
-            defer { emitted += 1 }
-            if emitted == 0 { return 0 }
-            // Depth-first walk of the decimal trie over 1...last: down (×10) when possible, else
-            // to the next sibling, climbing past exhausted levels.
-            let value = current
-            if current * 10 <= last {
-                current *= 10
-            } else {
-                if current >= last { current /= 10 }
-                current += 1
-                while current % 10 == 0 { current /= 10 }
-            }
-            return value
-        }
-    }
-
-    /// Calls `body` with each row number of `0 ..< count` in byte order and its decimal text: the
-    /// walk of ``Iterator``, the text kept beside the number (down appends a 0, a sibling counts
-    /// up, a climb drops the last digit) instead of formatted anew for every key.
+    /// Calls `body` with each row number of `0 ..< count` in byte order and its decimal text. A
+    /// depth-first walk of the decimal trie over 1 ..< count after 0: down (×10) when possible,
+    /// else to the next sibling, climbing past exhausted levels; the text follows the number (down
+    /// appends a 0, a sibling counts up, a climb drops the last digit) instead of being formatted
+    /// anew for every key.
     func forEach(_ body: (_ row: Int, _ text: UnsafeRawBufferPointer) throws -> Void) rethrows {
         guard count > 0 else { return }
         var text = Self.digits(0)

@@ -87,10 +87,13 @@ struct QueryCommand: ParsableCommand {
             var names: [String] = [], labels: [String?] = [], buffers: [PixelBuffer] = []
             if !images.isEmpty {
                 let inputs = try QueryImages(inputs: images, limit: limit, decoder: ImageDecoder(minimumSide: try store.decodingSide()))
-                let values = try store.realValuedOutputs(of: inputs.buffers)
-                realValues = stride(from: 0, to: values.count, by: store.bitCount).map { Array(values[$0..<($0 + store.bitCount)]) }
-                queries = realValues.map { BinaryCode(signsOf: $0) }
-                if hammingOnly { realValues = [] }
+                // A search that matches mirror images encodes each image with its mirror image itself.
+                if !matchMirrorImages {
+                    let values = try store.realValuedOutputs(of: inputs.buffers)
+                    realValues = stride(from: 0, to: values.count, by: store.bitCount).map { Array(values[$0..<($0 + store.bitCount)]) }
+                    queries = realValues.map { BinaryCode(signsOf: $0) }
+                    if hammingOnly { realValues = [] }
+                }
                 (names, labels, buffers) = (inputs.names, inputs.labels, inputs.buffers)
             } else if let code {
                 queries = [try BinaryCode(hex: code)]
@@ -103,7 +106,8 @@ struct QueryCommand: ParsableCommand {
             var precisionSum = 0.0, labelledQueries = 0
             let thumbnailSide = try store.thumbnailSide()
             var contactSheet = sheet.map { _ in ContactSheet(tile: max(32, thumbnailSide)) }
-            for (index, query) in queries.enumerated() {
+            let queryCount = matchMirrorImages ? buffers.count : queries.count
+            for index in 0..<queryCount {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let result: StoreSearchResult
                 if matchMirrorImages, index < buffers.count {
@@ -115,8 +119,8 @@ struct QueryCommand: ParsableCommand {
                         ?? store.search(realValues: realValues[index], k: k ?? 10, method: method,
                                         refinement: Refinement.Options(candidateFactor: refineCandidates))
                 } else {
-                    result = try radius.map { try store.search(code: query, radius: $0, method: method) }
-                        ?? store.search(code: query, k: k ?? 10, method: method)
+                    result = try radius.map { try store.search(code: queries[index], radius: $0, method: method) }
+                        ?? store.search(code: queries[index], k: k ?? 10, method: method)
                 }
                 seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 paths[result.statistics.path.rawValue, default: 0] += 1
@@ -131,14 +135,14 @@ struct QueryCommand: ParsableCommand {
                 if json {
                     Console.out(try JSON.encode(QueryLine(query: index, image: index < names.count ? names[index] : nil, result: result)))
                 } else {
-                    if queries.count > 1, index < names.count { Console.out("# \(names[index])") }
-                    Self.printTable(index: queries.count > 1 && names.isEmpty ? index : nil, result: result)
+                    if queryCount > 1, index < names.count { Console.out("# \(names[index])") }
+                    Self.printTable(index: queryCount > 1 && names.isEmpty ? index : nil, result: result)
                 }
             }
             if let sheet, let contactSheet {
                 try Data(try contactSheet.render().pngData()).write(to: URL(fileURLWithPath: sheet))
                 let missing = contactSheet.rows.reduce(0) { $0 + $1.results.filter { $0.image == nil }.count }
-                Console.log("wrote the contact sheet \(sheet) (\(contactSheet.rows.count) queries\(queries.count > contactSheet.rows.count ? " of \(queries.count); --sheet-rows shows more" : ""))")
+                Console.log("wrote the contact sheet \(sheet) (\(contactSheet.rows.count) queries\(queryCount > contactSheet.rows.count ? " of \(queryCount); --sheet-rows shows more" : ""))")
                 if missing > 0 {
                     Console.log("\(missing) results have no stored image and show as grey boxes: \(thumbnailSide == 0 ? "the store keeps no thumbnails (created with --thumbnail-size 0, or by a version before thumbnails)" : "they were inserted as codes, not images")")
                 }
@@ -147,11 +151,11 @@ struct QueryCommand: ParsableCommand {
                 Console.log(String(format: "precision of the results against the labels (payload = the query's label): %.3f over %d queries",
                                    precisionSum / Double(labelledQueries), labelledQueries))
             }
-            if codes != nil || json || queries.count > 1 {
+            if codes != nil || json || queryCount > 1 {
                 func rounded(_ value: Double, _ digits: Double) -> Double { (value * digits).rounded() / digits }
                 let summary = QuerySummary(
-                    queries: queries.count, searchSeconds: rounded(seconds, 1e6),
-                    millisecondsPerQuery: queries.isEmpty ? 0 : rounded(seconds * 1000 / Double(queries.count), 1e4), paths: paths,
+                    queries: queryCount, searchSeconds: rounded(seconds, 1e6),
+                    millisecondsPerQuery: queryCount == 0 ? 0 : rounded(seconds * 1000 / Double(queryCount), 1e4), paths: paths,
                     labelPrecision: labelledQueries > 0 ? rounded(precisionSum / Double(labelledQueries), 1e4) : nil)
                 let line = try JSON.encode(["summary": summary])
                 if json { Console.out(line) } else { Console.log("summary: \(line)") }

@@ -30,6 +30,19 @@ final class ChunkEditor {
         return Array(UnsafeBufferPointer(start: words, count: layout.words))
     }
 
+    /// Whether `id` is marked live, as edited so far in this batch or else as committed.
+    func isLive(_ id: UInt32, _ txn: borrowing Transaction) throws -> Bool {
+        let (chunk, slot) = CodeChunkLayout.locate(id)
+        let byte = layout.liveOffset + slot / 8
+        let bit = UInt8(1) << UInt8(slot & 7)
+        if let buffer = edited[chunk] { return buffer[byte] & bit != 0 }
+        guard let committed = try txn.get(table, key: UInt32(chunk)) else { return false }
+        guard committed.count == layout.chunkBytes else {
+            throw StoreError(.corrupted, "code chunk \(chunk) is \(committed.count) bytes, not \(layout.chunkBytes); verify the store (`Store.verify()`)")
+        }
+        return committed[byte] & bit != 0
+    }
+
     /// Stores `code` (words) under `id`, if given, and marks the id live or dead.
     func set(_ id: UInt32, code: [UInt64]?, live: Bool, _ txn: borrowing Transaction) throws {
         let (chunk, slot) = CodeChunkLayout.locate(id)

@@ -24,27 +24,26 @@ extension Store {
     public func forEachItem(_ body: (StoredItem) throws -> Void) throws {
         try environment.read { txn in
             let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false).withoutIndex().indexSnapshot()
-            try txn.withCursor(tables.items) { cursor in
-                var entry = try cursor.first()
-                while let (key, value) = entry {
-                    let id = try StoreSchema.itemID(key, table: "items")
-                    let record = try ItemRecord(decoding: value, id: id)
-                    guard let words = snapshot.chunks.code(of: id), snapshot.chunks.isLive(id) else {
-                        throw StoreError(.corrupted, "item \(id) ('\(record.key.prefix(60))') has no live code; verify the store (`Store.verify()`)")
-                    }
-                    let code = try BinaryCode(bitCount: bitCount, words: Array(UnsafeBufferPointer(start: words, count: snapshot.chunks.layout.words)))
-                    try body(StoredItem(id: id, key: record.key, code: code, payload: record.payload))
-                    entry = try cursor.next()
+            try forEachRecord(from: 0, txn) { id, record in
+                guard let words = snapshot.chunks.code(of: id), snapshot.chunks.isLive(id) else {
+                    throw StoreError(.corrupted, "item \(id) ('\(record.key.prefix(60))') has no live code; verify the store (`Store.verify()`)")
                 }
+                let code = try BinaryCode(bitCount: bitCount, words: Array(UnsafeBufferPointer(start: words, count: snapshot.chunks.layout.words)))
+                try body(StoredItem(id: id, key: record.key, code: code, payload: record.payload))
+                return true
             }
         }
     }
 
     func item(id: UInt32, _ txn: borrowing Transaction) throws -> StoredItem {
-        guard let recordBytes = try txn.get(tables.items, key: id) else {
+        guard let record = try record(ofLive: id, txn) else {
             throw StoreError(.corrupted, "item \(id) is indexed but has no record; verify the store (`Store.verify()`)")
         }
-        let record = try ItemRecord(decoding: recordBytes, id: id)
+        return try item(id: id, record: record, txn)
+    }
+
+    /// The item `id` with its record already read: its code is read from its chunk.
+    func item(id: UInt32, record: ItemRecord, _ txn: borrowing Transaction) throws -> StoredItem {
         let (chunk, slot) = CodeChunkLayout.locate(id)
         let layout = CodeChunkLayout(bitCount: bitCount)
         guard let chunkBytes = try txn.get(tables.codes, key: UInt32(chunk)), chunkBytes.count == layout.chunkBytes else {
@@ -61,15 +60,12 @@ extension Store {
     public func items(fromID id: UInt32, limit: Int) throws -> [StoredItem] {
         precondition(limit >= 1)
         return try environment.read { txn in
-            try txn.withCursor(tables.items) { cursor in
-                var found: [StoredItem] = []
-                var entry = try cursor.seek(atLeast: id)
-                while let (key, _) = entry, found.count < limit {
-                    found.append(try item(id: try StoreSchema.itemID(key, table: "items"), txn))
-                    entry = try cursor.next()
-                }
-                return found
+            var found: [StoredItem] = []
+            try forEachRecord(from: id, txn) { id, record in
+                found.append(try item(id: id, record: record, txn))
+                return found.count < limit
             }
+            return found
         }
     }
 }

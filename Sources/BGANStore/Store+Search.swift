@@ -54,10 +54,9 @@ extension Store {
         var hits: [SearchHit] = []
         hits.reserveCapacity(result.neighbors.count)
         for (index, neighbor) in result.neighbors.enumerated() {
-            guard let bytes = try txn.get(tables.items, key: neighbor.id) else {
+            guard let record = try record(ofLive: neighbor.id, txn) else {
                 throw StoreError(.corrupted, "item \(neighbor.id) was found by a search but has no record; verify the store (`Store.verify()`)")
             }
-            let record = try ItemRecord(decoding: bytes, id: neighbor.id)
             hits.append(SearchHit(id: neighbor.id, key: record.key, distance: neighbor.distance, payload: record.payload, score: scores?[index]))
         }
         return StoreSearchResult(hits: hits, statistics: result.statistics)

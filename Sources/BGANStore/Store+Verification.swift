@@ -34,8 +34,11 @@ extension Store {
             let meta = base.meta
             let codes = try base.withoutIndex().indexSnapshot()
 
-            // Items ↔ keys, and live bits.
-            var itemIDs = Set<UInt32>()
+            // Items ↔ keys, and live bits. Below `rowKeyed` the live bits are the items (RowKeys.swift):
+            // a record there only carries a payload, under the id's own number as key.
+            let rowKeyed = meta.rowKeyedIDs
+            var recordIDs = Set<UInt32>()
+            var rowKeyedRecords = 0
             try txn.withCursor(tables.items) { cursor in
                 var entry = try cursor.first()
                 while let (key, value) = entry {
@@ -44,11 +47,17 @@ extension Store {
                         entry = try cursor.next()
                         continue
                     }
-                    itemIDs.insert(id)
+                    recordIDs.insert(id)
                     do {
                         let record = try ItemRecord(decoding: value, id: id)
                         let mapped = try txn.get(tables.keys, key: record.key).map { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self) : UInt32.max }
-                        if mapped != id { problem("item \(id)'s key '\(record.key.prefix(60))' maps to \(mapped.map(String.init) ?? "nothing")") }
+                        if id < rowKeyed {
+                            rowKeyedRecords += 1
+                            if record.key != String(id) { problem("row-keyed item \(id)'s record names it '\(record.key.prefix(60))'") }
+                            if let mapped { problem("row-keyed item \(id)'s key also maps to \(mapped) in the keys table") }
+                        } else if mapped != id {
+                            problem("item \(id)'s key '\(record.key.prefix(60))' maps to \(mapped.map(String.init) ?? "nothing")")
+                        }
                     } catch {
                         problem("\(error)")
                     }
@@ -57,16 +66,35 @@ extension Store {
                     entry = try cursor.next()
                 }
             }
-            report.items = itemIDs.count
-            let keyCount = try txn.statistics(of: tables.keys).entries
-            if keyCount != itemIDs.count { problem("\(keyCount) keys but \(itemIDs.count) items") }
-            if meta.liveCount != itemIDs.count { problem("meta counts \(meta.liveCount) live items but there are \(itemIDs.count)") }
             var liveMarked = 0
+            var liveRowKeyed = 0
             codes.chunks.forEachLive(below: UInt32.max) { id, _ in
                 liveMarked += 1
-                if !itemIDs.contains(id) { problem("id \(id) is marked live but has no item") }
+                if id < rowKeyed {
+                    liveRowKeyed += 1
+                } else if !recordIDs.contains(id) {
+                    problem("id \(id) is marked live but has no item")
+                }
             }
-            if liveMarked != itemIDs.count { problem("\(liveMarked) ids are marked live for \(itemIDs.count) items") }
+            let namedItems = recordIDs.count - rowKeyedRecords
+            let itemCount = namedItems + liveRowKeyed
+            let isItem = { (id: UInt32) in id < rowKeyed ? codes.chunks.isLive(id) : recordIDs.contains(id) }
+            report.items = itemCount
+            let keyCount = try txn.statistics(of: tables.keys).entries
+            if keyCount != namedItems { problem("\(keyCount) keys but \(namedItems) items with a record of their own") }
+            if rowKeyed > 0 {
+                try txn.withCursor(tables.keys) { cursor in
+                    var entry = try cursor.first()
+                    while let (key, _) = entry {
+                        if let row = RowKeys.row(named: String(decoding: key, as: UTF8.self), below: rowKeyed), codes.chunks.isLive(row) {
+                            problem("key '\(row)' names both row-keyed item \(row) and an entry of the keys table")
+                        }
+                        entry = try cursor.next()
+                    }
+                }
+            }
+            if meta.liveCount != itemCount { problem("meta counts \(meta.liveCount) live items but there are \(itemCount)") }
+            if liveMarked != itemCount { problem("\(liveMarked) ids are marked live for \(itemCount) items") }
 
             // The bound model: present with its stamp or absent with it, intact, of the store's length.
             let modelBytes = try txn.get(tables.meta, key: StoreSchema.MetaKey.model).map { Array($0) }
@@ -112,7 +140,7 @@ extension Store {
                             entry = try cursor.next()
                             continue
                         }
-                        if !itemIDs.contains(id) { problem("a \(extra.what) is kept for id \(id), which is not a live item") }
+                        if !isItem(id) { problem("a \(extra.what) is kept for id \(id), which is not a live item") }
                         if let complaint = extra.malformed(id, value) { problem(complaint) }
                         entry = try cursor.next()
                     }
@@ -132,7 +160,7 @@ extension Store {
 
             // Moved ids.
             let moved = Set(snapshot.movedIDs)
-            for id in moved where id >= meta.segmentEnd || !itemIDs.contains(id) {
+            for id in moved where id >= meta.segmentEnd || !isItem(id) {
                 problem("moved id \(id) is not a live item covered by the index")
             }
 
@@ -142,7 +170,8 @@ extension Store {
                 return report
             }
             let layout = segment.layout
-            let expected = itemIDs.filter { $0 < meta.segmentEnd && !moved.contains($0) }
+            var expected = 0
+            codes.chunks.forEachLive(below: meta.segmentEnd) { id, _ in if isItem(id) && !moved.contains(id) { expected += 1 } }
             var staleInTable0 = 0
             for (table, segmentTable) in segment.tables.enumerated() {
                 var found = 0
@@ -154,7 +183,7 @@ extension Store {
                             problem("table \(table) lists id \(id), which has no code below the index end")
                             continue
                         }
-                        if !itemIDs.contains(id) || moved.contains(id) {
+                        if !isItem(id) || moved.contains(id) {
                             stale += 1
                         } else if layout.value(of: code, table: table) == value {
                             found += 1
@@ -163,7 +192,7 @@ extension Store {
                         }
                     }
                 }
-                if found != expected.count { problem("table \(table) lists \(found) of the \(expected.count) items it should") }
+                if found != expected { problem("table \(table) lists \(found) of the \(expected) items it should") }
                 if table == 0 { staleInTable0 = stale } else if stale != staleInTable0 { problem("table \(table) has \(stale) stale entries, table 0 has \(staleInTable0)") }
             }
             report.staleEntries = staleInTable0

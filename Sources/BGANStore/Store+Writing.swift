@@ -67,7 +67,7 @@ extension Store {
                     continue
                 }
                 firstOccurrence[index] = true
-                existing[index] = try id(forKey: items[index].key, txn)
+                existing[index] = try id(forKey: items[index].key, txn, chunks: chunks)
                 if existing[index] != nil, mode == .insert {
                     throw StoreError(.keyExists, "key '\(items[index].key.prefix(80))' is already stored; use upsert to replace it")
                 }
@@ -107,14 +107,18 @@ extension Store {
                 } else if let lastKeyIndex, UTF8Order.compare(items[lastKeyIndex].key, key) == 0, let fresh = newIDs[lastKeyIndex] {
                     id = fresh
                 } else {
-                    guard let found = try self.id(forKey: key, txn) else { continue }
+                    guard let found = try self.id(forKey: key, txn, chunks: chunks) else { continue }
                     id = found
                 }
                 if try chunks.code(of: id, txn) != items[index].code.words {
                     try chunks.set(id, code: items[index].code.words, live: true, txn)
                     try markMoved(id, &meta, txn)
                 }
-                try putRecord(items[index], id: id, append: false, txn)
+                if id < meta.rowKeyedIDs, items[index].payload.isEmpty {
+                    try txn.delete(tables.items, key: id)
+                } else {
+                    try putRecord(items[index], id: id, append: false, txn)
+                }
                 try putImageExtras(images?[index], id: id, replacing: true, txn)
                 summary.updated += 1
             }
@@ -145,7 +149,7 @@ extension Store {
             let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
             var removed = 0
             for key in keys {
-                guard let id = try id(forKey: key, txn) else { continue }
+                guard let id = try id(forKey: key, txn, chunks: chunks) else { continue }
                 try txn.delete(tables.keys, key: key)
                 try txn.delete(tables.items, key: id)
                 try putImageExtras(nil, id: id, replacing: true, txn)
@@ -168,8 +172,10 @@ extension Store {
 
     // MARK: Plumbing
 
-    func id(forKey key: String, _ txn: borrowing Transaction) throws -> UInt32? {
-        guard let bytes = try txn.get(tables.keys, key: key) else { return nil }
+    /// The id of the live item with `key`: from the `keys` table, or a row-keyed id (RowKeys.swift)
+    /// as live in `chunks`, the edits of the write in progress, if any.
+    func id(forKey key: String, _ txn: borrowing Transaction, chunks: ChunkEditor? = nil) throws -> UInt32? {
+        guard let bytes = try txn.get(tables.keys, key: key) else { return try rowKeyedID(forKey: key, txn, chunks: chunks) }
         guard let id = bytes.uint32Value else { throw StoreError(.corrupted, "key '\(key.prefix(80))' maps to a \(bytes.count)-byte id") }
         return id
     }

@@ -3,7 +3,8 @@ import LMDBStorage
 
 /// The store's settings and counters, kept in the `meta` table, one little-endian integer per key.
 struct StoreMeta: Equatable {
-    var formatVersion = StoreSchema.formatVersion
+    /// The version this record is written with: 2 once the store has row-keyed ids.
+    var formatVersion: UInt32 { rowKeyedIDs > 0 ? StoreSchema.rowKeyedFormatVersion : StoreSchema.formatVersion }
     /// Code length in bits.
     var bitCount: Int
     /// Substrings asked for by the user; 0 lets the store follow the log₂ N rule at each rebuild.
@@ -20,6 +21,9 @@ struct StoreMeta: Equatable {
     var segmentEnd: UInt32 = 0
     /// Segment entries that no longer hold: items removed, or moved to another code, since the build.
     var staleEntries = 0
+    /// Ids below this without an `items` record are items keyed by the id in decimal, with no
+    /// payload (``StoreSchema/MetaKey/rowKeys``). Set once, by a bulk import into an empty store.
+    var rowKeyedIDs: UInt32 = 0
 
     static let fields = StoreSchema.MetaKey.counters
 
@@ -48,13 +52,23 @@ struct StoreMeta: Equatable {
             }
             values.append(UInt64(littleEndian: value))
         }
-        guard values[0] == UInt64(StoreSchema.formatVersion) else {
-            throw StoreError(.unsupportedVersion, "\(path) has on-disk format \(values[0]); this build reads format \(StoreSchema.formatVersion). export the codes with the release that wrote it")
+        let readable = StoreSchema.readableFormatVersions
+        guard values[0] >= UInt64(readable.lowerBound), values[0] <= UInt64(readable.upperBound) else {
+            throw StoreError(.unsupportedVersion, "\(path) has on-disk format \(values[0]); this build reads formats \(readable.lowerBound) to \(readable.upperBound). export the codes with the release that wrote it")
+        }
+        let rowKeys = try txn.get(table, key: StoreSchema.MetaKey.rowKeys)
+        if let rowKeys {
+            guard let value = rowKeys.uint64Value, UInt64(littleEndian: value) <= values[3] else {
+                throw StoreError(.corrupted, "the store's meta record 'row-keys' is damaged or beyond the id limit \(values[3])")
+            }
+            rowKeyedIDs = UInt32(truncatingIfNeeded: UInt64(littleEndian: value))
+        }
+        guard (values[0] == UInt64(StoreSchema.rowKeyedFormatVersion)) == (rowKeyedIDs > 0) else {
+            throw StoreError(.corrupted, "the store is format \(values[0]) but its meta record 'row-keys' is \(rowKeys == nil ? "missing" : "\(rowKeyedIDs)"); format 2 goes with row-keyed ids and only with them")
         }
         guard values.allSatisfy({ $0 <= UInt64(UInt32.max) }) else {
             throw StoreError(.corrupted, "the store's meta records hold impossible values: \(values)")
         }
-        formatVersion = UInt32(values[0])
         bitCount = Int(values[1])
         requestedSubstrings = Int(values[2])
         idLimit = UInt32(truncatingIfNeeded: values[3])
@@ -74,6 +88,9 @@ struct StoreMeta: Equatable {
     func write(_ txn: borrowing Transaction, table: Table) throws {
         for (field, value) in zip(Self.fields, values) {
             try txn.put(table, key: field, value: value.littleEndian)
+        }
+        if rowKeyedIDs > 0 {
+            try txn.put(table, key: StoreSchema.MetaKey.rowKeys, value: UInt64(rowKeyedIDs).littleEndian)
         }
     }
 }

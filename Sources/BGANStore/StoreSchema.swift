@@ -6,8 +6,14 @@ import LMDBStorage
 /// ``ItemRecord`` (`items`), ``ChunkEditor`` (the 4,096-id chunks of `codes`), ``StoreSnapshot``
 /// and ``PrebuiltSegment`` (the multi-index in `segment`).
 enum StoreSchema {
-    /// Version of the on-disk layout this code reads and writes.
+    /// Version of the on-disk layout this code writes for a store without row-keyed ids.
     static let formatVersion: UInt32 = 1
+    /// Version written once a store has row-keyed ids (``MetaKey/rowKeys``): format 1 plus
+    /// that record, so a build that knows only format 1 refuses the store instead of missing
+    /// its implicit items.
+    static let rowKeyedFormatVersion: UInt32 = 2
+    /// Every version this code reads.
+    static let readableFormatVersions: ClosedRange<UInt32> = 1...2
 
     /// The item id a key of an id-keyed table (items, moved, thumbnails, refinements) holds.
     /// - Throws: `StoreError` `.corrupted` when the key is not 4 bytes.
@@ -39,6 +45,11 @@ enum StoreSchema {
         /// The counters of ``StoreMeta``, one little-endian `UInt64` each, in this order.
         static let counters = ["format", "bits", "substrings", "id-limit", "live", "segment-substrings",
                                "segment-items", "segment-end", "stale"]
+        /// Optional `UInt64` (absent: 0): ids below it that have no `items` record are items
+        /// whose key is the id in decimal and whose payload is empty — what a bulk import of
+        /// unnamed rows into an empty store writes instead of one record and one key per row.
+        /// Present exactly in format-2 stores.
+        static let rowKeys = "row-keys"
         /// The bound encoder's model file, whole.
         static let model = "model"
         /// The bound model's SHA-256 digest, as lower-case hex: what a store refuses other models by.

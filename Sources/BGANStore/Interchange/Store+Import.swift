@@ -19,7 +19,10 @@ extension Store {
     ///
     /// Into an empty store with distinct keys, the whole load is one transaction that appends
     /// records, chunks and keys in order and builds the index at the end: all or nothing, and no
-    /// B-tree search per row. Otherwise rows go in upsert transactions of `batchSize` and the index
+    /// B-tree search per row. Unnamed rows into a store that never held an item are *row-keyed*:
+    /// row `r` becomes id `r` with key "r" and no record or key entry of its own (about 46 bytes
+    /// less per item), which makes the store format 2 (docs/on-disk-format.md); every read and
+    /// write treats those items as any other. Otherwise rows go in upsert transactions of `batchSize` and the index
     /// is rebuilt once at the end; an interrupted import then leaves finished batches in place, and
     /// rerunning it replaces them with the same items.
     ///
@@ -93,7 +96,8 @@ extension Store {
         defer { segment.wait() }
         let layout = CodeChunkLayout(bitCount: bitCount)
         let averageKey = keys.map { $0.reduce(0) { $0 + $1.utf8.count } / max($0.count, 1) } ?? 8
-        let estimate = rows * (3 * averageKey + 2 * layout.words * 8 + 120) + 64 << 20
+        let perRowKey = keys == nil && plannedMeta.idLimit == 0 ? 0 : 3 * averageKey + 72
+        let estimate = rows * (perRowKey + 2 * layout.words * 8 + 48) + 64 << 20
         try environment.reserveMapSize((environment.info().lastPage + 1) * environment.statistics().pageSize + estimate)
         let summary: ImportSummary? = try writing { txn in
             var meta = try readMeta(txn)
@@ -102,6 +106,9 @@ extension Store {
                 throw StoreError(.idsExhausted, "\(rows) more items would pass the store's \(StoreSchema.idCapacity) ids")
             }
             let first = meta.idLimit
+            // Unnamed rows into a store that never held an item: row r is id r, keyed "r" by
+            // its number alone (RowKeys.swift), with no record and no key entry of its own.
+            let rowKeyed = keys == nil && first == 0
             let chunks = ChunkEditor(layout: layout, table: tables.codes)
             let noPayload = UnsafeRawBufferPointer(start: nil, count: 0)
             // Codes and item records in row order; the keys are the given ones or the row numbers.
@@ -113,6 +120,11 @@ extension Store {
                         var key = keys[row]
                         try key.withUTF8 { try putRecord(key: UnsafeRawBufferPointer($0), payload: noPayload, id: id, append: true, txn) }
                         if row % 65536 == 65535 { progress(row / 2) }
+                    }
+                } else if rowKeyed {
+                    for row in 0..<rows {
+                        try chunks.set(UInt32(row), codeBytes: UnsafeRawBufferPointer(rebasing: raw[(row * matrix.columns)..<((row + 1) * matrix.columns)]), txn)
+                        if row % 65536 == 65535 { progress(row) }
                     }
                 } else {
                     try DecimalKeys.inRowOrder(count: rows) { row, text in
@@ -135,7 +147,7 @@ extension Store {
                     try txn.put(tables.keys, key: keys[row], value: first + UInt32(row), flags: .append)
                     keyed()
                 }
-            } else {
+            } else if !rowKeyed {
                 try DecimalKeys(count: rows).forEach { row, text in
                     try txn.put(tables.keys, key: text, value: first + UInt32(row), flags: .append)
                     keyed()
@@ -143,6 +155,7 @@ extension Store {
             }
             meta.idLimit += UInt32(rows)
             meta.liveCount = rows
+            if rowKeyed { meta.rowKeyedIDs = UInt32(rows) }
             var summary = ImportSummary()
             summary.rows = rows
             summary.inserted = rows

@@ -61,9 +61,12 @@ extension Store {
         }
         try txn.clear(tables.segment)
         try txn.clear(tables.moved)
-        try CompactSegment.build(layout: layout, chunks: chunks, below: limit) { table, offsets, ids in
+        try CompactSegment.build(layout: layout, chunks: chunks, below: limit) { table, offsets, ids, fingerprints in
             try txn.put(tables.segment, key: StoreSchema.offsetsKey(table), value: UnsafeRawBufferPointer(offsets))
             try txn.put(tables.segment, key: StoreSchema.idsKey(table), value: UnsafeRawBufferPointer(ids))
+            if let fingerprints {
+                try txn.put(tables.segment, key: StoreSchema.fingerprintsKey(table), value: UnsafeRawBufferPointer(fingerprints))
+            }
         }
         meta.segmentSubstrings = layout.count
         meta.segmentItems = live

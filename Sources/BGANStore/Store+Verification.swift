@@ -176,8 +176,10 @@ extension Store {
             for (table, segmentTable) in segment.tables.enumerated() {
                 var found = 0
                 var stale = 0
+                var wrongFingerprints = 0
                 for value in 0..<(UInt32(1) << UInt32(layout.lengths[table])) {
-                    for id in segmentTable.bucket(value) {
+                    let bucket = segmentTable.bucket(value)
+                    for (position, id) in zip((bucket.baseAddress! - segmentTable.ids)..., bucket) {
                         report.indexEntries += 1
                         guard let code = index.chunks.code(of: id), id < meta.segmentEnd else {
                             problem("table \(table) lists id \(id), which has no code below the index end")
@@ -187,12 +189,16 @@ extension Store {
                             stale += 1
                         } else if layout.value(of: code, table: table) == value {
                             found += 1
+                            if let fingerprints = segmentTable.fingerprints, fingerprints[position] != layout.fingerprint(of: code, table: table) {
+                                wrongFingerprints += 1
+                            }
                         } else {
                             problem("table \(table) lists item \(id) under \(value), not under its code's substring")
                         }
                     }
                 }
                 if found != expected { problem("table \(table) lists \(found) of the \(expected) items it should") }
+                if wrongFingerprints > 0 { problem("table \(table) holds \(wrongFingerprints) fingerprints that differ from their items' codes; rebuild the index (`Store.rebuildIndex()`)") }
                 if table == 0 { staleInTable0 = stale } else if stale != staleInTable0 { problem("table \(table) has \(stale) stale entries, table 0 has \(staleInTable0)") }
             }
             report.staleEntries = staleInTable0

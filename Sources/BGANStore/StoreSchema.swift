@@ -100,4 +100,7 @@ enum StoreSchema {
     /// Segment table keys: offsets and ids of substring table `j`.
     static func offsetsKey(_ table: Int) -> UInt32 { UInt32(table * 2) }
     static func idsKey(_ table: Int) -> UInt32 { UInt32(table * 2 + 1) }
+    /// Segment table key of table `j`'s fingerprints, one per id (`SubstringLayout.fingerprintBits`):
+    /// written by builds whose layout has them; a segment built without them is searched without.
+    static func fingerprintsKey(_ table: Int) -> UInt32 { UInt32(0x1_0000 + table) }
 }

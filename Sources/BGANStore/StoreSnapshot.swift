@@ -95,8 +95,14 @@ struct StoreSnapshot {
                 if let bucket = CompactSegment.firstDecreasingOffset(UnsafeBufferPointer(start: offsetPointer, count: offsetCount)) {
                     throw StoreError(.corrupted, "multi-index table \(table) has bucket offsets that fall at bucket \(bucket) (\(offsetPointer[bucket]) after \(offsetPointer[bucket - 1])); rebuild the index (`Store.rebuildIndex()`)")
                 }
+                // Fingerprints are optional (segments built before them, or codes over 64 bits).
+                let fingerprints = try txn.get(tables.segment, key: StoreSchema.fingerprintsKey(table))
+                if let fingerprints, fingerprints.count != meta.segmentItems * 4 || layout.fingerprintBits == 0 {
+                    throw StoreError(.corrupted, "multi-index table \(table) has \(fingerprints.count) bytes of fingerprints for \(meta.segmentItems) items of a layout with \(layout.fingerprintBits)-bit fingerprints; rebuild the index (`Store.rebuildIndex()`)")
+                }
                 segmentTables.append(SegmentTable(offsets: offsetPointer,
-                                                  ids: (ids.baseAddress ?? offsets.baseAddress!).assumingMemoryBound(to: UInt32.self)))
+                                                  ids: (ids.baseAddress ?? offsets.baseAddress!).assumingMemoryBound(to: UInt32.self),
+                                                  fingerprints: fingerprints.map { ($0.baseAddress ?? offsets.baseAddress!).assumingMemoryBound(to: UInt32.self) }))
             }
         }
         var moved: [UInt32] = []

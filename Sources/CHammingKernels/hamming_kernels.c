@@ -169,7 +169,7 @@ static size_t scan_avx512(const uint64_t *codes, size_t count, size_t words, con
 
 // MARK: Verification of candidates by id (random access, prefetched).
 
-#define PREFETCH_DISTANCE 8
+#define PREFETCH_DISTANCE 16
 
 static inline const uint64_t *code_address(const uint32_t id, const uint8_t *const *chunks, size_t chunk_count,
                                            uint32_t chunk_shift, size_t words) {
@@ -233,6 +233,45 @@ size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint
     return copied;
 }
 
+// MARK: Bucket gathering with fingerprints.
+
+// Fingerprints are 32 bits of each item's code from outside the table's substring, stored beside
+// its id: their distance to the query's, plus the substring's, bounds the item's distance from
+// below, so most far candidates are dropped without the random read of their codes.
+#define DEFINE_COLLECT_FILTERED(NAME, ATTRIBUTE, POPCOUNT)                                              \
+    ATTRIBUTE static size_t NAME(const uint32_t *offsets, const uint32_t *ids, const uint32_t *fingerprints, \
+                                 const uint32_t *values, size_t value_count, uint32_t query_fingerprint,  \
+                                 uint32_t max_difference, uint32_t *out, size_t capacity,               \
+                                 size_t *values_used, size_t *probed_nonempty, size_t *entries_read) {  \
+        size_t copied = 0, nonempty = 0, read = 0, i = 0;                                               \
+        for (; i < value_count; i++) {                                                                  \
+            if (i + 16 < value_count) __builtin_prefetch(offsets + values[i + 16]);                      \
+            if (i + 4 < value_count) {                                                                  \
+                __builtin_prefetch(ids + offsets[values[i + 4]]);                                       \
+                __builtin_prefetch(fingerprints + offsets[values[i + 4]]);                              \
+            }                                                                                           \
+            const uint32_t start = offsets[values[i]];                                                  \
+            const uint32_t end = offsets[values[i] + 1];                                                \
+            const size_t size = end - start;                                                            \
+            if (copied + size > capacity) break;                                                        \
+            for (uint32_t j = start; j < end; j++) {                                                    \
+                out[copied] = ids[j];                                                                   \
+                copied += POPCOUNT((uint64_t)(fingerprints[j] ^ query_fingerprint)) <= max_difference;   \
+            }                                                                                           \
+            read += size;                                                                               \
+            if (size) nonempty++;                                                                       \
+        }                                                                                               \
+        *values_used = i;                                                                               \
+        *probed_nonempty = nonempty;                                                                    \
+        *entries_read = read;                                                                           \
+        return copied;                                                                                  \
+    }
+
+DEFINE_COLLECT_FILTERED(collect_filtered_portable, , popcount_portable)
+#ifdef BGAN_X86
+DEFINE_COLLECT_FILTERED(collect_filtered_popcnt, __attribute__((target("popcnt"))), __builtin_popcountll)
+#endif
+
 // MARK: Dispatch
 
 static bgan_kernel active_kernel = BGAN_KERNEL_PORTABLE;
@@ -285,6 +324,20 @@ __attribute__((constructor)) static void select_best_kernel(void) {
 }
 
 bgan_kernel bgan_hamming_kernel(void) { return active_kernel; }
+
+size_t bgan_mih_collect_filtered(const uint32_t *offsets, const uint32_t *ids, const uint32_t *fingerprints,
+                                 const uint32_t *values, size_t value_count, uint32_t query_fingerprint,
+                                 uint32_t max_difference, uint32_t *out, size_t capacity,
+                                 size_t *values_used, size_t *probed_nonempty, size_t *entries_read) {
+#ifdef BGAN_X86
+    if (active_kernel != BGAN_KERNEL_PORTABLE) {
+        return collect_filtered_popcnt(offsets, ids, fingerprints, values, value_count, query_fingerprint,
+                                       max_difference, out, capacity, values_used, probed_nonempty, entries_read);
+    }
+#endif
+    return collect_filtered_portable(offsets, ids, fingerprints, values, value_count, query_fingerprint,
+                                     max_difference, out, capacity, values_used, probed_nonempty, entries_read);
+}
 
 uint32_t bgan_hamming_distance(const uint64_t *a, const uint64_t *b, size_t words) {
     return active_distance(a, b, words);

@@ -1,12 +1,16 @@
 /// One direct-addressed multi-index table: bucket `v` (a substring value) holds the ids
-/// `ids[offsets[v] ..< offsets[v + 1]]`. Built once, read many times; pointers are borrowed.
+/// `ids[offsets[v] ..< offsets[v + 1]]`, and, when the layout has fingerprints
+/// (``SubstringLayout/fingerprintBits``), `fingerprints[k]` belongs to `ids[k]`. Built once, read
+/// many times; pointers are borrowed.
 public struct SegmentTable {
     public let offsets: UnsafePointer<UInt32>
     public let ids: UnsafePointer<UInt32>
+    public let fingerprints: UnsafePointer<UInt32>?
 
-    public init(offsets: UnsafePointer<UInt32>, ids: UnsafePointer<UInt32>) {
+    public init(offsets: UnsafePointer<UInt32>, ids: UnsafePointer<UInt32>, fingerprints: UnsafePointer<UInt32>? = nil) {
         self.offsets = offsets
         self.ids = ids
+        self.fingerprints = fingerprints
     }
 
     /// The ids whose substring equals `value`.
@@ -51,8 +55,9 @@ public struct CompactSegment {
         (1 << layout.lengths[table]) + 1
     }
 
-    /// Fills one table by counting sort, without per-item inserts: one pass counts bucket sizes,
-    /// a prefix sum turns them into offsets, a second pass places the ids.
+    /// Fills one table without per-item inserts: for a table of cache size, by counting sort (one
+    /// pass counts bucket sizes, a prefix sum turns them into offsets, a second pass places the
+    /// ids); for larger ones by two radix passes (``BucketSort``), the same result.
     ///
     /// - Parameters:
     ///   - bucketBits: the table's substring length.
@@ -60,29 +65,55 @@ public struct CompactSegment {
     ///   - values: each item's substring value for this table, in the order of `itemIDs`.
     ///   - offsets: `2^bucketBits + 1` entries, overwritten.
     ///   - ids: `itemIDs.count` entries, overwritten.
+    ///   - itemFingerprints: each item's fingerprint for this table, in the order of `itemIDs`,
+    ///     placed into `fingerprints` beside its id; both nil for a table without fingerprints.
     public static func buildTable(bucketBits: Int, itemIDs: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<UInt32>,
-                                  offsets: UnsafeMutableBufferPointer<UInt32>, ids: UnsafeMutableBufferPointer<UInt32>) {
+                                  offsets: UnsafeMutableBufferPointer<UInt32>, ids: UnsafeMutableBufferPointer<UInt32>,
+                                  itemFingerprints: UnsafeBufferPointer<UInt32>? = nil,
+                                  fingerprints: UnsafeMutableBufferPointer<UInt32>? = nil) {
         precondition(offsets.count == (1 << bucketBits) + 1, "offsets of the wrong size")
         precondition(values.count == itemIDs.count && ids.count == itemIDs.count, "one value and one slot per item")
+        precondition((itemFingerprints == nil) == (fingerprints == nil)
+                     && (itemFingerprints.map { $0.count == itemIDs.count && fingerprints!.count == itemIDs.count } ?? true),
+                     "one fingerprint and one fingerprint slot per item, or none")
+        if values.count >= BucketSort.minimumItems {
+            BucketSort.place(bucketBits: bucketBits, count: values.count, fill: { entries in
+                for index in entries.indices {
+                    entries[index] = BucketSort.Entry(value: values[index], id: itemIDs[index], fingerprint: itemFingerprints?[index] ?? 0)
+                }
+            }, offsets: offsets, ids: ids, fingerprints: fingerprints)
+            return
+        }
         offsets.update(repeating: 0)
         for value in values { offsets[Int(value) + 1] &+= 1 }
         for bucket in 1..<offsets.count { offsets[bucket] &+= offsets[bucket - 1] }
         // Place ids, using offsets[v] as bucket v's cursor: afterwards offsets[v] is the end of v,
         // i.e. the start of v + 1; shifting by one restores the starts.
-        for (index, value) in values.enumerated() {
-            let bucket = Int(value)
-            ids[Int(offsets[bucket])] = itemIDs[index]
-            offsets[bucket] &+= 1
+        if let itemFingerprints, let fingerprints {
+            for (index, value) in values.enumerated() {
+                let bucket = Int(value)
+                ids[Int(offsets[bucket])] = itemIDs[index]
+                fingerprints[Int(offsets[bucket])] = itemFingerprints[index]
+                offsets[bucket] &+= 1
+            }
+        } else {
+            for (index, value) in values.enumerated() {
+                let bucket = Int(value)
+                ids[Int(offsets[bucket])] = itemIDs[index]
+                offsets[bucket] &+= 1
+            }
         }
         for bucket in stride(from: offsets.count - 1, to: 0, by: -1) { offsets[bucket] = offsets[bucket - 1] }
         offsets[0] = 0
     }
 
     /// Builds every table of a segment over the live ids below `limit` in `chunks`, handing each
-    /// finished table's offsets and ids to `emit` (then reusing the buffers). The chunks are read
+    /// finished table's offsets, ids and fingerprints (nil when the layout has none) to `emit`
+    /// (then reusing the buffers). The chunks are read
     /// before the first `emit`, so `emit` may invalidate them.
     public static func build(layout: SubstringLayout, chunks: CodeChunks, below limit: UInt32,
-                             emit: (_ table: Int, _ offsets: UnsafeBufferPointer<UInt32>, _ ids: UnsafeBufferPointer<UInt32>) throws -> Void) rethrows {
+                             emit: (_ table: Int, _ offsets: UnsafeBufferPointer<UInt32>, _ ids: UnsafeBufferPointer<UInt32>,
+                                    _ fingerprints: UnsafeBufferPointer<UInt32>?) throws -> Void) rethrows {
         // Copy the codes first: `emit` may write, and a write may move or free the pages the
         // chunks point into (an LMDB write transaction spilling its dirty pages).
         let words = chunks.layout.words
@@ -99,25 +130,83 @@ public struct CompactSegment {
 
     /// Builds every table over `itemIDs` (increasing), the code of the i-th at `code(i)`.
     public static func build(layout: SubstringLayout, itemIDs: [UInt32], code: (Int) -> UnsafePointer<UInt64>,
-                             emit: (_ table: Int, _ offsets: UnsafeBufferPointer<UInt32>, _ ids: UnsafeBufferPointer<UInt32>) throws -> Void) rethrows {
-        let count = itemIDs.count
-        let values = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(count, 1))
-        let ids = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(count, 1))
-        defer {
-            values.deallocate()
-            ids.deallocate()
-        }
-        for table in 0..<layout.count {
-            for index in 0..<count { values[index] = layout.value(of: code(index), table: table) }
-            let offsets = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: offsetCount(layout: layout, table: table))
-            defer { offsets.deallocate() }
-            try itemIDs.withUnsafeBufferPointer { itemIDs in
-                buildTable(bucketBits: layout.lengths[table], itemIDs: itemIDs,
-                           values: UnsafeBufferPointer(rebasing: values[..<count]), offsets: offsets,
-                           ids: UnsafeMutableBufferPointer(rebasing: ids[..<count]))
-                try emit(table, UnsafeBufferPointer(offsets), UnsafeBufferPointer(rebasing: ids[..<count]))
+                             emit: (_ table: Int, _ offsets: UnsafeBufferPointer<UInt32>, _ ids: UnsafeBufferPointer<UInt32>,
+                                    _ fingerprints: UnsafeBufferPointer<UInt32>?) throws -> Void) rethrows {
+        try itemIDs.withUnsafeBufferPointer { itemIDs in
+            for table in 0..<layout.count {
+                let built = builtTable(table, layout: layout, itemIDs: itemIDs, code: code)
+                try built.offsets.withUnsafeBufferPointer { offsets in
+                    try built.ids.withUnsafeBufferPointer { ids in
+                        if let fingerprints = built.fingerprints {
+                            try fingerprints.withUnsafeBufferPointer { try emit(table, offsets, ids, $0) }
+                        } else {
+                            try emit(table, offsets, ids, nil)
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /// Builds table `table` alone over `itemIDs` (increasing), the code of the i-th at `code(i)`,
+    /// into arrays of its own: tables are independent, so a builder may run several at once.
+    public static func builtTable(_ table: Int, layout: SubstringLayout, itemIDs: UnsafeBufferPointer<UInt32>,
+                                  code: (Int) -> UnsafePointer<UInt64>) -> (offsets: [UInt32], ids: [UInt32], fingerprints: [UInt32]?) {
+        let count = itemIDs.count
+        let withFingerprints = layout.fingerprintBits > 0
+        if count >= BucketSort.minimumItems {
+            // Large tables go straight from the codes to the sort's entries, without the value
+            // and fingerprint arrays buildTable takes.
+            var fingerprints: [UInt32]? = withFingerprints ? [UInt32](repeating: 0, count: count) : nil
+            var ids: [UInt32] = []
+            let offsets = [UInt32](unsafeUninitializedCapacity: offsetCount(layout: layout, table: table)) { offsetBuffer, offsetsDone in
+                ids = [UInt32](unsafeUninitializedCapacity: count) { idBuffer, idsDone in
+                    func place(_ fingerprintBuffer: UnsafeMutableBufferPointer<UInt32>?) {
+                        BucketSort.place(bucketBits: layout.lengths[table], count: count, fill: { entries in
+                            for index in 0..<count {
+                                let words = code(index)
+                                entries[index] = BucketSort.Entry(value: layout.value(of: words, table: table), id: itemIDs[index],
+                                                                  fingerprint: withFingerprints ? layout.fingerprint(of: words, table: table) : 0)
+                            }
+                        }, offsets: offsetBuffer, ids: idBuffer, fingerprints: fingerprintBuffer)
+                    }
+                    if fingerprints != nil { fingerprints!.withUnsafeMutableBufferPointer { place($0) } } else { place(nil) }
+                    idsDone = count
+                }
+                offsetsDone = offsetBuffer.count
+            }
+            return (offsets, ids, fingerprints)
+        }
+        let values = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(count, 1))
+        let itemFingerprints = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: withFingerprints ? max(count, 1) : 0)
+        defer {
+            values.deallocate()
+            itemFingerprints.deallocate()
+        }
+        for index in 0..<count {
+            let words = code(index)
+            values[index] = layout.value(of: words, table: table)
+            if withFingerprints { itemFingerprints[index] = layout.fingerprint(of: words, table: table) }
+        }
+        var ids: [UInt32] = []
+        var fingerprints: [UInt32]? = withFingerprints ? [UInt32](repeating: 0, count: count) : nil
+        let offsets = [UInt32](unsafeUninitializedCapacity: offsetCount(layout: layout, table: table)) { offsetBuffer, offsetsDone in
+            ids = [UInt32](unsafeUninitializedCapacity: count) { idBuffer, idsDone in
+                if fingerprints != nil {
+                    fingerprints!.withUnsafeMutableBufferPointer { fingerprintBuffer in
+                        buildTable(bucketBits: layout.lengths[table], itemIDs: itemIDs,
+                                   values: UnsafeBufferPointer(rebasing: values[..<count]), offsets: offsetBuffer, ids: idBuffer,
+                                   itemFingerprints: UnsafeBufferPointer(rebasing: itemFingerprints[..<count]), fingerprints: fingerprintBuffer)
+                    }
+                } else {
+                    buildTable(bucketBits: layout.lengths[table], itemIDs: itemIDs,
+                               values: UnsafeBufferPointer(rebasing: values[..<count]), offsets: offsetBuffer, ids: idBuffer)
+                }
+                idsDone = count
+            }
+            offsetsDone = offsetBuffer.count
+        }
+        return (offsets, ids, fingerprints)
     }
 }
 

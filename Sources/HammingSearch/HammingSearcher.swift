@@ -86,6 +86,10 @@ struct QueryRun {
     private var hitDistances = [UInt16](unsafeUninitializedCapacity: CodeChunkLayout.capacity) { $1 = CodeChunkLayout.capacity }
     private var batch = [UInt32](unsafeUninitializedCapacity: 2048) { $1 = 2048 }
     private var values: [UInt32] = []
+    /// The query's fingerprint in each table (empty when the layout has none).
+    private var queryFingerprints: [UInt32] = []
+    /// Bucket candidates whose codes were read (all of them, without fingerprints).
+    private var candidatesVerified = 0
     private var spent = 0.0
     private var forecastAt = 0.0
 
@@ -124,9 +128,15 @@ struct QueryRun {
         snapshot.movedIDs.withUnsafeBufferPointer { verify($0, threshold: threshold(), sink: sink) }
         spent = costModel.scan(count: Int(snapshot.idLimit - snapshot.tailStart), words: words)
             + Double(snapshot.movedIDs.count) * costModel.candidate
+        candidatesVerified = 0
 
         let substrings = queryWords.withUnsafeBufferPointer { words in
             (0..<layout.count).map { layout.value(of: words.baseAddress!, table: $0) }
+        }
+        if layout.fingerprintBits > 0, segment.tables.allSatisfy({ $0.fingerprints != nil }) {
+            queryFingerprints = queryWords.withUnsafeBufferPointer { words in
+                (0..<layout.count).map { layout.fingerprint(of: words.baseAddress!, table: $0) }
+            }
         }
         // Step s probes table s % m at radius s / m; afterwards every item within s bits of the
         // query has been seen (the pigeonhole bound), so a search with target t ends after step t.
@@ -153,7 +163,8 @@ struct QueryRun {
                 statistics.substringRadius = radius
                 values.removeAll(keepingCapacity: true)
                 SubstringNeighborhood.append(center: substrings[table], length: layout.lengths[table], radius: radius, to: &values)
-                probe(segment.tables[table], threshold: threshold, sink: sink)
+                probe(segment.tables[table], table: table, radius: radius, fingerprintBits: layout.fingerprintBits,
+                      threshold: threshold, sink: sink)
             }
             if target() <= step { return }
         }
@@ -164,7 +175,8 @@ struct QueryRun {
 
     /// What the search has cost so far, in the cost model's units.
     private func spentCost() -> Double {
-        spent + Double(statistics.bucketsProbed) * costModel.bucketProbe + Double(statistics.candidates) * costModel.candidate
+        let read = queryFingerprints.isEmpty ? 0 : Double(statistics.candidates) * costModel.filteredCandidate
+        return spent + Double(statistics.bucketsProbed) * costModel.bucketProbe + read + Double(candidatesVerified) * costModel.candidate
     }
 
     /// Predicted cost of steps `first ... last` (see `execute`). Bucket occupancy is the one
@@ -173,44 +185,92 @@ struct QueryRun {
         let layout = segment.layout
         let observed = statistics.bucketsProbed >= 256
             ? Double(statistics.candidates) / Double(statistics.bucketsProbed) : nil
+        // With fingerprints a candidate costs its sequential read and, for the share that passed
+        // so far, its code's random read.
+        var perCandidate = costModel.candidate
+        if !queryFingerprints.isEmpty {
+            let passing = statistics.candidates > 0 ? Double(candidatesVerified) / Double(statistics.candidates) : 1
+            perCandidate = costModel.filteredCandidate + passing * costModel.candidate
+        }
         var cost = 0.0
         var step = first
         while step <= last, step / layout.count <= layout.lengths.max() ?? 0 {
             let length = layout.lengths[step % layout.count]
             let probes = SubstringNeighborhood.size(length: length, radius: step / layout.count)
             let occupancy = observed ?? Double(segment.itemCount) / Double(1 << length)
-            cost += probes * (costModel.bucketProbe + occupancy * costModel.candidate)
+            cost += probes * (costModel.bucketProbe + occupancy * perCandidate)
             step += 1
         }
         return cost
     }
 
-    /// Looks up the buckets of `values` in `table` and verifies their ids, a batch at a time.
-    private mutating func probe(_ table: SegmentTable, threshold: () -> Int, sink: (Neighbor) -> Void) {
+    /// Looks up the buckets of `values` in `table` and verifies their ids, a batch at a time. The
+    /// values lie `radius` bits from the query's substring, so when the table carries fingerprints
+    /// an id whose fingerprint differs in more than `threshold − radius` bits cannot be within
+    /// the threshold and is dropped without reading its code.
+    private mutating func probe(_ table: SegmentTable, table index: Int, radius: Int, fingerprintBits: Int,
+                                threshold: () -> Int, sink: (Neighbor) -> Void) {
         var next = 0
         while next < values.count {
-            var used = 0, nonempty = 0
+            let allowed = threshold() - radius
+            guard allowed >= 0 else { return }
+            let filtering = !queryFingerprints.isEmpty && allowed < fingerprintBits
+            var used = 0, nonempty = 0, read = 0
             let copied = values.withUnsafeBufferPointer { valueBuffer in
                 batch.withUnsafeMutableBufferPointer { out in
-                    bgan_mih_collect(table.offsets, table.ids, valueBuffer.baseAddress! + next, valueBuffer.count - next,
-                                     out.baseAddress!, out.count, &used, &nonempty)
+                    filtering
+                        ? bgan_mih_collect_filtered(table.offsets, table.ids, table.fingerprints!, valueBuffer.baseAddress! + next,
+                                                    valueBuffer.count - next, queryFingerprints[index], UInt32(allowed),
+                                                    out.baseAddress!, out.count, &used, &nonempty, &read)
+                        : bgan_mih_collect(table.offsets, table.ids, valueBuffer.baseAddress! + next, valueBuffer.count - next,
+                                           out.baseAddress!, out.count, &used, &nonempty)
                 }
             }
             if used == 0 {
-                // One bucket larger than the batch: verify it where it lies.
+                // One bucket larger than the batch: verify it where it lies, a batch-sized slice at a time.
                 let bucket = table.bucket(values[next])
                 statistics.bucketsProbed += 1
                 statistics.nonemptyBuckets += 1
                 statistics.candidates += bucket.count
-                verify(bucket, threshold: threshold(), sink: sink)
+                verifyLargeBucket(bucket, table: table, index: index, radius: radius, filtering: filtering, threshold: threshold, sink: sink)
                 next += 1
                 continue
             }
             statistics.bucketsProbed += used
             statistics.nonemptyBuckets += nonempty
-            statistics.candidates += copied
+            statistics.candidates += filtering ? read : copied
             next += used
             batch.withUnsafeBufferPointer { verify(UnsafeBufferPointer(rebasing: $0[..<copied]), threshold: threshold(), sink: sink) }
+        }
+    }
+
+    /// Verifies a bucket too large for the batch; with fingerprints, passes it through the filter
+    /// a batch-sized slice at a time (each slice is then one bucket of its own to the kernel).
+    private mutating func verifyLargeBucket(_ bucket: UnsafeBufferPointer<UInt32>, table: SegmentTable, index: Int, radius: Int,
+                                            filtering: Bool, threshold: () -> Int, sink: (Neighbor) -> Void) {
+        guard filtering, let fingerprints = table.fingerprints else {
+            verify(bucket, threshold: threshold(), sink: sink)
+            return
+        }
+        let bucketStart = bucket.baseAddress! - table.ids
+        var start = 0
+        while start < bucket.count {
+            let allowed = threshold() - radius
+            guard allowed >= 0 else { return }
+            let end = min(start + batch.count, bucket.count)
+            // The slice as a one-bucket table: offsets [0, length] over the slice's ids and fingerprints.
+            var sliceOffsets: [UInt32] = [0, UInt32(end - start)]
+            var zero: UInt32 = 0
+            var used = 0, nonempty = 0, read = 0
+            let copied = sliceOffsets.withUnsafeMutableBufferPointer { offsets in
+                batch.withUnsafeMutableBufferPointer { out in
+                    bgan_mih_collect_filtered(offsets.baseAddress!, bucket.baseAddress! + start, fingerprints + bucketStart + start,
+                                              &zero, 1, queryFingerprints[index], UInt32(allowed),
+                                              out.baseAddress!, out.count, &used, &nonempty, &read)
+                }
+            }
+            batch.withUnsafeBufferPointer { verify(UnsafeBufferPointer(rebasing: $0[..<copied]), threshold: threshold(), sink: sink) }
+            start = end
         }
     }
 
@@ -233,6 +293,7 @@ struct QueryRun {
                 }
             }
             statistics.distancesComputed += count
+            candidatesVerified += count
             for i in 0..<found { sink(Neighbor(id: hitIDs[i], distance: Int(hitDistances[i]))) }
             start += count
         }

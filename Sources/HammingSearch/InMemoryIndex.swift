@@ -12,6 +12,8 @@ public final class InMemoryIndex {
     private var chunks: [UnsafeMutableRawPointer] = []
     private var segmentOffsets: [UnsafeMutableBufferPointer<UInt32>] = []
     private var segmentIDs: [UnsafeMutableBufferPointer<UInt32>] = []
+    /// One per table when the layout has fingerprints, else empty.
+    private var segmentFingerprints: [UnsafeMutableBufferPointer<UInt32>] = []
     private var segmentItems = 0
     private var segmentEnd: UInt32 = 0
     private var hasSegment = false
@@ -79,13 +81,15 @@ public final class InMemoryIndex {
     public func rebuild(substrings: Int? = nil) throws {
         if let substrings { layout = try SubstringLayout(bitCount: bitCount, substrings: substrings) }
         releaseSegment()
-        CompactSegment.build(layout: layout, chunks: chunkView(), below: idLimit) { _, offsets, ids in
-            let ownedOffsets = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: offsets.count)
-            _ = ownedOffsets.initialize(from: offsets)
-            let ownedIDs = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(ids.count, 1))
-            _ = ownedIDs.initialize(from: ids)
-            segmentOffsets.append(ownedOffsets)
-            segmentIDs.append(ownedIDs)
+        func owned(_ values: UnsafeBufferPointer<UInt32>) -> UnsafeMutableBufferPointer<UInt32> {
+            let copy = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(values.count, 1))
+            _ = copy.initialize(from: values)
+            return copy
+        }
+        CompactSegment.build(layout: layout, chunks: chunkView(), below: idLimit) { _, offsets, ids, fingerprints in
+            segmentOffsets.append(owned(offsets))
+            segmentIDs.append(owned(ids))
+            if let fingerprints { segmentFingerprints.append(owned(fingerprints)) }
         }
         segmentItems = liveCount
         segmentEnd = idLimit
@@ -97,7 +101,10 @@ public final class InMemoryIndex {
     public func snapshot() -> IndexSnapshot {
         let segment = hasSegment ? CompactSegment(
             layout: layout,
-            tables: zip(segmentOffsets, segmentIDs).map { SegmentTable(offsets: UnsafePointer($0.0.baseAddress!), ids: UnsafePointer($0.1.baseAddress!)) },
+            tables: segmentOffsets.indices.map { table in
+                SegmentTable(offsets: UnsafePointer(segmentOffsets[table].baseAddress!), ids: UnsafePointer(segmentIDs[table].baseAddress!),
+                             fingerprints: segmentFingerprints.isEmpty ? nil : UnsafePointer(segmentFingerprints[table].baseAddress!))
+            },
             itemCount: segmentItems, endID: segmentEnd) : nil
         return IndexSnapshot(bitCount: bitCount, chunks: chunkView(), idLimit: idLimit, liveCount: liveCount,
                              segment: segment, movedIDs: moved.sorted())
@@ -130,8 +137,10 @@ public final class InMemoryIndex {
     private func releaseSegment() {
         segmentOffsets.forEach { $0.deallocate() }
         segmentIDs.forEach { $0.deallocate() }
+        segmentFingerprints.forEach { $0.deallocate() }
         segmentOffsets = []
         segmentIDs = []
+        segmentFingerprints = []
         hasSegment = false
     }
 }

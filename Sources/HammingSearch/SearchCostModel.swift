@@ -9,6 +9,9 @@ public struct SearchCostModel: Sendable, Hashable {
     public var bucketProbe = 15.0
     /// Verifying one candidate id from a bucket (a prefetched random read of its code).
     public var candidate = 15.0
+    /// Reading one candidate from a bucket whose entries carry fingerprints, and comparing its
+    /// fingerprint (sequential reads); the few that pass also pay ``candidate``.
+    public var filteredCandidate = 2.0
     /// Scanning one code sequentially, per 64-bit word, plus a fixed part per code.
     public var scanPerWord = 0.35
     public var scanPerCode = 0.1

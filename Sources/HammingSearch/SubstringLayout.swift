@@ -42,6 +42,7 @@ public struct SubstringLayout: Hashable, Sendable, CustomStringConvertible {
         }
         self.starts = starts
         self.lengths = lengths
+        fingerprintBits = bitCount <= 64 && substrings >= 2 ? min(32, bitCount - (lengths.max() ?? bitCount)) : 0
     }
 
     /// The paper's rule: substrings of about log₂ N bits, so a table's buckets hold about one
@@ -63,6 +64,24 @@ public struct SubstringLayout: Hashable, Sendable, CustomStringConvertible {
         var bits = words[word] >> UInt64(offset)
         if offset + length > 64 { bits |= words[word + 1] << UInt64(64 - offset) }
         return UInt32(truncatingIfNeeded: bits & ((1 << UInt64(length)) - 1))
+    }
+
+    /// Bits in each table entry's fingerprint (0: tables carry none). A fingerprint is up to 32
+    /// bits of the code from outside the table's substring; with the substring's own distance
+    /// it bounds an item's distance from below, so a search drops most far candidates without
+    /// reading their codes. Kept for codes of at most 64 bits only: for longer codes 32 bits are
+    /// too few of the code to bound a useful distance, and would cost 4 bytes per item per table.
+    public let fingerprintBits: Int
+
+    /// The fingerprint of the code at `words` in table `table`: the `fingerprintBits` bits that
+    /// follow the substring in word order, wrapping around from the code's last bit to its first.
+    @inlinable
+    public func fingerprint(of words: UnsafePointer<UInt64>, table: Int) -> UInt32 {
+        let end = UInt64(starts[table] + lengths[table])
+        let width = UInt64(bitCount)
+        let code = words[0]
+        let rotated = end == width ? code : (code >> end) | (code << (width - end))
+        return UInt32(truncatingIfNeeded: rotated & ((1 << UInt64(fingerprintBits)) - 1))
     }
 
     /// The substring values of every table for `code`.

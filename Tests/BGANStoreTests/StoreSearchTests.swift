@@ -252,6 +252,44 @@ import LMDBStorage
         #expect(throws: StoreError.self) { try store.search(code: codes[0], k: 3) }
     }
 
+    /// Fingerprints beside the index's ids: a wrong one is found by verify, a wrong-sized record
+    /// is refused, and a segment without them (written by a build that had none) still answers
+    /// exactly and verifies.
+    @Test func indexFingerprintsAreCheckedAndOptional() throws {
+        let (path, codes) = try indexedStoreOnDisk(seed: 9)
+        var oracle = FlatIndex(bitCount: 32)
+        codes.forEach { oracle.append($0) }
+        let queries = [codes[3], codes[200]]
+        func damage(_ change: (borrowing Transaction, Table) throws -> Void) throws {
+            let env = try Environment(path: path, tables: StoreSchema.all)
+            let segment = try env.table("segment")
+            try env.write { txn in try change(txn, segment) }
+        }
+        try damage { txn, segment in
+            var fingerprints = try #require(try txn.get(segment, key: StoreSchema.fingerprintsKey(1))).map { $0 }
+            fingerprints[8] ^= 0x01
+            try txn.put(segment, key: StoreSchema.fingerprintsKey(1), value: fingerprints)
+        }
+        do {
+            let store = try Store(openingAt: path, options: smallRebuilds())
+            #expect(try store.verify().problems.contains { $0.contains("table 1 holds 1 fingerprints that differ") })
+            try store.rebuildIndex()
+            #expect(try store.verify().isHealthy)
+        }
+        try damage { txn, segment in try txn.put(segment, key: StoreSchema.fingerprintsKey(0), value: [UInt8](repeating: 0, count: 12)) }
+        do {
+            let store = try Store(openingAt: path, options: smallRebuilds())
+            let refused = #expect(throws: StoreError.self) { try store.search(code: codes[0], k: 3) }
+            #expect(refused?.message.contains("bytes of fingerprints") == true)
+        }
+        try damage { txn, segment in
+            for table in 0..<16 { _ = try txn.delete(segment, key: StoreSchema.fingerprintsKey(table)) }
+        }
+        let store = try Store(openingAt: path, options: smallRebuilds())
+        #expect(try store.verify().isHealthy)
+        try check(store, oracle, queries: queries)
+    }
+
     @Test func readersSeeWholeTransactionsWhileAWriterWrites() throws {
         let store = try directory.bareStore("s", bits: 64, options: smallRebuilds())
         var rng = SeededGenerator(seed: 9)

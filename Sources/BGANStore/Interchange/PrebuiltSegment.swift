@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import HammingSearch
 
@@ -9,8 +10,8 @@ final class PrebuiltSegment: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var started = false
     private var finished = false
-    /// Offsets and ids of each table; read after ``wait()``.
-    private(set) var tables: [(offsets: [UInt32], ids: [UInt32])] = []
+    /// Offsets, ids and fingerprints (nil when the layout has none) of each table; read after ``wait()``.
+    private(set) var tables: [(offsets: [UInt32], ids: [UInt32], fingerprints: [UInt32]?)] = []
 
     init(layout: SubstringLayout, matrix: NumPyByteMatrix, firstID: UInt32) {
         self.layout = layout
@@ -47,9 +48,12 @@ final class PrebuiltSegment: @unchecked Sendable {
             }
         }
         let ids = (0..<rows).map { firstID + UInt32($0) }
-        packed.withUnsafeBufferPointer { codes in
-            CompactSegment.build(layout: layout, itemIDs: ids, code: { codes.baseAddress! + $0 * words }) { _, offsets, ids in
-                tables.append((Array(offsets), Array(ids)))
+        // Tables are independent: build them on every core (the writer needs one only briefly).
+        tables = packed.withUnsafeBufferPointer { codes in
+            ids.withUnsafeBufferPointer { ids in
+                parallelMap(tasks: layout.count) { table in
+                    CompactSegment.builtTable(table, layout: layout, itemIDs: ids, code: { codes.baseAddress! + $0 * words })
+                }
             }
         }
     }

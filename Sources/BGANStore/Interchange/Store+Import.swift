@@ -168,6 +168,7 @@ extension Store {
                 for (table, built) in segment.tables.enumerated() {
                     try built.offsets.withUnsafeBytes { try txn.put(tables.segment, key: StoreSchema.offsetsKey(table), value: $0) }
                     try built.ids.withUnsafeBytes { try txn.put(tables.segment, key: StoreSchema.idsKey(table), value: $0) }
+                    try built.fingerprints?.withUnsafeBytes { try txn.put(tables.segment, key: StoreSchema.fingerprintsKey(table), value: $0) }
                 }
                 meta.segmentSubstrings = segment.layout.count
                 meta.segmentItems = rows

@@ -80,6 +80,14 @@ size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint
                         size_t value_count, uint32_t *out, size_t capacity, size_t *values_used,
                         size_t *probed_nonempty);
 
+/// `bgan_mih_collect` for tables whose entries carry a fingerprint beside each id
+/// (`fingerprints[k]` belongs to `ids[k]`): reads the same buckets under the same `capacity` rule,
+/// but copies only ids whose fingerprint differs from `query_fingerprint` in at most
+/// `max_difference` bits. Sets `*entries_read` to the ids read (copied or not).
+size_t bgan_mih_collect_filtered(const uint32_t *offsets, const uint32_t *ids, const uint32_t *fingerprints,
+                                 const uint32_t *values, size_t value_count, uint32_t query_fingerprint,
+                                 uint32_t max_difference, uint32_t *out, size_t capacity,
+                                 size_t *values_used, size_t *probed_nonempty, size_t *entries_read);
 #ifdef __cplusplus
 }
 #endif

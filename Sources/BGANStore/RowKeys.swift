@@ -24,11 +24,7 @@ enum RowKeys {
 extension Store {
     /// Ids below this without an `items` record are row-keyed (0 in most stores).
     func rowKeyedIDs(_ txn: borrowing Transaction) throws -> UInt32 {
-        guard let bytes = try txn.get(tables.meta, key: StoreSchema.MetaKey.rowKeys) else { return 0 }
-        guard let value = bytes.uint64Value, value <= UInt64(UInt32.max) else {
-            throw StoreError(.corrupted, "the store's meta record 'row-keys' is damaged; verify the store (`Store.verify()`)")
-        }
-        return UInt32(value)
+        try StoreMeta.rowKeyedIDs(reading: txn, table: tables.meta) ?? 0
     }
 
     /// The record of the live item `id`: its `items` record, or, for a row-keyed id without one,
@@ -41,16 +37,18 @@ extension Store {
     /// The id `key` names among the row-keyed ids, if it names a live one — live as `chunks`
     /// has it, when a write in progress may have removed it. Keys in the `keys` table are
     /// looked up first: a removed row's key written again lives there under a new id.
-    func rowKeyedID(forKey key: String, _ txn: borrowing Transaction, chunks: ChunkEditor?) throws -> UInt32? {
+    /// `limit` is the store's row-keyed ids when the caller has its meta record at hand.
+    func rowKeyedID(forKey key: String, _ txn: borrowing Transaction, chunks: ChunkEditor?, limit: UInt32?) throws -> UInt32? {
         guard let first = key.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9"),
-              let row = RowKeys.row(named: key, below: try rowKeyedIDs(txn)) else { return nil }
+              let row = RowKeys.row(named: key, below: try limit ?? rowKeyedIDs(txn)) else { return nil }
         let editor = chunks ?? ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
         return try editor.isLive(row, txn) ? row : nil
     }
 
     /// Calls `body` with every live item's id and record from `first` on, in id order, until it
-    /// returns false: the `items` records merged with the row-keyed ids that have none.
-    func forEachRecord(from first: UInt32, _ txn: borrowing Transaction,
+    /// returns false: the `items` records merged with the row-keyed ids that have none, whose
+    /// liveness is read from `chunks` (the transaction's code chunks, read here if not given).
+    func forEachRecord(from first: UInt32, _ txn: borrowing Transaction, chunks: CodeChunks? = nil,
                        _ body: (UInt32, ItemRecord) throws -> Bool) throws {
         let rowKeyed = try rowKeyedIDs(txn)
         try txn.withCursor(tables.items) { cursor in
@@ -60,8 +58,8 @@ extension Store {
                 return try StoreSchema.itemID(key, table: "items")
             }
             if first < rowKeyed {
-                let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false)
-                let chunks = CodeChunks(layout: CodeChunkLayout(bitCount: bitCount), pointers: snapshot.chunkPointers)
+                let chunks = try chunks ?? StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false)
+                    .withoutIndex().indexSnapshot().chunks
                 for id in first..<rowKeyed where chunks.isLive(id) {
                     while let stored = try nextStored(), stored < id { entry = try cursor.next() }
                     let record: ItemRecord

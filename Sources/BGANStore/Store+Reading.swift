@@ -24,7 +24,7 @@ extension Store {
     public func forEachItem(_ body: (StoredItem) throws -> Void) throws {
         try environment.read { txn in
             let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false).withoutIndex().indexSnapshot()
-            try forEachRecord(from: 0, txn) { id, record in
+            try forEachRecord(from: 0, txn, chunks: snapshot.chunks) { id, record in
                 guard let words = snapshot.chunks.code(of: id), snapshot.chunks.isLive(id) else {
                     throw StoreError(.corrupted, "item \(id) ('\(record.key.prefix(60))') has no live code; verify the store (`Store.verify()`)")
                 }

@@ -67,7 +67,7 @@ extension Store {
                     continue
                 }
                 firstOccurrence[index] = true
-                existing[index] = try id(forKey: items[index].key, txn, chunks: chunks)
+                existing[index] = try id(forKey: items[index].key, txn, chunks: chunks, meta: meta)
                 if existing[index] != nil, mode == .insert {
                     throw StoreError(.keyExists, "key '\(items[index].key.prefix(80))' is already stored; use upsert to replace it")
                 }
@@ -107,7 +107,7 @@ extension Store {
                 } else if let lastKeyIndex, UTF8Order.compare(items[lastKeyIndex].key, key) == 0, let fresh = newIDs[lastKeyIndex] {
                     id = fresh
                 } else {
-                    guard let found = try self.id(forKey: key, txn, chunks: chunks) else { continue }
+                    guard let found = try self.id(forKey: key, txn, chunks: chunks, meta: meta) else { continue }
                     id = found
                 }
                 if try chunks.code(of: id, txn) != items[index].code.words {
@@ -149,7 +149,7 @@ extension Store {
             let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
             var removed = 0
             for key in keys {
-                guard let id = try id(forKey: key, txn, chunks: chunks) else { continue }
+                guard let id = try id(forKey: key, txn, chunks: chunks, meta: meta) else { continue }
                 try txn.delete(tables.keys, key: key)
                 try txn.delete(tables.items, key: id)
                 try putImageExtras(nil, id: id, replacing: true, txn)
@@ -173,9 +173,12 @@ extension Store {
     // MARK: Plumbing
 
     /// The id of the live item with `key`: from the `keys` table, or a row-keyed id (RowKeys.swift)
-    /// as live in `chunks`, the edits of the write in progress, if any.
-    func id(forKey key: String, _ txn: borrowing Transaction, chunks: ChunkEditor? = nil) throws -> UInt32? {
-        guard let bytes = try txn.get(tables.keys, key: key) else { return try rowKeyedID(forKey: key, txn, chunks: chunks) }
+    /// as live in `chunks`, the edits of the write in progress, if any. A write passes its `meta`,
+    /// so its lookups do not read the row-keyed limit again.
+    func id(forKey key: String, _ txn: borrowing Transaction, chunks: ChunkEditor? = nil, meta: StoreMeta? = nil) throws -> UInt32? {
+        guard let bytes = try txn.get(tables.keys, key: key) else {
+            return try rowKeyedID(forKey: key, txn, chunks: chunks, limit: meta?.rowKeyedIDs)
+        }
         guard let id = bytes.uint32Value else { throw StoreError(.corrupted, "key '\(key.prefix(80))' maps to a \(bytes.count)-byte id") }
         return id
     }

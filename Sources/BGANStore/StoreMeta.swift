@@ -56,12 +56,12 @@ struct StoreMeta: Equatable {
         guard values[0] >= UInt64(readable.lowerBound), values[0] <= UInt64(readable.upperBound) else {
             throw StoreError(.unsupportedVersion, "\(path) has on-disk format \(values[0]); this build reads formats \(readable.lowerBound) to \(readable.upperBound). export the codes with the release that wrote it")
         }
-        let rowKeys = try txn.get(table, key: StoreSchema.MetaKey.rowKeys)
+        let rowKeys = try Self.rowKeyedIDs(reading: txn, table: table)
         if let rowKeys {
-            guard let value = rowKeys.uint64Value, UInt64(littleEndian: value) <= values[3] else {
-                throw StoreError(.corrupted, "the store's meta record 'row-keys' is damaged or beyond the id limit \(values[3])")
+            guard UInt64(rowKeys) <= values[3] else {
+                throw StoreError(.corrupted, "the store's meta record 'row-keys' (\(rowKeys)) is beyond the id limit \(values[3])")
             }
-            rowKeyedIDs = UInt32(truncatingIfNeeded: UInt64(littleEndian: value))
+            rowKeyedIDs = rowKeys
         }
         guard (values[0] == UInt64(StoreSchema.rowKeyedFormatVersion)) == (rowKeyedIDs > 0) else {
             throw StoreError(.corrupted, "the store is format \(values[0]) but its meta record 'row-keys' is \(rowKeys == nil ? "missing" : "\(rowKeyedIDs)"); format 2 goes with row-keyed ids and only with them")
@@ -83,6 +83,16 @@ struct StoreMeta: Equatable {
         guard liveCount <= Int(idLimit), segmentEnd <= idLimit, segmentItems <= Int(segmentEnd) else {
             throw StoreError(.corrupted, "the store's counters contradict each other (live \(liveCount), ids \(idLimit), segment \(segmentItems) below \(segmentEnd)); verify the store (`Store.verify()`)")
         }
+    }
+
+    /// The `row-keys` record alone, or nil when the store has none (format 1): what key lookups
+    /// read, since they need nothing else of the meta record.
+    static func rowKeyedIDs(reading txn: borrowing Transaction, table: Table) throws -> UInt32? {
+        guard let bytes = try txn.get(table, key: StoreSchema.MetaKey.rowKeys) else { return nil }
+        guard let value = bytes.uint64Value, UInt64(littleEndian: value) <= UInt64(UInt32.max) else {
+            throw StoreError(.corrupted, "the store's meta record 'row-keys' is damaged; verify the store (`Store.verify()`)")
+        }
+        return UInt32(UInt64(littleEndian: value))
     }
 
     func write(_ txn: borrowing Transaction, table: Table) throws {

@@ -238,11 +238,22 @@ size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint
 // Fingerprints are 32 bits of each item's code from outside the table's substring, stored beside
 // its id: their distance to the query's, plus the substring's, bounds the item's distance from
 // below, so most far candidates are dropped without the random read of their codes.
-#define DEFINE_COLLECT_FILTERED(NAME, ATTRIBUTE, POPCOUNT)                                              \
-    ATTRIBUTE static size_t NAME(const uint32_t *offsets, const uint32_t *ids, const uint32_t *fingerprints, \
-                                 const uint32_t *values, size_t value_count, uint32_t query_fingerprint,  \
-                                 uint32_t max_difference, uint32_t *out, size_t capacity,               \
-                                 size_t *values_used, size_t *probed_nonempty, size_t *entries_read) {  \
+#define DEFINE_FINGERPRINT_FILTERS(SUFFIX, ATTRIBUTE, POPCOUNT)                                         \
+    ATTRIBUTE static inline size_t filter_##SUFFIX(const uint32_t *ids, const uint32_t *fingerprints,   \
+                                                   size_t count, uint32_t query_fingerprint,            \
+                                                   uint32_t max_difference, uint32_t *out) {            \
+        size_t copied = 0;                                                                              \
+        for (size_t j = 0; j < count; j++) {                                                            \
+            out[copied] = ids[j];                                                                       \
+            copied += POPCOUNT((uint64_t)(fingerprints[j] ^ query_fingerprint)) <= max_difference;       \
+        }                                                                                               \
+        return copied;                                                                                  \
+    }                                                                                                   \
+    ATTRIBUTE static size_t collect_filtered_##SUFFIX(const uint32_t *offsets, const uint32_t *ids,     \
+                                 const uint32_t *fingerprints, const uint32_t *values, size_t value_count, \
+                                 uint32_t query_fingerprint, uint32_t max_difference, uint32_t *out,    \
+                                 size_t capacity, size_t *values_used, size_t *probed_nonempty,         \
+                                 size_t *entries_read) {                                                \
         size_t copied = 0, nonempty = 0, read = 0, i = 0;                                               \
         for (; i < value_count; i++) {                                                                  \
             if (i + 16 < value_count) __builtin_prefetch(offsets + values[i + 16]);                      \
@@ -251,13 +262,10 @@ size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint
                 __builtin_prefetch(fingerprints + offsets[values[i + 4]]);                              \
             }                                                                                           \
             const uint32_t start = offsets[values[i]];                                                  \
-            const uint32_t end = offsets[values[i] + 1];                                                \
-            const size_t size = end - start;                                                            \
+            const size_t size = offsets[values[i] + 1] - start;                                         \
             if (copied + size > capacity) break;                                                        \
-            for (uint32_t j = start; j < end; j++) {                                                    \
-                out[copied] = ids[j];                                                                   \
-                copied += POPCOUNT((uint64_t)(fingerprints[j] ^ query_fingerprint)) <= max_difference;   \
-            }                                                                                           \
+            copied += filter_##SUFFIX(ids + start, fingerprints + start, size, query_fingerprint,       \
+                                      max_difference, out + copied);                                    \
             read += size;                                                                               \
             if (size) nonempty++;                                                                       \
         }                                                                                               \
@@ -267,9 +275,9 @@ size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint
         return copied;                                                                                  \
     }
 
-DEFINE_COLLECT_FILTERED(collect_filtered_portable, , popcount_portable)
+DEFINE_FINGERPRINT_FILTERS(portable, , popcount_portable)
 #ifdef BGAN_X86
-DEFINE_COLLECT_FILTERED(collect_filtered_popcnt, __attribute__((target("popcnt"))), __builtin_popcountll)
+DEFINE_FINGERPRINT_FILTERS(popcnt, __attribute__((target("popcnt"))), __builtin_popcountll)
 #endif
 
 // MARK: Dispatch
@@ -337,6 +345,16 @@ size_t bgan_mih_collect_filtered(const uint32_t *offsets, const uint32_t *ids, c
 #endif
     return collect_filtered_portable(offsets, ids, fingerprints, values, value_count, query_fingerprint,
                                      max_difference, out, capacity, values_used, probed_nonempty, entries_read);
+}
+
+size_t bgan_fingerprint_filter(const uint32_t *ids, const uint32_t *fingerprints, size_t count,
+                               uint32_t query_fingerprint, uint32_t max_difference, uint32_t *out) {
+#ifdef BGAN_X86
+    if (active_kernel != BGAN_KERNEL_PORTABLE) {
+        return filter_popcnt(ids, fingerprints, count, query_fingerprint, max_difference, out);
+    }
+#endif
+    return filter_portable(ids, fingerprints, count, query_fingerprint, max_difference, out);
 }
 
 uint32_t bgan_hamming_distance(const uint64_t *a, const uint64_t *b, size_t words) {

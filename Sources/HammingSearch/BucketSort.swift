@@ -1,13 +1,13 @@
-/// Places a table's ids (and fingerprints) in bucket order by stable radix passes on the
-/// substring value, eight bits at a time from the lowest.
+/// Places a table's ids (and fingerprints) in bucket order: stably by substring value, so ids
+/// stay ascending within a bucket.
 ///
-/// A direct counting-sort scatter writes each item to a random slot of arrays far larger than
-/// the caches (10⁸ items: 400 MB of ids), so every write misses the cache and the TLB. A radix
-/// pass writes to only 256 places at a time, each the head of a run whose cache line and page
-/// stay resident; a few passes finish the order, and stability keeps ids ascending within a
-/// bucket. The offsets are then read off the sorted values in one sequential sweep.
+/// A table of cache size takes one counting-sort pass. For larger ones that pass writes each
+/// item to a random slot of arrays far larger than the caches (10⁸ items: 400 MB of ids), every
+/// write a cache and TLB miss; they take radix passes instead, eight bits of the value at a time
+/// from the lowest, each writing to only 256 places whose cache lines and pages stay resident.
+/// The offsets are then read off the sorted values in one sequential sweep.
 enum BucketSort {
-    /// Below this many items the whole table is cache-sized and the direct scatter is faster.
+    /// Below this many items the whole table is cache-sized and one counting-sort pass is faster.
     static let minimumItems = 1 << 16
     /// Bits of the value each pass orders by: 256 write heads, within the TLB's reach.
     static let digitBits = 8
@@ -31,6 +31,40 @@ enum BucketSort {
             target.deallocate()
         }
         fill(source)
+        if count < minimumItems {
+            // One pass by the whole value, the offsets buffer holding each bucket's next slot.
+            offsets.update(repeating: 0)
+            for entry in source { offsets[Int(entry.value) + 1] &+= 1 }
+            for bucket in 1..<offsets.count { offsets[bucket] &+= offsets[bucket - 1] }
+            for entry in source {
+                let bucket = Int(entry.value)
+                target[Int(offsets[bucket])] = entry
+                offsets[bucket] &+= 1
+            }
+            swap(&source, &target)
+        } else {
+            radixPasses(bucketBits: bucketBits, &source, &target)
+        }
+        // `source` is in bucket order. Offsets: bucket v starts at the first value ≥ v.
+        var bucket = 0
+        for position in 0..<count {
+            let entry = source[position]
+            ids[position] = entry.id
+            fingerprints?[position] = entry.fingerprint
+            while bucket <= Int(entry.value) {
+                offsets[bucket] = UInt32(position)
+                bucket += 1
+            }
+        }
+        while bucket < offsets.count {
+            offsets[bucket] = UInt32(count)
+            bucket += 1
+        }
+    }
+
+    /// Orders `source` by value, `digitBits` at a time from the lowest, ending in `source`.
+    private static func radixPasses(bucketBits: Int, _ source: inout UnsafeMutableBufferPointer<Entry>,
+                                    _ target: inout UnsafeMutableBufferPointer<Entry>) {
         var heads = [Int](repeating: 0, count: 1 << digitBits)
         heads.withUnsafeMutableBufferPointer { heads in
             for shift in stride(from: 0, to: bucketBits, by: digitBits) {
@@ -50,21 +84,6 @@ enum BucketSort {
                 }
                 swap(&source, &target)
             }
-        }
-        // `source` is in bucket order. Offsets: bucket v starts at the first value ≥ v.
-        var bucket = 0
-        for position in 0..<count {
-            let entry = source[position]
-            ids[position] = entry.id
-            fingerprints?[position] = entry.fingerprint
-            while bucket <= Int(entry.value) {
-                offsets[bucket] = UInt32(position)
-                bucket += 1
-            }
-        }
-        while bucket < offsets.count {
-            offsets[bucket] = UInt32(count)
-            bucket += 1
         }
     }
 }

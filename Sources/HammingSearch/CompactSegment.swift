@@ -55,9 +55,8 @@ public struct CompactSegment {
         (1 << layout.lengths[table]) + 1
     }
 
-    /// Fills one table without per-item inserts: for a table of cache size, by counting sort (one
-    /// pass counts bucket sizes, a prefix sum turns them into offsets, a second pass places the
-    /// ids); for larger ones by two radix passes (``BucketSort``), the same result.
+    /// Fills one table without per-item inserts (``BucketSort``: a counting sort for a table of
+    /// cache size, radix passes for larger ones).
     ///
     /// - Parameters:
     ///   - bucketBits: the table's substring length.
@@ -76,35 +75,11 @@ public struct CompactSegment {
         precondition((itemFingerprints == nil) == (fingerprints == nil)
                      && (itemFingerprints.map { $0.count == itemIDs.count && fingerprints!.count == itemIDs.count } ?? true),
                      "one fingerprint and one fingerprint slot per item, or none")
-        if values.count >= BucketSort.minimumItems {
-            BucketSort.place(bucketBits: bucketBits, count: values.count, fill: { entries in
-                for index in entries.indices {
-                    entries[index] = BucketSort.Entry(value: values[index], id: itemIDs[index], fingerprint: itemFingerprints?[index] ?? 0)
-                }
-            }, offsets: offsets, ids: ids, fingerprints: fingerprints)
-            return
-        }
-        offsets.update(repeating: 0)
-        for value in values { offsets[Int(value) + 1] &+= 1 }
-        for bucket in 1..<offsets.count { offsets[bucket] &+= offsets[bucket - 1] }
-        // Place ids, using offsets[v] as bucket v's cursor: afterwards offsets[v] is the end of v,
-        // i.e. the start of v + 1; shifting by one restores the starts.
-        if let itemFingerprints, let fingerprints {
-            for (index, value) in values.enumerated() {
-                let bucket = Int(value)
-                ids[Int(offsets[bucket])] = itemIDs[index]
-                fingerprints[Int(offsets[bucket])] = itemFingerprints[index]
-                offsets[bucket] &+= 1
+        BucketSort.place(bucketBits: bucketBits, count: values.count, fill: { entries in
+            for index in entries.indices {
+                entries[index] = BucketSort.Entry(value: values[index], id: itemIDs[index], fingerprint: itemFingerprints?[index] ?? 0)
             }
-        } else {
-            for (index, value) in values.enumerated() {
-                let bucket = Int(value)
-                ids[Int(offsets[bucket])] = itemIDs[index]
-                offsets[bucket] &+= 1
-            }
-        }
-        for bucket in stride(from: offsets.count - 1, to: 0, by: -1) { offsets[bucket] = offsets[bucket - 1] }
-        offsets[0] = 0
+        }, offsets: offsets, ids: ids, fingerprints: fingerprints)
     }
 
     /// Builds every table of a segment over the live ids below `limit` in `chunks`, handing each
@@ -154,54 +129,21 @@ public struct CompactSegment {
                                   code: (Int) -> UnsafePointer<UInt64>) -> (offsets: [UInt32], ids: [UInt32], fingerprints: [UInt32]?) {
         let count = itemIDs.count
         let withFingerprints = layout.fingerprintBits > 0
-        if count >= BucketSort.minimumItems {
-            // Large tables go straight from the codes to the sort's entries, without the value
-            // and fingerprint arrays buildTable takes.
-            var fingerprints: [UInt32]? = withFingerprints ? [UInt32](repeating: 0, count: count) : nil
-            var ids: [UInt32] = []
-            let offsets = [UInt32](unsafeUninitializedCapacity: offsetCount(layout: layout, table: table)) { offsetBuffer, offsetsDone in
-                ids = [UInt32](unsafeUninitializedCapacity: count) { idBuffer, idsDone in
-                    func place(_ fingerprintBuffer: UnsafeMutableBufferPointer<UInt32>?) {
-                        BucketSort.place(bucketBits: layout.lengths[table], count: count, fill: { entries in
-                            for index in 0..<count {
-                                let words = code(index)
-                                entries[index] = BucketSort.Entry(value: layout.value(of: words, table: table), id: itemIDs[index],
-                                                                  fingerprint: withFingerprints ? layout.fingerprint(of: words, table: table) : 0)
-                            }
-                        }, offsets: offsetBuffer, ids: idBuffer, fingerprints: fingerprintBuffer)
-                    }
-                    if fingerprints != nil { fingerprints!.withUnsafeMutableBufferPointer { place($0) } } else { place(nil) }
-                    idsDone = count
-                }
-                offsetsDone = offsetBuffer.count
-            }
-            return (offsets, ids, fingerprints)
-        }
-        let values = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(count, 1))
-        let itemFingerprints = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: withFingerprints ? max(count, 1) : 0)
-        defer {
-            values.deallocate()
-            itemFingerprints.deallocate()
-        }
-        for index in 0..<count {
-            let words = code(index)
-            values[index] = layout.value(of: words, table: table)
-            if withFingerprints { itemFingerprints[index] = layout.fingerprint(of: words, table: table) }
-        }
-        var ids: [UInt32] = []
         var fingerprints: [UInt32]? = withFingerprints ? [UInt32](repeating: 0, count: count) : nil
+        var ids: [UInt32] = []
         let offsets = [UInt32](unsafeUninitializedCapacity: offsetCount(layout: layout, table: table)) { offsetBuffer, offsetsDone in
             ids = [UInt32](unsafeUninitializedCapacity: count) { idBuffer, idsDone in
-                if fingerprints != nil {
-                    fingerprints!.withUnsafeMutableBufferPointer { fingerprintBuffer in
-                        buildTable(bucketBits: layout.lengths[table], itemIDs: itemIDs,
-                                   values: UnsafeBufferPointer(rebasing: values[..<count]), offsets: offsetBuffer, ids: idBuffer,
-                                   itemFingerprints: UnsafeBufferPointer(rebasing: itemFingerprints[..<count]), fingerprints: fingerprintBuffer)
-                    }
-                } else {
-                    buildTable(bucketBits: layout.lengths[table], itemIDs: itemIDs,
-                               values: UnsafeBufferPointer(rebasing: values[..<count]), offsets: offsetBuffer, ids: idBuffer)
+                // Straight from the codes to the sort's entries, without value and fingerprint arrays.
+                func place(_ fingerprintBuffer: UnsafeMutableBufferPointer<UInt32>?) {
+                    BucketSort.place(bucketBits: layout.lengths[table], count: count, fill: { entries in
+                        for index in 0..<count {
+                            let words = code(index)
+                            entries[index] = BucketSort.Entry(value: layout.value(of: words, table: table), id: itemIDs[index],
+                                                              fingerprint: withFingerprints ? layout.fingerprint(of: words, table: table) : 0)
+                        }
+                    }, offsets: offsetBuffer, ids: idBuffer, fingerprints: fingerprintBuffer)
                 }
+                if fingerprints != nil { fingerprints!.withUnsafeMutableBufferPointer { place($0) } } else { place(nil) }
                 idsDone = count
             }
             offsetsDone = offsetBuffer.count

@@ -245,7 +245,7 @@ struct QueryRun {
     }
 
     /// Verifies a bucket too large for the batch; with fingerprints, passes it through the filter
-    /// a batch-sized slice at a time (each slice is then one bucket of its own to the kernel).
+    /// a batch-sized slice at a time.
     private mutating func verifyLargeBucket(_ bucket: UnsafeBufferPointer<UInt32>, table: SegmentTable, index: Int, radius: Int,
                                             filtering: Bool, threshold: () -> Int, sink: (Neighbor) -> Void) {
         guard filtering, let fingerprints = table.fingerprints else {
@@ -258,16 +258,9 @@ struct QueryRun {
             let allowed = threshold() - radius
             guard allowed >= 0 else { return }
             let end = min(start + batch.count, bucket.count)
-            // The slice as a one-bucket table: offsets [0, length] over the slice's ids and fingerprints.
-            var sliceOffsets: [UInt32] = [0, UInt32(end - start)]
-            var zero: UInt32 = 0
-            var used = 0, nonempty = 0, read = 0
-            let copied = sliceOffsets.withUnsafeMutableBufferPointer { offsets in
-                batch.withUnsafeMutableBufferPointer { out in
-                    bgan_mih_collect_filtered(offsets.baseAddress!, bucket.baseAddress! + start, fingerprints + bucketStart + start,
-                                              &zero, 1, queryFingerprints[index], UInt32(allowed),
-                                              out.baseAddress!, out.count, &used, &nonempty, &read)
-                }
+            let copied = batch.withUnsafeMutableBufferPointer { out in
+                bgan_fingerprint_filter(bucket.baseAddress! + start, fingerprints + bucketStart + start, end - start,
+                                        queryFingerprints[index], UInt32(allowed), out.baseAddress!)
             }
             batch.withUnsafeBufferPointer { verify(UnsafeBufferPointer(rebasing: $0[..<copied]), threshold: threshold(), sink: sink) }
             start = end

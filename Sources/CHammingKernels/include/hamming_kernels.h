@@ -88,6 +88,11 @@ size_t bgan_mih_collect_filtered(const uint32_t *offsets, const uint32_t *ids, c
                                  const uint32_t *values, size_t value_count, uint32_t query_fingerprint,
                                  uint32_t max_difference, uint32_t *out, size_t capacity,
                                  size_t *values_used, size_t *probed_nonempty, size_t *entries_read);
+/// Copies to `out` the ids among `ids[0 ..< count]` whose fingerprint (`fingerprints[k]` beside
+/// `ids[k]`) differs from `query_fingerprint` in at most `max_difference` bits; `out` holds
+/// `count` entries. Returns how many were copied. What `bgan_mih_collect_filtered` does per bucket.
+size_t bgan_fingerprint_filter(const uint32_t *ids, const uint32_t *fingerprints, size_t count,
+                               uint32_t query_fingerprint, uint32_t max_difference, uint32_t *out);
 #ifdef __cplusplus
 }
 #endif

@@ -19,7 +19,7 @@ struct BGANDB: ParsableCommand {
         version: version,
         subcommands: [
             CreateCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ImportCommand.self,
-            QueryCommand.self, ExportCommand.self, StatsCommand.self, VerifyCommand.self,
+            QueryCommand.self, ExportCommand.self, ChangesCommand.self, StatsCommand.self, VerifyCommand.self,
             ReindexCommand.self, BackupCommand.self, IngestCommand.self, ReencodeCommand.self, PretrainCommand.self, TrainCommand.self, EncodeCommand.self, EvalCommand.self, DoctorCommand.self,
         ]
     )

@@ -161,6 +161,11 @@ public struct Reencoding: Sendable {
         guard try work.count() == expected else {
             throw StoreError(.corrupted, "\(workPath) holds \(try work.count()) items where \(expected) were expected; delete it and run again")
         }
+        if let oldCursor = try old.changeCursor() {
+            // Every item has a new id and code: the log goes on after the old one's last change,
+            // so every consumer's cursor asks for a full export instead of a wrong sync.
+            try work.restartChangeLog(after: oldCursor)
+        }
         old.close()
         work.close()
         try retireOldStore(expecting: stamp)

@@ -22,16 +22,19 @@ extension Store {
     /// Calls `body` with every item in id (insertion) order, in one read transaction: a
     /// consistent view even while writers go on. Long walks pin old pages; keep `body` quick.
     public func forEachItem(_ body: (StoredItem) throws -> Void) throws {
-        try environment.read { txn in
-            let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false).withoutIndex().indexSnapshot()
-            try forEachRecord(from: 0, txn, chunks: snapshot.chunks) { id, record in
-                guard let words = snapshot.chunks.code(of: id), snapshot.chunks.isLive(id) else {
-                    throw StoreError(.corrupted, "item \(id) ('\(record.key.prefix(60))') has no live code; verify the store (`Store.verify()`)")
-                }
-                let code = try BinaryCode(bitCount: bitCount, words: Array(UnsafeBufferPointer(start: words, count: snapshot.chunks.layout.words)))
-                try body(StoredItem(id: id, key: record.key, code: code, payload: record.payload))
-                return true
+        try environment.read { txn in try forEachItem(txn, body) }
+    }
+
+    /// ``forEachItem(_:)`` inside a read transaction the caller holds.
+    func forEachItem(_ txn: borrowing Transaction, _ body: (StoredItem) throws -> Void) throws {
+        let snapshot = try StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false).withoutIndex().indexSnapshot()
+        try forEachRecord(from: 0, txn, chunks: snapshot.chunks) { id, record in
+            guard let words = snapshot.chunks.code(of: id), snapshot.chunks.isLive(id) else {
+                throw StoreError(.corrupted, "item \(id) ('\(record.key.prefix(60))') has no live code; verify the store (`Store.verify()`)")
             }
+            let code = try BinaryCode(bitCount: bitCount, words: Array(UnsafeBufferPointer(start: words, count: snapshot.chunks.layout.words)))
+            try body(StoredItem(id: id, key: record.key, code: code, payload: record.payload))
+            return true
         }
     }
 

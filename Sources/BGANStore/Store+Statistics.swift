@@ -37,6 +37,18 @@ public struct StoreStatistics: Sendable, Codable {
     /// Items with a refinement vector (one byte per bit; `Refinement`), which searches by
     /// image use to order their candidates.
     public var refinementVectors: Int
+    /// The change log (``Store/enableChangeLog()``): nil when the store keeps none.
+    public var changeLog: ChangeLogStatistics?
+
+    /// Where a store's change log stands.
+    public struct ChangeLogStatistics: Sendable, Codable, Equatable {
+        /// The store's change cursor: the number of its last change.
+        public var cursor: UInt64
+        /// Changes up to this number are no longer in the log; older cursors need a full export.
+        public var trimmedThrough: UInt64
+        /// Entries the log holds.
+        public var entries: Int
+    }
 
     public struct TableOccupancy: Sendable, Codable {
         public var buckets: Int
@@ -91,7 +103,11 @@ extension Store {
                     ?? txn.get(tables.meta, key: StoreSchema.MetaKey.encoder).map { try Self.decodeIdentity(Array($0), path: path) },
                 thumbnailSide: try thumbnailSide(txn),
                 thumbnails: try tables.thumbnails.map { try txn.statistics(of: $0).entries } ?? 0,
-                refinementVectors: try tables.refinements.map { try txn.statistics(of: $0).entries } ?? 0)
+                refinementVectors: try tables.refinements.map { try txn.statistics(of: $0).entries } ?? 0,
+                changeLog: try meta.changeLog.map { log in
+                    StoreStatistics.ChangeLogStatistics(cursor: log.last, trimmedThrough: log.trimmedThrough,
+                                                        entries: try tables.changes.map { try txn.statistics(of: $0).entries } ?? 0)
+                })
         }
     }
 

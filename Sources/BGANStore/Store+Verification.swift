@@ -24,7 +24,8 @@ extension Store {
     /// agree; every live item is found in every multi-index table under its current code (or is
     /// listed as moved or as newer than the index), and the index lists nothing else but stale
     /// entries, whose number the store records; a bound model is intact, matches its digest
-    /// stamp and makes codes of the store's length; thumbnails are PNGs kept for live items only.
+    /// stamp and makes codes of the store's length; thumbnails are PNGs kept for live items only;
+    /// change-log entries are well formed, numbered within the log and name handed-out ids.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func verify() throws -> VerificationReport {
         try environment.read { txn in
@@ -146,6 +147,8 @@ extension Store {
                     }
                 }
             }
+
+            for complaint in try changeLogProblems(txn, meta: meta) { problem(complaint) }
 
             // The index, which may itself be what is damaged.
             let snapshot: StoreSnapshot

@@ -75,6 +75,7 @@ extension Store {
             }
             // 2. New items take ids in the caller's order, so a scan lists them as given.
             var newIDs = [UInt32?](repeating: nil, count: items.count)
+            let firstNewID = meta.idLimit
             for index in items.indices where firstOccurrence[index] && existing[index] == nil {
                 guard UInt64(meta.idLimit) < StoreSchema.idCapacity else {
                     throw StoreError(.idsExhausted, "the store has handed out all \(StoreSchema.idCapacity) item ids; export its items into a new store")
@@ -90,6 +91,7 @@ extension Store {
                 try chunks.set(id, code: items[index].code.words, live: true, txn)
                 try putImageExtras(images?[index], id: id, replacing: false, txn)
             }
+            try logChange(.inserted(firstNewID..<meta.idLimit), &meta, txn)
             var lastKeyIndex: Int?
             for index in sorted {
                 if let id = newIDs[index] {
@@ -120,6 +122,7 @@ extension Store {
                     try putRecord(items[index], id: id, append: false, txn)
                 }
                 try putImageExtras(images?[index], id: id, replacing: true, txn)
+                try logChange(.replaced(id), &meta, txn)
                 summary.updated += 1
             }
             try chunks.flush(txn)
@@ -157,6 +160,7 @@ extension Store {
                 let wasMoved = try txn.delete(tables.moved, key: id)
                 if id < meta.segmentEnd, !wasMoved { meta.staleEntries += 1 }
                 meta.liveCount -= 1
+                try logChange(.removed(id, key: key), &meta, txn)
                 removed += 1
             }
             try chunks.flush(txn)

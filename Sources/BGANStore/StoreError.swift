@@ -49,4 +49,8 @@ extension ErrorCode where Domain == StoreErrorDomain {
     /// The store was re-encoded and replaced at its path while this handle kept the old one
     /// open; writes through the old handle are refused instead of lost. Reopen the path.
     public static let retired = Self("retired")
+    /// The changes since a cursor cannot be given: the store keeps no change log, the log was
+    /// trimmed past the cursor, the store was re-encoded since, or the cursor is not this
+    /// store's. Export a full snapshot and sync from its cursor.
+    public static let changesUnavailable = Self("changesUnavailable")
 }

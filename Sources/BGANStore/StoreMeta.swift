@@ -3,8 +3,12 @@ import LMDBStorage
 
 /// The store's settings and counters, kept in the `meta` table, one little-endian integer per key.
 struct StoreMeta: Equatable {
-    /// The version this record is written with: 2 once the store has row-keyed ids.
-    var formatVersion: UInt32 { rowKeyedIDs > 0 ? StoreSchema.rowKeyedFormatVersion : StoreSchema.formatVersion }
+    /// The version this record is written with: 3 once the store keeps a change log, else 2
+    /// once it has row-keyed ids, else 1.
+    var formatVersion: UInt32 {
+        if changeLog != nil { return StoreSchema.changeLogFormatVersion }
+        return rowKeyedIDs > 0 ? StoreSchema.rowKeyedFormatVersion : StoreSchema.formatVersion
+    }
     /// Code length in bits.
     var bitCount: Int
     /// Substrings asked for by the user; 0 lets the store follow the log₂ N rule at each rebuild.
@@ -24,6 +28,8 @@ struct StoreMeta: Equatable {
     /// Ids below this without an `items` record are items keyed by the id in decimal, with no
     /// payload (``StoreSchema/MetaKey/rowKeys``). Set once, by a bulk import into an empty store.
     var rowKeyedIDs: UInt32 = 0
+    /// Where the store's change log stands, or nil when it keeps none (ChangeLog.swift).
+    var changeLog: ChangeLogState?
 
     static let fields = StoreSchema.MetaKey.counters
 
@@ -63,8 +69,18 @@ struct StoreMeta: Equatable {
             }
             rowKeyedIDs = rowKeys
         }
-        guard (values[0] == UInt64(StoreSchema.rowKeyedFormatVersion)) == (rowKeyedIDs > 0) else {
-            throw StoreError(.corrupted, "the store is format \(values[0]) but its meta record 'row-keys' is \(rowKeys == nil ? "missing" : "\(rowKeyedIDs)"); format 2 goes with row-keyed ids and only with them")
+        changeLog = try ChangeLogState(reading: txn, table: table)
+        if changeLog != nil {
+            guard values[0] == UInt64(StoreSchema.changeLogFormatVersion) else {
+                throw StoreError(.corrupted, "the store is format \(values[0]) but keeps a change log ('\(StoreSchema.MetaKey.changeLog)'), which only format 3 does")
+            }
+        } else {
+            guard values[0] != UInt64(StoreSchema.changeLogFormatVersion) else {
+                throw StoreError(.corrupted, "the store is format 3 but its meta record '\(StoreSchema.MetaKey.changeLog)' is missing")
+            }
+            guard (values[0] == UInt64(StoreSchema.rowKeyedFormatVersion)) == (rowKeyedIDs > 0) else {
+                throw StoreError(.corrupted, "the store is format \(values[0]) but its meta record 'row-keys' is \(rowKeys == nil ? "missing" : "\(rowKeyedIDs)"); format 2 goes with row-keyed ids and only with them")
+            }
         }
         guard values.allSatisfy({ $0 <= UInt64(UInt32.max) }) else {
             throw StoreError(.corrupted, "the store's meta records hold impossible values: \(values)")
@@ -102,5 +118,6 @@ struct StoreMeta: Equatable {
         if rowKeyedIDs > 0 {
             try txn.put(table, key: StoreSchema.MetaKey.rowKeys, value: UInt64(rowKeyedIDs).littleEndian)
         }
+        try changeLog?.write(txn, table: table)
     }
 }

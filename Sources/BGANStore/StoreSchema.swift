@@ -12,8 +12,12 @@ enum StoreSchema {
     /// that record, so a build that knows only format 1 refuses the store instead of missing
     /// its implicit items.
     static let rowKeyedFormatVersion: UInt32 = 2
+    /// Version written once a store keeps a change log (``MetaKey/changeLog``), with or
+    /// without row-keyed ids: a build that knows only formats 1 and 2 would write without
+    /// logging, so it must refuse the store.
+    static let changeLogFormatVersion: UInt32 = 3
     /// Every version this code reads.
-    static let readableFormatVersions: ClosedRange<UInt32> = 1...2
+    static let readableFormatVersions: ClosedRange<UInt32> = 1...3
 
     /// The item id a key of an id-keyed table (items, moved, thumbnails, refinements) holds.
     /// - Throws: `StoreError` `.corrupted` when the key is not 4 bytes.
@@ -38,7 +42,11 @@ enum StoreSchema {
     /// inserted as images have one. Stores made before it existed lack it.
     static let refinements = TableSpec("refinements", flags: .integerKey, addedLater: true)
 
-    static let all = [meta, keys, items, codes, segment, moved, thumbnails, refinements]
+    /// Change number (`UInt64`, native order) → one change to the items (``ChangeLogEntry``).
+    /// Written only in stores that keep a change log; stores made before it existed lack it.
+    static let changes = TableSpec("changes", flags: .integerKey, addedLater: true)
+
+    static let all = [meta, keys, items, codes, segment, moved, thumbnails, refinements, changes]
 
     /// Keys of the `meta` table.
     enum MetaKey {
@@ -50,6 +58,13 @@ enum StoreSchema {
         /// unnamed rows into an empty store writes instead of one record and one key per row.
         /// Present exactly in format-2 stores.
         static let rowKeys = "row-keys"
+        /// Optional `UInt64`: the number of the last change in the `changes` table (0 before
+        /// the first). Present exactly in stores that keep a change log (format 3).
+        static let changeLog = "change-log"
+        /// Optional `UInt64` beside ``changeLog``: changes up to this number are no longer in
+        /// the log (trimmed, or made before the log began); a sync from an older cursor needs
+        /// a full export.
+        static let changesTrimmedThrough = "changes-trimmed-through"
         /// The bound encoder's model file, whole.
         static let model = "model"
         /// The bound model's SHA-256 digest, as lower-case hex: what a store refuses other models by.
@@ -74,6 +89,8 @@ enum StoreSchema {
         let thumbnails: Table?
         /// Nil only when a read-only open finds a store made before refinement vectors existed.
         let refinements: Table?
+        /// Nil only when a read-only open finds a store made before change logs existed.
+        let changes: Table?
 
         init(opening environment: Environment) throws {
             meta = try environment.table(StoreSchema.meta.name)
@@ -84,10 +101,11 @@ enum StoreSchema {
             moved = try environment.table(StoreSchema.moved.name)
             thumbnails = environment.tableIfPresent(StoreSchema.thumbnails.name)
             refinements = environment.tableIfPresent(StoreSchema.refinements.name)
+            changes = environment.tableIfPresent(StoreSchema.changes.name)
         }
 
         /// Every table the store has open, in ``StoreSchema/all``'s order.
-        var all: [Table] { [meta, keys, items, codes, segment, moved, thumbnails, refinements].compactMap { $0 } }
+        var all: [Table] { [meta, keys, items, codes, segment, moved, thumbnails, refinements, changes].compactMap { $0 } }
     }
 
     /// Longest key LMDB accepts.

@@ -11,6 +11,12 @@ UInt256), and each query answered exactly there by
 
 Its 10 nearest distances must equal bgan-db's for every query; times are per query, one query at
 a time, side by side in one run.
+
+Then incremental sync (`sync_check`): a store with a change log (`create --change-log`) is loaded
+into a ReplacingMergeTree from a full export, written to (codes replaced, new keys, removals),
+and the changes since the export's cursor (`export --since CURSOR`) are applied in ClickHouse as
+new row versions and deletion markers; the synced table must hold the store's items and answer
+the same 10-NN distances.
 """
 import json
 import os
@@ -56,6 +62,80 @@ def ours(bgan_db, store, queries_path):
     return lines[-1]["summary"]["millisecondsPerQuery"], distances
 
 
+def theirs(session, table, code_type, queries):
+    """ClickHouse's ms per query and 10 nearest distances, one query at a time."""
+    distances = []
+    started = time.perf_counter()
+    for row in queries:
+        q = f"reinterpretAs{code_type}(reverse(unhex('{row.tobytes().hex()}')))"
+        result = session.query(f"SELECT bitCount(bitXor(code, {q})) AS distance FROM {table} ORDER BY distance LIMIT {K}", "CSV")
+        distances.append([int(v) for v in result.bytes().decode().split()])
+    return (time.perf_counter() - started) * 1000 / len(queries), distances
+
+
+def load_ndjson(session, path, version):
+    """Rows of a full or change export as versions of the synced table (a removal: deleted = 1)."""
+    session.query(f"INSERT INTO synced SELECT id, key, if(op = 'remove', 0, reinterpretAsUInt64(reverse(unhex(code_hex)))), "
+                  f"{version}, op = 'remove' "
+                  f"FROM file('{path}', JSONEachRow, 'op String, id UInt32, key String, code_hex String') "
+                  f"SETTINGS input_format_null_as_default = 1")
+
+
+def sync_check(bgan_db, work, count, query_count, rng):
+    """A replica in ClickHouse kept in sync with export --since; prints one table row."""
+    store, codes_path, queries_path = (os.path.join(work, f) for f in ("sync-store", "sync-codes.npy", "sync-queries.npy"))
+    full, delta = os.path.join(work, "full.ndjson"), os.path.join(work, "delta.ndjson")
+    database = rng.integers(0, 256, size=(count, 8), dtype=np.uint8)
+    np.save(codes_path, database)
+    subprocess.run([bgan_db, "create", store, "--bare", "--bits", "64", "--change-log"], check=True, stderr=subprocess.DEVNULL)
+    subprocess.run([bgan_db, "import", store, "--codes", codes_path], check=True, stderr=subprocess.DEVNULL)
+    report = json.loads(subprocess.run([bgan_db, "export", store, "--format", "ndjson", full, "--json"],
+                                       check=True, capture_output=True, text=True).stdout)
+    cursor = report["cursor"]
+
+    session = chdb.session.Session(os.path.join(work, "chdb-sync"))
+    session.query("DROP TABLE IF EXISTS synced")
+    session.query("CREATE TABLE synced (id UInt32, key String, code UInt64, version UInt64, deleted UInt8) "
+                  "ENGINE = ReplacingMergeTree(version, deleted) ORDER BY id")
+    load_ndjson(session, full, cursor)
+
+    # Writes after the export: 5,000 codes replaced, 5,000 new keys, 1,000 removals.
+    changes = min(5000, count // 10)
+    replaced_rows = rng.choice(count, size=changes, replace=False)
+    new_codes = rng.integers(0, 256, size=(2 * changes, 8), dtype=np.uint8)
+    keys = [str(r) for r in replaced_rows] + [f"new-{i}" for i in range(changes)]
+    np.save(codes_path, new_codes)
+    with open(codes_path + ".keys", "w") as f:
+        f.write("\n".join(keys) + "\n")
+    subprocess.run([bgan_db, "import", store, "--codes", codes_path, "--keys", codes_path + ".keys"], check=True, stderr=subprocess.DEVNULL)
+    removed = [str(r) for r in rng.choice(count, size=changes // 5, replace=False)] + [f"new-{i}" for i in range(0, changes, 50)]
+    subprocess.run([bgan_db, "delete", store, *removed], check=True, stderr=subprocess.DEVNULL)
+
+    started = time.perf_counter()
+    report = json.loads(subprocess.run([bgan_db, "export", store, "--format", "ndjson", delta, "--since", str(cursor), "--json"],
+                                       check=True, capture_output=True, text=True).stdout)
+    export_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    load_ndjson(session, delta, report["cursor"])
+    apply_seconds = time.perf_counter() - started
+
+    live = json.loads(subprocess.run([bgan_db, "stats", store, "--json"], check=True, capture_output=True, text=True).stdout)["items"]
+    held = int(session.query("SELECT count() FROM synced FINAL", "CSV").bytes())
+    assert held == live, f"the synced table holds {held} items, the store {live}"
+
+    queries = rng.integers(0, 256, size=(query_count, 8), dtype=np.uint8)
+    queries[: query_count // 2] = new_codes[rng.integers(0, len(new_codes), size=query_count // 2)]
+    np.save(queries_path, queries)
+    their_ms, their = theirs(session, "synced FINAL", "UInt64", queries)
+    session.close()
+    our_ms, our_distances = ours(bgan_db, store, queries_path)
+    equal = their == [sorted(d) for d in our_distances]
+    print(f"| {count:,} | {report['removed']:,} removals, {report['items']:,} upserts | {export_seconds:.2f} | {apply_seconds:.2f} | "
+          f"{held:,} = {live:,} | {their_ms:.1f} | {our_ms:.3f} | {equal} |", flush=True)
+    if not equal:
+        sys.exit("after the sync, ClickHouse's 10 nearest distances differ from bgan-db's")
+
+
 def main():
     bgan_db = sys.argv[1]
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
@@ -92,13 +172,7 @@ def main():
             stored = int(session.query("SELECT count() FROM codes", "CSV").bytes())
             assert stored == len(database), f"ClickHouse holds {stored} of {len(database)} codes"
 
-            their = []
-            started = time.perf_counter()
-            for row in queries:
-                q = f"reinterpretAs{code_type}(reverse(unhex('{row.tobytes().hex()}')))"
-                result = session.query(f"SELECT bitCount(bitXor(code, {q})) AS distance FROM codes ORDER BY distance LIMIT {K}", "CSV")
-                their.append([int(v) for v in result.bytes().decode().split()])
-            their_ms = (time.perf_counter() - started) * 1000 / len(queries)
+            their_ms, their = theirs(session, "codes", code_type, queries)
             session.close()
             shutil.rmtree(os.path.join(work, "chdb"), ignore_errors=True)
 
@@ -108,6 +182,11 @@ def main():
                   f"{their_ms / our_ms:.0f}× | {equal} |", flush=True)
             if not equal:
                 sys.exit(f"{name}: ClickHouse's {K} nearest distances differ from bgan-db's")
+        print()
+        print("Incremental sync: full export, writes, then `export --since CURSOR` applied as row versions (ReplacingMergeTree ... FINAL)")
+        print("| codes | changes since the export's cursor | export --since (s) | ClickHouse apply (s) | items: ClickHouse = store | ClickHouse ms/query (FINAL) | bgan-db ms/query | distances equal |")
+        print("|---|---|---|---|---|---|---|---|")
+        sync_check(bgan_db, work, count, query_count, rng)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

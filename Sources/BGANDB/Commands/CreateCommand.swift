@@ -38,6 +38,9 @@ struct CreateCommand: ParsableCommand {
     @Option(help: "Multi-index tables m (default: about bits / log2 N, re-chosen as the store grows).")
     var substrings: Int?
 
+    @Flag(help: "Keep a change log from the start, so that `export --since CURSOR` can sync a replica or a distributed engine (see `bgan-db changes`).")
+    var changeLog = false
+
     func validate() throws {
         if encoder == .pdq {
             guard model == nil && !bare else { throw ValidationError("--encoder pdq binds PDQ: drop --model and --bare") }
@@ -73,6 +76,10 @@ struct CreateCommand: ParsableCommand {
             } else {
                 created = try Store.create(at: store, bitCount: bits!, substrings: substrings)
                 Console.log("created \(created.path): bare \(created.bitCount)-bit codes (no model), \(substrings.map { "\($0) substrings" } ?? "automatic substrings")")
+            }
+            if changeLog {
+                try created.enableChangeLog()
+                Console.log("keeping a change log (on-disk format 3): sync consumers with `bgan-db export \(created.path) --format ndjson --since CURSOR OUT`")
             }
         }
     }

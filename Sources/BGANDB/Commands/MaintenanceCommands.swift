@@ -37,6 +37,11 @@ struct StatsCommand: ParsableCommand {
             for (table, occupancy) in stats.tables.enumerated() {
                 Console.out("table \(table)          \(occupancy.nonemptyBuckets)/\(occupancy.buckets) buckets used, largest \(occupancy.largestBucket)")
             }
+            if let log = stats.changeLog {
+                Console.out("change log       cursor \(log.cursor), \(log.entries) entries (trimmed through \(log.trimmedThrough))")
+            } else {
+                Console.out("change log       none (`bgan-db changes STORE --enable` starts one)")
+            }
             Console.out("used             \(mib(stats.usedBytes)) (\(String(format: "%.1f", stats.bytesPerItem)) bytes per item)")
             Console.out("file / map       \(mib(stats.fileBytes)) / \(mib(stats.mapBytes)) of address space")
             for (name, bytes) in stats.tableBytes.sorted(by: { $0.key < $1.key }) {

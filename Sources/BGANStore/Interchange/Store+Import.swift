@@ -155,6 +155,7 @@ extension Store {
             }
             meta.idLimit += UInt32(rows)
             meta.liveCount = rows
+            try logChange(.inserted(first..<meta.idLimit), &meta, txn)
             if rowKeyed { meta.rowKeyedIDs = UInt32(rows) }
             var summary = ImportSummary()
             summary.rows = rows

@@ -75,6 +75,32 @@ import TestSupport
         #expect(stats["items"] as? Int == 3 && stats["bits"] as? Int == 16)
     }
 
+    /// A consumer filled by a full export and synced by `export --since`, through the CLI alone.
+    @Test func aChangeLogSyncsThroughExportSince() throws {
+        let store = directory.sub("log")
+        #expect(try run("create", store, "--bits", "16", "--change-log").status == 0)
+        #expect(try run("put", store, "a", "--code", "00ff").status == 0)
+        #expect(try run("put", store, "b", "--code", "0f0f").status == 0)
+        let full = try json(Substring(try run("export", store, "--format", "ndjson", directory.sub("full.ndjson"), "--json").stdout))
+        #expect(full["items"] as? Int == 2 && full["cursor"] as? Int == 2)
+        #expect(try run("put", store, "c", "--code", "f0f0").status == 0)
+        try "a\nnot-there\n".write(toFile: directory.sub("gone.txt"), atomically: true, encoding: .utf8)
+        let deleted = try run("delete", store, "--keys-file", directory.sub("gone.txt"))
+        #expect(deleted.status == 0 && deleted.stderr.contains("removed 1 of 2"))
+        let delta = try run("export", store, "--format", "ndjson", directory.sub("delta.ndjson"), "--since", "2")
+        #expect(delta.status == 0 && delta.stderr.contains("1 removals and 1 upserts") && delta.stderr.contains("--since 4"))
+        let lines = try String(contentsOfFile: directory.sub("delta.ndjson"), encoding: .utf8).split(separator: "\n").map { try json($0) }
+        #expect(lines.map { $0["op"] as? String } == ["remove", "upsert"])
+        #expect(lines[0]["key"] as? String == "a" && lines[1]["key"] as? String == "c" && lines[1]["code_hex"] as? String == "f0f0")
+        #expect(try run("changes", store).stdout == "cursor 4, 4 entries, trimmed through 0\n")
+        #expect(try run("changes", store, "--trim-through", "4").stdout == "cursor 4, 0 entries, trimmed through 4\n")
+        let stale = try run("export", store, "--format", "ndjson", directory.sub("stale.ndjson"), "--since", "2")
+        #expect(stale.status != 0 && stale.stderr.contains("changesUnavailable") && stale.stderr.contains("full export"))
+        let unlogged = directory.sub("plain")
+        #expect(try run("create", unlogged, "--bits", "16").status == 0)
+        #expect(try run("changes", unlogged).stdout.hasPrefix("no change log"))
+    }
+
     @Test func anEmptyStoreExportsNoRows() throws {
         let store = directory.sub("empty")
         #expect(try run("create", store, "--bits", "16").status == 0)

@@ -48,13 +48,19 @@ struct ImportCommand: ParsableCommand {
         }
     }
 
-    static func readKeys(_ path: String, expected: Int) throws -> [String] {
+    /// The lines of a keys file (LF or CRLF; a final line break is optional).
+    static func readKeys(_ path: String) throws -> [String] {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw StoreError(.invalidArgument, "cannot read the keys file \(path) as UTF-8 text: \(error.localizedDescription)")
         }
         var keys = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
         if keys.last == "" { keys.removeLast() }
+        return keys
+    }
+
+    static func readKeys(_ path: String, expected: Int) throws -> [String] {
+        let keys = try readKeys(path)
         guard keys.count == expected else {
             throw StoreError(.invalidArgument, "\(path) has \(keys.count) keys but the codes file has \(expected) rows; give one key per line")
         }

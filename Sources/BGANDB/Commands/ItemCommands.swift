@@ -73,14 +73,23 @@ struct DeleteCommand: ParsableCommand {
     @OptionGroup var location: StoreLocation
 
     @Argument(help: "Keys to remove.")
-    var keys: [String]
+    var keys: [String] = []
+
+    @Option(help: "A text file with more keys to remove, one per line (for thousands of keys: the command line parses them slowly).")
+    var keysFile: String?
 
     @OptionGroup var durability: Durability
 
+    func validate() throws {
+        guard !keys.isEmpty || keysFile != nil else { throw ValidationError("give the keys to remove, or --keys-file FILE") }
+    }
+
     func run() throws {
         try Console.reportingErrors {
-            let removed = try location.open(sync: durability.mode).remove(keys: keys)
-            Console.log("removed \(removed) of \(keys.count) items")
+            var all = keys
+            if let keysFile { all += try ImportCommand.readKeys(keysFile) }
+            let removed = try location.open(sync: durability.mode).remove(keys: all)
+            Console.log("removed \(removed) of \(all.count) items")
         }
     }
 }

@@ -1,4 +1,5 @@
 @testable import BGAN
+import Foundation
 import NeuralNet
 import PixelIO
 import Testing
@@ -22,12 +23,12 @@ import Testing
         let bytes = ImageRows(set, count: 40)
         let floats = try ImageRows(floats: set.scaledPixels(0..<40), valuesPerImage: 64)
         #expect(bytes.count == 40 && bytes.valuesPerImage == 64)
-        #expect(bytes.floats() == set.scaledPixels(0..<40))
-        #expect(bytes.gather([39, 0, 7]) == floats.gather([39, 0, 7]))
-        #expect(bytes.floats(3..<9) == set.scaledPixels(3..<9))
-        #expect(bytes.fingerprint() == floats.fingerprint())
-        #expect(bytes.fingerprint() != ImageRows(set, count: 39).fingerprint())
-        #expect(bytes.squaredDistance(1, 4) == floats.squaredDistance(1, 4) && bytes.squaredDistance(2, 2) == 0)
+        #expect(try bytes.floats() == set.scaledPixels(0..<40))
+        #expect(try bytes.gather([39, 0, 7]) == floats.gather([39, 0, 7]))
+        #expect(try bytes.floats(3..<9) == set.scaledPixels(3..<9))
+        #expect(try bytes.fingerprint() == floats.fingerprint())
+        #expect(try bytes.fingerprint() != ImageRows(set, count: 39).fingerprint())
+        #expect(try bytes.squaredDistance(1, 4) == floats.squaredDistance(1, 4) && bytes.squaredDistance(2, 2) == 0)
         #expect(throws: BGANError.self) { try ImageRows(floats: [0.5, 0.5, 0.5], valuesPerImage: 2) }
     }
 
@@ -52,8 +53,70 @@ import Testing
         #expect(partners?.count == 48)
         let a = try ContrastiveSession(settings: contrastive, images: ImageRows(set), partners: partners)
         let b = try ContrastiveSession(settings: contrastive, images: floats, partners: partners)
-        while !a.isFinished { #expect(try a.runStep() == b.runStep()) }
+        while !a.isFinished { #expect(try a.runStep() == (try b.runStep())) }
         #expect(a.networks.encoderParameters.values == b.networks.encoderParameters.values)
+    }
+
+    /// `set` as an IDX image file, gzip-compressed or not.
+    static func idxFile(_ set: ImageSet, at path: String, compressed: Bool) throws {
+        var bytes: [UInt8] = [0, 0, 8, 3]
+        for dimension in [set.count, set.height, set.width] {
+            bytes += withUnsafeBytes(of: UInt32(dimension).bigEndian, Array.init)
+        }
+        bytes += set.pixels
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        if compressed {
+            let gzip = Process()
+            gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+            gzip.arguments = ["-f", path]
+            try gzip.run()
+            gzip.waitUntilExit()
+            #expect(gzip.terminationStatus == 0)
+        }
+    }
+
+    /// Images streamed from an IDX file on disk read exactly as the same images held in memory,
+    /// whether the file is compressed (inflated into an unlinked temporary file) or not.
+    @Test(arguments: [false, true]) func imagesStreamedFromAnIDXFileReadAsHeldOnes(compressed: Bool) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rows-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let set = Self.set(seed: 4)
+        let path = directory + "/images-idx3-ubyte"
+        try Self.idxFile(set, at: path, compressed: compressed)
+        let data = try TrainingData.load(compressed ? path + ".gz" : path, limit: 40)
+        #expect(data.rows.isStreamed && data.count == 40 && data.channels == 1 && data.height == 8 && data.width == 8)
+        let held = ImageRows(set, count: 40)
+        #expect(try data.rows.floats() == held.floats())
+        #expect(try data.rows.gather([39, 0, 7, 7]) == held.gather([39, 0, 7, 7]))
+        #expect(try data.rows.fingerprint() == held.fingerprint())
+        if compressed {
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("bgan-images-") }
+            #expect(leftovers.isEmpty, "the inflated copy is unlinked at once")
+        }
+
+        let structure = NeighborhoodStructure(neighbors: NearestNeighborLists(features: set.scaledPixels(0..<40), dimension: 64, k: 4), k2: 3)
+        let settings = TrainingSettings(architecture: Self.architecture, epochs: 1, batch: 10, learningRate: 1e-2, seed: 3,
+                                        weights: LossWeights(), sampling: .neighbors)
+        let streamed = try TrainingSession(settings: settings, images: data.rows, structure: structure)
+        let inMemory = try TrainingSession(settings: settings, images: held, structure: structure)
+        while !streamed.isFinished { #expect(try streamed.runStep() == (try inMemory.runStep())) }
+        #expect(streamed.networks.encoderParameters.values == inMemory.networks.encoderParameters.values)
+    }
+
+    @Test func aTruncatedOrForeignIDXFileIsRefusedWithItsReason() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rows-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/images-idx3-ubyte"
+        try Self.idxFile(Self.set(seed: 5), at: path, compressed: false)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        try whole.prefix(whole.count - 3).write(to: URL(fileURLWithPath: path))
+        let truncated = #expect(throws: DatasetError.self) { try IDXImageFile(path: path) }
+        #expect(truncated?.description.contains("truncated") == true)
+        try Data([0, 0, 8, 1, 0, 0, 0, 2, 7, 7]).write(to: URL(fileURLWithPath: path))
+        let labels = #expect(throws: DatasetError.self) { try IDXImageFile(path: path) }
+        #expect(labels?.description.contains("label file") == true)
     }
 
     @Test func imagesOfAnotherGeometryAreRefused() throws {

@@ -82,7 +82,7 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
         if case .modelHidden(let path) = self {
             return try Self.modelFeatures(path: path, hidden: true, images: images, channels: channels, height: height, width: width)
         }
-        let pixels = images.floats()
+        let pixels = try images.floats()
         switch self {
         case .pixels:
             return (pixels, dimension)
@@ -122,7 +122,7 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
         features.reserveCapacity(count * rowWidth)
         for start in stride(from: 0, to: count, by: 256) {
             let size = min(256, count - start)
-            let batch = Tensor(shape: [size, channels, height, width], storage: images.floats(start..<(start + size)))
+            let batch = Tensor(shape: [size, channels, height, width], storage: try images.floats(start..<(start + size)))
             features += try (hidden ? networks.hiddenFeatures(of: batch) : networks.preSignOutputs(of: batch)).storage
         }
         // Directions, not lengths: contrastive training only shapes the angles between outputs.

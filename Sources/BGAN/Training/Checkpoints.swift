@@ -29,7 +29,7 @@ extension TrainingSession {
     public func checkpoint() throws -> [UInt8] {
         let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, noiseState: trainer.noiseGenerator.state,
                                       history: history, pendingSum: pendingSum, pendingSteps: pendingSteps,
-                                      imageCount: count, imageFingerprint: imageFingerprint)
+                                      imageCount: count, imageFingerprint: try imageFingerprint())
         let blobs = [
             ParameterFile.encode(networks.encoderParameters),
             ParameterFile.encode(networks.generatorParameters),
@@ -104,7 +104,7 @@ extension ContrastiveSession {
     /// of the images: enough to continue exactly (views come from the seed and the position).
     public func checkpoint() throws -> [UInt8] {
         let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, history: history, pendingSum: pendingSum,
-                                      pendingSteps: pendingSteps, imageCount: count, imageFingerprint: imageFingerprint)
+                                      pendingSteps: pendingSteps, imageCount: count, imageFingerprint: try imageFingerprint())
         let blobs = [ParameterFile.encode(networks.encoderParameters), CheckpointCodec.encode(optimizer)]
         let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
         return body + SHA256.hash(body)
@@ -147,7 +147,7 @@ extension ContrastiveSession {
 enum CheckpointCodec {
     /// Refuses to resume on images other than the checkpoint's (by count and fingerprint).
     static func requireSameImages(_ images: ImageRows, count: Int, fingerprint: UInt64, source: String) throws {
-        guard images.fingerprint() == fingerprint else {
+        guard try images.fingerprint() == fingerprint else {
             throw BGANError(.otherTrainingImages, "\(source) was trained on other images (\(count) of them, another fingerprint): resume it with the same images, in the same order and with the same preprocessing")
         }
     }

@@ -85,7 +85,7 @@ public final class ContrastiveSession {
     let embedding: Sequential
     let images: ImageRows
     /// The images' fingerprint, which every checkpoint records: computed once, at the first.
-    lazy var imageFingerprint = images.fingerprint()
+    private var cachedImageFingerprint: UInt64?
     /// Each image's nearest neighbours when ``ContrastiveSettings/neighborPartners`` is set.
     let partners: NearestNeighborLists?
     public let count: Int
@@ -141,7 +141,7 @@ public final class ContrastiveSession {
         precondition(!isFinished, "the pre-training run has finished")
         let a = settings.architecture
         let indices = batchIndices()
-        let views = makeViews(indices: indices)
+        let views = try makeViews(indices: indices)
         let e = networks.encoderParameters
         e.zeroGradients()
         let h = try embedding.forward(Tensor(shape: [2 * indices.count, a.channels, a.height, a.width], storage: views), training: true)
@@ -205,18 +205,18 @@ public final class ContrastiveSession {
 
     /// Two views of each image: the first views of all images, then the second views in the
     /// same order (rows i and i + N are partners).
-    private func makeViews(indices: [Int]) -> [Float] {
+    private func makeViews(indices: [Int]) throws -> [Float] {
         let a = settings.architecture
         let size = a.channels * a.height * a.width
         var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0x5eed, UInt64(step)))
         var views = [Float](repeating: 0, count: 2 * indices.count * size)
         let shown = [indices, partnerImages(of: indices)]
         var image = [Float](repeating: 0, count: size)
-        views.withUnsafeMutableBufferPointer { target in
+        try views.withUnsafeMutableBufferPointer { target in
             for copy in 0..<2 {
                 for (row, index) in shown[copy].enumerated() {
                     let start = (copy * indices.count + row) * size
-                    image.withUnsafeMutableBufferPointer { images.copy(index, into: $0) }
+                    try image.withUnsafeMutableBufferPointer { try images.copy(index, into: $0) }
                     image.withUnsafeBufferPointer { source in
                         settings.augmentation.view(of: source, into: UnsafeMutableBufferPointer(rebasing: target[start..<(start + size)]),
                                                    channels: a.channels, height: a.height, width: a.width, rng: &rng)
@@ -244,5 +244,15 @@ public final class ContrastiveSession {
         }
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training, beta: networks.smoothedSign.beta)
         return ModelFile(header: header, encoder: networks)
+    }
+}
+
+extension ContrastiveSession {
+    /// The images' fingerprint (``ImageRows/fingerprint()``), computed at the first checkpoint.
+    func imageFingerprint() throws -> UInt64 {
+        if let cachedImageFingerprint { return cachedImageFingerprint }
+        let fingerprint = try images.fingerprint()
+        cachedImageFingerprint = fingerprint
+        return fingerprint
     }
 }

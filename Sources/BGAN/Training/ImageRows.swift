@@ -5,13 +5,16 @@ import PixelIO
 /// each, as floats in the model's scale.
 ///
 /// Data sets arrive as 8-bit pixels; held as bytes and scaled one batch at a time, a million
-/// 28×28 images take 0.78 GB instead of the 3.1 GB of a float copy. Sessions gather their
+/// 28×28 images take 0.78 GB instead of the 3.1 GB of a float copy — and read from an IDX file
+/// on disk (``init(_:count:scale:)`` with an ``IDXImageFile``), none at all: each image is read
+/// when a batch needs it, from the page cache once the file has been read. Sessions gather their
 /// batches and views from here, and only the feature spaces that need every pixel as a float
 /// (`pixels`, `pca:`, `smoothed:`, `+pixels:`) make that copy, for as long as they use it.
 public struct ImageRows: Sendable {
     private enum Storage: Sendable {
         case floats([Float])
         case bytes([UInt8], scale: Float)
+        case file(IDXImageFile, scale: Float)
     }
 
     private let storage: Storage
@@ -38,6 +41,20 @@ public struct ImageRows: Sendable {
         valuesPerImage = set.valuesPerImage
     }
 
+    /// The first `count` images of `file` (all by default), read from disk when a batch needs
+    /// them, each 8-bit value times `scale`.
+    public init(_ file: IDXImageFile, count: Int? = nil, scale: Float = 1.0 / 255) {
+        storage = .file(file, scale: scale)
+        self.count = max(0, min(count ?? file.count, file.count))
+        valuesPerImage = file.valuesPerImage
+    }
+
+    /// Whether the images are read from a file rather than held in memory.
+    public var isStreamed: Bool {
+        if case .file = storage { return true }
+        return false
+    }
+
     /// Refuses images whose size is not `channels × height × width` values.
     /// - Throws: ``BGANError`` `.invalidArgument`.
     public func requireShape(channels: Int, height: Int, width: Int) throws {
@@ -47,7 +64,8 @@ public struct ImageRows: Sendable {
     }
 
     /// Writes image `index`'s values into `destination` (`valuesPerImage` of them).
-    public func copy(_ index: Int, into destination: UnsafeMutableBufferPointer<Float>) {
+    /// - Throws: `DatasetError` `.unreadable` when images read from a file cannot be read.
+    public func copy(_ index: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
         precondition((0..<count).contains(index) && destination.count == valuesPerImage)
         let start = index * valuesPerImage
         switch storage {
@@ -59,30 +77,35 @@ public struct ImageRows: Sendable {
             bytes.withUnsafeBufferPointer { source in
                 for offset in 0..<valuesPerImage { destination[offset] = Float(source[start + offset]) * scale }
             }
+        case .file(let file, let scale):
+            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: valuesPerImage) { bytes in
+                try file.read(index, into: UnsafeMutableRawBufferPointer(bytes))
+                for offset in 0..<valuesPerImage { destination[offset] = Float(bytes[offset]) * scale }
+            }
         }
     }
 
     /// The images at `indices`, one after the other.
-    public func gather(_ indices: [Int]) -> [Float] {
+    public func gather(_ indices: [Int]) throws -> [Float] {
         var batch = [Float](repeating: 0, count: indices.count * valuesPerImage)
-        batch.withUnsafeMutableBufferPointer { target in
+        try batch.withUnsafeMutableBufferPointer { target in
             for (row, index) in indices.enumerated() {
-                copy(index, into: UnsafeMutableBufferPointer(rebasing: target[(row * valuesPerImage)..<((row + 1) * valuesPerImage)]))
+                try copy(index, into: UnsafeMutableBufferPointer(rebasing: target[(row * valuesPerImage)..<((row + 1) * valuesPerImage)]))
             }
         }
         return batch
     }
 
     /// The images in `range` (all by default), one after the other.
-    public func floats(_ range: Range<Int>? = nil) -> [Float] {
+    public func floats(_ range: Range<Int>? = nil) throws -> [Float] {
         let images = range ?? 0..<count
         if case .floats(let values) = storage, images == 0..<count { return values }
-        return gather(Array(images))
+        return try gather(Array(images))
     }
 
     /// The squared Euclidean distance between images `i` and `j`.
-    func squaredDistance(_ i: Int, _ j: Int) -> Float {
-        let pair = gather([i, j])
+    func squaredDistance(_ i: Int, _ j: Int) throws -> Float {
+        let pair = try gather([i, j])
         var distance: Float = 0
         for k in 0..<valuesPerImage {
             let d = pair[k] - pair[valuesPerImage + k]
@@ -93,11 +116,11 @@ public struct ImageRows: Sendable {
 
     /// A fingerprint of every value (FNV-1a over the floats' bits, image after image): the same
     /// for the same images whether held as floats or as bytes.
-    func fingerprint() -> UInt64 {
+    func fingerprint() throws -> UInt64 {
         var hash = FNV1a()
         var row = [Float](repeating: 0, count: valuesPerImage)
         for index in 0..<count {
-            row.withUnsafeMutableBufferPointer { copy(index, into: $0) }
+            try row.withUnsafeMutableBufferPointer { try copy(index, into: $0) }
             for value in row { hash.combine(value.bitPattern) }
         }
         return hash.value

@@ -22,7 +22,7 @@ public final class TrainingSession {
     /// Images, `count × C × H × W`, scaled as the model sees them.
     let images: ImageRows
     /// The images' fingerprint, which every checkpoint records: computed once, at the first.
-    lazy var imageFingerprint = images.fingerprint()
+    private var cachedImageFingerprint: UInt64?
     public let count: Int
     /// The epoch (0-based) of the next step; `settings.epochs` once finished.
     public internal(set) var epoch = 0
@@ -78,7 +78,7 @@ public final class TrainingSession {
         trainer.anchorCodes = anchorCodes
         if settings.generativeOnAnchors == true, settings.sampling != .shuffled { trainer.generativeImages = settings.batch / 2 }
         if settings.weights.dissimilarQuantile > 0 {
-            trainer.unrelatedBelow = Self.pairDistanceQuantile(images, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
+            trainer.unrelatedBelow = try Self.pairDistanceQuantile(images, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
         }
     }
 
@@ -97,14 +97,14 @@ public final class TrainingSession {
     }
 
     /// The `quantile` of squared distances between 20,000 random pairs of images (seeded).
-    static func pairDistanceQuantile(_ images: ImageRows, quantile: Float, seed: UInt64) -> Float {
+    static func pairDistanceQuantile(_ images: ImageRows, quantile: Float, seed: UInt64) throws -> Float {
         let count = images.count
         var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: seed, 0x9a1, 0x7))
         var distances: [Float] = []
         for _ in 0..<20_000 {
             let i = Int(rng.next() % UInt64(count)), j = Int(rng.next() % UInt64(count))
             guard i != j else { continue }
-            distances.append(images.squaredDistance(i, j))
+            distances.append(try images.squaredDistance(i, j))
         }
         distances.sort()
         return distances.isEmpty ? 0 : distances[min(distances.count - 1, Int(Float(distances.count) * min(quantile, 1)))]
@@ -122,7 +122,7 @@ public final class TrainingSession {
         precondition(!isFinished, "the training run has finished")
         networks.smoothedSign.beta = settings.beta(epoch: epoch)
         let indices = batchIndices(epoch: epoch, step: step)
-        var batch = images.gather(indices)
+        var batch = try images.gather(indices)
         let itemSize = images.valuesPerImage
         if settings.augmentationShift > 0 {
             var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0xa0, UInt64(step)))
@@ -207,5 +207,15 @@ public final class TrainingSession {
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
                                       beta: networks.smoothedSign.beta)
         return ModelFile(header: header, encoder: networks)
+    }
+}
+
+extension TrainingSession {
+    /// The images' fingerprint (``ImageRows/fingerprint()``), computed at the first checkpoint.
+    func imageFingerprint() throws -> UInt64 {
+        if let cachedImageFingerprint { return cachedImageFingerprint }
+        let fingerprint = try images.fingerprint()
+        cachedImageFingerprint = fingerprint
+        return fingerprint
     }
 }

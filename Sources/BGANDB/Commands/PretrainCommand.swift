@@ -112,8 +112,7 @@ struct PretrainCommand: ParsableCommand {
         stage.augmentation.brightness = brightness
         stage.augmentation.noise = noise
         stage.augmentation.flips = !noFlips
-        let set = data.images
-        let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
+        let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
                                             hiddenUnits: hiddenUnits)
         return stage.settings(architecture: architecture, seed: seed)
     }

@@ -4,23 +4,36 @@ import PixelIO
 
 /// The images a training run learns from, and the preprocessing its model file will record.
 public struct TrainingData: Sendable {
-    public let images: ImageSet
-    /// Images used: the first `count` of ``images``.
+    /// The images' geometry: channels × height × width values each.
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    /// Images used (the first ones of the source, up to a limit).
     public let count: Int
     public let preprocessing: Preprocessing
     /// How model files and checkpoints name the data (its path).
     public let name: String
 
     /// The used images as sessions read them: their 8-bit values, scaled to [0, 1] a batch at a
-    /// time (no float copy of the whole set is held).
+    /// time (no float copy of the whole set is held), from memory or streamed from an IDX file.
     public let rows: ImageRows
 
+    /// The first `count` images of `images` (all by default), held in memory.
     public init(images: ImageSet, count: Int? = nil, preprocessing: Preprocessing? = nil, name: String) {
-        self.images = images
+        (channels, height, width) = (images.channels, images.height, images.width)
         self.count = max(0, min(count ?? images.count, images.count))
         self.preprocessing = preprocessing ?? Preprocessing(channels: images.channels, height: images.height, width: images.width)
         self.name = name
         rows = ImageRows(images, count: self.count)
+    }
+
+    /// The first `count` images of an IDX file (all by default), read from disk as batches need them.
+    public init(streaming file: IDXImageFile, count: Int? = nil, name: String) {
+        (channels, height, width) = (1, file.height, file.width)
+        self.count = max(0, min(count ?? file.count, file.count))
+        preprocessing = Preprocessing(channels: 1, height: file.height, width: file.width)
+        self.name = name
+        rows = ImageRows(file, count: self.count)
     }
 
     /// A model's input for images decoded from files: channels (1 or 3) × height × width.
@@ -46,7 +59,8 @@ public struct TrainingData: Sendable {
         public static let syntax = "CHANNELSxHEIGHTxWIDTH with 1 or 3 channels and sides that are multiples of 4, e.g. 3x32x32"
     }
 
-    /// The images at `path`: an IDX file or a CIFAR-10 batch as they are, or image files (one
+    /// The images at `path`: an IDX file (read from disk as batches need it; a compressed one
+    /// inflated into a temporary file first) or a CIFAR-10 batch as they are, or image files (one
     /// file, or a folder recursively in path order) decoded and brought to `geometry` (centre
     /// crop to its aspect ratio, area-averaged resize). Files that cannot be decoded, and folder
     /// entries that are not images, are logged as warnings and left out. `limit` keeps the first
@@ -56,6 +70,10 @@ public struct TrainingData: Sendable {
     public static func load(_ path: String, geometry: Geometry? = nil, limit: Int? = nil, logger: Logger = .disabled,
                             onDecoded: (_ done: Int, _ wanted: Int) -> Void = { _, _ in }) throws -> TrainingData {
         guard let listing = try ImageFiles.expand(path) else {
+            // IDX image files (plain or gzip) are streamed from disk; CIFAR-10 batches are read whole.
+            if let file = try? IDXImageFile(path: path) {
+                return TrainingData(streaming: file, count: limit, name: path)
+            }
             return TrainingData(images: try ImageSet(contentsOf: path), count: limit, name: path)
         }
         guard let geometry else {

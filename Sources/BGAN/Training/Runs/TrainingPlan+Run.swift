@@ -58,7 +58,7 @@ extension TrainingPlan {
     /// settings with the whole recipe in their notes, the encoder's starting weights
     /// (`startingFile`: the model ``InitialEncoder/file(_:)`` names, read and checked already).
     func makeSession(on data: TrainingData, pretrainedPath: String?, startingFile: ModelFile?, logger: Logger) throws -> TrainingSession {
-        let set = data.images, rows = data.rows
+        let rows = data.rows
         let architecture = architecture(for: data)
         guard let featureSpace = neighborFeatures ?? pretrainedPath.map({ FeatureSpace.modelOutputs(path: $0) }) else {
             throw BGANError(.invalidArgument, "the neighbourhood structure needs features: give a feature space, or a plan with pre-training")
@@ -70,7 +70,7 @@ extension TrainingPlan {
         case .pretrained: (startPath, start) = (pretrainedPath, try stageOne.map { try Self.startingModel($0.model, at: $0.path, for: architecture) })
         case .file(let path): (startPath, start) = (path, startingFile)
         }
-        let (features, dimension) = try featureSpace.features(of: rows, channels: set.channels, height: set.height, width: set.width)
+        let (features, dimension) = try featureSpace.features(of: rows, channels: data.channels, height: data.height, width: data.width)
         // One search serves both S (K1 lists) and the spectral graph (their first 10).
         let started = Date()
         logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2); \(data.count > NearestNeighborLists.exactLimit ? "lists from an inverted file, approximate" : "exact lists"))…")
@@ -97,7 +97,7 @@ extension TrainingPlan {
         if weights.anchor != nil, let startPath {
             let startSpace = FeatureSpace.modelOutputs(path: startPath)
             let outputs = startSpace == featureSpace ? features
-                : try startSpace.features(of: rows, channels: set.channels, height: set.height, width: set.width).values
+                : try startSpace.features(of: rows, channels: data.channels, height: data.height, width: data.width).values
             anchors = TrainingSession.anchorCodes(outputs: outputs)
             settings.notes["anchor_codes"] = "signs of \(startPath)'s outputs"
         }
@@ -108,7 +108,7 @@ extension TrainingPlan {
 
     /// The BGAN stage's networks for `data`'s images.
     func architecture(for data: TrainingData) -> BGANArchitecture {
-        BGANArchitecture(channels: data.images.channels, height: data.images.height, width: data.images.width, bits: bits, filters: filters,
+        BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
                          hiddenUnits: hiddenUnits, featureUnits: featureUnits)
     }
 
@@ -180,8 +180,7 @@ extension TrainingPlan {
             model = try ContrastiveSession.resume(checkpoint: Array(bytes), source: stageLoop.checkpointPath, on: data, writingTo: path,
                                                   loop: stageLoop, onProgress: onProgress)
         } else {
-            let set = data.images
-            let architecture = BGANArchitecture(channels: set.channels, height: set.height, width: set.width, bits: bits, filters: filters,
+            let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
                                                 hiddenUnits: hiddenUnits)
             logger.info("stage 1 of 2: contrastive pre-training, \(pretraining.epochs) epochs, into \(path)")
             var settings = pretraining.settings(architecture: architecture, seed: seed)

@@ -1,0 +1,120 @@
+import Basics
+import CZlib
+
+/// An IDX image file (`train-images-idx3-ubyte[.gz]`) read from disk one image at a time, so that
+/// a training run over millions of images holds none of them in memory: a plain file is read
+/// where it is; a gzip-compressed one is inflated once, a megabyte at a time, into an unlinked
+/// temporary file (in `TMPDIR`, else `/tmp`) that disappears when this object does.
+public final class IDXImageFile: Sendable {
+    public let count: Int
+    public let height: Int
+    public let width: Int
+    public var valuesPerImage: Int { height * width }
+    /// The file the images came from.
+    public let source: String
+    /// Whether the images were inflated into a temporary file (the source is compressed).
+    public let isInflatedCopy: Bool
+
+    private let descriptor: Int32
+    private let firstImageOffset: Int
+
+    /// Opens `path` and checks its header against its size.
+    /// - Throws: `DatasetError` `.unreadable` when it cannot be opened or inflated (`.malformed`
+    ///   when damaged), `.malformed` / `.unsupported` when it is not an IDX file of 8-bit images
+    ///   (three dimensions: count, height, width) whose size matches its header.
+    public init(path: String) throws {
+        source = path
+        var plain = open(path, O_RDONLY | O_CLOEXEC)
+        guard plain >= 0 else {
+            throw DatasetError(.unreadable, "cannot open \(path): \(String(cString: strerror(errno))); check that it exists and is readable")
+        }
+        var magic: [UInt8] = [0, 0]
+        let isCompressed = pread(plain, &magic, 2, 0) == 2 && magic == [0x1F, 0x8B]
+        if isCompressed {
+            close(plain)
+            plain = try Self.inflatedCopy(of: path)
+        }
+        descriptor = plain
+        isInflatedCopy = isCompressed
+        do {
+            var header = [UInt8](repeating: 0, count: 16)
+            let headerBytes = pread(descriptor, &header, 16, 0)
+            guard headerBytes >= 4, header[0] == 0, header[1] == 0 else {
+                throw DatasetError(.malformed, "\(path) is not an IDX file (it does not start with two zero bytes); expected an MNIST-style *-idx3-ubyte file")
+            }
+            guard header[2] == 0x08 else {
+                throw DatasetError(.unsupported, "\(path) holds IDX type 0x\(String(header[2], radix: 16)); only unsigned bytes (0x08) are read")
+            }
+            guard header[3] == 3, headerBytes == 16 else {
+                throw DatasetError(.unsupported, "\(path) has \(header[3]) dimensions; an image file has 3 (count, height, width). Is it a label file?")
+            }
+            let dimension = { (d: Int) in (0..<4).reduce(0) { $0 << 8 | Int(header[4 + 4 * d + $1]) } }
+            (count, height, width) = (dimension(0), dimension(1), dimension(2))
+            firstImageOffset = 16
+            var status = stat()
+            guard fstat(descriptor, &status) == 0 else { throw DatasetError(.unreadable, "cannot read the size of \(path)") }
+            let (total, overflow) = count.multipliedReportingOverflow(by: height * width)
+            guard !overflow, Int(status.st_size) - firstImageOffset == total else {
+                throw DatasetError(.malformed, "\(path) declares \(count)×\(height)×\(width) = \(total) values but holds \(Int(status.st_size) - firstImageOffset); the file is truncated or damaged")
+            }
+        } catch {
+            close(descriptor)
+            throw error
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads image `index`'s `valuesPerImage` bytes into `destination`.
+    /// - Throws: `DatasetError` `.unreadable` when the read fails (the file shrank, an I/O error).
+    public func read(_ index: Int, into destination: UnsafeMutableRawBufferPointer) throws {
+        precondition((0..<count).contains(index) && destination.count == valuesPerImage)
+        var filled = 0
+        while filled < destination.count {
+            let got = pread(descriptor, destination.baseAddress! + filled, destination.count - filled,
+                            off_t(firstImageOffset + index * valuesPerImage + filled))
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else {
+                throw DatasetError(.unreadable, "cannot read image \(index) of \(source)\(got < 0 ? ": \(String(cString: strerror(errno)))" : ": the file ends early")")
+            }
+            filled += got
+        }
+    }
+
+    /// The decompressed bytes of `path` in a new temporary file, unlinked at once so that it
+    /// goes with its last descriptor; returns that descriptor.
+    private static func inflatedCopy(of path: String) throws -> Int32 {
+        guard let compressed = gzopen(path, "rb") else {
+            throw DatasetError(.unreadable, "cannot open \(path); check that it exists and is readable")
+        }
+        defer { gzclose(compressed) }
+        let folder = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(folder)/bgan-images-XXXXXX".utf8CString)
+        let copy = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard copy >= 0 else {
+            throw DatasetError(.unreadable, "cannot create a temporary file in \(folder) to inflate \(path) into: \(String(cString: strerror(errno))); set TMPDIR to a writable folder, or give the file uncompressed")
+        }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { gzread(compressed, $0.baseAddress, UInt32($0.count)) }
+            if got < 0 {
+                close(copy)
+                var code: Int32 = 0
+                throw DatasetError(.malformed, "\(path) cannot be decompressed (\(String(cString: gzerror(compressed, &code)))); the file is damaged or truncated")
+            }
+            if got == 0 { break }
+            var written = 0
+            while written < Int(got) {
+                let count = chunk.withUnsafeBytes { write(copy, $0.baseAddress! + written, Int(got) - written) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else {
+                    close(copy)
+                    throw DatasetError(.unreadable, "cannot write the inflated copy of \(path) into \(folder): \(String(cString: strerror(errno))); free space there, set TMPDIR to another folder, or give the file uncompressed")
+                }
+                written += count
+            }
+        }
+        return copy
+    }
+}

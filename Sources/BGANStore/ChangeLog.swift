@@ -123,6 +123,7 @@ extension Store {
     /// The store's change cursor: the number of its last change, what a consumer that holds
     /// every item as it is now passes to ``forEachChange(since:_:)`` later. Nil when the store
     /// keeps no change log (``enableChangeLog()``).
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func changeCursor() throws -> UInt64? {
         try environment.read { txn in try readMeta(txn).changeLog?.last }
     }
@@ -354,6 +355,11 @@ private struct ChangeWindow {
 }
 
 extension Store {
+    /// ``changeCursor()`` on the store's ``BlockingPool``.
+    public func changeCursor() async throws -> UInt64? {
+        try await offPool { try $0.changeCursor() }
+    }
+
     /// ``changes(since:)`` on the store's ``BlockingPool``.
     public func changes(since cursor: UInt64) async throws -> StoreChanges {
         try await offPool { try $0.changes(since: cursor) }

@@ -1,5 +1,6 @@
 import BGAN
 import NeuralNet
+import PixelIO
 import Testing
 
 /// Approximate lists through an inverted file, against the exact lists as the oracle.
@@ -64,6 +65,32 @@ import Testing
                                                invertedFile: .init(cells: 3, probes: 1, iterations: 10))
         #expect(Array(approximate.of(n - 1)) == Array(exact.of(n - 1)))
         #expect(approximate.of(n - 1).count == 5)
+    }
+
+    /// Rows read 512 at a time: every cell probed gives the exact lists, and a lone point whose
+    /// cell holds too few gets its exact list from all three blocks.
+    @Test func rowsReadInBlocksGiveTheExactLists() throws {
+        var x = blobs(clusters: 2, perCluster: 600, dimension: 4, seed: 9)
+        x += [100, 100, 100, 100]
+        let n = x.count / 4
+        var rows = FeatureRows(x, dimension: 4)
+        rows.blockRows = 512
+        let exact = NearestNeighborLists(features: x, dimension: 4, k: 6)
+        let everyCell = try NearestNeighborLists(rows: rows, k: 6, invertedFile: .init(cells: 4, probes: 4, trainingRows: 600))
+        for i in 0..<n { #expect(Array(everyCell.of(i)) == Array(exact.of(i)), "row \(i)") }
+        let oneProbe = try NearestNeighborLists(rows: rows, k: 6, invertedFile: .init(cells: 3, probes: 1, iterations: 10))
+        #expect(Array(oneProbe.of(n - 1)) == Array(exact.of(n - 1)), "the lone point's list is exact across the blocks")
+    }
+
+    /// Pixels read from the images cell by cell give the lists their float copy gives.
+    @Test func pixelsReadFromImagesGiveTheListsOfTheirFloatCopy() throws {
+        var rng = SeededGenerator(seed: 12)
+        let pixels = (0..<(3_000 * 16)).map { i in UInt8(truncatingIfNeeded: (i / 16 % 7) * 30 + Int(rng.next() % 40)) }
+        let images = ImageRows(ImageSet(count: 3_000, channels: 1, height: 4, width: 4, pixels: pixels))
+        let file = NearestNeighborLists.InvertedFile(cells: 40, probes: 6)
+        let fromImages = try NearestNeighborLists(rows: FeatureRows(pixelsOf: images), k: 6, invertedFile: file)
+        let fromFloats = NearestNeighborLists(features: try images.floats(), dimension: 16, k: 6, invertedFile: file)
+        #expect(fromImages.neighbors == fromFloats.neighbors)
     }
 
     @Test func exactListsOfQueriesMatchTheListsOfThoseRows() {

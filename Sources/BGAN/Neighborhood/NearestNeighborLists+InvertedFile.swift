@@ -56,17 +56,30 @@ extension NearestNeighborLists {
     /// hold fewer than `k` items gets an exact list. Cost: N · probes · (N / cells) distances
     /// against the exact N², through one sgemm per cell and block of searching items.
     public init(features: [Float], dimension: Int, k: Int, invertedFile: InvertedFile) {
-        let n = features.count / dimension
-        precondition(n * dimension == features.count, "\(features.count) values are not whole \(dimension)-dimensional rows")
+        // An array's rows cannot fail to be read.
+        try! self.init(rows: FeatureRows(features, dimension: dimension), k: k, invertedFile: invertedFile)
+    }
+
+    /// ``init(features:dimension:k:invertedFile:)`` on rows read as they are needed (a block of
+    /// rows, a cell's rows), so that the features are never held whole: the same lists as from
+    /// the same rows in an array.
+    /// - Throws: what reading the rows throws.
+    public init(rows features: FeatureRows, k: Int, invertedFile: InvertedFile) throws {
+        let n = features.count, dimension = features.dimension
         let k = min(k, n)
         let cellCount = max(1, min(invertedFile.cells, n)), probes = max(1, min(invertedFile.probes, cellCount))
-        let quantizer = KMeans(training: Self.trainingSample(features, dimension: dimension, rows: max(invertedFile.trainingRows, cellCount), seed: invertedFile.seed),
+        let quantizer = KMeans(training: try Self.trainingSample(features, rows: max(invertedFile.trainingRows, cellCount), seed: invertedFile.seed),
                                dimension: dimension, clusters: cellCount, iterations: invertedFile.iterations, seeding: .randomRows,
                                seed: invertedFile.seed)
-        let probed = quantizer.nearest(features, count: probes)
+        var probed = [Int32](), norms = [Float]()
+        probed.reserveCapacity(n * probes)
+        norms.reserveCapacity(n)
+        try features.forEachBlock { _, block in
+            probed += quantizer.nearest(block, count: probes)
+            norms += squaredNorms(block, dimension: dimension)
+        }
         let members = CellIndex(cells: cellCount, entries: (0..<n).map { probed[$0 * probes] }, owners: Array(0..<n))
         let visitors = CellIndex(cells: cellCount, entries: probed, owners: (0..<(n * probes)).map { $0 / probes })
-        let norms = squaredNorms(features, dimension: dimension)
 
         var heaps = [BoundedNeighborHeap](repeating: BoundedNeighborHeap(capacity: k), count: n)
         let blockRows = 2048
@@ -74,10 +87,10 @@ extension NearestNeighborLists {
         for cell in 0..<cellCount {
             let cellMembers = members.rows(of: cell), cellVisitors = visitors.rows(of: cell)
             guard !cellMembers.isEmpty, !cellVisitors.isEmpty else { continue }
-            gatherRows(cellMembers, of: features, dimension: dimension, into: &memberRows)
+            try features.gather(Array(cellMembers), into: &memberRows)
             for first in stride(from: 0, to: cellVisitors.count, by: blockRows) {
                 let block = cellVisitors[(cellVisitors.startIndex + first)..<(cellVisitors.startIndex + min(first + blockRows, cellVisitors.count))]
-                gatherRows(block, of: features, dimension: dimension, into: &visitorRows)
+                try features.gather(Array(block), into: &visitorRows)
                 if products.count < block.count * cellMembers.count { products = [Float](repeating: 0, count: block.count * cellMembers.count) }
                 visitorRows.withUnsafeBufferPointer { v in
                     memberRows.withUnsafeBufferPointer { m in
@@ -104,29 +117,54 @@ extension NearestNeighborLists {
                 }
             }
         }
-        var result = [Int32](repeating: 0, count: n * k)
-        var short = [Int]()
-        result.withUnsafeMutableBufferPointer { out in
-            for i in 0..<n {
-                if heaps[i].count < k { short.append(i) } else { heaps[i].writeSorted(into: out.baseAddress! + i * k) }
+        // An item whose probed cells hold fewer than k items is compared with every item.
+        let short = (0..<n).filter { heaps[$0].count < k }
+        if !short.isEmpty {
+            for i in short { heaps[i].removeAll() }
+            var rows = [Float]()
+            try features.gather(short, into: &rows)
+            let group = 512
+            try features.forEachBlock { first, block in
+                let blockCount = block.count / dimension
+                for start in stride(from: 0, to: short.count, by: group) {
+                    let queries = min(group, short.count - start)
+                    if products.count < queries * blockCount { products = [Float](repeating: 0, count: queries * blockCount) }
+                    rows.withUnsafeBufferPointer { q in
+                        block.withUnsafeBufferPointer { y in
+                            products.withUnsafeMutableBufferPointer { p in
+                                BLAS.gemm(transposeB: true, m: queries, n: blockCount, k: dimension, a: q.baseAddress! + start * dimension, lda: dimension,
+                                          b: y.baseAddress!, ldb: dimension, c: p.baseAddress!, ldc: blockCount)
+                            }
+                        }
+                    }
+                    for row in 0..<queries {
+                        let i = short[start + row]
+                        for column in 0..<blockCount {
+                            heaps[i].offer(distance: norms[first + column] - 2 * products[row * blockCount + column], index: Int32(first + column))
+                        }
+                    }
+                }
             }
         }
-        if !short.isEmpty {
-            var rows = [Float]()
-            gatherRows(short, of: features, dimension: dimension, into: &rows)
-            let exact = NearestNeighborLists(queries: rows, of: features, dimension: dimension, k: k, norms: norms)
-            for (position, i) in short.enumerated() { result.replaceSubrange((i * k)..<((i + 1) * k), with: exact.of(position)) }
+        var result = [Int32](repeating: 0, count: n * k)
+        result.withUnsafeMutableBufferPointer { out in
+            for i in 0..<n { heaps[i].writeSorted(into: out.baseAddress! + i * k) }
         }
         self.init(count: n, k: k, neighbors: result)
     }
 
     /// Up to `rows` distinct rows of `features` drawn with `seed` (all of them when there are
     /// no more): what the k-means of the cells trains on.
-    private static func trainingSample(_ features: [Float], dimension: Int, rows: Int, seed: UInt64) -> [Float] {
-        let n = features.count / dimension
-        guard rows < n else { return features }
+    private static func trainingSample(_ features: FeatureRows, rows: Int, seed: UInt64) throws -> [Float] {
+        let n = features.count
+        var sample = [Float]()
+        guard rows < n else {
+            try features.gather(Array(0..<n), into: &sample)
+            return sample
+        }
         var rng = SeededGenerator(seed: seed)
-        return gatherRows(rng.distinctIndices(rows, below: n), of: features, dimension: dimension)
+        try features.gather(rng.distinctIndices(rows, below: n), into: &sample)
+        return sample
     }
 }
 

@@ -101,7 +101,7 @@ public enum StoreChange: Sendable, Equatable {
     case removed(id: UInt32, key: String)
 }
 
-/// The net changes since a cursor, gathered (``Store/changes(since:)``).
+/// The net changes since a cursor, gathered (`Store.changes(since:)`).
 public struct StoreChanges: Sendable, Equatable {
     /// An item live at the old cursor and removed since.
     public struct Removal: Sendable, Equatable {
@@ -122,7 +122,7 @@ extension Store {
 
     /// The store's change cursor: the number of its last change, what a consumer that holds
     /// every item as it is now passes to ``forEachChange(since:_:)`` later. Nil when the store
-    /// keeps no change log (``enableChangeLog()``).
+    /// keeps no change log (`enableChangeLog()`).
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func changeCursor() throws -> UInt64? {
         try environment.read { txn in try readMeta(txn).changeLog?.last }
@@ -133,11 +133,13 @@ extension Store {
     /// once as it is now. Applied in that order to a copy that matched the store at `cursor`,
     /// they make it match the store at the returned cursor.
     ///
-    /// - Parameter cursor: a cursor from ``changeCursor()``, an earlier call, or the export that
-    ///   filled the consumer (``ExportReport/cursor``); 0 for an empty consumer.
+    /// - Parameters:
+    ///   - cursor: a cursor from `changeCursor()`, an earlier call, or the export that filled
+    ///     the consumer (``ExportReport/cursor``); 0 for an empty consumer.
+    ///   - body: called with each change, removals first; an error it throws ends the walk.
     /// - Returns: the cursor to pass next time.
     /// - Throws: `StoreError` `.changesUnavailable` when the store keeps no change log, its log
-    ///   was trimmed past `cursor` (``trimChanges(through:)``) or began after it, or `cursor` is
+    ///   was trimmed past `cursor` (`trimChanges(through:)`) or began after it, or `cursor` is
     ///   beyond the store's last change (another store's cursor, or a restore from an older
     ///   backup): the consumer then needs a full export.
     @discardableResult
@@ -355,23 +357,23 @@ private struct ChangeWindow {
 }
 
 extension Store {
-    /// ``changeCursor()`` on the store's ``BlockingPool``.
+    /// `changeCursor()` on the store's ``BlockingPool``.
     public func changeCursor() async throws -> UInt64? {
         try await offPool { try $0.changeCursor() }
     }
 
-    /// ``changes(since:)`` on the store's ``BlockingPool``.
+    /// `changes(since:)` on the store's ``BlockingPool``.
     public func changes(since cursor: UInt64) async throws -> StoreChanges {
         try await offPool { try $0.changes(since: cursor) }
     }
 
-    /// ``enableChangeLog()`` on the store's ``BlockingPool``.
+    /// `enableChangeLog()` on the store's ``BlockingPool``.
     @discardableResult
     public func enableChangeLog() async throws -> UInt64 {
         try await offPool { try $0.enableChangeLog() }
     }
 
-    /// ``trimChanges(through:)`` on the store's ``BlockingPool``.
+    /// `trimChanges(through:)` on the store's ``BlockingPool``.
     @discardableResult
     public func trimChanges(through cursor: UInt64) async throws -> Int {
         try await offPool { try $0.trimChanges(through: cursor) }

@@ -37,7 +37,7 @@ public struct StoreStatistics: Sendable, Codable {
     /// Items with a refinement vector (one byte per bit; `Refinement`), which searches by
     /// image use to order their candidates.
     public var refinementVectors: Int
-    /// The change log (``Store/enableChangeLog()``): nil when the store keeps none.
+    /// The change log (`Store.enableChangeLog()`): nil when the store keeps none.
     public var changeLog: ChangeLogStatistics?
 
     /// Where a store's change log stands.

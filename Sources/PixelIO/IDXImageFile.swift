@@ -34,33 +34,44 @@ public final class IDXImageFile: Sendable {
             close(plain)
             plain = try Self.inflatedCopy(of: path)
         }
-        descriptor = plain
-        isInflatedCopy = isCompressed
+        // Checked before any stored property is set, so a refusal closes the file here and
+        // only here (a fully initialised object would close it again in deinit).
+        let shape: (count: Int, height: Int, width: Int)
         do {
-            var header = [UInt8](repeating: 0, count: 16)
-            let headerBytes = pread(descriptor, &header, 16, 0)
-            guard headerBytes >= 4, header[0] == 0, header[1] == 0 else {
-                throw DatasetError(.malformed, "\(path) is not an IDX file (it does not start with two zero bytes); expected an MNIST-style *-idx3-ubyte file")
-            }
-            guard header[2] == 0x08 else {
-                throw DatasetError(.unsupported, "\(path) holds IDX type 0x\(String(header[2], radix: 16)); only unsigned bytes (0x08) are read")
-            }
-            guard header[3] == 3, headerBytes == 16 else {
-                throw DatasetError(.unsupported, "\(path) has \(header[3]) dimensions; an image file has 3 (count, height, width). Is it a label file?")
-            }
-            let dimension = { (d: Int) in (0..<4).reduce(0) { $0 << 8 | Int(header[4 + 4 * d + $1]) } }
-            (count, height, width) = (dimension(0), dimension(1), dimension(2))
-            firstImageOffset = 16
-            var status = stat()
-            guard fstat(descriptor, &status) == 0 else { throw DatasetError(.unreadable, "cannot read the size of \(path)") }
-            let (total, overflow) = count.multipliedReportingOverflow(by: height * width)
-            guard !overflow, Int(status.st_size) - firstImageOffset == total else {
-                throw DatasetError(.malformed, "\(path) declares \(count)×\(height)×\(width) = \(total) values but holds \(Int(status.st_size) - firstImageOffset); the file is truncated or damaged")
-            }
+            shape = try Self.checkedShape(descriptor: plain, path: path)
         } catch {
-            close(descriptor)
+            close(plain)
             throw error
         }
+        (count, height, width) = shape
+        firstImageOffset = 16
+        descriptor = plain
+        isInflatedCopy = isCompressed
+    }
+
+    /// Count, height and width from the header of the IDX file open at `descriptor`, checked
+    /// against the file's size.
+    private static func checkedShape(descriptor: Int32, path: String) throws -> (count: Int, height: Int, width: Int) {
+        var header = [UInt8](repeating: 0, count: 16)
+        let headerBytes = pread(descriptor, &header, 16, 0)
+        guard headerBytes >= 4, header[0] == 0, header[1] == 0 else {
+            throw DatasetError(.malformed, "\(path) is not an IDX file (it does not start with two zero bytes); expected an MNIST-style *-idx3-ubyte file")
+        }
+        guard header[2] == 0x08 else {
+            throw DatasetError(.unsupported, "\(path) holds IDX type 0x\(String(header[2], radix: 16)); only unsigned bytes (0x08) are read")
+        }
+        guard header[3] == 3, headerBytes == 16 else {
+            throw DatasetError(.unsupported, "\(path) has \(header[3]) dimensions; an image file has 3 (count, height, width). Is it a label file?")
+        }
+        let dimension = { (d: Int) in (0..<4).reduce(0) { $0 << 8 | Int(header[4 + 4 * d + $1]) } }
+        let (count, height, width) = (dimension(0), dimension(1), dimension(2))
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw DatasetError(.unreadable, "cannot read the size of \(path)") }
+        let (total, overflow) = count.multipliedReportingOverflow(by: height * width)
+        guard !overflow, Int(status.st_size) - 16 == total else {
+            throw DatasetError(.malformed, "\(path) declares \(count)×\(height)×\(width) = \(total) values but holds \(Int(status.st_size) - 16); the file is truncated or damaged")
+        }
+        return (count, height, width)
     }
 
     deinit { close(descriptor) }

@@ -1,7 +1,7 @@
 import Basics
 import Foundation
 
-/// How ``Store/export(to:format:progress:)`` writes the store's codes.
+/// How ``Store/export(to:format:since:progress:)`` writes the store's codes.
 public enum ExportFormat: String, CaseIterable, Sendable, Codable {
     /// A uint8 NumPy array `[N, bits/8]` (faiss binary indexes, Milvus `BINARY_VECTOR`,
     /// `numpy.unpackbits`), and beside it `OUT.keys.txt` (OUT without `.npy`), the keys one per

@@ -6,11 +6,22 @@ import Basics
 enum CompressedFile {
     /// The file's (decompressed) bytes, refusing more than `limit` bytes.
     static func read(_ path: String, limit: Int = 1 << 32) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try inflate(path) { chunk in
+            bytes.append(contentsOf: chunk)
+            guard bytes.count <= limit else {
+                throw DatasetError(.unsupported, "\(path) decompresses to more than \(limit) bytes; refusing it")
+            }
+        }
+        return bytes
+    }
+
+    /// Calls `body` with the file's (decompressed) bytes a megabyte at a time, in order.
+    static func inflate(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard let file = gzopen(path, "rb") else {
             throw DatasetError(.unreadable, "cannot open \(path); check that it exists and is readable")
         }
         defer { gzclose(file) }
-        var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
@@ -19,13 +30,9 @@ enum CompressedFile {
                 let message = String(cString: gzerror(file, &code))
                 throw DatasetError(.malformed, "\(path) cannot be decompressed (\(message)); the file is damaged or truncated")
             }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<Int(count)])
-            guard bytes.count <= limit else {
-                throw DatasetError(.unsupported, "\(path) decompresses to more than \(limit) bytes; refusing it")
-            }
+            if count == 0 { return }
+            try chunk.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(count)])) }
         }
-        return bytes
     }
 
     /// The file's bytes as they are on disk (image files: never inflated), refusing more than

@@ -1,5 +1,4 @@
 import Basics
-import CZlib
 
 /// An IDX image file (`train-images-idx3-ubyte[.gz]`) read from disk one image at a time, so that
 /// a training run over millions of images holds none of them in memory: a plain file is read
@@ -52,26 +51,16 @@ public final class IDXImageFile: Sendable {
     /// Count, height and width from the header of the IDX file open at `descriptor`, checked
     /// against the file's size.
     private static func checkedShape(descriptor: Int32, path: String) throws -> (count: Int, height: Int, width: Int) {
-        var header = [UInt8](repeating: 0, count: 16)
-        let headerBytes = pread(descriptor, &header, 16, 0)
-        guard headerBytes >= 4, header[0] == 0, header[1] == 0 else {
-            throw DatasetError(.malformed, "\(path) is not an IDX file (it does not start with two zero bytes); expected an MNIST-style *-idx3-ubyte file")
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let read = pread(descriptor, &bytes, 16, 0)
+        let header = try IDXFile.Header(Array(bytes.prefix(max(0, read))), source: path)
+        guard header.dimensions.count == 3 else {
+            throw DatasetError(.unsupported, "\(path) has \(header.dimensions.count) dimensions; an image file has 3 (count, height, width). Is it a label file?")
         }
-        guard header[2] == 0x08 else {
-            throw DatasetError(.unsupported, "\(path) holds IDX type 0x\(String(header[2], radix: 16)); only unsigned bytes (0x08) are read")
-        }
-        guard header[3] == 3, headerBytes == 16 else {
-            throw DatasetError(.unsupported, "\(path) has \(header[3]) dimensions; an image file has 3 (count, height, width). Is it a label file?")
-        }
-        let dimension = { (d: Int) in (0..<4).reduce(0) { $0 << 8 | Int(header[4 + 4 * d + $1]) } }
-        let (count, height, width) = (dimension(0), dimension(1), dimension(2))
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw DatasetError(.unreadable, "cannot read the size of \(path)") }
-        let (total, overflow) = count.multipliedReportingOverflow(by: height * width)
-        guard !overflow, Int(status.st_size) - 16 == total else {
-            throw DatasetError(.malformed, "\(path) declares \(count)×\(height)×\(width) = \(total) values but holds \(Int(status.st_size) - 16); the file is truncated or damaged")
-        }
-        return (count, height, width)
+        try header.requireValues(Int(status.st_size) - header.byteCount, source: path)
+        return (header.dimensions[0], header.dimensions[1], header.dimensions[2])
     }
 
     deinit { close(descriptor) }
@@ -95,10 +84,6 @@ public final class IDXImageFile: Sendable {
     /// The decompressed bytes of `path` in a new temporary file, unlinked at once so that it
     /// goes with its last descriptor; returns that descriptor.
     private static func inflatedCopy(of path: String) throws -> Int32 {
-        guard let compressed = gzopen(path, "rb") else {
-            throw DatasetError(.unreadable, "cannot open \(path); check that it exists and is readable")
-        }
-        defer { gzclose(compressed) }
         let folder = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(folder)/bgan-images-XXXXXX".utf8CString)
         let copy = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -106,25 +91,21 @@ public final class IDXImageFile: Sendable {
             throw DatasetError(.unreadable, "cannot create a temporary file in \(folder) to inflate \(path) into: \(String(cString: strerror(errno))); set TMPDIR to a writable folder, or give the file uncompressed")
         }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let got = chunk.withUnsafeMutableBytes { gzread(compressed, $0.baseAddress, UInt32($0.count)) }
-            if got < 0 {
-                close(copy)
-                var code: Int32 = 0
-                throw DatasetError(.malformed, "\(path) cannot be decompressed (\(String(cString: gzerror(compressed, &code)))); the file is damaged or truncated")
-            }
-            if got == 0 { break }
-            var written = 0
-            while written < Int(got) {
-                let count = chunk.withUnsafeBytes { write(copy, $0.baseAddress! + written, Int(got) - written) }
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else {
-                    close(copy)
-                    throw DatasetError(.unreadable, "cannot write the inflated copy of \(path) into \(folder): \(String(cString: strerror(errno))); free space there, set TMPDIR to another folder, or give the file uncompressed")
+        do {
+            try CompressedFile.inflate(path) { chunk in
+                var written = 0
+                while written < chunk.count {
+                    let count = write(copy, chunk.baseAddress! + written, chunk.count - written)
+                    if count < 0, errno == EINTR { continue }
+                    guard count > 0 else {
+                        throw DatasetError(.unreadable, "cannot write the inflated copy of \(path) into \(folder): \(String(cString: strerror(errno))); free space there, set TMPDIR to another folder, or give the file uncompressed")
+                    }
+                    written += count
                 }
-                written += count
             }
+        } catch {
+            close(copy)
+            throw error
         }
         return copy
     }

@@ -33,10 +33,6 @@ import TestSupport
         return items
     }
 
-    func matrix(_ codes: [BinaryCode]) -> NumPyByteMatrix {
-        NumPyByteMatrix(rows: codes.count, columns: codes[0].bitCount / 8, bytes: Data(codes.flatMap(\.bytes)))
-    }
-
     /// Random batches of inserts, upserts and removals (on a row-keyed import, a named one, or
     /// nothing), with replicas that sync at random moments from random starting points: each
     /// equals the store after its sync, also after trims and a reopen.
@@ -48,8 +44,8 @@ import TestSupport
         #expect(try store!.enableChangeLog() == 0)
         let imported = (0..<3000).map { _ in randomCode(bits: 32, rng: &rng) }
         switch start {
-        case "rows": _ = try store!.importCodes(matrix(imported))
-        case "named": _ = try store!.importCodes(matrix(imported), keys: (0..<3000).map { "n\($0)" })
+        case "rows": _ = try store!.importCodes(codeMatrix(imported))
+        case "named": _ = try store!.importCodes(codeMatrix(imported), keys: (0..<3000).map { "n\($0)" })
         default: break
         }
         var replicas = [Replica(cursor: 0)]
@@ -154,11 +150,10 @@ import TestSupport
         let path = directory.sub("f")
         do {
             let store = try Store.create(at: path, bitCount: 64)
-            _ = try store.importCodes(matrix((0..<100).map { _ in randomCode(bits: 64, rng: &rng) }))
+            _ = try store.importCodes(codeMatrix((0..<100).map { _ in randomCode(bits: 64, rng: &rng) }))
             try store.enableChangeLog()
             #expect(try store.remove(key: "7"))
-            let format = try store.environment.read { txn in try txn.get(store.tables.meta, key: "format")?.uint64Value }
-            #expect(format == 3, "row-keyed and logging: format 3 (older builds must refuse, they would write unlogged)")
+            #expect(try store.formatRecord() == 3, "row-keyed and logging: format 3 (older builds must refuse, they would write unlogged)")
         }
         var readOnly = StoreOptions()
         readOnly.readOnly = true

@@ -28,16 +28,12 @@ import TestSupport
         #expect(counted == (0..<count).map(String.init))
     }
 
-    func matrix(_ codes: [BinaryCode]) -> NumPyByteMatrix {
-        NumPyByteMatrix(rows: codes.count, columns: codes.first.map { $0.bitCount / 8 } ?? 1, bytes: Data(codes.flatMap(\.bytes)))
-    }
-
     @Test(arguments: [nil, ["b", "a", "c", "é", "aa"]] as [[String]?])
     func bulkLoadIntoAnEmptyStoreEqualsItemByItemInserts(keys: [String]?) throws {
         var rng = SeededGenerator(seed: 12)
         let codes = (0..<5).map { _ in randomCode(bits: 72, rng: &rng) }
         let store = try directory.bareStore("bulk", bits: 72)
-        let summary = try store.importCodes(matrix(codes), keys: keys)
+        let summary = try store.importCodes(codeMatrix(codes), keys: keys)
         #expect(summary.inserted == 5 && summary.rows == 5)
         for (row, code) in codes.enumerated() {
             let item = try #require(try store.item(forKey: keys?[row] ?? String(row)))
@@ -55,7 +51,7 @@ import TestSupport
         let path = directory.sub("writemap")
         do {
             let store = try Store.create(at: path, bitCount: 64, options: options)
-            _ = try store.importCodes(matrix(codes))
+            _ = try store.importCodes(codeMatrix(codes))
             try store.insert(StoreItem(key: "extra", code: codes[0]))
         }
         // LMDB sizes a write-map data file to the whole map (64 MiB here); closing cut it to the
@@ -82,7 +78,7 @@ import TestSupport
         var rng = SeededGenerator(seed: 13)
         let codes = (0..<4).map { _ in randomCode(bits: 16, rng: &rng) }
         let store = try directory.bareStore("dup", bits: 16)
-        let summary = try store.importCodes(matrix(codes), keys: ["x", "y", "x", "z"])
+        let summary = try store.importCodes(codeMatrix(codes), keys: ["x", "y", "x", "z"])
         #expect(summary.inserted == 3 && summary.updated == 1)
         #expect(try store.item(forKey: "x")?.code == codes[2])
         #expect(try store.count() == 3)
@@ -94,8 +90,8 @@ import TestSupport
         let first = (0..<300).map { _ in randomCode(bits: 64, rng: &rng) }
         let second = (0..<500).map { _ in randomCode(bits: 64, rng: &rng) }
         let store = try directory.bareStore("fill", bits: 64)
-        _ = try store.importCodes(matrix(first))
-        let summary = try store.importCodes(matrix(second), batchSize: 128)
+        _ = try store.importCodes(codeMatrix(first))
+        let summary = try store.importCodes(codeMatrix(second), batchSize: 128)
         #expect(summary.updated == 300 && summary.inserted == 200)
         #expect(try store.item(forKey: "42")?.code == second[42])
         #expect(try store.item(forKey: "42")?.id == 42)

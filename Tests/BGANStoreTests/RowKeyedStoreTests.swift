@@ -11,24 +11,16 @@ import TestSupport
 @Suite struct RowKeyedStoreTests {
     let directory = TemporaryDirectory("rowkeys")
 
-    func matrix(_ codes: [BinaryCode]) -> NumPyByteMatrix {
-        NumPyByteMatrix(rows: codes.count, columns: codes[0].bitCount / 8, bytes: Data(codes.flatMap(\.bytes)))
-    }
-
-    func format(of store: Store) throws -> UInt64? {
-        try store.environment.read { txn in try txn.get(store.tables.meta, key: "format")?.uint64Value }
-    }
-
     @Test func rowsImportedWithoutKeysKeepNoRecordsAndReadAsItems() throws {
         var rng = SeededGenerator(seed: 31)
         let codes = (0..<5000).map { _ in randomCode(bits: 64, rng: &rng) }
         let store = try directory.bareStore("rows", bits: 64)
-        _ = try store.importCodes(matrix(codes))
+        _ = try store.importCodes(codeMatrix(codes))
         let statistics = try store.environment.read { txn in
             (try txn.statistics(of: store.tables.items).entries, try txn.statistics(of: store.tables.keys).entries)
         }
         #expect(statistics.0 == 0 && statistics.1 == 0, "no item record and no key entry per row")
-        #expect(try format(of: store) == 2)
+        #expect(try store.formatRecord() == 2)
         for row in [0, 1, 9, 10, 4999] {
             let item = try #require(try store.item(forKey: String(row)))
             #expect(item.id == UInt32(row) && item.code == codes[row] && item.payload.isEmpty)
@@ -42,15 +34,15 @@ import TestSupport
         #expect(try store.verify().problems == [])
 
         let named = try directory.bareStore("named", bits: 64)
-        _ = try named.importCodes(matrix(Array(codes.prefix(10))), keys: (0..<10).map { "k\($0)" })
-        #expect(try format(of: named) == 1, "stores with named rows keep the format older builds read")
+        _ = try named.importCodes(codeMatrix(Array(codes.prefix(10))), keys: (0..<10).map { "k\($0)" })
+        #expect(try named.formatRecord() == 1, "stores with named rows keep the format older builds read")
     }
 
     @Test func aRemovedRowsKeyWrittenAgainTakesANewIDAndOnlyThatOne() throws {
         var rng = SeededGenerator(seed: 32)
         let codes = (0..<100).map { _ in randomCode(bits: 64, rng: &rng) }
         let store = try directory.bareStore(bits: 64)
-        _ = try store.importCodes(matrix(codes))
+        _ = try store.importCodes(codeMatrix(codes))
         #expect(try store.remove(key: "5"))
         #expect(try store.item(forKey: "5") == nil)
         #expect(try store.search(code: codes[5], radius: 0).hits.isEmpty)
@@ -80,7 +72,7 @@ import TestSupport
         let imported = (0..<rows).map { _ in pool[Int.random(in: 0..<pool.count, using: &rng)] }
         let path = directory.sub("random\(seed)")
         var store = try Store.create(at: path, bitCount: 32)
-        _ = try store.importCodes(matrix(imported))
+        _ = try store.importCodes(codeMatrix(imported))
         var oracle: [String: (code: BinaryCode, payload: [UInt8])] = [:]
         for (row, code) in imported.enumerated() { oracle[String(row)] = (code, []) }
         var keyPool = ["0", "8999", "9000", "007", "00", "-3", "x", "1.5", "12a"]
@@ -140,7 +132,7 @@ import TestSupport
         var rng = SeededGenerator(seed: 38)
         let codes = (0..<300).map { _ in randomCode(bits: 64, rng: &rng) }
         let store = try directory.bareStore("source", bits: 64)
-        _ = try store.importCodes(matrix(codes))
+        _ = try store.importCodes(codeMatrix(codes))
         try store.remove(keys: ["0", "150"])
         try store.upsert(StoreItem(key: "7", code: codes[7], payload: [7]))
         try store.insert(StoreItem(key: "named", code: codes[1]))
@@ -160,7 +152,7 @@ import TestSupport
         var rng = SeededGenerator(seed: 36)
         let codes = (0..<50).map { _ in randomCode(bits: 64, rng: &rng) }
         let store = try directory.bareStore(bits: 64)
-        _ = try store.importCodes(matrix(codes))
+        _ = try store.importCodes(codeMatrix(codes))
         try store.environment.write { txn in try txn.put(store.tables.keys, key: "3", value: UInt32(3)) }
         let problems = try store.verify().problems
         #expect(problems.contains { $0.contains("key '3' names both row-keyed item 3") })
@@ -171,7 +163,7 @@ import TestSupport
         let path = directory.sub("damaged")
         do {
             let store = try Store.create(at: path, bitCount: 64)
-            _ = try store.importCodes(matrix((0..<10).map { _ in randomCode(bits: 64, rng: &rng) }))
+            _ = try store.importCodes(codeMatrix((0..<10).map { _ in randomCode(bits: 64, rng: &rng) }))
             _ = try store.environment.write { txn in try txn.delete(store.tables.meta, key: StoreSchema.MetaKey.rowKeys) }
         }
         #expect { try Store(openingAt: path) } throws: { error in

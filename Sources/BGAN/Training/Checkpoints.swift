@@ -29,7 +29,7 @@ extension TrainingSession {
     public func checkpoint() throws -> [UInt8] {
         let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, noiseState: trainer.noiseGenerator.state,
                                       history: history, pendingSum: pendingSum, pendingSteps: pendingSteps,
-                                      imageCount: count, imageFingerprint: try imageFingerprint())
+                                      imageCount: count, imageFingerprint: try imageFingerprint.value(of: images))
         let blobs = [
             ParameterFile.encode(networks.encoderParameters),
             ParameterFile.encode(networks.generatorParameters),
@@ -104,7 +104,7 @@ extension ContrastiveSession {
     /// of the images: enough to continue exactly (views come from the seed and the position).
     public func checkpoint() throws -> [UInt8] {
         let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, history: history, pendingSum: pendingSum,
-                                      pendingSteps: pendingSteps, imageCount: count, imageFingerprint: try imageFingerprint())
+                                      pendingSteps: pendingSteps, imageCount: count, imageFingerprint: try imageFingerprint.value(of: images))
         let blobs = [ParameterFile.encode(networks.encoderParameters), CheckpointCodec.encode(optimizer)]
         let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
         return body + SHA256.hash(body)

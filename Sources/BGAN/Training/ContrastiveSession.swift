@@ -85,7 +85,7 @@ public final class ContrastiveSession {
     let embedding: Sequential
     let images: ImageRows
     /// The images' fingerprint, which every checkpoint records: computed once, at the first.
-    private var cachedImageFingerprint: UInt64?
+    var imageFingerprint = ImageRows.FingerprintCache()
     /// Each image's nearest neighbours when ``ContrastiveSettings/neighborPartners`` is set.
     let partners: NearestNeighborLists?
     public let count: Int
@@ -249,15 +249,5 @@ public final class ContrastiveSession {
         }
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training, beta: networks.smoothedSign.beta)
         return ModelFile(header: header, encoder: networks)
-    }
-}
-
-extension ContrastiveSession {
-    /// The images' fingerprint (``ImageRows/fingerprint()``), computed at the first checkpoint.
-    func imageFingerprint() throws -> UInt64 {
-        if let cachedImageFingerprint { return cachedImageFingerprint }
-        let fingerprint = try images.fingerprint()
-        cachedImageFingerprint = fingerprint
-        return fingerprint
     }
 }

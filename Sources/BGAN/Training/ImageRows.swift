@@ -114,6 +114,19 @@ public struct ImageRows: Sendable {
         return distance
     }
 
+    /// A session's fingerprint of its images, computed once (it reads every image), at the
+    /// first checkpoint that records it.
+    struct FingerprintCache {
+        private var computed: UInt64?
+
+        mutating func value(of images: ImageRows) throws -> UInt64 {
+            if let computed { return computed }
+            let fingerprint = try images.fingerprint()
+            computed = fingerprint
+            return fingerprint
+        }
+    }
+
     /// A fingerprint of every value (FNV-1a over the floats' bits, image after image): the same
     /// for the same images whether held as floats or as bytes.
     func fingerprint() throws -> UInt64 {

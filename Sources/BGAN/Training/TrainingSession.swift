@@ -22,7 +22,7 @@ public final class TrainingSession {
     /// Images, `count × C × H × W`, scaled as the model sees them.
     let images: ImageRows
     /// The images' fingerprint, which every checkpoint records: computed once, at the first.
-    private var cachedImageFingerprint: UInt64?
+    var imageFingerprint = ImageRows.FingerprintCache()
     public let count: Int
     /// The epoch (0-based) of the next step; `settings.epochs` once finished.
     public internal(set) var epoch = 0
@@ -207,15 +207,5 @@ public final class TrainingSession {
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
                                       beta: networks.smoothedSign.beta)
         return ModelFile(header: header, encoder: networks)
-    }
-}
-
-extension TrainingSession {
-    /// The images' fingerprint (``ImageRows/fingerprint()``), computed at the first checkpoint.
-    func imageFingerprint() throws -> UInt64 {
-        if let cachedImageFingerprint { return cachedImageFingerprint }
-        let fingerprint = try images.fingerprint()
-        cachedImageFingerprint = fingerprint
-        return fingerprint
     }
 }

@@ -66,17 +66,14 @@ extension Store {
         case .npy:
             let keysPath = (path.hasSuffix(".npy") ? String(path.dropLast(4)) : path) + ".keys.txt"
             var codes = Data(), keys = Data()
-            try environment.read { txn in
-                report.cursor = try readMeta(txn).changeLog?.last
-                try forEachItem(txn) { item in
-                    guard !item.key.contains(where: { $0.isNewline }) else {
-                        throw StoreError(.invalidArgument, "key '\(item.key.prefix(60))' holds a line break, which a keys file cannot; export as ndjson")
-                    }
-                    codes.append(contentsOf: item.code.bytes)
-                    keys.append(contentsOf: Array((item.key + "\n").utf8))
-                    report.items += 1
-                    progress(report.items)
+            report.cursor = try forEachItemWithCursor { item in
+                guard !item.key.contains(where: { $0.isNewline }) else {
+                    throw StoreError(.invalidArgument, "key '\(item.key.prefix(60))' holds a line break, which a keys file cannot; export as ndjson")
                 }
+                codes.append(contentsOf: item.code.bytes)
+                keys.append(contentsOf: Array((item.key + "\n").utf8))
+                report.items += 1
+                progress(report.items)
             }
             try file.write(contentsOf: NumPyByteMatrix(rows: report.items, columns: bitCount / 8, bytes: codes).encoded())
             try keys.write(to: URL(fileURLWithPath: keysPath))
@@ -96,18 +93,24 @@ extension Store {
                     }
                 }
             } else {
-                try environment.read { txn in
-                    report.cursor = try readMeta(txn).changeLog?.last
-                    try forEachItem(txn) { item in
-                        try lines.append(Self.exportFields(item))
-                        report.items += 1
-                        progress(report.items)
-                    }
+                report.cursor = try forEachItemWithCursor { item in
+                    try lines.append(Self.exportFields(item))
+                    report.items += 1
+                    progress(report.items)
                 }
             }
             try lines.flush()
         }
         return report
+    }
+
+    /// ``forEachItem(_:)``, returning the change cursor of the same read (nil without a log):
+    /// where a consumer filled by this walk syncs from.
+    private func forEachItemWithCursor(_ body: (StoredItem) throws -> Void) throws -> UInt64? {
+        try environment.read { txn in
+            try forEachItem(txn, body)
+            return try readMeta(txn).changeLog?.last
+        }
     }
 
     /// An item's fields in an ndjson export.

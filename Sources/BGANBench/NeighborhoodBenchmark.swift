@@ -81,12 +81,15 @@ struct NeighborhoodBenchmark: ParsableCommand {
         }
         let lists = approximate ?? exact!
         let started = Date()
-        let structure = NeighborhoodStructure(neighbors: lists, k2: k2)
-        print(String(format: "structure S from the %@ lists: %.1f s; %.0f similar images per image on average (%.2f%% of pairs)",
-                     approximate == nil ? "exact" : "approximate", Date().timeIntervalSince(started),
+        // As training builds it: in a temporary file beyond the exact lists' limit.
+        let inFile = n > NearestNeighborLists.exactLimit
+        let structure = inFile ? try NeighborhoodStructure(neighbors: lists, k2: k2, scratchWorkingBytes: 256 << 20)
+                               : NeighborhoodStructure(neighbors: lists, k2: k2)
+        print(String(format: "structure S from the %@ lists%@: %.1f s; %.0f similar images per image on average (%.2f%% of pairs)",
+                     approximate == nil ? "exact" : "approximate", inFile ? " (in a temporary file)" : "", Date().timeIntervalSince(started),
                      structure.averageSimilar, 100 * structure.averageSimilar / Double(n)))
         print(String(format: "resident memory: %.2f GB peak", Self.peakResidentGB()))
-        reportLabels(lists: lists, structure: structure, set: set, count: n)
+        try reportLabels(lists: lists, structure: structure, set: set, count: n)
     }
 
     /// The pixels of the first `count` images scaled to [0, 1]; past the file's end, copies of
@@ -133,7 +136,7 @@ struct NeighborhoodBenchmark: ParsableCommand {
                 String(format: "a sample of %d images, their exact lists in %.1f s", rows.count, Date().timeIntervalSince(started)))
     }
 
-    func reportLabels(lists: NearestNeighborLists, structure: NeighborhoodStructure, set: ImageSet, count n: Int) {
+    func reportLabels(lists: NearestNeighborLists, structure: NeighborhoodStructure, set: ImageSet, count n: Int) throws {
         let labelPath = labels ?? images.replacingOccurrences(of: "images-idx3", with: "labels-idx1")
         guard labelPath != "none", let labelSet = try? LabelSet(contentsOf: labelPath) else { return }
         let label = { (i: Int) in labelSet.labels[i % labelSet.labels.count] }
@@ -143,7 +146,7 @@ struct NeighborhoodBenchmark: ParsableCommand {
                 listTotal += 1
                 if label(Int(j)) == label(i) { listAgree += 1 }
             }
-            for j in structure.similarItems(of: i) where Int(j) != i {
+            for j in try structure.similarItems(of: i) where Int(j) != i {
                 similarTotal += 1
                 if label(Int(j)) == label(i) { similarAgree += 1 }
             }

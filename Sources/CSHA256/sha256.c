@@ -35,23 +35,53 @@ static void compress(uint32_t state[8], const uint8_t block[64]) {
     state[0] += a; state[1] += b; state[2] += c; state[3] += d; state[4] += e; state[5] += f; state[6] += g; state[7] += h;
 }
 
-void bgan_sha256(const uint8_t *data, size_t length, uint8_t digest[32]) {
-    uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+void bgan_sha256_begin(bgan_sha256_context *context) {
+    static const uint32_t initial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(context->state, initial, sizeof initial);
+    context->length = 0;
+    context->pending = 0;
+}
+
+void bgan_sha256_update(bgan_sha256_context *context, const uint8_t *data, size_t length) {
+    if (length == 0) return;
+    context->length += length;
+    if (context->pending > 0) {
+        size_t take = 64 - context->pending < length ? 64 - context->pending : length;
+        memcpy(context->block + context->pending, data, take);
+        context->pending += take;
+        data += take;
+        length -= take;
+        if (context->pending < 64) return;
+        compress(context->state, context->block);
+        context->pending = 0;
+    }
     size_t whole = length - length % 64;
-    for (size_t offset = 0; offset < whole; offset += 64) compress(state, data + offset);
+    for (size_t offset = 0; offset < whole; offset += 64) compress(context->state, data + offset);
+    memcpy(context->block, data + whole, length - whole);
+    context->pending = length - whole;
+}
+
+void bgan_sha256_end(bgan_sha256_context *context, uint8_t digest[32]) {
     // The tail, the 0x80 marker, zeros, and the length in bits (big-endian): one or two blocks.
     uint8_t tail[128] = {0};
-    size_t rest = length - whole;
-    if (rest > 0) memcpy(tail, data + whole, rest);
+    size_t rest = context->pending;
+    memcpy(tail, context->block, rest);
     tail[rest] = 0x80;
     size_t blocks = rest < 56 ? 1 : 2;
-    uint64_t bits = (uint64_t)length * 8;
+    uint64_t bits = context->length * 8;
     for (int i = 0; i < 8; i++) tail[blocks * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
-    for (size_t i = 0; i < blocks; i++) compress(state, tail + 64 * i);
+    for (size_t i = 0; i < blocks; i++) compress(context->state, tail + 64 * i);
     for (int i = 0; i < 8; i++) {
-        digest[4 * i] = (uint8_t)(state[i] >> 24);
-        digest[4 * i + 1] = (uint8_t)(state[i] >> 16);
-        digest[4 * i + 2] = (uint8_t)(state[i] >> 8);
-        digest[4 * i + 3] = (uint8_t)state[i];
+        digest[4 * i] = (uint8_t)(context->state[i] >> 24);
+        digest[4 * i + 1] = (uint8_t)(context->state[i] >> 16);
+        digest[4 * i + 2] = (uint8_t)(context->state[i] >> 8);
+        digest[4 * i + 3] = (uint8_t)context->state[i];
     }
+}
+
+void bgan_sha256(const uint8_t *data, size_t length, uint8_t digest[32]) {
+    bgan_sha256_context context;
+    bgan_sha256_begin(&context);
+    bgan_sha256_update(&context, data, length);
+    bgan_sha256_end(&context, digest);
 }

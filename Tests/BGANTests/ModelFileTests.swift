@@ -13,6 +13,23 @@ import Testing
         #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1_000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 
+    /// Bytes given in random pieces (empty ones too, and pieces that cross block boundaries)
+    /// hash as the same bytes given at once.
+    @Test(arguments: [0, 1, 63, 64, 65, 1_000, 70_001])
+    func piecesHashAsTheWhole(length: Int) {
+        var rng = SeededGenerator(seed: UInt64(length) + 5)
+        let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        var hasher = SHA256.Hasher()
+        var start = 0
+        while start < length {
+            let end = min(length, start + Int(rng.next() % 150))
+            hasher.update(Array(bytes[start..<end]))
+            start = end
+        }
+        hasher.update([])
+        #expect(hasher.finish() == SHA256.hash(bytes))
+    }
+
     /// Lengths around the padding boundaries (55, 56, 64 … bytes), against Python's hashlib.
     @Test(arguments: [
         (55, "463eb28e72f82e0a96c0a4cc53690c571281131f672aa229e0d45ae59b598b59"),

@@ -81,10 +81,11 @@ import Testing
         let (pixels, kinds) = images(seed: 4)
         let targets = try embedding(kinds: kinds)
         let batch = [0, 1, 3, 5]
-        let cosines = targets.cosines(batch)
+        let cosines = try targets.cosines(batch)
+        let values = try targets.values
         for (a, i) in batch.enumerated() {
             for (b, j) in batch.enumerated() {
-                let expected = (0..<3).map { targets.values[i * 3 + $0] * targets.values[j * 3 + $0] }.reduce(0, +)
+                let expected = (0..<3).map { values[i * 3 + $0] * values[j * 3 + $0] }.reduce(0, +)
                 #expect(abs(cosines[a * 4 + b] - expected) < 1e-5)
             }
         }
@@ -119,7 +120,8 @@ import Testing
         // A random code per kind of image: codes may learn them, but only the anchor term asks them to.
         var rng = SeededGenerator(seed: 3)
         let kindCodes: [[Float]] = (0..<3).map { _ in (0..<16).map { _ in rng.next() % 2 == 0 ? 1 : -1 } }
-        let anchors = kinds.flatMap { kindCodes[$0] }
+        let anchorValues = kinds.flatMap { kindCodes[$0] }
+        let anchors = try AnchorCodes(signs: anchorValues)
         let structure = NeighborhoodStructure(neighbors: NearestNeighborLists(features: pixels, dimension: 64, k: 4), k2: 3)
         let free = try TrainingSession(settings: plain, images: pixels, structure: structure)
         let held = try TrainingSession(settings: anchored, images: pixels, structure: structure, anchorCodes: anchors)
@@ -127,7 +129,7 @@ import Testing
         while !held.isFinished { try held.runStep() }
         func agreement(_ session: TrainingSession) throws -> Float {
             let codes = try session.networks.codes(of: Tensor(shape: [48, 1, 8, 8], storage: pixels))
-            return Float(zip(codes.storage, anchors).filter { ($0 > 0) == ($1 > 0) }.count) / Float(anchors.count)
+            return Float(zip(codes.storage, anchorValues).filter { ($0 > 0) == ($1 > 0) }.count) / Float(anchorValues.count)
         }
         let heldAgreement = try agreement(held), freeAgreement = try agreement(free)
         #expect(heldAgreement > 0.9 && freeAgreement < 0.65, "bits agreeing with the anchors: \(heldAgreement) anchored, \(freeAgreement) not")
@@ -144,9 +146,11 @@ import Testing
         #expect(throws: BGANError.self) { try TrainingSession(settings: anchored, images: pixels, structure: structure) }
         #expect(throws: BGANError.self) { try TrainingSession(settings: plain, images: pixels, structure: structure, anchorCodes: anchors) }
         #expect(throws: BGANError.self) {
-            try TrainingSession(settings: anchored, images: pixels, structure: structure, anchorCodes: Array(anchors.dropLast()))
+            try TrainingSession(settings: anchored, images: pixels, structure: structure, anchorCodes: try AnchorCodes(signs: Array(anchorValues.dropLast())))
         }
-        #expect(TrainingSession.anchorCodes(outputs: [0.5, -0.25, 0]) == [1, -1, 1])
+        #expect(throws: BGANError.self) { try AnchorCodes(signs: [1, 0.5, -1]) }
+        let signs = AnchorCodes(signsOf: [0.5, -0.25, 0, -3, 2, 1, 1, -1, -0.1])
+        #expect((0..<signs.count).map { signs[$0] } == [1, -1, 1, -1, 1, 1, 1, -1, -1])
     }
 
     @Test func aCheckpointIsRefusedForOtherImagesOrWhenDamaged() throws {
@@ -230,7 +234,7 @@ import Testing
         var s = settings(sampling: .neighborsAndViews)
         s.augmentationShift = 1
         let run = try session(s, pixels: pixels)
-        let batch = run.batchIndices(epoch: 0, step: 0)
+        let batch = try run.batchIndices(epoch: 0, step: 0)
         let half = batch.count / 2
         #expect((0..<half).contains { batch[$0] == batch[half + $0] }, "some partners are their anchors: \(batch)")
         #expect((0..<half).contains { batch[$0] != batch[half + $0] }, "others are neighbours: \(batch)")

@@ -8,6 +8,10 @@ import NeuralNet
 struct DigestedFile {
     let header: Data
     let blobs: [[UInt8]]
+    /// Where the blobs left in the file lie (``init(path:magic:version:blobCount:inPlace:kind:invalid:)``).
+    var extents: [Int: Range<Int>] = [:]
+    /// The file read in place, if any.
+    var file: PositionedFile?
     /// Lower-case hex SHA-256 of the body.
     let digest: String
     /// The code of the errors this file's contents raise.

@@ -22,3 +22,29 @@ public enum SHA256 {
         return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 }
+
+extension SHA256 {
+    /// A digest computed over bytes given in pieces (a file written or read a part at a time).
+    public struct Hasher {
+        private var context = bgan_sha256_context()
+
+        public init() { bgan_sha256_begin(&context) }
+
+        /// Adds `bytes` after those given before.
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            bgan_sha256_update(&context, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        }
+
+        /// Adds `bytes` after those given before.
+        public mutating func update(_ bytes: [UInt8]) {
+            bytes.withUnsafeBytes { update($0) }
+        }
+
+        /// The 32-byte digest of every byte given; the hasher is spent afterwards.
+        public mutating func finish() -> [UInt8] {
+            var digest = [UInt8](repeating: 0, count: 32)
+            digest.withUnsafeMutableBufferPointer { bgan_sha256_end(&context, $0.baseAddress) }
+            return digest
+        }
+    }
+}

@@ -7,33 +7,134 @@ import NeuralNet
 /// whose lists overlap `N(i)` the most (ties to the lower index) vote; every image in the union
 /// of their lists is similar to `i` (S = +1), symmetrically; all other pairs are dissimilar
 /// (S = −1). Only the similar pairs are stored: a few hundred per image, never N × N.
+///
+/// The rows live in memory, or in a file read a row at a time (``init(neighbors:k2:scratchWorkingBytes:)``,
+/// or a checkpoint read in place): a million images' S is over a gigabyte, which a training run
+/// then does not hold. Either way the rows are the same.
 public struct NeighborhoodStructure: Sendable {
     public let count: Int
-    /// Row `i`'s similar items, ascending: `similar[offsets[i] ..< offsets[i+1]]`.
-    public let offsets: [Int]
-    public let similar: [Int32]
+    /// Similar pairs stored: every row's length summed (each pair twice, and each image with itself).
+    public let pairCount: Int
+    let storage: Storage
+
+    enum Storage: Sendable {
+        /// Row `i`'s similar items, ascending: `similar[offsets[i] ..< offsets[i+1]]`.
+        case memory(offsets: [Int], similar: [Int32])
+        /// The layout of ``CheckpointCodec``'s record at `base` of `file`: the count (`UInt64`),
+        /// `count + 1` row offsets (`UInt64`), the similar items (`UInt32`), little-endian.
+        case file(PositionedFile, base: Int)
+    }
 
     /// S from its stored rows (as a checkpoint holds it).
     init(count: Int, offsets: [Int], similar: [Int32]) {
         self.count = count
-        self.offsets = offsets
-        self.similar = similar
+        pairCount = similar.count
+        storage = .memory(offsets: offsets, similar: similar)
     }
 
-    /// Builds S from K1-nearest-neighbour lists, with `k2` voters per image.
+    /// S stored in the layout of ``Storage/file(_:base:)`` at `base` of `file` (checked by the caller).
+    init(count: Int, pairCount: Int, file: PositionedFile, base: Int) {
+        self.count = count
+        self.pairCount = pairCount
+        storage = .file(file, base: base)
+    }
+
+    /// Builds S in memory from K1-nearest-neighbour lists, with `k2` voters per image.
     ///
     /// Two passes, both linear in the number of images: each image's own row — the union of
     /// its voters' lists — is found on every core at once, then S is that relation made
-    /// symmetric (each row merged with the rows that name it). Rows are sorted arrays, not sets:
-    /// a million images fit in a few GB.
+    /// symmetric (each row merged with the rows that name it). Rows are sorted arrays, not sets.
     public init(neighbors lists: NearestNeighborLists, k2: Int) {
+        let forward = CompressedRows(concatenating: Self.votedRows(lists, k2: k2) { _ in CompressedRows() })
+        // Pass 2: S(i) = F(i) ∪ {j : i ∈ F(j)}.
+        let backward = forward.transposed(count: lists.count)
+        var symmetric = CompressedRows(), row: [Int32] = []
+        symmetric.values.reserveCapacity(2 * forward.values.count)
+        for i in 0..<lists.count {
+            row.removeAll(keepingCapacity: true)
+            row += forward.row(i)
+            row += backward.row(i)
+            symmetric.append(sortedUnique: &row)
+        }
+        self.init(count: lists.count, offsets: symmetric.offsets, similar: symmetric.values)
+    }
+
+    /// Builds the same S into a temporary file (``PositionedFile/init(scratchFor:)``), holding no
+    /// more than about `scratchWorkingBytes` of rows in memory at once besides a few bytes per
+    /// image: each core writes the rows it votes to a file of its own, then the symmetric rows
+    /// are made a range of images at a time — the range whose incoming pairs fit
+    /// `scratchWorkingBytes`, found by one pass over those files per range.
+    /// - Throws: ``FileError`` when the temporary files cannot be written (no room in `TMPDIR`).
+    public init(neighbors lists: NearestNeighborLists, k2: Int, scratchWorkingBytes: Int) throws {
         let n = lists.count
-        count = n
+        let parts = try Self.votedRows(lists, k2: k2) { first in
+            try ScratchRows(purpose: "the neighbourhood structure's voted rows", first: first)
+        }.map { try $0.finished() }
+        // How many pairs point at each image: S(i)'s incoming half, to size the ranges.
+        var incoming = [Int32](repeating: 0, count: n)
+        for part in parts { try part.forEachRow { _, row in for j in row { incoming[Int(j)] += 1 } } }
+        let file = try PositionedFile(scratchFor: "the neighbourhood structure")
+        let valuesBase = 8 * (n + 2)
+        var count = UInt64(n).littleEndian
+        try withUnsafeBytes(of: &count) { try file.write($0, at: 0) }
+        var output = BufferedInt32Writer(file: file, at: valuesBase)
+        let budget = max(1, scratchWorkingBytes / 4)
+        var start = 0
+        while start < n {
+            // The range [start, end): as many images as their incoming pairs fit in the budget (one at least).
+            var end = start, pairs = 0
+            while end < n, end == start || pairs + Int(incoming[end]) <= budget {
+                pairs += Int(incoming[end])
+                end += 1
+            }
+            var cursor = [Int](repeating: 0, count: end - start + 1)
+            for j in start..<end { cursor[j - start + 1] = cursor[j - start] + Int(incoming[j]) }
+            let rowStarts = cursor
+            var backward = [Int32](repeating: 0, count: pairs)
+            for part in parts {
+                try part.forEachRow { i, row in
+                    for j in row where Int(j) >= start && Int(j) < end {
+                        backward[cursor[Int(j) - start]] = Int32(i)
+                        cursor[Int(j) - start] += 1
+                    }
+                }
+            }
+            var offsets: [UInt64] = []
+            offsets.reserveCapacity(end - start + (start == 0 ? 1 : 0))
+            if start == 0 { offsets.append(0) }
+            var row: [Int32] = []
+            for part in parts {
+                try part.forEachRow(in: start..<end) { i, forwardRow in
+                    row.removeAll(keepingCapacity: true)
+                    row.append(contentsOf: forwardRow)
+                    row += backward[rowStarts[i - start]..<rowStarts[i - start + 1]]
+                    row.sort()
+                    var previous: Int32 = -1
+                    for j in row where j != previous {
+                        try output.append(j)
+                        previous = j
+                    }
+                    offsets.append(UInt64(output.written).littleEndian)
+                }
+            }
+            // offsets[i] sits at byte 8 + 8·i; this range wrote offsets[start + 1 ..< end + 1] (and offsets[0]).
+            try offsets.withUnsafeBytes { try file.write($0, at: start == 0 ? 8 : 8 * (start + 2)) }
+            start = end
+        }
+        try output.flush()
+        self.init(count: n, pairCount: output.written, file: file, base: 0)
+    }
+
+    /// Pass 1, on every core at once: F(i) = ∪ N(v) over i's `k2` voters v (the images whose
+    /// lists share the most with N(i), ties to the lower index), sorted and without repeats,
+    /// appended to one sink per core (`makeSink(task)`); the sinks in the images' order.
+    private static func votedRows<Sink: VotedRowSink>(_ lists: NearestNeighborLists, k2: Int,
+                                                      makeSink: (_ firstImage: Int) throws(Sink.Failure) -> Sink) throws(Sink.Failure) -> [Sink] {
+        let n = lists.count
         let reverse = ReverseLists(lists)
-        // Pass 1: F(i) = ∪ N(v) over i's k2 voters v, sorted and without repeats.
         let tasks = n >= 4_096 ? max(1, BLAS.threads) : 1
-        let parts = parallelMap(tasks: tasks) { task -> CompressedRows in
-            var part = CompressedRows()
+        return try parallelMap(tasks: tasks) { task throws(Sink.Failure) -> Sink in
+            var sink = try makeSink(n * task / tasks)
             var overlap = [Int32](repeating: 0, count: n)
             var touched: [Int32] = [], row: [Int32] = []
             for i in (n * task / tasks)..<(n * (task + 1) / tasks) {
@@ -47,53 +148,161 @@ public struct NeighborhoodStructure: Sendable {
                 let voters = touched.sorted { overlap[Int($0)] != overlap[Int($1)] ? overlap[Int($0)] > overlap[Int($1)] : $0 < $1 }.prefix(k2)
                 row.removeAll(keepingCapacity: true)
                 for voter in voters { row += lists.of(Int(voter)) }
-                part.append(sortedUnique: &row)
+                try sink.append(sortedUnique: &row)
                 for j in touched { overlap[Int(j)] = 0 }
                 touched.removeAll(keepingCapacity: true)
             }
-            return part
+            return sink
         }
-        let forward = CompressedRows(concatenating: parts)
-        // Pass 2: S(i) = F(i) ∪ {j : i ∈ F(j)}.
-        let backward = forward.transposed(count: n)
-        var symmetric = CompressedRows(), row: [Int32] = []
-        symmetric.values.reserveCapacity(2 * forward.values.count)
-        for i in 0..<n {
-            row.removeAll(keepingCapacity: true)
-            row += forward.row(i)
-            row += backward.row(i)
-            symmetric.append(sortedUnique: &row)
+    }
+
+    /// The similar items of `i`, ascending (`i` itself among them).
+    /// - Throws: ``FileError`` when S is kept in a file that cannot be read.
+    public func similarItems(of i: Int) throws -> ArraySlice<Int32> {
+        precondition((0..<count).contains(i), "image \(i) is not among S's \(count)")
+        switch storage {
+        case .memory(let offsets, let similar):
+            return similar[offsets[i]..<offsets[i + 1]]
+        case .file(let file, let base):
+            let bounds = try file.read(UInt64.self, count: 2, at: base + 8 * (i + 1)).map { Int(UInt64(littleEndian: $0)) }
+            guard bounds[0] <= bounds[1], bounds[1] <= pairCount else {
+                throw FileError(.unreadable, "row \(i) of the neighbourhood structure in \(file.name) has offsets \(bounds[0])…\(bounds[1]) outside its \(pairCount) pairs: the file was altered")
+            }
+            let row = try file.read(UInt32.self, count: bounds[1] - bounds[0], at: base + 8 * (count + 2) + 4 * bounds[0])
+            return row.map { Int32(bitPattern: UInt32(littleEndian: $0)) }[...]
         }
-        offsets = symmetric.offsets
-        similar = symmetric.values
     }
 
     /// Whether `i` and `j` are similar (S = +1).
-    public func isSimilar(_ i: Int, _ j: Int) -> Bool {
-        let row = similar[offsets[i]..<offsets[i + 1]]
+    /// - Throws: ``FileError`` when S is kept in a file that cannot be read.
+    public func isSimilar(_ i: Int, _ j: Int) throws -> Bool {
+        Self.contains(try similarItems(of: i), Int32(j))
+    }
+
+    /// Binary search of an ascending row.
+    private static func contains(_ row: ArraySlice<Int32>, _ item: Int32) -> Bool {
         var low = row.startIndex, high = row.endIndex
         while low < high {
             let mid = (low + high) / 2
-            if row[mid] < Int32(j) { low = mid + 1 } else { high = mid }
+            if row[mid] < item { low = mid + 1 } else { high = mid }
         }
-        return low < row.endIndex && row[low] == Int32(j)
+        return low < row.endIndex && row[low] == item
     }
 
     /// The similarity matrix of a batch (`batch.count²`, row-major) for the pairwise loss: +1
     /// for similar pairs and for an item with itself, `dissimilar` (the paper: −1) elsewhere.
-    public func batchMatrix(_ batch: [Int], dissimilar: Float = -1) -> [Float] {
+    /// - Throws: ``FileError`` when S is kept in a file that cannot be read.
+    public func batchMatrix(_ batch: [Int], dissimilar: Float = -1) throws -> [Float] {
         var matrix = [Float](repeating: dissimilar, count: batch.count * batch.count)
         for (a, i) in batch.enumerated() {
-            for (b, j) in batch.enumerated() where i == j || isSimilar(i, j) { matrix[a * batch.count + b] = 1 }
+            let row = try similarItems(of: i)
+            for (b, j) in batch.enumerated() where i == j || Self.contains(row, Int32(j)) { matrix[a * batch.count + b] = 1 }
         }
         return matrix
     }
 
-    /// The similar items of `i`, ascending.
-    public func similarItems(of i: Int) -> ArraySlice<Int32> { similar[offsets[i]..<offsets[i + 1]] }
-
     /// Similar pairs per image, on average.
-    public var averageSimilar: Double { Double(similar.count) / Double(max(count, 1)) }
+    public var averageSimilar: Double { Double(pairCount) / Double(max(count, 1)) }
+}
+
+/// Where pass 1 puts the voted rows.
+private protocol VotedRowSink {
+    associatedtype Failure: Error
+    /// Appends `row` sorted and without repeats (sorting it in place).
+    mutating func append(sortedUnique row: inout [Int32]) throws(Failure)
+}
+
+/// Voted rows written to a temporary file as they come; their offsets stay in memory.
+private struct ScratchRows: VotedRowSink {
+    let file: PositionedFile
+    var writer: BufferedInt32Writer
+    var offsets: [Int] = [0]
+
+    /// The image of the first row.
+    let first: Int
+
+    init(purpose: String, first: Int) throws {
+        file = try PositionedFile(scratchFor: purpose)
+        writer = BufferedInt32Writer(file: file, at: 0)
+        self.first = first
+    }
+
+    mutating func append(sortedUnique row: inout [Int32]) throws(any Error) {
+        row.sort()
+        var previous: Int32 = -1
+        for j in row where j != previous {
+            try writer.append(j)
+            previous = j
+        }
+        offsets.append(writer.written)
+    }
+
+    /// The rows written, to be read.
+    func finished() throws -> FileRows {
+        var writer = writer
+        try writer.flush()
+        return FileRows(file: file, offsets: offsets, first: first)
+    }
+}
+
+/// Rows of `Int32` in a file, read a stretch at a time.
+private struct FileRows {
+    let file: PositionedFile
+    /// Row `r` (0-based within this file) is values `offsets[r] ..< offsets[r+1]`.
+    let offsets: [Int]
+    /// The image of this file's first row.
+    let first: Int
+    /// Values read at once (the rows that fit; a longer row alone).
+    static let valuesPerRead = 1 << 20
+
+    /// Calls `body` with every row whose image is in `images`, in order.
+    func forEachRow(in images: Range<Int>? = nil, _ body: (Int, UnsafeBufferPointer<Int32>) throws -> Void) throws {
+        let rows = offsets.count - 1
+        var low = max(0, (images?.lowerBound ?? first) - first)
+        let high = min(rows, (images?.upperBound ?? first + rows) - first)
+        guard low < high else { return }
+        var buffer = [Int32]()
+        while low < high {
+            var end = low + 1
+            while end < high, offsets[end + 1] - offsets[low] <= Self.valuesPerRead { end += 1 }
+            let values = offsets[end] - offsets[low]
+            if buffer.count < values { buffer = [Int32](repeating: 0, count: values) }
+            try buffer.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<(4 * values)]), at: 4 * offsets[low]) }
+            try buffer.withUnsafeBufferPointer { stretch in
+                for r in low..<end {
+                    try body(first + r, UnsafeBufferPointer(rebasing: stretch[(offsets[r] - offsets[low])..<(offsets[r + 1] - offsets[low])]))
+                }
+            }
+            low = end
+        }
+    }
+}
+
+/// `Int32` values appended to a file at consecutive positions from a start, a megabyte at a time.
+private struct BufferedInt32Writer {
+    let file: PositionedFile
+    let start: Int
+    /// Values appended so far (written or buffered).
+    private(set) var written = 0
+    private var buffer: [Int32] = []
+
+    init(file: PositionedFile, at start: Int) {
+        self.file = file
+        self.start = start
+        buffer.reserveCapacity(1 << 18)
+    }
+
+    mutating func append(_ value: Int32) throws {
+        buffer.append(Int32(littleEndian: value))
+        written += 1
+        if buffer.count == 1 << 18 { try flush() }
+    }
+
+    mutating func flush() throws {
+        let first = written - buffer.count
+        try buffer.withUnsafeBytes { try file.write($0, at: start + 4 * first) }
+        buffer.removeAll(keepingCapacity: true)
+    }
 }
 
 /// Who lists whom: for every item, the items whose K1 lists hold it.
@@ -122,7 +331,7 @@ private struct ReverseLists {
 }
 
 /// Rows of item indices one after the other (compressed sparse rows).
-private struct CompressedRows: Sendable {
+private struct CompressedRows: Sendable, VotedRowSink {
     var offsets: [Int] = [0]
     var values: [Int32] = []
 
@@ -137,7 +346,7 @@ private struct CompressedRows: Sendable {
     }
 
     /// Appends `row` sorted and without repeats (sorting it in place).
-    mutating func append(sortedUnique row: inout [Int32]) {
+    mutating func append(sortedUnique row: inout [Int32]) throws(Never) {
         row.sort()
         var previous: Int32 = -1
         for j in row where j != previous {

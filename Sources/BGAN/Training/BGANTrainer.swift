@@ -119,7 +119,7 @@ public final class BGANTrainer {
     /// per epoch as with shuffled batches); the neighbourhood loss always sees the whole batch.
     public var generativeImages: Int?
     /// Codes (±1, `count × bits`, by training-set position) the anchor term pulls toward.
-    public var anchorCodes: [Float]?
+    public var anchorCodes: AnchorCodes?
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
     public init(networks: BGANNetworks, structure: NeighborhoodStructure, weights: LossWeights = LossWeights(),
@@ -203,8 +203,8 @@ public final class BGANTrainer {
     /// `base` plus the weighted gradient of the neighbourhood and quantisation losses with
     /// respect to the smoothed codes; records both losses.
     private func neighborhoodGradient(codes: Tensor, images: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
-        var similarity = Tensor(shape: [codes.batch, codes.batch],
-                                storage: similarityEmbedding?.cosines(indices) ?? structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget))
+        let targets = try similarityEmbedding?.cosines(indices) ?? structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget)
+        var similarity = Tensor(shape: [codes.batch, codes.batch], storage: targets)
         if let unrelatedBelow {
             let n = codes.batch, size = images.itemSize
             images.storage.withUnsafeBufferPointer { pixels in

@@ -27,22 +27,49 @@ extension TrainingSession {
     /// three networks' parameters and optimiser states, the noise generator, S, the similarity
     /// targets and anchor codes, and a fingerprint of the images (which are not stored).
     public func checkpoint() throws -> [UInt8] {
-        let header = CheckpointHeader(settings: settings, epoch: epoch, step: step, noiseState: trainer.noiseGenerator.state,
-                                      history: history, pendingSum: pendingSum, pendingSteps: pendingSteps,
-                                      imageCount: count, imageFingerprint: try imageFingerprint.value(of: images))
-        let blobs = [
-            ParameterFile.encode(networks.encoderParameters),
-            ParameterFile.encode(networks.generatorParameters),
-            ParameterFile.encode(networks.discriminatorParameters),
-            CheckpointCodec.encode(trainer.encoderOptimizer),
-            CheckpointCodec.encode(trainer.generatorOptimizer),
-            CheckpointCodec.encode(trainer.discriminatorOptimizer),
+        try DigestedFile.bytes(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try checkpointHeader(), blobs: checkpointBlobs())
+    }
+
+    /// Writes ``checkpoint()`` to `path` as a whole or not at all, a piece at a time: S (over a
+    /// gigabyte for a million images) is copied from where it is kept, never held twice.
+    /// - Throws: ``FileError`` `.unwritable` when the folder has no room (`path` is then unchanged).
+    public func writeCheckpoint(to path: String) throws {
+        try DigestedFile.write(to: path, magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try checkpointHeader(),
+                               blobs: checkpointBlobs())
+    }
+
+    private func checkpointHeader() throws -> Data {
+        try DigestedFile.json(CheckpointHeader(settings: settings, epoch: epoch, step: step, noiseState: trainer.noiseGenerator.state,
+                                               history: history, pendingSum: pendingSum, pendingSteps: pendingSteps,
+                                               imageCount: count, imageFingerprint: try imageFingerprint.value(of: images)))
+    }
+
+    private func checkpointBlobs() -> [[DigestedFile.Piece]] {
+        [
+            [.bytes(ParameterFile.encode(networks.encoderParameters))],
+            [.bytes(ParameterFile.encode(networks.generatorParameters))],
+            [.bytes(ParameterFile.encode(networks.discriminatorParameters))],
+            [.bytes(CheckpointCodec.encode(trainer.encoderOptimizer))],
+            [.bytes(CheckpointCodec.encode(trainer.generatorOptimizer))],
+            [.bytes(CheckpointCodec.encode(trainer.discriminatorOptimizer))],
             CheckpointCodec.encode(structure),
             CheckpointCodec.encode(trainer.similarityEmbedding),
-            CheckpointCodec.encode(anchorCodes: trainer.anchorCodes),
+            [.bytes(CheckpointCodec.encode(anchorCodes: trainer.anchorCodes))],
         ]
-        let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
-        return body + SHA256.hash(body)
+    }
+
+    /// The blobs of a checkpoint that hold S and the similarity targets, read where they lie
+    /// rather than into memory.
+    static let structureBlob = 6, similarityBlob = 7
+
+    /// Continues the run saved in the checkpoint file at `path` on the same images, reading S
+    /// from that file a row at a time (the file may be replaced while the run goes on: what
+    /// was opened stays readable).
+    /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
+    public convenience init(checkpointAt path: String, images: ImageRows) throws {
+        let file = try DigestedFile(path: path, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 9,
+                                    inPlace: [Self.structureBlob, Self.similarityBlob], kind: "a training checkpoint", invalid: .invalidCheckpoint)
+        try self.init(checkpoint: file, source: path) { _ in images }
     }
 
     /// Continues the run saved in `bytes` on the same images.
@@ -60,11 +87,23 @@ extension TrainingSession {
     private convenience init(checkpoint bytes: [UInt8], source: String, images imagesFor: (TrainingSettings) throws -> ImageRows) throws {
         let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 9,
                                     kind: "a training checkpoint", source: source, invalid: .invalidCheckpoint)
+        try self.init(checkpoint: file, source: source, images: imagesFor)
+    }
+
+    private convenience init(checkpoint file: DigestedFile, source: String, images imagesFor: (TrainingSettings) throws -> ImageRows) throws {
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
         let images = try imagesFor(header.settings)
         try CheckpointCodec.requireSameImages(images, count: header.imageCount, fingerprint: header.imageFingerprint, source: source)
-        let structure = try CheckpointCodec.decodeStructure(file.blobs[6], source: source)
-        let similarity = try CheckpointCodec.decodeSimilarity(file.blobs[7], source: source)
+        let structure = if let opened = file.file, let extent = file.extents[Self.structureBlob] {
+            try CheckpointCodec.structure(in: opened, at: extent, source: source)
+        } else {
+            try CheckpointCodec.decodeStructure(file.blobs[Self.structureBlob], source: source)
+        }
+        let similarity = if let opened = file.file, let extent = file.extents[Self.similarityBlob] {
+            try CheckpointCodec.similarity(in: opened, at: extent, source: source)
+        } else {
+            try CheckpointCodec.decodeSimilarity(file.blobs[Self.similarityBlob], source: source)
+        }
         let anchors = try CheckpointCodec.decodeAnchorCodes(file.blobs[8], source: source)
         try self.init(settings: header.settings, images: images, structure: structure, similarity: similarity, anchorCodes: anchors)
         try CheckpointCodec.requirePosition(epoch: header.epoch, step: header.step, pendingSteps: header.pendingSteps,
@@ -108,6 +147,13 @@ extension ContrastiveSession {
         let blobs = [ParameterFile.encode(networks.encoderParameters), CheckpointCodec.encode(optimizer)]
         let body = DigestedFile.body(magic: Self.checkpointMagic, version: Self.checkpointVersion, header: try DigestedFile.json(header), blobs: blobs)
         return body + SHA256.hash(body)
+    }
+
+    /// Writes ``checkpoint()`` (a few megabytes) to `path` as a whole or not at all.
+    /// - Throws: ``FileError`` `.unwritable` when the folder has no room (`path` is then unchanged).
+    public func writeCheckpoint(to path: String) throws {
+        let bytes = try checkpoint()
+        try DigestedFile.write(to: path, magic: Self.checkpointMagic, version: Self.checkpointVersion, whole: bytes)
     }
 
     /// Continues the run saved in `bytes` on the same images.
@@ -182,20 +228,44 @@ enum CheckpointCodec {
         try optimizer.restore(steps: steps, first: first, second: second)
     }
 
-    static func encode(_ structure: NeighborhoodStructure) -> [UInt8] {
-        var writer = LittleEndianWriter()
-        writer.append(UInt64(structure.count))
-        for offset in structure.offsets { writer.append(UInt64(offset)) }
-        for item in structure.similar { writer.append(UInt32(bitPattern: item)) }
-        return writer.bytes
+    /// S as the count (`UInt64`), `count + 1` row offsets (`UInt64`) and the similar items
+    /// (`UInt32`): the layout S has in a file too, so a file-kept S is copied as it lies.
+    static func encode(_ structure: NeighborhoodStructure) -> [DigestedFile.Piece] {
+        switch structure.storage {
+        case .memory(let offsets, let similar):
+            var writer = LittleEndianWriter()
+            writer.append(UInt64(structure.count))
+            for offset in offsets { writer.append(UInt64(offset)) }
+            for item in similar { writer.append(UInt32(bitPattern: item)) }
+            return [.bytes(writer.bytes)]
+        case .file(let file, let base):
+            return [.stretch(file, offset: base, length: 8 * (structure.count + 2) + 4 * structure.pairCount)]
+        }
     }
 
-    static func encode(_ similarity: SimilarityEmbedding?) -> [UInt8] {
+    /// The targets as their dimension (`UInt64`) and rows (`Float`): the layout file-kept targets
+    /// have too, so they are copied as they lie.
+    static func encode(_ similarity: SimilarityEmbedding?) -> [DigestedFile.Piece] {
         guard let similarity else { return [] }
-        var writer = LittleEndianWriter()
-        writer.append(UInt64(similarity.dimension))
-        for value in similarity.values { writer.append(value) }
-        return writer.bytes
+        switch similarity.storage {
+        case .memory(let values):
+            var writer = LittleEndianWriter()
+            writer.append(UInt64(similarity.dimension))
+            return [.bytes(writer.bytes), .floats(values)]
+        case .file(let file, let base):
+            return [.stretch(file, offset: base, length: 8 + 4 * similarity.count * similarity.dimension)]
+        }
+    }
+
+    /// Targets kept in a checkpoint file at `extent` (nothing when the extent is empty), read
+    /// from there a batch's rows at a time.
+    static func similarity(in file: PositionedFile, at extent: Range<Int>, source: String) throws -> SimilarityEmbedding? {
+        guard !extent.isEmpty else { return nil }
+        let dimension = extent.count >= 8 ? Int(truncatingIfNeeded: UInt64(littleEndian: try file.read(UInt64.self, count: 1, at: extent.lowerBound)[0])) : 0
+        guard dimension >= 1, dimension <= 1 << 16, (extent.count - 8) % (4 * dimension) == 0 else {
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its similarity embedding is inconsistent")
+        }
+        return SimilarityEmbedding(count: (extent.count - 8) / (4 * dimension), dimension: dimension, file: file, base: extent.lowerBound)
     }
 
     static func decodeSimilarity(_ bytes: [UInt8], source: String) throws -> SimilarityEmbedding? {
@@ -210,25 +280,54 @@ enum CheckpointCodec {
     }
 
     /// ±1 codes as bits (1 for +1), eight to a byte; empty for none.
-    static func encode(anchorCodes: [Float]?) -> [UInt8] {
+    static func encode(anchorCodes: AnchorCodes?) -> [UInt8] {
         guard let anchorCodes else { return [] }
         var writer = LittleEndianWriter()
         writer.append(UInt64(anchorCodes.count))
-        var bytes = [UInt8](repeating: 0, count: (anchorCodes.count + 7) / 8)
-        for (i, value) in anchorCodes.enumerated() where value > 0 { bytes[i / 8] |= 1 << UInt8(i % 8) }
-        writer.append(contentsOf: bytes)
+        writer.append(contentsOf: anchorCodes.packed)
         return writer.bytes
     }
 
-    static func decodeAnchorCodes(_ bytes: [UInt8], source: String) throws -> [Float]? {
+    static func decodeAnchorCodes(_ bytes: [UInt8], source: String) throws -> AnchorCodes? {
         guard !bytes.isEmpty else { return nil }
         var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
         let count = Int(try reader.read(UInt64.self))
         guard count >= 0, count <= (bytes.count - 8) * 8, bytes.count == 8 + (count + 7) / 8 else {
             throw BGANError(.invalidCheckpoint, "\(source) is refused: its anchor codes are inconsistent")
         }
-        let packed = Array(try reader.readBytes((count + 7) / 8))
-        return (0..<count).map { packed[$0 / 8] & (1 << UInt8($0 % 8)) != 0 ? 1 : -1 }
+        var packed = Array(try reader.readBytes((count + 7) / 8))
+        // Bits past the last value are not part of the codes (older builds left them clear too).
+        if count % 8 != 0, !packed.isEmpty { packed[packed.count - 1] &= UInt8((1 << (count % 8)) - 1) }
+        return AnchorCodes(count: count, packed: packed)
+    }
+
+    /// S kept in a checkpoint file at `extent`, checked a megabyte at a time as
+    /// ``decodeStructure(_:source:)`` checks it in memory, and read from there by row.
+    static func structure(in file: PositionedFile, at extent: Range<Int>, source: String) throws -> NeighborhoodStructure {
+        func refuse(_ why: String) -> BGANError { BGANError(.invalidCheckpoint, "\(source) is refused: its neighbourhood structure \(why)") }
+        guard extent.count >= 16 else { throw refuse("ends early") }
+        let count = Int(UInt64(littleEndian: try file.read(UInt64.self, count: 1, at: extent.lowerBound)[0]))
+        guard count >= 0, count <= (extent.count - 16) / 8 else { throw refuse("claims \(count) images") }
+        let valuesStart = extent.lowerBound + 8 * (count + 2)
+        var previous = 0, first = true
+        let rowsPerRead = 1 << 17
+        for row in stride(from: 0, through: count, by: rowsPerRead) {
+            let offsets = try file.read(UInt64.self, count: min(rowsPerRead, count + 1 - row), at: extent.lowerBound + 8 * (row + 1))
+            for value in offsets {
+                let offset = Int(truncatingIfNeeded: UInt64(littleEndian: value))
+                guard offset >= previous, !first || offset == 0 else { throw refuse("is inconsistent") }
+                previous = offset
+                first = false
+            }
+        }
+        let total = previous
+        guard total <= (extent.upperBound - valuesStart) / 4, extent.upperBound - valuesStart == 4 * total else { throw refuse("is inconsistent") }
+        let valuesPerRead = 1 << 18
+        for start in stride(from: 0, to: total, by: valuesPerRead) {
+            let values = try file.read(UInt32.self, count: min(valuesPerRead, total - start), at: valuesStart + 4 * start)
+            guard values.allSatisfy({ UInt32(littleEndian: $0) < UInt32(count) }) else { throw refuse("names images beyond \(count)") }
+        }
+        return NeighborhoodStructure(count: count, pairCount: total, file: file, base: extent.lowerBound)
     }
 
     static func decodeStructure(_ bytes: [UInt8], source: String) throws -> NeighborhoodStructure {

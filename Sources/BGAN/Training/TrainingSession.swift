@@ -39,10 +39,10 @@ public final class TrainingSession {
     /// A new run on `images` (`count × C × H × W` values in the model's scale) with the structure
     /// S of the same images (which draws the partners of `neighbors` sampling, and gives the
     /// neighbourhood loss its targets unless `similarity` is given: then its cosines do).
-    /// `anchorCodes` (±1, `count × bits`; ``anchorCodes(outputs:)``) are required exactly when
+    /// `anchorCodes` (`count × bits`; ``AnchorCodes/init(signsOf:)``) are required exactly when
     /// the settings weigh an anchor term.
     public convenience init(settings: TrainingSettings, images: [Float], structure: NeighborhoodStructure,
-                            similarity: SimilarityEmbedding? = nil, anchorCodes: [Float]? = nil) throws {
+                            similarity: SimilarityEmbedding? = nil, anchorCodes: AnchorCodes? = nil) throws {
         try self.init(settings: settings, images: try Self.rows(images, architecture: settings.architecture), structure: structure,
                       similarity: similarity, anchorCodes: anchorCodes)
     }
@@ -50,7 +50,7 @@ public final class TrainingSession {
     /// A new run on `images` (held as bytes or floats, read a batch at a time); otherwise as the
     /// initializer that takes the images as one array of floats.
     public init(settings: TrainingSettings, images: ImageRows, structure: NeighborhoodStructure, similarity: SimilarityEmbedding? = nil,
-                anchorCodes: [Float]? = nil) throws {
+                anchorCodes: AnchorCodes? = nil) throws {
         let a = settings.architecture
         try images.requireShape(channels: a.channels, height: a.height, width: a.width)
         let count = images.count
@@ -64,8 +64,8 @@ public final class TrainingSession {
                                                                             : "anchor codes were given but the settings weigh no anchor term")
         }
         if let anchorCodes {
-            guard anchorCodes.count == count * a.bits, anchorCodes.allSatisfy({ $0 == 1 || $0 == -1 }) else {
-                throw BGANError(.invalidArgument, "anchor codes must be ±1, \(a.bits) per image for \(count) images; got \(anchorCodes.count) values")
+            guard anchorCodes.count == count * a.bits else {
+                throw BGANError(.invalidArgument, "anchor codes must hold \(a.bits) per image for \(count) images; got \(anchorCodes.count) values")
             }
         }
         self.settings = settings
@@ -89,11 +89,6 @@ public final class TrainingSession {
             throw BGANError(.invalidArgument, "\(values.count) values are not a whole number of \(a.channels)×\(a.height)×\(a.width) images")
         }
         return try ImageRows(floats: values, valuesPerImage: itemSize)
-    }
-
-    /// Anchor codes from an encoder's real-valued outputs (`count × bits`): their signs, +1 for 0.
-    public static func anchorCodes(outputs: [Float]) -> [Float] {
-        outputs.map { $0 >= 0 ? 1 : -1 }
     }
 
     /// The `quantile` of squared distances between 20,000 random pairs of images (seeded).
@@ -121,7 +116,7 @@ public final class TrainingSession {
     public func runStep() throws -> StepLosses {
         precondition(!isFinished, "the training run has finished")
         networks.smoothedSign.beta = settings.beta(epoch: epoch)
-        let indices = batchIndices(epoch: epoch, step: step)
+        let indices = try batchIndices(epoch: epoch, step: step)
         var batch = try images.gather(indices)
         let itemSize = images.valuesPerImage
         if settings.augmentationShift > 0 {
@@ -161,7 +156,7 @@ public final class TrainingSession {
     }
 
     /// The training-set positions of the batch at (`epoch`, `step`).
-    func batchIndices(epoch: Int, step: Int) -> [Int] {
+    func batchIndices(epoch: Int, step: Int) throws -> [Int] {
         if orderCache?.epoch != epoch {
             var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch), 0x0bde))
             var order = Array(0..<count)
@@ -176,9 +171,9 @@ public final class TrainingSession {
             let half = settings.batch / 2
             let anchors = Array(order[(step * half)..<((step + 1) * half)])
             var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch), UInt64(step) &+ 1))
-            let partners = anchors.enumerated().map { position, anchor -> Int in
+            let partners = try anchors.enumerated().map { position, anchor -> Int in
                 if settings.sampling == .neighborsAndViews, position % 2 == 1 { return anchor }
-                let similar = structure.similarItems(of: anchor).filter { Int($0) != anchor }
+                let similar = try structure.similarItems(of: anchor).filter { Int($0) != anchor }
                 return similar.isEmpty ? Int(rng.next() % UInt64(count)) : Int(similar[Int(rng.next() % UInt64(similar.count))])
             }
             return anchors + partners

@@ -227,8 +227,8 @@ struct TrainCommand: ParsableCommand {
                 stopped.stage == .pretrain ? "run the same command again to continue the pre-training"
                     : "continue with --resume \(stopped.checkpointPath)"
             }) { loop, onProgress in
-                if let resume = files.resume, let bytes = try files.resumedBytes() {
-                    try TrainingPlan.resume(checkpoint: bytes, source: resume, on: data, writingTo: out, loop: loop, onProgress: onProgress)
+                if let resume = try files.resumedPath() {
+                    try TrainingPlan.resume(checkpointAt: resume, on: data, writingTo: out, loop: loop, onProgress: onProgress)
                 } else {
                     let plan = try plan()
                     Console.log("recipe \(recipe.rawValue)\(recipe == .recommended ? " (pre-training, then BGAN with views and blended targets)" : " (the paper's configuration)"); options given override it")

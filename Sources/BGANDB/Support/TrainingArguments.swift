@@ -57,6 +57,13 @@ struct TrainingRunFileOptions: ParsableArguments {
     func checkpointPath(out: String) -> String { checkpoint ?? out + ".checkpoint" }
     func lossCurvePath(out: String) -> String { lossCurve ?? out + ".losses.svg" }
 
+    /// `--resume`'s checkpoint, checked to be a readable file (the BGAN stage reads S from it in place).
+    func resumedPath() throws -> String? {
+        guard let resume else { return nil }
+        guard FileManager.default.isReadableFile(atPath: resume) else { throw CommandFailure("cannot read the checkpoint \(resume): it does not exist or is not readable; give the file a stopped run wrote, or leave --resume out to start anew") }
+        return resume
+    }
+
     /// The bytes of the checkpoint --resume names, if any.
     func resumedBytes() throws -> [UInt8]? {
         guard let resume else { return nil }

@@ -32,6 +32,8 @@ public protocol SteppedTrainingSession: AnyObject {
     func runNamedStep() throws -> [NamedLoss]
     /// Everything needed to continue exactly where the session stands.
     func checkpoint() throws -> [UInt8]
+    /// Writes ``checkpoint()`` to `path` as a whole or not at all.
+    func writeCheckpoint(to path: String) throws
     /// Mean losses so far, one curve per loss that was not zero throughout.
     var lossCurves: [LossCurve] { get }
 }
@@ -170,7 +172,7 @@ public struct TrainingLoop: Sendable {
     }
 
     private func save<Session: SteppedTrainingSession>(_ session: Session) throws {
-        try Data(try session.checkpoint()).write(to: URL(fileURLWithPath: checkpointPath), options: .atomic)
+        try session.writeCheckpoint(to: checkpointPath)
         try writeLossCurves(session)
     }
 

@@ -31,6 +31,21 @@ extension TrainingPlan {
         return try Self.finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }
 
+    /// Memory the build of a file-kept S may use for rows beyond a few bytes per image.
+    static let structureWorkingBytes = 256 << 20
+
+    /// Continues the BGAN stage a stopped ``train(on:writingTo:loop:onProgress:)`` saved in the
+    /// checkpoint file at `path` (``TrainingStopped/checkpointPath``), on the same images, and
+    /// writes the model file to `out`. S is read from that file where it lies, a row at a time.
+    /// - Throws: as ``resume(checkpoint:source:on:writingTo:loop:onProgress:)``.
+    @discardableResult
+    public static func resume(checkpointAt path: String, on data: TrainingData, writingTo out: String, loop: TrainingLoop,
+                              onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
+        let session = try TrainingSession(checkpointAt: path, images: data.rows)
+        loop.logger.info("resuming \(path) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
+        return try finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
+    }
+
     /// Continues the BGAN stage a stopped ``train(on:writingTo:loop:onProgress:)`` saved in
     /// `checkpoint` (the bytes of the file ``TrainingStopped/checkpointPath`` names; `source`
     /// names it in messages), on the same images, and writes the model file to `out`.
@@ -76,10 +91,13 @@ extension TrainingPlan {
         logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2); \(data.count > NearestNeighborLists.exactLimit ? "lists from an inverted file, approximate" : "exact lists"))…")
         let wanted = similarity == .neighbors ? k1 : max(k1, FeatureSpace.smoothingNeighbors)
         let lists = NearestNeighborLists.searching(features, dimension: dimension, k: wanted)
-        let structure = NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2)
-        logger.info("structure built in \(Self.seconds(since: started)): \(Int(structure.averageSimilar.rounded())) similar images per image")
+        // Beyond the exact lists' limit S (over a gigabyte at a million images) goes to a temporary file, read a row at a time.
+        let structure = data.count > NearestNeighborLists.exactLimit
+            ? try NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2, scratchWorkingBytes: Self.structureWorkingBytes)
+            : NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2)
+        logger.info("structure built in \(Self.seconds(since: started)): \(Int(structure.averageSimilar.rounded())) similar images per image\(data.count > NearestNeighborLists.exactLimit ? ", kept in a temporary file in \(PositionedFile.scratchFolder)" : "")")
         let targets = try similarityEmbedding(graph: lists.prefix(FeatureSpace.smoothingNeighbors), features: features, dimension: dimension,
-                                              logger: logger)
+                                              inScratchFile: data.count > NearestNeighborLists.exactLimit, logger: logger)
         var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: learningRate,
                                         epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: betaSchedule, sampling: sampling)
         settings.augmentationShift = augmentationShift
@@ -93,12 +111,12 @@ extension TrainingPlan {
             for (key, value) in stageOne.model.header.training { settings.notes["pretraining." + key] = value }
         }
         if let start { settings.notes["initial_encoder"] = start.digest }
-        var anchors: [Float]?
+        var anchors: AnchorCodes?
         if weights.anchor != nil, let startPath {
             let startSpace = FeatureSpace.modelOutputs(path: startPath)
             let outputs = startSpace == featureSpace ? features
                 : try startSpace.features(of: rows, channels: data.channels, height: data.height, width: data.width).values
-            anchors = TrainingSession.anchorCodes(outputs: outputs)
+            anchors = AnchorCodes(signsOf: outputs)
             settings.notes["anchor_codes"] = "signs of \(startPath)'s outputs"
         }
         let session = try TrainingSession(settings: settings, images: rows, structure: structure, similarity: targets, anchorCodes: anchors)
@@ -132,14 +150,17 @@ extension TrainingPlan {
         return model
     }
 
-    /// The cosine targets the plan asks for, if any.
-    private func similarityEmbedding(graph: NearestNeighborLists, features: [Float], dimension: Int, logger: Logger) throws -> SimilarityEmbedding? {
+    /// The cosine targets the plan asks for, if any; blended ones in a temporary file when `inScratchFile`.
+    private func similarityEmbedding(graph: NearestNeighborLists, features: [Float], dimension: Int, inScratchFile: Bool,
+                                     logger: Logger) throws -> SimilarityEmbedding? {
         guard case .spectral(let dimensions, let featureWeight) = similarity else { return nil }
         let started = Date()
         let embedding = try SimilarityEmbedding(values: try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed), dimension: dimensions)
         logger.info("spectral embedding of \(dimensions) dimensions computed in \(Self.seconds(since: started))")
         guard featureWeight > 0 else { return embedding }
-        return try SimilarityEmbedding.blend(embedding, try .cosines(of: features, dimension: dimension), weightOfSecond: featureWeight)
+        return inScratchFile
+            ? try SimilarityEmbedding.blendedInScratchFile(embedding, features: features, dimension: dimension, weightOfSecond: featureWeight)
+            : try SimilarityEmbedding.blend(embedding, try .cosines(of: features, dimension: dimension), weightOfSecond: featureWeight)
     }
 
     /// Stage 1's model: ``Pretraining/model``, or `modelPath.pretrained.bganmodel` when an

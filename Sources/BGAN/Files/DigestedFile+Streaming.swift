@@ -1,0 +1,194 @@
+import Basics
+import Foundation
+
+/// ``DigestedFile`` containers too large to hold twice in memory (a training checkpoint of a
+/// million images carries S, over a gigabyte): written a piece at a time while the digest is
+/// computed, and read with their large parts left in the file.
+extension DigestedFile {
+    /// A piece of a blob: bytes in memory, values whose bytes are written as they lie
+    /// (little-endian hosts), or a stretch of another file copied a megabyte at a time.
+    enum Piece {
+        case bytes([UInt8])
+        case floats([Float])
+        case stretch(PositionedFile, offset: Int, length: Int)
+
+        var length: Int {
+            switch self {
+            case .bytes(let bytes): bytes.count
+            case .floats(let values): 4 * values.count
+            case .stretch(_, _, let length): length
+            }
+        }
+    }
+
+    /// The bytes of a file made of `blobs` (each a list of pieces), digest included: what
+    /// ``write(to:magic:version:header:blobs:)`` writes.
+    static func bytes(magic: [UInt8], version: UInt32, header: Data, blobs: [[Piece]]) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var hasher = SHA256.Hasher()
+        try stream(magic: magic, version: version, header: header, blobs: blobs) { piece in
+            hasher.update(piece)
+            bytes.append(contentsOf: piece)
+        }
+        return bytes + hasher.finish()
+    }
+
+    /// Writes a file made of `blobs` to `path` as a whole or not at all: into a new file beside it,
+    /// flushed to disk, then renamed over `path`. Memory holds one megabyte of the stretches
+    /// copied from other files at a time, never the whole file.
+    /// - Throws: ``FileError`` `.unwritable` when the folder has no room or is not writable
+    ///   (`path` is then unchanged).
+    static func write(to path: String, magic: [UInt8], version: UInt32, header: Data, blobs: [[Piece]]) throws {
+        try writeAtomically(to: path) { output in
+            var offset = 0
+            var hasher = SHA256.Hasher()
+            try stream(magic: magic, version: version, header: header, blobs: blobs) { piece in
+                hasher.update(piece)
+                try output.write(piece, at: offset)
+                offset += piece.count
+            }
+            let digest = hasher.finish()
+            try digest.withUnsafeBytes { try output.write($0, at: offset) }
+        }
+    }
+
+    /// Reads the file at `path` and checks its digest a megabyte at a time; the blobs whose
+    /// indices are in `inPlace` stay in the file (``extents``, read through ``file``), the others
+    /// are read into ``blobs`` (empty for those left in place).
+    /// - Throws: as ``init(bytes:magic:version:blobCount:kind:source:invalid:)``, and
+    ///   ``FileError`` `.unreadable` when the file cannot be read.
+    init(path: String, magic: [UInt8], version expected: UInt32, blobCount: Int, inPlace: Set<Int>, kind: String,
+         invalid: BGANError.Code) throws {
+        func refuse(_ why: String) -> BGANError {
+            BGANError(invalid, "\(path) is refused: \(why)")
+        }
+        let file = try PositionedFile(reading: path)
+        let size = try file.size()
+        guard size >= magic.count + 4 + 4 + 8 * blobCount + 32 else { throw refuse("it is \(size) bytes, too short to be \(kind)") }
+        guard try file.read(UInt8.self, count: magic.count, at: 0) == magic else {
+            throw refuse("it does not start with \(String(decoding: magic, as: UTF8.self)); is it \(kind)?")
+        }
+        var hasher = SHA256.Hasher()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var done = 0
+        while done < size - 32 {
+            let length = min(chunk.count, size - 32 - done)
+            try chunk.withUnsafeMutableBytes { buffer in
+                let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+                try file.read(into: part, at: done)
+                hasher.update(UnsafeRawBufferPointer(part))
+            }
+            done += length
+        }
+        let computed = hasher.finish()
+        guard computed == (try file.read(UInt8.self, count: 32, at: size - 32)) else {
+            throw refuse("its SHA-256 digest does not match its contents: the file is truncated or altered")
+        }
+        let start = try file.read(UInt32.self, count: 2, at: magic.count).map { UInt32(littleEndian: $0) }
+        guard start[0] == expected else { throw refuse("it has format version \(start[0]); this build reads version \(expected)") }
+        let body = size - 32
+        var offset = magic.count + 8
+        guard Int(start[1]) <= body - offset else { throw refuse("its header claims \(start[1]) bytes, more than the file holds") }
+        header = Data(try file.read(UInt8.self, count: Int(start[1]), at: offset))
+        offset += Int(start[1])
+        var blobs: [[UInt8]] = [], extents: [Int: Range<Int>] = [:]
+        for index in 0..<blobCount {
+            guard body - offset >= 8 else { throw refuse("it ends inside its header") }
+            let length = UInt64(littleEndian: try file.read(UInt64.self, count: 1, at: offset)[0])
+            offset += 8
+            let remaining = body - offset
+            guard length <= UInt64(remaining), index < blobCount - 1 || length == UInt64(remaining) else {
+                throw refuse("its part \(index + 1) claims \(length) bytes, but \(remaining) follow")
+            }
+            let range = offset..<(offset + Int(length))
+            if inPlace.contains(index) {
+                extents[index] = range
+                blobs.append([])
+            } else {
+                blobs.append(try file.read(UInt8.self, count: range.count, at: range.lowerBound))
+            }
+            offset = range.upperBound
+        }
+        self.blobs = blobs
+        self.extents = extents
+        self.file = file
+        self.invalid = invalid
+        digest = SHA256.hexDigits(computed)
+    }
+
+    /// Writes a whole file's `bytes` (digest included) to `path` as ``write(to:magic:version:header:blobs:)`` does.
+    static func write(to path: String, magic: [UInt8], version: UInt32, whole bytes: [UInt8]) throws {
+        try writeAtomically(to: path) { output in try bytes.withUnsafeBytes { try output.write($0, at: 0) } }
+    }
+
+    /// Calls `fill` with a new file beside `path`, flushes it and renames it over `path`; on any
+    /// failure removes it and leaves `path` as it was.
+    private static func writeAtomically(to path: String, fill: (PositionedFile) throws -> Void) throws {
+        let output = try PositionedFile(creatingBeside: path)
+        do {
+            try fill(output)
+            try output.synchronize()
+            guard rename(output.name, path) == 0 else {
+                let folder = (path as NSString).deletingLastPathComponent
+                throw FileError(.unwritable, "cannot replace \(path) by its new version: \(String(cString: strerror(errno))); check that \(folder.isEmpty ? "the folder" : folder) is writable")
+            }
+        } catch {
+            unlink(output.name)
+            throw error
+        }
+    }
+
+    /// Calls `emit` with the file's bytes in order, a piece at a time (the digest excluded).
+    private static func stream(magic: [UInt8], version: UInt32, header: Data, blobs: [[Piece]],
+                               emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var start = LittleEndianWriter()
+        start.append(contentsOf: magic)
+        start.append(version)
+        start.append(UInt32(header.count))
+        start.append(contentsOf: header)
+        try start.bytes.withUnsafeBytes(emit)
+        var chunk = [UInt8]()
+        for blob in blobs {
+            var length = LittleEndianWriter()
+            length.append(UInt64(blob.reduce(0) { $0 + $1.length }))
+            try length.bytes.withUnsafeBytes(emit)
+            for piece in blob {
+                switch piece {
+                case .bytes(let bytes): try bytes.withUnsafeBytes(emit)
+                case .floats(let values): try values.withUnsafeBytes(emit)
+                case .stretch(let file, let offset, let length):
+                    var done = 0
+                    while done < length {
+                        let size = min(1 << 20, length - done)
+                        if chunk.count < size { chunk = [UInt8](repeating: 0, count: size) }
+                        try chunk.withUnsafeMutableBytes { buffer in
+                            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size])
+                            try file.read(into: part, at: offset + done)
+                            try emit(UnsafeRawBufferPointer(part))
+                        }
+                        done += size
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension PositionedFile {
+    /// A new file in the folder of `path`, named after it, for writing; its name is its path.
+    /// - Throws: ``FileError`` `.unwritable` when the folder has no room or is not writable.
+    convenience init(creatingBeside path: String) throws {
+        var template = Array("\(path).partial-XXXXXX".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else {
+            throw FileError(.unwritable, "cannot create a file beside \(path): \(String(cString: strerror(errno))); check that its folder exists, is writable and has room")
+        }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        fchmod(descriptor, 0o644)
+        self.init(adopting: descriptor, name: template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+    }
+}
+
+#if _endian(big)
+#error("checkpoint pieces and records read in place are written in the host's byte order, which must be little-endian")
+#endif

@@ -75,6 +75,31 @@ import Testing
         }
     }
 
+    /// A folder of image files is decoded into a temporary file, image by image, and read from
+    /// there: the same values as decoding each file and preprocessing it in memory.
+    @Test func aDecodedFolderIsStreamedFromATemporaryFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("folder-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var rng = SeededGenerator(seed: 8)
+        var images: [PixelBuffer] = []
+        for index in 0..<7 {
+            let image = try PixelBuffer(width: 12 + index, height: 10, format: .rgb,
+                                        bytes: (0..<((12 + index) * 10 * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+            images.append(image)
+            try Data(try image.pngData()).write(to: URL(fileURLWithPath: directory + "/image-\(index).png"))
+        }
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: directory + "/image-3b.png"))
+        let geometry = try #require(TrainingData.Geometry("3x8x8"))
+        let data = try TrainingData.load(directory, geometry: geometry, limit: 6)
+        #expect(data.rows.isStreamed && data.count == 6 && data.channels == 3 && data.height == 8 && data.width == 8)
+        let preprocessing = Preprocessing(channels: 3, height: 8, width: 8, centerCrop: true)
+        #expect(data.preprocessing == preprocessing)
+        // The damaged file (between images 3 and 4 in path order) is skipped; the limit keeps six decoded ones.
+        let expected = images.prefix(6).flatMap { preprocessing.planes(from: $0).map { Float($0) * (1.0 / 255) } }
+        #expect(try data.rows.floats() == expected)
+    }
+
     /// Images streamed from an IDX file on disk read exactly as the same images held in memory,
     /// whether the file is compressed (inflated into an unlinked temporary file) or not.
     @Test(arguments: [false, true]) func imagesStreamedFromAnIDXFileReadAsHeldOnes(compressed: Bool) throws {
@@ -91,7 +116,7 @@ import Testing
         #expect(try data.rows.gather([39, 0, 7, 7]) == held.gather([39, 0, 7, 7]))
         #expect(try data.rows.fingerprint() == held.fingerprint())
         if compressed {
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("bgan-images-") }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("bgan-scratch-") }
             #expect(leftovers.isEmpty, "the inflated copy is unlinked at once")
         }
 

@@ -15,6 +15,8 @@ public struct ImageRows: Sendable {
         case floats([Float])
         case bytes([UInt8], scale: Float)
         case file(IDXImageFile, scale: Float)
+        /// `count × valuesPerImage` bytes from the start of a (scratch) file.
+        case byteFile(PositionedFile, scale: Float)
     }
 
     private let storage: Storage
@@ -49,10 +51,22 @@ public struct ImageRows: Sendable {
         valuesPerImage = file.valuesPerImage
     }
 
+    /// `count` images of `valuesPerImage` 8-bit values each, one after the other from the start
+    /// of `file` (decoded images written to a scratch file), read when a batch needs them, each
+    /// value times `scale`.
+    public init(bytesIn file: PositionedFile, count: Int, valuesPerImage: Int, scale: Float = 1.0 / 255) {
+        precondition(count >= 0 && valuesPerImage > 0)
+        storage = .byteFile(file, scale: scale)
+        self.count = count
+        self.valuesPerImage = valuesPerImage
+    }
+
     /// Whether the images are read from a file rather than held in memory.
     public var isStreamed: Bool {
-        if case .file = storage { return true }
-        return false
+        switch storage {
+        case .file, .byteFile: true
+        case .floats, .bytes: false
+        }
     }
 
     /// Refuses images whose size is not `channels × height × width` values.
@@ -64,7 +78,8 @@ public struct ImageRows: Sendable {
     }
 
     /// Writes image `index`'s values into `destination` (`valuesPerImage` of them).
-    /// - Throws: `DatasetError` `.unreadable` when images read from a file cannot be read.
+    /// - Throws: `DatasetError` `.unreadable` (an IDX file) or ``FileError`` `.unreadable` (a
+    ///   scratch file) when images read from a file cannot be read.
     public func copy(_ index: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
         precondition((0..<count).contains(index) && destination.count == valuesPerImage)
         let start = index * valuesPerImage
@@ -80,6 +95,11 @@ public struct ImageRows: Sendable {
         case .file(let file, let scale):
             try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: valuesPerImage) { bytes in
                 try file.read(index, into: UnsafeMutableRawBufferPointer(bytes))
+                for offset in 0..<valuesPerImage { destination[offset] = Float(bytes[offset]) * scale }
+            }
+        case .byteFile(let file, let scale):
+            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: valuesPerImage) { bytes in
+                try file.read(into: UnsafeMutableRawBufferPointer(bytes), at: start)
                 for offset in 0..<valuesPerImage { destination[offset] = Float(bytes[offset]) * scale }
             }
         }

@@ -36,6 +36,15 @@ public struct TrainingData: Sendable {
         rows = ImageRows(file, count: self.count)
     }
 
+    /// `rows` of `channels × height × width` values each, with the preprocessing that made them.
+    init(rows: ImageRows, channels: Int, height: Int, width: Int, preprocessing: Preprocessing, name: String) {
+        (self.channels, self.height, self.width) = (channels, height, width)
+        count = rows.count
+        self.preprocessing = preprocessing
+        self.name = name
+        self.rows = rows
+    }
+
     /// A model's input for images decoded from files: channels (1 or 3) × height × width.
     public struct Geometry: Sendable, Equatable, LosslessStringConvertible {
         public let channels: Int
@@ -63,10 +72,13 @@ public struct TrainingData: Sendable {
     /// inflated into a temporary file first) or a CIFAR-10 batch as they are, or image files (one
     /// file, or a folder recursively in path order) decoded and brought to `geometry` (centre
     /// crop to its aspect ratio, area-averaged resize). Files that cannot be decoded, and folder
-    /// entries that are not images, are logged as warnings and left out. `limit` keeps the first
-    /// images only.
+    /// entries that are not images, are logged as warnings and left out; the decoded images go to
+    /// an unlinked temporary file in `TMPDIR` (else `/tmp`) as they come — C × H × W bytes each —
+    /// and are read from there when a batch needs them, so a folder of a million photos is not
+    /// held in memory. `limit` keeps the first images only.
     /// - Throws: ``BGANError`` `.invalidArgument` for image files without a geometry or a folder
-    ///   with no decodable image; the reading error of a data set that cannot be read.
+    ///   with no decodable image; the reading error of a data set that cannot be read;
+    ///   ``FileError`` when `TMPDIR` has no room for the decoded images.
     public static func load(_ path: String, geometry: Geometry? = nil, limit: Int? = nil, logger: Logger = .disabled,
                             onDecoded: (_ done: Int, _ wanted: Int) -> Void = { _, _ in }) throws -> TrainingData {
         guard let listing = try ImageFiles.expand(path) else {
@@ -82,20 +94,29 @@ public struct TrainingData: Sendable {
         let preprocessing = Preprocessing(channels: geometry.channels, height: geometry.height, width: geometry.width, centerCrop: true)
         for skipped in listing.passedOver { logger.warning("passed over \(skipped)") }
         let wanted = min(limit ?? listing.images.count, listing.images.count)
-        var bytes: [UInt8] = [], rejected = 0, kept = 0
+        let decoded = try PositionedFile(scratchFor: "the images decoded from \(path)")
+        var pending: [UInt8] = [], written = 0, rejected = 0, kept = 0
+        func flush() throws {
+            try pending.withUnsafeBytes { try decoded.write($0, at: written) }
+            written += pending.count
+            pending.removeAll(keepingCapacity: true)
+        }
         for file in listing.images where kept < wanted {
             do {
-                bytes += preprocessing.planes(from: try ImageDecoder().decode(contentsOf: file))
+                pending += preprocessing.planes(from: try ImageDecoder().decode(contentsOf: file))
                 kept += 1
             } catch {
                 rejected += 1
                 logger.warning("skipped \(file): \(error)")
             }
+            if pending.count >= 1 << 20 { try flush() }
             onDecoded(kept, wanted)
         }
+        try flush()
         logger.info("decoded \(kept) images from \(path)\(rejected > 0 ? "; \(rejected) file(s) skipped" : "")")
         guard kept > 0 else { throw BGANError(.invalidArgument, "\(path) holds no image that could be decoded") }
-        let images = ImageSet(count: kept, channels: geometry.channels, height: geometry.height, width: geometry.width, pixels: bytes)
-        return TrainingData(images: images, preprocessing: preprocessing, name: path)
+        let valuesPerImage = geometry.channels * geometry.height * geometry.width
+        return TrainingData(rows: ImageRows(bytesIn: decoded, count: kept, valuesPerImage: valuesPerImage), channels: geometry.channels,
+                            height: geometry.height, width: geometry.width, preprocessing: preprocessing, name: path)
     }
 }

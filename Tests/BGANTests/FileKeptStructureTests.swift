@@ -17,12 +17,17 @@ import Testing
 
     /// Working memory from a few kilobytes (many ranges of images, each one pass over the voted
     /// rows) down to less than one row (one image per range); 6,000 images vote on both cores.
-    @Test(arguments: [(n: 6_000, k1: 5, k2: 4, bytes: 4_096), (n: 120, k1: 6, k2: 4, bytes: 1 << 20), (n: 50, k1: 3, k2: 2, bytes: 4)])
-    func aStructureBuiltInAFileEqualsTheOneBuiltInMemory(n: Int, k1: Int, k2: Int, bytes: Int) throws {
+    /// Files read and written a few values at a time (`chunk`) cross every chunk boundary; the
+    /// file's layout is the checkpoint record's, so the checkpoint reader accepts it as it is.
+    @Test(arguments: [(n: 6_000, k1: 5, k2: 4, bytes: 4_096, chunk: 1 << 18), (n: 6_000, k1: 5, k2: 4, bytes: 1 << 20, chunk: 7),
+                      (n: 120, k1: 6, k2: 4, bytes: 1 << 20, chunk: 5), (n: 50, k1: 3, k2: 2, bytes: 4, chunk: 1)])
+    func aStructureBuiltInAFileEqualsTheOneBuiltInMemory(n: Int, k1: Int, k2: Int, bytes: Int, chunk: Int) throws {
         let lists = NearestNeighborLists(features: features(n, dimension: 3, seed: UInt64(n)), dimension: 3, k: k1)
         let memory = NeighborhoodStructure(neighbors: lists, k2: k2)
-        let file = try NeighborhoodStructure(neighbors: lists, k2: k2, scratchWorkingBytes: bytes)
-        guard case .file = file.storage else { Issue.record("S should be kept in a file"); return }
+        let file = try NeighborhoodStructure(neighbors: lists, k2: k2, scratchWorkingBytes: bytes, valuesPerChunk: chunk)
+        guard case .file(let opened, let base) = file.storage else { Issue.record("S should be kept in a file"); return }
+        let read = try CheckpointCodec.structure(in: opened, at: base..<(try opened.size()), source: "S", rowsPerRead: 3, valuesPerRead: 5)
+        #expect(try rows(read) == rows(memory))
         #expect(file.count == n && file.pairCount == memory.pairCount)
         #expect(try rows(file) == rows(memory))
         let batch = [0, n / 3, n / 2, n - 1, 1, 2]
@@ -122,7 +127,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         var bytes = try session.checkpoint()
         let rows = try ImageRows(floats: pixels, valuesPerImage: 64)
-        // A byte of S changed: the digest no longer matches.
+        // A byte of the last record changed: the digest no longer matches.
         bytes[bytes.count - 40] ^= 0x10
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect { try TrainingSession(checkpointAt: path, images: rows) } throws: { error in
@@ -133,7 +138,53 @@ import Testing
         #expect { try TrainingSession(checkpointAt: path + ".missing", images: rows) } throws: { error in
             (error as? FileError)?.code == .unreadable && "\(error)".contains(".missing")
         }
-        // A checkpoint that cannot be written says where and leaves nothing behind.
+        // A checkpoint that cannot be written says why; one that cannot replace what is at its
+        // path (here a folder) leaves that as it was and no partial file beside it.
         #expect { try session.writeCheckpoint(to: path + "-no-such-folder/x.checkpoint") } throws: { ($0 as? FileError)?.code == .unwritable }
+        let folder = path + "-folder"
+        try FileManager.default.createDirectory(atPath: folder + "/inside", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect { try session.writeCheckpoint(to: folder) } throws: { error in
+            (error as? FileError)?.code == .unwritable && "\(error)".contains("cannot replace")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder + ".partial"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/inside"))
+    }
+
+    /// The part of a training checkpoint that holds S, as (offset, length) in `bytes`.
+    func structureRecord(in bytes: [UInt8]) -> Range<Int> {
+        func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        let headerLength = (0..<4).reduce(0) { $0 | Int(bytes[12 + $1]) << (8 * $1) }
+        var offset = 16 + headerLength
+        for _ in 0..<TrainingSession.structureBlob { offset += 8 + u64(offset) }
+        return (offset + 8)..<(offset + 8 + u64(offset))
+    }
+
+    /// Checkpoints whose digest was made to match contents that are not S any more — a count
+    /// beyond the file, offsets that go back, an image beyond the count — are refused, not
+    /// read out of bounds.
+    @Test(arguments: ["count", "offsets", "image"])
+    func aCheckpointWithADigestButNoStructureIsRefused(damage: String) throws {
+        let pixels = images(60)
+        let session = try sessions(pixels).file
+        try session.runStep()
+        var bytes = try session.checkpoint()
+        let record = structureRecord(in: bytes)
+        let count = 60
+        switch damage {
+        case "count": for i in 0..<8 { bytes[record.lowerBound + i] = 0xFF }
+        case "offsets": bytes[record.lowerBound + 8 + 8 * 3] = 0xFF; bytes[record.lowerBound + 8 + 8 * 3 + 1] = 0xFF
+        default:
+            let values = record.lowerBound + 8 * (count + 2)
+            for (i, byte) in withUnsafeBytes(of: UInt32(count).littleEndian, Array.init).enumerated() { bytes[values + 4 + i] = byte }
+        }
+        bytes = Array(bytes.dropLast(32)) + SHA256.hash(Array(bytes.dropLast(32)))
+        let path = temporaryPath("crafted.checkpoint")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect { try TrainingSession(checkpointAt: path, images: try ImageRows(floats: pixels, valuesPerImage: 64)) } throws: { error in
+            (error as? BGANError)?.code == .invalidCheckpoint && "\(error)".contains("neighbourhood structure")
+        }
+        #expect(throws: BGANError.self) { try TrainingSession(checkpoint: bytes, images: pixels) }
     }
 }

@@ -33,11 +33,12 @@ extension DigestedFile {
         return bytes + hasher.finish()
     }
 
-    /// Writes a file made of `blobs` to `path` as a whole or not at all: into a new file beside it,
+    /// Writes a file made of `blobs` to `path` as a whole or not at all: into `path.partial`,
     /// flushed to disk, then renamed over `path`. Memory holds one megabyte of the stretches
     /// copied from other files at a time, never the whole file.
     /// - Throws: ``FileError`` `.unwritable` when the folder has no room or is not writable
-    ///   (`path` is then unchanged).
+    ///   (`path` is then unchanged and `path.partial` removed), `.unreadable` when a stretch
+    ///   cannot be read from its file.
     static func write(to path: String, magic: [UInt8], version: UInt32, header: Data, blobs: [[Piece]]) throws {
         try writeAtomically(to: path) { output in
             var offset = 0
@@ -117,7 +118,7 @@ extension DigestedFile {
     }
 
     /// Writes a whole file's `bytes` (digest included) to `path` as ``write(to:magic:version:header:blobs:)`` does.
-    static func write(to path: String, magic: [UInt8], version: UInt32, whole bytes: [UInt8]) throws {
+    static func write(to path: String, whole bytes: [UInt8]) throws {
         try writeAtomically(to: path) { output in try bytes.withUnsafeBytes { try output.write($0, at: 0) } }
     }
 
@@ -175,17 +176,16 @@ extension DigestedFile {
 }
 
 extension PositionedFile {
-    /// A new file in the folder of `path`, named after it, for writing; its name is its path.
+    /// `path.partial`, created empty (or emptied: what a stopped write left there) for writing,
+    /// with the permissions the umask gives new files; its name is its path.
     /// - Throws: ``FileError`` `.unwritable` when the folder has no room or is not writable.
     convenience init(creatingBeside path: String) throws {
-        var template = Array("\(path).partial-XXXXXX".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let partial = path + ".partial"
+        let descriptor = open(partial, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else {
-            throw FileError(.unwritable, "cannot create a file beside \(path): \(String(cString: strerror(errno))); check that its folder exists, is writable and has room")
+            throw FileError(.unwritable, "cannot create \(partial): \(String(cString: strerror(errno))); check that its folder exists, is writable and has room")
         }
-        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-        fchmod(descriptor, 0o644)
-        self.init(adopting: descriptor, name: template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        self.init(adopting: descriptor, name: partial)
     }
 }
 

@@ -66,9 +66,15 @@ public struct NeighborhoodStructure: Sendable {
     /// `scratchWorkingBytes`, found by one pass over those files per range.
     /// - Throws: ``FileError`` when the temporary files cannot be written (no room in `TMPDIR`).
     public init(neighbors lists: NearestNeighborLists, k2: Int, scratchWorkingBytes: Int) throws {
+        try self.init(neighbors: lists, k2: k2, scratchWorkingBytes: scratchWorkingBytes, valuesPerChunk: 1 << 18)
+    }
+
+    /// The same with the files read and written `valuesPerChunk` values at a time (tests make
+    /// it small so that every chunk boundary is crossed).
+    init(neighbors lists: NearestNeighborLists, k2: Int, scratchWorkingBytes: Int, valuesPerChunk: Int) throws {
         let n = lists.count
         let parts = try Self.votedRows(lists, k2: k2) { first in
-            try ScratchRows(purpose: "the neighbourhood structure's voted rows", first: first)
+            try ScratchRows(purpose: "the neighbourhood structure's voted rows", first: first, valuesPerChunk: valuesPerChunk)
         }.map { try $0.finished() }
         // How many pairs point at each image: S(i)'s incoming half, to size the ranges.
         var incoming = [Int32](repeating: 0, count: n)
@@ -77,7 +83,9 @@ public struct NeighborhoodStructure: Sendable {
         let valuesBase = 8 * (n + 2)
         var count = UInt64(n).littleEndian
         try withUnsafeBytes(of: &count) { try file.write($0, at: 0) }
-        var output = BufferedInt32Writer(file: file, at: valuesBase)
+        var output = BufferedInt32Writer(file: file, at: valuesBase, valuesPerWrite: valuesPerChunk)
+        var first = UInt64(0)
+        try withUnsafeBytes(of: &first) { try file.write($0, at: 8) }
         let budget = max(1, scratchWorkingBytes / 4)
         var start = 0
         while start < n {
@@ -100,25 +108,19 @@ public struct NeighborhoodStructure: Sendable {
                 }
             }
             var offsets: [UInt64] = []
-            offsets.reserveCapacity(end - start + (start == 0 ? 1 : 0))
-            if start == 0 { offsets.append(0) }
+            offsets.reserveCapacity(end - start)
             var row: [Int32] = []
             for part in parts {
                 try part.forEachRow(in: start..<end) { i, forwardRow in
                     row.removeAll(keepingCapacity: true)
                     row.append(contentsOf: forwardRow)
                     row += backward[rowStarts[i - start]..<rowStarts[i - start + 1]]
-                    row.sort()
-                    var previous: Int32 = -1
-                    for j in row where j != previous {
-                        try output.append(j)
-                        previous = j
-                    }
+                    try appendSortedUnique(&row) { try output.append($0) }
                     offsets.append(UInt64(output.written).littleEndian)
                 }
             }
-            // offsets[i] sits at byte 8 + 8·i; this range wrote offsets[start + 1 ..< end + 1] (and offsets[0]).
-            try offsets.withUnsafeBytes { try file.write($0, at: start == 0 ? 8 : 8 * (start + 2)) }
+            // offsets[i] sits at byte 8 + 8·i: this range's are offsets[start + 1 ... end].
+            try offsets.withUnsafeBytes { try file.write($0, at: 8 * (start + 2)) }
             start = end
         }
         try output.flush()
@@ -164,11 +166,14 @@ public struct NeighborhoodStructure: Sendable {
         case .memory(let offsets, let similar):
             return similar[offsets[i]..<offsets[i + 1]]
         case .file(let file, let base):
-            let bounds = try file.read(UInt64.self, count: 2, at: base + 8 * (i + 1)).map { Int(UInt64(littleEndian: $0)) }
-            guard bounds[0] <= bounds[1], bounds[1] <= pairCount else {
+            let bounds = try file.read(UInt64.self, count: 2, at: base + 8 * (i + 1)).map { Int(truncatingIfNeeded: UInt64(littleEndian: $0)) }
+            guard bounds[0] >= 0, bounds[0] <= bounds[1], bounds[1] <= pairCount else {
                 throw FileError(.unreadable, "row \(i) of the neighbourhood structure in \(file.name) has offsets \(bounds[0])…\(bounds[1]) outside its \(pairCount) pairs: the file was altered")
             }
             let row = try file.read(UInt32.self, count: bounds[1] - bounds[0], at: base + 8 * (count + 2) + 4 * bounds[0])
+            guard row.allSatisfy({ Int(UInt32(littleEndian: $0)) < count }) else {
+                throw FileError(.unreadable, "row \(i) of the neighbourhood structure in \(file.name) names images beyond its \(count): the file was altered")
+            }
             return row.map { Int32(bitPattern: UInt32(littleEndian: $0)) }[...]
         }
     }
@@ -220,20 +225,17 @@ private struct ScratchRows: VotedRowSink {
 
     /// The image of the first row.
     let first: Int
+    let valuesPerChunk: Int
 
-    init(purpose: String, first: Int) throws {
+    init(purpose: String, first: Int, valuesPerChunk: Int) throws {
         file = try PositionedFile(scratchFor: purpose)
-        writer = BufferedInt32Writer(file: file, at: 0)
+        writer = BufferedInt32Writer(file: file, at: 0, valuesPerWrite: valuesPerChunk)
         self.first = first
+        self.valuesPerChunk = valuesPerChunk
     }
 
     mutating func append(sortedUnique row: inout [Int32]) throws(any Error) {
-        row.sort()
-        var previous: Int32 = -1
-        for j in row where j != previous {
-            try writer.append(j)
-            previous = j
-        }
+        try appendSortedUnique(&row) { try writer.append($0) }
         offsets.append(writer.written)
     }
 
@@ -241,7 +243,7 @@ private struct ScratchRows: VotedRowSink {
     func finished() throws -> FileRows {
         var writer = writer
         try writer.flush()
-        return FileRows(file: file, offsets: offsets, first: first)
+        return FileRows(file: file, offsets: offsets, first: first, valuesPerRead: valuesPerChunk)
     }
 }
 
@@ -253,7 +255,7 @@ private struct FileRows {
     /// The image of this file's first row.
     let first: Int
     /// Values read at once (the rows that fit; a longer row alone).
-    static let valuesPerRead = 1 << 20
+    let valuesPerRead: Int
 
     /// Calls `body` with every row whose image is in `images`, in order.
     func forEachRow(in images: Range<Int>? = nil, _ body: (Int, UnsafeBufferPointer<Int32>) throws -> Void) throws {
@@ -264,7 +266,7 @@ private struct FileRows {
         var buffer = [Int32]()
         while low < high {
             var end = low + 1
-            while end < high, offsets[end + 1] - offsets[low] <= Self.valuesPerRead { end += 1 }
+            while end < high, offsets[end + 1] - offsets[low] <= valuesPerRead { end += 1 }
             let values = offsets[end] - offsets[low]
             if buffer.count < values { buffer = [Int32](repeating: 0, count: values) }
             try buffer.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<(4 * values)]), at: 4 * offsets[low]) }
@@ -282,20 +284,22 @@ private struct FileRows {
 private struct BufferedInt32Writer {
     let file: PositionedFile
     let start: Int
+    let valuesPerWrite: Int
     /// Values appended so far (written or buffered).
     private(set) var written = 0
     private var buffer: [Int32] = []
 
-    init(file: PositionedFile, at start: Int) {
+    init(file: PositionedFile, at start: Int, valuesPerWrite: Int) {
         self.file = file
         self.start = start
-        buffer.reserveCapacity(1 << 18)
+        self.valuesPerWrite = max(1, valuesPerWrite)
+        buffer.reserveCapacity(self.valuesPerWrite)
     }
 
     mutating func append(_ value: Int32) throws {
         buffer.append(Int32(littleEndian: value))
         written += 1
-        if buffer.count == 1 << 18 { try flush() }
+        if buffer.count == valuesPerWrite { try flush() }
     }
 
     mutating func flush() throws {
@@ -347,12 +351,7 @@ private struct CompressedRows: Sendable, VotedRowSink {
 
     /// Appends `row` sorted and without repeats (sorting it in place).
     mutating func append(sortedUnique row: inout [Int32]) throws(Never) {
-        row.sort()
-        var previous: Int32 = -1
-        for j in row where j != previous {
-            values.append(j)
-            previous = j
-        }
+        appendSortedUnique(&row) { values.append($0) }
         offsets.append(values.count)
     }
 
@@ -375,5 +374,15 @@ private struct CompressedRows: Sendable, VotedRowSink {
         result.offsets = counts
         result.values = transposedValues
         return result
+    }
+}
+
+/// Sorts `row` in place and hands `emit` its items in order, each once.
+private func appendSortedUnique<Failure: Error>(_ row: inout [Int32], _ emit: (Int32) throws(Failure) -> Void) throws(Failure) {
+    row.sort()
+    var previous: Int32 = -1
+    for j in row where j != previous {
+        try emit(j)
+        previous = j
     }
 }

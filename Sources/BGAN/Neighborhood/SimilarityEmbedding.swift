@@ -50,6 +50,7 @@ public struct SimilarityEmbedding: Sendable, Equatable {
         }
     }
 
+    /// Equal dimension and values, wherever they are kept (a file that cannot be read compares unequal).
     public static func == (a: SimilarityEmbedding, b: SimilarityEmbedding) -> Bool {
         a.dimension == b.dimension && a.count == b.count && (try? a.values == b.values) == true
     }

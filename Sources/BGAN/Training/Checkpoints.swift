@@ -63,8 +63,10 @@ extension TrainingSession {
     static let structureBlob = 6, similarityBlob = 7
 
     /// Continues the run saved in the checkpoint file at `path` on the same images, reading S
-    /// from that file a row at a time (the file may be replaced while the run goes on: what
-    /// was opened stays readable).
+    /// and the similarity targets from that file as batches need them. The file may be replaced
+    /// by a rename while the run goes on (as the run's own checkpoints replace it): what was
+    /// opened stays readable. A file overwritten in place is read as it now is, and refused
+    /// (`FileError`) where that no longer fits.
     /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
     public convenience init(checkpointAt path: String, images: ImageRows) throws {
         let file = try DigestedFile(path: path, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 9,
@@ -153,7 +155,7 @@ extension ContrastiveSession {
     /// - Throws: ``FileError`` `.unwritable` when the folder has no room (`path` is then unchanged).
     public func writeCheckpoint(to path: String) throws {
         let bytes = try checkpoint()
-        try DigestedFile.write(to: path, magic: Self.checkpointMagic, version: Self.checkpointVersion, whole: bytes)
+        try DigestedFile.write(to: path, whole: bytes)
     }
 
     /// Continues the run saved in `bytes` on the same images.
@@ -218,9 +220,10 @@ enum CheckpointCodec {
 
     static func restore(_ optimizer: Adam, from bytes: [UInt8], parameters: Int, source: String) throws {
         var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
-        let steps = Int(try reader.read(UInt64.self))
-        let count = Int(try reader.read(UInt64.self))
-        guard count == 0 || count == parameters, bytes.count == 16 + 8 * count else {
+        // Values that do not fit an Int read as -1: refused below, never a trap.
+        let steps = Int(exactly: try reader.read(UInt64.self)) ?? -1
+        let count = Int(exactly: try reader.read(UInt64.self)) ?? -1
+        guard steps >= 0, count == 0 || count == parameters, bytes.count == 16 + 8 * count else {
             throw BGANError(.invalidCheckpoint, "\(source) is refused: an optimiser state of \(count) values does not fit \(parameters) parameters")
         }
         let first = try (0..<count).map { _ in Float(bitPattern: try reader.read(UInt32.self)) }
@@ -261,8 +264,8 @@ enum CheckpointCodec {
     /// from there a batch's rows at a time.
     static func similarity(in file: PositionedFile, at extent: Range<Int>, source: String) throws -> SimilarityEmbedding? {
         guard !extent.isEmpty else { return nil }
-        let dimension = extent.count >= 8 ? Int(truncatingIfNeeded: UInt64(littleEndian: try file.read(UInt64.self, count: 1, at: extent.lowerBound)[0])) : 0
-        guard dimension >= 1, dimension <= 1 << 16, (extent.count - 8) % (4 * dimension) == 0 else {
+        let claimed = extent.count >= 8 ? UInt64(littleEndian: try file.read(UInt64.self, count: 1, at: extent.lowerBound)[0]) : 0
+        guard claimed >= 1, claimed <= 1 << 16, case let dimension = Int(claimed), (extent.count - 8) % (4 * dimension) == 0 else {
             throw BGANError(.invalidCheckpoint, "\(source) is refused: its similarity embedding is inconsistent")
         }
         return SimilarityEmbedding(count: (extent.count - 8) / (4 * dimension), dimension: dimension, file: file, base: extent.lowerBound)
@@ -271,7 +274,7 @@ enum CheckpointCodec {
     static func decodeSimilarity(_ bytes: [UInt8], source: String) throws -> SimilarityEmbedding? {
         guard !bytes.isEmpty else { return nil }
         var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
-        let dimension = Int(try reader.read(UInt64.self))
+        let dimension = Int(exactly: try reader.read(UInt64.self)) ?? 0
         guard dimension >= 1, dimension <= 1 << 16, (bytes.count - 8) % (4 * dimension) == 0 else {
             throw BGANError(.invalidCheckpoint, "\(source) is refused: its similarity embedding is inconsistent")
         }
@@ -291,7 +294,7 @@ enum CheckpointCodec {
     static func decodeAnchorCodes(_ bytes: [UInt8], source: String) throws -> AnchorCodes? {
         guard !bytes.isEmpty else { return nil }
         var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
-        let count = Int(try reader.read(UInt64.self))
+        let count = Int(exactly: try reader.read(UInt64.self)) ?? -1
         guard count >= 0, count <= (bytes.count - 8) * 8, bytes.count == 8 + (count + 7) / 8 else {
             throw BGANError(.invalidCheckpoint, "\(source) is refused: its anchor codes are inconsistent")
         }
@@ -303,42 +306,45 @@ enum CheckpointCodec {
 
     /// S kept in a checkpoint file at `extent`, checked a megabyte at a time as
     /// ``decodeStructure(_:source:)`` checks it in memory, and read from there by row.
-    static func structure(in file: PositionedFile, at extent: Range<Int>, source: String) throws -> NeighborhoodStructure {
+    /// (`rowsPerRead` and `valuesPerRead` set how much is checked at once.)
+    static func structure(in file: PositionedFile, at extent: Range<Int>, source: String, rowsPerRead: Int = 1 << 17,
+                          valuesPerRead: Int = 1 << 18) throws -> NeighborhoodStructure {
         func refuse(_ why: String) -> BGANError { BGANError(.invalidCheckpoint, "\(source) is refused: its neighbourhood structure \(why)") }
         guard extent.count >= 16 else { throw refuse("ends early") }
-        let count = Int(UInt64(littleEndian: try file.read(UInt64.self, count: 1, at: extent.lowerBound)[0]))
-        guard count >= 0, count <= (extent.count - 16) / 8 else { throw refuse("claims \(count) images") }
+        let claimed = UInt64(littleEndian: try file.read(UInt64.self, count: 1, at: extent.lowerBound)[0])
+        guard let count = Int(exactly: claimed), count <= Int(Int32.max), count <= (extent.count - 16) / 8 else {
+            throw refuse("claims \(claimed) images")
+        }
         let valuesStart = extent.lowerBound + 8 * (count + 2)
         var previous = 0, first = true
-        let rowsPerRead = 1 << 17
         for row in stride(from: 0, through: count, by: rowsPerRead) {
             let offsets = try file.read(UInt64.self, count: min(rowsPerRead, count + 1 - row), at: extent.lowerBound + 8 * (row + 1))
             for value in offsets {
-                let offset = Int(truncatingIfNeeded: UInt64(littleEndian: value))
-                guard offset >= previous, !first || offset == 0 else { throw refuse("is inconsistent") }
+                guard let offset = Int(exactly: UInt64(littleEndian: value)), offset >= previous, !first || offset == 0 else {
+                    throw refuse("is inconsistent")
+                }
                 previous = offset
                 first = false
             }
         }
         let total = previous
         guard total <= (extent.upperBound - valuesStart) / 4, extent.upperBound - valuesStart == 4 * total else { throw refuse("is inconsistent") }
-        let valuesPerRead = 1 << 18
         for start in stride(from: 0, to: total, by: valuesPerRead) {
             let values = try file.read(UInt32.self, count: min(valuesPerRead, total - start), at: valuesStart + 4 * start)
-            guard values.allSatisfy({ UInt32(littleEndian: $0) < UInt32(count) }) else { throw refuse("names images beyond \(count)") }
+            guard values.allSatisfy({ Int(UInt32(littleEndian: $0)) < count }) else { throw refuse("names images beyond \(count)") }
         }
         return NeighborhoodStructure(count: count, pairCount: total, file: file, base: extent.lowerBound)
     }
 
     static func decodeStructure(_ bytes: [UInt8], source: String) throws -> NeighborhoodStructure {
         var reader = LittleEndianReader(bytes) { _ in BGANError(.invalidCheckpoint, "\(source) is refused: it ends inside a record") }
-        let count = Int(try reader.read(UInt64.self))
-        guard count >= 0, count <= (bytes.count - 8) / 8 else {
-            throw BGANError(.invalidCheckpoint, "\(source) is refused: its neighbourhood structure claims \(count) images")
+        let claimed = try reader.read(UInt64.self)
+        guard let count = Int(exactly: claimed), count <= Int(Int32.max), count <= (bytes.count - 8) / 8 else {
+            throw BGANError(.invalidCheckpoint, "\(source) is refused: its neighbourhood structure claims \(claimed) images")
         }
-        let offsets = try (0...count).map { _ in Int(try reader.read(UInt64.self)) }
+        let offsets = try (0...count).map { _ in Int(truncatingIfNeeded: try reader.read(UInt64.self)) }
         let total = offsets.last ?? 0
-        guard offsets.first == 0, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }), bytes.count == 8 + 8 * (count + 1) + 4 * total else {
+        guard offsets.first == 0, total >= 0, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }), bytes.count == 8 + 8 * (count + 1) + 4 * total else {
             throw BGANError(.invalidCheckpoint, "\(source) is refused: its neighbourhood structure is inconsistent")
         }
         let similar = try (0..<total).map { _ in Int32(bitPattern: try reader.read(UInt32.self)) }

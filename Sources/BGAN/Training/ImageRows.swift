@@ -6,7 +6,8 @@ import PixelIO
 ///
 /// Data sets arrive as 8-bit pixels; held as bytes and scaled one batch at a time, a million
 /// 28×28 images take 0.78 GB instead of the 3.1 GB of a float copy — and read from an IDX file
-/// on disk (``init(_:count:scale:)`` with an ``IDXImageFile``), none at all: each image is read
+/// on disk (``init(_:count:scale:)`` with an ``IDXImageFile``) or from the file a folder was
+/// decoded into (``init(bytesIn:count:valuesPerImage:scale:)``), none at all: each image is read
 /// when a batch needs it, from the page cache once the file has been read. Sessions gather their
 /// batches and views from here, and only the feature spaces that need every pixel as a float
 /// (`pixels`, `pca:`, `smoothed:`, `+pixels:`) make that copy, for as long as they use it.

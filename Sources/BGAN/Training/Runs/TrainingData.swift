@@ -15,7 +15,8 @@ public struct TrainingData: Sendable {
     public let name: String
 
     /// The used images as sessions read them: their 8-bit values, scaled to [0, 1] a batch at a
-    /// time (no float copy of the whole set is held), from memory or streamed from an IDX file.
+    /// time (no float copy of the whole set is held), from memory (CIFAR-10 batches, an
+    /// `ImageSet` given), an IDX file, or the temporary file a folder was decoded into.
     public let rows: ImageRows
 
     /// The first `count` images of `images` (all by default), held in memory.

@@ -107,7 +107,7 @@ public struct TrainingProgress: Sendable {
 /// names was written, and a session made from it continues exactly where this one stopped.
 public struct TrainingStopped: Error, Equatable, CustomStringConvertible {
     /// The stage that stopped: `.train` continues with
-    /// ``TrainingPlan/resume(checkpoint:source:on:writingTo:loop:onProgress:)``, `.pretrain` by
+    /// ``TrainingPlan/resume(checkpointAt:on:writingTo:loop:onProgress:)``, `.pretrain` by
     /// running the same plan again.
     public let stage: TrainingStage
     public let checkpointPath: String

@@ -11,7 +11,7 @@ extension TrainingPlan {
     /// logger.
     ///
     /// A stop (``TrainingStopped``) in the BGAN stage (`stage == .train`) is continued by
-    /// ``resume(checkpoint:source:on:writingTo:loop:onProgress:)`` with the checkpoint it names; a
+    /// ``resume(checkpointAt:on:writingTo:loop:onProgress:)`` with the checkpoint it names; a
     /// stop in pre-training (`stage == .pretrain`) is continued by calling this method again with
     /// the same plan, data and `out` (do not pass its checkpoint to `resume`).
     /// - Throws: ``TrainingStopped`` when `loop` was asked to stop (its checkpoint saved);

@@ -58,7 +58,7 @@ public final class IDXImageFile: Sendable {
         do {
             try file.read(into: destination, at: firstImageOffset + index * valuesPerImage)
         } catch let error as FileError {
-            throw DatasetError(.unreadable, "cannot read image \(index) of \(source): \(error.message)")
+            throw DatasetError(.unreadable, "image \(index) of \(source) could not be read (\(error.message))")
         }
     }
 

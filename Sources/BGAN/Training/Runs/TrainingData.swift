@@ -1,4 +1,5 @@
 import Basics
+import Foundation
 import Logging
 import PixelIO
 
@@ -102,16 +103,31 @@ public struct TrainingData: Sendable {
             written += pending.count
             pending.removeAll(keepingCapacity: true)
         }
-        for file in listing.images where kept < wanted {
-            do {
-                pending += preprocessing.planes(from: try ImageDecoder().decode(contentsOf: file))
-                kept += 1
-            } catch {
-                rejected += 1
-                logger.warning("skipped \(file): \(error)")
+        // Files are decoded a round at a time on every core and taken in path order; a round may
+        // decode a few files past the limit, which are then left out unseen (not even reported).
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var next = 0
+        while kept < wanted, next < listing.images.count {
+            let round = Array(listing.images[next..<min(listing.images.count, next + 64 * cores)])
+            next += round.count
+            let tasks = min(cores, round.count)
+            let results = parallelMap(tasks: tasks) { task in
+                round[(round.count * task / tasks)..<(round.count * (task + 1) / tasks)].map { file in
+                    Result { preprocessing.planes(from: try ImageDecoder().decode(contentsOf: file)) }
+                }
+            }.joined()
+            for (file, result) in zip(round, results) where kept < wanted {
+                switch result {
+                case .success(let planes):
+                    pending += planes
+                    kept += 1
+                case .failure(let error):
+                    rejected += 1
+                    logger.warning("skipped \(file): \(error)")
+                }
+                if pending.count >= 1 << 20 { try flush() }
+                onDecoded(kept, wanted)
             }
-            if pending.count >= 1 << 20 { try flush() }
-            onDecoded(kept, wanted)
         }
         try flush()
         logger.info("decoded \(kept) images from \(path)\(rejected > 0 ? "; \(rejected) file(s) skipped" : "")")

@@ -81,12 +81,9 @@ struct NeighborhoodBenchmark: ParsableCommand {
         }
         let lists = approximate ?? exact!
         let started = Date()
-        // As training builds it: in a temporary file beyond the exact lists' limit.
-        let inFile = n > NearestNeighborLists.exactLimit
-        let structure = inFile ? try NeighborhoodStructure(neighbors: lists, k2: k2, scratchWorkingBytes: 256 << 20)
-                               : NeighborhoodStructure(neighbors: lists, k2: k2)
+        let structure = try NeighborhoodStructure.forTraining(neighbors: lists, k2: k2)
         print(String(format: "structure S from the %@ lists%@: %.1f s; %.0f similar images per image on average (%.2f%% of pairs)",
-                     approximate == nil ? "exact" : "approximate", inFile ? " (in a temporary file)" : "", Date().timeIntervalSince(started),
+                     approximate == nil ? "exact" : "approximate", structure.isKeptInFile ? " (in a temporary file)" : "", Date().timeIntervalSince(started),
                      structure.averageSimilar, 100 * structure.averageSimilar / Double(n)))
         print(String(format: "resident memory: %.2f GB peak", Self.peakResidentGB()))
         try reportLabels(lists: lists, structure: structure, set: set, count: n)

@@ -72,14 +72,10 @@ public final class PositionedFile: @unchecked Sendable {
     /// Fills `destination` from the bytes at `offset`.
     /// - Throws: ``FileError`` `.unreadable` when the read fails or the file ends first.
     public func read(into destination: UnsafeMutableRawBufferPointer, at offset: Int) throws {
-        var filled = 0
-        while filled < destination.count {
-            let got = pread(descriptor, destination.baseAddress! + filled, destination.count - filled, off_t(offset + filled))
-            if got < 0, errno == EINTR { continue }
-            guard got > 0 else {
-                throw FileError(.unreadable, "cannot read \(destination.count) bytes at \(offset) of \(name)\(got < 0 ? ": \(String(cString: strerror(errno)))" : ": the file ends early")")
-            }
-            filled += got
+        try Self.repeat(destination.count, { done in
+            pread(descriptor, destination.baseAddress! + done, destination.count - done, off_t(offset + done))
+        }) { got in
+            FileError(.unreadable, "cannot read \(destination.count) bytes at \(offset) of \(name)\(got < 0 ? ": \(String(cString: strerror(errno)))" : ": the file ends early")")
         }
     }
 
@@ -93,14 +89,23 @@ public final class PositionedFile: @unchecked Sendable {
     /// Writes all of `bytes` at `offset`.
     /// - Throws: ``FileError`` `.unwritable` when the write fails (no space left, an I/O error).
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-        var written = 0
-        while written < bytes.count {
-            let count = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(offset + written))
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                throw FileError(.unwritable, "cannot write \(bytes.count) bytes at \(offset) of \(name): \(String(cString: strerror(errno))); free space there\(name.hasPrefix("the temporary file") ? " or set TMPDIR to another folder" : "")")
-            }
-            written += count
+        try Self.repeat(bytes.count, { done in
+            pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+        }) { _ in
+            FileError(.unwritable, "cannot write \(bytes.count) bytes at \(offset) of \(name): \(String(cString: strerror(errno))); free space there\(name.hasPrefix("the temporary file") ? " or set TMPDIR to another folder" : "")")
+        }
+    }
+
+    /// Calls `transfer(done)` — one `pread`/`pwrite` of what is left after `done` bytes — until
+    /// `count` bytes have moved, again after an interrupted call; `failure(result)` says why
+    /// when a call moves nothing (0: the file ended; negative: `errno` holds the reason).
+    private static func `repeat`(_ count: Int, _ transfer: (_ done: Int) -> Int, failure: (Int) -> FileError) throws {
+        var done = 0
+        while done < count {
+            let moved = transfer(done)
+            if moved < 0, errno == EINTR { continue }
+            guard moved > 0 else { throw failure(moved) }
+            done += moved
         }
     }
 

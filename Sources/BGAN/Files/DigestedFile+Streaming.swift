@@ -142,12 +142,7 @@ extension DigestedFile {
     /// Calls `emit` with the file's bytes in order, a piece at a time (the digest excluded).
     private static func stream(magic: [UInt8], version: UInt32, header: Data, blobs: [[Piece]],
                                emit: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var start = LittleEndianWriter()
-        start.append(contentsOf: magic)
-        start.append(version)
-        start.append(UInt32(header.count))
-        start.append(contentsOf: header)
-        try start.bytes.withUnsafeBytes(emit)
+        try opening(magic: magic, version: version, header: header).withUnsafeBytes(emit)
         var chunk = [UInt8]()
         for blob in blobs {
             var length = LittleEndianWriter()

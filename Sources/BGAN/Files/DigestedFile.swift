@@ -21,14 +21,21 @@ struct DigestedFile {
     static func body(magic: [UInt8], version: UInt32, header: Data, blobs: [[UInt8]]) -> [UInt8] {
         let blobBytes: Int = blobs.reduce(0) { (total: Int, blob: [UInt8]) -> Int in total + 8 + blob.count }
         var writer = LittleEndianWriter(reservingCapacity: magic.count + 8 + header.count + blobBytes)
-        writer.append(contentsOf: magic)
-        writer.append(version)
-        writer.append(UInt32(header.count))
-        writer.append(contentsOf: header)
+        writer.append(contentsOf: opening(magic: magic, version: version, header: header))
         for blob in blobs {
             writer.append(UInt64(blob.count))
             writer.append(contentsOf: blob)
         }
+        return writer.bytes
+    }
+
+    /// What a file starts with: the magic, the version, the header's length and the header.
+    static func opening(magic: [UInt8], version: UInt32, header: Data) -> [UInt8] {
+        var writer = LittleEndianWriter(reservingCapacity: magic.count + 8 + header.count)
+        writer.append(contentsOf: magic)
+        writer.append(version)
+        writer.append(UInt32(header.count))
+        writer.append(contentsOf: header)
         return writer.bytes
     }
 

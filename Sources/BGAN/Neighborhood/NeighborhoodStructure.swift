@@ -39,6 +39,24 @@ public struct NeighborhoodStructure: Sendable {
         storage = .file(file, base: base)
     }
 
+    /// Memory the build of a file-kept S uses for rows when training asks for one.
+    public static let trainingWorkingBytes = 256 << 20
+
+    /// S as training keeps it: in memory for up to ``NearestNeighborLists/exactLimit`` images,
+    /// beyond that in a temporary file built with ``trainingWorkingBytes``.
+    /// - Throws: ``FileError`` when the temporary files cannot be written (no room in `TMPDIR`).
+    public static func forTraining(neighbors lists: NearestNeighborLists, k2: Int) throws -> NeighborhoodStructure {
+        lists.count > NearestNeighborLists.exactLimit
+            ? try NeighborhoodStructure(neighbors: lists, k2: k2, scratchWorkingBytes: trainingWorkingBytes)
+            : NeighborhoodStructure(neighbors: lists, k2: k2)
+    }
+
+    /// Whether the rows are kept in a file.
+    public var isKeptInFile: Bool {
+        if case .file = storage { return true }
+        return false
+    }
+
     /// Builds S in memory from K1-nearest-neighbour lists, with `k2` voters per image.
     ///
     /// Two passes, both linear in the number of images: each image's own row — the union of

@@ -31,9 +31,6 @@ extension TrainingPlan {
         return try Self.finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }
 
-    /// Memory the build of a file-kept S may use for rows beyond a few bytes per image.
-    static let structureWorkingBytes = 256 << 20
-
     /// Continues the BGAN stage a stopped ``train(on:writingTo:loop:onProgress:)`` saved in the
     /// checkpoint file at `path` (``TrainingStopped/checkpointPath``), on the same images, and
     /// writes the model file to `out`. S is read from that file where it lies, a row at a time.
@@ -91,13 +88,11 @@ extension TrainingPlan {
         logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2); \(data.count > NearestNeighborLists.exactLimit ? "lists from an inverted file, approximate" : "exact lists"))…")
         let wanted = similarity == .neighbors ? k1 : max(k1, FeatureSpace.smoothingNeighbors)
         let lists = NearestNeighborLists.searching(features, dimension: dimension, k: wanted)
-        // Beyond the exact lists' limit S (over a gigabyte at a million images) goes to a temporary file, read a row at a time.
-        let structure = data.count > NearestNeighborLists.exactLimit
-            ? try NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2, scratchWorkingBytes: Self.structureWorkingBytes)
-            : NeighborhoodStructure(neighbors: lists.prefix(k1), k2: k2)
-        logger.info("structure built in \(Self.seconds(since: started)): \(Int(structure.averageSimilar.rounded())) similar images per image\(data.count > NearestNeighborLists.exactLimit ? ", kept in a temporary file in \(PositionedFile.scratchFolder)" : "")")
+        // Beyond the exact lists' limit S (over a gigabyte at a million images) and the targets go to temporary files.
+        let structure = try NeighborhoodStructure.forTraining(neighbors: lists.prefix(k1), k2: k2)
+        logger.info("structure built in \(Self.seconds(since: started)): \(Int(structure.averageSimilar.rounded())) similar images per image\(structure.isKeptInFile ? ", kept in a temporary file in \(PositionedFile.scratchFolder)" : "")")
         let targets = try similarityEmbedding(graph: lists.prefix(FeatureSpace.smoothingNeighbors), features: features, dimension: dimension,
-                                              inScratchFile: data.count > NearestNeighborLists.exactLimit, logger: logger)
+                                              inScratchFile: structure.isKeptInFile, logger: logger)
         var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: learningRate,
                                         epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: betaSchedule, sampling: sampling)
         settings.augmentationShift = augmentationShift

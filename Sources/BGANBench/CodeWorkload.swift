@@ -7,9 +7,11 @@ struct CodeWorkload {
     /// `uniform`: random codes; `clustered`: codes around 1,000 centres, 10 % of bits flipped;
     /// `copies`: photo matching (PDQ-like) — random database codes, and queries of which half
     /// are copies of database codes with 4 % of bits flipped (about 10 of 256: a re-saved
-    /// photo) and half are codes of photos not stored.
+    /// photo) and half are codes of photos not stored; `encoded`: codes a bundled encoder gives
+    /// to real images (``EncodedCodeCache``: Fashion-MNIST's training images and augmented
+    /// copies of them stored, its test images as queries), read from a cache, never generated.
     enum Distribution: String, CaseIterable {
-        case uniform, clustered, copies
+        case uniform, clustered, copies, encoded
     }
 
     let distribution: Distribution
@@ -17,6 +19,13 @@ struct CodeWorkload {
     /// Row-major packed codes.
     let database: NumPyByteMatrix
     let queries: NumPyByteMatrix
+
+    init(distribution: Distribution, bits: Int, database: NumPyByteMatrix, queries: NumPyByteMatrix) {
+        self.distribution = distribution
+        self.bits = bits
+        self.database = database
+        self.queries = queries
+    }
 
     init(distribution: Distribution, bits: Int, count: Int, queryCount: Int, seed: UInt64) {
         self.distribution = distribution
@@ -41,6 +50,8 @@ struct CodeWorkload {
                                 i += 1
                             }
                         }
+                    case .encoded:
+                        preconditionFailure("encoded codes are read from an EncodedCodeCache, not generated")
                     case .clustered:
                         let center = centers[Int(rng.next() % UInt64(centers.count))]
                         for i in 0..<bytesPerCode {

@@ -89,27 +89,15 @@ struct NeighborhoodBenchmark: ParsableCommand {
         try reportLabels(lists: lists, structure: structure, set: set, count: n)
     }
 
-    /// The pixels of the first `count` images scaled to [0, 1]; past the file's end, copies of
-    /// its images shifted by up to 2 pixels, brightened ×0.8–1.1 and given noise (σ = 0.02).
+    /// The pixels of the first `count` images scaled to [0, 1]; past the file's end,
+    /// ``AugmentedCopies`` of its images.
     static func features(of set: ImageSet, count: Int) -> [Float] {
         var features = set.scaledPixels(0..<min(count, set.count))
         guard count > set.count else { return features }
         features.reserveCapacity(count * set.valuesPerImage)
         var rng = SeededGenerator(seed: 19)
-        let height = set.height, width = set.width, channels = set.channels
         for copy in set.count..<count {
-            let source = Array(set.image(copy % set.count))
-            let dx = Int(rng.next() % 5) - 2, dy = Int(rng.next() % 5) - 2
-            let gain = 0.8 + 0.3 * rng.unit()
-            for c in 0..<channels {
-                for y in 0..<height {
-                    for x in 0..<width {
-                        let sy = y - dy, sx = x - dx
-                        let value = (0..<height).contains(sy) && (0..<width).contains(sx) ? Float(source[(c * height + sy) * width + sx]) / 255 : 0
-                        features.append(min(1, max(0, value * gain + 0.02 * rng.normal())))
-                    }
-                }
-            }
+            features += AugmentedCopies.values(of: set, copy: copy, rng: &rng)
         }
         return features
     }

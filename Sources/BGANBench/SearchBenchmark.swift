@@ -1,4 +1,5 @@
 import ArgumentParser
+import BGAN
 import BGANStore
 import Foundation
 
@@ -15,8 +16,17 @@ struct SearchBenchmark: ParsableCommand {
     @Option(help: "Code lengths, comma-separated.")
     var bits: String = "64,128,256"
 
-    @Option(help: "uniform, clustered, or both comma-separated.")
+    @Option(help: "uniform, clustered, copies or encoded (the bundled encoder's codes of Fashion-MNIST and augmented copies), comma-separated.")
     var distributions: String = "uniform,clustered"
+
+    @Option(help: "encoded: the IDX images stored (past their count, augmented copies of them).")
+    var images: String = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+
+    @Option(help: "encoded: the IDX images whose codes are the queries.")
+    var queryImages: String = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+
+    @Option(help: "encoded: folder of the code cache, kept between runs so that a larger run encodes only what is new (default: --directory).")
+    var codeCache: String?
 
     @Option(help: "Queries per configuration.")
     var queries: Int = 1000
@@ -59,8 +69,17 @@ struct SearchBenchmark: ParsableCommand {
         }
     }
 
+    func workload(_ distribution: CodeWorkload.Distribution, bitCount: Int, size: Int) throws -> CodeWorkload {
+        guard distribution == .encoded else {
+            return CodeWorkload(distribution: distribution, bits: bitCount, count: size, queryCount: queries, seed: 2026)
+        }
+        let cache = try EncodedCodeCache(model: try DefaultModel.load(bits: bitCount), imagesPath: images, directory: codeCache ?? directory)
+        return CodeWorkload(distribution: distribution, bits: bitCount, database: try cache.codes(count: size),
+                            queries: try cache.codes(ofImagesIn: queryImages, count: queries))
+    }
+
     func measure(distribution: CodeWorkload.Distribution, bitCount: Int, size: Int, radii: [Int]) throws {
-        let workload = CodeWorkload(distribution: distribution, bits: bitCount, count: size, queryCount: queries, seed: 2026)
+        let workload = try workload(distribution, bitCount: bitCount, size: size)
         let name = "\(distribution.rawValue)-\(bitCount)-\(size)"
         if let saveNpy {
             try FileManager.default.createDirectory(atPath: saveNpy, withIntermediateDirectories: true)

@@ -1,0 +1,126 @@
+import ArgumentParser
+import BGAN
+import BGANStore
+import Foundation
+import PixelIO
+
+/// Codes that a bundled encoder gives to real images, for search benchmarks at sizes beyond a
+/// data set: row i is the code of training image i, and past the set's end of an
+/// ``AugmentedCopies`` copy of image `i % count`. Encoding 10⁸ images takes hours on 2 cores, so
+/// the codes are appended to a cache file a chunk at a time; a later run reads what is there and
+/// encodes only the rest (a run stopped midway loses at most one chunk). Every copy draws its
+/// augmentation from its own seed, so the file holds the same codes however many runs made it.
+struct EncodedCodeCache {
+    /// Images encoded and appended at a time.
+    static let chunk = 16_384
+
+    let model: ModelFile
+    let images: ImageSet
+    /// The cache file: packed codes, row after row, nothing else.
+    let path: String
+
+    /// The cache for `model`'s codes of `images` (file `imagesPath`) in `directory`, named by the
+    /// model's digest and the data set's file name so that a different model or set never
+    /// reads another's codes.
+    init(model: ModelFile, imagesPath: String, directory: String) throws {
+        self.model = model
+        images = try ImageSet(contentsOf: imagesPath)
+        let setName = URL(fileURLWithPath: imagesPath).lastPathComponent
+        path = "\(directory)/encoded-\(model.digest.prefix(16))-\(setName).codes"
+    }
+
+    var bytesPerCode: Int { model.header.architecture.bits / 8 }
+
+    /// The first `count` rows, encoding (and appending) those the file does not hold yet.
+    func codes(count: Int) throws -> NumPyByteMatrix {
+        let chunkBytes = Self.chunk * bytesPerCode
+        let existing = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        var held = existing / chunkBytes * Self.chunk
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        defer { try? file.close() }
+        try file.truncate(atOffset: UInt64(held * bytesPerCode))
+        try file.seekToEnd()
+        if held < count {
+            let encoder = try ImageEncoder(model: model)
+            let started = Date(), first = held
+            while held < count {
+                try file.write(contentsOf: try encodeChunk(startingAt: held, encoder: encoder))
+                held += Self.chunk
+                let rate = Double(held - first) / Date().timeIntervalSince(started)
+                FileHandle.standardError.write(String(format: "\rencoded %d of %d codes (%.0f images/s, %.0f min to go)   ",
+                                                      min(held, count), count, rate, Double(max(0, count - held)) / rate / 60).data(using: .utf8)!)
+            }
+            FileHandle.standardError.write("\n".data(using: .utf8)!)
+            try file.synchronize()
+        }
+        try file.seek(toOffset: 0)
+        guard let bytes = try file.read(upToCount: count * bytesPerCode), bytes.count == count * bytesPerCode else {
+            throw ValidationError("\(path) holds fewer than \(count) codes after encoding: was it truncated by another run?")
+        }
+        return NumPyByteMatrix(rows: count, columns: bytesPerCode, bytes: bytes)
+    }
+
+    /// The codes of rows `start ..< start + chunk`, packed. The images are made and brought to
+    /// the model's input on every core (each copy draws from its own seed), then encoded
+    /// through BLAS.
+    private func encodeChunk(startingAt start: Int, encoder: ImageEncoder) throws -> Data {
+        let size = encoder.valuesPerImage
+        var inputs = [Float](repeating: 0, count: Self.chunk * size)
+        try inputs.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer
+            nonisolated(unsafe) var failure: Error?
+            let lock = NSLock()
+            parallelRanges(Self.chunk, tasks: ProcessInfo.processInfo.activeProcessorCount, minimumPerTask: 256) { range in
+                do {
+                    for offset in range {
+                        let input = model.header.preprocessing.input(from: try image(start + offset))
+                        precondition(input.count == size, "the model's preprocessing gave \(input.count) values, not \(size)")
+                        for (i, value) in input.enumerated() { buffer[offset * size + i] = value }
+                    }
+                } catch {
+                    lock.withLock { failure = error }
+                }
+            }
+            if let failure { throw failure }
+        }
+        return packed(try encoder.signs(of: inputs))
+    }
+
+    /// Row `row`'s image: a training image, or past the set's end an augmented copy whose
+    /// draws come from a seed of its own.
+    private func image(_ row: Int) throws -> PixelBuffer {
+        guard row >= images.count else { return images.pixelBuffer(row) }
+        var seeds = SeededGenerator(seed: UInt64(row))
+        var rng = SeededGenerator(seed: 0xC0DE_0000 ^ seeds.next())
+        return try PixelBuffer(width: images.width, height: images.height, format: images.channels == 1 ? .gray : .rgb,
+                               bytes: Self.interleaved(AugmentedCopies.bytes(of: images, copy: row, rng: &rng), channels: images.channels))
+    }
+
+    /// Codes given as ±1 values, `bits` per row, packed row after row.
+    private func packed(_ signs: [Float]) -> Data {
+        let bits = model.header.architecture.bits
+        var packed = Data(capacity: signs.count / 8)
+        for start in stride(from: 0, to: signs.count, by: bits) {
+            packed.append(contentsOf: BinaryCode(signsOf: Array(signs[start..<(start + bits)])).bytes)
+        }
+        return packed
+    }
+
+    /// Planar `channels × H × W` bytes as the interleaved pixels of a ``PixelBuffer``.
+    static func interleaved(_ planes: [UInt8], channels: Int) -> [UInt8] {
+        guard channels > 1 else { return planes }
+        let plane = planes.count / channels
+        return (0..<planes.count).map { planes[($0 % channels) * plane + $0 / channels] }
+    }
+
+    /// The codes of the first `count` images of the IDX file at `path` (queries: images never stored).
+    func codes(ofImagesIn path: String, count: Int) throws -> NumPyByteMatrix {
+        let queries = try ImageSet(contentsOf: path)
+        guard count <= queries.count else {
+            throw ValidationError("\(path) holds \(queries.count) images, fewer than the \(count) queries asked for")
+        }
+        let signs = try ImageEncoder(model: model).signs(of: (0..<count).map { queries.pixelBuffer($0) })
+        return NumPyByteMatrix(rows: count, columns: bytesPerCode, bytes: packed(signs))
+    }
+}

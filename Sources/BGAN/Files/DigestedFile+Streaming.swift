@@ -60,61 +60,8 @@ extension DigestedFile {
     ///   ``FileError`` `.unreadable` when the file cannot be read.
     init(path: String, magic: [UInt8], version expected: UInt32, blobCount: Int, inPlace: Set<Int>, kind: String,
          invalid: BGANError.Code) throws {
-        func refuse(_ why: String) -> BGANError {
-            BGANError(invalid, "\(path) is refused: \(why)")
-        }
-        let file = try PositionedFile(reading: path)
-        let size = try file.size()
-        guard size >= magic.count + 4 + 4 + 8 * blobCount + 32 else { throw refuse("it is \(size) bytes, too short to be \(kind)") }
-        guard try file.read(UInt8.self, count: magic.count, at: 0) == magic else {
-            throw refuse("it does not start with \(String(decoding: magic, as: UTF8.self)); is it \(kind)?")
-        }
-        var hasher = SHA256.Hasher()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var done = 0
-        while done < size - 32 {
-            let length = min(chunk.count, size - 32 - done)
-            try chunk.withUnsafeMutableBytes { buffer in
-                let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-                try file.read(into: part, at: done)
-                hasher.update(UnsafeRawBufferPointer(part))
-            }
-            done += length
-        }
-        let computed = hasher.finish()
-        guard computed == (try file.read(UInt8.self, count: 32, at: size - 32)) else {
-            throw refuse("its SHA-256 digest does not match its contents: the file is truncated or altered")
-        }
-        let start = try file.read(UInt32.self, count: 2, at: magic.count).map { UInt32(littleEndian: $0) }
-        guard start[0] == expected else { throw refuse("it has format version \(start[0]); this build reads version \(expected)") }
-        let body = size - 32
-        var offset = magic.count + 8
-        guard Int(start[1]) <= body - offset else { throw refuse("its header claims \(start[1]) bytes, more than the file holds") }
-        header = Data(try file.read(UInt8.self, count: Int(start[1]), at: offset))
-        offset += Int(start[1])
-        var blobs: [[UInt8]] = [], extents: [Int: Range<Int>] = [:]
-        for index in 0..<blobCount {
-            guard body - offset >= 8 else { throw refuse("it ends inside its header") }
-            let length = UInt64(littleEndian: try file.read(UInt64.self, count: 1, at: offset)[0])
-            offset += 8
-            let remaining = body - offset
-            guard length <= UInt64(remaining), index < blobCount - 1 || length == UInt64(remaining) else {
-                throw refuse("its part \(index + 1) claims \(length) bytes, but \(remaining) follow")
-            }
-            let range = offset..<(offset + Int(length))
-            if inPlace.contains(index) {
-                extents[index] = range
-                blobs.append([])
-            } else {
-                blobs.append(try file.read(UInt8.self, count: range.count, at: range.lowerBound))
-            }
-            offset = range.upperBound
-        }
-        self.blobs = blobs
-        self.extents = extents
-        self.file = file
-        self.invalid = invalid
-        digest = SHA256.hexDigits(computed)
+        try self.init(reading: .file(try PositionedFile(reading: path)), named: path, magic: magic, version: expected,
+                      blobCount: blobCount, inPlace: inPlace, kind: kind, invalid: invalid)
     }
 
     /// Writes a whole file's `bytes` (digest included) to `path` as ``write(to:magic:version:header:blobs:)`` does.

@@ -52,34 +52,102 @@ struct DigestedFile {
     ///   format version, lengths that do not add up.
     init(bytes: [UInt8], magic: [UInt8], version expected: UInt32, blobCount: Int, kind: String, source: String,
          invalid: BGANError.Code) throws {
-        func refuse(_ why: String) -> BGANError {
-            BGANError(invalid, "\(source) is refused: \(why)")
+        try self.init(reading: .memory(bytes), named: source, magic: magic, version: expected, blobCount: blobCount, inPlace: [],
+                      kind: kind, invalid: invalid)
+    }
+
+    /// Where a file is parsed from: its bytes in memory, or a file read a part at a time.
+    enum Contents {
+        case memory([UInt8])
+        case file(PositionedFile)
+
+        func size() throws -> Int {
+            switch self {
+            case .memory(let bytes): bytes.count
+            case .file(let file): try file.size()
+            }
         }
-        let magicText = String(decoding: magic, as: UTF8.self)
-        guard bytes.count >= magic.count + 4 + 4 + 8 * blobCount + 32 else { throw refuse("it is \(bytes.count) bytes, too short to be \(kind)") }
-        guard Array(bytes.prefix(magic.count)) == magic else { throw refuse("it does not start with \(magicText); is it \(kind)?") }
-        let body = Array(bytes.dropLast(32))
-        let computed = SHA256.hash(body)
-        guard computed == Array(bytes.suffix(32)) else {
+
+        func read(_ count: Int, at offset: Int) throws -> [UInt8] {
+            switch self {
+            case .memory(let bytes): Array(bytes[offset..<(offset + count)])
+            case .file(let file): try file.read(UInt8.self, count: count, at: offset)
+            }
+        }
+
+        /// The SHA-256 of the first `length` bytes, read a megabyte at a time from a file.
+        func digest(ofFirst length: Int) throws -> [UInt8] {
+            var hasher = SHA256.Hasher()
+            switch self {
+            case .memory(let bytes):
+                bytes.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+            case .file(let file):
+                var chunk = [UInt8](repeating: 0, count: 1 << 20)
+                var done = 0
+                while done < length {
+                    let size = min(chunk.count, length - done)
+                    try chunk.withUnsafeMutableBytes { buffer in
+                        let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size])
+                        try file.read(into: part, at: done)
+                        hasher.update(UnsafeRawBufferPointer(part))
+                    }
+                    done += size
+                }
+            }
+            return hasher.finish()
+        }
+    }
+
+    /// Parses and checks `contents`, a file of `kind` called `name` in errors: the digest first,
+    /// then the format version, the header and each blob's length. The blobs whose indices are in
+    /// `inPlace` are left where they lie (``extents``; only for a file), the others are read into
+    /// ``blobs`` (empty for those left in place).
+    init(reading contents: Contents, named name: String, magic: [UInt8], version expected: UInt32, blobCount: Int,
+         inPlace: Set<Int>, kind: String, invalid: BGANError.Code) throws {
+        func refuse(_ why: String) -> BGANError {
+            BGANError(invalid, "\(name) is refused: \(why)")
+        }
+        let size = try contents.size()
+        guard size >= magic.count + 4 + 4 + 8 * blobCount + 32 else { throw refuse("it is \(size) bytes, too short to be \(kind)") }
+        guard try contents.read(magic.count, at: 0) == magic else {
+            throw refuse("it does not start with \(String(decoding: magic, as: UTF8.self)); is it \(kind)?")
+        }
+        let body = size - 32
+        let computed = try contents.digest(ofFirst: body)
+        guard computed == (try contents.read(32, at: body)) else {
             throw refuse("its SHA-256 digest does not match its contents: the file is truncated or altered")
         }
-        var reader = LittleEndianReader(body) { _ in refuse("it ends inside its header") }
-        _ = try reader.readBytes(magic.count)
-        let version = try reader.read(UInt32.self)
+        func integer<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) throws -> T {
+            try contents.read(MemoryLayout<T>.size, at: offset).reversed().reduce(0) { $0 << 8 | T($1) }
+        }
+        let version = try integer(UInt32.self, at: magic.count)
         guard version == expected else { throw refuse("it has format version \(version); this build reads version \(expected)") }
-        let headerLength = Int(try reader.read(UInt32.self))
-        guard headerLength <= reader.remaining else { throw refuse("its header claims \(headerLength) bytes, more than the file holds") }
-        header = Data(try reader.readBytes(headerLength))
-        var blobs: [[UInt8]] = []
+        let headerLength = Int(try integer(UInt32.self, at: magic.count + 4))
+        var offset = magic.count + 8
+        guard headerLength <= body - offset else { throw refuse("its header claims \(headerLength) bytes, more than the file holds") }
+        header = Data(try contents.read(headerLength, at: offset))
+        offset += headerLength
+        var blobs: [[UInt8]] = [], extents: [Int: Range<Int>] = [:]
         for index in 0..<blobCount {
-            let length = try reader.read(UInt64.self)
-            let isLast = index == blobCount - 1
-            guard length <= UInt64(reader.remaining), !isLast || length == UInt64(reader.remaining) else {
-                throw refuse("its part \(index + 1) claims \(length) bytes, but \(reader.remaining) follow")
+            guard body - offset >= 8 else { throw refuse("it ends inside its header") }
+            let length = try integer(UInt64.self, at: offset)
+            offset += 8
+            let remaining = body - offset
+            guard length <= UInt64(remaining), index < blobCount - 1 || length == UInt64(remaining) else {
+                throw refuse("its part \(index + 1) claims \(length) bytes, but \(remaining) follow")
             }
-            blobs.append(Array(try reader.readBytes(Int(length))))
+            let range = offset..<(offset + Int(length))
+            if inPlace.contains(index) {
+                extents[index] = range
+                blobs.append([])
+            } else {
+                blobs.append(try contents.read(range.count, at: range.lowerBound))
+            }
+            offset = range.upperBound
         }
         self.blobs = blobs
+        self.extents = extents
+        if case .file(let file) = contents { self.file = file }
         self.invalid = invalid
         digest = SHA256.hexDigits(computed)
     }

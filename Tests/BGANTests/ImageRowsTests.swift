@@ -100,6 +100,38 @@ import Testing
         #expect(try data.rows.floats() == expected)
     }
 
+    /// Large JPEGs in a folder are decoded for training as a store without thumbnails decodes
+    /// them when it ingests (the smallest DCT scale that covers the model's input), so the model
+    /// learns from the pixels it will be given: close to a full-size decode's, not equal to it.
+    @Test func largeJPEGsAreDecodedForTrainingAsAStoreDecodesThem() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jpegs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var rng = SeededGenerator(seed: 12)
+        let width = 640, height = 480
+        var bytes: [UInt8] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                let wave = sin(Double(x) / 23) + cos(Double(y) / 17 + Double(x) / 41)
+                for c in 0..<3 { bytes.append(UInt8(max(0, min(255, 120 + 50 * wave + Double(30 * c) + 8 * Double(rng.normal()))))) }
+            }
+        }
+        let jpeg = try PixelBuffer(width: width, height: height, format: .rgb, bytes: bytes).jpegData(quality: 90)
+        try Data(jpeg).write(to: URL(fileURLWithPath: directory + "/photo.jpg"))
+        let geometry = try #require(TrainingData.Geometry(channels: 3, height: 16, width: 16))
+        let data = try TrainingData.load(directory, geometry: geometry)
+        let scaled = try ImageDecoder(minimumSide: 16).decode(jpeg)
+        #expect(scaled.width == 80 && scaled.height == 60, "an eighth: the smallest scale that keeps 16 pixels a side")
+        let preprocessing = Preprocessing(channels: 3, height: 16, width: 16, centerCrop: true)
+        let asIngested = preprocessing.planes(from: scaled).map { Float($0) * (1.0 / 255) }
+        let fullSize = preprocessing.planes(from: try ImageDecoder().decode(jpeg)).map { Float($0) * (1.0 / 255) }
+        let rows = try data.rows.floats()
+        #expect(rows == asIngested)
+        #expect(rows != fullSize, "a full-size decode would give other pixels")
+        let meanDifference = zip(rows, fullSize).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(rows.count) * 255
+        #expect(meanDifference < 2, "\(meanDifference) levels from the full-size decode on average")
+    }
+
     /// Images streamed from an IDX file on disk read exactly as the same images held in memory,
     /// whether the file is compressed (inflated into an unlinked temporary file) or not.
     @Test(arguments: [false, true]) func imagesStreamedFromAnIDXFileReadAsHeldOnes(compressed: Bool) throws {

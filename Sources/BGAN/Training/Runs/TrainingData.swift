@@ -95,9 +95,9 @@ public struct TrainingData: Sendable {
             throw BGANError(.invalidArgument, "\(path) holds image files: give the model's input geometry, e.g. 3x32x32 (RGB) or 1x28x28 (gray)")
         }
         let preprocessing = Preprocessing(channels: geometry.channels, height: geometry.height, width: geometry.width, centerCrop: true)
-        // Large JPEGs are decoded as a store bound to the model decodes them when it ingests
-        // (at the smallest DCT scale that keeps the model's input covered): the same pixels at
-        // training and at ingest, and several times faster than a full-size decode.
+        // Large JPEGs are decoded as a store bound to the model and keeping no thumbnails
+        // decodes them when it ingests (at the smallest DCT scale that keeps the model's input
+        // covered): the pixels ingest gives, and faster than a full-size decode.
         let decoder = ImageDecoder(minimumSide: max(geometry.height, geometry.width))
         for skipped in listing.passedOver { logger.warning("passed over \(skipped)") }
         let wanted = min(limit ?? listing.images.count, listing.images.count)

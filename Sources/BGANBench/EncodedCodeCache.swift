@@ -31,34 +31,44 @@ struct EncodedCodeCache {
 
     var bytesPerCode: Int { model.header.architecture.bits / 8 }
 
-    /// The first `count` rows, encoding (and appending) those the file does not hold yet.
+    /// The first `count` rows, encoding (and appending) those the file does not hold yet. A run
+    /// that encodes holds a lock on the file, so a second one is refused rather than let the two
+    /// append over each other; a run that only reads needs none.
     func codes(count: Int) throws -> NumPyByteMatrix {
         let chunkBytes = Self.chunk * bytesPerCode
         let existing = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        var held = existing / chunkBytes * Self.chunk
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        if existing < count * bytesPerCode { try encode(through: count, startingAt: existing / chunkBytes * Self.chunk) }
+        let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         defer { try? file.close() }
-        try file.truncate(atOffset: UInt64(held * bytesPerCode))
-        try file.seekToEnd()
-        if held < count {
-            let encoder = try ImageEncoder(model: model)
-            let started = Date(), first = held
-            while held < count {
-                try file.write(contentsOf: try encodeChunk(startingAt: held, encoder: encoder))
-                held += Self.chunk
-                let rate = Double(held - first) / Date().timeIntervalSince(started)
-                FileHandle.standardError.write(String(format: "\rencoded %d of %d codes (%.0f images/s, %.0f min to go)   ",
-                                                      min(held, count), count, rate, Double(max(0, count - held)) / rate / 60).data(using: .utf8)!)
-            }
-            FileHandle.standardError.write("\n".data(using: .utf8)!)
-            try file.synchronize()
-        }
-        try file.seek(toOffset: 0)
         guard let bytes = try file.read(upToCount: count * bytesPerCode), bytes.count == count * bytesPerCode else {
             throw ValidationError("\(path) holds fewer than \(count) codes after encoding: was it truncated by another run?")
         }
         return NumPyByteMatrix(rows: count, columns: bytesPerCode, bytes: bytes)
+    }
+
+    /// Appends the codes of rows `held ..< count` (whole chunks) after the file's first `held`
+    /// rows, dropping a part-written chunk a stopped run left.
+    private func encode(through count: Int, startingAt held: Int) throws {
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        defer { try? file.close() }
+        guard flock(file.fileDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+            throw ValidationError("another run is encoding into \(path); wait for it, or give this one another --code-cache")
+        }
+        try file.truncate(atOffset: UInt64(held * bytesPerCode))
+        try file.seekToEnd()
+        let encoder = try ImageEncoder(model: model)
+        let started = Date()
+        var done = held
+        while done < count {
+            try file.write(contentsOf: try encodeChunk(startingAt: done, encoder: encoder))
+            done += Self.chunk
+            let rate = Double(done - held) / Date().timeIntervalSince(started)
+            FileHandle.standardError.write(String(format: "\rencoded %d of %d codes (%.0f images/s, %.0f min to go)   ",
+                                                  min(done, count), count, rate, Double(max(0, count - done)) / rate / 60).data(using: .utf8)!)
+        }
+        FileHandle.standardError.write("\n".data(using: .utf8)!)
+        try file.synchronize()
     }
 
     /// The codes of rows `start ..< start + chunk`, packed. The images are made and brought to

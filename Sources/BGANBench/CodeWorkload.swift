@@ -91,6 +91,32 @@ struct CodeWorkload {
         (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     }
 
+    /// How many distinct codes the database holds and how many items share the most common
+    /// one (codes of at most 64 bits; nil for longer ones): learned codes repeat, random ones
+    /// do not.
+    func repetition() -> (distinct: Int, largestGroup: Int)? {
+        let width = database.columns
+        guard width <= 8 else { return nil }
+        var words = database.bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [UInt64] in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            return (0..<database.rows).map { row in
+                (0..<width).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[row * width + $1]) }
+            }
+        }
+        words.sort()
+        var distinct = 0, largest = 0, run = 0
+        for (index, word) in words.enumerated() {
+            if index > 0, word == words[index - 1] {
+                run += 1
+            } else {
+                distinct += 1
+                run = 1
+            }
+            largest = max(largest, run)
+        }
+        return (distinct, largest)
+    }
+
     func queryCodes() throws -> [BinaryCode] {
         try (0..<queries.rows).map { try BinaryCode(bytes: queries.row($0)) }
     }

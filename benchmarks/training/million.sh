@@ -15,7 +15,8 @@
 # lines, each stage's peak resident memory and the peak of each phase (resident memory sampled
 # every half second beside the log's last line: set-up before S, building S, targets, training
 # steps, the checkpoint written on the stop). WORK=DIR keeps the files (default: a temp folder);
-# STAGES="train" runs the BGAN stage alone (default "pretrain train").
+# STAGES="train" runs the BGAN stage alone (default "pretrain train"); BGAN_DB=PATH runs that
+# binary instead of building this checkout's (to compare two builds on the same files).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -25,8 +26,12 @@ work="${WORK:-$(mktemp -d /tmp/bgan-million-XXXXXX)}"
 mkdir -p "$work"
 fashion=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 [ -f "$fashion" ] || { echo "needs Fashion-MNIST from Debian: apt-get install dataset-fashion-mnist" >&2; exit 1; }
-(cd "$root" && swift build -c release --product bgan-db >&2)
-bgan_db="$(cd "$root" && swift build -c release --show-bin-path)/bgan-db"
+if [ -n "${BGAN_DB:-}" ]; then
+  bgan_db="$BGAN_DB"
+else
+  (cd "$root" && swift build -c release --product bgan-db >&2)
+  bgan_db="$(cd "$root" && swift build -c release --show-bin-path)/bgan-db"
+fi
 data="$work/images-$count.idx"
 [ -f "$data" ] || python3 "$here/augment.py" "$fashion" "$count" "$data"
 

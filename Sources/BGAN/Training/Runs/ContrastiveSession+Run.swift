@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 
 extension ContrastiveSession {
     /// Pre-trains an encoder with `settings` on `data` under `loop` and writes its model file to
@@ -16,6 +17,8 @@ extension ContrastiveSession {
         }
         let session = try ContrastiveSession(settings: settings, images: data.rows,
                                              partners: try partnerLists(for: settings, images: data.rows))
+        // The partner search's heaps and blocks are freed by now; training holds none of them.
+        returnFreedMemoryToTheSystem()
         return try finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }
 

@@ -28,6 +28,8 @@ extension TrainingPlan {
         if case .file(let path) = initialEncoder { startingFile = try Self.startingModel(try Self.readModel(at: path), at: path, for: architecture(for: data)) }
         let pretrainedPath = usesPretrainedModel ? try pretrainedModel(on: data, modelPath: out, loop: loop, onProgress: onProgress) : nil
         let session = try makeSession(on: data, pretrainedPath: pretrainedPath, startingFile: startingFile, logger: loop.logger)
+        // The set-up's features, lists and search heaps are freed by now; training holds none of them.
+        returnFreedMemoryToTheSystem()
         return try Self.finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }
 

@@ -74,11 +74,11 @@ public struct TrainingData: Sendable {
     /// inflated into a temporary file first) or a CIFAR-10 batch as they are, or image files (one
     /// file, or a folder recursively in path order) decoded and brought to `geometry` (centre
     /// crop to its aspect ratio, area-averaged resize; large JPEGs decoded at a DCT scale, as a
-    /// store without thumbnails decodes them: `ImageDecoder.minimumSide`). Files that cannot be decoded, and folder
-    /// entries that are not images, are logged as warnings and left out; the decoded images go to
-    /// an unlinked temporary file in `TMPDIR` (else `/tmp`) as they come — C × H × W bytes each —
-    /// and are read from there when a batch needs them, so a folder of a million photos is not
-    /// held in memory. `limit` keeps the first images only.
+    /// store without thumbnails decodes them: `ImageDecoder.minimumSide`). Files that cannot be
+    /// decoded, and folder entries that are not images, are logged as warnings and left out; the
+    /// decoded images go to an unlinked temporary file in `TMPDIR` (else `/tmp`) as they come —
+    /// C × H × W bytes each — and are read from there when a batch needs them, so a folder of a
+    /// million photos is not held in memory. `limit` keeps the first images only.
     /// - Throws: ``BGANError`` `.invalidArgument` for image files without a geometry or a folder
     ///   with no decodable image; the reading error of a data set that cannot be read;
     ///   ``FileError`` when `TMPDIR` has no room for the decoded images.

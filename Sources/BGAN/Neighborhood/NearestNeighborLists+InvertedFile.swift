@@ -81,7 +81,8 @@ extension NearestNeighborLists {
         let members = CellIndex(cells: cellCount, entries: (0..<n).map { probed[$0 * probes] }, owners: Array(0..<n))
         let visitors = CellIndex(cells: cellCount, entries: probed, owners: (0..<(n * probes)).map { $0 / probes })
 
-        var heaps = [BoundedNeighborHeap](repeating: BoundedNeighborHeap(capacity: k), count: n)
+        let heaps = NeighborHeaps(count: n, capacity: k)
+        defer { heaps.deallocate() }
         let blockRows = 2048
         var memberRows = [Float](), visitorRows = [Float](), products = [Float]()
         for cell in 0..<cellCount {
@@ -101,16 +102,13 @@ extension NearestNeighborLists {
                     }
                 }
                 products.withUnsafeBufferPointer { p in
-                    heaps.withUnsafeMutableBufferPointer { heaps in
-                        nonisolated(unsafe) let heaps = heaps
-                        // A visitor appears once per cell, so the rows of a block own their heaps.
-                        parallelRanges(block.count, tasks: BLAS.threads, minimumPerTask: 64) { range in
-                            for row in range {
-                                let visitor = block[block.startIndex + row]
-                                let line = p.baseAddress! + row * cellMembers.count
-                                for (column, member) in cellMembers.enumerated() {
-                                    heaps[visitor].offer(distance: norms[member] - 2 * line[column], index: Int32(member))
-                                }
+                    // A visitor appears once per cell, so the rows of a block own their heaps.
+                    parallelRanges(block.count, tasks: BLAS.threads, minimumPerTask: 64) { range in
+                        for row in range {
+                            let visitor = block[block.startIndex + row]
+                            let line = p.baseAddress! + row * cellMembers.count
+                            for (column, member) in cellMembers.enumerated() {
+                                heaps.offer(visitor, distance: norms[member] - 2 * line[column], index: Int32(member))
                             }
                         }
                     }
@@ -118,9 +116,9 @@ extension NearestNeighborLists {
             }
         }
         // An item whose probed cells hold fewer than k items is compared with every item.
-        let short = (0..<n).filter { heaps[$0].count < k }
+        let short = (0..<n).filter { heaps.size(of: $0) < k }
         if !short.isEmpty {
-            for i in short { heaps[i].removeAll() }
+            for i in short { heaps.removeAll(of: i) }
             var rows = [Float]()
             try features.gather(short, into: &rows)
             let group = 512
@@ -140,7 +138,7 @@ extension NearestNeighborLists {
                     for row in 0..<queries {
                         let i = short[start + row]
                         for column in 0..<blockCount {
-                            heaps[i].offer(distance: norms[first + column] - 2 * products[row * blockCount + column], index: Int32(first + column))
+                            heaps.offer(i, distance: norms[first + column] - 2 * products[row * blockCount + column], index: Int32(first + column))
                         }
                     }
                 }
@@ -148,7 +146,7 @@ extension NearestNeighborLists {
         }
         var result = [Int32](repeating: 0, count: n * k)
         result.withUnsafeMutableBufferPointer { out in
-            for i in 0..<n { heaps[i].writeSorted(into: out.baseAddress! + i * k) }
+            for i in 0..<n { heaps.writeSorted(i, into: out.baseAddress! + i * k) }
         }
         self.init(count: n, k: k, neighbors: result)
     }

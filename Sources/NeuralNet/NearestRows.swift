@@ -31,12 +31,13 @@ package func nearestRows(of queries: [Float], in database: [Float], databaseNorm
                 databaseNorms.withUnsafeBufferPointer { norm in
                     nonisolated(unsafe) let out = out
                     parallelRanges(rows, tasks: BLAS.threads, minimumPerTask: 8) { block in
-                        var heap = BoundedNeighborHeap(capacity: k)
+                        let heap = NeighborHeaps(count: 1, capacity: k)
+                        defer { heap.deallocate() }
                         for row in block {
-                            heap.removeAll()
+                            heap.removeAll(of: 0)
                             let line = p.baseAddress! + row * n
-                            for j in 0..<n { heap.offer(distance: norm[j] - 2 * line[j], index: Int32(j)) }
-                            heap.writeSorted(into: out.baseAddress! + (first + row) * k)
+                            for j in 0..<n { heap.offer(0, distance: norm[j] - 2 * line[j], index: Int32(j)) }
+                            heap.writeSorted(0, into: out.baseAddress! + (first + row) * k)
                         }
                     }
                 }

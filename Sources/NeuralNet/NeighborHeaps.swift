@@ -1,42 +1,10 @@
-/// The `capacity` smallest (distance, index) pairs seen, as a max-heap: the top-k of a row of
-/// distances in exact and approximate neighbour lists and in k-means assignment.
-package struct BoundedNeighborHeap {
-    package let capacity: Int
-    private var distances: [Float]
-    private var indices: [Int32]
-    private var size: Int32 = 0
-
-    package init(capacity: Int) {
-        self.capacity = capacity
-        distances = [Float](repeating: 0, count: capacity)
-        indices = [Int32](repeating: 0, count: capacity)
-    }
-
-    /// How many pairs are kept (at most `capacity`).
-    package var count: Int { Int(size) }
-
-    package mutating func removeAll() { size = 0 }
-
-    @inline(__always)
-    package mutating func offer(distance: Float, index: Int32) {
-        let capacity = capacity
-        distances.withUnsafeMutableBufferPointer { d in
-            indices.withUnsafeMutableBufferPointer { i in
-                Self.offer(distance: distance, index: index, distances: d.baseAddress!, indices: i.baseAddress!, size: &size, capacity: capacity)
-            }
-        }
-    }
-
-    /// Writes the kept indices, nearest first.
-    package func writeSorted(into target: UnsafeMutablePointer<Int32>) {
-        distances.withUnsafeBufferPointer { d in
-            indices.withUnsafeBufferPointer { i in Self.writeSorted(distances: d.baseAddress!, indices: i.baseAddress!, size: Int(size), into: target) }
-        }
-    }
-
+/// The sift routines of a bounded max-heap of (distance, index) pairs kept in caller-owned
+/// memory: the `capacity` smallest pairs seen, the top-k of a row of distances in exact and
+/// approximate neighbour lists and in k-means assignment (``NeighborHeaps``).
+enum BoundedNeighborHeap {
     /// Whether (a, ia) sorts after (b, ib): larger distance, or equal distance and larger index.
     @inline(__always)
-    package static func after(_ a: Float, _ ia: Int32, _ b: Float, _ ib: Int32) -> Bool { a > b || (a == b && ia > ib) }
+    static func after(_ a: Float, _ ia: Int32, _ b: Float, _ ib: Int32) -> Bool { a > b || (a == b && ia > ib) }
 
     /// Offers a pair to the heap of `size` pairs (at most `capacity`) at `distances`/`indices`.
     @inline(__always)

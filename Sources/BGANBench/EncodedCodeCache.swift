@@ -103,8 +103,7 @@ struct EncodedCodeCache {
         guard row >= images.count else { return images.pixelBuffer(row) }
         var seeds = SeededGenerator(seed: UInt64(row))
         var rng = SeededGenerator(seed: 0xC0DE_0000 ^ seeds.next())
-        return try PixelBuffer(width: images.width, height: images.height, format: images.channels == 1 ? .gray : .rgb,
-                               bytes: Self.interleaved(AugmentedCopies.bytes(of: images, copy: row, rng: &rng), channels: images.channels))
+        return try PixelBuffer(planes: AugmentedCopies.bytes(of: images, copy: row, rng: &rng), width: images.width, height: images.height)
     }
 
     /// Codes given as ±1 values, `bits` per row, packed row after row.
@@ -115,13 +114,6 @@ struct EncodedCodeCache {
             packed.append(contentsOf: BinaryCode(signsOf: Array(signs[start..<(start + bits)])).bytes)
         }
         return packed
-    }
-
-    /// Planar `channels × H × W` bytes as the interleaved pixels of a ``PixelBuffer``.
-    static func interleaved(_ planes: [UInt8], channels: Int) -> [UInt8] {
-        guard channels > 1 else { return planes }
-        let plane = planes.count / channels
-        return (0..<planes.count).map { planes[($0 % channels) * plane + $0 / channels] }
     }
 
     /// The codes of the first `count` images of the IDX file at `path` (queries: images never stored).

@@ -129,7 +129,8 @@ struct SearchBenchmark: ParsableCommand {
         print(String(format: "| %@ %d×%d | %d | %.2fM | %.1f | %.4f | %.4f | %.3f | %.1f× | %@ | %@ |",
                      distribution.rawValue, size, bitCount, stats.substrings, ingestRate / 1e6, stats.bytesPerItem,
                      auto.ms, mih.ms, scan.ms, scan.ms / auto.ms, paths, radiusCells.joined(separator: " | ")))
-        if let repetition = workload.repetition() {
+        // Random workloads hardly repeat; counting means sorting a copy of every code (0.8 GB at 10⁸).
+        if workload.distribution == .encoded || verbose, let repetition = workload.repetition() {
             print(String(format: "  %@: %d distinct codes (%.1f %%), the most common held by %d items", name, repetition.distinct,
                          100 * Double(repetition.distinct) / Double(size), repetition.largestGroup))
         }

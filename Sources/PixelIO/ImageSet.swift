@@ -69,12 +69,8 @@ public struct ImageSet: Sendable {
 
     /// Image `index` as a gray or RGB ``PixelBuffer`` (planes interleaved into pixels).
     public func pixelBuffer(_ index: Int) -> PixelBuffer {
-        let planes = image(index), plane = height * width, base = planes.startIndex
-        var bytes = Array(planes)
-        if channels > 1 {
-            for i in 0..<plane { for c in 0..<channels { bytes[i * channels + c] = planes[base + c * plane + i] } }
-        }
-        return try! PixelBuffer(width: width, height: height, format: channels == 1 ? .gray : .rgb, bytes: bytes)
+        // A set holds gray or RGB images of its own geometry, so the planes always make one.
+        try! PixelBuffer(planes: image(index), width: width, height: height)
     }
 }
 

@@ -14,6 +14,18 @@ import Testing
         #expect(rgb.converted(to: .rgba).bytes == [200, 100, 50, 255, 0, 255, 0, 255])
     }
 
+    @Test func planesBecomeInterleavedPixels() throws {
+        // Red plane 1…6, green 11…16, blue 21…26 of a 3×2 image.
+        let planes: [UInt8] = [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 21, 22, 23, 24, 25, 26]
+        let rgb = try PixelBuffer(planes: planes, width: 3, height: 2)
+        #expect(rgb.format == .rgb && rgb.width == 3 && rgb.height == 2)
+        #expect(rgb.bytes == [1, 11, 21, 2, 12, 22, 3, 13, 23, 4, 14, 24, 5, 15, 25, 6, 16, 26])
+        let gray = try PixelBuffer(planes: planes[6..<12], width: 3, height: 2)
+        #expect(gray.format == .gray && gray.bytes == [11, 12, 13, 14, 15, 16] && gray[1, 1, 0] == 15)
+        let two = #expect(throws: DatasetError.self) { try PixelBuffer(planes: planes.prefix(12), width: 3, height: 2) }
+        #expect(two?.message.contains("not one or three 3×2 planes") == true, "\(two?.message ?? "")")
+    }
+
     @Test func centerCropKeepsTheMiddle() throws {
         let image = try PixelBuffer(width: 8, height: 6, format: .gray, bytes: (0..<48).map { UInt8($0) })
         let square = image.centerCropped(aspectWidth: 1, aspectHeight: 1)

@@ -47,6 +47,24 @@ public struct PixelBuffer: Sendable, Equatable {
         self.bytes = bytes
     }
 
+    /// A gray (one plane) or RGB (three planes) image from its planes, one after the other,
+    /// each `width × height` row-major bytes — the layout of data sets (``ImageSet``) and
+    /// network inputs — interleaved into pixels.
+    /// - Throws: ``DatasetError`` when there are not one or three planes of that size.
+    public init(planes: some Collection<UInt8>, width: Int, height: Int) throws {
+        let plane = width * height
+        guard plane > 0, planes.count == plane || planes.count == 3 * plane else {
+            throw DatasetError(.invalidImage, "\(planes.count) bytes are not one or three \(width)×\(height) planes")
+        }
+        let channels = planes.count / plane
+        var bytes = Array(planes)
+        if channels > 1 {
+            let source = bytes
+            for i in 0..<plane { for c in 0..<channels { bytes[i * channels + c] = source[c * plane + i] } }
+        }
+        try self.init(width: width, height: height, format: channels == 1 ? .gray : .rgb, bytes: bytes)
+    }
+
     /// The value of `channel` at column `x`, row `y`.
     public subscript(x: Int, y: Int, channel: Int) -> UInt8 {
         bytes[y * rowStride + x * format.channels + channel]

@@ -93,6 +93,36 @@ import Testing
         #expect(fromImages.neighbors == fromFloats.neighbors)
     }
 
+    /// Rows kept in a temporary file are read back as they were written — single rows, runs of
+    /// consecutive rows (one read each), repeats, whole blocks — and give the lists, the
+    /// blended targets and the anchor signs their array gives.
+    @Test func rowsKeptInAFileReadAsTheirArray() throws {
+        var rng = SeededGenerator(seed: 21)
+        let dimension = 3, n = 1_300
+        let x = (0..<(n * dimension)).map { _ in rng.normal() }
+        var kept = try FeatureRows.inScratchFile(dimension: dimension, purpose: "test rows") { append in
+            for start in stride(from: 0, to: n, by: 256) { try append(Array(x[(start * dimension)..<(min(n, start + 256) * dimension)])) }
+        }
+        var memory = FeatureRows(x, dimension: dimension)
+        #expect(kept.count == n && kept.dimension == dimension)
+        #expect(try kept.allRows() == x)
+        var fromFile = [Float](), fromArray = [Float]()
+        for indices in [[0], [n - 1], [5, 6, 7, 8, 2, 3, 1_299, 0, 0, 1], Array(400..<1_100)] {
+            try kept.gather(indices, into: &fromFile)
+            try memory.gather(indices, into: &fromArray)
+            #expect(fromFile == fromArray, "rows \(indices.prefix(4))…")
+        }
+        kept.blockRows = 512
+        memory.blockRows = 512
+        let file = NearestNeighborLists.InvertedFile(cells: 12, probes: 3)
+        #expect(try NearestNeighborLists(rows: kept, k: 5, invertedFile: file).neighbors
+                == NearestNeighborLists(features: x, dimension: dimension, k: 5, invertedFile: file).neighbors)
+        #expect(try AnchorCodes(signsOf: kept) == AnchorCodes(signsOf: x), "bits packed across blocks whose rows do not fill whole bytes")
+        let coarse = try SimilarityEmbedding(values: (0..<(n * 2)).map { _ in rng.normal() }, dimension: 2)
+        #expect(try SimilarityEmbedding.blendedInScratchFile(coarse, features: kept, weightOfSecond: 0.3)
+                == SimilarityEmbedding.blend(coarse, try .cosines(of: x, dimension: dimension), weightOfSecond: 0.3))
+    }
+
     @Test func exactListsOfQueriesMatchTheListsOfThoseRows() {
         var rng = SeededGenerator(seed: 3)
         let x = (0..<(200 * 5)).map { _ in rng.normal() }

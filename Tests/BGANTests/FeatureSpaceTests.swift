@@ -94,6 +94,15 @@ import Testing
             #expect(zip(row, raw).allSatisfy { ($0 > 0) == ($1 > 0) })
         }
         #expect(try FeatureSpace.modelHidden(path: path).features(of: pixels, channels: 1, height: 8, width: 8).width == 16)
+        // 600 images: three batches of the model, the last one short; rows kept in a file hold the same values.
+        let many = (0..<(600 * 64)).map { _ in Float.random(in: 0...1, using: &rng) }
+        let images = try ImageRows(floats: many, valuesPerImage: 64)
+        for space in [FeatureSpace.modelOutputs(path: path), .modelHidden(path: path)] {
+            let inMemory = try space.features(of: images, channels: 1, height: 8, width: 8)
+            let kept = try space.rows(of: images, channels: 1, height: 8, width: 8, inScratchFile: true)
+            #expect(kept.count == 600 && kept.dimension == inMemory.width)
+            #expect(try kept.allRows() == inMemory.values, "\(space)")
+        }
         let otherGeometry = #expect(throws: BGANError.self) {
             try FeatureSpace.modelOutputs(path: path).features(of: Array(pixels.prefix(4 * 49)), channels: 1, height: 7, width: 7)
         }

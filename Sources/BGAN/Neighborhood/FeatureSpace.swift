@@ -76,11 +76,8 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
     public func features(of images: ImageRows, channels: Int, height: Int, width: Int) throws -> (values: [Float], width: Int) {
         let dimension = channels * height * width
         try images.requireShape(channels: channels, height: height, width: width)
-        if case .modelOutputs(let path) = self {
-            return try Self.modelFeatures(path: path, hidden: false, images: images, channels: channels, height: height, width: width)
-        }
-        if case .modelHidden(let path) = self {
-            return try Self.modelFeatures(path: path, hidden: true, images: images, channels: channels, height: height, width: width)
+        if let model = try modelRows(of: images, channels: channels, height: height, width: width, inScratchFile: false) {
+            return (try model.allRows(), model.dimension)
         }
         let pixels = try images.floats()
         switch self {
@@ -103,13 +100,43 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
         }
     }
 
+    /// The features of `images` as rows read when they are needed: a model's features written
+    /// into a temporary file when `inScratchFile` (256 bytes an image at 64 dimensions, which a
+    /// training run on a million images then does not hold), pixels read from the images
+    /// themselves, any other space computed whole in memory. The same values as
+    /// ``features(of:channels:height:width:)-(ImageRows,_,_,_)``.
+    /// - Throws: as ``features(of:channels:height:width:)-(ImageRows,_,_,_)``, and ``FileError``
+    ///   when the temporary file cannot be written.
+    public func rows(of images: ImageRows, channels: Int, height: Int, width: Int, inScratchFile: Bool) throws -> FeatureRows {
+        try images.requireShape(channels: channels, height: height, width: width)
+        if let model = try modelRows(of: images, channels: channels, height: height, width: width, inScratchFile: inScratchFile) {
+            return model
+        }
+        if self == .pixels { return FeatureRows(pixelsOf: images) }
+        let (values, dimension) = try features(of: images, channels: channels, height: height, width: width)
+        return FeatureRows(values, dimension: dimension)
+    }
+
+    /// A model space's features (nil for the other spaces), a batch of images at a time.
+    private func modelRows(of images: ImageRows, channels: Int, height: Int, width: Int, inScratchFile: Bool) throws -> FeatureRows? {
+        switch self {
+        case .modelOutputs(let path):
+            try Self.modelFeatures(path: path, hidden: false, images: images, channels: channels, height: height, width: width, inScratchFile: inScratchFile)
+        case .modelHidden(let path):
+            try Self.modelFeatures(path: path, hidden: true, images: images, channels: channels, height: height, width: width, inScratchFile: inScratchFile)
+        default:
+            nil
+        }
+    }
+
     private static func check(dimensions: Int, of dimension: Int) throws {
         guard dimensions <= dimension else {
             throw BGANError(.invalidArgument, "\(dimensions) principal components asked of images with \(dimension) values; ask for at most \(dimension)")
         }
     }
 
-    private static func modelFeatures(path: String, hidden: Bool, images: ImageRows, channels: Int, height: Int, width: Int) throws -> ([Float], Int) {
+    private static func modelFeatures(path: String, hidden: Bool, images: ImageRows, channels: Int, height: Int, width: Int,
+                                      inScratchFile: Bool) throws -> FeatureRows {
         let networks = try DefaultModel.load(path: path, bits: 0).networks()
         let a = networks.architecture
         guard a.channels == channels, a.height == height, a.width == width else {
@@ -118,20 +145,27 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
         }
         let count = images.count
         let rowWidth = hidden ? a.hiddenUnits : a.bits
+        func batches(_ append: ([Float]) throws -> Void) throws {
+            for start in stride(from: 0, to: count, by: 256) {
+                let size = min(256, count - start)
+                let batch = Tensor(shape: [size, channels, height, width], storage: try images.floats(start..<(start + size)))
+                var features = try (hidden ? networks.hiddenFeatures(of: batch) : networks.preSignOutputs(of: batch)).storage
+                // Directions, not lengths: contrastive training only shapes the angles between outputs.
+                for row in stride(from: 0, to: features.count, by: rowWidth) {
+                    var sum: Float = 0
+                    for k in row..<(row + rowWidth) { sum += features[k] * features[k] }
+                    let scale = sum > 0 ? 1 / sum.squareRoot() : 0
+                    for k in row..<(row + rowWidth) { features[k] *= scale }
+                }
+                try append(features)
+            }
+        }
+        if inScratchFile {
+            return try FeatureRows.inScratchFile(dimension: rowWidth, purpose: "the \(hidden ? "hidden features" : "outputs") of \(path)", writing: batches)
+        }
         var features: [Float] = []
         features.reserveCapacity(count * rowWidth)
-        for start in stride(from: 0, to: count, by: 256) {
-            let size = min(256, count - start)
-            let batch = Tensor(shape: [size, channels, height, width], storage: try images.floats(start..<(start + size)))
-            features += try (hidden ? networks.hiddenFeatures(of: batch) : networks.preSignOutputs(of: batch)).storage
-        }
-        // Directions, not lengths: contrastive training only shapes the angles between outputs.
-        for start in stride(from: 0, to: features.count, by: rowWidth) {
-            var sum: Float = 0
-            for k in start..<(start + rowWidth) { sum += features[k] * features[k] }
-            let scale = sum > 0 ? 1 / sum.squareRoot() : 0
-            for k in start..<(start + rowWidth) { features[k] *= scale }
-        }
-        return (features, rowWidth)
+        try batches { features += $0 }
+        return FeatureRows(features, dimension: rowWidth)
     }
 }

@@ -44,9 +44,19 @@ extension NearestNeighborLists {
     /// every bundled recipe), through the ``InvertedFile/recommended(count:)`` inverted file
     /// beyond, where N² distances would take hours.
     public static func searching(_ features: [Float], dimension: Int, k: Int) -> NearestNeighborLists {
-        let n = features.count / dimension
-        guard n > exactLimit else { return NearestNeighborLists(features: features, dimension: dimension, k: k) }
-        return NearestNeighborLists(features: features, dimension: dimension, k: k, invertedFile: .recommended(count: n))
+        // An array's rows cannot fail to be read.
+        try! searching(FeatureRows(features, dimension: dimension), k: k)
+    }
+
+    /// ``searching(_:dimension:k:)`` on rows read as they are needed: beyond ``exactLimit`` the
+    /// inverted file reads a block or a cell's rows at a time, so rows kept in a file or gathered
+    /// from images are never held whole.
+    /// - Throws: what reading the rows throws.
+    public static func searching(_ features: FeatureRows, k: Int) throws -> NearestNeighborLists {
+        guard features.count > exactLimit else {
+            return NearestNeighborLists(features: try features.allRows(), dimension: features.dimension, k: k)
+        }
+        return try NearestNeighborLists(rows: features, k: k, invertedFile: .recommended(count: features.count))
     }
 
     /// Approximate lists: the `k` nearest of every item among the items of its
@@ -71,15 +81,7 @@ extension NearestNeighborLists {
         let quantizer = KMeans(training: try Self.trainingSample(features, rows: max(invertedFile.trainingRows, cellCount), seed: invertedFile.seed),
                                dimension: dimension, clusters: cellCount, iterations: invertedFile.iterations, seeding: .randomRows,
                                seed: invertedFile.seed)
-        var probed = [Int32](), norms = [Float]()
-        probed.reserveCapacity(n * probes)
-        norms.reserveCapacity(n)
-        try features.forEachBlock { _, block in
-            probed += quantizer.nearest(block, count: probes)
-            norms += squaredNorms(block, dimension: dimension)
-        }
-        let members = CellIndex(cells: cellCount, entries: (0..<n).map { probed[$0 * probes] }, owners: Array(0..<n))
-        let visitors = CellIndex(cells: cellCount, entries: probed, owners: (0..<(n * probes)).map { $0 / probes })
+        let (members, visitors, norms) = try Self.cells(of: features, quantizer: quantizer, cells: cellCount, probes: probes)
 
         let heaps = NeighborHeaps(count: n, capacity: k)
         defer { heaps.deallocate() }
@@ -88,10 +90,10 @@ extension NearestNeighborLists {
         for cell in 0..<cellCount {
             let cellMembers = members.rows(of: cell), cellVisitors = visitors.rows(of: cell)
             guard !cellMembers.isEmpty, !cellVisitors.isEmpty else { continue }
-            try features.gather(Array(cellMembers), into: &memberRows)
+            try features.gather(cellMembers.map(Int.init), into: &memberRows)
             for first in stride(from: 0, to: cellVisitors.count, by: blockRows) {
                 let block = cellVisitors[(cellVisitors.startIndex + first)..<(cellVisitors.startIndex + min(first + blockRows, cellVisitors.count))]
-                try features.gather(Array(block), into: &visitorRows)
+                try features.gather(block.map(Int.init), into: &visitorRows)
                 if products.count < block.count * cellMembers.count { products = [Float](repeating: 0, count: block.count * cellMembers.count) }
                 visitorRows.withUnsafeBufferPointer { v in
                     memberRows.withUnsafeBufferPointer { m in
@@ -105,10 +107,10 @@ extension NearestNeighborLists {
                     // A visitor appears once per cell, so the rows of a block own their heaps.
                     parallelRanges(block.count, tasks: BLAS.threads, minimumPerTask: 64) { range in
                         for row in range {
-                            let visitor = block[block.startIndex + row]
+                            let visitor = Int(block[block.startIndex + row])
                             let line = p.baseAddress! + row * cellMembers.count
                             for (column, member) in cellMembers.enumerated() {
-                                heaps.offer(visitor, distance: norms[member] - 2 * line[column], index: Int32(member))
+                                heaps.offer(visitor, distance: norms[Int(member)] - 2 * line[column], index: member)
                             }
                         }
                     }
@@ -151,6 +153,25 @@ extension NearestNeighborLists {
         self.init(count: n, k: k, neighbors: result)
     }
 
+    /// Each item filed in the cell of its nearest centroid (`members`) and under each of its
+    /// `probes` nearest cells (`visitors`), and its squared norm: one pass over the rows, a
+    /// block at a time, whose cell numbers are dropped once filed.
+    private static func cells(of features: FeatureRows, quantizer: KMeans, cells: Int, probes: Int) throws
+        -> (members: CellIndex, visitors: CellIndex, norms: [Float]) {
+        let n = features.count
+        precondition(n <= Int(Int32.max), "lists hold 32-bit item numbers")
+        var probed = [Int32](), norms = [Float]()
+        probed.reserveCapacity(n * probes)
+        norms.reserveCapacity(n)
+        try features.forEachBlock { _, block in
+            probed += quantizer.nearest(block, count: probes)
+            norms += squaredNorms(block, dimension: features.dimension)
+        }
+        return (CellIndex(cells: cells, entries: n, cell: { probed[$0 * probes] }, owner: { Int32($0) }),
+                CellIndex(cells: cells, entries: n * probes, cell: { probed[$0] }, owner: { Int32($0 / probes) }),
+                norms)
+    }
+
     /// Up to `rows` distinct rows of `features` drawn with `seed` (all of them when there are
     /// no more): what the k-means of the cells trains on.
     private static func trainingSample(_ features: FeatureRows, rows: Int, seed: UInt64) throws -> [Float] {
@@ -166,23 +187,26 @@ extension NearestNeighborLists {
     }
 }
 
-/// The owners filed under each cell, cell after cell (a counting sort of `entries`).
+/// The owners filed under each cell, cell after cell (a counting sort of the entries): 4 bytes
+/// an entry, 16 probes an item.
 private struct CellIndex {
     let starts: [Int]
-    let owners: [Int]
+    let owners: [Int32]
 
-    init(cells: Int, entries: [Int32], owners unsorted: [Int]) {
+    /// Entries `0 ..< entries`, entry `e` filed under `cell(e)` as `owner(e)`, in entry order within a cell.
+    init(cells: Int, entries: Int, cell: (Int) -> Int32, owner: (Int) -> Int32) {
         var starts = [Int](repeating: 0, count: cells + 1)
-        for cell in entries { starts[Int(cell) + 1] += 1 }
+        for entry in 0..<entries { starts[Int(cell(entry)) + 1] += 1 }
         for cell in 0..<cells { starts[cell + 1] += starts[cell] }
-        var next = starts, owners = [Int](repeating: 0, count: entries.count)
-        for (entry, cell) in entries.enumerated() {
-            owners[next[Int(cell)]] = unsorted[entry]
-            next[Int(cell)] += 1
+        var next = starts, owners = [Int32](repeating: 0, count: entries)
+        for entry in 0..<entries {
+            let filed = Int(cell(entry))
+            owners[next[filed]] = owner(entry)
+            next[filed] += 1
         }
         self.starts = starts
         self.owners = owners
     }
 
-    func rows(of cell: Int) -> ArraySlice<Int> { owners[starts[cell]..<starts[cell + 1]] }
+    func rows(of cell: Int) -> ArraySlice<Int32> { owners[starts[cell]..<starts[cell + 1]] }
 }

@@ -88,19 +88,26 @@ public struct SimilarityEmbedding: Sendable, Equatable {
         guard dimension >= 1, features.count % dimension == 0 else {
             throw BGANError(.invalidArgument, "\(features.count) values are not whole rows of \(dimension)")
         }
-        try requireBlendable(a.count, features.count / dimension, w)
-        let first = try a.values
+        return try blendedInScratchFile(a, features: FeatureRows(features, dimension: dimension), weightOfSecond: w)
+    }
+
+    /// ``blendedInScratchFile(_:features:dimension:weightOfSecond:)`` on feature rows read a
+    /// block at a time (from a file, too), the same values.
+    public static func blendedInScratchFile(_ a: SimilarityEmbedding, features: FeatureRows,
+                                            weightOfSecond w: Float) throws -> SimilarityEmbedding {
+        try requireBlendable(a.count, features.count, w)
+        let first = try a.values, dimension = features.dimension
         let file = try PositionedFile(scratchFor: "the similarity targets")
         let width = a.dimension + dimension
         var header = UInt64(width).littleEndian
         try withUnsafeBytes(of: &header) { try file.write($0, at: 0) }
-        let rowsPerWrite = max(1, (1 << 20) / width)
         var buffer: [Float] = []
-        for start in stride(from: 0, to: a.count, by: rowsPerWrite) {
+        try features.forEachBlock { start, block in
             buffer.removeAll(keepingCapacity: true)
-            for row in start..<min(a.count, start + rowsPerWrite) {
-                var unit = features[(row * dimension)..<((row + 1) * dimension)]
+            for offset in 0..<(block.count / dimension) {
+                var unit = block[(offset * dimension)..<((offset + 1) * dimension)]
                 normalize(&unit)
+                let row = start + offset
                 buffer += blendedRow(first[(row * a.dimension)..<((row + 1) * a.dimension)], unit, weightOfSecond: w)
             }
             try buffer.withUnsafeBytes { try file.write($0, at: 8 + 4 * start * width) }

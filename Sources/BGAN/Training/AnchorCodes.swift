@@ -14,6 +14,17 @@ public struct AnchorCodes: Sendable, Equatable {
         self.init(count: outputs.count, packed: packed)
     }
 
+    /// The signs of an encoder's real-valued outputs read a block of rows at a time (a row an image).
+    /// - Throws: what reading the rows throws.
+    public init(signsOf outputs: FeatureRows) throws {
+        var packed = [UInt8](repeating: 0, count: (outputs.count * outputs.dimension + 7) / 8)
+        try outputs.forEachBlock { first, block in
+            let base = first * outputs.dimension
+            for (offset, value) in block.enumerated() where value >= 0 { packed[(base + offset) / 8] |= 1 << UInt8((base + offset) % 8) }
+        }
+        self.init(count: outputs.count * outputs.dimension, packed: packed)
+    }
+
     /// `values`, each +1 or −1.
     /// - Throws: ``BGANError`` `.invalidArgument` for any other value.
     public init(signs values: [Float]) throws {

@@ -185,14 +185,11 @@ public final class ContrastiveSession {
         guard let space = FeatureSpace(wanted.featureSpace) else {
             throw BGANError(.invalidArgument, "neighbour partners come from '\(wanted.featureSpace)', which is not a feature space (\(FeatureSpace.syntax))")
         }
-        if space == .pixels, images.count > NearestNeighborLists.exactLimit {
-            // Pixels are read from the images cell by cell, not copied whole as floats.
-            return try NearestNeighborLists(rows: FeatureRows(pixelsOf: images), k: wanted.count + 1,
-                                            invertedFile: .recommended(count: images.count))
-        }
         let a = settings.architecture
-        let (features, width) = try space.features(of: images, channels: a.channels, height: a.height, width: a.width)
-        return NearestNeighborLists.searching(features, dimension: width, k: wanted.count + 1)
+        // Beyond the exact lists' limit pixels are read from the images cell by cell, not copied whole as floats.
+        let features = try space.rows(of: images, channels: a.channels, height: a.height, width: a.width,
+                                      inScratchFile: images.count > NearestNeighborLists.exactLimit)
+        return try NearestNeighborLists.searching(features, k: wanted.count + 1)
     }
 
     /// The image each second view shows: the image itself, or for a share of them (with

@@ -84,16 +84,18 @@ extension TrainingPlan {
         case .pretrained: (startPath, start) = (pretrainedPath, try stageOne.map { try Self.startingModel($0.model, at: $0.path, for: architecture) })
         case .file(let path): (startPath, start) = (path, startingFile)
         }
-        let (features, dimension) = try featureSpace.features(of: rows, channels: data.channels, height: data.height, width: data.width)
+        // Beyond the exact lists' limit a model's features (256 MB at a million images) go to a temporary file,
+        // as S (over a gigabyte) and the targets do below.
+        let large = data.count > NearestNeighborLists.exactLimit
+        let features = try featureSpace.rows(of: rows, channels: data.channels, height: data.height, width: data.width, inScratchFile: large)
         // One search serves both S (K1 lists) and the spectral graph (their first 10).
         let started = Date()
-        logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(dimension) dimensions, K1 = \(k1), K2 = \(k2); \(data.count > NearestNeighborLists.exactLimit ? "lists from an inverted file, approximate" : "exact lists"))…")
+        logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(features.dimension) dimensions, K1 = \(k1), K2 = \(k2); \(large ? "lists from an inverted file, approximate" : "exact lists"))…")
         let wanted = similarity == .neighbors ? k1 : max(k1, FeatureSpace.smoothingNeighbors)
-        let lists = NearestNeighborLists.searching(features, dimension: dimension, k: wanted)
-        // Beyond the exact lists' limit S (over a gigabyte at a million images) and the targets go to temporary files.
+        let lists = try NearestNeighborLists.searching(features, k: wanted)
         let structure = try NeighborhoodStructure.forTraining(neighbors: lists.prefix(k1), k2: k2)
         logger.info("structure built in \(Self.seconds(since: started)): \(Int(structure.averageSimilar.rounded())) similar images per image\(structure.isKeptInFile ? ", kept in a temporary file in \(PositionedFile.scratchFolder)" : "")")
-        let targets = try similarityEmbedding(graph: lists.prefix(FeatureSpace.smoothingNeighbors), features: features, dimension: dimension,
+        let targets = try similarityEmbedding(graph: lists.prefix(FeatureSpace.smoothingNeighbors), features: features,
                                               inScratchFile: structure.isKeptInFile, logger: logger)
         var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: learningRate,
                                         epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: betaSchedule, sampling: sampling)
@@ -112,8 +114,8 @@ extension TrainingPlan {
         if weights.anchor != nil, let startPath {
             let startSpace = FeatureSpace.modelOutputs(path: startPath)
             let outputs = startSpace == featureSpace ? features
-                : try startSpace.features(of: rows, channels: data.channels, height: data.height, width: data.width).values
-            anchors = AnchorCodes(signsOf: outputs)
+                : try startSpace.rows(of: rows, channels: data.channels, height: data.height, width: data.width, inScratchFile: large)
+            anchors = try AnchorCodes(signsOf: outputs)
             settings.notes["anchor_codes"] = "signs of \(startPath)'s outputs"
         }
         let session = try TrainingSession(settings: settings, images: rows, structure: structure, similarity: targets, anchorCodes: anchors)
@@ -148,7 +150,7 @@ extension TrainingPlan {
     }
 
     /// The cosine targets the plan asks for, if any; blended ones in a temporary file when `inScratchFile`.
-    private func similarityEmbedding(graph: NearestNeighborLists, features: [Float], dimension: Int, inScratchFile: Bool,
+    private func similarityEmbedding(graph: NearestNeighborLists, features: FeatureRows, inScratchFile: Bool,
                                      logger: Logger) throws -> SimilarityEmbedding? {
         guard case .spectral(let dimensions, let featureWeight) = similarity else { return nil }
         let started = Date()
@@ -156,8 +158,8 @@ extension TrainingPlan {
         logger.info("spectral embedding of \(dimensions) dimensions computed in \(Self.seconds(since: started))")
         guard featureWeight > 0 else { return embedding }
         return inScratchFile
-            ? try SimilarityEmbedding.blendedInScratchFile(embedding, features: features, dimension: dimension, weightOfSecond: featureWeight)
-            : try SimilarityEmbedding.blend(embedding, try .cosines(of: features, dimension: dimension), weightOfSecond: featureWeight)
+            ? try SimilarityEmbedding.blendedInScratchFile(embedding, features: features, weightOfSecond: featureWeight)
+            : try SimilarityEmbedding.blend(embedding, try .cosines(of: try features.allRows(), dimension: features.dimension), weightOfSecond: featureWeight)
     }
 
     /// Stage 1's model: ``Pretraining/model``, or `modelPath.pretrained.bganmodel` when an

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BGAN
+import BGANStore
 import Foundation
 import HammingSearch
 import PerceptualHash
@@ -14,7 +15,11 @@ struct EncodeCommand: ParsableCommand {
         (its image files, recursively, in path order), an IDX image file (MNIST / Fashion-MNIST, \
         plain or .gz) or a CIFAR-10 binary batch. One line per image: "CODE<TAB>FILE" or \
         "CODE<TAB>INPUT#INDEX" for data sets. Images are brought to the model's input by its \
-        preprocessing (channels, centre crop, area-averaging resize, scale). The model is --model FILE, or the bundled default of --bits \
+        preprocessing (channels, centre crop, area-averaging resize, scale). Large JPEGs are \
+        decoded as a store made with `create` (default thumbnails) decodes them, at the smallest \
+        DCT scale that keeps both sides at least the larger of the model's input side and \
+        \(Store.defaultThumbnailSide) pixels, so the codes are those such a store holds for the same \
+        files; --full-size decodes them whole. The model is --model FILE, or the bundled default of --bits \
         (looked for in $\(DefaultModel.environmentVariable), then in the package's resources). \
         Codes are bytes in order, most significant bit first (NumPy packbits / faiss order). \
         --encoder pdq prints Meta's 256-bit PDQ photo hashes instead (the reference's hex; with \
@@ -40,12 +45,15 @@ struct EncodeCommand: ParsableCommand {
     @Flag(help: "Print the encoder's real-valued outputs h (before the sign) instead of codes, tab-separated: embeddings for other tools.")
     var realValued = false
 
+    @Flag(help: "Decode JPEGs at full size instead of as a store does (slower for large photos; codes may differ from a store's in a few bits).")
+    var fullSize = false
+
     @Argument(help: "Image files, folders, IDX image files or CIFAR-10 binary batches.")
     var inputs: [String]
 
     func validate() throws {
-        if encoder == .pdq, model != nil || realValued {
-            throw ValidationError("--encoder pdq takes no --model and has no --real-valued outputs")
+        if encoder == .pdq, model != nil || realValued || fullSize {
+            throw ValidationError("--encoder pdq takes no --model, has no --real-valued outputs and always decodes at full size, as the reference does")
         }
     }
 
@@ -64,9 +72,10 @@ struct EncodeCommand: ParsableCommand {
                 let code = realValued ? numbers.joined(separator: "\t") : BinaryCode(signsOf: Array(outputs)).description
                 try printLine(code, EncodedImage(input: name, index: index, code: realValued ? nil : code, h: realValued ? Array(outputs) : nil))
             }
+            let decoder = ImageDecoder(minimumSide: fullSize ? nil : max(p.height, p.width, Store.defaultThumbnailSide))
             for input in inputs {
                 if let listing = try ImageFiles.expand(input) {
-                    failures += Self.forEachFile(listing, limit: nil) { image, file in try emit(try outputs(of: [image])[...], file, index: nil) }
+                    failures += Self.forEachFile(listing, limit: nil, decoder: decoder) { image, file in try emit(try outputs(of: [image])[...], file, index: nil) }
                     continue
                 }
                 let set = try ImageSet(contentsOf: input)
@@ -93,7 +102,7 @@ struct EncodeCommand: ParsableCommand {
             }
             for input in inputs {
                 if let listing = try ImageFiles.expand(input) {
-                    failures += Self.forEachFile(listing, limit: limit) { image, file in try emit(PDQ.hash(image), file, index: nil) }
+                    failures += Self.forEachFile(listing, limit: limit, decoder: ImageDecoder()) { image, file in try emit(PDQ.hash(image), file, index: nil) }
                     continue
                 }
                 let set = try ImageSet(contentsOf: input)
@@ -115,14 +124,15 @@ struct EncodeCommand: ParsableCommand {
         }
     }
 
-    /// Decodes the listing's image files (the first `limit`) and hands each to `body`, reporting
-    /// what was passed over and what failed; returns how many failed.
-    private static func forEachFile(_ listing: ImageFiles.Listing, limit: Int?, _ body: (PixelBuffer, String) throws -> Void) -> Int {
+    /// Decodes the listing's image files (the first `limit`) with `decoder` and hands each to
+    /// `body`, reporting what was passed over and what failed; returns how many failed.
+    private static func forEachFile(_ listing: ImageFiles.Listing, limit: Int?, decoder: ImageDecoder,
+                                    _ body: (PixelBuffer, String) throws -> Void) -> Int {
         for skipped in listing.passedOver { Console.log("bgan-db: passed over \(skipped)") }
         var failures = 0
         for file in listing.images.prefix(limit ?? Int.max) {
             do {
-                try body(try ImageDecoder().decode(contentsOf: file), file)
+                try body(try decoder.decode(contentsOf: file), file)
             } catch {
                 failures += 1
                 Console.log("bgan-db: skipped \(file): \(error)")

@@ -46,7 +46,7 @@ struct SearchBenchmark: ParsableCommand {
     @Option(help: "Seconds at most per timed column; slower paths are timed on the queries that fit.")
     var budget: Double = 10
 
-    @Flag(help: "Also print the buckets and candidates of forced-MIH queries.")
+    @Flag(help: "Also print the buckets and candidates of forced-MIH queries, and the distinct codes of random workloads (learned ones always).")
     var verbose = false
 
     @Option(help: "Fixed number of tables m (default: the store's log2 N rule).")

@@ -58,7 +58,13 @@ extension Store {
     /// are decoded at a DCT scale instead of whole.
     public func decodingSide() throws -> Int? {
         let settings = try imageSettings()
-        return settings.encoder.minimumInputSide.map { max($0, settings.thumbnailSide) }
+        return Self.decodingSide(for: settings.encoder, thumbnailSide: settings.thumbnailSide)
+    }
+
+    /// ``decodingSide()`` of a store bound to `encoder` that keeps thumbnails of `thumbnailSide`
+    /// pixels (0: none): what tools that encode files as such a store would use.
+    public static func decodingSide(for encoder: any ImageCodeEncoder, thumbnailSide: Int) -> Int? {
+        encoder.minimumInputSide.map { max($0, thumbnailSide) }
     }
 
     /// Longest side of the thumbnails the store keeps with images; 0 when it keeps none.

@@ -14,6 +14,7 @@ public struct ImageSet: Sendable {
     public let labels: [UInt8]?
 
     public init(count: Int, channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [UInt8]? = nil) {
+        precondition(channels == 1 || channels == 3, "a set holds gray or RGB images, not \(channels) channels")
         precondition(pixels.count == count * channels * height * width && (labels?.count ?? count) == count)
         self.count = count
         self.channels = channels

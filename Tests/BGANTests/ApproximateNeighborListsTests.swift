@@ -117,7 +117,7 @@ import Testing
         let file = NearestNeighborLists.InvertedFile(cells: 12, probes: 3)
         #expect(try NearestNeighborLists(rows: kept, k: 5, invertedFile: file).neighbors
                 == NearestNeighborLists(features: x, dimension: dimension, k: 5, invertedFile: file).neighbors)
-        #expect(try AnchorCodes(signsOf: kept) == AnchorCodes(signsOf: x), "bits packed across blocks whose rows do not fill whole bytes")
+        #expect(try AnchorCodes(signsOf: kept) == AnchorCodes(signsOf: x), "each block's bits placed at its first row's offset")
         let coarse = try SimilarityEmbedding(values: (0..<(n * 2)).map { _ in rng.normal() }, dimension: 2)
         #expect(try SimilarityEmbedding.blendedInScratchFile(coarse, features: kept, weightOfSecond: 0.3)
                 == SimilarityEmbedding.blend(coarse, try .cosines(of: x, dimension: dimension), weightOfSecond: 0.3))

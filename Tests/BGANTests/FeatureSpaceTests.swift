@@ -94,15 +94,23 @@ import Testing
             #expect(zip(row, raw).allSatisfy { ($0 > 0) == ($1 > 0) })
         }
         #expect(try FeatureSpace.modelHidden(path: path).features(of: pixels, channels: 1, height: 8, width: 8).width == 16)
-        // 600 images: three batches of the model, the last one short; rows kept in a file hold the same values.
+        // 600 images, three batches of the model (the last one short): every row is the unit
+        // direction of the whole set's outputs, in memory and kept in a file alike.
         let many = (0..<(600 * 64)).map { _ in Float.random(in: 0...1, using: &rng) }
         let images = try ImageRows(floats: many, valuesPerImage: 64)
-        for space in [FeatureSpace.modelOutputs(path: path), .modelHidden(path: path)] {
-            let inMemory = try space.features(of: images, channels: 1, height: 8, width: 8)
-            let kept = try space.rows(of: images, channels: 1, height: 8, width: 8, inScratchFile: true)
-            #expect(kept.count == 600 && kept.dimension == inMemory.width)
-            #expect(try kept.allRows() == inMemory.values, "\(space)")
+        let whole = try networks.preSignOutputs(of: Tensor(shape: [600, 1, 8, 8], storage: many)).storage
+        let inMemory = try FeatureSpace.modelOutputs(path: path).features(of: images, channels: 1, height: 8, width: 8).values
+        let kept = try FeatureSpace.modelOutputs(path: path).rows(of: images, channels: 1, height: 8, width: 8, inScratchFile: true)
+        #expect(kept.count == 600 && kept.dimension == 16)
+        #expect(try kept.allRows() == inMemory)
+        for i in [0, 255, 256, 511, 512, 599] {
+            let row = inMemory[(i * 16)..<((i + 1) * 16)], raw = whole[(i * 16)..<((i + 1) * 16)]
+            let length = raw.map { $0 * $0 }.reduce(0, +).squareRoot()
+            #expect(zip(row, raw).allSatisfy { abs($0 - $1 / length) < 1e-5 }, "row \(i)")
         }
+        let hidden = FeatureSpace.modelHidden(path: path)
+        #expect(try hidden.rows(of: images, channels: 1, height: 8, width: 8, inScratchFile: true).allRows()
+                == hidden.features(of: images, channels: 1, height: 8, width: 8).values)
         let otherGeometry = #expect(throws: BGANError.self) {
             try FeatureSpace.modelOutputs(path: path).features(of: Array(pixels.prefix(4 * 49)), channels: 1, height: 7, width: 7)
         }

@@ -36,7 +36,7 @@ public struct FeatureRows: Sendable {
     /// `count` rows kept in `file`: row `i` is `dimension` floats (this machine's byte order)
     /// from byte `4 · i · dimension`. Runs of consecutive rows are read with one call.
     public init(file: PositionedFile, count: Int, dimension: Int) {
-        precondition(dimension > 0 && count >= 0)
+        precondition(dimension > 0 && count >= 0, "\(count) rows of \(dimension) values are not a feature matrix")
         self.count = count
         self.dimension = dimension
         let rowBytes = 4 * dimension

@@ -10,7 +10,7 @@ public struct AnchorCodes: Sendable, Equatable {
     /// The signs of an encoder's real-valued `outputs` (`count × bits`): +1 for 0 and above.
     public init(signsOf outputs: [Float]) {
         var packed = [UInt8](repeating: 0, count: (outputs.count + 7) / 8)
-        for (i, value) in outputs.enumerated() where value >= 0 { packed[i / 8] |= 1 << UInt8(i % 8) }
+        Self.setSigns(of: outputs, from: 0, in: &packed)
         self.init(count: outputs.count, packed: packed)
     }
 
@@ -18,11 +18,14 @@ public struct AnchorCodes: Sendable, Equatable {
     /// - Throws: what reading the rows throws.
     public init(signsOf outputs: FeatureRows) throws {
         var packed = [UInt8](repeating: 0, count: (outputs.count * outputs.dimension + 7) / 8)
-        try outputs.forEachBlock { first, block in
-            let base = first * outputs.dimension
-            for (offset, value) in block.enumerated() where value >= 0 { packed[(base + offset) / 8] |= 1 << UInt8((base + offset) % 8) }
-        }
+        try outputs.forEachBlock { first, block in Self.setSigns(of: block, from: first * outputs.dimension, in: &packed) }
         self.init(count: outputs.count * outputs.dimension, packed: packed)
+    }
+
+    /// Sets the bit of every value of `values` that is 0 or above, value `k` being value
+    /// `first + k` of the whole.
+    private static func setSigns(of values: [Float], from first: Int, in packed: inout [UInt8]) {
+        for (offset, value) in values.enumerated() where value >= 0 { packed[(first + offset) / 8] |= 1 << UInt8((first + offset) % 8) }
     }
 
     /// `values`, each +1 or −1.

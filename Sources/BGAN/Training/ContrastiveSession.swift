@@ -186,7 +186,8 @@ public final class ContrastiveSession {
             throw BGANError(.invalidArgument, "neighbour partners come from '\(wanted.featureSpace)', which is not a feature space (\(FeatureSpace.syntax))")
         }
         let a = settings.architecture
-        // Beyond the exact lists' limit pixels are read from the images cell by cell, not copied whole as floats.
+        // Beyond the exact lists' limit pixels are read from the images cell by cell, not copied whole
+        // as floats, and a model's features go to a temporary file in TMPDIR.
         let features = try space.rows(of: images, channels: a.channels, height: a.height, width: a.width,
                                       inScratchFile: images.count > NearestNeighborLists.exactLimit)
         return try NearestNeighborLists.searching(features, k: wanted.count + 1)

@@ -23,8 +23,9 @@ struct EncodeCommand: ParsableCommand {
         (looked for in $\(DefaultModel.environmentVariable), then in the package's resources). \
         Codes are bytes in order, most significant bit first (NumPy packbits / faiss order). \
         --encoder pdq prints Meta's 256-bit PDQ photo hashes instead (the reference's hex; with \
-        --json also its quality, 0-100: below 50 a match is not to be trusted); a store made with \
-        `create --encoder pdq` hashes the images it ingests the same way.
+        --json also its quality, 0-100: below 50 a match is not to be trusted), always of the whole \
+        image as the reference hashes it; a store made with `create --encoder pdq` decodes large \
+        JPEGs at 512 pixels a side or more, which moves a few bits of 256 (docs/photos.md).
         """)
 
     @Option(help: "bgan (a model's codes) or pdq (PDQ photo hashes, 256 bits, no model).")
@@ -36,7 +37,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Code length of the bundled model to use when --model is not given.")
     var bits: Int = 64
 
-    @Option(help: "Encode only the first N images of each input.")
+    @Option(help: "Encode only the first N images of each input (of a folder: its first N files in path order).")
     var limit: Int?
 
     @Flag(help: "Print one JSON object per line: input, index, code (or h, an array, with --real-valued).")
@@ -72,10 +73,11 @@ struct EncodeCommand: ParsableCommand {
                 let code = realValued ? numbers.joined(separator: "\t") : BinaryCode(signsOf: Array(outputs)).description
                 try printLine(code, EncodedImage(input: name, index: index, code: realValued ? nil : code, h: realValued ? Array(outputs) : nil))
             }
-            let decoder = ImageDecoder(minimumSide: fullSize ? nil : max(p.height, p.width, Store.defaultThumbnailSide))
+            let asAStore = Store.decodingSide(for: ModelEncoder(model: file), thumbnailSide: Store.defaultThumbnailSide)
+            let decoder = ImageDecoder(minimumSide: fullSize ? nil : asAStore)
             for input in inputs {
                 if let listing = try ImageFiles.expand(input) {
-                    failures += Self.forEachFile(listing, limit: nil, decoder: decoder) { image, file in try emit(try outputs(of: [image])[...], file, index: nil) }
+                    failures += Self.forEachFile(listing, limit: limit, decoder: decoder) { image, file in try emit(try outputs(of: [image])[...], file, index: nil) }
                     continue
                 }
                 let set = try ImageSet(contentsOf: input)

@@ -57,12 +57,14 @@ public struct PixelBuffer: Sendable, Equatable {
             throw DatasetError(.invalidImage, "\(planes.count) bytes are not one or three \(width)×\(height) planes")
         }
         let channels = planes.count / plane
-        var bytes = Array(planes)
-        if channels > 1 {
-            let source = bytes
-            for i in 0..<plane { for c in 0..<channels { bytes[i * channels + c] = source[c * plane + i] } }
+        let source = Array(planes)
+        guard channels > 1 else {
+            try self.init(width: width, height: height, format: .gray, bytes: source)
+            return
         }
-        try self.init(width: width, height: height, format: channels == 1 ? .gray : .rgb, bytes: bytes)
+        var bytes = [UInt8](repeating: 0, count: source.count)
+        for i in 0..<plane { for c in 0..<channels { bytes[i * channels + c] = source[c * plane + i] } }
+        try self.init(width: width, height: height, format: .rgb, bytes: bytes)
     }
 
     /// The value of `channel` at column `x`, row `y`.

@@ -87,7 +87,9 @@ extension TrainingPlan {
         // Beyond the exact lists' limit a model's features (256 MB at a million images) go to a temporary file,
         // as S (over a gigabyte) and the targets do below.
         let large = data.count > NearestNeighborLists.exactLimit
-        let features = try featureSpace.rows(of: rows, channels: data.channels, height: data.height, width: data.width, inScratchFile: large)
+        let read = try featureSpace.rows(of: rows, channels: data.channels, height: data.height, width: data.width, inScratchFile: large)
+        // Up to the limit the lists, the targets and the anchors share one array (pixels are read from the images once).
+        let features = large ? read : FeatureRows(try read.allRows(), dimension: read.dimension)
         // One search serves both S (K1 lists) and the spectral graph (their first 10).
         let started = Date()
         logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(features.dimension) dimensions, K1 = \(k1), K2 = \(k2); \(large ? "lists from an inverted file, approximate" : "exact lists"))…")

@@ -5,6 +5,7 @@
 #   benchmarks/peers/run.sh DIR [QUERIES [RADIUS]]
 #
 # With RADIUS, every code within RADIUS bits instead (faiss range_search against query --radius).
+# MULTIHASH_QUERIES=N: faiss's multi-hash index answers only the first N queries (0: left out).
 # DIR holds NAME.database.npy / NAME.queries.npy pairs, as written by
 #   bgan-bench search --save-npy DIR
 # faiss-cpu and numpy go into a private virtual environment beside this script (PyPI).

@@ -7,20 +7,13 @@
 #   bgan-db encode --model views.bganmodel --real-valued $F/train-images-idx3-ubyte.gz | cut -f1-64 > views.train.tsv
 #   bgan-db encode --model views.bganmodel --real-valued $F/t10k-images-idx3-ubyte.gz  | cut -f1-64 > views.test.tsv
 # Run: python3 contrastive.py views   (python3-numpy, python3-scipy; ~1 min on 2 cores).
-import gzip
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inductive_spectral import map_all, nearest, spectral, unit  # noqa: E402
-
-DATA = "/usr/share/datasets/fashion-mnist/"
-
-
-def labels(name):
-    return np.frombuffer(gzip.open(DATA + name).read()[8:], dtype=np.uint8)
+from inductive_spectral import labels, map_all, nearest, spectral, unit  # noqa: E402
 
 
 def main(name):

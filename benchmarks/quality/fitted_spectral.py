@@ -12,14 +12,13 @@
 #   python3 fitted_spectral.py s1.tsv
 #
 # (python3-numpy, python3-scipy; ~12 minutes on one core.) Results: docs/quality.md.
-import gzip
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inductive_spectral import DATABASE, LABELS, map_all, nearest, spectral, unit  # noqa: E402
+from inductive_spectral import DATABASE, labels, map_all, nearest, spectral, unit  # noqa: E402
 from two_part_codes import evaluate  # noqa: E402
 
 
@@ -52,11 +51,11 @@ def fit_head(inputs, targets, epochs=30, hidden=256, seed=1):
 
 
 def main(path):
-    labels = np.frombuffer(gzip.open(LABELS).read()[8:], dtype=np.uint8)
+    classes = labels()
     features = unit(np.loadtxt(path, dtype=np.float32, delimiter="\t", ndmin=2))
     database, held_out = features[:DATABASE], features[DATABASE:]
     sample = np.random.default_rng(0).choice(len(held_out), 2000, replace=False)
-    sample_labels, database_labels = labels[DATABASE:][sample], labels[:DATABASE]
+    sample_labels, database_labels = classes[DATABASE:][sample], classes[:DATABASE]
     target = unit(spectral(nearest(database, database, 10, True), 8)).astype(np.float32)
     print("| real-valued, 2,000 queries | mAP@all |\n|---|---|")
     extended = target[nearest(held_out[sample], database, 10, False)].mean(axis=1)
@@ -75,7 +74,7 @@ def main(path):
     rows = [("stage 1", stage1), ("LSH of the fitted embedding", lsh)]
     rows += [(f"LSH {b} + stage 1 {64 - b}", np.hstack([lsh[:, :b], stage1[:, :64 - b]])) for b in (8, 16, 24)]
     for name, signs in rows:
-        p10, p100, map1000, map_all_, distinct = evaluate(signs, labels, np.random.default_rng(2026))
+        p10, p100, map1000, map_all_, distinct = evaluate(signs, classes, np.random.default_rng(2026))
         print(f"| {name} | {p10:.3f} | {p100:.3f} | {map1000:.3f} | {map_all_:.3f} | {distinct:.1%} |", flush=True)
 
 

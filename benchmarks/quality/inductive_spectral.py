@@ -18,8 +18,13 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-LABELS = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"
+DATA = "/usr/share/datasets/fashion-mnist/"
 DATABASE = 50000
+
+
+def labels(name="train-labels-idx1-ubyte.gz"):
+    """The class of every image in Fashion-MNIST's IDX label file `name` (Debian dataset-fashion-mnist)."""
+    return np.frombuffer(gzip.open(DATA + name).read()[8:], dtype=np.uint8)
 
 
 def unit(f):
@@ -65,11 +70,11 @@ def spectral(neighbors, dimensions):
 
 
 def main(path, dimensions=8):
-    labels = np.frombuffer(gzip.open(LABELS).read()[8:], dtype=np.uint8)
+    classes = labels()
     features = unit(np.loadtxt(path, dtype=np.float32, delimiter="\t", ndmin=2))
     database, held_out = features[:DATABASE], features[DATABASE:]
     queries = np.random.default_rng(0).choice(len(held_out), 2000, replace=False)
-    query_labels, database_labels = labels[DATABASE:][queries], labels[:DATABASE]
+    query_labels, database_labels = classes[DATABASE:][queries], classes[:DATABASE]
     print(f"| features by cosine | {map_all(held_out[queries], database, query_labels, database_labels):.3f} |", flush=True)
     everything = spectral(nearest(features, features, 10, True), dimensions)
     embedded = unit(everything)

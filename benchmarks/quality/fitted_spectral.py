@@ -22,32 +22,53 @@ from inductive_spectral import DATABASE, labels, map_all, nearest, spectral, uni
 from two_part_codes import evaluate  # noqa: E402
 
 
+def mlp(width, hidden, out, rng):
+    """Parameters of a one-hidden-layer ReLU network (He-initialised), and its forward pass."""
+    params = [(rng.standard_normal((width, hidden)) * np.sqrt(2 / width)).astype(np.float32), np.zeros(hidden, np.float32),
+              (rng.standard_normal((hidden, out)) * np.sqrt(1 / hidden)).astype(np.float32), np.zeros(out, np.float32)]
+
+    def forward(x):
+        w1, b1, w2, b2 = params
+        return np.maximum(x @ w1 + b1, 0) @ w2 + b2
+    return params, forward
+
+
+def mlp_backward(params, x, output_gradient):
+    """Gradients of the network's parameters, given the gradient of its outputs for inputs `x`."""
+    w1, b1, w2, _ = params
+    h = np.maximum(x @ w1 + b1, 0)
+    hidden_gradient = output_gradient @ w2.T * (h > 0)
+    return [x.T @ hidden_gradient, hidden_gradient.sum(0), h.T @ output_gradient, output_gradient.sum(0)]
+
+
+def adam(params, rate=1e-3):
+    """An Adam update of `params` in place: call the result with their gradients, step by step."""
+    first, second = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    step = [0]
+
+    def update(gradients):
+        step[0] += 1
+        for p, gp, m, v in zip(params, gradients, first, second):
+            m *= 0.9
+            m += 0.1 * gp
+            v *= 0.999
+            v += 0.001 * gp * gp
+            p -= rate * (m / (1 - 0.9 ** step[0])) / (np.sqrt(v / (1 - 0.999 ** step[0])) + 1e-8)
+    return update
+
+
 def fit_head(inputs, targets, epochs=30, hidden=256, seed=1):
     """A one-hidden-layer ReLU network fitted to `targets` by Adam on the mean squared error."""
     rng = np.random.default_rng(seed)
-    width, out = inputs.shape[1], targets.shape[1]
-    params = [(rng.standard_normal((width, hidden)) * np.sqrt(2 / width)).astype(np.float32), np.zeros(hidden, np.float32),
-              (rng.standard_normal((hidden, out)) * np.sqrt(1 / hidden)).astype(np.float32), np.zeros(out, np.float32)]
-    first, second = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
-    step = 0
+    params, forward = mlp(inputs.shape[1], hidden, targets.shape[1], rng)
+    update = adam(params)
     for _ in range(epochs):
         order = rng.permutation(len(inputs))
         for start in range(0, len(inputs), 256):
             batch = order[start:start + 256]
-            x, t = inputs[batch], targets[batch]
-            w1, b1, w2, b2 = params
-            h = np.maximum(x @ w1 + b1, 0)
-            g = 2 * (h @ w2 + b2 - t) / len(batch)
-            gh = g @ w2.T * (h > 0)
-            step += 1
-            for p, gp, m, v in zip(params, [x.T @ gh, gh.sum(0), h.T @ g, g.sum(0)], first, second):
-                m *= 0.9
-                m += 0.1 * gp
-                v *= 0.999
-                v += 0.001 * gp * gp
-                p -= 1e-3 * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
-    w1, b1, w2, b2 = params
-    return lambda x: np.maximum(x @ w1 + b1, 0) @ w2 + b2
+            x = inputs[batch]
+            update(mlp_backward(params, x, 2 * (forward(x) - targets[batch]) / len(batch)))
+    return forward
 
 
 def main(path):

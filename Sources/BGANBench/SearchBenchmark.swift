@@ -52,7 +52,15 @@ struct SearchBenchmark: ParsableCommand {
     @Option(help: "Fixed number of tables m (default: the store's log2 N rule).")
     var substrings: Int?
 
+    @Option(help: "Distance kernel: avx512-vpopcntdq, popcnt or portable (default: the best this CPU has), to measure one against another on the same machine.")
+    var kernel: String?
+
     func run() throws {
+        if let kernel {
+            guard let chosen = HammingKernel(rawValue: kernel), HammingKernel.use(chosen) == chosen else {
+                throw ValidationError("--kernel \(kernel): not a kernel this CPU has (the best it has: \(HammingKernel.best.rawValue); also popcnt and portable below it)")
+            }
+        }
         let sizeList = sizes.split(separator: ",").compactMap { Int($0.replacingOccurrences(of: "_", with: "")) }
         let bitList = bits.split(separator: ",").compactMap { Int($0) }
         let distributionList = distributions.split(separator: ",").compactMap { CodeWorkload.Distribution(rawValue: String($0)) }

@@ -238,7 +238,7 @@ size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint
 // Fingerprints are 32 bits of each item's code from outside the table's substring, stored beside
 // its id: their distance to the query's, plus the substring's, bounds the item's distance from
 // below, so most far candidates are dropped without the random read of their codes.
-#define DEFINE_FINGERPRINT_FILTERS(SUFFIX, ATTRIBUTE, POPCOUNT)                                         \
+#define DEFINE_FINGERPRINT_FILTER(SUFFIX, ATTRIBUTE, POPCOUNT)                                          \
     ATTRIBUTE static inline size_t filter_##SUFFIX(const uint32_t *ids, const uint32_t *fingerprints,   \
                                                    size_t count, uint32_t query_fingerprint,            \
                                                    uint32_t max_difference, uint32_t *out) {            \
@@ -248,7 +248,10 @@ size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint
             copied += POPCOUNT((uint64_t)(fingerprints[j] ^ query_fingerprint)) <= max_difference;       \
         }                                                                                               \
         return copied;                                                                                  \
-    }                                                                                                   \
+    }
+
+// Walks the buckets of `values`, a bucket's entries through filter_SUFFIX.
+#define DEFINE_COLLECT_FILTERED(SUFFIX, ATTRIBUTE)                                                      \
     ATTRIBUTE static size_t collect_filtered_##SUFFIX(const uint32_t *offsets, const uint32_t *ids,     \
                                  const uint32_t *fingerprints, const uint32_t *values, size_t value_count, \
                                  uint32_t query_fingerprint, uint32_t max_difference, uint32_t *out,    \
@@ -275,9 +278,33 @@ size_t bgan_mih_collect(const uint32_t *offsets, const uint32_t *ids, const uint
         return copied;                                                                                  \
     }
 
-DEFINE_FINGERPRINT_FILTERS(portable, , popcount_portable)
+DEFINE_FINGERPRINT_FILTER(portable, , popcount_portable)
+DEFINE_COLLECT_FILTERED(portable, )
 #ifdef BGAN_X86
-DEFINE_FINGERPRINT_FILTERS(popcnt, __attribute__((target("popcnt"))), __builtin_popcountll)
+DEFINE_FINGERPRINT_FILTER(popcnt, __attribute__((target("popcnt"))), __builtin_popcountll)
+DEFINE_COLLECT_FILTERED(popcnt, __attribute__((target("popcnt"))))
+
+// Sixteen entries a step: the fingerprints' distances by VPOPCNTD, the passing ids packed in a
+// register (VPCOMPRESSD to memory is microcoded and slow on some CPUs) and stored under a mask,
+// so nothing is written past the ids that pass.
+AVX512_TARGET
+static inline size_t filter_avx512(const uint32_t *ids, const uint32_t *fingerprints, size_t count,
+                                   uint32_t query_fingerprint, uint32_t max_difference, uint32_t *out) {
+    const __m512i query = _mm512_set1_epi32((int)query_fingerprint);
+    const __m512i limit = _mm512_set1_epi32((int)max_difference);
+    size_t copied = 0;
+    for (size_t j = 0; j < count; j += 16) {
+        const __mmask16 lanes = count - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - j)) - 1);
+        const __m512i difference = _mm512_popcnt_epi32(_mm512_xor_si512(_mm512_maskz_loadu_epi32(lanes, fingerprints + j), query));
+        const __mmask16 pass = _mm512_mask_cmple_epu32_mask(lanes, difference, limit);
+        const unsigned passed = (unsigned)__builtin_popcount(pass);
+        const __m512i packed = _mm512_maskz_compress_epi32(pass, _mm512_maskz_loadu_epi32(lanes, ids + j));
+        _mm512_mask_storeu_epi32(out + copied, (__mmask16)((1u << passed) - 1), packed);
+        copied += passed;
+    }
+    return copied;
+}
+DEFINE_COLLECT_FILTERED(avx512, AVX512_TARGET)
 #endif
 
 // MARK: Dispatch
@@ -286,6 +313,8 @@ static bgan_kernel active_kernel = BGAN_KERNEL_PORTABLE;
 static bgan_distance_fn active_distance = distance_portable;
 static bgan_scan_fn active_scan = scan_portable;
 static bgan_verify_fn active_verify = verify_portable;
+static bgan_filter_fn active_filter = filter_portable;
+static bgan_collect_filtered_fn active_collect_filtered = collect_filtered_portable;
 
 bgan_kernel bgan_hamming_best_kernel(void) {
 #ifdef BGAN_X86
@@ -306,14 +335,17 @@ bgan_hamming_functions bgan_hamming_kernel_functions(bgan_kernel kernel) {
     switch (kernel) {
 #ifdef BGAN_X86
     case BGAN_KERNEL_AVX512:
-        functions = (bgan_hamming_functions){BGAN_KERNEL_AVX512, distance_popcnt, scan_avx512, verify_popcnt};
+        functions = (bgan_hamming_functions){BGAN_KERNEL_AVX512, distance_popcnt, scan_avx512, verify_popcnt, filter_avx512,
+                                             collect_filtered_avx512};
         break;
     case BGAN_KERNEL_POPCNT:
-        functions = (bgan_hamming_functions){BGAN_KERNEL_POPCNT, distance_popcnt, scan_popcnt, verify_popcnt};
+        functions = (bgan_hamming_functions){BGAN_KERNEL_POPCNT, distance_popcnt, scan_popcnt, verify_popcnt, filter_popcnt,
+                                             collect_filtered_popcnt};
         break;
 #endif
     default:
-        functions = (bgan_hamming_functions){BGAN_KERNEL_PORTABLE, distance_portable, scan_portable, verify_portable};
+        functions = (bgan_hamming_functions){BGAN_KERNEL_PORTABLE, distance_portable, scan_portable, verify_portable, filter_portable,
+                                             collect_filtered_portable};
     }
     return functions;
 }
@@ -323,6 +355,8 @@ bgan_kernel bgan_hamming_force_kernel(bgan_kernel kernel) {
     active_distance = functions.distance;
     active_scan = functions.scan;
     active_verify = functions.verify;
+    active_filter = functions.filter;
+    active_collect_filtered = functions.collect_filtered;
     active_kernel = functions.kernel;
     return functions.kernel;
 }
@@ -337,24 +371,13 @@ size_t bgan_mih_collect_filtered(const uint32_t *offsets, const uint32_t *ids, c
                                  const uint32_t *values, size_t value_count, uint32_t query_fingerprint,
                                  uint32_t max_difference, uint32_t *out, size_t capacity,
                                  size_t *values_used, size_t *probed_nonempty, size_t *entries_read) {
-#ifdef BGAN_X86
-    if (active_kernel != BGAN_KERNEL_PORTABLE) {
-        return collect_filtered_popcnt(offsets, ids, fingerprints, values, value_count, query_fingerprint,
-                                       max_difference, out, capacity, values_used, probed_nonempty, entries_read);
-    }
-#endif
-    return collect_filtered_portable(offsets, ids, fingerprints, values, value_count, query_fingerprint,
-                                     max_difference, out, capacity, values_used, probed_nonempty, entries_read);
+    return active_collect_filtered(offsets, ids, fingerprints, values, value_count, query_fingerprint, max_difference,
+                                   out, capacity, values_used, probed_nonempty, entries_read);
 }
 
 size_t bgan_fingerprint_filter(const uint32_t *ids, const uint32_t *fingerprints, size_t count,
                                uint32_t query_fingerprint, uint32_t max_difference, uint32_t *out) {
-#ifdef BGAN_X86
-    if (active_kernel != BGAN_KERNEL_PORTABLE) {
-        return filter_popcnt(ids, fingerprints, count, query_fingerprint, max_difference, out);
-    }
-#endif
-    return filter_portable(ids, fingerprints, count, query_fingerprint, max_difference, out);
+    return active_filter(ids, fingerprints, count, query_fingerprint, max_difference, out);
 }
 
 uint32_t bgan_hamming_distance(const uint64_t *a, const uint64_t *b, size_t words) {

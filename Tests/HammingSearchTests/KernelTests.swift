@@ -70,6 +70,71 @@ import CHammingKernels
         }
     }
 
+    /// The ids whose fingerprint is within `limit` bits of `query`'s, in order.
+    func passing(_ ids: ArraySlice<UInt32>, _ fingerprints: ArraySlice<UInt32>, query: UInt32, limit: Int) -> [UInt32] {
+        zip(ids, fingerprints).filter { ($0.1 ^ query).nonzeroBitCount <= limit }.map(\.0)
+    }
+
+    @Test(arguments: HammingKernel.allCases)
+    func fingerprintFilterMatchesReference(kernel: HammingKernel) {
+        let functions = bgan_hamming_kernel_functions(kernel.cValue)
+        var rng = SeededGenerator(seed: 13)
+        for count in [0, 1, 2, 15, 16, 17, 31, 32, 33, 100, 257] {
+            let ids = (0..<count).map { _ in UInt32.random(in: .min ... .max, using: &rng) }
+            let fingerprints = (0..<count).map { _ in UInt32.random(in: .min ... .max, using: &rng) }
+            let query = UInt32.random(in: .min ... .max, using: &rng)
+            for limit in [0, 12, 16, 20, 32] {
+                // Sentinels after the output: no kernel writes past `count` entries, and the
+                // vector one (which stores whole registers under a mask) not past the ids that pass.
+                var out = [UInt32](repeating: 0xDEAD_BEEF, count: count + 16)
+                let copied = functions.filter(ids, fingerprints, count, query, UInt32(limit), &out)
+                let expected = passing(ids[...], fingerprints[...], query: query, limit: limit)
+                #expect(Array(out[..<copied]) == expected, "count \(count) limit \(limit)")
+                #expect(out[count...].allSatisfy { $0 == 0xDEAD_BEEF }, "count \(count) limit \(limit)")
+                if HammingKernel(functions.kernel) == .avx512 {
+                    #expect(out[copied...].allSatisfy { $0 == 0xDEAD_BEEF }, "count \(count) limit \(limit)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: HammingKernel.allCases)
+    func collectFilteredMatchesReference(kernel: HammingKernel) {
+        let functions = bgan_hamming_kernel_functions(kernel.cValue)
+        var rng = SeededGenerator(seed: 17)
+        // A table of 64 buckets in CSR form: offsets[b] ..< offsets[b + 1] are bucket b's entries.
+        let sizes = (0..<64).map { _ in Int.random(in: 0...40, using: &rng) }
+        var offsets: [UInt32] = [0]
+        for size in sizes { offsets.append(offsets.last! + UInt32(size)) }
+        let total = Int(offsets.last!)
+        let ids = (0..<total).map { UInt32($0) * 3 + 1 }
+        let fingerprints = (0..<total).map { _ in UInt32.random(in: .min ... .max, using: &rng) }
+        let values = (0..<50).map { _ in UInt32.random(in: 0..<64, using: &rng) }
+        let query = UInt32.random(in: .min ... .max, using: &rng)
+        for capacity in [0, 10, 41, 300, total * 2] {
+            for limit in [14, 32] {
+                // The reference: whole buckets while they fit in what is left of the capacity.
+                var expected: [UInt32] = [], used = 0, nonempty = 0, read = 0, reserved = 0
+                for value in values {
+                    let range = Int(offsets[Int(value)])..<Int(offsets[Int(value) + 1])
+                    if reserved + range.count > capacity { break }
+                    let passed = passing(ids[range], fingerprints[range], query: query, limit: limit)
+                    expected += passed
+                    reserved += passed.count
+                    read += range.count
+                    nonempty += range.isEmpty ? 0 : 1
+                    used += 1
+                }
+                var out = [UInt32](repeating: 0, count: max(capacity, 1))
+                var valuesUsed = 0, probedNonempty = 0, entriesRead = 0
+                let copied = functions.collect_filtered(offsets, ids, fingerprints, values, values.count, query, UInt32(limit),
+                                                        &out, capacity, &valuesUsed, &probedNonempty, &entriesRead)
+                #expect(Array(out[..<copied]) == expected, "capacity \(capacity) limit \(limit)")
+                #expect(valuesUsed == used && probedNonempty == nonempty && entriesRead == read, "capacity \(capacity) limit \(limit)")
+            }
+        }
+    }
+
     @Test func theBestKernelIsActiveByDefault() {
         #expect(HammingKernel.active == HammingKernel.best)
     }

@@ -36,6 +36,12 @@ typedef size_t (*bgan_scan_fn)(const uint64_t *codes, size_t count, size_t words
 typedef size_t (*bgan_verify_fn)(const uint32_t *ids, size_t count, const uint8_t *const *chunks,
                                  size_t chunk_count, uint32_t chunk_shift, size_t words, size_t live_offset,
                                  const uint64_t *query, uint32_t threshold, uint32_t *out_id, uint16_t *out_distance);
+typedef size_t (*bgan_filter_fn)(const uint32_t *ids, const uint32_t *fingerprints, size_t count,
+                                 uint32_t query_fingerprint, uint32_t max_difference, uint32_t *out);
+typedef size_t (*bgan_collect_filtered_fn)(const uint32_t *offsets, const uint32_t *ids, const uint32_t *fingerprints,
+                                           const uint32_t *values, size_t value_count, uint32_t query_fingerprint,
+                                           uint32_t max_difference, uint32_t *out, size_t capacity,
+                                           size_t *values_used, size_t *probed_nonempty, size_t *entries_read);
 
 /// One kernel's functions, with the same contracts as `bgan_hamming_distance`, `bgan_hamming_scan`
 /// and `bgan_hamming_verify` below; `kernel` is the one provided (capped to what the CPU supports).
@@ -44,6 +50,8 @@ typedef struct {
     bgan_distance_fn distance;
     bgan_scan_fn scan;
     bgan_verify_fn verify;
+    bgan_filter_fn filter;
+    bgan_collect_filtered_fn collect_filtered;
 } bgan_hamming_functions;
 
 /// The functions of `kernel` (or of the best kernel the CPU supports, if it lacks `kernel`),

@@ -17,7 +17,6 @@
 #
 # (python3-numpy, python3-scipy; about 2 minutes for the real rows, 3 to 5 per code row, one
 # core.) Results: docs/quality.md.
-import gzip
 import os
 import sys
 
@@ -25,7 +24,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fitted_spectral import adam, mlp, mlp_backward  # noqa: E402
-from inductive_spectral import DATA, DATABASE, labels, nearest, ranking_figures, spectral, unit  # noqa: E402
+from fashion_mnist import images, labels  # noqa: E402
+from inductive_spectral import DATABASE, nearest, ranking_figures, spectral, unit  # noqa: E402
 from two_part_codes import evaluate  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def real_rows(features, classes, weights):
     outside = unit(inside[nearest(held_out[sample], database, 10, False)].mean(axis=1))
     inside = unit(inside)
     print("| real-valued, 2,000 queries | P@10 | mAP@all |\n|---|---|---|")
-    pixels = np.frombuffer(gzip.open(DATA + "train-images-idx3-ubyte.gz").read()[16:], np.uint8).reshape(-1, 784).astype(np.float32)
+    pixels = images()
     pixels = unit(pixels - pixels[:DATABASE].mean(0))
     rows = [("pixels (centred)", pixels[DATABASE:][sample], pixels[:DATABASE]), ("features", held_out[sample], database),
             ("spectral 8 (inductive)", outside, inside)]

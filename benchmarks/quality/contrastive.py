@@ -13,7 +13,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inductive_spectral import labels, map_all, nearest, spectral, unit  # noqa: E402
+from fashion_mnist import labels  # noqa: E402
+from inductive_spectral import map_all, nearest, spectral, unit  # noqa: E402
 
 
 def main(name):

@@ -2,13 +2,13 @@
 # Fashion-MNIST images: mAP@all of 300 test queries against the training images, and the label
 # purity of the top 100/500/2000. Writes knn30.npz (the 30-NN lists, used by smoothing.py) in the
 # working directory. Run: python3 diffusion.py (~5 min on 2 cores). Results in docs/quality.md.
-import gzip, numpy as np, time, os
+import os, sys, time
+import numpy as np
 import scipy.sparse as sp
-D='/usr/share/datasets/fashion-mnist/'
-def idx(f, off): return np.frombuffer(gzip.open(D+f).read(), np.uint8, offset=off)
-Xtr=idx('train-images-idx3-ubyte.gz',16).reshape(-1,784).astype(np.float32)/255
-Xte=idx('t10k-images-idx3-ubyte.gz',16).reshape(-1,784).astype(np.float32)/255
-ytr=idx('train-labels-idx1-ubyte.gz',8); yte=idx('t10k-labels-idx1-ubyte.gz',8)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fashion_mnist import average_precision, images, labels  # noqa: E402
+Xtr=images(); Xte=images('t10k-images-idx3-ubyte.gz')
+ytr=labels(); yte=labels('t10k-labels-idx1-ubyte.gz')
 X=np.vstack([Xtr,Xte]); y=np.concatenate([ytr,yte]); n=len(X)
 t=time.time(); K=30
 if not os.path.exists('knn30.npz'):
@@ -23,11 +23,10 @@ z=np.load('knn30.npz'); nb=z['nb']; nd=z['nd']
 print('knn',time.time()-t,flush=True)
 rng=np.random.default_rng(0); qi=60000+rng.choice(10000,300,replace=False)
 def ap(score,yq):  # score over train items, higher better
-    o=np.argsort(-score,kind='stable'); rel=(ytr[o]==yq); c=np.cumsum(rel); k=np.nonzero(rel)[0]; return (c[k]/(k+1)).mean()
+    return average_precision(ytr[np.argsort(-score,kind='stable')]==yq)
 for k in (10,20):
     W=sp.csr_matrix((np.ones(n*k,np.float32),(np.repeat(np.arange(n),k),nb[:,:k].ravel())),shape=(n,n))
     W=W.minimum(W.T)  # mutual kNN
-    W=W+sp.identity(n)*0  # 
     deg=np.asarray(W.sum(1)).ravel()+1e-9; Dm=sp.diags(1/np.sqrt(deg)); A=(Dm@W@Dm).tocsr()
     for alpha in (0.9,0.99):
         E=np.zeros((n,len(qi)),np.float32); E[qi,np.arange(len(qi))]=1; F=E.copy()

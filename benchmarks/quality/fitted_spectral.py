@@ -18,7 +18,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inductive_spectral import DATABASE, labels, map_all, nearest, spectral, unit  # noqa: E402
+from fashion_mnist import labels  # noqa: E402
+from inductive_spectral import DATABASE, map_all, nearest, spectral, unit  # noqa: E402
 from two_part_codes import evaluate  # noqa: E402
 
 

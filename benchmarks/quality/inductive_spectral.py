@@ -11,20 +11,17 @@
 #   python3 inductive_spectral.py s1.tsv
 #
 # (python3-numpy, python3-scipy; a few minutes on 2 cores.) Results: docs/quality.md.
-import gzip
+import os
 import sys
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-DATA = "/usr/share/datasets/fashion-mnist/"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fashion_mnist import average_precision, labels  # noqa: E402
+
 DATABASE = 50000
-
-
-def labels(name="train-labels-idx1-ubyte.gz"):
-    """The class of every image in Fashion-MNIST's IDX label file `name` (Debian dataset-fashion-mnist)."""
-    return np.frombuffer(gzip.open(DATA + name).read()[8:], dtype=np.uint8)
 
 
 def unit(f):
@@ -40,9 +37,8 @@ def ranking_figures(queries, database, query_labels, database_labels):
         for row in range(similarities.shape[0]):
             order = np.argsort(-similarities[row], kind="stable")
             relevant = database_labels[order] == query_labels[start + row]
-            hits, at = np.cumsum(relevant), np.nonzero(relevant)[0]
             precisions.append(relevant[:10].mean())
-            aps.append((hits[at] / (at + 1)).mean())
+            aps.append(average_precision(relevant))
     return np.mean(precisions), np.mean(aps)
 
 

@@ -2,12 +2,12 @@
 # PCA-64 features averaged STEPS times over each image's k nearest neighbours, then real-valued
 # Euclidean mAP@all (1,000 test queries) and 20-NN label purity (3,000 training images). Needs
 # knn30.npz from diffusion.py in the working directory. Results in docs/quality.md.
-import gzip, numpy as np, time
-D='/usr/share/datasets/fashion-mnist/'
-def idx(f, off): return np.frombuffer(gzip.open(D+f).read(), np.uint8, offset=off)
-Xtr=idx('train-images-idx3-ubyte.gz',16).reshape(-1,784).astype(np.float32)/255
-Xte=idx('t10k-images-idx3-ubyte.gz',16).reshape(-1,784).astype(np.float32)/255
-ytr=idx('train-labels-idx1-ubyte.gz',8); yte=idx('t10k-labels-idx1-ubyte.gz',8)
+import os, sys
+import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fashion_mnist import average_precision, images, labels  # noqa: E402
+Xtr=images(); Xte=images('t10k-images-idx3-ubyte.gz')
+ytr=labels(); yte=labels('t10k-labels-idx1-ubyte.gz')
 X=np.vstack([Xtr,Xte]); y=np.concatenate([ytr,yte]); n=len(X)
 z=np.load('knn30.npz'); nb=z['nb']
 rng=np.random.default_rng(0); qi=rng.choice(10000,1000,replace=False)
@@ -16,7 +16,7 @@ def mapall(Q,B,yq,yb):
     for s in range(0,len(Q),250):
         d=-2*Q[s:s+250]@B.T+bb[None,:]
         for r in range(d.shape[0]):
-            o=np.argsort(d[r],kind='stable'); rel=(yb[o]==yq[s+r]); c=np.cumsum(rel); k=np.nonzero(rel)[0]; aps.append((c[k]/(k+1)).mean())
+            o=np.argsort(d[r],kind='stable'); aps.append(average_precision(yb[o]==yq[s+r]))
     return np.mean(aps)
 mu=Xtr.mean(0); U,S,Vt=np.linalg.svd(Xtr[:20000]-mu,full_matrices=False); P=Vt[:64].T
 F0=(X-mu)@P

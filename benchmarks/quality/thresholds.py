@@ -8,18 +8,18 @@
 #   python3 thresholds.py m.tsv
 #
 # (python3-numpy; ~2.5 minutes per row on one core.) Results: docs/quality.md.
-import gzip
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from two_part_codes import DATABASE, LABELS, evaluate, load  # noqa: E402
+from fashion_mnist import labels as fashion_labels  # noqa: E402
+from two_part_codes import DATABASE, evaluate, load  # noqa: E402
 
 
 def main(path):
-    labels = np.frombuffer(gzip.open(LABELS).read()[8:], dtype=np.uint8)
+    labels = fashion_labels()
     outputs = load(path)
     print("| thresholds | P@10 | P@100 | mAP@1000 | mAP@all | distinct | mean abs(P(+1) − ½) |")
     print("|---|---|---|---|---|---|---|")

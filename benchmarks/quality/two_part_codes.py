@@ -12,10 +12,14 @@
 #   python3 two_part_codes.py NAME=spec.tsv:0-16+itq48.tsv …     # one table row per NAME
 #
 # (python3-numpy; ~2.5 minutes per row on one core.) Results: docs/quality.md.
-import gzip, sys
+import os
+import sys
+
 import numpy as np
 
-LABELS = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fashion_mnist import labels as fashion_labels  # noqa: E402
+
 DATABASE, QUERIES = 50000, 10000
 
 
@@ -78,7 +82,7 @@ def main(arguments):
         source, _, bits = arguments[1].partition(":")
         np.savetxt(arguments[2], itq(load(source), int(bits)), delimiter="\t", fmt="%.5f")
         return
-    labels = np.frombuffer(gzip.open(LABELS).read()[8:], dtype=np.uint8)
+    labels = fashion_labels()
     rng, cache = np.random.default_rng(2026), {}
     print("| code | bits | P@10 | P@100 | mAP@1000 | mAP@all | distinct |")
     print("|---|---|---|---|---|---|---|")

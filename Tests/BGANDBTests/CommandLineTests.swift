@@ -324,6 +324,14 @@ import TestSupport
         let json = try run("encode", "--model", model, "--limit", "1", "--real-valued", "--json", data)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect((object?["h"] as? [Double])?.count == 16 && object?["index"] as? Int == 0, "\(json.stdout)")
+        let hidden = try run("encode", "--model", model, "--limit", "2", "--hidden-layer", data)
+        #expect(hidden.status == 0 && hidden.stdout.split(separator: "\n").allSatisfy { $0.split(separator: "\t").dropLast().compactMap { Float($0) }.count == 16 },
+                "16 hidden units: \(hidden.stdout.prefix(300))")
+        let hiddenJSON = try run("encode", "--model", model, "--limit", "1", "--hidden-layer", "--json", data)
+        let hiddenObject = try JSONSerialization.jsonObject(with: Data(hiddenJSON.stdout.utf8)) as? [String: Any]
+        #expect((hiddenObject?["hidden"] as? [Double])?.count == 16 && hiddenObject?["h"] == nil, "\(hiddenJSON.stdout)")
+        let both = try run("encode", "--model", model, "--real-valued", "--hidden-layer", data)
+        #expect(both.status == 64 && both.stderr.contains("choose one"), "\(both.stderr)")
         for (codeLine, outputLine) in zip(codes.stdout.split(separator: "\n"), outputs.stdout.split(separator: "\n")) {
             let values = outputLine.split(separator: "\t").dropLast().compactMap { Float($0) }
             #expect(values.count == 16)

@@ -14,6 +14,8 @@
 #   bgan-db encode --model S1 --real-valued --limit 60000 $F/train-images-idx3-ubyte.gz | cut -f1-64 > s1.tsv
 #   python3 blended_codes.py s1.tsv real 0.5,1,1.5,2,3      # the real-valued rows
 #   python3 blended_codes.py s1.tsv codes "w=1" "w=1;bits=128" "w=0.5;epochs=90;hidden=1024"
+#   bgan-db encode --model S1 --hidden-layer --limit 60000 $F/train-images-idx3-ubyte.gz | cut -f1-512 > h1.tsv
+#   python3 blended_codes.py h1.tsv codes "w=0" --centre      # the hidden layer, centred on the database's mean
 #
 # (python3-numpy, python3-scipy; about 2 minutes for the real rows, 3 to 5 per code row, one
 # core.) Results: docs/quality.md.
@@ -84,7 +86,12 @@ def code_rows(features, classes, configurations):
 
 def main(path, mode, *arguments):
     classes = labels()
-    features = unit(np.loadtxt(path, dtype=np.float32, delimiter="\t", ndmin=2))
+    features = np.loadtxt(path, dtype=np.float32, delimiter="\t", ndmin=2)
+    if "--centre" in arguments:
+        # A leaky-ReLU layer's features sit off the origin, so their cosines crowd; centred, they spread.
+        arguments = tuple(a for a in arguments if a != "--centre")
+        features = features - features[:DATABASE].mean(0)
+    features = unit(features)
     if mode == "real":
         real_rows(features, classes, [float(w) for w in (arguments[0] if arguments else "0.5,1,1.5,2,3").split(",")])
     else:

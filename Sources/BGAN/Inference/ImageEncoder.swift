@@ -14,6 +14,8 @@ public final class ImageEncoder {
     }
 
     public var bits: Int { model.header.architecture.bits }
+    /// Units of the encoder's hidden layer: the width of ``hiddenFeatures(of:)-([Float])``'s rows.
+    public var hiddenUnits: Int { model.header.architecture.hiddenUnits }
     /// Values per image: channels × height × width.
     public var valuesPerImage: Int {
         let a = model.header.architecture
@@ -33,18 +35,26 @@ public final class ImageEncoder {
         try outputs(of: pixels)
     }
 
-    private func outputs(of pixels: [Float]) throws -> [Float] {
+    /// The encoder's hidden layer (after its normalisation and activation, under the code layer:
+    /// `count × hiddenUnits`), for images given as in ``signs(of:)-([Float])``: the wider
+    /// representation the code layer projects, as embeddings for other tools.
+    public func hiddenFeatures(of pixels: [Float]) throws -> [Float] {
+        try outputs(of: pixels, hidden: true)
+    }
+
+    private func outputs(of pixels: [Float], hidden: Bool = false) throws -> [Float] {
         let size = valuesPerImage, a = model.header.architecture
         guard pixels.count % size == 0 else {
             throw BGANError(.invalidArgument, "\(pixels.count) values are not whole \(a.channels)×\(a.height)×\(a.width) images of this model")
         }
         let count = pixels.count / size
         var outputs: [Float] = []
-        outputs.reserveCapacity(count * bits)
+        outputs.reserveCapacity(count * (hidden ? hiddenUnits : bits))
         for start in stride(from: 0, to: count, by: Self.batchSize) {
             let n = min(Self.batchSize, count - start)
-            let batch = Array(pixels[(start * size)..<((start + n) * size)])
-            outputs += try BGANNetworks.preSignOutputs(of: Tensor(shape: [n, a.channels, a.height, a.width], storage: batch), encoder: encoder).storage
+            let batch = Tensor(shape: [n, a.channels, a.height, a.width], storage: Array(pixels[(start * size)..<((start + n) * size)]))
+            outputs += try (hidden ? BGANNetworks.hiddenFeatures(of: batch, encoder: encoder)
+                                   : BGANNetworks.preSignOutputs(of: batch, encoder: encoder)).storage
         }
         return outputs
     }

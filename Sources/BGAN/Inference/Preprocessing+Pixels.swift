@@ -39,6 +39,11 @@ extension ImageEncoder {
         try realValuedOutputs(of: inputs(from: images))
     }
 
+    /// ``hiddenFeatures(of:)-([Float])`` of decoded images, brought to the model's input first.
+    public func hiddenFeatures(of images: [PixelBuffer]) throws -> [Float] {
+        try hiddenFeatures(of: inputs(from: images))
+    }
+
     private func inputs(from images: [PixelBuffer]) -> [Float] {
         let preprocessing = model.header.preprocessing
         var values: [Float] = []

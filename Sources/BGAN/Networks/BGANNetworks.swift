@@ -190,6 +190,12 @@ public final class BGANNetworks {
     /// layer) in inference mode, `N × hiddenUnits`: the representation a contrastive
     /// pre-training's output layer was trained on top of.
     public func hiddenFeatures(of images: Tensor) throws -> Tensor {
+        try Self.hiddenFeatures(of: images, encoder: encoder)
+    }
+
+    /// The hidden layer of `encoder` (whose last two layers are the code layer and the smoothed
+    /// sign) in inference mode, `N × hiddenUnits`.
+    static func hiddenFeatures(of images: Tensor, encoder: Sequential) throws -> Tensor {
         var h = images
         for layer in encoder.layers.dropLast(2) { h = try layer.forward(h, training: false) }
         return h

@@ -40,11 +40,14 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Encode only the first N images of each input (of a folder: its first N files in path order).")
     var limit: Int?
 
-    @Flag(help: "Print one JSON object per line: input, index, code (or h, an array, with --real-valued).")
+    @Flag(help: "Print one JSON object per line: input, index, code (or h, an array, with --real-valued; hidden with --hidden-layer).")
     var json = false
 
     @Flag(help: "Print the encoder's real-valued outputs h (before the sign) instead of codes, tab-separated: embeddings for other tools.")
     var realValued = false
+
+    @Flag(help: "Print the encoder's hidden layer (the model's hidden units, under the code layer) instead of codes, tab-separated: wider embeddings for other tools.")
+    var hiddenLayer = false
 
     @Flag(help: "Decode JPEGs at full size instead of as a store does (slower for large photos; codes may differ from a store's in a few bits).")
     var fullSize = false
@@ -53,8 +56,11 @@ struct EncodeCommand: ParsableCommand {
     var inputs: [String]
 
     func validate() throws {
-        if encoder == .pdq, model != nil || realValued || fullSize {
-            throw ValidationError("--encoder pdq takes no --model, has no --real-valued outputs and always decodes at full size, as the reference does")
+        if encoder == .pdq, model != nil || realValued || hiddenLayer || fullSize {
+            throw ValidationError("--encoder pdq takes no --model, has no --real-valued outputs or --hidden-layer and always decodes at full size, as the reference does")
+        }
+        if realValued, hiddenLayer {
+            throw ValidationError("--real-valued and --hidden-layer print different layers; choose one")
         }
     }
 
@@ -66,12 +72,20 @@ struct EncodeCommand: ParsableCommand {
             let p = file.header.preprocessing
             Console.log("model \(model ?? DefaultModel.fileName(bits: bits)): \(encoder.bits) bits, digest \(file.digest.prefix(16))…")
             var failures = 0
-            func outputs(of pixels: [Float]) throws -> [Float] { realValued ? try encoder.realValuedOutputs(of: pixels) : try encoder.signs(of: pixels) }
-            func outputs(of images: [PixelBuffer]) throws -> [Float] { realValued ? try encoder.realValuedOutputs(of: images) : try encoder.signs(of: images) }
+            func outputs(of pixels: [Float]) throws -> [Float] {
+                hiddenLayer ? try encoder.hiddenFeatures(of: pixels) : realValued ? try encoder.realValuedOutputs(of: pixels) : try encoder.signs(of: pixels)
+            }
+            func outputs(of images: [PixelBuffer]) throws -> [Float] {
+                hiddenLayer ? try encoder.hiddenFeatures(of: images) : realValued ? try encoder.realValuedOutputs(of: images) : try encoder.signs(of: images)
+            }
+            let width = hiddenLayer ? encoder.hiddenUnits : encoder.bits
             func emit(_ outputs: ArraySlice<Float>, _ name: String, index: Int?) throws {
-                let numbers = realValued ? outputs.map { "\($0)" } : []
-                let code = realValued ? numbers.joined(separator: "\t") : BinaryCode(signsOf: Array(outputs)).description
-                try printLine(code, EncodedImage(input: name, index: index, code: realValued ? nil : code, h: realValued ? Array(outputs) : nil))
+                guard realValued || hiddenLayer else {
+                    let code = BinaryCode(signsOf: Array(outputs)).description
+                    return try printLine(code, EncodedImage(input: name, index: index, code: code))
+                }
+                try printLine(outputs.map { "\($0)" }.joined(separator: "\t"),
+                              EncodedImage(input: name, index: index, h: realValued ? Array(outputs) : nil, hidden: hiddenLayer ? Array(outputs) : nil))
             }
             let asAStore = Store.decodingSide(for: ModelEncoder(model: file), thumbnailSide: Store.defaultThumbnailSide)
             let decoder = ImageDecoder(minimumSide: fullSize ? nil : asAStore)
@@ -86,7 +100,7 @@ struct EncodeCommand: ParsableCommand {
                 }
                 let count = min(limit ?? set.count, set.count)
                 let values = try outputs(of: set.scaledPixels(0..<count))
-                for index in 0..<count { try emit(values[(index * encoder.bits)..<((index + 1) * encoder.bits)], input, index: index) }
+                for index in 0..<count { try emit(values[(index * width)..<((index + 1) * width)], input, index: index) }
             }
             if failures > 0 {
                 Console.log("bgan-db: \(failures) file(s) could not be encoded")
@@ -151,5 +165,6 @@ struct EncodedImage: Encodable {
     var index: Int?
     var code: String?
     var h: [Float]?
+    var hidden: [Float]?
     var quality: Int?
 }

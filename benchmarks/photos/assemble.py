@@ -104,6 +104,17 @@ def fetch(packages, cache):
     return root, versions
 
 
+def photographs(root, versions):
+    """(package, pattern, RGB image) of every photograph SOURCES names, from the unpacked packages
+    under `root`; exits naming the first one a package version lacks."""
+    for package, patterns in SOURCES.items():
+        for pattern in patterns:
+            paths = glob.glob(os.path.join(root, pattern))
+            if not paths:
+                sys.exit(f"{pattern} is not in {package} {versions[package]}")
+            yield package, pattern, Image.open(paths[0]).convert("RGB")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
@@ -117,23 +128,19 @@ def main():
     for sub in ["originals", "queries", "licences"]:
         shutil.rmtree(os.path.join(args.out, sub), ignore_errors=True)
         os.makedirs(os.path.join(args.out, sub))
-    rows = []
-    for package, patterns in SOURCES.items():
+    for package in SOURCES:
         shutil.copy(os.path.join(root, "usr/share/doc", package, "copyright"),
                     os.path.join(args.out, "licences", package + ".copyright"))
-        for pattern in patterns:
-            paths = glob.glob(os.path.join(root, pattern))
-            if not paths:
-                sys.exit(f"{pattern} is not in {package} {versions[package]}")
-            photo = Image.open(paths[0]).convert("RGB")
-            w, h = photo.size
-            t = args.tile
-            for top in range(0, h - t + 1, t):
-                for left in range(0, w - t + 1, t):
-                    tile = photo.crop((left, top, left + t, top + t))
-                    if np.asarray(tile.convert("L"), dtype=np.float32).std() < 8:
-                        continue
-                    rows.append((tile, package, versions[package], pattern, (left, top, t, t)))
+    rows = []
+    t = args.tile
+    for package, pattern, photo in photographs(root, versions):
+        w, h = photo.size
+        for top in range(0, h - t + 1, t):
+            for left in range(0, w - t + 1, t):
+                tile = photo.crop((left, top, left + t, top + t))
+                if np.asarray(tile.convert("L"), dtype=np.float32).std() < 8:
+                    continue
+                rows.append((tile, package, versions[package], pattern, (left, top, t, t)))
     with open(os.path.join(args.out, "provenance.tsv"), "w") as f:
         f.write("photo\tpackage\tversion\tfile\tleft\ttop\twidth\theight\n")
         for index, (tile, package, version, path, box) in enumerate(rows):

@@ -13,7 +13,6 @@ the files keep a real photograph's detail, which is what JPEG entropy decoding p
 is 2 megapixels (1632 x 1224). Needs Pillow and NumPy (run.sh's virtual environment has both).
 """
 import argparse
-import glob
 import os
 import random
 import sys
@@ -21,7 +20,7 @@ import sys
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from assemble import SOURCES, fetch  # noqa: E402
+from assemble import SOURCES, fetch, photographs  # noqa: E402
 
 
 def main():
@@ -35,14 +34,8 @@ def main():
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
-    root, _ = fetch(SOURCES, args.cache or os.path.join(args.out, "cache"))
-    photos = []
-    for patterns in SOURCES.values():
-        for pattern in patterns:
-            for path in glob.glob(os.path.join(root, pattern)):
-                photo = Image.open(path).convert("RGB")
-                if photo.width >= args.width and photo.height >= args.height:
-                    photos.append(photo)
+    root, versions = fetch(SOURCES, args.cache or os.path.join(args.out, "cache"))
+    photos = [photo for _, _, photo in photographs(root, versions) if photo.width >= args.width and photo.height >= args.height]
     if not photos:
         sys.exit(f"no photograph of the benchmark is at least {args.width}x{args.height}")
     rng = random.Random(args.seed)

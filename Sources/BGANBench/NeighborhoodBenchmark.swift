@@ -69,19 +69,30 @@ struct NeighborhoodBenchmark: ParsableCommand {
             let flops = 2 * Double(n) * Double(n) * Double(dimension)
             print(String(format: "exact lists: %.1f s (%.0f GFLOP/s in the distance products)", seconds, flops / seconds / 1e9))
         }
-        var approximate: NearestNeighborLists?
+        // Beyond the exact lists' limit, as training does: lists made a range of images at a time
+        // into a temporary file, and S from that file.
+        let inFiles = n > NearestNeighborLists.exactLimit
+        var approximate: NearestNeighborLists?, listFile: NeighborListFile?
         for probes in method == .exact ? [] : probes.isEmpty ? [file.probes] : probes {
             file.probes = probes
             let started = Date()
-            approximate = NearestNeighborLists(features: features, dimension: dimension, k: k1, invertedFile: file)
-            print(String(format: "approximate lists (%@): %.1f s", file.description, Date().timeIntervalSince(started)))
+            if inFiles {
+                listFile = try NeighborListFile(rows: FeatureRows(features, dimension: dimension), k: k1, invertedFile: file,
+                                                workingBytes: NeighborhoodStructure.trainingWorkingBytes)
+            } else {
+                approximate = NearestNeighborLists(features: features, dimension: dimension, k: k1, invertedFile: file)
+            }
+            print(String(format: "approximate lists (%@%@): %.1f s", file.description, inFiles ? ", in a temporary file" : "",
+                         Date().timeIntervalSince(started)))
+            if let listFile { approximate = try listFile.inMemory() }
             let recall = exact.map { Self.recall(approximate!, against: $0) }
                 ?? sampledRecall(approximate!, features: features, dimension: dimension)
             print(String(format: "recall of the exact K1 lists: %.4f (%@)", recall.value, recall.over))
         }
         let lists = approximate ?? exact!
         let started = Date()
-        let structure = try NeighborhoodStructure.forTraining(neighbors: lists, k2: k2)
+        let structure = try listFile.map { try NeighborhoodStructure(neighbors: $0, k2: k2, scratchWorkingBytes: NeighborhoodStructure.trainingWorkingBytes) }
+            ?? NeighborhoodStructure(neighbors: lists, k2: k2)
         print(String(format: "structure S from the %@ lists%@: %.1f s; %.0f similar images per image on average (%.2f%% of pairs)",
                      approximate == nil ? "exact" : "approximate", structure.isKeptInFile ? " (in a temporary file)" : "", Date().timeIntervalSince(started),
                      structure.averageSimilar, 100 * structure.averageSimilar / Double(n)))

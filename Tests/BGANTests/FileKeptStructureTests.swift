@@ -33,6 +33,9 @@ import Testing
         let batch = [0, n / 3, n / 2, n - 1, 1, 2]
         #expect(try file.batchMatrix(batch, dissimilar: -0.5) == memory.batchMatrix(batch, dissimilar: -0.5))
         #expect(try (0..<n).allSatisfy { try file.isSimilar($0, $0) })
+        let fromListFile = try NeighborhoodStructure(neighbors: try NeighborListFile(lists), k2: k2, scratchWorkingBytes: bytes, valuesPerChunk: chunk)
+        #expect(fromListFile.isKeptInFile && fromListFile.pairCount == memory.pairCount)
+        #expect(try rows(fromListFile) == rows(memory), "lists and who lists whom read from files vote as in memory")
     }
 
     func images(_ n: Int) -> [Float] {

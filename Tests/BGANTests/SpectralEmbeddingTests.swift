@@ -72,9 +72,35 @@ import Testing
         #expect(worst < 1e-2, "largest cosine difference \(worst)")
     }
 
+    /// Out of core — graph, vectors and result in files, blocks of 7 rows, one column or all of
+    /// them per pass over the graph — the embedding is the one computed in memory, to rounding.
+    @Test(arguments: [4 * 430, 1 << 24])
+    func theEmbeddingComputedInFilesIsTheOneComputedInMemory(workingBytes: Int) throws {
+        let n = 430, dimensions = 3
+        let lists = NearestNeighborLists(features: blobs(clusters: 1, perCluster: n, dimension: 2, seed: 62), dimension: 2, k: 10)
+        let memory = try SpectralEmbedding.embed(lists, dimensions: dimensions, iterations: 200)
+        let kept = try SpectralEmbedding.embed(try NeighborListFile(lists), dimensions: dimensions, iterations: 200,
+                                               workingBytes: workingBytes, rowsPerBlock: 7)
+        #expect(kept.count == n && kept.dimension == dimensions)
+        guard case .file = kept.storage else { Issue.record("the embedding should be kept in a file"); return }
+        let values = try kept.values
+        #expect(values.count == memory.count)
+        // A coordinate's sign is the eigensolver's choice: align each column's before comparing.
+        var worst: Float = 0
+        for d in 0..<dimensions {
+            let agreement = (0..<n).reduce(Float(0)) { $0 + values[$1 * dimensions + d] * memory[$1 * dimensions + d] }
+            let sign: Float = agreement < 0 ? -1 : 1
+            for i in 0..<n { worst = max(worst, abs(sign * values[i * dimensions + d] - memory[i * dimensions + d])) }
+        }
+        #expect(worst < 1e-3, "largest coordinate difference \(worst)")
+        let graph = SymmetricGraph(lists)
+        #expect(graph.degrees.contains { $0 != graph.degrees[0] }, "degrees differ, so the D^{-1/2} scalings are checked")
+    }
+
     @Test func tooFewImagesAreRefused() {
         let lists = NearestNeighborLists(features: blobs(clusters: 1, perCluster: 8, dimension: 2), dimension: 2, k: 3)
         #expect(throws: BGANError.self) { try SpectralEmbedding.embed(lists, dimensions: 4) }
+        #expect(throws: BGANError.self) { try SpectralEmbedding.embed(try NeighborListFile(lists), dimensions: 4, workingBytes: 1 << 20) }
     }
 }
 

@@ -85,3 +85,15 @@ public struct NeighborListFile: Sendable {
         NearestNeighborLists(count: count, k: k, neighbors: try lists(of: 0..<count))
     }
 }
+
+extension NeighborListFile: RowSource {
+    func forEachRow(in items: Range<Int>?, _ body: (Int, UnsafeBufferPointer<Int32>) throws -> Void) throws {
+        let items = items ?? 0..<count
+        for first in stride(from: items.lowerBound, to: items.upperBound, by: Self.listsPerRead) {
+            let range = first..<min(items.upperBound, first + Self.listsPerRead)
+            try lists(of: range).withUnsafeBufferPointer { lists in
+                for i in range { try body(i, UnsafeBufferPointer(rebasing: lists[((i - first) * k)..<((i - first + 1) * k)])) }
+            }
+        }
+    }
+}

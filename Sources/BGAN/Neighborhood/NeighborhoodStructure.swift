@@ -39,17 +39,11 @@ public struct NeighborhoodStructure: Sendable {
         storage = .file(file, base: base)
     }
 
-    /// Memory the build of a file-kept S uses for rows when training asks for one.
-    public static let trainingWorkingBytes = 256 << 20
-
-    /// S as training keeps it: in memory for up to ``NearestNeighborLists/exactLimit`` images,
-    /// beyond that in a temporary file built with ``trainingWorkingBytes``.
-    /// - Throws: ``FileError`` when the temporary files cannot be written (no room in `TMPDIR`).
-    public static func forTraining(neighbors lists: NearestNeighborLists, k2: Int) throws -> NeighborhoodStructure {
-        lists.count > NearestNeighborLists.exactLimit
-            ? try NeighborhoodStructure(neighbors: lists, k2: k2, scratchWorkingBytes: trainingWorkingBytes)
-            : NeighborhoodStructure(neighbors: lists, k2: k2)
-    }
+    /// Memory the set-up of a training run beyond ``NearestNeighborLists/exactLimit`` images
+    /// holds at a time for each of its steps — the lists' search (``NeighborListFile``), S's
+    /// reverse lists and symmetric rows, the spectral embedding's vectors — besides a few bytes
+    /// an image: what keeps the set-up's memory flat in the number of images.
+    public static let trainingWorkingBytes = 64 << 20
 
     /// Whether the rows are kept in a file.
     public var isKeptInFile: Bool {
@@ -63,7 +57,8 @@ public struct NeighborhoodStructure: Sendable {
     /// its voters' lists — is found on every core at once, then S is that relation made
     /// symmetric (each row merged with the rows that name it). Rows are sorted arrays, not sets.
     public init(neighbors lists: NearestNeighborLists, k2: Int) {
-        let forward = CompressedRows(concatenating: Self.votedRows(lists, k2: k2) { _ in CompressedRows() })
+        // Lists in memory cannot fail to be read.
+        let forward = CompressedRows(concatenating: try! Self.votedRows(MemoryVotingInput(lists: lists, reverse: ReverseLists(lists)), k2: k2) { _ in CompressedRows() })
         // Pass 2: S(i) = F(i) ∪ {j : i ∈ F(j)}.
         let backward = forward.transposed(count: lists.count)
         var symmetric = CompressedRows(), row: [Int32] = []
@@ -90,87 +85,70 @@ public struct NeighborhoodStructure: Sendable {
     /// The same with the files read and written `valuesPerChunk` values at a time (tests make
     /// it small so that every chunk boundary is crossed).
     init(neighbors lists: NearestNeighborLists, k2: Int, scratchWorkingBytes: Int, valuesPerChunk: Int) throws {
-        let n = lists.count
-        let parts = try Self.votedRows(lists, k2: k2) { first in
+        try self.init(voting: MemoryVotingInput(lists: lists, reverse: ReverseLists(lists)), k2: k2, scratchWorkingBytes: scratchWorkingBytes,
+                      valuesPerChunk: valuesPerChunk)
+    }
+
+    /// The same S from lists kept in a file, built in a temporary file without holding the lists
+    /// or who lists whom: the reverse lists are written to a file of their own (a range of images
+    /// at a time, as the symmetric rows are), and each image's vote reads the lists it needs
+    /// with a `pread` each. Memory holds about `scratchWorkingBytes` of rows besides 12 bytes an
+    /// image (each image's incoming pairs and its voted row's offset) — flat in the number of images.
+    /// - Throws: ``FileError`` when the files cannot be read or written (no room in `TMPDIR`).
+    public init(neighbors lists: NeighborListFile, k2: Int, scratchWorkingBytes: Int) throws {
+        try self.init(neighbors: lists, k2: k2, scratchWorkingBytes: scratchWorkingBytes, valuesPerChunk: 1 << 18)
+    }
+
+    init(neighbors lists: NeighborListFile, k2: Int, scratchWorkingBytes: Int, valuesPerChunk: Int) throws {
+        let reverse = try CompressedRowFile(transposing: lists, count: lists.count, keepingSourceRows: false, droppingDiagonal: false,
+                                            purpose: "the reverse neighbour lists", workingBytes: scratchWorkingBytes, valuesPerChunk: valuesPerChunk)
+        try self.init(voting: FileVotingInput(lists: lists, reverse: reverse), k2: k2, scratchWorkingBytes: scratchWorkingBytes,
+                      valuesPerChunk: valuesPerChunk)
+    }
+
+    /// Pass 1 into one temporary file per core, then pass 2 a range of images at a time
+    /// (``CompressedRowFile/init(transposing:count:keepingSourceRows:droppingDiagonal:purpose:workingBytes:valuesPerChunk:)``).
+    private init(voting input: some VotingInput, k2: Int, scratchWorkingBytes: Int, valuesPerChunk: Int) throws {
+        let parts = try Self.votedRows(input, k2: k2) { first in
             try ScratchRows(purpose: "the neighbourhood structure's voted rows", first: first, valuesPerChunk: valuesPerChunk)
         }.map { try $0.finished() }
-        // How many pairs point at each image: S(i)'s incoming half, to size the ranges.
-        var incoming = [Int32](repeating: 0, count: n)
-        for part in parts { try part.forEachRow { _, row in for j in row { incoming[Int(j)] += 1 } } }
-        let file = try PositionedFile(scratchFor: "the neighbourhood structure")
-        let valuesBase = 8 * (n + 2)
-        var count = UInt64(n).littleEndian
-        try withUnsafeBytes(of: &count) { try file.write($0, at: 0) }
-        var output = BufferedInt32Writer(file: file, at: valuesBase, valuesPerWrite: valuesPerChunk)
-        var first = UInt64(0)
-        try withUnsafeBytes(of: &first) { try file.write($0, at: 8) }
-        let budget = max(1, scratchWorkingBytes / 4)
-        var start = 0
-        while start < n {
-            // The range [start, end): as many images as their incoming pairs fit in the budget (one at least).
-            var end = start, pairs = 0
-            while end < n, end == start || pairs + Int(incoming[end]) <= budget {
-                pairs += Int(incoming[end])
-                end += 1
-            }
-            var cursor = [Int](repeating: 0, count: end - start + 1)
-            for j in start..<end { cursor[j - start + 1] = cursor[j - start] + Int(incoming[j]) }
-            let rowStarts = cursor
-            var backward = [Int32](repeating: 0, count: pairs)
-            for part in parts {
-                try part.forEachRow { i, row in
-                    for j in row where Int(j) >= start && Int(j) < end {
-                        backward[cursor[Int(j) - start]] = Int32(i)
-                        cursor[Int(j) - start] += 1
-                    }
-                }
-            }
-            var offsets: [UInt64] = []
-            offsets.reserveCapacity(end - start)
-            var row: [Int32] = []
-            for part in parts {
-                try part.forEachRow(in: start..<end) { i, forwardRow in
-                    row.removeAll(keepingCapacity: true)
-                    row.append(contentsOf: forwardRow)
-                    row += backward[rowStarts[i - start]..<rowStarts[i - start + 1]]
-                    try appendSortedUnique(&row) { try output.append($0) }
-                    offsets.append(UInt64(output.written).littleEndian)
-                }
-            }
-            // offsets[i] sits at byte 8 + 8·i: this range's are offsets[start + 1 ... end].
-            try offsets.withUnsafeBytes { try file.write($0, at: 8 * (start + 2)) }
-            start = end
-        }
-        try output.flush()
-        self.init(count: n, pairCount: output.written, file: file, base: 0)
+        let rows = try CompressedRowFile(transposing: ConsecutiveRowFiles(parts: parts), count: input.count, keepingSourceRows: true,
+                                         droppingDiagonal: false, purpose: "the neighbourhood structure", workingBytes: scratchWorkingBytes,
+                                         valuesPerChunk: valuesPerChunk)
+        self.init(count: input.count, pairCount: rows.valueCount, file: rows.file, base: rows.base)
     }
 
     /// Pass 1, on every core at once: F(i) = ∪ N(v) over i's `k2` voters v (the images whose
     /// lists share the most with N(i), ties to the lower index), sorted and without repeats,
     /// appended to one sink per core (`makeSink(task)`); the sinks in the images' order.
-    private static func votedRows<Sink: VotedRowSink>(_ lists: NearestNeighborLists, k2: Int,
-                                                      makeSink: (_ firstImage: Int) throws(Sink.Failure) -> Sink) throws(Sink.Failure) -> [Sink] {
-        let n = lists.count
-        let reverse = ReverseLists(lists)
+    /// Overlaps are counted by sorting the images that list N(i)'s members, not in an array of
+    /// one counter per image.
+    private static func votedRows<Sink: VotedRowSink>(_ input: some VotingInput, k2: Int,
+                                                      makeSink: (_ firstImage: Int) throws -> Sink) throws -> [Sink] {
+        let n = input.count
         let tasks = n >= 4_096 ? max(1, BLAS.threads) : 1
-        return try parallelMap(tasks: tasks) { task throws(Sink.Failure) -> Sink in
+        return try parallelMap(tasks: tasks) { task throws -> Sink in
             var sink = try makeSink(n * task / tasks)
-            var overlap = [Int32](repeating: 0, count: n)
-            var touched: [Int32] = [], row: [Int32] = []
+            var list: [Int32] = [], sharing: [Int32] = [], overlaps: [(count: Int32, image: Int32)] = [], row: [Int32] = []
             for i in (n * task / tasks)..<(n * (task + 1) / tasks) {
-                // |N(i) ∩ N(j)| for every j sharing a neighbour with i.
-                for m in lists.of(i) {
-                    for j in reverse.listing(Int(m)) {
-                        if overlap[Int(j)] == 0 { touched.append(j) }
-                        overlap[Int(j)] += 1
-                    }
+                // |N(i) ∩ N(j)| for every j sharing a neighbour with i: how often j is among those listing N(i)'s members.
+                list.removeAll(keepingCapacity: true)
+                try input.appendList(of: i, to: &list)
+                sharing.removeAll(keepingCapacity: true)
+                for m in list { try input.appendListing(of: Int(m), to: &sharing) }
+                sharing.sort()
+                overlaps.removeAll(keepingCapacity: true)
+                var start = 0
+                while start < sharing.count {
+                    var end = start + 1
+                    while end < sharing.count, sharing[end] == sharing[start] { end += 1 }
+                    overlaps.append((Int32(end - start), sharing[start]))
+                    start = end
                 }
-                let voters = touched.sorted { overlap[Int($0)] != overlap[Int($1)] ? overlap[Int($0)] > overlap[Int($1)] : $0 < $1 }.prefix(k2)
+                overlaps.sort { $0.count != $1.count ? $0.count > $1.count : $0.image < $1.image }
                 row.removeAll(keepingCapacity: true)
-                for voter in voters { row += lists.of(Int(voter)) }
+                for voter in overlaps.prefix(k2) { try input.appendList(of: Int(voter.image), to: &row) }
                 try sink.append(sortedUnique: &row)
-                for j in touched { overlap[Int(j)] = 0 }
-                touched.removeAll(keepingCapacity: true)
             }
             return sink
         }
@@ -184,15 +162,7 @@ public struct NeighborhoodStructure: Sendable {
         case .memory(let offsets, let similar):
             return similar[offsets[i]..<offsets[i + 1]]
         case .file(let file, let base):
-            let bounds = try file.read(UInt64.self, count: 2, at: base + 8 * (i + 1)).map { Int(truncatingIfNeeded: UInt64(littleEndian: $0)) }
-            guard bounds[0] >= 0, bounds[0] <= bounds[1], bounds[1] <= pairCount else {
-                throw FileError(.unreadable, "row \(i) of the neighbourhood structure in \(file.name) has offsets \(bounds[0])…\(bounds[1]) outside its \(pairCount) pairs: the file was altered")
-            }
-            let row = try file.read(UInt32.self, count: bounds[1] - bounds[0], at: base + 8 * (count + 2) + 4 * bounds[0])
-            guard row.allSatisfy({ Int(UInt32(littleEndian: $0)) < count }) else {
-                throw FileError(.unreadable, "row \(i) of the neighbourhood structure in \(file.name) names images beyond its \(count): the file was altered")
-            }
-            return row.map { Int32(bitPattern: UInt32(littleEndian: $0)) }[...]
+            return try CompressedRowFile(file: file, base: base, count: count, valueCount: pairCount).row(i)[...]
         }
     }
 
@@ -230,101 +200,39 @@ public struct NeighborhoodStructure: Sendable {
 
 /// Where pass 1 puts the voted rows.
 private protocol VotedRowSink {
-    associatedtype Failure: Error
     /// Appends `row` sorted and without repeats (sorting it in place).
-    mutating func append(sortedUnique row: inout [Int32]) throws(Failure)
+    mutating func append(sortedUnique row: inout [Int32]) throws
 }
 
-/// Voted rows written to a temporary file as they come; their offsets stay in memory.
-private struct ScratchRows: VotedRowSink {
-    let file: PositionedFile
-    var writer: BufferedInt32Writer
-    var offsets: [Int] = [0]
+extension ScratchRows: VotedRowSink {}
 
-    /// The image of the first row.
-    let first: Int
-    let valuesPerChunk: Int
-
-    init(purpose: String, first: Int, valuesPerChunk: Int) throws {
-        file = try PositionedFile(scratchFor: purpose)
-        writer = BufferedInt32Writer(file: file, at: 0, valuesPerWrite: valuesPerChunk)
-        self.first = first
-        self.valuesPerChunk = valuesPerChunk
-    }
-
-    mutating func append(sortedUnique row: inout [Int32]) throws(any Error) {
-        try appendSortedUnique(&row) { try writer.append($0) }
-        offsets.append(writer.written)
-    }
-
-    /// The rows written, to be read.
-    func finished() throws -> FileRows {
-        var writer = writer
-        try writer.flush()
-        return FileRows(file: file, offsets: offsets, first: first, valuesPerRead: valuesPerChunk)
-    }
+/// What pass 1 reads: every image's list, and for every image who lists it.
+private protocol VotingInput {
+    var count: Int { get }
+    /// Appends image `i`'s neighbour list to `values`.
+    func appendList(of i: Int, to values: inout [Int32]) throws
+    /// Appends the images whose lists hold `m`, ascending, to `values`.
+    func appendListing(of m: Int, to values: inout [Int32]) throws
 }
 
-/// Rows of `Int32` in a file, read a stretch at a time.
-private struct FileRows {
-    let file: PositionedFile
-    /// Row `r` (0-based within this file) is values `offsets[r] ..< offsets[r+1]`.
-    let offsets: [Int]
-    /// The image of this file's first row.
-    let first: Int
-    /// Values read at once (the rows that fit; a longer row alone).
-    let valuesPerRead: Int
+/// Lists and who lists whom, in memory.
+private struct MemoryVotingInput: VotingInput {
+    let lists: NearestNeighborLists
+    let reverse: ReverseLists
 
-    /// Calls `body` with every row whose image is in `images`, in order.
-    func forEachRow(in images: Range<Int>? = nil, _ body: (Int, UnsafeBufferPointer<Int32>) throws -> Void) throws {
-        let rows = offsets.count - 1
-        var low = max(0, (images?.lowerBound ?? first) - first)
-        let high = min(rows, (images?.upperBound ?? first + rows) - first)
-        guard low < high else { return }
-        var buffer = [Int32]()
-        while low < high {
-            var end = low + 1
-            while end < high, offsets[end + 1] - offsets[low] <= valuesPerRead { end += 1 }
-            let values = offsets[end] - offsets[low]
-            if buffer.count < values { buffer = [Int32](repeating: 0, count: values) }
-            try buffer.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<(4 * values)]), at: 4 * offsets[low]) }
-            try buffer.withUnsafeBufferPointer { stretch in
-                for r in low..<end {
-                    try body(first + r, UnsafeBufferPointer(rebasing: stretch[(offsets[r] - offsets[low])..<(offsets[r + 1] - offsets[low])]))
-                }
-            }
-            low = end
-        }
-    }
+    var count: Int { lists.count }
+    func appendList(of i: Int, to values: inout [Int32]) { values += lists.of(i) }
+    func appendListing(of m: Int, to values: inout [Int32]) { values += reverse.listing(m) }
 }
 
-/// `Int32` values appended to a file at consecutive positions from a start, a megabyte at a time.
-private struct BufferedInt32Writer {
-    let file: PositionedFile
-    let start: Int
-    let valuesPerWrite: Int
-    /// Values appended so far (written or buffered).
-    private(set) var written = 0
-    private var buffer: [Int32] = []
+/// Lists and who lists whom, each in a file, read a row at a time.
+private struct FileVotingInput: VotingInput {
+    let lists: NeighborListFile
+    let reverse: CompressedRowFile
 
-    init(file: PositionedFile, at start: Int, valuesPerWrite: Int) {
-        self.file = file
-        self.start = start
-        self.valuesPerWrite = max(1, valuesPerWrite)
-        buffer.reserveCapacity(self.valuesPerWrite)
-    }
-
-    mutating func append(_ value: Int32) throws {
-        buffer.append(Int32(littleEndian: value))
-        written += 1
-        if buffer.count == valuesPerWrite { try flush() }
-    }
-
-    mutating func flush() throws {
-        let first = written - buffer.count
-        try buffer.withUnsafeBytes { try file.write($0, at: start + 4 * first) }
-        buffer.removeAll(keepingCapacity: true)
-    }
+    var count: Int { lists.count }
+    func appendList(of i: Int, to values: inout [Int32]) throws { values += try lists.of(i) }
+    func appendListing(of m: Int, to values: inout [Int32]) throws { values += try reverse.row(m) }
 }
 
 /// Who lists whom: for every item, the items whose K1 lists hold it.
@@ -368,7 +276,7 @@ private struct CompressedRows: Sendable, VotedRowSink {
     }
 
     /// Appends `row` sorted and without repeats (sorting it in place).
-    mutating func append(sortedUnique row: inout [Int32]) throws(Never) {
+    mutating func append(sortedUnique row: inout [Int32]) {
         appendSortedUnique(&row) { values.append($0) }
         offsets.append(values.count)
     }
@@ -392,15 +300,5 @@ private struct CompressedRows: Sendable, VotedRowSink {
         result.offsets = counts
         result.values = transposedValues
         return result
-    }
-}
-
-/// Sorts `row` in place and hands `emit` its items in order, each once.
-private func appendSortedUnique<Failure: Error>(_ row: inout [Int32], _ emit: (Int32) throws(Failure) -> Void) throws(Failure) {
-    row.sort()
-    var previous: Int32 = -1
-    for j in row where j != previous {
-        try emit(j)
-        previous = j
     }
 }

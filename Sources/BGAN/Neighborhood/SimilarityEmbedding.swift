@@ -7,7 +7,7 @@ import NeuralNet
 /// so that a checkpoint restores them bit for bit.
 ///
 /// The rows live in memory, or in a file read a batch's rows at a time (``blendedInScratchFile(_:features:dimension:weightOfSecond:)``,
-/// or a checkpoint read in place): the recommended recipe's 72 floats an image are 288 MB at a
+/// a spectral embedding computed out of core, or a checkpoint read in place): the recommended recipe's 72 floats an image are 288 MB at a
 /// million images, which a training run then does not hold.
 public struct SimilarityEmbedding: Sendable, Equatable {
     public let dimension: Int
@@ -47,6 +47,16 @@ public struct SimilarityEmbedding: Sendable, Equatable {
             case .memory(let values): values
             case .file(let file, let base): try Self.floats(file, count: count * dimension, at: base + 8)
             }
+        }
+    }
+
+    /// Rows `range`, `range.count × dimension` (read from the file of a file-kept embedding).
+    /// - Throws: ``FileError`` when the file cannot be read.
+    public func rows(_ range: Range<Int>) throws -> [Float] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "rows \(range) of \(count)")
+        switch storage {
+        case .memory(let values): return Array(values[(range.lowerBound * dimension)..<(range.upperBound * dimension)])
+        case .file(let file, let base): return try Self.floats(file, count: range.count * dimension, at: base + 8 + 4 * range.lowerBound * dimension)
         }
     }
 
@@ -96,7 +106,7 @@ public struct SimilarityEmbedding: Sendable, Equatable {
     public static func blendedInScratchFile(_ a: SimilarityEmbedding, features: FeatureRows,
                                             weightOfSecond w: Float) throws -> SimilarityEmbedding {
         try requireBlendable(a.count, features.count, w)
-        let first = try a.values, dimension = features.dimension
+        let dimension = features.dimension
         let file = try PositionedFile(scratchFor: "the similarity targets")
         let width = a.dimension + dimension
         var header = UInt64(width).littleEndian
@@ -104,11 +114,12 @@ public struct SimilarityEmbedding: Sendable, Equatable {
         var buffer: [Float] = []
         try features.forEachBlock { start, block in
             buffer.removeAll(keepingCapacity: true)
-            for offset in 0..<(block.count / dimension) {
+            let rows = block.count / dimension
+            let first = try a.rows(start..<(start + rows))
+            for offset in 0..<rows {
                 var unit = block[(offset * dimension)..<((offset + 1) * dimension)]
                 normalize(&unit)
-                let row = start + offset
-                buffer += blendedRow(first[(row * a.dimension)..<((row + 1) * a.dimension)], unit, weightOfSecond: w)
+                buffer += blendedRow(first[(offset * a.dimension)..<((offset + 1) * a.dimension)], unit, weightOfSecond: w)
             }
             try buffer.withUnsafeBytes { try file.write($0, at: 8 + 4 * start * width) }
         }

@@ -52,21 +52,28 @@ public enum SpectralEmbedding {
         let (_, vectors) = try BLAS.symmetricEigen(h, n: m)
         var embedding = [Float](repeating: 0, count: n * dimensions)
         for i in 0..<n {
-            let scale = 1 / graph.degrees[i].squareRoot()
-            var length: Float = 0
-            for d in 0..<dimensions {
-                // Eigenvalues ascend: the largest come last.
-                let vector = m - 1 - d
-                var value: Float = 0
-                for c in 0..<m { value += q[i * m + c] * vectors[vector * m + c] }
-                value *= scale
-                embedding[i * dimensions + d] = value
-                length += value * value
-            }
-            let inverse = length > 0 ? 1 / length.squareRoot() : 0
-            for d in 0..<dimensions { embedding[i * dimensions + d] *= inverse }
+            embedRow(q[(i * m)..<((i + 1) * m)], degree: graph.degrees[i], ritzVectors: vectors, dimensions: dimensions,
+                     into: &embedding[(i * dimensions)..<((i + 1) * dimensions)])
         }
         return embedding
+    }
+
+    /// An image's coordinates from its row of the iterated vectors (`m` wide): the `dimensions`
+    /// leading Ritz vectors' values, scaled by `D^{-1/2}`, then to unit length.
+    static func embedRow(_ q: ArraySlice<Float>, degree: Float, ritzVectors vectors: [Float], dimensions: Int, into row: inout ArraySlice<Float>) {
+        let m = q.count, scale = 1 / degree.squareRoot()
+        var length: Float = 0
+        for d in 0..<dimensions {
+            // Eigenvalues ascend: the largest come last.
+            let vector = m - 1 - d
+            var value: Float = 0
+            for c in 0..<m { value += q[q.startIndex + c] * vectors[vector * m + c] }
+            value *= scale
+            row[row.startIndex + d] = value
+            length += value * value
+        }
+        let inverse = length > 0 ? 1 / length.squareRoot() : 0
+        for d in 0..<dimensions { row[row.startIndex + d] *= inverse }
     }
 
     /// `aᵀ·b` of two `rows × columns` row-major matrices, `columns × columns`.
@@ -85,13 +92,7 @@ public enum SpectralEmbedding {
 
     /// The columns of `x` made orthonormal (`x·V·Λ^{-1/2}` from the eigenvectors of `xᵀx`).
     static func orthonormalized(_ x: [Float], rows: Int, columns: Int) throws -> [Float] {
-        let (values, vectors) = try BLAS.symmetricEigen(gram(x, x, rows: rows, columns: columns), n: columns)
-        var transform = [Float](repeating: 0, count: columns * columns)
-        let floor = (values.last ?? 1) * 1e-6
-        for c in 0..<columns {
-            let scale = 1 / max(values[c], floor).squareRoot()
-            for r in 0..<columns { transform[r * columns + c] = vectors[c * columns + r] * scale }
-        }
+        let transform = try orthonormalizing(gram: gram(x, x, rows: rows, columns: columns), columns: columns)
         var result = [Float](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { xp in
             transform.withUnsafeBufferPointer { tp in
@@ -102,6 +103,21 @@ public enum SpectralEmbedding {
             }
         }
         return result
+    }
+}
+
+extension SpectralEmbedding {
+    /// `V·Λ^{-1/2}` (`columns × columns`, row-major) from the eigenvectors of the Gram matrix
+    /// `xᵀx`: what makes the columns of `x` orthonormal when `x` is multiplied by it.
+    static func orthonormalizing(gram: [Float], columns: Int) throws -> [Float] {
+        let (values, vectors) = try BLAS.symmetricEigen(gram, n: columns)
+        var transform = [Float](repeating: 0, count: columns * columns)
+        let floor = (values.last ?? 1) * 1e-6
+        for c in 0..<columns {
+            let scale = 1 / max(values[c], floor).squareRoot()
+            for r in 0..<columns { transform[r * columns + c] = vectors[c * columns + r] * scale }
+        }
+        return transform
     }
 }
 

@@ -94,11 +94,10 @@ extension TrainingPlan {
         let started = Date()
         logger.info("building the neighbourhood structure of \(data.count) images from \(featureSpace) (\(features.dimension) dimensions, K1 = \(k1), K2 = \(k2); \(large ? "lists from an inverted file, approximate" : "exact lists"))…")
         let wanted = similarity == .neighbors ? k1 : max(k1, FeatureSpace.smoothingNeighbors)
-        let lists = try NearestNeighborLists.searching(features, k: wanted)
-        let structure = try NeighborhoodStructure.forTraining(neighbors: lists.prefix(k1), k2: k2)
+        let lists = try TrainingLists(features, k: wanted)
+        let structure = try lists.structure(k1: k1, k2: k2)
         logger.info("structure built in \(Self.seconds(since: started)): \(Int(structure.averageSimilar.rounded())) similar images per image\(structure.isKeptInFile ? ", kept in a temporary file in \(PositionedFile.scratchFolder)" : "")")
-        let targets = try similarityEmbedding(graph: lists.prefix(FeatureSpace.smoothingNeighbors), features: features,
-                                              inScratchFile: structure.isKeptInFile, logger: logger)
+        let targets = try similarityEmbedding(lists: lists, features: features, logger: logger)
         var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: learningRate,
                                         epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: betaSchedule, sampling: sampling)
         settings.augmentationShift = augmentationShift
@@ -151,15 +150,15 @@ extension TrainingPlan {
         return model
     }
 
-    /// The cosine targets the plan asks for, if any; blended ones in a temporary file when `inScratchFile`.
-    private func similarityEmbedding(graph: NearestNeighborLists, features: FeatureRows, inScratchFile: Bool,
-                                     logger: Logger) throws -> SimilarityEmbedding? {
+    /// The cosine targets the plan asks for, if any, from the spectral graph of `lists`' first
+    /// ``FeatureSpace/smoothingNeighbors``; in temporary files when the lists are in one.
+    private func similarityEmbedding(lists: TrainingLists, features: FeatureRows, logger: Logger) throws -> SimilarityEmbedding? {
         guard case .spectral(let dimensions, let featureWeight) = similarity else { return nil }
         let started = Date()
-        let embedding = try SimilarityEmbedding(values: try SpectralEmbedding.embed(graph, dimensions: dimensions, seed: seed), dimension: dimensions)
+        let embedding = try lists.spectralEmbedding(dimensions: dimensions, seed: seed)
         logger.info("spectral embedding of \(dimensions) dimensions computed in \(Self.seconds(since: started))")
         guard featureWeight > 0 else { return embedding }
-        return inScratchFile
+        return lists.isKeptInFile
             ? try SimilarityEmbedding.blendedInScratchFile(embedding, features: features, weightOfSecond: featureWeight)
             : try SimilarityEmbedding.blend(embedding, try .cosines(of: try features.allRows(), dimension: features.dimension), weightOfSecond: featureWeight)
     }

@@ -107,16 +107,31 @@ import Testing
         #expect(lists.k == 4 && lists.count == 48)
         let session = try ContrastiveSession(settings: all, images: pixels, partners: lists)
         let indices = Array(0..<48)
-        let shown = session.partnerImages(of: indices)
+        let shown = try session.partnerImages(of: indices)
         for (index, partner) in zip(indices, shown) {
-            #expect(partner != index && lists.of(index).prefix(4).contains(Int32(partner)), "image \(index) paired with \(partner)")
+            #expect(try partner != index && lists.list(of: index).prefix(4).contains(Int32(partner)), "image \(index) paired with \(partner)")
             #expect(partner % 3 == index % 3, "image \(index)'s nearest neighbours share its band")
         }
         let none = try ContrastiveSession(settings: settings(share: 0), images: pixels, partners: lists)
-        #expect(none.partnerImages(of: indices) == indices)
+        #expect(try none.partnerImages(of: indices) == indices)
         let half = try ContrastiveSession(settings: settings(share: 0.5), images: pixels, partners: lists)
-        let replaced = zip(indices, half.partnerImages(of: indices)).filter { $0 != $1 }.count
+        let replaced = zip(indices, try half.partnerImages(of: indices)).filter { $0 != $1 }.count
         #expect(replaced > 10 && replaced < 38, "\(replaced) of 48 replaced at share 0.5")
+    }
+
+    /// Partner lists kept in a file, as beyond the exact lists' limit: the same steps.
+    @Test func partnersReadFromAFileTrainAsPartnersInMemory() throws {
+        let pixels = base.images(seed: 1)
+        let s = settings(share: 0.5)
+        let lists = try #require(try ContrastiveSession.partnerLists(for: s, images: pixels) as? NearestNeighborLists)
+        let memory = try ContrastiveSession(settings: s, images: pixels, partners: lists)
+        let file = try ContrastiveSession(settings: s, images: pixels, partners: try NeighborListFile(lists))
+        for _ in 0..<3 {
+            #expect(try memory.partnerImages(of: Array(0..<48)) == file.partnerImages(of: Array(0..<48)))
+            try memory.runStep()
+            try file.runStep()
+        }
+        #expect(memory.networks.encoderParameters.values == file.networks.encoderParameters.values)
     }
 
     @Test func aShareOfZeroTrainsExactlyLikePlainSimCLR() throws {

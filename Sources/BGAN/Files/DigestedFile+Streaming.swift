@@ -6,17 +6,28 @@ import Foundation
 /// computed, and read with their large parts left in the file.
 extension DigestedFile {
     /// A piece of a blob: bytes in memory, values whose bytes are written as they lie
-    /// (little-endian hosts), or a stretch of another file copied a megabyte at a time.
+    /// (little-endian hosts), a stretch of another file copied a megabyte at a time, or bytes
+    /// made only when their blob is written (so that a file of several large blobs — a
+    /// checkpoint's networks and optimiser states — holds one blob's bytes at a time).
     enum Piece {
         case bytes([UInt8])
         case floats([Float])
         case stretch(PositionedFile, offset: Int, length: Int)
+        case deferred(() -> [UInt8])
 
+        /// The piece with deferred bytes made.
+        var made: Piece {
+            if case .deferred(let make) = self { return .bytes(make()) }
+            return self
+        }
+
+        /// Bytes the piece writes (deferred bytes are made to count them).
         var length: Int {
             switch self {
             case .bytes(let bytes): bytes.count
             case .floats(let values): 4 * values.count
             case .stretch(_, _, let length): length
+            case .deferred(let make): make().count
             }
         }
     }
@@ -91,7 +102,8 @@ extension DigestedFile {
                                emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         try opening(magic: magic, version: version, header: header).withUnsafeBytes(emit)
         var chunk = [UInt8]()
-        for blob in blobs {
+        for deferredBlob in blobs {
+            let blob = deferredBlob.map(\.made)
             var length = LittleEndianWriter()
             length.append(UInt64(blob.reduce(0) { $0 + $1.length }))
             try length.bytes.withUnsafeBytes(emit)
@@ -99,6 +111,7 @@ extension DigestedFile {
                 switch piece {
                 case .bytes(let bytes): try bytes.withUnsafeBytes(emit)
                 case .floats(let values): try values.withUnsafeBytes(emit)
+                case .deferred(let make): try make().withUnsafeBytes(emit)
                 case .stretch(let file, let offset, let length):
                     var done = 0
                     while done < length {

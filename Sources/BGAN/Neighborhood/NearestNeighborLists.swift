@@ -1,11 +1,22 @@
 import Basics
 import NeuralNet
 
+/// Nearest-neighbour lists read one at a time, wherever they are kept: in memory
+/// (``NearestNeighborLists``) or in a file (``NeighborListFile``).
+public protocol NeighborListReading: Sendable {
+    var count: Int { get }
+    /// Neighbours per list.
+    var k: Int { get }
+    /// Item `i`'s list, nearest first.
+    /// - Throws: ``FileError`` when the lists are kept in a file that cannot be read.
+    func list(of i: Int) throws -> [Int32]
+}
+
 /// The `k` nearest neighbours of every item of a feature matrix, by Euclidean distance, each item
 /// counting as its own nearest. Never materialises the N × N distance matrix: distances come a
 /// block of rows at a time from one sgemm (`‖x‖² + ‖y‖² − 2·x·y`), and each row keeps a bounded
 /// max-heap of its best `k`. Ties go to the lower index.
-public struct NearestNeighborLists: Sendable {
+public struct NearestNeighborLists: Sendable, NeighborListReading {
     public let count: Int
     public let k: Int
     /// Row `i` is `neighbors[i·k ..< (i+1)·k]`, nearest first.
@@ -13,6 +24,8 @@ public struct NearestNeighborLists: Sendable {
 
     /// Neighbours of item `i`, nearest first.
     public func of(_ i: Int) -> ArraySlice<Int32> { neighbors[(i * k)..<((i + 1) * k)] }
+
+    public func list(of i: Int) -> [Int32] { Array(of(i)) }
 
     /// The first `k` of every list: the same lists as computing them with `k` directly, since
     /// every list is ordered by (distance, index) and distances do not depend on `k`.

@@ -4,7 +4,7 @@ import Basics
 /// read a range of lists at a time: the lists of a million images (84 MB at 21 neighbours) that a
 /// training run then does not hold. Row `i` is `width` item numbers (`Int32`, this machine's
 /// byte order) from byte `4 · width · i`, nearest first; the first `k` of each row are the lists.
-public struct NeighborListFile: Sendable {
+public struct NeighborListFile: Sendable, NeighborListReading {
     public let count: Int
     /// Neighbours per list.
     public let k: Int
@@ -68,6 +68,8 @@ public struct NeighborListFile: Sendable {
     /// The list of item `i`, nearest first.
     /// - Throws: ``FileError`` when the file cannot be read.
     public func of(_ i: Int) throws -> [Int32] { try lists(of: i..<(i + 1)) }
+
+    public func list(of i: Int) throws -> [Int32] { try of(i) }
 
     /// Calls `body` with consecutive ranges of at most `listsPerRead` items and their lists.
     /// - Throws: ``FileError`` when the file cannot be read, or what `body` throws.

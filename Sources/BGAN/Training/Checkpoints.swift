@@ -44,14 +44,16 @@ extension TrainingSession {
                                                imageCount: count, imageFingerprint: try imageFingerprint.value(of: images)))
     }
 
+    /// The networks' blobs are made one at a time as the file is written.
     private func checkpointBlobs() -> [[DigestedFile.Piece]] {
-        [
-            [.bytes(ParameterFile.encode(networks.encoderParameters))],
-            [.bytes(ParameterFile.encode(networks.generatorParameters))],
-            [.bytes(ParameterFile.encode(networks.discriminatorParameters))],
-            [.bytes(CheckpointCodec.encode(trainer.encoderOptimizer))],
-            [.bytes(CheckpointCodec.encode(trainer.generatorOptimizer))],
-            [.bytes(CheckpointCodec.encode(trainer.discriminatorOptimizer))],
+        let networks = networks, trainer = trainer
+        return [
+            [.deferred { ParameterFile.encode(networks.encoderParameters) }],
+            [.deferred { ParameterFile.encode(networks.generatorParameters) }],
+            [.deferred { ParameterFile.encode(networks.discriminatorParameters) }],
+            [.deferred { CheckpointCodec.encode(trainer.encoderOptimizer) }],
+            [.deferred { CheckpointCodec.encode(trainer.generatorOptimizer) }],
+            [.deferred { CheckpointCodec.encode(trainer.discriminatorOptimizer) }],
             CheckpointCodec.encode(structure),
             CheckpointCodec.encode(trainer.similarityEmbedding),
             [.bytes(CheckpointCodec.encode(anchorCodes: trainer.anchorCodes))],

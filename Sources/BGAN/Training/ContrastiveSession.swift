@@ -87,7 +87,7 @@ public final class ContrastiveSession {
     /// The images' fingerprint, which every checkpoint records: computed once, at the first.
     var imageFingerprint = ImageRows.FingerprintCache()
     /// Each image's nearest neighbours when ``ContrastiveSettings/neighborPartners`` is set.
-    let partners: NearestNeighborLists?
+    let partners: (any NeighborListReading)?
     public let count: Int
     public internal(set) var epoch = 0
     public internal(set) var step = 0
@@ -106,12 +106,12 @@ public final class ContrastiveSession {
     /// A new run on `images` (`count × C × H × W` values in [0, 1]). With
     /// ``ContrastiveSettings/neighborPartners`` set, `partners` holds every image's nearest
     /// neighbours in that feature space (``partnerLists(for:images:)``), nearest first, itself first.
-    public convenience init(settings: ContrastiveSettings, images: [Float], partners: NearestNeighborLists? = nil) throws {
+    public convenience init(settings: ContrastiveSettings, images: [Float], partners: (any NeighborListReading)? = nil) throws {
         try self.init(settings: settings, images: try TrainingSession.rows(images, architecture: settings.architecture), partners: partners)
     }
 
     /// A new run on `images` (held as bytes or floats, views made a batch at a time).
-    public init(settings: ContrastiveSettings, images: ImageRows, partners: NearestNeighborLists? = nil) throws {
+    public init(settings: ContrastiveSettings, images: ImageRows, partners: (any NeighborListReading)? = nil) throws {
         let a = settings.architecture
         try images.requireShape(channels: a.channels, height: a.height, width: a.width)
         count = images.count
@@ -175,12 +175,15 @@ public final class ContrastiveSession {
     }
 
     /// The neighbour lists a run with `settings` needs: nil without neighbour partners.
-    public static func partnerLists(for settings: ContrastiveSettings, images: [Float]) throws -> NearestNeighborLists? {
+    public static func partnerLists(for settings: ContrastiveSettings, images: [Float]) throws -> (any NeighborListReading)? {
         try partnerLists(for: settings, images: try TrainingSession.rows(images, architecture: settings.architecture))
     }
 
     /// The neighbour lists a run with `settings` needs on `images`: nil without neighbour partners.
-    public static func partnerLists(for settings: ContrastiveSettings, images: ImageRows) throws -> NearestNeighborLists? {
+    /// Beyond ``NearestNeighborLists/exactLimit`` images they are approximate and kept in a
+    /// temporary file (``NeighborListFile``), made a range of images at a time, and a step reads
+    /// its batch's lists from there.
+    public static func partnerLists(for settings: ContrastiveSettings, images: ImageRows) throws -> (any NeighborListReading)? {
         guard let wanted = settings.neighborPartners else { return nil }
         guard let space = FeatureSpace(wanted.featureSpace) else {
             throw BGANError(.invalidArgument, "neighbour partners come from '\(wanted.featureSpace)', which is not a feature space (\(FeatureSpace.syntax))")
@@ -188,19 +191,21 @@ public final class ContrastiveSession {
         let a = settings.architecture
         // Beyond the exact lists' limit pixels are read from the images cell by cell, not copied whole
         // as floats, and a model's features go to a temporary file in TMPDIR.
-        let features = try space.rows(of: images, channels: a.channels, height: a.height, width: a.width,
-                                      inScratchFile: images.count > NearestNeighborLists.exactLimit)
-        return try NearestNeighborLists.searching(features, k: wanted.count + 1)
+        let large = images.count > NearestNeighborLists.exactLimit
+        let features = try space.rows(of: images, channels: a.channels, height: a.height, width: a.width, inScratchFile: large)
+        guard large else { return try NearestNeighborLists.searching(features, k: wanted.count + 1) }
+        return try NeighborListFile(rows: features, k: wanted.count + 1, invertedFile: .recommended(count: features.count),
+                                    workingBytes: NeighborhoodStructure.trainingWorkingBytes)
     }
 
     /// The image each second view shows: the image itself, or for a share of them (with
     /// neighbour partners) one of its nearest neighbours, drawn from their own seeded stream so
     /// that the views themselves stay those of plain SimCLR.
-    func partnerImages(of indices: [Int]) -> [Int] {
+    func partnerImages(of indices: [Int]) throws -> [Int] {
         guard let wanted = settings.neighborPartners, let partners else { return indices }
         var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0x9a27, UInt64(step)))
-        return indices.map { index in
-            let neighbors = partners.of(index).filter { Int($0) != index }.prefix(wanted.count)
+        return try indices.map { index in
+            let neighbors = try partners.list(of: index).filter { Int($0) != index }.prefix(wanted.count)
             guard !neighbors.isEmpty, Float.random(in: 0..<1, using: &rng) < wanted.share else { return index }
             return Int(neighbors.randomElement(using: &rng)!)
         }
@@ -213,7 +218,7 @@ public final class ContrastiveSession {
         let size = a.channels * a.height * a.width
         var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0x5eed, UInt64(step)))
         var views = [Float](repeating: 0, count: 2 * indices.count * size)
-        let shown = [indices, partnerImages(of: indices)]
+        let shown = [indices, try partnerImages(of: indices)]
         var image = [Float](repeating: 0, count: size)
         try views.withUnsafeMutableBufferPointer { target in
             for copy in 0..<2 {

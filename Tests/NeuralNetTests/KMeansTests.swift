@@ -42,4 +42,20 @@ import Testing
         let assignment = means.assignment(of: x)
         for i in 0..<400 { #expect(assignment[i] == assignment[i % 4], "point \(i) left its blob") }
     }
+
+    /// Rows read a block at a time in every step give the centroids of the rows held whole.
+    @Test(arguments: [512, 1_024, 1 << 14])
+    func rowsReadInBlocksTrainTheSameCentroids(rowsPerBlock: Int) {
+        var rng = SeededGenerator(seed: 23)
+        let n = 2_300, dimension = 5
+        let x = (0..<(n * dimension)).map { _ in rng.normal() }
+        let held = KMeans(training: x, dimension: dimension, clusters: 40, iterations: 6, seeding: .randomRows, seed: 8)
+        var requested = 0
+        let read = KMeans(trainingRows: n, dimension: dimension, clusters: 40, iterations: 6, seed: 8, rowsPerBlock: rowsPerBlock) { indices in
+            requested = max(requested, indices.count)
+            return indices.flatMap { x[($0 * dimension)..<(($0 + 1) * dimension)] }
+        }
+        #expect(read.centroids == held.centroids)
+        #expect(requested <= max(rowsPerBlock, 40), "no read asks for more than a block of rows")
+    }
 }

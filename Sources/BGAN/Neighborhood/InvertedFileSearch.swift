@@ -4,7 +4,8 @@ import NeuralNet
 /// The search behind approximate neighbour lists (``NearestNeighborLists/InvertedFile``), ready
 /// to give the lists of any range of items: the k-means cells, every item filed in its nearest
 /// cell (`members`, with its squared norm), and each item's `probes` nearest cells, kept in
-/// memory or in a temporary file (64 bytes an item at 16 probes).
+/// memory or in a temporary file (64 bytes an item at 16 probes). The cells' k-means reads its
+/// sample of rows a block at a time in each step, so its memory is the centroids'.
 ///
 /// A range's lists need heaps, a visitor index and the lists themselves for that range only,
 /// so the lists of a million items can be made a range at a time in bounded memory
@@ -34,9 +35,13 @@ struct InvertedFileSearch {
         let cellCount = max(1, min(invertedFile.cells, n))
         let probes = max(1, min(invertedFile.probes, cellCount))
         self.probes = probes
-        let quantizer = KMeans(training: try Self.trainingSample(features, rows: max(invertedFile.trainingRows, cellCount), seed: invertedFile.seed),
-                               dimension: features.dimension, clusters: cellCount, iterations: invertedFile.iterations, seeding: .randomRows,
-                               seed: invertedFile.seed)
+        let sample = Self.trainingSample(of: n, rows: max(invertedFile.trainingRows, cellCount), seed: invertedFile.seed)
+        var sampleRows = [Float]()
+        let quantizer = try KMeans(trainingRows: sample.count, dimension: features.dimension, clusters: cellCount, iterations: invertedFile.iterations,
+                                   seed: invertedFile.seed, rowsPerBlock: features.blockRows) { indices in
+            try features.gather(indices.map { sample[$0] }, into: &sampleRows)
+            return sampleRows
+        }
         var ownCells = [Int32](), norms = [Float]()
         ownCells.reserveCapacity(n)
         norms.reserveCapacity(n)
@@ -133,18 +138,12 @@ struct InvertedFileSearch {
         }
     }
 
-    /// Up to `rows` distinct rows of `features` drawn with `seed` (all of them when there are
-    /// no more): what the k-means of the cells trains on.
-    private static func trainingSample(_ features: FeatureRows, rows: Int, seed: UInt64) throws -> [Float] {
-        let n = features.count
-        var sample = [Float]()
-        guard rows < n else {
-            try features.gather(Array(0..<n), into: &sample)
-            return sample
-        }
+    /// Up to `rows` distinct rows of `count` drawn with `seed` (all of them when there are no
+    /// more): what the k-means of the cells trains on, read a block at a time in each step.
+    private static func trainingSample(of count: Int, rows: Int, seed: UInt64) -> [Int] {
+        guard rows < count else { return Array(0..<count) }
         var rng = SeededGenerator(seed: seed)
-        try features.gather(rng.distinctIndices(rows, below: n), into: &sample)
-        return sample
+        return rng.distinctIndices(rows, below: count)
     }
 }
 

@@ -37,19 +37,7 @@ public struct KMeans: Sendable {
         case .plusPlus: centers = Self.plusPlusCentres(features, dimension: dimension, clusters: clusters, rng: &rng)
         case .randomRows: centers = gatherRows(rng.distinctIndices(clusters, below: n), of: features, dimension: dimension)
         }
-        for _ in 0..<iterations {
-            let assignment = Self.nearest(features, centroids: centers, dimension: dimension, count: 1)
-            var sums = [Float](repeating: 0, count: clusters * dimension)
-            var counts = [Int](repeating: 0, count: clusters)
-            for (row, cluster) in assignment.enumerated() {
-                let cluster = Int(cluster)
-                counts[cluster] += 1
-                for t in 0..<dimension { sums[cluster * dimension + t] += features[row * dimension + t] }
-            }
-            for cluster in 0..<clusters where counts[cluster] > 0 {
-                for t in 0..<dimension { centers[cluster * dimension + t] = sums[cluster * dimension + t] / Float(counts[cluster]) }
-            }
-        }
+        Self.lloydSteps(&centers, dimension: dimension, iterations: iterations) { visit in visit(features) }
         centroids = centers
     }
 
@@ -66,12 +54,23 @@ public struct KMeans: Sendable {
         self.dimension = dimension
         var rng = SeededGenerator(seed: seed)
         var centers = try rows(rng.distinctIndices(clusters, below: count))
+        try Self.lloydSteps(&centers, dimension: dimension, iterations: iterations) { visit in
+            for first in stride(from: 0, to: count, by: rowsPerBlock) { visit(try rows(Array(first..<min(count, first + rowsPerBlock)))) }
+        }
+        centroids = centers
+    }
+
+    /// `iterations` Lloyd steps from `centers`: each assigns every row (handed over by
+    /// `forEachBlock` a block at a time, in the same order every step) to its nearest centre,
+    /// then moves each centre to its rows' mean; a centre left without rows stays.
+    private static func lloydSteps(_ centers: inout [Float], dimension: Int, iterations: Int,
+                                   forEachBlock: (_ visit: ([Float]) -> Void) throws -> Void) rethrows {
+        let clusters = centers.count / dimension
         for _ in 0..<iterations {
             var sums = [Float](repeating: 0, count: clusters * dimension)
             var counts = [Int](repeating: 0, count: clusters)
-            for first in stride(from: 0, to: count, by: rowsPerBlock) {
-                let block = try rows(Array(first..<min(count, first + rowsPerBlock)))
-                for (row, cluster) in Self.nearest(block, centroids: centers, dimension: dimension, count: 1).enumerated() {
+            try forEachBlock { block in
+                for (row, cluster) in nearest(block, centroids: centers, dimension: dimension, count: 1).enumerated() {
                     let cluster = Int(cluster)
                     counts[cluster] += 1
                     for t in 0..<dimension { sums[cluster * dimension + t] += block[row * dimension + t] }
@@ -81,7 +80,6 @@ public struct KMeans: Sendable {
                 for t in 0..<dimension { centers[cluster * dimension + t] = sums[cluster * dimension + t] / Float(counts[cluster]) }
             }
         }
-        centroids = centers
     }
 
     /// The nearest centroid of every row of `features`.

@@ -21,7 +21,7 @@ extension DigestedFile {
             return self
         }
 
-        /// Bytes the piece writes (deferred bytes are made to count them).
+        /// Bytes the piece writes (deferred bytes are made to count them: count ``made`` pieces).
         var length: Int {
             switch self {
             case .bytes(let bytes): bytes.count

@@ -44,6 +44,7 @@ struct CompressedRowFile: Sendable, RowSource {
 
     func forEachRow(in items: Range<Int>? = nil, _ body: (Int, UnsafeBufferPointer<Int32>) throws -> Void) throws {
         let items = items ?? 0..<count
+        precondition(items.lowerBound >= 0 && items.upperBound <= count, "rows \(items) of \(count)")
         var values = [Int32]()
         for first in stride(from: items.lowerBound, to: items.upperBound, by: max(1, rowsPerRead)) {
             let rows = min(max(1, rowsPerRead), items.upperBound - first)
@@ -86,9 +87,10 @@ struct CompressedRowFile: Sendable, RowSource {
     /// joined with R(j) itself when `keepingSourceRows` (the relation made symmetric), and
     /// without j itself when `droppingDiagonal` — each ascending without repeats, for `count` items.
     ///
-    /// Holds about `workingBytes` of incoming pairs in memory besides 4 bytes an item (how many
-    /// pairs point at each): the rows are made a range of items at a time, the range whose
-    /// incoming pairs fit, by one pass over `source` per range.
+    /// Holds about `workingBytes` in memory — a range's incoming pairs (4 bytes each) and its
+    /// row starts and offsets (24 bytes an item) — besides 4 bytes an item (how many pairs point
+    /// at each): the rows are made a range of items at a time, the range that fits, by one pass
+    /// over `source` per range.
     /// - Throws: ``FileError`` when the file cannot be written (no room in `TMPDIR`), or what
     ///   reading `source` throws.
     init(transposing source: some RowSource, count n: Int, keepingSourceRows: Bool, droppingDiagonal: Bool, purpose: String,
@@ -100,12 +102,11 @@ struct CompressedRowFile: Sendable, RowSource {
         let header = [UInt64(n).littleEndian, 0]
         try header.withUnsafeBytes { try file.write($0, at: 0) }
         var output = BufferedInt32Writer(file: file, at: 8 * (n + 2), valuesPerWrite: valuesPerChunk)
-        let budget = max(1, workingBytes / 4)
         var start = 0, row: [Int32] = []
         while start < n {
-            // The range [start, end): as many items as their incoming pairs fit in the budget (one at least).
+            // The range [start, end): as many items as their incoming pairs and row bookkeeping fit (one at least).
             var end = start, pairs = 0
-            while end < n, end == start || pairs + Int(incoming[end]) <= budget {
+            while end < n, end == start || 4 * (pairs + Int(incoming[end])) + 24 * (end + 1 - start) <= workingBytes {
                 pairs += Int(incoming[end])
                 end += 1
             }

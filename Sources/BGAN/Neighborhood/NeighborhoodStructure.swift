@@ -93,7 +93,8 @@ public struct NeighborhoodStructure: Sendable {
     /// or who lists whom: the reverse lists are written to a file of their own (a range of images
     /// at a time, as the symmetric rows are), and each image's vote reads the lists it needs
     /// with a `pread` each. Memory holds about `scratchWorkingBytes` of rows besides 12 bytes an
-    /// image (each image's incoming pairs and its voted row's offset) — flat in the number of images.
+    /// image (each image's incoming pairs and its voted row's offset): 12 MB at a million images
+    /// where the lists and who lists whom took 170 MB.
     /// - Throws: ``FileError`` when the files cannot be read or written (no room in `TMPDIR`).
     public init(neighbors lists: NeighborListFile, k2: Int, scratchWorkingBytes: Int) throws {
         try self.init(neighbors: lists, k2: k2, scratchWorkingBytes: scratchWorkingBytes, valuesPerChunk: 1 << 18)

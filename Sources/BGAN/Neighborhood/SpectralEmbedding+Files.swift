@@ -77,18 +77,19 @@ private struct OutOfCoreSubspace {
         self.rowsPerBlock = max(1, rowsPerBlock)
         columnsPerPass = max(1, min(columns, workingBytes / max(1, 4 * graph.count)))
         let degrees = try PositionedFile(scratchFor: "the spectral embedding's degrees"), blockRows = self.rowsPerBlock
-        var block: [Float] = [], sum: Float = 0
+        // Summed in Double: past 2²⁴ a Float sum of degrees (10⁷ images of ~14 edges) stops counting them.
+        var block: [Float] = [], sum: Double = 0
         try graph.forEachRow { i, row in
             let degree = Float(max(row.count, 1))
             block.append(degree)
-            sum += degree
+            sum += Double(degree)
             if block.count == blockRows || i == graph.count - 1 {
                 try block.withUnsafeBytes { try degrees.write($0, at: 4 * (i + 1 - block.count)) }
                 block.removeAll(keepingCapacity: true)
             }
         }
         self.degrees = degrees
-        trivialLength = sum.squareRoot()
+        trivialLength = Float(sum.squareRoot())
     }
 
     func newVectors(_ purpose: String) throws -> PositionedFile { try PositionedFile(scratchFor: purpose) }
@@ -113,13 +114,14 @@ private struct OutOfCoreSubspace {
 
     /// Takes the trivial eigenvector's share out of every column.
     func removeTrivial(_ vectors: PositionedFile) throws {
-        var along = [Float](repeating: 0, count: columns)
+        var sums = [Double](repeating: 0, count: columns)
         try forEachBlock(of: vectors) { rows, block, degrees in
             for r in 0..<rows.count {
                 let trivial = degrees[r].squareRoot() / trivialLength
-                for c in 0..<columns { along[c] += trivial * block[r * columns + c] }
+                for c in 0..<columns { sums[c] += Double(trivial * block[r * columns + c]) }
             }
         }
+        let along = sums.map { Float($0) }
         let degrees = self.degrees
         try transform(vectors) { rows, block in
             let degreesOfRows = try readFloats(degrees, count: rows.count, at: 4 * rows.lowerBound)

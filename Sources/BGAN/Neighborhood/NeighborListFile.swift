@@ -71,13 +71,15 @@ public struct NeighborListFile: Sendable, NeighborListReading {
 
     public func list(of i: Int) throws -> [Int32] { try of(i) }
 
-    /// Calls `body` with consecutive ranges of at most `listsPerRead` items and their lists.
+    /// Calls `body` with consecutive ranges of at most `listsPerRead` items of `items` (every
+    /// item when nil) and their lists.
     /// - Throws: ``FileError`` when the file cannot be read, or what `body` throws.
-    public func forEachRange(listsPerRead: Int = listsPerRead, _ body: (_ items: Range<Int>, _ lists: [Int32]) throws -> Void) throws {
-        let step = max(1, listsPerRead)
-        for first in stride(from: 0, to: count, by: step) {
-            let items = first..<min(count, first + step)
-            try body(items, try lists(of: items))
+    public func forEachRange(in items: Range<Int>? = nil, listsPerRead: Int = listsPerRead,
+                             _ body: (_ items: Range<Int>, _ lists: [Int32]) throws -> Void) throws {
+        let items = items ?? 0..<count, step = max(1, listsPerRead)
+        for first in stride(from: items.lowerBound, to: items.upperBound, by: step) {
+            let range = first..<min(items.upperBound, first + step)
+            try body(range, try lists(of: range))
         }
     }
 
@@ -90,11 +92,12 @@ public struct NeighborListFile: Sendable, NeighborListReading {
 
 extension NeighborListFile: RowSource {
     func forEachRow(in items: Range<Int>?, _ body: (Int, UnsafeBufferPointer<Int32>) throws -> Void) throws {
-        let items = items ?? 0..<count
-        for first in stride(from: items.lowerBound, to: items.upperBound, by: Self.listsPerRead) {
-            let range = first..<min(items.upperBound, first + Self.listsPerRead)
-            try lists(of: range).withUnsafeBufferPointer { lists in
-                for i in range { try body(i, UnsafeBufferPointer(rebasing: lists[((i - first) * k)..<((i - first + 1) * k)])) }
+        try forEachRange(in: items) { range, lists in
+            try lists.withUnsafeBufferPointer { lists in
+                for i in range {
+                    let row = i - range.lowerBound
+                    try body(i, UnsafeBufferPointer(rebasing: lists[(row * k)..<((row + 1) * k)]))
+                }
             }
         }
     }

@@ -26,9 +26,9 @@ extension SpectralEmbedding {
                                           purpose: "the spectral embedding's graph", workingBytes: workingBytes)
         let space = try OutOfCoreSubspace(graph: graph, columns: m, workingBytes: workingBytes, rowsPerBlock: rowsPerBlock)
         var rng = SeededGenerator(seed: seed)
-        var q = try space.newVectors("the spectral embedding's vectors")
-        var next = try space.newVectors("the spectral embedding's products")
-        try space.transform(q) { _, block in for index in block.indices { block[index] = rng.normal() } }
+        var q = try PositionedFile(scratchFor: "the spectral embedding's vectors")
+        var next = try PositionedFile(scratchFor: "the spectral embedding's products")
+        try space.transform(q, readingIt: false) { _, block, _ in for index in block.indices { block[index] = rng.normal() } }
         try space.removeTrivial(q)
         try space.orthonormalize(q)
         for _ in 0..<iterations {
@@ -92,22 +92,26 @@ private struct OutOfCoreSubspace {
         trivialLength = Float(sum.squareRoot())
     }
 
-    func newVectors(_ purpose: String) throws -> PositionedFile { try PositionedFile(scratchFor: purpose) }
+    /// The blocks of rows every pass visits, in order.
+    private var blocks: [Range<Int>] {
+        stride(from: 0, to: count, by: rowsPerBlock).map { $0..<min(count, $0 + rowsPerBlock) }
+    }
+
+    private func degrees(of rows: Range<Int>) throws -> [Float] { try readFloats(degrees, count: rows.count, at: 4 * rows.lowerBound) }
 
     /// Calls `body` with each block of rows of `vectors` (`rows.count × columns`) and their degrees.
     func forEachBlock(of vectors: PositionedFile, _ body: (_ rows: Range<Int>, _ block: [Float], _ degrees: [Float]) throws -> Void) throws {
-        for first in stride(from: 0, to: count, by: rowsPerBlock) {
-            let rows = first..<min(count, first + rowsPerBlock)
-            try body(rows, try readRows(rows, of: vectors), try readFloats(degrees, count: rows.count, at: 4 * first))
-        }
+        for rows in blocks { try body(rows, try readRows(rows, of: vectors), try degrees(of: rows)) }
     }
 
-    /// Rewrites every block of rows of `vectors` with `change` (rows not yet written read as zeros).
-    func transform(_ vectors: PositionedFile, _ change: (_ rows: Range<Int>, _ block: inout [Float]) throws -> Void) throws {
-        for first in stride(from: 0, to: count, by: rowsPerBlock) {
-            let rows = first..<min(count, first + rowsPerBlock)
-            var block = try readRows(rows, of: vectors)
-            try change(rows, &block)
+    /// Rewrites every block of rows of `vectors` with `change`, which is handed the block as it
+    /// is (rows not yet written read as zeros) or, when not `readingIt`, zeros — for a change
+    /// that sets every value — and the rows' degrees.
+    func transform(_ vectors: PositionedFile, readingIt: Bool = true,
+                   _ change: (_ rows: Range<Int>, _ block: inout [Float], _ degrees: [Float]) throws -> Void) throws {
+        for rows in blocks {
+            var block = readingIt ? try readRows(rows, of: vectors) : [Float](repeating: 0, count: rows.count * columns)
+            try change(rows, &block, try degrees(of: rows))
             try writeRows(rows, block, to: vectors)
         }
     }
@@ -122,11 +126,9 @@ private struct OutOfCoreSubspace {
             }
         }
         let along = sums.map { Float($0) }
-        let degrees = self.degrees
-        try transform(vectors) { rows, block in
-            let degreesOfRows = try readFloats(degrees, count: rows.count, at: 4 * rows.lowerBound)
+        try transform(vectors) { rows, block, degrees in
             for r in 0..<rows.count {
-                let trivial = degreesOfRows[r].squareRoot() / trivialLength
+                let trivial = degrees[r].squareRoot() / trivialLength
                 for c in 0..<columns { block[r * columns + c] -= along[c] * trivial }
             }
         }
@@ -135,8 +137,7 @@ private struct OutOfCoreSubspace {
     /// `aᵀ·b`, `columns × columns`, summed a block of rows at a time.
     func gram(_ a: PositionedFile, _ b: PositionedFile) throws -> [Float] {
         var result = [Float](repeating: 0, count: columns * columns)
-        for first in stride(from: 0, to: count, by: rowsPerBlock) {
-            let rows = first..<min(count, first + rowsPerBlock)
+        for rows in blocks {
             let x = try readRows(rows, of: a), y = a === b ? x : try readRows(rows, of: b)
             x.withUnsafeBufferPointer { xp in
                 y.withUnsafeBufferPointer { yp in
@@ -153,7 +154,7 @@ private struct OutOfCoreSubspace {
     /// Makes the columns orthonormal in place.
     func orthonormalize(_ vectors: PositionedFile) throws {
         let transform = try SpectralEmbedding.orthonormalizing(gram: gram(vectors, vectors), columns: columns)
-        try self.transform(vectors) { rows, block in
+        try self.transform(vectors) { rows, block, _ in
             var result = [Float](repeating: 0, count: block.count)
             block.withUnsafeBufferPointer { xp in
                 transform.withUnsafeBufferPointer { tp in
@@ -180,7 +181,8 @@ private struct OutOfCoreSubspace {
                     for c in 0..<group { scaled[(rows.lowerBound + r) * group + c] = block[r * columns + firstColumn + c] * scale }
                 }
             }
-            try transform(output) { rows, block in
+            // Later groups keep the columns earlier ones set; the first group's other columns are set after it.
+            try transform(output, readingIt: firstColumn > 0) { rows, block, _ in
                 var offsets = [0], targets = [Int32]()
                 try graph.forEachRow(in: rows) { _, row in
                     targets.append(contentsOf: row)

@@ -191,11 +191,9 @@ public final class ContrastiveSession {
         let a = settings.architecture
         // Beyond the exact lists' limit pixels are read from the images cell by cell, not copied whole
         // as floats, and a model's features go to a temporary file in TMPDIR.
-        let large = images.count > NearestNeighborLists.exactLimit
-        let features = try space.rows(of: images, channels: a.channels, height: a.height, width: a.width, inScratchFile: large)
-        guard large else { return try NearestNeighborLists.searching(features, k: wanted.count + 1) }
-        return try NeighborListFile(rows: features, k: wanted.count + 1, invertedFile: .recommended(count: features.count),
-                                    workingBytes: NeighborhoodStructure.trainingWorkingBytes)
+        let features = try space.rows(of: images, channels: a.channels, height: a.height, width: a.width,
+                                      inScratchFile: images.count > NearestNeighborLists.exactLimit)
+        return try TrainingLists(features, k: wanted.count + 1).reading
     }
 
     /// The image each second view shows: the image itself, or for a share of them (with

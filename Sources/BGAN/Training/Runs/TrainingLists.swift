@@ -1,6 +1,7 @@
 import NeuralNet
 
-/// The neighbour lists the BGAN stage's set-up builds S and the spectral targets from: exact and
+/// The neighbour lists training builds — S and the spectral targets in the BGAN stage, partners
+/// in stage 1 — from one rule: exact and
 /// in memory up to ``NearestNeighborLists/exactLimit`` images (every bundled recipe), beyond it
 /// approximate and kept in a temporary file, with S and the targets built from that file in
 /// files of their own. Either way the set-up's memory is bounded: beyond the limit it holds
@@ -17,6 +18,14 @@ enum TrainingLists {
                                               workingBytes: NeighborhoodStructure.trainingWorkingBytes))
         } else {
             self = .memory(try NearestNeighborLists.searching(features, k: k))
+        }
+    }
+
+    /// The lists, read one at a time wherever they are kept.
+    var reading: any NeighborListReading {
+        switch self {
+        case .memory(let lists): lists
+        case .file(let lists): lists
         }
     }
 

@@ -50,6 +50,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // glibc's own malloc.h (mallopt), for bgan-db's bulk ingestion; nothing to link.
+        .systemLibrary(name: "CMalloc"),
 
         // MARK: What every module shares: the one error shape, the byte codec, the seeded generator, the parallel loop.
         .target(name: "Basics", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -99,6 +101,7 @@ let package = Package(
                 "PixelIO",
                 "BGAN",
                 "PerceptualHash",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -126,7 +129,7 @@ let package = Package(
                                                            .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "Evaluation", "LMDBStorage", "TestSupport", "BGAN", "PixelIO", "NeuralNet", "BGANStore"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
-        .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib"]),
+        .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib", "CTurboJPEG"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch", "PixelIO"]),
         .testTarget(name: "PerceptualHashTests", dependencies: ["PerceptualHash", "PixelIO", "HammingSearch"]),
         .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO", "HammingSearch", "TestSupport"]),

@@ -12,6 +12,12 @@ public struct ImageDecoder: Sendable {
     /// a 1/8 decode does a fraction of the work in an eighth of the memory. Other formats, and
     /// JPEGs already small, decode at full size. nil (the default): always full size.
     public var minimumSide: Int?
+    /// When a JPEG is decoded at 1/8 scale (one pixel per 8×8 block), whether a baseline JPEG is
+    /// decoded by BGANStore's own decoder, which skips the AC coefficients that scale does not
+    /// use — same pixels as TurboJPEG, 2–3× faster on camera-sized photos (docs/benchmarks.md,
+    /// "Camera-sized JPEGs") — with TurboJPEG taking every file it does not (progressive,
+    /// damaged…). true by default; false decodes every JPEG with TurboJPEG alone.
+    public var skipsUnusedJPEGCoefficients: Bool
 
     /// The formats recognised, by their magic bytes.
     public enum Format: String, Sendable {
@@ -22,9 +28,10 @@ public struct ImageDecoder: Sendable {
         case bmp = "BMP"
     }
 
-    public init(maximumPixels: Int = 50_000_000, minimumSide: Int? = nil) {
+    public init(maximumPixels: Int = 50_000_000, minimumSide: Int? = nil, skipsUnusedJPEGCoefficients: Bool = true) {
         self.maximumPixels = maximumPixels
         self.minimumSide = minimumSide
+        self.skipsUnusedJPEGCoefficients = skipsUnusedJPEGCoefficients
     }
 
     /// The format `bytes` start with, or nil.
@@ -48,7 +55,8 @@ public struct ImageDecoder: Sendable {
         }
         switch Self.format(of: bytes) {
         case .png: return try PNGCodec.decode(bytes, source: source, maximumPixels: maximumPixels)
-        case .jpeg: return try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide)
+        case .jpeg: return try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide,
+                                                skippingUnusedCoefficients: skipsUnusedJPEGCoefficients)
         case .netpbm: return try NetpbmDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
         case .webp: return try WebPDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
         case .bmp: return try BMPDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)

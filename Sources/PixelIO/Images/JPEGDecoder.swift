@@ -2,9 +2,12 @@ import CTurboJPEG
 
 /// JPEG through TurboJPEG: gray JPEGs stay gray, colour ones become RGB, turned upright as their
 /// EXIF orientation says, at full size or at the smallest DCT scale that keeps both sides at least
-/// `minimumSide`; CMYK and YCCK JPEGs (print workflows) are refused with a way out.
+/// `minimumSide`; CMYK and YCCK JPEGs (print workflows) are refused with a way out. At 1/8 scale
+/// baseline JPEGs go through ``JPEGEighthScaleDecoder`` (the same pixels, without decoding the
+/// coefficients that scale does not use) and fall back to TurboJPEG for anything it does not take.
 enum JPEGDecoder {
-    static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int, minimumSide: Int? = nil) throws -> PixelBuffer {
+    static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int, minimumSide: Int? = nil,
+                       skippingUnusedCoefficients: Bool = true) throws -> PixelBuffer {
         guard let handle = tjInitDecompress() else {
             throw DatasetError(.unreadable, "TurboJPEG could not start a decompressor for \(source)")
         }
@@ -24,6 +27,11 @@ enum JPEGDecoder {
         let scale = minimumSide.map { smallestScale(width: Int(width), height: Int(height), keeping: $0) } ?? (1, 1)
         width = Int32(scaled(Int(width), scale))
         height = Int32(scaled(Int(height), scale))
+        if skippingUnusedCoefficients, scale == (1, 8), colorspace == Int32(TJCS_GRAY.rawValue) || colorspace == Int32(TJCS_YCbCr.rawValue),
+           let image = bytes.withUnsafeBufferPointer({ JPEGEighthScaleDecoder.decode($0) }),
+           image.width == Int(width), image.height == Int(height), image.pixels.count == Int(width) * Int(height) * format.channels {
+            return try PixelBuffer(width: image.width, height: image.height, format: format, bytes: image.pixels).oriented(ExifOrientation.of(jpeg: bytes))
+        }
         let stride = Int(width) * format.channels
         var pixels = [UInt8](repeating: 0, count: stride * Int(height))
         let pixelFormat = Int32(format == .gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue)

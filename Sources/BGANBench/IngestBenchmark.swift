@@ -27,6 +27,9 @@ struct IngestBenchmark: ParsableCommand {
     @Option(help: "Side of the generated JPEGs in pixels.")
     var jpegSide: Int = 256
 
+    @Option(help: "Ingest the JPEG files of this folder (camera photos, say) instead of generating them.")
+    var jpegFolder: String?
+
     @Option(help: "Code length: a bundled model's (32 or 64).")
     var bits: Int = 64
 
@@ -70,8 +73,44 @@ struct IngestBenchmark: ParsableCommand {
         if repeats > 1 { print(String(format: "end to end, median of %d runs: %.0f images/s", repeats, rates.sorted()[repeats / 2])) }
         try stageRates(units: datasetUnits, store: store, model: model, root: root + "/dataset-stages")
 
-        guard jpegs > 0 else { return }
-        let folder = root + "/jpegs"
+        let files: [String]
+        if let jpegFolder {
+            files = try FileManager.default.contentsOfDirectory(atPath: jpegFolder).sorted()
+                .filter { $0.lowercased().hasSuffix(".jpg") || $0.lowercased().hasSuffix(".jpeg") }.map { jpegFolder + "/" + $0 }
+            let bytes = try files.reduce(0) { $0 + ((try FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+            print(String(format: "\n%d JPEG files of %@ (%.1f KB each on average)", files.count, jpegFolder, Double(bytes) / Double(max(files.count, 1)) / 1024))
+        } else {
+            guard jpegs > 0 else { return }
+            files = try generateJPEGs(from: set, in: root + "/jpegs")
+        }
+        guard !files.isEmpty else { return }
+        let side = try Store.create(at: root + "/side", model: model, thumbnailSide: thumbnailSize).decodingSide()
+        // Decoded at the smallest DCT scale the store needs, as `bgan-db ingest` does; at 1/8 scale
+        // baseline JPEGs skip the coefficients that scale does not use, unless TurboJPEG alone is asked for.
+        let decoder = ImageDecoder(minimumSide: side)
+        let turboJPEGAlone = ImageDecoder(minimumSide: side, skipsUnusedJPEGCoefficients: false)
+        for (label, oneDecoder) in [("full size", ImageDecoder()), ("at the store's side (\(side ?? 0) px), TurboJPEG alone", turboJPEGAlone),
+                                    ("at the store's side (\(side ?? 0) px), unused coefficients skipped", decoder)] {
+            let started = Date()
+            for file in files { _ = try oneDecoder.decode(contentsOf: file) }
+            printRate("  decode only, one core, \(label)", count: files.count, seconds: Date().timeIntervalSince(started))
+        }
+        var fileUnits: [IngestionUnit] = []
+        for (index, (label, oneDecoder)) in [("TurboJPEG alone", turboJPEGAlone), ("unused coefficients skipped", decoder)].enumerated() {
+            let jpegStore = try Store.create(at: root + "/jpeg\(index)", model: model, thumbnailSide: thumbnailSize)
+            fileUnits = files.map { file in
+                IngestionUnit(key: URL(fileURLWithPath: file).lastPathComponent, payload: [], name: file) { try oneDecoder.decode(contentsOf: file) }
+            }
+            let jpegReport = try BulkIngestion(store: jpegStore, batchSize: batch).run(fileUnits)
+            precondition(jpegReport.added == files.count && jpegReport.rejected.isEmpty, "every JPEG is stored")
+            printRate("end to end (decode ∥ encode + write), \(label)", count: files.count, seconds: jpegReport.seconds,
+                      detail: String(format: "writer waited %.2f s for decoded batches", jpegReport.secondsWaitingForInput))
+            if index == 1 { try stageRates(units: fileUnits, store: jpegStore, model: model, root: root + "/jpeg-stages") }
+        }
+    }
+
+    /// `jpegs` photo-like JPEG files of `jpegSide` pixels made from the data set's images.
+    private func generateJPEGs(from set: ImageSet, in folder: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var bytes = 0
         let files = try (0..<jpegs).map { index -> String in
@@ -82,22 +121,7 @@ struct IngestBenchmark: ParsableCommand {
             return path
         }
         print(String(format: "\n%d generated %d×%d RGB JPEG files (quality 90, %.1f KB each on average)", jpegs, jpegSide, jpegSide, Double(bytes) / Double(jpegs) / 1024))
-        let jpegStore = try Store.create(at: root + "/jpeg", model: model, thumbnailSide: thumbnailSize)
-        // Decoded at the smallest DCT scale the store needs, as `bgan-db ingest` does.
-        let decoder = ImageDecoder(minimumSide: try jpegStore.decodingSide())
-        for (label, oneDecoder) in [("full size", ImageDecoder()), ("at the store's side (\(decoder.minimumSide ?? 0) px)", decoder)] {
-            let started = Date()
-            for file in files { _ = try oneDecoder.decode(contentsOf: file) }
-            printRate("  decode only, one core, \(label)", count: jpegs, seconds: Date().timeIntervalSince(started))
-        }
-        let fileUnits = files.map { file in
-            IngestionUnit(key: URL(fileURLWithPath: file).lastPathComponent, payload: [], name: file) { try decoder.decode(contentsOf: file) }
-        }
-        let jpegReport = try BulkIngestion(store: jpegStore, batchSize: batch).run(fileUnits)
-        precondition(jpegReport.added == jpegs && jpegReport.rejected.isEmpty, "every JPEG is stored")
-        printRate("end to end (decode ∥ encode + write)", count: jpegs, seconds: jpegReport.seconds,
-                  detail: String(format: "writer waited %.2f s for decoded batches", jpegReport.secondsWaitingForInput))
-        try stageRates(units: fileUnits, store: jpegStore, model: model, root: root + "/jpeg-stages")
+        return files
     }
 
     /// Each stage alone on the same images: load + prepare on every core, encode through BLAS,

@@ -48,6 +48,7 @@ struct IngestCommand: ParsableCommand {
     }
 
     func run() throws {
+        HeapTuning.keepImageSizedBlocks()
         try Console.reportingErrors {
             let store = try location.open(sync: durability.mode)
             let encoder = try store.encoder()

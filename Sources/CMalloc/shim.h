@@ -1,0 +1,3 @@
+#pragma once
+// glibc's allocator tuning (mallopt), which the Glibc module does not export.
+#include <malloc.h>

@@ -161,9 +161,20 @@ private final class ScanDecoder {
         }
         coefficients.initialize(repeating: 0, count: 64)
         coefficients[0] = Int16(truncatingIfNeeded: prediction)
-        guard Self.decodeAC(&reader, acLookups[component], into: coefficients, naturalOrder) else { return false }
+        guard let readByIDCT = Self.decodeAC(&reader, acLookups[component], into: coefficients, naturalOrder) else { return false }
         let at = plane + mcuY * 2 * chromaWide + mcuX * 2
-        Self.inverseDCT2x2(coefficients, quantization, top: at, bottom: at + chromaWide)
+        if readByIDCT {
+            Self.inverseDCT2x2(coefficients, quantization, top: at, bottom: at + chromaWide)
+        } else {
+            // What jpeg_idct_2x2 gives when every coefficient it reads but the DC is zero: its
+            // zero-column and zero-row shortcuts in turn, four equal samples.
+            let column = Int32(truncatingIfNeeded: (Int(coefficients[0]) * Int(quantization[0])) << 2)
+            let sample = Self.rangeLimited((column &+ 16) &>> 5)
+            at[0] = sample
+            at[1] = sample
+            at[chromaWide] = sample
+            at[chromaWide + 1] = sample
+        }
         return true
     }
 
@@ -222,31 +233,43 @@ private final class ScanDecoder {
         }
     }
 
-    /// A block's AC coefficients into `block` (row-major), for the 4:2:0 chroma IDCT.
+    /// Rows and columns 0, 1, 3, 5 and 7: the coefficients `jpeg_idct_2x2` reads, bit n for
+    /// row-major position n.
+    static let readByIDCT2x2: UInt64 = {
+        var mask: UInt64 = 0
+        for row in [0, 1, 3, 5, 7] { for column in [0, 1, 3, 5, 7] { mask |= 1 << UInt64(row * 8 + column) } }
+        return mask
+    }()
+
+    /// A block's AC coefficients into `block` (row-major), for the 4:2:0 chroma IDCT; whether
+    /// any of them that the IDCT reads is nonzero, or nil for data no encoder writes.
     @inline(__always)
     private static func decodeAC(_ reader: inout JPEGBitReader, _ table: JPEGHuffmanTable.Lookup,
-                                 into block: UnsafeMutablePointer<Int16>, _ naturalOrder: UnsafePointer<Int>) -> Bool {
+                                 into block: UnsafeMutablePointer<Int16>, _ naturalOrder: UnsafePointer<Int>) -> Bool? {
         var local = reader
         defer { reader = local }
+        var touched: UInt64 = 0
         var k = 1
         while k < 64 {
             local.refill()
-            guard let (symbol, length) = table.decode(local.window) else { return false }
+            guard let (symbol, length) = table.decode(local.window) else { return nil }
             local.consume(length)
             let run = symbol &>> 4, size = symbol & 15
             if size != 0 {
                 k &+= run
                 // A run past the block's end: libjpeg-turbo would write coefficient 63; no encoder does.
-                guard k < 64 else { return false }
-                block[naturalOrder[k]] = Int16(truncatingIfNeeded: local.signedValue(size))
+                guard k < 64 else { return nil }
+                let position = naturalOrder[k]
+                block[position] = Int16(truncatingIfNeeded: local.signedValue(size))
+                touched |= 1 &<< UInt64(truncatingIfNeeded: position)
                 k &+= 1
             } else if run == 15 {
-                k += 16
+                k &+= 16
             } else {
-                return true
+                break
             }
         }
-        return true
+        return touched & readByIDCT2x2 != 0
     }
 
     // MARK: libjpeg-turbo's arithmetic
@@ -274,40 +297,52 @@ private final class ScanDecoder {
     /// four samples into `top[0…1]` and `bottom[0…1]`.
     static func inverseDCT2x2(_ block: UnsafeMutablePointer<Int16>, _ quantization: UnsafeMutablePointer<Int16>,
                               top: UnsafeMutablePointer<UInt8>, bottom: UnsafeMutablePointer<UInt8>) {
-        let constBits = 13, pass1Bits = 2
-        @inline(__always) func dequantized(_ index: Int) -> Int { Int(block[index]) * Int(quantization[index]) }
-        @inline(__always) func descale(_ value: Int, _ shift: Int) -> Int { (value + (1 << (shift - 1))) >> shift }
-        @inline(__always) func odd(_ c7: Int, _ c5: Int, _ c3: Int, _ c1: Int) -> Int {
-            c7 * -5906 + c5 * 6967 + c3 * -10426 + c1 * 29692
+        let c0 = idctColumn(block, quantization, 0), c1 = idctColumn(block, quantization, 1), c3 = idctColumn(block, quantization, 3)
+        let c5 = idctColumn(block, quantization, 5), c7 = idctColumn(block, quantization, 7)
+        idctRow(c0.0, c1.0, c3.0, c5.0, c7.0, into: top)
+        idctRow(c0.1, c1.1, c3.1, c5.1, c7.1, into: bottom)
+    }
+
+    private static let idctConstBits = 13, idctPass1Bits = 2
+
+    @inline(__always)
+    private static func descale(_ value: Int, _ shift: Int) -> Int { (value &+ (1 &<< (shift &- 1))) &>> shift }
+
+    /// The odd part from the terms 7, 5, 3 and 1 (jidctred.c's FIX_0_720959822, FIX_0_850430095,
+    /// FIX_1_272758580 and FIX_3_624509785 at CONST_BITS 13).
+    @inline(__always)
+    private static func odd(_ c7: Int, _ c5: Int, _ c3: Int, _ c1: Int) -> Int {
+        c7 &* -5906 &+ c5 &* 6967 &+ c3 &* -10426 &+ c1 &* 29692
+    }
+
+    /// Pass 1 for one column: rows 0 and 1 of the workspace.
+    @inline(__always)
+    private static func idctColumn(_ block: UnsafeMutablePointer<Int16>, _ quantization: UnsafeMutablePointer<Int16>, _ column: Int) -> (Int, Int) {
+        @inline(__always) func dequantized(_ index: Int) -> Int { Int(block[index]) &* Int(quantization[index]) }
+        if block[8 + column] == 0 && block[24 + column] == 0 && block[40 + column] == 0 && block[56 + column] == 0 {
+            let dc = Int(Int32(truncatingIfNeeded: dequantized(column) &<< idctPass1Bits))
+            return (dc, dc)
         }
-        // Pass 1: columns 0, 1, 3, 5, 7 into rows 0 and 1 of the workspace.
-        @inline(__always) func column(_ column: Int) -> (Int, Int) {
-            if block[8 + column] == 0 && block[24 + column] == 0 && block[40 + column] == 0 && block[56 + column] == 0 {
-                let dc = Int(Int32(truncatingIfNeeded: dequantized(column) << pass1Bits))
-                return (dc, dc)
-            }
-            let even = dequantized(column) << (constBits + 2)
-            let oddPart = odd(dequantized(56 + column), dequantized(40 + column), dequantized(24 + column), dequantized(8 + column))
-            return (Int(Int32(truncatingIfNeeded: descale(even + oddPart, constBits - pass1Bits + 2))),
-                    Int(Int32(truncatingIfNeeded: descale(even - oddPart, constBits - pass1Bits + 2))))
+        let even = dequantized(column) &<< (idctConstBits + 2)
+        let oddPart = odd(dequantized(56 + column), dequantized(40 + column), dequantized(24 + column), dequantized(8 + column))
+        let shift = idctConstBits - idctPass1Bits + 2
+        return (Int(Int32(truncatingIfNeeded: descale(even &+ oddPart, shift))), Int(Int32(truncatingIfNeeded: descale(even &- oddPart, shift))))
+    }
+
+    /// Pass 2 for one row of the workspace: two samples.
+    @inline(__always)
+    private static func idctRow(_ w0: Int, _ w1: Int, _ w3: Int, _ w5: Int, _ w7: Int, into out: UnsafeMutablePointer<UInt8>) {
+        if w1 == 0 && w3 == 0 && w5 == 0 && w7 == 0 {
+            let dc = rangeLimited(Int32(truncatingIfNeeded: descale(w0, idctPass1Bits + 3)))
+            out[0] = dc
+            out[1] = dc
+            return
         }
-        let c0 = column(0), c1 = column(1), c3 = column(3), c5 = column(5), c7 = column(7)
-        // Pass 2: each of the two rows.
-        @inline(__always) func row(_ w0: Int, _ w1: Int, _ w3: Int, _ w5: Int, _ w7: Int, into out: UnsafeMutablePointer<UInt8>) {
-            if w1 == 0 && w3 == 0 && w5 == 0 && w7 == 0 {
-                let dc = rangeLimited(Int32(truncatingIfNeeded: descale(w0, pass1Bits + 3)))
-                out[0] = dc
-                out[1] = dc
-                return
-            }
-            let even = w0 << (constBits + 2)
-            let oddPart = odd(w7, w5, w3, w1)
-            let shift = constBits + pass1Bits + 3 + 2
-            out[0] = rangeLimited(Int32(truncatingIfNeeded: descale(even + oddPart, shift)))
-            out[1] = rangeLimited(Int32(truncatingIfNeeded: descale(even - oddPart, shift)))
-        }
-        row(c0.0, c1.0, c3.0, c5.0, c7.0, into: top)
-        row(c0.1, c1.1, c3.1, c5.1, c7.1, into: bottom)
+        let even = w0 &<< (idctConstBits + 2)
+        let oddPart = odd(w7, w5, w3, w1)
+        let shift = idctConstBits + idctPass1Bits + 3 + 2
+        out[0] = rangeLimited(Int32(truncatingIfNeeded: descale(even &+ oddPart, shift)))
+        out[1] = rangeLimited(Int32(truncatingIfNeeded: descale(even &- oddPart, shift)))
     }
 
     /// The output image: the luma plane cropped, or YCbCr → RGB with chroma replicated where
@@ -321,7 +356,8 @@ private final class ScanDecoder {
             }
             return .init(width: width, height: height, pixels: pixels)
         }
-        let across = layout.maximumHorizontalSampling, down = layout.maximumVerticalSampling
+        // Luma samples per chroma sample across and down are 1 or 2: shifts, not divisions.
+        let acrossShift = layout.maximumHorizontalSampling / chromaSide - 1, downShift = layout.maximumVerticalSampling / chromaSide - 1
         let tables = YCbCrTables.shared
         let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { buffer, count in
             let out = buffer.baseAddress!
@@ -330,10 +366,10 @@ private final class ScanDecoder {
             tables.crToGreen.withUnsafeBufferPointer { crToGreen in
             tables.cbToGreen.withUnsafeBufferPointer { cbToGreen in
                 for y in 0..<height {
-                    let chromaRow = (y * chromaSide / down) * chromaWide
+                    let chromaRow = (y &>> downShift) * chromaWide
                     let lumaRow = luma + y * lumaWide
                     for x in 0..<width {
-                        let at = chromaRow + x * chromaSide / across
+                        let at = chromaRow + x &>> acrossShift
                         let yValue = Int(lumaRow[x]), cb = Int(chroma.0[at]), cr = Int(chroma.1[at])
                         let pixel = out + (y * width + x) * 3
                         pixel[0] = Self.clamp(yValue + crToRed[cr])

@@ -5,7 +5,7 @@
 //
 //   bgan-db (CLI)          bgan-bench
 //          \                /
-//           BGANStore (items, codes, index, bound encoder: model, PDQ or the app's; images)
+//           BGANStore (items, codes, index, bound encoder: model, PDQ or the app's; images)  -> CMalloc (heap tuning for bulk ingestion)
 //          /     |      \
 //   LMDBStorage  HammingSearch  BGAN (trainer, model files, encoder) -> BundledModels, CSHA256
 //        |           |           |        \
@@ -50,7 +50,7 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // glibc's own malloc.h (mallopt), for bgan-db's bulk ingestion; nothing to link.
+        // glibc's own malloc.h (mallopt), for bulk ingestion's heap tuning; nothing to link.
         .systemLibrary(name: "CMalloc"),
 
         // MARK: What every module shares: the one error shape, the byte codec, the seeded generator, the parallel loop.
@@ -86,7 +86,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Basics", "HammingSearch", "NeuralNet", "PixelIO"]),
 
         // MARK: The database: items, codes, multi-index tables.
-        .target(name: "BGANStore", dependencies: ["Basics", "LMDBStorage", "HammingSearch", "BGAN", "PerceptualHash", "PixelIO",
+        .target(name: "BGANStore", dependencies: ["Basics", "LMDBStorage", "HammingSearch", "BGAN", "PerceptualHash", "PixelIO", "CMalloc",
                                                   .product(name: "Logging", package: "swift-log"),
                                                   .product(name: "Metrics", package: "swift-metrics")]),
 
@@ -101,7 +101,6 @@ let package = Package(
                 "PixelIO",
                 "BGAN",
                 "PerceptualHash",
-                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -46,6 +46,7 @@ struct IngestBenchmark: ParsableCommand {
     var scratch: String = NSTemporaryDirectory()
 
     func run() throws {
+        HeapTuning.keepImageSizedBlocks()  // as `bgan-db ingest`
         let model = try DefaultModel.load(bits: bits)
         let set = try ImageSet(contentsOf: images)
         let n = min(count ?? set.count, set.count)

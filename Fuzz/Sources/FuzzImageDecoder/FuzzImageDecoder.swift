@@ -38,12 +38,20 @@ private let transformedPixels = 1 << 18
 
 /// libFuzzer entry: any bytes through the image decoders at their limits, at full size and
 /// (JPEGs) at the 28-pixel side the bundled models decode them at. A decoded image must have the geometry it claims and survive what a
-/// store does next with it; everything else must be a thrown error.
+/// store does next with it; everything else must be a thrown error. And every JPEG is decoded at
+/// 1/8 scale (a minimum side of 1) twice, through BGANStore's own coefficient-skipping decoder
+/// and with TurboJPEG alone: both must give the same pixels, or both throw.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzImageDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = aimed(Array(UnsafeBufferPointer(start: data, count: size)))
     // The DCT scale only changes how JPEGs decode.
     let sides: [Int?] = ImageDecoder.format(of: bytes) == .jpeg ? [nil, 28] : [nil]
+    if sides.count > 1 {
+        let fast = try? ImageDecoder(maximumPixels: maximumPixels, minimumSide: 1).decode(bytes, source: "fuzz input")
+        let turbo = try? ImageDecoder(maximumPixels: maximumPixels, minimumSide: 1, skipsUnusedJPEGCoefficients: false)
+            .decode(bytes, source: "fuzz input")
+        precondition(fast == turbo, "the 1/8 decoder and TurboJPEG disagree")
+    }
     for decoder in sides.map({ ImageDecoder(maximumPixels: maximumPixels, minimumSide: $0) }) {
         guard let image = try? decoder.decode(bytes, source: "fuzz input") else { continue }
         precondition(image.width > 0 && image.height > 0 && image.width * image.height <= decoder.maximumPixels)

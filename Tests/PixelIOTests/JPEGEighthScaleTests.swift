@@ -74,6 +74,24 @@ import Testing
         }
     }
 
+    /// Every size up to 20 × 20 through `ImageDecoder` with and without the 1/8 decoder: for a
+    /// few pixels a side TurboJPEG picks a larger scale of the same output size (a 3×2 image is
+    /// 1×1 at 1/4 too), and the store's decoder must then leave the file to it.
+    @Test func tinyImagesDecodeAsTurboJPEGChoosesTheirScale() throws {
+        for width in 1...20 {
+            for height in 1...20 {
+                let pixels = Self.picture(width: width, height: height, channels: 3, seed: UInt64(width * 31 + height))
+                for subsampling in [TJSAMP_420, TJSAMP_GRAY] {
+                    let source = subsampling == TJSAMP_GRAY ? (0..<(width * height)).map { pixels[$0 * 3] } : pixels
+                    let jpeg = try Self.compress(source, width: width, height: height, subsampling: subsampling, quality: 95)
+                    let fast = try ImageDecoder(minimumSide: 1).decode(jpeg)
+                    let reference = try ImageDecoder(minimumSide: 1, skipsUnusedJPEGCoefficients: false).decode(jpeg)
+                    #expect(fast == reference, "\(width)×\(height), subsampling \(subsampling.rawValue)")
+                }
+            }
+        }
+    }
+
     /// Restart markers every few MCUs, every MCU and every MCU row, in four layouts (Pillow;
     /// `Fixtures/jpeg/make_jpeg_fixtures.py`).
     @Test(arguments: ["restart-420.jpg", "restart-422-rows.jpg", "restart-444.jpg", "restart-gray.jpg"])

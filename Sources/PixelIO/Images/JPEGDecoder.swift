@@ -25,9 +25,11 @@ enum JPEGDecoder {
         try ImageDecoder(maximumPixels: maximumPixels).checkSize(width: Int(width), height: Int(height), source: source, format: .jpeg)
         let format: PixelFormat = colorspace == Int32(TJCS_GRAY.rawValue) ? .gray : .rgb
         let scale = minimumSide.map { smallestScale(width: Int(width), height: Int(height), keeping: $0) } ?? (1, 1)
+        let (fullWidth, fullHeight) = (Int(width), Int(height))
         width = Int32(scaled(Int(width), scale))
         height = Int32(scaled(Int(height), scale))
-        if skippingUnusedCoefficients, scale == (1, 8), colorspace == Int32(TJCS_GRAY.rawValue) || colorspace == Int32(TJCS_YCbCr.rawValue),
+        if skippingUnusedCoefficients, scale == (1, 8), decodesAtOneEighth(width: Int(width), height: Int(height), fullWidth: fullWidth, fullHeight: fullHeight),
+           colorspace == Int32(TJCS_GRAY.rawValue) || colorspace == Int32(TJCS_YCbCr.rawValue),
            let image = bytes.withUnsafeBufferPointer({ JPEGEighthScaleDecoder.decode($0) }),
            image.width == Int(width), image.height == Int(height), image.pixels.count == Int(width) * Int(height) * format.channels {
             return try PixelBuffer(width: image.width, height: image.height, format: format, bytes: image.pixels).oriented(ExifOrientation.of(jpeg: bytes))
@@ -60,6 +62,13 @@ enum JPEGDecoder {
     /// A side at a scale, rounded up as TurboJPEG's `TJSCALED` does.
     static func scaled(_ side: Int, _ scale: (num: Int, denom: Int)) -> Int {
         (side * scale.num + scale.denom - 1) / scale.denom
+    }
+
+    /// Whether TurboJPEG decodes at 1/8 scale when asked for this scaled size: it takes the
+    /// largest scale whose size fits, and for images of a few pixels a side a larger scale gives
+    /// the same size (a 3×2 image is 1×1 at 1/4 and at 1/8).
+    static func decodesAtOneEighth(width scaledWidth: Int, height scaledHeight: Int, fullWidth: Int, fullHeight: Int) -> Bool {
+        !scales.contains { $0.num * 8 > $0.denom && scaled(fullWidth, $0) <= scaledWidth && scaled(fullHeight, $0) <= scaledHeight }
     }
 
     /// The smallest scale at which both sides stay at least `side` (full size if none does).

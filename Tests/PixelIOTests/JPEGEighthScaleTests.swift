@@ -87,6 +87,9 @@ import Testing
                     let fast = try ImageDecoder(minimumSide: 1).decode(jpeg)
                     let reference = try ImageDecoder(minimumSide: 1, skipsUnusedJPEGCoefficients: false).decode(jpeg)
                     #expect(fast == reference, "\(width)×\(height), subsampling \(subsampling.rawValue)")
+                    if width >= 16 && height >= 16 {
+                        #expect(Self.ours(jpeg) != nil, "\(width)×\(height): the 1/8 decoder takes it")
+                    }
                 }
             }
         }
@@ -112,6 +115,30 @@ import Testing
             #expect(Self.ours(jpeg) == nil, "\(label)")
             let viaStore = try ImageDecoder(minimumSide: 1).decode(jpeg)
             #expect(viaStore == (try Self.turboJPEG(jpeg)), "\(label)")
+        }
+    }
+
+    /// Hand-made files where a 1/8 decoder of our own could part from TurboJPEG
+    /// (`Fixtures/jpeg/hostile/make_hostile_jpegs.py` says how each was made): chroma beyond the
+    /// range where libjpeg-turbo's C and SIMD 2×2 IDCTs agree, a symbol run that outruns one
+    /// refill of the bit window, a Huffman table using the all-ones code. Each must be declined or
+    /// decoded exactly as TurboJPEG does; through `ImageDecoder`, the same pixels or both refuse.
+    @Test(arguments: ["chroma420-dc-out-of-range.jpg", "skip-underflow.jpg", "allones.jpg"])
+    func hostileFiles(name: String) throws {
+        let jpeg = try [UInt8](Data(contentsOf: Self.fixtures.appendingPathComponent("jpeg/hostile/\(name)")))
+        let reference = Result { try Self.turboJPEG(jpeg) }
+        if let fast = Self.ours(jpeg) {
+            guard case .success(let expected) = reference else {
+                Issue.record("\(name): decoded a file TurboJPEG refuses")
+                return
+            }
+            Self.expectSame(fast, expected, name)
+        }
+        let viaStore = Result { try ImageDecoder(minimumSide: 1).decode(jpeg) }
+        switch (viaStore, reference) {
+        case (.success(let a), .success(let b)): #expect(a == b, "\(name)")
+        case (.failure, .failure): break
+        default: Issue.record("\(name): the store's decoder and TurboJPEG disagree on whether the file decodes")
         }
     }
 

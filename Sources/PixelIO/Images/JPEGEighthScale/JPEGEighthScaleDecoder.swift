@@ -165,17 +165,18 @@ private final class ScanDecoder {
         guard let readByIDCT = Self.decodeAC(&reader, acLookups[component], into: coefficients, naturalOrder) else { return false }
         let at = plane + mcuY * 2 * chromaWide + mcuX * 2
         if readByIDCT {
-            Self.inverseDCT2x2(coefficients, quantization, top: at, bottom: at + chromaWide)
-        } else {
-            // What jpeg_idct_2x2 gives when every coefficient it reads but the DC is zero: its
-            // zero-column and zero-row shortcuts in turn, four equal samples.
-            let column = Int32(truncatingIfNeeded: (Int(coefficients[0]) * Int(quantization[0])) << 2)
-            let sample = Self.rangeLimited((column &+ 16) &>> 5)
-            at[0] = sample
-            at[1] = sample
-            at[chromaWide] = sample
-            at[chromaWide + 1] = sample
+            return Self.inverseDCT2x2(coefficients, quantization, top: at, bottom: at + chromaWide)
         }
+        // What jpeg_idct_2x2 gives when every coefficient it reads but the DC is zero: its
+        // zero-column and zero-row shortcuts in turn, four equal samples.
+        let dequantized = Int(coefficients[0]) * Int(quantization[0])
+        let value = ((dequantized << 2) + 16) >> 5
+        guard Self.fitsSIMD(dequantized), Self.rangeAgrees(value) else { return false }
+        let sample = Self.rangeLimited(Int32(value))
+        at[0] = sample
+        at[1] = sample
+        at[chromaWide] = sample
+        at[chromaWide + 1] = sample
         return true
     }
 
@@ -193,8 +194,9 @@ private final class ScanDecoder {
     /// Passes over a block's AC coefficients: several symbols per lookup where they fit in the
     /// lookahead, one at a time (as libjpeg-turbo's loop runs) where they do not. The reader is
     /// worked on in a local copy so that its window stays in a register, and refilled every
-    /// second lookup: a lookup consumes at most 27 bits, so the 56 a refill leaves cover two,
-    /// and the refill's load leaves the chain of dependent lookups half the time.
+    /// second lookup: a skip lookup consumes at most 27 bits, so the 56 a refill leaves cover
+    /// two and the refill's load leaves the chain of dependent lookups half the time; a long
+    /// symbol decoded alone (up to 31 bits) refills before the second lookup consumes.
     @inline(__always)
     private static func skipAC(_ reader: inout JPEGBitReader, _ table: JPEGHuffmanTable.Lookup) -> Bool {
         var local = reader
@@ -209,6 +211,9 @@ private final class ScanDecoder {
             // The whole run lies in this block unless it reaches position 64 early: then what
             // follows (an end-of-block in the entry) belongs to the next block.
             if bits != 0 && (reached < 64 || (reached == 64 && !endsBlock)) {
+                // After a first step of one long symbol (up to 31 bits) the window may hold fewer
+                // bits than this run covers (up to 27).
+                if !refilled && local.count < bits { local.refill() }
                 local.consume(bits)
                 k = reached
                 return endsBlock || k >= 64 ? true : nil
@@ -295,19 +300,34 @@ private final class ScanDecoder {
     }
 
     /// `jpeg_idct_2x2` (jidctred.c, 8-bit samples: CONST_BITS 13, PASS1_BITS 2): the block's
-    /// four samples into `top[0…1]` and `bottom[0…1]`.
+    /// four samples into `top[0…1]` and `bottom[0…1]`. TurboJPEG runs this IDCT in SIMD code
+    /// (16-bit products and workspace, 32-bit sums, saturation at the end) where the C code
+    /// computes in full width and wraps through the range table: the two agree while every value
+    /// stays in range, which real images' do. False — decline the file — where one leaves it.
     static func inverseDCT2x2(_ block: UnsafeMutablePointer<Int16>, _ quantization: UnsafeMutablePointer<Int16>,
-                              top: UnsafeMutablePointer<UInt8>, bottom: UnsafeMutablePointer<UInt8>) {
-        let c0 = idctColumn(block, quantization, 0), c1 = idctColumn(block, quantization, 1), c3 = idctColumn(block, quantization, 3)
-        let c5 = idctColumn(block, quantization, 5), c7 = idctColumn(block, quantization, 7)
-        idctRow(c0.0, c1.0, c3.0, c5.0, c7.0, into: top)
-        idctRow(c0.1, c1.1, c3.1, c5.1, c7.1, into: bottom)
+                              top: UnsafeMutablePointer<UInt8>, bottom: UnsafeMutablePointer<UInt8>) -> Bool {
+        guard let c0 = idctColumn(block, quantization, 0), let c1 = idctColumn(block, quantization, 1),
+              let c3 = idctColumn(block, quantization, 3), let c5 = idctColumn(block, quantization, 5),
+              let c7 = idctColumn(block, quantization, 7) else { return false }
+        return idctRow(c0.0, c1.0, c3.0, c5.0, c7.0, into: top) && idctRow(c0.1, c1.1, c3.1, c5.1, c7.1, into: bottom)
     }
 
     private static let idctConstBits = 13, idctPass1Bits = 2
 
     @inline(__always)
     private static func descale(_ value: Int, _ shift: Int) -> Int { (value &+ (1 &<< (shift &- 1))) &>> shift }
+
+    /// A value libjpeg-turbo's SIMD IDCT holds in 16 bits as the C code does in full width.
+    @inline(__always)
+    static func fitsSIMD(_ value: Int) -> Bool { value >= Int(Int16.min) && value <= Int(Int16.max) }
+
+    /// A sum the SIMD IDCT accumulates in 32 bits.
+    @inline(__always)
+    private static func fitsSIMDSum(_ value: Int) -> Bool { value >= Int(Int32.min) && value <= Int(Int32.max) }
+
+    /// An output the C range table (x & 1023) and the SIMD saturation map alike: −512…511.
+    @inline(__always)
+    static func rangeAgrees(_ value: Int) -> Bool { value >= -512 && value <= 511 }
 
     /// The odd part from the terms 7, 5, 3 and 1 (jidctred.c's FIX_0_720959822, FIX_0_850430095,
     /// FIX_1_272758580 and FIX_3_624509785 at CONST_BITS 13).
@@ -316,34 +336,45 @@ private final class ScanDecoder {
         c7 &* -5906 &+ c5 &* 6967 &+ c3 &* -10426 &+ c1 &* 29692
     }
 
-    /// Pass 1 for one column: rows 0 and 1 of the workspace.
+    /// Pass 1 for one column: rows 0 and 1 of the workspace; nil out of the SIMD code's range.
     @inline(__always)
-    private static func idctColumn(_ block: UnsafeMutablePointer<Int16>, _ quantization: UnsafeMutablePointer<Int16>, _ column: Int) -> (Int, Int) {
+    private static func idctColumn(_ block: UnsafeMutablePointer<Int16>, _ quantization: UnsafeMutablePointer<Int16>, _ column: Int) -> (Int, Int)? {
         @inline(__always) func dequantized(_ index: Int) -> Int { Int(block[index]) &* Int(quantization[index]) }
+        let d0 = dequantized(column), d1 = dequantized(8 + column), d3 = dequantized(24 + column)
+        let d5 = dequantized(40 + column), d7 = dequantized(56 + column)
+        guard fitsSIMD(d0), fitsSIMD(d1), fitsSIMD(d3), fitsSIMD(d5), fitsSIMD(d7) else { return nil }
         if block[8 + column] == 0 && block[24 + column] == 0 && block[40 + column] == 0 && block[56 + column] == 0 {
-            let dc = Int(Int32(truncatingIfNeeded: dequantized(column) &<< idctPass1Bits))
-            return (dc, dc)
+            let dc = d0 &<< idctPass1Bits
+            return fitsSIMD(dc) ? (dc, dc) : nil
         }
-        let even = dequantized(column) &<< (idctConstBits + 2)
-        let oddPart = odd(dequantized(56 + column), dequantized(40 + column), dequantized(24 + column), dequantized(8 + column))
+        let even = d0 &<< (idctConstBits + 2)
+        let oddPart = odd(d7, d5, d3, d1)
+        guard fitsSIMDSum(even &+ oddPart), fitsSIMDSum(even &- oddPart) else { return nil }
         let shift = idctConstBits - idctPass1Bits + 2
-        return (Int(Int32(truncatingIfNeeded: descale(even &+ oddPart, shift))), Int(Int32(truncatingIfNeeded: descale(even &- oddPart, shift))))
+        let top = descale(even &+ oddPart, shift), bottom = descale(even &- oddPart, shift)
+        return fitsSIMD(top) && fitsSIMD(bottom) ? (top, bottom) : nil
     }
 
-    /// Pass 2 for one row of the workspace: two samples.
+    /// Pass 2 for one row of the workspace: two samples; false out of the SIMD code's range.
     @inline(__always)
-    private static func idctRow(_ w0: Int, _ w1: Int, _ w3: Int, _ w5: Int, _ w7: Int, into out: UnsafeMutablePointer<UInt8>) {
+    private static func idctRow(_ w0: Int, _ w1: Int, _ w3: Int, _ w5: Int, _ w7: Int, into out: UnsafeMutablePointer<UInt8>) -> Bool {
         if w1 == 0 && w3 == 0 && w5 == 0 && w7 == 0 {
-            let dc = rangeLimited(Int32(truncatingIfNeeded: descale(w0, idctPass1Bits + 3)))
+            let value = descale(w0, idctPass1Bits + 3)
+            guard rangeAgrees(value) else { return false }
+            let dc = rangeLimited(Int32(value))
             out[0] = dc
             out[1] = dc
-            return
+            return true
         }
         let even = w0 &<< (idctConstBits + 2)
         let oddPart = odd(w7, w5, w3, w1)
+        guard fitsSIMDSum(even &+ oddPart), fitsSIMDSum(even &- oddPart) else { return false }
         let shift = idctConstBits + idctPass1Bits + 3 + 2
-        out[0] = rangeLimited(Int32(truncatingIfNeeded: descale(even &+ oddPart, shift)))
-        out[1] = rangeLimited(Int32(truncatingIfNeeded: descale(even &- oddPart, shift)))
+        let left = descale(even &+ oddPart, shift), right = descale(even &- oddPart, shift)
+        guard rangeAgrees(left), rangeAgrees(right) else { return false }
+        out[0] = rangeLimited(Int32(left))
+        out[1] = rangeLimited(Int32(right))
+        return true
     }
 
     /// The output image: the luma plane cropped, or YCbCr → RGB with chroma replicated where

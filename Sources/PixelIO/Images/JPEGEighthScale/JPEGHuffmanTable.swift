@@ -43,7 +43,8 @@ struct JPEGHuffmanTable {
                 code += count
                 index += count
                 maximumCode[length] = code - 1
-                guard code <= Int32(1) << Int32(length) else { return nil }
+                // As jpeg_make_d_derived_tbl: the all-ones code of a length is not a code.
+                guard code < Int32(1) << Int32(length) else { return nil }
                 if length <= Self.lookaheadBits {
                     let spread = Self.lookaheadBits - length
                     for symbolCode in (code - count)..<code {

@@ -240,12 +240,8 @@ private final class ScanDecoder {
     }
 
     /// Rows and columns 0, 1, 3, 5 and 7: the coefficients `jpeg_idct_2x2` reads, bit n for
-    /// row-major position n.
-    static let readByIDCT2x2: UInt64 = {
-        var mask: UInt64 = 0
-        for row in [0, 1, 3, 5, 7] { for column in [0, 1, 3, 5, 7] { mask |= 1 << UInt64(row * 8 + column) } }
-        return mask
-    }()
+    /// row-major position n (0xAB, columns 0, 1, 3, 5, 7, in the bytes of rows 0, 1, 3, 5, 7).
+    static var readByIDCT2x2: UInt64 { 0xAB00_AB00_AB00_ABAB }
 
     /// A block's AC coefficients into `block` (row-major), for the 4:2:0 chroma IDCT; whether
     /// any of them that the IDCT reads is nonzero, or nil for data no encoder writes.
@@ -258,6 +254,25 @@ private final class ScanDecoder {
         var k = 1
         while k < 64 {
             local.refill()
+            let entry = table.coefficients[Int(truncatingIfNeeded: local.window &>> UInt64(64 - JPEGHuffmanTable.coefficientBits))]
+            if entry & 31 != 0 {
+                // The symbol and its value in one lookup.
+                local.consume(Int(entry & 31))
+                let run = Int((entry &>> 5) & 15)
+                if entry & 0x200 == 0 {
+                    k &+= run
+                    guard k < 64 else { return nil }
+                    let position = naturalOrder[k]
+                    block[position] = Int16(truncatingIfNeeded: Int32(bitPattern: entry) &>> 16)
+                    touched |= 1 &<< UInt64(truncatingIfNeeded: position)
+                    k &+= 1
+                } else if run == 15 {
+                    k &+= 16
+                } else {
+                    break
+                }
+                continue
+            }
             guard let (symbol, length) = table.decode(local.window) else { return nil }
             local.consume(length)
             let run = symbol &>> 4, size = symbol & 15

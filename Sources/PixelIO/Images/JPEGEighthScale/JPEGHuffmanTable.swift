@@ -78,14 +78,38 @@ struct JPEGHuffmanTable {
         let valuesAt = (memory + 4 * entries + 4 * 36).bindMemory(to: UInt8.self, capacity: 256)
         valuesAt.initialize(repeating: 0, count: 256)
         values.withUnsafeBufferPointer { valuesAt.initialize(from: $0.baseAddress!, count: values.count) }
+        let coefficientsAt = (memory + 4 * entries + 4 * 36 + 256).bindMemory(to: UInt32.self, capacity: 1 << Self.coefficientBits)
+        for lookahead in 0..<(1 << Self.coefficientBits) { coefficientsAt[lookahead] = coefficient(lookahead) }
         return Lookup(symbols: symbolsAt, skips: skipsAt, maximumCode: codesAt, valueOffset: codesAt + 18,
-                      values: valuesAt, valueCount: values.count)
+                      values: valuesAt, valueCount: values.count, coefficients: coefficientsAt)
+    }
+
+    /// Bits of lookahead of ``Lookup/coefficients`` (its table stays small beside the others).
+    static let coefficientBits = 10
+
+    /// For AC decoding with values: the symbol whose code and value bits both lie in the
+    /// ``coefficientBits`` bits `lookahead` — bits covered in bits 0–4 (0: they do not), the run
+    /// in bits 5–8, bit 9 set for a size-0 symbol (end of block or sixteen zeros), and the value,
+    /// extended as T.81 F.12 says, in bits 16–31.
+    private func coefficient(_ lookahead: Int) -> UInt32 {
+        let bits = Self.coefficientBits
+        let entry = symbols[lookahead << (Self.lookaheadBits - bits)]
+        let length = Int(entry & 31), symbol = Int(entry >> 8)
+        let run = symbol >> 4, size = symbol & 15
+        guard length != 0, length + size <= bits else { return 0 }
+        var value = 0
+        if size != 0 {
+            let raw = (lookahead >> (bits - length - size)) & ((1 << size) - 1)
+            value = raw < 1 << (size - 1) ? raw - (1 << size) + 1 : raw
+        }
+        return UInt32(length + size) | UInt32(run) << 5 | (size == 0 ? 1 << 9 : 0)
+            | UInt32(UInt16(bitPattern: Int16(truncatingIfNeeded: value))) << 16
     }
 
     /// A table's lookups through plain pointers, for the decoder's inner loops (no reference
     /// counting, no bounds checks: every index is masked to the table's size).
     struct Lookup {
-        static let byteCount = 4 * (1 << JPEGHuffmanTable.lookaheadBits) + 4 * 36 + 256
+        static let byteCount = 4 * (1 << JPEGHuffmanTable.lookaheadBits) + 4 * 36 + 256 + 4 * (1 << JPEGHuffmanTable.coefficientBits)
 
         let symbols: UnsafePointer<UInt16>
         let skips: UnsafePointer<UInt16>
@@ -93,6 +117,9 @@ struct JPEGHuffmanTable {
         let valueOffset: UnsafePointer<Int32>
         let values: UnsafePointer<UInt8>
         let valueCount: Int
+        /// By the next ``JPEGHuffmanTable/coefficientBits`` bits: a whole AC symbol with its
+        /// value, as `coefficient(_:)` packs it.
+        let coefficients: UnsafePointer<UInt32>
 
         /// The symbol and code length at the start of the left-aligned `window` (at least 16
         /// valid bits), or nil for a code the table does not have.

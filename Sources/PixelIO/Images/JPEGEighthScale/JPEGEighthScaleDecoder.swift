@@ -171,7 +171,7 @@ private final class ScanDecoder {
         // zero-column and zero-row shortcuts in turn, four equal samples.
         let dequantized = Int(coefficients[0]) * Int(quantization[0])
         let value = ((dequantized << 2) + 16) >> 5
-        guard Self.fitsSIMD(dequantized), Self.rangeAgrees(value) else { return false }
+        guard Self.fitsSIMD(dequantized), Self.fitsSIMD(dequantized << 2), Self.rangeAgrees(value) else { return false }
         let sample = Self.rangeLimited(Int32(value))
         at[0] = sample
         at[1] = sample

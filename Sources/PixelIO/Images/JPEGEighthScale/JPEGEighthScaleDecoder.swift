@@ -254,34 +254,27 @@ private final class ScanDecoder {
         var k = 1
         while k < 64 {
             local.refill()
+            // The symbol's run and value (nil for size 0): from one lookup where code and value
+            // bits fit in the value table, else the symbol first and its value bits after.
+            let run: Int, value: Int16?
             let entry = table.coefficients[Int(truncatingIfNeeded: local.window &>> UInt64(64 - JPEGHuffmanTable.coefficientBits))]
             if entry & 31 != 0 {
-                // The symbol and its value in one lookup.
                 local.consume(Int(entry & 31))
-                let run = Int((entry &>> 5) & 15)
-                if entry & 0x200 == 0 {
-                    k &+= run
-                    guard k < 64 else { return nil }
-                    let position = naturalOrder[k]
-                    block[position] = Int16(truncatingIfNeeded: Int32(bitPattern: entry) &>> 16)
-                    touched |= 1 &<< UInt64(truncatingIfNeeded: position)
-                    k &+= 1
-                } else if run == 15 {
-                    k &+= 16
-                } else {
-                    break
-                }
-                continue
+                run = Int((entry &>> 5) & 15)
+                value = entry & 0x200 == 0 ? Int16(truncatingIfNeeded: Int32(bitPattern: entry) &>> 16) : nil
+            } else {
+                guard let (symbol, length) = table.decode(local.window) else { return nil }
+                local.consume(length)
+                run = symbol &>> 4
+                let size = symbol & 15
+                value = size != 0 ? Int16(truncatingIfNeeded: local.signedValue(size)) : nil
             }
-            guard let (symbol, length) = table.decode(local.window) else { return nil }
-            local.consume(length)
-            let run = symbol &>> 4, size = symbol & 15
-            if size != 0 {
+            if let value {
                 k &+= run
                 // A run past the block's end: libjpeg-turbo would write coefficient 63; no encoder does.
                 guard k < 64 else { return nil }
                 let position = naturalOrder[k]
-                block[position] = Int16(truncatingIfNeeded: local.signedValue(size))
+                block[position] = value
                 touched |= 1 &<< UInt64(truncatingIfNeeded: position)
                 k &+= 1
             } else if run == 15 {

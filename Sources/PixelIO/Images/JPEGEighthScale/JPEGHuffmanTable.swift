@@ -79,7 +79,8 @@ struct JPEGHuffmanTable {
         valuesAt.initialize(repeating: 0, count: 256)
         values.withUnsafeBufferPointer { valuesAt.initialize(from: $0.baseAddress!, count: values.count) }
         let coefficientsAt = (memory + 4 * entries + 4 * 36 + 256).bindMemory(to: UInt32.self, capacity: 1 << Self.coefficientBits)
-        for lookahead in 0..<(1 << Self.coefficientBits) { coefficientsAt[lookahead] = coefficient(lookahead) }
+        // AC tables only (those with skips): a DC table's symbols are sizes, not runs and sizes.
+        for lookahead in 0..<(1 << Self.coefficientBits) { coefficientsAt[lookahead] = skips.isEmpty ? 0 : coefficient(lookahead) }
         return Lookup(symbols: symbolsAt, skips: skipsAt, maximumCode: codesAt, valueOffset: codesAt + 18,
                       values: valuesAt, valueCount: values.count, coefficients: coefficientsAt)
     }

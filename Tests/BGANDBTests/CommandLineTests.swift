@@ -248,6 +248,15 @@ import TestSupport
         #expect(contradiction.status == 64 && contradiction.stderr.contains("--anchor-weight"), "\(contradiction.stderr)")
         let badPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "colours"] + small)
         #expect(badPartners.status == 64 && badPartners.stderr.contains("--pretrain-partners takes none or"), "\(badPartners.stderr)")
+        let split = directory.sub("split.bgan")
+        let twoParts = try run(arguments: ["train", "--data", data, "--out", split, "--listwise-bits", "8", "--listwise-weight", "2"] + small)
+        #expect(twoParts.status == 0 && twoParts.stderr.contains("listwise"), "the listwise term's loss is in the progress lines: \(twoParts.stderr)")
+        let splitNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: split)))).header.training
+        #expect(splitNotes["weights"]?.contains("listwise 2.0 on the first 8 bits at temperature 0.2") == true, "\(splitNotes)")
+        let wholeCode = try run(arguments: ["train", "--data", data, "--out", split, "--listwise-bits", "16"] + small)
+        #expect(wholeCode.status == 64 && wholeCode.stderr.contains("must leave between 1 and 15"), "\(wholeCode.stderr)")
+        let unpaired = try run(arguments: ["train", "--data", data, "--out", split, "--listwise-bits", "8", "--sampling", "shuffled"] + small)
+        #expect(unpaired.status == 64 && unpaired.stderr.contains("needs neighbour sampling"), "\(unpaired.stderr)")
     }
 
     /// S from principal components smoothed over the neighbour graph trains (with a negative

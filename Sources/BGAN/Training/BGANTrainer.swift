@@ -30,11 +30,14 @@ public struct LossWeights: Codable, Sendable, Equatable {
     /// what pre-training learnt — one code per image, invariance to the views — while the
     /// neighbourhood term pulls neighbours together. Nil: no such term (the paper).
     public var anchor: Float?
+    /// When set, a listwise term trains the code's leading bits and the neighbourhood term only
+    /// the others (``ListwiseTerm``). Nil: the neighbourhood term trains every bit (the paper).
+    public var listwise: ListwiseTerm?
 
     /// Checkpoints and model notes spell the first key "neighbourhood": they are data and keep their bytes.
     enum CodingKeys: String, CodingKey {
         case neighborhood = "neighbourhood"
-        case content, pixel, adversarial, quantization, dissimilarTarget, dissimilarQuantile, similarPairWeight, anchor
+        case content, pixel, adversarial, quantization, dissimilarTarget, dissimilarQuantile, similarPairWeight, anchor, listwise
     }
 
     public init() {}
@@ -54,11 +57,13 @@ public struct StepLosses: Codable, Sendable, Equatable {
     public var discriminator: Float = 0
     /// The anchor term (nil when the run has none).
     public var anchor: Float?
+    /// The listwise term (nil when the run has none).
+    public var listwise: Float?
 
     /// Checkpoints spell the first key "neighbourhood", as above.
     enum CodingKeys: String, CodingKey {
         case neighborhood = "neighbourhood"
-        case quantization, content, pixel, generatorAdversarial, discriminator, anchor
+        case quantization, content, pixel, generatorAdversarial, discriminator, anchor, listwise
     }
 
     public init() {}
@@ -72,6 +77,7 @@ public struct StepLosses: Codable, Sendable, Equatable {
         generatorAdversarial += other.generatorAdversarial
         discriminator += other.discriminator
         if let value = other.anchor { anchor = (anchor ?? 0) + value }
+        if let value = other.listwise { listwise = (listwise ?? 0) + value }
     }
 
     /// Every term times `factor`.
@@ -84,6 +90,7 @@ public struct StepLosses: Codable, Sendable, Equatable {
         result.generatorAdversarial *= factor
         result.discriminator *= factor
         result.anchor = anchor.map { $0 * factor }
+        result.listwise = listwise.map { $0 * factor }
         return result
     }
 
@@ -91,6 +98,7 @@ public struct StepLosses: Codable, Sendable, Equatable {
     public var named: [(name: String, value: Float)] {
         [("neighbourhood", neighborhood), ("quantisation", quantization), ("content", content), ("pixel", pixel),
          ("adversarial", generatorAdversarial), ("discriminator", discriminator)] + (anchor.map { [("anchor", $0)] } ?? [])
+            + (listwise.map { [("listwise", $0)] } ?? [])
     }
 }
 
@@ -202,7 +210,7 @@ public final class BGANTrainer {
 
     /// `base` plus the weighted gradient of the neighbourhood and quantisation losses with
     /// respect to the smoothed codes; records both losses.
-    private func neighborhoodGradient(codes: Tensor, images: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
+    func neighborhoodGradient(codes: Tensor, images: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
         let targets = try similarityEmbedding?.cosines(indices) ?? structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget)
         var similarity = Tensor(shape: [codes.batch, codes.batch], storage: targets)
         if let unrelatedBelow {
@@ -230,20 +238,35 @@ public final class BGANTrainer {
             for a in 0..<n { for b in 0..<n where a != b && similarity.storage[a * n + b] == 1 { values[a * n + b] = weights.similarPairWeight } }
             pairWeights = Tensor(shape: [n, n], storage: values)
         }
-        let neighborhood = try Loss.pairwiseSimilarity(codes: codes, similarity: similarity, pairWeights: pairWeights)
+        // With a listwise term the neighbourhood term sees the bits from `split` on.
+        let bits = codes.shape[1], split = weights.listwise?.bits ?? 0
+        let pairedCodes = split == 0 ? codes : ListwiseTerm.columns(codes, split..<bits)
+        let neighborhood = try Loss.pairwiseSimilarity(codes: pairedCodes, similarity: similarity, pairWeights: pairWeights)
         losses.neighborhood = neighborhood.value
         var gradient = base ?? Tensor(zeros: codes.shape)
         var quantization: Double = 0
         let count = Float(codes.count)
-        for i in codes.storage.indices {
-            let value = codes.storage[i]
-            let gap = value - (value > 0 ? 1 : -1)
-            quantization += Double(gap * gap)
-            gradient.storage[i] += weights.neighborhood * (neighborhood.gradient.storage[i] + weights.quantization * 2 * gap / count)
+        for row in 0..<codes.batch {
+            for bit in 0..<bits {
+                let i = row * bits + bit, value = codes.storage[i]
+                let gap = value - (value > 0 ? 1 : -1)
+                quantization += Double(gap * gap)
+                let paired = bit < split ? 0 : neighborhood.gradient.storage[row * (bits - split) + bit - split]
+                gradient.storage[i] += weights.neighborhood * (paired + weights.quantization * 2 * gap / count)
+            }
         }
         losses.quantization = Float(quantization / Double(count))
+        if let listwise = weights.listwise {
+            // Rows i and i + B/2 are an anchor and its partner (neighbour sampling).
+            let term = try Loss.normalizedTemperatureCrossEntropy(embeddings: ListwiseTerm.columns(codes, 0..<split), temperature: listwise.temperature)
+            for row in 0..<codes.batch {
+                for bit in 0..<split {
+                    gradient.storage[row * bits + bit] += weights.neighborhood * listwise.weight * term.gradient.storage[row * split + bit]
+                }
+            }
+            losses.listwise = term.value
+        }
         if let anchorWeight = weights.anchor, let anchorCodes {
-            let bits = codes.shape[1]
             var anchor: Double = 0
             for (row, index) in indices.enumerated() {
                 for bit in 0..<bits {

@@ -93,6 +93,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         if let anchor = weights.anchor {
             guard anchor > 0, anchor.isFinite else { throw BGANError(.invalidArgument, "the anchor weight must be positive, not \(anchor)") }
         }
+        try weights.listwise?.validate(codeBits: architecture.bits, sampling: sampling)
         guard learningRate > 0, epsilon > 0 else {
             throw BGANError(.invalidArgument, "the learning rate (\(learningRate)) and Adam's ε (\(epsilon)) must be positive")
         }

@@ -118,6 +118,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight (relative to the neighbourhood loss) of an anchor term keeping each image's code near the code the starting encoder (--initial-encoder, or the pre-trained model) gives it; keeps codes distinct; 0 for none (default: the recipe's, 4 or none).")
     var anchorWeight: Float?
 
+    @Option(help: "Train the code's first this many bits with a listwise (contrastive) term — each image's code nearest its neighbour's or second view's among the batch — and the neighbourhood loss only the other bits: codes in two parts, fine ranking beside class structure (not in the paper; needs neighbour sampling). 0: none (default).")
+    var listwiseBits = 0
+
+    @Option(help: "Weight of the listwise term relative to the neighbourhood loss (with --listwise-bits).")
+    var listwiseWeight: Float = 1
+
+    @Option(help: "Temperature of the listwise term (with --listwise-bits); smaller values weigh the nearest wrong partners more.")
+    var listwiseTemperature: Float = 0.2
+
     @Flag(inversion: .prefixedNo, help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show (default: the recipe's, on or off).")
     var views: Bool?
 
@@ -146,6 +155,7 @@ struct TrainCommand: ParsableCommand {
         if let anchorWeight, !(anchorWeight >= 0 && anchorWeight.isFinite) {
             throw ValidationError("--anchor-weight takes 0 (none) or a positive weight, not \(anchorWeight)")
         }
+        guard listwiseBits >= 0 else { throw ValidationError("--listwise-bits takes 0 (none) or a number of bits, not \(listwiseBits)") }
         if initialEncoder == "none", let anchorWeight, anchorWeight > 0 {
             throw ValidationError("--anchor-weight holds codes near a starting encoder's; --initial-encoder none has none: give --anchor-weight 0 or a starting encoder")
         }
@@ -206,6 +216,7 @@ struct TrainCommand: ParsableCommand {
         plan.weights.dissimilarQuantile = dissimilarQuantile
         plan.weights.similarPairWeight = similarPairWeight
         if let anchorWeight { plan.weights.anchor = anchorWeight > 0 ? anchorWeight : nil }
+        if listwiseBits > 0 { plan.weights.listwise = ListwiseTerm(bits: listwiseBits, weight: listwiseWeight, temperature: listwiseTemperature) }
         if let views { plan.views = views ? .nearDuplicate : nil }
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         switch initialEncoder {

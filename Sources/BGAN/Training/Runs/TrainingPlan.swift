@@ -123,6 +123,7 @@ public struct TrainingPlan: Sendable {
         if let anchor = weights.anchor, !(anchor > 0 && anchor.isFinite) {
             throw fail("anchor weight \(anchor): give a positive weight, or none (nil)")
         }
+        try weights.listwise?.validate(codeBits: bits, sampling: sampling)
         guard !betaSchedule.isEmpty, betaSchedule.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw fail("β schedule \(betaSchedule): give at least one positive β")
         }

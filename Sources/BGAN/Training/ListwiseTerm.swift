@@ -1,0 +1,50 @@
+import NeuralNet
+
+/// A listwise term on the leading bits of the code, beside the neighbourhood term on the rest:
+/// codes in two parts (a departure from the paper; docs/quality.md, twenty-fifth session).
+///
+/// The neighbourhood term pulls every bit toward one similarity target; when those targets
+/// keep classes together (spectral cosines) whole clusters end up sharing codes, and when they
+/// follow fine similarity the classes come apart. Here the leading ``bits`` are trained by
+/// SimCLR's contrastive loss (``Loss/normalizedTemperatureCrossEntropy(embeddings:temperature:)``)
+/// between each anchor of a neighbour-sampled batch and its partner — one of its neighbours or
+/// a second view of it — against every other image of the batch: they order each image's own
+/// nearest first and tell near-duplicates apart. The neighbourhood term then trains only the
+/// remaining bits, which keep the class structure. The Hamming distance adds both parts up.
+public struct ListwiseTerm: Codable, Sendable, Equatable {
+    /// The leading bits the listwise term trains; the neighbourhood term trains the others.
+    public var bits: Int
+    /// Weight of the term relative to the neighbourhood term (as the quantisation and anchor
+    /// terms' weights are).
+    public var weight: Float
+    /// The contrastive loss's temperature τ: smaller values weigh the nearest wrong partners more.
+    public var temperature: Float
+
+    public init(bits: Int, weight: Float = 1, temperature: Float = 0.2) {
+        self.bits = bits
+        self.weight = weight
+        self.temperature = temperature
+    }
+
+    /// Checks the term against a code of `codeBits` bits and the run's batch sampling.
+    func validate(codeBits: Int, sampling: BatchSampling) throws {
+        guard bits >= 1, bits < codeBits else {
+            throw BGANError(.invalidArgument, "the listwise term's \(bits) bits must leave between 1 and \(codeBits - 1) of the \(codeBits)-bit code to the neighbourhood term")
+        }
+        guard weight > 0, weight.isFinite, temperature > 0, temperature.isFinite else {
+            throw BGANError(.invalidArgument, "the listwise term's weight (\(weight)) and temperature (\(temperature)) must be positive")
+        }
+        guard sampling != .shuffled else {
+            throw BGANError(.invalidArgument, "the listwise term pairs each anchor with its partner: it needs neighbour sampling (neighbours or neighbours-and-views), not shuffled batches")
+        }
+    }
+
+    /// The columns `range` of `matrix` (`rows × width`), as a `rows × range.count` tensor.
+    static func columns(_ matrix: Tensor, _ range: Range<Int>) -> Tensor {
+        let rows = matrix.shape[0], width = matrix.shape[1]
+        var values = [Float]()
+        values.reserveCapacity(rows * range.count)
+        for row in 0..<rows { values += matrix.storage[(row * width + range.lowerBound)..<(row * width + range.upperBound)] }
+        return Tensor(shape: [rows, range.count], storage: values)
+    }
+}

@@ -1,0 +1,154 @@
+@testable import BGAN
+import NeuralNet
+import Testing
+
+@Suite struct ListwiseTermTests {
+    /// 48 tiny images of three kinds (a bright top, middle or bottom band) with noise.
+    func images(seed: UInt64) -> (pixels: [Float], kinds: [Int]) {
+        var rng = SeededGenerator(seed: seed)
+        var pixels: [Float] = [], kinds: [Int] = []
+        for i in 0..<48 {
+            let kind = i % 3
+            kinds.append(kind)
+            for y in 0..<8 {
+                for _ in 0..<8 { pixels.append(min(1, max(0, (y / 3 == kind ? 0.85 : 0.15) + 0.08 * rng.normal()))) }
+            }
+        }
+        return (pixels, kinds)
+    }
+
+    let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, hiddenUnits: 16, featureUnits: 16)
+
+    func settings(listwiseBits: Int?, epochs: Int) -> TrainingSettings {
+        var weights = LossWeights()
+        weights.content = 0
+        weights.adversarial = 0
+        weights.listwise = listwiseBits.map { ListwiseTerm(bits: $0, weight: 1, temperature: 0.2) }
+        return TrainingSettings(architecture: architecture, epochs: epochs, batch: 12, learningRate: 1e-2, seed: 11, weights: weights,
+                                sampling: .neighborsAndViews)
+    }
+
+    func structure(_ pixels: [Float]) -> NeighborhoodStructure {
+        NeighborhoodStructure(neighbors: NearestNeighborLists(features: pixels, dimension: 64, k: 4), k2: 3)
+    }
+
+    /// The total code loss the trainer's gradient should be the derivative of: the neighbourhood
+    /// loss on the trailing bits, quantisation on all, the listwise loss on the leading bits.
+    func totalLoss(_ trainer: BGANTrainer, codes: Tensor, indices: [Int]) throws -> Double {
+        var losses = StepLosses()
+        let images = Tensor(zeros: [codes.batch, 1, 8, 8])
+        _ = try trainer.neighborhoodGradient(codes: codes, images: images, indices: indices, base: nil, losses: &losses)
+        let w = trainer.weights
+        return Double(w.neighborhood) * (Double(losses.neighborhood) + Double(w.quantization) * Double(losses.quantization)
+            + Double(w.listwise?.weight ?? 0) * Double(losses.listwise ?? 0))
+    }
+
+    @Test func theCodeGradientIsTheDerivativeOfTheSplitLoss() throws {
+        let (pixels, _) = images(seed: 1)
+        let networks = try BGANNetworks(architecture: architecture, seed: 3)
+        let trainer = BGANTrainer(networks: networks, structure: structure(pixels), seed: 3)
+        trainer.weights.listwise = ListwiseTerm(bits: 6, weight: 2, temperature: 0.3)
+        let indices = [0, 4, 9, 13, 20, 31, 1, 5, 10, 17, 22, 40]
+        var rng = SeededGenerator(seed: 7)
+        // Codes away from 0, where the quantisation term's target changes sign.
+        let values = (0..<(indices.count * 16)).map { _ -> Float in (rng.next() % 2 == 0 ? 1 : -1) * (0.2 + 0.7 * Float(rng.next() % 1000) / 1000) }
+        let codes = Tensor(shape: [indices.count, 16], storage: values)
+        var losses = StepLosses()
+        let gradient = try trainer.neighborhoodGradient(codes: codes, images: Tensor(zeros: [indices.count, 1, 8, 8]), indices: indices,
+                                                        base: nil, losses: &losses)
+        #expect(losses.listwise != nil && losses.listwise! > 0)
+        for element in [0, 3, 5, 6, 11, 15, 16 * 7 + 2, 16 * 7 + 9, 16 * 11 + 14] {
+            var plus = codes, minus = codes
+            let h: Float = 1e-2
+            plus.storage[element] += h
+            minus.storage[element] -= h
+            let numeric = (try totalLoss(trainer, codes: plus, indices: indices) - totalLoss(trainer, codes: minus, indices: indices)) / Double(2 * h)
+            let analytic = Double(gradient.storage[element])
+            #expect(abs(numeric - analytic) <= 2e-3 + 2e-2 * abs(numeric), "element \(element): analytic \(analytic), numeric \(numeric)")
+        }
+    }
+
+    @Test func theNeighbourhoodLossSeesOnlyTheTrailingBits() throws {
+        let (pixels, _) = images(seed: 1)
+        let trainer = BGANTrainer(networks: try BGANNetworks(architecture: architecture, seed: 3), structure: structure(pixels), seed: 3)
+        trainer.weights.listwise = ListwiseTerm(bits: 10)
+        let indices = Array(0..<8) + Array(20..<28)
+        var rng = SeededGenerator(seed: 9)
+        let codes = Tensor(shape: [16, 16], storage: (0..<256).map { _ in Float(rng.normal()) * 0.5 })
+        var losses = StepLosses()
+        _ = try trainer.neighborhoodGradient(codes: codes, images: Tensor(zeros: [16, 1, 8, 8]), indices: indices, base: nil, losses: &losses)
+        let trailing = ListwiseTerm.columns(codes, 10..<16)
+        #expect(trailing.shape == [16, 6] && trailing.storage[6] == codes.storage[16 + 10])
+        let similarity = Tensor(shape: [16, 16], storage: try trainer.structure.batchMatrix(indices))
+        #expect(losses.neighborhood == (try Loss.pairwiseSimilarity(codes: trailing, similarity: similarity)).value)
+        #expect(losses.listwise == (try Loss.normalizedTemperatureCrossEntropy(embeddings: ListwiseTerm.columns(codes, 0..<10), temperature: 0.2)).value)
+    }
+
+    /// Targets that merge the middle and bottom bands (kinds 1 and 2) into one group and keep
+    /// the top band (kind 0) apart: cosine 1 within a group, 0 across. The pixels, and so the
+    /// neighbours the listwise term pairs, keep all three kinds apart.
+    func mergingTargets(_ kinds: [Int]) throws -> SimilarityEmbedding {
+        try SimilarityEmbedding(values: kinds.flatMap { $0 == 0 ? [Float(1), 0] : [0, 1] }, dimension: 2)
+    }
+
+    /// Mean agreement `(1/L)·zᵢ·zⱼ` over the codes' `bits` of images of kind 1 with images of kind 2.
+    func mergedAgreement(_ session: TrainingSession, pixels: [Float], kinds: [Int], bits: Range<Int>) throws -> Float {
+        let codes = try session.networks.codes(of: Tensor(shape: [48, 1, 8, 8], storage: pixels))
+        var sum: Float = 0, count: Float = 0
+        for i in 0..<48 where kinds[i] == 1 {
+            for j in 0..<48 where kinds[j] == 2 {
+                sum += bits.map { codes.storage[i * 16 + $0] * codes.storage[j * 16 + $0] }.reduce(0, +) / Float(bits.count)
+                count += 1
+            }
+        }
+        return sum / count
+    }
+
+    @Test func theTargetsShapeOnlyTheTrailingBitsAndARunResumesExactly() throws {
+        let (pixels, kinds) = images(seed: 2)
+        let split = settings(listwiseBits: 8, epochs: 12)
+        let whole = try TrainingSession(settings: split, images: pixels, structure: structure(pixels), similarity: try mergingTargets(kinds))
+        while !whole.isFinished { try whole.runStep() }
+        #expect(whole.history.allSatisfy { $0.losses.listwise != nil })
+        #expect(whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).header.training["weights"]?
+            .contains("listwise 1.0 on the first 8 bits at temperature 0.2") == true)
+        // The bits the targets train merge kinds 1 and 2; the listwise bits keep them apart;
+        // without the term every bit merges them.
+        let plain = try TrainingSession(settings: settings(listwiseBits: nil, epochs: 12), images: pixels, structure: structure(pixels),
+                                        similarity: try mergingTargets(kinds))
+        while !plain.isFinished { try plain.runStep() }
+        let trailing = try mergedAgreement(whole, pixels: pixels, kinds: kinds, bits: 8..<16)
+        let leading = try mergedAgreement(whole, pixels: pixels, kinds: kinds, bits: 0..<8)
+        let plainLeading = try mergedAgreement(plain, pixels: pixels, kinds: kinds, bits: 0..<8)
+        let agreements = "agreement of kinds 1 and 2: \(trailing) in the trailing bits, \(leading) in the listwise bits, \(plainLeading) in the same bits without the term"
+        #expect(trailing > 0.6, "\(agreements)")
+        #expect(plainLeading > 0.6, "\(agreements)")
+        #expect(leading < 0.3, "\(agreements)")
+
+        let first = try TrainingSession(settings: split, images: pixels, structure: structure(pixels), similarity: try mergingTargets(kinds))
+        for _ in 0..<(first.stepsPerEpoch + 1) { try first.runStep() }
+        let resumed = try TrainingSession(checkpoint: try first.checkpoint(), images: pixels)
+        #expect(resumed.settings.weights.listwise == split.weights.listwise)
+        while !resumed.isFinished { try resumed.runStep() }
+        #expect(resumed.networks.encoderParameters.values == whole.networks.encoderParameters.values, "bit-exact encoder")
+    }
+
+    @Test func settingsThatCannotTrainTheTermAreRefused() throws {
+        let (pixels, _) = images(seed: 1)
+        for bits in [0, 16, 20] {
+            #expect(throws: BGANError.self) { try TrainingSession(settings: settings(listwiseBits: bits, epochs: 1), images: pixels, structure: structure(pixels)) }
+        }
+        var shuffled = settings(listwiseBits: 8, epochs: 1)
+        shuffled.sampling = .shuffled
+        let error = #expect(throws: BGANError.self) { try TrainingSession(settings: shuffled, images: pixels, structure: structure(pixels)) }
+        #expect(error?.message.contains("neighbour sampling") == true)
+        var cold = settings(listwiseBits: 8, epochs: 1)
+        cold.weights.listwise?.temperature = 0
+        #expect(throws: BGANError.self) { try TrainingSession(settings: cold, images: pixels, structure: structure(pixels)) }
+        var plan = TrainingPlan(recipe: .recommended, bits: 64)
+        plan.weights.listwise = ListwiseTerm(bits: 64)
+        #expect(throws: BGANError.self) { try plan.validate() }
+        plan.weights.listwise = ListwiseTerm(bits: 40)
+        try plan.validate()
+    }
+}

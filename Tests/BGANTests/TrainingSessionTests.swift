@@ -153,6 +153,39 @@ import Testing
         #expect((0..<signs.count).map { signs[$0] } == [1, -1, 1, -1, 1, 1, 1, -1, -1])
     }
 
+    @Test func trainingTheCodeLayerOnlyKeepsTheLayersBelowAndResumesExactly() throws {
+        let pixels = images(seed: 3).pixels
+        var frozen = settings(epochs: 2, sampling: .neighbors)
+        frozen.codeLayerOnly = true
+        let whole = try session(frozen, pixels: pixels)
+        let start = whole.networks.encoderParameters.values
+        while !whole.isFinished { try whole.runStep() }
+        let free = try session(settings(epochs: 2, sampling: .neighbors), pixels: pixels)
+        while !free.isFinished { try free.runStep() }
+        #expect(free.networks.encoderParameters.values.count == start.count)
+        // Trainable entries only: batch normalisation's running statistics follow the batches either way.
+        for entry in whole.networks.encoderParameters.entries where entry.trainable {
+            let range = entry.offset..<(entry.offset + entry.count)
+            let below = BGANNetworks.encoderLayersBelowTheCode.contains { entry.name.hasPrefix($0) }
+            #expect((whole.networks.encoderParameters.values[range] == start[range]) == below, "\(entry.name) kept: \(below)")
+            if below { #expect(free.networks.encoderParameters.values[range] != start[range], "\(entry.name) trains without the setting") }
+        }
+        #expect(BGANNetworks.encoderLayersBelowTheCode.allSatisfy { prefix in whole.networks.encoderParameters.entries.contains { $0.name.hasPrefix(prefix) } })
+        #expect(whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).header.training["trained_encoder_layers"]?.contains("code layer only") == true)
+
+        let first = try session(frozen, pixels: pixels)
+        for _ in 0..<(first.stepsPerEpoch + 1) { try first.runStep() }
+        let resumed = try TrainingSession(checkpoint: try first.checkpoint(), images: pixels)
+        while !resumed.isFinished { try resumed.runStep() }
+        #expect(resumed.networks.encoderParameters.values == whole.networks.encoderParameters.values, "bit-exact encoder, layers below still kept")
+
+        var plan = TrainingPlan(recipe: .paper, bits: 64)
+        plan.neighborFeatures = .pixels
+        plan.codeLayerOnly = true
+        let refused = #expect(throws: BGANError.self) { try plan.validate() }
+        #expect(refused?.message.contains("starting encoder") == true)
+    }
+
     @Test func aCheckpointIsRefusedForOtherImagesOrWhenDamaged() throws {
         let pixels = images(seed: 1).pixels
         let run = try session(settings(epochs: 1), pixels: pixels)

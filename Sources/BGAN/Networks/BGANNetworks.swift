@@ -193,6 +193,10 @@ public final class BGANNetworks {
         try Self.hiddenFeatures(of: images, encoder: encoder)
     }
 
+    /// The encoder's layers below the code layer, by the names their parameters start with:
+    /// what ``TrainingSettings/codeLayerOnly`` keeps from the starting encoder.
+    public static let encoderLayersBelowTheCode = ["encoder.conv1.", "encoder.bn1.", "encoder.conv2.", "encoder.bn2.", "encoder.hidden.", "encoder.bn3."]
+
     /// The hidden layer of `encoder` (whose last two layers are the code layer and the smoothed
     /// sign) in inference mode, `N × hiddenUnits`.
     static func hiddenFeatures(of images: Tensor, encoder: Sequential) throws -> Tensor {

@@ -128,6 +128,15 @@ public final class BGANTrainer {
     public var generativeImages: Int?
     /// Codes (±1, `count × bits`, by training-set position) the anchor term pulls toward.
     public var anchorCodes: AnchorCodes?
+    /// Encoder parameters whose name starts with one of these prefixes are not trained: their
+    /// gradients are dropped before every step, so Adam never moves them.
+    public var frozenEncoderLayers: [String] = [] {
+        didSet {
+            frozenEncoderRanges = networks.encoderParameters.entries.filter { entry in frozenEncoderLayers.contains { entry.name.hasPrefix($0) } }
+                .map { $0.offset..<($0.offset + $0.count) }
+        }
+    }
+    private var frozenEncoderRanges: [Range<Int>] = []
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
     public init(networks: BGANNetworks, structure: NeighborhoodStructure, weights: LossWeights = LossWeights(),
@@ -154,7 +163,7 @@ public final class BGANTrainer {
             e.zeroGradients()
             let codes = try networks.encoder.forward(x, training: true)
             _ = try networks.encoder.backward(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: nil, losses: &losses))
-            encoderOptimizer.step(e)
+            stepEncoder()
             return losses
         }
         let g = min(batch, generativeImages ?? batch)
@@ -203,7 +212,7 @@ public final class BGANTrainer {
         }
         // 2c. Neighbourhood structure and quantisation on the smoothed codes.
         _ = try networks.encoder.backward(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: towardCodes, losses: &losses))
-        encoderOptimizer.step(e)
+        stepEncoder()
         generatorOptimizer.step(g0)
         return losses
     }
@@ -279,6 +288,13 @@ public final class BGANTrainer {
             losses.anchor = Float(anchor / Double(count))
         }
         return gradient
+    }
+
+    /// Adam's step on the encoder, without the gradients of its frozen layers.
+    private func stepEncoder() {
+        let e = networks.encoderParameters
+        for range in frozenEncoderRanges { for i in range { e.gradients[i] = 0 } }
+        encoderOptimizer.step(e)
     }
 
     /// Logits of D for `images` (forward through D_l and the head).

@@ -133,6 +133,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost (default: the recipe's, on or off).")
     var generativeOnAnchors: Bool?
 
+    @Flag(help: "Train only the encoder's code layer in the BGAN stage: the layers below keep the starting encoder's weights (the pre-trained model or --initial-encoder), so its features stay as they are.")
+    var codeLayerOnly = false
+
     @Option(help: "Start the encoder from this model file's weights instead of random ones, or none (default: the pre-trained model in the recommended recipe, none in the paper's).")
     var initialEncoder: String?
 
@@ -219,6 +222,7 @@ struct TrainCommand: ParsableCommand {
         if listwiseBits > 0 { plan.weights.listwise = ListwiseTerm(bits: listwiseBits, weight: listwiseWeight, temperature: listwiseTemperature) }
         if let views { plan.views = views ? .nearDuplicate : nil }
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
+        plan.codeLayerOnly = codeLayerOnly
         switch initialEncoder {
         case nil: break
         case "none"?:

@@ -36,6 +36,8 @@ public struct TrainingPlan: Sendable {
     public var weights = LossWeights()
     public var views: ViewAugmentation?
     public var generativeOnAnchors: Bool
+    /// Train only the encoder's code layer in the BGAN stage (``TrainingSettings/codeLayerOnly``).
+    public var codeLayerOnly = false
     public var initialEncoder: InitialEncoder
 
     /// The pre-training stage of a plan: every setting of `bgan-db pretrain` but the
@@ -132,6 +134,9 @@ public struct TrainingPlan: Sendable {
         }
         if initialEncoder == .pretrained, pretraining == nil {
             throw fail("the encoder cannot start from the pre-trained model: the plan has no pre-training")
+        }
+        if codeLayerOnly, initialEncoder == .random {
+            throw fail("training the code layer only keeps the layers below from a starting encoder: give the pre-trained model or a model file, not random weights")
         }
         if weights.anchor != nil, initialEncoder == .random {
             throw fail("an anchor weight needs a starting encoder (the pre-trained model or a model file) whose codes the anchors are")

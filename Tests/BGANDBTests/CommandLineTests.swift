@@ -307,6 +307,18 @@ import TestSupport
         #expect(trained.stderr.contains("spectral embedding of 4 dimensions"))
         let trainedFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
         #expect(trainedFile.header.training["similarity"] == "spectral:4" && trainedFile.header.training["initial_encoder"] == file.digest)
+        // A new code layer on the pre-trained layers, which stay as they were.
+        let headOnly = directory.sub("head-only.bgan")
+        let head = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--initial-encoder", pretrained, "--code-layer-only", "--fresh-code-layer"])
+        #expect(head.status == 0, "\(head.stderr)")
+        let headFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: headOnly))))
+        #expect(headFile.header.training["trained_encoder_layers"] != nil && headFile.header.training["code_layer"] != nil, "\(headFile.header.training)")
+        let before = try file.networks().encoderParameters, after = try headFile.networks().encoderParameters
+        for entry in after.entries where entry.trainable {
+            let range = entry.offset..<(entry.offset + entry.count)
+            let kept = after.values[range] == before.values[range]
+            #expect(kept == !entry.name.hasPrefix(BGANNetworks.encoderCodeLayer), "\(entry.name) kept: \(kept)")
+        }
         for spec in ["spectral:0", "spectral:x", "cosines"] {
             let bad = try run(arguments: common + ["--similarity", spec])
             #expect(bad.status == 64 && bad.stderr.contains("spectral:DIMENSIONS"), "\(spec): \(bad.stderr)")

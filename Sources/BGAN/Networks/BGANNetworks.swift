@@ -195,6 +195,7 @@ public final class BGANNetworks {
 
     /// The encoder's layers below the code layer, by the names their parameters start with:
     /// what ``TrainingSettings/codeLayerOnly`` keeps from the starting encoder.
+    public static let encoderCodeLayer = "encoder.code."
     public static let encoderLayersBelowTheCode = ["encoder.conv1.", "encoder.bn1.", "encoder.conv2.", "encoder.bn2.", "encoder.hidden.", "encoder.bn3."]
 
     /// The hidden layer of `encoder` (whose last two layers are the code layer and the smoothed

@@ -193,6 +193,7 @@ public final class TrainingSession {
         training["sampling"] = s.sampling.rawValue
         training["augmentation_shift"] = "\(s.augmentationShift)"
         if s.generativeOnAnchors == true, s.sampling != .shuffled { training["generative_images"] = "anchors (\(s.batch / 2) per batch)" }
+        if s.codeLayerOnly == true { training["trained_encoder_layers"] = "the code layer only (the layers below kept from the starting encoder)" }
         if let views = s.views {
             training["views"] = "minimum area \(views.minimumArea), maximum aspect \(views.maximumAspect), flips \(views.flips), brightness \(views.brightness), noise \(views.noise)"
         }

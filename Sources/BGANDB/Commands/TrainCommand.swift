@@ -136,6 +136,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Train only the encoder's code layer in the BGAN stage: the layers below keep the starting encoder's weights (the pre-trained model or --initial-encoder), so its features stay as they are.")
     var codeLayerOnly = false
 
+    @Flag(help: "Start the BGAN stage's code layer from random weights (drawn from --seed) instead of the starting encoder's; the layers below still come from it.")
+    var freshCodeLayer = false
+
     @Option(help: "Start the encoder from this model file's weights instead of random ones, or none (default: the pre-trained model in the recommended recipe, none in the paper's).")
     var initialEncoder: String?
 
@@ -223,6 +226,7 @@ struct TrainCommand: ParsableCommand {
         if let views { plan.views = views ? .nearDuplicate : nil }
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         plan.codeLayerOnly = codeLayerOnly
+        plan.freshCodeLayer = freshCodeLayer
         switch initialEncoder {
         case nil: break
         case "none"?:

@@ -120,8 +120,19 @@ extension TrainingPlan {
             anchors = try AnchorCodes(signsOf: outputs)
             settings.notes["anchor_codes"] = "signs of \(startPath)'s outputs"
         }
+        if start != nil, freshCodeLayer { settings.notes["code_layer"] = "drawn afresh from the seed, not the starting encoder's" }
         let session = try TrainingSession(settings: settings, images: rows, structure: structure, similarity: targets, anchorCodes: anchors)
-        if let start { session.networks.encoderParameters.values = try start.networks().encoderParameters.values }
+        if let start {
+            let parameters = session.networks.encoderParameters
+            let drawn = parameters.values
+            parameters.values = try start.networks().encoderParameters.values
+            if freshCodeLayer {
+                // The code layer as the seed draws it, below it the starting encoder's layers.
+                for entry in parameters.entries where entry.name.hasPrefix(BGANNetworks.encoderCodeLayer) {
+                    parameters.values.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: drawn[entry.offset..<(entry.offset + entry.count)])
+                }
+            }
+        }
         return session
     }
 

@@ -38,6 +38,9 @@ public struct TrainingPlan: Sendable {
     public var generativeOnAnchors: Bool
     /// Train only the encoder's code layer in the BGAN stage (``TrainingSettings/codeLayerOnly``).
     public var codeLayerOnly = false
+    /// Start the BGAN stage's code layer from the seed's random weights instead of the starting
+    /// encoder's, keeping only the layers below from it.
+    public var freshCodeLayer = false
     public var initialEncoder: InitialEncoder
 
     /// The pre-training stage of a plan: every setting of `bgan-db pretrain` but the
@@ -135,7 +138,7 @@ public struct TrainingPlan: Sendable {
         if initialEncoder == .pretrained, pretraining == nil {
             throw fail("the encoder cannot start from the pre-trained model: the plan has no pre-training")
         }
-        if codeLayerOnly, initialEncoder == .random {
+        if codeLayerOnly || freshCodeLayer, initialEncoder == .random {
             throw fail("training the code layer only keeps the layers below from a starting encoder: give the pre-trained model or a model file, not random weights")
         }
         if weights.anchor != nil, initialEncoder == .random {

@@ -3,19 +3,8 @@ import NeuralNet
 import Testing
 
 @Suite struct ListwiseTermTests {
-    /// 48 tiny images of three kinds (a bright top, middle or bottom band) with noise.
-    func images(seed: UInt64) -> (pixels: [Float], kinds: [Int]) {
-        var rng = SeededGenerator(seed: seed)
-        var pixels: [Float] = [], kinds: [Int] = []
-        for i in 0..<48 {
-            let kind = i % 3
-            kinds.append(kind)
-            for y in 0..<8 {
-                for _ in 0..<8 { pixels.append(min(1, max(0, (y / 3 == kind ? 0.85 : 0.15) + 0.08 * rng.normal()))) }
-            }
-        }
-        return (pixels, kinds)
-    }
+    /// The 48 tiny images of three kinds of ``TrainingSessionTests``.
+    func images(seed: UInt64) -> (pixels: [Float], kinds: [Int]) { TrainingSessionTests().images(seed: seed) }
 
     let architecture = BGANArchitecture(channels: 1, height: 8, width: 8, bits: 16, filters: 4, hiddenUnits: 16, featureUnits: 16)
 

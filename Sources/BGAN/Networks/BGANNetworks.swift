@@ -193,9 +193,11 @@ public final class BGANNetworks {
         try Self.hiddenFeatures(of: images, encoder: encoder)
     }
 
-    /// The encoder's layers below the code layer, by the names their parameters start with:
-    /// what ``TrainingSettings/codeLayerOnly`` keeps from the starting encoder.
+    /// What the names of the encoder's code-layer parameters start with (``TrainingPlan/freshCodeLayer``
+    /// draws them anew).
     public static let encoderCodeLayer = "encoder.code."
+    /// The encoder's layers below the code layer, by what the names of their parameters start
+    /// with: what ``TrainingSettings/codeLayerOnly`` keeps from the starting encoder.
     public static let encoderLayersBelowTheCode = ["encoder.conv1.", "encoder.bn1.", "encoder.conv2.", "encoder.bn2.", "encoder.hidden.", "encoder.bn3."]
 
     /// The hidden layer of `encoder` (whose last two layers are the code layer and the smoothed

@@ -217,8 +217,9 @@ public final class BGANTrainer {
         return losses
     }
 
-    /// `base` plus the weighted gradient of the neighbourhood and quantisation losses with
-    /// respect to the smoothed codes; records both losses.
+    /// `base` plus the weighted gradient of the neighbourhood, quantisation, listwise and anchor
+    /// terms with respect to the smoothed codes (the neighbourhood term on the bits after the
+    /// listwise term's, if any); records each term's loss.
     func neighborhoodGradient(codes: Tensor, images: Tensor, indices: [Int], base: Tensor?, losses: inout StepLosses) throws -> Tensor {
         let targets = try similarityEmbedding?.cosines(indices) ?? structure.batchMatrix(indices, dissimilar: weights.dissimilarTarget)
         var similarity = Tensor(shape: [codes.batch, codes.batch], storage: targets)

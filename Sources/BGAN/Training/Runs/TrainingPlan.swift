@@ -139,7 +139,7 @@ public struct TrainingPlan: Sendable {
             throw fail("the encoder cannot start from the pre-trained model: the plan has no pre-training")
         }
         if codeLayerOnly || freshCodeLayer, initialEncoder == .random {
-            throw fail("training the code layer only keeps the layers below from a starting encoder: give the pre-trained model or a model file, not random weights")
+            throw fail("training the code layer only or drawing a fresh one keeps the layers below from a starting encoder: give the pre-trained model or a model file, not random weights")
         }
         if weights.anchor != nil, initialEncoder == .random {
             throw fail("an anchor weight needs a starting encoder (the pre-trained model or a model file) whose codes the anchors are")

@@ -307,18 +307,29 @@ import TestSupport
         #expect(trained.stderr.contains("spectral embedding of 4 dimensions"))
         let trainedFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
         #expect(trainedFile.header.training["similarity"] == "spectral:4" && trainedFile.header.training["initial_encoder"] == file.digest)
-        // A new code layer on the pre-trained layers, which stay as they were.
+        // A new code layer on the pre-trained layers, which stay as they were. A learning rate
+        // too small to move any weight shows where each one started: the code layer where the
+        // seed draws it, every layer below where the starting model has it.
         let headOnly = directory.sub("head-only.bgan")
-        let head = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--initial-encoder", pretrained, "--code-layer-only", "--fresh-code-layer"])
+        let head = try run(arguments: common.map { $0 == model ? headOnly : $0 }
+                           + ["--initial-encoder", pretrained, "--code-layer-only", "--fresh-code-layer", "--lr", "1e-30", "--seed", "7"])
         #expect(head.status == 0, "\(head.stderr)")
         let headFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: headOnly))))
         #expect(headFile.header.training["trained_encoder_layers"] != nil && headFile.header.training["code_layer"] != nil, "\(headFile.header.training)")
         let before = try file.networks().encoderParameters, after = try headFile.networks().encoderParameters
+        let drawn = try BGANNetworks(architecture: headFile.header.architecture, seed: 7).encoderParameters
         for entry in after.entries where entry.trainable {
             let range = entry.offset..<(entry.offset + entry.count)
-            let kept = after.values[range] == before.values[range]
-            #expect(kept == !entry.name.hasPrefix(BGANNetworks.encoderCodeLayer), "\(entry.name) kept: \(kept)")
+            if entry.name.hasPrefix(BGANNetworks.encoderCodeLayer) {
+                #expect(zip(after.values[range], drawn.values[range]).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(entry.name) starts as drawn")
+            } else {
+                #expect(after.values[range] == before.values[range], "\(entry.name) kept")
+            }
         }
+        let anchored = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--initial-encoder", pretrained, "--fresh-code-layer", "--anchor-weight", "2"])
+        #expect(anchored.status == 64 && anchored.stderr.contains("anchor"), "\(anchored.stderr)")
+        let strayWeight = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--listwise-weight", "2"])
+        #expect(strayWeight.status == 64 && strayWeight.stderr.contains("--listwise-bits"), "\(strayWeight.stderr)")
         for spec in ["spectral:0", "spectral:x", "cosines"] {
             let bad = try run(arguments: common + ["--similarity", spec])
             #expect(bad.status == 64 && bad.stderr.contains("spectral:DIMENSIONS"), "\(spec): \(bad.stderr)")

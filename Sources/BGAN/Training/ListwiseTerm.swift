@@ -8,7 +8,8 @@ import NeuralNet
 /// follow fine similarity the classes come apart. Here the leading ``bits`` are trained by
 /// SimCLR's contrastive loss (``Loss/normalizedTemperatureCrossEntropy(embeddings:temperature:)``)
 /// between each anchor of a neighbour-sampled batch and its partner — one of its neighbours or
-/// a second view of it — against every other image of the batch: they order each image's own
+/// a second view of it (with views off, the image itself: a pair that teaches nothing) —
+/// against every other image of the batch: they order each image's own
 /// nearest first and tell near-duplicates apart. The neighbourhood term then trains only the
 /// remaining bits, which keep the class structure. The Hamming distance adds both parts up.
 public struct ListwiseTerm: Codable, Sendable, Equatable {

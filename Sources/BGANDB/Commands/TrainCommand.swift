@@ -121,11 +121,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train the code's first this many bits with a listwise (contrastive) term — each image's code nearest its neighbour's or second view's among the batch — and the neighbourhood loss only the other bits: codes in two parts, fine ranking beside class structure (not in the paper; needs neighbour sampling). 0: none (default).")
     var listwiseBits = 0
 
-    @Option(help: "Weight of the listwise term relative to the neighbourhood loss (with --listwise-bits).")
-    var listwiseWeight: Float = 1
+    @Option(help: "Weight of the listwise term relative to the neighbourhood loss (with --listwise-bits; default 1).")
+    var listwiseWeight: Float?
 
-    @Option(help: "Temperature of the listwise term (with --listwise-bits); smaller values weigh the nearest wrong partners more.")
-    var listwiseTemperature: Float = 0.2
+    @Option(help: "Temperature of the listwise term (with --listwise-bits; default 0.2); smaller values weigh the nearest wrong partners more.")
+    var listwiseTemperature: Float?
 
     @Flag(inversion: .prefixedNo, help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show (default: the recipe's, on or off).")
     var views: Bool?
@@ -133,10 +133,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost (default: the recipe's, on or off).")
     var generativeOnAnchors: Bool?
 
-    @Flag(help: "Train only the encoder's code layer in the BGAN stage: the layers below keep the starting encoder's weights (the pre-trained model or --initial-encoder), so its features stay as they are.")
+    @Flag(help: "Train only the encoder's code layer in the BGAN stage: the layers below keep the starting encoder's weights (the pre-trained model or --initial-encoder); their batch normalisation still follows the training batches.")
     var codeLayerOnly = false
 
-    @Flag(help: "Start the BGAN stage's code layer from random weights (drawn from --seed) instead of the starting encoder's; the layers below still come from it.")
+    @Flag(help: "Start the BGAN stage's code layer from random weights (drawn from --seed) instead of the starting encoder's; the layers below still come from it. Not with an anchor term (give --anchor-weight 0).")
     var freshCodeLayer = false
 
     @Option(help: "Start the encoder from this model file's weights instead of random ones, or none (default: the pre-trained model in the recommended recipe, none in the paper's).")
@@ -162,6 +162,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--anchor-weight takes 0 (none) or a positive weight, not \(anchorWeight)")
         }
         guard listwiseBits >= 0 else { throw ValidationError("--listwise-bits takes 0 (none) or a number of bits, not \(listwiseBits)") }
+        if listwiseBits == 0, listwiseWeight != nil || listwiseTemperature != nil {
+            throw ValidationError("--listwise-weight and --listwise-temperature set the listwise term, which --listwise-bits turns on: give --listwise-bits too")
+        }
         if initialEncoder == "none", let anchorWeight, anchorWeight > 0 {
             throw ValidationError("--anchor-weight holds codes near a starting encoder's; --initial-encoder none has none: give --anchor-weight 0 or a starting encoder")
         }
@@ -222,7 +225,7 @@ struct TrainCommand: ParsableCommand {
         plan.weights.dissimilarQuantile = dissimilarQuantile
         plan.weights.similarPairWeight = similarPairWeight
         if let anchorWeight { plan.weights.anchor = anchorWeight > 0 ? anchorWeight : nil }
-        if listwiseBits > 0 { plan.weights.listwise = ListwiseTerm(bits: listwiseBits, weight: listwiseWeight, temperature: listwiseTemperature) }
+        if listwiseBits > 0 { plan.weights.listwise = ListwiseTerm(bits: listwiseBits, weight: listwiseWeight ?? 1, temperature: listwiseTemperature ?? 0.2) }
         if let views { plan.views = views ? .nearDuplicate : nil }
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         plan.codeLayerOnly = codeLayerOnly

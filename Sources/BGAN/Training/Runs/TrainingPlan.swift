@@ -141,6 +141,9 @@ public struct TrainingPlan: Sendable {
         if codeLayerOnly || freshCodeLayer, initialEncoder == .random {
             throw fail("training the code layer only or drawing a fresh one keeps the layers below from a starting encoder: give the pre-trained model or a model file, not random weights")
         }
+        if freshCodeLayer, weights.anchor != nil {
+            throw fail("the anchor term holds codes near the starting encoder's, which a fresh code layer does not give: turn the anchor off (weight 0) or keep the starting code layer")
+        }
         if weights.anchor != nil, initialEncoder == .random {
             throw fail("an anchor weight needs a starting encoder (the pre-trained model or a model file) whose codes the anchors are")
         }

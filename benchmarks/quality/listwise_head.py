@@ -13,7 +13,8 @@
 #
 # split=F: the listwise head gives the first F bits and a second head, trained by the pairwise
 # loss alone (lam), the others; hidden=0 makes both heads one linear layer (the encoder's own
-# code layer on the frozen hidden layer).
+# code layer on the frozen hidden layer). anchors=A and epochs=E: the listwise head's batch
+# (A anchors and their partners; 256) and passes (20).
 # (python3-numpy, python3-scipy; about 1.5 minutes per row on 2 cores.) Results: docs/quality.md.
 import os
 import sys
@@ -26,7 +27,7 @@ from fashion_mnist import labels  # noqa: E402
 from two_part_codes import evaluate  # noqa: E402
 
 
-def train(features, partners, bits=64, hidden=512, epochs=20, lr=1e-3, tau=0.2, blend=None, lam=0.0, listwise=True, seed=1):
+def train(features, partners, bits=64, hidden=512, epochs=20, lr=1e-3, tau=0.2, blend=None, lam=0.0, listwise=True, anchors=256, seed=1):
     """A head (hidden > 0: two layers; 0: one linear layer) trained by the listwise loss plus lam
     × the pairwise loss toward `blend`, or by the pairwise loss alone when `listwise` is off."""
     rng = np.random.default_rng(seed)
@@ -41,11 +42,11 @@ def train(features, partners, bits=64, hidden=512, epochs=20, lr=1e-3, tau=0.2, 
     step = 0
     for _ in range(epochs):
         order = rng.permutation(n)
-        for start in range(0, n - 255, 256):
-            anchors = order[start:start + 256]
-            positives = partners[anchors, rng.integers(0, partners.shape[1], len(anchors))]
-            rows = np.concatenate([anchors, positives])
-            m = len(anchors)
+        for start in range(0, n - anchors + 1, anchors):
+            batch = order[start:start + anchors]
+            positives = partners[batch, rng.integers(0, partners.shape[1], len(batch))]
+            rows = np.concatenate([batch, positives])
+            m = len(batch)
             if hidden == 0:
                 h = features[rows]
                 codes = np.tanh(h @ params[0] + params[1])
@@ -103,7 +104,7 @@ def main():
         hidden, bits, lam = int(options.get("hidden", 512)), int(options.get("bits", 64)), float(options.get("lam", 0))
         split = int(options.get("split", 0))
         head = train(database, lists, tau=float(options.get("tau", 0.2)), blend=blend, lam=0 if split else lam, hidden=hidden,
-                     bits=split or bits)
+                     bits=split or bits, anchors=int(options.get("anchors", 256)), epochs=int(options.get("epochs", 20)))
         signs = np.where(head(features) > 0, 1.0, -1.0).astype(np.float32)
         if split:
             # Two parts: the listwise head's `split` bits beside a head of the other bits trained by

@@ -27,6 +27,16 @@ public struct Tensor: Sendable, Equatable {
         Tensor(shape: newShape, storage: storage)
     }
 
+    /// The columns `range` of a matrix (`rows × width`), as a `rows × range.count` matrix.
+    public func columns(_ range: Range<Int>) -> Tensor {
+        precondition(shape.count == 2 && range.lowerBound >= 0 && range.upperBound <= shape[1], "columns \(range) of \(Tensor.describe(shape))")
+        let rows = shape[0], width = shape[1]
+        var values = [Float]()
+        values.reserveCapacity(rows * range.count)
+        for row in 0..<rows { values += storage[(row * width + range.lowerBound)..<(row * width + range.upperBound)] }
+        return Tensor(shape: [rows, range.count], storage: values)
+    }
+
     /// Largest absolute difference to `other` (same shape), for tests and checks.
     public func maximumDifference(to other: Tensor) -> Float {
         precondition(shape == other.shape, "shapes \(Tensor.describe(shape)) and \(Tensor.describe(other.shape))")

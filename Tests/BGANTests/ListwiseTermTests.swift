@@ -66,11 +66,11 @@ import Testing
         let codes = Tensor(shape: [16, 16], storage: (0..<256).map { _ in Float(rng.normal()) * 0.5 })
         var losses = StepLosses()
         _ = try trainer.neighborhoodGradient(codes: codes, images: Tensor(zeros: [16, 1, 8, 8]), indices: indices, base: nil, losses: &losses)
-        let trailing = ListwiseTerm.columns(codes, 10..<16)
+        let trailing = codes.columns(10..<16)
         #expect(trailing.shape == [16, 6] && trailing.storage[6] == codes.storage[16 + 10])
         let similarity = Tensor(shape: [16, 16], storage: try trainer.structure.batchMatrix(indices))
         #expect(losses.neighborhood == (try Loss.pairwiseSimilarity(codes: trailing, similarity: similarity)).value)
-        #expect(losses.listwise == (try Loss.normalizedTemperatureCrossEntropy(embeddings: ListwiseTerm.columns(codes, 0..<10), temperature: 0.2)).value)
+        #expect(losses.listwise == (try Loss.normalizedTemperatureCrossEntropy(embeddings: codes.columns(0..<10), temperature: 0.2)).value)
     }
 
     /// Targets that merge the middle and bottom bands (kinds 1 and 2) into one group and keep

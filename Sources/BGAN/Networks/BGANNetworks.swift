@@ -193,12 +193,10 @@ public final class BGANNetworks {
         try Self.hiddenFeatures(of: images, encoder: encoder)
     }
 
-    /// What the names of the encoder's code-layer parameters start with (``TrainingPlan/freshCodeLayer``
-    /// draws them anew).
+    /// What the names of the encoder's code-layer parameters start with: the layer
+    /// ``TrainingPlan/freshCodeLayer`` draws anew and the only one ``TrainingSettings/codeLayerOnly``
+    /// trains (every other encoder parameter lies below it).
     public static let encoderCodeLayer = "encoder.code."
-    /// The encoder's layers below the code layer, by what the names of their parameters start
-    /// with: what ``TrainingSettings/codeLayerOnly`` keeps from the starting encoder.
-    public static let encoderLayersBelowTheCode = ["encoder.conv1.", "encoder.bn1.", "encoder.conv2.", "encoder.bn2.", "encoder.hidden.", "encoder.bn3."]
 
     /// The hidden layer of `encoder` (whose last two layers are the code layer and the smoothed
     /// sign) in inference mode, `N × hiddenUnits`.

@@ -128,12 +128,12 @@ public final class BGANTrainer {
     public var generativeImages: Int?
     /// Codes (±1, `count × bits`, by training-set position) the anchor term pulls toward.
     public var anchorCodes: AnchorCodes?
-    /// Encoder parameters whose name starts with one of these prefixes are not trained: their
-    /// gradients are dropped before every step, so Adam never moves them.
-    public var frozenEncoderLayers: [String] = [] {
+    /// When true, only the encoder's code layer trains: the gradients of every layer below it
+    /// are dropped before each step, so Adam never moves them.
+    public var trainsCodeLayerOnly = false {
         didSet {
-            frozenEncoderRanges = networks.encoderParameters.entries.filter { entry in frozenEncoderLayers.contains { entry.name.hasPrefix($0) } }
-                .map { $0.offset..<($0.offset + $0.count) }
+            frozenEncoderRanges = !trainsCodeLayerOnly ? [] : networks.encoderParameters.entries
+                .filter { !$0.name.hasPrefix(BGANNetworks.encoderCodeLayer) }.map { $0.offset..<($0.offset + $0.count) }
         }
     }
     private var frozenEncoderRanges: [Range<Int>] = []
@@ -250,7 +250,7 @@ public final class BGANTrainer {
         }
         // With a listwise term the neighbourhood term sees the bits from `split` on.
         let bits = codes.shape[1], split = weights.listwise?.bits ?? 0
-        let pairedCodes = split == 0 ? codes : ListwiseTerm.columns(codes, split..<bits)
+        let pairedCodes = split == 0 ? codes : codes.columns(split..<bits)
         let neighborhood = try Loss.pairwiseSimilarity(codes: pairedCodes, similarity: similarity, pairWeights: pairWeights)
         losses.neighborhood = neighborhood.value
         var gradient = base ?? Tensor(zeros: codes.shape)
@@ -268,7 +268,7 @@ public final class BGANTrainer {
         losses.quantization = Float(quantization / Double(count))
         if let listwise = weights.listwise {
             // Rows i and i + B/2 are an anchor and its partner (neighbour sampling).
-            let term = try Loss.normalizedTemperatureCrossEntropy(embeddings: ListwiseTerm.columns(codes, 0..<split), temperature: listwise.temperature)
+            let term = try Loss.normalizedTemperatureCrossEntropy(embeddings: codes.columns(0..<split), temperature: listwise.temperature)
             for row in 0..<codes.batch {
                 for bit in 0..<split {
                     gradient.storage[row * bits + bit] += weights.neighborhood * listwise.weight * term.gradient.storage[row * split + bit]

@@ -39,13 +39,4 @@ public struct ListwiseTerm: Codable, Sendable, Equatable {
             throw BGANError(.invalidArgument, "the listwise term pairs each anchor with its partner: it needs neighbour sampling (neighbours or neighbours-and-views), not shuffled batches")
         }
     }
-
-    /// The columns `range` of `matrix` (`rows × width`), as a `rows × range.count` tensor.
-    static func columns(_ matrix: Tensor, _ range: Range<Int>) -> Tensor {
-        let rows = matrix.shape[0], width = matrix.shape[1]
-        var values = [Float]()
-        values.reserveCapacity(rows * range.count)
-        for row in 0..<rows { values += matrix.storage[(row * width + range.lowerBound)..<(row * width + range.upperBound)] }
-        return Tensor(shape: [rows, range.count], storage: values)
-    }
 }

@@ -77,7 +77,7 @@ public final class TrainingSession {
         trainer.similarityEmbedding = similarity
         trainer.anchorCodes = anchorCodes
         if settings.generativeOnAnchors == true, settings.sampling != .shuffled { trainer.generativeImages = settings.batch / 2 }
-        if settings.codeLayerOnly == true { trainer.frozenEncoderLayers = BGANNetworks.encoderLayersBelowTheCode }
+        trainer.trainsCodeLayerOnly = settings.codeLayerOnly == true
         if settings.weights.dissimilarQuantile > 0 {
             trainer.unrelatedBelow = try Self.pairDistanceQuantile(images, quantile: settings.weights.dissimilarQuantile, seed: settings.seed)
         }

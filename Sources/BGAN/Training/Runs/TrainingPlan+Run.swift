@@ -123,14 +123,11 @@ extension TrainingPlan {
         if start != nil, freshCodeLayer { settings.notes["code_layer"] = "drawn afresh from the seed, not the starting encoder's" }
         let session = try TrainingSession(settings: settings, images: rows, structure: structure, similarity: targets, anchorCodes: anchors)
         if let start {
-            let parameters = session.networks.encoderParameters
-            let drawn = parameters.values
-            parameters.values = try start.networks().encoderParameters.values
-            if freshCodeLayer {
-                // The code layer as the seed draws it, below it the starting encoder's layers.
-                for entry in parameters.entries where entry.name.hasPrefix(BGANNetworks.encoderCodeLayer) {
-                    parameters.values.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: drawn[entry.offset..<(entry.offset + entry.count)])
-                }
+            // With a fresh code layer, the code layer as the seed draws it and the starting encoder's layers below it.
+            let parameters = session.networks.encoderParameters, starting = try start.networks().encoderParameters.values
+            for entry in parameters.entries where !(freshCodeLayer && entry.name.hasPrefix(BGANNetworks.encoderCodeLayer)) {
+                let range = entry.offset..<(entry.offset + entry.count)
+                parameters.values.replaceSubrange(range, with: starting[range])
             }
         }
         return session

@@ -249,10 +249,11 @@ import TestSupport
         let badPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "colours"] + small)
         #expect(badPartners.status == 64 && badPartners.stderr.contains("--pretrain-partners takes none or"), "\(badPartners.stderr)")
         let split = directory.sub("split.bgan")
-        let twoParts = try run(arguments: ["train", "--data", data, "--out", split, "--listwise-bits", "8", "--listwise-weight", "2"] + small)
+        let twoParts = try run(arguments: ["train", "--data", data, "--out", split, "--listwise-bits", "8", "--listwise-weight", "2",
+                                             "--listwise-quantization-weight", "0"] + small)
         #expect(twoParts.status == 0 && twoParts.stderr.contains("listwise"), "the listwise term's loss is in the progress lines: \(twoParts.stderr)")
         let splitNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: split)))).header.training
-        #expect(splitNotes["weights"]?.contains("listwise 2.0 on the first 8 bits at temperature 0.2") == true, "\(splitNotes)")
+        #expect(splitNotes["weights"]?.contains("listwise 2.0 on the first 8 bits at temperature 0.2, quantisation 0.0 on those bits") == true, "\(splitNotes)")
         let wholeCode = try run(arguments: ["train", "--data", data, "--out", split, "--listwise-bits", "16"] + small)
         #expect(wholeCode.status == 64 && wholeCode.stderr.contains("must leave between 1 and 15"), "\(wholeCode.stderr)")
         let unpaired = try run(arguments: ["train", "--data", data, "--out", split, "--listwise-bits", "8", "--sampling", "shuffled"] + small)
@@ -330,6 +331,8 @@ import TestSupport
         #expect(anchored.status == 64 && anchored.stderr.contains("anchor"), "\(anchored.stderr)")
         let strayWeight = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--listwise-weight", "2"])
         #expect(strayWeight.status == 64 && strayWeight.stderr.contains("--listwise-bits"), "\(strayWeight.stderr)")
+        let strayQuantization = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--listwise-quantization-weight", "0"])
+        #expect(strayQuantization.status == 64 && strayQuantization.stderr.contains("--listwise-bits"), "\(strayQuantization.stderr)")
         for spec in ["spectral:0", "spectral:x", "cosines"] {
             let bad = try run(arguments: common + ["--similarity", spec])
             #expect(bad.status == 64 && bad.stderr.contains("spectral:DIMENSIONS"), "\(spec): \(bad.stderr)")

@@ -1,4 +1,5 @@
 @testable import BGAN
+import Foundation
 import NeuralNet
 import Testing
 
@@ -55,6 +56,41 @@ import Testing
             let analytic = Double(gradient.storage[element])
             #expect(abs(numeric - analytic) <= 2e-3 + 2e-2 * abs(numeric), "element \(element): analytic \(analytic), numeric \(numeric)")
         }
+    }
+
+    @Test func aQuantisationWeightOnTheListwiseBitsChangesOnlyTheirQuantisationGradient() throws {
+        let (pixels, _) = images(seed: 1)
+        let trainer = BGANTrainer(networks: try BGANNetworks(architecture: architecture, seed: 3), structure: structure(pixels), seed: 3)
+        trainer.weights.quantization = 0.8
+        let indices = Array(0..<6) + Array(30..<36)
+        var rng = SeededGenerator(seed: 5)
+        let codes = Tensor(shape: [12, 16], storage: (0..<192).map { _ in Float(rng.normal()) * 0.6 })
+        let images = Tensor(zeros: [12, 1, 8, 8])
+        func gradient(_ quantizationWeight: Float?) throws -> [Float] {
+            trainer.weights.listwise = ListwiseTerm(bits: 10, quantizationWeight: quantizationWeight)
+            var losses = StepLosses()
+            return try trainer.neighborhoodGradient(codes: codes, images: images, indices: indices, base: nil, losses: &losses).storage
+        }
+        let paper = try gradient(nil), free = try gradient(0), half = try gradient(0.4), same = try gradient(0.8)
+        #expect(same == paper, "a weight equal to the run's is the paper's objective")
+        let count = Float(codes.count)
+        for row in 0..<12 {
+            for bit in 0..<16 {
+                let i = row * 16 + bit, value = codes.storage[i]
+                let quantization = trainer.weights.neighborhood * 2 * (value - (value > 0 ? 1 : -1)) / count
+                if bit < 10 {
+                    #expect(abs(paper[i] - free[i] - 0.8 * quantization) <= 1e-6, "listwise bit \(bit) of row \(row)")
+                    #expect(abs(half[i] - free[i] - 0.4 * quantization) <= 1e-6, "listwise bit \(bit) of row \(row)")
+                } else {
+                    #expect(free[i] == paper[i] && half[i] == paper[i], "bit \(bit) of row \(row) is the neighbourhood term's")
+                }
+            }
+        }
+        // The weight is part of the recorded settings; settings written before it existed read as nil.
+        let term = ListwiseTerm(bits: 10, quantizationWeight: 0)
+        #expect(try JSONDecoder().decode(ListwiseTerm.self, from: try JSONEncoder().encode(term)) == term)
+        let older = try JSONDecoder().decode(ListwiseTerm.self, from: Data(#"{"bits":10,"weight":1,"temperature":0.2}"#.utf8))
+        #expect(older == ListwiseTerm(bits: 10))
     }
 
     @Test func theNeighbourhoodLossSeesOnlyTheTrailingBits() throws {
@@ -134,6 +170,12 @@ import Testing
         var cold = settings(listwiseBits: 8, epochs: 1)
         cold.weights.listwise?.temperature = 0
         #expect(throws: BGANError.self) { try TrainingSession(settings: cold, images: pixels, structure: structure(pixels)) }
+        for weight in [-1, Float.nan] {
+            var unquantized = settings(listwiseBits: 8, epochs: 1)
+            unquantized.weights.listwise?.quantizationWeight = weight
+            let error = #expect(throws: BGANError.self) { try TrainingSession(settings: unquantized, images: pixels, structure: structure(pixels)) }
+            #expect(error?.message.contains("quantisation weight on the listwise bits") == true)
+        }
         var plan = TrainingPlan(recipe: .recommended, bits: 64)
         plan.weights.listwise = ListwiseTerm(bits: 64)
         #expect(throws: BGANError.self) { try plan.validate() }

@@ -256,13 +256,15 @@ public final class BGANTrainer {
         var gradient = base ?? Tensor(zeros: codes.shape)
         var quantization: Double = 0
         let count = Float(codes.count)
+        let listwiseQuantization = weights.listwise?.quantizationWeight ?? weights.quantization
         for row in 0..<codes.batch {
             for bit in 0..<bits {
                 let i = row * bits + bit, value = codes.storage[i]
                 let gap = value - (value > 0 ? 1 : -1)
                 quantization += Double(gap * gap)
                 let paired = bit < split ? 0 : neighborhood.gradient.storage[row * (bits - split) + bit - split]
-                gradient.storage[i] += weights.neighborhood * (paired + weights.quantization * 2 * gap / count)
+                let quantizationWeight = bit < split ? listwiseQuantization : weights.quantization
+                gradient.storage[i] += weights.neighborhood * (paired + quantizationWeight * 2 * gap / count)
             }
         }
         losses.quantization = Float(quantization / Double(count))

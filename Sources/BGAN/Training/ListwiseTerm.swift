@@ -20,11 +20,17 @@ public struct ListwiseTerm: Codable, Sendable, Equatable {
     public var weight: Float
     /// The contrastive loss's temperature τ: smaller values weigh the nearest wrong partners more.
     public var temperature: Float
+    /// Weight of the quantisation term on the listwise bits; nil: the run's quantisation weight,
+    /// as on every other bit (the paper's objective). `0` leaves the listwise bits free of it:
+    /// pulled toward ±1 from the first step, they fall into the clusters the other bits form
+    /// (docs/quality.md, twenty-sixth session).
+    public var quantizationWeight: Float?
 
-    public init(bits: Int, weight: Float = 1, temperature: Float = 0.2) {
+    public init(bits: Int, weight: Float = 1, temperature: Float = 0.2, quantizationWeight: Float? = nil) {
         self.bits = bits
         self.weight = weight
         self.temperature = temperature
+        self.quantizationWeight = quantizationWeight
     }
 
     /// Checks the term against a code of `codeBits` bits and the run's batch sampling.
@@ -34,6 +40,9 @@ public struct ListwiseTerm: Codable, Sendable, Equatable {
         }
         guard weight > 0, weight.isFinite, temperature > 0, temperature.isFinite else {
             throw BGANError(.invalidArgument, "the listwise term's weight (\(weight)) and temperature (\(temperature)) must be positive")
+        }
+        if let quantizationWeight, !(quantizationWeight >= 0 && quantizationWeight.isFinite) {
+            throw BGANError(.invalidArgument, "the quantisation weight on the listwise bits (\(quantizationWeight)) must be 0 or positive")
         }
         guard sampling != .shuffled else {
             throw BGANError(.invalidArgument, "the listwise term pairs each anchor with its partner: it needs neighbour sampling (neighbours or neighbours-and-views), not shuffled batches")

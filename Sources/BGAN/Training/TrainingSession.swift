@@ -200,7 +200,8 @@ public final class TrainingSession {
         training["beta_schedule"] = s.betaSchedule.map { "\($0)" }.joined(separator: ",")
         training["weights"] = "neighbourhood \(s.weights.neighborhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget), dissimilar beyond quantile \(s.weights.dissimilarQuantile), similar pair weight \(s.weights.similarPairWeight)"
             + (s.weights.anchor.map { ", anchor \($0)" } ?? "")
-            + (s.weights.listwise.map { ", listwise \($0.weight) on the first \($0.bits) bits at temperature \($0.temperature)" } ?? "")
+            + (s.weights.listwise.map { ", listwise \($0.weight) on the first \($0.bits) bits at temperature \($0.temperature)"
+                + ($0.quantizationWeight.map { ", quantisation \($0) on those bits" } ?? "") } ?? "")
         training["images"] = "\(count)"
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
                                       beta: networks.smoothedSign.beta)

@@ -127,6 +127,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Temperature of the listwise term (with --listwise-bits; default 0.2); smaller values weigh the nearest wrong partners more.")
     var listwiseTemperature: Float?
 
+    @Option(help: "Weight of the quantisation term on the listwise bits (with --listwise-bits; default: --quantization-weight, as on every bit). 0 leaves them free of it, which keeps them from falling into the clusters of the other bits (not in the paper).")
+    var listwiseQuantizationWeight: Float?
+
     @Flag(inversion: .prefixedNo, help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show (default: the recipe's, on or off).")
     var views: Bool?
 
@@ -162,8 +165,8 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--anchor-weight takes 0 (none) or a positive weight, not \(anchorWeight)")
         }
         guard listwiseBits >= 0 else { throw ValidationError("--listwise-bits takes 0 (none) or a number of bits, not \(listwiseBits)") }
-        if listwiseBits == 0, listwiseWeight != nil || listwiseTemperature != nil {
-            throw ValidationError("--listwise-weight and --listwise-temperature set the listwise term, which --listwise-bits turns on: give --listwise-bits too")
+        if listwiseBits == 0, listwiseWeight != nil || listwiseTemperature != nil || listwiseQuantizationWeight != nil {
+            throw ValidationError("--listwise-weight, --listwise-temperature and --listwise-quantization-weight set the listwise term, which --listwise-bits turns on: give --listwise-bits too")
         }
         if initialEncoder == "none", let anchorWeight, anchorWeight > 0 {
             throw ValidationError("--anchor-weight holds codes near a starting encoder's; --initial-encoder none has none: give --anchor-weight 0 or a starting encoder")
@@ -225,7 +228,8 @@ struct TrainCommand: ParsableCommand {
         plan.weights.dissimilarQuantile = dissimilarQuantile
         plan.weights.similarPairWeight = similarPairWeight
         if let anchorWeight { plan.weights.anchor = anchorWeight > 0 ? anchorWeight : nil }
-        if listwiseBits > 0 { plan.weights.listwise = ListwiseTerm(bits: listwiseBits, weight: listwiseWeight ?? 1, temperature: listwiseTemperature ?? 0.2) }
+        if listwiseBits > 0 { plan.weights.listwise = ListwiseTerm(bits: listwiseBits, weight: listwiseWeight ?? 1, temperature: listwiseTemperature ?? 0.2,
+                                                                     quantizationWeight: listwiseQuantizationWeight) }
         if let views { plan.views = views ? .nearDuplicate : nil }
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         plan.codeLayerOnly = codeLayerOnly

@@ -163,13 +163,15 @@ import Testing
         let free = try session(settings(epochs: 2, sampling: .neighbors), pixels: pixels)
         while !free.isFinished { try free.runStep() }
         #expect(free.networks.encoderParameters.values.count == start.count)
-        // Trainable entries only: batch normalisation's running statistics follow the batches either way.
-        for entry in whole.networks.encoderParameters.entries where entry.trainable {
+        // Every entry below the code layer is kept, batch normalisation's running statistics too
+        // (the layers below run as at inference); without the setting all of them move.
+        for entry in whole.networks.encoderParameters.entries {
             let range = entry.offset..<(entry.offset + entry.count)
             let below = !entry.name.hasPrefix(BGANNetworks.encoderCodeLayer)
             #expect((whole.networks.encoderParameters.values[range] == start[range]) == below, "\(entry.name) kept: \(below)")
             if below { #expect(free.networks.encoderParameters.values[range] != start[range], "\(entry.name) trains without the setting") }
         }
+        #expect(whole.networks.encoderParameters.entries.contains { $0.name.hasSuffix("running_mean") })
         #expect(whole.networks.encoderParameters.entries.contains { $0.name.hasPrefix(BGANNetworks.encoderCodeLayer) && $0.trainable })
         #expect(whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).header.training["trained_encoder_layers"]?.contains("code layer only") == true)
 

@@ -198,6 +198,15 @@ public final class BGANNetworks {
     /// trains (every other encoder parameter lies below it).
     public static let encoderCodeLayer = "encoder.code."
 
+    /// Position in ``encoder`` of its code layer (whose outputs the smoothed sign binarises):
+    /// the layers before it are the trunk that ``BGANTrainer/trainsCodeLayerOnly`` keeps.
+    public var encoderCodeLayerPosition: Int {
+        guard let position = encoder.layers.firstIndex(where: { $0.name + "." == Self.encoderCodeLayer }) else {
+            preconditionFailure("every encoder makeEncoder builds has a layer named \(Self.encoderCodeLayer.dropLast())")
+        }
+        return position
+    }
+
     /// The hidden layer of `encoder` (whose last two layers are the code layer and the smoothed
     /// sign) in inference mode, `N × hiddenUnits`.
     static func hiddenFeatures(of images: Tensor, encoder: Sequential) throws -> Tensor {

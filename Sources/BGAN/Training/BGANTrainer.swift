@@ -128,8 +128,10 @@ public final class BGANTrainer {
     public var generativeImages: Int?
     /// Codes (±1, `count × bits`, by training-set position) the anchor term pulls toward.
     public var anchorCodes: AnchorCodes?
-    /// When true, only the encoder's code layer trains: the gradients of every layer below it
-    /// are dropped before each step, so Adam never moves them.
+    /// When true, only the encoder's code layer trains. The layers below it run as at inference
+    /// (batch normalisation on its running statistics, which stay as they are), so the code
+    /// layer trains on the very features it will see when encoding; nothing is propagated back
+    /// through them, and their gradients are dropped before each step, so Adam never moves them.
     public var trainsCodeLayerOnly = false {
         didSet {
             frozenEncoderRanges = !trainsCodeLayerOnly ? [] : networks.encoderParameters.entries
@@ -161,8 +163,8 @@ public final class BGANTrainer {
         let e = networks.encoderParameters
         guard weights.trainsGenerator else {
             e.zeroGradients()
-            let codes = try networks.encoder.forward(x, training: true)
-            _ = try networks.encoder.backward(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: nil, losses: &losses))
+            let codes = try encode(x)
+            try backEncode(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: nil, losses: &losses))
             stepEncoder()
             return losses
         }
@@ -194,7 +196,7 @@ public final class BGANTrainer {
         losses.generatorAdversarial = adversarial.value
         // 2b. Content: the reconstruction's D_l features match the image's.
         let realFeatures = try networks.discriminatorFeatures.forward(xg, training: true)
-        let codes = try networks.encoder.forward(x, training: true)
+        let codes = try encode(x)
         let generativeCodes = g == batch ? codes : Tensor(shape: [g, bits], storage: Array(codes.storage[0..<(g * bits)]))
         let reconstruction = try networks.generator.forward(generativeCodes, training: true)
         let fakeFeatures = try networks.discriminatorFeatures.forward(reconstruction, training: true)
@@ -211,7 +213,7 @@ public final class BGANTrainer {
             towardCodes = Tensor(shape: codes.shape, storage: towardCodes.storage + [Float](repeating: 0, count: (batch - g) * bits))
         }
         // 2c. Neighbourhood structure and quantisation on the smoothed codes.
-        _ = try networks.encoder.backward(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: towardCodes, losses: &losses))
+        try backEncode(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: towardCodes, losses: &losses))
         stepEncoder()
         generatorOptimizer.step(g0)
         return losses
@@ -291,6 +293,28 @@ public final class BGANTrainer {
             losses.anchor = Float(anchor / Double(count))
         }
         return gradient
+    }
+
+    /// The encoder's smoothed codes for `x` in a training pass (the layers below the code layer
+    /// as at inference when only the code layer trains).
+    private func encode(_ x: Tensor) throws -> Tensor {
+        guard trainsCodeLayerOnly else { return try networks.encoder.forward(x, training: true) }
+        let layers = networks.encoder.layers, code = networks.encoderCodeLayerPosition
+        var h = x
+        for layer in layers[..<code] { h = try layer.forward(h, training: false) }
+        for layer in layers[code...] { h = try layer.forward(h, training: true) }
+        return h
+    }
+
+    /// Back-propagates ∂loss/∂codes of the last ``encode(_:)`` into the encoder's gradients
+    /// (only as far down as the layers that train).
+    private func backEncode(_ codeGradient: Tensor) throws {
+        guard trainsCodeLayerOnly else {
+            _ = try networks.encoder.backward(codeGradient)
+            return
+        }
+        var g = codeGradient
+        for layer in networks.encoder.layers[networks.encoderCodeLayerPosition...].reversed() { g = try layer.backward(g) }
     }
 
     /// Adam's step on the encoder, without the gradients of its frozen layers.

@@ -38,8 +38,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// as with shuffled batches, at half the cost. nil or false: on the whole batch.
     public var generativeOnAnchors: Bool?
     /// Train only the encoder's code layer (besides the generator and the discriminator): the
-    /// layers below it keep the starting encoder's weights, so its features stay as they are
-    /// (batch normalisation still follows the training batches). nil or false: every layer.
+    /// layers below it keep the starting encoder's weights and batch-normalisation statistics
+    /// and run as at inference, so its features stay as they are. nil or false: every layer.
     public var codeLayerOnly: Bool?
     /// Free-form facts about the run kept with it (data source, how S was built), copied into
     /// the model file's training settings.

@@ -136,7 +136,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost (default: the recipe's, on or off).")
     var generativeOnAnchors: Bool?
 
-    @Flag(help: "Train only the encoder's code layer in the BGAN stage: the layers below keep the starting encoder's weights (the pre-trained model or --initial-encoder); their batch normalisation still follows the training batches.")
+    @Flag(help: "Train only the encoder's code layer in the BGAN stage: the layers below keep the starting encoder's weights and batch-normalisation statistics (the pre-trained model's or --initial-encoder's) and run as at inference.")
     var codeLayerOnly = false
 
     @Flag(help: "Start the BGAN stage's code layer from random weights (drawn from --seed) instead of the starting encoder's; the layers below still come from it. Not with an anchor term (give --anchor-weight 0).")

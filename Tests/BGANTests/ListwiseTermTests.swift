@@ -93,6 +93,20 @@ import Testing
         #expect(older == ListwiseTerm(bits: 10))
     }
 
+    @Test func theModelFileSpreadsTheNeighbourhoodBitsOverEverySubstring() {
+        for (bits, listwise, substrings) in [(64, 40, 4), (64, 32, 4), (32, 24, 2), (64, 56, 4), (16, 8, 4)] {
+            let order = ListwiseTerm(bits: listwise).codeBitOrder(codeBits: bits)
+            #expect(order.sorted() == Array(0..<bits), "\(bits)/\(listwise): a permutation")
+            #expect(order.filter { $0 < listwise } == Array(0..<listwise), "listwise bits keep their order")
+            #expect(order.filter { $0 >= listwise } == Array(listwise..<bits), "neighbourhood bits keep their order")
+            let width = bits / substrings, share = (bits - listwise) / substrings
+            for s in 0..<substrings {
+                let held = order[(s * width)..<((s + 1) * width)].filter { $0 >= listwise }.count
+                #expect(held == share, "\(bits)/\(listwise): substring \(s) holds \(held) neighbourhood bits, not \(share)")
+            }
+        }
+    }
+
     @Test func theNeighbourhoodLossSeesOnlyTheTrailingBits() throws {
         let (pixels, _) = images(seed: 1)
         let trainer = BGANTrainer(networks: try BGANNetworks(architecture: architecture, seed: 3), structure: structure(pixels), seed: 3)
@@ -135,8 +149,16 @@ import Testing
         let whole = try TrainingSession(settings: split, images: pixels, structure: structure(pixels), similarity: try mergingTargets(kinds))
         while !whole.isFinished { try whole.runStep() }
         #expect(whole.history.allSatisfy { $0.losses.listwise != nil })
-        #expect(whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8)).header.training["weights"]?
-            .contains("listwise 1.0 on the first 8 bits at temperature 0.2") == true)
+        let model = whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8))
+        #expect(model.header.training["weights"]?.contains("listwise 1.0 on the first 8 bits at temperature 0.2") == true)
+        // The model file interleaves the two kinds of bits; each image's code is the session's,
+        // reordered, so every Hamming distance is the same.
+        let order = try #require(split.weights.listwise).codeBitOrder(codeBits: 16)
+        #expect(model.header.training["code_bit_order"] == "the listwise term's bits at positions 0, 2, 4, 6, 8, 10, 12, 14, the neighbourhood term's at the others")
+        let all = Tensor(shape: [48, 1, 8, 8], storage: pixels)
+        let sessionCodes = try whole.networks.codes(of: all), fileCodes = try model.networks().codes(of: all)
+        #expect(fileCodes.storage == (0..<48).flatMap { row in order.map { sessionCodes.storage[row * 16 + $0] } })
+        #expect(Set(fileCodes.storage) == [-1, 1] && order != Array(0..<16))
         // The bits the targets train merge kinds 1 and 2; the listwise bits keep them apart;
         // without the term every bit merges them.
         let plain = try TrainingSession(settings: settings(listwiseBits: nil, epochs: 12), images: pixels, structure: structure(pixels),

@@ -63,8 +63,14 @@ public struct ModelFile: Sendable {
 
     /// The file of `networks`' encoder.
     public init(header: Header, encoder networks: BGANNetworks) {
+        self.init(header: header, encoderParameters: networks.encoderParameters)
+    }
+
+    /// The file of an encoder with these parameters (laid out as ``BGANNetworks`` builds them
+    /// for `header`'s architecture).
+    public init(header: Header, encoderParameters: ParameterStore) {
         self.header = header
-        parameters = ParameterFile.encode(networks.encoderParameters)
+        parameters = ParameterFile.encode(encoderParameters)
         let body = Self.body(header: header, parameters: parameters)
         let hash = SHA256.hash(body)
         digest = SHA256.hexDigits(hash)

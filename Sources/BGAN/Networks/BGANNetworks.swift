@@ -207,6 +207,22 @@ public final class BGANNetworks {
         return position
     }
 
+    /// A copy of the encoder's parameters whose code has its bits in `order`: bit `p` of the
+    /// copy's code is bit `order[p]` of this encoder's (the code layer's output rows permuted;
+    /// every other entry as it is).
+    public func encoderParameters(codeBitOrder order: [Int]) -> ParameterStore {
+        precondition(order.sorted() == Array(0..<architecture.bits), "a code-bit order is a permutation of the \(architecture.bits) bits")
+        let source = encoderParameters, copy = ParameterStore()
+        for entry in source.entries {
+            let permuted = entry.name.hasPrefix(Self.encoderCodeLayer)
+            let rowLength = entry.count / architecture.bits
+            copy.add(entry.name, shape: entry.shape, trainable: entry.trainable) { i in
+                source.values[entry.offset + (permuted ? order[i / rowLength] * rowLength + i % rowLength : i)]
+            }
+        }
+        return copy
+    }
+
     /// The hidden layer of `encoder` (whose last two layers are the code layer and the smoothed
     /// sign) in inference mode, `N × hiddenUnits`.
     static func hiddenFeatures(of images: Tensor, encoder: Sequential) throws -> Tensor {

@@ -33,6 +33,26 @@ public struct ListwiseTerm: Codable, Sendable, Equatable {
         self.quantizationWeight = quantizationWeight
     }
 
+    /// Where the model file puts each trained bit: position `p` of the written code is trained
+    /// bit `order[p]`. The neighbourhood term's bits (nearly cluster ids) are spread evenly
+    /// among the listwise bits, so each substring the store's multi-index hashing cuts the code
+    /// into holds some of both kinds: kept together at the end they would fill a 16-bit
+    /// substring with a few dozen values and its largest bucket with a sixth of the database
+    /// (docs/quality.md, twenty-sixth session). Hamming distances are the same in either order.
+    public func codeBitOrder(codeBits: Int) -> [Int] {
+        let neighborhoodBits = codeBits - bits
+        let neighborhoodPositions = Set((0..<neighborhoodBits).map { (2 * $0 + 1) * codeBits / (2 * neighborhoodBits) })
+        var nextListwise = 0, nextNeighborhood = bits
+        return (0..<codeBits).map { position in
+            if neighborhoodPositions.contains(position) {
+                defer { nextNeighborhood += 1 }
+                return nextNeighborhood
+            }
+            defer { nextListwise += 1 }
+            return nextListwise
+        }
+    }
+
     /// Checks the term against a code of `codeBits` bits and the run's batch sampling.
     func validate(codeBits: Int, sampling: BatchSampling) throws {
         guard bits >= 1, bits < codeBits else {

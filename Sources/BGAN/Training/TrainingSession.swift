@@ -203,8 +203,24 @@ public final class TrainingSession {
             + (s.weights.listwise.map { ", listwise \($0.weight) on the first \($0.bits) bits at temperature \($0.temperature)"
                 + ($0.quantizationWeight.map { ", quantisation \($0) on those bits" } ?? "") } ?? "")
         training["images"] = "\(count)"
+        var parameters = networks.encoderParameters
+        if let listwise = s.weights.listwise {
+            let order = listwise.codeBitOrder(codeBits: s.architecture.bits)
+            parameters = networks.encoderParameters(codeBitOrder: order)
+            training["code_bit_order"] = "the listwise term's bits at positions "
+                + Self.ranges(of: order.indices.filter { order[$0] < listwise.bits }) + ", the neighbourhood term's at the others"
+        }
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
                                       beta: networks.smoothedSign.beta)
-        return ModelFile(header: header, encoder: networks)
+        return ModelFile(header: header, encoderParameters: parameters)
+    }
+
+    /// Ascending `positions` as runs: "0-1, 3, 5-7".
+    static func ranges(of positions: [Int]) -> String {
+        var runs: [ClosedRange<Int>] = []
+        for p in positions {
+            if let last = runs.last, last.upperBound + 1 == p { runs[runs.count - 1] = last.lowerBound...p } else { runs.append(p...p) }
+        }
+        return runs.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ", ")
     }
 }

@@ -149,7 +149,7 @@ import Testing
         let whole = try TrainingSession(settings: split, images: pixels, structure: structure(pixels), similarity: try mergingTargets(kinds))
         while !whole.isFinished { try whole.runStep() }
         #expect(whole.history.allSatisfy { $0.losses.listwise != nil })
-        let model = whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8))
+        let model = try whole.model(preprocessing: Preprocessing(channels: 1, height: 8, width: 8))
         #expect(model.header.training["weights"]?.contains("listwise 1.0 on the first 8 bits at temperature 0.2") == true)
         // The model file interleaves the two kinds of bits; each image's code is the session's,
         // reordered, so every Hamming distance is the same.
@@ -159,6 +159,13 @@ import Testing
         let sessionCodes = try whole.networks.codes(of: all), fileCodes = try model.networks().codes(of: all)
         #expect(fileCodes.storage == (0..<48).flatMap { row in order.map { sessionCodes.storage[row * 16 + $0] } })
         #expect(Set(fileCodes.storage) == [-1, 1] && order != Array(0..<16))
+        // Every bit's real value has a root mean square of 1 over the training images (all 48
+        // here), so each counts alike in the store's refinement; the session's do not.
+        let fileValues = try model.networks().preSignOutputs(of: all).storage, sessionValues = try whole.networks.preSignOutputs(of: all).storage
+        func rms(_ values: [Float], _ bit: Int) -> Float { ((0..<48).map { values[$0 * 16 + bit] * values[$0 * 16 + bit] }.reduce(0, +) / 48).squareRoot() }
+        for bit in 0..<16 { #expect(abs(rms(fileValues, bit) - 1) < 1e-3, "bit \(bit): \(rms(fileValues, bit))") }
+        #expect((0..<16).contains { abs(rms(sessionValues, $0) - 1) > 0.1 })
+        #expect(model.header.training["code_bit_scales"]?.contains("over 48 training images") == true)
         // The bits the targets train merge kinds 1 and 2; the listwise bits keep them apart;
         // without the term every bit merges them.
         let plain = try TrainingSession(settings: settings(listwiseBits: nil, epochs: 12), images: pixels, structure: structure(pixels),

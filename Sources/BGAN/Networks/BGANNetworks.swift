@@ -207,17 +207,23 @@ public final class BGANNetworks {
         return position
     }
 
-    /// A copy of the encoder's parameters whose code has its bits in `order`: bit `p` of the
-    /// copy's code is bit `order[p]` of this encoder's (the code layer's output rows permuted;
-    /// every other entry as it is).
-    public func encoderParameters(codeBitOrder order: [Int]) -> ParameterStore {
-        precondition(order.sorted() == Array(0..<architecture.bits), "a code-bit order is a permutation of the \(architecture.bits) bits")
+    /// A copy of the encoder's parameters whose code has its bits in `order`, each bit's real
+    /// value multiplied by `scales` (indexed by this encoder's bits; positive): bit `p` of the
+    /// copy's code is bit `order[p]` of this encoder's, and its real value that bit's times
+    /// `scales[order[p]]` (the code layer's output rows permuted and scaled; every other entry
+    /// as it is). The signs, so the codes, are the same.
+    public func encoderParameters(codeBitOrder order: [Int], scales: [Float]? = nil) -> ParameterStore {
+        let bits = architecture.bits
+        precondition(order.sorted() == Array(0..<bits), "a code-bit order is a permutation of the \(bits) bits")
+        precondition(scales.map { $0.count == bits && $0.allSatisfy { $0 > 0 && $0.isFinite } } ?? true, "one positive scale per bit")
         let source = encoderParameters, copy = ParameterStore()
         for entry in source.entries {
             let permuted = entry.name.hasPrefix(Self.encoderCodeLayer)
-            let rowLength = entry.count / architecture.bits
+            let rowLength = entry.count / bits
             copy.add(entry.name, shape: entry.shape, trainable: entry.trainable) { i in
-                source.values[entry.offset + (permuted ? order[i / rowLength] * rowLength + i % rowLength : i)]
+                guard permuted else { return source.values[entry.offset + i] }
+                let bit = order[i / rowLength]
+                return source.values[entry.offset + bit * rowLength + i % rowLength] * (scales?[bit] ?? 1)
             }
         }
         return copy

@@ -182,7 +182,9 @@ public final class TrainingSession {
     }
 
     /// The trained encoder as a model file.
-    public func model(preprocessing: Preprocessing) -> ModelFile {
+    /// - Throws: when the training images cannot be read (codes in two parts scale their bits
+    ///   by the outputs of a sample of them: ``codeBitScales()``).
+    public func model(preprocessing: Preprocessing) throws -> ModelFile {
         var training = settings.notes
         let s = settings
         training["epochs"] = "\(s.epochs)"
@@ -206,9 +208,11 @@ public final class TrainingSession {
         var parameters = networks.encoderParameters
         if let listwise = s.weights.listwise {
             let order = listwise.codeBitOrder(codeBits: s.architecture.bits)
-            parameters = networks.encoderParameters(codeBitOrder: order)
+            let scaling = try codeBitScales()
+            parameters = networks.encoderParameters(codeBitOrder: order, scales: scaling.scales)
             training["code_bit_order"] = "the listwise term's bits at positions "
                 + Self.ranges(of: order.indices.filter { order[$0] < listwise.bits }) + ", the neighbourhood term's at the others"
+            training["code_bit_scales"] = "each bit's real value scaled to a root mean square of 1 over \(scaling.images) training images"
         }
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
                                       beta: networks.smoothedSign.beta)

@@ -62,7 +62,7 @@ extension TrainingPlan {
     private static func finish(_ session: TrainingSession, data: TrainingData, writingTo out: String, loop: TrainingLoop,
                                onProgress: (TrainingProgress) -> Void) throws -> ModelFile {
         try loop.run(session, onStep: onProgress)
-        let model = session.model(preprocessing: data.preprocessing)
+        let model = try session.model(preprocessing: data.preprocessing)
         try Data(model.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
         loop.logger.info("wrote \(out) (digest \(model.digest))")
         return model

@@ -51,8 +51,21 @@ import Testing
         let notes = model.header.training
         #expect(notes["recipe"] == "recommended" && notes["pretrained"] == stageOne.digest && notes["initial_encoder"] == stageOne.digest)
         #expect(notes["similarity"] == "spectral:8+features:0.5" && notes["data"] == "bands" && notes["pretraining.data"] == "bands")
-        #expect(notes["pretraining.neighbour_partners"]?.hasSuffix("in pixels") == true && notes["weights"]?.hasSuffix("anchor 4.0") == true,
-                "the recipe's partners and anchor: \(notes)")
+        #expect(notes["pretraining.neighbour_partners"]?.hasSuffix("in pixels") == true && notes["pretraining.views"]?.hasSuffix("noise σ ≤ 0.0") == true,
+                "the recipe's stage 1: \(notes)")
+        // Stage 1 projects to 64 bits whatever the code length; the BGAN stage draws a 16-bit
+        // code layer on its layers, keeps them, and finds neighbours in its hidden layer.
+        #expect(stageOne.header.architecture.bits == 64 && model.header.architecture.bits == 16)
+        #expect(notes["neighbours_from"] == "hidden:" + out + ".pretrained.bganmodel" && notes["k1"] == "5" && notes["adam_epsilon"] == "1e-08", "\(notes)")
+        #expect(notes["code_layer"]?.contains("afresh") == true && notes["trained_encoder_layers"]?.contains("code layer only") == true, "\(notes)")
+        #expect(notes["weights"]?.hasSuffix("listwise 1.0 on the first 10 bits at temperature 0.2, quantisation 0.0 on those bits") == true
+                && notes["weights"]?.contains("anchor") == false && notes["code_bit_order"] != nil, "codes in two parts, no anchor: \(notes)")
+        let stageOneEncoder = try stageOne.networks().encoderParameters, encoder = try model.networks().encoderParameters
+        for entry in encoder.entries where !entry.name.hasPrefix(BGANNetworks.encoderCodeLayer) {
+            let source = try #require(stageOneEncoder.entry(entry.name))
+            #expect(encoder.values[entry.offset..<(entry.offset + entry.count)] == stageOneEncoder.values[source.offset..<(source.offset + source.count)],
+                    "\(entry.name) is stage 1's")
+        }
         let curves = try String(contentsOfFile: out + ".svg", encoding: .utf8)
         #expect(curves.hasPrefix("<svg") && curves.contains("neighbourhood") && curves.contains("adversarial"), "the loss curves name their losses")
         #expect(!FileManager.default.fileExists(atPath: out + ".pretrained.bganmodel.checkpoint"), "stage 1's checkpoint is gone once its model is written")
@@ -91,7 +104,8 @@ import Testing
         plan.pretraining = nil
         plan.neighborFeatures = .pixels
         plan.initialEncoder = .random
-        plan.weights.anchor = nil
+        plan.codeLayerOnly = false
+        plan.freshCodeLayer = false
         let whole = try plan.train(on: data(), writingTo: directory.sub("whole.bgan"), loop: TrainingLoop(checkpointPath: directory.sub("whole.checkpoint")))
 
         let out = directory.sub("stopped.bgan"), checkpoint = directory.sub("stopped.checkpoint")
@@ -133,8 +147,14 @@ import Testing
         oddBits.epochs = 1
         var noBeta = TrainingPlan(recipe: .paper, bits: 16)
         noBeta.betaSchedule = []
+        // Stage 1's 64-bit code layer cannot start a 32-bit BGAN stage; only a fresh one can.
+        var keptCodeLayer = TrainingPlan(recipe: .recommended, bits: 32)
+        keptCodeLayer.freshCodeLayer = false
+        var oddStageOne = TrainingPlan(recipe: .recommended, bits: 32)
+        oddStageOne.pretraining?.bits = 12
         for (plan, words) in [(anchoredFromNothing, "anchor weight needs a starting encoder"), (noFeatures, "needs features"),
-                              (oddBits, "multiple of 8"), (noBeta, "β schedule")] {
+                              (oddBits, "multiple of 8"), (noBeta, "β schedule"), (keptCodeLayer, "draw a fresh code layer"),
+                              (oddStageOne, "stage 1 with 12-bit outputs")] {
             #expect(throws: BGANError.self) { try plan.validate() }
             do { try plan.validate() } catch { #expect("\(error)".contains(words), "\(error)") }
         }

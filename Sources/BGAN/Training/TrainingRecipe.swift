@@ -1,15 +1,17 @@
 /// A whole way of training a model, from raw images to the model file: what `bgan-db train`
 /// runs when only the data, the code length and the output are given.
 ///
-/// - ``recommended``: the recipe of the bundled models. Contrastive pre-training of the encoder
-///   on random views, half of the second views replaced by pixel-space neighbours
-///   (``ContrastiveSession``, ``pretrainingPartners``), then BGAN with every term of the paper's
+/// - ``recommended``: the recipe of the bundled models. 100 epochs of contrastive pre-training
+///   of the encoder on random views, half of the second views replaced by pixel-space neighbours
+///   (``ContrastiveSession``, ``pretrainingPartners``); then BGAN with every term of the paper's
 ///   objective (neighbourhood structure, quantisation, content through the discriminator's
-///   features, adversarial) plus an anchor term that holds each code near the pre-trained one
-///   (``anchorWeight``), started from the pre-trained encoder, with targets from the pre-trained
-///   features (see ``similarity``), neighbour sampling with second views and mild views of every
-///   image. docs/quality.md names each departure from the paper and the validation numbers that
-///   chose it.
+///   features, adversarial) on the pre-trained encoder's layers, kept as they are
+///   (``codeLayerOnly``), under a code layer drawn afresh (``freshCodeLayer``), whose code comes
+///   in two parts: a listwise term trains its first 5/8 of the bits free of the quantisation
+///   term (``listwise(bits:)``), the neighbourhood term the rest toward targets from the
+///   pre-trained hidden layer's neighbourhoods (``neighborsFromHiddenLayer``, ``similarity``);
+///   neighbour sampling with second views and mild views of every image. docs/quality.md names
+///   each departure from the paper and the validation numbers that chose it.
 /// - ``paper``: the paper's and the reference code's configuration: S from pixels (K1 = 20,
 ///   K2 = 30) as ±1 targets, shuffled batches of 40, β stepped 2 → 5 → 10 → 15 → 20, every loss
 ///   on with the reference code's weights, no augmentation, no pre-training.
@@ -20,8 +22,26 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     /// Epochs of contrastive pre-training before the BGAN stage; nil for none.
     public var pretrainingEpochs: Int? {
         switch self {
-        case .recommended: 10
+        case .recommended: 100
         case .paper: nil
+        }
+    }
+
+    /// Width of stage 1's output (the projection its contrastive loss compares), whatever the
+    /// code length: the BGAN stage keeps only the layers below it. nil: the code length.
+    public var pretrainingBits: Int? {
+        switch self {
+        case .recommended: 64
+        case .paper: nil
+        }
+    }
+
+    /// Bound on the Gaussian noise of stage 1's views (``ViewAugmentation/noise``): the
+    /// recommended recipe's stage 1 is the one validated in docs/quality.md, without noise.
+    public var pretrainingNoise: Float {
+        switch self {
+        case .recommended: 0
+        case .paper: ViewAugmentation().noise
         }
     }
 
@@ -39,6 +59,51 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
 
     /// Whether the BGAN stage starts from the pre-trained encoder's weights.
     public var startsFromPretrainedEncoder: Bool { self == .recommended }
+
+    /// Whether the BGAN stage trains only the encoder's code layer, the pre-trained layers below
+    /// kept as they are (``TrainingSettings/codeLayerOnly``).
+    public var codeLayerOnly: Bool { self == .recommended }
+
+    /// Whether the BGAN stage draws its code layer afresh instead of taking stage 1's
+    /// (``TrainingPlan/freshCodeLayer``).
+    public var freshCodeLayer: Bool { self == .recommended }
+
+    /// Whether S and the targets come from the pre-trained model's hidden layer (512 units)
+    /// instead of its outputs.
+    public var neighborsFromHiddenLayer: Bool { self == .recommended }
+
+    /// Nearest neighbours per image (K1) of S.
+    public var k1: Int {
+        switch self {
+        case .recommended: 10
+        case .paper: 20
+        }
+    }
+
+    /// Voters per image (K2) of S.
+    public var k2: Int {
+        switch self {
+        case .recommended: 1
+        case .paper: 30
+        }
+    }
+
+    /// Adam's ε in the BGAN stage: the reference code's 1 barely moves a fresh code layer.
+    public var adamEpsilon: Float {
+        switch self {
+        case .recommended: 1e-8
+        case .paper: 1
+        }
+    }
+
+    /// The listwise term for codes of `bits` bits: 5/8 of the bits (40 of 64, 20 of 32), free of
+    /// the quantisation term; nil for none (the paper).
+    public func listwise(bits: Int) -> ListwiseTerm? {
+        switch self {
+        case .recommended: ListwiseTerm(bits: bits * 5 / 8, quantizationWeight: 0)
+        case .paper: nil
+        }
+    }
 
     /// Passes of the BGAN stage over the data.
     public var epochs: Int {
@@ -59,14 +124,9 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     }
 
     /// Weight of the anchor term (``LossWeights/anchor``) in the BGAN stage, relative to the
-    /// neighbourhood loss; nil for none (the paper). 4 was chosen over 0.5 and 1 on validation
-    /// data: it keeps the most distinct codes and near-duplicate recall (docs/quality.md).
-    public var anchorWeight: Float? {
-        switch self {
-        case .recommended: 4
-        case .paper: nil
-        }
-    }
+    /// neighbourhood loss; nil for none. The eleventh session's recipe used 4; a fresh code
+    /// layer has no starting codes to hold, so neither recipe has one now.
+    public var anchorWeight: Float? { nil }
 
     public var sampling: BatchSampling {
         switch self {

@@ -54,8 +54,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Adam learning rate.")
     var lr: Float = 1e-3
 
-    @Option(help: "Adam's ε (the reference code: 1.0, which makes steps of small gradients tiny; the usual value is 1e-8).")
-    var adamEpsilon: Float = 1
+    @Option(help: "Adam's ε (default: the recipe's, 1e-8 or the reference code's 1.0, which makes steps of small gradients tiny).")
+    var adamEpsilon: Float?
 
     @Option(help: "Seed of initialisation, shuffling and noise.")
     var seed: UInt64 = 2026
@@ -75,11 +75,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Targets of the neighbourhood loss (default: the recipe's, spectral:8+features:0.5 or neighbours): neighbours (S: +1 for similar pairs, the dissimilar target otherwise; the paper) spectral:DIMENSIONS (cosines of a spectral embedding of the 10-NN graph of the --neighbours-from features), or spectral:DIMENSIONS+features:WEIGHT (those cosines blended with the features' own, WEIGHT of the latter: clusters and fine similarity at once).")
     var similarity: String?
 
-    @Option(help: "Nearest neighbours per image for S.")
-    var k1: Int = 20
+    @Option(help: "Nearest neighbours per image for S (default: the recipe's, 10 or the paper's 20).")
+    var k1: Int?
 
-    @Option(help: "Voters per image for S.")
-    var k2: Int = 30
+    @Option(help: "Voters per image for S (default: the recipe's, 1 or the paper's 30).")
+    var k2: Int?
 
     @Option(help: "How batches are drawn (default: the recipe's): shuffled (the reference code), neighbours (half anchors, half one similar partner each) or neighbours-and-views (every other partner a second view of its anchor).")
     var sampling: BatchSampling?
@@ -118,16 +118,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight (relative to the neighbourhood loss) of an anchor term keeping each image's code near the code the starting encoder (--initial-encoder, or the pre-trained model) gives it; keeps codes distinct; 0 for none (default: the recipe's, 4 or none).")
     var anchorWeight: Float?
 
-    @Option(help: "Train the code's first this many bits with a listwise (contrastive) term — each image's code nearest its neighbour's or second view's among the batch — and the neighbourhood loss only the other bits: codes in two parts, fine ranking beside class structure (not in the paper; needs neighbour sampling). 0: none (default).")
-    var listwiseBits = 0
+    @Option(help: "Train the code's first this many bits with a listwise (contrastive) term — each image's code nearest its neighbour's or second view's among the batch — and the neighbourhood loss only the other bits: codes in two parts, fine ranking beside class structure (not in the paper; needs neighbour sampling). 0: none (default: the recipe's, 5/8 of the code or none).")
+    var listwiseBits: Int?
 
-    @Option(help: "Weight of the listwise term relative to the neighbourhood loss (with --listwise-bits; default 1).")
+    @Option(help: "Weight of the listwise term relative to the neighbourhood loss (default 1).")
     var listwiseWeight: Float?
 
-    @Option(help: "Temperature of the listwise term (with --listwise-bits; default 0.2); smaller values weigh the nearest wrong partners more.")
+    @Option(help: "Temperature of the listwise term (default 0.2); smaller values weigh the nearest wrong partners more.")
     var listwiseTemperature: Float?
 
-    @Option(help: "Weight of the quantisation term on the listwise bits (with --listwise-bits; default: --quantization-weight, as on every bit). 0 leaves them free of it, which keeps them from falling into the clusters of the other bits (not in the paper).")
+    @Option(help: "Weight of the quantisation term on the listwise bits (default: the recipe's, 0, or --quantization-weight as on every bit). 0 leaves them free of it, which keeps them from falling into the clusters of the other bits (not in the paper).")
     var listwiseQuantizationWeight: Float?
 
     @Flag(inversion: .prefixedNo, help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show (default: the recipe's, on or off).")
@@ -136,11 +136,11 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost (default: the recipe's, on or off).")
     var generativeOnAnchors: Bool?
 
-    @Flag(help: "Train only the encoder's code layer in the BGAN stage: the layers below keep the starting encoder's weights and batch-normalisation statistics (the pre-trained model's or --initial-encoder's) and run as at inference.")
-    var codeLayerOnly = false
+    @Flag(inversion: .prefixedNo, help: "Train only the encoder's code layer in the BGAN stage: the layers below keep the starting encoder's weights and batch-normalisation statistics (the pre-trained model's or --initial-encoder's) and run as at inference (default: the recipe's, on or off).")
+    var codeLayerOnly: Bool?
 
-    @Flag(help: "Start the BGAN stage's code layer from random weights (drawn from --seed) instead of the starting encoder's; the layers below still come from it. Not with an anchor term (give --anchor-weight 0).")
-    var freshCodeLayer = false
+    @Flag(inversion: .prefixedNo, help: "Start the BGAN stage's code layer from random weights (drawn from --seed) instead of the starting encoder's; the layers below still come from it, and may have been trained for another code length. Not with an anchor term (default: the recipe's, on or off).")
+    var freshCodeLayer: Bool?
 
     @Option(help: "Start the encoder from this model file's weights instead of random ones, or none (default: the pre-trained model in the recommended recipe, none in the paper's).")
     var initialEncoder: String?
@@ -156,7 +156,7 @@ struct TrainCommand: ParsableCommand {
         if pretrained != nil || pretrainEpochs != nil || pretrainPartners != nil, recipe.pretrainingEpochs == nil {
             throw ValidationError("--pretrained and --pretrain-epochs belong to the recommended recipe; --recipe \(recipe.rawValue) does not pre-train")
         }
-        guard k1 >= 1, k2 >= 1 else { throw ValidationError("--k1 and --k2 must be at least 1") }
+        guard (k1 ?? 1) >= 1, (k2 ?? 1) >= 1 else { throw ValidationError("--k1 and --k2 must be at least 1") }
         _ = try schedule()
         _ = try similarityTargets()
         _ = try neighborFeatureSpace()
@@ -164,8 +164,8 @@ struct TrainCommand: ParsableCommand {
         if let anchorWeight, !(anchorWeight >= 0 && anchorWeight.isFinite) {
             throw ValidationError("--anchor-weight takes 0 (none) or a positive weight, not \(anchorWeight)")
         }
-        guard listwiseBits >= 0 else { throw ValidationError("--listwise-bits takes 0 (none) or a number of bits, not \(listwiseBits)") }
-        if listwiseBits == 0, listwiseWeight != nil || listwiseTemperature != nil || listwiseQuantizationWeight != nil {
+        if let listwiseBits, listwiseBits < 0 { throw ValidationError("--listwise-bits takes 0 (none) or a number of bits, not \(listwiseBits)") }
+        if (listwiseBits ?? recipe.listwise(bits: bits)?.bits ?? 0) == 0, listwiseWeight != nil || listwiseTemperature != nil || listwiseQuantizationWeight != nil {
             throw ValidationError("--listwise-weight, --listwise-temperature and --listwise-quantization-weight set the listwise term, which --listwise-bits turns on: give --listwise-bits too")
         }
         if initialEncoder == "none", let anchorWeight, anchorWeight > 0 {
@@ -210,12 +210,12 @@ struct TrainCommand: ParsableCommand {
         if let epochs { plan.epochs = epochs }
         plan.batch = batch
         plan.learningRate = lr
-        plan.adamEpsilon = adamEpsilon
+        if let adamEpsilon { plan.adamEpsilon = adamEpsilon }
         plan.seed = seed
         if let space = try neighborFeatureSpace() { plan.neighborFeatures = space }
         if let targets = try similarityTargets() { plan.similarity = targets }
-        plan.k1 = k1
-        plan.k2 = k2
+        if let k1 { plan.k1 = k1 }
+        if let k2 { plan.k2 = k2 }
         if let sampling { plan.sampling = sampling }
         plan.augmentationShift = augmentShift
         if let schedule = try schedule() { plan.betaSchedule = schedule }
@@ -228,18 +228,27 @@ struct TrainCommand: ParsableCommand {
         plan.weights.dissimilarQuantile = dissimilarQuantile
         plan.weights.similarPairWeight = similarPairWeight
         if let anchorWeight { plan.weights.anchor = anchorWeight > 0 ? anchorWeight : nil }
-        if listwiseBits > 0 { plan.weights.listwise = ListwiseTerm(bits: listwiseBits, weight: listwiseWeight ?? 1, temperature: listwiseTemperature ?? 0.2,
-                                                                     quantizationWeight: listwiseQuantizationWeight) }
+        if let listwiseBits {
+            // Another split keeps the recipe's other listwise settings.
+            var term = plan.weights.listwise ?? ListwiseTerm(bits: listwiseBits)
+            term.bits = listwiseBits
+            plan.weights.listwise = listwiseBits > 0 ? term : nil
+        }
+        if let listwiseWeight { plan.weights.listwise?.weight = listwiseWeight }
+        if let listwiseTemperature { plan.weights.listwise?.temperature = listwiseTemperature }
+        if let listwiseQuantizationWeight { plan.weights.listwise?.quantizationWeight = listwiseQuantizationWeight }
         if let views { plan.views = views ? .nearDuplicate : nil }
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
-        plan.codeLayerOnly = codeLayerOnly
-        plan.freshCodeLayer = freshCodeLayer
+        if let codeLayerOnly { plan.codeLayerOnly = codeLayerOnly }
+        if let freshCodeLayer { plan.freshCodeLayer = freshCodeLayer }
         switch initialEncoder {
         case nil: break
         case "none"?:
             plan.initialEncoder = .random
-            // No starting encoder, no codes to anchor to: the recipe's anchor goes too.
+            // No starting encoder: no codes to anchor to, no layers to keep below a code layer.
             if anchorWeight == nil { plan.weights.anchor = nil }
+            if codeLayerOnly == nil { plan.codeLayerOnly = false }
+            if freshCodeLayer == nil { plan.freshCodeLayer = false }
         case let path?: plan.initialEncoder = .file(path)
         }
         return plan
@@ -257,7 +266,7 @@ struct TrainCommand: ParsableCommand {
                     try TrainingPlan.resume(checkpointAt: resume, on: data, writingTo: out, loop: loop, onProgress: onProgress)
                 } else {
                     let plan = try plan()
-                    Console.log("recipe \(recipe.rawValue)\(recipe == .recommended ? " (pre-training, then BGAN with views and blended targets)" : " (the paper's configuration)"); options given override it")
+                    Console.log("recipe \(recipe.rawValue)\(recipe == .recommended ? " (pre-training, then BGAN on its layers with codes in two parts)" : " (the paper's configuration)"); options given override it")
                     try plan.train(on: data, writingTo: out, loop: loop, onProgress: onProgress)
                 }
             }

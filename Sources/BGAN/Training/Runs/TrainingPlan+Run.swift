@@ -25,7 +25,7 @@ extension TrainingPlan {
             throw BGANError(.invalidArgument, "\(data.count) images do not fill one batch of \(batch): use a smaller batch or more images")
         }
         var startingFile: ModelFile?
-        if case .file(let path) = initialEncoder { startingFile = try Self.startingModel(try Self.readModel(at: path), at: path, for: architecture(for: data)) }
+        if case .file(let path) = initialEncoder { startingFile = try startingModel(try Self.readModel(at: path), at: path, for: architecture(for: data)) }
         let pretrainedPath = usesPretrainedModel ? try pretrainedModel(on: data, modelPath: out, loop: loop, onProgress: onProgress) : nil
         let session = try makeSession(on: data, pretrainedPath: pretrainedPath, startingFile: startingFile, logger: loop.logger)
         // The set-up's features, lists and search heaps are freed by now; training holds none of them.
@@ -74,14 +74,15 @@ extension TrainingPlan {
     func makeSession(on data: TrainingData, pretrainedPath: String?, startingFile: ModelFile?, logger: Logger) throws -> TrainingSession {
         let rows = data.rows
         let architecture = architecture(for: data)
-        guard let featureSpace = neighborFeatures ?? pretrainedPath.map({ FeatureSpace.modelOutputs(path: $0) }) else {
+        let stageOneSpace = { (path: String) in neighborsFromPretrainedHiddenLayer ? FeatureSpace.modelHidden(path: path) : .modelOutputs(path: path) }
+        guard let featureSpace = neighborFeatures ?? pretrainedPath.map(stageOneSpace) else {
             throw BGANError(.invalidArgument, "the neighbourhood structure needs features: give a feature space, or a plan with pre-training")
         }
         let stageOne = try pretrainedPath.map { (path: $0, model: try Self.readModel(at: $0)) }
         let startPath: String?, start: ModelFile?
         switch initialEncoder {
         case .random: (startPath, start) = (nil, nil)
-        case .pretrained: (startPath, start) = (pretrainedPath, try stageOne.map { try Self.startingModel($0.model, at: $0.path, for: architecture) })
+        case .pretrained: (startPath, start) = (pretrainedPath, try stageOne.map { try startingModel($0.model, at: $0.path, for: architecture) })
         case .file(let path): (startPath, start) = (path, startingFile)
         }
         // Beyond the exact lists' limit a model's features (256 MB at a million images) go to a temporary file,
@@ -123,11 +124,15 @@ extension TrainingPlan {
         if start != nil, freshCodeLayer { settings.notes["code_layer"] = "drawn afresh from the seed, not the starting encoder's" }
         let session = try TrainingSession(settings: settings, images: rows, structure: structure, similarity: targets, anchorCodes: anchors)
         if let start {
-            // With a fresh code layer, the code layer as the seed draws it and the starting encoder's layers below it.
-            let parameters = session.networks.encoderParameters, starting = try start.networks().encoderParameters.values
+            // With a fresh code layer, the code layer as the seed draws it and the starting encoder's layers below it
+            // (whose code may be of another length).
+            let parameters = session.networks.encoderParameters, starting = try start.networks().encoderParameters
             for entry in parameters.entries where !(freshCodeLayer && entry.name.hasPrefix(BGANNetworks.encoderCodeLayer)) {
-                let range = entry.offset..<(entry.offset + entry.count)
-                parameters.values.replaceSubrange(range, with: starting[range])
+                guard let source = starting.entry(entry.name), source.shape == entry.shape else {
+                    throw BGANError(.invalidArgument, "the starting encoder's \(entry.name) does not fit this run's encoder")
+                }
+                parameters.values.replaceSubrange(entry.offset..<(entry.offset + entry.count),
+                                                  with: starting.values[source.offset..<(source.offset + source.count)])
             }
         }
         return session
@@ -149,12 +154,13 @@ extension TrainingPlan {
         return try ModelFile(bytes: Array(bytes), source: path)
     }
 
-    /// `model` (read from `path`), checked to have the run's encoder.
-    private static func startingModel(_ model: ModelFile, at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
+    /// `model` (read from `path`), checked to have the run's encoder — but for the code length
+    /// when the run draws a fresh code layer (which is all a code length changes).
+    private func startingModel(_ model: ModelFile, at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
         let a = model.header.architecture
-        guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width, a.bits == architecture.bits,
-              a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
-            throw BGANError(.invalidArgument, "\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): train with the same code length, filters and hidden units")
+        guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width,
+              a.bits == architecture.bits || freshCodeLayer, a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
+            throw BGANError(.invalidArgument, "\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): train with the same code length, filters and hidden units (another code length only with a fresh code layer)")
         }
         return model
     }
@@ -195,7 +201,7 @@ extension TrainingPlan {
             }
             // Pre-training models note their image count; a file that lacks the note is judged by its data alone.
             let images = model.header.training["images"]
-            guard model.header.architecture.bits == bits, model.header.training["data"] == data.name, images == nil || images == "\(data.count)" else {
+            guard model.header.architecture.bits == pretraining.bits ?? bits, model.header.training["data"] == data.name, images == nil || images == "\(data.count)" else {
                 throw BGANError(.invalidArgument, "\(path) is left from a run on other data, another number of its images or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?"), \(images ?? "?") images); remove it, or name it as the pre-trained model to use")
             }
             logger.info("reusing the pre-trained model \(path) (digest \(model.digest.prefix(16))…) left by an earlier run; remove it to pre-train again")
@@ -210,8 +216,8 @@ extension TrainingPlan {
             model = try ContrastiveSession.resume(checkpoint: Array(bytes), source: stageLoop.checkpointPath, on: data, writingTo: path,
                                                   loop: stageLoop, onProgress: onProgress)
         } else {
-            let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
-                                                hiddenUnits: hiddenUnits)
+            let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: pretraining.bits ?? bits,
+                                                filters: filters, hiddenUnits: hiddenUnits)
             logger.info("stage 1 of 2: contrastive pre-training, \(pretraining.epochs) epochs, into \(path)")
             var settings = pretraining.settings(architecture: architecture, seed: seed)
             settings.batch = min(settings.batch, data.count)

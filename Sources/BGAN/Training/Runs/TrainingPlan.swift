@@ -22,8 +22,11 @@ public struct TrainingPlan: Sendable {
     /// Adam's ε (the reference code: 1).
     public var adamEpsilon: Float = 1
     public var seed: UInt64 = 2026
-    /// Where S and the targets find each image's neighbours; nil: the pre-trained model's outputs.
+    /// Where S and the targets find each image's neighbours; nil: the pre-trained model's
+    /// outputs, or its hidden layer with ``neighborsFromPretrainedHiddenLayer``.
     public var neighborFeatures: FeatureSpace?
+    /// With ``neighborFeatures`` nil: find neighbours in the pre-trained model's hidden layer.
+    public var neighborsFromPretrainedHiddenLayer = false
     public var similarity: SimilarityTargets
     /// Nearest neighbours per image (K1) and voters (K2) of S.
     public var k1 = 20
@@ -47,6 +50,9 @@ public struct TrainingPlan: Sendable {
     /// architecture and the seed, which the plan gives both stages.
     public struct Pretraining: Sendable, Equatable {
         public var epochs: Int
+        /// Width of stage 1's output, the projection its contrastive loss compares; nil: the
+        /// plan's code length. With a fresh code layer in the BGAN stage the two need not agree.
+        public var bits: Int?
         /// Where neighbour partners for a share of the second views come from; nil: views only.
         public var partners: FeatureSpace?
         /// A partner is drawn from this many nearest neighbours.
@@ -93,9 +99,21 @@ public struct TrainingPlan: Sendable {
     public init(recipe: TrainingRecipe = .recommended, bits: Int = 64) {
         self.recipe = recipe
         self.bits = bits
-        pretraining = recipe.pretrainingEpochs.map { Pretraining(epochs: $0, partners: recipe.pretrainingPartners) }
+        pretraining = recipe.pretrainingEpochs.map { epochs in
+            var stage = Pretraining(epochs: epochs, partners: recipe.pretrainingPartners)
+            stage.bits = recipe.pretrainingBits
+            stage.augmentation.noise = recipe.pretrainingNoise
+            return stage
+        }
         epochs = recipe.epochs
         neighborFeatures = recipe.pretrainingEpochs == nil ? .pixels : nil
+        neighborsFromPretrainedHiddenLayer = recipe.neighborsFromHiddenLayer
+        k1 = recipe.k1
+        k2 = recipe.k2
+        adamEpsilon = recipe.adamEpsilon
+        weights.listwise = recipe.listwise(bits: bits)
+        codeLayerOnly = recipe.codeLayerOnly
+        freshCodeLayer = recipe.freshCodeLayer
         similarity = recipe.similarity
         sampling = recipe.sampling
         betaSchedule = recipe.betaSchedule
@@ -140,6 +158,14 @@ public struct TrainingPlan: Sendable {
         }
         if codeLayerOnly || freshCodeLayer, initialEncoder == .random {
             throw fail("training the code layer only or drawing a fresh one keeps the layers below from a starting encoder: give the pre-trained model or a model file, not random weights")
+        }
+        if let stageOneBits = pretraining?.bits, stageOneBits != bits {
+            guard stageOneBits >= 16, stageOneBits <= 256, stageOneBits % 8 == 0 else {
+                throw fail("stage 1 with \(stageOneBits)-bit outputs: a code length must be a multiple of 8 from 16 to 256")
+            }
+            if initialEncoder == .pretrained, !freshCodeLayer {
+                throw fail("the BGAN stage starts from stage 1's encoder, whose \(stageOneBits)-bit code layer cannot give \(bits)-bit codes: draw a fresh code layer, or pre-train at \(bits) bits")
+            }
         }
         if freshCodeLayer, weights.anchor != nil {
             throw fail("the anchor term holds codes near the starting encoder's, which a fresh code layer does not give: turn the anchor off (weight 0) or keep the starting code layer")

@@ -162,6 +162,18 @@ import Testing
         #expect(throws: Never.self) { try TrainingPlan(recipe: .paper, bits: 32).validate() }
     }
 
+    /// The recommended stage 1 is 100 epochs of Fashion-MNIST's 60,000 images, and no more
+    /// than those 6 million views on larger sets; a plan without the budget runs its epochs.
+    @Test func theRecommendedStageOneIsBoundedByItsImageBudget() throws {
+        let stage = try #require(TrainingPlan(recipe: .recommended, bits: 32).pretraining)
+        #expect(stage.epochs(for: 50_000) == 100 && stage.epochs(for: 60_000) == 100)
+        #expect(stage.epochs(for: 600_000) == 10 && stage.epochs(for: 1_000_000) == 6 && stage.epochs(for: 20_000_000) == 1)
+        var unbounded = stage
+        unbounded.imageBudget = nil
+        #expect(unbounded.epochs(for: 1_000_000) == 100)
+        #expect(stage.bits == 64 && stage.augmentation.noise == 0 && stage.partners == .pixels)
+    }
+
     @Test func spelledChoicesReadBackAsWritten() {
         for text in ["neighbours", "spectral:8", "spectral:8+features:0.5", "spectral:64+features:1.0"] {
             #expect(SimilarityTargets(text)?.description == text, "\(text)")

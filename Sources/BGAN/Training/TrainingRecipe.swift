@@ -27,6 +27,16 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
         }
     }
 
+    /// Images stage 1 may see in all (``TrainingPlan/Pretraining/imageBudget``): the recommended
+    /// recipe's 100 epochs are 6 million views of Fashion-MNIST's 60,000 images; on more images
+    /// it runs fewer epochs (10 at 600,000 images, 6 at a million). nil: no limit.
+    public var pretrainingImageBudget: Int? {
+        switch self {
+        case .recommended: 6_000_000
+        case .paper: nil
+        }
+    }
+
     /// Width of stage 1's output (the projection its contrastive loss compares), whatever the
     /// code length: the BGAN stage keeps only the layers below it. nil: the code length.
     public var pretrainingBits: Int? {

@@ -203,7 +203,10 @@ struct TrainCommand: ParsableCommand {
         plan.hiddenUnits = hiddenUnits
         plan.featureUnits = featureUnits
         if plan.pretraining != nil {
-            if let pretrainEpochs { plan.pretraining?.epochs = pretrainEpochs }
+            if let pretrainEpochs {
+                plan.pretraining?.epochs = pretrainEpochs
+                plan.pretraining?.imageBudget = nil
+            }
             if pretrainPartners != nil { plan.pretraining?.partners = try stageOnePartners() }
             plan.pretraining?.model = pretrained
         }

@@ -218,8 +218,9 @@ extension TrainingPlan {
         } else {
             let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: pretraining.bits ?? bits,
                                                 filters: filters, hiddenUnits: hiddenUnits)
-            logger.info("stage 1 of 2: contrastive pre-training, \(pretraining.epochs) epochs, into \(path)")
             var settings = pretraining.settings(architecture: architecture, seed: seed)
+            settings.epochs = pretraining.epochs(for: data.count)
+            logger.info("stage 1 of 2: contrastive pre-training, \(settings.epochs) epochs, into \(path)")
             settings.batch = min(settings.batch, data.count)
             if let partners = settings.neighborPartners {
                 logger.info("pre-training partners: \(partners.note)")

@@ -50,6 +50,10 @@ public struct TrainingPlan: Sendable {
     /// architecture and the seed, which the plan gives both stages.
     public struct Pretraining: Sendable, Equatable {
         public var epochs: Int
+        /// When set, stage 1 runs fewer than ``epochs`` epochs if they would show it more images
+        /// than this (at least one epoch): a recipe's long pre-training stays affordable on
+        /// millions of images. nil: always ``epochs``.
+        public var imageBudget: Int?
         /// Width of stage 1's output, the projection its contrastive loss compares; nil: the
         /// plan's code length. With a fresh code layer in the BGAN stage the two need not agree.
         public var bits: Int?
@@ -73,6 +77,12 @@ public struct TrainingPlan: Sendable {
             self.epochs = epochs
             self.partners = partners
             self.model = model
+        }
+
+        /// The epochs stage 1 runs on `count` images: ``epochs``, fewer under ``imageBudget``.
+        public func epochs(for count: Int) -> Int {
+            guard let imageBudget, count > 0 else { return epochs }
+            return max(1, min(epochs, imageBudget / count))
         }
 
         /// The contrastive run these values describe, for `architecture` and `seed`.
@@ -103,6 +113,7 @@ public struct TrainingPlan: Sendable {
             var stage = Pretraining(epochs: epochs, partners: recipe.pretrainingPartners)
             stage.bits = recipe.pretrainingBits
             stage.augmentation.noise = recipe.pretrainingNoise
+            stage.imageBudget = recipe.pretrainingImageBudget
             return stage
         }
         epochs = recipe.epochs

@@ -236,16 +236,20 @@ import TestSupport
         let mixed = try run(arguments: ["train", "--recipe", "paper", "--pretrained", model + ".pretrained.bganmodel", "--data", data, "--out", model] + small.dropLast(2))
         #expect(mixed.status == 64 && mixed.stderr.contains("belong to the recommended recipe"), "\(mixed.stderr)")
         let partnered = directory.sub("views-only.bgan")
-        let withPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "none", "--anchor-weight", "0"] + small)
+        let withPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "none"] + small)
         #expect(withPartners.status == 0, "\(withPartners.stderr)")
         let partneredNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: partnered)))).header.training
-        #expect(partneredNotes["pretraining.neighbour_partners"] == nil && partneredNotes["anchor_codes"] == nil && partneredNotes["weights"]?.contains("anchor") == false,
-                "none and 0 turn the recipe's partners and anchor off: \(partneredNotes)")
+        #expect(partneredNotes["pretraining.neighbour_partners"] == nil && partneredNotes["weights"]?.contains("anchor") == false,
+                "none turns the recipe's partners off: \(partneredNotes)")
+        let longer = try run(arguments: ["train", "--data", data, "--out", model] + small.map { $0 == "1" ? "2" : $0 })
+        #expect(longer.status == 1 && longer.stderr.contains("1 epochs") && longer.stderr.contains("2 are asked for"), "a stage 1 of 1 epoch is not reused for 2: \(longer.stderr)")
+        let anchoredFresh = try run(arguments: ["train", "--data", data, "--out", partnered, "--anchor-weight", "2"] + small)
+        #expect(anchoredFresh.status == 64 && anchoredFresh.stderr.contains("--no-fresh-code-layer"), "\(anchoredFresh.stderr)")
         let scratch = directory.sub("scratch.bgan")
         let fromScratch = try run(arguments: ["train", "--data", data, "--out", scratch, "--initial-encoder", "none"] + small)
-        #expect(fromScratch.status == 0, "random starting weights have no codes to anchor to, so the recipe's anchor goes: \(fromScratch.stderr)")
+        #expect(fromScratch.status == 0, "random starting weights have no layers to keep, so the recipe's kept layers and fresh code layer go: \(fromScratch.stderr)")
         let scratchNotes = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: scratch)))).header.training
-        #expect(scratchNotes["initial_encoder"] == nil && scratchNotes["anchor_codes"] == nil, "\(scratchNotes)")
+        #expect(scratchNotes["initial_encoder"] == nil && scratchNotes["trained_encoder_layers"] == nil && scratchNotes["code_layer"] == nil, "\(scratchNotes)")
         let contradiction = try run(arguments: ["train", "--data", data, "--out", scratch, "--initial-encoder", "none", "--anchor-weight", "2"] + small)
         #expect(contradiction.status == 64 && contradiction.stderr.contains("--anchor-weight"), "\(contradiction.stderr)")
         let badPartners = try run(arguments: ["train", "--data", data, "--out", partnered, "--pretrain-partners", "colours"] + small)
@@ -329,6 +333,20 @@ import TestSupport
                 #expect(after.values[range] == before.values[range], "\(entry.name) kept")
             }
         }
+        // A fresh code layer may have another length than the starting encoder's; a kept one may not.
+        let longer = directory.sub("longer.bgan")
+        let otherLength = try run(arguments: common.map { $0 == model ? longer : $0 } + ["--bits", "24", "--initial-encoder", pretrained, "--fresh-code-layer"])
+        #expect(otherLength.status == 0, "\(otherLength.stderr)")
+        let longerFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: longer))))
+        #expect(longerFile.header.architecture.bits == 24 && file.header.architecture.bits == 16)
+        let keptLength = try run(arguments: common.map { $0 == model ? longer : $0 } + ["--bits", "24", "--initial-encoder", pretrained])
+        #expect(keptLength.status == 1 && keptLength.stderr.contains("another code length only with a fresh code layer"), "\(keptLength.stderr)")
+        // A model of codes in two parts has its bits interleaved: a listwise run cannot continue its code layer.
+        let twoParts = directory.sub("two-parts.bgan"), listwise = ["--listwise-bits", "8", "--sampling", "neighbours"]
+        let firstParts = try run(arguments: common.map { $0 == model ? twoParts : $0 } + ["--initial-encoder", pretrained] + listwise)
+        #expect(firstParts.status == 0, "\(firstParts.stderr)")
+        let continued = try run(arguments: common.map { $0 == model ? longer : $0 } + ["--initial-encoder", twoParts] + listwise)
+        #expect(continued.status == 1 && continued.stderr.contains("interleaved"), "\(continued.stderr)")
         let anchored = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--initial-encoder", pretrained, "--fresh-code-layer", "--anchor-weight", "2"])
         #expect(anchored.status == 64 && anchored.stderr.contains("anchor"), "\(anchored.stderr)")
         let strayWeight = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--listwise-weight", "2"])

@@ -57,9 +57,8 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
 
     /// Where the pre-training finds neighbours that stand in for half of its second views
     /// (``ContrastiveSettings/neighborPartners``); nil: views only. The recommended recipe takes
-    /// the 5 nearest neighbours in pixels: they raise the ranking figures, and the anchor term
-    /// (``anchorWeight``) keeps the BGAN stage from collapsing the codes they give
-    /// (docs/quality.md, ninth to eleventh sessions).
+    /// the 5 nearest neighbours in pixels: they raise the ranking figures (docs/quality.md,
+    /// ninth to eleventh sessions).
     public var pretrainingPartners: FeatureSpace? {
         switch self {
         case .recommended: .pixels

@@ -33,16 +33,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where to write the model file.")
     var out: String
 
-    @Option(help: "recommended (pre-training, then BGAN with views and blended targets: the bundled models) or paper (the paper's configuration). Other options override it.")
+    @Option(help: "recommended (100 epochs of pre-training, then BGAN on its layers with codes in two parts: the bundled models) or paper (the paper's configuration). Other options override it.")
     var recipe: TrainingRecipe = .recommended
 
     @Option(help: "Passes over the data (default: the recipe's, 3 or 10).")
     var epochs: Int?
 
-    @Option(help: "A pre-training model (written by pretrain, same --bits) to use instead of pre-training in this run (recommended recipe).")
+    @Option(help: "A pre-training model (written by pretrain; of any code length when the code layer is drawn afresh, as the recommended recipe does, else of --bits) to use instead of pre-training in this run (recommended recipe).")
     var pretrained: String?
 
-    @Option(help: "Epochs of the pre-training this run does (recommended recipe; default 10).")
+    @Option(help: "Epochs of the pre-training this run does (recommended recipe; default 100, or fewer when they would show it more than 6 million images).")
     var pretrainEpochs: Int?
 
     @Option(name: .customLong("pretrain-partners"), help: "Feature space whose 5 nearest neighbours stand in for half of the pre-training's second views (pretrain --neighbour-partners), or none (default: the recipe's).")
@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Units of the discriminator's feature layer D_l.")
     var featureUnits: Int = 1024
 
-    @Option(name: .customLong("neighbours-from"), help: "Feature space of the neighbourhood structure (default: the pre-trained model's outputs in the recommended recipe, pixels in the paper's): pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise); any of them followed by +pixels:WEIGHT joins each image's centred pixels at unit length times WEIGHT.")
+    @Option(name: .customLong("neighbours-from"), help: "Feature space of the neighbourhood structure (default: the pre-trained model's hidden layer in the recommended recipe, pixels in the paper's): pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise); any of them followed by +pixels:WEIGHT joins each image's centred pixels at unit length times WEIGHT.")
     var neighborsFrom: String?
 
     @Option(help: "Targets of the neighbourhood loss (default: the recipe's, spectral:8+features:0.5 or neighbours): neighbours (S: +1 for similar pairs, the dissimilar target otherwise; the paper) spectral:DIMENSIONS (cosines of a spectral embedding of the 10-NN graph of the --neighbours-from features), or spectral:DIMENSIONS+features:WEIGHT (those cosines blended with the features' own, WEIGHT of the latter: clusters and fine similarity at once).")
@@ -115,10 +115,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of a similar pair against a dissimilar pair's 1 in the neighbourhood loss (1: the paper).")
     var similarPairWeight: Float = 1
 
-    @Option(help: "Weight (relative to the neighbourhood loss) of an anchor term keeping each image's code near the code the starting encoder (--initial-encoder, or the pre-trained model) gives it; keeps codes distinct; 0 for none (default: the recipe's, 4 or none).")
+    @Option(help: "Weight (relative to the neighbourhood loss) of an anchor term keeping each image's code near the code the starting encoder (--initial-encoder, or the pre-trained model) gives it; keeps codes distinct; 0 for none (default: none). Needs the starting code layer: with the recommended recipe give --no-fresh-code-layer too.")
     var anchorWeight: Float?
 
-    @Option(help: "Train the code's first this many bits with a listwise (contrastive) term — each image's code nearest its neighbour's or second view's among the batch — and the neighbourhood loss only the other bits: codes in two parts, fine ranking beside class structure (not in the paper; needs neighbour sampling). 0: none (default: the recipe's, 5/8 of the code or none).")
+    @Option(help: "Train the code's first this many bits with a listwise (contrastive) term — each image's code nearest its neighbour's or second view's among the batch — and the neighbourhood loss only the other bits: codes in two parts, fine ranking beside class structure (not in the paper; needs neighbour sampling; the model file interleaves the two kinds of bits). 0: none (default: the recipe's, 5/8 of the code or none).")
     var listwiseBits: Int?
 
     @Option(help: "Weight of the listwise term relative to the neighbourhood loss (default 1).")
@@ -170,6 +170,9 @@ struct TrainCommand: ParsableCommand {
         }
         if initialEncoder == "none", let anchorWeight, anchorWeight > 0 {
             throw ValidationError("--anchor-weight holds codes near a starting encoder's; --initial-encoder none has none: give --anchor-weight 0 or a starting encoder")
+        }
+        if let anchorWeight, anchorWeight > 0, freshCodeLayer == nil, recipe.freshCodeLayer, initialEncoder != "none" {
+            throw ValidationError("--anchor-weight holds codes near the starting encoder's, but the \(recipe.rawValue) recipe draws a fresh code layer: add --no-fresh-code-layer (the starting model must then have \(bits)-bit codes) or drop --anchor-weight")
         }
         do {
             try plan().validate()

@@ -162,6 +162,10 @@ extension TrainingPlan {
               a.bits == architecture.bits || freshCodeLayer, a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
             throw BGANError(.invalidArgument, "\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): train with the same code length, filters and hidden units (another code length only with a fresh code layer)")
         }
+        // Its code layer's bits are interleaved and scaled: a listwise term would train the wrong ones.
+        if !freshCodeLayer, weights.listwise != nil, model.header.training["code_bit_order"] != nil {
+            throw BGANError(.invalidArgument, "\(path) holds codes in two parts with their bits interleaved; a listwise term cannot continue its code layer: draw a fresh code layer (--fresh-code-layer)")
+        }
         return model
     }
 
@@ -200,9 +204,13 @@ extension TrainingPlan {
                 throw BGANError(.invalidArgument, "\(path) is left from a pre-training with other neighbour partners (\(model.header.training["neighbour_partners"] ?? "none")); remove it, or name it as the pre-trained model to use")
             }
             // Pre-training models note their image count; a file that lacks the note is judged by its data alone.
-            let images = model.header.training["images"]
-            guard model.header.architecture.bits == pretraining.bits ?? bits, model.header.training["data"] == data.name, images == nil || images == "\(data.count)" else {
-                throw BGANError(.invalidArgument, "\(path) is left from a run on other data, another number of its images or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?"), \(images ?? "?") images); remove it, or name it as the pre-trained model to use")
+            let images = model.header.training["images"], stageOneBits = pretraining.bits ?? bits
+            guard model.header.architecture.bits == stageOneBits, model.header.training["data"] == data.name, images == nil || images == "\(data.count)" else {
+                throw BGANError(.invalidArgument, "\(path) is left from a run on other data, another number of its images or another code length (\(model.header.architecture.bits) bits, data \(model.header.training["data"] ?? "?"), \(images ?? "?") images; this run's stage 1 has \(stageOneBits) bits); remove it, or name it as the pre-trained model to use")
+            }
+            let epochs = pretraining.epochs(for: data.count)
+            guard model.header.training["epochs"] == "\(epochs)" else {
+                throw BGANError(.invalidArgument, "\(path) is left from a pre-training of \(model.header.training["epochs"] ?? "?") epochs and \(epochs) are asked for; remove it, or name it as the pre-trained model to use")
             }
             logger.info("reusing the pre-trained model \(path) (digest \(model.digest.prefix(16))…) left by an earlier run; remove it to pre-train again")
             return path

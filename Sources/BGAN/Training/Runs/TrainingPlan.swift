@@ -46,8 +46,9 @@ public struct TrainingPlan: Sendable {
     public var freshCodeLayer = false
     public var initialEncoder: InitialEncoder
 
-    /// The pre-training stage of a plan: every setting of `bgan-db pretrain` but the
-    /// architecture and the seed, which the plan gives both stages.
+    /// The pre-training stage of a plan: every setting of `bgan-db pretrain` but the seed, which
+    /// the plan gives both stages, and the architecture, which is the plan's but for the code
+    /// length (``bits``); the epochs it runs may be fewer (``imageBudget``).
     public struct Pretraining: Sendable, Equatable {
         public var epochs: Int
         /// When set, stage 1 runs fewer than ``epochs`` epochs if they would show it more images
@@ -101,7 +102,8 @@ public struct TrainingPlan: Sendable {
         case random
         /// The pre-training stage's encoder.
         case pretrained
-        /// The encoder of this model file (same architecture).
+        /// The encoder of this model file (same architecture; of any code length when the code
+        /// layer is drawn afresh).
         case file(String)
     }
 
@@ -170,7 +172,8 @@ public struct TrainingPlan: Sendable {
         if codeLayerOnly || freshCodeLayer, initialEncoder == .random {
             throw fail("training the code layer only or drawing a fresh one keeps the layers below from a starting encoder: give the pre-trained model or a model file, not random weights")
         }
-        if let stageOneBits = pretraining?.bits, stageOneBits != bits {
+        // A stage-1 model given as a file is judged by its own architecture when the run starts.
+        if let stageOneBits = pretraining?.bits, stageOneBits != bits, pretraining?.model == nil {
             guard stageOneBits >= 16, stageOneBits <= 256, stageOneBits % 8 == 0 else {
                 throw fail("stage 1 with \(stageOneBits)-bit outputs: a code length must be a multiple of 8 from 16 to 256")
             }

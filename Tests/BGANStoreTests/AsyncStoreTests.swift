@@ -73,7 +73,9 @@ import TestSupport
             }
         }
         let backup = Task { try await first.backup(to: copy) }
-        let deadline = ContinuousClock.now + .seconds(10)
+        // A generous bound for the ingests to start: the whole suite shares the cooperative pool,
+        // and on a loaded machine (a training run beside the tests) 10 s was once too short.
+        let deadline = ContinuousClock.now + .seconds(60)
         while running.value < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
         let small = await Task { (0..<1000).reduce(0, +) }.value
         #expect(small == 499_500)

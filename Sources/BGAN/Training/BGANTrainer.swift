@@ -131,14 +131,8 @@ public final class BGANTrainer {
     /// When true, only the encoder's code layer trains. The layers below it run as at inference
     /// (batch normalisation on its running statistics, which stay as they are), so the code
     /// layer trains on the very features it will see when encoding; nothing is propagated back
-    /// through them, and their gradients are dropped before each step, so Adam never moves them.
-    public var trainsCodeLayerOnly = false {
-        didSet {
-            frozenEncoderRanges = !trainsCodeLayerOnly ? [] : networks.encoderParameters.entries
-                .filter { !$0.name.hasPrefix(BGANNetworks.encoderCodeLayer) }.map { $0.offset..<($0.offset + $0.count) }
-        }
-    }
-    private var frozenEncoderRanges: [Range<Int>] = []
+    /// through them, so their gradients stay zero and Adam never moves them.
+    public var trainsCodeLayerOnly = false
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
     public init(networks: BGANNetworks, structure: NeighborhoodStructure, weights: LossWeights = LossWeights(),
@@ -165,7 +159,7 @@ public final class BGANTrainer {
             e.zeroGradients()
             let codes = try encode(x)
             try backEncode(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: nil, losses: &losses))
-            stepEncoder()
+            encoderOptimizer.step(e)
             return losses
         }
         let g = min(batch, generativeImages ?? batch)
@@ -214,7 +208,7 @@ public final class BGANTrainer {
         }
         // 2c. Neighbourhood structure and quantisation on the smoothed codes.
         try backEncode(try neighborhoodGradient(codes: codes, images: x, indices: indices, base: towardCodes, losses: &losses))
-        stepEncoder()
+        encoderOptimizer.step(e)
         generatorOptimizer.step(g0)
         return losses
     }
@@ -315,13 +309,6 @@ public final class BGANTrainer {
         }
         var g = codeGradient
         for layer in networks.encoder.layers[networks.encoderCodeLayerPosition...].reversed() { g = try layer.backward(g) }
-    }
-
-    /// Adam's step on the encoder, without the gradients of its frozen layers.
-    private func stepEncoder() {
-        let e = networks.encoderParameters
-        for range in frozenEncoderRanges { for i in range { e.gradients[i] = 0 } }
-        encoderOptimizer.step(e)
     }
 
     /// Logits of D for `images` (forward through D_l and the head).

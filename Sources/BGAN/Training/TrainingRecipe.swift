@@ -47,15 +47,6 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// Bound on the Gaussian noise of stage 1's views (``ViewAugmentation/noise``): the
-    /// recommended recipe's stage 1 is the one validated in docs/quality.md, without noise.
-    public var pretrainingNoise: Float {
-        switch self {
-        case .recommended: 0
-        case .paper: ViewAugmentation().noise
-        }
-    }
-
     /// Where the pre-training finds neighbours that stand in for half of its second views
     /// (``ContrastiveSettings/neighborPartners``); nil: views only. The recommended recipe takes
     /// the 5 nearest neighbours in pixels: they raise the ranking figures (docs/quality.md,

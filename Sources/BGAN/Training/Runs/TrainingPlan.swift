@@ -114,7 +114,6 @@ public struct TrainingPlan: Sendable {
         pretraining = recipe.pretrainingEpochs.map { epochs in
             var stage = Pretraining(epochs: epochs, partners: recipe.pretrainingPartners)
             stage.bits = recipe.pretrainingBits
-            stage.augmentation.noise = recipe.pretrainingNoise
             stage.imageBudget = recipe.pretrainingImageBudget
             return stage
         }

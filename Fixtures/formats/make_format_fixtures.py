@@ -1,9 +1,14 @@
-"""Writes the WebP and BMP fixtures of PixelIOTests with Pillow, each beside a PNG of the pixels
-a decoder must produce (for lossy WebP: of the picture before compression).
+"""Writes the WebP, BMP and CMYK JPEG fixtures of PixelIOTests with Pillow, each beside a PNG of
+the pixels a decoder must produce (for lossy WebP: of the picture before compression; for CMYK
+JPEGs: libjpeg-turbo's djpeg's RGB, checked here against Pillow's).
 
-    python make_format_fixtures.py     (needs Pillow with WebP support)
+    python make_format_fixtures.py     (needs Pillow with WebP support, libturbojpeg and djpeg:
+                                        Debian libturbojpeg0 and libjpeg-turbo-progs)
 """
+import ctypes
+import io
 import struct
+import subprocess
 
 from PIL import Image
 
@@ -54,4 +59,38 @@ open("rgb24-top-down.bmp", "wb").write(bytes(data))
 # Truncated copies: the decoders must refuse them whole.
 open("truncated.bmp", "wb").write(open("rgb24.bmp", "rb").read()[:300])
 open("truncated.webp", "wb").write(open("rgb-lossy.webp", "rb").read()[:120])
-print("wrote the WebP and BMP fixtures")
+
+
+def ycck_jpeg(samples):
+    """A YCCK JPEG (what TurboJPEG makes of CMYK samples), written through TurboJPEG."""
+    tj = ctypes.CDLL("libturbojpeg.so.0")
+    tj.tjInitCompress.restype = ctypes.c_void_p
+    handle = ctypes.c_void_p(tj.tjInitCompress())
+    buffer, size = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_ulong(0)
+    TJPF_CMYK, TJSAMP_444 = 11, 0
+    assert tj.tjCompress2(handle, samples, W, 0, H, TJPF_CMYK, ctypes.byref(buffer), ctypes.byref(size), TJSAMP_444, 95, 0) == 0
+    data = ctypes.string_at(buffer, size.value)
+    tj.tjFree(buffer)
+    tj.tjDestroy(handle)
+    return data
+
+
+def djpeg_rgb(name, scale="1/1"):
+    """The RGB libjpeg-turbo's djpeg makes of a JPEG at a DCT scale, as a PIL image."""
+    return Image.open(io.BytesIO(subprocess.run(["djpeg", "-scale", scale, "-pnm", name], check=True, capture_output=True).stdout))
+
+
+# CMYK JPEGs: a plain CMYK one (Pillow writes Adobe's marker and inverted samples, 255 = no ink)
+# of the RGB picture, and a YCCK one whose black channel varies, so that K is exercised too.
+rgb.convert("CMYK").save("cmyk.jpg", quality=95, subsampling=0)
+samples = bytes(v for y in range(H) for x in range(W) for v in ((x * 7) % 256, (y * 11) % 256, ((x + y) * 5) % 256, 255 - (x * 3 + y * 5) % 160))
+open("ycck.jpg", "wb").write(ycck_jpeg(samples))
+for name in ["cmyk", "ycck"]:
+    reference = djpeg_rgb(name + ".jpg")
+    pillow = Image.open(name + ".jpg").convert("RGB")
+    worst = max(abs(a - b) for a, b in zip(reference.tobytes(), pillow.tobytes()))
+    assert worst <= 2, f"{name}.jpg: djpeg and Pillow differ by {worst}"
+    reference.save(name + "-djpeg.png")
+    print(f"{name}.jpg: djpeg and Pillow differ by at most {worst}")
+djpeg_rgb("cmyk.jpg", "1/2").save("cmyk-djpeg-half.png")
+print("wrote the WebP, BMP and CMYK JPEG fixtures")

@@ -2,14 +2,13 @@
 """Writes the image-decoding fixtures of Tests/PixelIOTests, independently of the decoders tested.
 
 PNG is written here byte by byte (zlib + CRC from the standard library), PGM/PPM as text and
-bytes, JPEG with libjpeg-turbo's cjpeg (Debian libjpeg-turbo-progs) and, for CMYK, TurboJPEG
-through ctypes. Run from this folder: python3 make_fixtures.py
+bytes, JPEG with libjpeg-turbo's cjpeg (Debian libjpeg-turbo-progs). Run from this folder:
+python3 make_fixtures.py (CMYK JPEGs are in Fixtures/formats)
 
 Every image is the same 8×6 pattern: pixel (x, y) has gray value 15·x + 20·y, colour
 (R, G, B) = (15·x + 20·y, 255 − 30·x, 40·y) and alpha 255 − 10·(x + y). 16-bit samples are
 value·256 + 128, so their high byte is the 8-bit value.
 """
-import ctypes
 import struct
 import subprocess
 import zlib
@@ -66,7 +65,6 @@ def main():
 
     for source, target in [("gray.pgm", "gray.jpg"), ("rgb.ppm", "rgb.jpg")]:
         subprocess.run(["cjpeg", "-quality", "100", "-sample", "1x1", "-outfile", target, source], check=True)
-    write_cmyk_jpeg("cmyk.jpg")
 
     # Broken and hostile files.
     rgb_png = open("rgb8.png", "rb").read()
@@ -81,21 +79,6 @@ def main():
     write("broken-truncated.pgm", pgm[:-10])
     write("broken-huge.pgm", b"P5 100000 100000 255\n" + bytes(16))
     write("broken-header.ppm", b"P6\n8 six\n255\n")
-
-
-def write_cmyk_jpeg(name):
-    tj = ctypes.CDLL("libturbojpeg.so.0")
-    tj.tjInitCompress.restype = ctypes.c_void_p
-    handle = tj.tjInitCompress()
-    pixels = bytes(v for y in range(H) for x in range(W) for v in (x * 30, y * 40, 0, 10))
-    buffer = ctypes.POINTER(ctypes.c_ubyte)()
-    size = ctypes.c_ulong(0)
-    TJPF_CMYK, TJSAMP_444 = 11, 0
-    status = tj.tjCompress2(ctypes.c_void_p(handle), pixels, W, 0, H, TJPF_CMYK, ctypes.byref(buffer), ctypes.byref(size), TJSAMP_444, 95, 0)
-    assert status == 0, "tjCompress2 failed"
-    write(name, ctypes.string_at(buffer, size.value))
-    tj.tjFree(buffer)
-    tj.tjDestroy(ctypes.c_void_p(handle))
 
 
 if __name__ == "__main__":

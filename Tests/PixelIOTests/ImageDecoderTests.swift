@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("cmyk.jpg", "CMYK"), ("broken-truncated.png", "damaged or truncated PNG"), ("broken-zero.png", "empty"),
+        ("broken-truncated.png", "damaged or truncated PNG"), ("broken-zero.png", "empty"),
         ("broken-not-an-image.png", "not a PNG, JPEG, WebP, BMP, PGM or PPM"), ("broken-huge.png", "more than the limit"),
         ("broken-truncated.jpg", "damaged or truncated JPEG"), ("broken-header.jpg", "damaged or truncated"), ("broken-truncated.pgm", "truncated PGM"),
         ("broken-huge.pgm", "more than the limit"), ("broken-header.ppm", "height"),
@@ -149,6 +149,27 @@ import Testing
             // Lossy: close on average (its edges ring on this busy pattern).
             #expect(Double(total) / Double(37 * 23 * channels) < Double(tolerance), "\(file): mean difference \(Double(total) / Double(37 * 23 * channels))")
         }
+    }
+
+    /// CMYK and YCCK JPEGs (print workflows) become exactly the RGB libjpeg-turbo's djpeg makes
+    /// of them (Pillow's too: the fixture script checks); the YCCK one's black channel varies.
+    @Test(arguments: ["cmyk", "ycck"])
+    func cmykJPEGsDecodeToDjpegsRGB(name: String) throws {
+        let decoded = try formatFixture(name + ".jpg"), expected = try formatFixture(name + "-djpeg.png")
+        #expect(decoded.format == .rgb && expected.format == .rgb && decoded.width == 37 && decoded.height == 23)
+        #expect(decoded.bytes == expected.bytes, "\(name).jpg differs from djpeg's RGB")
+    }
+
+    /// Adobe's convention (255 = no ink) is the one read: the CMYK copy of the RGB picture comes
+    /// back close to it, not as its negative. At a reduced DCT scale, djpeg's pixels at that scale.
+    @Test func aCMYKJPEGComesBackAsItsPicture() throws {
+        let decoded = try formatFixture("cmyk.jpg"), picture = try formatFixture("rgb.png")
+        let meanDifference = Double(zip(decoded.bytes, picture.bytes).map { abs(Int($0) - Int($1)) }.reduce(0, +)) / Double(picture.bytes.count)
+        #expect(meanDifference < 4, "mean difference \(meanDifference) from the picture it was made of")
+        let halved = try ImageDecoder(minimumSide: 12).decode(contentsOf: Self.formats.appendingPathComponent("cmyk.jpg").path)
+        let djpegHalved = try formatFixture("cmyk-djpeg-half.png")
+        #expect(halved.format == .rgb && halved.width == 19 && halved.height == 12, "\(halved.width)×\(halved.height)")
+        #expect(halved.bytes == djpegHalved.bytes, "decoded at 1/2 scale as djpeg -scale 1/2 decodes it")
     }
 
     @Test(arguments: [("truncated.webp", DatasetError.Code.malformed, "damaged or truncated"), ("truncated.bmp", .malformed, "truncated bitmap"),

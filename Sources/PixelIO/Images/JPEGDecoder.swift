@@ -2,7 +2,8 @@ import CTurboJPEG
 
 /// JPEG through TurboJPEG: gray JPEGs stay gray, colour ones become RGB, turned upright as their
 /// EXIF orientation says, at full size or at the smallest DCT scale that keeps both sides at least
-/// `minimumSide`; CMYK and YCCK JPEGs (print workflows) are refused with a way out. At 1/8 scale
+/// `minimumSide`; CMYK and YCCK JPEGs (print workflows) become RGB as libjpeg-turbo's `djpeg`
+/// makes them (``rgb(fromCMYK:)``). At 1/8 scale
 /// baseline JPEGs go through ``JPEGEighthScaleDecoder`` (the same pixels, without decoding the
 /// coefficients that scale does not use) and fall back to TurboJPEG for anything it does not take.
 enum JPEGDecoder {
@@ -19,11 +20,9 @@ enum JPEGDecoder {
         guard header == 0 else {
             throw DatasetError(.malformed, "\(source) is not a readable JPEG: \(String(cString: tjGetErrorStr2(handle)))")
         }
-        if colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue) {
-            throw DatasetError(.unsupported, "\(source) is a CMYK JPEG, which is not supported; convert it to RGB first (for example: convert IN.jpg -colorspace sRGB OUT.jpg)")
-        }
         try ImageDecoder(maximumPixels: maximumPixels).checkSize(width: Int(width), height: Int(height), source: source, format: .jpeg)
         let format: PixelFormat = colorspace == Int32(TJCS_GRAY.rawValue) ? .gray : .rgb
+        let isCMYK = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
         let scale = minimumSide.map { smallestScale(width: Int(width), height: Int(height), keeping: $0) } ?? (1, 1)
         let (fullWidth, fullHeight) = (Int(width), Int(height))
         width = Int32(scaled(Int(width), scale))
@@ -34,9 +33,10 @@ enum JPEGDecoder {
            image.width == Int(width), image.height == Int(height), image.pixels.count == Int(width) * Int(height) * format.channels {
             return try PixelBuffer(width: image.width, height: image.height, format: format, bytes: image.pixels).oriented(ExifOrientation.of(jpeg: bytes))
         }
-        let stride = Int(width) * format.channels
+        let channels = isCMYK ? 4 : format.channels
+        let stride = Int(width) * channels
         var pixels = [UInt8](repeating: 0, count: stride * Int(height))
-        let pixelFormat = Int32(format == .gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue)
+        let pixelFormat = Int32(isCMYK ? TJPF_CMYK.rawValue : format == .gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue)
         let status = pixels.withUnsafeMutableBufferPointer { out in
             bytes.withUnsafeBufferPointer {
                 tjDecompress2(handle, $0.baseAddress, UInt(bytes.count), out.baseAddress, width, Int32(stride), height, pixelFormat, TJFLAG_ACCURATEDCT)
@@ -47,7 +47,24 @@ enum JPEGDecoder {
             throw DatasetError(.malformed, "\(source) is a damaged or truncated JPEG: \(String(cString: tjGetErrorStr2(handle)))")
         }
         // Upright, as the EXIF orientation says (phones store portraits on their side).
-        return try PixelBuffer(width: Int(width), height: Int(height), format: format, bytes: pixels).oriented(ExifOrientation.of(jpeg: bytes))
+        return try PixelBuffer(width: Int(width), height: Int(height), format: format, bytes: isCMYK ? rgb(fromCMYK: pixels) : pixels)
+            .oriented(ExifOrientation.of(jpeg: bytes))
+    }
+
+    /// RGB from the C, M, Y, K samples TurboJPEG decodes, as libjpeg-turbo's `djpeg` converts
+    /// them (its `cmyk_to_rgb`: R = C·K / 255 rounded, and so on): the samples follow Adobe's
+    /// convention, 255 for no ink, as Photoshop writes them and as Pillow reads files that carry
+    /// Adobe's marker. No colour profile is applied.
+    static func rgb(fromCMYK samples: [UInt8]) -> [UInt8] {
+        let count = samples.count / 4
+        var rgb = [UInt8](repeating: 0, count: count * 3)
+        for i in 0..<count {
+            let k = Int(samples[4 * i + 3])
+            for channel in 0..<3 {
+                rgb[3 * i + channel] = UInt8((2 * Int(samples[4 * i + channel]) * k + 255) / 510)
+            }
+        }
+        return rgb
     }
 
     /// The DCT scales TurboJPEG decodes at directly, as num/denom, smallest first.

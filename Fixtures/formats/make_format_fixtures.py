@@ -1,6 +1,7 @@
 """Writes the WebP, BMP and CMYK JPEG fixtures of PixelIOTests with Pillow, each beside a PNG of
 the pixels a decoder must produce (for lossy WebP: of the picture before compression; for CMYK
-JPEGs: libjpeg-turbo's djpeg's RGB, checked here against Pillow's).
+JPEGs: libjpeg-turbo's djpeg's RGB, checked here against Pillow's), and files of the formats the
+decoder refuses (GIF, TIFF, JPEG 2000, AVIF, HEIC and JPEG XL openings, odd bitmaps).
 
     python make_format_fixtures.py     (needs Pillow with WebP support, libturbojpeg and djpeg:
                                         Debian libturbojpeg0 and libjpeg-turbo-progs)
@@ -56,6 +57,46 @@ rows = [data[offset + i * row: offset + (i + 1) * row] for i in range(H)]
 struct.pack_into("<i", data, 22, -H)
 data[offset:] = b"".join(reversed(rows))
 open("rgb24-top-down.bmp", "wb").write(bytes(data))
+
+
+def bitmap(bits, rows, palette=b"", compression=0, masks=b"", header_size=40):
+    """A bottom-up Windows bitmap of W×H pixels from its rows (top first), packed as given."""
+    stride = (W * bits + 31) // 32 * 4
+    body = b"".join(row.ljust(stride, b"\0") for row in reversed(rows))
+    offset = 14 + header_size + len(masks) + len(palette)
+    if header_size == 12:  # OS/2 1.x: BITMAPCOREHEADER
+        info = struct.pack("<IHHHH", 12, W, H, 1, bits)
+    else:
+        info = struct.pack("<IiiHHIIiiII", 40, W, H, 1, bits, compression, len(body), 2835, 2835, len(palette) // 4, 0)
+    return b"BM" + struct.pack("<IHHI", offset + len(body), 0, 0, offset) + info + masks + palette + body
+
+
+pixels = [[rgb.getpixel((x, y)) for x in range(W)] for y in range(H)]
+# 4 bits a pixel, which Pillow does not write: the 16-colour palette image, two pixels a byte.
+palette16 = rgb.quantize(colors=16)
+colours = palette16.getpalette()[:48]
+quad = b"".join(bytes([colours[3 * i + 2], colours[3 * i + 1], colours[3 * i], 0]) for i in range(16))
+indices = [[palette16.getpixel((x, y)) for x in range(W)] + [0] for y in range(H)]
+open("palette4.bmp", "wb").write(bitmap(4, [bytes(r[x] << 4 | r[x + 1] for x in range(0, W, 2)) for r in indices], palette=quad))
+palette16.convert("RGB").save("palette4.png")
+# 32 bits a pixel, B, G, R and an unused byte: plain (BI_RGB) and with the usual bit-field masks.
+rows32 = [b"".join(bytes([b, g, r, 0x7F]) for r, g, b in row) for row in pixels]
+open("rgb32.bmp", "wb").write(bitmap(32, rows32))
+open("rgb32-bitfields.bmp", "wb").write(bitmap(32, rows32, compression=3, masks=struct.pack("<III", 0xFF0000, 0xFF00, 0xFF)))
+# Bitmaps refused with their reason: 16 bits a pixel, run-length coded, an OS/2 header.
+open("rgb16.bmp", "wb").write(bitmap(16, [bytes(2 * W)] * H))
+open("rle8.bmp", "wb").write(bitmap(8, [bytes(W)] * H, palette=quad * 16, compression=1))
+open("os2.bmp", "wb").write(bitmap(24, [b"".join(bytes([b, g, r]) for r, g, b in row) for row in pixels], header_size=12))
+
+# Formats recognised and refused by name: real files where Pillow writes them, and the opening
+# boxes of a HEIC and a JPEG XL file (what the decoder reads to name them) where it does not.
+rgb.save("picture.gif")
+rgb.save("picture.tiff")
+rgb.save("picture.jp2")
+rgb.save("picture.avif", quality=80)
+open("picture-header.heic", "wb").write(struct.pack(">I", 24) + b"ftypheic" + struct.pack(">I", 0) + b"mif1heic")
+open("picture-header.jxl", "wb").write(struct.pack(">I", 12) + b"JXL \r\n\x87\n" + struct.pack(">I", 20) + b"ftypjxl " + struct.pack(">I", 0) + b"jxl ")
+
 # Truncated copies: the decoders must refuse them whole.
 open("truncated.bmp", "wb").write(open("rgb24.bmp", "rb").read()[:300])
 open("truncated.webp", "wb").write(open("rgb-lossy.webp", "rb").read()[:120])

@@ -112,7 +112,7 @@ import Testing
     func otherFormatsAreRefusedByName(name: String) throws {
         let bytes = try #require(Self.otherFormats[name])
         let error = #expect(throws: DatasetError.self) { try decoder.decode(bytes, source: "photo.x") }
-        #expect(error?.code == .unsupported && error?.message.contains("photo.x is a \(name) image, which is not supported") == true, "\(error?.message ?? "")")
+        #expect(error?.code == .unsupported && error?.message.contains("photo.x is \(name == "AVIF" ? "an" : "a") \(name) image, which is not supported") == true, "\(error?.message ?? "")")
     }
 
     static let formats = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fixtures/formats").standardized
@@ -124,7 +124,8 @@ import Testing
     /// WebP and BMP against PNGs of the same pixels, written by Pillow (`Fixtures/formats/make_format_fixtures.py`).
     @Test(arguments: [("rgb-lossless.webp", "rgb.png", 0), ("rgba-lossless.webp", "rgba.png", 0), ("rgb-lossy.webp", "rgb.png", 6),
                       ("rgb24.bmp", "rgb.png", 0), ("rgb24-top-down.bmp", "rgb.png", 0), ("palette8.bmp", "palette.png", 0),
-                      ("gray8.bmp", "gray.png", 0), ("bilevel1.bmp", "bilevel.png", 0)])
+                      ("gray8.bmp", "gray.png", 0), ("bilevel1.bmp", "bilevel.png", 0), ("palette4.bmp", "palette4.png", 0),
+                      ("rgb32.bmp", "rgb.png", 0), ("rgb32-bitfields.bmp", "rgb.png", 0)])
     func webpAndBMPDecodeToTheirPixels(file: String, reference: String, tolerance: Int) throws {
         let decoded = try formatFixture(file)
         #expect(ImageDecoder.format(of: [UInt8](try Data(contentsOf: Self.formats.appendingPathComponent(file)))) == (file.hasSuffix(".webp") ? .webp : .bmp))
@@ -149,6 +150,16 @@ import Testing
             // Lossy: close on average (its edges ring on this busy pattern).
             #expect(Double(total) / Double(37 * 23 * channels) < Double(tolerance), "\(file): mean difference \(Double(total) / Double(37 * 23 * channels))")
         }
+    }
+
+    /// Files of every format the decoder refuses, each refused with what it is (GIF, TIFF, JPEG
+    /// 2000 and AVIF written by Pillow; the opening boxes of a HEIC and a JPEG XL file).
+    @Test(arguments: [("picture.gif", "a GIF image"), ("picture.tiff", "a TIFF image"), ("picture.jp2", "a JPEG 2000 image"),
+                      ("picture.avif", "an AVIF image"), ("picture-header.heic", "a HEIC/HEIF image"), ("picture-header.jxl", "a JPEG XL image"),
+                      ("rgb16.bmp", "a 16-bit bitmap"), ("rle8.bmp", "a compressed bitmap (compression 1)"), ("os2.bmp", "an OS/2 bitmap")])
+    func filesOfUnsupportedFormatsAreRefusedByName(file: String, what: String) throws {
+        let error = #expect(throws: DatasetError.self) { try formatFixture(file) }
+        #expect(error?.code == .unsupported && error?.message.contains("\(file) is \(what)") == true, "\(error?.message ?? "")")
     }
 
     /// CMYK and YCCK JPEGs (print workflows) become exactly the RGB libjpeg-turbo's djpeg makes

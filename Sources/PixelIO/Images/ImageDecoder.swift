@@ -62,7 +62,7 @@ public struct ImageDecoder: Sendable {
         case .bmp: return try BMPDecoder.decode(bytes, source: source, maximumPixels: maximumPixels)
         case nil:
             if let other = Self.unsupportedFormat(of: bytes) {
-                throw DatasetError(.unsupported, "\(source) is a \(other) image, which is not supported; convert it to PNG or JPEG (for example: convert IN OUT.png)")
+                throw DatasetError(.unsupported, "\(source) is \(Self.refusal(of: other)) (for example: convert IN OUT.png)")
             }
             let start = bytes.prefix(4).map { String($0, radix: 16, uppercase: true).count == 1 ? "0" + String($0, radix: 16, uppercase: true) : String($0, radix: 16, uppercase: true) }
             throw DatasetError(.unsupported, "\(source) is not a PNG, JPEG, WebP, BMP, PGM or PPM image (it starts with bytes \(start.joined(separator: " ")))")
@@ -85,6 +85,12 @@ public struct ImageDecoder: Sendable {
         if bytes.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20]) || bytes.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) { return "JPEG 2000" }
         if bytes.starts(with: [0xFF, 0x0A]) || bytes.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x4A, 0x58, 0x4C, 0x20]) { return "JPEG XL" }
         return nil
+    }
+
+    /// Why a file of the well-known format `name` (``unsupportedFormat(of:)``) is not decoded,
+    /// and what to do: "an AVIF image, which is not supported; convert it to PNG or JPEG".
+    static func refusal(of name: String) -> String {
+        "\(name.hasPrefix("A") ? "an" : "a") \(name) image, which is not supported; convert it to PNG or JPEG"
     }
 
     /// Reads and decodes the image file at `path`.

@@ -36,7 +36,7 @@ public enum ImageFiles {
                 if let head, ImageDecoder.format(of: head) != nil {
                     listing.images.append(path)
                 } else if let head, let other = ImageDecoder.unsupportedFormat(of: head) {
-                    listing.passedOver.append(SkippedInput(path, "a \(other) image, which is not supported; convert it to PNG or JPEG"))
+                    listing.passedOver.append(SkippedInput(path, ImageDecoder.refusal(of: other)))
                 } else {
                     listing.passedOver.append(SkippedInput(path, head != nil ? "not a PNG, JPEG, WebP, BMP, PGM or PPM image" : "cannot be read (permission)"))
                 }

@@ -8,8 +8,9 @@ import NeuralNet
 import PixelIO
 
 /// Bulk ingestion end to end through ``BulkIngestion`` (what `bgan-db ingest` runs), on the
-/// Fashion-MNIST training images and on generated 256×256 JPEG files, with each stage's rate
-/// measured alone in the same run to show which one bounds the pipeline.
+/// Fashion-MNIST training images and on JPEG files (generated 256×256 ones, or one or more folders
+/// of camera photos, each measured in the same run), into stores bound to the bundled encoder and
+/// to PDQ, with each stage's rate measured alone to show which one bounds the pipeline.
 struct IngestBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
@@ -27,8 +28,8 @@ struct IngestBenchmark: ParsableCommand {
     @Option(help: "Side of the generated JPEGs in pixels.")
     var jpegSide: Int = 256
 
-    @Option(help: "Ingest the JPEG files of this folder (camera photos, say) instead of generating them.")
-    var jpegFolder: String?
+    @Option(help: "Ingest the JPEG files of this folder (camera photos, say) instead of generating them; repeat the option to measure several folders in one run (2-MP and 12-MP photos, say).")
+    var jpegFolder: [String] = []
 
     @Option(help: "Code length: a bundled model's (32 or 64).")
     var bits: Int = 64
@@ -74,17 +75,25 @@ struct IngestBenchmark: ParsableCommand {
         if repeats > 1 { print(String(format: "end to end, median of %d runs: %.0f images/s", repeats, rates.sorted()[repeats / 2])) }
         try stageRates(units: datasetUnits, store: store, model: model, root: root + "/dataset-stages")
 
-        let files: [String]
-        if let jpegFolder {
-            files = try FileManager.default.contentsOfDirectory(atPath: jpegFolder).sorted()
-                .filter { $0.lowercased().hasSuffix(".jpg") || $0.lowercased().hasSuffix(".jpeg") }.map { jpegFolder + "/" + $0 }
-            let bytes = try files.reduce(0) { $0 + ((try FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
-            print(String(format: "\n%d JPEG files of %@ (%.1f KB each on average)", files.count, jpegFolder, Double(bytes) / Double(max(files.count, 1)) / 1024))
-        } else {
+        if jpegFolder.isEmpty {
             guard jpegs > 0 else { return }
-            files = try generateJPEGs(from: set, in: root + "/jpegs")
+            try measureJPEGs(try generateJPEGs(from: set, in: root + "/jpegs"), model: model, root: root + "/generated")
         }
+        for (index, folder) in jpegFolder.enumerated() {
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+                .filter { $0.lowercased().hasSuffix(".jpg") || $0.lowercased().hasSuffix(".jpeg") }.map { folder + "/" + $0 }
+            let bytes = try files.reduce(0) { $0 + ((try FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+            print(String(format: "\n%d JPEG files of %@ (%.1f KB each on average)", files.count, folder, Double(bytes) / Double(max(files.count, 1)) / 1024))
+            try measureJPEGs(files, model: model, root: root + "/folder\(index)")
+        }
+    }
+
+    /// Decoding alone (full size, and at the store's side with and without the coefficient
+    /// skipping), then ingestion end to end into a store bound to the model, decoded each way, and
+    /// into a store bound to PDQ (which decodes at its own, larger side).
+    private func measureJPEGs(_ files: [String], model: ModelFile, root: String) throws {
         guard !files.isEmpty else { return }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let side = try Store.create(at: root + "/side", model: model, thumbnailSide: thumbnailSize).decodingSide()
         // Decoded at the smallest DCT scale the store needs, as `bgan-db ingest` does; at 1/8 scale
         // baseline JPEGs skip the coefficients that scale does not use, unless TurboJPEG alone is asked for.
@@ -96,18 +105,23 @@ struct IngestBenchmark: ParsableCommand {
             for file in files { _ = try oneDecoder.decode(contentsOf: file) }
             printRate("  decode only, one core, \(label)", count: files.count, seconds: Date().timeIntervalSince(started))
         }
-        var fileUnits: [IngestionUnit] = []
+        func units(_ oneDecoder: ImageDecoder) -> [IngestionUnit] {
+            files.map { file in IngestionUnit(key: URL(fileURLWithPath: file).lastPathComponent, payload: [], name: file) { try oneDecoder.decode(contentsOf: file) } }
+        }
         for (index, (label, oneDecoder)) in [("TurboJPEG alone", turboJPEGAlone), ("unused coefficients skipped", decoder)].enumerated() {
-            let jpegStore = try Store.create(at: root + "/jpeg\(index)", model: model, thumbnailSide: thumbnailSize)
-            fileUnits = files.map { file in
-                IngestionUnit(key: URL(fileURLWithPath: file).lastPathComponent, payload: [], name: file) { try oneDecoder.decode(contentsOf: file) }
-            }
-            let jpegReport = try BulkIngestion(store: jpegStore, batchSize: batch).run(fileUnits)
+            let jpegStore = try Store.create(at: root + "/model\(index)", model: model, thumbnailSide: thumbnailSize)
+            let jpegReport = try BulkIngestion(store: jpegStore, batchSize: batch).run(units(oneDecoder))
             precondition(jpegReport.added == files.count && jpegReport.rejected.isEmpty, "every JPEG is stored")
             printRate("end to end (decode ∥ encode + write), \(label)", count: files.count, seconds: jpegReport.seconds,
                       detail: String(format: "writer waited %.2f s for decoded batches", jpegReport.secondsWaitingForInput))
-            if index == 1 { try stageRates(units: fileUnits, store: jpegStore, model: model, root: root + "/jpeg-stages") }
+            if index == 1 { try stageRates(units: units(oneDecoder), store: jpegStore, model: model, root: root + "/stages") }
         }
+        let pdqStore = try Store.create(at: root + "/pdq", encoder: PDQEncoder(), thumbnailSide: thumbnailSize)
+        let pdqSide = try pdqStore.decodingSide()
+        let pdqReport = try BulkIngestion(store: pdqStore, batchSize: batch).run(units(ImageDecoder(minimumSide: pdqSide)))
+        precondition(pdqReport.added == files.count && pdqReport.rejected.isEmpty, "every JPEG is stored")
+        printRate("end to end into a PDQ store (decoded to \(pdqSide ?? 0) px)", count: files.count, seconds: pdqReport.seconds,
+                  detail: String(format: "writer waited %.2f s for decoded batches", pdqReport.secondsWaitingForInput))
     }
 
     /// `jpegs` photo-like JPEG files of `jpegSide` pixels made from the data set's images.

@@ -138,6 +138,29 @@ import Testing
         #expect(finished.parameters == whole.parameters, "the notes name stage 1 by path, the weights are the same")
     }
 
+    /// A stage 1 left by a run with other views, as a model file or as a checkpoint, is refused
+    /// rather than reused: the recipe's views changed once (noise σ 0 → 0.04).
+    @Test func aStageOneOfOtherViewsIsNotReusedOrContinued() throws {
+        let directory = TemporaryDirectory("plan-stage-one-views")
+        var plan = smallPlan()
+        plan.pretraining?.epochs = 3
+        var noiseless = plan
+        noiseless.pretraining?.augmentation.noise = 0
+        let out = directory.sub("model.bgan")
+        _ = try noiseless.train(on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: out + ".checkpoint"))
+        let reused = #expect(throws: BGANError.self) { try plan.train(on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: out + ".checkpoint")) }
+        #expect(reused?.message.contains("other views") == true && reused?.message.contains("noise σ ≤ 0.0;") == true, "\(reused?.message ?? "")")
+
+        let stopped = directory.sub("stopped.bgan")
+        let steps = LockedCounter()
+        #expect(throws: TrainingStopped.self) {
+            try noiseless.train(on: data(), writingTo: stopped, loop: TrainingLoop(checkpointPath: stopped + ".checkpoint") { steps.value >= 2 }) { _ in steps.increment() }
+        }
+        let continued = #expect(throws: BGANError.self) { try plan.train(on: data(), writingTo: stopped, loop: TrainingLoop(checkpointPath: stopped + ".checkpoint")) }
+        #expect(continued?.message.contains("other settings than this run's stage 1") == true, "\(continued?.message ?? "")")
+        #expect(FileManager.default.fileExists(atPath: stopped + ".pretrained.bganmodel.checkpoint"), "the refused checkpoint is left as it was")
+    }
+
     @Test func plansThatCannotRunAreRefusedBeforeAnyWork() throws {
         var anchoredFromNothing = TrainingPlan(recipe: .paper, bits: 16)
         anchoredFromNothing.weights.anchor = 1

@@ -243,7 +243,7 @@ public final class ContrastiveSession {
         training["learning_rate"] = "\(s.learningRate)"
         training["temperature"] = "\(s.temperature)"
         training["seed"] = "\(s.seed)"
-        training["views"] = "crop area ≥ \(s.augmentation.minimumArea), aspect ≤ \(s.augmentation.maximumAspect), flips \(s.augmentation.flips), brightness ±\(s.augmentation.brightness), noise σ ≤ \(s.augmentation.noise)"
+        training["views"] = s.augmentation.note
         training["images"] = "\(count)"
         if let partners = s.neighborPartners {
             training["neighbour_partners"] = partners.note

@@ -36,6 +36,11 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case minimumArea, maximumAspect, flips, brightness, noise }
 
+    /// The views in words, as a stage-1 model file's `views` note records them.
+    public var note: String {
+        "crop area ≥ \(minimumArea), aspect ≤ \(maximumAspect), flips \(flips), brightness ±\(brightness), noise σ ≤ \(noise)"
+    }
+
     /// Reads checkpoints written before views had noise as views without it.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)

@@ -29,7 +29,14 @@ extension ContrastiveSession {
     @discardableResult
     public static func resume(checkpoint: [UInt8], source: String, on data: TrainingData, writingTo out: String, loop: TrainingLoop,
                               onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
-        let session = try ContrastiveSession(checkpoint: checkpoint, images: data.rows, source: source)
+        try resume(try ContrastiveSession(checkpoint: checkpoint, images: data.rows, source: source), source: source, on: data,
+                   writingTo: out, loop: loop, onProgress: onProgress)
+    }
+
+    /// Continues `session`, read from the checkpoint `source` names (whose settings the caller
+    /// may check first), and writes the model file to `out`.
+    public static func resume(_ session: ContrastiveSession, source: String, on data: TrainingData, writingTo out: String, loop: TrainingLoop,
+                              onProgress: (TrainingProgress) -> Void = { _ in }) throws -> ModelFile {
         loop.logger.info("resuming \(source) at epoch \(session.epoch + 1), step \(session.step + 1) of \(session.stepsPerEpoch)")
         return try finish(session, data: data, writingTo: out, loop: loop, onProgress: onProgress)
     }

@@ -212,24 +212,30 @@ extension TrainingPlan {
             guard model.header.training["epochs"] == "\(epochs)" else {
                 throw BGANError(.invalidArgument, "\(path) is left from a pre-training of \(model.header.training["epochs"] ?? "?") epochs and \(epochs) are asked for; remove it, or name it as the pre-trained model to use")
             }
+            guard model.header.training["views"] == pretraining.augmentation.note else {
+                throw BGANError(.invalidArgument, "\(path) is left from a pre-training on other views (\(model.header.training["views"] ?? "none noted"); this run's: \(pretraining.augmentation.note)); remove it, or name it as the pre-trained model to use")
+            }
             logger.info("reusing the pre-trained model \(path) (digest \(model.digest.prefix(16))…) left by an earlier run; remove it to pre-train again")
             return path
         }
         var stageLoop = loop
         stageLoop.checkpointPath = path + ".checkpoint"
         stageLoop.lossCurvePath = loop.lossCurvePath.map { _ in path + ".losses.svg" }
+        let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: pretraining.bits ?? bits,
+                                            filters: filters, hiddenUnits: hiddenUnits)
+        var settings = pretraining.settings(architecture: architecture, seed: seed)
+        settings.epochs = pretraining.epochs(for: data.count)
+        settings.batch = min(settings.batch, data.count)
         let model: ModelFile
         if let bytes = FileManager.default.contents(atPath: stageLoop.checkpointPath) {
+            let session = try ContrastiveSession(checkpoint: Array(bytes), images: data.rows, source: stageLoop.checkpointPath)
+            guard session.settings == settings else {
+                throw BGANError(.invalidArgument, "\(stageLoop.checkpointPath) is left from a pre-training with other settings than this run's stage 1 (views, neighbour partners, epochs, seed or sizes); remove it to pre-train again")
+            }
             logger.info("continuing the pre-training saved in \(stageLoop.checkpointPath)")
-            model = try ContrastiveSession.resume(checkpoint: Array(bytes), source: stageLoop.checkpointPath, on: data, writingTo: path,
-                                                  loop: stageLoop, onProgress: onProgress)
+            model = try ContrastiveSession.resume(session, source: stageLoop.checkpointPath, on: data, writingTo: path, loop: stageLoop, onProgress: onProgress)
         } else {
-            let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: pretraining.bits ?? bits,
-                                                filters: filters, hiddenUnits: hiddenUnits)
-            var settings = pretraining.settings(architecture: architecture, seed: seed)
-            settings.epochs = pretraining.epochs(for: data.count)
             logger.info("stage 1 of 2: contrastive pre-training, \(settings.epochs) epochs, into \(path)")
-            settings.batch = min(settings.batch, data.count)
             if let partners = settings.neighborPartners {
                 logger.info("pre-training partners: \(partners.note)")
             }

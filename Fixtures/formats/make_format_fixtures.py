@@ -3,7 +3,8 @@ the pixels a decoder must produce (for lossy WebP: of the picture before compres
 JPEGs: libjpeg-turbo's djpeg's RGB, checked here against Pillow's), and files of the formats the
 decoder refuses (GIF, TIFF, JPEG 2000, AVIF, HEIC and JPEG XL openings, odd bitmaps).
 
-    python make_format_fixtures.py     (needs Pillow with WebP support, libturbojpeg and djpeg:
+    python make_format_fixtures.py     (needs Pillow with WebP, AVIF and JPEG 2000 support, as
+                                        PyPI's Pillow 13 wheels have, and libturbojpeg and djpeg:
                                         Debian libturbojpeg0 and libjpeg-turbo-progs)
 """
 import ctypes

@@ -14,7 +14,7 @@ import PixelIO
 struct IngestBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Images/s of bulk ingestion into a store bound to the bundled encoder: an IDX data set, then JPEG files.")
+        abstract: "Images/s of bulk ingestion into stores bound to the bundled encoder (an IDX data set, then JPEG files) and to PDQ (the JPEG files).")
 
     @Option(help: "IDX image file.")
     var images: String = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"

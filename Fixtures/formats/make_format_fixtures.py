@@ -103,14 +103,15 @@ open("truncated.bmp", "wb").write(open("rgb24.bmp", "rb").read()[:300])
 open("truncated.webp", "wb").write(open("rgb-lossy.webp", "rb").read()[:120])
 
 
-def ycck_jpeg(samples):
-    """A YCCK JPEG (what TurboJPEG makes of CMYK samples), written through TurboJPEG."""
+def ycck_jpeg(samples, subsampling=0):
+    """A YCCK JPEG (what TurboJPEG makes of CMYK samples), written through TurboJPEG; chroma
+    subsampling 0 is 4:4:4, 2 is 4:2:0."""
     tj = ctypes.CDLL("libturbojpeg.so.0")
     tj.tjInitCompress.restype = ctypes.c_void_p
     handle = ctypes.c_void_p(tj.tjInitCompress())
     buffer, size = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_ulong(0)
-    TJPF_CMYK, TJSAMP_444 = 11, 0
-    assert tj.tjCompress2(handle, samples, W, 0, H, TJPF_CMYK, ctypes.byref(buffer), ctypes.byref(size), TJSAMP_444, 95, 0) == 0
+    TJPF_CMYK = 11
+    assert tj.tjCompress2(handle, samples, W, 0, H, TJPF_CMYK, ctypes.byref(buffer), ctypes.byref(size), subsampling, 95, 0) == 0
     data = ctypes.string_at(buffer, size.value)
     tj.tjFree(buffer)
     tj.tjDestroy(handle)
@@ -127,7 +128,8 @@ def djpeg_rgb(name, scale="1/1"):
 rgb.convert("CMYK").save("cmyk.jpg", quality=95, subsampling=0)
 samples = bytes(v for y in range(H) for x in range(W) for v in ((x * 7) % 256, (y * 11) % 256, ((x + y) * 5) % 256, 255 - (x * 3 + y * 5) % 160))
 open("ycck.jpg", "wb").write(ycck_jpeg(samples))
-for name in ["cmyk", "ycck"]:
+open("ycck-420.jpg", "wb").write(ycck_jpeg(samples, subsampling=2))
+for name in ["cmyk", "ycck", "ycck-420"]:
     reference = djpeg_rgb(name + ".jpg")
     pillow = Image.open(name + ".jpg").convert("RGB")
     worst = max(abs(a - b) for a, b in zip(reference.tobytes(), pillow.tobytes()))
@@ -135,4 +137,5 @@ for name in ["cmyk", "ycck"]:
     reference.save(name + "-djpeg.png")
     print(f"{name}.jpg: djpeg and Pillow differ by at most {worst}")
 djpeg_rgb("cmyk.jpg", "1/2").save("cmyk-djpeg-half.png")
+djpeg_rgb("cmyk.jpg", "1/8").save("cmyk-djpeg-eighth.png")
 print("wrote the WebP, BMP and CMYK JPEG fixtures")

@@ -164,7 +164,7 @@ import Testing
 
     /// CMYK and YCCK JPEGs (print workflows) become exactly the RGB libjpeg-turbo's djpeg makes
     /// of them (Pillow's too: the fixture script checks); the YCCK one's black channel varies.
-    @Test(arguments: ["cmyk", "ycck"])
+    @Test(arguments: ["cmyk", "ycck", "ycck-420"])
     func cmykJPEGsDecodeToDjpegsRGB(name: String) throws {
         let decoded = try formatFixture(name + ".jpg"), expected = try formatFixture(name + "-djpeg.png")
         #expect(decoded.format == .rgb && expected.format == .rgb && decoded.width == 37 && decoded.height == 23)
@@ -181,6 +181,10 @@ import Testing
         let djpegHalved = try formatFixture("cmyk-djpeg-half.png")
         #expect(halved.format == .rgb && halved.width == 19 && halved.height == 12, "\(halved.width)×\(halved.height)")
         #expect(halved.bytes == djpegHalved.bytes, "decoded at 1/2 scale as djpeg -scale 1/2 decodes it")
+        // At 1/8 scale too, where baseline YCbCr files take our own decoder and CMYK ones TurboJPEG.
+        let eighth = try ImageDecoder(minimumSide: 1).decode(contentsOf: Self.formats.appendingPathComponent("cmyk.jpg").path)
+        let djpegEighth = try formatFixture("cmyk-djpeg-eighth.png")
+        #expect(eighth.width == 5 && eighth.height == 3 && eighth.bytes == djpegEighth.bytes, "decoded at 1/8 scale as djpeg -scale 1/8 decodes it")
     }
 
     @Test(arguments: [("truncated.webp", DatasetError.Code.malformed, "damaged or truncated"), ("truncated.bmp", .malformed, "truncated bitmap"),

@@ -25,7 +25,11 @@ extension TrainingPlan {
             throw BGANError(.invalidArgument, "\(data.count) images do not fill one batch of \(batch): use a smaller batch or more images")
         }
         var startingFile: ModelFile?
-        if case .file(let path) = initialEncoder { startingFile = try startingModel(try Self.readModel(at: path), at: path, for: architecture(for: data)) }
+        if case .file(let path) = initialEncoder {
+            let model = try Self.readModel(at: path)
+            try checkStartingModel(model, at: path, for: architecture(for: data))
+            startingFile = model
+        }
         let pretrainedPath = usesPretrainedModel ? try pretrainedModel(on: data, modelPath: out, loop: loop, onProgress: onProgress) : nil
         let session = try makeSession(on: data, pretrainedPath: pretrainedPath, startingFile: startingFile, logger: loop.logger)
         // The set-up's features, lists and search heaps are freed by now; training holds none of them.
@@ -82,7 +86,9 @@ extension TrainingPlan {
         let startPath: String?, start: ModelFile?
         switch initialEncoder {
         case .random: (startPath, start) = (nil, nil)
-        case .pretrained: (startPath, start) = (pretrainedPath, try stageOne.map { try startingModel($0.model, at: $0.path, for: architecture) })
+        case .pretrained:
+            if let stageOne { try checkStartingModel(stageOne.model, at: stageOne.path, for: architecture) }
+            (startPath, start) = (pretrainedPath, stageOne?.model)
         case .file(let path): (startPath, start) = (path, startingFile)
         }
         // Beyond the exact lists' limit a model's features (256 MB at a million images) go to a temporary file,
@@ -154,9 +160,17 @@ extension TrainingPlan {
         return try ModelFile(bytes: Array(bytes), source: path)
     }
 
-    /// `model` (read from `path`), checked to have the run's encoder — but for the code length
+    /// Checks that `model` (read from `path`) has the run's encoder — but for the code length
     /// when the run draws a fresh code layer (which is all a code length changes).
-    private func startingModel(_ model: ModelFile, at path: String, for architecture: BGANArchitecture) throws -> ModelFile {
+    ///
+    /// It returns nothing on purpose: as `startingModel(…) throws -> ModelFile`, returning the
+    /// model, Swift 6.3's optimiser tail-called `memcpy` for the result with the error register
+    /// (r12) still holding an image height, so a release build reported a "thrown" garbage
+    /// error and crashed at the start of every BGAN stage with a starting encoder (LLVM's
+    /// missing guard against tail mem-libcalls in `swifterror` functions: swiftlang/swift#90477,
+    /// fixed in llvm/llvm-project#214590, not in this toolchain). No debug test sees it;
+    /// `scripts/release-smoke`, run by `scripts/test`, does.
+    private func checkStartingModel(_ model: ModelFile, at path: String, for architecture: BGANArchitecture) throws {
         let a = model.header.architecture
         guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width,
               a.bits == architecture.bits || freshCodeLayer, a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
@@ -166,7 +180,6 @@ extension TrainingPlan {
         if !freshCodeLayer, weights.listwise != nil, model.header.training["code_bit_order"] != nil {
             throw BGANError(.invalidArgument, "\(path) holds codes in two parts with their bits interleaved; a listwise term cannot continue its code layer: draw a fresh code layer (--fresh-code-layer)")
         }
-        return model
     }
 
     /// The cosine targets the plan asks for, if any, from the spectral graph of `lists`' first

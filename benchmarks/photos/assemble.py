@@ -1,13 +1,14 @@
 """Assembles the photo benchmark from photographs that Debian packages carry.
 
-    python assemble.py OUT [--tile 256] [--queries 300] [--seed 2026]
+    python assemble.py OUT [--tile 256] [--queries N] [--seed 2026]
 
 Downloads the packages listed in SOURCES with `apt-get download` (nothing is installed), takes
 the photographs named there, cuts each into non-overlapping TILE x TILE tiles (a tile is one
 benchmark photo: distinct content, the same camera), drops nearly flat tiles (gray standard
 deviation below 8: sky, blur) and writes
     OUT/originals/NNNN.png              the database, lossless
-    OUT/queries/NNNN.TRANSFORM.(png|jpg) transformed copies of QUERIES originals chosen at random
+    OUT/queries/NNNN.TRANSFORM.(png|jpg) transformed copies of every original (or of N chosen at
+                                        random with --queries N)
     OUT/provenance.tsv                  tile -> package, version, file, box
     OUT/licences/PACKAGE.copyright      each package's Debian copyright file
 Needs Pillow and NumPy (run.sh installs them into a private virtual environment).
@@ -119,7 +120,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--tile", type=int, default=256)
-    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=0, help="originals to copy and query (0: all)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
@@ -146,7 +147,8 @@ def main():
         for index, (tile, package, version, path, box) in enumerate(rows):
             tile.save(os.path.join(args.out, "originals", f"{index:04d}.png"))
             f.write(f"{index:04d}\t{package}\t{version}\t{path}\t" + "\t".join(map(str, box)) + "\n")
-    chosen = sorted(random.Random(args.seed).sample(range(len(rows)), min(args.queries, len(rows))))
+    count = len(rows) if args.queries <= 0 else min(args.queries, len(rows))
+    chosen = sorted(random.Random(args.seed).sample(range(len(rows)), count))
     for index in chosen:
         for name in TRANSFORMS:
             copy, saving = transform(rows[index][0], name)

@@ -1,8 +1,8 @@
 /// A whole way of training a model, from raw images to the model file: what `bgan-db train`
 /// runs when only the data, the code length and the output are given.
 ///
-/// - ``recommended``: the recipe of the bundled 64-bit model (the 32-bit one is the previous
-///   recipe's: docs/quality.md, twenty-sixth session). 100 epochs of contrastive pre-training
+/// - ``recommended``: the recipe of both bundled models (docs/quality.md, twenty-sixth and
+///   twenty-seventh sessions). 100 epochs of contrastive pre-training
 ///   of the encoder on random views, half of the second views replaced by pixel-space neighbours
 ///   (``ContrastiveSession``, ``pretrainingPartners``); then BGAN with every term of the paper's
 ///   objective (neighbourhood structure, quantisation, content through the discriminator's

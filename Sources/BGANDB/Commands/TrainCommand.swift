@@ -11,7 +11,7 @@ struct TrainCommand: ParsableCommand {
         batch (32×32 RGB; labels are ignored), or a folder of PNG / JPEG / PGM / PPM images \
         (recursively, in path order; --geometry sets the model's input). \
         `train --data SOURCE --bits L --out MODEL` alone runs the recommended recipe, the one \
-        the bundled 64-bit model was trained with: 100 epochs of contrastive pre-training (its \
+        the bundled models were trained with: 100 epochs of contrastive pre-training (its \
         model is written to OUT.pretrained.bganmodel, or --pretrained FILE is used instead), \
         then BGAN with the whole objective on the pre-trained layers, kept, under a fresh code \
         layer whose code comes in two parts (listwise bits beside neighbourhood bits), targets \
@@ -34,7 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where to write the model file.")
     var out: String
 
-    @Option(help: "recommended (100 epochs of pre-training, then BGAN on its layers with codes in two parts: the bundled 64-bit model) or paper (the paper's configuration). Other options override it.")
+    @Option(help: "recommended (100 epochs of pre-training, then BGAN on its layers with codes in two parts: the bundled models) or paper (the paper's configuration). Other options override it.")
     var recipe: TrainingRecipe = .recommended
 
     @Option(help: "Passes over the data (default: the recipe's, 3 or 10).")

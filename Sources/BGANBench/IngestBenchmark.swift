@@ -94,7 +94,7 @@ struct IngestBenchmark: ParsableCommand {
     private func measureJPEGs(_ files: [String], model: ModelFile, root: String) throws {
         guard !files.isEmpty else { return }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let side = try Store.create(at: root + "/side", model: model, thumbnailSide: thumbnailSize).decodingSide()
+        let side = Store.decodingSide(for: ModelEncoder(model: model), thumbnailSide: thumbnailSize)
         // Decoded at the smallest DCT scale the store needs, as `bgan-db ingest` does; at 1/8 scale
         // baseline JPEGs skip the coefficients that scale does not use, unless TurboJPEG alone is asked for.
         let decoder = ImageDecoder(minimumSide: side)
@@ -110,14 +110,15 @@ struct IngestBenchmark: ParsableCommand {
         }
         for (index, (label, oneDecoder)) in [("TurboJPEG alone", turboJPEGAlone), ("unused coefficients skipped", decoder)].enumerated() {
             let jpegStore = try Store.create(at: root + "/model\(index)", model: model, thumbnailSide: thumbnailSize)
-            let jpegReport = try BulkIngestion(store: jpegStore, batchSize: batch).run(units(oneDecoder))
+            let jpegUnits = units(oneDecoder)
+            let jpegReport = try BulkIngestion(store: jpegStore, batchSize: batch).run(jpegUnits)
             precondition(jpegReport.added == files.count && jpegReport.rejected.isEmpty, "every JPEG is stored")
             printRate("end to end (decode ∥ encode + write), \(label)", count: files.count, seconds: jpegReport.seconds,
                       detail: String(format: "writer waited %.2f s for decoded batches", jpegReport.secondsWaitingForInput))
-            if index == 1 { try stageRates(units: units(oneDecoder), store: jpegStore, model: model, root: root + "/stages") }
+            if index == 1 { try stageRates(units: jpegUnits, store: jpegStore, model: model, root: root + "/stages") }
         }
         let pdqStore = try Store.create(at: root + "/pdq", encoder: PDQEncoder(), thumbnailSide: thumbnailSize)
-        let pdqSide = try pdqStore.decodingSide()
+        let pdqSide = Store.decodingSide(for: PDQEncoder(), thumbnailSide: thumbnailSize)
         let pdqReport = try BulkIngestion(store: pdqStore, batchSize: batch).run(units(ImageDecoder(minimumSide: pdqSide)))
         precondition(pdqReport.added == files.count && pdqReport.rejected.isEmpty, "every JPEG is stored")
         printRate("end to end into a PDQ store (decoded to \(pdqSide ?? 0) px)", count: files.count, seconds: pdqReport.seconds,

@@ -168,14 +168,20 @@ extension ContrastiveSession {
 
     /// Continues the run saved in `bytes` on the same images, held as bytes or floats.
     /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
-    public convenience init(checkpoint bytes: [UInt8], images: ImageRows, source: String = "the checkpoint") throws {
-        try self.init(checkpoint: bytes, source: source) { _ in images }
+    /// - Parameter expected: when given, a checkpoint saved with other settings is refused
+    ///   before anything is built from it (its partner lists, its networks).
+    public convenience init(checkpoint bytes: [UInt8], images: ImageRows, source: String = "the checkpoint", expected: ContrastiveSettings? = nil) throws {
+        try self.init(checkpoint: bytes, source: source, expected: expected) { _ in images }
     }
 
-    private convenience init(checkpoint bytes: [UInt8], source: String, images imagesFor: (ContrastiveSettings) throws -> ImageRows) throws {
+    private convenience init(checkpoint bytes: [UInt8], source: String, expected: ContrastiveSettings? = nil,
+                             images imagesFor: (ContrastiveSettings) throws -> ImageRows) throws {
         let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 2,
                                     kind: "a contrastive pre-training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
+        if let expected, header.settings != expected {
+            throw BGANError(.invalidArgument, "\(source) is left from a pre-training with other settings than this run's stage 1 (views, neighbour partners, epochs, seed or sizes); remove it to pre-train again")
+        }
         let images = try imagesFor(header.settings)
         try CheckpointCodec.requireSameImages(images, count: header.imageCount, fingerprint: header.imageFingerprint, source: source)
         try self.init(settings: header.settings, images: images, partners: try Self.partnerLists(for: header.settings, images: images))

@@ -241,10 +241,7 @@ extension TrainingPlan {
         settings.batch = min(settings.batch, data.count)
         let model: ModelFile
         if let bytes = FileManager.default.contents(atPath: stageLoop.checkpointPath) {
-            let session = try ContrastiveSession(checkpoint: Array(bytes), images: data.rows, source: stageLoop.checkpointPath)
-            guard session.settings == settings else {
-                throw BGANError(.invalidArgument, "\(stageLoop.checkpointPath) is left from a pre-training with other settings than this run's stage 1 (views, neighbour partners, epochs, seed or sizes); remove it to pre-train again")
-            }
+            let session = try ContrastiveSession(checkpoint: Array(bytes), images: data.rows, source: stageLoop.checkpointPath, expected: settings)
             logger.info("continuing the pre-training saved in \(stageLoop.checkpointPath)")
             model = try ContrastiveSession.resume(session, source: stageLoop.checkpointPath, on: data, writingTo: path, loop: stageLoop, onProgress: onProgress)
         } else {

@@ -13,7 +13,7 @@
 //                                 |
 //                   COpenBLAS, CConvolutionKernels   Evaluation (tie-aware metrics, code statistics, near-duplicates, baselines) -> HammingSearch, NeuralNet, PixelIO
 //
-//   PerceptualHash (PDQ) -> HammingSearch, PixelIO; BGANStore binds it as an encoder
+//   PerceptualHash (PDQ) -> HammingSearch, PixelIO, CPDQKernels; BGANStore binds it as an encoder
 //   Basics (the one error shape, byte codec, seeded generator, parallel loop) sits under every module.
 //
 // No unsafe compiler or linker flags anywhere: services must be able to depend on this package by version.
@@ -80,7 +80,8 @@ let package = Package(
                 resources: [.copy("fashion-mnist-32.bganmodel"), .copy("fashion-mnist-64.bganmodel")]),
 
         // MARK: Perceptual hashes computed from pixels (PDQ). Knows nothing of networks or LMDB.
-        .target(name: "PerceptualHash", dependencies: ["Basics", "HammingSearch", "PixelIO"]),
+        .target(name: "CPDQKernels"),
+        .target(name: "PerceptualHash", dependencies: ["Basics", "HammingSearch", "PixelIO", "CPDQKernels"]),
 
         // MARK: Retrieval evaluation: tie-aware mAP and precision, code statistics, near-duplicate recall, baselines.
         .target(name: "Evaluation", dependencies: ["Basics", "HammingSearch", "NeuralNet", "PixelIO"]),
@@ -113,6 +114,8 @@ let package = Package(
                 "NeuralNet",
                 "BGAN",
                 "PixelIO",
+                "PerceptualHash",
+                "Basics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -130,7 +133,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib", "CTurboJPEG"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch", "PixelIO"]),
-        .testTarget(name: "PerceptualHashTests", dependencies: ["PerceptualHash", "PixelIO", "HammingSearch"]),
+        .testTarget(name: "PerceptualHashTests", dependencies: ["PerceptualHash", "PixelIO", "HammingSearch", "Basics", "CPDQKernels"]),
         .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO", "HammingSearch", "TestSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import CPDQKernels
 import Foundation
 import HammingSearch
 import PixelIO
@@ -36,11 +37,12 @@ public enum PDQ {
     public static func hash(_ image: PixelBuffer) -> Hash {
         let (rows, columns) = (image.height, image.width)
         var luma = luminance(image)
-        var scratch = [Float](repeating: 0, count: luma.count)
-        let alongRows = jaroszWindow(old: columns, new: 64), alongColumns = jaroszWindow(old: rows, new: 64)
+        // Every entry is written by the first filter pass before it is read.
+        var scratch = [Float](unsafeUninitializedCapacity: luma.count) { _, count in count = luma.count }
+        let alongRows = JaroszFilter.window(old: columns, new: 64), alongColumns = JaroszFilter.window(old: rows, new: 64)
         for _ in 0..<2 {
-            boxAlongRows(luma, into: &scratch, rows: rows, columns: columns, window: alongRows)
-            boxAlongColumns(scratch, into: &luma, rows: rows, columns: columns, window: alongColumns)
+            JaroszFilter.alongRows(luma, into: &scratch, rows: rows, columns: columns, window: alongRows)
+            JaroszFilter.alongColumns(scratch, into: &luma, rows: rows, columns: columns, window: alongColumns)
         }
         let cells = decimate(luma, rows: rows, columns: columns)
         let coefficients = dct16(cells)
@@ -55,81 +57,16 @@ public enum PDQ {
         return Hash(code: try! BinaryCode(bytes: bytes), quality: quality(cells), margins: margins)
     }
 
-    /// BT.601 luma in [0, 255] as floats, row-major.
-    static func luminance(_ image: PixelBuffer) -> [Float] {
-        let pixels = image.width * image.height
-        switch image.format {
-        case .gray:
-            return image.bytes.map(Float.init)
-        case .rgb, .rgba:
-            // Alpha, where there is one, is left out, as the reference takes RGB.
-            let step = image.format.channels
-            var luma = [Float](repeating: 0, count: pixels)
-            image.bytes.withUnsafeBufferPointer { p in
-                for i in 0..<pixels {
-                    luma[i] = 0.299 * Float(p[step * i]) + 0.587 * Float(p[step * i + 1]) + 0.114 * Float(p[step * i + 2])
-                }
+    /// BT.601 luma in [0, 255] as floats, row-major (rows read at the image's `rowStride`): each
+    /// (0.299 R + 0.587 G + 0.114 B) in single floats, as the reference computes it; alpha,
+    /// where there is one, left out, as the reference takes RGB.
+    static func luminance(_ image: PixelBuffer, version: bgan_pdq_version = BGAN_PDQ_BEST) -> [Float] {
+        let (width, height) = (image.width, image.height)
+        return [Float](unsafeUninitializedCapacity: width * height) { luma, count in
+            image.bytes.withUnsafeBufferPointer { bytes in
+                bgan_pdq_luminance(version, bytes.baseAddress, width, height, image.rowStride, image.format.channels, luma.baseAddress)
             }
-            return luma
-        }
-    }
-
-    /// The reference's window: about half of one of the `new` output cells along a side of `old`.
-    static func jaroszWindow(old: Int, new: Int) -> Int { (old + 2 * new - 1) / (2 * new) }
-
-    /// One box filter along a line of `count` values `stride` apart, the window shrinking at
-    /// both ends as the reference's `box1DFloat` does.
-    static func box(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, stride: Int, window: Int) {
-        let half = (window + 2) / 2
-        var sum: Float = 0
-        var size = 0
-        var left = 0, right = 0, out = 0
-        for _ in 0..<max(0, half - 1) {
-            sum += input[right]
-            size += 1
-            right += stride
-        }
-        for _ in 0..<max(0, window - half + 1) {
-            sum += input[right]
-            size += 1
-            output[out] = sum / Float(size)
-            right += stride
-            out += stride
-        }
-        for _ in 0..<max(0, count - window) {
-            sum += input[right]
-            sum -= input[left]
-            output[out] = sum / Float(size)
-            left += stride
-            right += stride
-            out += stride
-        }
-        for _ in 0..<max(0, half - 1) {
-            sum -= input[left]
-            size -= 1
-            output[out] = sum / Float(size)
-            left += stride
-            out += stride
-        }
-    }
-
-    static func boxAlongRows(_ input: [Float], into output: inout [Float], rows: Int, columns: Int, window: Int) {
-        input.withUnsafeBufferPointer { i in
-            output.withUnsafeMutableBufferPointer { o in
-                for row in 0..<rows {
-                    box(i.baseAddress! + row * columns, o.baseAddress! + row * columns, count: columns, stride: 1, window: window)
-                }
-            }
-        }
-    }
-
-    static func boxAlongColumns(_ input: [Float], into output: inout [Float], rows: Int, columns: Int, window: Int) {
-        input.withUnsafeBufferPointer { i in
-            output.withUnsafeMutableBufferPointer { o in
-                for column in 0..<columns {
-                    box(i.baseAddress! + column, o.baseAddress! + column, count: rows, stride: columns, window: window)
-                }
-            }
+            count = width * height
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import PixelIO
 import Testing
 
@@ -49,5 +50,53 @@ import Testing
         let small = noisy.areaResized(width: 7, height: 3)
         let mean = { (b: [UInt8]) in Double(b.reduce(0) { $0 + Int($1) }) / Double(b.count) }
         #expect(abs(mean(small.bytes) - mean(noisy.bytes)) < 1.5)
+    }
+
+    /// RGB and gray have loops of their own (two RGB outputs at a time); RGBA takes the general
+    /// one. The same arithmetic in each: an RGB image resized equals its RGBA copy resized, alpha
+    /// dropped, and each gray channel alone, byte for byte — odd and even output widths, shrinking
+    /// and growing.
+    @Test(arguments: [(7, 5), (8, 3), (1, 1), (45, 31), (120, 90)])
+    func everyChannelCountResizesAlike(newWidth: Int, newHeight: Int) throws {
+        let (width, height) = (97, 61)
+        let rgb = try PixelBuffer(width: width, height: height, format: .rgb, bytes: (0..<(width * height * 3)).map { UInt8(($0 * 7919 + $0 / 5) % 256) })
+        let rgba = rgb.converted(to: .rgba)
+        let resized = rgb.areaResized(width: newWidth, height: newHeight)
+        #expect(rgba.areaResized(width: newWidth, height: newHeight).converted(to: .rgb).bytes == resized.bytes)
+        for channel in 0..<3 {
+            let plane = try PixelBuffer(width: width, height: height, format: .gray, bytes: stride(from: channel, to: rgb.bytes.count, by: 3).map { rgb.bytes[$0] })
+            let expected = stride(from: channel, to: resized.bytes.count, by: 3).map { resized.bytes[$0] }
+            #expect(plane.areaResized(width: newWidth, height: newHeight).bytes == expected, "channel \(channel)")
+        }
+    }
+
+    @Test func blockAveragesAreRoundedMeansWithPartialEdgeBlocks() throws {
+        // 5×3 gray, blocks of 2: the last column and the last row form partial blocks.
+        let image = try PixelBuffer(width: 5, height: 3, format: .gray, bytes: [0, 2, 10, 20, 255,
+                                                                                4, 6, 30, 41, 100,
+                                                                                9, 9, 1, 2, 7])
+        let averaged = image.blockAveraged(by: 2)
+        #expect(averaged.width == 3 && averaged.height == 2)
+        // (0+2+4+6)/4 = 3, (10+20+30+41)/4 = 25.25 → 25, (255+100)/2 = 177.5 → 178, (9+9)/2, (1+2)/2 = 1.5 → 2, 7.
+        #expect(averaged.bytes == [3, 25, 178, 9, 2, 7])
+        let rgb = try PixelBuffer(width: 2, height: 1, format: .rgb, rowStride: 7, bytes: [10, 20, 30, 11, 21, 32, 99])
+        #expect(rgb.blockAveraged(by: 2).bytes == [11, 21, 31], "channels stay apart; 10.5 rounds up; the padding is not read")
+    }
+
+    @Test func thumbnailsOfLargeImagesStayCloseToTheDirectAreaAverage() throws {
+        // A smooth photograph-like image much larger than the thumbnail takes the block path.
+        let (width, height) = (900, 700)
+        var bytes: [UInt8] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                let shade = 127.5 + 60 * sin(Double(x) / 40) * cos(Double(y) / 55) + 0.07 * Double(x - y)
+                bytes += [UInt8(max(0, min(255, shade))), UInt8((x * 255) / width), UInt8((y * 255) / height)]
+            }
+        }
+        let photo = try PixelBuffer(width: width, height: height, format: .rgb, bytes: bytes)
+        let thumbnail = photo.fitted(within: 64), direct = photo.areaResized(width: 64, height: 50)
+        #expect(thumbnail.width == 64 && thumbnail.height == 50)
+        let largest = zip(thumbnail.bytes, direct.bytes).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        #expect(largest <= 2, "a thumbnail pixel differs from the direct area average by \(largest) levels")
     }
 }

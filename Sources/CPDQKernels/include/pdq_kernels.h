@@ -1,0 +1,40 @@
+// PDQ's per-pixel work: the image's luminance, and the box filter (the reference's box1DFloat)
+// many lines at a time.
+//
+// Each value gets the reference's arithmetic in the reference's order — luma as
+// (0.299·R + 0.587·G) + 0.114·B; a line's running sum, the window shrinking at both ends, each
+// output the sum divided by the window's current size — so the results are bit for bit the
+// reference's whatever the vector width: single-float products, sums and quotients, none
+// contracted into fused multiply-adds or reordered.
+// An AVX-512 version (sixteen lines per register, the ragged end under a mask) and a portable
+// one, chosen at run time; no global -march flags.
+#pragma once
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Which version runs: the fastest this CPU has, or the portable one (tests compare the two).
+typedef enum {
+    BGAN_PDQ_BEST = 0,
+    BGAN_PDQ_PORTABLE = 1,
+} bgan_pdq_version;
+
+/// BT.601 luma of `height` rows of `width` pixels of `channels` bytes (1: gray, 3: RGB, 4: RGBA,
+/// alpha left out), row y starting at bytes + y·row_stride, into luma[y·width + x].
+void bgan_pdq_luminance(bgan_pdq_version version, const unsigned char *bytes, size_t width, size_t height, size_t row_stride,
+                        size_t channels, float *luma);
+
+/// Box-filters `lanes` lines of `count` values at once: line l's k-th value is
+/// input[k·step + l], its result goes to output[k·step + l]. `window` ≥ 1 and ≤ count.
+/// `sums` is scratch for `lanes` floats. input and output must not overlap.
+void bgan_jarosz_box_lines(bgan_pdq_version version, const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window, float *sums);
+
+/// Box-filters each of `rows` rows of `columns` contiguous values (row r starts at
+/// input + r·columns): sixteen rows at a time, transposed through a strip. input and output must not overlap.
+void bgan_jarosz_box_rows(bgan_pdq_version version, const float *input, float *output, size_t rows, size_t columns, size_t window);
+
+#ifdef __cplusplus
+}
+#endif

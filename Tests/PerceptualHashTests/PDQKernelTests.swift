@@ -1,0 +1,76 @@
+import Basics
+import CPDQKernels
+import PixelIO
+import Testing
+@testable import PerceptualHash
+
+/// PDQ's vectorised kernels (`CPDQKernels`), their fastest version here and the portable one,
+/// against the reference's arithmetic written out one value at a time: the same floats, bit for
+/// bit — the Jarosz box filter (`box1DFloat`, transcribed below as the oracle) whatever the
+/// image's shape and the window, including windows as wide as the line and fewer rows than a
+/// vector holds; the luminance for gray, RGB and RGBA rows of any width, padded or not.
+@Suite struct PDQKernelTests {
+    /// The reference's `box1DFloat` on one line of `count` values `stride` apart.
+    static func referenceBox(_ input: [Float], _ output: inout [Float], start: Int, count: Int, stride: Int, window: Int) {
+        let half = (window + 2) / 2
+        var sum: Float = 0, size = 0
+        var left = start, right = start, out = start
+        for _ in 0..<max(0, half - 1) {
+            sum += input[right]; size += 1; right += stride
+        }
+        for _ in 0..<max(0, window - half + 1) {
+            sum += input[right]; size += 1; output[out] = sum / Float(size); right += stride; out += stride
+        }
+        for _ in 0..<max(0, count - window) {
+            sum += input[right]; sum -= input[left]; output[out] = sum / Float(size); left += stride; right += stride; out += stride
+        }
+        for _ in 0..<max(0, half - 1) {
+            sum -= input[left]; size -= 1; output[out] = sum / Float(size); left += stride; out += stride
+        }
+    }
+
+    @Test(arguments: [(1, 1), (1, 37), (37, 1), (15, 16), (16, 17), (33, 70), (64, 64), (70, 129), (255, 40)])
+    func bothDirectionsEqualTheReferenceBitForBit(rows: Int, columns: Int) {
+        var generator = SeededGenerator(seed: UInt64(rows * 1000 + columns))
+        let image = (0..<(rows * columns)).map { _ in Float(generator.next() % 25_600) / 100 }
+        let windows = Set([1, 2, 3, JaroszFilter.window(old: columns, new: 64), JaroszFilter.window(old: rows, new: 64), min(rows, columns)])
+        for window in windows where window <= min(rows, columns) {
+            var expected = image, actual: [Float] = []
+            for row in 0..<rows { Self.referenceBox(image, &expected, start: row * columns, count: columns, stride: 1, window: window) }
+            for version in [BGAN_PDQ_BEST, BGAN_PDQ_PORTABLE] {
+                actual = [Float](repeating: -1, count: image.count)
+                JaroszFilter.alongRows(image, into: &actual, rows: rows, columns: columns, window: window, version: version)
+                #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "rows \(rows)×\(columns), window \(window), \(version)")
+            }
+
+            expected = image
+            for column in 0..<columns { Self.referenceBox(image, &expected, start: column, count: rows, stride: columns, window: window) }
+            for version in [BGAN_PDQ_BEST, BGAN_PDQ_PORTABLE] {
+                actual = [Float](repeating: -1, count: image.count)
+                JaroszFilter.alongColumns(image, into: &actual, rows: rows, columns: columns, window: window, version: version)
+                #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "columns \(rows)×\(columns), window \(window), \(version)")
+            }
+        }
+    }
+
+    @Test(arguments: [PixelFormat.gray, .rgb, .rgba], [1, 15, 16, 17, 50])
+    func luminanceEqualsTheReferenceFormulaBitForBit(format: PixelFormat, width: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(width * 10 + format.channels))
+        let (height, padding) = (3, 5)
+        let stride = width * format.channels + padding
+        let bytes = (0..<(stride * height)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let image = try PixelBuffer(width: width, height: height, format: format, rowStride: stride, bytes: bytes)
+        var expected: [Float] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                let p = y * stride + x * format.channels
+                let (r, g, b) = (Float(bytes[p]), Float(bytes[p + (format == .gray ? 0 : 1)]), Float(bytes[p + (format == .gray ? 0 : 2)]))
+                let luma: Float = 0.299 * r + 0.587 * g + 0.114 * b
+                expected.append(format == .gray ? r : luma)
+            }
+        }
+        for version in [BGAN_PDQ_BEST, BGAN_PDQ_PORTABLE] {
+            #expect(PDQ.luminance(image, version: version).map(\.bitPattern) == expected.map(\.bitPattern), "\(format) \(width) px, \(version)")
+        }
+    }
+}

@@ -9,9 +9,10 @@ struct CodeWorkload {
     /// are copies of database codes with 4 % of bits flipped (about 10 of 256: a re-saved
     /// photo) and half are codes of photos not stored; `encoded`: codes a bundled encoder gives
     /// to real images (``EncodedCodeCache``: Fashion-MNIST's training images and augmented
-    /// copies of them stored, its test images as queries), read from a cache, never generated.
+    /// copies of them stored, its test images as queries), read from a cache, never generated;
+    /// `photos`: PDQ hashes of crops of real photographs (``PhotoCropHashes``), computed.
     enum Distribution: String, CaseIterable {
-        case uniform, clustered, copies, encoded
+        case uniform, clustered, copies, encoded, photos
     }
 
     let distribution: Distribution
@@ -50,8 +51,8 @@ struct CodeWorkload {
                                 i += 1
                             }
                         }
-                    case .encoded:
-                        preconditionFailure("encoded codes are read from an EncodedCodeCache, not generated")
+                    case .encoded, .photos:
+                        preconditionFailure("\(distribution) codes are read or computed from images, not generated")
                     case .clustered:
                         let center = centers[Int(rng.next() % UInt64(centers.count))]
                         for i in 0..<bytesPerCode {

@@ -2,6 +2,7 @@ import ArgumentParser
 import BGAN
 import BGANStore
 import Foundation
+import PerceptualHash
 
 /// Stores of N codes, queried by exact k-NN and radius search through multi-index hashing
 /// (planner and forced) and our linear scan, one thread, in the same run.
@@ -16,7 +17,7 @@ struct SearchBenchmark: ParsableCommand {
     @Option(help: "Code lengths, comma-separated.")
     var bits: String = "64,128,256"
 
-    @Option(help: "uniform, clustered, copies or encoded (the bundled encoder's codes of Fashion-MNIST and augmented copies), comma-separated.")
+    @Option(help: "uniform, clustered, copies, encoded (the bundled encoder's codes of Fashion-MNIST and augmented copies) or photos (PDQ hashes of crops of --photo-folder's photographs; 256 bits only), comma-separated.")
     var distributions: String = "uniform,clustered"
 
     @Option(help: "encoded: the IDX images stored (past their count, augmented copies of them).")
@@ -27,6 +28,9 @@ struct SearchBenchmark: ParsableCommand {
 
     @Option(help: "encoded: folder of the code cache, kept between runs so that a larger run encodes only what is new (default: --directory).")
     var codeCache: String?
+
+    @Option(help: "photos: the photographs whose crops are hashed (the photo benchmark's originals/ folder).")
+    var photoFolder: String?
 
     @Option(help: "Queries per configuration.")
     var queries: Int = 1000
@@ -78,6 +82,13 @@ struct SearchBenchmark: ParsableCommand {
     }
 
     func workload(_ distribution: CodeWorkload.Distribution, bitCount: Int, size: Int) throws -> CodeWorkload {
+        if distribution == .photos {
+            guard bitCount == PDQ.bitCount else { throw ValidationError("photos: PDQ hashes have \(PDQ.bitCount) bits; give --bits \(PDQ.bitCount)") }
+            guard let photoFolder else { throw ValidationError("photos: give --photo-folder (the photo benchmark's originals/ folder)") }
+            let photos = try PhotoCropHashes(folder: photoFolder)
+            return CodeWorkload(distribution: distribution, bits: bitCount, database: try photos.database(count: size),
+                                queries: try photos.queries(count: queries, databaseCount: size))
+        }
         guard distribution == .encoded else {
             return CodeWorkload(distribution: distribution, bits: bitCount, count: size, queryCount: queries, seed: 2026)
         }
@@ -138,7 +149,7 @@ struct SearchBenchmark: ParsableCommand {
                      distribution.rawValue, size, bitCount, stats.substrings, ingestRate / 1e6, stats.bytesPerItem,
                      auto.ms, mih.ms, scan.ms, scan.ms / auto.ms, paths, radiusCells.joined(separator: " | ")))
         // Random workloads hardly repeat; counting means sorting a copy of every code (0.8 GB at 10⁸).
-        if workload.distribution == .encoded || verbose, let repetition = workload.repetition() {
+        if workload.distribution == .encoded || workload.distribution == .photos || verbose, let repetition = workload.repetition() {
             print(String(format: "  %@: %d distinct codes (%.1f %%), the most common held by %d items", name, repetition.distinct,
                          100 * Double(repetition.distinct) / Double(size), repetition.largestGroup))
         }

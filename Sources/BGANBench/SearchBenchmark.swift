@@ -69,6 +69,11 @@ struct SearchBenchmark: ParsableCommand {
         let bitList = bits.split(separator: ",").compactMap { Int($0) }
         let distributionList = distributions.split(separator: ",").compactMap { CodeWorkload.Distribution(rawValue: String($0)) }
         let radiusList = radii.split(separator: ",").compactMap { Int($0) }
+        if distributionList.contains(.photos) {
+            guard bitList.allSatisfy({ $0 == PDQ.bitCount }) else { throw ValidationError("photos: PDQ hashes have \(PDQ.bitCount) bits; give --bits \(PDQ.bitCount)") }
+            guard photoFolder != nil else { throw ValidationError("photos: give --photo-folder (the photo benchmark's originals/ folder)") }
+            guard sizeList.allSatisfy({ $0 > 0 }) else { throw ValidationError("photos: every size must be at least 1") }
+        }
         print("kernel: \(HammingKernel.active.rawValue); one thread; \(queries) queries per row; exact \(k)-NN and radius \(radiusList.map(String.init).joined(separator: "/"))")
         print("| codes | m | ingest codes/s | bytes/item | \(k)-NN auto ms | \(k)-NN mih ms | \(k)-NN scan ms | scan/auto | paths (auto) | " + radiusList.map { "r≤\($0) auto ms | r≤\($0) scan ms" }.joined(separator: " | ") + " |")
         print("|---|---|---|---|---|---|---|---|---|" + radiusList.map { _ in "---|---" }.joined(separator: "|") + "|")
@@ -82,9 +87,7 @@ struct SearchBenchmark: ParsableCommand {
     }
 
     func workload(_ distribution: CodeWorkload.Distribution, bitCount: Int, size: Int) throws -> CodeWorkload {
-        if distribution == .photos {
-            guard bitCount == PDQ.bitCount else { throw ValidationError("photos: PDQ hashes have \(PDQ.bitCount) bits; give --bits \(PDQ.bitCount)") }
-            guard let photoFolder else { throw ValidationError("photos: give --photo-folder (the photo benchmark's originals/ folder)") }
+        if distribution == .photos, let photoFolder {
             let photos = try PhotoCropHashes(folder: photoFolder)
             return CodeWorkload(distribution: distribution, bits: bitCount, database: try photos.database(count: size),
                                 queries: try photos.queries(count: queries, databaseCount: size))

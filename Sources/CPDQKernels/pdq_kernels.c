@@ -2,8 +2,12 @@
 
 #include <stdlib.h>
 
-// Products and sums stay separate roundings, as in the reference (no fused multiply-adds).
+// Products and sums stay separate roundings, as in the reference (no fused multiply-adds):
+// clang honours this pragma under its default -ffp-contract=on; fast-math would not keep it.
 #pragma STDC FP_CONTRACT OFF
+#if defined(__FAST_MATH__)
+#error "PDQ's kernels must round every product and sum as the reference does: build without fast-math"
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #define BGAN_X86 1
@@ -223,12 +227,22 @@ static void luminance_avx512(const unsigned char *bytes, size_t width, size_t he
     }
 }
 
-static int has_avx512(void) {
-    static int known = -1;
-    if (known < 0) known = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return known;
-}
 #endif
+
+// MARK: Dispatch
+
+static int avx512 = 0;
+
+__attribute__((constructor)) static void detect_vectors(void) {
+#ifdef BGAN_X86
+    __builtin_cpu_init();
+    avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
+#endif
+}
+
+static inline int has_avx512(void) { return avx512; }
+
+int bgan_pdq_best_is_avx512(void) { return avx512; }
 
 void bgan_pdq_luminance(bgan_pdq_version version, const unsigned char *bytes, size_t width, size_t height, size_t row_stride,
                         size_t channels, float *luma) {

@@ -37,8 +37,7 @@ public enum PDQ {
     public static func hash(_ image: PixelBuffer) -> Hash {
         let (rows, columns) = (image.height, image.width)
         var luma = luminance(image)
-        // Every entry is written by the first filter pass before it is read.
-        var scratch = [Float](unsafeUninitializedCapacity: luma.count) { _, count in count = luma.count }
+        var scratch = [Float](repeating: 0, count: luma.count)
         let alongRows = JaroszFilter.window(old: columns, new: 64), alongColumns = JaroszFilter.window(old: rows, new: 64)
         for _ in 0..<2 {
             JaroszFilter.alongRows(luma, into: &scratch, rows: rows, columns: columns, window: alongRows)

@@ -1,5 +1,6 @@
 import Basics
 import CPDQKernels
+import Foundation
 import PixelIO
 import Testing
 @testable import PerceptualHash
@@ -72,5 +73,13 @@ import Testing
         for version in [BGAN_PDQ_BEST, BGAN_PDQ_PORTABLE] {
             #expect(PDQ.luminance(image, version: version).map(\.bitPattern) == expected.map(\.bitPattern), "\(format) \(width) px, \(version)")
         }
+    }
+
+    /// Where the CPU has AVX-512, the tests above compared the AVX-512 kernels (`BGAN_PDQ_BEST`)
+    /// with the reference, not the portable ones twice.
+    @Test func theBestVersionIsTheVectorOneWhereTheCPUHasIt() throws {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let flags = Set(cpuinfo.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init))
+        #expect((bgan_pdq_best_is_avx512() == 1) == flags.contains("avx512f"), "AVX-512F in /proc/cpuinfo: \(flags.contains("avx512f"))")
     }
 }

@@ -99,4 +99,28 @@ import Testing
         let largest = zip(thumbnail.bytes, direct.bytes).map { abs(Int($0) - Int($1)) }.max() ?? 0
         #expect(largest <= 2, "a thumbnail pixel differs from the direct area average by \(largest) levels")
     }
+
+    /// On an image that is constant over each block the block path loses nothing: the thumbnail
+    /// equals the direct area average (up to a float rounding), ragged edge blocks included.
+    /// 301×151 into 21 pixels: 21×11, reductions 14 and 13, so blocks of 6 (301 = 6 · 50 + 1,
+    /// 151 = 6 · 25 + 1); neighbouring blocks differ a lot, so a misweighted block would show.
+    @Test func blockPathEqualsTheDirectAverageOnBlockConstantImages() throws {
+        let (width, height, factor) = (301, 151, 6)
+        var bytes: [UInt8] = []
+        for y in 0..<height {
+            for x in 0..<width { bytes += [UInt8((x / factor * 37) % 256), UInt8((y / factor * 53) % 256), UInt8((x / factor + y / factor) % 256)] }
+        }
+        let image = try PixelBuffer(width: width, height: height, format: .rgb, bytes: bytes)
+        let thumbnail = image.fitted(within: 21)
+        #expect(thumbnail.width == 21 && thumbnail.height == 11)
+        let direct = image.areaResized(width: thumbnail.width, height: thumbnail.height)
+        let largest = zip(thumbnail.bytes, direct.bytes).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        #expect(largest <= 1, "a pixel differs by \(largest) levels")
+    }
+
+    @Test func theLargestBlockFactorSumsWithoutOverflow() throws {
+        let side = PixelBuffer.largestBlockFactor
+        let white = try PixelBuffer(width: side, height: side, format: .gray, bytes: [UInt8](repeating: 255, count: side * side))
+        #expect(white.blockAveraged(by: side).bytes == [255])
+    }
 }

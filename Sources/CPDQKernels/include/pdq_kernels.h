@@ -21,18 +21,23 @@ typedef enum {
     BGAN_PDQ_PORTABLE = 1,
 } bgan_pdq_version;
 
+/// 1 when BGAN_PDQ_BEST runs the AVX-512 versions on this CPU, 0 when it runs the portable ones.
+int bgan_pdq_best_is_avx512(void);
+
 /// BT.601 luma of `height` rows of `width` pixels of `channels` bytes (1: gray, 3: RGB, 4: RGBA,
 /// alpha left out), row y starting at bytes + y·row_stride, into luma[y·width + x].
 void bgan_pdq_luminance(bgan_pdq_version version, const unsigned char *bytes, size_t width, size_t height, size_t row_stride,
                         size_t channels, float *luma);
 
 /// Box-filters `lanes` lines of `count` values at once: line l's k-th value is
-/// input[k·step + l], its result goes to output[k·step + l]. `window` ≥ 1 and ≤ count.
+/// input[k·step + l], its result goes to output[k·step + l]. 1 ≤ `window` ≤ `count` (larger
+/// windows read past the lines' ends).
 /// `sums` is scratch for `lanes` floats. input and output must not overlap.
 void bgan_jarosz_box_lines(bgan_pdq_version version, const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window, float *sums);
 
 /// Box-filters each of `rows` rows of `columns` contiguous values (row r starts at
-/// input + r·columns): sixteen rows at a time, transposed through a strip. input and output must not overlap.
+/// input + r·columns): sixteen rows at a time, transposed through a strip. 1 ≤ `window` ≤ `columns`.
+/// input and output must not overlap.
 void bgan_jarosz_box_rows(bgan_pdq_version version, const float *input, float *output, size_t rows, size_t columns, size_t window);
 
 #ifdef __cplusplus

@@ -205,7 +205,7 @@ extension PixelBuffer {
     /// The image shrunk by area averaging until neither side exceeds `side`, aspect ratio kept
     /// (each side at least 1 pixel); an image that already fits is returned as it is. Thumbnails.
     ///
-    /// An image more than six times as large as the result along both sides is first averaged in
+    /// An image at least six times as large as the result along both sides is first averaged in
     /// square blocks (``blockAveraged(by:)``, at most half the final reduction), which costs a
     /// fraction of the area averaging it saves: a 64-pixel thumbnail of an 816×612 photo then takes
     /// about a fifth of the time. Each block weighs what an output covers of it, so pixels differ
@@ -217,11 +217,11 @@ extension PixelBuffer {
         let scale = Double(side) / Double(max(width, height))
         let newWidth = max(1, min(side, Int((Double(width) * scale).rounded())))
         let newHeight = max(1, min(side, Int((Double(height) * scale).rounded())))
-        let blocks = min(width / newWidth, height / newHeight, 2 * Self.largestBlockFactor) / 2
-        guard blocks >= 3 else { return areaResized(width: newWidth, height: newHeight) }
-        return blockAveraged(by: blocks).areaResized(width: newWidth, height: newHeight,
-                                                     horizontal: Coverage(from: width, to: newWidth, block: blocks),
-                                                     vertical: Coverage(from: height, to: newHeight, block: blocks))
+        let factor = min(width / newWidth, height / newHeight, 2 * Self.largestBlockFactor) / 2
+        guard factor >= 3 else { return areaResized(width: newWidth, height: newHeight) }
+        return blockAveraged(by: factor).areaResized(width: newWidth, height: newHeight,
+                                                     horizontal: Coverage(from: width, to: newWidth, block: factor),
+                                                     vertical: Coverage(from: height, to: newHeight, block: factor))
     }
 
     /// The largest factor ``blockAveraged(by:)`` takes: a column's sum over that many rows fits 16

@@ -26,58 +26,37 @@ struct PhotoCropHashes {
 
     /// The stored rows: hashes of the crops of rows `0 ..< count`, on every core.
     func database(count: Int) throws -> NumPyByteMatrix {
-        try hashes(count: count) { PDQ.hash(try crop(row: $0)).code.bytes }
+        try hashes(count: count) { PDQ.hash(crop(row: $0)).code.bytes }
     }
 
     /// `count` queries: even ones are JPEG q50 re-saves of stored crops (rows spread over
     /// `databaseCount`), odd ones crops of rows past every stored one.
     func queries(count: Int, databaseCount: Int) throws -> NumPyByteMatrix {
         try hashes(count: count) { query in
-            if query % 2 == 1 { return try PDQ.hash(crop(row: databaseCount + query)).code.bytes }
-            let stored = try crop(row: (query / 2 * 7_919) % databaseCount)
+            if query % 2 == 1 { return PDQ.hash(crop(row: databaseCount + query)).code.bytes }
+            let stored = crop(row: (query / 2 * 7_919) % databaseCount)
             return try PDQ.hash(ImageDecoder().decode(stored.jpegData(quality: 50))).code.bytes
         }
     }
 
     /// Row `row`'s crop: its photograph, width and height (each half to all of the photograph's),
     /// position and mirroring from the row's seed.
-    func crop(row: Int) throws -> PixelBuffer {
+    func crop(row: Int) -> PixelBuffer {
         var rng = SeededGenerator(seed: 0x9D0C_0000 ^ UInt64(row))
         let photo = photos[Int(rng.next() % UInt64(photos.count))]
         let width = max(1, photo.width / 2 + Int(rng.next() % UInt64(photo.width - photo.width / 2 + 1)))
         let height = max(1, photo.height / 2 + Int(rng.next() % UInt64(photo.height - photo.height / 2 + 1)))
         let left = Int(rng.next() % UInt64(photo.width - width + 1)), top = Int(rng.next() % UInt64(photo.height - height + 1))
-        let mirrored = rng.next() % 2 == 1
-        var bytes = [UInt8](repeating: 0, count: width * height * 3)
-        for y in 0..<height {
-            for x in 0..<width {
-                let from = (top + y) * photo.rowStride + (left + (mirrored ? width - 1 - x : x)) * 3
-                for c in 0..<3 { bytes[(y * width + x) * 3 + c] = photo.bytes[from + c] }
-            }
-        }
-        return try PixelBuffer(width: width, height: height, format: .rgb, bytes: bytes)
+        let region = photo.cropped(left: left, top: top, width: width, height: height)
+        return rng.next() % 2 == 1 ? region.oriented(.mirrored) : region
     }
 
     /// `count` rows of 32 bytes, `row(i)` each, computed on every core.
-    private func hashes(count: Int, _ row: @Sendable (Int) throws -> [UInt8]) throws -> NumPyByteMatrix {
-        let bytesPerRow = PDQ.bitCount / 8
-        var data = Data(count: count * bytesPerRow)
-        try data.withUnsafeMutableBytes { raw in
-            nonisolated(unsafe) let target = raw.bindMemory(to: UInt8.self)
-            nonisolated(unsafe) var failure: Error?
-            let lock = NSLock()
-            parallelRanges(count, tasks: ProcessInfo.processInfo.activeProcessorCount, minimumPerTask: 64) { range in
-                do {
-                    for i in range {
-                        let bytes = try row(i)
-                        for j in 0..<bytesPerRow { target[i * bytesPerRow + j] = bytes[j] }
-                    }
-                } catch {
-                    lock.withLock { failure = error }
-                }
-            }
-            if let failure { throw failure }
+    private func hashes(count: Int, _ row: (Int) throws -> [UInt8]) throws -> NumPyByteMatrix {
+        let tasks = ProcessInfo.processInfo.activeProcessorCount
+        let parts = try parallelMap(tasks: tasks) { task in
+            try ((count * task / tasks)..<(count * (task + 1) / tasks)).flatMap(row)
         }
-        return NumPyByteMatrix(rows: count, columns: bytesPerRow, bytes: data)
+        return NumPyByteMatrix(rows: count, columns: PDQ.bitCount / 8, bytes: Data(parts.joined()))
     }
 }

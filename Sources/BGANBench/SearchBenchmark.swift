@@ -77,18 +77,19 @@ struct SearchBenchmark: ParsableCommand {
         print("kernel: \(HammingKernel.active.rawValue); one thread; \(queries) queries per row; exact \(k)-NN and radius \(radiusList.map(String.init).joined(separator: "/"))")
         print("| codes | m | ingest codes/s | bytes/item | \(k)-NN auto ms | \(k)-NN mih ms | \(k)-NN scan ms | scan/auto | paths (auto) | " + radiusList.map { "r≤\($0) auto ms | r≤\($0) scan ms" }.joined(separator: " | ") + " |")
         print("|---|---|---|---|---|---|---|---|---|" + radiusList.map { _ in "---|---" }.joined(separator: "|") + "|")
+        // The photographs are decoded once, whatever the sizes.
+        let photos = try photoFolder.flatMap { folder in try distributionList.contains(.photos) ? PhotoCropHashes(folder: folder) : nil }
         for distribution in distributionList {
             for bitCount in bitList {
                 for size in sizeList {
-                    try measure(distribution: distribution, bitCount: bitCount, size: size, radii: radiusList)
+                    try measure(distribution: distribution, bitCount: bitCount, size: size, radii: radiusList, photos: photos)
                 }
             }
         }
     }
 
-    func workload(_ distribution: CodeWorkload.Distribution, bitCount: Int, size: Int) throws -> CodeWorkload {
-        if distribution == .photos, let photoFolder {
-            let photos = try PhotoCropHashes(folder: photoFolder)
+    func workload(_ distribution: CodeWorkload.Distribution, bitCount: Int, size: Int, photos: PhotoCropHashes?) throws -> CodeWorkload {
+        if distribution == .photos, let photos {
             return CodeWorkload(distribution: distribution, bits: bitCount, database: try photos.database(count: size),
                                 queries: try photos.queries(count: queries, databaseCount: size))
         }
@@ -100,8 +101,8 @@ struct SearchBenchmark: ParsableCommand {
                             queries: try cache.codes(ofImagesIn: queryImages, count: queries))
     }
 
-    func measure(distribution: CodeWorkload.Distribution, bitCount: Int, size: Int, radii: [Int]) throws {
-        let workload = try workload(distribution, bitCount: bitCount, size: size)
+    func measure(distribution: CodeWorkload.Distribution, bitCount: Int, size: Int, radii: [Int], photos: PhotoCropHashes?) throws {
+        let workload = try workload(distribution, bitCount: bitCount, size: size, photos: photos)
         let name = "\(distribution.rawValue)-\(bitCount)-\(size)"
         if let saveNpy {
             try FileManager.default.createDirectory(atPath: saveNpy, withIntermediateDirectories: true)

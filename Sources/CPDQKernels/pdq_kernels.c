@@ -16,9 +16,10 @@
 
 // MARK: Portable versions: plain loops over the lanes, vectorised by the compiler for the baseline target.
 
-static void box_lines_portable(const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window, float *sums) {
+/// At most sixteen lines, as the vector version takes them, their running sums on the stack.
+static void box_some_lines_portable(const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window) {
+    float sums[16] = {0};
     const size_t half = (window + 2) / 2;
-    for (size_t l = 0; l < lanes; l++) sums[l] = 0;
     size_t size = 0, left = 0, right = 0, out = 0;
     for (size_t k = 0; k + 1 < half; k++, right++) {
         const float *values = input + right * step;
@@ -57,6 +58,12 @@ static void box_lines_portable(const float *input, float *output, size_t count, 
     }
 }
 
+static void box_lines_portable(const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window) {
+    for (size_t first = 0; first < lanes; first += 16) {
+        box_some_lines_portable(input + first, output + first, count, lanes - first < 16 ? lanes - first : 16, step, window);
+    }
+}
+
 static inline float luma_of(const unsigned char *p) { return 0.299f * (float)p[0] + 0.587f * (float)p[1] + 0.114f * (float)p[2]; }
 
 static void luminance_portable(const unsigned char *bytes, size_t width, size_t height, size_t row_stride, size_t channels, float *luma) {
@@ -73,8 +80,7 @@ static void luminance_portable(const unsigned char *bytes, size_t width, size_t 
 
 /// One row at a time, as the reference does.
 static void box_rows_portable(const float *input, float *output, size_t rows, size_t columns, size_t window) {
-    float sum;
-    for (size_t r = 0; r < rows; r++) box_lines_portable(input + r * columns, output + r * columns, columns, 1, 1, window, &sum);
+    for (size_t r = 0; r < rows; r++) box_some_lines_portable(input + r * columns, output + r * columns, columns, 1, 1, window);
 }
 
 #ifdef BGAN_X86
@@ -255,11 +261,11 @@ void bgan_pdq_luminance(bgan_pdq_version version, const unsigned char *bytes, si
     luminance_portable(bytes, width, height, row_stride, channels, luma);
 }
 
-void bgan_jarosz_box_lines(bgan_pdq_version version, const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window, float *sums) {
+void bgan_jarosz_box_lines(bgan_pdq_version version, const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window) {
 #ifdef BGAN_X86
     if (version == BGAN_PDQ_BEST && has_avx512()) { box_lines_avx512(input, output, count, lanes, step, window); return; }
 #endif
-    box_lines_portable(input, output, count, lanes, step, window, sums);
+    box_lines_portable(input, output, count, lanes, step, window);
 }
 
 void bgan_jarosz_box_rows(bgan_pdq_version version, const float *input, float *output, size_t rows, size_t columns, size_t window) {

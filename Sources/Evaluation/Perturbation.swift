@@ -46,13 +46,7 @@ public enum Perturbation: String, CaseIterable, Sendable, Codable {
             return try ImageDecoder().decode(try packed.jpegData(quality: 50), source: "a JPEG copy").converted(to: packed.format)
         case .crop:
             let cropWidth = max(1, Int((Float(width) * 0.9).rounded())), cropHeight = max(1, Int((Float(height) * 0.9).rounded()))
-            let left = (width - cropWidth) / 2, top = (height - cropHeight) / 2
-            var region = [UInt8]()
-            region.reserveCapacity(cropWidth * cropHeight * channels)
-            for y in top..<(top + cropHeight) {
-                region += bytes[((y * width + left) * channels)..<((y * width + left + cropWidth) * channels)]
-            }
-            return try PixelBuffer(width: cropWidth, height: cropHeight, format: packed.format, bytes: region)
+            return packed.cropped(left: (width - cropWidth) / 2, top: (height - cropHeight) / 2, width: cropWidth, height: cropHeight)
                 .areaResized(width: width, height: height)
         case .flip:
             return try make { x, y, c in at(width - 1 - x, y, c) }

@@ -7,7 +7,7 @@ import CPDQKernels
 /// a running sum, the window shrinking at both ends, each output the sum divided by the window's
 /// current size), so the results are bit for bit the reference's. Only the schedule differs
 /// (`CPDQKernels`): with AVX-512, sixteen lines run side by side in one register — sixteen
-/// neighbouring columns, or sixteen rows gathered across — instead of one line after another,
+/// neighbouring columns, or sixteen rows transposed into columns — instead of one line after another,
 /// which kept one running sum, and one division, in flight at a time.
 enum JaroszFilter {
     /// The reference's window: about half of one of the `new` output cells along a side of `old`.
@@ -28,12 +28,9 @@ enum JaroszFilter {
     static func alongColumns(_ input: [Float], into output: inout [Float], rows: Int, columns: Int, window: Int,
                              version: bgan_pdq_version = BGAN_PDQ_BEST) {
         precondition(input.count == rows * columns && output.count == input.count && (1...max(1, rows)).contains(window))
-        var sums = [Float](repeating: 0, count: columns)
         input.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
-                sums.withUnsafeMutableBufferPointer { sums in
-                    bgan_jarosz_box_lines(version, source.baseAddress, target.baseAddress, rows, columns, columns, window, sums.baseAddress)
-                }
+                bgan_jarosz_box_lines(version, source.baseAddress, target.baseAddress, rows, columns, columns, window)
             }
         }
     }

@@ -52,7 +52,7 @@ import Testing
         #expect(abs(mean(small.bytes) - mean(noisy.bytes)) < 1.5)
     }
 
-    /// RGB and gray have loops of their own (two RGB outputs at a time); RGBA takes the general
+    /// RGB and gray have loops of their own; RGBA takes the general
     /// one. The same arithmetic in each: an RGB image resized equals its RGBA copy resized, alpha
     /// dropped, and each gray channel alone, byte for byte — odd and even output widths, shrinking
     /// and growing.

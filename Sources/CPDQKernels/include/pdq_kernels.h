@@ -32,8 +32,8 @@ void bgan_pdq_luminance(bgan_pdq_version version, const unsigned char *bytes, si
 /// Box-filters `lanes` lines of `count` values at once: line l's k-th value is
 /// input[k·step + l], its result goes to output[k·step + l]. 1 ≤ `window` ≤ `count` (larger
 /// windows read past the lines' ends).
-/// `sums` is scratch for `lanes` floats. input and output must not overlap.
-void bgan_jarosz_box_lines(bgan_pdq_version version, const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window, float *sums);
+/// input and output must not overlap.
+void bgan_jarosz_box_lines(bgan_pdq_version version, const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window);
 
 /// Box-filters each of `rows` rows of `columns` contiguous values (row r starts at
 /// input + r·columns): sixteen rows at a time, transposed through a strip. 1 ≤ `window` ≤ `columns`.

@@ -51,7 +51,13 @@ extension PixelBuffer {
             cropHeight = max(1, width * aspectHeight / aspectWidth)
         }
         if cropWidth == width && cropHeight == height { return self }
-        let left = (width - cropWidth) / 2, top = (height - cropHeight) / 2
+        return cropped(left: (width - cropWidth) / 2, top: (height - cropHeight) / 2, width: cropWidth, height: cropHeight)
+    }
+
+    /// The `width`×`height` region whose top left pixel is (`left`, `top`); it must lie inside the image.
+    public func cropped(left: Int, top: Int, width cropWidth: Int, height cropHeight: Int) -> PixelBuffer {
+        precondition(left >= 0 && top >= 0 && cropWidth > 0 && cropHeight > 0 && left + cropWidth <= width && top + cropHeight <= height,
+                     "a \(cropWidth)×\(cropHeight) region at (\(left), \(top)) is not inside a \(width)×\(height) image")
         let channels = format.channels
         var out: [UInt8] = []
         out.reserveCapacity(cropWidth * cropHeight * channels)
@@ -153,32 +159,7 @@ extension PixelBuffer {
                 row[o] = sum
             }
         case 3:
-            // Two outputs at a time, so that six sums are in flight, each still summed in order.
-            var o = 0
-            while o &+ 1 < outputs {
-                let at = row + o &* 3
-                var (r, g, b, r2, g2, b2) = (at[0], at[1], at[2], at[3], at[4], at[5])
-                let first = starts[o], second = starts[o &+ 1], end = starts[o &+ 2]
-                let shared = min(second &- first, end &- second)
-                for k in 0..<shared {
-                    let h = first &+ k, h2 = second &+ k
-                    let weight = weights[h] * lineWeight, pixel = line + columns[h] &* 3
-                    let weight2 = weights[h2] * lineWeight, pixel2 = line + columns[h2] &* 3
-                    r += weight * Float(pixel[0]); g += weight * Float(pixel[1]); b += weight * Float(pixel[2])
-                    r2 += weight2 * Float(pixel2[0]); g2 += weight2 * Float(pixel2[1]); b2 += weight2 * Float(pixel2[2])
-                }
-                for h in (first &+ shared)..<second {
-                    let weight = weights[h] * lineWeight, pixel = line + columns[h] &* 3
-                    r += weight * Float(pixel[0]); g += weight * Float(pixel[1]); b += weight * Float(pixel[2])
-                }
-                for h2 in (second &+ shared)..<end {
-                    let weight2 = weights[h2] * lineWeight, pixel2 = line + columns[h2] &* 3
-                    r2 += weight2 * Float(pixel2[0]); g2 += weight2 * Float(pixel2[1]); b2 += weight2 * Float(pixel2[2])
-                }
-                (at[0], at[1], at[2], at[3], at[4], at[5]) = (r, g, b, r2, g2, b2)
-                o &+= 2
-            }
-            if o < outputs {
+            for o in 0..<outputs {
                 let at = row + o &* 3
                 var (r, g, b) = (at[0], at[1], at[2])
                 for h in starts[o]..<starts[o &+ 1] {

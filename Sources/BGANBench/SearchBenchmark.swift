@@ -121,9 +121,9 @@ struct SearchBenchmark: ParsableCommand {
         let stats = try store.statistics()
         let codes = try workload.queryCodes()
 
-        func time(_ search: (BinaryCode) throws -> StoreSearchResult) rethrows -> (ms: Double, paths: [String: Int], probes: Double, candidates: Double) {
+        func time(_ search: (BinaryCode) throws -> StoreSearchResult) rethrows -> (ms: Double, paths: [String: Int], probes: Double, candidates: Double, verified: Double) {
             var paths: [String: Int] = [:]
-            var probes = 0, candidates = 0
+            var probes = 0, candidates = 0, verified = 0
             _ = try search(codes[0])
             let start = DispatchTime.now().uptimeNanoseconds
             var done = 0
@@ -132,12 +132,13 @@ struct SearchBenchmark: ParsableCommand {
                 paths[statistics.path.rawValue, default: 0] += 1
                 probes += statistics.bucketsProbed
                 candidates += statistics.candidates
+                verified += statistics.distancesComputed
                 done += 1
                 // A slow path is timed on the queries that fit in the budget.
                 if Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 > budget { break }
             }
             let n = Double(done)
-            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / n, paths, Double(probes) / n, Double(candidates) / n)
+            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / n, paths, Double(probes) / n, Double(candidates) / n, Double(verified) / n)
         }
         let auto = try time { try store.search(code: $0, k: k, method: .automatic) }
         let mih = try time { try store.search(code: $0, k: k, method: .multiIndex) }
@@ -158,7 +159,7 @@ struct SearchBenchmark: ParsableCommand {
                          100 * Double(repetition.distinct) / Double(size), repetition.largestGroup))
         }
         if verbose {
-            print(String(format: "  forced MIH: %.0f buckets, %.0f candidates per query", mih.probes, mih.candidates))
+            print(String(format: "  forced MIH: %.0f buckets, %.0f candidates, %.0f codes verified per query", mih.probes, mih.candidates, mih.verified))
         }
         fflush(nil)
     }

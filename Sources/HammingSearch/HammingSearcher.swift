@@ -44,6 +44,11 @@ public struct HammingSearcher: Sendable {
                             // near copy among codes far away. The next item seen says how far the
                             // others are (close in a cluster, far for a lone copy).
                             if within == 1, best.k > 1, best.sorted.count > 1 { guess = max(guess, best.sorted[1].distance) }
+                            // A few items, then none for many bits (near copies of one photograph
+                            // among distant others): the count grew far slower than the balls.
+                            if let grown = SearchCostModel.grownKthDistance(k: best.k, found: within, nearest: best.sorted[0].distance, within: bound) {
+                                guess = max(guess, grown)
+                            }
                         } else {
                             if uniformGuess == nil {
                                 uniformGuess = SearchCostModel.uniformKthDistance(k: k, itemCount: liveCount, bitCount: bits)

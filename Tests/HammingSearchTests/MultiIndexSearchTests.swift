@@ -162,6 +162,43 @@ import TestSupport
         }
     }
 
+    @Test func aFewNearCopiesAmongDistantCodesDoNotKeepMultiIndexHashingGoing() throws {
+        // Crops of one photograph among others: each query is a near copy of a stored code that
+        // has two siblings, ~25 bits from the query; every other code lies ~128 bits away, where
+        // only a scan is cheap. Extrapolating the three items by the Hamming ball's volume would promise the
+        // 10th a few bits further, step after step.
+        var rng = SeededGenerator(seed: 12)
+        var codes = makeCodes(100_000, bits: 256, distribution: .uniform, rng: &rng)
+        let originals = (0..<5).map { _ in codes.randomElement(using: &rng)! }
+        for original in originals {
+            codes.append(flip(original, probability: 0.07, rng: &rng))
+            codes.append(flip(original, probability: 0.08, rng: &rng))
+        }
+        let (index, oracle) = try makeIndexAndOracle(codes, bits: 256, substrings: 12)
+        let scanCost = SearchCostModel().scan(count: codes.count, words: 4)
+        for original in originals {
+            let query = flip(original, probability: 0.03, rng: &rng)
+            let result = try searcher.nearest(to: query, k: 10, in: index.snapshot())
+            let expected = try oracle.nearest(to: query, k: 10).neighbors
+            #expect(result.neighbors == expected)
+            #expect(expected[2].distance < 40 && expected[3].distance > 90, "two siblings near, the rest far")
+            #expect(result.statistics.path == .multiIndexThenScan)
+            let spentBeforeTheScan = Double(result.statistics.bucketsProbed) * SearchCostModel().bucketProbe
+                + Double(result.statistics.candidates) * SearchCostModel().candidate
+            #expect(spentBeforeTheScan < 0.5 * scanCost, "multi-index hashing ran on for \(spentBeforeTheScan / scanCost) of a scan's cost \(expected.map(\.distance)) \(result.statistics)")
+        }
+    }
+
+    @Test func aGuessFromHowTheCountGrewIsLaterWhereItGrewSlowly() {
+        // 1 item at 8 bits, 3 within 40: a factor of 3 in 32 bits; 10 needs ln(10/3)/(ln 3/32) ≈ 35.1, so 36 more.
+        #expect(SearchCostModel.grownKthDistance(k: 10, found: 3, nearest: 8, within: 40) == 76)
+        // A dense cluster: 1 at 30, 5 within 39: 10 only ~4 bits further.
+        #expect(SearchCostModel.grownKthDistance(k: 10, found: 5, nearest: 30, within: 39) == 43)
+        #expect(SearchCostModel.grownKthDistance(k: 10, found: 1, nearest: 8, within: 40) == nil)
+        #expect(SearchCostModel.grownKthDistance(k: 10, found: 4, nearest: 40, within: 40) == nil)
+        #expect(SearchCostModel.grownKthDistance(k: 3, found: 3, nearest: 8, within: 40) == nil)
+    }
+
     @Test func hugeRadiiAreScanned() throws {
         var rng = SeededGenerator(seed: 6)
         let codes = makeCodes(60_000, bits: 64, distribution: .uniform, rng: &rng)

@@ -46,7 +46,9 @@ public struct HammingSearcher: Sendable {
                             if within == 1, best.k > 1, best.sorted.count > 1 { guess = max(guess, best.sorted[1].distance) }
                             // A few items, then none for many bits (near copies of one photograph
                             // among distant others): the count grew far slower than the balls.
-                            if let grown = SearchCostModel.grownKthDistance(k: best.k, found: within, nearest: best.sorted[0].distance, within: bound) {
+                            let nearest = best.sorted[0].distance
+                            if let grown = SearchCostModel.grownKthDistance(k: best.k, found: within, atNearest: best.sorted.prefix { $0.distance == nearest }.count,
+                                                                            nearest: nearest, within: bound) {
                                 guess = max(guess, grown)
                             }
                         } else {

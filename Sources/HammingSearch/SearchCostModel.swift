@@ -42,18 +42,19 @@ public struct SearchCostModel: Sendable, Hashable {
     }
 
     /// Guesses the k-th neighbour's distance from how fast the items known around the query
-    /// grew in number: `found` of them lie within `radius` bits, the nearest at `nearest`. If the
-    /// count keeps growing at the rate it grew from 1 at `nearest` to `found` at `radius`, the
-    /// k-th lies at `radius + log(k / found) / rate`. Where the items near a query are a few near
-    /// copies in an otherwise distant collection (crops of one photograph among others), this is
-    /// far later than ``extrapolatedKthDistance(k:found:within:bitCount:)``, which assumes the
-    /// count grows with the Hamming ball's volume. Nil with fewer than two items, or when they
-    /// all lie at one distance.
-    public static func grownKthDistance(k: Int, found: Int, nearest: Int, within radius: Int) -> Int? {
-        guard found >= 2, found < k, radius > nearest else { return nil }
-        let rate = log(Double(found)) / Double(radius - nearest)
-        let further = (log(Double(k) / Double(found)) / rate).rounded(.up)
-        return further < Double(Int.max / 2) ? radius + Int(further) : Int.max / 2
+    /// grew in number: `found` of them lie within `radius` bits, `atNearest` of those at the
+    /// nearest distance, `nearest`. If the count keeps growing at the rate it grew from
+    /// `atNearest` at `nearest` to `found` at `radius`, the k-th lies at
+    /// `radius + log(k / found) / rate`. Where the items near a query are a few near copies in an
+    /// otherwise distant collection (crops of one photograph among others), this is far later
+    /// than ``extrapolatedKthDistance(k:found:within:bitCount:)``, which assumes the count grows
+    /// with the Hamming ball's volume. Nil when the count did not grow (every item at the nearest
+    /// distance), when `found` already reaches `k`, or when `radius` is not beyond `nearest`.
+    public static func grownKthDistance(k: Int, found: Int, atNearest: Int, nearest: Int, within radius: Int) -> Int? {
+        guard atNearest >= 1, found > atNearest, found < k, radius > nearest else { return nil }
+        let rate = log(Double(found) / Double(atNearest)) / Double(radius - nearest)
+        let further = min((log(Double(k) / Double(found)) / rate).rounded(.up), Double(Int32.max))
+        return radius + Int(further)
     }
 
     /// Guesses the k-th neighbour's distance from `found` items known within `within` bits,

@@ -119,6 +119,13 @@ import TestSupport
 @Suite struct PlannerTests {
     let searcher = HammingSearcher()
 
+    /// What the buckets and candidates a search went through cost at the default prices: the
+    /// multi-index work it did before it scanned, when it switched.
+    func multiIndexCost(of result: SearchResult) -> Double {
+        Double(result.statistics.bucketsProbed) * SearchCostModel().bucketProbe
+            + Double(result.statistics.candidates) * SearchCostModel().candidate
+    }
+
     @Test func smallIndexesAreScanned() throws {
         var rng = SeededGenerator(seed: 4)
         let codes = makeCodes(100, bits: 64, distribution: .uniform, rng: &rng)
@@ -156,8 +163,7 @@ import TestSupport
             let result = try searcher.nearest(to: query, k: 10, in: index.snapshot())
             #expect(result.neighbors == (try oracle.nearest(to: query, k: 10)).neighbors)
             #expect(result.statistics.path == .multiIndexThenScan)
-            let spentBeforeTheScan = Double(result.statistics.bucketsProbed) * SearchCostModel().bucketProbe
-                + Double(result.statistics.candidates) * SearchCostModel().candidate
+            let spentBeforeTheScan = multiIndexCost(of: result)
             #expect(spentBeforeTheScan < 0.25 * scanCost, "multi-index hashing ran on for \(spentBeforeTheScan / scanCost) of a scan's cost")
         }
     }
@@ -165,8 +171,8 @@ import TestSupport
     @Test func aFewNearCopiesAmongDistantCodesDoNotKeepMultiIndexHashingGoing() throws {
         // Crops of one photograph among others: each query is a near copy of a stored code that
         // has two siblings, ~25 bits from the query; every other code lies ~128 bits away, where
-        // only a scan is cheap. Extrapolating the three items by the Hamming ball's volume would promise the
-        // 10th a few bits further, step after step.
+        // only a scan is cheap. Extrapolating the three items by the Hamming ball's volume would
+        // promise the 10th a few bits further, step after step.
         var rng = SeededGenerator(seed: 12)
         var codes = makeCodes(100_000, bits: 256, distribution: .uniform, rng: &rng)
         let originals = (0..<5).map { _ in codes.randomElement(using: &rng)! }
@@ -183,8 +189,7 @@ import TestSupport
             #expect(result.neighbors == expected)
             #expect(expected[2].distance < 40 && expected[3].distance > 80, "two siblings near, the rest far")
             #expect(result.statistics.path == .multiIndexThenScan)
-            let spentBeforeTheScan = Double(result.statistics.bucketsProbed) * SearchCostModel().bucketProbe
-                + Double(result.statistics.candidates) * SearchCostModel().candidate
+            let spentBeforeTheScan = multiIndexCost(of: result)
             #expect(spentBeforeTheScan < 0.5 * scanCost, "multi-index hashing ran on for \(spentBeforeTheScan / scanCost) of a scan's cost \(expected.map(\.distance)) \(result.statistics)")
         }
     }

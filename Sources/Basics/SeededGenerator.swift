@@ -6,12 +6,22 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     public init(seed: UInt64) { state = seed }
 
+    /// What each draw adds to the state (the golden ratio in 64 bits).
+    private static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
+        state &+= Self.increment
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// Moves the stream past `draws` calls of ``next()`` at once (SplitMix64's state only counts),
+    /// so work split among threads can take the numbers a single stream would have given it.
+    public mutating func skip(_ draws: Int) {
+        precondition(draws >= 0, "cannot skip \(draws) draws")
+        state &+= UInt64(draws) &* Self.increment
     }
 
     /// A uniform Float in [0, 1).

@@ -78,6 +78,35 @@ import Testing
         #expect(decoded.noise == 0 && decoded.minimumArea == 0.5)
     }
 
+    @Test(arguments: [(1, 0.04), (3, 0.04), (1, 0)] as [(Int, Float)])
+    func viewsOfABatchAreTheViewsOneStreamGivesInTurn(channels: Int, noise: Float) {
+        // Enough views to be shared among threads, each image different, noise on and off.
+        var augmentation = ViewAugmentation()
+        augmentation.noise = noise
+        let (count, height, width) = (50, 8, 12)
+        let size = channels * height * width
+        let images: [[Float]] = (0..<count).map { index in
+            (0..<size).map { (value: Int) -> Float in Float((value * 37 + index * 11) % 97) / 96 }
+        }
+        var one = SeededGenerator(seed: 31), batch = one
+        var expected = [Float]()
+        for image in images {
+            var output = [Float](repeating: -1, count: size)
+            image.withUnsafeBufferPointer { source in
+                output.withUnsafeMutableBufferPointer { augmentation.view(of: source, into: $0, channels: channels, height: height, width: width, rng: &one) }
+            }
+            expected += output
+        }
+        var views = [Float](repeating: -1, count: count * size)
+        views.withUnsafeMutableBufferPointer { target in
+            augmentation.views(count: count, channels: channels, height: height, width: width, into: target, rng: &batch) { i, buffer in
+                _ = buffer.initialize(from: images[i])
+            }
+        }
+        #expect(views == expected)
+        #expect(batch.state == one.state, "the stream ends where the views one at a time leave it")
+    }
+
     @Test func rangesAreChecked() {
         var bad = ViewAugmentation()
         bad.minimumArea = 0

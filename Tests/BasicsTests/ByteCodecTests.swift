@@ -52,4 +52,13 @@ private struct Truncated: Error, Equatable { let offset: Int }
         let units = (0..<1000).map { _ in a.unit() }
         #expect(units.allSatisfy { $0 >= 0 && $0 < 1 })
     }
+
+    @Test(arguments: [0, 1, 2, 1567, 300_000])
+    func skippingDrawsLeavesTheStreamWhereDrawingThemWould(draws: Int) {
+        var skipped = SeededGenerator(seed: 2026), drawn = skipped
+        skipped.skip(draws)
+        for _ in 0..<draws { _ = drawn.next() }
+        #expect(skipped.state == drawn.state)
+        #expect(skipped.next() == drawn.next())
+    }
 }

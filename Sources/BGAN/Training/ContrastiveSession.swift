@@ -216,19 +216,10 @@ public final class ContrastiveSession {
         let size = a.channels * a.height * a.width
         var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0x5eed, UInt64(step)))
         var views = [Float](repeating: 0, count: 2 * indices.count * size)
-        let shown = [indices, try partnerImages(of: indices)]
-        var image = [Float](repeating: 0, count: size)
+        let shown = indices + (try partnerImages(of: indices))
         try views.withUnsafeMutableBufferPointer { target in
-            for copy in 0..<2 {
-                for (row, index) in shown[copy].enumerated() {
-                    let start = (copy * indices.count + row) * size
-                    try image.withUnsafeMutableBufferPointer { try images.copy(index, into: $0) }
-                    image.withUnsafeBufferPointer { source in
-                        settings.augmentation.view(of: source, into: UnsafeMutableBufferPointer(rebasing: target[start..<(start + size)]),
-                                                   channels: a.channels, height: a.height, width: a.width, rng: &rng)
-                    }
-                }
-            }
+            try settings.augmentation.views(count: shown.count, channels: a.channels, height: a.height, width: a.width,
+                                            into: target, rng: &rng) { try images.copy(shown[$0], into: $1) }
         }
         return views
     }

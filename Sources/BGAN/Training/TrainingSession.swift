@@ -128,13 +128,9 @@ public final class TrainingSession {
             var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0xb1, UInt64(step)))
             let a = settings.architecture
             let source = batch
-            source.withUnsafeBufferPointer { images in
-                batch.withUnsafeMutableBufferPointer { target in
-                    for start in stride(from: 0, to: source.count, by: itemSize) {
-                        views.view(of: UnsafeBufferPointer(rebasing: images[start..<(start + itemSize)]),
-                                   into: UnsafeMutableBufferPointer(rebasing: target[start..<(start + itemSize)]),
-                                   channels: a.channels, height: a.height, width: a.width, rng: &rng)
-                    }
+            batch.withUnsafeMutableBufferPointer { target in
+                views.views(count: indices.count, channels: a.channels, height: a.height, width: a.width, into: target, rng: &rng) { i, image in
+                    _ = image.initialize(from: source[(i * itemSize)..<((i + 1) * itemSize)])
                 }
             }
         }

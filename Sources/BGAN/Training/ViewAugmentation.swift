@@ -73,6 +73,57 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     /// A random view of `image` (`C × H × W` values in [0, 1]) written to `view`.
     public func view(of image: UnsafeBufferPointer<Float>, into view: UnsafeMutableBufferPointer<Float>,
                      channels: Int, height: Int, width: Int, rng: inout SeededGenerator) {
+        let choice = choose(height: height, width: width, rng: &rng)
+        render(image, into: view, choice, channels: channels, height: height, width: width, rng: &rng)
+    }
+
+    /// Views of `count` images, view `i` of the image `image(i, buffer)` writes to `buffer`, into
+    /// consecutive slots of `views`: the same values as calling ``view(of:into:channels:height:width:rng:)``
+    /// on each image in turn with `rng`, and `rng` ends where that would leave it, but the pixels
+    /// are rendered on several threads. The choices are drawn in order first; each view's noise
+    /// then comes from its own copy of the stream, moved past the draws of the views before it
+    /// (``SeededGenerator/skip(_:)``).
+    public func views(count: Int, channels: Int, height: Int, width: Int, into views: UnsafeMutableBufferPointer<Float>,
+                      rng: inout SeededGenerator, image: (Int, UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        let size = channels * height * width
+        precondition(views.count == count * size, "\(views.count) values for \(count) views of \(size)")
+        var sources = [Float](repeating: 0, count: count * size)
+        var plans: [(choice: Choice, noise: SeededGenerator)] = []
+        plans.reserveCapacity(count)
+        try sources.withUnsafeMutableBufferPointer { sources in
+            for i in 0..<count {
+                try image(i, UnsafeMutableBufferPointer(rebasing: sources[(i * size)..<((i + 1) * size)]))
+                let choice = choose(height: height, width: width, rng: &rng)
+                plans.append((choice, rng))
+                rng.skip(choice.noiseDraws(values: size))
+            }
+        }
+        sources.withUnsafeBufferPointer { sources in
+            nonisolated(unsafe) let views = views
+            parallelRanges(count, tasks: BLAS.threads, minimumPerTask: 8) { range in
+                for i in range {
+                    var noise = plans[i].noise
+                    render(UnsafeBufferPointer(rebasing: sources[(i * size)..<((i + 1) * size)]),
+                           into: UnsafeMutableBufferPointer(rebasing: views[(i * size)..<((i + 1) * size)]),
+                           plans[i].choice, channels: channels, height: height, width: width, rng: &noise)
+                }
+            }
+        }
+    }
+
+    /// The random choices of one view, drawn before its noise.
+    struct Choice {
+        let cropHeight: Float, cropWidth: Float, top: Float, left: Float
+        let flip: Bool
+        let gain: Float
+        /// Standard deviation of the noise: 0 draws none.
+        let sigma: Float
+
+        /// How many 64-bit draws the noise of a view of `values` values takes (two a value).
+        func noiseDraws(values: Int) -> Int { sigma > 0 ? 2 * values : 0 }
+    }
+
+    func choose(height: Int, width: Int, rng: inout SeededGenerator) -> Choice {
         // The crop keeps `area` of the image; `aspect` stretches it relative to the image's own shape.
         let area = uniform(minimumArea, 1, &rng)
         let aspect = expf(uniform(-logf(maximumAspect), logf(maximumAspect), &rng))
@@ -83,6 +134,14 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         let flip = flips && rng.next() & 1 == 1
         let gain = 1 + uniform(-brightness, brightness, &rng)
         let sigma = noise > 0 ? uniform(0, noise, &rng) : 0
+        return Choice(cropHeight: cropHeight, cropWidth: cropWidth, top: top, left: left, flip: flip, gain: gain, sigma: sigma)
+    }
+
+    /// Writes the view `choice` describes, drawing its noise from `rng` (``Choice/noiseDraws(values:)`` draws).
+    func render(_ image: UnsafeBufferPointer<Float>, into view: UnsafeMutableBufferPointer<Float>, _ choice: Choice,
+                channels: Int, height: Int, width: Int, rng: inout SeededGenerator) {
+        let (cropHeight, cropWidth, top, left, flip, gain, sigma) = (choice.cropHeight, choice.cropWidth, choice.top, choice.left,
+                                                                     choice.flip, choice.gain, choice.sigma)
         let plane = height * width
         for y in 0..<height {
             // The centre of output pixel y maps into the crop; sample bilinearly between pixel centres.

@@ -11,7 +11,7 @@
 //        |           |           |        \
 //      CLMDB   CHammingKernels  NeuralNet  PixelIO (decoders, data sets) -> CPNG, CTurboJPEG, CWebP, CZlib
 //                                 |
-//                   COpenBLAS, CConvolutionKernels   Evaluation (tie-aware metrics, code statistics, near-duplicates, baselines) -> HammingSearch, NeuralNet, PixelIO
+//   COpenBLAS, CConvolutionKernels, CTrainingKernels   Evaluation (tie-aware metrics, code statistics, near-duplicates, baselines) -> HammingSearch, NeuralNet, PixelIO
 //
 //   PerceptualHash (PDQ) -> HammingSearch, PixelIO, CPDQKernels; BGANStore binds it as an encoder
 //   Basics (the one error shape, byte codec, seeded generator, parallel loop) sits under every module.
@@ -65,7 +65,8 @@ let package = Package(
 
         // MARK: Neural network engine on OpenBLAS. Knows nothing of BGAN, images or LMDB.
         .target(name: "CConvolutionKernels"),
-        .target(name: "NeuralNet", dependencies: ["Basics", "COpenBLAS", "CConvolutionKernels"]),
+        .target(name: "CTrainingKernels"),
+        .target(name: "NeuralNet", dependencies: ["Basics", "COpenBLAS", "CConvolutionKernels", "CTrainingKernels"]),
 
         // MARK: Pixels and data sets in (IDX so far). Knows nothing of LMDB or networks.
         .target(name: "PixelIO", dependencies: ["Basics", "CZlib", "CPNG", "CTurboJPEG", "CWebP"]),

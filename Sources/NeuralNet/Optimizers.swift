@@ -1,4 +1,5 @@
 import Basics
+import CTrainingKernels
 
 /// Updates the trainable values of a ``ParameterStore`` from its gradients.
 public protocol Optimizer: AnyObject {
@@ -17,6 +18,8 @@ public final class Adam: Optimizer {
     public private(set) var steps = 0
     private(set) var firstMoment: [Float] = []
     private(set) var secondMoment: [Float] = []
+    /// The kernel of the update (the best the CPU has; tests compare both).
+    var kernel = TrainingKernel.best
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
         self.learningRate = learningRate
@@ -32,24 +35,40 @@ public final class Adam: Optimizer {
             secondMoment = [Float](repeating: 0, count: parameters.count)
         }
         steps += 1
-        let correction1 = 1 - pow(beta1, Float(steps))
-        let correction2 = 1 - pow(beta2, Float(steps))
-        let (beta1, beta2, epsilon, learningRate) = (self.beta1, self.beta2, self.epsilon, self.learningRate)
+        let rule = AdamRule(beta1: beta1, beta2: beta2, epsilon: epsilon, learningRate: learningRate,
+                            correction1: 1 - pow(beta1, Float(steps)), correction2: 1 - pow(beta2, Float(steps)), kernel: kernel)
+        let pieces = Self.pieces(of: parameters.entries.filter(\.trainable))
         // Through raw buffers: element-wise access to class-held arrays pays an exclusivity check each.
         parameters.values.withUnsafeMutableBufferPointer { values in
             parameters.gradients.withUnsafeBufferPointer { gradients in
                 firstMoment.withUnsafeMutableBufferPointer { first in
                     secondMoment.withUnsafeMutableBufferPointer { second in
-                        for entry in parameters.entries where entry.trainable {
-                            for i in entry.offset..<(entry.offset + entry.count) {
-                                let g = gradients[i]
-                                first[i] = beta1 * first[i] + (1 - beta1) * g
-                                second[i] = beta2 * second[i] + (1 - beta2) * g * g
-                                values[i] -= learningRate * (first[i] / correction1) / ((second[i] / correction2).squareRoot() + epsilon)
+                        let (values, gradients, first, second) = (values.baseAddress!, gradients.baseAddress!, first.baseAddress!, second.baseAddress!)
+                        // Every value is updated on its own, so pieces run on any thread in any order
+                        // and the result is the same as one pass in order.
+                        let total = pieces.reduce(0) { $0 + $1.count }
+                        parallelRanges(pieces.count, tasks: total >= Self.parallelMinimum ? BLAS.threads : 1) { range in
+                            for piece in pieces[range] {
+                                rule.update(values + piece.lowerBound, gradients + piece.lowerBound, first + piece.lowerBound,
+                                            second + piece.lowerBound, count: piece.count)
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Below this many trainable values a step runs on the calling thread.
+    static let parallelMinimum = 1 << 16
+    /// Values per piece of work: small enough to share among threads, large enough to stream.
+    static let pieceSize = 1 << 14
+
+    /// The trainable entries' ranges of values cut into pieces of at most ``pieceSize``.
+    static func pieces(of entries: [ParameterStore.Entry]) -> [Range<Int>] {
+        entries.flatMap { entry in
+            stride(from: entry.offset, to: entry.offset + entry.count, by: pieceSize).map { start in
+                start..<min(start + pieceSize, entry.offset + entry.count)
             }
         }
     }
@@ -66,6 +85,21 @@ public final class Adam: Optimizer {
         self.steps = steps
         firstMoment = first
         secondMoment = second
+    }
+}
+
+/// One Adam update of a run of values (`bgan_adam_update`: each value by the scalar formula, in
+/// its order, without fused multiply-adds, so the portable and AVX-512 kernels agree bit for bit
+/// with the textbook loop).
+struct AdamRule {
+    let beta1: Float, beta2: Float, epsilon: Float, learningRate: Float
+    let correction1: Float, correction2: Float
+    let kernel: TrainingKernel
+
+    func update(_ values: UnsafeMutablePointer<Float>, _ gradients: UnsafePointer<Float>, _ first: UnsafeMutablePointer<Float>,
+                _ second: UnsafeMutablePointer<Float>, count: Int) {
+        bgan_adam_update(kernel.c, count, values, gradients, first, second, beta1, beta2, 1 - beta1, 1 - beta2,
+                         learningRate, correction1, correction2, epsilon)
     }
 }
 

@@ -62,3 +62,11 @@ func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
     var rng = SeededGenerator(seed: seed)
     return Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in rng.normal() * scale })
 }
+
+/// Where two arrays first differ, in words; nil when they are equal bit for bit (a short message
+/// where `==` on arrays would print both whole).
+func firstDifference(_ values: [Float], _ expected: [Float]) -> String? {
+    guard values.count == expected.count else { return "\(values.count) values, expected \(expected.count)" }
+    guard let i = values.indices.first(where: { values[$0].bitPattern != expected[$0].bitPattern }) else { return nil }
+    return "value \(i): \(values[i]), expected \(expected[i])"
+}

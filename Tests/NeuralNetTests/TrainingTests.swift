@@ -49,6 +49,38 @@ import Testing
         #expect(try train(Adam(learningRate: 0.05), steps: 50) == train(Adam(learningRate: 0.05), steps: 50))
     }
 
+    @Test(arguments: TrainingKernel.allCases)
+    func aVectorisedParallelAdamStepIsTheTextbookFormulaBitForBit(kernel: TrainingKernel) throws {
+        // Sizes that leave tails of every length, an entry of several pieces (shared among threads),
+        // and a frozen entry between trainable ones.
+        let store = ParameterStore()
+        var rng = SeededGenerator(seed: 77)
+        for (index, count) in [3 * Adam.pieceSize + 5, 17, 40_000, 1, 30_003].enumerated() {
+            _ = store.add("p\(index)", shape: [count], trainable: index != 2) { _ in rng.normal() }
+        }
+        #expect(store.count >= Adam.parallelMinimum)
+        let adam = Adam(learningRate: 0.01, epsilon: 1e-8)
+        adam.kernel = kernel
+        var values = store.values
+        var first = [Float](repeating: 0, count: store.count), second = first
+        for step in 1...3 {
+            for i in store.gradients.indices { store.gradients[i] = rng.normal() * (i % 7 == 0 ? 1e-4 : 1) }
+            adam.step(store)
+            let (c1, c2) = (1 - pow(Float(0.9), Float(step)), 1 - pow(Float(0.999), Float(step)))
+            for entry in store.entries where entry.trainable {
+                for i in entry.offset..<(entry.offset + entry.count) {
+                    let g = store.gradients[i]
+                    first[i] = 0.9 * first[i] + (1 - 0.9) * g
+                    second[i] = 0.999 * second[i] + (1 - 0.999) * g * g
+                    values[i] -= 0.01 * (first[i] / c1) / ((second[i] / c2).squareRoot() + 1e-8)
+                }
+            }
+            #expect(firstDifference(store.values, values) == nil, "step \(step)")
+        }
+        #expect(firstDifference(adam.state.first, first) == nil)
+        #expect(firstDifference(adam.state.second, second) == nil)
+    }
+
     @Test func nonTrainableEntriesAreNotOptimized() throws {
         let store = ParameterStore()
         let bn = BatchNormalization("bn", channels: 2, parameters: store)

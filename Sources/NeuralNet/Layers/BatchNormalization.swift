@@ -12,6 +12,8 @@ public final class BatchNormalization: Layer {
     let shift: Int
     let runningMean: Int
     let runningVariance: Int
+    /// The kernel of the per-value formulas (the best the CPU has; tests compare both).
+    var kernel = TrainingKernel.best
     private var cache = ForwardCache<(normalized: [Float], inverseDeviation: [Float], shape: [Int], training: Bool)>()
 
     public init(_ name: String, channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, parameters: ParameterStore) {
@@ -49,44 +51,29 @@ public final class BatchNormalization: Layer {
                     inverseDeviation.withUnsafeMutableBufferPointer { inverse in
                         store.values.withUnsafeMutableBufferPointer { values in
                             let (x, y, xhat, inverse, values) = (x.baseAddress!, y.baseAddress!, xhat.baseAddress, inverse.baseAddress!, values.baseAddress!)
-                            // Channels are independent: each task owns a range of them.
+                            let kernels = BatchNormalizationKernels(x: x, items: n, channels: channels, area: area, kernel: kernel)
+                            // Channels are independent: each task owns a range of them, eight at a time.
                             parallelRanges(channels, tasks: BLAS.threads) { range in
-                                for c in range {
-                                    var mean: Float, variance: Float
-                                    if training {
-                                        var sum: Double = 0, squares: Double = 0
-                                        for item in 0..<n {
-                                            let plane = x + (item * channels + c) * area
-                                            for i in 0..<area { sum += Double(plane[i]) }
-                                        }
-                                        let batchMean = sum / m
-                                        for item in 0..<n {
-                                            let plane = x + (item * channels + c) * area
-                                            for i in 0..<area { let d = Double(plane[i]) - batchMean; squares += d * d }
-                                        }
-                                        mean = Float(batchMean)
-                                        variance = Float(squares / m)
-                                        let unbiased = m > 1 ? Float(squares / (m - 1)) : variance
-                                        values[runningMean + c] = (1 - momentum) * values[runningMean + c] + momentum * mean
-                                        values[runningVariance + c] = (1 - momentum) * values[runningVariance + c] + momentum * unbiased
-                                    } else {
-                                        mean = values[runningMean + c]
-                                        variance = values[runningVariance + c]
-                                    }
-                                    let inv = 1 / (variance + epsilon).squareRoot()
-                                    inverse[c] = inv
-                                    let gamma = values[scale + c], beta = values[shift + c]
-                                    for item in 0..<n {
-                                        let base = (item * channels + c) * area
-                                        if training {
-                                            for i in 0..<area {
-                                                let normalizedValue = (x[base + i] - mean) * inv
-                                                xhat![base + i] = normalizedValue
-                                                y[base + i] = gamma * normalizedValue + beta
-                                            }
+                                for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
+                                    let count = min(BatchNormalizationKernels.group, range.upperBound - first)
+                                    let sums = training ? kernels.sums(first: first, count: count) : nil
+                                    for lane in 0..<count {
+                                        let c = first + lane
+                                        var mean: Float, variance: Float
+                                        if let sums {
+                                            mean = Float(sums.sum[lane] / m)
+                                            variance = Float(sums.squares[lane] / m)
+                                            let unbiased = m > 1 ? Float(sums.squares[lane] / (m - 1)) : variance
+                                            values[runningMean + c] = (1 - momentum) * values[runningMean + c] + momentum * mean
+                                            values[runningVariance + c] = (1 - momentum) * values[runningVariance + c] + momentum * unbiased
                                         } else {
-                                            for i in 0..<area { y[base + i] = gamma * ((x[base + i] - mean) * inv) + beta }
+                                            mean = values[runningMean + c]
+                                            variance = values[runningVariance + c]
                                         }
+                                        let inv = 1 / (variance + epsilon).squareRoot()
+                                        inverse[c] = inv
+                                        kernels.normalize(channel: c, mean: mean, inverse: inv, gamma: values[scale + c], beta: values[shift + c],
+                                                          into: y, keeping: training ? xhat : nil)
                                     }
                                 }
                             }
@@ -114,25 +101,18 @@ public final class BatchNormalization: Layer {
                     store.values.withUnsafeBufferPointer { values in
                         store.gradients.withUnsafeMutableBufferPointer { gradients in
                             let (gy, xhat, gx, values, gradients) = (gy.baseAddress!, xhat.baseAddress!, gx.baseAddress!, values.baseAddress!, gradients.baseAddress!)
+                            let kernels = BatchNormalizationKernels(x: xhat, items: n, channels: channels, area: area, kernel: kernel)
                             parallelRanges(channels, tasks: BLAS.threads) { range in
-                                for c in range {
-                                    var sumGradient: Float = 0, sumGradientTimesNormalized: Float = 0
-                                    for item in 0..<n {
-                                        let base = (item * channels + c) * area
-                                        for i in 0..<area {
-                                            sumGradient += gy[base + i]
-                                            sumGradientTimesNormalized += gy[base + i] * xhat[base + i]
-                                        }
-                                    }
-                                    gradients[scale + c] += sumGradientTimesNormalized
-                                    gradients[shift + c] += sumGradient
-                                    let factor = values[scale + c] * inverseDeviation[c] / m
-                                    for item in 0..<n {
-                                        let base = (item * channels + c) * area
-                                        for i in 0..<area {
-                                            // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
-                                            gx[base + i] = factor * (m * gy[base + i] - sumGradient - xhat[base + i] * sumGradientTimesNormalized)
-                                        }
+                                for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
+                                    let count = min(BatchNormalizationKernels.group, range.upperBound - first)
+                                    let sums = kernels.gradientSums(gy, xhat, first: first, count: count)
+                                    for lane in 0..<count {
+                                        let c = first + lane
+                                        gradients[scale + c] += sums.timesNormalized[lane]
+                                        gradients[shift + c] += sums.gradient[lane]
+                                        // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
+                                        kernels.inputGradient(channel: c, gy, xhat, factor: values[scale + c] * inverseDeviation[c] / m,
+                                                              sumGradient: sums.gradient[lane], sumTimesNormalized: sums.timesNormalized[lane], into: gx)
                                     }
                                 }
                             }

@@ -1,12 +1,12 @@
-// Per-value training arithmetic for NeuralNet: Adam's update and batch normalisation's per-value
-// formulas, which touch every parameter or activation once a step and would otherwise run as
+// Per-value training arithmetic for NeuralNet: Adam's update and batch normalisation's sums and
+// per-value formulas, which touch every parameter or activation once a step and would otherwise run as
 // Swift's SSE code (Swift's SIMD types compile to the baseline target without global flags, and
 // its vector square root goes through libm one lane at a time).
 //
 // Each function has an AVX-512 and a portable version, compiled with per-function target
 // attributes and chosen once from the CPU's features. Both compute exactly the scalar formula
-// written in the comment, in its order, with no fused multiply-add, so their results equal the
-// plain loops' bit for bit whichever runs.
+// written in the comment, in its order (a sum runs over its values in order), with no fused
+// multiply-add, so their results equal the plain loops' bit for bit whichever runs.
 #pragma once
 #include <stddef.h>
 
@@ -38,6 +38,19 @@ void bgan_normalize(bgan_training_kernel kernel, size_t count, const float *x, f
 /// For i < count: gx[i] = factor · (m · gy[i] − sum_gradient − xhat[i] · sum_times_normalized).
 void bgan_normalization_input_gradient(bgan_training_kernel kernel, size_t count, const float *gy, const float *xhat,
                                        float factor, float m, float sum_gradient, float sum_times_normalized, float *gx);
+
+/// Batch normalisation's sums over the `count` (1 to 8) channels from `first` of an NCHW batch
+/// `x` of `items` × `channels` planes of `area` values: for each channel c (its planes in item
+/// order, each plane in order, one Double chain), sum[c − first] = Σ x and, with mean = Σ x / m
+/// (m = items · area), squares[c − first] = Σ (x − mean)². Eight channels run in the lanes of one
+/// vector in the AVX-512 version.
+void bgan_normalization_sums(bgan_training_kernel kernel, const float *x, size_t items, size_t channels, size_t area,
+                             size_t first, size_t count, double *sum, double *squares);
+
+/// The backward pass's sums, in the same order and grouping, in Float: gradient[c − first] = Σ ∂y
+/// and times_normalized[c − first] = Σ ∂y · x̂.
+void bgan_normalization_gradient_sums(bgan_training_kernel kernel, const float *gy, const float *xhat, size_t items, size_t channels,
+                                      size_t area, size_t first, size_t count, float *gradient, float *times_normalized);
 
 #ifdef __cplusplus
 }

@@ -29,7 +29,10 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         Float(next() >> 40) / Float(1 << 24)
     }
 
-    /// A standard normal Float (Box–Muller).
+    /// Draws of ``next()`` each ``normal()`` takes (work split among threads skips them).
+    public static let drawsPerNormal = 2
+
+    /// A standard normal Float (Box–Muller: ``drawsPerNormal`` draws, always).
     public mutating func normal() -> Float {
         let u1 = max(Double(next() >> 11) / Double(1 << 53), 1e-300)
         let u2 = Double(next() >> 11) / Double(1 << 53)

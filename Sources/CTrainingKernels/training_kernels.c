@@ -74,7 +74,8 @@ static void gradient_sums_portable(const float *gy, const float *xhat, size_t it
 }
 
 #ifdef BGAN_X86
-// MARK: AVX-512 versions: sixteen lanes, the ragged end read and written under a mask.
+// MARK: AVX-512 versions: the per-value formulas sixteen lanes at a time, the ragged end read and
+// written under a mask; the sums eight channels at a time (below).
 
 #define AVX512_TARGET __attribute__((target("avx512f")))
 

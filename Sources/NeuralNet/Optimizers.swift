@@ -38,6 +38,7 @@ public final class Adam: Optimizer {
         let rule = AdamRule(beta1: beta1, beta2: beta2, epsilon: epsilon, learningRate: learningRate,
                             correction1: 1 - pow(beta1, Float(steps)), correction2: 1 - pow(beta2, Float(steps)), kernel: kernel)
         let pieces = Self.pieces(of: parameters.entries.filter(\.trainable))
+        guard !pieces.isEmpty else { return }
         // Through raw buffers: element-wise access to class-held arrays pays an exclusivity check each.
         parameters.values.withUnsafeMutableBufferPointer { values in
             parameters.gradients.withUnsafeBufferPointer { gradients in

@@ -49,7 +49,7 @@ import Testing
         #expect(try train(Adam(learningRate: 0.05), steps: 50) == train(Adam(learningRate: 0.05), steps: 50))
     }
 
-    @Test(arguments: TrainingKernel.allCases)
+    @Test(arguments: TrainingKernel.available)
     func aVectorisedParallelAdamStepIsTheTextbookFormulaBitForBit(kernel: TrainingKernel) throws {
         // Sizes that leave tails of every length, an entry of several pieces (shared among threads),
         // and a frozen entry between trainable ones.
@@ -58,7 +58,7 @@ import Testing
         for (index, count) in [3 * Adam.pieceSize + 5, 17, 40_000, 1, 30_003].enumerated() {
             _ = store.add("p\(index)", shape: [count], trainable: index != 2) { _ in rng.normal() }
         }
-        #expect(store.count >= Adam.parallelMinimum)
+        #expect(store.entries.filter(\.trainable).reduce(0) { $0 + $1.count } >= Adam.parallelMinimum, "shared among threads")
         let adam = Adam(learningRate: 0.01, epsilon: 1e-8)
         adam.kernel = kernel
         var values = store.values

@@ -124,12 +124,12 @@ public final class TrainingSession {
             var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0xa0, UInt64(step)))
             ViewAugmentation.flipAndShift(&batch, architecture: settings.architecture, shift: settings.augmentationShift, rng: &rng)
         }
-        if let views = settings.views {
+        if let augmentation = settings.views {
             var rng = SeededGenerator(seed: SeededGenerator.seed(mixing: settings.seed, UInt64(epoch) &+ 0xb1, UInt64(step)))
             let a = settings.architecture
             let source = batch
             batch.withUnsafeMutableBufferPointer { target in
-                views.views(count: indices.count, channels: a.channels, height: a.height, width: a.width, into: target, rng: &rng) { i, image in
+                augmentation.views(count: indices.count, channels: a.channels, height: a.height, width: a.width, into: target, rng: &rng) { i, image in
                     _ = image.initialize(from: source[(i * itemSize)..<((i + 1) * itemSize)])
                 }
             }

@@ -88,26 +88,40 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         let size = channels * height * width
         precondition(views.count == count * size, "\(views.count) values for \(count) views of \(size)")
         var sources = [Float](repeating: 0, count: count * size)
-        var plans: [(choice: Choice, noise: SeededGenerator)] = []
-        plans.reserveCapacity(count)
-        try sources.withUnsafeMutableBufferPointer { sources in
-            for i in 0..<count {
+        let plans: [Plan] = try sources.withUnsafeMutableBufferPointer { sources in
+            try (0..<count).map { i in
                 try image(i, UnsafeMutableBufferPointer(rebasing: sources[(i * size)..<((i + 1) * size)]))
                 let choice = choose(height: height, width: width, rng: &rng)
-                plans.append((choice, rng))
-                rng.skip(choice.noiseDraws(values: size))
+                let plan = Plan(choice: choice, noise: rng, draws: choice.noiseDraws(values: size))
+                rng.skip(plan.draws)
+                return plan
             }
         }
         sources.withUnsafeBufferPointer { sources in
-            nonisolated(unsafe) let views = views
             parallelRanges(count, tasks: BLAS.threads, minimumPerTask: 8) { range in
                 for i in range {
                     var noise = plans[i].noise
                     render(UnsafeBufferPointer(rebasing: sources[(i * size)..<((i + 1) * size)]),
                            into: UnsafeMutableBufferPointer(rebasing: views[(i * size)..<((i + 1) * size)]),
                            plans[i].choice, channels: channels, height: height, width: width, rng: &noise)
+                    assert(noise.state == plans[i].end.state, "view \(i) drew other than \(plans[i].draws) numbers for its noise")
                 }
             }
+        }
+    }
+
+    /// One view of a batch: its choices, and the stream its noise starts from.
+    private struct Plan {
+        let choice: Choice
+        let noise: SeededGenerator
+        /// Draws its noise takes, which the next view's stream skips.
+        let draws: Int
+
+        /// Where the view's noise leaves the stream.
+        var end: SeededGenerator {
+            var end = noise
+            end.skip(draws)
+            return end
         }
     }
 
@@ -119,8 +133,8 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         /// Standard deviation of the noise: 0 draws none.
         let sigma: Float
 
-        /// How many 64-bit draws the noise of a view of `values` values takes (two a value).
-        func noiseDraws(values: Int) -> Int { sigma > 0 ? 2 * values : 0 }
+        /// How many 64-bit draws the noise of a view of `values` values takes: one normal a value.
+        func noiseDraws(values: Int) -> Int { sigma > 0 ? SeededGenerator.drawsPerNormal * values : 0 }
     }
 
     func choose(height: Int, width: Int, rng: inout SeededGenerator) -> Choice {

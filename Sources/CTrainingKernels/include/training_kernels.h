@@ -6,7 +6,9 @@
 // Each function has an AVX-512 and a portable version, compiled with per-function target
 // attributes and chosen once from the CPU's features. Both compute exactly the scalar formula
 // written in the comment, in its order (a sum runs over its values in order), with no fused
-// multiply-add, so their results equal the plain loops' bit for bit whichever runs.
+// multiply-add, so their results equal the plain loops' bit for bit whichever runs. (The C file
+// turns contraction off with `#pragma STDC FP_CONTRACT OFF`, which clang — SwiftPM's C compiler —
+// honours unless built with -ffp-contract=fast; the tests compare both kernels with Swift loops.)
 #pragma once
 #include <stddef.h>
 

@@ -51,12 +51,12 @@ public final class BatchNormalization: Layer {
                     inverseDeviation.withUnsafeMutableBufferPointer { inverse in
                         store.values.withUnsafeMutableBufferPointer { values in
                             let (x, y, xhat, inverse, values) = (x.baseAddress!, y.baseAddress!, xhat.baseAddress, inverse.baseAddress!, values.baseAddress!)
-                            let kernels = BatchNormalizationKernels(x: x, items: n, channels: channels, area: area, kernel: kernel)
+                            let kernels = BatchNormalizationKernels(items: n, channels: channels, area: area, kernel: kernel)
                             // Channels are independent: each task owns a range of them, eight at a time.
                             parallelRanges(channels, tasks: BLAS.threads) { range in
                                 for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
                                     let count = min(BatchNormalizationKernels.group, range.upperBound - first)
-                                    let sums = training ? kernels.sums(first: first, count: count) : nil
+                                    let sums = training ? kernels.sums(of: x, first: first, count: count) : nil
                                     for lane in 0..<count {
                                         let c = first + lane
                                         var mean: Float, variance: Float
@@ -72,7 +72,7 @@ public final class BatchNormalization: Layer {
                                         }
                                         let inv = 1 / (variance + epsilon).squareRoot()
                                         inverse[c] = inv
-                                        kernels.normalize(channel: c, mean: mean, inverse: inv, gamma: values[scale + c], beta: values[shift + c],
+                                        kernels.normalize(x, channel: c, mean: mean, inverse: inv, gamma: values[scale + c], beta: values[shift + c],
                                                           into: y, keeping: training ? xhat : nil)
                                     }
                                 }
@@ -101,7 +101,7 @@ public final class BatchNormalization: Layer {
                     store.values.withUnsafeBufferPointer { values in
                         store.gradients.withUnsafeMutableBufferPointer { gradients in
                             let (gy, xhat, gx, values, gradients) = (gy.baseAddress!, xhat.baseAddress!, gx.baseAddress!, values.baseAddress!, gradients.baseAddress!)
-                            let kernels = BatchNormalizationKernels(x: xhat, items: n, channels: channels, area: area, kernel: kernel)
+                            let kernels = BatchNormalizationKernels(items: n, channels: channels, area: area, kernel: kernel)
                             parallelRanges(channels, tasks: BLAS.threads) { range in
                                 for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
                                     let count = min(BatchNormalizationKernels.group, range.upperBound - first)

@@ -8,7 +8,7 @@ import CTrainingKernels
 /// multiply-add is fused. So the results, and every model trained through them, are the same
 /// bit for bit as the scalar loops'.
 struct BatchNormalizationKernels {
-    let x: UnsafePointer<Float>
+    /// The batch's shape: `items` × `channels` planes of `area` values.
     let items: Int
     let channels: Int
     let area: Int
@@ -19,15 +19,13 @@ struct BatchNormalizationKernels {
     /// Channels whose sums one call runs.
     static let group = Doubles.scalarCount
 
-    /// Each channel's Σx and Σ(x − mean)², the mean being Σx / m, in Double, for the `count` (≤ 8)
-    /// channels from `first`.
-    func sums(first: Int, count: Int) -> (sum: Doubles, squares: Doubles) {
+    /// Each channel's Σx and Σ(x − mean)² over `x`, the mean being Σx / m, in Double, for the
+    /// `count` (≤ 8) channels from `first`.
+    func sums(of x: UnsafePointer<Float>, first: Int, count: Int) -> (sum: Doubles, squares: Doubles) {
         var sum = Doubles(), squares = Doubles()
-        withUnsafeMutableBytes(of: &sum) { sum in
-            withUnsafeMutableBytes(of: &squares) { squares in
-                bgan_normalization_sums(kernel.c, x, items, channels, area, first, count,
-                                        sum.baseAddress!.assumingMemoryBound(to: Double.self),
-                                        squares.baseAddress!.assumingMemoryBound(to: Double.self))
+        Self.lanes(of: &sum) { sum in
+            Self.lanes(of: &squares) { squares in
+                bgan_normalization_sums(kernel.c, x, items, channels, area, first, count, sum, squares)
             }
         }
         return (sum, squares)
@@ -36,18 +34,16 @@ struct BatchNormalizationKernels {
     /// Each channel's Σ∂y and Σ∂y·x̂ in Float, for the `count` (≤ 8) channels from `first`.
     func gradientSums(_ gy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, first: Int, count: Int) -> (gradient: Floats, timesNormalized: Floats) {
         var gradient = Floats(), timesNormalized = Floats()
-        withUnsafeMutableBytes(of: &gradient) { gradient in
-            withUnsafeMutableBytes(of: &timesNormalized) { timesNormalized in
-                bgan_normalization_gradient_sums(kernel.c, gy, xhat, items, channels, area, first, count,
-                                                 gradient.baseAddress!.assumingMemoryBound(to: Float.self),
-                                                 timesNormalized.baseAddress!.assumingMemoryBound(to: Float.self))
+        Self.lanes(of: &gradient) { gradient in
+            Self.lanes(of: &timesNormalized) { timesNormalized in
+                bgan_normalization_gradient_sums(kernel.c, gy, xhat, items, channels, area, first, count, gradient, timesNormalized)
             }
         }
         return (gradient, timesNormalized)
     }
 
     /// `y = γ·x̂ + β` with `x̂ = (x − mean)·inverse` for channel `channel`; `x̂` kept in `xhat` when given.
-    func normalize(channel: Int, mean: Float, inverse: Float, gamma: Float, beta: Float,
+    func normalize(_ x: UnsafePointer<Float>, channel: Int, mean: Float, inverse: Float, gamma: Float, beta: Float,
                    into y: UnsafeMutablePointer<Float>, keeping xhat: UnsafeMutablePointer<Float>?) {
         for item in 0..<items {
             let base = (item * channels + channel) * area
@@ -62,6 +58,13 @@ struct BatchNormalizationKernels {
         for item in 0..<items {
             let base = (item * channels + channel) * area
             bgan_normalization_input_gradient(kernel.c, area, gy + base, xhat + base, factor, m, sumGradient, sumTimesNormalized, gx + base)
+        }
+    }
+
+    /// The lanes of `vector` as a pointer to its scalars, for a C kernel to write.
+    private static func lanes<Scalar: SIMDScalar>(of vector: inout SIMD8<Scalar>, _ body: (UnsafeMutablePointer<Scalar>) -> Void) {
+        withUnsafeMutablePointer(to: &vector) { pointer in
+            pointer.withMemoryRebound(to: Scalar.self, capacity: SIMD8<Scalar>.scalarCount, body)
         }
     }
 }

@@ -35,6 +35,20 @@ static void input_gradient_portable(size_t count, const float *gy, const float *
     for (size_t i = 0; i < count; i++) gx[i] = factor * (m * gy[i] - sum_gradient - xhat[i] * sum_times_normalized);
 }
 
+static void normalize_row_portable(size_t count, const float *x, const float *mean, const float *inverse, const float *gamma,
+                                   const float *beta, float *y, float *xhat) {
+    for (size_t c = 0; c < count; c++) {
+        const float normalized = (x[c] - mean[c]) * inverse[c];
+        if (xhat) xhat[c] = normalized;
+        y[c] = gamma[c] * normalized + beta[c];
+    }
+}
+
+static void input_gradient_row_portable(size_t count, const float *gy, const float *xhat, const float *factor, float m,
+                                        const float *sum_gradient, const float *sum_times_normalized, float *gx) {
+    for (size_t c = 0; c < count; c++) gx[c] = factor[c] * (m * gy[c] - sum_gradient[c] - xhat[c] * sum_times_normalized[c]);
+}
+
 static void sums_portable(const float *x, size_t items, size_t channels, size_t area, size_t first, size_t count,
                           double *sum, double *squares) {
     const double m = (double)(items * area);
@@ -125,6 +139,31 @@ static void input_gradient_avx512(size_t count, const float *gy, const float *xh
         const __m512 inner = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(m, _mm512_maskz_loadu_ps(k, gy + i)), sg),
                                            _mm512_mul_ps(_mm512_maskz_loadu_ps(k, xhat + i), sn));
         _mm512_mask_storeu_ps(gx + i, k, _mm512_mul_ps(f, inner));
+    }
+}
+
+AVX512_TARGET
+static void normalize_row_avx512(size_t count, const float *x, const float *mean, const float *inverse, const float *gamma,
+                                 const float *beta, float *y, float *xhat) {
+    for (size_t c = 0; c < count; c += 16) {
+        const __mmask16 m = lanes_left(count, c);
+        const __m512 normalized = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), _mm512_maskz_loadu_ps(m, mean + c)),
+                                                _mm512_maskz_loadu_ps(m, inverse + c));
+        if (xhat) _mm512_mask_storeu_ps(xhat + c, m, normalized);
+        _mm512_mask_storeu_ps(y + c, m, _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, gamma + c), normalized),
+                                                      _mm512_maskz_loadu_ps(m, beta + c)));
+    }
+}
+
+AVX512_TARGET
+static void input_gradient_row_avx512(size_t count, const float *gy, const float *xhat, const float *factor, float m_value,
+                                      const float *sum_gradient, const float *sum_times_normalized, float *gx) {
+    const __m512 m = _mm512_set1_ps(m_value);
+    for (size_t c = 0; c < count; c += 16) {
+        const __mmask16 k = lanes_left(count, c);
+        const __m512 inner = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(m, _mm512_maskz_loadu_ps(k, gy + c)), _mm512_maskz_loadu_ps(k, sum_gradient + c)),
+                                           _mm512_mul_ps(_mm512_maskz_loadu_ps(k, xhat + c), _mm512_maskz_loadu_ps(k, sum_times_normalized + c)));
+        _mm512_mask_storeu_ps(gx + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, factor + c), inner));
     }
 }
 
@@ -334,4 +373,29 @@ void bgan_normalization_gradient_sums(bgan_training_kernel kernel, const float *
 #endif
     (void)kernel;
     gradient_sums_portable(gy, xhat, items, channels, area, first, count, gradient, times_normalized);
+}
+
+void bgan_normalize_row(bgan_training_kernel kernel, size_t count, const float *x, const float *mean, const float *inverse,
+                        const float *gamma, const float *beta, float *y, float *xhat) {
+#ifdef BGAN_X86
+    if (USE_AVX512(kernel)) {
+        normalize_row_avx512(count, x, mean, inverse, gamma, beta, y, xhat);
+        return;
+    }
+#endif
+    (void)kernel;
+    normalize_row_portable(count, x, mean, inverse, gamma, beta, y, xhat);
+}
+
+void bgan_normalization_input_gradient_row(bgan_training_kernel kernel, size_t count, const float *gy, const float *xhat,
+                                           const float *factor, float m, const float *sum_gradient, const float *sum_times_normalized,
+                                           float *gx) {
+#ifdef BGAN_X86
+    if (USE_AVX512(kernel)) {
+        input_gradient_row_avx512(count, gy, xhat, factor, m, sum_gradient, sum_times_normalized, gx);
+        return;
+    }
+#endif
+    (void)kernel;
+    input_gradient_row_portable(count, gy, xhat, factor, m, sum_gradient, sum_times_normalized, gx);
 }

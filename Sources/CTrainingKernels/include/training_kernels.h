@@ -41,6 +41,17 @@ void bgan_normalize(bgan_training_kernel kernel, size_t count, const float *x, f
 void bgan_normalization_input_gradient(bgan_training_kernel kernel, size_t count, const float *gy, const float *xhat,
                                        float factor, float m, float sum_gradient, float sum_times_normalized, float *gx);
 
+/// The same two formulas along a row of `count` channels with one value each (the input of a
+/// linear layer's normalisation), each channel with its own constants:
+/// xhat[c] = (x[c] − mean[c]) · inverse[c] (when xhat is not NULL), y[c] = gamma[c] · ((x[c] − mean[c]) · inverse[c]) + beta[c].
+void bgan_normalize_row(bgan_training_kernel kernel, size_t count, const float *x, const float *mean, const float *inverse,
+                        const float *gamma, const float *beta, float *y, float *xhat);
+
+/// gx[c] = factor[c] · (m · gy[c] − sum_gradient[c] − xhat[c] · sum_times_normalized[c]) for c < count.
+void bgan_normalization_input_gradient_row(bgan_training_kernel kernel, size_t count, const float *gy, const float *xhat,
+                                           const float *factor, float m, const float *sum_gradient, const float *sum_times_normalized,
+                                           float *gx);
+
 /// Batch normalisation's sums over the `count` (1 to 8) channels from `first` of an NCHW batch
 /// `x` of `items` × `channels` planes of `area` values: for each channel c (its planes in item
 /// order, each plane in order, one Double chain), sum[c − first] = Σ x and, with mean = Σ x / m

@@ -43,38 +43,41 @@ public final class BatchNormalization: Layer {
         // The normalised input is kept for the backward pass only.
         var normalized = [Float](repeating: 0, count: training ? input.count : 0)
         var inverseDeviation = [Float](repeating: 0, count: channels)
+        var means = [Float](repeating: 0, count: channels)
         let (channels, epsilon, momentum) = (self.channels, self.epsilon, self.momentum)
         let (scale, shift, runningMean, runningVariance) = (self.scale, self.shift, self.runningMean, self.runningVariance)
         input.storage.withUnsafeBufferPointer { x in
             output.storage.withUnsafeMutableBufferPointer { y in
                 normalized.withUnsafeMutableBufferPointer { xhat in
                     inverseDeviation.withUnsafeMutableBufferPointer { inverse in
-                        store.values.withUnsafeMutableBufferPointer { values in
-                            let (x, y, xhat, inverse, values) = (x.baseAddress!, y.baseAddress!, xhat.baseAddress, inverse.baseAddress!, values.baseAddress!)
-                            let kernels = BatchNormalizationKernels(items: n, channels: channels, area: area, kernel: kernel)
-                            // Channels are independent: each task owns a range of them, eight at a time.
-                            parallelRanges(channels, tasks: BLAS.threads) { range in
-                                for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
-                                    let count = min(BatchNormalizationKernels.group, range.upperBound - first)
-                                    let sums = training ? kernels.sums(of: x, first: first, count: count) : nil
-                                    for lane in 0..<count {
-                                        let c = first + lane
-                                        var mean: Float, variance: Float
-                                        if let sums {
-                                            mean = Float(sums.sum[lane] / m)
-                                            variance = Float(sums.squares[lane] / m)
-                                            let unbiased = m > 1 ? Float(sums.squares[lane] / (m - 1)) : variance
-                                            values[runningMean + c] = (1 - momentum) * values[runningMean + c] + momentum * mean
-                                            values[runningVariance + c] = (1 - momentum) * values[runningVariance + c] + momentum * unbiased
-                                        } else {
-                                            mean = values[runningMean + c]
-                                            variance = values[runningVariance + c]
+                        means.withUnsafeMutableBufferPointer { means in
+                            store.values.withUnsafeMutableBufferPointer { values in
+                                let (x, y, xhat, inverse, means, values) = (x.baseAddress!, y.baseAddress!, xhat.baseAddress, inverse.baseAddress!,
+                                                                            means.baseAddress!, values.baseAddress!)
+                                let kernels = BatchNormalizationKernels(items: n, channels: channels, area: area, kernel: kernel)
+                                // Channels are independent: each task owns a range of them, their sums eight at a time.
+                                parallelRanges(channels, tasks: BLAS.threads) { range in
+                                    for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
+                                        let count = min(BatchNormalizationKernels.group, range.upperBound - first)
+                                        let sums = training ? kernels.sums(of: x, first: first, count: count) : nil
+                                        for lane in 0..<count {
+                                            let c = first + lane
+                                            let variance: Float
+                                            if let sums {
+                                                means[c] = Float(sums.sum[lane] / m)
+                                                variance = Float(sums.squares[lane] / m)
+                                                let unbiased = m > 1 ? Float(sums.squares[lane] / (m - 1)) : variance
+                                                values[runningMean + c] = (1 - momentum) * values[runningMean + c] + momentum * means[c]
+                                                values[runningVariance + c] = (1 - momentum) * values[runningVariance + c] + momentum * unbiased
+                                            } else {
+                                                means[c] = values[runningMean + c]
+                                                variance = values[runningVariance + c]
+                                            }
+                                            inverse[c] = 1 / (variance + epsilon).squareRoot()
                                         }
-                                        let inv = 1 / (variance + epsilon).squareRoot()
-                                        inverse[c] = inv
-                                        kernels.normalize(x, channel: c, mean: mean, inverse: inv, gamma: values[scale + c], beta: values[shift + c],
-                                                          into: y, keeping: training ? xhat : nil)
                                     }
+                                    kernels.normalize(x, channels: range, mean: means, inverse: inverse, gamma: values + scale, beta: values + shift,
+                                                      into: y, keeping: training ? xhat : nil)
                                 }
                             }
                         }
@@ -102,18 +105,26 @@ public final class BatchNormalization: Layer {
                         store.gradients.withUnsafeMutableBufferPointer { gradients in
                             let (gy, xhat, gx, values, gradients) = (gy.baseAddress!, xhat.baseAddress!, gx.baseAddress!, values.baseAddress!, gradients.baseAddress!)
                             let kernels = BatchNormalizationKernels(items: n, channels: channels, area: area, kernel: kernel)
-                            parallelRanges(channels, tasks: BLAS.threads) { range in
-                                for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
-                                    let count = min(BatchNormalizationKernels.group, range.upperBound - first)
-                                    let sums = kernels.gradientSums(gy, xhat, first: first, count: count)
-                                    for lane in 0..<count {
-                                        let c = first + lane
-                                        gradients[scale + c] += sums.timesNormalized[lane]
-                                        gradients[shift + c] += sums.gradient[lane]
-                                        // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
-                                        kernels.inputGradient(channel: c, gy, xhat, factor: values[scale + c] * inverseDeviation[c] / m,
-                                                              sumGradient: sums.gradient[lane], sumTimesNormalized: sums.timesNormalized[lane], into: gx)
+                            // Per channel: the factor γ/σ/m and the two sums of the gradient.
+                            var constants = [Float](repeating: 0, count: 3 * channels)
+                            constants.withUnsafeMutableBufferPointer { constants in
+                                let factors = constants.baseAddress!, sumsOfGradient = factors + channels, sumsTimesNormalized = factors + 2 * channels
+                                parallelRanges(channels, tasks: BLAS.threads) { range in
+                                    for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
+                                        let count = min(BatchNormalizationKernels.group, range.upperBound - first)
+                                        let sums = kernels.gradientSums(gy, xhat, first: first, count: count)
+                                        for lane in 0..<count {
+                                            let c = first + lane
+                                            gradients[scale + c] += sums.timesNormalized[lane]
+                                            gradients[shift + c] += sums.gradient[lane]
+                                            factors[c] = values[scale + c] * inverseDeviation[c] / m
+                                            sumsOfGradient[c] = sums.gradient[lane]
+                                            sumsTimesNormalized[c] = sums.timesNormalized[lane]
+                                        }
                                     }
+                                    // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
+                                    kernels.inputGradient(channels: range, gy, xhat, factor: factors, sumGradient: sumsOfGradient,
+                                                          sumTimesNormalized: sumsTimesNormalized, into: gx)
                                 }
                             }
                         }

@@ -4,7 +4,8 @@ import CTrainingKernels
 /// plain per-channel loops, in `CTrainingKernels` (``TrainingKernel``): a channel's sums run over
 /// its values in order (item by item, each plane in order), as one scalar chain would, but eight
 /// channels at a time in the lanes of one vector, so eight chains advance together instead of
-/// each addition waiting for the last; the per-value formulas run a plane at a time; no
+/// each addition waiting for the last; the per-value formulas run a plane (or a row of single
+/// values) at a time; no
 /// multiply-add is fused. So the results, and every model trained through them, are the same
 /// bit for bit as the scalar loops'.
 struct BatchNormalizationKernels {
@@ -42,22 +43,49 @@ struct BatchNormalizationKernels {
         return (gradient, timesNormalized)
     }
 
-    /// `y = γ·x̂ + β` with `x̂ = (x − mean)·inverse` for channel `channel`; `x̂` kept in `xhat` when given.
-    func normalize(_ x: UnsafePointer<Float>, channel: Int, mean: Float, inverse: Float, gamma: Float, beta: Float,
+    /// `y = γ·x̂ + β` with `x̂ = (x − mean)·inverse` for the channels of `range`, each with its own
+    /// constants (`mean[c]`, `inverse[c]`, `gamma[c]`, `beta[c]`); `x̂` kept in `xhat` when given.
+    /// A plane at a time, or along each item's row when planes are single values.
+    func normalize(_ x: UnsafePointer<Float>, channels range: Range<Int>, mean: UnsafePointer<Float>, inverse: UnsafePointer<Float>,
+                   gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                    into y: UnsafeMutablePointer<Float>, keeping xhat: UnsafeMutablePointer<Float>?) {
-        for item in 0..<items {
-            let base = (item * channels + channel) * area
-            bgan_normalize(kernel.c, area, x + base, mean, inverse, gamma, beta, y + base, xhat.map { $0 + base })
+        if area == 1 {
+            let (first, count) = (range.lowerBound, range.count)
+            for item in 0..<items {
+                let base = item * channels + first
+                bgan_normalize_row(kernel.c, count, x + base, mean + first, inverse + first, gamma + first, beta + first,
+                                   y + base, xhat.map { $0 + base })
+            }
+            return
+        }
+        for c in range {
+            for item in 0..<items {
+                let base = (item * channels + c) * area
+                bgan_normalize(kernel.c, area, x + base, mean[c], inverse[c], gamma[c], beta[c], y + base, xhat.map { $0 + base })
+            }
         }
     }
 
-    /// `∂x = factor·(m·∂y − Σ∂y − x̂·Σ∂y·x̂)` for channel `channel`.
-    func inputGradient(channel: Int, _ gy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, factor: Float,
-                       sumGradient: Float, sumTimesNormalized: Float, into gx: UnsafeMutablePointer<Float>) {
+    /// `∂x = factor·(m·∂y − Σ∂y − x̂·Σ∂y·x̂)` for the channels of `range`, each with its own
+    /// `factor[c]`, `sumGradient[c]` and `sumTimesNormalized[c]`.
+    func inputGradient(channels range: Range<Int>, _ gy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, factor: UnsafePointer<Float>,
+                       sumGradient: UnsafePointer<Float>, sumTimesNormalized: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>) {
         let m = Float(items * area)
-        for item in 0..<items {
-            let base = (item * channels + channel) * area
-            bgan_normalization_input_gradient(kernel.c, area, gy + base, xhat + base, factor, m, sumGradient, sumTimesNormalized, gx + base)
+        if area == 1 {
+            let (first, count) = (range.lowerBound, range.count)
+            for item in 0..<items {
+                let base = item * channels + first
+                bgan_normalization_input_gradient_row(kernel.c, count, gy + base, xhat + base, factor + first, m,
+                                                      sumGradient + first, sumTimesNormalized + first, gx + base)
+            }
+            return
+        }
+        for c in range {
+            for item in 0..<items {
+                let base = (item * channels + c) * area
+                bgan_normalization_input_gradient(kernel.c, area, gy + base, xhat + base, factor[c], m, sumGradient[c],
+                                                  sumTimesNormalized[c], gx + base)
+            }
         }
     }
 

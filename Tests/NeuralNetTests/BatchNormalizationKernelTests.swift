@@ -61,11 +61,12 @@ import Testing
         }
     }
 
-    // Channel counts below, at and past a group of eight, split between threads; areas of one value
-    // (after a linear layer), below eight (only single positions), of eight-value blocks with and
-    // without a ragged end; inputs far from zero (large means). Each kernel the CPU has.
-    @Test(arguments: TrainingKernel.available, [[64, 3, 1], [37, 13, 1], [6, 10, 4], [3, 11, 9], [5, 8, 49], [3, 21, 196],
-                                                [2, 9, 17], [4, 17, 16], [1, 1, 1], [2, 512, 1]])
+    // Channel counts below, at and past a group of eight, split between threads (rows of whole
+    // sixteen-lane vectors, ragged ends, unaligned starts); areas of one value (after a linear
+    // layer), below eight (only single positions), of eight-value blocks with and without a ragged
+    // end; inputs far from zero (large means). Each kernel the CPU has.
+    @Test(arguments: TrainingKernel.available, [[64, 3, 1], [37, 13, 1], [3, 37, 1], [4, 100, 1], [6, 10, 4], [3, 11, 9], [5, 8, 49],
+                                                [3, 21, 196], [2, 9, 17], [4, 17, 16], [1, 1, 1], [2, 512, 1]])
     func trainingStepsAreThePlainLoopsBitForBit(kernel: TrainingKernel, shape: [Int]) throws {
         let (n, channels, area) = (shape[0], shape[1], shape[2])
         var rng = SeededGenerator(seed: UInt64(n * 1000 + channels * 10 + area))

@@ -5,9 +5,8 @@ import CTrainingKernels
 /// its values in order (item by item, each plane in order), as one scalar chain would, but eight
 /// channels at a time in the lanes of one vector, so eight chains advance together instead of
 /// each addition waiting for the last; the per-value formulas run a plane (or a row of single
-/// values) at a time; no
-/// multiply-add is fused. So the results, and every model trained through them, are the same
-/// bit for bit as the scalar loops'.
+/// values) at a time; no multiply-add is fused. So the results, and every model trained through
+/// them, are the same bit for bit as the scalar loops'.
 struct BatchNormalizationKernels {
     /// The batch's shape: `items` × `channels` planes of `area` values.
     let items: Int

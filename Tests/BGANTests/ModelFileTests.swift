@@ -95,12 +95,12 @@ import Testing
         #expect(parsed.encoded() == old)
     }
 
-    /// A model file sealed with a correct digest as format `version`, whose JSON header was edited by `edit`.
-    func resealed(_ file: ModelFile, version: UInt8 = 1, _ edit: (String) -> String = { $0 }) throws -> [UInt8] {
+    /// A model file sealed with a correct digest whose JSON header was edited by `edit`.
+    func resealed(_ file: ModelFile, _ edit: (String) -> String) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = edit(String(decoding: try encoder.encode(file.header), as: UTF8.self))
-        var body = Array("BGANMODL".utf8) + [version, 0, 0, 0]
+        var body = Array("BGANMODL".utf8) + [1, 0, 0, 0]
         withUnsafeBytes(of: UInt32(json.utf8.count).littleEndian) { body += $0 }
         body += Array(json.utf8)
         withUnsafeBytes(of: UInt64(file.parameters.count).littleEndian) { body += $0 }
@@ -135,56 +135,6 @@ import Testing
         }
         let error = #expect(throws: BGANError.self) { try ModelFile(bytes: bytes) }
         #expect(error?.message.contains("preprocessing") == true, "\(error?.message ?? "")")
-    }
-
-    /// An encoder whose code layer reads normalised rows has the same parameters as the paper's
-    /// (the normalisation has none) and computes the paper's code layer on unit-RMS rows of its
-    /// hidden layer; its file is format version 2 and round-trips; the paper's encoder's header
-    /// does not name the input, so its files keep the bytes earlier builds wrote.
-    @Test func anEncoderReadingNormalisedRowsIsAVersionTwoFile() throws {
-        var rowsArchitecture = architecture
-        rowsArchitecture.codeLayerInput = .normalizedRows
-        let paper = try BGANNetworks(architecture: architecture, seed: 8), rows = try BGANNetworks(architecture: rowsArchitecture, seed: 8)
-        #expect(rows.encoderParameters.values == paper.encoderParameters.values && rows.encoder.layers.count == paper.encoder.layers.count + 1)
-        var rng = SeededGenerator(seed: 9)
-        let images = Tensor(shape: [3, 1, 8, 8], storage: (0..<192).map { _ in rng.unit() })
-        let hidden = try paper.hiddenFeatures(of: images), normalised = try rows.hiddenFeatures(of: images)
-        for item in 0..<3 {
-            let row = hidden.storage[(item * 8)..<(item * 8 + 8)]
-            let root = (row.reduce(0) { $0 + Double($1) * Double($1) } / 8 + 1e-6).squareRoot()
-            for (i, value) in row.enumerated() {
-                #expect(abs(Double(normalised.storage[item * 8 + i]) - Double(value) / root) < 1e-5, "item \(item), unit \(i)")
-            }
-        }
-        let codeLayer = paper.encoder.layers[paper.encoderCodeLayerPosition]
-        #expect(try rows.preSignOutputs(of: images).maximumDifference(to: codeLayer.forward(normalised, training: false)) < 1e-5)
-        #expect(try rows.preSignOutputs(of: images) != paper.preSignOutputs(of: images))
-
-        let header = ModelFile.Header(architecture: rowsArchitecture, preprocessing: Preprocessing(channels: 1, height: 8, width: 8), training: [:], beta: 5)
-        let file = ModelFile(header: header, encoder: rows)
-        #expect(Array(file.encoded()[8..<12]) == [2, 0, 0, 0])
-        let read = try ModelFile(bytes: file.encoded())
-        #expect(read.header.architecture.codeLayerInput == .normalizedRows)
-        #expect(try read.networks().preSignOutputs(of: images) == rows.preSignOutputs(of: images))
-        #expect(try read.encoderNetwork().forward(images, training: false) == read.networks().encoder.forward(images, training: false))
-        let paperFile = try model(seed: 8).0
-        #expect(Array(paperFile.encoded()[8..<12]) == [1, 0, 0, 0])
-        #expect(!String(decoding: paperFile.encoded().prefix(400), as: UTF8.self).contains("codeLayerInput"))
-    }
-
-    /// A file whose version does not match its encoder is refused: a build that did not know the
-    /// row normalisation would otherwise compute other codes from it without a word.
-    @Test(arguments: [(false, UInt8(2), "version 2, but its encoder's code layer reads hidden"),
-                      (true, UInt8(1), "version 1, but its encoder's code layer reads normalised-rows"),
-                      (false, UInt8(3), "format version 3; this build reads versions 1 to 2")])
-    func aVersionThatDoesNotMatchTheEncoderIsRefused(normalisedRows: Bool, version: UInt8, reason: String) throws {
-        var a = architecture
-        a.codeLayerInput = normalisedRows ? .normalizedRows : .hidden
-        let header = ModelFile.Header(architecture: a, preprocessing: Preprocessing(channels: 1, height: 8, width: 8), training: [:], beta: 5)
-        let file = ModelFile(header: header, encoder: try BGANNetworks(architecture: a, seed: 3))
-        #expect(throws: Never.self) { try ModelFile(bytes: try resealed(file, version: normalisedRows ? 2 : 1)) }
-        let error = #expect(throws: BGANError.self) { try ModelFile(bytes: try resealed(file, version: version)) }
-        #expect(error?.code == .invalidModelFile && error?.message.contains(reason) == true, "\(error?.message ?? "")")
     }
 
     @Test func damagedFilesAreRefused() throws {

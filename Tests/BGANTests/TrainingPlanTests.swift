@@ -161,36 +161,6 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: stopped + ".pretrained.bganmodel.checkpoint"), "the refused checkpoint is left as it was")
     }
 
-    /// A BGAN stage whose code layer reads normalised rows: stage 1 stays the paper's encoder
-    /// (a version-1 file), the BGAN stage's model is a version-2 file whose layers below the code
-    /// layer are stage 1's, and whose code layer reads unit-RMS rows. Continuing stage 1's own
-    /// code layer under the other input is refused before any work.
-    @Test func aCodeLayerReadingNormalisedRowsTrainsOnStageOnesLayers() throws {
-        let directory = TemporaryDirectory("plan-normalised-rows")
-        let out = directory.sub("model.bgan")
-        var plan = smallPlan()
-        plan.codeLayerInput = .normalizedRows
-        plan.pretraining?.bits = 16
-        let model = try plan.train(on: data(), writingTo: out, loop: TrainingLoop(checkpointPath: out + ".checkpoint"))
-        let stageOne = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: out + ".pretrained.bganmodel"))))
-        #expect(stageOne.header.architecture.codeLayerInput == .hidden && stageOne.encoded()[8] == 1)
-        #expect(model.header.architecture.codeLayerInput == .normalizedRows && model.encoded()[8] == 2)
-        var rng = SeededGenerator(seed: 6)
-        let rows = try model.networks().hiddenFeatures(of: Tensor(shape: [4, 1, 12, 12], storage: (0..<(4 * 144)).map { _ in rng.unit() }))
-        for item in 0..<4 {
-            let meanSquare = rows.storage[(item * 16)..<(item * 16 + 16)].reduce(0) { $0 + Double($1) * Double($1) } / 16
-            #expect(abs(meanSquare - 1) < 1e-4, "item \(item): the code layer reads a unit-RMS row, mean square \(meanSquare)")
-        }
-        var continued = plan
-        continued.freshCodeLayer = false
-        continued.pretraining?.model = out + ".pretrained.bganmodel"
-        continued.weights.listwise = nil
-        let refused = #expect(throws: BGANError.self) {
-            try continued.train(on: data(), writingTo: directory.sub("continued.bgan"), loop: TrainingLoop(checkpointPath: directory.sub("continued.bgan.checkpoint")))
-        }
-        #expect(refused?.message.contains("reads hidden and this run's reads normalised-rows") == true, "\(refused?.message ?? "")")
-    }
-
     @Test func plansThatCannotRunAreRefusedBeforeAnyWork() throws {
         var anchoredFromNothing = TrainingPlan(recipe: .paper, bits: 16)
         anchoredFromNothing.weights.anchor = 1

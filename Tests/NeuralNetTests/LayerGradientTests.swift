@@ -122,32 +122,6 @@ import Testing
         #expect(try layer.forward(input, training: false) == input)
     }
 
-    @Test(arguments: [[1, 3], [4, 7], [3, 2, 5]])
-    func rowNormalization(shape: [Int]) throws {
-        let layer = RowNormalization("rms")
-        let check = try gradientCheck(layer, parameters: ParameterStore(), input: randomTensor(shape, seed: 14, scale: 3), step: 1e-3)
-        #expect(check.worst < 1e-2, "\(check.where)")
-    }
-
-    /// Each item comes out at unit root mean square and in its own direction, whatever its scale;
-    /// inference gives what training gives; an item of zeros stays zeros.
-    @Test func rowNormalizationScalesEachItemToUnitRootMeanSquare() throws {
-        let layer = RowNormalization("rms")
-        var input = randomTensor([3, 6], seed: 15)
-        for i in 6..<12 { input.storage[i] *= 250 }
-        for i in 12..<18 { input.storage[i] = 0 }
-        let output = try layer.forward(input, training: true)
-        for item in 0..<2 {
-            let row = Array(output.storage[(item * 6)..<(item * 6 + 6)]), source = Array(input.storage[(item * 6)..<(item * 6 + 6)])
-            let meanSquare = row.reduce(0) { $0 + Double($1) * Double($1) } / 6
-            #expect(abs(meanSquare - 1) < 1e-5, "item \(item): mean square \(meanSquare)")
-            let ratio = row[0] / source[0]
-            #expect(zip(row, source).allSatisfy { abs($0 - $1 * ratio) <= 1e-6 * max(1, abs($0)) } && ratio > 0, "item \(item) keeps its direction")
-        }
-        #expect(output.storage[12...].allSatisfy { $0 == 0 })
-        #expect(try layer.forward(input, training: false) == output)
-    }
-
     @Test func reshapeIsItsOwnInverse() throws {
         let layer = Reshape(to: [12])
         let input = randomTensor([2, 3, 2, 2], seed: 11)

@@ -6,11 +6,9 @@ import NeuralNet
 /// (`UInt32`), a JSON header with its length (`UInt32`), blobs each with its length (`UInt64`),
 /// and a SHA-256 digest of every byte before it. All integers little-endian.
 struct DigestedFile {
-    /// The file's format version (one of those its reader accepts).
-    let version: UInt32
     let header: Data
     let blobs: [[UInt8]]
-    /// Where the blobs left in the file lie (``init(path:magic:versions:blobCount:inPlace:kind:invalid:)``).
+    /// Where the blobs left in the file lie (``init(path:magic:version:blobCount:inPlace:kind:invalid:)``).
     var extents: [Int: Range<Int>] = [:]
     /// The file read in place, if any.
     var file: PositionedFile?
@@ -52,9 +50,9 @@ struct DigestedFile {
     /// - Throws: ``BGANError`` with code `invalid` (`invalidModelFile`, `invalidCheckpoint`)
     ///   saying what is wrong: too short, another magic, truncated or altered (digest), another
     ///   format version, lengths that do not add up.
-    init(bytes: [UInt8], magic: [UInt8], versions accepted: ClosedRange<UInt32>, blobCount: Int, kind: String, source: String,
+    init(bytes: [UInt8], magic: [UInt8], version expected: UInt32, blobCount: Int, kind: String, source: String,
          invalid: BGANError.Code) throws {
-        try self.init(reading: .memory(bytes), named: source, magic: magic, versions: accepted, blobCount: blobCount, inPlace: [],
+        try self.init(reading: .memory(bytes), named: source, magic: magic, version: expected, blobCount: blobCount, inPlace: [],
                       kind: kind, invalid: invalid)
     }
 
@@ -104,7 +102,7 @@ struct DigestedFile {
     /// then the format version, the header and each blob's length. The blobs whose indices are in
     /// `inPlace` are left where they lie (``extents``; only for a file), the others are read into
     /// ``blobs`` (empty for those left in place).
-    init(reading contents: Contents, named name: String, magic: [UInt8], versions accepted: ClosedRange<UInt32>, blobCount: Int,
+    init(reading contents: Contents, named name: String, magic: [UInt8], version expected: UInt32, blobCount: Int,
          inPlace: Set<Int>, kind: String, invalid: BGANError.Code) throws {
         func refuse(_ why: String) -> BGANError {
             BGANError(invalid, "\(name) is refused: \(why)")
@@ -122,11 +120,8 @@ struct DigestedFile {
         func integer<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) throws -> T {
             try contents.read(MemoryLayout<T>.size, at: offset).reversed().reduce(0) { $0 << 8 | T($1) }
         }
-        version = try integer(UInt32.self, at: magic.count)
-        guard accepted.contains(version) else {
-            let readable = accepted.count == 1 ? "version \(accepted.lowerBound)" : "versions \(accepted.lowerBound) to \(accepted.upperBound)"
-            throw refuse("it has format version \(version); this build reads \(readable)")
-        }
+        let version = try integer(UInt32.self, at: magic.count)
+        guard version == expected else { throw refuse("it has format version \(version); this build reads version \(expected)") }
         let headerLength = Int(try integer(UInt32.self, at: magic.count + 4))
         var offset = magic.count + 8
         guard headerLength <= body - offset else { throw refuse("its header claims \(headerLength) bytes, more than the file holds") }

@@ -28,8 +28,7 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     }
 }
 
-/// A trained encoder as one file: magic `BGANMODL`, format version (`UInt32`: 1, or 2 for an
-/// encoder with a layer version 1 lacks, ``CodeLayerInput/normalizedRows``), a JSON header
+/// A trained encoder as one file: magic `BGANMODL`, format version (`UInt32`), a JSON header
 /// (architecture, preprocessing, training settings, β) with its length (`UInt32`), the encoder's
 /// parameters as a `ParameterFile` blob with its length (`UInt64`), and a SHA-256 digest of every
 /// byte before it. The digest is the model's identity: a store is stamped with it.
@@ -51,15 +50,7 @@ public struct ModelFile: Sendable {
     }
 
     static let magic = Array("BGANMODL".utf8)
-    /// The format versions this build reads.
-    public static let formatVersions: ClosedRange<UInt32> = 1...2
-
-    /// The format version of a file of an encoder with `architecture`: 1 for the paper's encoder,
-    /// which every build reads; 2 when its code layer reads normalised rows, so a build that would
-    /// ignore that layer (and give other codes) refuses the file instead.
-    public static func formatVersion(for architecture: BGANArchitecture) -> UInt32 {
-        architecture.codeLayerInput == .hidden ? 1 : 2
-    }
+    public static let formatVersion: UInt32 = 1
 
     public let header: Header
     /// The encoder's parameters, as `ParameterFile` bytes.
@@ -91,14 +82,14 @@ public struct ModelFile: Sendable {
 
     static func body(header: Header, parameters: [UInt8]) -> [UInt8] {
         let json = (try? DigestedFile.json(header)) ?? Data()
-        return DigestedFile.body(magic: magic, version: formatVersion(for: header.architecture), header: json, blobs: [parameters])
+        return DigestedFile.body(magic: magic, version: formatVersion, header: json, blobs: [parameters])
     }
 
     /// Parses and checks a model file.
     /// - Throws: ``BGANError`` `invalidModelFile` saying what is wrong: not a model,
     ///   truncated or altered (digest), another format version, an unreadable header.
     public init(bytes: [UInt8], source: String = "the model file") throws {
-        let file = try DigestedFile(bytes: bytes, magic: Self.magic, versions: Self.formatVersions, blobCount: 1, kind: "a model file", source: source,
+        let file = try DigestedFile(bytes: bytes, magic: Self.magic, version: Self.formatVersion, blobCount: 1, kind: "a model file", source: source,
                                     invalid: .invalidModelFile)
         header = try file.decodeHeader(Header.self, source: source)
         do {
@@ -107,9 +98,6 @@ public struct ModelFile: Sendable {
             throw BGANError(.invalidModelFile, "\(source) is refused: its architecture is unusable", cause: error)
         }
         let p = header.preprocessing, a = header.architecture
-        guard file.version == Self.formatVersion(for: a) else {
-            throw BGANError(.invalidModelFile, "\(source) is refused: it has format version \(file.version), but its encoder's code layer reads \(a.codeLayerInput.rawValue), which version \(Self.formatVersion(for: a)) files hold; the file was edited or written by a faulty build")
-        }
         guard p.channels == a.channels, p.height == a.height, p.width == a.width, p.scale.isFinite else {
             throw BGANError(.invalidModelFile, "\(source) is refused: its preprocessing (\(p.channels)×\(p.height)×\(p.width), scale \(p.scale)) does not match its \(a.channels)×\(a.height)×\(a.width) input")
         }

@@ -1,15 +1,5 @@
 import NeuralNet
 
-/// What the encoder's code layer reads.
-public enum CodeLayerInput: String, Codable, Sendable, CaseIterable {
-    /// The hidden layer's activations as they are (the paper's encoder).
-    case hidden
-    /// The hidden layer's activations with each image's row scaled to unit root mean square
-    /// (``RowNormalization``): the code layer sees each image's direction alone, the geometry in
-    /// which its nearest neighbours were found. Not in the paper.
-    case normalizedRows = "normalised-rows"
-}
-
 /// Input geometry and sizes of BGAN's three networks. Images are `channels × height × width`,
 /// with height and width multiples of 4 (two stride-2 stages): 28×28×1 for Fashion-MNIST,
 /// 32×32×3 for CIFAR-style RGB.
@@ -26,12 +16,8 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
     public var hiddenUnits: Int
     /// Units of the discriminator's feature layer D_l (the reference code: 1024).
     public var featureUnits: Int
-    /// What the encoder's code layer reads. Model files of the paper's encoder (``CodeLayerInput/hidden``)
-    /// leave the key out, so their bytes are those earlier builds wrote.
-    public var codeLayerInput: CodeLayerInput
 
-    public init(channels: Int, height: Int, width: Int, bits: Int, filters: Int = 32, hiddenUnits: Int = 512, featureUnits: Int = 1024,
-                codeLayerInput: CodeLayerInput = .hidden) {
+    public init(channels: Int, height: Int, width: Int, bits: Int, filters: Int = 32, hiddenUnits: Int = 512, featureUnits: Int = 1024) {
         self.channels = channels
         self.height = height
         self.width = width
@@ -39,11 +25,6 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         self.filters = filters
         self.hiddenUnits = hiddenUnits
         self.featureUnits = featureUnits
-        self.codeLayerInput = codeLayerInput
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case channels, height, width, bits, filters, hiddenUnits, featureUnits, codeLayerInput
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,19 +37,6 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         featureUnits = try container.decode(Int.self, forKey: .featureUnits)
         // Files written before the encoder's hidden layer had a size of its own used D_l's.
         hiddenUnits = try container.decodeIfPresent(Int.self, forKey: .hiddenUnits) ?? featureUnits
-        codeLayerInput = try container.decodeIfPresent(CodeLayerInput.self, forKey: .codeLayerInput) ?? .hidden
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(channels, forKey: .channels)
-        try container.encode(height, forKey: .height)
-        try container.encode(width, forKey: .width)
-        try container.encode(bits, forKey: .bits)
-        try container.encode(filters, forKey: .filters)
-        try container.encode(hiddenUnits, forKey: .hiddenUnits)
-        try container.encode(featureUnits, forKey: .featureUnits)
-        if codeLayerInput != .hidden { try container.encode(codeLayerInput, forKey: .codeLayerInput) }
     }
 
     /// Checks the geometry.
@@ -117,9 +85,8 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
 /// BGAN's encoder E, generator G and discriminator D (Song, "Binary Generative Adversarial
 /// Networks for Image Retrieval"), each with its own parameters so each has its own optimiser.
 ///
-/// - E: two stride-2 convolutions (batch norm, leaky ReLU), a hidden layer (with
-///   ``CodeLayerInput/normalizedRows``, each row then scaled to unit root mean square), the code
-///   layer and the smoothed sign `tanh(β·h/2)`; at inference the code is `sign(h)`.
+/// - E: two stride-2 convolutions (batch norm, leaky ReLU), a hidden layer, the code layer and the
+///   smoothed sign `tanh(β·h/2)`; at inference the code is `sign(h)`.
 /// - G: from a code, two fully connected layers, two stride-2 transposed convolutions, sigmoid.
 /// - D: two stride-2 convolutions and the feature layer D_l (used by the content loss), then a
 ///   logit.
@@ -182,10 +149,6 @@ public final class BGANNetworks {
         let firstConvolution = Conv2D("encoder.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1,
                                       parameters: parameters, rng: &rng)
         firstConvolution.needsInputGradient = false
-        let codeLayerInput: [Layer] = switch a.codeLayerInput {
-        case .hidden: []
-        case .normalizedRows: [RowNormalization("encoder.hidden_rows")]
-        }
         let encoder = Sequential("encoder", [
             firstConvolution,
             BatchNormalization("encoder.bn1", channels: a.filters, parameters: parameters),
@@ -197,7 +160,6 @@ public final class BGANNetworks {
             Linear("encoder.hidden", inputs: a.bottleneck, outputs: a.hiddenUnits, parameters: parameters, rng: &rng),
             BatchNormalization("encoder.bn3", channels: a.hiddenUnits, parameters: parameters),
             LeakyReLU("encoder.act3"),
-        ] + codeLayerInput + [
             Linear("encoder.code", inputs: a.hiddenUnits, outputs: a.bits, parameters: parameters, rng: &rng),
             smoothedSign,
         ])
@@ -226,8 +188,7 @@ public final class BGANNetworks {
 
     /// The encoder's hidden layer (after its normalisation and activation, before the code
     /// layer) in inference mode, `N × hiddenUnits`: the representation a contrastive
-    /// pre-training's output layer was trained on top of. With
-    /// ``CodeLayerInput/normalizedRows`` each row is at unit root mean square: what the code layer reads.
+    /// pre-training's output layer was trained on top of.
     public func hiddenFeatures(of images: Tensor) throws -> Tensor {
         try Self.hiddenFeatures(of: images, encoder: encoder)
     }
@@ -268,8 +229,8 @@ public final class BGANNetworks {
         return copy
     }
 
-    /// The code layer's input in `encoder` (whose last two layers are the code layer and the
-    /// smoothed sign) in inference mode, `N × hiddenUnits`.
+    /// The hidden layer of `encoder` (whose last two layers are the code layer and the smoothed
+    /// sign) in inference mode, `N × hiddenUnits`.
     static func hiddenFeatures(of images: Tensor, encoder: Sequential) throws -> Tensor {
         var h = images
         for layer in encoder.layers.dropLast(2) { h = try layer.forward(h, training: false) }

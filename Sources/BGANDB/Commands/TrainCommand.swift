@@ -70,9 +70,6 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Units of the discriminator's feature layer D_l.")
     var featureUnits: Int = 1024
 
-    @Option(help: "What the BGAN stage's code layer reads: hidden (the hidden layer as it is, the paper's encoder) or normalised-rows (each image's hidden row scaled to unit root mean square, so the code layer sees its direction alone; not in the paper; model files of version 2). Stage 1 always reads the hidden layer (default: hidden).")
-    var codeLayerInput: CodeLayerInput?
-
     @Option(name: .customLong("neighbours-from"), help: "Feature space of the neighbourhood structure (default: the pre-trained model's hidden layer in the recommended recipe, pixels in the paper's): pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS (principal components averaged STEPS times over each image's 10 nearest neighbours), model:FILE (a trained model's encoder outputs h, scaled to unit length) or hidden:FILE (its hidden layer, likewise); any of them followed by +pixels:WEIGHT joins each image's centred pixels at unit length times WEIGHT.")
     var neighborsFrom: String?
 
@@ -209,7 +206,6 @@ struct TrainCommand: ParsableCommand {
         plan.filters = filters
         plan.hiddenUnits = hiddenUnits
         plan.featureUnits = featureUnits
-        if let codeLayerInput { plan.codeLayerInput = codeLayerInput }
         if plan.pretraining != nil {
             if let pretrainEpochs {
                 plan.pretraining?.epochs = pretrainEpochs
@@ -305,5 +301,4 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension BatchSampling: ExpressibleByArgument {}
-extension CodeLayerInput: ExpressibleByArgument {}
 extension TrainingRecipe: ExpressibleByArgument {}

@@ -147,7 +147,7 @@ extension TrainingPlan {
     /// The BGAN stage's networks for `data`'s images.
     func architecture(for data: TrainingData) -> BGANArchitecture {
         BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
-                         hiddenUnits: hiddenUnits, featureUnits: featureUnits, codeLayerInput: codeLayerInput)
+                         hiddenUnits: hiddenUnits, featureUnits: featureUnits)
     }
 
     /// The model file at `path` (a starting encoder or a stage-1 model the plan names).
@@ -161,7 +161,7 @@ extension TrainingPlan {
     }
 
     /// Checks that `model` (read from `path`) has the run's encoder — but for the code length
-    /// and the code layer's input when the run draws a fresh code layer (which is all they change).
+    /// when the run draws a fresh code layer (which is all a code length changes).
     ///
     /// It returns nothing on purpose: as `startingModel(…) throws -> ModelFile`, returning the
     /// model, Swift 6.3's optimiser tail-called `memcpy` for the result with the error register
@@ -175,9 +175,6 @@ extension TrainingPlan {
         guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width,
               a.bits == architecture.bits || freshCodeLayer, a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
             throw BGANError(.invalidArgument, "\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): train with the same code length, filters and hidden units (another code length only with a fresh code layer)")
-        }
-        guard a.codeLayerInput == architecture.codeLayerInput || freshCodeLayer else {
-            throw BGANError(.invalidArgument, "\(path)'s code layer reads \(a.codeLayerInput.rawValue) and this run's reads \(architecture.codeLayerInput.rawValue): a code layer cannot continue under another code-layer input; draw a fresh code layer (--fresh-code-layer) or keep its input")
         }
         // Its code layer's bits are interleaved and scaled: a listwise term would train the wrong ones.
         if !freshCodeLayer, weights.listwise != nil, model.header.training["code_bit_order"] != nil {

@@ -13,8 +13,6 @@ public struct TrainingPlan: Sendable {
     public var hiddenUnits = 512
     /// Units of the discriminator's feature layer D_l.
     public var featureUnits = 1024
-    /// What the BGAN stage's code layer reads (stage 1 always reads the hidden layer as it is).
-    public var codeLayerInput = CodeLayerInput.hidden
     /// Stage 1, contrastive pre-training; nil for none.
     public var pretraining: Pretraining?
     /// Passes of the BGAN stage over the images.

@@ -57,6 +57,7 @@ import Testing
         // code layer on its layers, keeps them, and finds neighbours in its hidden layer.
         #expect(stageOne.header.architecture.bits == 64 && model.header.architecture.bits == 16)
         #expect(notes["neighbours_from"] == "hidden:" + out + ".pretrained.bganmodel" && notes["k1"] == "5" && notes["adam_epsilon"] == "1e-08", "\(notes)")
+        #expect(notes["learning_rate"] == "0.001" && notes["encoder_learning_rate"] == nil, "one rate for the three networks: \(notes)")
         #expect(notes["code_layer"]?.contains("afresh") == true && notes["trained_encoder_layers"]?.contains("code layer only") == true, "\(notes)")
         #expect(notes["weights"]?.hasSuffix("listwise 1.0 on the first 10 bits at temperature 0.2, quantisation 0.0 on those bits") == true
                 && notes["weights"]?.contains("anchor") == false && notes["code_bit_order"] != nil, "codes in two parts, no anchor: \(notes)")

@@ -188,6 +188,42 @@ import Testing
         #expect(refused?.message.contains("starting encoder") == true)
     }
 
+    /// The encoder's own learning rate: Adam's first step moves each weight by about the rate
+    /// (whatever its gradient's size), so from the same start the encoder moves half as far at
+    /// half the rate, while the discriminator, which updates first, moves as it does at the
+    /// common rate. Given explicitly at the common rate it changes nothing; the model notes it;
+    /// a checkpoint keeps it.
+    @Test func theEncoderLearnsAtItsOwnRate() throws {
+        let pixels = images(seed: 4).pixels
+        var common = settings(epochs: 1)
+        common.epsilon = 1e-8
+        var same = common, half = common
+        same.encoderLearningRate = common.learningRate
+        half.encoderLearningRate = common.learningRate / 2
+        func afterOneStep(_ settings: TrainingSettings) throws -> TrainingSession {
+            let session = try session(settings, pixels: pixels)
+            try session.runStep()
+            return session
+        }
+        let start = try session(common, pixels: pixels).networks
+        let full = try afterOneStep(common), explicit = try afterOneStep(same), slow = try afterOneStep(half)
+        #expect(explicit.networks.encoderParameters.values == full.networks.encoderParameters.values)
+        #expect(explicit.networks.generatorParameters.values == full.networks.generatorParameters.values)
+        #expect(slow.networks.discriminatorParameters.values == full.networks.discriminatorParameters.values)
+        #expect(slow.networks.generatorParameters.values == full.networks.generatorParameters.values, "the generator's gradients are taken before the encoder moves")
+        // Trainable entries only: batch normalisation's running statistics follow the batches, not the rate.
+        let trained = start.encoderParameters.entries.filter(\.trainable).flatMap { $0.offset..<($0.offset + $0.count) }
+        let before = start.encoderParameters.values, fastAfter = full.networks.encoderParameters.values
+        let slowAfter = slow.networks.encoderParameters.values
+        let compared = trained.map { (fastAfter[$0] - before[$0], slowAfter[$0] - before[$0]) }.filter { abs($0.0) > 1e-3 }
+        #expect(compared.count > 100, "most weights move by about the rate on the first step")
+        for (fast, slowMove) in compared { #expect(abs(slowMove / fast - 0.5) < 1e-3, "moved \(slowMove) at half the rate, \(fast) at the rate") }
+        let preprocessing = Preprocessing(channels: 1, height: 8, width: 8)
+        #expect(try slow.model(preprocessing: preprocessing).header.training["encoder_learning_rate"] == "0.005")
+        #expect(try full.model(preprocessing: preprocessing).header.training["encoder_learning_rate"] == nil)
+        #expect(try TrainingSession(checkpoint: try slow.checkpoint(), images: pixels).settings.encoderLearningRate == half.encoderLearningRate)
+    }
+
     @Test func aCheckpointIsRefusedForOtherImagesOrWhenDamaged() throws {
         let pixels = images(seed: 1).pixels
         let run = try session(settings(epochs: 1), pixels: pixels)

@@ -136,11 +136,11 @@ public final class BGANTrainer {
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
     public init(networks: BGANNetworks, structure: NeighborhoodStructure, weights: LossWeights = LossWeights(),
-                learningRate: Float = 1e-3, epsilon: Float = 1.0, seed: UInt64) {
+                learningRate: Float = 1e-3, encoderLearningRate: Float? = nil, epsilon: Float = 1.0, seed: UInt64) {
         self.networks = networks
         self.structure = structure
         self.weights = weights
-        encoderOptimizer = Adam(learningRate: learningRate, epsilon: epsilon)
+        encoderOptimizer = Adam(learningRate: encoderLearningRate ?? learningRate, epsilon: epsilon)
         generatorOptimizer = Adam(learningRate: learningRate, epsilon: epsilon)
         discriminatorOptimizer = Adam(learningRate: learningRate, epsilon: epsilon)
         noiseGenerator = SeededGenerator(seed: seed)

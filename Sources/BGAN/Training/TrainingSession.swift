@@ -73,7 +73,7 @@ public final class TrainingSession {
         self.structure = structure
         networks = try BGANNetworks(architecture: a, beta: settings.beta(epoch: 0), seed: settings.seed)
         trainer = BGANTrainer(networks: networks, structure: structure, weights: settings.weights, learningRate: settings.learningRate,
-                              epsilon: settings.epsilon, seed: settings.seed)
+                              encoderLearningRate: settings.encoderLearningRate, epsilon: settings.epsilon, seed: settings.seed)
         trainer.similarityEmbedding = similarity
         trainer.anchorCodes = anchorCodes
         if settings.generativeOnAnchors == true, settings.sampling != .shuffled { trainer.generativeImages = settings.batch / 2 }
@@ -186,6 +186,7 @@ public final class TrainingSession {
         training["epochs"] = "\(s.epochs)"
         training["batch"] = "\(s.batch)"
         training["learning_rate"] = "\(s.learningRate)"
+        if let rate = s.encoderLearningRate { training["encoder_learning_rate"] = "\(rate)" }
         training["adam_epsilon"] = "\(s.epsilon)"
         training["seed"] = "\(s.seed)"
         training["sampling"] = s.sampling.rawValue

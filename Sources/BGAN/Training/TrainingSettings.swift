@@ -19,6 +19,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var epochs: Int
     public var batch: Int
     public var learningRate: Float
+    /// The encoder's Adam learning rate when it differs from the generator's and the
+    /// discriminator's (``learningRate``); nil: the same for all three.
+    public var encoderLearningRate: Float?
     /// Adam's ε (the reference code uses 1.0).
     public var epsilon: Float
     public var seed: UInt64
@@ -98,8 +101,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
             guard anchor > 0, anchor.isFinite else { throw BGANError(.invalidArgument, "the anchor weight must be positive, not \(anchor)") }
         }
         try weights.listwise?.validate(codeBits: architecture.bits, sampling: sampling)
-        guard learningRate > 0, epsilon > 0 else {
-            throw BGANError(.invalidArgument, "the learning rate (\(learningRate)) and Adam's ε (\(epsilon)) must be positive")
+        guard learningRate > 0, epsilon > 0, (encoderLearningRate ?? learningRate) > 0 else {
+            throw BGANError(.invalidArgument, "the learning rates (\(learningRate), the encoder's \(encoderLearningRate ?? learningRate)) and Adam's ε (\(epsilon)) must be positive")
         }
     }
 }

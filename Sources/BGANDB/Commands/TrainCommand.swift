@@ -55,6 +55,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Adam learning rate.")
     var lr: Float = 1e-3
 
+    @Option(help: "The encoder's Adam learning rate in the BGAN stage, if it should differ from --lr (the generator's and the discriminator's) (default: --lr; measured on validation in docs/quality.md, thirty-first session).")
+    var encoderLr: Float?
+
     @Option(help: "Adam's ε (default: the recipe's, 1e-8 or the reference code's 1.0, which makes steps of small gradients tiny).")
     var adamEpsilon: Float?
 
@@ -217,6 +220,7 @@ struct TrainCommand: ParsableCommand {
         if let epochs { plan.epochs = epochs }
         plan.batch = batch
         plan.learningRate = lr
+        if let encoderLr { plan.encoderLearningRate = encoderLr }
         if let adamEpsilon { plan.adamEpsilon = adamEpsilon }
         plan.seed = seed
         if let space = try neighborFeatureSpace() { plan.neighborFeatures = space }

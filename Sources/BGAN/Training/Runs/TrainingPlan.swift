@@ -19,6 +19,9 @@ public struct TrainingPlan: Sendable {
     public var epochs: Int
     public var batch = 40
     public var learningRate: Float = 1e-3
+    /// The encoder's learning rate in the BGAN stage when it differs from ``learningRate`` (the
+    /// generator's and the discriminator's); nil: the same.
+    public var encoderLearningRate: Float?
     /// Adam's ε (the reference code: 1).
     public var adamEpsilon: Float = 1
     public var seed: UInt64 = 2026
@@ -151,6 +154,9 @@ public struct TrainingPlan: Sendable {
         guard k1 >= 1, k2 >= 1 else { throw fail("K1 = \(k1), K2 = \(k2): both must be at least 1") }
         guard learningRate > 0, learningRate.isFinite, adamEpsilon > 0, augmentationShift >= 0 else {
             throw fail("learning rate \(learningRate), Adam ε \(adamEpsilon), shift \(augmentationShift): the first two must be positive, the shift 0 or more")
+        }
+        if let rate = encoderLearningRate, !(rate > 0 && rate.isFinite) {
+            throw fail("encoder learning rate \(rate): give a positive rate, or none (nil) for the others' rate")
         }
         if case .spectral(let dimensions, let weight) = similarity, !(1...64).contains(dimensions) || !(0...1).contains(weight) {
             throw fail("similarity targets \(similarity): \(SimilarityTargets.syntax)")

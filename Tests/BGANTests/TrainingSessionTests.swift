@@ -221,7 +221,10 @@ import Testing
         let preprocessing = Preprocessing(channels: 1, height: 8, width: 8)
         #expect(try slow.model(preprocessing: preprocessing).header.training["encoder_learning_rate"] == "0.005")
         #expect(try full.model(preprocessing: preprocessing).header.training["encoder_learning_rate"] == nil)
-        #expect(try TrainingSession(checkpoint: try slow.checkpoint(), images: pixels).settings.encoderLearningRate == half.encoderLearningRate)
+        let resumed = try TrainingSession(checkpoint: try slow.checkpoint(), images: pixels)
+        #expect(resumed.settings.encoderLearningRate == half.encoderLearningRate)
+        #expect(resumed.trainer.encoderOptimizer.learningRate == 0.005 && resumed.trainer.generatorOptimizer.learningRate == 0.01,
+                "a resumed run trains the encoder at its own rate")
     }
 
     @Test func aCheckpointIsRefusedForOtherImagesOrWhenDamaged() throws {
@@ -323,6 +326,15 @@ import Testing
         var noBeta = settings()
         noBeta.betaSchedule = []
         #expect(throws: BGANError.self) { try session(noBeta, pixels: pixels) }
+        for rate: Float in [0, -1e-3, .infinity, .nan] {
+            var stalled = settings()
+            stalled.encoderLearningRate = rate
+            let error = #expect(throws: BGANError.self) { try session(stalled, pixels: pixels) }
+            #expect(error?.message.contains("learning rates") == true, "encoder rate \(rate): \(error?.message ?? "")")
+        }
+        var endless = settings()
+        endless.learningRate = .infinity
+        #expect(throws: BGANError.self) { try session(endless, pixels: pixels) }
     }
 
     @Test func betaFollowsTheScheduleAcrossEpochs() {

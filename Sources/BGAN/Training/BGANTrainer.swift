@@ -135,6 +135,8 @@ public final class BGANTrainer {
     public var trainsCodeLayerOnly = false
 
     /// - Parameters: Adam's settings default to the reference code's: learning rate 1e-3, ε = 1.0.
+    ///   `encoderLearningRate`, when given, is the encoder's alone (the generator and the
+    ///   discriminator keep `learningRate`).
     public init(networks: BGANNetworks, structure: NeighborhoodStructure, weights: LossWeights = LossWeights(),
                 learningRate: Float = 1e-3, encoderLearningRate: Float? = nil, epsilon: Float = 1.0, seed: UInt64) {
         self.networks = networks

@@ -19,8 +19,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var epochs: Int
     public var batch: Int
     public var learningRate: Float
-    /// The encoder's Adam learning rate when it differs from the generator's and the
-    /// discriminator's (``learningRate``); nil: the same for all three.
+    /// The encoder's Adam learning rate, when given apart from the generator's and the
+    /// discriminator's (``learningRate``; the model file then notes it); nil: one rate for all three.
     public var encoderLearningRate: Float?
     /// Adam's ε (the reference code uses 1.0).
     public var epsilon: Float
@@ -101,7 +101,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
             guard anchor > 0, anchor.isFinite else { throw BGANError(.invalidArgument, "the anchor weight must be positive, not \(anchor)") }
         }
         try weights.listwise?.validate(codeBits: architecture.bits, sampling: sampling)
-        guard learningRate > 0, epsilon > 0, (encoderLearningRate ?? learningRate) > 0 else {
+        guard learningRate > 0, learningRate.isFinite, epsilon > 0, epsilon.isFinite,
+              encoderLearningRate.map({ $0 > 0 && $0.isFinite }) ?? true else {
             throw BGANError(.invalidArgument, "the learning rates (\(learningRate), the encoder's \(encoderLearningRate ?? learningRate)) and Adam's ε (\(epsilon)) must be positive")
         }
     }

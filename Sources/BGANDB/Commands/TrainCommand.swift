@@ -52,10 +52,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Images per step.")
     var batch: Int = 40
 
-    @Option(help: "Adam learning rate.")
+    @Option(help: "Adam learning rate (the encoder's too unless --encoder-lr).")
     var lr: Float = 1e-3
 
-    @Option(help: "The encoder's Adam learning rate in the BGAN stage, if it should differ from --lr (the generator's and the discriminator's) (default: --lr; measured on validation in docs/quality.md, thirty-first session).")
+    @Option(help: "The BGAN stage encoder's Adam learning rate (default: --lr, which the generator and the discriminator use; 5e-4 was better at 64 bits on validation: docs/quality.md).")
     var encoderLr: Float?
 
     @Option(help: "Adam's ε (default: the recipe's, 1e-8 or the reference code's 1.0, which makes steps of small gradients tiny).")

@@ -19,7 +19,7 @@ public struct TrainingPlan: Sendable {
     public var epochs: Int
     public var batch = 40
     public var learningRate: Float = 1e-3
-    /// The encoder's learning rate in the BGAN stage when it differs from ``learningRate`` (the
+    /// The encoder's learning rate in the BGAN stage, when given apart from ``learningRate`` (the
     /// generator's and the discriminator's); nil: the same.
     public var encoderLearningRate: Float?
     /// Adam's ε (the reference code: 1).
@@ -156,7 +156,7 @@ public struct TrainingPlan: Sendable {
             throw fail("learning rate \(learningRate), Adam ε \(adamEpsilon), shift \(augmentationShift): the first two must be positive, the shift 0 or more")
         }
         if let rate = encoderLearningRate, !(rate > 0 && rate.isFinite) {
-            throw fail("encoder learning rate \(rate): give a positive rate, or none (nil) for the others' rate")
+            throw fail("encoder learning rate \(rate): give a positive rate, or leave it out (--encoder-lr) for --lr's")
         }
         if case .spectral(let dimensions, let weight) = similarity, !(1...64).contains(dimensions) || !(0...1).contains(weight) {
             throw fail("similarity targets \(similarity): \(SimilarityTargets.syntax)")

@@ -186,6 +186,27 @@ import Testing
         #expect(throws: Never.self) { try TrainingPlan(recipe: .paper, bits: 32).validate() }
     }
 
+    /// The recommended recipe halves the encoder's rate for codes of 64 bits and more, as a share
+    /// of the learning rate so that a changed rate keeps the ratio; a given rate wins; the paper
+    /// and shorter codes keep one rate.
+    @Test func theEncoderRateIsTheRecipesShareOfTheLearningRate() throws {
+        #expect(TrainingPlan(recipe: .recommended, bits: 64).effectiveEncoderLearningRate == 5e-4)
+        #expect(TrainingPlan(recipe: .recommended, bits: 128).effectiveEncoderLearningRate == 5e-4)
+        for bits in [16, 32, 48] { #expect(TrainingPlan(recipe: .recommended, bits: bits).effectiveEncoderLearningRate == nil, "\(bits) bits") }
+        #expect(TrainingPlan(recipe: .paper, bits: 64).effectiveEncoderLearningRate == nil)
+        var faster = TrainingPlan(recipe: .recommended, bits: 64)
+        faster.learningRate = 2e-3
+        #expect(faster.effectiveEncoderLearningRate == 1e-3)
+        faster.encoderLearningRate = 3e-3
+        #expect(faster.effectiveEncoderLearningRate == 3e-3)
+        var unscaled = TrainingPlan(recipe: .recommended, bits: 64)
+        for scale: Float in [0, -1, .nan, .infinity] {
+            unscaled.encoderRateScale = scale
+            let refusal = #expect(throws: BGANError.self) { try unscaled.validate() }
+            #expect(refusal?.message.contains("encoder rate scale") == true, "\(scale)")
+        }
+    }
+
     /// The recommended stage 1 is 100 epochs of Fashion-MNIST's 60,000 images, and no more
     /// than those 6 million views on larger sets; a plan without the budget runs its epochs.
     @Test func theRecommendedStageOneIsBoundedByItsImageBudget() throws {

@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Adam learning rate (the encoder's too unless --encoder-lr).")
     var lr: Float = 1e-3
 
-    @Option(help: "The BGAN stage encoder's Adam learning rate (default: --lr, which the generator and the discriminator use; 5e-4 was better at 64 bits on validation: docs/quality.md).")
+    @Option(help: "The BGAN stage encoder's Adam learning rate (default: the recipe's, half of --lr for codes of 64 bits and more in the recommended recipe, else --lr, which the generator and the discriminator use).")
     var encoderLr: Float?
 
     @Option(help: "Adam's ε (default: the recipe's, 1e-8 or the reference code's 1.0, which makes steps of small gradients tiny).")

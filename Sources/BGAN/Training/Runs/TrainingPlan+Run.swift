@@ -108,7 +108,7 @@ extension TrainingPlan {
         var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: learningRate,
                                         epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: betaSchedule, sampling: sampling)
         settings.augmentationShift = augmentationShift
-        settings.encoderLearningRate = encoderLearningRate
+        settings.encoderLearningRate = effectiveEncoderLearningRate
         settings.views = views
         if generativeOnAnchors { settings.generativeOnAnchors = true }
         if codeLayerOnly { settings.codeLayerOnly = true }

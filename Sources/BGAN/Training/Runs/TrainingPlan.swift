@@ -20,8 +20,12 @@ public struct TrainingPlan: Sendable {
     public var batch = 40
     public var learningRate: Float = 1e-3
     /// The encoder's learning rate in the BGAN stage, when given apart from ``learningRate`` (the
-    /// generator's and the discriminator's); nil: the same.
+    /// generator's and the discriminator's); nil: ``learningRate`` × ``encoderRateScale``.
     public var encoderLearningRate: Float?
+    /// With ``encoderLearningRate`` nil, the encoder's rate as a share of ``learningRate``: the
+    /// recipe's (``TrainingRecipe/encoderRateScale(bits:)``), so a changed ``learningRate``
+    /// keeps the recipe's ratio.
+    public var encoderRateScale: Float = 1
     /// Adam's ε (the reference code: 1).
     public var adamEpsilon: Float = 1
     public var seed: UInt64 = 2026
@@ -126,6 +130,7 @@ public struct TrainingPlan: Sendable {
         k1 = recipe.k1
         k2 = recipe.k2
         adamEpsilon = recipe.adamEpsilon
+        encoderRateScale = recipe.encoderRateScale(bits: bits)
         weights.listwise = recipe.listwise(bits: bits)
         codeLayerOnly = recipe.codeLayerOnly
         freshCodeLayer = recipe.freshCodeLayer
@@ -136,6 +141,13 @@ public struct TrainingPlan: Sendable {
         generativeOnAnchors = recipe.generativeOnAnchors
         initialEncoder = recipe.startsFromPretrainedEncoder ? .pretrained : .random
         if let anchor = recipe.anchorWeight { weights.anchor = anchor }
+    }
+
+    /// The rate the BGAN stage's encoder trains at when it differs from ``learningRate``
+    /// (``TrainingSettings/encoderLearningRate``); nil: the same.
+    public var effectiveEncoderLearningRate: Float? {
+        if let encoderLearningRate { return encoderLearningRate }
+        return encoderRateScale == 1 ? nil : learningRate * encoderRateScale
     }
 
     /// Whether stage 1 runs (or its model is read): something in the plan uses the pre-trained model.
@@ -156,7 +168,10 @@ public struct TrainingPlan: Sendable {
             throw fail("learning rate \(learningRate), Adam ε \(adamEpsilon), shift \(augmentationShift): the first two must be positive, the shift 0 or more")
         }
         if let rate = encoderLearningRate, !(rate > 0 && rate.isFinite) {
-            throw fail("encoder learning rate \(rate): give a positive rate, or leave it out (--encoder-lr) for --lr's")
+            throw fail("encoder learning rate \(rate): give a positive rate, or leave it out (--encoder-lr) for the recipe's")
+        }
+        guard encoderRateScale > 0, encoderRateScale.isFinite else {
+            throw fail("encoder rate scale \(encoderRateScale): the encoder's rate must be a positive share of the learning rate")
         }
         if case .spectral(let dimensions, let weight) = similarity, !(1...64).contains(dimensions) || !(0...1).contains(weight) {
             throw fail("similarity targets \(similarity): \(SimilarityTargets.syntax)")

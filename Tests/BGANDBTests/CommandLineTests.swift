@@ -199,6 +199,20 @@ import TestSupport
         #expect(bad.status == 64)
     }
 
+    /// The encoder's rate from the command line: the recommended recipe's half of --lr at 64 bits
+    /// (of a changed --lr too), one rate at 32 bits and in the paper's recipe, --encoder-lr over
+    /// either.
+    @Test func theEncoderRateFollowsTheRecipeUnlessGiven() throws {
+        let common = ["--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--out", directory.sub("rates.bgan")]
+        func rate(_ options: [String]) throws -> Float? { try TrainCommand.parse(common + options).plan().effectiveEncoderLearningRate }
+        #expect(try rate(["--bits", "64"]) == 5e-4)
+        #expect(try rate(["--bits", "64", "--lr", "0.002"]) == 1e-3)
+        #expect(try rate(["--bits", "32"]) == nil)
+        #expect(try rate(["--bits", "64", "--recipe", "paper"]) == nil)
+        #expect(try rate(["--bits", "64", "--encoder-lr", "0.001"]) == 1e-3)
+        #expect(try rate(["--bits", "32", "--encoder-lr", "0.0005"]) == 5e-4)
+    }
+
     /// `train --data --bits --out` alone runs the recommended recipe: pre-training into
     /// OUT.pretrained.bganmodel, then BGAN on its layers with codes in two parts; a second run
     /// reuses the pre-trained model; the paper's recipe does not pre-train.
@@ -214,6 +228,7 @@ import TestSupport
         let file = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model))))
         let notes = file.header.training
         #expect(notes["recipe"] == "recommended" && notes["pretrained"] == pretrained.digest && notes["initial_encoder"] == pretrained.digest)
+        #expect(notes["encoder_learning_rate"] == nil, "16-bit codes train the encoder at --lr: \(notes)")
         #expect(notes["pretraining.stage"] == "contrastive pre-training" && notes["pretraining.epochs"] == "1", "stage 1's settings travel too: \(notes)")
         #expect(notes["pretraining.neighbour_partners"] == "0.5 of second views show one of the 5 nearest neighbours in pixels",
                 "the recommended recipe's stage 1 takes pixel-space partners: \(notes)")

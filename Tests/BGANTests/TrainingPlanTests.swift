@@ -107,7 +107,9 @@ import Testing
         plan.initialEncoder = .random
         plan.codeLayerOnly = false
         plan.freshCodeLayer = false
+        plan.encoderLearningRateScale = 0.5
         let whole = try plan.train(on: data(), writingTo: directory.sub("whole.bgan"), loop: TrainingLoop(checkpointPath: directory.sub("whole.checkpoint")))
+        #expect(whole.header.training["encoder_learning_rate"] == "0.0005", "the plan's share of the rate reaches the run: \(whole.header.training)")
 
         let out = directory.sub("stopped.bgan"), checkpoint = directory.sub("stopped.checkpoint")
         let steps = LockedCounter()
@@ -200,10 +202,10 @@ import Testing
         faster.encoderLearningRate = 3e-3
         #expect(faster.effectiveEncoderLearningRate == 3e-3)
         var unscaled = TrainingPlan(recipe: .recommended, bits: 64)
-        for scale: Float in [0, -1, .nan, .infinity] {
-            unscaled.encoderRateScale = scale
+        for scale: Float in [0, -1, .nan, .infinity, .leastNonzeroMagnitude] {
+            unscaled.encoderLearningRateScale = scale
             let refusal = #expect(throws: BGANError.self) { try unscaled.validate() }
-            #expect(refusal?.message.contains("encoder rate scale") == true, "\(scale)")
+            #expect(refusal?.message.contains("encoder learning rate scale") == true, "\(scale)")
         }
     }
 

@@ -1,17 +1,17 @@
 /// A whole way of training a model, from raw images to the model file: what `bgan-db train`
 /// runs when only the data, the code length and the output are given.
 ///
-/// - ``recommended``: the recipe of both bundled models (docs/quality.md, twenty-sixth and
-///   twenty-seventh sessions). 100 epochs of contrastive pre-training
+/// - ``recommended``: the recipe of both bundled models (docs/quality.md, twenty-sixth,
+///   twenty-seventh, thirty-first and thirty-second sessions). 100 epochs of contrastive pre-training
 ///   of the encoder on random views, half of the second views replaced by pixel-space neighbours
 ///   (``ContrastiveSession``, ``pretrainingPartners``); then BGAN with every term of the paper's
 ///   objective (neighbourhood structure, quantisation, content through the discriminator's
 ///   features, adversarial) on the pre-trained encoder's layers, kept as they are
-///   (``codeLayerOnly``), under a code layer drawn afresh (``freshCodeLayer``), whose code comes
-///   in two parts: a listwise term trains its first 5/8 of the bits free of the quantisation
+///   (``codeLayerOnly``), under a code layer drawn afresh (``freshCodeLayer``) and trained at
+///   half the learning rate for codes of 64 bits and more (``encoderLearningRateScale(bits:)``),
+///   whose code comes in two parts: a listwise term trains its first 5/8 of the bits free of the quantisation
 ///   term (``listwise(bits:)``), the neighbourhood term the rest toward targets from the
-///   pre-trained hidden layer's neighbourhoods (``neighborsFromHiddenLayer``, ``similarity``),
-///   at half the learning rate for codes of 64 bits and more (``encoderRateScale(bits:)``);
+///   pre-trained hidden layer's neighbourhoods (``neighborsFromHiddenLayer``, ``similarity``);
 ///   neighbour sampling with second views and mild views of every image. docs/quality.md names
 ///   each departure from the paper and the validation numbers that chose it.
 /// - ``paper``: the paper's and the reference code's configuration: S from pixels (K1 = 20,
@@ -108,11 +108,12 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     }
 
     /// The BGAN stage encoder's learning rate as a share of the generator's and the
-    /// discriminator's (``TrainingPlan/encoderRateScale``). The recommended recipe halves it for
+    /// discriminator's (``TrainingPlan/encoderLearningRateScale``). The recommended recipe halves it for
     /// codes of 64 bits and more: on the validation protocol that gave about 2 points more distinct
     /// codes over three seeds with the ranking kept; at 32 bits it was mixed, so the rate stays
-    /// whole there (docs/quality.md, thirty-first session). The paper has one rate.
-    public func encoderRateScale(bits: Int) -> Float {
+    /// whole there (docs/quality.md, thirty-first session). Lengths above 64 bits were not
+    /// measured; they take 64 bits' share. The paper has one rate.
+    public func encoderLearningRateScale(bits: Int) -> Float {
         switch self {
         case .recommended: bits >= 64 ? 0.5 : 1
         case .paper: 1

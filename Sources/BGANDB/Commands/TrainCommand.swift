@@ -52,10 +52,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Images per step.")
     var batch: Int = 40
 
-    @Option(help: "Adam learning rate (the encoder's too unless --encoder-lr).")
+    @Option(help: "Adam learning rate of the generator and the discriminator; the encoder's is the recipe's share of it (half for codes of 64 bits and more in the recommended recipe, else all of it) unless --encoder-lr.")
     var lr: Float = 1e-3
 
-    @Option(help: "The BGAN stage encoder's Adam learning rate (default: the recipe's, half of --lr for codes of 64 bits and more in the recommended recipe, else --lr, which the generator and the discriminator use).")
+    @Option(help: "The BGAN stage encoder's Adam learning rate (default: the recipe's share of --lr, half for codes of 64 bits and more in the recommended recipe, else all of it; give it equal to --lr for one rate).")
     var encoderLr: Float?
 
     @Option(help: "Adam's ε (default: the recipe's, 1e-8 or the reference code's 1.0, which makes steps of small gradients tiny).")

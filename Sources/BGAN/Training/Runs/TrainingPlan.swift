@@ -20,12 +20,13 @@ public struct TrainingPlan: Sendable {
     public var batch = 40
     public var learningRate: Float = 1e-3
     /// The encoder's learning rate in the BGAN stage, when given apart from ``learningRate`` (the
-    /// generator's and the discriminator's); nil: ``learningRate`` × ``encoderRateScale``.
+    /// generator's and the discriminator's); nil: ``learningRate`` × ``encoderLearningRateScale``.
     public var encoderLearningRate: Float?
     /// With ``encoderLearningRate`` nil, the encoder's rate as a share of ``learningRate``: the
-    /// recipe's (``TrainingRecipe/encoderRateScale(bits:)``), so a changed ``learningRate``
-    /// keeps the recipe's ratio.
-    public var encoderRateScale: Float = 1
+    /// recipe's (``TrainingRecipe/encoderLearningRateScale(bits:)``), so a changed
+    /// ``learningRate`` keeps the recipe's ratio. Set from the recipe and ``bits`` when the plan
+    /// is made (as ``weights``' listwise term is): changing ``bits`` later does not change it.
+    public var encoderLearningRateScale: Float = 1
     /// Adam's ε (the reference code: 1).
     public var adamEpsilon: Float = 1
     public var seed: UInt64 = 2026
@@ -130,7 +131,7 @@ public struct TrainingPlan: Sendable {
         k1 = recipe.k1
         k2 = recipe.k2
         adamEpsilon = recipe.adamEpsilon
-        encoderRateScale = recipe.encoderRateScale(bits: bits)
+        encoderLearningRateScale = recipe.encoderLearningRateScale(bits: bits)
         weights.listwise = recipe.listwise(bits: bits)
         codeLayerOnly = recipe.codeLayerOnly
         freshCodeLayer = recipe.freshCodeLayer
@@ -147,7 +148,7 @@ public struct TrainingPlan: Sendable {
     /// (``TrainingSettings/encoderLearningRate``); nil: the same.
     public var effectiveEncoderLearningRate: Float? {
         if let encoderLearningRate { return encoderLearningRate }
-        return encoderRateScale == 1 ? nil : learningRate * encoderRateScale
+        return encoderLearningRateScale == 1 ? nil : learningRate * encoderLearningRateScale
     }
 
     /// Whether stage 1 runs (or its model is read): something in the plan uses the pre-trained model.
@@ -170,8 +171,8 @@ public struct TrainingPlan: Sendable {
         if let rate = encoderLearningRate, !(rate > 0 && rate.isFinite) {
             throw fail("encoder learning rate \(rate): give a positive rate, or leave it out (--encoder-lr) for the recipe's")
         }
-        guard encoderRateScale > 0, encoderRateScale.isFinite else {
-            throw fail("encoder rate scale \(encoderRateScale): the encoder's rate must be a positive share of the learning rate")
+        guard encoderLearningRateScale > 0, encoderLearningRateScale.isFinite, effectiveEncoderLearningRate.map({ $0 > 0 && $0.isFinite }) ?? true else {
+            throw fail("encoder learning rate scale \(encoderLearningRateScale) of the learning rate \(learningRate): the encoder's rate must be a positive share of it, and a positive number")
         }
         if case .spectral(let dimensions, let weight) = similarity, !(1...64).contains(dimensions) || !(0...1).contains(weight) {
             throw fail("similarity targets \(similarity): \(SimilarityTargets.syntax)")

@@ -132,7 +132,7 @@ let package = Package(
                                                            .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "BGANDBTests", dependencies: ["BGANDB", "Evaluation", "LMDBStorage", "TestSupport", "BGAN", "PixelIO", "NeuralNet", "BGANStore"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
-        .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "TestSupport", "CZlib", "CTurboJPEG"]),
+        .testTarget(name: "PixelIOTests", dependencies: ["PixelIO", "Basics", "TestSupport", "CZlib", "CTurboJPEG"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NeuralNet", "HammingSearch", "PixelIO"]),
         .testTarget(name: "PerceptualHashTests", dependencies: ["PerceptualHash", "PixelIO", "HammingSearch", "Basics", "CPDQKernels"]),
         .testTarget(name: "BGANTests", dependencies: ["BGAN", "NeuralNet", "PixelIO", "HammingSearch", "TestSupport"]),

@@ -123,6 +123,25 @@ struct IngestBenchmark: ParsableCommand {
         precondition(pdqReport.added == files.count && pdqReport.rejected.isEmpty, "every JPEG is stored")
         printRate("end to end into a PDQ store (decoded to \(pdqSide ?? 0) px)", count: files.count, seconds: pdqReport.seconds,
                   detail: String(format: "writer waited %.2f s for decoded batches", pdqReport.secondsWaitingForInput))
+        try pdqStageRates(units: units(ImageDecoder(minimumSide: pdqSide)), side: pdqSide, root: root + "/pdq-stages")
+    }
+
+    /// A PDQ store's stages alone on the same images: decoding at its side on one core, decode +
+    /// hash + thumbnail on every core, and the writer's share (codes, margins, thumbnails, MIH
+    /// tables, commit) in transactions of `batch`.
+    private func pdqStageRates(units: [IngestionUnit], side: Int?, root: String) throws {
+        var started = Date()
+        for unit in units { _ = try unit.load() }
+        printRate("  stage: decode only, one core, at \(side ?? 0) px", count: units.count, seconds: Date().timeIntervalSince(started))
+        let store = try Store.create(at: root, encoder: PDQEncoder(), thumbnailSide: thumbnailSize)
+        started = Date()
+        let prepared = try BulkIngestion(store: store).prepare(units).map { try $0.get() }
+        printRate("  stage: decode + hash + thumbnail (every core)", count: units.count, seconds: Date().timeIntervalSince(started))
+        started = Date()
+        for start in stride(from: 0, to: prepared.count, by: batch) {
+            _ = try store.write(prepared: Array(prepared[start..<min(prepared.count, start + batch)]))
+        }
+        printRate("  stage: write (the writer's share)", count: units.count, seconds: Date().timeIntervalSince(started))
     }
 
     /// `jpegs` photo-like JPEG files of `jpegSide` pixels made from the data set's images.

@@ -16,11 +16,34 @@
 
 // MARK: Portable versions: plain loops over the lanes, vectorised by the compiler for the baseline target.
 
+/// Where a line's results go: every output position k to output[k·step + l] (`positions` NULL),
+/// or only the sorted output positions in `positions` (repeats allowed), the p-th of them to
+/// output[p·out_step + l]. The running sum passes every position either way, so the values kept
+/// are bit for bit those of the whole line; only the divisions and stores of the others are saved.
+typedef struct {
+    const size_t *positions;
+    size_t count;
+    size_t out_step;
+} bgan_box_samples;
+
 /// At most sixteen lines, as the vector version takes them, their running sums on the stack.
-static void box_some_lines_portable(const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window) {
+static void box_some_lines_portable(const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window,
+                                    bgan_box_samples samples) {
     float sums[16] = {0};
     const size_t half = (window + 2) / 2;
-    size_t size = 0, left = 0, right = 0, out = 0;
+    size_t size = 0, left = 0, right = 0, out = 0, next = 0;
+    // The results at output position `out`, to where they go.
+#define EMIT(divisor)                                                                                                   \
+    do {                                                                                                                \
+        if (!samples.positions) {                                                                                       \
+            float *results = output + out * step;                                                                       \
+            for (size_t l = 0; l < lanes; l++) results[l] = sums[l] / (divisor);                                        \
+        }                                                                                                               \
+        for (; samples.positions && next < samples.count && samples.positions[next] == out; next++) {                   \
+            float *results = output + next * samples.out_step;                                                          \
+            for (size_t l = 0; l < lanes; l++) results[l] = sums[l] / (divisor);                                        \
+        }                                                                                                               \
+    } while (0)
     for (size_t k = 0; k + 1 < half; k++, right++) {
         const float *values = input + right * step;
         for (size_t l = 0; l < lanes; l++) sums[l] += values[l];
@@ -28,39 +51,33 @@ static void box_some_lines_portable(const float *input, float *output, size_t co
     }
     for (size_t k = 0; k < window - half + 1; k++, right++, out++) {
         const float *values = input + right * step;
-        float *results = output + out * step;
         size++;
-        const float divisor = (float)size;
-        for (size_t l = 0; l < lanes; l++) {
-            sums[l] += values[l];
-            results[l] = sums[l] / divisor;
-        }
+        for (size_t l = 0; l < lanes; l++) sums[l] += values[l];
+        EMIT((float)size);
     }
-    const float divisor = (float)size;
     for (size_t k = window; k < count; k++, left++, right++, out++) {
         const float *entering = input + right * step, *leaving = input + left * step;
-        float *results = output + out * step;
         for (size_t l = 0; l < lanes; l++) {
             sums[l] += entering[l];
             sums[l] -= leaving[l];
-            results[l] = sums[l] / divisor;
         }
+        EMIT((float)size);
     }
     for (size_t k = 0; k + 1 < half; k++, left++, out++) {
         const float *leaving = input + left * step;
-        float *results = output + out * step;
         size--;
-        const float divisor = (float)size;
-        for (size_t l = 0; l < lanes; l++) {
-            sums[l] -= leaving[l];
-            results[l] = sums[l] / divisor;
-        }
+        for (size_t l = 0; l < lanes; l++) sums[l] -= leaving[l];
+        EMIT((float)size);
     }
+#undef EMIT
 }
 
-static void box_lines_portable(const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window) {
+static const bgan_box_samples every_position = {NULL, 0, 0};
+
+static void box_lines_portable(const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window,
+                               bgan_box_samples samples) {
     for (size_t first = 0; first < lanes; first += 16) {
-        box_some_lines_portable(input + first, output + first, count, lanes - first < 16 ? lanes - first : 16, step, window);
+        box_some_lines_portable(input + first, output + first, count, lanes - first < 16 ? lanes - first : 16, step, window, samples);
     }
 }
 
@@ -79,8 +96,9 @@ static void luminance_portable(const unsigned char *bytes, size_t width, size_t 
 }
 
 /// One row at a time, as the reference does.
-static void box_rows_portable(const float *input, float *output, size_t rows, size_t columns, size_t window) {
-    for (size_t r = 0; r < rows; r++) box_some_lines_portable(input + r * columns, output + r * columns, columns, 1, 1, window);
+static void box_rows_portable(const float *input, float *output, size_t rows, size_t columns, size_t window, bgan_box_samples samples) {
+    const size_t kept = samples.positions ? samples.count : columns;
+    for (size_t r = 0; r < rows; r++) box_some_lines_portable(input + r * columns, output + r * kept, columns, 1, 1, window, samples);
 }
 
 #ifdef BGAN_X86
@@ -92,14 +110,22 @@ AVX512_TARGET
 static inline __mmask16 lane_mask(size_t count) { return count >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << count) - 1u); }
 
 /// Sixteen (or, at the end, fewer: `mask`) neighbouring lines whose values are `step` floats
-/// apart along them: the lines side by side in one register.
+/// apart along them: the lines side by side in one register. Inlined into its two callers, so
+/// that the whole-line one carries no test for samples.
 AVX512_TARGET
-static void box_sixteen(const float *input, float *output, size_t count, size_t step, __mmask16 mask, size_t window) {
+static inline __attribute__((always_inline)) void box_sixteen_core(const float *input, float *output, size_t count, size_t step,
+                                                                    __mmask16 mask, size_t window, bgan_box_samples samples) {
 #define LOAD(p) _mm512_maskz_loadu_ps(mask, (p))
-#define STORE(p, v) _mm512_mask_storeu_ps((p), mask, (v))
+#define EMIT(divisor)                                                                                                   \
+    do {                                                                                                                \
+        if (!samples.positions) _mm512_mask_storeu_ps(output + out * step, mask, _mm512_div_ps(sum, (divisor)));        \
+        for (; samples.positions && next < samples.count && samples.positions[next] == out; next++) {                   \
+            _mm512_mask_storeu_ps(output + next * samples.out_step, mask, _mm512_div_ps(sum, (divisor)));               \
+        }                                                                                                               \
+    } while (0)
     const size_t half = (window + 2) / 2;
     __m512 sum = _mm512_setzero_ps();
-    size_t size = 0, left = 0, right = 0, out = 0;
+    size_t size = 0, left = 0, right = 0, out = 0, next = 0;
     for (size_t k = 0; k + 1 < half; k++, right++) {
         sum = _mm512_add_ps(sum, LOAD(input + right * step));
         size++;
@@ -107,27 +133,43 @@ static void box_sixteen(const float *input, float *output, size_t count, size_t 
     for (size_t k = 0; k < window - half + 1; k++, right++, out++) {
         size++;
         sum = _mm512_add_ps(sum, LOAD(input + right * step));
-        STORE(output + out * step, _mm512_div_ps(sum, _mm512_set1_ps((float)size)));
+        EMIT(_mm512_set1_ps((float)size));
     }
     const __m512 divisor = _mm512_set1_ps((float)size);
     for (size_t k = window; k < count; k++, left++, right++, out++) {
         sum = _mm512_add_ps(sum, LOAD(input + right * step));
         sum = _mm512_sub_ps(sum, LOAD(input + left * step));
-        STORE(output + out * step, _mm512_div_ps(sum, divisor));
+        EMIT(divisor);
     }
     for (size_t k = 0; k + 1 < half; k++, left++, out++) {
         size--;
         sum = _mm512_sub_ps(sum, LOAD(input + left * step));
-        STORE(output + out * step, _mm512_div_ps(sum, _mm512_set1_ps((float)size)));
+        EMIT(_mm512_set1_ps((float)size));
     }
 #undef LOAD
-#undef STORE
+#undef EMIT
 }
 
 AVX512_TARGET
-static void box_lines_avx512(const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window) {
+static void box_sixteen(const float *input, float *output, size_t count, size_t step, __mmask16 mask, size_t window) {
+    box_sixteen_core(input, output, count, step, mask, window, every_position);
+}
+
+AVX512_TARGET
+static void box_sixteen_sampled(const float *input, float *output, size_t count, size_t step, __mmask16 mask, size_t window,
+                                bgan_box_samples samples) {
+    box_sixteen_core(input, output, count, step, mask, window, samples);
+}
+
+AVX512_TARGET
+static void box_lines_avx512(const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window,
+                             bgan_box_samples samples) {
     for (size_t first = 0; first < lanes; first += 16) {
-        box_sixteen(input + first, output + first, count, step, lane_mask(lanes - first), window);
+        if (samples.positions) {
+            box_sixteen_sampled(input + first, output + first, count, step, lane_mask(lanes - first), window, samples);
+        } else {
+            box_sixteen(input + first, output + first, count, step, lane_mask(lanes - first), window);
+        }
     }
 }
 
@@ -157,10 +199,12 @@ static inline void transpose16(__m512 r[16]) {
 }
 
 /// Sixteen rows at a time: transposed block by block into a strip whose lines are the rows
-/// (zeros beyond the last row), filtered side by side, transposed back.
+/// (zeros beyond the last row), filtered side by side, transposed back (only the sampled
+/// columns, when `samples` names some).
 AVX512_TARGET
-static int box_rows_avx512(const float *input, float *output, size_t rows, size_t columns, size_t window) {
-    float *strip = malloc(2 * 16 * columns * sizeof(float));
+static int box_rows_avx512(const float *input, float *output, size_t rows, size_t columns, size_t window, bgan_box_samples samples) {
+    const size_t kept = samples.positions ? samples.count : columns;
+    float *strip = malloc((16 * columns + 16 * kept) * sizeof(float));
     if (!strip) return 0;
     float *filtered = strip + 16 * columns;
     __m512 block[16];
@@ -174,12 +218,17 @@ static int box_rows_avx512(const float *input, float *output, size_t rows, size_
             transpose16(block);
             for (size_t j = 0; j < width; j++) _mm512_storeu_ps(strip + (c + j) * 16, block[j]);
         }
-        box_sixteen(strip, filtered, columns, 16, 0xffff, window);
-        for (size_t c = 0; c < columns; c += 16) {
-            const size_t width = columns - c < 16 ? columns - c : 16;
+        if (samples.positions) {
+            const bgan_box_samples strip_samples = {samples.positions, samples.count, 16};
+            box_sixteen_sampled(strip, filtered, columns, 16, 0xffff, window, strip_samples);
+        } else {
+            box_sixteen(strip, filtered, columns, 16, 0xffff, window);
+        }
+        for (size_t c = 0; c < kept; c += 16) {
+            const size_t width = kept - c < 16 ? kept - c : 16;
             for (size_t j = 0; j < 16; j++) block[j] = j < width ? _mm512_loadu_ps(filtered + (c + j) * 16) : _mm512_setzero_ps();
             transpose16(block);
-            for (size_t l = 0; l < lines; l++) _mm512_mask_storeu_ps(output + (first + l) * columns + c, lane_mask(width), block[l]);
+            for (size_t l = 0; l < lines; l++) _mm512_mask_storeu_ps(output + (first + l) * kept + c, lane_mask(width), block[l]);
         }
     }
     free(strip);
@@ -263,15 +312,35 @@ void bgan_pdq_luminance(bgan_pdq_version version, const unsigned char *bytes, si
 
 void bgan_jarosz_box_lines(bgan_pdq_version version, const float *input, float *output, size_t count, size_t lanes, size_t step, size_t window) {
 #ifdef BGAN_X86
-    if (version == BGAN_PDQ_BEST && has_avx512()) { box_lines_avx512(input, output, count, lanes, step, window); return; }
+    if (version == BGAN_PDQ_BEST && has_avx512()) { box_lines_avx512(input, output, count, lanes, step, window, every_position); return; }
 #endif
-    box_lines_portable(input, output, count, lanes, step, window);
+    box_lines_portable(input, output, count, lanes, step, window, every_position);
+}
+
+void bgan_jarosz_box_lines_sampled(bgan_pdq_version version, const float *input, float *output, size_t count, size_t lanes, size_t step,
+                                   size_t window, const size_t *positions, size_t position_count) {
+    const bgan_box_samples samples = {positions, position_count, lanes};
+#ifdef BGAN_X86
+    if (version == BGAN_PDQ_BEST && has_avx512()) { box_lines_avx512(input, output, count, lanes, step, window, samples); return; }
+#endif
+    box_lines_portable(input, output, count, lanes, step, window, samples);
+}
+
+static void box_rows(bgan_pdq_version version, const float *input, float *output, size_t rows, size_t columns, size_t window,
+                     bgan_box_samples samples) {
+#ifdef BGAN_X86
+    // The vector version needs a strip of 32 rows' length; without the memory, the portable one runs.
+    if (version == BGAN_PDQ_BEST && has_avx512() && box_rows_avx512(input, output, rows, columns, window, samples)) return;
+#endif
+    box_rows_portable(input, output, rows, columns, window, samples);
 }
 
 void bgan_jarosz_box_rows(bgan_pdq_version version, const float *input, float *output, size_t rows, size_t columns, size_t window) {
-#ifdef BGAN_X86
-    // The vector version needs a strip of 32 rows' length; without the memory, the portable one runs.
-    if (version == BGAN_PDQ_BEST && has_avx512() && box_rows_avx512(input, output, rows, columns, window)) return;
-#endif
-    box_rows_portable(input, output, rows, columns, window);
+    box_rows(version, input, output, rows, columns, window, every_position);
+}
+
+void bgan_jarosz_box_rows_sampled(bgan_pdq_version version, const float *input, float *output, size_t rows, size_t columns, size_t window,
+                                  const size_t *positions, size_t position_count) {
+    const bgan_box_samples samples = {positions, position_count, 1};
+    box_rows(version, input, output, rows, columns, window, samples);
 }

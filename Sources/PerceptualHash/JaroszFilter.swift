@@ -24,6 +24,34 @@ enum JaroszFilter {
         }
     }
 
+    /// The columns `kept` (ascending) of each row of `input` box-filtered: a `rows`×`kept.count`
+    /// image, each value bit for bit ``alongRows(_:into:rows:columns:window:version:)``'s.
+    static func alongRows(_ input: [Float], rows: Int, columns: Int, window: Int, keeping kept: [Int],
+                          version: bgan_pdq_version = BGAN_PDQ_BEST) -> [Float] {
+        precondition(input.count == rows * columns && (1...max(1, columns)).contains(window) && kept.allSatisfy { (0..<columns).contains($0) })
+        let positions = kept.map { UInt($0) }
+        return [Float](unsafeUninitializedCapacity: rows * kept.count) { target, count in
+            input.withUnsafeBufferPointer { source in
+                bgan_jarosz_box_rows_sampled(version, source.baseAddress, target.baseAddress, rows, columns, window, positions, positions.count)
+            }
+            count = rows * kept.count
+        }
+    }
+
+    /// The rows `kept` (ascending) of each column of `input` box-filtered: a `kept.count`×`columns`
+    /// image, each value bit for bit ``alongColumns(_:into:rows:columns:window:version:)``'s.
+    static func alongColumns(_ input: [Float], rows: Int, columns: Int, window: Int, keeping kept: [Int],
+                             version: bgan_pdq_version = BGAN_PDQ_BEST) -> [Float] {
+        precondition(input.count == rows * columns && (1...max(1, rows)).contains(window) && kept.allSatisfy { (0..<rows).contains($0) })
+        let positions = kept.map { UInt($0) }
+        return [Float](unsafeUninitializedCapacity: kept.count * columns) { target, count in
+            input.withUnsafeBufferPointer { source in
+                bgan_jarosz_box_lines_sampled(version, source.baseAddress, target.baseAddress, rows, columns, columns, window, positions, positions.count)
+            }
+            count = kept.count * columns
+        }
+    }
+
     /// Each column of the `rows`×`columns` image `input` box-filtered into `output`.
     static func alongColumns(_ input: [Float], into output: inout [Float], rows: Int, columns: Int, window: Int,
                              version: bgan_pdq_version = BGAN_PDQ_BEST) {

@@ -37,13 +37,15 @@ public enum PDQ {
     public static func hash(_ image: PixelBuffer) -> Hash {
         let (rows, columns) = (image.height, image.width)
         var luma = luminance(image)
-        var scratch = [Float](repeating: 0, count: luma.count)
+        var scratch = [Float](unsafeUninitializedCapacity: luma.count) { $1 = luma.count }
         let alongRows = JaroszFilter.window(old: columns, new: 64), alongColumns = JaroszFilter.window(old: rows, new: 64)
-        for _ in 0..<2 {
-            JaroszFilter.alongRows(luma, into: &scratch, rows: rows, columns: columns, window: alongRows)
-            JaroszFilter.alongColumns(scratch, into: &luma, rows: rows, columns: columns, window: alongColumns)
-        }
-        let cells = decimate(luma, rows: rows, columns: columns)
+        JaroszFilter.alongRows(luma, into: &scratch, rows: rows, columns: columns, window: alongRows)
+        JaroszFilter.alongColumns(scratch, into: &luma, rows: rows, columns: columns, window: alongColumns)
+        // The second pass kept only where the 64×64 cells are read: the same values, without the
+        // divisions and stores of the rest (the running sums still pass every pixel).
+        let (cellRows, cellColumns) = (cellCentres(rows), cellCentres(columns))
+        let sampledColumns = JaroszFilter.alongRows(luma, rows: rows, columns: columns, window: alongRows, keeping: cellColumns)
+        let cells = JaroszFilter.alongColumns(sampledColumns, rows: rows, columns: 64, window: alongColumns, keeping: cellRows)
         let coefficients = dct16(cells)
         let median = lowerMedian(coefficients)
         // Bit i·16 + j (of the reference's 16 words of 16 bits) is coefficient (i, j) > median.
@@ -69,16 +71,10 @@ public enum PDQ {
         }
     }
 
-    /// The values at the centres of a 64×64 grid of cells.
-    static func decimate(_ values: [Float], rows: Int, columns: Int) -> [Float] {
-        var cells = [Float](repeating: 0, count: 64 * 64)
-        for i in 0..<64 {
-            let row = Int((Double(i) + 0.5) * Double(rows) / 64)
-            for j in 0..<64 {
-                cells[i * 64 + j] = values[row * columns + Int((Double(j) + 0.5) * Double(columns) / 64)]
-            }
-        }
-        return cells
+    /// Where the reference reads its 64 cells along a side of `length` pixels: the pixel at each
+    /// cell's centre (ascending; repeated along sides shorter than 64).
+    static func cellCentres(_ length: Int) -> [Int] {
+        (0..<64).map { Int((Double($0) + 0.5) * Double(length) / 64) }
     }
 
     /// The reference's DCT rows: frequencies 1…16 (the constant one left out) over 64 samples.

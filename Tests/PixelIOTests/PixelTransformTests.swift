@@ -1,5 +1,6 @@
+import Basics
 import Foundation
-import PixelIO
+@testable import PixelIO
 import Testing
 
 @Suite struct PixelTransformTests {
@@ -116,6 +117,47 @@ import Testing
         let direct = image.areaResized(width: thumbnail.width, height: thumbnail.height)
         let largest = zip(thumbnail.bytes, direct.bytes).map { abs(Int($0) - Int($1)) }.max() ?? 0
         #expect(largest <= 1, "a pixel differs by \(largest) levels")
+    }
+
+    /// Against the integer definition — (sum + pixels / 2) / pixels over each block, partial edge
+    /// blocks included — on random images, every channel count and factors up to the largest.
+    @Test(arguments: [1, 2, 3, 5, 6, 12, 40, PixelBuffer.largestBlockFactor])
+    func blockAveragesEqualTheIntegerDefinition(factor: Int) throws {
+        var random = SeededGenerator(seed: UInt64(factor))
+        for format in [PixelFormat.gray, .rgb, .rgba] {
+            let width = factor * 2 + Int.random(in: 0..<factor, using: &random) + 1, height = factor + Int.random(in: 0...factor, using: &random)
+            let channels = format.channels
+            // Mostly extreme levels, so that sums sit near their largest and halves round up.
+            let bytes = (0..<(width * height * channels)).map { _ in [0, 255, 254, 1, UInt8.random(in: 0...255, using: &random)][Int.random(in: 0..<5, using: &random)] }
+            let image = try PixelBuffer(width: width, height: height, format: format, bytes: bytes)
+            let averaged = image.blockAveraged(by: factor)
+            var expected: [UInt8] = []
+            for blockRow in stride(from: 0, to: height, by: factor) {
+                for blockColumn in stride(from: 0, to: width, by: factor) {
+                    let rows = blockRow..<min(blockRow + factor, height), columns = blockColumn..<min(blockColumn + factor, width)
+                    let pixels = rows.count * columns.count
+                    for c in 0..<channels {
+                        let sum = rows.reduce(0) { total, y in columns.reduce(total) { $0 + Int(bytes[(y * width + $1) * channels + c]) } }
+                        expected.append(UInt8((sum + pixels / 2) / pixels))
+                    }
+                }
+            }
+            #expect(averaged.bytes == expected, "\(format), \(width)×\(height)")
+        }
+    }
+
+    /// The division by multiplication is exact for every block size up to the largest and every
+    /// sum a block can reach, at the values where a quotient steps (n = k·d − 1 and k·d).
+    @Test func blockMeansDivideExactlyByMultiplication() {
+        let largest = UInt64(PixelBuffer.largestBlockFactor * PixelBuffer.largestBlockFactor)
+        var wrong: [(UInt64, UInt64)] = []
+        for divisor in 1...largest {
+            let reciprocal = PixelBuffer.reciprocal(of: divisor), top = divisor * 255 + divisor / 2
+            for n in [0, 1, divisor - 1, divisor, divisor + 1, top / 2, top - divisor, top - 1, top] {
+                if PixelBuffer.quotient(n, divisor, reciprocal) != n / divisor { wrong.append((n, divisor)) }
+            }
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(5))")
     }
 
     @Test func theLargestBlockFactorSumsWithoutOverflow() throws {

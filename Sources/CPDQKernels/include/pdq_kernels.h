@@ -40,6 +40,18 @@ void bgan_jarosz_box_lines(bgan_pdq_version version, const float *input, float *
 /// input and output must not overlap.
 void bgan_jarosz_box_rows(bgan_pdq_version version, const float *input, float *output, size_t rows, size_t columns, size_t window);
 
+/// bgan_jarosz_box_lines, keeping only the results at the `position_count` output positions
+/// `positions` (ascending, repeats allowed): the p-th into output[p·lanes + l], `lanes` values
+/// apart. Each kept value is bit for bit what the whole filter gives there; the others are
+/// neither divided out nor stored.
+void bgan_jarosz_box_lines_sampled(bgan_pdq_version version, const float *input, float *output, size_t count, size_t lanes, size_t step,
+                                   size_t window, const size_t *positions, size_t position_count);
+
+/// bgan_jarosz_box_rows, keeping only the columns `positions` (ascending, repeats allowed) of
+/// each row: row r's p-th into output[r·position_count + p], bit for bit the whole filter's value.
+void bgan_jarosz_box_rows_sampled(bgan_pdq_version version, const float *input, float *output, size_t rows, size_t columns, size_t window,
+                                  const size_t *positions, size_t position_count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,12 +35,15 @@ enum JPEGDecoder {
         }
         let channels = isCMYK ? 4 : format.channels
         let stride = Int(width) * channels
-        var pixels = [UInt8](repeating: 0, count: stride * Int(height))
         let pixelFormat = Int32(isCMYK ? TJPF_CMYK.rawValue : format == .gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue)
-        let status = pixels.withUnsafeMutableBufferPointer { out in
-            bytes.withUnsafeBufferPointer {
+        var status: Int32 = 0
+        // TurboJPEG writes every pixel, so the buffer is not cleared first (a damaged file, where
+        // it might not, is refused below).
+        let pixels = [UInt8](unsafeUninitializedCapacity: stride * Int(height)) { out, count in
+            status = bytes.withUnsafeBufferPointer {
                 tjDecompress2(handle, $0.baseAddress, UInt(bytes.count), out.baseAddress, width, Int32(stride), height, pixelFormat, TJFLAG_ACCURATEDCT)
             }
+            count = stride * Int(height)
         }
         // TurboJPEG reports truncated data as a warning after filling what it could: a damaged file is refused whole.
         guard status == 0 else {

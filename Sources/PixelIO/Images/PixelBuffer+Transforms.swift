@@ -220,6 +220,7 @@ extension PixelBuffer {
         let out = [UInt8](unsafeUninitializedCapacity: newWidth * newHeight * channels) { target, count in
             bytes.withUnsafeBufferPointer { source in
                 columnSums.withUnsafeMutableBufferPointer { sums in
+                    var divisor: UInt64 = 1, reciprocal = Self.reciprocal(of: 1)
                     for blockRow in 0..<newHeight {
                         let firstRow = blockRow * factor, rows = min(factor, height - firstRow)
                         sums.update(repeating: 0)
@@ -229,11 +230,13 @@ extension PixelBuffer {
                         }
                         for blockColumn in 0..<newWidth {
                             let firstColumn = blockColumn * factor, columns = min(factor, width - firstColumn)
-                            let pixels = UInt32(rows * columns), at = (blockRow * newWidth + blockColumn) * channels
+                            let pixels = UInt64(rows * columns), at = (blockRow * newWidth + blockColumn) * channels
+                            // Only edge blocks have other sizes: one division per size change.
+                            if pixels != divisor { (divisor, reciprocal) = (pixels, Self.reciprocal(of: pixels)) }
                             for c in 0..<channels {
-                                var sum: UInt32 = 0
-                                for x in firstColumn..<(firstColumn + columns) { sum &+= UInt32(sums[x &* channels &+ c]) }
-                                target[at + c] = UInt8((sum + pixels / 2) / pixels)
+                                var sum: UInt64 = 0
+                                for x in firstColumn..<(firstColumn + columns) { sum &+= UInt64(sums[x &* channels &+ c]) }
+                                target[at + c] = UInt8(truncatingIfNeeded: Self.quotient(sum &+ pixels / 2, divisor, reciprocal))
                             }
                         }
                     }
@@ -242,5 +245,17 @@ extension PixelBuffer {
             count = newWidth * newHeight * channels
         }
         return try! PixelBuffer(width: newWidth, height: newHeight, format: format, bytes: out)
+    }
+
+    /// ⌈2⁶⁴ / divisor⌉ for divisors from 2 on (0 for 1): with it ``quotient(_:_:_:)`` divides by a
+    /// multiplication, a fraction of the time of an integer division in the loop above.
+    @inline(__always)
+    static func reciprocal(of divisor: UInt64) -> UInt64 { divisor == 1 ? 0 : UInt64.max / divisor &+ 1 }
+
+    /// ⌊n / divisor⌋ exactly for n below 2³²: n · ⌈2⁶⁴/d⌉ / 2⁶⁴ exceeds n/d by less than n/2⁶⁴,
+    /// which is far below the 1/d that separates n/d from the next integer.
+    @inline(__always)
+    static func quotient(_ n: UInt64, _ divisor: UInt64, _ reciprocal: UInt64) -> UInt64 {
+        divisor == 1 ? n : n.multipliedFullWidth(by: reciprocal).high
     }
 }

@@ -117,6 +117,7 @@ let package = Package(
                 "PixelIO",
                 "PerceptualHash",
                 "Basics",
+                "CTurboJPEG",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

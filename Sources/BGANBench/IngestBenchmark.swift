@@ -119,11 +119,16 @@ struct IngestBenchmark: ParsableCommand {
         }
         let pdqStore = try Store.create(at: root + "/pdq", encoder: PDQEncoder(), thumbnailSide: thumbnailSize)
         let pdqSide = Store.decodingSide(for: PDQEncoder(), thumbnailSide: thumbnailSize)
-        let pdqReport = try BulkIngestion(store: pdqStore, batchSize: batch).run(units(ImageDecoder(minimumSide: pdqSide)))
+        // As `bgan-db ingest` decodes for a PDQ store: colour JPEGs as their luma plane, the colour at thumbnail size.
+        let pdqDecoder = Store.imageDecoder(for: PDQEncoder(), thumbnailSide: thumbnailSize)
+        func pdqUnits() -> [IngestionUnit] {
+            files.map { file in IngestionUnit(key: URL(fileURLWithPath: file).lastPathComponent, payload: [], name: file) { try pdqDecoder.decodeForEncoding(contentsOf: file) } }
+        }
+        let pdqReport = try BulkIngestion(store: pdqStore, batchSize: batch).run(pdqUnits())
         precondition(pdqReport.added == files.count && pdqReport.rejected.isEmpty, "every JPEG is stored")
         printRate("end to end into a PDQ store (decoded to \(pdqSide ?? 0) px)", count: files.count, seconds: pdqReport.seconds,
                   detail: String(format: "writer waited %.2f s for decoded batches", pdqReport.secondsWaitingForInput))
-        try pdqStageRates(units: units(ImageDecoder(minimumSide: pdqSide)), side: pdqSide, root: root + "/pdq-stages")
+        try pdqStageRates(units: pdqUnits(), side: pdqSide, root: root + "/pdq-stages")
     }
 
     /// A PDQ store's stages alone on the same images: decoding at its side on one core, decode +
@@ -131,8 +136,9 @@ struct IngestBenchmark: ParsableCommand {
     /// tables, commit) in transactions of `batch`.
     private func pdqStageRates(units: [IngestionUnit], side: Int?, root: String) throws {
         var started = Date()
-        for unit in units { _ = try unit.load() }
-        printRate("  stage: decode only, one core, at \(side ?? 0) px", count: units.count, seconds: Date().timeIntervalSince(started))
+        for unit in units { _ = try unit.loadDecoded() }
+        printRate("  stage: decode only, one core, at \(side ?? 0) px (luma, colour at thumbnail size)", count: units.count, seconds: Date().timeIntervalSince(started))
+        if let side { try TurboJPEGOutputs.measure(files: units.map(\.name), side: side, printRate: printRate) }
         let store = try Store.create(at: root, encoder: PDQEncoder(), thumbnailSide: thumbnailSize)
         started = Date()
         let prepared = try BulkIngestion(store: store).prepare(units).map { try $0.get() }
@@ -201,7 +207,7 @@ struct IngestBenchmark: ParsableCommand {
         return try! PixelBuffer(width: side, height: side, format: .rgb, bytes: bytes)
     }
 
-    private func printRate(_ label: String, count: Int, seconds: Double, detail: String = "") {
+    func printRate(_ label: String, count: Int, seconds: Double, detail: String = "") {
         let padded = label.padding(toLength: max(label.count, 46), withPad: " ", startingAt: 0)
         print(padded + String(format: " %8.0f images/s  (%d in %.2f s)", Double(count) / seconds, count, seconds) + (detail.isEmpty ? "" : "; " + detail))
     }

@@ -8,14 +8,23 @@ public struct IngestionUnit: Sendable {
     public let key: String
     public let payload: [UInt8]
     public let name: String
-    public let load: @Sendable () throws -> PixelBuffer
+    /// Loads the image as the store's encoder reads it, with a colour image for the thumbnail
+    /// when that is only the luma (`ImageDecoder.decodeForEncoding`).
+    public let loadDecoded: @Sendable () throws -> DecodedImage
 
     public init(key: String, payload: [UInt8], name: String, load: @escaping @Sendable () throws -> PixelBuffer) {
+        self.init(key: key, payload: payload, name: name, loadDecoded: { DecodedImage(image: try load()) })
+    }
+
+    public init(key: String, payload: [UInt8], name: String, loadDecoded: @escaping @Sendable () throws -> DecodedImage) {
         self.key = key
         self.payload = payload
         self.name = name
-        self.load = load
+        self.loadDecoded = loadDecoded
     }
+
+    /// Loads the image the encoder reads.
+    public func load() throws -> PixelBuffer { try loadDecoded().image }
 }
 
 /// What a bulk load did.
@@ -126,7 +135,7 @@ public struct BulkIngestion: Sendable {
         let dealt = parallelMap(tasks: threads) { (worker: Int) -> [Result<PreparedImage, Error>] in
             stride(from: worker, to: units.count, by: threads).map { position in
                 let unit = units[position]
-                return Result { try store.prepare(ImageItem(key: unit.key, image: try unit.load(), payload: unit.payload)) }
+                return Result { try store.prepare(ImageItem(key: unit.key, decoded: try unit.loadDecoded(), payload: unit.payload)) }
             }
         }
         return units.indices.map { dealt[$0 % threads][$0 / threads] }

@@ -8,13 +8,13 @@ import PixelIO
 ///
 /// ```swift
 /// var rejected: [SkippedInput] = []
-/// let units = try ImageSources(["/photos"]).units(payload: .path, rejected: &rejected)
+/// let units = try ImageSources(["/photos"], decoder: try store.imageDecoder()).units(payload: .path, rejected: &rejected)
 /// let report = try await BulkIngestion(store: store).run(units)
 /// ```
 public struct ImageSources: Sendable {
     public let sources: [String]
-    /// How image files are decoded: set `ImageDecoder.minimumSide` to
-    /// ``Store/decodingSide()`` to decode JPEGs no larger than the store needs.
+    /// How image files are decoded: give ``Store/imageDecoder(maximumPixels:)`` to decode them
+    /// as the store needs them (JPEGs no larger than its side; for PDQ, colour JPEGs as their luma).
     public var decoder = ImageDecoder()
 
     public init(_ sources: [String], decoder: ImageDecoder = ImageDecoder()) {
@@ -44,7 +44,7 @@ public struct ImageSources: Sendable {
         // NFC and the same text in NFD one key.
         var seen = Set<[UInt8]>()
         let decoder = self.decoder
-        func add(_ key: String, _ payload: [UInt8], describing name: String, load: @escaping @Sendable () throws -> PixelBuffer) {
+        func add(_ key: String, _ payload: [UInt8], describing name: String, load: @escaping @Sendable () throws -> DecodedImage) {
             let length = key.utf8.count
             guard length >= 1, length <= StoreSchema.maximumKeyBytes else {
                 rejected.append(SkippedInput(name, "its key is \(length) bytes; keys are 1 to 511 bytes of UTF-8"))
@@ -54,7 +54,7 @@ public struct ImageSources: Sendable {
                 rejected.append(SkippedInput(name, "another source already gives the key '\(key)'"))
                 return
             }
-            units.append(IngestionUnit(key: key, payload: payload, name: name, load: load))
+            units.append(IngestionUnit(key: key, payload: payload, name: name, loadDecoded: load))
         }
         for source in sources {
             var isDirectory: ObjCBool = false
@@ -68,7 +68,7 @@ public struct ImageSources: Sendable {
                     let key = root.map { String(URL(fileURLWithPath: file).standardizedFileURL.path.dropFirst($0.count)) }
                         ?? URL(fileURLWithPath: file).lastPathComponent
                     let payloadBytes: [UInt8] = [.auto, .path].contains(payload) ? Array(file.utf8) : []
-                    add(key, payloadBytes, describing: file) { try decoder.decode(contentsOf: file) }
+                    add(key, payloadBytes, describing: file) { try decoder.decodeForEncoding(contentsOf: file) }
                 }
                 continue
             }
@@ -81,7 +81,7 @@ public struct ImageSources: Sendable {
             for index in 0..<set.count {
                 let label: [UInt8] = [.auto, .label].contains(payload) ? (labels.map { Array(String($0[index]).utf8) } ?? []) : []
                 add("\(name)#\(index)", payload == .path ? Array("\(source)#\(index)".utf8) : label,
-                    describing: "\(source)#\(index)") { set.pixelBuffer(index) }
+                    describing: "\(source)#\(index)") { DecodedImage(image: set.pixelBuffer(index)) }
             }
         }
         return units

@@ -9,11 +9,20 @@ public struct ImageItem: Sendable {
     public var key: String
     public var image: PixelBuffer
     public var payload: [UInt8]
+    /// What the thumbnail is made from when ``image`` is not the picture in colour (a colour
+    /// JPEG's luma plane, for an encoder that reads only luminance: `DecodedImage`); nil: ``image``.
+    public var thumbnailSource: PixelBuffer?
 
-    public init(key: String, image: PixelBuffer, payload: [UInt8] = []) {
+    public init(key: String, image: PixelBuffer, payload: [UInt8] = [], thumbnailSource: PixelBuffer? = nil) {
         self.key = key
         self.image = image
         self.payload = payload
+        self.thumbnailSource = thumbnailSource
+    }
+
+    /// An item of an image decoded for the store (`Store.imageDecoder()`).
+    public init(key: String, decoded: DecodedImage, payload: [UInt8] = []) {
+        self.init(key: key, image: decoded.image, payload: payload, thumbnailSource: decoded.thumbnailSource)
     }
 }
 
@@ -61,6 +70,23 @@ extension Store {
         return Self.decodingSide(for: settings.encoder, thumbnailSide: settings.thumbnailSide)
     }
 
+    /// The decoder of images for this store: JPEGs at ``decodingSide()`` and, for an encoder
+    /// that reads only luminance (PDQ), colour JPEGs as their luma plane with the colour kept at
+    /// thumbnail size (`ImageDecoder.decodeForEncoding(_:source:)`). Decode files with it —
+    /// `decodeForEncoding`, then ``ImageItem/init(key:decoded:payload:)`` — to store them, and to
+    /// search with them, so that a stored file queried again is decoded as it was stored.
+    public func imageDecoder(maximumPixels: Int = ImageDecoder().maximumPixels) throws -> ImageDecoder {
+        let settings = try imageSettings()
+        return Self.imageDecoder(for: settings.encoder, thumbnailSide: settings.thumbnailSide, maximumPixels: maximumPixels)
+    }
+
+    /// ``imageDecoder(maximumPixels:)`` of a store bound to `encoder` that keeps thumbnails of
+    /// `thumbnailSide` pixels (0: none).
+    public static func imageDecoder(for encoder: any ImageCodeEncoder, thumbnailSide: Int, maximumPixels: Int = ImageDecoder().maximumPixels) -> ImageDecoder {
+        ImageDecoder(maximumPixels: maximumPixels, minimumSide: decodingSide(for: encoder, thumbnailSide: thumbnailSide),
+                     colourSide: encoder.readsLuminanceOnly ? max(thumbnailSide, 1) : nil)
+    }
+
     /// ``decodingSide()`` of a store bound to `encoder` that keeps thumbnails of `thumbnailSide`
     /// pixels (0: none): what tools that encode files as such a store would use.
     public static func decodingSide(for encoder: any ImageCodeEncoder, thumbnailSide: Int) -> Int? {
@@ -88,7 +114,7 @@ extension Store {
     ///   `StoreError` `.encoderUnavailable` when its application encoder was not given.
     public func prepare(_ item: ImageItem) throws -> PreparedImage {
         let settings = try imageSettings()
-        let thumbnail = settings.thumbnailSide > 0 ? try item.image.fitted(within: settings.thumbnailSide).pngData(fast: true) : nil
+        let thumbnail = settings.thumbnailSide > 0 ? try (item.thumbnailSource ?? item.image).fitted(within: settings.thumbnailSide).pngData(fast: true) : nil
         return PreparedImage(key: item.key, payload: item.payload, input: try settings.encoder.prepare(item.image),
                              thumbnail: thumbnail, encoder: settings.encoder.identity)
     }
@@ -127,6 +153,15 @@ extension Store {
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func insert(image: PixelBuffer, key: String, payload: [UInt8] = []) throws -> UInt32 {
         try write(images: [ImageItem(key: key, image: image, payload: payload)]).insertedIDs[0]
+    }
+
+    /// Encodes an image decoded by ``imageDecoder(maximumPixels:)`` and inserts it, its thumbnail
+    /// from the decoded colour image when the encoder got only the luma.
+    /// - Returns: the new item's id.
+    @discardableResult
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
+    public func insert(decoded: DecodedImage, key: String, payload: [UInt8] = []) throws -> UInt32 {
+        try write(images: [ImageItem(key: key, decoded: decoded, payload: payload)]).insertedIDs[0]
     }
 
     /// The codes the bound encoder gives `images`.

@@ -54,7 +54,7 @@ struct IngestCommand: ParsableCommand {
             let encoder = try store.encoder()
             if let model { try store.requireModel(try DefaultModel.load(path: model, bits: 0)) }
             var rejected: [SkippedInput] = []
-            var units = try ImageSources(sources, decoder: ImageDecoder(minimumSide: try store.decodingSide())).units(payload: payload, rejected: &rejected)
+            var units = try ImageSources(sources, decoder: try store.imageDecoder()).units(payload: payload, rejected: &rejected)
             if let limit { units = Array(units.prefix(limit)) }
             let thumbnails = try store.thumbnailSide()
             Console.log("ingesting \(units.count) images into \(store.path) (\(Self.describe(encoder)), \(thumbnails > 0 ? "thumbnails up to \(thumbnails) px" : "no thumbnails"))")

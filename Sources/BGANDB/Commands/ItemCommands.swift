@@ -30,7 +30,7 @@ struct PutCommand: ParsableCommand {
     func run() throws {
         try Console.reportingErrors {
             let store = try location.open(sync: durability.mode)
-            let itemCode = try image.map { try store.codes(of: [try ImageDecoder(minimumSide: try store.decodingSide()).decode(contentsOf: $0)])[0] } ?? BinaryCode(hex: code!)
+            let itemCode = try image.map { try store.codes(of: [try store.imageDecoder().decodeForEncoding(contentsOf: $0).image])[0] } ?? BinaryCode(hex: code!)
             let replaced = try store.upsert(StoreItem(key: key, code: itemCode, payload: Array(payload.utf8)))
             Console.log(replaced ? "replaced \(key)" : "inserted \(key)")
         }

@@ -84,9 +84,9 @@ struct QueryCommand: ParsableCommand {
             let store = try location.open(readOnly: true)
             var queries: [BinaryCode] = []
             var realValues: [[Float]] = []
-            var names: [String] = [], labels: [String?] = [], buffers: [PixelBuffer] = []
+            var names: [String] = [], labels: [String?] = [], buffers: [PixelBuffer] = [], previews: [PixelBuffer] = []
             if !images.isEmpty {
-                let inputs = try QueryImages(inputs: images, limit: limit, decoder: ImageDecoder(minimumSide: try store.decodingSide()))
+                let inputs = try QueryImages(inputs: images, limit: limit, decoder: try store.imageDecoder())
                 // A search that matches mirror images encodes each image with its mirror image itself.
                 if !matchMirrorImages {
                     let values = try store.realValuedOutputs(of: inputs.buffers)
@@ -94,7 +94,7 @@ struct QueryCommand: ParsableCommand {
                     queries = realValues.map { BinaryCode(signsOf: $0) }
                     if hammingOnly { realValues = [] }
                 }
-                (names, labels, buffers) = (inputs.names, inputs.labels, inputs.buffers)
+                (names, labels, buffers, previews) = (inputs.names, inputs.labels, inputs.buffers, inputs.previews)
             } else if let code {
                 queries = [try BinaryCode(hex: code)]
             } else if let codes {
@@ -125,7 +125,7 @@ struct QueryCommand: ParsableCommand {
                 seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 paths[result.statistics.path.rawValue, default: 0] += 1
                 if contactSheet != nil, index < min(sheetRows, buffers.count) {
-                    contactSheet!.rows.append(ContactSheet.Row(query: buffers[index], results: try result.hits.map { (try store.thumbnail(id: $0.id), $0.distance) }))
+                    contactSheet!.rows.append(ContactSheet.Row(query: previews[index], results: try result.hits.map { (try store.thumbnail(id: $0.id), $0.distance) }))
                 }
                 if index < labels.count, let label = labels[index], !result.hits.isEmpty {
                     let matching = result.hits.filter { Payload.text($0.payload) == label }.count
@@ -209,16 +209,20 @@ struct QuerySummary: Encodable {
 /// named FILE#INDEX, with its label when the data set has labels).
 struct QueryImages {
     var buffers: [PixelBuffer] = []
+    /// Each query as the contact sheet shows it: in colour where ``buffers`` holds only the luma.
+    var previews: [PixelBuffer] = []
     var names: [String] = []
     var labels: [String?] = []
 
-    /// `decoder`: as the store decodes what it ingests (``Store/decodingSide()``), so that a
+    /// `decoder`: as the store decodes what it ingests (``Store/imageDecoder(maximumPixels:)``), so that a
     /// stored file queried again is decoded, and encoded, as it was stored.
     init(inputs: [String], limit: Int?, decoder: ImageDecoder) throws {
         for input in inputs {
             if let listing = try ImageFiles.expand(input) {
                 for file in listing.images.prefix(limit ?? .max) {
-                    buffers.append(try decoder.decode(contentsOf: file))
+                    let decoded = try decoder.decodeForEncoding(contentsOf: file)
+                    buffers.append(decoded.image)
+                    previews.append(decoded.thumbnailSource ?? decoded.image)
                     names.append(file)
                     labels.append(nil)
                 }
@@ -228,6 +232,7 @@ struct QueryImages {
             let setLabels = LabelSet.labels(of: set, at: input)
             for index in 0..<min(limit ?? set.count, set.count) {
                 buffers.append(set.pixelBuffer(index))
+                previews.append(buffers[buffers.count - 1])
                 names.append("\(input)#\(index)")
                 labels.append(setLabels.map { String($0[index]) })
             }

@@ -78,6 +78,11 @@ extension Store {
     }
 
     @discardableResult
+    public func insert(decoded: DecodedImage, key: String, payload: [UInt8] = []) async throws -> UInt32 {
+        try await offPool { try $0.insert(decoded: decoded, key: key, payload: payload) }
+    }
+
+    @discardableResult
     public func write(_ items: [StoreItem], mode: WriteMode = .insert, indexing: IndexingMode = .automatic) async throws -> WriteSummary {
         try await offPool { try $0.write(items, mode: mode, indexing: indexing) }
     }

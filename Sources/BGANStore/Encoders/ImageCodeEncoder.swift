@@ -51,6 +51,10 @@ public protocol ImageCodeEncoder: Sendable {
     /// (a model's input side); decoders may shrink larger images to it. nil (the default): the
     /// encoder wants images at full size.
     var minimumInputSide: Int? { get }
+    /// Whether ``prepare(_:)`` reads only the image's luminance (BT.601 luma), so that a store may
+    /// hand it a colour JPEG's luma plane as a gray image and keep the colour only at thumbnail
+    /// size (`ImageDecoder.colourSide`). false (the default): it gets the image's colours.
+    var readsLuminanceOnly: Bool { get }
 }
 
 /// An encoder's name and version, as a store bound to it is stamped: for a BGAN model,
@@ -72,6 +76,7 @@ public struct EncoderIdentity: Hashable, Codable, Sendable, CustomStringConverti
 
 extension ImageCodeEncoder {
     public var minimumInputSide: Int? { nil }
+    public var readsLuminanceOnly: Bool { false }
 
     /// The codes of `images`.
     public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {

@@ -34,8 +34,17 @@ public struct PDQEncoder: ImageCodeEncoder {
     /// down to 64×64, so this changes few bits: 0 to 6 of 256 (3 on average) against a
     /// full-size decode on 18 photographs of 2560 to 5120 pixels (docs/photos.md) — less than a
     /// JPEG re-save changes, far below PDQ's match threshold of 31. Images whose shorter side
-    /// is under 1,024 pixels are decoded whole, so their hashes equal the reference's bit for bit.
+    /// is under 1,024 pixels are decoded whole: PNGs, gray JPEGs and anything given as pixels
+    /// hash bit for bit as the reference does; colour JPEGs a store decodes as their luma
+    /// plane (``readsLuminanceOnly``), a bit or two away at most on most photographs.
     public var minimumInputSide: Int? { 512 }
+
+    /// true: PDQ hashes the BT.601 luma of the pixels. A store decodes colour JPEGs for it as
+    /// their luma plane, which the JPEG stores, instead of converting to RGB and back; that
+    /// moves a hash by the rounding of RGB, 0 bits on most photographs and rarely 1 or 2
+    /// (docs/photos.md). `bgan-db encode --encoder pdq` still hashes the RGB pixels whole, as the
+    /// reference does.
+    public var readsLuminanceOnly: Bool { true }
 
     public func prepare(_ image: PixelBuffer) throws -> [Float] {
         let hash = PDQ.hash(image)

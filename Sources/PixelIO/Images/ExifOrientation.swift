@@ -70,7 +70,7 @@ extension PixelBuffer {
         let (h, w, channels) = (height, width, format.channels)
         let swaps = [.transposed, .turnedLeft, .transversed, .turnedRight].contains(orientation)
         let (newHeight, newWidth) = swaps ? (w, h) : (h, w)
-        var out = [UInt8](repeating: 0, count: bytes.count)
+        var out = [UInt8](repeating: 0, count: w * h * channels)
         for r in 0..<newHeight {
             for c in 0..<newWidth {
                 let (sr, sc): (Int, Int)
@@ -84,7 +84,7 @@ extension PixelBuffer {
                 case .transversed: (sr, sc) = (h - 1 - c, w - 1 - r)
                 case .turnedRight: (sr, sc) = (c, w - 1 - r)
                 }
-                let from = (sr * w + sc) * channels, to = (r * newWidth + c) * channels
+                let from = sr * rowStride + sc * channels, to = (r * newWidth + c) * channels
                 for k in 0..<channels { out[to + k] = bytes[from + k] }
             }
         }

@@ -18,6 +18,12 @@ public struct ImageDecoder: Sendable {
     /// "Camera-sized JPEGs") — with TurboJPEG taking every file it does not (progressive,
     /// damaged…). true by default; false decodes every JPEG with TurboJPEG alone.
     public var skipsUnusedJPEGCoefficients: Bool
+    /// For an encoder that reads only an image's luminance (PDQ), the side of the colour image
+    /// kept for the thumbnail: ``decodeForEncoding(_:source:)`` then gives a colour JPEG as its
+    /// luma plane (gray, at ``minimumSide``) and a colour image of at least this side, skipping
+    /// TurboJPEG's colour conversion and the full-size chroma. nil (the default): it gives
+    /// ``decode(_:source:)``'s image. Stores set it from their encoder (`Store.imageDecoder()`).
+    public var colourSide: Int?
 
     /// The formats recognised, by their magic bytes.
     public enum Format: String, Sendable {
@@ -28,10 +34,11 @@ public struct ImageDecoder: Sendable {
         case bmp = "BMP"
     }
 
-    public init(maximumPixels: Int = 50_000_000, minimumSide: Int? = nil, skipsUnusedJPEGCoefficients: Bool = true) {
+    public init(maximumPixels: Int = 50_000_000, minimumSide: Int? = nil, skipsUnusedJPEGCoefficients: Bool = true, colourSide: Int? = nil) {
         self.maximumPixels = maximumPixels
         self.minimumSide = minimumSide
         self.skipsUnusedJPEGCoefficients = skipsUnusedJPEGCoefficients
+        self.colourSide = colourSide
     }
 
     /// The format `bytes` start with, or nil.
@@ -98,6 +105,23 @@ public struct ImageDecoder: Sendable {
         try decode(try CompressedFile.readPlain(path), source: path)
     }
 
+    /// Decodes an image for a store's encoder: with ``colourSide`` set, colour JPEGs come as their
+    /// luma and a smaller colour image for the thumbnail (``DecodedImage``); everything else, and
+    /// every image when ``colourSide`` is nil, as ``decode(_:source:)`` gives it.
+    /// - Throws: the errors of ``decode(_:source:)``.
+    public func decodeForEncoding(_ bytes: [UInt8], source: String = "the image") throws -> DecodedImage {
+        if let colourSide, Self.format(of: bytes) == .jpeg,
+           let decoded = try JPEGLuminanceDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide, colourSide: colourSide) {
+            return decoded
+        }
+        return DecodedImage(image: try decode(bytes, source: source), thumbnailSource: nil)
+    }
+
+    /// Reads the image file at `path` and decodes it for a store's encoder (``decodeForEncoding(_:source:)``).
+    public func decodeForEncoding(contentsOf path: String) throws -> DecodedImage {
+        try decodeForEncoding(try CompressedFile.readPlain(path), source: path)
+    }
+
     func checkSize(width: Int, height: Int, source: String, format: Format) throws {
         guard width > 0, height > 0 else {
             throw DatasetError(.malformed, "\(source) declares a \(width)×\(height) \(format.rawValue) image: the file is damaged or truncated")
@@ -106,5 +130,20 @@ public struct ImageDecoder: Sendable {
         guard !overflow, pixels <= maximumPixels else {
             throw DatasetError(.tooLarge, "\(source) declares \(width)×\(height) pixels, more than the limit of \(maximumPixels); it was not decoded. Raise the limit if the image is genuine")
         }
+    }
+}
+
+/// An image as a store's encoder reads it (``ImageDecoder/decodeForEncoding(_:source:)``).
+public struct DecodedImage: Sendable {
+    /// What the encoder reads: the image, or for an encoder that reads only luminance, possibly
+    /// a colour JPEG's luma plane alone (gray).
+    public let image: PixelBuffer
+    /// The image in colour for the thumbnail when ``image`` holds only the luma (smaller, at
+    /// least the decoder's ``ImageDecoder/colourSide``); nil when ``image`` serves for both.
+    public let thumbnailSource: PixelBuffer?
+
+    public init(image: PixelBuffer, thumbnailSource: PixelBuffer? = nil) {
+        self.image = image
+        self.thumbnailSource = thumbnailSource
     }
 }

@@ -56,7 +56,7 @@ struct ImageSearchService: AsyncParsableCommand {
         let log = logger
         let router = Router()
         router.middlewares.add(MetricsMiddleware())
-        let decoder = ImageDecoder(minimumSide: try opened.decodingSide())
+        let decoder = try opened.imageDecoder()
         Routes(store: opened, registry: registry, maximumBody: maximumBody, decoder: decoder).add(to: router)
         let app = Application(
             router: router,

@@ -13,7 +13,7 @@ struct Routes: Sendable {
     let registry: PrometheusCollectorRegistry
     /// Largest request body accepted, in bytes.
     let maximumBody: Int
-    /// Decodes bodies no larger than the store needs (``Store/decodingSide()``), as `bgan-db
+    /// Decodes bodies as the store needs them (``Store/imageDecoder(maximumPixels:)``), as `bgan-db
     /// ingest` does, so an image is encoded alike whichever way it came in.
     let decoder: ImageDecoder
 
@@ -41,9 +41,9 @@ struct Routes: Sendable {
     /// `POST /items/{key}`: the body is an image (PNG, JPEG, WebP, BMP, PGM, PPM); the `X-Payload` header,
     /// if any, is stored as the item's payload. Creates or replaces the item.
     func put(_ request: Request, key: String) async throws -> EditedResponse<Stored> {
-        let image = try await decodeImage(request)
+        let decoded = try await decodeImage(request)
         let payload = request.headers[Self.payloadHeader].map { Array($0.utf8) } ?? []
-        let summary = try await mapped { try await store.write(images: [ImageItem(key: key, image: image, payload: payload)], mode: .upsert) }
+        let summary = try await mapped { try await store.write(images: [ImageItem(key: key, decoded: decoded, payload: payload)], mode: .upsert) }
         // Read back after the commit: null only if another request removed it since.
         let stored = Stored(key: key, code: try await store.item(forKey: key)?.code.hex, created: summary.inserted == 1)
         return EditedResponse(status: stored.created ? .created : .ok, response: stored)
@@ -101,7 +101,7 @@ struct Routes: Sendable {
                 return try await store.search(code: code, k: k)
             }
         } else {
-            let image = try await decodeImage(request)
+            let image = try await decodeImage(request).image
             result = try await mapped {
                 if let radius { return try await store.search(image: image, radius: radius, matchingMirrorImages: mirror) }
                 return try await store.search(image: image, k: k, matchingMirrorImages: mirror)
@@ -117,7 +117,7 @@ struct Routes: Sendable {
         return value
     }
 
-    private func decodeImage(_ request: Request) async throws -> PixelBuffer {
+    private func decodeImage(_ request: Request) async throws -> DecodedImage {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumBody)
@@ -128,7 +128,7 @@ struct Routes: Sendable {
             throw HTTPError(.badRequest, message: "the body is empty: send an image (PNG, JPEG, PGM or PPM), or search with ?code=HEX")
         }
         do {
-            return try decoder.decode(Array(buffer: body), source: "the request body")
+            return try decoder.decodeForEncoding(Array(buffer: body), source: "the request body")
         } catch let error as DatasetError where error.code == .unsupported {
             throw HTTPError(.unsupportedMediaType, message: error.message)
         } catch let error as DatasetError {

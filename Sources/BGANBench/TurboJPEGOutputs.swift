@@ -1,0 +1,59 @@
+import ArgumentParser
+import CTurboJPEG
+import Foundation
+
+/// TurboJPEG alone, at the DCT scale a store decodes at, into the three outputs a PDQ store could
+/// use: RGB (what it decodes today), gray (the luma alone: what PDQ reads) and YUV planes (luma
+/// plus the chroma at its own resolution, for a colour thumbnail). Files are read first, so only
+/// decoding is timed; one core. What a luma-only decoding path would be worth, before building it.
+enum TurboJPEGOutputs {
+    static func measure(files: [String], side: Int, printRate: (String, Int, Double, String) -> Void) throws {
+        let contents = try files.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))) }
+        guard let handle = tjInitDecompress() else { return }
+        defer { tjDestroy(handle) }
+        var output = [UInt8]()
+        for (label, decode) in [("RGB", decodeRGB), ("gray", decodeGray), ("YUV planes", decodeYUV)] as [(String, Decode)] {
+            let started = Date()
+            for bytes in contents {
+                var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+                guard tjDecompressHeader3(handle, bytes, UInt(bytes.count), &width, &height, &subsampling, &colorspace) == 0 else {
+                    throw ValidationError("TurboJPEG cannot read a header: \(String(cString: tjGetErrorStr2(handle)))")
+                }
+                let (scaledWidth, scaledHeight) = scaledSize(width: Int(width), height: Int(height), keeping: side)
+                if output.count < scaledWidth * scaledHeight * 3 + 4096 { output = [UInt8](repeating: 0, count: scaledWidth * scaledHeight * 3 + 4096) }
+                let status = output.withUnsafeMutableBufferPointer { decode(handle, bytes, $0.baseAddress!, Int32(scaledWidth), Int32(scaledHeight)) }
+                guard status == 0 else { throw ValidationError("TurboJPEG failed: \(String(cString: tjGetErrorStr2(handle)))") }
+            }
+            printRate("  TurboJPEG alone at that scale, one core, into \(label)", contents.count, Date().timeIntervalSince(started), "")
+        }
+    }
+
+    private typealias Decode = (tjhandle, [UInt8], UnsafeMutablePointer<UInt8>, Int32, Int32) -> Int32
+
+    private static func decodeRGB(_ handle: tjhandle, _ bytes: [UInt8], _ out: UnsafeMutablePointer<UInt8>, _ width: Int32, _ height: Int32) -> Int32 {
+        tjDecompress2(handle, bytes, UInt(bytes.count), out, width, 0, height, Int32(TJPF_RGB.rawValue), 0)
+    }
+
+    private static func decodeGray(_ handle: tjhandle, _ bytes: [UInt8], _ out: UnsafeMutablePointer<UInt8>, _ width: Int32, _ height: Int32) -> Int32 {
+        tjDecompress2(handle, bytes, UInt(bytes.count), out, width, 0, height, Int32(TJPF_GRAY.rawValue), 0)
+    }
+
+    private static func decodeYUV(_ handle: tjhandle, _ bytes: [UInt8], _ out: UnsafeMutablePointer<UInt8>, _ width: Int32, _ height: Int32) -> Int32 {
+        tjDecompressToYUV2(handle, bytes, UInt(bytes.count), out, width, 4, height, 0)
+    }
+
+    /// The smallest of TurboJPEG's scales that keeps both sides at least `side`, as the store's decoder picks it.
+    static func scaledSize(width: Int, height: Int, keeping side: Int) -> (Int, Int) {
+        var count: Int32 = 0
+        var scales: [(num: Int, denom: Int)] = []
+        if let factors = tjGetScalingFactors(&count) {
+            for index in 0..<Int(count) where factors[index].num <= factors[index].denom {
+                scales.append((Int(factors[index].num), Int(factors[index].denom)))
+            }
+        }
+        scales.sort { $0.num * $1.denom < $1.num * $0.denom }
+        func scaled(_ length: Int, _ scale: (num: Int, denom: Int)) -> Int { (length * scale.num + scale.denom - 1) / scale.denom }
+        let scale = scales.first { scaled(width, $0) >= side && scaled(height, $0) >= side } ?? (1, 1)
+        return (scaled(width, scale), scaled(height, scale))
+    }
+}

@@ -1,0 +1,92 @@
+import CTurboJPEG
+
+/// Colour JPEGs for an encoder that reads only luminance (PDQ): TurboJPEG's YUV planes at the
+/// store's DCT scale instead of RGB pixels. The luma plane is what the encoder reads — a JPEG
+/// stores the BT.601 luma of its pixels, which is what PDQ computes from RGB, up to the rounding
+/// of RGB — and a colour image for the thumbnail is made from block means of the planes, so
+/// the chroma is never converted or upsampled at full size. TurboJPEG alone into YUV planes
+/// decodes 2-MP photographs 1.1× as fast as into RGB at 1/2 scale (`bgan-bench ingest`), and
+/// the luminance and thumbnail work after it shrinks (docs/benchmarks.md).
+///
+/// Takes YCbCr JPEGs with 4:2:0 or 4:4:4 chroma (nearly every camera and web JPEG) whose chroma
+/// plane keeps at least twice the thumbnail side; returns nil for anything else (gray, CMYK,
+/// other subsamplings, small images, 1/8 scale where ``JPEGEighthScaleDecoder`` is faster),
+/// which the caller then decodes as ``ImageDecoder/decode(_:source:)`` does.
+enum JPEGLuminanceDecoder {
+    static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int, minimumSide: Int?, colourSide: Int) throws -> DecodedImage? {
+        guard let handle = tjInitDecompress() else { return nil }
+        defer { tjDestroy(handle) }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let header = bytes.withUnsafeBufferPointer {
+            tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
+        }
+        guard header == 0, colorspace == Int32(TJCS_YCbCr.rawValue) else { return nil }
+        let chromaRatio: Int
+        switch subsampling {
+        case Int32(TJSAMP_420.rawValue): chromaRatio = 2
+        case Int32(TJSAMP_444.rawValue): chromaRatio = 1
+        default: return nil
+        }
+        try ImageDecoder(maximumPixels: maximumPixels).checkSize(width: Int(width), height: Int(height), source: source, format: .jpeg)
+        let scale = minimumSide.map { JPEGDecoder.smallestScale(width: Int(width), height: Int(height), keeping: $0) } ?? (1, 1)
+        let (scaledWidth, scaledHeight) = (JPEGDecoder.scaled(Int(width), scale), JPEGDecoder.scaled(Int(height), scale))
+        if scale == (1, 8) { return nil }
+        let (chromaWidth, chromaHeight) = ((scaledWidth + chromaRatio - 1) / chromaRatio, (scaledHeight + chromaRatio - 1) / chromaRatio)
+        guard min(chromaWidth, chromaHeight) >= 2 * max(colourSide, 1) else { return nil }
+
+        func planeSize(_ component: Int32) -> (stride: Int, rows: Int) {
+            (Int(tjPlaneWidth(component, Int32(scaledWidth), subsampling)), Int(tjPlaneHeight(component, Int32(scaledHeight), subsampling)))
+        }
+        let (lumaPlane, chromaPlane) = (planeSize(0), planeSize(1))
+        var status: Int32 = 0
+        var cb = [UInt8](), cr = [UInt8]()
+        // TurboJPEG writes every byte of the planes, padding included.
+        let luma = [UInt8](unsafeUninitializedCapacity: lumaPlane.stride * lumaPlane.rows) { lumaBytes, lumaCount in
+            cb = [UInt8](unsafeUninitializedCapacity: chromaPlane.stride * chromaPlane.rows) { cbBytes, cbCount in
+                cr = [UInt8](unsafeUninitializedCapacity: chromaPlane.stride * chromaPlane.rows) { crBytes, crCount in
+                    var planes: [UnsafeMutablePointer<UInt8>?] = [lumaBytes.baseAddress, cbBytes.baseAddress, crBytes.baseAddress]
+                    var strides = [Int32(lumaPlane.stride), Int32(chromaPlane.stride), Int32(chromaPlane.stride)]
+                    status = bytes.withUnsafeBufferPointer {
+                        tjDecompressToYUVPlanes(handle, $0.baseAddress, UInt(bytes.count), &planes, Int32(scaledWidth), &strides, Int32(scaledHeight), 0)
+                    }
+                    crCount = chromaPlane.stride * chromaPlane.rows
+                }
+                cbCount = chromaPlane.stride * chromaPlane.rows
+            }
+            lumaCount = lumaPlane.stride * lumaPlane.rows
+        }
+        guard status == 0 else {
+            throw DatasetError(.malformed, "\(source) is a damaged or truncated JPEG: \(String(cString: tjGetErrorStr2(handle)))")
+        }
+        let lumaImage = try PixelBuffer(width: scaledWidth, height: scaledHeight, format: .gray, rowStride: lumaPlane.stride, bytes: luma)
+        // Block means of the planes over the same areas (a chroma sample covers chromaRatio² luma
+        // samples), two to four times the thumbnail side, then libjpeg-turbo's colour conversion.
+        // Blocks of a power of two a side take blockAveraged's vector path.
+        let reduction = min(chromaWidth, chromaHeight) / (2 * max(colourSide, 1))
+        let chromaFactor = min(1 << (Int.bitWidth - 1 - reduction.leadingZeroBitCount), 64)
+        let small = lumaImage.blockAveraged(by: chromaFactor * chromaRatio)
+        let smallCb = try PixelBuffer(width: chromaWidth, height: chromaHeight, format: .gray, rowStride: chromaPlane.stride, bytes: cb).blockAveraged(by: chromaFactor)
+        let smallCr = try PixelBuffer(width: chromaWidth, height: chromaHeight, format: .gray, rowStride: chromaPlane.stride, bytes: cr).blockAveraged(by: chromaFactor)
+        guard small.width == smallCb.width, small.height == smallCb.height else { return nil }
+        let colour = try rgb(y: small.bytes, cb: smallCb.bytes, cr: smallCr.bytes, width: small.width, height: small.height)
+        let orientation = ExifOrientation.of(jpeg: bytes)
+        return DecodedImage(image: lumaImage.oriented(orientation), thumbnailSource: colour.oriented(orientation))
+    }
+
+    /// RGB from equal-sized Y, Cb and Cr planes, as libjpeg-turbo converts them.
+    static func rgb(y: [UInt8], cb: [UInt8], cr: [UInt8], width: Int, height: Int) throws -> PixelBuffer {
+        let tables = YCbCrTables.shared
+        let count = width * height
+        @inline(__always) func clamp(_ value: Int) -> UInt8 { UInt8(min(max(value, 0), 255)) }
+        let pixels = [UInt8](unsafeUninitializedCapacity: count * 3) { out, written in
+            for i in 0..<count {
+                let luma = Int(y[i]), blue = Int(cb[i]), red = Int(cr[i])
+                out[3 * i] = clamp(luma + tables.crToRed[red])
+                out[3 * i + 1] = clamp(luma + ((tables.cbToGreen[blue] + tables.crToGreen[red]) >> 16))
+                out[3 * i + 2] = clamp(luma + tables.cbToBlue[blue])
+            }
+            written = count * 3
+        }
+        return try PixelBuffer(width: width, height: height, format: .rgb, bytes: pixels)
+    }
+}

@@ -20,7 +20,9 @@ enum TurboJPEGOutputs {
                     throw ValidationError("TurboJPEG cannot read a header: \(String(cString: tjGetErrorStr2(handle)))")
                 }
                 let (scaledWidth, scaledHeight) = scaledSize(width: Int(width), height: Int(height), keeping: side)
-                if output.count < scaledWidth * scaledHeight * 3 + 4096 { output = [UInt8](repeating: 0, count: scaledWidth * scaledHeight * 3 + 4096) }
+                // The larger of RGB and YUV planes padded to rows of 4 bytes.
+                let needed = max(scaledWidth * scaledHeight * 3, Int(tjBufSizeYUV2(Int32(scaledWidth), 4, Int32(scaledHeight), subsampling)))
+                if output.count < needed { output = [UInt8](repeating: 0, count: needed) }
                 let status = output.withUnsafeMutableBufferPointer { decode(handle, bytes, $0.baseAddress!, Int32(scaledWidth), Int32(scaledHeight)) }
                 guard status == 0 else { throw ValidationError("TurboJPEG failed: \(String(cString: tjGetErrorStr2(handle)))") }
             }

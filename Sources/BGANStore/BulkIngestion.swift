@@ -23,8 +23,11 @@ public struct IngestionUnit: Sendable {
         self.loadDecoded = loadDecoded
     }
 
-    /// Loads the image the encoder reads.
-    public func load() throws -> PixelBuffer { try loadDecoded().image }
+    /// Loads the image the encoder reads (``loadDecoded`` without the colour image).
+    public var load: @Sendable () throws -> PixelBuffer {
+        let loadDecoded = loadDecoded
+        return { try loadDecoded().image }
+    }
 }
 
 /// What a bulk load did.

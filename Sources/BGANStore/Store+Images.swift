@@ -52,6 +52,8 @@ struct ImageExtras {
 struct ImageSettings: Sendable {
     let encoder: any ImageCodeEncoder
     let thumbnailSide: Int
+    /// Whether colour JPEGs are decoded as their luma for the encoder (``Store/imageDecoder(maximumPixels:)``).
+    let decodesLuma: Bool
 }
 
 extension Store {
@@ -63,28 +65,36 @@ extension Store {
 
     /// The fewest pixels a side of a decoded image needs for this store: enough for its
     /// encoder's input and for its thumbnails; nil when the encoder wants full-size images (PDQ).
-    /// Give it to `ImageDecoder.minimumSide` (or ``ImageSources/decoder``) so that large JPEGs
-    /// are decoded at a DCT scale instead of whole.
+    /// Large JPEGs are then decoded at a DCT scale instead of whole. ``imageDecoder(maximumPixels:)``
+    /// gives a decoder set up with it — and, for an encoder that reads only luminance (PDQ), with
+    /// the luma decoding the store records — which is what to decode the store's files with.
     public func decodingSide() throws -> Int? {
         let settings = try imageSettings()
         return Self.decodingSide(for: settings.encoder, thumbnailSide: settings.thumbnailSide)
     }
 
-    /// The decoder of images for this store: JPEGs at ``decodingSide()`` and, for an encoder
-    /// that reads only luminance (PDQ), colour JPEGs as their luma plane with the colour kept at
-    /// thumbnail size (`ImageDecoder.decodeForEncoding(_:source:)`). Decode files with it —
+    /// The decoder of images for this store: JPEGs at ``decodingSide()`` and, in a store made for
+    /// an encoder that reads only luminance (PDQ; its `image-decoding` meta record), colour JPEGs
+    /// as their luma plane with the colour kept at thumbnail size
+    /// (`ImageDecoder.decodeForEncoding(_:source:)`; PDQ stores made before the record existed
+    /// decode them as RGB, as they were filled). Decode files with it —
     /// `decodeForEncoding`, then ``ImageItem/init(key:decoded:payload:)`` — to store them, and to
     /// search with them, so that a stored file queried again is decoded as it was stored.
     public func imageDecoder(maximumPixels: Int = ImageDecoder().maximumPixels) throws -> ImageDecoder {
         let settings = try imageSettings()
-        return Self.imageDecoder(for: settings.encoder, thumbnailSide: settings.thumbnailSide, maximumPixels: maximumPixels)
+        return Self.imageDecoder(minimumSide: Self.decodingSide(for: settings.encoder, thumbnailSide: settings.thumbnailSide),
+                                 decodesLuma: settings.decodesLuma, thumbnailSide: settings.thumbnailSide, maximumPixels: maximumPixels)
     }
 
-    /// ``imageDecoder(maximumPixels:)`` of a store bound to `encoder` that keeps thumbnails of
-    /// `thumbnailSide` pixels (0: none).
+    /// ``imageDecoder(maximumPixels:)`` of a store made now (``create(at:encoder:substrings:thumbnailSide:options:)``)
+    /// bound to `encoder`, keeping thumbnails of `thumbnailSide` pixels (0: none).
     public static func imageDecoder(for encoder: any ImageCodeEncoder, thumbnailSide: Int, maximumPixels: Int = ImageDecoder().maximumPixels) -> ImageDecoder {
-        ImageDecoder(maximumPixels: maximumPixels, minimumSide: decodingSide(for: encoder, thumbnailSide: thumbnailSide),
-                     colourSide: encoder.readsLuminanceOnly ? max(thumbnailSide, 1) : nil)
+        imageDecoder(minimumSide: decodingSide(for: encoder, thumbnailSide: thumbnailSide), decodesLuma: encoder.readsLuminanceOnly,
+                     thumbnailSide: thumbnailSide, maximumPixels: maximumPixels)
+    }
+
+    private static func imageDecoder(minimumSide: Int?, decodesLuma: Bool, thumbnailSide: Int, maximumPixels: Int) -> ImageDecoder {
+        ImageDecoder(maximumPixels: maximumPixels, minimumSide: minimumSide, colourSide: decodesLuma ? max(thumbnailSide, 1) : nil)
     }
 
     /// ``decodingSide()`` of a store bound to `encoder` that keeps thumbnails of `thumbnailSide`
@@ -96,6 +106,22 @@ extension Store {
     /// Longest side of the thumbnails the store keeps with images; 0 when it keeps none.
     public func thumbnailSide() throws -> Int {
         try environment.read { txn in try thumbnailSide(txn) }
+    }
+
+    /// The value of the `image-decoding` meta key that makes a store decode colour JPEGs as their luma.
+    static let lumaDecoding = "luma"
+
+    /// Whether the store was made to decode colour JPEGs as their luma (stores bound to PDQ made
+    /// since the thirty-third session; earlier ones decode them as RGB, as when they were filled).
+    func decodesLuma() throws -> Bool {
+        try environment.read { txn in
+            guard let bytes = try txn.get(tables.meta, key: StoreSchema.MetaKey.imageDecoding) else { return false }
+            let value = String(decoding: bytes, as: UTF8.self)
+            guard value == Self.lumaDecoding else {
+                throw StoreError(.corrupted, "the store's meta record '\(StoreSchema.MetaKey.imageDecoding)' holds '\(value.prefix(40))', which this build does not know; restore from a backup, or open it with the build that made it")
+            }
+            return true
+        }
     }
 
     func thumbnailSide(_ txn: borrowing Transaction) throws -> Int {
@@ -114,9 +140,21 @@ extension Store {
     ///   `StoreError` `.encoderUnavailable` when its application encoder was not given.
     public func prepare(_ item: ImageItem) throws -> PreparedImage {
         let settings = try imageSettings()
-        let thumbnail = settings.thumbnailSide > 0 ? try (item.thumbnailSource ?? item.image).fitted(within: settings.thumbnailSide).pngData(fast: true) : nil
+        if item.thumbnailSource != nil && item.image.format == .gray && !settings.encoder.readsLuminanceOnly {
+            throw StoreError(.invalidArgument, "'\(item.key.prefix(60))' comes as a luma plane with a separate colour image, as a store decodes for an encoder that reads only luminance; \(path)'s encoder '\(settings.encoder.identity)' reads colours: decode the file with this store's imageDecoder()")
+        }
+        let thumbnail = settings.thumbnailSide > 0 ? try Self.thumbnail(of: item, side: settings.thumbnailSide).pngData(fast: true) : nil
         return PreparedImage(key: item.key, payload: item.payload, input: try settings.encoder.prepare(item.image),
                              thumbnail: thumbnail, encoder: settings.encoder.identity)
+    }
+
+    /// The item's thumbnail: its image fitted within `side`, or the colour image beside a luma
+    /// plane shrunk to that same size (so the size never depends on how the file was decoded).
+    static func thumbnail(of item: ImageItem, side: Int) -> PixelBuffer {
+        guard let source = item.thumbnailSource else { return item.image.fitted(within: side) }
+        let (width, height) = PixelBuffer.fittedSize(width: item.image.width, height: item.image.height, within: side)
+        guard source.width >= width, source.height >= height else { return source.fitted(within: side) }
+        return source.shrunk(width: width, height: height)
     }
 
     /// Encodes prepared images through the bound encoder (a model: in batches through BLAS) and
@@ -246,7 +284,9 @@ extension Store {
 
     func imageSettings() throws -> ImageSettings {
         try boundEncoder.settings {
-            ImageSettings(encoder: try resolveEncoder(), thumbnailSide: try thumbnailSide())
+            let encoder = try resolveEncoder()
+            let decodesLuma = encoder.readsLuminanceOnly ? try decodesLuma() : false
+            return ImageSettings(encoder: encoder, thumbnailSide: try thumbnailSide(), decodesLuma: decodesLuma)
         }
     }
 

@@ -77,6 +77,9 @@ extension Store {
                 try txn.put(tables.meta, key: StoreSchema.MetaKey.encoder, value: Array(identity))
             }
             try txn.put(tables.meta, key: StoreSchema.MetaKey.thumbnailSide, value: UInt64(thumbnailSide).littleEndian)
+            if encoder.readsLuminanceOnly {
+                try txn.put(tables.meta, key: StoreSchema.MetaKey.imageDecoding, value: Array(Store.lumaDecoding.utf8))
+            }
         }
     }
 

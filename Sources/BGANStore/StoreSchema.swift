@@ -75,6 +75,11 @@ enum StoreSchema {
         static let encoder = "encoder"
         /// The side of the thumbnails kept with images (`UInt64`; 0 keeps none).
         static let thumbnailSide = "thumbnail-side"
+        /// How the store decodes colour JPEGs for its encoder (text): `luma` — as their luma
+        /// plane, for an encoder that reads only luminance (PDQ), written when such a store is
+        /// created. Absent: as RGB, which stores made before it existed keep, so that files they
+        /// hold decode for queries as they did when stored.
+        static let imageDecoding = "image-decoding"
         /// In a re-encoding's work store only: the stamp of the source store it re-encodes.
         static let reencodeSource = "reencode-source"
         /// Set in a store a re-encoding replaced, in the transaction before the swap: why its

@@ -329,7 +329,7 @@ void bgan_jarosz_box_lines_sampled(bgan_pdq_version version, const float *input,
 static void box_rows(bgan_pdq_version version, const float *input, float *output, size_t rows, size_t columns, size_t window,
                      bgan_box_samples samples) {
 #ifdef BGAN_X86
-    // The vector version needs a strip of 32 rows' length; without the memory, the portable one runs.
+    // The vector version needs a strip of 16 × (columns + kept columns) floats; without the memory, the portable one runs.
     if (version == BGAN_PDQ_BEST && has_avx512() && box_rows_avx512(input, output, rows, columns, window, samples)) return;
 #endif
     box_rows_portable(input, output, rows, columns, window, samples);

@@ -28,7 +28,8 @@ enum JaroszFilter {
     /// image, each value bit for bit ``alongRows(_:into:rows:columns:window:version:)``'s.
     static func alongRows(_ input: [Float], rows: Int, columns: Int, window: Int, keeping kept: [Int],
                           version: bgan_pdq_version = BGAN_PDQ_BEST) -> [Float] {
-        precondition(input.count == rows * columns && (1...max(1, columns)).contains(window) && kept.allSatisfy { (0..<columns).contains($0) })
+        precondition(input.count == rows * columns && (1...max(1, columns)).contains(window) && kept.allSatisfy { (0..<columns).contains($0) }
+                     && zip(kept, kept.dropFirst()).allSatisfy { $0 <= $1 }, "kept columns must be ascending positions inside the rows")
         let positions = kept.map { UInt($0) }
         return [Float](unsafeUninitializedCapacity: rows * kept.count) { target, count in
             input.withUnsafeBufferPointer { source in
@@ -42,7 +43,8 @@ enum JaroszFilter {
     /// image, each value bit for bit ``alongColumns(_:into:rows:columns:window:version:)``'s.
     static func alongColumns(_ input: [Float], rows: Int, columns: Int, window: Int, keeping kept: [Int],
                              version: bgan_pdq_version = BGAN_PDQ_BEST) -> [Float] {
-        precondition(input.count == rows * columns && (1...max(1, rows)).contains(window) && kept.allSatisfy { (0..<rows).contains($0) })
+        precondition(input.count == rows * columns && (1...max(1, rows)).contains(window) && kept.allSatisfy { (0..<rows).contains($0) }
+                     && zip(kept, kept.dropFirst()).allSatisfy { $0 <= $1 }, "kept rows must be ascending positions inside the columns")
         let positions = kept.map { UInt($0) }
         return [Float](unsafeUninitializedCapacity: kept.count * columns) { target, count in
             input.withUnsafeBufferPointer { source in

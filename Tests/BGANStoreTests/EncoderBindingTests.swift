@@ -379,6 +379,44 @@ import TestSupport
         #expect(hit.key == "photo.jpg" && hit.distance == 0)
     }
 
+    /// A PDQ store made before stores recorded how they decode keeps decoding colour JPEGs as
+    /// RGB, as when it was filled; stores made now record the luma decoding.
+    @Test func aPDQStoreWithoutTheDecodingRecordDecodesAsRGB() throws {
+        let path = directory.sub("pdq-older")
+        let made = try Store.create(at: path, encoder: PDQEncoder())
+        #expect(try made.imageDecoder().colourSide == Store.defaultThumbnailSide)
+        _ = try made.environment.write { txn in try txn.delete(made.tables.meta, key: StoreSchema.MetaKey.imageDecoding) }
+        made.close()
+        let older = try Store(openingAt: path)
+        let decoder = try older.imageDecoder()
+        #expect(decoder.colourSide == nil && decoder.minimumSide == 512)
+        let jpeg = try Self.largePhotoJPEG(seed: 14)
+        #expect(try decoder.decodeForEncoding(jpeg).image == (try ImageDecoder(minimumSide: 512).decode(jpeg)))
+    }
+
+    /// The thumbnail of a luma item is the size the RGB decode's would be, whatever the colour
+    /// image's rounding (here a 7/8-scale decode of 1001×601 pixels: 876×526).
+    @Test func thumbnailsOfLumaItemsTakeTheSizeOfTheImage() throws {
+        var rng = SeededGenerator(seed: 15)
+        let bytes = (0..<(1001 * 601 * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next() % 64 + 96) }
+        let jpeg = try PixelBuffer(width: 1001, height: 601, format: .rgb, bytes: bytes).jpegData(quality: 90)
+        let decoded = try Store.imageDecoder(for: PDQEncoder(), thumbnailSide: 64).decodeForEncoding(jpeg)
+        #expect(decoded.image.width == 876 && decoded.image.height == 526 && decoded.thumbnailSource != nil)
+        let thumbnail = Store.thumbnail(of: ImageItem(key: "k", decoded: decoded), side: 64)
+        let direct = try ImageDecoder(minimumSide: 512).decode(jpeg).fitted(within: 64)
+        #expect(thumbnail.width == direct.width && thumbnail.height == direct.height, "\(thumbnail.width)×\(thumbnail.height) against \(direct.width)×\(direct.height)")
+        #expect(thumbnail.format == .rgb)
+    }
+
+    /// A store whose encoder reads colours refuses a luma plane decoded for a PDQ store, before writing.
+    @Test func aModelStoreRefusesAnImageDecodedAsItsLuma() throws {
+        let store = try Store.create(at: directory.sub("model-luma"), model: try StoreImageTests.model(seed: 4))
+        let decoded = try Store.imageDecoder(for: PDQEncoder(), thumbnailSide: 64).decodeForEncoding(try Self.largePhotoJPEG(seed: 16))
+        let error = #expect(throws: StoreError.self) { try store.insert(decoded: decoded, key: "luma") }
+        #expect(error?.code == .invalidArgument && error?.message.contains("imageDecoder()") == true)
+        #expect(try store.count() == 0)
+    }
+
     @Test func noEncoderMayPassForAModelFile() throws {
         var impostor = AverageHash()
         impostor.identity = EncoderIdentity(name: ModelEncoder.identityName, version: String(repeating: "0", count: 64))

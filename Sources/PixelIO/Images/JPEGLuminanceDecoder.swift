@@ -3,15 +3,18 @@ import CTurboJPEG
 /// Colour JPEGs for an encoder that reads only luminance (PDQ): TurboJPEG's YUV planes at the
 /// store's DCT scale instead of RGB pixels. The luma plane is what the encoder reads — a JPEG
 /// stores the BT.601 luma of its pixels, which is what PDQ computes from RGB, up to the rounding
-/// of RGB — and a colour image for the thumbnail is made from block means of the planes, so
+/// of RGB and its clipping in saturated colours — and a colour image for the thumbnail is made
+/// from block means of the planes, so
 /// the chroma is never converted or upsampled at full size. TurboJPEG alone into YUV planes
 /// decodes 2-MP photographs 1.1× as fast as into RGB at 1/2 scale (`bgan-bench ingest`), and
 /// the luminance and thumbnail work after it shrinks (docs/benchmarks.md).
 ///
-/// Takes YCbCr JPEGs with 4:2:0 or 4:4:4 chroma (nearly every camera and web JPEG) whose chroma
-/// plane keeps at least twice the thumbnail side; returns nil for anything else (gray, CMYK,
-/// other subsamplings, small images, 1/8 scale where ``JPEGEighthScaleDecoder`` is faster),
-/// which the caller then decodes as ``ImageDecoder/decode(_:source:)`` does.
+/// Takes YCbCr JPEGs with 4:2:0 or 4:4:4 chroma (nearly every camera and web JPEG), whatever
+/// the thumbnail side, so that whether a file is hashed from its luma depends on the file alone;
+/// where the chroma plane is smaller than the colour side, the colour image is the file decoded
+/// as RGB. Returns nil for anything else (gray, CMYK, other subsamplings, 1/8 scale, where
+/// ``JPEGEighthScaleDecoder`` is faster), which the caller then decodes as
+/// ``ImageDecoder/decode(_:source:)`` does. The luma comes without row padding.
 enum JPEGLuminanceDecoder {
     static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int, minimumSide: Int?, colourSide: Int) throws -> DecodedImage? {
         guard let handle = tjInitDecompress() else { return nil }
@@ -32,7 +35,6 @@ enum JPEGLuminanceDecoder {
         let (scaledWidth, scaledHeight) = (JPEGDecoder.scaled(Int(width), scale), JPEGDecoder.scaled(Int(height), scale))
         if scale == (1, 8) { return nil }
         let (chromaWidth, chromaHeight) = ((scaledWidth + chromaRatio - 1) / chromaRatio, (scaledHeight + chromaRatio - 1) / chromaRatio)
-        guard min(chromaWidth, chromaHeight) >= 2 * max(colourSide, 1) else { return nil }
 
         func planeSize(_ component: Int32) -> (stride: Int, rows: Int) {
             (Int(tjPlaneWidth(component, Int32(scaledWidth), subsampling)), Int(tjPlaneHeight(component, Int32(scaledHeight), subsampling)))
@@ -47,7 +49,8 @@ enum JPEGLuminanceDecoder {
                     var planes: [UnsafeMutablePointer<UInt8>?] = [lumaBytes.baseAddress, cbBytes.baseAddress, crBytes.baseAddress]
                     var strides = [Int32(lumaPlane.stride), Int32(chromaPlane.stride), Int32(chromaPlane.stride)]
                     status = bytes.withUnsafeBufferPointer {
-                        tjDecompressToYUVPlanes(handle, $0.baseAddress, UInt(bytes.count), &planes, Int32(scaledWidth), &strides, Int32(scaledHeight), 0)
+                        tjDecompressToYUVPlanes(handle, $0.baseAddress, UInt(bytes.count), &planes, Int32(scaledWidth), &strides, Int32(scaledHeight),
+                                                TJFLAG_ACCURATEDCT)
                     }
                     crCount = chromaPlane.stride * chromaPlane.rows
                 }
@@ -58,19 +61,36 @@ enum JPEGLuminanceDecoder {
         guard status == 0 else {
             throw DatasetError(.malformed, "\(source) is a damaged or truncated JPEG: \(String(cString: tjGetErrorStr2(handle)))")
         }
-        let lumaImage = try PixelBuffer(width: scaledWidth, height: scaledHeight, format: .gray, rowStride: lumaPlane.stride, bytes: luma)
+        let lumaImage = try compact(luma, width: scaledWidth, height: scaledHeight, stride: lumaPlane.stride)
+        let orientation = ExifOrientation.of(jpeg: bytes)
+        guard min(chromaWidth, chromaHeight) >= max(colourSide, 1) else {
+            let colour = try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide)
+            return DecodedImage(image: lumaImage.oriented(orientation), thumbnailSource: colour)
+        }
         // Block means of the planes over the same areas (a chroma sample covers chromaRatio² luma
-        // samples), two to four times the thumbnail side, then libjpeg-turbo's colour conversion.
-        // Blocks of a power of two a side take blockAveraged's vector path.
-        let reduction = min(chromaWidth, chromaHeight) / (2 * max(colourSide, 1))
+        // samples), to two to four times the colour side (or the chroma plane itself when smaller),
+        // then libjpeg-turbo's colour conversion. Power-of-two blocks take blockAveraged's vector path.
+        let reduction = max(1, min(chromaWidth, chromaHeight) / (2 * max(colourSide, 1)))
         let chromaFactor = min(1 << (Int.bitWidth - 1 - reduction.leadingZeroBitCount), 64)
         let small = lumaImage.blockAveraged(by: chromaFactor * chromaRatio)
         let smallCb = try PixelBuffer(width: chromaWidth, height: chromaHeight, format: .gray, rowStride: chromaPlane.stride, bytes: cb).blockAveraged(by: chromaFactor)
         let smallCr = try PixelBuffer(width: chromaWidth, height: chromaHeight, format: .gray, rowStride: chromaPlane.stride, bytes: cr).blockAveraged(by: chromaFactor)
         guard small.width == smallCb.width, small.height == smallCb.height else { return nil }
         let colour = try rgb(y: small.bytes, cb: smallCb.bytes, cr: smallCr.bytes, width: small.width, height: small.height)
-        let orientation = ExifOrientation.of(jpeg: bytes)
         return DecodedImage(image: lumaImage.oriented(orientation), thumbnailSource: colour.oriented(orientation))
+    }
+
+    /// The luma plane without TurboJPEG's padding (a 4:2:0 plane has an even width and height):
+    /// what callers get is `width` bytes a row, like every other decoded image.
+    static func compact(_ plane: [UInt8], width: Int, height: Int, stride: Int) throws -> PixelBuffer {
+        if stride == width { return try PixelBuffer(width: width, height: height, format: .gray, bytes: Array(plane.prefix(width * height))) }
+        let rows = [UInt8](unsafeUninitializedCapacity: width * height) { out, count in
+            plane.withUnsafeBufferPointer { source in
+                for y in 0..<height { (out.baseAddress! + y * width).update(from: source.baseAddress! + y * stride, count: width) }
+            }
+            count = width * height
+        }
+        return try PixelBuffer(width: width, height: height, format: .gray, bytes: rows)
     }
 
     /// RGB from equal-sized Y, Cb and Cr planes, as libjpeg-turbo converts them.

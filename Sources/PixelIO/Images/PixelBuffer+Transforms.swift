@@ -195,9 +195,22 @@ extension PixelBuffer {
     public func fitted(within side: Int) -> PixelBuffer {
         precondition(side > 0)
         guard width > side || height > side else { return self }
+        let (newWidth, newHeight) = Self.fittedSize(width: width, height: height, within: side)
+        return shrunk(width: newWidth, height: newHeight)
+    }
+
+    /// The size ``fitted(within:)`` gives an image of `width` × `height` pixels.
+    public static func fittedSize(width: Int, height: Int, within side: Int) -> (width: Int, height: Int) {
+        guard width > side || height > side else { return (width, height) }
         let scale = Double(side) / Double(max(width, height))
-        let newWidth = max(1, min(side, Int((Double(width) * scale).rounded())))
-        let newHeight = max(1, min(side, Int((Double(height) * scale).rounded())))
+        return (max(1, min(side, Int((Double(width) * scale).rounded()))), max(1, min(side, Int((Double(height) * scale).rounded()))))
+    }
+
+    /// The image shrunk to `newWidth` × `newHeight` (each at most the image's) as ``fitted(within:)``
+    /// shrinks: by area averaging, in square blocks first when it is at least six times as large.
+    public func shrunk(width newWidth: Int, height newHeight: Int) -> PixelBuffer {
+        precondition(newWidth >= 1 && newHeight >= 1 && newWidth <= width && newHeight <= height)
+        if newWidth == width && newHeight == height { return self }
         let factor = min(width / newWidth, height / newHeight, 2 * Self.largestBlockFactor) / 2
         guard factor >= 3 else { return areaResized(width: newWidth, height: newHeight) }
         return blockAveraged(by: factor).areaResized(width: newWidth, height: newHeight,

@@ -86,7 +86,7 @@ extension Store {
                                  decodesLuma: settings.decodesLuma, thumbnailSide: settings.thumbnailSide, maximumPixels: maximumPixels)
     }
 
-    /// ``imageDecoder(maximumPixels:)`` of a store made now (``create(at:encoder:substrings:thumbnailSide:options:)``)
+    /// ``imageDecoder(maximumPixels:)`` of a store made now (`create(at:encoder:substrings:thumbnailSide:options:)`)
     /// bound to `encoder`, keeping thumbnails of `thumbnailSide` pixels (0: none).
     public static func imageDecoder(for encoder: any ImageCodeEncoder, thumbnailSide: Int, maximumPixels: Int = ImageDecoder().maximumPixels) -> ImageDecoder {
         imageDecoder(minimumSide: decodingSide(for: encoder, thumbnailSide: thumbnailSide), decodesLuma: encoder.readsLuminanceOnly,

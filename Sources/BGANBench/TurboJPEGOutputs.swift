@@ -2,10 +2,11 @@ import ArgumentParser
 import CTurboJPEG
 import Foundation
 
-/// TurboJPEG alone, at the DCT scale a store decodes at, into the three outputs a PDQ store could
-/// use: RGB (what it decodes today), gray (the luma alone: what PDQ reads) and YUV planes (luma
-/// plus the chroma at its own resolution, for a colour thumbnail). Files are read first, so only
-/// decoding is timed; one core. What a luma-only decoding path would be worth, before building it.
+/// TurboJPEG alone, at the DCT scale a PDQ store decodes at, into three outputs: RGB (what
+/// `ImageDecoder.decode` and PDQ stores made before the luma path take), gray (the luma alone:
+/// the bound no colour thumbnail could beat) and YUV planes (luma plus the chroma at its own
+/// resolution: what a PDQ store decodes now, `JPEGLuminanceDecoder`). Files are read first, so
+/// only decoding is timed; one core.
 enum TurboJPEGOutputs {
     static func measure(files: [String], side: Int, printRate: (String, Int, Double, String) -> Void) throws {
         let contents = try files.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))) }

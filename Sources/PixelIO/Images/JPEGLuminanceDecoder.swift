@@ -4,8 +4,8 @@ import CTurboJPEG
 /// store's DCT scale instead of RGB pixels. The luma plane is what the encoder reads — a JPEG
 /// stores the BT.601 luma of its pixels, which is what PDQ computes from RGB, up to the rounding
 /// of RGB and its clipping in saturated colours — and a colour image for the thumbnail is made
-/// from block means of the planes, so
-/// the chroma is never converted or upsampled at full size. TurboJPEG alone into YUV planes
+/// from block means of the planes, so the chroma is never converted or upsampled at full size.
+/// TurboJPEG alone into YUV planes
 /// decodes 2-MP photographs 1.1× as fast as into RGB at 1/2 scale (`bgan-bench ingest`), and
 /// the luminance and thumbnail work after it shrinks (docs/benchmarks.md).
 ///
@@ -63,10 +63,12 @@ enum JPEGLuminanceDecoder {
         }
         let lumaImage = try compact(luma, width: scaledWidth, height: scaledHeight, stride: lumaPlane.stride)
         let orientation = ExifOrientation.of(jpeg: bytes)
-        guard min(chromaWidth, chromaHeight) >= max(colourSide, 1) else {
+        // Chroma too small for the colour side: the file's RGB decode (already upright) instead.
+        func decodedAsRGB() throws -> DecodedImage {
             let colour = try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide)
             return DecodedImage(image: lumaImage.oriented(orientation), thumbnailSource: colour)
         }
+        guard min(chromaWidth, chromaHeight) >= max(colourSide, 1) else { return try decodedAsRGB() }
         // Block means of the planes over the same areas (a chroma sample covers chromaRatio² luma
         // samples), to two to four times the colour side (or the chroma plane itself when smaller),
         // then libjpeg-turbo's colour conversion. Power-of-two blocks take blockAveraged's vector path.
@@ -75,7 +77,8 @@ enum JPEGLuminanceDecoder {
         let small = lumaImage.blockAveraged(by: chromaFactor * chromaRatio)
         let smallCb = try PixelBuffer(width: chromaWidth, height: chromaHeight, format: .gray, rowStride: chromaPlane.stride, bytes: cb).blockAveraged(by: chromaFactor)
         let smallCr = try PixelBuffer(width: chromaWidth, height: chromaHeight, format: .gray, rowStride: chromaPlane.stride, bytes: cr).blockAveraged(by: chromaFactor)
-        guard small.width == smallCb.width, small.height == smallCb.height else { return nil }
+        // ⌈⌈w/2⌉/f⌉ = ⌈w/2f⌉: the grids always line up; were they not to, the RGB decode serves.
+        guard small.width == smallCb.width, small.height == smallCb.height else { return try decodedAsRGB() }
         let colour = try rgb(y: small.bytes, cb: smallCb.bytes, cr: smallCr.bytes, width: small.width, height: small.height)
         return DecodedImage(image: lumaImage.oriented(orientation), thumbnailSource: colour.oriented(orientation))
     }
@@ -83,7 +86,9 @@ enum JPEGLuminanceDecoder {
     /// The luma plane without TurboJPEG's padding (a 4:2:0 plane has an even width and height):
     /// what callers get is `width` bytes a row, like every other decoded image.
     static func compact(_ plane: [UInt8], width: Int, height: Int, stride: Int) throws -> PixelBuffer {
-        if stride == width { return try PixelBuffer(width: width, height: height, format: .gray, bytes: Array(plane.prefix(width * height))) }
+        if stride == width {
+            return try PixelBuffer(width: width, height: height, format: .gray, bytes: plane.count == width * height ? plane : Array(plane.prefix(width * height)))
+        }
         let rows = [UInt8](unsafeUninitializedCapacity: width * height) { out, count in
             plane.withUnsafeBufferPointer { source in
                 for y in 0..<height { (out.baseAddress! + y * width).update(from: source.baseAddress! + y * stride, count: width) }

@@ -199,6 +199,16 @@ import TestSupport
         #expect(bad.status == 64)
     }
 
+    /// What a resumed run says it leaves out: every option but the images and the files, once each,
+    /// in the order given, with `--name=value` and `--name value` alike.
+    @Test func aResumedRunNamesTheOptionsItDoesNotApply() {
+        let ignored = TrainingRunFileOptions.ignoredWhenResuming(
+            ["--data", "x.idx", "--limit", "90", "--out", "m", "--epochs", "9", "--resume", "c", "--lr=0.01", "--checkpoint", "c",
+             "--loss-curve", "l.svg", "--geometry", "1x28x28", "--epochs", "10", "--dissimilar-target", "-1", "--no-views"])
+        #expect(ignored == ["--epochs", "--lr", "--dissimilar-target", "--no-views"])
+        #expect(TrainingRunFileOptions.ignoredWhenResuming(["--data", "x", "--out", "m", "--resume", "c"]).isEmpty)
+    }
+
     /// The encoder's rate from the command line: the recommended recipe's half of --lr at 64 bits
     /// (of a changed --lr too), one rate at 32 bits and in the paper's recipe, --encoder-lr over
     /// either.
@@ -448,12 +458,16 @@ import TestSupport
         let resumed = try run(arguments: ["train", "--data", data, "--limit", "96", "--out", parts, "--resume", checkpoint, "--checkpoint", checkpoint])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming"))
+        #expect(!resumed.stderr.contains("not applied"), "only the files were given beside --resume")
         let a = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: whole))))
         let b = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: parts))))
         #expect(a.digest == b.digest, "resumed training must equal uninterrupted training")
 
         let wrongData = try run(arguments: ["train", "--data", data, "--limit", "90", "--out", parts, "--resume", checkpoint])
         #expect(wrongData.status == 1 && wrongData.stderr.contains("same --data, --limit"), "\(wrongData.stderr)")
+        // Options that would change the run are named as not applied before anything runs.
+        let lengthened = try run(arguments: ["train", "--data", data, "--limit", "90", "--out", parts, "--epochs", "9", "--lr=0.01", "--resume", checkpoint])
+        #expect(lengthened.stderr.contains("--epochs, --lr given here are not applied"), "\(lengthened.stderr)")
 
         let encoded = try run("encode", "--model", whole, "--limit", "3", data)
         #expect(encoded.status == 0, "\(encoded.stderr)")

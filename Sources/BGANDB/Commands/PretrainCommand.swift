@@ -91,6 +91,7 @@ struct PretrainCommand: ParsableCommand {
             try TrainingConsole.run(checkpointPath: checkpointPath, lossCurvePath: files.lossCurvePath(out: out),
                                     resumeHint: { "continue with --resume \($0.checkpointPath)" }) { loop, onProgress in
                 if let resume = files.resume, let bytes = try files.resumedBytes() {
+                    files.noteIgnoredOptions()
                     try ContrastiveSession.resume(checkpoint: bytes, source: resume, on: data, writingTo: out, loop: loop, onProgress: onProgress)
                 } else {
                     try ContrastiveSession.train(try settings(for: data), on: data, writingTo: out, loop: loop, onProgress: onProgress)

@@ -274,6 +274,7 @@ struct TrainCommand: ParsableCommand {
                     : "continue with --resume \(stopped.checkpointPath)"
             }) { loop, onProgress in
                 if let resume = try files.resumedPath() {
+                    files.noteIgnoredOptions()
                     try TrainingPlan.resume(checkpointAt: resume, on: data, writingTo: out, loop: loop, onProgress: onProgress)
                 } else {
                     let plan = try plan()

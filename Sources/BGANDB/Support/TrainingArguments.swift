@@ -48,11 +48,34 @@ struct TrainingRunFileOptions: ParsableArguments {
     @Option(help: "Where checkpoints go (default: OUT.checkpoint).")
     var checkpoint: String?
 
-    @Option(help: "Continue the run saved in this checkpoint (its settings win over the options above).")
+    @Option(help: "Continue the run saved in this checkpoint (its settings win over the options above; the command names any given that it does not apply).")
     var resume: String?
 
     @Option(help: "Where the loss curves go, as SVG (default: OUT.losses.svg).")
     var lossCurve: String?
+
+    /// The options of a command line (`arguments`, without the program's name) that a resumed
+    /// run does not apply, in the order given: all but where the images and the files are.
+    static func ignoredWhenResuming(_ arguments: [String]) -> [String] {
+        let applied: Set = ["--data", "--geometry", "--limit", "--out", "--checkpoint", "--resume", "--loss-curve"]
+        var ignored: [String] = []
+        for argument in arguments where argument.hasPrefix("--") {
+            let name = String(argument.split(separator: "=", maxSplits: 1)[0])
+            if !applied.contains(name) && !ignored.contains(name) { ignored.append(name) }
+        }
+        return ignored
+    }
+
+    /// Says, when a run is resumed, which options given beside `--resume` it does not apply:
+    /// the checkpoint's settings win, and an `--epochs` meant to lengthen the run would
+    /// otherwise pass unnoticed.
+    func noteIgnoredOptions(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
+        guard resume != nil else { return }
+        let ignored = Self.ignoredWhenResuming(arguments)
+        guard !ignored.isEmpty else { return }
+        Console.log("note: --resume continues the stopped run with the settings its checkpoint holds; \(ignored.joined(separator: ", ")) "
+                    + "given here \(ignored.count == 1 ? "is" : "are") not applied (leave --resume out to train with \(ignored.count == 1 ? "it" : "them"))")
+    }
 
     func checkpointPath(out: String) -> String { checkpoint ?? out + ".checkpoint" }
     func lossCurvePath(out: String) -> String { lossCurve ?? out + ".losses.svg" }

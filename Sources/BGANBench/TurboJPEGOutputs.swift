@@ -1,6 +1,7 @@
 import ArgumentParser
 import CTurboJPEG
 import Foundation
+import PixelIO
 
 /// TurboJPEG alone, at the DCT scale a PDQ store decodes at, into three outputs: RGB (what
 /// `ImageDecoder.decode` and PDQ stores made before the luma path take), gray (the luma alone:
@@ -13,6 +14,7 @@ enum TurboJPEGOutputs {
         guard let handle = tjInitDecompress() else { return }
         defer { tjDestroy(handle) }
         var output = [UInt8]()
+        let decoder = ImageDecoder(minimumSide: side)
         for (label, decode) in [("RGB", decodeRGB), ("gray", decodeGray), ("YUV planes", decodeYUV)] as [(String, Decode)] {
             let started = Date()
             for bytes in contents {
@@ -20,7 +22,7 @@ enum TurboJPEGOutputs {
                 guard tjDecompressHeader3(handle, bytes, UInt(bytes.count), &width, &height, &subsampling, &colorspace) == 0 else {
                     throw ValidationError("TurboJPEG cannot read a header: \(String(cString: tjGetErrorStr2(handle)))")
                 }
-                let (scaledWidth, scaledHeight) = scaledSize(width: Int(width), height: Int(height), keeping: side)
+                let (scaledWidth, scaledHeight) = decoder.jpegDecodingSize(width: Int(width), height: Int(height))
                 // The larger of RGB and YUV planes padded to rows of 4 bytes.
                 let needed = max(scaledWidth * scaledHeight * 3, Int(tjBufSizeYUV2(Int32(scaledWidth), 4, Int32(scaledHeight), subsampling)))
                 if output.count < needed { output = [UInt8](repeating: 0, count: needed) }
@@ -43,20 +45,5 @@ enum TurboJPEGOutputs {
 
     private static func decodeYUV(_ handle: tjhandle, _ bytes: [UInt8], _ out: UnsafeMutablePointer<UInt8>, _ width: Int32, _ height: Int32) -> Int32 {
         tjDecompressToYUV2(handle, bytes, UInt(bytes.count), out, width, 4, height, 0)
-    }
-
-    /// The smallest of TurboJPEG's scales that keeps both sides at least `side`, as the store's decoder picks it.
-    static func scaledSize(width: Int, height: Int, keeping side: Int) -> (Int, Int) {
-        var count: Int32 = 0
-        var scales: [(num: Int, denom: Int)] = []
-        if let factors = tjGetScalingFactors(&count) {
-            for index in 0..<Int(count) where factors[index].num <= factors[index].denom {
-                scales.append((Int(factors[index].num), Int(factors[index].denom)))
-            }
-        }
-        scales.sort { $0.num * $1.denom < $1.num * $0.denom }
-        func scaled(_ length: Int, _ scale: (num: Int, denom: Int)) -> Int { (length * scale.num + scale.denom - 1) / scale.denom }
-        let scale = scales.first { scaled(width, $0) >= side && scaled(height, $0) >= side } ?? (1, 1)
-        return (scaled(width, scale), scaled(height, scale))
     }
 }

@@ -117,6 +117,13 @@ public struct ImageDecoder: Sendable {
         return DecodedImage(image: try decode(bytes, source: source), thumbnailSource: nil)
     }
 
+    /// The size a JPEG of `width` × `height` pixels is decoded at: the smallest of TurboJPEG's DCT
+    /// scales keeping both sides at least ``minimumSide`` (full size without one).
+    public func jpegDecodingSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        let scale = minimumSide.map { JPEGDecoder.smallestScale(width: width, height: height, keeping: $0) } ?? (1, 1)
+        return (JPEGDecoder.scaled(width, scale), JPEGDecoder.scaled(height, scale))
+    }
+
     /// Reads the image file at `path` and decodes it for a store's encoder (``decodeForEncoding(_:source:)``).
     public func decodeForEncoding(contentsOf path: String) throws -> DecodedImage {
         try decodeForEncoding(try CompressedFile.readPlain(path), source: path)

@@ -297,8 +297,8 @@ extension PixelBuffer {
         var block = 0
         // Sixteen sums give 16 / factor blocks; sums of up to 16 × 16 levels of 255 fit 16 bits.
         while (block &+ 16 / factor) &* factor <= width {
-            var v = raw.loadUnaligned(fromByteOffset: block &* factor &* 2, as: SIMD16<UInt16>.self)
-            var out = target + block
+            let v = raw.loadUnaligned(fromByteOffset: block &* factor &* 2, as: SIMD16<UInt16>.self)
+            let out = target + block
             switch factor {
             case 2:
                 let means = ((v.evenHalf &+ v.oddHalf) &+ half) &>> shift
@@ -313,11 +313,9 @@ extension PixelBuffer {
                 out[0] = UInt8(truncatingIfNeeded: means[0])
                 out[1] = UInt8(truncatingIfNeeded: means[1])
             default:
-                v = SIMD16(lowHalf: v.evenHalf &+ v.oddHalf, highHalf: .zero)
-                let total = v.wrappedSum()
+                let total = (v.evenHalf &+ v.oddHalf).wrappedSum()
                 out[0] = UInt8(truncatingIfNeeded: (UInt32(total) &+ UInt32(half)) &>> UInt32(shift))
             }
-            out += 16 / factor
             block &+= 16 / factor
         }
         return block

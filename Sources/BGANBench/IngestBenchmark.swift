@@ -117,30 +117,40 @@ struct IngestBenchmark: ParsableCommand {
                       detail: String(format: "writer waited %.2f s for decoded batches", jpegReport.secondsWaitingForInput))
             if index == 1 { try stageRates(units: jpegUnits, store: jpegStore, model: model, root: root + "/stages") }
         }
-        let pdqStore = try Store.create(at: root + "/pdq", encoder: PDQEncoder(), thumbnailSide: thumbnailSize)
         let pdqSide = Store.decodingSide(for: PDQEncoder(), thumbnailSide: thumbnailSize)
-        // As `bgan-db ingest` decodes for a PDQ store: colour JPEGs as their luma plane, the colour at thumbnail size.
-        let pdqDecoder = Store.imageDecoder(for: PDQEncoder(), thumbnailSide: thumbnailSize)
-        func pdqUnits() -> [IngestionUnit] {
+        // As `bgan-db ingest` decodes for a PDQ store: colour JPEGs as their luma plane, the colour at
+        // thumbnail size; at 1/4 scale from the lowest frequencies (stores made now) and exactly
+        // (stores made by the thirty-third session), side by side.
+        let storeDecoder = Store.imageDecoder(for: PDQEncoder(), thumbnailSide: thumbnailSize)
+        var exactDecoder = storeDecoder
+        exactDecoder.quarterScaleLuma = .exact
+        func pdqUnits(_ pdqDecoder: ImageDecoder) -> [IngestionUnit] {
             files.map { file in IngestionUnit(key: URL(fileURLWithPath: file).lastPathComponent, payload: [], name: file) { try pdqDecoder.decodeForEncoding(contentsOf: file) } }
         }
-        let pdqReport = try BulkIngestion(store: pdqStore, batchSize: batch).run(pdqUnits())
-        precondition(pdqReport.added == files.count && pdqReport.rejected.isEmpty, "every JPEG is stored")
-        printRate("end to end into a PDQ store (decoded to \(pdqSide ?? 0) px)", count: files.count, seconds: pdqReport.seconds,
-                  detail: String(format: "writer waited %.2f s for decoded batches", pdqReport.secondsWaitingForInput))
-        try pdqStageRates(units: pdqUnits(), side: pdqSide, root: root + "/pdq-stages")
+        for (index, (label, pdqDecoder)) in [("exact luma", exactDecoder), ("as stores made now", storeDecoder)].enumerated() {
+            let pdqStore = try Store.create(at: root + "/pdq\(index)", encoder: PDQEncoder(), thumbnailSide: thumbnailSize)
+            let pdqReport = try BulkIngestion(store: pdqStore, batchSize: batch).run(pdqUnits(pdqDecoder))
+            precondition(pdqReport.added == files.count && pdqReport.rejected.isEmpty, "every JPEG is stored")
+            printRate("end to end into a PDQ store (decoded to \(pdqSide ?? 0) px, \(label))", count: files.count, seconds: pdqReport.seconds,
+                      detail: String(format: "writer waited %.2f s for decoded batches", pdqReport.secondsWaitingForInput))
+        }
+        try pdqStageRates(units: pdqUnits(storeDecoder), exactUnits: pdqUnits(exactDecoder), side: pdqSide, root: root + "/pdq-stages")
     }
 
-    /// A PDQ store's stages alone on the same images: decoding at its side on one core, decode +
-    /// hash + thumbnail on every core, and the writer's share (codes, margins, thumbnails, MIH
-    /// tables, commit) in transactions of `batch`.
-    private func pdqStageRates(units: [IngestionUnit], side: Int?, root: String) throws {
-        var started = Date()
-        for unit in units { _ = try unit.loadDecoded() }
-        printRate("  stage: decode only, one core, at \(side ?? 0) px (luma, colour at thumbnail size)", count: units.count, seconds: Date().timeIntervalSince(started))
+    /// A PDQ store's stages alone on the same images: decoding at its side on one core (exact
+    /// `exactUnits`, and `units` as stores made now decode), decode + hash + thumbnail on every
+    /// core, and the writer's share (codes, margins, thumbnails, MIH tables, commit) in
+    /// transactions of `batch`.
+    private func pdqStageRates(units: [IngestionUnit], exactUnits: [IngestionUnit], side: Int?, root: String) throws {
+        for (label, someUnits) in [("exact luma", exactUnits), ("as stores made now: 1/4 scale from the lowest frequencies", units)] {
+            let started = Date()
+            for unit in someUnits { _ = try unit.loadDecoded() }
+            printRate("  stage: decode only, one core, at \(side ?? 0) px (luma, colour at thumbnail size; \(label))", count: someUnits.count,
+                      seconds: Date().timeIntervalSince(started))
+        }
         if let side { try TurboJPEGOutputs.measure(files: units.map(\.name), side: side, printRate: printRate) }
         let store = try Store.create(at: root, encoder: PDQEncoder(), thumbnailSide: thumbnailSize)
-        started = Date()
+        var started = Date()
         let prepared = try BulkIngestion(store: store).prepare(units).map { try $0.get() }
         printRate("  stage: decode + hash + thumbnail (every core)", count: units.count, seconds: Date().timeIntervalSince(started))
         started = Date()

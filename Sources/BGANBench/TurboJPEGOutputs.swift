@@ -6,8 +6,8 @@ import PixelIO
 /// TurboJPEG alone, at the DCT scale a PDQ store decodes at, into three outputs: RGB (what
 /// `ImageDecoder.decode` and PDQ stores made before the luma path take), gray (the luma alone:
 /// the bound no colour thumbnail could beat) and YUV planes (luma plus the chroma at its own
-/// resolution: what a PDQ store decodes now, `JPEGLuminanceDecoder`). Files are read first, so
-/// only decoding is timed; one core.
+/// resolution: what a PDQ store decodes at 1/2 scale, and at 1/4 in stores of the thirty-third
+/// session, `JPEGLuminanceDecoder`). Files are read first, so only decoding is timed; one core.
 enum TurboJPEGOutputs {
     static func measure(files: [String], side: Int, printRate: (String, Int, Double, String) -> Void) throws {
         let contents = try files.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))) }

@@ -52,8 +52,9 @@ struct ImageExtras {
 struct ImageSettings: Sendable {
     let encoder: any ImageCodeEncoder
     let thumbnailSide: Int
-    /// Whether colour JPEGs are decoded as their luma for the encoder (``Store/imageDecoder(maximumPixels:)``).
-    let decodesLuma: Bool
+    /// nil: colour JPEGs are decoded as RGB for the encoder; else as their luma, decoded at 1/4
+    /// scale thus (``Store/imageDecoder(maximumPixels:)``).
+    let lumaDecoding: ImageDecoder.QuarterScaleLuma?
 }
 
 extension Store {
@@ -83,18 +84,20 @@ extension Store {
     public func imageDecoder(maximumPixels: Int = ImageDecoder().maximumPixels) throws -> ImageDecoder {
         let settings = try imageSettings()
         return Self.imageDecoder(minimumSide: Self.decodingSide(for: settings.encoder, thumbnailSide: settings.thumbnailSide),
-                                 decodesLuma: settings.decodesLuma, thumbnailSide: settings.thumbnailSide, maximumPixels: maximumPixels)
+                                 lumaDecoding: settings.lumaDecoding, thumbnailSide: settings.thumbnailSide, maximumPixels: maximumPixels)
     }
 
     /// ``imageDecoder(maximumPixels:)`` of a store made now (`create(at:encoder:substrings:thumbnailSide:options:)`)
     /// bound to `encoder`, keeping thumbnails of `thumbnailSide` pixels (0: none).
     public static func imageDecoder(for encoder: any ImageCodeEncoder, thumbnailSide: Int, maximumPixels: Int = ImageDecoder().maximumPixels) -> ImageDecoder {
-        imageDecoder(minimumSide: decodingSide(for: encoder, thumbnailSide: thumbnailSide), decodesLuma: encoder.readsLuminanceOnly,
+        imageDecoder(minimumSide: decodingSide(for: encoder, thumbnailSide: thumbnailSide),
+                     lumaDecoding: encoder.readsLuminanceOnly ? LumaDecoding.current.quarterScale : nil,
                      thumbnailSide: thumbnailSide, maximumPixels: maximumPixels)
     }
 
-    private static func imageDecoder(minimumSide: Int?, decodesLuma: Bool, thumbnailSide: Int, maximumPixels: Int) -> ImageDecoder {
-        ImageDecoder(maximumPixels: maximumPixels, minimumSide: minimumSide, colourSide: decodesLuma ? max(thumbnailSide, 1) : nil)
+    private static func imageDecoder(minimumSide: Int?, lumaDecoding: ImageDecoder.QuarterScaleLuma?, thumbnailSide: Int, maximumPixels: Int) -> ImageDecoder {
+        ImageDecoder(maximumPixels: maximumPixels, minimumSide: minimumSide, colourSide: lumaDecoding == nil ? nil : max(thumbnailSide, 1),
+                     quarterScaleLuma: lumaDecoding ?? .exact)
     }
 
     /// ``decodingSide()`` of a store bound to `encoder` that keeps thumbnails of `thumbnailSide`
@@ -108,19 +111,38 @@ extension Store {
         try environment.read { txn in try thumbnailSide(txn) }
     }
 
-    /// The value of the `image-decoding` meta key that makes a store decode colour JPEGs as their luma.
-    static let lumaDecoding = "luma"
+    /// The values of the `image-decoding` meta key, each of which makes a store decode colour
+    /// JPEGs as their luma: the record is written when a store is made for an encoder that reads
+    /// only luminance, and read back so that a store's files are always decoded as when stored.
+    enum LumaDecoding: String, CaseIterable {
+        /// Thirty-third session: TurboJPEG's luma at every scale.
+        case exact = "luma"
+        /// Since the thirty-fourth session: at 1/4 scale from each block's lowest frequencies
+        /// (``ImageDecoder/QuarterScaleLuma/lowestFrequencies``), else TurboJPEG's.
+        case quarterFromLowestFrequencies = "luma quarter-lowest-frequencies"
 
-    /// Whether the store was made to decode colour JPEGs as their luma (stores bound to PDQ made
-    /// since the thirty-third session; earlier ones decode them as RGB, as when they were filled).
-    func decodesLuma() throws -> Bool {
+        /// What stores made now record.
+        static let current = LumaDecoding.quarterFromLowestFrequencies
+
+        var quarterScale: ImageDecoder.QuarterScaleLuma {
+            switch self {
+            case .exact: .exact
+            case .quarterFromLowestFrequencies: .lowestFrequencies
+            }
+        }
+    }
+
+    /// How the store decodes colour JPEGs for its encoder: nil as RGB (stores not bound to a
+    /// luminance encoder, and PDQ stores made before the thirty-third session, as they were
+    /// filled), else as their luma, at 1/4 scale thus.
+    func lumaDecoding() throws -> ImageDecoder.QuarterScaleLuma? {
         try environment.read { txn in
-            guard let bytes = try txn.get(tables.meta, key: StoreSchema.MetaKey.imageDecoding) else { return false }
+            guard let bytes = try txn.get(tables.meta, key: StoreSchema.MetaKey.imageDecoding) else { return nil }
             let value = String(decoding: bytes, as: UTF8.self)
-            guard value == Self.lumaDecoding else {
+            guard let decoding = LumaDecoding(rawValue: value) else {
                 throw StoreError(.corrupted, "the store's meta record '\(StoreSchema.MetaKey.imageDecoding)' holds '\(value.prefix(40))', which this build does not know; restore from a backup, or open it with the build that made it")
             }
-            return true
+            return decoding.quarterScale
         }
     }
 
@@ -285,8 +307,8 @@ extension Store {
     func imageSettings() throws -> ImageSettings {
         try boundEncoder.settings {
             let encoder = try resolveEncoder()
-            let decodesLuma = encoder.readsLuminanceOnly ? try decodesLuma() : false
-            return ImageSettings(encoder: encoder, thumbnailSide: try thumbnailSide(), decodesLuma: decodesLuma)
+            let lumaDecoding = encoder.readsLuminanceOnly ? try lumaDecoding() : nil
+            return ImageSettings(encoder: encoder, thumbnailSide: try thumbnailSide(), lumaDecoding: lumaDecoding)
         }
     }
 

@@ -78,7 +78,7 @@ extension Store {
             }
             try txn.put(tables.meta, key: StoreSchema.MetaKey.thumbnailSide, value: UInt64(thumbnailSide).littleEndian)
             if encoder.readsLuminanceOnly {
-                try txn.put(tables.meta, key: StoreSchema.MetaKey.imageDecoding, value: Array(Store.lumaDecoding.utf8))
+                try txn.put(tables.meta, key: StoreSchema.MetaKey.imageDecoding, value: Array(Store.LumaDecoding.current.rawValue.utf8))
             }
         }
     }

@@ -311,8 +311,7 @@ import TestSupport
     /// A PDQ store decodes a large JPEG at a DCT scale keeping 512 pixels a side: the hash moves
     /// a few bits from the full-size one, far below PDQ's match threshold of 31.
     /// A 1600×1200 photograph-like JPEG (quality 90): smooth waves, a disc, tinted channels, noise.
-    static func largePhotoJPEG(seed: UInt64) throws -> [UInt8] {
-        let (width, height) = (1600, 1200)
+    static func largePhotoJPEG(seed: UInt64, width: Int = 1600, height: Int = 1200) throws -> [UInt8] {
         var rng = SeededGenerator(seed: seed)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(width * height * 3)
@@ -392,6 +391,42 @@ import TestSupport
         #expect(decoder.colourSide == nil && decoder.minimumSide == 512)
         let jpeg = try Self.largePhotoJPEG(seed: 14)
         #expect(try decoder.decodeForEncoding(jpeg).image == (try ImageDecoder(minimumSide: 512).decode(jpeg)))
+    }
+
+    /// A PDQ store made now decodes a colour JPEG that needs 1/4 scale (both sides ≥ 2048) with
+    /// its luma from each block's lowest frequencies: a few bits from the exact decode's hash at
+    /// most, a 1/8-scale colour image for the thumbnail, and a stored file queried again comes
+    /// back first at distance 0. A store that records the thirty-third session's `luma` keeps
+    /// TurboJPEG's exact decode, so its files still decode as they were stored.
+    @Test func aPDQStoreMadeNowDecodesQuarterScaleLumaFromTheLowestFrequencies() throws {
+        let jpeg = try Self.largePhotoJPEG(seed: 17, width: 2064, height: 2048)
+        let path = directory.sub("pdq-quarter")
+        let store = try Store.create(at: path, encoder: PDQEncoder())
+        let decoder = try store.imageDecoder()
+        #expect(decoder.quarterScaleLuma == .lowestFrequencies)
+        let decoded = try decoder.decodeForEncoding(jpeg)
+        #expect(decoded.image.width == 516 && decoded.image.height == 512 && decoded.image.format == .gray)
+        var exactDecoder = decoder
+        exactDecoder.quarterScaleLuma = .exact
+        let exact = try exactDecoder.decodeForEncoding(jpeg)
+        #expect(exact.image.width == 516 && exact.image.height == 512)
+        #expect(decoded.image != exact.image, "the lowest frequencies, not TurboJPEG's decode")
+        let distance = PDQ.hash(decoded.image).code.distance(to: PDQ.hash(exact.image).code)
+        #expect(distance <= 4, "\(distance) bits of 256 from the exact decode's hash")
+        let colour = try #require(decoded.thumbnailSource)
+        #expect(colour.format == .rgb && colour.width == 258 && colour.height == 256)
+
+        try store.insert(decoded: decoded, key: "photo")
+        let hit = try #require(try store.search(image: try decoder.decodeForEncoding(jpeg).image, k: 1).hits.first)
+        #expect(hit.key == "photo" && hit.distance == 0)
+        let thumbnail = try #require(try store.thumbnail(forKey: "photo"))
+        #expect(thumbnail.format == .rgb && thumbnail.width == 64 && thumbnail.height == 64)
+
+        _ = try store.environment.write { txn in try txn.put(store.tables.meta, key: StoreSchema.MetaKey.imageDecoding, value: Array("luma".utf8)) }
+        store.close()
+        let older = try Store(openingAt: path)
+        #expect(try older.imageDecoder().quarterScaleLuma == .exact)
+        #expect(try older.imageDecoder().decodeForEncoding(jpeg).image == exact.image)
     }
 
     /// The thumbnail of a luma item is the size the RGB decode's would be, whatever the colour

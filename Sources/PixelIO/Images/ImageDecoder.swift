@@ -24,6 +24,26 @@ public struct ImageDecoder: Sendable {
     /// TurboJPEG's colour conversion and the full-size chroma. nil (the default): it gives
     /// ``decode(_:source:)``'s image. Stores set it from their encoder (`Store.imageDecoder()`).
     public var colourSide: Int?
+    /// With ``colourSide`` set, how a colour JPEG's luma is decoded where ``minimumSide`` asks
+    /// for 1/4 scale (photographs of 8 to 32 megapixels for PDQ's 512 pixels). ``QuarterScaleLuma/exact``
+    /// (the default) or ``QuarterScaleLuma/lowestFrequencies``; stores set it from their
+    /// `image-decoding` record, so that a file is decoded as it was stored.
+    public var quarterScaleLuma: QuarterScaleLuma
+
+    /// How a colour JPEG's luma is decoded at 1/4 scale for an encoder that reads only luminance.
+    public enum QuarterScaleLuma: String, Sendable {
+        /// TurboJPEG's decode at 1/4 scale: each 8×8 block's 2×2 samples from every coefficient
+        /// its `jpeg_idct_2x2` reads.
+        case exact
+        /// BGANStore's own decoder: each block's 2×2 samples from its four lowest-frequency
+        /// coefficients (rows and columns 0 and 1) through the same IDCT, the others passed over
+        /// as the 1/8-scale decoder passes them — the detail a 2×2 sample of an 8×8 block largely
+        /// averages away. 12-MP photographs ingest into a PDQ store ~1.4× as fast; their PDQ
+        /// hashes are those of the exact decode for 90 %, at most 2 bits of 256 apart
+        /// (docs/benchmarks.md, "PDQ stores: 12-MP JPEGs' luma from the lowest frequencies").
+        /// Files the own decoder does not take (progressive, damaged…) are decoded exactly.
+        case lowestFrequencies
+    }
 
     /// The formats recognised, by their magic bytes.
     public enum Format: String, Sendable {
@@ -34,11 +54,13 @@ public struct ImageDecoder: Sendable {
         case bmp = "BMP"
     }
 
-    public init(maximumPixels: Int = 50_000_000, minimumSide: Int? = nil, skipsUnusedJPEGCoefficients: Bool = true, colourSide: Int? = nil) {
+    public init(maximumPixels: Int = 50_000_000, minimumSide: Int? = nil, skipsUnusedJPEGCoefficients: Bool = true, colourSide: Int? = nil,
+                quarterScaleLuma: QuarterScaleLuma = .exact) {
         self.maximumPixels = maximumPixels
         self.minimumSide = minimumSide
         self.skipsUnusedJPEGCoefficients = skipsUnusedJPEGCoefficients
         self.colourSide = colourSide
+        self.quarterScaleLuma = quarterScaleLuma
     }
 
     /// The format `bytes` start with, or nil.
@@ -111,7 +133,8 @@ public struct ImageDecoder: Sendable {
     /// - Throws: the errors of ``decode(_:source:)``.
     public func decodeForEncoding(_ bytes: [UInt8], source: String = "the image") throws -> DecodedImage {
         if let colourSide, Self.format(of: bytes) == .jpeg,
-           let decoded = try JPEGLuminanceDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide, colourSide: colourSide) {
+           let decoded = try JPEGLuminanceDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide,
+                                                         colourSide: colourSide, quarterScaleLuma: quarterScaleLuma) {
             return decoded
         }
         return DecodedImage(image: try decode(bytes, source: source), thumbnailSource: nil)

@@ -15,8 +15,13 @@ import CTurboJPEG
 /// as RGB. Returns nil for anything else (gray, CMYK, other subsamplings, 1/8 scale, where
 /// ``JPEGEighthScaleDecoder`` is faster), which the caller then decodes as
 /// ``ImageDecoder/decode(_:source:)`` does. The luma comes without row padding.
+///
+/// At 1/4 scale with ``ImageDecoder/QuarterScaleLuma/lowestFrequencies`` the luma comes from
+/// ``JPEGEighthScaleDecoder`` instead (each block's four lowest-frequency coefficients), with its
+/// 1/8-scale RGB as the colour image; files it does not take are decoded as above.
 enum JPEGLuminanceDecoder {
-    static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int, minimumSide: Int?, colourSide: Int) throws -> DecodedImage? {
+    static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int, minimumSide: Int?, colourSide: Int,
+                       quarterScaleLuma: ImageDecoder.QuarterScaleLuma = .exact) throws -> DecodedImage? {
         guard let handle = tjInitDecompress() else { return nil }
         defer { tjDestroy(handle) }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
@@ -34,6 +39,12 @@ enum JPEGLuminanceDecoder {
         let scale = minimumSide.map { JPEGDecoder.smallestScale(width: Int(width), height: Int(height), keeping: $0) } ?? (1, 1)
         let (scaledWidth, scaledHeight) = (JPEGDecoder.scaled(Int(width), scale), JPEGDecoder.scaled(Int(height), scale))
         if scale == (1, 8) { return nil }
+        let orientation = ExifOrientation.of(jpeg: bytes)
+        if scale == (1, 4), quarterScaleLuma == .lowestFrequencies,
+           let decoded = try lowestFrequencies(bytes, width: scaledWidth, height: scaledHeight, orientation: orientation, source: source,
+                                               maximumPixels: maximumPixels, minimumSide: minimumSide, colourSide: colourSide) {
+            return decoded
+        }
         let (chromaWidth, chromaHeight) = ((scaledWidth + chromaRatio - 1) / chromaRatio, (scaledHeight + chromaRatio - 1) / chromaRatio)
 
         func planeSize(_ component: Int32) -> (stride: Int, rows: Int) {
@@ -62,7 +73,6 @@ enum JPEGLuminanceDecoder {
             throw DatasetError(.malformed, "\(source) is a damaged or truncated JPEG: \(String(cString: tjGetErrorStr2(handle)))")
         }
         let lumaImage = try compact(luma, width: scaledWidth, height: scaledHeight, stride: lumaPlane.stride)
-        let orientation = ExifOrientation.of(jpeg: bytes)
         // Chroma too small for the colour side: the file's RGB decode (already upright) instead.
         func decodedAsRGB() throws -> DecodedImage {
             let colour = try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide)
@@ -81,6 +91,23 @@ enum JPEGLuminanceDecoder {
         guard small.width == smallCb.width, small.height == smallCb.height else { return try decodedAsRGB() }
         let colour = try rgb(y: small.bytes, cb: smallCb.bytes, cr: smallCr.bytes, width: small.width, height: small.height)
         return DecodedImage(image: lumaImage.oriented(orientation), thumbnailSource: colour.oriented(orientation))
+    }
+
+    /// ``ImageDecoder/QuarterScaleLuma/lowestFrequencies``: the luma at 1/4 scale (`width` ×
+    /// `height`) from ``JPEGEighthScaleDecoder``, and its 1/8-scale colour image for the thumbnail
+    /// (the file's RGB decode where that is smaller than `colourSide`); nil for a file that
+    /// decoder does not take, which is then decoded exactly.
+    static func lowestFrequencies(_ bytes: [UInt8], width: Int, height: Int, orientation: ExifOrientation, source: String,
+                                  maximumPixels: Int, minimumSide: Int?, colourSide: Int) throws -> DecodedImage? {
+        guard let decoded = bytes.withUnsafeBufferPointer({ JPEGEighthScaleDecoder.decode($0, quarterLumaThrough: JPEGEighthScaleDecoder.lowestFrequencies) }),
+              let quarter = decoded.quarterLuma, quarter.count == width * height,
+              decoded.pixels.count == decoded.width * decoded.height * 3 else { return nil }
+        let luma = try PixelBuffer(width: width, height: height, format: .gray, bytes: quarter).oriented(orientation)
+        guard min(decoded.width, decoded.height) >= max(colourSide, 1) else {
+            return DecodedImage(image: luma, thumbnailSource: try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide))
+        }
+        let colour = try PixelBuffer(width: decoded.width, height: decoded.height, format: .rgb, bytes: decoded.pixels)
+        return DecodedImage(image: luma, thumbnailSource: colour.oriented(orientation))
     }
 
     /// The luma plane without TurboJPEG's padding (a 4:2:0 plane has an even width and height):

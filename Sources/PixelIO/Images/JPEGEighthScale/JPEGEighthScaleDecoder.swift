@@ -10,6 +10,11 @@
 /// for 4:2:2 and 4:4:0 (no fancy upsampling at this scale) and its YCbCr → RGB tables.
 /// `JPEGEighthScaleTests` hold it to TurboJPEG's output byte for byte.
 ///
+/// Asked for, the same pass also gives the luma at 1/4 scale (2×2 samples a block, `jpeg_idct_2x2`)
+/// from a prefix of each luma block's coefficients — all of them: TurboJPEG's 1/4 decode, byte
+/// for byte (`JPEGQuarterLumaTests`); the four lowest frequencies: what PDQ stores made now hash
+/// (``ImageDecoder/QuarterScaleLuma/lowestFrequencies``).
+///
 /// Returns nil for any file outside ``JPEGBaselineLayout``'s layouts or whose data is not
 /// exactly what a conforming encoder writes (a bad code, data left over or missing in a restart
 /// interval, markers out of sequence): the caller then decodes with TurboJPEG, which decides
@@ -21,11 +26,20 @@ enum JPEGEighthScaleDecoder {
         let height: Int
         /// Gray or interleaved RGB, rows without padding.
         let pixels: [UInt8]
+        /// With `quarterLumaThrough`: the luma at 1/4 scale, ⌈width/4⌉ × ⌈height/4⌉ of the full
+        /// image, rows without padding.
+        let quarterLuma: [UInt8]?
     }
 
-    static func decode(_ file: UnsafeBufferPointer<UInt8>) -> Image? {
+    /// The image at 1/8 scale; with `quarterLumaThrough` (1…63), also its luma at 1/4 scale from
+    /// each luma block's AC coefficients at zigzag positions up to that one (the rest passed over
+    /// as at 1/8 scale, as if zero) through `jpeg_idct_2x2`. 63 gives TurboJPEG's 1/4-scale luma
+    /// byte for byte; ``lowestFrequencies`` only the four coefficients of rows and columns 0 and
+    /// 1 — the block's four quarters' means up to its finer detail, which
+    /// the 2×2 samples largely average away.
+    static func decode(_ file: UnsafeBufferPointer<UInt8>, quarterLumaThrough: Int? = nil) -> Image? {
         guard let layout = JPEGBaselineLayout(file), let data = JPEGEntropyData(file, from: layout.entropyStart) else { return nil }
-        let scan = ScanDecoder(layout)
+        let scan = ScanDecoder(layout, quarterLumaThrough: quarterLumaThrough)
         let mcuCount = scan.mcusWide * scan.mcusHigh
         let interval = layout.restartInterval == 0 ? mcuCount : layout.restartInterval
         guard data.intervalCount == (mcuCount + interval - 1) / interval else { return nil }
@@ -39,6 +53,11 @@ enum JPEGEighthScaleDecoder {
         }
         return decoded ? scan.image() : nil
     }
+
+    /// The last zigzag position read for the 1/4-scale luma from the lowest frequencies: positions
+    /// 1…4 hold rows and columns 0 and 1 (and row 2's first coefficient, which `jpeg_idct_2x2`
+    /// does not read).
+    static let lowestFrequencies = 4
 }
 
 /// The planes of one scan at 1/8 scale, the loop that fills them and the colour conversion
@@ -58,6 +77,11 @@ private final class ScanDecoder {
     let lumaWide: Int
     let chromaWide: Int
     let luma: UnsafeMutablePointer<UInt8>
+    /// The luma at 1/4 scale (2×2 samples a block, ``quarterWide`` a row), when asked for.
+    let quarterLuma: UnsafeMutablePointer<UInt8>?
+    let quarterWide: Int
+    /// The last zigzag position whose coefficient the 1/4-scale luma reads.
+    let quarterLastPosition: Int
     let chroma: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>)
     /// DC and AC lookups of each component.
     let dcLookups: [JPEGHuffmanTable.Lookup]
@@ -67,11 +91,14 @@ private final class ScanDecoder {
     let chromaQuantization: (UnsafeMutablePointer<Int16>, UnsafeMutablePointer<Int16>)
     /// One 4:2:0 chroma block's coefficients, row-major.
     let coefficients: UnsafeMutablePointer<Int16>
+    /// One luma block's coefficients (row-major) and its quantisation table, for the 1/4 scale.
+    let lumaCoefficients: UnsafeMutablePointer<Int16>
+    let lumaQuantization: UnsafeMutablePointer<Int16>
     /// ``JPEGHuffmanTable/naturalOrder``.
     let naturalOrder: UnsafeMutablePointer<Int>
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    init(_ layout: JPEGBaselineLayout) {
+    init(_ layout: JPEGBaselineLayout, quarterLumaThrough: Int?) {
         self.layout = layout
         isGray = layout.components.count == 1
         let outputWide = (layout.width + 7) / 8, outputHigh = (layout.height + 7) / 8
@@ -95,6 +122,10 @@ private final class ScanDecoder {
             return memory.bindMemory(to: T.self, capacity: count)
         }
         luma = allocate(UInt8.self, lumaWide * mcusHigh * lumaDown)
+        quarterWide = 2 * lumaWide
+        let quarterCount = quarterWide * 2 * mcusHigh * lumaDown
+        quarterLuma = quarterLumaThrough == nil ? nil : allocate(UInt8.self, quarterCount)
+        quarterLastPosition = min(max(quarterLumaThrough ?? 1, 1), 63)
         let chromaCount = isGray ? 0 : chromaWide * mcusHigh * chromaSide
         chroma = (allocate(UInt8.self, chromaCount), allocate(UInt8.self, chromaCount))
         func lookup(_ table: JPEGHuffmanTable) -> JPEGHuffmanTable.Lookup {
@@ -110,7 +141,9 @@ private final class ScanDecoder {
             return table
         }
         chromaQuantization = (quantization(1), quantization(2))
+        lumaQuantization = quantization(0)
         coefficients = allocate(Int16.self, 64)
+        lumaCoefficients = allocate(Int16.self, 64)
         naturalOrder = allocate(Int.self, 64)
         naturalOrder.initialize(from: JPEGHuffmanTable.naturalOrder, count: 64)
         self.allocations = allocations
@@ -132,9 +165,15 @@ private final class ScanDecoder {
             for row in 0..<lumaDown {
                 let rowStart = luma + (mcuY * lumaDown + row) * lumaWide + mcuX * lumaAcross
                 for column in 0..<lumaAcross {
-                    guard let dc = Self.decodeDC(&reader, lumaDC), Self.skipAC(&reader, lumaAC) else { return false }
+                    guard let dc = Self.decodeDC(&reader, lumaDC) else { return false }
                     lumaPrediction &+= dc
-                    rowStart[column] = Self.dcSample(lumaPrediction, lumaQuantizer)
+                    rowStart[column] = JPEGReducedIDCT.dcSample(lumaPrediction, lumaQuantizer)
+                    if let quarterLuma {
+                        let at = quarterLuma + (mcuY * lumaDown + row) * 2 * quarterWide + (mcuX * lumaAcross + column) * 2
+                        guard decodeQuarterLuma(&reader, lumaPrediction, at: at) else { return false }
+                    } else {
+                        guard Self.skipAC(&reader, lumaAC) else { return false }
+                    }
                 }
             }
             if !isGray {
@@ -148,6 +187,31 @@ private final class ScanDecoder {
         return limit - reader.position < 8
     }
 
+    /// A luma block's 2×2 samples at 1/4 scale into `at` and the row a ``quarterWide`` below:
+    /// its coefficients through ``quarterLastPosition`` with their values, the rest passed over.
+    @inline(__always)
+    private func decodeQuarterLuma(_ reader: inout JPEGBitReader, _ prediction: Int32, at: UnsafeMutablePointer<UInt8>) -> Bool {
+        var touched: UInt64 = 0
+        // Through position 5 the IDCT reads only rows and columns 0 and 1 (positions 3 and 5 are
+        // row 2 and column 2): the four-coefficient IDCT serves, and only what is read is cleared.
+        let lowest = quarterLastPosition <= 5
+        if lowest {
+            for position in 1...5 { lumaCoefficients[naturalOrder[position]] = 0 }
+        } else {
+            lumaCoefficients.initialize(repeating: 0, count: 64)
+        }
+        lumaCoefficients[0] = Int16(truncatingIfNeeded: prediction)
+        guard let next = Self.decodeAC(&reader, acLookups[0], into: lumaCoefficients, naturalOrder, through: quarterLastPosition, touched: &touched) else { return false }
+        if next < 64 {
+            guard Self.skipAC(&reader, acLookups[0], from: next) else { return false }
+        }
+        if lowest {
+            return JPEGReducedIDCT.inverseDCT2x2(lowest: lumaCoefficients, lumaQuantization, top: at, bottom: at + quarterWide)
+        }
+        return JPEGReducedIDCT.inverseDCT2x2(lumaCoefficients, lumaQuantization, top: at, bottom: at + quarterWide)
+    }
+
+
     @inline(__always)
     private func decodeChroma(_ reader: inout JPEGBitReader, _ component: Int, _ prediction: inout Int32,
                               _ plane: UnsafeMutablePointer<UInt8>, _ quantization: UnsafeMutablePointer<Int16>,
@@ -157,22 +221,27 @@ private final class ScanDecoder {
         guard Int32(truncatingIfNeeded: Int16(truncatingIfNeeded: prediction)) == prediction else { return false }
         if chromaSide == 1 {
             guard Self.skipAC(&reader, acLookups[component]) else { return false }
-            plane[mcuY * chromaWide + mcuX] = Self.dcSample(prediction, dcQuantizers[component])
+            plane[mcuY * chromaWide + mcuX] = JPEGReducedIDCT.dcSample(prediction, dcQuantizers[component])
             return true
         }
         coefficients.initialize(repeating: 0, count: 64)
         coefficients[0] = Int16(truncatingIfNeeded: prediction)
-        guard let readByIDCT = Self.decodeAC(&reader, acLookups[component], into: coefficients, naturalOrder) else { return false }
+        var touched: UInt64 = 0
+        guard Self.decodeAC(&reader, acLookups[component], into: coefficients, naturalOrder, through: 63, touched: &touched) != nil else { return false }
         let at = plane + mcuY * 2 * chromaWide + mcuX * 2
-        if readByIDCT {
-            return Self.inverseDCT2x2(coefficients, quantization, top: at, bottom: at + chromaWide)
+        let read = touched & Self.readByIDCT2x2
+        if read & ~Self.rowsAndColumns0And1 == 0 && read != 0 {
+            return JPEGReducedIDCT.inverseDCT2x2(lowest: coefficients, quantization, top: at, bottom: at + chromaWide)
+        }
+        if read != 0 {
+            return JPEGReducedIDCT.inverseDCT2x2(coefficients, quantization, top: at, bottom: at + chromaWide)
         }
         // What jpeg_idct_2x2 gives when every coefficient it reads but the DC is zero: its
         // zero-column and zero-row shortcuts in turn, four equal samples.
         let dequantized = Int(coefficients[0]) * Int(quantization[0])
         let value = ((dequantized << 2) + 16) >> 5
-        guard Self.fitsSIMD(dequantized), Self.fitsSIMD(dequantized << 2), Self.rangeAgrees(value) else { return false }
-        let sample = Self.rangeLimited(Int32(value))
+        guard JPEGReducedIDCT.fitsSIMD(dequantized), JPEGReducedIDCT.fitsSIMD(dequantized << 2), JPEGReducedIDCT.rangeAgrees(value) else { return false }
+        let sample = JPEGReducedIDCT.rangeLimited(Int32(value))
         at[0] = sample
         at[1] = sample
         at[chromaWide] = sample
@@ -198,11 +267,11 @@ private final class ScanDecoder {
     /// two and the refill's load leaves the chain of dependent lookups half the time; a long
     /// symbol decoded alone (up to 31 bits) refills before the second lookup consumes.
     @inline(__always)
-    private static func skipAC(_ reader: inout JPEGBitReader, _ table: JPEGHuffmanTable.Lookup) -> Bool {
+    private static func skipAC(_ reader: inout JPEGBitReader, _ table: JPEGHuffmanTable.Lookup, from start: Int = 1) -> Bool {
         var local = reader
         defer { reader = local }
         let skips = table.skips
-        var k = 1
+        var k = start
         /// One lookup; nil to go on, else the block's result.
         @inline(__always) func step(refilled: Bool) -> Bool? {
             let entry = Int(truncatingIfNeeded: skips[Int(truncatingIfNeeded: local.window &>> UInt64(64 - JPEGHuffmanTable.lookaheadBits))])
@@ -243,16 +312,21 @@ private final class ScanDecoder {
     /// row-major position n (0xAB, columns 0, 1, 3, 5, 7, in the bytes of rows 0, 1, 3, 5, 7).
     static var readByIDCT2x2: UInt64 { 0xAB00_AB00_AB00_ABAB }
 
-    /// A block's AC coefficients into `block` (row-major), for the 4:2:0 chroma IDCT; whether
-    /// any of them that the IDCT reads is nonzero, or nil for data no encoder writes.
+    /// Row-major positions 0, 1, 8 and 9, bit n for position n.
+    static var rowsAndColumns0And1: UInt64 { 0x303 }
+
+    /// A block's AC coefficients at zigzag positions up to `last` into `block` (row-major), their
+    /// positions set in `touched` (bit n for row-major position n), stopping at the first symbol
+    /// that lands past `last`: the zigzag position to go on from (64 when the block has ended),
+    /// or nil for data no encoder writes.
     @inline(__always)
     private static func decodeAC(_ reader: inout JPEGBitReader, _ table: JPEGHuffmanTable.Lookup,
-                                 into block: UnsafeMutablePointer<Int16>, _ naturalOrder: UnsafePointer<Int>) -> Bool? {
+                                 into block: UnsafeMutablePointer<Int16>, _ naturalOrder: UnsafePointer<Int>,
+                                 through last: Int, touched: inout UInt64) -> Int? {
         var local = reader
         defer { reader = local }
-        var touched: UInt64 = 0
         var k = 1
-        while k < 64 {
+        while k <= last {
             local.refill()
             // The symbol's run and value (nil for size 0): from one lookup where code and value
             // bits fit in the value table, else the symbol first and its value bits after.
@@ -273,128 +347,28 @@ private final class ScanDecoder {
                 k &+= run
                 // A run past the block's end: libjpeg-turbo would write coefficient 63; no encoder does.
                 guard k < 64 else { return nil }
-                let position = naturalOrder[k]
-                block[position] = value
-                touched |= 1 &<< UInt64(truncatingIfNeeded: position)
+                if k <= last {
+                    let position = naturalOrder[k]
+                    block[position] = value
+                    touched |= 1 &<< UInt64(truncatingIfNeeded: position)
+                }
                 k &+= 1
             } else if run == 15 {
                 k &+= 16
             } else {
-                break
+                return 64
             }
         }
-        return touched & readByIDCT2x2 != 0
-    }
-
-    // MARK: libjpeg-turbo's arithmetic
-
-    /// `jpeg_idct_1x1`: an eighth of the dequantised DC coefficient, through the post-IDCT range
-    /// table (which wraps, as libjpeg-turbo's does, for values no real image gives).
-    @inline(__always)
-    static func dcSample(_ dc: Int32, _ quantization: Int16) -> UInt8 {
-        let value = Int32(Int16(truncatingIfNeeded: dc)) * Int32(quantization)
-        return rangeLimited((value + 4) >> 3)
-    }
-
-    /// libjpeg-turbo's `IDCT_range_limit` table: x + 128 clamped to 0…255 for x in −512…511
-    /// (indexed by x & 1023).
-    @inline(__always)
-    static func rangeLimited(_ value: Int32) -> UInt8 {
-        let index = value & 1023
-        if index < 128 { return UInt8(index + 128) }
-        if index < 512 { return 255 }
-        if index < 896 { return 0 }
-        return UInt8(index - 896)
-    }
-
-    /// `jpeg_idct_2x2` (jidctred.c, 8-bit samples: CONST_BITS 13, PASS1_BITS 2): the block's
-    /// four samples into `top[0…1]` and `bottom[0…1]`. TurboJPEG runs this IDCT in SIMD code
-    /// (16-bit products and workspace, 32-bit sums, saturation at the end) where the C code
-    /// computes in full width and wraps through the range table: the two agree while every value
-    /// stays in range, which real images' do. False — decline the file — where one leaves it.
-    static func inverseDCT2x2(_ block: UnsafeMutablePointer<Int16>, _ quantization: UnsafeMutablePointer<Int16>,
-                              top: UnsafeMutablePointer<UInt8>, bottom: UnsafeMutablePointer<UInt8>) -> Bool {
-        guard let c0 = idctColumn(block, quantization, 0), let c1 = idctColumn(block, quantization, 1),
-              let c3 = idctColumn(block, quantization, 3), let c5 = idctColumn(block, quantization, 5),
-              let c7 = idctColumn(block, quantization, 7) else { return false }
-        return idctRow(c0.0, c1.0, c3.0, c5.0, c7.0, into: top) && idctRow(c0.1, c1.1, c3.1, c5.1, c7.1, into: bottom)
-    }
-
-    private static let idctConstBits = 13, idctPass1Bits = 2
-
-    @inline(__always)
-    private static func descale(_ value: Int, _ shift: Int) -> Int { (value &+ (1 &<< (shift &- 1))) &>> shift }
-
-    /// A value libjpeg-turbo's SIMD IDCT holds in 16 bits as the C code does in full width.
-    @inline(__always)
-    static func fitsSIMD(_ value: Int) -> Bool { value >= Int(Int16.min) && value <= Int(Int16.max) }
-
-    /// A sum the SIMD IDCT accumulates in 32 bits.
-    @inline(__always)
-    private static func fitsSIMDSum(_ value: Int) -> Bool { value >= Int(Int32.min) && value <= Int(Int32.max) }
-
-    /// An output the C range table (x & 1023) and the SIMD saturation map alike: −512…511.
-    @inline(__always)
-    static func rangeAgrees(_ value: Int) -> Bool { value >= -512 && value <= 511 }
-
-    /// The odd part from the terms 7, 5, 3 and 1 (jidctred.c's FIX_0_720959822, FIX_0_850430095,
-    /// FIX_1_272758580 and FIX_3_624509785 at CONST_BITS 13).
-    @inline(__always)
-    private static func odd(_ c7: Int, _ c5: Int, _ c3: Int, _ c1: Int) -> Int {
-        c7 &* -5906 &+ c5 &* 6967 &+ c3 &* -10426 &+ c1 &* 29692
-    }
-
-    /// Pass 1 for one column: rows 0 and 1 of the workspace; nil out of the SIMD code's range.
-    @inline(__always)
-    private static func idctColumn(_ block: UnsafeMutablePointer<Int16>, _ quantization: UnsafeMutablePointer<Int16>, _ column: Int) -> (Int, Int)? {
-        @inline(__always) func dequantized(_ index: Int) -> Int { Int(block[index]) &* Int(quantization[index]) }
-        let d0 = dequantized(column), d1 = dequantized(8 + column), d3 = dequantized(24 + column)
-        let d5 = dequantized(40 + column), d7 = dequantized(56 + column)
-        guard fitsSIMD(d0), fitsSIMD(d1), fitsSIMD(d3), fitsSIMD(d5), fitsSIMD(d7) else { return nil }
-        if block[8 + column] == 0 && block[24 + column] == 0 && block[40 + column] == 0 && block[56 + column] == 0 {
-            let dc = d0 &<< idctPass1Bits
-            return fitsSIMD(dc) ? (dc, dc) : nil
-        }
-        let even = d0 &<< (idctConstBits + 2)
-        let oddPart = odd(d7, d5, d3, d1)
-        guard fitsSIMDSum(even &+ oddPart), fitsSIMDSum(even &- oddPart) else { return nil }
-        let shift = idctConstBits - idctPass1Bits + 2
-        let top = descale(even &+ oddPart, shift), bottom = descale(even &- oddPart, shift)
-        return fitsSIMD(top) && fitsSIMD(bottom) ? (top, bottom) : nil
-    }
-
-    /// Pass 2 for one row of the workspace: two samples; false out of the SIMD code's range.
-    @inline(__always)
-    private static func idctRow(_ w0: Int, _ w1: Int, _ w3: Int, _ w5: Int, _ w7: Int, into out: UnsafeMutablePointer<UInt8>) -> Bool {
-        if w1 == 0 && w3 == 0 && w5 == 0 && w7 == 0 {
-            let value = descale(w0, idctPass1Bits + 3)
-            guard rangeAgrees(value) else { return false }
-            let dc = rangeLimited(Int32(value))
-            out[0] = dc
-            out[1] = dc
-            return true
-        }
-        let even = w0 &<< (idctConstBits + 2)
-        let oddPart = odd(w7, w5, w3, w1)
-        guard fitsSIMDSum(even &+ oddPart), fitsSIMDSum(even &- oddPart) else { return false }
-        let shift = idctConstBits + idctPass1Bits + 3 + 2
-        let left = descale(even &+ oddPart, shift), right = descale(even &- oddPart, shift)
-        guard rangeAgrees(left), rangeAgrees(right) else { return false }
-        out[0] = rangeLimited(Int32(left))
-        out[1] = rangeLimited(Int32(right))
-        return true
+        return k
     }
 
     /// The output image: the luma plane cropped, or YCbCr → RGB with chroma replicated where
     /// it has fewer samples (jdcolor.c's tables, SCALEBITS 16).
     func image() -> JPEGEighthScaleDecoder.Image {
         let width = (layout.width + 7) / 8, height = (layout.height + 7) / 8
+        let quarter = quarterLuma.map { Self.cropped($0, stride: quarterWide, width: (layout.width + 3) / 4, height: (layout.height + 3) / 4) }
         if isGray {
-            let pixels = [UInt8](unsafeUninitializedCapacity: width * height) { buffer, count in
-                for y in 0..<height { (buffer.baseAddress! + y * width).initialize(from: luma + y * lumaWide, count: width) }
-                count = width * height
-            }
-            return .init(width: width, height: height, pixels: pixels)
+            return .init(width: width, height: height, pixels: Self.cropped(luma, stride: lumaWide, width: width, height: height), quarterLuma: quarter)
         }
         // Luma samples per chroma sample across and down are 1 or 2: shifts, not divisions.
         let acrossShift = layout.maximumHorizontalSampling / chromaSide - 1, downShift = layout.maximumVerticalSampling / chromaSide - 1
@@ -423,7 +397,15 @@ private final class ScanDecoder {
             }
             count = width * height * 3
         }
-        return .init(width: width, height: height, pixels: pixels)
+        return .init(width: width, height: height, pixels: pixels, quarterLuma: quarter)
+    }
+
+    /// The top-left `width` × `height` samples of a plane `stride` samples wide.
+    private static func cropped(_ plane: UnsafeMutablePointer<UInt8>, stride: Int, width: Int, height: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: width * height) { buffer, count in
+            for y in 0..<height { (buffer.baseAddress! + y * width).initialize(from: plane + y * stride, count: width) }
+            count = width * height
+        }
     }
 
     @inline(__always)

@@ -62,10 +62,9 @@ extension Store {
     public static let defaultThumbnailSide = 64
     /// Largest thumbnail side a store accepts.
     public static let maximumThumbnailSide = 1024
-    /// Meta key of the thumbnail side (UInt64, little-endian). Absent: no thumbnails.
-
     /// The fewest pixels a side of a decoded image needs for this store: enough for its
-    /// encoder's input and for its thumbnails; nil when the encoder wants full-size images (PDQ).
+    /// encoder's input and for its thumbnails (512 for PDQ); nil when the encoder wants full-size
+    /// images (its `minimumInputSide` is nil).
     /// Large JPEGs are then decoded at a DCT scale instead of whole. ``imageDecoder(maximumPixels:)``
     /// gives a decoder set up with it — and, for an encoder that reads only luminance (PDQ), with
     /// the luma decoding the store records — which is what to decode the store's files with.
@@ -115,10 +114,12 @@ extension Store {
     /// JPEGs as their luma: the record is written when a store is made for an encoder that reads
     /// only luminance, and read back so that a store's files are always decoded as when stored.
     enum LumaDecoding: String, CaseIterable {
-        /// Thirty-third session: TurboJPEG's luma at every scale.
+        /// Thirty-third session: TurboJPEG's luma wherever colour JPEGs are decoded as luma.
         case exact = "luma"
         /// Since the thirty-fourth session: at 1/4 scale from each block's lowest frequencies
-        /// (``ImageDecoder/QuarterScaleLuma/lowestFrequencies``), else TurboJPEG's.
+        /// (``ImageDecoder/QuarterScaleLuma/lowestFrequencies``), else TurboJPEG's. What the
+        /// own decoder accepts decides which a file gets, so a change to that (a layout added, a
+        /// check tightened) changes stored hashes and needs a value of its own.
         case quarterFromLowestFrequencies = "luma quarter-lowest-frequencies"
 
         /// What stores made now record.

@@ -429,6 +429,21 @@ import TestSupport
         #expect(try older.imageDecoder().decodeForEncoding(jpeg).image == exact.image)
     }
 
+    /// The decoder for a store made now is the one such a store gives; a record this build does
+    /// not know is refused as damage rather than guessed at.
+    @Test func theDecodingRecordIsReadBackAndAnUnknownOneRefused() throws {
+        let path = directory.sub("pdq-record")
+        let store = try Store.create(at: path, encoder: PDQEncoder(), thumbnailSide: 96)
+        let made = try store.imageDecoder(), predicted = Store.imageDecoder(for: PDQEncoder(), thumbnailSide: 96)
+        #expect(made.minimumSide == predicted.minimumSide && made.colourSide == predicted.colourSide
+                && made.quarterScaleLuma == predicted.quarterScaleLuma && made.quarterScaleLuma == .lowestFrequencies)
+        _ = try store.environment.write { txn in try txn.put(store.tables.meta, key: StoreSchema.MetaKey.imageDecoding, value: Array("luma 1/3".utf8)) }
+        store.close()
+        let damaged = try Store(openingAt: path)
+        let error = #expect(throws: StoreError.self) { try damaged.imageDecoder() }
+        #expect(error?.code == .corrupted && error?.message.contains("luma 1/3") == true)
+    }
+
     /// The thumbnail of a luma item is the size the RGB decode's would be, whatever the colour
     /// image's rounding (here a 7/8-scale decode of 1001×601 pixels: 876×526).
     @Test func thumbnailsOfLumaItemsTakeTheSizeOfTheImage() throws {

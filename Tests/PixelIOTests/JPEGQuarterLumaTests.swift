@@ -4,8 +4,9 @@ import Foundation
 import Testing
 
 /// The 1/4-scale luma of `JPEGEighthScaleDecoder`: every coefficient read gives TurboJPEG's 1/4
-/// decode byte for byte, so the machinery is exact; the lowest frequencies alone stay close to it
-/// on smooth content; and the 1/8-scale image decoded beside it does not change.
+/// decode byte for byte; a prefix of them gives TurboJPEG's decode of the same file with the
+/// luma coefficients past that prefix zeroed (a lossless transform), so the shipped lowest
+/// frequencies are checked exactly too; and the 1/8-scale image decoded beside it does not change.
 @Suite struct JPEGQuarterLumaTests {
     typealias Eighth = JPEGEighthScaleTests
 
@@ -27,6 +28,123 @@ import Testing
 
     static func ours(_ jpeg: [UInt8], through last: Int) -> JPEGEighthScaleDecoder.Image? {
         jpeg.withUnsafeBufferPointer { JPEGEighthScaleDecoder.decode($0, quarterLumaThrough: last) }
+    }
+
+    /// `jpeg` losslessly rewritten by TurboJPEG (`tjTransform`) with every luma coefficient past
+    /// zigzag position `last` set to zero; the chroma is left as it is.
+    static func lumaTruncated(_ jpeg: [UInt8], after last: Int) throws -> [UInt8] {
+        let handle = try #require(tjInitTransform())
+        defer { tjDestroy(handle) }
+        var keep = last
+        var output: UnsafeMutablePointer<UInt8>?
+        var size: UInt = 0
+        defer { if let output { tjFree(output) } }
+        let status = withUnsafeMutablePointer(to: &keep) { keepPointer -> Int32 in
+            var transform = tjtransform()
+            transform.op = Int32(TJXOP_NONE.rawValue)
+            transform.data = UnsafeMutableRawPointer(keepPointer)
+            // Coefficients come a block of 64 at a time, each in natural (row-major) order.
+            transform.customFilter = { coefficients, arrayRegion, _, component, _, transform in
+                guard component == 0, let coefficients, let transform else { return 0 }
+                let last = transform.pointee.data.assumingMemoryBound(to: Int.self).pointee
+                let blocks = Int(arrayRegion.w) * Int(arrayRegion.h) / 64
+                for block in 0..<blocks {
+                    for position in (last + 1)..<64 { coefficients[block * 64 + JPEGHuffmanTable.naturalOrder[position]] = 0 }
+                }
+                return 0
+            }
+            return jpeg.withUnsafeBufferPointer { tjTransform(handle, $0.baseAddress, UInt(jpeg.count), 1, &output, &size, &transform, 0) }
+        }
+        #expect(status == 0, "tjTransform: \(String(cString: tjGetErrorStr2(handle)))")
+        return Array(UnsafeBufferPointer(start: try #require(output), count: Int(size)))
+    }
+
+    /// A picture with flat stretches (blocks whose first nonzero AC coefficient comes late, after
+    /// a run of zeros across the prefix's end) beside the textured one.
+    static func picture(width: Int, height: Int, channels: Int, seed: UInt64) -> [UInt8] {
+        var pixels = Eighth.picture(width: width, height: height, channels: channels, seed: seed)
+        for y in 0..<height where (y / 8) % 3 == 1 {
+            for x in 0..<(width / 2) {
+                // A fine vertical stripe pattern: energy in column 7 only, nothing before it.
+                let value: UInt8 = x % 2 == 0 ? 110 : 146
+                for channel in 0..<channels { pixels[(y * width + x) * channels + channel] = value }
+            }
+        }
+        return pixels
+    }
+
+    /// The shipped prefix (4) and others around it — the four-coefficient IDCT's range (≤ 5) and
+    /// the general one — each against TurboJPEG's decode of the file with the rest zeroed.
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 9, 20, 62])
+    func aPrefixGivesTurboJPEGsDecodeOfTheTruncatedFile(last: Int) throws {
+        for subsampling in [TJSAMP_444, TJSAMP_420, TJSAMP_422, TJSAMP_GRAY] {
+            let channels = subsampling == TJSAMP_GRAY ? 1 : 3
+            for (width, height, quality) in [(203, 131, 90), (320, 240, 100), (64, 48, 50)] {
+                let label = "through \(last), subsampling \(subsampling.rawValue), \(width)×\(height), q\(quality)"
+                let pixels = Self.picture(width: width, height: height, channels: channels, seed: UInt64(width + last))
+                let jpeg = try Eighth.compress(pixels, width: width, height: height, subsampling: subsampling, quality: quality)
+                let ours = try #require(Self.ours(jpeg, through: last)?.quarterLuma, "\(label): declined")
+                let reference = try Self.turboJPEGQuarterLuma(try Self.lumaTruncated(jpeg, after: last), width: width, height: height)
+                let differing = zip(ours, reference).filter { $0 != $1 }.count
+                #expect(ours.count == reference.count && differing == 0, "\(label): \(differing) samples differ")
+                if last <= 9 && quality >= 90 {
+                    #expect(reference != (try Self.turboJPEGQuarterLuma(jpeg, width: width, height: height)), "\(label): the truncation changes the decode")
+                }
+            }
+        }
+    }
+
+    /// Through `ImageDecoder`: the lowest frequencies are taken at 1/4 scale only, turned upright
+    /// as the EXIF orientation says (the same size and nearly the same samples as the exact luma),
+    /// with the 1/8-scale colour image — or the file's RGB decode where that is smaller than the
+    /// colour side; files the own decoder declines (progressive) get the exact luma.
+    @Test func theDecoderTakesTheLowestFrequenciesAtQuarterScaleOnly() throws {
+        func decoders(minimumSide: Int, colourSide: Int) -> (ImageDecoder, ImageDecoder) {
+            (ImageDecoder(minimumSide: minimumSide, colourSide: colourSide, quarterScaleLuma: .lowestFrequencies),
+             ImageDecoder(minimumSide: minimumSide, colourSide: colourSide, quarterScaleLuma: .exact))
+        }
+        for orientation in 1...8 {
+            let jpeg = try [UInt8](Data(contentsOf: Eighth.fixtures.appendingPathComponent("exif/orientation-\(orientation).jpg")))
+            let handle = try #require(tjInitDecompress())
+            var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+            #expect(tjDecompressHeader3(handle, jpeg, UInt(jpeg.count), &width, &height, &subsampling, &colorspace) == 0)
+            tjDestroy(handle)
+            // A minimum side that makes 1/4 the scale.
+            let side = (Int(min(width, height)) + 3) / 4
+            let (lowest, exact) = decoders(minimumSide: side, colourSide: 2)
+            let fast = try lowest.decodeForEncoding(jpeg), reference = try exact.decodeForEncoding(jpeg)
+            #expect(fast.image.width == reference.image.width && fast.image.height == reference.image.height, "orientation \(orientation)")
+            let difference = zip(fast.image.bytes, reference.image.bytes).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
+            #expect(Double(difference) / Double(max(reference.image.bytes.count, 1)) < 4, "orientation \(orientation): upright as the exact luma")
+            let colour = try #require(fast.thumbnailSource)
+            #expect(colour.width == (fast.image.width + 1) / 2 && colour.height == (fast.image.height + 1) / 2 && colour.format == .rgb,
+                    "orientation \(orientation): the 1/8-scale colour image, upright")
+            // A colour side above the 1/8-scale image: the RGB decode at the minimum side.
+            let (wide, _) = decoders(minimumSide: side, colourSide: 4 * side)
+            let wideColour = try #require(try wide.decodeForEncoding(jpeg).thumbnailSource)
+            #expect(wideColour == (try ImageDecoder(minimumSide: side).decode(jpeg)), "orientation \(orientation)")
+        }
+        let progressive = try [UInt8](Data(contentsOf: Eighth.fixtures.appendingPathComponent("jpeg/progressive-420.jpg")))
+        // 211×157: 1/4 scale keeps 40 pixels a side.
+        let (lowest, exact) = decoders(minimumSide: 40, colourSide: 2)
+        let luma = try lowest.decodeForEncoding(progressive).image
+        #expect(luma.width == 53 && luma.height == 40 && luma.format == .gray)
+        #expect(luma == (try exact.decodeForEncoding(progressive).image), "progressive: the exact luma")
+    }
+
+    /// Restart intervals (every few MCUs, every row) in four layouts.
+    @Test(arguments: ["restart-420.jpg", "restart-422-rows.jpg", "restart-444.jpg", "restart-gray.jpg"])
+    func restartIntervals(name: String) throws {
+        let jpeg = try [UInt8](Data(contentsOf: Eighth.fixtures.appendingPathComponent("jpeg/\(name)")))
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let handle = try #require(tjInitDecompress())
+        defer { tjDestroy(handle) }
+        #expect(tjDecompressHeader3(handle, jpeg, UInt(jpeg.count), &width, &height, &subsampling, &colorspace) == 0)
+        for last in [JPEGEighthScaleDecoder.lowestFrequencies, 63] {
+            let ours = try #require(Self.ours(jpeg, through: last)?.quarterLuma, "\(name) through \(last): declined")
+            let truncated = last == 63 ? jpeg : try Self.lumaTruncated(jpeg, after: last)
+            #expect(ours == (try Self.turboJPEGQuarterLuma(truncated, width: Int(width), height: Int(height))), "\(name) through \(last)")
+        }
     }
 
     @Test(arguments: [TJSAMP_GRAY, TJSAMP_444, TJSAMP_422, TJSAMP_420, TJSAMP_440])
@@ -126,9 +244,10 @@ import Testing
                 guard let quarter = Self.ours(damaged, through: last) else { continue }
                 accepted[index] += 1
                 #expect(quarter.pixels == eighth?.pixels, "trial \(trial), through \(last): the 1/8-scale image")
-                if last == 63 {
-                    #expect(quarter.quarterLuma == (try Self.turboJPEGQuarterLuma(damaged, width: 80, height: 56)), "trial \(trial)")
-                }
+                // TurboJPEG takes every file we take (its helper expects status 0), and gives
+                // the same luma when every coefficient is read.
+                let reference = try Self.turboJPEGQuarterLuma(damaged, width: 80, height: 56)
+                if last == 63 { #expect(quarter.quarterLuma == reference, "trial \(trial)") }
             }
         }
         #expect(accepted.allSatisfy { $0 >= 10 && $0 <= 140 }, "accepted \(accepted) of 150")

@@ -6,6 +6,11 @@
 /// three (Y with sampling 1×1, 2×1, 1×2 or 2×2, both chroma components 1×1). Anything else —
 /// progressive or arithmetic coding, 12-bit samples, several scans, CMYK, a table missing or
 /// malformed — gives nil, and TurboJPEG decodes the file instead (and reports any damage).
+///
+/// At 1/8 scale that choice never shows: both decoders give the same pixels. The 1/4-scale luma
+/// from the lowest frequencies is not TurboJPEG's, so there it decides which luma a PDQ store
+/// hashes: widening or narrowing what is accepted changes stored hashes, and needs a new value of
+/// the store's `image-decoding` record (docs/on-disk-format.md).
 struct JPEGBaselineLayout {
     struct Component {
         let id: UInt8

@@ -171,13 +171,7 @@ import Testing
     @Test(arguments: [TJSAMP_444, TJSAMP_420])
     func theLowestFrequenciesStayCloseOnSmoothContent(subsampling: TJSAMP) throws {
         let (width, height) = (320, 240)
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        for y in 0..<height {
-            for x in 0..<width {
-                let value = 128 + 60 * sin(Double(x) / 23 + Double(y) / 41) + 30 * cos(Double(y) / 17)
-                for channel in 0..<3 { pixels[(y * width + x) * 3 + channel] = UInt8(max(0, min(255, value + Double(channel * 10)))) }
-            }
-        }
+        let pixels = Self.smoothPicture(width: width, height: height)
         let jpeg = try Eighth.compress(pixels, width: width, height: height, subsampling: subsampling, quality: 90)
         let lowest = try #require(Self.ours(jpeg, through: JPEGEighthScaleDecoder.lowestFrequencies)?.quarterLuma)
         let exact = try Self.turboJPEGQuarterLuma(jpeg, width: width, height: height)
@@ -186,6 +180,60 @@ import Testing
         #expect(lowest.count == exact.count && mean < 1 && differences.max()! <= 4, "mean \(mean), max \(differences.max()!)")
         #expect(Self.ours(jpeg, through: JPEGEighthScaleDecoder.lowestFrequencies)?.pixels == Self.ours(jpeg, through: 63)?.pixels,
                 "the 1/8-scale image does not depend on the quarter luma")
+    }
+
+    /// Waves with no noise or edges, each channel its own, in RGB.
+    static func smoothPicture(width: Int, height: Int) -> [UInt8] {
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                for channel in 0..<3 {
+                    let value = 128 + 60 * sin(Double(x) / Double(23 + 9 * channel) + Double(y) / 41) + 30 * cos(Double(y) / Double(17 + 5 * channel))
+                    pixels[(y * width + x) * 3 + channel] = UInt8(max(0, min(255, value)))
+                }
+            }
+        }
+        return pixels
+    }
+
+    /// 4:2:0 chroma from the DC coefficient alone (for thumbnails): a chroma block covers 2×2
+    /// pixels at 1/8 scale, and the mean of `jpeg_idct_2x2`'s four samples is the DC's (its odd
+    /// terms cancel), so the colours averaged over those 2×2 pixels stay within rounding of the
+    /// IDCT's, while single pixels lose the block's inner gradient; no change at all for layouts
+    /// whose chroma is one sample a block already, or none.
+    @Test func chromaFromTheDCAloneIsNearTheIDCTsColours() throws {
+        for subsampling in [TJSAMP_420, TJSAMP_444, TJSAMP_422, TJSAMP_GRAY] {
+            let channels = subsampling == TJSAMP_GRAY ? 1 : 3
+            let colour = Self.smoothPicture(width: 320, height: 240)
+            let pixels = channels == 3 ? colour : (0..<(320 * 240)).map { colour[3 * $0] }
+            let jpeg = try Eighth.compress(pixels, width: 320, height: 240, subsampling: subsampling, quality: 90)
+            let fromDC = try #require(jpeg.withUnsafeBufferPointer { JPEGEighthScaleDecoder.decode($0, quarterLumaThrough: 4, chromaFromDC: true) })
+            let exact = try #require(Self.ours(jpeg, through: 4))
+            #expect(fromDC.quarterLuma == exact.quarterLuma, "subsampling \(subsampling.rawValue): the luma does not change")
+            #expect(fromDC.width == exact.width && fromDC.height == exact.height && fromDC.pixels.count == exact.pixels.count)
+            /// Each channel's means over 2×2 pixels (40 × 30 → 20 × 15).
+            func means(_ image: JPEGEighthScaleDecoder.Image) -> [Double] {
+                let channels = image.pixels.count / (image.width * image.height)
+                func at(_ y: Int, _ x: Int, _ channel: Int) -> Double { Double(image.pixels[(y * image.width + x) * channels + channel]) }
+                var result: [Double] = []
+                for y in stride(from: 0, to: image.height - 1, by: 2) {
+                    for x in stride(from: 0, to: image.width - 1, by: 2) {
+                        for channel in 0..<channels {
+                            let sum = at(y, x, channel) + at(y, x + 1, channel) + at(y + 1, x, channel) + at(y + 1, x + 1, channel)
+                            result.append(sum / 4)
+                        }
+                    }
+                }
+                return result
+            }
+            let pixelDifference = zip(fromDC.pixels, exact.pixels).map { abs(Int($0) - Int($1)) }.max()!
+            let meanDifference = zip(means(fromDC), means(exact)).map { abs($0 - $1) }.max()!
+            if subsampling == TJSAMP_420 {
+                #expect(pixelDifference > 0 && meanDifference <= 1.5, "4:2:0: pixels \(pixelDifference) apart at most, 2×2 means \(meanDifference)")
+            } else {
+                #expect(pixelDifference == 0, "subsampling \(subsampling.rawValue): unchanged")
+            }
+        }
     }
 
     /// The four-coefficient IDCT is `jpeg_idct_2x2` on blocks whose other coefficients are zero,

@@ -40,7 +40,9 @@ private let transformedPixels = 1 << 18
 /// (JPEGs) at the 28-pixel side the bundled models decode them at. A decoded image must have the geometry it claims and survive what a
 /// store does next with it; everything else must be a thrown error. And every JPEG is decoded at
 /// 1/8 scale (a minimum side of 1) twice, through BGANStore's own coefficient-skipping decoder
-/// and with TurboJPEG alone: both must give the same pixels, or both throw.
+/// and with TurboJPEG alone: both must give the same pixels, or both throw. JPEGs small enough
+/// are also decoded as PDQ stores decode them at 1/4 scale, their luma from the lowest
+/// frequencies and exactly: the first only where the second decodes too, at the same size.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzImageDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = aimed(Array(UnsafeBufferPointer(start: data, count: size)))
@@ -51,6 +53,21 @@ public func fuzzImageDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
         let turbo = try? ImageDecoder(maximumPixels: maximumPixels, minimumSide: 1, skipsUnusedJPEGCoefficients: false)
             .decode(bytes, source: "fuzz input")
         precondition(fast == turbo, "the 1/8 decoder and TurboJPEG disagree")
+    }
+    if sides.count > 1, let whole = try? ImageDecoder(maximumPixels: maximumPixels).decode(bytes, source: "fuzz input"),
+       whole.width * whole.height <= transformedPixels {
+        // A minimum side that 1/4 scale keeps and 1/8 does not, for all but the tiniest images.
+        let side = (min(whole.width, whole.height) + 3) / 4
+        func luma(_ choice: ImageDecoder.QuarterScaleLuma) -> DecodedImage? {
+            try? ImageDecoder(maximumPixels: maximumPixels, minimumSide: side, colourSide: 1, quarterScaleLuma: choice)
+                .decodeForEncoding(bytes, source: "fuzz input")
+        }
+        if let lowest = luma(.lowestFrequencies) {
+            guard let exact = luma(.exact) else { preconditionFailure("the lowest frequencies decode a file TurboJPEG refuses") }
+            precondition(lowest.image.width == exact.image.width && lowest.image.height == exact.image.height
+                         && lowest.image.format == exact.image.format, "the two luma decodings differ in size")
+            precondition((lowest.thumbnailSource == nil) == (exact.thumbnailSource == nil), "one luma decoding has no colour image")
+        }
     }
     for decoder in sides.map({ ImageDecoder(maximumPixels: maximumPixels, minimumSide: $0) }) {
         guard let image = try? decoder.decode(bytes, source: "fuzz input") else { continue }

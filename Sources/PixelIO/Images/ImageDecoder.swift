@@ -40,7 +40,7 @@ public struct ImageDecoder: Sendable {
         /// BGANStore's own decoder: each block's 2×2 samples from its four lowest-frequency
         /// coefficients (rows and columns 0 and 1) through the same IDCT, the others passed over
         /// as the 1/8-scale decoder passes them — the detail a 2×2 sample of an 8×8 block largely
-        /// averages away. Measured on 300 12-MP photographs: they ingest into a PDQ store ~1.4×
+        /// averages away. Measured on 300 12-MP photographs: they ingest into a PDQ store ~1.5×
         /// as fast, and their PDQ hashes are those of the exact decode for 90 %, at most 2 bits
         /// of 256 apart (docs/benchmarks.md, "PDQ stores: 12-MP JPEGs' luma from the lowest
         /// frequencies"). Files the own decoder does not take (progressive, damaged, a value

@@ -18,7 +18,8 @@ import CTurboJPEG
 ///
 /// At 1/4 scale with ``ImageDecoder/QuarterScaleLuma/lowestFrequencies`` the luma comes from
 /// ``JPEGEighthScaleDecoder`` instead (each block's four lowest-frequency coefficients), with its
-/// 1/8-scale RGB as the colour image; files it does not take are decoded as above.
+/// 1/8-scale RGB as the colour image (its 4:2:0 chroma from each block's DC coefficient alone:
+/// it only makes the thumbnail); files it does not take are decoded as above.
 enum JPEGLuminanceDecoder {
     static func decode(_ bytes: [UInt8], source: String, maximumPixels: Int, minimumSide: Int?, colourSide: Int,
                        quarterScaleLuma: ImageDecoder.QuarterScaleLuma = .exact) throws -> DecodedImage? {
@@ -99,7 +100,7 @@ enum JPEGLuminanceDecoder {
     /// decoder does not take, which is then decoded exactly.
     static func lowestFrequencies(_ bytes: [UInt8], width: Int, height: Int, orientation: ExifOrientation, source: String,
                                   maximumPixels: Int, minimumSide: Int?, colourSide: Int) throws -> DecodedImage? {
-        guard let decoded = bytes.withUnsafeBufferPointer({ JPEGEighthScaleDecoder.decode($0, quarterLumaThrough: JPEGEighthScaleDecoder.lowestFrequencies) }),
+        guard let decoded = bytes.withUnsafeBufferPointer({ JPEGEighthScaleDecoder.decode($0, quarterLumaThrough: JPEGEighthScaleDecoder.lowestFrequencies, chromaFromDC: true) }),
               let quarter = decoded.quarterLuma, quarter.count == width * height,
               decoded.pixels.count == decoded.width * decoded.height * 3 else { return nil }
         let luma = try PixelBuffer(width: width, height: height, format: .gray, bytes: quarter).oriented(orientation)

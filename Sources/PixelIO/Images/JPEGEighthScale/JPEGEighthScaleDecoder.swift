@@ -37,9 +37,13 @@ enum JPEGEighthScaleDecoder {
     /// byte for byte; ``lowestFrequencies`` only the four coefficients of rows and columns 0 and
     /// 1 — the block's four quarters' means up to its finer detail, which
     /// the 2×2 samples largely average away.
-    static func decode(_ file: UnsafeBufferPointer<UInt8>, quarterLumaThrough: Int? = nil) -> Image? {
+    ///
+    /// With `chromaFromDC`, 4:2:0 chroma is taken from each block's DC coefficient alone (its AC
+    /// coefficients passed over, each sample replicated 2×2) instead of `jpeg_idct_2x2`: not
+    /// TurboJPEG's colours, but near them, for a thumbnail and not for an encoder.
+    static func decode(_ file: UnsafeBufferPointer<UInt8>, quarterLumaThrough: Int? = nil, chromaFromDC: Bool = false) -> Image? {
         guard let layout = JPEGBaselineLayout(file), let data = JPEGEntropyData(file, from: layout.entropyStart) else { return nil }
-        let scan = ScanDecoder(layout, quarterLumaThrough: quarterLumaThrough)
+        let scan = ScanDecoder(layout, quarterLumaThrough: quarterLumaThrough, chromaFromDC: chromaFromDC)
         let mcuCount = scan.mcusWide * scan.mcusHigh
         let interval = layout.restartInterval == 0 ? mcuCount : layout.restartInterval
         guard data.intervalCount == (mcuCount + interval - 1) / interval else { return nil }
@@ -82,6 +86,8 @@ private final class ScanDecoder {
     let quarterWide: Int
     /// The last zigzag position whose coefficient the 1/4-scale luma reads.
     let quarterLastPosition: Int
+    /// 4:2:0 chroma from the DC coefficient alone (``JPEGEighthScaleDecoder/decode(_:quarterLumaThrough:chromaFromDC:)``).
+    let chromaFromDC: Bool
     let chroma: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>)
     /// DC and AC lookups of each component.
     let dcLookups: [JPEGHuffmanTable.Lookup]
@@ -98,7 +104,8 @@ private final class ScanDecoder {
     let naturalOrder: UnsafeMutablePointer<Int>
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    init(_ layout: JPEGBaselineLayout, quarterLumaThrough: Int?) {
+    init(_ layout: JPEGBaselineLayout, quarterLumaThrough: Int?, chromaFromDC: Bool) {
+        self.chromaFromDC = chromaFromDC
         self.layout = layout
         isGray = layout.components.count == 1
         let outputWide = (layout.width + 7) / 8, outputHigh = (layout.height + 7) / 8
@@ -222,6 +229,16 @@ private final class ScanDecoder {
         if chromaSide == 1 {
             guard Self.skipAC(&reader, acLookups[component]) else { return false }
             plane[mcuY * chromaWide + mcuX] = JPEGReducedIDCT.dcSample(prediction, dcQuantizers[component])
+            return true
+        }
+        if chromaFromDC {
+            guard Self.skipAC(&reader, acLookups[component]) else { return false }
+            let sample = JPEGReducedIDCT.dcSample(prediction, dcQuantizers[component])
+            let at = plane + mcuY * 2 * chromaWide + mcuX * 2
+            at[0] = sample
+            at[1] = sample
+            at[chromaWide] = sample
+            at[chromaWide + 1] = sample
             return true
         }
         coefficients.initialize(repeating: 0, count: 64)

@@ -113,13 +113,14 @@ extension Store {
     /// The values of the `image-decoding` meta key, each of which makes a store decode colour
     /// JPEGs as their luma: the record is written when a store is made for an encoder that reads
     /// only luminance, and read back so that a store's files are always decoded as when stored.
-    enum LumaDecoding: String, CaseIterable {
+    enum LumaDecoding: String {
         /// Thirty-third session: TurboJPEG's luma wherever colour JPEGs are decoded as luma.
         case exact = "luma"
         /// Since the thirty-fourth session: at 1/4 scale from each block's lowest frequencies
-        /// (``ImageDecoder/QuarterScaleLuma/lowestFrequencies``), else TurboJPEG's. What the
-        /// own decoder accepts decides which a file gets, so a change to that (a layout added, a
-        /// check tightened) changes stored hashes and needs a value of its own.
+        /// (`ImageDecoder.QuarterScaleLuma.lowestFrequencies`), else TurboJPEG's. What the own
+        /// decoder accepts in that mode (its layouts, its checks, the thumbnail's chroma passed
+        /// over) decides which a file gets, so a change to any of it changes stored hashes and
+        /// needs a value of its own.
         case quarterFromLowestFrequencies = "luma quarter-lowest-frequencies"
 
         /// What stores made now record.

@@ -308,9 +308,8 @@ import TestSupport
         #expect(try Store.create(at: directory.sub("side-pdq"), encoder: PDQEncoder()).decodingSide() == 512, "PDQ decodes at 512 or more a side")
     }
 
-    /// A PDQ store decodes a large JPEG at a DCT scale keeping 512 pixels a side: the hash moves
-    /// a few bits from the full-size one, far below PDQ's match threshold of 31.
-    /// A 1600×1200 photograph-like JPEG (quality 90): smooth waves, a disc, tinted channels, noise.
+    /// A photograph-like JPEG (quality 90, 1600×1200 unless told): smooth waves, a disc, tinted
+    /// channels, noise.
     static func largePhotoJPEG(seed: UInt64, width: Int = 1600, height: Int = 1200) throws -> [UInt8] {
         var rng = SeededGenerator(seed: seed)
         var bytes: [UInt8] = []
@@ -330,6 +329,8 @@ import TestSupport
         return try PixelBuffer(width: width, height: height, format: .rgb, bytes: bytes).jpegData(quality: 90)
     }
 
+    /// A PDQ store decodes a large JPEG at a DCT scale keeping 512 pixels a side: the hash moves
+    /// a few bits from the full-size one, far below PDQ's match threshold of 31.
     @Test func aPDQStoreHashesALargeJPEGDecodedSmallerWithinAFewBits() throws {
         let jpeg = try Self.largePhotoJPEG(seed: 12)
         let store = try Store.create(at: directory.sub("pdq-large"), encoder: PDQEncoder())

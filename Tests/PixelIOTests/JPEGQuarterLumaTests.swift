@@ -30,6 +30,30 @@ import Testing
         jpeg.withUnsafeBufferPointer { JPEGEighthScaleDecoder.decode($0, quarterLumaThrough: last) }
     }
 
+    /// The decoder as PDQ stores made now use it (`JPEGLuminanceDecoder.lowestFrequencies`).
+    static func shipped(_ jpeg: [UInt8]) -> JPEGEighthScaleDecoder.Image? {
+        jpeg.withUnsafeBufferPointer {
+            JPEGEighthScaleDecoder.decode($0, quarterLumaThrough: JPEGEighthScaleDecoder.lowestFrequenciesLastPosition, chromaFromDC: true)
+        }
+    }
+
+    /// The hand-made hostile files of `JPEGEighthScaleTests`, as PDQ stores decode them: taken
+    /// exactly where the 1/8-scale decode takes them (today it declines all three), and any taken
+    /// must be TurboJPEG's decode of the truncated file (its helpers expect status 0).
+    @Test(arguments: ["chroma420-dc-out-of-range.jpg", "skip-underflow.jpg", "allones.jpg"])
+    func hostileFiles(name: String) throws {
+        let jpeg = try [UInt8](Data(contentsOf: Eighth.fixtures.appendingPathComponent("jpeg/hostile/\(name)")))
+        #expect((Self.shipped(jpeg) == nil) == (Eighth.ours(jpeg) == nil), "\(name): taken exactly where the 1/8-scale decode takes it")
+        guard let shipped = Self.shipped(jpeg) else { return }
+        let handle = try #require(tjInitDecompress())
+        defer { tjDestroy(handle) }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        #expect(tjDecompressHeader3(handle, jpeg, UInt(jpeg.count), &width, &height, &subsampling, &colorspace) == 0)
+        let reference = try Self.turboJPEGQuarterLuma(try Self.lumaTruncated(jpeg, after: JPEGEighthScaleDecoder.lowestFrequenciesLastPosition),
+                                                      width: Int(width), height: Int(height))
+        #expect(shipped.quarterLuma == reference, "\(name)")
+    }
+
     /// `jpeg` losslessly rewritten by TurboJPEG (`tjTransform`) with every luma coefficient past
     /// zigzag position `last` set to zero; the chroma is left as it is.
     static func lumaTruncated(_ jpeg: [UInt8], after last: Int) throws -> [UInt8] {
@@ -140,7 +164,7 @@ import Testing
         let handle = try #require(tjInitDecompress())
         defer { tjDestroy(handle) }
         #expect(tjDecompressHeader3(handle, jpeg, UInt(jpeg.count), &width, &height, &subsampling, &colorspace) == 0)
-        for last in [JPEGEighthScaleDecoder.lowestFrequencies, 63] {
+        for last in [JPEGEighthScaleDecoder.lowestFrequenciesLastPosition, 63] {
             let ours = try #require(Self.ours(jpeg, through: last)?.quarterLuma, "\(name) through \(last): declined")
             let truncated = last == 63 ? jpeg : try Self.lumaTruncated(jpeg, after: last)
             #expect(ours == (try Self.turboJPEGQuarterLuma(truncated, width: Int(width), height: Int(height))), "\(name) through \(last)")
@@ -173,12 +197,12 @@ import Testing
         let (width, height) = (320, 240)
         let pixels = Self.smoothPicture(width: width, height: height)
         let jpeg = try Eighth.compress(pixels, width: width, height: height, subsampling: subsampling, quality: 90)
-        let lowest = try #require(Self.ours(jpeg, through: JPEGEighthScaleDecoder.lowestFrequencies)?.quarterLuma)
+        let lowest = try #require(Self.ours(jpeg, through: JPEGEighthScaleDecoder.lowestFrequenciesLastPosition)?.quarterLuma)
         let exact = try Self.turboJPEGQuarterLuma(jpeg, width: width, height: height)
         let differences = zip(lowest, exact).map { abs(Int($0) - Int($1)) }
         let mean = Double(differences.reduce(0, +)) / Double(differences.count)
         #expect(lowest.count == exact.count && mean < 1 && differences.max()! <= 4, "mean \(mean), max \(differences.max()!)")
-        #expect(Self.ours(jpeg, through: JPEGEighthScaleDecoder.lowestFrequencies)?.pixels == Self.ours(jpeg, through: 63)?.pixels,
+        #expect(Self.ours(jpeg, through: JPEGEighthScaleDecoder.lowestFrequenciesLastPosition)?.pixels == Self.ours(jpeg, through: 63)?.pixels,
                 "the 1/8-scale image does not depend on the quarter luma")
     }
 
@@ -283,12 +307,12 @@ import Testing
             return Int(state >> 33) % bound
         }
         let clean = try Eighth.compress(Eighth.picture(width: 80, height: 56, channels: 3, seed: 5), width: 80, height: 56, subsampling: TJSAMP_420, quality: 85)
-        var accepted = [0, 0]
+        var accepted = [0, 0, 0]
         for trial in 0..<150 {
             var damaged = clean
             for _ in 0..<(1 + next(3)) { damaged[600 + next(clean.count - 602)] = UInt8(next(256)) }
             let eighth = Eighth.ours(damaged)
-            for (index, last) in [JPEGEighthScaleDecoder.lowestFrequencies, 63].enumerated() {
+            for (index, last) in [JPEGEighthScaleDecoder.lowestFrequenciesLastPosition, 63].enumerated() {
                 guard let quarter = Self.ours(damaged, through: last) else { continue }
                 accepted[index] += 1
                 #expect(quarter.pixels == eighth?.pixels, "trial \(trial), through \(last): the 1/8-scale image")
@@ -296,6 +320,14 @@ import Testing
                 // the same luma when every coefficient is read.
                 let reference = try Self.turboJPEGQuarterLuma(damaged, width: 80, height: 56)
                 if last == 63 { #expect(quarter.quarterLuma == reference, "trial \(trial)") }
+            }
+            // As PDQ stores decode: the lowest frequencies with the chroma from the DC alone.
+            if let shipped = Self.shipped(damaged) {
+                accepted[2] += 1
+                _ = try Self.turboJPEGQuarterLuma(damaged, width: 80, height: 56)
+                if let withIDCT = Self.ours(damaged, through: JPEGEighthScaleDecoder.lowestFrequenciesLastPosition) {
+                    #expect(shipped.quarterLuma == withIDCT.quarterLuma, "trial \(trial): the luma does not depend on the chroma")
+                }
             }
         }
         #expect(accepted.allSatisfy { $0 >= 10 && $0 <= 140 }, "accepted \(accepted) of 150")

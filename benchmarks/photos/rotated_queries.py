@@ -4,9 +4,11 @@
 
 Each query of DATA/queries (TRANSFORM copies of the originals) is hashed with Meta's `pdqhash`
 as it is and turned by each angle of a grid (PIL, bilinear, the canvas kept, as assemble.py makes
-`rotate3`); its distance to an original is the least over the grid. Prints recall@1 (the original
-alone nearest) and the share of queries with a wrong original within PDQ's threshold of 31 bits,
-per grid. Query-side variants are how mirror images are matched (`--match-mirror-images`).
+`rotate3`); its distance to an original is the least over the grid. Prints recall@1, strict (the
+original alone nearest: a tie counts as a miss, where evaluate.py counts a tie among t others as
+1/(t+1)), and the share of queries with a wrong original within PDQ's threshold of 31 bits, per
+grid. Query-side variants are how mirror images are matched (`--match-mirror-images`). Expects a
+set assembled with a query of every original (assemble.py's default).
 """
 import os
 import sys

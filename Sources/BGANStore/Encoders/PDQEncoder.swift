@@ -33,8 +33,8 @@ public struct PDQEncoder: ImageCodeEncoder {
     /// implementations downsample to 512 before hashing. PDQ's Jarosz filters average the image
     /// down to 64×64, so this changes few bits: 0 to 6 of 256 (3 on average) against a
     /// full-size decode on 18 photographs of 2560 to 5120 pixels (docs/photos.md) — less than a
-    /// JPEG re-save changes, far below PDQ's match threshold of 31. Images whose shorter side
-    /// is under 1,024 pixels are decoded whole: PNGs, gray JPEGs and anything given as pixels
+    /// JPEG re-save changes, far below PDQ's match threshold of 31. JPEGs whose shorter side
+    /// is under 585 pixels, and every other format, are decoded whole: PNGs, gray JPEGs and anything given as pixels
     /// hash bit for bit as the reference does; colour JPEGs a store decodes as their luma
     /// plane (``readsLuminanceOnly``), a few bits away on some photographs.
     public var minimumInputSide: Int? { 512 }
@@ -43,8 +43,11 @@ public struct PDQEncoder: ImageCodeEncoder {
     /// as their luma plane, which the JPEG stores, instead of converting to RGB and back; that
     /// moves a hash by the rounding and clipping of RGB: on 2,000 2-MP photographs 76 % of hashes
     /// were identical, 6 bits apart at the 99th percentile and 12 at most; on 300 12-MP ones 97 %
-    /// identical, 2 at most (docs/benchmarks.md). `bgan-db encode --encoder pdq` still hashes the
-    /// RGB pixels whole, as the reference does.
+    /// identical, 2 at most (docs/benchmarks.md). Stores made since the thirty-fourth session take
+    /// the luma of JPEGs decoded at 1/4 scale from each block's four lowest-frequency coefficients
+    /// (`ImageDecoder.QuarterScaleLuma.lowestFrequencies`, ~1.5× as fast): on those 12-MP
+    /// photographs 90 % of hashes were the exact luma's, 2 bits apart at most. `bgan-db encode
+    /// --encoder pdq` still hashes the RGB pixels whole, as the reference does.
     public var readsLuminanceOnly: Bool { true }
 
     public func prepare(_ image: PixelBuffer) throws -> [Float] {

@@ -100,7 +100,7 @@ enum JPEGLuminanceDecoder {
     /// decoder does not take, which is then decoded exactly.
     static func lowestFrequencies(_ bytes: [UInt8], width: Int, height: Int, orientation: ExifOrientation, source: String,
                                   maximumPixels: Int, minimumSide: Int?, colourSide: Int) throws -> DecodedImage? {
-        guard let decoded = bytes.withUnsafeBufferPointer({ JPEGEighthScaleDecoder.decode($0, quarterLumaThrough: JPEGEighthScaleDecoder.lowestFrequencies, chromaFromDC: true) }),
+        guard let decoded = bytes.withUnsafeBufferPointer({ JPEGEighthScaleDecoder.decode($0, quarterLumaThrough: JPEGEighthScaleDecoder.lowestFrequenciesLastPosition, chromaFromDC: true) }),
               let quarter = decoded.quarterLuma, quarter.count == width * height,
               decoded.pixels.count == decoded.width * decoded.height * 3 else { return nil }
         let luma = try PixelBuffer(width: width, height: height, format: .gray, bytes: quarter).oriented(orientation)

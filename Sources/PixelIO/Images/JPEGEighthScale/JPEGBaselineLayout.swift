@@ -7,10 +7,12 @@
 /// progressive or arithmetic coding, 12-bit samples, several scans, CMYK, a table missing or
 /// malformed — gives nil, and TurboJPEG decodes the file instead (and reports any damage).
 ///
-/// At 1/8 scale that choice never shows: both decoders give the same pixels. The 1/4-scale luma
-/// from the lowest frequencies is not TurboJPEG's, so there it decides which luma a PDQ store
-/// hashes: widening or narrowing what is accepted changes stored hashes, and needs a new value of
-/// the store's `image-decoding` record (docs/on-disk-format.md).
+/// Where the decoder reproduces TurboJPEG (its default mode) that choice never shows: both give
+/// the same pixels. The 1/4-scale luma from the lowest frequencies (with the chroma from the DC
+/// alone) is not TurboJPEG's, so there what is accepted — by this layout and by the decoder's
+/// checks in that mode — decides which luma a PDQ store hashes: widening or narrowing it changes
+/// stored hashes, and needs a new value of the store's `image-decoding` record
+/// (docs/on-disk-format.md).
 struct JPEGBaselineLayout {
     struct Component {
         let id: UInt8

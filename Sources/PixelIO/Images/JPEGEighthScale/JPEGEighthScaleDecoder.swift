@@ -19,28 +19,32 @@
 /// exactly what a conforming encoder writes (a bad code, data left over or missing in a restart
 /// interval, markers out of sequence): the caller then decodes with TurboJPEG, which decides
 /// what such a file gives. It is built never to accept what TurboJPEG refuses, and checked so
-/// on damaged files by its tests and on every JPEG the image fuzzer makes.
+/// on damaged files by its tests and on every JPEG the image fuzzer makes (in both of the modes
+/// below too).
 enum JPEGEighthScaleDecoder {
     struct Image {
         let width: Int
         let height: Int
         /// Gray or interleaved RGB, rows without padding.
         let pixels: [UInt8]
-        /// With `quarterLumaThrough`: the luma at 1/4 scale, ⌈width/4⌉ × ⌈height/4⌉ of the full
-        /// image, rows without padding.
+        /// With `quarterLumaThrough`: the luma at 1/4 scale, ⌈W/4⌉ × ⌈H/4⌉ for a file of W × H
+        /// pixels, rows without padding.
         let quarterLuma: [UInt8]?
     }
 
     /// The image at 1/8 scale; with `quarterLumaThrough` (1…63), also its luma at 1/4 scale from
     /// each luma block's AC coefficients at zigzag positions up to that one (the rest passed over
     /// as at 1/8 scale, as if zero) through `jpeg_idct_2x2`. 63 gives TurboJPEG's 1/4-scale luma
-    /// byte for byte; ``lowestFrequencies`` only the four coefficients of rows and columns 0 and
-    /// 1 — the block's four quarters' means up to its finer detail, which
-    /// the 2×2 samples largely average away.
+    /// byte for byte; ``lowestFrequenciesLastPosition`` only the four coefficients of rows and
+    /// columns 0 and 1 — the block's four quarters' means up to its finer detail, which the 2×2
+    /// samples largely average away.
     ///
     /// With `chromaFromDC`, 4:2:0 chroma is taken from each block's DC coefficient alone (its AC
     /// coefficients passed over, each sample replicated 2×2) instead of `jpeg_idct_2x2`: not
-    /// TurboJPEG's colours, but near them, for a thumbnail and not for an encoder.
+    /// TurboJPEG's colours, but near them (the mean of the IDCT's four samples is the DC's), for a
+    /// thumbnail and not for an encoder. Passed over, a chroma block's AC symbols are not checked
+    /// as closely (a zero run past the block's end is taken, as TurboJPEG takes it), so a few more
+    /// damaged files decode this way than with the IDCT.
     static func decode(_ file: UnsafeBufferPointer<UInt8>, quarterLumaThrough: Int? = nil, chromaFromDC: Bool = false) -> Image? {
         guard let layout = JPEGBaselineLayout(file), let data = JPEGEntropyData(file, from: layout.entropyStart) else { return nil }
         let scan = ScanDecoder(layout, quarterLumaThrough: quarterLumaThrough, chromaFromDC: chromaFromDC)
@@ -61,7 +65,7 @@ enum JPEGEighthScaleDecoder {
     /// The last zigzag position read for the 1/4-scale luma from the lowest frequencies: positions
     /// 1…4 hold rows and columns 0 and 1 (and row 2's first coefficient, which `jpeg_idct_2x2`
     /// does not read).
-    static let lowestFrequencies = 4
+    static let lowestFrequenciesLastPosition = 4
 }
 
 /// The planes of one scan at 1/8 scale, the loop that fills them and the colour conversion
@@ -86,6 +90,9 @@ private final class ScanDecoder {
     let quarterWide: Int
     /// The last zigzag position whose coefficient the 1/4-scale luma reads.
     let quarterLastPosition: Int
+    /// Whether that is 5 or less: the IDCT then reads only rows and columns 0 and 1 (positions 3
+    /// and 5 are row 2 and column 2), and its four-coefficient form serves.
+    let quarterFromFourCoefficients: Bool
     /// 4:2:0 chroma from the DC coefficient alone (``JPEGEighthScaleDecoder/decode(_:quarterLumaThrough:chromaFromDC:)``).
     let chromaFromDC: Bool
     let chroma: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>)
@@ -133,6 +140,7 @@ private final class ScanDecoder {
         let quarterCount = quarterWide * 2 * mcusHigh * lumaDown
         quarterLuma = quarterLumaThrough == nil ? nil : allocate(UInt8.self, quarterCount)
         quarterLastPosition = min(max(quarterLumaThrough ?? 1, 1), 63)
+        quarterFromFourCoefficients = quarterLastPosition <= 5
         let chromaCount = isGray ? 0 : chromaWide * mcusHigh * chromaSide
         chroma = (allocate(UInt8.self, chromaCount), allocate(UInt8.self, chromaCount))
         func lookup(_ table: JPEGHuffmanTable) -> JPEGHuffmanTable.Lookup {
@@ -198,26 +206,23 @@ private final class ScanDecoder {
     /// its coefficients through ``quarterLastPosition`` with their values, the rest passed over.
     @inline(__always)
     private func decodeQuarterLuma(_ reader: inout JPEGBitReader, _ prediction: Int32, at: UnsafeMutablePointer<UInt8>) -> Bool {
-        var touched: UInt64 = 0
-        // Through position 5 the IDCT reads only rows and columns 0 and 1 (positions 3 and 5 are
-        // row 2 and column 2): the four-coefficient IDCT serves, and only what is read is cleared.
-        let lowest = quarterLastPosition <= 5
-        if lowest {
+        if quarterFromFourCoefficients {
+            // Only the positions a block may write (1…5) are cleared.
             for position in 1...5 { lumaCoefficients[naturalOrder[position]] = 0 }
         } else {
             lumaCoefficients.initialize(repeating: 0, count: 64)
         }
         lumaCoefficients[0] = Int16(truncatingIfNeeded: prediction)
+        var touched: UInt64 = 0
         guard let next = Self.decodeAC(&reader, acLookups[0], into: lumaCoefficients, naturalOrder, through: quarterLastPosition, touched: &touched) else { return false }
         if next < 64 {
             guard Self.skipAC(&reader, acLookups[0], from: next) else { return false }
         }
-        if lowest {
+        if quarterFromFourCoefficients {
             return JPEGReducedIDCT.inverseDCT2x2(lowest: lumaCoefficients, lumaQuantization, top: at, bottom: at + quarterWide)
         }
         return JPEGReducedIDCT.inverseDCT2x2(lumaCoefficients, lumaQuantization, top: at, bottom: at + quarterWide)
     }
-
 
     @inline(__always)
     private func decodeChroma(_ reader: inout JPEGBitReader, _ component: Int, _ prediction: inout Int32,
@@ -231,21 +236,15 @@ private final class ScanDecoder {
             plane[mcuY * chromaWide + mcuX] = JPEGReducedIDCT.dcSample(prediction, dcQuantizers[component])
             return true
         }
+        let at = plane + mcuY * 2 * chromaWide + mcuX * 2
         if chromaFromDC {
             guard Self.skipAC(&reader, acLookups[component]) else { return false }
-            let sample = JPEGReducedIDCT.dcSample(prediction, dcQuantizers[component])
-            let at = plane + mcuY * 2 * chromaWide + mcuX * 2
-            at[0] = sample
-            at[1] = sample
-            at[chromaWide] = sample
-            at[chromaWide + 1] = sample
-            return true
+            return fillFromDC(at, Int(Int16(truncatingIfNeeded: prediction)) * Int(quantization[0]))
         }
         coefficients.initialize(repeating: 0, count: 64)
         coefficients[0] = Int16(truncatingIfNeeded: prediction)
         var touched: UInt64 = 0
         guard Self.decodeAC(&reader, acLookups[component], into: coefficients, naturalOrder, through: 63, touched: &touched) != nil else { return false }
-        let at = plane + mcuY * 2 * chromaWide + mcuX * 2
         let read = touched & Self.readByIDCT2x2
         if read & ~Self.rowsAndColumns0And1 == 0 && read != 0 {
             return JPEGReducedIDCT.inverseDCT2x2(lowest: coefficients, quantization, top: at, bottom: at + chromaWide)
@@ -253,9 +252,14 @@ private final class ScanDecoder {
         if read != 0 {
             return JPEGReducedIDCT.inverseDCT2x2(coefficients, quantization, top: at, bottom: at + chromaWide)
         }
-        // What jpeg_idct_2x2 gives when every coefficient it reads but the DC is zero: its
-        // zero-column and zero-row shortcuts in turn, four equal samples.
-        let dequantized = Int(coefficients[0]) * Int(quantization[0])
+        return fillFromDC(at, Int(coefficients[0]) * Int(quantization[0]))
+    }
+
+    /// What `jpeg_idct_2x2` gives a 4:2:0 chroma block when every coefficient it reads but the
+    /// DC (`dequantized`) is zero — its zero-column and zero-row shortcuts in turn, four equal
+    /// samples — into the 2×2 chroma samples at `at`; false out of the SIMD code's range.
+    @inline(__always)
+    private func fillFromDC(_ at: UnsafeMutablePointer<UInt8>, _ dequantized: Int) -> Bool {
         let value = ((dequantized << 2) + 16) >> 5
         guard JPEGReducedIDCT.fitsSIMD(dequantized), JPEGReducedIDCT.fitsSIMD(dequantized << 2), JPEGReducedIDCT.rangeAgrees(value) else { return false }
         let sample = JPEGReducedIDCT.rangeLimited(Int32(value))
@@ -334,7 +338,7 @@ private final class ScanDecoder {
 
     /// A block's AC coefficients at zigzag positions up to `last` into `block` (row-major), their
     /// positions set in `touched` (bit n for row-major position n), stopping at the first symbol
-    /// that lands past `last`: the zigzag position to go on from (64 when the block has ended),
+    /// that lands past `last`: the zigzag position to go on from (64 or more when the block has ended),
     /// or nil for data no encoder writes.
     @inline(__always)
     private static func decodeAC(_ reader: inout JPEGBitReader, _ table: JPEGHuffmanTable.Lookup,

@@ -90,7 +90,8 @@ enum JPEGLuminanceDecoder {
         let smallCr = try PixelBuffer(width: chromaWidth, height: chromaHeight, format: .gray, rowStride: chromaPlane.stride, bytes: cr).blockAveraged(by: chromaFactor)
         // ⌈⌈w/2⌉/f⌉ = ⌈w/2f⌉: the grids always line up; were they not to, the RGB decode serves.
         guard small.width == smallCb.width, small.height == smallCb.height else { return try decodedAsRGB() }
-        let colour = try rgb(y: small.bytes, cb: smallCb.bytes, cr: smallCr.bytes, width: small.width, height: small.height)
+        let colour = try PixelBuffer(width: small.width, height: small.height, format: .rgb,
+                                     bytes: YCbCrTables.shared.rgb(y: small.bytes, cb: smallCb.bytes, cr: smallCr.bytes, count: small.width * small.height))
         return DecodedImage(image: lumaImage.oriented(orientation), thumbnailSource: colour.oriented(orientation))
     }
 
@@ -117,29 +118,7 @@ enum JPEGLuminanceDecoder {
         if stride == width {
             return try PixelBuffer(width: width, height: height, format: .gray, bytes: plane.count == width * height ? plane : Array(plane.prefix(width * height)))
         }
-        let rows = [UInt8](unsafeUninitializedCapacity: width * height) { out, count in
-            plane.withUnsafeBufferPointer { source in
-                for y in 0..<height { (out.baseAddress! + y * width).update(from: source.baseAddress! + y * stride, count: width) }
-            }
-            count = width * height
-        }
+        let rows = plane.withUnsafeBufferPointer { PixelBuffer.packedRows(of: $0.baseAddress!, stride: stride, width: width, height: height) }
         return try PixelBuffer(width: width, height: height, format: .gray, bytes: rows)
-    }
-
-    /// RGB from equal-sized Y, Cb and Cr planes, as libjpeg-turbo converts them.
-    static func rgb(y: [UInt8], cb: [UInt8], cr: [UInt8], width: Int, height: Int) throws -> PixelBuffer {
-        let tables = YCbCrTables.shared
-        let count = width * height
-        @inline(__always) func clamp(_ value: Int) -> UInt8 { UInt8(min(max(value, 0), 255)) }
-        let pixels = [UInt8](unsafeUninitializedCapacity: count * 3) { out, written in
-            for i in 0..<count {
-                let luma = Int(y[i]), blue = Int(cb[i]), red = Int(cr[i])
-                out[3 * i] = clamp(luma + tables.crToRed[red])
-                out[3 * i + 1] = clamp(luma + ((tables.cbToGreen[blue] + tables.crToGreen[red]) >> 16))
-                out[3 * i + 2] = clamp(luma + tables.cbToBlue[blue])
-            }
-            written = count * 3
-        }
-        return try PixelBuffer(width: width, height: height, format: .rgb, bytes: pixels)
     }
 }

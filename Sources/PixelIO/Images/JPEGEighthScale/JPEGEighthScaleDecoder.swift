@@ -213,8 +213,7 @@ private final class ScanDecoder {
             lumaCoefficients.initialize(repeating: 0, count: 64)
         }
         lumaCoefficients[0] = Int16(truncatingIfNeeded: prediction)
-        var touched: UInt64 = 0
-        guard let next = Self.decodeAC(&reader, acLookups[0], into: lumaCoefficients, naturalOrder, through: quarterLastPosition, touched: &touched) else { return false }
+        guard let next = Self.decodeAC(&reader, acLookups[0], into: lumaCoefficients, naturalOrder, through: quarterLastPosition)?.next else { return false }
         if next < 64 {
             guard Self.skipAC(&reader, acLookups[0], from: next) else { return false }
         }
@@ -243,8 +242,7 @@ private final class ScanDecoder {
         }
         coefficients.initialize(repeating: 0, count: 64)
         coefficients[0] = Int16(truncatingIfNeeded: prediction)
-        var touched: UInt64 = 0
-        guard Self.decodeAC(&reader, acLookups[component], into: coefficients, naturalOrder, through: 63, touched: &touched) != nil else { return false }
+        guard let touched = Self.decodeAC(&reader, acLookups[component], into: coefficients, naturalOrder, through: 63)?.touched else { return false }
         let read = touched & Self.readByIDCT2x2
         if read & ~Self.rowsAndColumns0And1 == 0 && read != 0 {
             return JPEGReducedIDCT.inverseDCT2x2(lowest: coefficients, quantization, top: at, bottom: at + chromaWide)
@@ -336,16 +334,17 @@ private final class ScanDecoder {
     /// Row-major positions 0, 1, 8 and 9, bit n for position n.
     static var rowsAndColumns0And1: UInt64 { 0x303 }
 
-    /// A block's AC coefficients at zigzag positions up to `last` into `block` (row-major), their
-    /// positions set in `touched` (bit n for row-major position n), stopping at the first symbol
-    /// that lands past `last`: the zigzag position to go on from (64 or more when the block has ended),
-    /// or nil for data no encoder writes.
+    /// A block's AC coefficients at zigzag positions up to `last` into `block` (row-major),
+    /// stopping at the first symbol that lands past `last`: the zigzag position to go on from (64
+    /// or more when the block has ended) and the positions written (bit n for row-major position
+    /// n), or nil for data no encoder writes.
     @inline(__always)
     private static func decodeAC(_ reader: inout JPEGBitReader, _ table: JPEGHuffmanTable.Lookup,
                                  into block: UnsafeMutablePointer<Int16>, _ naturalOrder: UnsafePointer<Int>,
-                                 through last: Int, touched: inout UInt64) -> Int? {
+                                 through last: Int) -> (next: Int, touched: UInt64)? {
         var local = reader
         defer { reader = local }
+        var touched: UInt64 = 0
         var k = 1
         while k <= last {
             local.refill()
@@ -377,58 +376,36 @@ private final class ScanDecoder {
             } else if run == 15 {
                 k &+= 16
             } else {
-                return 64
+                return (64, touched)
             }
         }
-        return k
+        return (k, touched)
     }
 
     /// The output image: the luma plane cropped, or YCbCr → RGB with chroma replicated where
     /// it has fewer samples (jdcolor.c's tables, SCALEBITS 16).
     func image() -> JPEGEighthScaleDecoder.Image {
         let width = (layout.width + 7) / 8, height = (layout.height + 7) / 8
-        let quarter = quarterLuma.map { Self.cropped($0, stride: quarterWide, width: (layout.width + 3) / 4, height: (layout.height + 3) / 4) }
+        let quarter = quarterLuma.map { PixelBuffer.packedRows(of: $0, stride: quarterWide, width: (layout.width + 3) / 4, height: (layout.height + 3) / 4) }
         if isGray {
-            return .init(width: width, height: height, pixels: Self.cropped(luma, stride: lumaWide, width: width, height: height), quarterLuma: quarter)
+            return .init(width: width, height: height, pixels: PixelBuffer.packedRows(of: luma, stride: lumaWide, width: width, height: height), quarterLuma: quarter)
         }
         // Luma samples per chroma sample across and down are 1 or 2: shifts, not divisions.
         let acrossShift = layout.maximumHorizontalSampling / chromaSide - 1, downShift = layout.maximumVerticalSampling / chromaSide - 1
         let tables = YCbCrTables.shared
         let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { buffer, count in
             let out = buffer.baseAddress!
-            tables.crToRed.withUnsafeBufferPointer { crToRed in
-            tables.cbToBlue.withUnsafeBufferPointer { cbToBlue in
-            tables.crToGreen.withUnsafeBufferPointer { crToGreen in
-            tables.cbToGreen.withUnsafeBufferPointer { cbToGreen in
-                for y in 0..<height {
-                    let chromaRow = (y &>> downShift) * chromaWide
-                    let lumaRow = luma + y * lumaWide
-                    for x in 0..<width {
-                        let at = chromaRow + x &>> acrossShift
-                        let yValue = Int(lumaRow[x]), cb = Int(chroma.0[at]), cr = Int(chroma.1[at])
-                        let pixel = out + (y * width + x) * 3
-                        pixel[0] = Self.clamp(yValue + crToRed[cr])
-                        pixel[1] = Self.clamp(yValue + ((cbToGreen[cb] + crToGreen[cr]) >> 16))
-                        pixel[2] = Self.clamp(yValue + cbToBlue[cb])
-                    }
+            for y in 0..<height {
+                let chromaRow = (y &>> downShift) * chromaWide
+                let lumaRow = luma + y * lumaWide
+                for x in 0..<width {
+                    let at = chromaRow + x &>> acrossShift
+                    tables.store(y: Int(lumaRow[x]), cb: Int(chroma.0[at]), cr: Int(chroma.1[at]), into: out + (y * width + x) * 3)
                 }
-            }
-            }
-            }
             }
             count = width * height * 3
         }
         return .init(width: width, height: height, pixels: pixels, quarterLuma: quarter)
     }
 
-    /// The top-left `width` × `height` samples of a plane `stride` samples wide.
-    private static func cropped(_ plane: UnsafeMutablePointer<UInt8>, stride: Int, width: Int, height: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: width * height) { buffer, count in
-            for y in 0..<height { (buffer.baseAddress! + y * width).initialize(from: plane + y * stride, count: width) }
-            count = width * height
-        }
-    }
-
-    @inline(__always)
-    private static func clamp(_ value: Int) -> UInt8 { UInt8(min(max(value, 0), 255)) }
 }

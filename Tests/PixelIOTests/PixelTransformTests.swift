@@ -16,6 +16,22 @@ import Testing
         #expect(rgb.converted(to: .rgba).bytes == [200, 100, 50, 255, 0, 255, 0, 255])
     }
 
+    @Test(arguments: PixelFormat.allCases)
+    func paddedRowsConvertToPackedOnesOfEveryFormat(format: PixelFormat) throws {
+        let (width, height) = (5, 3)
+        let stride = width * format.channels + 3
+        let bytes = (0..<(stride * height)).map { UInt8(($0 * 37 + 11) % 256) }
+        let padded = try PixelBuffer(width: width, height: height, format: format, rowStride: stride, bytes: bytes)
+        let packedBytes = (0..<height).flatMap { y in bytes[(y * stride)..<(y * stride + width * format.channels)] }
+        let packed = try PixelBuffer(width: width, height: height, format: format, bytes: Array(packedBytes))
+        for target in PixelFormat.allCases {
+            let converted = padded.converted(to: target)
+            #expect(converted.rowStride == width * target.channels && converted.format == target)
+            #expect(converted.bytes == packed.converted(to: target).bytes, "\(format) → \(target)")
+        }
+        #expect(padded.converted(to: format).bytes == packed.bytes)
+    }
+
     @Test func planesBecomeInterleavedPixels() throws {
         // Red plane 1…6, green 11…16, blue 21…26 of a 3×2 image.
         let planes: [UInt8] = [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 21, 22, 23, 24, 25, 26]

@@ -3,7 +3,14 @@ extension PixelBuffer {
     /// colour from gray by repeating it, alpha composited over `background` (0 = black, 255 =
     /// white) when dropped and set opaque when added.
     public func converted(to format: PixelFormat, background: UInt8 = 0) -> PixelBuffer {
-        if format == self.format && rowStride == width * format.channels { return self }
+        if format == self.format {
+            if rowStride == width * format.channels { return self }
+            // Same format, padded rows (a crop's view): the rows copied as they are.
+            let rows = bytes.withUnsafeBufferPointer {
+                Self.packedRows(of: $0.baseAddress!, stride: self.rowStride, width: self.width * format.channels, height: self.height)
+            }
+            return try! PixelBuffer(width: self.width, height: self.height, format: format, bytes: rows)
+        }
         let sourceChannels = self.format.channels, targetChannels = format.channels
         let (width, height, rowStride, sourceFormat) = (width, height, rowStride, self.format)
         let out = [UInt8](unsafeUninitializedCapacity: width * height * targetChannels) { target, count in

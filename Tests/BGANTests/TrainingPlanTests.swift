@@ -209,6 +209,16 @@ import Testing
         }
     }
 
+    /// Codes of 64 bits and more take the listwise term at temperature 0.1, shorter ones at 0.2;
+    /// the split between the two kinds of bits stays 5/8, and the paper has no listwise term.
+    @Test func theListwiseTemperatureIsTheRecipesForTheCodeLength() throws {
+        for (bits, temperature) in [(16, Float(0.2)), (32, 0.2), (48, 0.2), (64, 0.1), (128, 0.1)] {
+            let listwise = try #require(TrainingPlan(recipe: .recommended, bits: bits).weights.listwise)
+            #expect(listwise.temperature == temperature && listwise.bits == bits * 5 / 8 && listwise.quantizationWeight == 0, "\(bits) bits")
+        }
+        #expect(TrainingPlan(recipe: .paper, bits: 64).weights.listwise == nil)
+    }
+
     /// The recommended stage 1 is 100 epochs of Fashion-MNIST's 60,000 images, and no more
     /// than those 6 million views on larger sets; a plan without the budget runs its epochs.
     @Test func theRecommendedStageOneIsBoundedByItsImageBudget() throws {

@@ -128,7 +128,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of the listwise term relative to the neighbourhood loss (default 1).")
     var listwiseWeight: Float?
 
-    @Option(help: "Temperature of the listwise term (default: the recipe's, 0.1 for codes of 64 bits and more, 0.2 below); smaller values weigh the nearest wrong partners more and spread the codes further apart.")
+    @Option(help: "Temperature of the listwise term (default: the recommended recipe's, 0.1 for codes of 64 bits and more, 0.2 below; 0.2 when --listwise-bits adds the term to --recipe paper); smaller values weigh the nearest wrong partners more and spread the codes further apart.")
     var listwiseTemperature: Float?
 
     @Option(help: "Weight of the quantisation term on the listwise bits (default: the recipe's, 0, or --quantization-weight as on every bit). 0 leaves them free of it, which keeps them from falling into the clusters of the other bits (not in the paper).")

@@ -1,7 +1,8 @@
 extension PixelBuffer {
     /// The image in `format`: gray from colour by ITU-R BT.601 luma (0.299 R + 0.587 G + 0.114 B),
     /// colour from gray by repeating it, alpha composited over `background` (0 = black, 255 =
-    /// white) when dropped and set opaque when added.
+    /// white) when dropped and set opaque when added. The result's rows are packed (`rowStride`
+    /// is `width` times the format's channels), whatever the source's were.
     public func converted(to format: PixelFormat, background: UInt8 = 0) -> PixelBuffer {
         if format == self.format {
             if rowStride == width * format.channels { return self }

@@ -49,6 +49,16 @@ extension PixelBuffer {
         return try! PixelBuffer(width: width, height: height, format: format, bytes: out)
     }
 
+    /// The top-left `width` × `height` bytes of a plane whose rows are `stride` bytes apart,
+    /// packed row after row: what ``converted(to:background:)`` and the decoders that write into
+    /// padded planes hand on.
+    static func packedRows(of plane: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: width * height) { buffer, count in
+            for y in 0..<height { (buffer.baseAddress! + y * width).initialize(from: plane + y * stride, count: width) }
+            count = width * height
+        }
+    }
+
     /// The largest centred region with the aspect ratio `aspectWidth : aspectHeight`.
     public func centerCropped(aspectWidth: Int, aspectHeight: Int) -> PixelBuffer {
         precondition(aspectWidth > 0 && aspectHeight > 0)

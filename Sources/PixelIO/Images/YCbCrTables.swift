@@ -43,14 +43,3 @@ struct YCbCrTables: @unchecked Sendable {
         }
     }
 }
-
-extension PixelBuffer {
-    /// The top-left `width` × `height` bytes of a plane whose rows are `stride` bytes apart,
-    /// packed row after row: what decoders that write into padded planes hand on.
-    static func packedRows(of plane: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: width * height) { buffer, count in
-            for y in 0..<height { (buffer.baseAddress! + y * width).initialize(from: plane + y * stride, count: width) }
-            count = width * height
-        }
-    }
-}

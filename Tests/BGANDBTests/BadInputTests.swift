@@ -111,7 +111,7 @@ import TestSupport
     @Test(arguments: [
         ("models/truncated.bganmodel", "digest does not match its contents"),
         ("models/bit-flipped.bganmodel", "digest does not match its contents"),
-        ("models/version-2.bganmodel", "format version 2; this build reads version 1"),
+        ("models/version-3.bganmodel", "format version 3; this build reads versions 1 to 2 (a newer build wrote it)"),
         ("models/huge-architecture.bganmodel", "architecture is unusable"),
         ("models/not-a-model.bganmodel", "too short to be a model file"),
     ])

@@ -67,11 +67,11 @@ extension DigestedFile {
     /// Reads the file at `path` and checks its digest a megabyte at a time; the blobs whose
     /// indices are in `inPlace` stay in the file (``extents``, read through ``file``), the others
     /// are read into ``blobs`` (empty for those left in place).
-    /// - Throws: as ``init(bytes:magic:version:blobCount:kind:source:invalid:)``, and
+    /// - Throws: as ``init(bytes:magic:versions:blobCount:kind:source:invalid:)``, and
     ///   ``FileError`` `.unreadable` when the file cannot be read.
-    init(path: String, magic: [UInt8], version expected: UInt32, blobCount: Int, inPlace: Set<Int>, kind: String,
+    init(path: String, magic: [UInt8], versions: ClosedRange<UInt32>, blobCount: Int, inPlace: Set<Int>, kind: String,
          invalid: BGANError.Code) throws {
-        try self.init(reading: .file(try PositionedFile(reading: path)), named: path, magic: magic, version: expected,
+        try self.init(reading: .file(try PositionedFile(reading: path)), named: path, magic: magic, versions: versions,
                       blobCount: blobCount, inPlace: inPlace, kind: kind, invalid: invalid)
     }
 

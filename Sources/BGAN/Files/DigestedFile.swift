@@ -8,12 +8,14 @@ import NeuralNet
 struct DigestedFile {
     let header: Data
     let blobs: [[UInt8]]
-    /// Where the blobs left in the file lie (``init(path:magic:version:blobCount:inPlace:kind:invalid:)``).
+    /// Where the blobs left in the file lie (``init(path:magic:versions:blobCount:inPlace:kind:invalid:)``).
     var extents: [Int: Range<Int>] = [:]
     /// The file read in place, if any.
     var file: PositionedFile?
     /// Lower-case hex SHA-256 of the body.
     let digest: String
+    /// The format version the file has (one of those its reader accepts).
+    let version: UInt32
     /// The code of the errors this file's contents raise.
     let invalid: BGANError.Code
 
@@ -49,10 +51,10 @@ struct DigestedFile {
     /// Parses and checks a file of `kind` ("a model file", "a training checkpoint").
     /// - Throws: ``BGANError`` with code `invalid` (`invalidModelFile`, `invalidCheckpoint`)
     ///   saying what is wrong: too short, another magic, truncated or altered (digest), another
-    ///   format version, lengths that do not add up.
-    init(bytes: [UInt8], magic: [UInt8], version expected: UInt32, blobCount: Int, kind: String, source: String,
+    ///   format version than `versions`, lengths that do not add up.
+    init(bytes: [UInt8], magic: [UInt8], versions: ClosedRange<UInt32>, blobCount: Int, kind: String, source: String,
          invalid: BGANError.Code) throws {
-        try self.init(reading: .memory(bytes), named: source, magic: magic, version: expected, blobCount: blobCount, inPlace: [],
+        try self.init(reading: .memory(bytes), named: source, magic: magic, versions: versions, blobCount: blobCount, inPlace: [],
                       kind: kind, invalid: invalid)
     }
 
@@ -102,7 +104,7 @@ struct DigestedFile {
     /// then the format version, the header and each blob's length. The blobs whose indices are in
     /// `inPlace` are left where they lie (``extents``; only for a file), the others are read into
     /// ``blobs`` (empty for those left in place).
-    init(reading contents: Contents, named name: String, magic: [UInt8], version expected: UInt32, blobCount: Int,
+    init(reading contents: Contents, named name: String, magic: [UInt8], versions: ClosedRange<UInt32>, blobCount: Int,
          inPlace: Set<Int>, kind: String, invalid: BGANError.Code) throws {
         func refuse(_ why: String) -> BGANError {
             BGANError(invalid, "\(name) is refused: \(why)")
@@ -121,7 +123,11 @@ struct DigestedFile {
             try contents.read(MemoryLayout<T>.size, at: offset).reversed().reduce(0) { $0 << 8 | T($1) }
         }
         let version = try integer(UInt32.self, at: magic.count)
-        guard version == expected else { throw refuse("it has format version \(version); this build reads version \(expected)") }
+        guard versions.contains(version) else {
+            let readable = versions.count == 1 ? "version \(versions.lowerBound)" : "versions \(versions.lowerBound) to \(versions.upperBound)"
+            throw refuse("it has format version \(version); this build reads \(readable)\(version > versions.upperBound ? " (a newer build wrote it)" : "")")
+        }
+        self.version = version
         let headerLength = Int(try integer(UInt32.self, at: magic.count + 4))
         var offset = magic.count + 8
         guard headerLength <= body - offset else { throw refuse("its header claims \(headerLength) bytes, more than the file holds") }

@@ -29,9 +29,13 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 }
 
 /// A trained encoder as one file: magic `BGANMODL`, format version (`UInt32`), a JSON header
-/// (architecture, preprocessing, training settings, β) with its length (`UInt32`), the encoder's
-/// parameters as a `ParameterFile` blob with its length (`UInt64`), and a SHA-256 digest of every
-/// byte before it. The digest is the model's identity: a store is stamped with it.
+/// (architecture, preprocessing, training settings, β, whether outputs average the mirror
+/// image's) with its length (`UInt32`), the encoder's parameters as a `ParameterFile` blob with
+/// its length (`UInt64`), and a SHA-256 digest of every byte before it. The digest is the model's
+/// identity: a store is stamped with it.
+///
+/// Files are format version 1, or 2 when ``Header/averagesMirrorImages`` is set: a build that
+/// reads only version 1 would ignore that setting and give other codes, so it refuses the file.
 public struct ModelFile: Sendable {
     public struct Header: Codable, Sendable, Equatable {
         public var architecture: BGANArchitecture
@@ -40,17 +44,51 @@ public struct ModelFile: Sendable {
         public var training: [String: String]
         /// β of the smoothed sign when training ended (inference uses sign(h) regardless).
         public var beta: Float
+        /// Whether the encoder's outputs (the real values h and the hidden layer) are the mean of
+        /// the image's and its left-right mirror image's, so that an image and its mirror image
+        /// get one code: `h(x) = (f(x) + f(mirror(x))) / 2` for the network f. Written to the
+        /// file only when set (key `mirrorAveraging`), so files without it keep their bytes.
+        public var averagesMirrorImages: Bool
 
-        public init(architecture: BGANArchitecture, preprocessing: Preprocessing, training: [String: String], beta: Float) {
+        public init(architecture: BGANArchitecture, preprocessing: Preprocessing, training: [String: String], beta: Float,
+                    averagesMirrorImages: Bool = false) {
             self.architecture = architecture
             self.preprocessing = preprocessing
             self.training = training
             self.beta = beta
+            self.averagesMirrorImages = averagesMirrorImages
         }
+
+        enum CodingKeys: String, CodingKey {
+            case architecture, preprocessing, training, beta
+            case averagesMirrorImages = "mirrorAveraging"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            architecture = try container.decode(BGANArchitecture.self, forKey: .architecture)
+            preprocessing = try container.decode(Preprocessing.self, forKey: .preprocessing)
+            training = try container.decode([String: String].self, forKey: .training)
+            beta = try container.decode(Float.self, forKey: .beta)
+            averagesMirrorImages = try container.decodeIfPresent(Bool.self, forKey: .averagesMirrorImages) ?? false
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(architecture, forKey: .architecture)
+            try container.encode(preprocessing, forKey: .preprocessing)
+            try container.encode(training, forKey: .training)
+            try container.encode(beta, forKey: .beta)
+            if averagesMirrorImages { try container.encode(true, forKey: .averagesMirrorImages) }
+        }
+
+        /// The format version a file of this header is written in.
+        public var formatVersion: UInt32 { averagesMirrorImages ? 2 : 1 }
     }
 
     static let magic = Array("BGANMODL".utf8)
-    public static let formatVersion: UInt32 = 1
+    /// The newest format version this build reads and writes (it reads every older one).
+    public static let formatVersion: UInt32 = 2
 
     public let header: Header
     /// The encoder's parameters, as `ParameterFile` bytes.
@@ -69,8 +107,12 @@ public struct ModelFile: Sendable {
     /// The file of an encoder with these parameters (laid out as ``BGANNetworks`` builds them
     /// for `header`'s architecture).
     public init(header: Header, encoderParameters: ParameterStore) {
+        self.init(header: header, parameterBytes: ParameterFile.encode(encoderParameters))
+    }
+
+    private init(header: Header, parameterBytes: [UInt8]) {
         self.header = header
-        parameters = ParameterFile.encode(encoderParameters)
+        parameters = parameterBytes
         let body = Self.body(header: header, parameters: parameters)
         let hash = SHA256.hash(body)
         digest = SHA256.hexDigits(hash)
@@ -80,16 +122,28 @@ public struct ModelFile: Sendable {
     /// The file's bytes (for a parsed model, exactly the bytes it was parsed from).
     public func encoded() -> [UInt8] { fileBytes }
 
+    /// This model with its outputs averaged with the mirror image's (``Header/averagesMirrorImages``)
+    /// or not: the same weights in a new file, so a new digest (a store bound to one refuses the
+    /// other, as their codes differ). The training notes say when the setting was changed after
+    /// training.
+    public func averagingMirrorImages(_ averages: Bool) -> ModelFile {
+        guard averages != header.averagesMirrorImages else { return self }
+        var changed = header
+        changed.averagesMirrorImages = averages
+        changed.training["mirror_averaging"] = averages ? "set after training, on the trained weights" : "removed after training"
+        return ModelFile(header: changed, parameterBytes: parameters)
+    }
+
     static func body(header: Header, parameters: [UInt8]) -> [UInt8] {
         let json = (try? DigestedFile.json(header)) ?? Data()
-        return DigestedFile.body(magic: magic, version: formatVersion, header: json, blobs: [parameters])
+        return DigestedFile.body(magic: magic, version: header.formatVersion, header: json, blobs: [parameters])
     }
 
     /// Parses and checks a model file.
     /// - Throws: ``BGANError`` `invalidModelFile` saying what is wrong: not a model,
     ///   truncated or altered (digest), another format version, an unreadable header.
     public init(bytes: [UInt8], source: String = "the model file") throws {
-        let file = try DigestedFile(bytes: bytes, magic: Self.magic, version: Self.formatVersion, blobCount: 1, kind: "a model file", source: source,
+        let file = try DigestedFile(bytes: bytes, magic: Self.magic, versions: 1...Self.formatVersion, blobCount: 1, kind: "a model file", source: source,
                                     invalid: .invalidModelFile)
         header = try file.decodeHeader(Header.self, source: source)
         do {

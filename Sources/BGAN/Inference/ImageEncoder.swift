@@ -1,6 +1,8 @@
 import NeuralNet
 
 /// A model loaded for inference: images in the model's geometry and scale → codes as signs.
+/// A model that averages mirror images (``ModelFile/Header/averagesMirrorImages``) runs its
+/// network on each image and on its mirror image and gives the mean of the two.
 public final class ImageEncoder {
     public let model: ModelFile
     let encoder: Sequential
@@ -48,14 +50,36 @@ public final class ImageEncoder {
             throw BGANError(.invalidArgument, "\(pixels.count) values are not whole \(a.channels)×\(a.height)×\(a.width) images of this model")
         }
         let count = pixels.count / size
+        let width = hidden ? hiddenUnits : bits
+        let averagesMirrorImages = model.header.averagesMirrorImages
+        // With mirror images each pass runs twice the images, so take half as many at a time.
+        let imagesPerPass = averagesMirrorImages ? Self.batchSize / 2 : Self.batchSize
         var outputs: [Float] = []
-        outputs.reserveCapacity(count * (hidden ? hiddenUnits : bits))
-        for start in stride(from: 0, to: count, by: Self.batchSize) {
-            let n = min(Self.batchSize, count - start)
-            let batch = Tensor(shape: [n, a.channels, a.height, a.width], storage: Array(pixels[(start * size)..<((start + n) * size)]))
-            outputs += try (hidden ? BGANNetworks.hiddenFeatures(of: batch, encoder: encoder)
-                                   : BGANNetworks.preSignOutputs(of: batch, encoder: encoder)).storage
+        outputs.reserveCapacity(count * width)
+        for start in stride(from: 0, to: count, by: imagesPerPass) {
+            let n = min(imagesPerPass, count - start)
+            var images = Array(pixels[(start * size)..<((start + n) * size)])
+            if averagesMirrorImages { images += Self.mirrorImages(of: images, width: a.width) }
+            let batch = Tensor(shape: [images.count / size, a.channels, a.height, a.width], storage: images)
+            let passed = try (hidden ? BGANNetworks.hiddenFeatures(of: batch, encoder: encoder)
+                                     : BGANNetworks.preSignOutputs(of: batch, encoder: encoder)).storage
+            if averagesMirrorImages {
+                let half = n * width
+                outputs += (0..<half).map { (passed[$0] + passed[half + $0]) / 2 }
+            } else {
+                outputs += passed
+            }
         }
         return outputs
+    }
+
+    /// Every row of `width` values reversed: of images laid out channel by channel, row by row
+    /// (`C × H × W`), their left-right mirror images.
+    static func mirrorImages(of values: [Float], width: Int) -> [Float] {
+        var mirrored = values
+        for row in stride(from: 0, to: values.count, by: width) {
+            for x in 0..<width { mirrored[row + x] = values[row + width - 1 - x] }
+        }
+        return mirrored
     }
 }

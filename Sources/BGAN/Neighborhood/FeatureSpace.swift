@@ -137,8 +137,10 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
 
     private static func modelFeatures(path: String, hidden: Bool, images: ImageRows, channels: Int, height: Int, width: Int,
                                       inScratchFile: Bool) throws -> FeatureRows {
-        let networks = try DefaultModel.load(path: path, bits: 0).networks()
-        let a = networks.architecture
+        // Through the inference encoder, so the features are the model's outputs as every other
+        // user of the model gets them (mirror images averaged when the model says so).
+        let encoder = try ImageEncoder(model: DefaultModel.load(path: path, bits: 0))
+        let a = encoder.model.header.architecture
         guard a.channels == channels, a.height == height, a.width == width else {
             throw BGANError(.invalidArgument, "\(path) takes \(a.channels)×\(a.height)×\(a.width) images, these are \(channels)×\(height)×\(width): "
                                 + "use a model trained on images of this geometry")
@@ -148,8 +150,8 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
         func batches(_ append: ([Float]) throws -> Void) throws {
             for start in stride(from: 0, to: count, by: 256) {
                 let size = min(256, count - start)
-                let batch = Tensor(shape: [size, channels, height, width], storage: try images.floats(start..<(start + size)))
-                var features = try (hidden ? networks.hiddenFeatures(of: batch) : networks.preSignOutputs(of: batch)).storage
+                let batch = try images.floats(start..<(start + size))
+                var features = try hidden ? encoder.hiddenFeatures(of: batch) : encoder.realValuedOutputs(of: batch)
                 // Directions, not lengths: contrastive training only shapes the angles between outputs.
                 for row in stride(from: 0, to: features.count, by: rowWidth) {
                     var sum: Float = 0

@@ -71,7 +71,7 @@ extension TrainingSession {
     /// (`FileError`) where that no longer fits.
     /// - Throws: a damaged or foreign checkpoint, or images other than those it was trained on.
     public convenience init(checkpointAt path: String, images: ImageRows) throws {
-        let file = try DigestedFile(path: path, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 9,
+        let file = try DigestedFile(path: path, magic: Self.checkpointMagic, versions: Self.checkpointVersion...Self.checkpointVersion, blobCount: 9,
                                     inPlace: [Self.structureBlob, Self.similarityBlob], kind: "a training checkpoint", invalid: .invalidCheckpoint)
         try self.init(checkpoint: file, source: path) { _ in images }
     }
@@ -89,7 +89,7 @@ extension TrainingSession {
     }
 
     private convenience init(checkpoint bytes: [UInt8], source: String, images imagesFor: (TrainingSettings) throws -> ImageRows) throws {
-        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 9,
+        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, versions: Self.checkpointVersion...Self.checkpointVersion, blobCount: 9,
                                     kind: "a training checkpoint", source: source, invalid: .invalidCheckpoint)
         try self.init(checkpoint: file, source: source, images: imagesFor)
     }
@@ -176,7 +176,7 @@ extension ContrastiveSession {
 
     private convenience init(checkpoint bytes: [UInt8], source: String, expected: ContrastiveSettings? = nil,
                              images imagesFor: (ContrastiveSettings) throws -> ImageRows) throws {
-        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, version: Self.checkpointVersion, blobCount: 2,
+        let file = try DigestedFile(bytes: bytes, magic: Self.checkpointMagic, versions: Self.checkpointVersion...Self.checkpointVersion, blobCount: 2,
                                     kind: "a contrastive pre-training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
         if let expected, header.settings != expected {

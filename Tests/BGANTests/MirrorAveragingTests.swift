@@ -1,0 +1,58 @@
+import Foundation
+@testable import BGAN
+import NeuralNet
+import PixelIO
+import Testing
+
+/// A model that averages mirror images gives an image and its mirror image one output, the mean
+/// of the network's outputs for the two; its file says so in a format older builds refuse.
+@Suite struct MirrorAveragingTests {
+    static let fashion = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+
+    /// The first `count` test images in the model's scale, and the same images mirrored.
+    func imagesAndMirrors(_ count: Int) throws -> (images: [Float], mirrors: [Float]) {
+        let images = try ImageSet(contentsOf: Self.fashion).scaledPixels(0..<count)
+        var mirrors = images
+        for row in stride(from: 0, to: images.count, by: 28) {
+            for x in 0..<28 { mirrors[row + x] = images[row + 27 - x] }
+        }
+        return (images, mirrors)
+    }
+
+    @Test func outputsAreTheMeanOfTheImagesAndTheirMirrorImages() throws {
+        let plain = try DefaultModel.load(bits: 32).averagingMirrorImages(false)
+        let averaging = plain.averagingMirrorImages(true)
+        let plainEncoder = try ImageEncoder(model: plain), averagingEncoder = try ImageEncoder(model: averaging)
+        // More than one pass of the averaging encoder (it takes half a batch of images at a time).
+        let count = ImageEncoder.batchSize / 2 + 21
+        let (images, mirrors) = try imagesAndMirrors(count)
+        for hidden in [false, true] {
+            func run(_ encoder: ImageEncoder, _ pixels: [Float]) throws -> [Float] {
+                try hidden ? encoder.hiddenFeatures(of: pixels) : encoder.realValuedOutputs(of: pixels)
+            }
+            let ofImages = try run(plainEncoder, images), ofMirrors = try run(plainEncoder, mirrors)
+            let averaged = try run(averagingEncoder, images), averagedMirrors = try run(averagingEncoder, mirrors)
+            try #require(averaged.count == count * (hidden ? plainEncoder.hiddenUnits : 32))
+            let largest = zip(averaged, zip(ofImages, ofMirrors)).map { abs($0 - ($1.0 + $1.1) / 2) }.max() ?? .infinity
+            #expect(largest < 1e-4, "hidden \(hidden): largest difference from the mean \(largest)")
+            #expect(averaged == averagedMirrors, "hidden \(hidden): an image and its mirror image get the same values, bit for bit")
+            #expect(ofImages != ofMirrors, "hidden \(hidden): the network alone tells the two apart")
+        }
+        let codes = try averagingEncoder.signs(of: images), mirrorCodes = try averagingEncoder.signs(of: mirrors)
+        #expect(codes == mirrorCodes)
+        #expect(try plainEncoder.signs(of: images) != (try plainEncoder.signs(of: mirrors)))
+    }
+
+    @Test func theSettingTravelsInAVersion2FileWithANewDigest() throws {
+        let plain = try DefaultModel.load(bits: 32).averagingMirrorImages(false)
+        #expect(!plain.header.averagesMirrorImages && plain.encoded()[8] == 1, "a model without it stays format version 1")
+        #expect(!String(decoding: plain.encoded(), as: UTF8.self).contains("mirrorAveraging"), "and its header does not name it")
+        let averaging = plain.averagingMirrorImages(true)
+        #expect(averaging.digest != plain.digest && averaging.parameters == plain.parameters)
+        let parsed = try ModelFile(bytes: averaging.encoded())
+        #expect(parsed.header.averagesMirrorImages && parsed.digest == averaging.digest && parsed.encoded()[8] == 2)
+        #expect(parsed.header.training["mirror_averaging"]?.contains("after training") == true)
+        #expect(averaging.averagingMirrorImages(true).digest == averaging.digest, "setting it again changes nothing")
+        #expect(averaging.averagingMirrorImages(false).header.averagesMirrorImages == false)
+    }
+}

@@ -20,7 +20,7 @@ struct BGANDB: ParsableCommand {
         subcommands: [
             CreateCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ImportCommand.self,
             QueryCommand.self, ExportCommand.self, ChangesCommand.self, StatsCommand.self, VerifyCommand.self,
-            ReindexCommand.self, BackupCommand.self, IngestCommand.self, ReencodeCommand.self, PretrainCommand.self, TrainCommand.self, EncodeCommand.self, EvalCommand.self, DoctorCommand.self,
+            ReindexCommand.self, BackupCommand.self, IngestCommand.self, ReencodeCommand.self, PretrainCommand.self, TrainCommand.self, EncodeCommand.self, EvalCommand.self, ModelCommand.self, DoctorCommand.self,
         ]
     )
 

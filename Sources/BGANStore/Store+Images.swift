@@ -254,14 +254,15 @@ extension Store {
     /// `then(self, values)` for the bound encoder's values of `images`, computed on the pool: the
     /// images are prepared and encoded in one batch with those of every other task waiting, and
     /// `then` runs with the other follow-ups of that batch (``EncodeBatcher``). With
-    /// `addingMirrorImages`, each image is followed by its mirror image, made on the pool too.
+    /// `addingMirrorImages`, each image is followed by its mirror image, made on the pool too
+    /// (unless the encoder gives both one code: ``ImageCodeEncoder/isMirrorInvariant``).
     func encodedBatched<T: Sendable>(_ images: [PixelBuffer], addingMirrorImages: Bool = false,
                                      then: @escaping @Sendable (Store, [Float]) throws -> T) async throws -> T {
         try await boundEncoder.batcher.encode(
             valuesPerImage: bitCount, on: options.pool,
             prepare: { [self] in
                 let encoder = try imageSettings().encoder
-                return try images.flatMap { Self.queryImages($0, matchingMirrorImages: addingMirrorImages) }.map(encoder.prepare)
+                return try images.flatMap { Self.queryImages($0, matchingMirrorImages: addingMirrorImages, encoder: encoder) }.map(encoder.prepare)
             },
             encode: { [self] batch in try checkedEncode(try imageSettings().encoder)(batch) },
             then: { [self] values in try then(self, values) })

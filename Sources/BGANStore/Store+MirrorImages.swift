@@ -9,11 +9,13 @@ import PixelIO
 /// distance, its larger refined score. The Hamming part stays exact for that distance (the `k`
 /// nearest under the smaller of two distances are among the `k` nearest of one of them), so a
 /// stored image's mirror copy finds it as surely as the image itself — what PDQ's users get from
-/// hashing the dihedral variants of a query.
+/// hashing the dihedral variants of a query. An encoder that gives both one code
+/// (``ImageCodeEncoder/isMirrorInvariant``) needs no second search: the image alone is searched.
 extension Store {
-    /// The images a search by `image` encodes: it, and its mirror image when asked.
-    static func queryImages(_ image: PixelBuffer, matchingMirrorImages: Bool) -> [PixelBuffer] {
-        matchingMirrorImages ? [image, image.oriented(.mirrored)] : [image]
+    /// The images a search by `image` encodes: it, and its mirror image when asked and `encoder`
+    /// may tell the two apart.
+    static func queryImages(_ image: PixelBuffer, matchingMirrorImages: Bool, encoder: any ImageCodeEncoder) -> [PixelBuffer] {
+        matchingMirrorImages && !encoder.isMirrorInvariant ? [image, image.oriented(.mirrored)] : [image]
     }
 
     /// The `k` items nearest to any of `variants` (real-valued encodings), each at its smallest

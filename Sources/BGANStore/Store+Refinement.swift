@@ -30,7 +30,8 @@ extension Store {
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options(),
                        matchingMirrorImages: Bool = false) throws -> StoreSearchResult {
-        try search(encoding: try realValuedOutputs(of: Self.queryImages(image, matchingMirrorImages: matchingMirrorImages)),
+        try search(encoding: try realValuedOutputs(of: Self.queryImages(image, matchingMirrorImages: matchingMirrorImages,
+                                                                         encoder: try imageSettings().encoder)),
                    k: k, method: method, refinement: refinement)
     }
 
@@ -51,7 +52,8 @@ extension Store {
     public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options(),
                        matchingMirrorImages: Bool = false) throws -> StoreSearchResult {
-        try search(encoding: try realValuedOutputs(of: Self.queryImages(image, matchingMirrorImages: matchingMirrorImages)),
+        try search(encoding: try realValuedOutputs(of: Self.queryImages(image, matchingMirrorImages: matchingMirrorImages,
+                                                                         encoder: try imageSettings().encoder)),
                    radius: radius, method: method, refinement: refinement)
     }
 

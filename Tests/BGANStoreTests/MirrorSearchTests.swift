@@ -95,6 +95,37 @@ import TestSupport
         #expect(foundWithout < Self.count / 15)
     }
 
+    /// A store bound to a model that averages mirror images finds a mirror copy's original at
+    /// distance 0 without being asked to match mirror images; asked, it searches once, as the
+    /// mirror image's code is the image's, with the same answer.
+    @Test func aModelThatAveragesMirrorImagesFindsMirrorCopiesWithOneSearch() async throws {
+        let model = try StoreImageTests.model(seed: 33).averagingMirrorImages(true)
+        let store = try directory.boundStore("averaging", model: model)
+        try Self.writeImages(store)
+        for index in stride(from: 0, to: Self.count, by: 25) {
+            let copy = Self.image(index).oriented(.mirrored)
+            let (plain, refined, matching) = try Self.blockingAnswers(store, copy)
+            #expect(plain.hits.contains { $0.key == "i\(index)" }, "copy of i\(index): its code is the original's")
+            #expect(refined.hits.first?.key == "i\(index)" && refined.hits.first?.distance == 0, "copy of i\(index)")
+            #expect(matching.hits.map(\.key) == refined.hits.map(\.key) && matching.hits.map(\.score) == refined.hits.map(\.score))
+            #expect(matching.statistics.distancesComputed == refined.statistics.distancesComputed, "one search, not two")
+            let asyncMatching = try await store.search(image: copy, k: 5, matchingMirrorImages: true)
+            #expect(asyncMatching.hits.map(\.key) == refined.hits.map(\.key))
+            #expect(asyncMatching.statistics.distancesComputed == refined.statistics.distancesComputed)
+        }
+    }
+
+    static func writeImages(_ store: Store) throws {
+        try store.write(images: (0..<count).map { ImageItem(key: "i\($0)", image: image($0)) })
+    }
+
+    /// The blocking API's answers for `copy`: every item at distance 0, and 5 hits refined and
+    /// refined matching mirror images.
+    static func blockingAnswers(_ store: Store, _ copy: PixelBuffer) throws -> (StoreSearchResult, StoreSearchResult, StoreSearchResult) {
+        (try store.search(image: copy, radius: 0, refinement: nil), try store.search(image: copy, k: 5),
+         try store.search(image: copy, k: 5, matchingMirrorImages: true))
+    }
+
     /// The blocking API's answers for `copy`: 5 hits matching mirror images, and the first
     /// key without.
     static func blockingSearches(_ store: Store, _ copy: PixelBuffer) throws -> ([SearchHit], String?) {

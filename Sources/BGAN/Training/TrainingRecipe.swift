@@ -71,6 +71,14 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     /// (``TrainingPlan/freshCodeLayer``).
     public var freshCodeLayer: Bool { self == .recommended }
 
+    /// Whether the model averages each image's outputs with its mirror image's
+    /// (``ModelFile/Header/averagesMirrorImages``), so a mirrored copy gets the original's code.
+    /// The recommended recipe does: on the validation protocol it found mirrored copies first
+    /// every time and 1-px shifted ones more often, with the ranking as it was (docs/quality.md,
+    /// thirty-sixth session). Training itself does not average; only the model it writes does.
+    /// The paper's encoder has no such step.
+    public var averagesMirrorImages: Bool { self == .recommended }
+
     /// Whether S and the targets come from the pre-trained model's hidden layer (512 units)
     /// instead of its outputs.
     public var neighborsFromHiddenLayer: Bool { self == .recommended }

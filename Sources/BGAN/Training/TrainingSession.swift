@@ -211,8 +211,12 @@ public final class TrainingSession {
                 + Self.ranges(of: order.indices.filter { order[$0] < listwise.bits }) + ", the neighbourhood term's at the others"
             training["code_bit_scales"] = "each bit's real value scaled to a root mean square of 1 over \(scaling.images) training images"
         }
+        if s.averagesMirrorImages == true {
+            training["mirror_averaging"] = "outputs averaged with the mirror image's at inference (training does not average"
+                + (s.weights.listwise != nil ? "; code_bit_scales from the unaveraged outputs)" : ")")
+        }
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
-                                      beta: networks.smoothedSign.beta)
+                                      beta: networks.smoothedSign.beta, averagesMirrorImages: s.averagesMirrorImages == true)
         return ModelFile(header: header, encoderParameters: parameters)
     }
 

@@ -44,6 +44,10 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// layers below it keep the starting encoder's weights and batch-normalisation statistics
     /// and run as at inference, so its features stay as they are. nil or false: every layer.
     public var codeLayerOnly: Bool?
+    /// Write a model whose outputs are the mean of each image's and its mirror image's
+    /// (``ModelFile/Header/averagesMirrorImages``). Training does not average: the losses see
+    /// each image's own outputs. nil or false: a model without it.
+    public var averagesMirrorImages: Bool?
     /// Free-form facts about the run kept with it (data source, how S was built), copied into
     /// the model file's training settings.
     public var notes: [String: String] = [:]

@@ -146,6 +146,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Start the BGAN stage's code layer from random weights (drawn from --seed) instead of the starting encoder's; the layers below still come from it, and may have been trained for another code length. Not with an anchor term (default: the recipe's, on or off).")
     var freshCodeLayer: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "Write a model that averages each image's outputs with its mirror image's, so a mirrored copy gets the original's code; encoding costs twice the network's work, training is unchanged (default: the recipe's, on in the recommended recipe, off in the paper's).")
+    var mirrorAveraging: Bool?
+
     @Option(help: "Start the encoder from this model file's weights instead of random ones, or none (default: the pre-trained model in the recommended recipe, none in the paper's).")
     var initialEncoder: String?
 
@@ -252,6 +255,7 @@ struct TrainCommand: ParsableCommand {
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         if let codeLayerOnly { plan.codeLayerOnly = codeLayerOnly }
         if let freshCodeLayer { plan.freshCodeLayer = freshCodeLayer }
+        if let mirrorAveraging { plan.averagesMirrorImages = mirrorAveraging }
         switch initialEncoder {
         case nil: break
         case "none"?:

@@ -55,6 +55,11 @@ public protocol ImageCodeEncoder: Sendable {
     /// hand it a colour JPEG's luma plane as a gray image and keep the colour only at thumbnail
     /// size (`ImageDecoder.colourSide`). false (the default): it gets the image's colours.
     var readsLuminanceOnly: Bool { get }
+    /// Whether an image and its left-right mirror image always get the same values (a BGAN model
+    /// that averages mirror images, `ModelFile.Header.averagesMirrorImages`): a search that
+    /// matches mirror images then encodes and searches the image alone, as the mirror image
+    /// would find the same items. false (the default): they may differ.
+    var isMirrorInvariant: Bool { get }
 }
 
 /// An encoder's name and version, as a store bound to it is stamped: for a BGAN model,
@@ -77,6 +82,7 @@ public struct EncoderIdentity: Hashable, Codable, Sendable, CustomStringConverti
 extension ImageCodeEncoder {
     public var minimumInputSide: Int? { nil }
     public var readsLuminanceOnly: Bool { false }
+    public var isMirrorInvariant: Bool { false }
 
     /// The codes of `images`.
     public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {

@@ -30,6 +30,9 @@ public final class ModelEncoder: ImageCodeEncoder, @unchecked Sendable {
         return max(p.height, p.width)
     }
 
+    /// A model that averages mirror images gives an image and its mirror image one code.
+    public var isMirrorInvariant: Bool { model.header.averagesMirrorImages }
+
     public func prepare(_ image: PixelBuffer) throws -> [Float] {
         model.header.preprocessing.input(from: image)
     }

@@ -112,6 +112,7 @@ extension TrainingPlan {
         settings.views = views
         if generativeOnAnchors { settings.generativeOnAnchors = true }
         if codeLayerOnly { settings.codeLayerOnly = true }
+        if averagesMirrorImages { settings.averagesMirrorImages = true }
         settings.notes = ["data": data.name, "recipe": recipe.rawValue, "neighbours_from": featureSpace.description, "k1": "\(k1)",
                           "k2": "\(k2)", "similarity": similarity.description]
         if let stageOne {

@@ -52,6 +52,9 @@ public struct TrainingPlan: Sendable {
     /// Start the BGAN stage's code layer from the seed's random weights instead of the starting
     /// encoder's, keeping only the layers below from it.
     public var freshCodeLayer = false
+    /// Write a model that averages each image's outputs with its mirror image's
+    /// (``TrainingSettings/averagesMirrorImages``).
+    public var averagesMirrorImages = false
     public var initialEncoder: InitialEncoder
 
     /// The pre-training stage of a plan: every setting of `bgan-db pretrain` but the seed, which
@@ -135,6 +138,7 @@ public struct TrainingPlan: Sendable {
         weights.listwise = recipe.listwise(bits: bits)
         codeLayerOnly = recipe.codeLayerOnly
         freshCodeLayer = recipe.freshCodeLayer
+        averagesMirrorImages = recipe.averagesMirrorImages
         similarity = recipe.similarity
         sampling = recipe.sampling
         betaSchedule = recipe.betaSchedule

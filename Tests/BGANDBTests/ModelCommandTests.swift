@@ -1,0 +1,75 @@
+import BGAN
+import Foundation
+import PixelIO
+import Testing
+import TestSupport
+
+/// `bgan-db model show` prints what a model file holds; `bgan-db model mirror-averaging` writes a
+/// copy with the setting changed, which encodes a mirror image as the image.
+@Suite struct ModelCommandTests {
+    let directory = TemporaryDirectory("model-cli")
+    static let fashion = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+
+    func shown(_ path: String) throws -> [String: Any] {
+        let show = try CLI.run(["model", "show", path])
+        try #require(show.status == 0, "\(show.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+    }
+
+    /// A folder of the first few test images, and of their mirror images.
+    func imagesAndMirrors() throws -> (images: String, mirrors: String) {
+        let set = try ImageSet(contentsOf: Self.fashion)
+        let images = directory.sub("images"), mirrors = directory.sub("mirrors")
+        for folder in [images, mirrors] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        for index in 0..<6 {
+            let image = try PixelBuffer(width: 28, height: 28, format: .gray, bytes: Array(set.image(index)))
+            try Data(try image.pngData()).write(to: URL(fileURLWithPath: images + "/\(index).png"))
+            try Data(try image.oriented(.mirrored).pngData()).write(to: URL(fileURLWithPath: mirrors + "/\(index).png"))
+        }
+        return (images, mirrors)
+    }
+
+    func codes(_ model: String, _ folder: String) throws -> [Substring] {
+        let encoded = try CLI.run(["encode", "--model", model, folder])
+        try #require(encoded.status == 0, "\(encoded.stderr)")
+        return encoded.stdout.split(separator: "\n").map { $0.split(separator: "\t")[0] }
+    }
+
+    @Test func aCopyWithMirrorAveragingCodesMirrorImagesAsTheImages() throws {
+        let plain = directory.sub("plain.bganmodel"), averaging = directory.sub("averaging.bganmodel")
+        let bundled = try DefaultModel.load(bits: 32)
+        try Data(bundled.averagingMirrorImages(false).encoded()).write(to: URL(fileURLWithPath: plain))
+        let written = try CLI.run(["model", "mirror-averaging", "on", plain, "--out", averaging])
+        #expect(written.status == 0, "\(written.stderr)")
+
+        let before = try shown(plain), after = try shown(averaging)
+        #expect(before["mirrorAveraging"] as? Bool == false && before["formatVersion"] as? Int == 1)
+        #expect(after["mirrorAveraging"] as? Bool == true && after["formatVersion"] as? Int == 2)
+        let digest = try #require(after["digest"] as? String)
+        #expect(digest != before["digest"] as? String && written.stderr.contains(digest))
+        let header = try #require(after["header"] as? [String: Any])
+        #expect((header["architecture"] as? [String: Any])?["bits"] as? Int == 32 && header["mirrorAveraging"] as? Bool == true)
+
+        let (images, mirrors) = try imagesAndMirrors()
+        #expect(try codes(averaging, images) == (try codes(averaging, mirrors)))
+        #expect(try codes(plain, images) != (try codes(plain, mirrors)), "the plain model tells them apart")
+
+        // Off again: the plain model's bytes, so its digest.
+        let undone = directory.sub("undone.bganmodel")
+        #expect(try CLI.run(["model", "mirror-averaging", "off", averaging, "--out", undone]).status == 0)
+        #expect(try shown(undone)["mirrorAveraging"] as? Bool == false)
+        #expect(try codes(undone, mirrors) == (try codes(plain, mirrors)))
+    }
+
+    @Test func badRequestsAreRefusedWithoutWriting() throws {
+        let model = directory.sub("m.bganmodel")
+        try Data(try DefaultModel.load(bits: 32).encoded()).write(to: URL(fileURLWithPath: model))
+        let overwrite = try CLI.run(["model", "mirror-averaging", "on", model, "--out", model])
+        #expect(overwrite.status == 64 && overwrite.stderr.contains("--out is the model itself"), "\(overwrite.stderr)")
+        let setting = try CLI.run(["model", "mirror-averaging", "maybe", model, "--out", directory.sub("x.bganmodel")])
+        #expect(setting.status == 64 && setting.stderr.contains("on") && setting.stderr.contains("off"), "\(setting.stderr)")
+        let missing = try CLI.run(["model", "show", directory.sub("absent.bganmodel")])
+        #expect(missing.status == 1 && missing.stderr.contains("cannot read the model file"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.sub("x.bganmodel")))
+    }
+}

@@ -4,8 +4,9 @@
 Reads each bundled model file byte by byte (the container of Files/DigestedFile.swift and the
 parameter blob of NeuralNet/ParameterFile.swift, both documented in docs/on-disk-format.md), runs
 the encoder in inference mode in NumPy float64 (convolutions as explicit patch sums, batch
-normalisation with the running statistics, leaky ReLU 0.2, the hidden and code layers) on a fixed
-set of Fashion-MNIST test images, and writes the real-valued outputs h and the codes (bit i set
+normalisation with the running statistics, leaky ReLU 0.2, the hidden and code layers; for a model
+whose header sets mirrorAveraging, the mean of the outputs for the image and its mirror image) on a
+fixed set of Fashion-MNIST test images, and writes the real-valued outputs h and the codes (bit i set
 where h_i > 0, BinaryCode's order) to bundled-codes.json. BundledCodeTests compares the Swift
 encoder with them. Run again whenever the bundled models change:
 
@@ -33,6 +34,7 @@ def read_model(path):
     version, header_length = struct.unpack_from("<II", body, 8)
     offset = 16
     header = json.loads(body[offset:offset + header_length])
+    assert version == (2 if header.get("mirrorAveraging") else 1), "format version 2 exactly when mirrorAveraging is set"
     offset += header_length
     (blob_length,) = struct.unpack_from("<Q", body, offset)
     offset += 8
@@ -116,10 +118,15 @@ def main():
     for bits in (32, 64):
         header, parameters, digest = read_model(os.path.join(MODELS, "fashion-mnist-%d.bganmodel" % bits))
         scale = header["preprocessing"]["scale"]
-        outputs = [encode(images[i].astype(np.float64)[None, :, :] * scale, parameters) for i in INDICES]
+        inputs = [images[i].astype(np.float64)[None, :, :] * scale for i in INDICES]
+        if header.get("mirrorAveraging"):
+            outputs = [(encode(x, parameters) + encode(x[:, :, ::-1], parameters)) / 2 for x in inputs]
+        else:
+            outputs = [encode(x, parameters) for x in inputs]
         result["models"].append({
             "bits": bits,
             "digest": digest,
+            "mirrorAveraging": bool(header.get("mirrorAveraging", False)),
             "outputs": [[float(v) for v in h] for h in outputs],
             "codes": [code_hex(h) for h in outputs],
         })

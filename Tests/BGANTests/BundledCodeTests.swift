@@ -7,12 +7,13 @@ import Testing
 /// The bundled encoders against an independent forward pass: `Fixtures/nn/make_bundled_codes.py`
 /// reads the model files byte by byte and runs the encoder in inference mode in NumPy float64.
 /// Every image goes through the public path an application uses (a `PixelBuffer`, the model's
-/// preprocessing, `ImageEncoder`).
+/// preprocessing, `ImageEncoder`), mirror averaging included when the model has it.
 @Suite struct BundledCodeTests {
     struct Golden: Decodable {
         struct Model: Decodable {
             let bits: Int
             let digest: String
+            let mirrorAveraging: Bool
             let outputs: [[Double]]
             let codes: [String]
         }
@@ -32,6 +33,7 @@ import Testing
         let model = try DefaultModel.load(bits: bits)
         try #require(model.digest == expected.digest,
                      "the bundled \(bits)-bit model changed (\(model.digest.prefix(16))…): run python3 Fixtures/nn/make_bundled_codes.py")
+        #expect(model.header.averagesMirrorImages == expected.mirrorAveraging)
         let set = try ImageSet(contentsOf: golden.images)
         let encoder = try ImageEncoder(model: model)
         let outputs = try encoder.realValuedOutputs(of: golden.indices.map { set.pixelBuffer($0) })

@@ -23,7 +23,8 @@ extension Store {
     ///   - refinement: how to refine the exact Hamming candidates; nil returns the plain
     ///     Hamming ranking (distance, then insertion order), as `search(code:k:method:)`.
     ///   - matchingMirrorImages: also search with the image's mirror image, each item ranked by
-    ///     the nearer of the two (two encodings and two searches instead of one).
+    ///     the nearer of the two (two encodings and two searches instead of one, unless the
+    ///     encoder gives both one code: ``ImageCodeEncoder/isMirrorInvariant``).
     /// - Throws: `StoreError` `.noModel` for a store of bare codes,
     ///   `StoreError` `.encoderUnavailable` when its application encoder was not given.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")

@@ -57,7 +57,8 @@ import TestSupport
         // Off again: the plain model's bytes, so its digest.
         let undone = directory.sub("undone.bganmodel")
         #expect(try CLI.run(["model", "mirror-averaging", "off", averaging, "--out", undone]).status == 0)
-        #expect(try shown(undone)["mirrorAveraging"] as? Bool == false)
+        let undoneShown = try shown(undone)
+        #expect(undoneShown["mirrorAveraging"] as? Bool == false && undoneShown["digest"] as? String == before["digest"] as? String)
         #expect(try codes(undone, mirrors) == (try codes(plain, mirrors)))
     }
 

@@ -23,8 +23,8 @@ import Testing
         let plain = try DefaultModel.load(bits: 32).averagingMirrorImages(false)
         let averaging = plain.averagingMirrorImages(true)
         let plainEncoder = try ImageEncoder(model: plain), averagingEncoder = try ImageEncoder(model: averaging)
-        // More than one pass of the averaging encoder (it takes half a batch of images at a time).
-        let count = ImageEncoder.batchSize / 2 + 21
+        // More than one batch, the last one partial.
+        let count = ImageEncoder.batchSize + 21
         let (images, mirrors) = try imagesAndMirrors(count)
         for hidden in [false, true] {
             func run(_ encoder: ImageEncoder, _ pixels: [Float]) throws -> [Float] {
@@ -51,8 +51,52 @@ import Testing
         #expect(averaging.digest != plain.digest && averaging.parameters == plain.parameters)
         let parsed = try ModelFile(bytes: averaging.encoded())
         #expect(parsed.header.averagesMirrorImages && parsed.digest == averaging.digest && parsed.encoded()[8] == 2)
-        #expect(parsed.header.training["mirror_averaging"]?.contains("after training") == true)
+        #expect(parsed.header.training[ModelFile.changedAfterTrainingNote]?.contains("after training") == true)
         #expect(averaging.averagingMirrorImages(true).digest == averaging.digest, "setting it again changes nothing")
-        #expect(averaging.averagingMirrorImages(false).header.averagesMirrorImages == false)
+        #expect(averaging.averagingMirrorImages(false).encoded() == plain.encoded(), "turning it off again gives the original file back")
+        // A model trained with it and turned off notes that; turned on again, it is the trained file.
+        var trainedHeader = averaging.header
+        trainedHeader.training.removeValue(forKey: ModelFile.changedAfterTrainingNote)
+        let trained = try ModelFile(header: trainedHeader, encoderParameters: try plain.networks().encoderParameters)
+        let off = trained.averagingMirrorImages(false)
+        #expect(!off.header.averagesMirrorImages && off.header.training[ModelFile.changedAfterTrainingNote] == "removed after training")
+        #expect(off.averagingMirrorImages(true).encoded() == trained.encoded())
+    }
+
+    /// The bundled models are earlier models' weights with mirror averaging set: turned off, they
+    /// are those files again (docs/quality.md, thirty-sixth session).
+    @Test(arguments: [(64, "6d91f415"), (32, "08c9db15")])
+    func theBundledModelsAreTheirWeightsWithMirrorAveraging(bits: Int, trained: String) throws {
+        let bundled = try DefaultModel.load(bits: bits)
+        #expect(bundled.header.averagesMirrorImages)
+        #expect(bundled.averagingMirrorImages(false).digest.hasPrefix(trained))
+    }
+
+    /// A file without the setting is written as it always was: the header read back and written
+    /// again gives the same bytes.
+    @Test func aFileWithoutItKeepsItsBytes() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/bad/models/valid-16bit.bganmodel")
+        let bytes = Array(try Data(contentsOf: fixture))
+        let model = try ModelFile(bytes: bytes)
+        #expect(!model.header.averagesMirrorImages && bytes[8] == 1)
+        #expect(ModelFile.body(header: model.header, parameters: model.parameters) == Array(bytes.dropLast(32)))
+    }
+
+    /// Mirror images of colour images reverse each row of each channel.
+    @Test func mirrorImagesReverseEveryRowOfEveryChannel() {
+        // Two 3×2×4 images (channels × height × width), every value distinct.
+        let values = (0..<48).map(Float.init)
+        let mirrored = ImageEncoder.mirrorImages(of: values, width: 4)
+        for image in 0..<2 {
+            for channel in 0..<3 {
+                for y in 0..<2 {
+                    for x in 0..<4 {
+                        let at = ((image * 3 + channel) * 2 + y) * 4
+                        #expect(mirrored[at + x] == values[at + 3 - x])
+                    }
+                }
+            }
+        }
     }
 }

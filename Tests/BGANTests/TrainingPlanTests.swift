@@ -59,7 +59,7 @@ import Testing
         #expect(notes["neighbours_from"] == "hidden:" + out + ".pretrained.bganmodel" && notes["k1"] == "5" && notes["adam_epsilon"] == "1e-08", "\(notes)")
         #expect(notes["learning_rate"] == "0.001" && notes["encoder_learning_rate"] == nil, "one rate for the three networks: \(notes)")
         // The recipe's model averages mirror images; its stage 1, a feature space, does not.
-        #expect(model.header.averagesMirrorImages && !stageOne.header.averagesMirrorImages && notes["mirror_averaging"] != nil, "\(notes)")
+        #expect(model.header.averagesMirrorImages && !stageOne.header.averagesMirrorImages && notes["mirror_averaging_in_training"] != nil, "\(notes)")
         #expect(TrainingPlan(recipe: .paper, bits: 16).averagesMirrorImages == false, "the paper's encoder has no such step")
         #expect(notes["code_layer"]?.contains("afresh") == true && notes["trained_encoder_layers"]?.contains("code layer only") == true, "\(notes)")
         #expect(notes["weights"]?.hasSuffix("listwise 1.0 on the first 10 bits at temperature 0.2, quantisation 0.0 on those bits") == true

@@ -124,7 +124,8 @@ struct DigestedFile {
         }
         let version = try integer(UInt32.self, at: magic.count)
         guard versions.contains(version) else {
-            let readable = versions.count == 1 ? "version \(versions.lowerBound)" : "versions \(versions.lowerBound) to \(versions.upperBound)"
+            let readable = versions.count == 1 ? "version \(versions.lowerBound)"
+                : versions.count == 2 ? "versions \(versions.lowerBound) and \(versions.upperBound)" : "versions \(versions.lowerBound) to \(versions.upperBound)"
             throw refuse("it has format version \(version); this build reads \(readable)\(version > versions.upperBound ? " (a newer build wrote it)" : "")")
         }
         self.version = version

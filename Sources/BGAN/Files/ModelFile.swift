@@ -124,15 +124,22 @@ public struct ModelFile: Sendable {
 
     /// This model with its outputs averaged with the mirror image's (``Header/averagesMirrorImages``)
     /// or not: the same weights in a new file, so a new digest (a store bound to one refuses the
-    /// other, as their codes differ). The training notes say when the setting was changed after
-    /// training.
+    /// other, as their codes differ). The training note ``changedAfterTrainingNote`` says the
+    /// setting differs from the one the model was trained with; changing it back removes the
+    /// note, so the round trip gives the original file, byte for byte (and its digest).
     public func averagingMirrorImages(_ averages: Bool) -> ModelFile {
         guard averages != header.averagesMirrorImages else { return self }
         var changed = header
         changed.averagesMirrorImages = averages
-        changed.training["mirror_averaging"] = averages ? "set after training, on the trained weights" : "removed after training"
+        if changed.training.removeValue(forKey: Self.changedAfterTrainingNote) == nil {
+            changed.training[Self.changedAfterTrainingNote] = averages ? "set after training, on the trained weights" : "removed after training"
+        }
         return ModelFile(header: changed, parameterBytes: parameters)
     }
+
+    /// The training note of a model whose mirror averaging was changed after training.
+    public static let changedAfterTrainingNote = "mirror_averaging"
+
 
     static func body(header: Header, parameters: [UInt8]) -> [UInt8] {
         let json = (try? DigestedFile.json(header)) ?? Data()
@@ -146,6 +153,11 @@ public struct ModelFile: Sendable {
         let file = try DigestedFile(bytes: bytes, magic: Self.magic, versions: 1...Self.formatVersion, blobCount: 1, kind: "a model file", source: source,
                                     invalid: .invalidModelFile)
         header = try file.decodeHeader(Header.self, source: source)
+        guard file.version == header.formatVersion else {
+            // Builds that read only version 1 would ignore the setting and give other codes.
+            throw BGANError(.invalidModelFile, "\(source) is refused: its header \(header.averagesMirrorImages ? "asks for" : "does not ask for") mirror averaging "
+                                + "but it is format version \(file.version) (version 2 exactly when it does): the file was altered or written by another tool")
+        }
         do {
             try header.architecture.validate()
         } catch {

@@ -51,24 +51,25 @@ public final class ImageEncoder {
         }
         let count = pixels.count / size
         let width = hidden ? hiddenUnits : bits
-        let averagesMirrorImages = model.header.averagesMirrorImages
-        // With mirror images each pass runs twice the images, so take half as many at a time.
-        let imagesPerPass = averagesMirrorImages ? Self.batchSize / 2 : Self.batchSize
         var outputs: [Float] = []
         outputs.reserveCapacity(count * width)
-        for start in stride(from: 0, to: count, by: imagesPerPass) {
-            let n = min(imagesPerPass, count - start)
-            var images = Array(pixels[(start * size)..<((start + n) * size)])
-            if averagesMirrorImages { images += Self.mirrorImages(of: images, width: a.width) }
-            let batch = Tensor(shape: [images.count / size, a.channels, a.height, a.width], storage: images)
-            let passed = try (hidden ? BGANNetworks.hiddenFeatures(of: batch, encoder: encoder)
-                                     : BGANNetworks.preSignOutputs(of: batch, encoder: encoder)).storage
-            if averagesMirrorImages {
-                let half = n * width
-                outputs += (0..<half).map { (passed[$0] + passed[half + $0]) / 2 }
-            } else {
-                outputs += passed
+        for start in stride(from: 0, to: count, by: Self.batchSize) {
+            let n = min(Self.batchSize, count - start)
+            let images = Array(pixels[(start * size)..<((start + n) * size)])
+            func pass(_ images: [Float]) throws -> [Float] {
+                let batch = Tensor(shape: [n, a.channels, a.height, a.width], storage: images)
+                return try (hidden ? BGANNetworks.hiddenFeatures(of: batch, encoder: encoder)
+                                   : BGANNetworks.preSignOutputs(of: batch, encoder: encoder)).storage
             }
+            let passed = try pass(images)
+            guard model.header.averagesMirrorImages else {
+                outputs += passed
+                continue
+            }
+            // The mirror images in a pass of their own, each at its image's row: a batch of the
+            // same shape, so an image and its mirror image get the same sum whichever is queried.
+            let mirrored = try pass(Self.mirrorImages(of: images, width: a.width))
+            outputs += zip(passed, mirrored).map { ($0 + $1) / 2 }
         }
         return outputs
     }

@@ -212,8 +212,8 @@ public final class TrainingSession {
             training["code_bit_scales"] = "each bit's real value scaled to a root mean square of 1 over \(scaling.images) training images"
         }
         if s.averagesMirrorImages == true {
-            training["mirror_averaging"] = "outputs averaged with the mirror image's at inference (training does not average"
-                + (s.weights.listwise != nil ? "; code_bit_scales from the unaveraged outputs)" : ")")
+            training["mirror_averaging_in_training"] = "none: the losses saw each image's own outputs; the written model averages them with the mirror image's"
+                + (s.weights.listwise != nil ? " (code_bit_scales from the unaveraged outputs)" : "")
         }
         let header = ModelFile.Header(architecture: s.architecture, preprocessing: preprocessing, training: training,
                                       beta: networks.smoothedSign.beta, averagesMirrorImages: s.averagesMirrorImages == true)

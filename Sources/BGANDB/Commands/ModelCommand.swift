@@ -11,6 +11,15 @@ struct ModelCommand: ParsableCommand {
 }
 
 struct ModelShowCommand: ParsableCommand {
+    /// What `show` prints: the header as the file holds it (`mirrorAveraging` appears in it only
+    /// when set), with the digest, the format version and the setting spelled out beside it.
+    struct Shown: Encodable {
+        let digest: String
+        let formatVersion: UInt32
+        let mirrorAveraging: Bool
+        let header: ModelFile.Header
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Print a model file's digest, format version and header (architecture, preprocessing, mirror averaging, training settings) as JSON.",
@@ -30,11 +39,9 @@ struct ModelShowCommand: ParsableCommand {
             let file = try DefaultModel.load(path: model, bits: bits)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            let header = try JSONSerialization.jsonObject(with: encoder.encode(file.header))
-            let shown: [String: Any] = ["digest": file.digest, "formatVersion": Int(file.header.formatVersion), "header": header,
-                                        "mirrorAveraging": file.header.averagesMirrorImages]
-            let json = try JSONSerialization.data(withJSONObject: shown, options: [.sortedKeys, .prettyPrinted])
-            Console.out(String(decoding: json, as: UTF8.self))
+            let shown = Shown(digest: file.digest, formatVersion: file.header.formatVersion, mirrorAveraging: file.header.averagesMirrorImages,
+                              header: file.header)
+            Console.out(String(decoding: try encoder.encode(shown), as: UTF8.self))
         }
     }
 }

@@ -57,7 +57,7 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Image queries: exact Hamming candidates per result that refinement reorders.")
     var refineCandidates: Int = Refinement.Options().candidateFactor
 
-    @Flag(help: "Image queries: also search with each image's mirror image (flipped left to right) and rank every item by the nearer of the two, so mirrored copies are found (two encodings and two searches per query).")
+    @Flag(help: "Image queries: also search with each image's mirror image (flipped left to right) and rank every item by the nearer of the two, so mirrored copies are found (two encodings and two searches per query; one of each when the store's model averages mirror images, as the bundled models do, and finds mirrored copies by itself).")
     var matchMirrorImages = false
 
     @Option(help: "Write a contact sheet PNG: each query image, then its results with their distances.")

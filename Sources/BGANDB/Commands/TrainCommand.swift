@@ -15,7 +15,9 @@ struct TrainCommand: ParsableCommand {
         model is written to OUT.pretrained.bganmodel, or --pretrained FILE is used instead), \
         then BGAN with the whole objective on the pre-trained layers, kept, under a fresh code \
         layer whose code comes in two parts (listwise bits beside neighbourhood bits), targets \
-        from the pre-trained hidden layer's neighbourhoods, views of the images. --recipe paper is the paper's configuration. Options given \
+        from the pre-trained hidden layer's neighbourhoods, views of the images, and a model \
+        that averages each image's outputs with its mirror image's (so a mirrored copy gets the \
+        original's code). --recipe paper is the paper's configuration. Options given \
         explicitly override the recipe's (docs/training.md lists both). The neighbourhood \
         structure S is built from --neighbours-from (K1 nearest neighbours, K2 voters), then BGAN \
         trains with β stepped along --beta-schedule across the epochs; --similarity spectral:D \

@@ -55,8 +55,10 @@ public protocol ImageCodeEncoder: Sendable {
     /// hand it a colour JPEG's luma plane as a gray image and keep the colour only at thumbnail
     /// size (`ImageDecoder.colourSide`). false (the default): it gets the image's colours.
     var readsLuminanceOnly: Bool { get }
-    /// Whether an image and its left-right mirror image always get the same values (a BGAN model
-    /// that averages mirror images, `ModelFile.Header.averagesMirrorImages`): a search that
+    /// Whether an image and its left-right mirror image get the same values (a BGAN model that
+    /// averages mirror images, `ModelFile.Header.averagesMirrorImages`: exactly for inputs that
+    /// are each other's mirror images after ``prepare(_:)``, to within rounding when preparing
+    /// does not commute with mirroring, e.g. a centre crop with an odd margin): a search that
     /// matches mirror images then encodes and searches the image alone, as the mirror image
     /// would find the same items. false (the default): they may differ.
     var isMirrorInvariant: Bool { get }

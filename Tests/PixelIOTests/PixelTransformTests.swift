@@ -30,6 +30,10 @@ import Testing
             #expect(converted.bytes == packed.converted(to: target).bytes, "\(format) → \(target)")
         }
         #expect(padded.converted(to: format).bytes == packed.bytes)
+        // Packed rows with bytes after the last (a decoder's padded plane) lose those bytes.
+        let trailing = try PixelBuffer(width: width, height: height, format: format, bytes: Array(packedBytes) + [1, 2, 3])
+        #expect(trailing.converted(to: format).bytes == packed.bytes)
+        #expect(packed.converted(to: format).bytes == packed.bytes)
     }
 
     @Test func planesBecomeInterleavedPixels() throws {

@@ -73,7 +73,10 @@ enum JPEGLuminanceDecoder {
         guard status == 0 else {
             throw DatasetError(.malformed, "\(source) is a damaged or truncated JPEG: \(String(cString: tjGetErrorStr2(handle)))")
         }
-        let lumaImage = try compact(luma, width: scaledWidth, height: scaledHeight, stride: lumaPlane.stride)
+        // Without TurboJPEG's padding (a 4:2:0 plane has an even width and height): `width` bytes
+        // a row, like every other decoded image.
+        let lumaImage = try PixelBuffer(width: scaledWidth, height: scaledHeight, format: .gray, rowStride: lumaPlane.stride, bytes: luma)
+            .converted(to: .gray)
         // Chroma too small for the colour side: the file's RGB decode (already upright) instead.
         func decodedAsRGB() throws -> DecodedImage {
             let colour = try JPEGDecoder.decode(bytes, source: source, maximumPixels: maximumPixels, minimumSide: minimumSide)
@@ -110,15 +113,5 @@ enum JPEGLuminanceDecoder {
         }
         let colour = try PixelBuffer(width: decoded.width, height: decoded.height, format: .rgb, bytes: decoded.pixels)
         return DecodedImage(image: luma, thumbnailSource: colour.oriented(orientation))
-    }
-
-    /// The luma plane without TurboJPEG's padding (a 4:2:0 plane has an even width and height):
-    /// what callers get is `width` bytes a row, like every other decoded image.
-    static func compact(_ plane: [UInt8], width: Int, height: Int, stride: Int) throws -> PixelBuffer {
-        if stride == width {
-            return try PixelBuffer(width: width, height: height, format: .gray, bytes: plane.count == width * height ? plane : Array(plane.prefix(width * height)))
-        }
-        let rows = plane.withUnsafeBufferPointer { PixelBuffer.packedRows(of: $0.baseAddress!, stride: stride, width: width, height: height) }
-        return try PixelBuffer(width: width, height: height, format: .gray, bytes: rows)
     }
 }

@@ -1,11 +1,16 @@
 extension PixelBuffer {
     /// The image in `format`: gray from colour by ITU-R BT.601 luma (0.299 R + 0.587 G + 0.114 B),
     /// colour from gray by repeating it, alpha composited over `background` (0 = black, 255 =
-    /// white) when dropped and set opaque when added. The result's rows are packed (`rowStride`
-    /// is `width` times the format's channels), whatever the source's were.
+    /// white) when dropped and set opaque when added. The result's bytes are its rows packed
+    /// (`rowStride` is `width` times the format's channels) and nothing after the last row,
+    /// whatever the source's were.
     public func converted(to format: PixelFormat, background: UInt8 = 0) -> PixelBuffer {
         if format == self.format {
-            if rowStride == width * format.channels { return self }
+            let packedBytes = width * height * format.channels
+            if rowStride == width * format.channels {
+                // Packed already: the bytes as they are, without any that lie after the last row.
+                return bytes.count == packedBytes ? self : try! PixelBuffer(width: width, height: height, format: format, bytes: Array(bytes.prefix(packedBytes)))
+            }
             // Same format, padded rows (a crop's view): the rows copied as they are.
             let rows = bytes.withUnsafeBufferPointer {
                 Self.packedRows(of: $0.baseAddress!, stride: self.rowStride, width: self.width * format.channels, height: self.height)

@@ -140,7 +140,6 @@ public struct ModelFile: Sendable {
     /// The training note of a model whose mirror averaging was changed after training.
     public static let changedAfterTrainingNote = "mirror_averaging"
 
-
     static func body(header: Header, parameters: [UInt8]) -> [UInt8] {
         let json = (try? DigestedFile.json(header)) ?? Data()
         return DigestedFile.body(magic: magic, version: header.formatVersion, header: json, blobs: [parameters])

@@ -56,7 +56,8 @@ struct ModelMirrorAveragingCommand: ParsableCommand {
         mirror image get one code (and one refinement vector): a mirrored copy is found as the \
         original is, and nothing tells the two apart. Encoding costs twice the network's work. \
         The weights stay as they are; the copy has a new digest, so a store bound to one model \
-        refuses the other (`bgan-db reencode` moves a store to it). `bgan-db train` sets it as \
+        refuses the other (`bgan-db reencode` moves a store to it); turning the setting back \
+        gives the original file, byte for byte. `bgan-db train` sets it as \
         its recipe says (docs/training.md). Files with mirror averaging are format version 2, \
         which builds before it refuse.
         """)

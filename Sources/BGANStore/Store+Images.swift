@@ -245,6 +245,14 @@ extension Store {
         return try encodeChecked(try images.map(encoder.prepare), encoder)
     }
 
+    /// The values a blocking search by `image` encodes: its own, followed by its mirror image's
+    /// when asked and the encoder may tell them apart (``queryImages(_:matchingMirrorImages:encoder:)``).
+    func queryValues(of image: PixelBuffer, matchingMirrorImages: Bool) throws -> [Float] {
+        let encoder = try imageSettings().encoder
+        let images = Self.queryImages(image, matchingMirrorImages: matchingMirrorImages, encoder: encoder)
+        return try encodeChecked(try images.map(encoder.prepare), encoder)
+    }
+
     /// `realValuedOutputs(of:)` for async callers: images are prepared and encoded on the pool
     /// in one batch with those of every other task waiting (``EncodeBatcher``).
     func realValuedOutputsBatched(of images: [PixelBuffer]) async throws -> [Float] {

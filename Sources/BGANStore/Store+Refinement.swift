@@ -31,8 +31,7 @@ extension Store {
     public func search(image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options(),
                        matchingMirrorImages: Bool = false) throws -> StoreSearchResult {
-        try search(encoding: try realValuedOutputs(of: Self.queryImages(image, matchingMirrorImages: matchingMirrorImages,
-                                                                         encoder: try imageSettings().encoder)),
+        try search(encoding: try queryValues(of: image, matchingMirrorImages: matchingMirrorImages),
                    k: k, method: method, refinement: refinement)
     }
 
@@ -53,8 +52,7 @@ extension Store {
     public func search(image: PixelBuffer, radius: Int, method: SearchMethod = .automatic,
                        refinement: Refinement.Options? = Refinement.Options(),
                        matchingMirrorImages: Bool = false) throws -> StoreSearchResult {
-        try search(encoding: try realValuedOutputs(of: Self.queryImages(image, matchingMirrorImages: matchingMirrorImages,
-                                                                         encoder: try imageSettings().encoder)),
+        try search(encoding: try queryValues(of: image, matchingMirrorImages: matchingMirrorImages),
                    radius: radius, method: method, refinement: refinement)
     }
 

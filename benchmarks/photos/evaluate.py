@@ -1,7 +1,7 @@
 """Runs the photo benchmark: every method hashes the originals and the transformed copies, and
 each copy is searched against all originals.
 
-    python evaluate.py DATA BGAN_DB [--json OUT.json] [--model NAME=FILE ...] [--held-out]
+    python evaluate.py DATA BGAN_DB [--json OUT.json] [--model NAME=FILE ...] [--held-out | --validation]
 
 DATA is what assemble.py wrote; BGAN_DB the bgan-db binary. Methods, side by side in one run:
   pdq (bgan-db)        PDQ as `bgan-db encode --encoder pdq` computes it (our implementation)
@@ -10,15 +10,20 @@ DATA is what assemble.py wrote; BGAN_DB the bgan-db binary. Methods, side by sid
                        re-ranked by the cosine of the PDQ margins)
   pdq store, mirrors matched   the same with `--match-mirror-images` (each copy and its mirror
                        image searched, every photo ranked by the nearer of the two)
-  bgan-64 (bgan-db)    the bundled 64-bit BGAN model (trained on Fashion-MNIST, 28x28 gray)
+  bgan-64 (bgan-db)    the bundled 64-bit BGAN model's codes (trained on Fashion-MNIST, 28x28 gray)
+  bgan-64 store        a store bound to it (`bgan-db create --bits 64`), queried as the PDQ store:
+                       its own first hit, the exact Hamming candidates re-ranked by refinement vectors
   NAME (bgan-db)       each --model NAME=FILE: a model file's codes (`bgan-db encode --model`)
+  NAME store           a store bound to that model file (`bgan-db create --model FILE`), its first hit
   pdqhash              Meta's reference PDQ (PyPI pdqhash) on the pixels Pillow decodes
   phash, dhash, whash  imagehash's 64-bit hashes
 Figures per transform: recall@1 (tie-aware: a copy whose original ties with t others at the
 smallest distance counts 1/(t+1)); recall and precision within a threshold (PDQ 31 of 256 bits,
 Meta's match threshold; 8 of 64 for the 64-bit hashes, the same fraction).
 With --held-out only the evaluation half (halves.py) is searched and queried: the half a model
-trained with `halves.py`'s training half has never seen.
+trained with `halves.py`'s training half has never seen; measure it once per final recipe. With
+--validation only the training half's validation part (`halves.py --validation`), for models
+trained on its fitting part: choose settings there.
 """
 import argparse
 import json
@@ -111,17 +116,18 @@ def linked(paths, folder):
     return folder
 
 
-def store_top_hits(bgan_db, originals, queries):
-    """Per transform: the share of copies whose first hit from a PDQ store is their original,
-    queried as they are and with `--match-mirror-images`."""
+def store_top_hits(bgan_db, originals, queries, encoder, query_options):
+    """Per transform and per entry of `query_options`: the share of copies whose first hit from
+    a store made with `bgan-db create ENCODER` is their original. The store's own ranking: the
+    exact Hamming candidates re-ranked by its refinement vectors, as a user querying by image sees."""
     with tempfile.TemporaryDirectory() as scratch:
         store = os.path.join(scratch, "photos")
-        subprocess.run([bgan_db, "create", store, "--encoder", "pdq", "--thumbnail-size", "0"], check=True, capture_output=True)
+        subprocess.run([bgan_db, "create", store, *encoder, "--thumbnail-size", "0"], check=True, capture_output=True)
         subprocess.run([bgan_db, "ingest", store, linked(originals, os.path.join(scratch, "originals"))], check=True, capture_output=True)
         folder = linked(queries, os.path.join(scratch, "queries"))
         return [first_hits(subprocess.run([bgan_db, "query", store, folder, "-k", "1", "--json", *options],
                                           check=True, capture_output=True, text=True).stdout)
-                for options in ([], ["--match-mirror-images"])]
+                for options in query_options]
 
 
 def first_hits(out):
@@ -146,16 +152,19 @@ def main():
     parser.add_argument("--json")
     parser.add_argument("--model", action="append", default=[], metavar="NAME=FILE",
                         help="also a model file's codes, named NAME in the tables")
-    parser.add_argument("--held-out", action="store_true", help="only the evaluation half (halves.py)")
+    cut = parser.add_mutually_exclusive_group()
+    cut.add_argument("--held-out", action="store_true", help="only the evaluation half (halves.py)")
+    cut.add_argument("--validation", action="store_true", help="only the training half's validation part (halves.py --validation)")
     args = parser.parse_args()
     originals_folder = os.path.join(args.data, "originals")
     queries_folder = os.path.join(args.data, "queries")
     originals, queries = files(originals_folder), files(queries_folder)
-    if args.held_out:
-        _, evaluation = halves.halves(args.data)
-        originals = [p for p in originals if photo_id(p) in evaluation]
-        queries = [p for p in queries if photo_id(p) in evaluation]
-    print(f"{len(originals)} photos, {len(queries)} transformed copies" + (" (the held-out half)" if args.held_out else ""), file=sys.stderr)
+    if args.held_out or args.validation:
+        _, searched = halves.halves(args.data) if args.held_out else halves.validation_split(args.data)
+        originals = [p for p in originals if photo_id(p) in searched]
+        queries = [p for p in queries if photo_id(p) in searched]
+    part = " (the held-out half)" if args.held_out else " (the validation part of the training half)" if args.validation else ""
+    print(f"{len(originals)} photos, {len(queries)} transformed copies{part}", file=sys.stderr)
 
     methods = {}
     def codes_of_all(arguments):
@@ -176,19 +185,25 @@ def main():
           f"at most {agreement['max_bits_apart']} bits apart", file=sys.stderr)
 
     results = {name: score(codes, originals, queries) for name, codes in methods.items()}
-    results["pdq store (bgan-db)"], results["pdq store, mirrors matched"] = store_top_hits(args.bgan_db, originals, queries)
-    order = ["pdq store (bgan-db)", "pdq store, mirrors matched", "pdq (bgan-db)", "pdqhash", "phash", "dhash", "whash", "bgan-64 (bgan-db)"]
-    order += [f"{name} (bgan-db)" for name, _ in models]
+    results["pdq store (bgan-db)"], results["pdq store, mirrors matched"] = store_top_hits(
+        args.bgan_db, originals, queries, ["--encoder", "pdq"], [[], ["--match-mirror-images"]])
+    results["bgan-64 store"], = store_top_hits(args.bgan_db, originals, queries, ["--bits", "64"], [[]])
+    for name, path in models:
+        results[f"{name} store"], = store_top_hits(args.bgan_db, originals, queries, ["--model", path], [[]])
+    order = ["pdq store (bgan-db)", "pdq store, mirrors matched", "pdq (bgan-db)", "pdqhash", "phash", "dhash", "whash",
+             "bgan-64 store", "bgan-64 (bgan-db)"]
+    for name, _ in models:
+        order += [f"{name} store", f"{name} (bgan-db)"]
     transforms = list(results["pdqhash"].keys())
 
-    print("recall@1 (tie-aware; the store row: its first hit)")
+    print("recall@1 (tie-aware; the store columns: their first hit)")
     print("| transform | " + " | ".join(order) + " |")
     print("|---|" + "---|" * len(order))
     for t in transforms:
         print(f"| {t} | " + " | ".join(f"{results[m][t]['recall@1']:.3f}" for m in order) + " |")
     print()
     print("recall / precision within the threshold (PDQ <= 31 of 256 bits; 64-bit hashes <= 8)")
-    within = [m for m in order if not m.startswith("pdq store")]
+    within = [m for m in order if m in methods]
     print("| transform | " + " | ".join(within) + " |")
     print("|---|" + "---|" * len(within))
     for t in transforms:

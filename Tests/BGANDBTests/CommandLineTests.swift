@@ -223,6 +223,21 @@ import TestSupport
         #expect(try rate(["--bits", "32", "--encoder-lr", "0.0005"]) == 5e-4)
     }
 
+    /// `--view-contrast` and `--view-rotation` reach both stages' views; a run with no views of
+    /// its own to change, or a value out of range, is refused before any training.
+    @Test func viewContrastAndRotationReachBothStages() throws {
+        let common = ["--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--out", directory.sub("views.bgan")]
+        let plan = try TrainCommand.parse(common + ["--view-contrast", "0.3", "--view-rotation", "5"]).plan()
+        #expect(plan.pretraining?.augmentation.contrast == 0.3 && plan.pretraining?.augmentation.rotation == 5)
+        #expect(plan.views?.contrast == 0.3 && plan.views?.rotation == 5)
+        let unchanged = try TrainCommand.parse(common).plan()
+        #expect(unchanged.views == .nearDuplicate && unchanged.pretraining?.augmentation == ViewAugmentation())
+        #expect(throws: (any Error).self) { try TrainCommand.parse(common + ["--view-contrast", "1.5"]) }
+        #expect(throws: (any Error).self) { try TrainCommand.parse(common + ["--view-rotation", "90"]) }
+        let noViews = try run(arguments: ["train"] + common + ["--recipe", "paper", "--view-rotation", "5"])
+        #expect(noViews.status == 64 && noViews.stderr.contains("this run has none"), "\(noViews.stderr)")
+    }
+
     /// `train --data --bits --out` alone runs the recommended recipe: pre-training into
     /// OUT.pretrained.bganmodel, then BGAN on its layers with codes in two parts; a second run
     /// reuses the pre-trained model; the paper's recipe does not pre-train.

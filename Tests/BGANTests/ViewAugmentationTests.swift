@@ -78,11 +78,83 @@ import Testing
         #expect(decoded.noise == 0 && decoded.minimumArea == 0.5)
     }
 
-    @Test(arguments: [(1, 0.04), (3, 0.04), (1, 0)] as [(Int, Float)])
-    func viewsOfABatchAreTheViewsOneStreamGivesInTurn(channels: Int, noise: Float) {
-        // Enough views to be shared among threads, each image different, noise on and off.
+    @Test func contrastScalesEachValuesDistanceFromTheMean() {
+        var contrastOnly = ViewAugmentation.identity
+        contrastOnly.contrast = 0.3
+        let mean = image.reduce(0, +) / Float(image.count)
+        var factors: [Float] = []
+        for seed in 0..<10 as Range<UInt64> {
+            let output = view(contrastOnly, seed: seed)
+            #expect(output.allSatisfy { $0 >= 0 && $0 <= 1 })
+            // One factor for the whole view: every unclipped value's distance from the mean scaled alike.
+            var ratios: [Float] = []
+            for (changed, original) in zip(output, image) where changed > 0 && changed < 1 && abs(original - mean) > 0.05 {
+                ratios.append((changed - mean) / (original - mean))
+            }
+            let first = ratios[0]
+            #expect(ratios.allSatisfy { abs($0 - first) < 1e-4 })
+            #expect(first >= 0.7 - 1e-4 && first <= 1.3 + 1e-4)
+            factors.append(ratios[0])
+        }
+        #expect(factors.filter { abs($0 - 1) > 0.01 }.count >= 8, "\(factors)")
+        #expect(factors.contains { $0 < 1 } && factors.contains { $0 > 1 }, "lower and higher contrast both drawn: \(factors)")
+    }
+
+    @Test func aQuarterTurnMovesEveryPixelToItsTurnedPlace() {
+        // A square image turned by 90° about its centre: output (y, x) shows the pixel at row x, column 7 − y.
+        let square: [Float] = (0..<64).map { Float(($0 * 29) % 64) / 63 }
+        let choice = ViewAugmentation.Choice(cropHeight: 8, cropWidth: 8, top: 0, left: 0, flip: false, gain: 1, sigma: 0, angle: .pi / 2)
+        var output = [Float](repeating: -1, count: 64)
+        var rng = SeededGenerator(seed: 1)
+        square.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { ViewAugmentation().render(source, into: $0, choice, channels: 1, height: 8, width: 8, rng: &rng) }
+        }
+        for y in 0..<8 {
+            for x in 0..<8 { #expect(abs(output[y * 8 + x] - square[x * 8 + 7 - y]) < 1e-4, "(\(y), \(x))") }
+        }
+    }
+
+    @Test func smallTurnsStayInTheImagesRangeAndDifferBySeed() {
+        var turnsOnly = ViewAugmentation.identity
+        turnsOnly.rotation = 10
+        let a = view(turnsOnly, seed: 1), b = view(turnsOnly, seed: 2)
+        #expect(a == view(turnsOnly, seed: 1) && a != b && a != image && b != image)
+        let low = image.min()!, high = image.max()!
+        #expect(a.allSatisfy { $0 >= low - 1e-6 && $0 <= high + 1e-6 }, "bilinear samples stay between their pixels")
+    }
+
+    @Test func viewsWithoutContrastOrRotationKeepTheirNotesAndBytes() throws {
+        let plain = ViewAugmentation()
+        #expect(plain.note == "crop area ≥ 0.35, aspect ≤ 1.3333334, flips true, brightness ±0.4, noise σ ≤ 0.04")
+        let encoded = String(decoding: try JSONEncoder().encode(plain), as: UTF8.self)
+        #expect(!encoded.contains("contrast") && !encoded.contains("rotation"), "\(encoded)")
+        var photo = plain
+        photo.contrast = 0.3
+        photo.rotation = 5
+        #expect(photo.note == plain.note + ", contrast ±0.3, rotation ±5.0°")
+        #expect(try JSONDecoder().decode(ViewAugmentation.self, from: try JSONEncoder().encode(photo)) == photo)
+        // Without contrast or rotation a view draws the same numbers as before they existed: the
+        // stream after one default view is the one the crop, flip, gain, noise level and noise take.
+        var withoutThem = SeededGenerator(seed: 9), withThem = withoutThem
+        var output = [Float](repeating: 0, count: image.count)
+        image.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { plain.view(of: source, into: $0, channels: 1, height: 8, width: 12, rng: &withoutThem) }
+            output.withUnsafeMutableBufferPointer { photo.view(of: source, into: $0, channels: 1, height: 8, width: 12, rng: &withThem) }
+        }
+        var expected = SeededGenerator(seed: 9)
+        _ = plain.choose(height: 8, width: 12, rng: &expected)
+        expected.skip(SeededGenerator.drawsPerNormal * image.count)
+        #expect(withoutThem.state == expected.state)
+        #expect(withThem.state != expected.state, "contrast and rotation take draws of their own")
+    }
+
+    @Test(arguments: [(1, 0.04, 0, 0), (3, 0.04, 0, 0), (1, 0, 0, 0), (3, 0.04, 0.3, 5), (1, 0, 0.3, 0), (1, 0, 0, 5)] as [(Int, Float, Float, Float)])
+    func viewsOfABatchAreTheViewsOneStreamGivesInTurn(channels: Int, noise: Float, contrast: Float, rotation: Float) {
+        // Enough views to be shared among threads, each image different, noise, contrast and turns on and off.
         var augmentation = ViewAugmentation()
         augmentation.noise = noise
+        augmentation.contrast = contrast
+        augmentation.rotation = rotation
         let (count, height, width) = (50, 8, 12)
         let size = channels * height * width
         let images: [[Float]] = (0..<count).map { index in
@@ -116,6 +188,14 @@ import Testing
         #expect(throws: BGANError.self) { try bad.validate() }
         bad = ViewAugmentation()
         bad.brightness = 1
+        #expect(throws: BGANError.self) { try bad.validate() }
+        bad = ViewAugmentation()
+        bad.contrast = 1
+        #expect(throws: BGANError.self) { try bad.validate() }
+        bad = ViewAugmentation()
+        bad.rotation = 46
+        #expect(throws: BGANError.self) { try bad.validate() }
+        bad.rotation = -1
         #expect(throws: BGANError.self) { try bad.validate() }
         #expect(throws: Never.self) { try ViewAugmentation().validate() }
     }

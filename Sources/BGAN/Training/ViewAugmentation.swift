@@ -2,8 +2,8 @@ import Basics
 import NeuralNet
 
 /// Random views of an image for contrastive pre-training: a crop of random area and aspect
-/// ratio resized back to the full image (bilinear), a left-right flip, a brightness scale and
-/// Gaussian noise.
+/// ratio resized back to the full image (bilinear), optionally turned by a small angle, a
+/// left-right flip, a brightness scale, optionally a contrast change, and Gaussian noise.
 /// Two views of one image share its content but hardly a pixel, so an encoder that must tell
 /// them apart from other images' views learns what survives these changes.
 public struct ViewAugmentation: Codable, Sendable, Equatable {
@@ -19,6 +19,12 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     /// values) is added to each view: 0.04 is about 10 of 255, a little more than the
     /// near-duplicate test's σ = 8 and in the range JPEG artefacts reach.
     public var noise: Float = 0.04
+    /// Contrast is scaled by a factor drawn from [1 − this, 1 + this] about the view's mean value
+    /// (0: unchanged, drawing nothing, so views and notes stay those of builds without it).
+    public var contrast: Float = 0
+    /// The crop turns about its centre by an angle drawn from [−this, this] degrees before it is
+    /// resized; samples that fall outside the image take its nearest edge (0: no turn, drawing nothing).
+    public var rotation: Float = 0
 
     public init() {}
 
@@ -34,14 +40,16 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         return mild
     }()
 
-    private enum CodingKeys: String, CodingKey { case minimumArea, maximumAspect, flips, brightness, noise }
+    private enum CodingKeys: String, CodingKey { case minimumArea, maximumAspect, flips, brightness, noise, contrast, rotation }
 
-    /// The views in words, as a stage-1 model file's `views` note records them.
+    /// The views in words, as a stage-1 model file's `views` note records them (contrast and
+    /// rotation only when set, so the notes of views without them read as before).
     public var note: String {
         "crop area ≥ \(minimumArea), aspect ≤ \(maximumAspect), flips \(flips), brightness ±\(brightness), noise σ ≤ \(noise)"
+            + (contrast > 0 ? ", contrast ±\(contrast)" : "") + (rotation > 0 ? ", rotation ±\(rotation)°" : "")
     }
 
-    /// Reads checkpoints written before views had noise as views without it.
+    /// Reads checkpoints written before views had noise, contrast or rotation as views without them.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         minimumArea = try container.decode(Float.self, forKey: .minimumArea)
@@ -49,6 +57,20 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         flips = try container.decode(Bool.self, forKey: .flips)
         brightness = try container.decode(Float.self, forKey: .brightness)
         noise = try container.decodeIfPresent(Float.self, forKey: .noise) ?? 0
+        contrast = try container.decodeIfPresent(Float.self, forKey: .contrast) ?? 0
+        rotation = try container.decodeIfPresent(Float.self, forKey: .rotation) ?? 0
+    }
+
+    /// Writes contrast and rotation only when set, so checkpoints of views without them keep their bytes.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(minimumArea, forKey: .minimumArea)
+        try container.encode(maximumAspect, forKey: .maximumAspect)
+        try container.encode(flips, forKey: .flips)
+        try container.encode(brightness, forKey: .brightness)
+        try container.encode(noise, forKey: .noise)
+        if contrast > 0 { try container.encode(contrast, forKey: .contrast) }
+        if rotation > 0 { try container.encode(rotation, forKey: .rotation) }
     }
 
     /// No change at all: every view is the image itself.
@@ -65,8 +87,8 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     /// Checks the ranges.
     public func validate() throws {
         guard minimumArea > 0, minimumArea <= 1, maximumAspect >= 1, maximumAspect.isFinite, brightness >= 0, brightness < 1,
-              noise >= 0, noise <= 0.5 else {
-            throw BGANError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1, a brightness change in [0, 1) and a noise level in [0, 0.5]; got \(minimumArea), \(maximumAspect), \(brightness), \(noise)")
+              noise >= 0, noise <= 0.5, contrast >= 0, contrast < 1, rotation >= 0, rotation <= 45 else {
+            throw BGANError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1, a brightness change in [0, 1), a noise level in [0, 0.5], a contrast change in [0, 1) and a rotation in [0, 45] degrees; got \(minimumArea), \(maximumAspect), \(brightness), \(noise), \(contrast), \(rotation)")
         }
     }
 
@@ -132,6 +154,10 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         let gain: Float
         /// Standard deviation of the noise: 0 draws none.
         let sigma: Float
+        /// Factor on each value's distance from the view's mean (1: unchanged).
+        var contrastFactor: Float = 1
+        /// Turn of the crop about its centre, in radians (0: none).
+        var angle: Float = 0
 
         /// How many 64-bit draws the noise of a view of `values` values takes: one normal a value.
         func noiseDraws(values: Int) -> Int { sigma > 0 ? SeededGenerator.drawsPerNormal * values : 0 }
@@ -148,12 +174,38 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         let flip = flips && rng.next() & 1 == 1
         let gain = 1 + uniform(-brightness, brightness, &rng)
         let sigma = noise > 0 ? uniform(0, noise, &rng) : 0
-        return Choice(cropHeight: cropHeight, cropWidth: cropWidth, top: top, left: left, flip: flip, gain: gain, sigma: sigma)
+        var choice = Choice(cropHeight: cropHeight, cropWidth: cropWidth, top: top, left: left, flip: flip, gain: gain, sigma: sigma)
+        // Drawn after the others and only when set, so views without them draw as before.
+        if contrast > 0 { choice.contrastFactor = 1 + uniform(-contrast, contrast, &rng) }
+        if rotation > 0 { choice.angle = uniform(-rotation, rotation, &rng) * .pi / 180 }
+        return choice
     }
 
     /// Writes the view `choice` describes, drawing its noise from `rng` (``Choice/noiseDraws(values:)`` draws).
     func render(_ image: UnsafeBufferPointer<Float>, into view: UnsafeMutableBufferPointer<Float>, _ choice: Choice,
                 channels: Int, height: Int, width: Int, rng: inout SeededGenerator) {
+        guard choice.angle != 0 || choice.contrastFactor != 1 else {
+            return renderCropped(image, into: view, choice, channels: channels, height: height, width: width, rng: &rng)
+        }
+        renderTurned(image, into: view, choice, channels: channels, height: height, width: width)
+        let factor = choice.contrastFactor, sigma = choice.sigma
+        let mean = view.reduce(0, +) / Float(view.count)
+        // The same order of values as the crop's pass, so each value's noise comes from the same draw.
+        let plane = height * width
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<channels {
+                    let i = c * plane + y * width + x
+                    let grain = sigma > 0 ? sigma * rng.normal() : 0
+                    view[i] = min(1, max(0, mean + factor * (view[i] - mean) + grain))
+                }
+            }
+        }
+    }
+
+    /// A crop without a turn or a contrast change: resized, flipped, scaled by the gain, noise added, clipped.
+    private func renderCropped(_ image: UnsafeBufferPointer<Float>, into view: UnsafeMutableBufferPointer<Float>, _ choice: Choice,
+                               channels: Int, height: Int, width: Int, rng: inout SeededGenerator) {
         let (cropHeight, cropWidth, top, left, flip, gain, sigma) = (choice.cropHeight, choice.cropWidth, choice.top, choice.left,
                                                                      choice.flip, choice.gain, choice.sigma)
         let plane = height * width
@@ -171,6 +223,34 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
                     let lower = image[p + y1 * width + x0] * (1 - fx) + image[p + y1 * width + x1] * fx
                     let grain = sigma > 0 ? sigma * rng.normal() : 0
                     view[p + y * width + x] = min(1, max(0, gain * (upper * (1 - fy) + lower * fy) + grain))
+                }
+            }
+        }
+    }
+
+    /// The crop turned by `choice.angle` about its centre, resized and flipped, scaled by the gain:
+    /// no noise and no clipping yet (the contrast change needs the mean first).
+    private func renderTurned(_ image: UnsafeBufferPointer<Float>, into view: UnsafeMutableBufferPointer<Float>, _ choice: Choice,
+                              channels: Int, height: Int, width: Int) {
+        let (cropHeight, cropWidth, flip, gain) = (choice.cropHeight, choice.cropWidth, choice.flip, choice.gain)
+        let (sine, cosine) = (sinf(choice.angle), cosf(choice.angle))
+        let centreY = choice.top + cropHeight / 2, centreX = choice.left + cropWidth / 2
+        let plane = height * width
+        for y in 0..<height {
+            // Output pixel centres as offsets from the crop's centre, turned, then back into the image.
+            let v = (Float(y) + 0.5) * cropHeight / Float(height) - cropHeight / 2
+            for x in 0..<width {
+                let column = flip ? width - 1 - x : x
+                let u = (Float(column) + 0.5) * cropWidth / Float(width) - cropWidth / 2
+                let sx = min(max(centreX + cosine * u - sine * v - 0.5, 0), Float(width - 1))
+                let sy = min(max(centreY + sine * u + cosine * v - 0.5, 0), Float(height - 1))
+                let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = sx - Float(x0)
+                let y0 = Int(sy), y1 = min(y0 + 1, height - 1), fy = sy - Float(y0)
+                for c in 0..<channels {
+                    let p = c * plane
+                    let upper = image[p + y0 * width + x0] * (1 - fx) + image[p + y0 * width + x1] * fx
+                    let lower = image[p + y1 * width + x0] * (1 - fx) + image[p + y1 * width + x1] * fx
+                    view[p + y * width + x] = gain * (upper * (1 - fy) + lower * fy)
                 }
             }
         }

@@ -50,6 +50,12 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Noise: each view gets Gaussian noise of a standard deviation drawn from [0, this] (values in [0, 1]).")
     var noise: Float = ViewAugmentation().noise
 
+    @Option(help: "Contrast change: views scale each value's distance from the view's mean by a factor in [1 − this, 1 + this] (0: none).")
+    var contrast: Float = 0
+
+    @Option(help: "Rotation: each view's crop turns about its centre by an angle drawn from [−this, this] degrees (0: none).")
+    var rotation: Float = 0
+
     @Flag(help: "Do not flip views left-right (for images whose orientation matters).")
     var noFlips = false
 
@@ -113,6 +119,8 @@ struct PretrainCommand: ParsableCommand {
         stage.augmentation.brightness = brightness
         stage.augmentation.noise = noise
         stage.augmentation.flips = !noFlips
+        stage.augmentation.contrast = contrast
+        stage.augmentation.rotation = rotation
         let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
                                             hiddenUnits: hiddenUnits)
         return stage.settings(architecture: architecture, seed: seed)

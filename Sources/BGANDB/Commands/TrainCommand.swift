@@ -139,6 +139,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Train on random views of the images (crops keeping 70-100% of the area, flips, brightness ±20%, noise up to σ 0.04): codes learn to ignore the edits near-duplicates show (default: the recipe's, on or off).")
     var views: Bool?
 
+    @Option(name: .customLong("view-contrast"), help: "Views of both stages (the pre-training's and the BGAN stage's) also change contrast, scaling each value's distance from the view's mean by a factor in [1 − this, 1 + this] (default 0: none; for photographs, whose copies are often re-toned).")
+    var viewContrast: Float = 0
+
+    @Option(name: .customLong("view-rotation"), help: "Views of both stages also turn by an angle drawn from [−this, this] degrees (default 0: none; for photographs, whose copies are often straightened or tilted).")
+    var viewRotation: Float = 0
+
     @Flag(inversion: .prefixedNo, help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost (default: the recipe's, on or off).")
     var generativeOnAnchors: Bool?
 
@@ -182,6 +188,12 @@ struct TrainCommand: ParsableCommand {
         }
         if let anchorWeight, anchorWeight > 0, freshCodeLayer == nil, recipe.freshCodeLayer, initialEncoder != "none" {
             throw ValidationError("--anchor-weight holds codes near the starting encoder's, but the \(recipe.rawValue) recipe draws a fresh code layer: add --no-fresh-code-layer (the starting model must then have \(bits)-bit codes) or drop --anchor-weight")
+        }
+        if viewContrast != 0 || viewRotation != 0 {
+            let plan = try plan()
+            guard plan.views != nil || (plan.pretraining != nil && pretrained == nil) else {
+                throw ValidationError("--view-contrast and --view-rotation change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
+            }
         }
         do {
             try plan().validate()
@@ -254,6 +266,10 @@ struct TrainCommand: ParsableCommand {
         if let listwiseTemperature { plan.weights.listwise?.temperature = listwiseTemperature }
         if let listwiseQuantizationWeight { plan.weights.listwise?.quantizationWeight = listwiseQuantizationWeight }
         if let views { plan.views = views ? .nearDuplicate : nil }
+        plan.pretraining?.augmentation.contrast = viewContrast
+        plan.pretraining?.augmentation.rotation = viewRotation
+        plan.views?.contrast = viewContrast
+        plan.views?.rotation = viewRotation
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         if let codeLayerOnly { plan.codeLayerOnly = codeLayerOnly }
         if let freshCodeLayer { plan.freshCodeLayer = freshCodeLayer }

@@ -185,6 +185,8 @@ public struct TrainingPlan: Sendable {
             throw fail("anchor weight \(anchor): give a positive weight, or none (nil)")
         }
         try weights.listwise?.validate(codeBits: bits, sampling: sampling)
+        try views?.validate()
+        try pretraining?.augmentation.validate()
         guard !betaSchedule.isEmpty, betaSchedule.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw fail("β schedule \(betaSchedule): give at least one positive β")
         }

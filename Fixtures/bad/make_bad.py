@@ -65,13 +65,16 @@ write("models/truncated.bganmodel", model[:-100])
 flipped = bytearray(model)
 flipped[len(model) // 2] ^= 0x10
 write("models/bit-flipped.bganmodel", bytes(flipped))
-write("models/version-3.bganmodel", sealed(3, model[16:16 + header_length], rest))
+write("models/version-4.bganmodel", sealed(4, model[16:16 + header_length], rest))
 huge = json.loads(json.dumps(header))
 huge["architecture"]["filters"] = 1000000
 write("models/huge-architecture.bganmodel", sealed(version, json.dumps(huge, sort_keys=True, separators=(",", ":")).encode(), rest))
 mirrored = json.loads(json.dumps(header))
 mirrored["mirrorAveraging"] = True
 write("models/mirror-averaging-version-1.bganmodel", sealed(version, json.dumps(mirrored, sort_keys=True, separators=(",", ":")).encode(), rest))
+standardised = json.loads(json.dumps(header))
+standardised["architecture"]["standardisedInput"] = True
+write("models/standardised-input-version-2.bganmodel", sealed(2, json.dumps(standardised, sort_keys=True, separators=(",", ":")).encode(), rest))
 write("models/not-a-model.bganmodel", b"#!/bin/sh\necho models are data, never code\n")
 
 # Codes: three 32-bit codes (4 bytes each) as NumPy uint8 [3, 4], for 64-bit stores.

@@ -111,9 +111,10 @@ import TestSupport
     @Test(arguments: [
         ("models/truncated.bganmodel", "digest does not match its contents"),
         ("models/bit-flipped.bganmodel", "digest does not match its contents"),
-        ("models/version-3.bganmodel", "format version 3; this build reads versions 1 and 2 (a newer build wrote it)"),
+        ("models/version-4.bganmodel", "format version 4; this build reads versions 1 to 3 (a newer build wrote it)"),
         ("models/huge-architecture.bganmodel", "architecture is unusable"),
-        ("models/mirror-averaging-version-1.bganmodel", "asks for mirror averaging but it is format version 1"),
+        ("models/mirror-averaging-version-1.bganmodel", "asks for mirror averaging, which makes format version 2, but it is format version 1"),
+        ("models/standardised-input-version-2.bganmodel", "asks for a standardised input, which makes format version 3, but it is format version 2"),
         ("models/not-a-model.bganmodel", "too short to be a model file"),
     ])
     func damagedForeignOrHostileModelFilesAreRefusedBeforeAnyWrite(file: String, reason: String) throws {

@@ -238,6 +238,27 @@ import TestSupport
         #expect(noViews.status == 64 && noViews.stderr.contains("this run has none"), "\(noViews.stderr)")
     }
 
+    /// `--standardise-input` gives both stages' encoders a standardised input: the model file
+    /// says so (format version 3), and a stage 1 left without it is not reused.
+    @Test func standardisedInputReachesBothStagesAndTheModelFile() throws {
+        let data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        let model = directory.sub("standardised.bgan")
+        let small = ["--limit", "64", "--bits", "16", "--batch", "16", "--k1", "5", "--k2", "3", "--filters", "4", "--hidden-units", "16",
+                     "--feature-units", "16", "--epochs", "1", "--pretrain-epochs", "1"]
+        let plain = try run(arguments: ["train", "--data", data, "--out", model] + small)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let mismatched = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input"] + small)
+        #expect(mismatched.status == 1 && mismatched.stderr.contains("is left from a pre-training without a standardised input"), "\(mismatched.stderr)")
+        try FileManager.default.removeItem(atPath: model + ".pretrained.bganmodel")
+        let standardised = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input"] + small)
+        #expect(standardised.status == 0, "\(standardised.stderr)")
+        for path in [model, model + ".pretrained.bganmodel"] {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            let file = try ModelFile(bytes: bytes)
+            #expect(file.header.architecture.standardizesInput && bytes[8] == 3, "\(path)")
+        }
+    }
+
     /// `train --data --bits --out` alone runs the recommended recipe: pre-training into
     /// OUT.pretrained.bganmodel, then BGAN on its layers with codes in two parts; a second run
     /// reuses the pre-trained model; the paper's recipe does not pre-train.

@@ -70,6 +70,35 @@ import Testing
         #expect(check.worst < 2e-2, "\(check.where)")
     }
 
+    @Test(arguments: [[3, 5], [2, 3, 4, 4], [1, 1, 6, 2]])
+    func sampleStandardization(shape: [Int]) throws {
+        let layer = SampleStandardization("standardise")
+        let check = try gradientCheck(layer, parameters: ParameterStore(), input: randomTensor(shape, seed: 11, scale: 0.3), step: 1e-2)
+        #expect(check.worst < 2e-2, "\(check.where)")
+    }
+
+    /// Each sample comes out at mean 0 and deviation ~1, and a brightness or contrast change of
+    /// a sample (an affine map of its values) gives the same output.
+    @Test func sampleStandardizationUndoesAffineChangesOfASample() throws {
+        let layer = SampleStandardization("standardise")
+        let input = randomTensor([2, 3, 4, 4], seed: 12, scale: 0.2)
+        let output = try layer.forward(input, training: false)
+        for n in 0..<2 {
+            let values = output.storage[(n * 48)..<((n + 1) * 48)]
+            let mean = values.reduce(0, +) / 48
+            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 48
+            #expect(abs(mean) < 1e-5 && abs(variance - 1) < 0.01, "mean \(mean), variance \(variance)")
+        }
+        var changed = input
+        for i in 0..<48 { changed.storage[i] = 1.2 * changed.storage[i] }            // brighter
+        for i in 48..<96 { changed.storage[i] = 0.4 + 0.8 * (changed.storage[i] - 0.4) } // less contrast
+        let again = try layer.forward(changed, training: false)
+        // Equal but for ε's share of each variance (10⁻⁴ against ~0.04): within 0.5 %.
+        #expect(zip(output.storage, again.storage).allSatisfy { abs($0 - $1) < 5e-3 })
+        let flat = try layer.forward(Tensor(shape: [1, 4], storage: [0.5, 0.5, 0.5, 0.5]), training: false)
+        #expect(flat.storage == [0, 0, 0, 0], "a flat sample gives zeros, not noise blown up")
+    }
+
     @Test func batchNormalizationInferenceUsesRunningStatistics() throws {
         let store = ParameterStore()
         let layer = BatchNormalization("bn", channels: 2, momentum: 1, parameters: store)

@@ -34,8 +34,11 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 /// its length (`UInt64`), and a SHA-256 digest of every byte before it. The digest is the model's
 /// identity: a store is stamped with it.
 ///
-/// Files are format version 1, or 2 when ``Header/averagesMirrorImages`` is set: a build that
-/// reads only version 1 would ignore that setting and give other codes, so it refuses the file.
+/// Files are format version 1; 2 when ``Header/averagesMirrorImages`` is set; 3 when the encoder
+/// standardises its input (``BGANArchitecture/standardizesInput``), with or without mirror
+/// averaging: each file has the lowest version whose readers know every setting it uses. A build
+/// that reads only older versions would ignore the setting and give other codes, so it refuses
+/// the file.
 public struct ModelFile: Sendable {
     public struct Header: Codable, Sendable, Equatable {
         public var architecture: BGANArchitecture
@@ -82,13 +85,21 @@ public struct ModelFile: Sendable {
             if averagesMirrorImages { try container.encode(true, forKey: .averagesMirrorImages) }
         }
 
-        /// The format version a file of this header is written in.
-        public var formatVersion: UInt32 { averagesMirrorImages ? 2 : 1 }
+        /// The format version a file of this header is written in: the lowest whose readers know
+        /// every setting the header uses.
+        public var formatVersion: UInt32 { architecture.standardizesInput ? 3 : averagesMirrorImages ? 2 : 1 }
+
+        /// The settings that raise the format version, in words (for the message refusing a
+        /// file whose version disagrees with them).
+        var versionedSettings: String {
+            let settings = (averagesMirrorImages ? ["mirror averaging"] : []) + (architecture.standardizesInput ? ["a standardised input"] : [])
+            return settings.isEmpty ? "neither mirror averaging nor a standardised input" : settings.joined(separator: " and ")
+        }
     }
 
     static let magic = Array("BGANMODL".utf8)
     /// The newest format version this build reads and writes (it reads every older one).
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
 
     public let header: Header
     /// The encoder's parameters, as `ParameterFile` bytes.
@@ -153,9 +164,9 @@ public struct ModelFile: Sendable {
                                     invalid: .invalidModelFile)
         header = try file.decodeHeader(Header.self, source: source)
         guard file.version == header.formatVersion else {
-            // Builds that read only version 1 would ignore the setting and give other codes.
-            throw BGANError(.invalidModelFile, "\(source) is refused: its header \(header.averagesMirrorImages ? "asks for" : "does not ask for") mirror averaging "
-                                + "but it is format version \(file.version) (version 2 exactly when it does): the file was altered or written by another tool")
+            // Builds that read only older versions would ignore a setting and give other codes.
+            throw BGANError(.invalidModelFile, "\(source) is refused: its header asks for \(header.versionedSettings), which makes format version "
+                                + "\(header.formatVersion), but it is format version \(file.version): the file was altered or written by another tool")
         }
         do {
             try header.architecture.validate()

@@ -16,8 +16,14 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
     public var hiddenUnits: Int
     /// Units of the discriminator's feature layer D_l (the reference code: 1024).
     public var featureUnits: Int
+    /// Whether the encoder first brings each image to mean 0 and deviation 1 over all its values
+    /// (``SampleStandardization``), so that its codes ignore brightness and contrast changes
+    /// (not in the paper; for photographs). Written only when set (key `standardisedInput`), so
+    /// architectures without it keep their bytes.
+    public var standardizesInput: Bool
 
-    public init(channels: Int, height: Int, width: Int, bits: Int, filters: Int = 32, hiddenUnits: Int = 512, featureUnits: Int = 1024) {
+    public init(channels: Int, height: Int, width: Int, bits: Int, filters: Int = 32, hiddenUnits: Int = 512, featureUnits: Int = 1024,
+                standardizesInput: Bool = false) {
         self.channels = channels
         self.height = height
         self.width = width
@@ -25,6 +31,12 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         self.filters = filters
         self.hiddenUnits = hiddenUnits
         self.featureUnits = featureUnits
+        self.standardizesInput = standardizesInput
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case channels, height, width, bits, filters, hiddenUnits, featureUnits
+        case standardizesInput = "standardisedInput"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -37,6 +49,19 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         featureUnits = try container.decode(Int.self, forKey: .featureUnits)
         // Files written before the encoder's hidden layer had a size of its own used D_l's.
         hiddenUnits = try container.decodeIfPresent(Int.self, forKey: .hiddenUnits) ?? featureUnits
+        standardizesInput = try container.decodeIfPresent(Bool.self, forKey: .standardizesInput) ?? false
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(channels, forKey: .channels)
+        try container.encode(height, forKey: .height)
+        try container.encode(width, forKey: .width)
+        try container.encode(bits, forKey: .bits)
+        try container.encode(filters, forKey: .filters)
+        try container.encode(hiddenUnits, forKey: .hiddenUnits)
+        try container.encode(featureUnits, forKey: .featureUnits)
+        if standardizesInput { try container.encode(true, forKey: .standardizesInput) }
     }
 
     /// Checks the geometry.
@@ -149,7 +174,8 @@ public final class BGANNetworks {
         let firstConvolution = Conv2D("encoder.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1,
                                       parameters: parameters, rng: &rng)
         firstConvolution.needsInputGradient = false
-        let encoder = Sequential("encoder", [
+        let standardization: [Layer] = a.standardizesInput ? [SampleStandardization("encoder.standardise")] : []
+        let encoder = Sequential("encoder", standardization + [
             firstConvolution,
             BatchNormalization("encoder.bn1", channels: a.filters, parameters: parameters),
             LeakyReLU("encoder.act1"),

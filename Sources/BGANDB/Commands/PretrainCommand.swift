@@ -56,6 +56,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Rotation: each view's crop turns about its centre by an angle drawn from [−this, this] degrees (0: none).")
     var rotation: Float = 0
 
+    @Flag(name: .customLong("standardise-input"), help: "The encoder brings each image to mean 0 and deviation 1 over all its values first (train --standardise-input must then match).")
+    var standardizeInput = false
+
     @Flag(help: "Do not flip views left-right (for images whose orientation matters).")
     var noFlips = false
 
@@ -122,7 +125,7 @@ struct PretrainCommand: ParsableCommand {
         stage.augmentation.contrast = contrast
         stage.augmentation.rotation = rotation
         let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
-                                            hiddenUnits: hiddenUnits)
+                                            hiddenUnits: hiddenUnits, standardizesInput: standardizeInput)
         return stage.settings(architecture: architecture, seed: seed)
     }
 }

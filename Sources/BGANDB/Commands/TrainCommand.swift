@@ -145,6 +145,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("view-rotation"), help: "Views of both stages also turn by an angle drawn from [−this, this] degrees (default 0: none; for photographs, whose copies are often straightened or tilted).")
     var viewRotation: Float = 0
 
+    @Flag(name: .customLong("standardise-input"), help: "Both stages' encoders bring each image to mean 0 and deviation 1 over all its values first, so codes ignore brightness and contrast changes (not in the paper; for photographs, whose copies are often re-toned; the model file needs this release's builds or later).")
+    var standardizeInput = false
+
     @Flag(inversion: .prefixedNo, help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost (default: the recipe's, on or off).")
     var generativeOnAnchors: Bool?
 
@@ -274,6 +277,7 @@ struct TrainCommand: ParsableCommand {
         if let codeLayerOnly { plan.codeLayerOnly = codeLayerOnly }
         if let freshCodeLayer { plan.freshCodeLayer = freshCodeLayer }
         if let mirrorAveraging { plan.averagesMirrorImages = mirrorAveraging }
+        plan.standardizesInput = standardizeInput
         switch initialEncoder {
         case nil: break
         case "none"?:

@@ -149,7 +149,7 @@ extension TrainingPlan {
     /// The BGAN stage's networks for `data`'s images.
     func architecture(for data: TrainingData) -> BGANArchitecture {
         BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
-                         hiddenUnits: hiddenUnits, featureUnits: featureUnits)
+                         hiddenUnits: hiddenUnits, featureUnits: featureUnits, standardizesInput: standardizesInput)
     }
 
     /// The model file at `path` (a starting encoder or a stage-1 model the plan names).
@@ -177,6 +177,9 @@ extension TrainingPlan {
         guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width,
               a.bits == architecture.bits || freshCodeLayer, a.filters == architecture.filters, a.hiddenUnits == architecture.hiddenUnits else {
             throw BGANError(.invalidArgument, "\(path) has another architecture than this run (\(a.channels)×\(a.height)×\(a.width), \(a.bits) bits, \(a.filters) filters, \(a.hiddenUnits) hidden units): train with the same code length, filters and hidden units (another code length only with a fresh code layer)")
+        }
+        guard a.standardizesInput == architecture.standardizesInput else {
+            throw BGANError(.invalidArgument, "\(path) \(a.standardizesInput ? "standardises" : "does not standardise") its input and this run \(architecture.standardizesInput ? "does" : "does not"): its layers expect other values; train with\(a.standardizesInput ? "" : "out") --standardise-input, or from another model")
         }
         // Its code layer's bits are interleaved and scaled: a listwise term would train the wrong ones.
         if !freshCodeLayer, weights.listwise != nil, model.header.training["code_bit_order"] != nil {
@@ -227,6 +230,9 @@ extension TrainingPlan {
             guard model.header.training["epochs"] == "\(epochs)" else {
                 throw BGANError(.invalidArgument, "\(path) is left from a pre-training of \(model.header.training["epochs"] ?? "?") epochs and \(epochs) are asked for; remove it, or name it as the pre-trained model to use")
             }
+            guard model.header.architecture.standardizesInput == standardizesInput else {
+                throw BGANError(.invalidArgument, "\(path) is left from a pre-training \(standardizesInput ? "without" : "with") a standardised input, and this run's \(standardizesInput ? "has" : "has none"); remove it, or name it as the pre-trained model to use")
+            }
             guard model.header.training["views"] == pretraining.augmentation.note else {
                 throw BGANError(.invalidArgument, "\(path) is left from a pre-training on other views (\(model.header.training["views"] ?? "none noted"); this run's: \(pretraining.augmentation.note)); remove it, or name it as the pre-trained model to use")
             }
@@ -237,7 +243,7 @@ extension TrainingPlan {
         stageLoop.checkpointPath = path + ".checkpoint"
         stageLoop.lossCurvePath = loop.lossCurvePath.map { _ in path + ".losses.svg" }
         let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: pretraining.bits ?? bits,
-                                            filters: filters, hiddenUnits: hiddenUnits)
+                                            filters: filters, hiddenUnits: hiddenUnits, standardizesInput: standardizesInput)
         var settings = pretraining.settings(architecture: architecture, seed: seed)
         settings.epochs = pretraining.epochs(for: data.count)
         settings.batch = min(settings.batch, data.count)

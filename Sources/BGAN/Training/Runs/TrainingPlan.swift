@@ -55,6 +55,9 @@ public struct TrainingPlan: Sendable {
     /// Write a model that averages each image's outputs with its mirror image's
     /// (``TrainingSettings/averagesMirrorImages``).
     public var averagesMirrorImages = false
+    /// Both stages' encoders standardise each image first (``BGANArchitecture/standardizesInput``):
+    /// codes that ignore brightness and contrast, for photographs. Not in the paper; off in both recipes.
+    public var standardizesInput = false
     public var initialEncoder: InitialEncoder
 
     /// The pre-training stage of a plan: every setting of `bgan-db pretrain` but the seed, which

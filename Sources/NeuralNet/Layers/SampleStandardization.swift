@@ -1,0 +1,80 @@
+/// Each sample brought to mean 0 and standard deviation 1 over all of its values:
+/// `y = (x − μ) / √(σ² + ε)`, with `μ` and `σ²` the mean and variance of the sample's values.
+///
+/// No parameters, and the same in training and inference. As an encoder's first layer it makes
+/// the codes ignore a change of an image's brightness (values multiplied by a factor) or contrast
+/// (differences from a value scaled by a factor) wherever nothing clips: both are affine maps of
+/// every value, which the standardisation undoes. `ε` keeps a flat image (σ ≈ 0) from being
+/// amplified: one of a single value gives zeros.
+public final class SampleStandardization: Layer {
+    public let name: String
+    /// Added to each sample's variance: 10⁻⁴ is a standard deviation of 0.01, ~2.5 of 255 in
+    /// [0, 1] pixel values.
+    public let epsilon: Float
+    /// Per sample: the standardised values and 1 / √(σ² + ε), for the backward pass.
+    private var cache = ForwardCache<(output: Tensor, inverseDeviations: [Float])>()
+
+    public init(_ name: String, epsilon: Float = 1e-4) {
+        precondition(epsilon > 0, "ε must be positive")
+        self.name = name
+        self.epsilon = epsilon
+    }
+
+    public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
+        let (samples, size) = (input.batch, input.itemSize)
+        guard samples > 0, size > 0 else {
+            throw NeuralNetError.shape("\(name) forward", expected: "[N, …] with N and each sample's size positive", got: input.shape)
+        }
+        var output = input
+        var inverseDeviations = [Float](repeating: 0, count: samples)
+        input.storage.withUnsafeBufferPointer { x in
+            output.storage.withUnsafeMutableBufferPointer { y in
+                for n in 0..<samples {
+                    let start = n * size
+                    var sum: Double = 0
+                    for i in start..<(start + size) { sum += Double(x[i]) }
+                    let mean = sum / Double(size)
+                    var squares: Double = 0
+                    for i in start..<(start + size) {
+                        let d = Double(x[i]) - mean
+                        squares += d * d
+                    }
+                    let inverse = Float(1 / (squares / Double(size) + Double(epsilon)).squareRoot())
+                    let centre = Float(mean)
+                    for i in start..<(start + size) { y[i] = (x[i] - centre) * inverse }
+                    inverseDeviations[n] = inverse
+                }
+            }
+        }
+        if training { cache.store((output, inverseDeviations)) }
+        return output
+    }
+
+    /// `∂x = (∂y − mean(∂y) − y · mean(∂y · y)) / √(σ² + ε)`, sample by sample.
+    public func backward(_ outputGradient: Tensor) throws -> Tensor {
+        let (output, inverseDeviations) = try cache.get(name)
+        guard outputGradient.shape == output.shape else {
+            throw NeuralNetError.shape("\(name) backward", expected: Tensor.describe(output.shape), got: outputGradient.shape)
+        }
+        let (samples, size) = (output.batch, output.itemSize)
+        var inputGradient = outputGradient
+        output.storage.withUnsafeBufferPointer { y in
+            outputGradient.storage.withUnsafeBufferPointer { g in
+                inputGradient.storage.withUnsafeMutableBufferPointer { dx in
+                    for n in 0..<samples {
+                        let start = n * size
+                        var sum: Double = 0, projected: Double = 0
+                        for i in start..<(start + size) {
+                            sum += Double(g[i])
+                            projected += Double(g[i]) * Double(y[i])
+                        }
+                        let meanGradient = Float(sum / Double(size)), meanProjected = Float(projected / Double(size))
+                        let inverse = inverseDeviations[n]
+                        for i in start..<(start + size) { dx[i] = (g[i] - meanGradient - y[i] * meanProjected) * inverse }
+                    }
+                }
+            }
+        }
+        return inputGradient
+    }
+}

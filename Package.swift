@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "CSHA256"),
         // The trained default encoders, as resources (Fixtures/models/README.md says how they were made).
         .target(name: "BundledModels", path: "Fixtures/models", exclude: ["README.md"],
-                resources: [.copy("fashion-mnist-32.bganmodel"), .copy("fashion-mnist-64.bganmodel")]),
+                resources: [.copy("fashion-mnist-32.bganmodel"), .copy("fashion-mnist-64.bganmodel"), .copy("photos-64.bganmodel")]),
 
         // MARK: Perceptual hashes computed from pixels (PDQ). Knows nothing of networks or LMDB.
         .target(name: "CPDQKernels"),

@@ -5,10 +5,12 @@ Reads each bundled model file byte by byte (the container of Files/DigestedFile.
 parameter blob of NeuralNet/ParameterFile.swift, both documented in docs/on-disk-format.md), runs
 the encoder in inference mode in NumPy float64 (convolutions as explicit patch sums, batch
 normalisation with the running statistics, leaky ReLU 0.2, the hidden and code layers; for a model
-whose header sets mirrorAveraging, the mean of the outputs for the image and its mirror image) on a
-fixed set of Fashion-MNIST test images, and writes the real-valued outputs h and the codes (bit i set
-where h_i > 0, BinaryCode's order) to bundled-codes.json. BundledCodeTests compares the Swift
-encoder with them. Run again whenever the bundled models change:
+whose header sets mirrorAveraging, the mean of the outputs for the image and its mirror image; for
+one whose architecture sets standardisedInput, each image first brought to mean 0 and variance 1
+over all its values, ε 1e-4) on a fixed set of Fashion-MNIST test images — for the RGB photo model
+the same images made into 32×32 colour ones (`photo_image`) — and writes the real-valued outputs h
+and the codes (bit i set where h_i > 0, BinaryCode's order) to bundled-codes.json.
+BundledCodeTests compares the Swift encoder with them. Run again whenever the bundled models change:
 
     python3 Fixtures/nn/make_bundled_codes.py
 """
@@ -34,7 +36,8 @@ def read_model(path):
     version, header_length = struct.unpack_from("<II", body, 8)
     offset = 16
     header = json.loads(body[offset:offset + header_length])
-    assert version == (2 if header.get("mirrorAveraging") else 1), "format version 2 exactly when mirrorAveraging is set"
+    expected = 3 if header["architecture"].get("standardisedInput") else 2 if header.get("mirrorAveraging") else 1
+    assert version == expected, "format version 3 with standardisedInput, else 2 with mirrorAveraging, else 1"
     offset += header_length
     (blob_length,) = struct.unpack_from("<Q", body, offset)
     offset += 8
@@ -96,7 +99,9 @@ def leaky(x, slope=0.2):
     return np.where(x > 0, x, slope * x)
 
 
-def encode(image, p):
+def encode(image, p, standardised=False):
+    if standardised:
+        image = (image - image.mean()) / np.sqrt(image.var() + 1e-4)
     x = leaky(normalise(convolve(image, p["encoder.conv1.weight"], p["encoder.conv1.bias"]), p, "encoder.bn1"))
     x = leaky(normalise(convolve(x, p["encoder.conv2.weight"], p["encoder.conv2.bias"]), p, "encoder.bn2"))
     x = x.reshape(-1)
@@ -109,6 +114,21 @@ def code_hex(h):
     return bytes(np.packbits(bits)).hex()
 
 
+def photo_image(gray):
+    """A 32x32 RGB image (3, 32, 32 uint8) from a 28x28 gray one: padded by 2 pixels of 0, red the
+    image, green its negative, blue half of it (rounded down). BundledCodeTests builds the same."""
+    padded = np.zeros((32, 32), dtype=np.uint8)
+    padded[2:30, 2:30] = gray
+    return np.stack([padded, 255 - padded, padded // 2])
+
+
+def outputs_of(header, parameters, inputs):
+    standardised = bool(header["architecture"].get("standardisedInput"))
+    if header.get("mirrorAveraging"):
+        return [(encode(x, parameters, standardised) + encode(x[:, :, ::-1], parameters, standardised)) / 2 for x in inputs]
+    return [encode(x, parameters, standardised) for x in inputs]
+
+
 def main():
     with gzip.open(IMAGES) as f:
         raw = f.read()
@@ -119,10 +139,7 @@ def main():
         header, parameters, digest = read_model(os.path.join(MODELS, "fashion-mnist-%d.bganmodel" % bits))
         scale = header["preprocessing"]["scale"]
         inputs = [images[i].astype(np.float64)[None, :, :] * scale for i in INDICES]
-        if header.get("mirrorAveraging"):
-            outputs = [(encode(x, parameters) + encode(x[:, :, ::-1], parameters)) / 2 for x in inputs]
-        else:
-            outputs = [encode(x, parameters) for x in inputs]
+        outputs = outputs_of(header, parameters, inputs)
         result["models"].append({
             "bits": bits,
             "digest": digest,
@@ -130,6 +147,16 @@ def main():
             "outputs": [[float(v) for v in h] for h in outputs],
             "codes": [code_hex(h) for h in outputs],
         })
+    header, parameters, digest = read_model(os.path.join(MODELS, "photos-64.bganmodel"))
+    scale = header["preprocessing"]["scale"]
+    outputs = outputs_of(header, parameters, [photo_image(images[i]).astype(np.float64) * scale for i in INDICES])
+    result["photoModel"] = {
+        "bits": header["architecture"]["bits"],
+        "digest": digest,
+        "mirrorAveraging": bool(header.get("mirrorAveraging", False)),
+        "outputs": [[float(v) for v in h] for h in outputs],
+        "codes": [code_hex(h) for h in outputs],
+    }
     with open(os.path.join(ROOT, "Fixtures", "nn", "bundled-codes.json"), "w") as f:
         json.dump(result, f, indent=1)
 

@@ -20,6 +20,8 @@ import Testing
         let images: String
         let indices: [Int]
         let models: [Model]
+        /// The photo model's, on the same images made into 32×32 colour ones (``photoImage(_:)``).
+        let photoModel: Model
     }
 
     static let fixture = URL(fileURLWithPath: #filePath)
@@ -30,17 +32,42 @@ import Testing
     func outputsAndCodesMatchTheIndependentForwardPass(bits: Int) throws {
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Self.fixture))
         let expected = try #require(golden.models.first { $0.bits == bits })
-        let model = try DefaultModel.load(bits: bits)
+        let set = try ImageSet(contentsOf: golden.images)
+        try compare(try DefaultModel.load(bits: bits), expected, golden.indices, images: golden.indices.map { set.pixelBuffer($0) })
+    }
+
+    /// The photo model (a standardised RGB input, mirror averaging) on the same test images made
+    /// into colour ones.
+    @Test func thePhotoModelMatchesTheIndependentForwardPass() throws {
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Self.fixture))
+        let set = try ImageSet(contentsOf: golden.images)
+        let model = try DefaultModel.loadPhotoModel()
+        #expect(model.header.architecture.standardizesInput && model.header.preprocessing.channels == 3)
+        try compare(model, golden.photoModel, golden.indices, images: try golden.indices.map { try Self.photoImage(set.image($0)) })
+    }
+
+    /// A 32×32 RGB image from a 28×28 gray one, as make_bundled_codes.py's `photo_image`: padded
+    /// by 2 pixels of 0, red the image, green its negative, blue half of it (rounded down).
+    static func photoImage(_ gray: ArraySlice<UInt8>) throws -> PixelBuffer {
+        let gray = Array(gray)
+        var padded = [UInt8](repeating: 0, count: 32 * 32)
+        for y in 0..<28 {
+            for x in 0..<28 { padded[(y + 2) * 32 + x + 2] = gray[y * 28 + x] }
+        }
+        return try PixelBuffer(planes: padded + padded.map { 255 - $0 } + padded.map { $0 / 2 }, width: 32, height: 32)
+    }
+
+    func compare(_ model: ModelFile, _ expected: Golden.Model, _ indices: [Int], images: [PixelBuffer]) throws {
+        let bits = expected.bits
         try #require(model.digest == expected.digest,
                      "the bundled \(bits)-bit model changed (\(model.digest.prefix(16))…): run python3 Fixtures/nn/make_bundled_codes.py")
         #expect(model.header.averagesMirrorImages == expected.mirrorAveraging)
-        let set = try ImageSet(contentsOf: golden.images)
         let encoder = try ImageEncoder(model: model)
-        let outputs = try encoder.realValuedOutputs(of: golden.indices.map { set.pixelBuffer($0) })
-        #expect(outputs.count == golden.indices.count * bits)
+        let outputs = try encoder.realValuedOutputs(of: images)
+        #expect(outputs.count == indices.count * bits)
         var largest = 0.0
         var decided = 0
-        for (row, index) in golden.indices.enumerated() {
+        for (row, index) in indices.enumerated() {
             let h = Array(outputs[(row * bits)..<((row + 1) * bits)])
             for (value, reference) in zip(h, expected.outputs[row]) {
                 largest = max(largest, abs(Double(value) - reference) / max(1, abs(reference)))
@@ -54,6 +81,6 @@ import Testing
             }
         }
         #expect(largest < 1e-3, "largest relative difference of h: \(largest)")
-        #expect(decided > golden.indices.count * bits * 9 / 10, "too few bits far enough from 0 to compare: \(decided)")
+        #expect(decided > indices.count * bits * 9 / 10, "too few bits far enough from 0 to compare: \(decided)")
     }
 }

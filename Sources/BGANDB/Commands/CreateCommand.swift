@@ -13,6 +13,8 @@ struct CreateCommand: ParsableCommand {
         keeps its model inside and is stamped with the model's digest: images are encoded with \
         it, and another model is refused. It also keeps a small PNG of every image it stores \
         (--thumbnail-size, 0 for none): `query --sheet` shows them, `reencode` re-encodes from them. \
+        --encoder photo binds the bundled photo model (64 bits from 32×32 RGB; copies of \
+        photographs, cropped, tilted, mirrored or re-toned ones included: docs/photos.md). \
         --encoder pdq binds Meta's PDQ photo hash instead (256 bits, no model): for finding \
         copies of photographs (re-saved, resized, brightened), not for similar-looking images.
         """)
@@ -29,7 +31,7 @@ struct CreateCommand: ParsableCommand {
     @Flag(help: "Store bare codes: bind no model.")
     var bare = false
 
-    @Option(help: "bgan (a model: --model FILE or the bundled one of --bits) or pdq (PDQ photo hashes, 256 bits, no model).")
+    @Option(help: "bgan (a model: --model FILE or the bundled one of --bits), photo (the bundled photo model, 64 bits) or pdq (PDQ photo hashes, 256 bits, no model).")
     var encoder: EncoderChoice = .bgan
 
     @Option(help: "Longest side in pixels of the thumbnail kept with each image (0: keep none; smaller images are kept whole).")
@@ -45,6 +47,8 @@ struct CreateCommand: ParsableCommand {
         if encoder == .pdq {
             guard model == nil && !bare else { throw ValidationError("--encoder pdq binds PDQ: drop --model and --bare") }
             guard bits == nil || bits == PDQEncoder().bitCount else { throw ValidationError("PDQ makes \(PDQEncoder().bitCount)-bit codes: drop --bits") }
+        } else if encoder == .photo {
+            guard model == nil && !bare else { throw ValidationError("--encoder photo binds the bundled photo model: drop --model and --bare") }
         } else {
             guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both (or --encoder pdq)") }
         }
@@ -57,7 +61,9 @@ struct CreateCommand: ParsableCommand {
     func run() throws {
         try Console.reportingErrors {
             var bound: ModelFile?
-            if let model {
+            if encoder == .photo {
+                bound = try DefaultModel.loadPhotoModel()
+            } else if let model {
                 bound = try DefaultModel.load(path: model, bits: 0)
             } else if !bare, let bits, DefaultModel.bundledBits.contains(bits) {
                 bound = try DefaultModel.load(bits: bits)

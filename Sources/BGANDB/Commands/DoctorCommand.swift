@@ -42,6 +42,10 @@ struct DoctorCommand: ParsableCommand {
         for model in models where model.path == nil {
             hints.append("the default \(model.bits)-bit model is missing: reinstall the package, or set \(DefaultModel.environmentVariable) to a folder holding \(DefaultModel.fileName(bits: model.bits))")
         }
+        let photoModel = try? DefaultModel.locatePhotoModel().path
+        if photoModel == nil {
+            hints.append("the bundled photo model is missing: reinstall the package, or set \(DefaultModel.environmentVariable) to a folder holding \(DefaultModel.photoFileName)")
+        }
         if json {
             let fields: [(String, String)] = [
                 ("cpu", JSON.string(BLASCore.cpuModel())),
@@ -57,6 +61,7 @@ struct DoctorCommand: ParsableCommand {
                 ("convolution_kernel", JSON.string(SmallPatchKernel.best == .avx512 ? "avx512" : "sgemm")),
                 ("lmdb", JSON.string(Environment.libraryVersion)),
                 ("default_models", JSON.object(models.map { ("\($0.bits)", $0.path.map(JSON.string) ?? "null") })),
+                ("photo_model", photoModel.map(JSON.string) ?? "null"),
                 ("hints", JSON.array(hints.map(JSON.string))),
             ]
             Console.out(JSON.object(fields))
@@ -71,6 +76,7 @@ struct DoctorCommand: ParsableCommand {
         Console.out("conv kernel      \(SmallPatchKernel.best == .avx512 ? "avx512 for patches of ≤ 16 values, sgemm above" : "sgemm (no AVX-512)")")
         Console.out("lmdb             \(Environment.libraryVersion)")
         for model in models { Console.out("default model    \(model.bits) bits: \(model.path ?? "missing")") }
+        Console.out("photo model      64 bits: \(photoModel ?? "missing")")
         for hint in hints { Console.out("hint: \(hint)") }
     }
 }

@@ -28,7 +28,7 @@ struct EncodeCommand: ParsableCommand {
         JPEGs at 512 pixels a side or more, which moves a few bits of 256 (docs/photos.md).
         """)
 
-    @Option(help: "bgan (a model's codes) or pdq (PDQ photo hashes, 256 bits, no model).")
+    @Option(help: "bgan (a model's codes: --model FILE or the bundled one of --bits), photo (the bundled photo model's) or pdq (PDQ photo hashes, 256 bits, no model).")
     var encoder: EncoderChoice = .bgan
 
     @Option(help: "Model file (default: the bundled model of --bits).")
@@ -59,6 +59,9 @@ struct EncodeCommand: ParsableCommand {
         if encoder == .pdq, model != nil || realValued || hiddenLayer || fullSize {
             throw ValidationError("--encoder pdq takes no --model, has no --real-valued outputs or --hidden-layer and always decodes at full size, as the reference does")
         }
+        if encoder == .photo, model != nil {
+            throw ValidationError("--encoder photo runs the bundled photo model: drop --model")
+        }
         if realValued, hiddenLayer {
             throw ValidationError("--real-valued and --hidden-layer print different layers; choose one")
         }
@@ -67,10 +70,10 @@ struct EncodeCommand: ParsableCommand {
     func run() throws {
         if encoder == .pdq { return try runPDQ() }
         try Console.reportingErrors {
-            let file = try DefaultModel.load(path: model, bits: bits)
+            let file = self.encoder == .photo ? try DefaultModel.loadPhotoModel() : try DefaultModel.load(path: model, bits: bits)
             let encoder = try ImageEncoder(model: file)
             let p = file.header.preprocessing
-            Console.log("model \(model ?? DefaultModel.fileName(bits: bits)): \(encoder.bits) bits, digest \(file.digest.prefix(16))…")
+            Console.log("model \(self.encoder == .photo ? DefaultModel.photoFileName : model ?? DefaultModel.fileName(bits: bits)): \(encoder.bits) bits, digest \(file.digest.prefix(16))…")
             var failures = 0
             func outputs(of pixels: [Float]) throws -> [Float] {
                 hiddenLayer ? try encoder.hiddenFeatures(of: pixels) : realValued ? try encoder.realValuedOutputs(of: pixels) : try encoder.signs(of: pixels)

@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// The encoders `bgan-db create` binds and `bgan-db encode` runs: a BGAN model file, or PDQ.
+/// The encoders `bgan-db create` binds and `bgan-db encode` runs: a BGAN model file, the bundled
+/// photo model, or PDQ.
 enum EncoderChoice: String, ExpressibleByArgument, CaseIterable {
-    case bgan, pdq
+    case bgan, photo, pdq
 }

@@ -1,0 +1,64 @@
+import BGAN
+import Foundation
+import PixelIO
+import Testing
+import TestSupport
+
+/// `--encoder photo` binds and runs the bundled photo model: a store of colour images made with
+/// it finds a stored image, and a darker, lower-contrast or mirrored copy of it, first.
+@Suite struct PhotoModelCommandTests {
+    let directory = TemporaryDirectory("photo-cli")
+    static let fashion = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+
+    /// Eight 48×40 colour images (test images, each channel drawn from another of them) and, for
+    /// the first, a darker and lower-contrast copy and its mirror image.
+    func images() throws -> (folder: String, copies: String) {
+        let set = try ImageSet(contentsOf: Self.fashion)
+        let folder = directory.sub("photos"), copies = directory.sub("copies")
+        for path in [folder, copies] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        func colour(_ index: Int) throws -> PixelBuffer {
+            let planes = (0..<3).map { Array(set.image(3 * index + $0)) }
+            var bytes = [UInt8](repeating: 0, count: 48 * 40 * 3)
+            for y in 0..<40 {
+                for x in 0..<48 {
+                    for c in 0..<3 { bytes[(y * 48 + x) * 3 + c] = 30 + planes[c][(y * 28 / 40) * 28 + x * 28 / 48] / 2 }
+                }
+            }
+            return try PixelBuffer(width: 48, height: 40, format: .rgb, bytes: bytes)
+        }
+        for index in 0..<8 { try Data(try colour(index).pngData()).write(to: URL(fileURLWithPath: "\(folder)/\(index).png")) }
+        let first = try colour(0)
+        let duller = try PixelBuffer(width: 48, height: 40, format: .rgb, bytes: first.bytes.map { UInt8(20 + 0.7 * (Float($0) - 20)) })
+        try Data(try duller.pngData()).write(to: URL(fileURLWithPath: "\(copies)/0.duller.png"))
+        try Data(try first.oriented(.mirrored).pngData()).write(to: URL(fileURLWithPath: "\(copies)/0.mirror.png"))
+        return (folder, copies)
+    }
+
+    @Test func aPhotoStoreFindsAStoredImageAndItsCopiesFirst() throws {
+        let (folder, copies) = try images()
+        let store = directory.sub("photos.bgan")
+        let created = try CLI.run(["create", store, "--encoder", "photo"])
+        try #require(created.status == 0, "\(created.stderr)")
+        #expect(created.stderr.contains("64-bit codes") && created.stderr.contains("3×32×32 input"), "\(created.stderr)")
+        #expect(created.stderr.contains(try DefaultModel.loadPhotoModel().digest.prefix(16)))
+        let ingested = try CLI.run(["ingest", store, folder])
+        try #require(ingested.status == 0, "\(ingested.stderr)")
+        for (query, expected) in [("\(folder)/3.png", "3.png"), ("\(copies)/0.duller.png", "0.png"), ("\(copies)/0.mirror.png", "0.png")] {
+            let hits = try CLI.run(["query", store, query, "-k", "1", "--json"])
+            try #require(hits.status == 0, "\(hits.stderr)")
+            #expect(hits.stdout.contains("\"key\":\"\(expected)\""), "\(query): \(hits.stdout)")
+        }
+        let encoded = try CLI.run(["encode", "--encoder", "photo", "\(folder)/3.png"])
+        #expect(encoded.status == 0 && encoded.stdout.split(separator: "\t")[0].count == 16, "64 bits in hex: \(encoded.stdout)")
+    }
+
+    @Test func thePhotoEncoderTakesNoModelAndDoctorFindsIt() throws {
+        let withModel = try CLI.run(["create", directory.sub("x.bgan"), "--encoder", "photo", "--model", "m.bganmodel"])
+        #expect(withModel.status == 64 && withModel.stderr.contains("--encoder photo binds the bundled photo model"), "\(withModel.stderr)")
+        let encodeWithModel = try CLI.run(["encode", "--encoder", "photo", "--model", "m.bganmodel", "x.png"])
+        #expect(encodeWithModel.status == 64 && encodeWithModel.stderr.contains("drop --model"), "\(encodeWithModel.stderr)")
+        let doctor = try CLI.run(["doctor", "--json"])
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any])
+        #expect((fields["photo_model"] as? String)?.hasSuffix(DefaultModel.photoFileName) == true, "\(fields)")
+    }
+}

@@ -249,7 +249,11 @@ import TestSupport
         #expect(plain.status == 0, "\(plain.stderr)")
         let mismatched = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input"] + small)
         #expect(mismatched.status == 1 && mismatched.stderr.contains("is left from a pre-training without a standardised input"), "\(mismatched.stderr)")
-        try FileManager.default.removeItem(atPath: model + ".pretrained.bganmodel")
+        let plainStageOne = directory.sub("plain-stage-1.bganmodel")
+        try FileManager.default.moveItem(atPath: model + ".pretrained.bganmodel", toPath: plainStageOne)
+        let givenPlain = try run(arguments: ["train", "--data", data, "--out", directory.sub("other.bgan"), "--standardise-input",
+                                             "--pretrained", plainStageOne] + small)
+        #expect(givenPlain.status != 0 && givenPlain.stderr.contains("does not standardise its input and this run does"), "\(givenPlain.stderr)")
         let standardised = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input"] + small)
         #expect(standardised.status == 0, "\(standardised.stderr)")
         for path in [model, model + ".pretrained.bganmodel"] {
@@ -257,6 +261,15 @@ import TestSupport
             let file = try ModelFile(bytes: bytes)
             #expect(file.header.architecture.standardizesInput && bytes[8] == 3, "\(path)")
         }
+        // pretrain takes the same settings for stage 1 alone.
+        let stageOne = directory.sub("stage-1.bganmodel")
+        let pretrained = try run(arguments: ["pretrain", "--data", data, "--limit", "64", "--bits", "16", "--batch", "16", "--filters", "4",
+                                             "--hidden-units", "16", "--epochs", "1", "--standardise-input", "--contrast", "0.3",
+                                             "--rotation", "5", "--out", stageOne])
+        #expect(pretrained.status == 0, "\(pretrained.stderr)")
+        let stageOneFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: stageOne))))
+        #expect(stageOneFile.header.architecture.standardizesInput)
+        #expect(stageOneFile.header.training["views"]?.hasSuffix(", contrast ±0.3, rotation ±5.0°") == true, "\(stageOneFile.header.training)")
     }
 
     /// `train --data --bits --out` alone runs the recommended recipe: pre-training into

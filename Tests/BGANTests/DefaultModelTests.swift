@@ -41,5 +41,22 @@ import Testing
                 "\(missing?.message ?? "")")
         let unreadable = #expect(throws: BGANError.self) { try DefaultModel.load(path: folder.appendingPathComponent("nope").path, bits: 32) }
         #expect(unreadable?.code == .modelNotFound)
+        #expect(missing?.message.hasPrefix("no default model for 48-bit codes: fashion-mnist-48.bganmodel is in none of") == true)
+    }
+
+    @Test func thePhotoModelIsFoundFitsAndFollowsTheEnvironmentVariable() throws {
+        let url = try DefaultModel.locatePhotoModel(environment: [:])
+        let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? .max
+        #expect(size < 8 << 20, "each bundled model stays under 8 MiB: \(size) bytes")
+        let model = try DefaultModel.loadPhotoModel()
+        let a = model.header.architecture
+        #expect(a.bits == 64 && a.channels == 3 && a.height == 32 && a.width == 32 && a.standardizesInput)
+        #expect(model.header.averagesMirrorImages && model.header.preprocessing.centerCrop)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("photo-model-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent(DefaultModel.photoFileName)
+        try FileManager.default.copyItem(at: url, to: copy)
+        #expect(try DefaultModel.locatePhotoModel(environment: [DefaultModel.environmentVariable: folder.path]) == copy)
     }
 }

@@ -52,6 +52,8 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         standardizesInput = try container.decodeIfPresent(Bool.self, forKey: .standardizesInput) ?? false
     }
 
+    /// Writes `standardisedInput` only when set, so architectures without it keep their bytes
+    /// (and model files their digests).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(channels, forKey: .channels)

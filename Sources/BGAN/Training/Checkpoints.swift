@@ -180,7 +180,7 @@ extension ContrastiveSession {
                                     kind: "a contrastive pre-training checkpoint", source: source, invalid: .invalidCheckpoint)
         let header = try file.decodeHeader(CheckpointHeader.self, source: source)
         if let expected, header.settings != expected {
-            throw BGANError(.invalidArgument, "\(source) is left from a pre-training with other settings than this run's stage 1 (views, neighbour partners, epochs, seed or sizes); remove it to pre-train again")
+            throw BGANError(.invalidArgument, "\(source) is left from a pre-training with other settings than this run's stage 1 (views, neighbour partners, epochs, seed, sizes or a standardised input); remove it to pre-train again")
         }
         let images = try imagesFor(header.settings)
         try CheckpointCodec.requireSameImages(images, count: header.imageCount, fingerprint: header.imageFingerprint, source: source)

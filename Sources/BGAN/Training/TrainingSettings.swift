@@ -82,6 +82,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Checks the settings against a training set of `count` images.
     public func validate(count: Int) throws {
         try architecture.validate()
+        try views?.validate()
         guard epochs >= 1 else { throw BGANError(.invalidArgument, "epochs must be at least 1, not \(epochs)") }
         guard batch >= 2, batch % 2 == 0 || sampling == .shuffled else {
             throw BGANError(.invalidArgument, "a batch of \(batch) does not work here: it must be at least 2, and even when sampling neighbours")

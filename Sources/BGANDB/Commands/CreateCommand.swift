@@ -5,7 +5,7 @@ import BGANStore
 struct CreateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Create an empty store, bound to an encoder (a model, or PDQ) or for bare codes.",
+        abstract: "Create an empty store, bound to an encoder (a model, the bundled photo model, or PDQ) or for bare codes.",
         discussion: """
         With --bits 32 or 64 the store is bound to the bundled default encoder of that length \
         (Fashion-MNIST, 28×28 gray); --model FILE binds another model (its code length wins); \
@@ -49,8 +49,9 @@ struct CreateCommand: ParsableCommand {
             guard bits == nil || bits == PDQEncoder().bitCount else { throw ValidationError("PDQ makes \(PDQEncoder().bitCount)-bit codes: drop --bits") }
         } else if encoder == .photo {
             guard model == nil && !bare else { throw ValidationError("--encoder photo binds the bundled photo model: drop --model and --bare") }
+            guard bits == nil || bits == 64 else { throw ValidationError("the photo model makes 64-bit codes: drop --bits") }
         } else {
-            guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both (or --encoder pdq)") }
+            guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both (or --encoder photo or pdq)") }
         }
         guard !(bare && model != nil) else { throw ValidationError("--bare and --model exclude each other") }
         guard (0...Store.maximumThumbnailSide).contains(thumbnailSize) else {

@@ -19,7 +19,7 @@ struct EncodeCommand: ParsableCommand {
         decoded as a store made with `create` (default thumbnails) decodes them, at the smallest \
         DCT scale that keeps both sides at least the larger of the model's input side and \
         \(Store.defaultThumbnailSide) pixels, so the codes are those such a store holds for the same \
-        files; --full-size decodes them whole. The model is --model FILE, or the bundled default of --bits \
+        files; --full-size decodes them whole. The model is --model FILE, the bundled photo model with --encoder photo, or the bundled default of --bits \
         (looked for in $\(DefaultModel.environmentVariable), then in the package's resources). \
         Codes are bytes in order, most significant bit first (NumPy packbits / faiss order). \
         --encoder pdq prints Meta's 256-bit PDQ photo hashes instead (the reference's hex; with \
@@ -34,8 +34,8 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Model file (default: the bundled model of --bits).")
     var model: String?
 
-    @Option(help: "Code length of the bundled model to use when --model is not given.")
-    var bits: Int = 64
+    @Option(help: "Code length of the bundled model to use when --model is not given (default 64).")
+    var bits: Int?
 
     @Option(help: "Encode only the first N images of each input (of a folder: its first N files in path order).")
     var limit: Int?
@@ -59,8 +59,8 @@ struct EncodeCommand: ParsableCommand {
         if encoder == .pdq, model != nil || realValued || hiddenLayer || fullSize {
             throw ValidationError("--encoder pdq takes no --model, has no --real-valued outputs or --hidden-layer and always decodes at full size, as the reference does")
         }
-        if encoder == .photo, model != nil {
-            throw ValidationError("--encoder photo runs the bundled photo model: drop --model")
+        if encoder == .photo, model != nil || bits != nil {
+            throw ValidationError("--encoder photo runs the bundled photo model (64 bits): drop --model and --bits")
         }
         if realValued, hiddenLayer {
             throw ValidationError("--real-valued and --hidden-layer print different layers; choose one")
@@ -70,6 +70,7 @@ struct EncodeCommand: ParsableCommand {
     func run() throws {
         if encoder == .pdq { return try runPDQ() }
         try Console.reportingErrors {
+            let bits = self.bits ?? 64
             let file = self.encoder == .photo ? try DefaultModel.loadPhotoModel() : try DefaultModel.load(path: model, bits: bits)
             let encoder = try ImageEncoder(model: file)
             let p = file.header.preprocessing

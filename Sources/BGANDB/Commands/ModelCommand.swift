@@ -58,8 +58,8 @@ struct ModelMirrorAveragingCommand: ParsableCommand {
         The weights stay as they are; the copy has a new digest, so a store bound to one model \
         refuses the other (`bgan-db reencode` moves a store to it); turning the setting back \
         gives the original file, byte for byte. `bgan-db train` sets it as \
-        its recipe says (docs/training.md). Files with mirror averaging are format version 2, \
-        which builds before it refuse.
+        its recipe says (docs/training.md). Files with mirror averaging are format version 2 (3 when \
+        the encoder also standardises its input), which builds before it refuse.
         """)
 
     @Argument(help: "on or off.")

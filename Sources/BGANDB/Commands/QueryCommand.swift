@@ -82,13 +82,16 @@ struct QueryCommand: ParsableCommand {
     func run() throws {
         try Console.reportingErrors {
             let store = try location.open(readOnly: true)
+            // An encoder that gives an image and its mirror image one code needs no second search:
+            // its queries take the batched path below like any other.
+            let searchesMirrorImages = try matchMirrorImages && !images.isEmpty && !store.encoder().isMirrorInvariant
             var queries: [BinaryCode] = []
             var realValues: [[Float]] = []
             var names: [String] = [], labels: [String?] = [], buffers: [PixelBuffer] = [], previews: [PixelBuffer] = []
             if !images.isEmpty {
                 let inputs = try QueryImages(inputs: images, limit: limit, decoder: try store.imageDecoder())
                 // A search that matches mirror images encodes each image with its mirror image itself.
-                if !matchMirrorImages {
+                if !searchesMirrorImages {
                     let values = try store.realValuedOutputs(of: inputs.buffers)
                     realValues = stride(from: 0, to: values.count, by: store.bitCount).map { Array(values[$0..<($0 + store.bitCount)]) }
                     queries = realValues.map { BinaryCode(signsOf: $0) }
@@ -106,11 +109,11 @@ struct QueryCommand: ParsableCommand {
             var precisionSum = 0.0, labelledQueries = 0
             let thumbnailSide = try store.thumbnailSide()
             var contactSheet = sheet.map { _ in ContactSheet(tile: max(32, thumbnailSide)) }
-            let queryCount = matchMirrorImages ? buffers.count : queries.count
+            let queryCount = searchesMirrorImages ? buffers.count : queries.count
             for index in 0..<queryCount {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let result: StoreSearchResult
-                if matchMirrorImages, index < buffers.count {
+                if searchesMirrorImages, index < buffers.count {
                     let refinement = hammingOnly ? nil : Refinement.Options(candidateFactor: refineCandidates)
                     result = try radius.map { try store.search(image: buffers[index], radius: $0, method: method, refinement: refinement, matchingMirrorImages: true) }
                         ?? store.search(image: buffers[index], k: k ?? 10, method: method, refinement: refinement, matchingMirrorImages: true)

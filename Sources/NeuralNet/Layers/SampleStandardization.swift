@@ -7,6 +7,7 @@
 /// every value, which the standardisation undoes. `ε` keeps a flat image (σ ≈ 0) from being
 /// amplified: one of a single value gives zeros.
 public final class SampleStandardization: Layer {
+    /// Used in error messages (the layer has no parameters to name).
     public let name: String
     /// Added to each sample's variance: 10⁻⁴ is a standard deviation of 0.01, ~2.5 of 255 in
     /// [0, 1] pixel values.
@@ -14,12 +15,15 @@ public final class SampleStandardization: Layer {
     /// Per sample: the standardised values and 1 / √(σ² + ε), for the backward pass.
     private var cache = ForwardCache<(output: Tensor, inverseDeviations: [Float])>()
 
+    /// A standardisation named `name`, adding `epsilon` (positive) to each sample's variance.
     public init(_ name: String, epsilon: Float = 1e-4) {
         precondition(epsilon > 0, "ε must be positive")
         self.name = name
         self.epsilon = epsilon
     }
 
+    /// Each sample of `input` (`N × …`) standardised; the same in training and inference, but
+    /// only a training pass keeps what ``backward(_:)`` needs.
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         let (samples, size) = (input.batch, input.itemSize)
         guard samples > 0, size > 0 else {

@@ -15,11 +15,14 @@ import Prometheus
 /// write is committed (and synced) before its answer is sent.
 @main
 struct ImageSearchService: AsyncParsableCommand {
-    @Option(help: "The store's directory; created, bound to the bundled model of --bits, if it holds none.")
+    @Option(help: "The store's directory; created, bound to the bundled model of --bits (or with --photos the photo model), if it holds none.")
     var store: String
 
     @Option(help: "Code length of a new store's bundled model (32 or 64).")
     var bits = 64
+
+    @Flag(help: "Bind a new store to the bundled photo model instead (64 bits from 32×32 RGB: finds copies of photographs, cropped, tilted, re-toned or mirrored ones included).")
+    var photos = false
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -48,7 +51,8 @@ struct ImageSearchService: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: store + "/data.mdb") {
             opened = try await Store.open(at: store, options: options)
         } else {
-            opened = try await Store.create(at: store, encoder: ModelEncoder(model: try DefaultModel.load(bits: bits)), options: options)
+            let model = photos ? try DefaultModel.loadPhotoModel() : try DefaultModel.load(bits: bits)
+            opened = try await Store.create(at: store, encoder: ModelEncoder(model: model), options: options)
         }
         let count = try await opened.count()
         logger.info("store \(opened.path): \(count) items, \(opened.bitCount)-bit codes")

@@ -52,6 +52,30 @@ import TestSupport
         #expect(encoded.status == 0 && encoded.stdout.split(separator: "\t")[0].count == 16, "64 bits in hex: \(encoded.stdout)")
     }
 
+    /// Colour photos ingested into a store whose model sees gray images get a note naming the
+    /// photo encoders; gray images, or a photo store, get none.
+    @Test func colourImagesIntoAGrayModelsStoreAreNoted() throws {
+        let (folder, _) = try images()
+        let gray = directory.sub("gray")
+        try FileManager.default.createDirectory(atPath: gray, withIntermediateDirectories: true)
+        let set = try ImageSet(contentsOf: Self.fashion)
+        for index in 0..<3 {
+            let image = try PixelBuffer(width: 28, height: 28, format: .gray, bytes: Array(set.image(index)))
+            try Data(try image.pngData()).write(to: URL(fileURLWithPath: "\(gray)/\(index).png"))
+        }
+        func ingest(_ create: [String], _ source: String, into name: String) throws -> String {
+            let store = directory.sub(name)
+            try #require(try CLI.run(["create", store] + create).status == 0)
+            let outcome = try CLI.run(["ingest", store, source])
+            try #require(outcome.status == 0, "\(outcome.stderr)")
+            return outcome.stderr
+        }
+        let noted = try ingest(["--bits", "64"], folder, into: "garments.bgan")
+        #expect(noted.contains("is a colour image, and this store's model sees every image as 28×28 gray") && noted.contains("--encoder photo"), "\(noted)")
+        #expect(!(try ingest(["--bits", "64"], gray, into: "gray.bgan")).contains("note:"))
+        #expect(!(try ingest(["--encoder", "photo"], folder, into: "photos.bgan")).contains("note:"))
+    }
+
     @Test func thePhotoEncoderTakesNoModelAndDoctorFindsIt() throws {
         let withModel = try CLI.run(["create", directory.sub("x.bgan"), "--encoder", "photo", "--model", "m.bganmodel"])
         #expect(withModel.status == 64 && withModel.stderr.contains("--encoder photo binds the bundled photo model"), "\(withModel.stderr)")

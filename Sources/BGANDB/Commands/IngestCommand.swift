@@ -58,6 +58,7 @@ struct IngestCommand: ParsableCommand {
             if let limit { units = Array(units.prefix(limit)) }
             let thumbnails = try store.thumbnailSide()
             Console.log("ingesting \(units.count) images into \(store.path) (\(Self.describe(encoder)), \(thumbnails > 0 ? "thumbnails up to \(thumbnails) px" : "no thumbnails"))")
+            if let note = Self.colourNote(encoder: encoder, first: units.first) { Console.log(note) }
 
             let interrupt = InterruptFlag()
             defer { interrupt.restore() }
@@ -76,6 +77,21 @@ struct IngestCommand: ParsableCommand {
             }
             if !(rejected + report.rejected).isEmpty && !keepGoing { throw ExitCode.failure }
         }
+    }
+
+    /// A note when a store whose model sees gray images is given colour ones (judged by the first
+    /// image, decoded once more to look): every photo would be brought to the model's small gray
+    /// input without a word otherwise.
+    static func colourNote(encoder: any ImageCodeEncoder, first: IngestionUnit?) -> String? {
+        guard let model = (encoder as? ModelEncoder)?.model, model.header.preprocessing.channels == 1,
+              let first, let decoded = try? first.loadDecoded() else { return nil }
+        let image = decoded.thumbnailSource ?? decoded.image
+        guard image.format != .gray else { return nil }
+        let coloured = (0..<image.height).contains { y in (0..<image.width).contains { x in image[x, y, 0] != image[x, y, 1] || image[x, y, 1] != image[x, y, 2] } }
+        guard coloured else { return nil }
+        let p = model.header.preprocessing
+        return "note: \(first.name) is a colour image, and this store's model sees every image as \(p.width)×\(p.height) gray; "
+            + "for photographs, create the store with --encoder photo (the bundled photo model) or --encoder pdq"
     }
 
     /// "model 1a2b…, input 1×28×28", or the encoder's identity.

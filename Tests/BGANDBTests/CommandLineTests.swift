@@ -238,13 +238,16 @@ import TestSupport
         #expect(noViews.status == 64 && noViews.stderr.contains("this run has none"), "\(noViews.stderr)")
     }
 
+    static let testImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+    /// Both stages of the recommended recipe on 64 images with tiny networks: seconds.
+    static let tinyRecommendedRun = ["--limit", "64", "--bits", "16", "--batch", "16", "--k1", "5", "--k2", "3", "--filters", "4",
+                                     "--hidden-units", "16", "--feature-units", "16", "--epochs", "1", "--pretrain-epochs", "1"]
+
     /// `--standardise-input` gives both stages' encoders a standardised input: the model file
     /// says so (format version 3), and a stage 1 left without it is not reused.
     @Test func standardisedInputReachesBothStagesAndTheModelFile() throws {
-        let data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        let (data, small) = (Self.testImages, Self.tinyRecommendedRun)
         let model = directory.sub("standardised.bgan")
-        let small = ["--limit", "64", "--bits", "16", "--batch", "16", "--k1", "5", "--k2", "3", "--filters", "4", "--hidden-units", "16",
-                     "--feature-units", "16", "--epochs", "1", "--pretrain-epochs", "1"]
         let plain = try run(arguments: ["train", "--data", data, "--out", model] + small)
         #expect(plain.status == 0, "\(plain.stderr)")
         let mismatched = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input"] + small)
@@ -276,10 +279,8 @@ import TestSupport
     /// OUT.pretrained.bganmodel, then BGAN on its layers with codes in two parts; a second run
     /// reuses the pre-trained model; the paper's recipe does not pre-train.
     @Test func oneCommandTrainsTheRecommendedRecipe() throws {
-        let data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        let (data, small) = (Self.testImages, Self.tinyRecommendedRun)
         let model = directory.sub("recommended.bgan")
-        let small = ["--limit", "64", "--bits", "16", "--batch", "16", "--k1", "5", "--k2", "3", "--filters", "4", "--hidden-units", "16",
-                     "--feature-units", "16", "--epochs", "1", "--pretrain-epochs", "1"]
         let first = try run(arguments: ["train", "--data", data, "--out", model] + small)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.contains("stage 1 of 2: contrastive pre-training") && first.stderr.contains("stage 2 of 2: BGAN"), "\(first.stderr)")

@@ -31,9 +31,9 @@ def provenance(data):
 
 def split(rows, sources):
     """(photo ids whose source photograph sits at an even position of `sources`, the others')."""
-    even = set(sources[0::2])
+    even, every = set(sources[0::2]), set(sources)
     first = {row["photo"] for row in rows if (row["package"], row["file"]) in even}
-    return first, {row["photo"] for row in rows if (row["package"], row["file"]) in set(sources)} - first
+    return first, {row["photo"] for row in rows if (row["package"], row["file"]) in every} - first
 
 
 def halves(data):

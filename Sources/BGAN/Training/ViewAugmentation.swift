@@ -218,11 +218,9 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
                 let sx = min(max(left + (Float(column) + 0.5) * cropWidth / Float(width) - 0.5, 0), Float(width - 1))
                 let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = sx - Float(x0)
                 for c in 0..<channels {
-                    let p = c * plane
-                    let upper = image[p + y0 * width + x0] * (1 - fx) + image[p + y0 * width + x1] * fx
-                    let lower = image[p + y1 * width + x0] * (1 - fx) + image[p + y1 * width + x1] * fx
+                    let sample = Self.bilinear(image, plane: c * plane, width: width, x0, x1, fx, y0, y1, fy)
                     let grain = sigma > 0 ? sigma * rng.normal() : 0
-                    view[p + y * width + x] = min(1, max(0, gain * (upper * (1 - fy) + lower * fy) + grain))
+                    view[c * plane + y * width + x] = min(1, max(0, gain * sample + grain))
                 }
             }
         }
@@ -247,13 +245,20 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
                 let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = sx - Float(x0)
                 let y0 = Int(sy), y1 = min(y0 + 1, height - 1), fy = sy - Float(y0)
                 for c in 0..<channels {
-                    let p = c * plane
-                    let upper = image[p + y0 * width + x0] * (1 - fx) + image[p + y0 * width + x1] * fx
-                    let lower = image[p + y1 * width + x0] * (1 - fx) + image[p + y1 * width + x1] * fx
-                    view[p + y * width + x] = gain * (upper * (1 - fy) + lower * fy)
+                    view[c * plane + y * width + x] = gain * Self.bilinear(image, plane: c * plane, width: width, x0, x1, fx, y0, y1, fy)
                 }
             }
         }
+    }
+
+    /// The value between the four pixels (`x0`, `x1`) × (`y0`, `y1`) of the plane starting at
+    /// `plane`, `fx` and `fy` of the way from the first to the second.
+    @inline(__always)
+    private static func bilinear(_ image: UnsafeBufferPointer<Float>, plane: Int, width: Int,
+                                 _ x0: Int, _ x1: Int, _ fx: Float, _ y0: Int, _ y1: Int, _ fy: Float) -> Float {
+        let upper = image[plane + y0 * width + x0] * (1 - fx) + image[plane + y0 * width + x1] * fx
+        let lower = image[plane + y1 * width + x0] * (1 - fx) + image[plane + y1 * width + x1] * fx
+        return upper * (1 - fy) + lower * fy
     }
 
     private func uniform(_ low: Float, _ high: Float, _ rng: inout SeededGenerator) -> Float {

@@ -192,14 +192,12 @@ struct TrainCommand: ParsableCommand {
         if let anchorWeight, anchorWeight > 0, freshCodeLayer == nil, recipe.freshCodeLayer, initialEncoder != "none" {
             throw ValidationError("--anchor-weight holds codes near the starting encoder's, but the \(recipe.rawValue) recipe draws a fresh code layer: add --no-fresh-code-layer (the starting model must then have \(bits)-bit codes) or drop --anchor-weight")
         }
-        if viewContrast != 0 || viewRotation != 0 {
-            let plan = try plan()
-            guard plan.views != nil || (plan.pretraining != nil && pretrained == nil) else {
-                throw ValidationError("--view-contrast and --view-rotation change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
-            }
+        let plan = try plan()
+        if viewContrast != 0 || viewRotation != 0, plan.views == nil, plan.pretraining == nil || pretrained != nil {
+            throw ValidationError("--view-contrast and --view-rotation change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
         }
         do {
-            try plan().validate()
+            try plan.validate()
         } catch let error as BGANError {
             throw ValidationError(error.message)
         }

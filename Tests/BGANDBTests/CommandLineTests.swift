@@ -223,13 +223,18 @@ import TestSupport
         #expect(try rate(["--bits", "32", "--encoder-lr", "0.0005"]) == 5e-4)
     }
 
-    /// `--view-contrast` and `--view-rotation` reach both stages' views; a run with no views of
-    /// its own to change, or a value out of range, is refused before any training.
+    /// `--view-contrast`, `--view-rotation` and `--view-black-corners` reach both stages' views; a
+    /// run with no views of its own to change, or a value out of range, is refused before any training.
     @Test func viewContrastAndRotationReachBothStages() throws {
         let common = ["--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--out", directory.sub("views.bgan")]
         let plan = try TrainCommand.parse(common + ["--view-contrast", "0.3", "--view-rotation", "5"]).plan()
         #expect(plan.pretraining?.augmentation.contrast == 0.3 && plan.pretraining?.augmentation.rotation == 5)
         #expect(plan.views?.contrast == 0.3 && plan.views?.rotation == 5)
+        #expect(plan.views?.blackCorners == 0 && plan.pretraining?.augmentation.blackCorners == 0)
+        let cornered = try TrainCommand.parse(common + ["--view-rotation", "5", "--view-black-corners", "0.5"]).plan()
+        #expect(cornered.views?.blackCorners == 0.5 && cornered.pretraining?.augmentation.blackCorners == 0.5)
+        let unturned = try run(arguments: ["train"] + common + ["--view-black-corners", "0.5"])
+        #expect(unturned.status == 64 && unturned.stderr.contains("their rotation is 0"), "\(unturned.stderr)")
         let unchanged = try TrainCommand.parse(common).plan()
         #expect(unchanged.views == .nearDuplicate && unchanged.pretraining?.augmentation == ViewAugmentation())
         #expect(throws: (any Error).self) { try TrainCommand.parse(common + ["--view-contrast", "1.5"]) }
@@ -268,11 +273,11 @@ import TestSupport
         let stageOne = directory.sub("stage-1.bganmodel")
         let pretrained = try run(arguments: ["pretrain", "--data", data, "--limit", "64", "--bits", "16", "--batch", "16", "--filters", "4",
                                              "--hidden-units", "16", "--epochs", "1", "--standardise-input", "--contrast", "0.3",
-                                             "--rotation", "5", "--out", stageOne])
+                                             "--rotation", "5", "--black-corners", "0.5", "--out", stageOne])
         #expect(pretrained.status == 0, "\(pretrained.stderr)")
         let stageOneFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: stageOne))))
         #expect(stageOneFile.header.architecture.standardizesInput)
-        #expect(stageOneFile.header.training["views"]?.hasSuffix(", contrast ±0.3, rotation ±5.0°") == true, "\(stageOneFile.header.training)")
+        #expect(stageOneFile.header.training["views"]?.hasSuffix(", contrast ±0.3, rotation ±5.0°, black corners p 0.5") == true, "\(stageOneFile.header.training)")
     }
 
     /// `train --data --bits --out` alone runs the recommended recipe: pre-training into

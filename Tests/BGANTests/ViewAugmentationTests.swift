@@ -123,6 +123,58 @@ import Testing
         #expect(a.allSatisfy { $0 >= low - 1e-6 && $0 <= high + 1e-6 }, "bilinear samples stay between their pixels")
     }
 
+    @Test(arguments: [3, 5] as [Float])
+    func turnedInPlaceAViewHasBlackCornersOfTheTurnsArea(degrees: Float) {
+        // A flat gray square turned about its centre: the turned frame leaves the square over a
+        // share tan θ (1 − tan θ) / 2 of the view, in its four corners, which black corners set to 0.
+        let side = 32
+        let gray = [Float](repeating: 0.5, count: side * side)
+        func render(blackCorners: Bool) -> [Float] {
+            var choice = ViewAugmentation.Choice(cropHeight: Float(side), cropWidth: Float(side), top: 0, left: 0, flip: false, gain: 1, sigma: 0,
+                                                 angle: degrees * .pi / 180)
+            choice.blackCorners = blackCorners
+            var output = [Float](repeating: -1, count: side * side)
+            var rng = SeededGenerator(seed: 1)
+            gray.withUnsafeBufferPointer { source in
+                output.withUnsafeMutableBufferPointer { ViewAugmentation().render(source, into: $0, choice, channels: 1, height: side, width: side, rng: &rng) }
+            }
+            return output
+        }
+        let black = render(blackCorners: true), edge = render(blackCorners: false)
+        let tangent = tanf(degrees * .pi / 180), expected = tangent * (1 - tangent) / 2
+        let share = Float(black.filter { $0 == 0 }.count) / Float(side * side)
+        #expect(abs(share - expected) < 0.3 * expected, "black share \(share), turned-away area \(expected)")
+        #expect(black.allSatisfy { $0 == 0 || abs($0 - 0.5) < 1e-6 }, "the rest is the gray image")
+        for corner in [0, side - 1, side * (side - 1), side * side - 1] { #expect(black[corner] == 0, "corner \(corner)") }
+        #expect(black[side * side / 2 + side / 2] == 0.5)
+        #expect(edge.allSatisfy { abs($0 - 0.5) < 1e-6 }, "without black corners the nearest edge fills them")
+    }
+
+    @Test func blackCornersAreDrawnWithTheirProbabilityAndNoted() throws {
+        var turns = ViewAugmentation()
+        turns.rotation = 5
+        let plainNote = turns.note
+        turns.blackCorners = 0.25
+        #expect(turns.note == plainNote + ", black corners p 0.25")
+        #expect(try JSONDecoder().decode(ViewAugmentation.self, from: try JSONEncoder().encode(turns)) == turns)
+        var rng = SeededGenerator(seed: 5)
+        let drawn = (0..<2000).filter { _ in turns.choose(height: 8, width: 12, rng: &rng).blackCorners }.count
+        #expect(drawn > 400 && drawn < 600, "\(drawn) of 2000 views with black corners at p 0.25")
+        turns.blackCorners = 0
+        let encoded = String(decoding: try JSONEncoder().encode(turns), as: UTF8.self)
+        #expect(!encoded.contains("blackCorners"), "\(encoded)")
+        // Without black corners a turned view draws what it drew before they existed.
+        var without = SeededGenerator(seed: 9), withThem = without
+        _ = turns.choose(height: 8, width: 12, rng: &without)
+        turns.blackCorners = 0.5
+        _ = turns.choose(height: 8, width: 12, rng: &withThem)
+        var expected = SeededGenerator(seed: 9)
+        var previous = turns
+        previous.blackCorners = 0
+        _ = previous.choose(height: 8, width: 12, rng: &expected)
+        #expect(without.state == expected.state && withThem.state != expected.state, "black corners take a draw of their own, only when set")
+    }
+
     @Test func viewsWithoutContrastOrRotationKeepTheirNotesAndBytes() throws {
         let plain = ViewAugmentation()
         #expect(plain.note == "crop area ≥ 0.35, aspect ≤ 1.3333334, flips true, brightness ±0.4, noise σ ≤ 0.04")
@@ -148,13 +200,15 @@ import Testing
         #expect(withThem.state != expected.state, "contrast and rotation take draws of their own")
     }
 
-    @Test(arguments: [(1, 0.04, 0, 0), (3, 0.04, 0, 0), (1, 0, 0, 0), (3, 0.04, 0.3, 5), (1, 0, 0.3, 0), (1, 0, 0, 5)] as [(Int, Float, Float, Float)])
-    func viewsOfABatchAreTheViewsOneStreamGivesInTurn(channels: Int, noise: Float, contrast: Float, rotation: Float) {
-        // Enough views to be shared among threads, each image different, noise, contrast and turns on and off.
+    @Test(arguments: [(1, 0.04, 0, 0, 0), (3, 0.04, 0, 0, 0), (1, 0, 0, 0, 0), (3, 0.04, 0.3, 5, 0), (1, 0, 0.3, 0, 0), (1, 0, 0, 5, 0),
+                      (3, 0.04, 0.3, 5, 0.5)] as [(Int, Float, Float, Float, Float)])
+    func viewsOfABatchAreTheViewsOneStreamGivesInTurn(channels: Int, noise: Float, contrast: Float, rotation: Float, blackCorners: Float) {
+        // Enough views to be shared among threads, each image different, noise, contrast, turns and black corners on and off.
         var augmentation = ViewAugmentation()
         augmentation.noise = noise
         augmentation.contrast = contrast
         augmentation.rotation = rotation
+        augmentation.blackCorners = blackCorners
         let (count, height, width) = (50, 8, 12)
         let size = channels * height * width
         let images: [[Float]] = (0..<count).map { index in
@@ -196,6 +250,12 @@ import Testing
         bad.rotation = 46
         #expect(throws: BGANError.self) { try bad.validate() }
         bad.rotation = -1
+        #expect(throws: BGANError.self) { try bad.validate() }
+        bad = ViewAugmentation()
+        bad.blackCorners = 0.5
+        #expect(throws: BGANError.self, "black corners without a rotation") { try bad.validate() }
+        bad.rotation = 5
+        bad.blackCorners = 1.5
         #expect(throws: BGANError.self) { try bad.validate() }
         #expect(throws: Never.self) { try ViewAugmentation().validate() }
     }

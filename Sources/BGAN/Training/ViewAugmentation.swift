@@ -2,7 +2,8 @@ import Basics
 import NeuralNet
 
 /// Random views of an image for contrastive pre-training: a crop of random area and aspect
-/// ratio resized back to the full image (bilinear), optionally turned by a small angle, a
+/// ratio resized back to the full image (bilinear), optionally turned by a small angle (its
+/// corners then filled from the nearest edge, or black), a
 /// left-right flip, a brightness scale, optionally a contrast change, and Gaussian noise.
 /// Two views of one image share its content but hardly a pixel, so an encoder that must tell
 /// them apart from other images' views learns what survives these changes.
@@ -25,6 +26,11 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     /// The crop turns about its centre by an angle drawn from [−this, this] degrees before it is
     /// resized; samples that fall outside the image take its nearest edge (0: no turn, drawing nothing).
     public var rotation: Float = 0
+    /// Probability that a turned view's corners, where the turned frame leaves the crop, are black,
+    /// as an image editor leaves a photograph turned in place (`PIL.Image.rotate`, OpenCV's
+    /// `warpAffine`), instead of the nearest edge's pixels (0: never, drawing nothing, so views
+    /// and notes stay those of builds without it; needs a rotation).
+    public var blackCorners: Float = 0
 
     public init() {}
 
@@ -40,16 +46,17 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         return mild
     }()
 
-    private enum CodingKeys: String, CodingKey { case minimumArea, maximumAspect, flips, brightness, noise, contrast, rotation }
+    private enum CodingKeys: String, CodingKey { case minimumArea, maximumAspect, flips, brightness, noise, contrast, rotation, blackCorners }
 
-    /// The views in words, as a stage-1 model file's `views` note records them (contrast and
-    /// rotation only when set, so the notes of views without them read as before).
+    /// The views in words, as a stage-1 model file's `views` note records them (contrast,
+    /// rotation and black corners only when set, so the notes of views without them read as before).
     public var note: String {
         "crop area ≥ \(minimumArea), aspect ≤ \(maximumAspect), flips \(flips), brightness ±\(brightness), noise σ ≤ \(noise)"
             + (contrast > 0 ? ", contrast ±\(contrast)" : "") + (rotation > 0 ? ", rotation ±\(rotation)°" : "")
+            + (blackCorners > 0 ? ", black corners p \(blackCorners)" : "")
     }
 
-    /// Reads checkpoints written before views had noise, contrast or rotation as views without them.
+    /// Reads checkpoints written before views had noise, contrast, rotation or black corners as views without them.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         minimumArea = try container.decode(Float.self, forKey: .minimumArea)
@@ -59,9 +66,10 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         noise = try container.decodeIfPresent(Float.self, forKey: .noise) ?? 0
         contrast = try container.decodeIfPresent(Float.self, forKey: .contrast) ?? 0
         rotation = try container.decodeIfPresent(Float.self, forKey: .rotation) ?? 0
+        blackCorners = try container.decodeIfPresent(Float.self, forKey: .blackCorners) ?? 0
     }
 
-    /// Writes contrast and rotation only when set, so checkpoints of views without them keep their bytes.
+    /// Writes contrast, rotation and black corners only when set, so checkpoints of views without them keep their bytes.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(minimumArea, forKey: .minimumArea)
@@ -71,6 +79,7 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         try container.encode(noise, forKey: .noise)
         if contrast > 0 { try container.encode(contrast, forKey: .contrast) }
         if rotation > 0 { try container.encode(rotation, forKey: .rotation) }
+        if blackCorners > 0 { try container.encode(blackCorners, forKey: .blackCorners) }
     }
 
     /// No change at all: every view is the image itself.
@@ -87,8 +96,11 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     /// Checks the ranges.
     public func validate() throws {
         guard minimumArea > 0, minimumArea <= 1, maximumAspect >= 1, maximumAspect.isFinite, brightness >= 0, brightness < 1,
-              noise >= 0, noise <= 0.5, contrast >= 0, contrast < 1, rotation >= 0, rotation <= 45 else {
-            throw BGANError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1, a brightness change in [0, 1), a noise level in [0, 0.5], a contrast change in [0, 1) and a rotation in [0, 45] degrees; got \(minimumArea), \(maximumAspect), \(brightness), \(noise), \(contrast), \(rotation)")
+              noise >= 0, noise <= 0.5, contrast >= 0, contrast < 1, rotation >= 0, rotation <= 45, blackCorners >= 0, blackCorners <= 1 else {
+            throw BGANError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1, a brightness change in [0, 1), a noise level in [0, 0.5], a contrast change in [0, 1), a rotation in [0, 45] degrees and a probability of black corners in [0, 1]; got \(minimumArea), \(maximumAspect), \(brightness), \(noise), \(contrast), \(rotation), \(blackCorners)")
+        }
+        guard blackCorners == 0 || rotation > 0 else {
+            throw BGANError(.invalidArgument, "black corners (probability \(blackCorners)) come from turning the views, and their rotation is 0: give a rotation too, or drop the black corners")
         }
     }
 
@@ -158,6 +170,8 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         var contrastFactor: Float = 1
         /// Turn of the crop about its centre, in radians (0: none).
         var angle: Float = 0
+        /// Whether the turned frame's parts outside the crop are black (else the nearest edge's pixels).
+        var blackCorners = false
 
         /// How many 64-bit draws the noise of a view of `values` values takes: one normal a value.
         func noiseDraws(values: Int) -> Int { sigma > 0 ? SeededGenerator.drawsPerNormal * values : 0 }
@@ -178,6 +192,7 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         // Drawn after the others and only when set, so views without them draw as before.
         if contrast > 0 { choice.contrastFactor = 1 + uniform(-contrast, contrast, &rng) }
         if rotation > 0 { choice.angle = uniform(-rotation, rotation, &rng) * .pi / 180 }
+        if rotation > 0, blackCorners > 0 { choice.blackCorners = uniform(0, 1, &rng) < blackCorners }
         return choice
     }
 
@@ -227,7 +242,9 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     }
 
     /// The crop turned by `choice.angle` about its centre, resized and flipped, scaled by the gain:
-    /// no noise and no clipping yet (the contrast change needs the mean first).
+    /// no noise and no clipping yet (the contrast change needs the mean first). With
+    /// `choice.blackCorners`, points of the turned frame outside the crop are 0: the crop turned in
+    /// place as an editor turns a photograph, its corners left black.
     private func renderTurned(_ image: UnsafeBufferPointer<Float>, into view: UnsafeMutableBufferPointer<Float>, _ choice: Choice,
                               channels: Int, height: Int, width: Int) {
         let (cropHeight, cropWidth, flip, gain) = (choice.cropHeight, choice.cropWidth, choice.flip, choice.gain)
@@ -240,8 +257,13 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
             for x in 0..<width {
                 let column = flip ? width - 1 - x : x
                 let u = (Float(column) + 0.5) * cropWidth / Float(width) - cropWidth / 2
-                let sx = min(max(centreX + cosine * u - sine * v - 0.5, 0), Float(width - 1))
-                let sy = min(max(centreY + sine * u + cosine * v - 0.5, 0), Float(height - 1))
+                let turnedX = centreX + cosine * u - sine * v, turnedY = centreY + sine * u + cosine * v
+                if choice.blackCorners, abs(turnedX - centreX) > cropWidth / 2 || abs(turnedY - centreY) > cropHeight / 2 {
+                    for c in 0..<channels { view[c * plane + y * width + x] = 0 }
+                    continue
+                }
+                let sx = min(max(turnedX - 0.5, 0), Float(width - 1))
+                let sy = min(max(turnedY - 0.5, 0), Float(height - 1))
                 let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = sx - Float(x0)
                 let y0 = Int(sy), y1 = min(y0 + 1, height - 1), fy = sy - Float(y0)
                 for c in 0..<channels {

@@ -56,6 +56,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Rotation: each view's crop turns about its centre by an angle drawn from [−this, this] degrees (0: none).")
     var rotation: Float = 0
 
+    @Option(name: .customLong("black-corners"), help: "Probability that a turned view's corners are black, as an editor leaves a photograph turned in place, instead of the nearest edge's pixels (0: never; needs --rotation).")
+    var blackCorners: Float = 0
+
     @Flag(name: .customLong("standardise-input"), help: "The encoder brings each image to mean 0 and deviation 1 over all its values first (train --standardise-input must then match).")
     var standardizeInput = false
 
@@ -124,6 +127,7 @@ struct PretrainCommand: ParsableCommand {
         stage.augmentation.flips = !noFlips
         stage.augmentation.contrast = contrast
         stage.augmentation.rotation = rotation
+        stage.augmentation.blackCorners = blackCorners
         let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
                                             hiddenUnits: hiddenUnits, standardizesInput: standardizeInput)
         return stage.settings(architecture: architecture, seed: seed)

@@ -145,6 +145,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("view-rotation"), help: "Views of both stages also turn by an angle drawn from [−this, this] degrees (default 0: none; for photographs, whose copies are often straightened or tilted).")
     var viewRotation: Float = 0
 
+    @Option(name: .customLong("view-black-corners"), help: "Probability that a turned view's corners are black, as an editor leaves a photograph turned in place, instead of the nearest edge's pixels (default 0: never; needs --view-rotation).")
+    var viewBlackCorners: Float = 0
+
     @Flag(name: .customLong("standardise-input"), help: "Both stages' encoders bring each image to mean 0 and deviation 1 over all its values first, so codes ignore brightness and contrast changes (not in the paper; for photographs, whose copies are often re-toned; the model file needs this release's builds or later).")
     var standardizeInput = false
 
@@ -193,8 +196,8 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--anchor-weight holds codes near the starting encoder's, but the \(recipe.rawValue) recipe draws a fresh code layer: add --no-fresh-code-layer (the starting model must then have \(bits)-bit codes) or drop --anchor-weight")
         }
         let plan = try plan()
-        if viewContrast != 0 || viewRotation != 0, plan.views == nil, plan.pretraining == nil || pretrained != nil {
-            throw ValidationError("--view-contrast and --view-rotation change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
+        if viewContrast != 0 || viewRotation != 0 || viewBlackCorners != 0, plan.views == nil, plan.pretraining == nil || pretrained != nil {
+            throw ValidationError("--view-contrast, --view-rotation and --view-black-corners change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
         }
         do {
             try plan.validate()
@@ -271,6 +274,8 @@ struct TrainCommand: ParsableCommand {
         plan.pretraining?.augmentation.rotation = viewRotation
         plan.views?.contrast = viewContrast
         plan.views?.rotation = viewRotation
+        plan.pretraining?.augmentation.blackCorners = viewBlackCorners
+        plan.views?.blackCorners = viewBlackCorners
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         if let codeLayerOnly { plan.codeLayerOnly = codeLayerOnly }
         if let freshCodeLayer { plan.freshCodeLayer = freshCodeLayer }

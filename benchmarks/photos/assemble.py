@@ -96,8 +96,11 @@ def fetch(packages, cache):
     for package in packages:
         found = glob.glob(os.path.join(debs, f"{package}_*.deb"))
         if not found:
-            subprocess.run(["apt-get", "download", package], cwd=debs, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            fetched = subprocess.run(["apt-get", "download", package], cwd=debs, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+            if fetched.returncode != 0:
+                sys.exit(f"apt-get download {package} failed: {fetched.stderr.strip()}\n"
+                         "A fresh machine's package lists are often empty: run `sudo apt-get update` and try again.")
             found = glob.glob(os.path.join(debs, f"{package}_*.deb"))
         deb = found[0]
         subprocess.run(["dpkg-deb", "-x", deb, root], check=True)

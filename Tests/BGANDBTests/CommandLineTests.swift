@@ -262,8 +262,11 @@ import TestSupport
         let givenPlain = try run(arguments: ["train", "--data", data, "--out", directory.sub("other.bgan"), "--standardise-input",
                                              "--pretrained", plainStageOne] + small)
         #expect(givenPlain.status != 0 && givenPlain.stderr.contains("does not standardise its input and this run does"), "\(givenPlain.stderr)")
-        let standardised = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input"] + small)
+        let standardised = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input", "--view-rotation", "5",
+                                               "--view-black-corners", "0.5"] + small)
         #expect(standardised.status == 0, "\(standardised.stderr)")
+        let trainedViews = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model)))).header.training["views"]
+        #expect(trainedViews?.hasSuffix(", rotation 5.0, black corners 0.5") == true, "the BGAN stage's views in the notes: \(trainedViews ?? "none")")
         for path in [model, model + ".pretrained.bganmodel"] {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
             let file = try ModelFile(bytes: bytes)

@@ -223,8 +223,9 @@ import TestSupport
         #expect(try rate(["--bits", "32", "--encoder-lr", "0.0005"]) == 5e-4)
     }
 
-    /// `--view-contrast`, `--view-rotation` and `--view-black-corners` reach both stages' views; a
-    /// run with no views of its own to change, or a value out of range, is refused before any training.
+    /// `--view-contrast`, `--view-rotation` and `--view-black-corners` reach both stages' views and
+    /// `--view-brightness` the BGAN stage's; a run with no views of its own to change, or a value
+    /// out of range, is refused before any training.
     @Test func viewContrastAndRotationReachBothStages() throws {
         let common = ["--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--out", directory.sub("views.bgan")]
         let plan = try TrainCommand.parse(common + ["--view-contrast", "0.3", "--view-rotation", "5"]).plan()
@@ -233,6 +234,12 @@ import TestSupport
         #expect(plan.views?.blackCorners == 0 && plan.pretraining?.augmentation.blackCorners == 0)
         let cornered = try TrainCommand.parse(common + ["--view-rotation", "5", "--view-black-corners", "0.5"]).plan()
         #expect(cornered.views?.blackCorners == 0.5 && cornered.pretraining?.augmentation.blackCorners == 0.5)
+        let brighter = try TrainCommand.parse(common + ["--view-brightness", "0.35"]).plan()
+        #expect(brighter.views?.brightness == 0.35 && brighter.pretraining?.augmentation.brightness == ViewAugmentation().brightness,
+                "--view-brightness sets the BGAN stage's views only")
+        #expect(throws: (any Error).self) { try TrainCommand.parse(common + ["--view-brightness", "1"]) }
+        let noStageTwoViews = try run(arguments: ["train"] + common + ["--no-views", "--view-brightness", "0.3"])
+        #expect(noStageTwoViews.status == 64 && noStageTwoViews.stderr.contains("BGAN stage has none"), "\(noStageTwoViews.stderr)")
         let unturned = try run(arguments: ["train"] + common + ["--view-black-corners", "0.5"])
         #expect(unturned.status == 64 && unturned.stderr.contains("their rotation is 0"), "\(unturned.stderr)")
         let unchanged = try TrainCommand.parse(common).plan()

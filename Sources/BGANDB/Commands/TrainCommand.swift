@@ -145,6 +145,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("view-rotation"), help: "Views of both stages also turn by an angle drawn from [−this, this] degrees (default 0: none; for photographs, whose copies are often straightened or tilted).")
     var viewRotation: Float = 0
 
+    @Option(name: .customLong("view-brightness"), help: "The BGAN stage's views scale brightness by a factor in [1 − this, 1 + this], clipped (default: the recipe's, 0.2; pre-training keeps its ±0.4, which `pretrain --brightness` sets). For photographs, whose brightened copies clip their highlights.")
+    var viewBrightness: Float?
+
     @Option(name: .customLong("view-black-corners"), help: "Probability that a turned view's corners are black, as an editor leaves a photograph turned in place, instead of the nearest edge's pixels (default 0: never; needs --view-rotation).")
     var viewBlackCorners: Float = 0
 
@@ -196,6 +199,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--anchor-weight holds codes near the starting encoder's, but the \(recipe.rawValue) recipe draws a fresh code layer: add --no-fresh-code-layer (the starting model must then have \(bits)-bit codes) or drop --anchor-weight")
         }
         let plan = try plan()
+        if viewBrightness != nil, plan.views == nil {
+            throw ValidationError("--view-brightness changes the BGAN stage's views, and this run's BGAN stage has none: drop it, or add --views")
+        }
         if viewContrast != 0 || viewRotation != 0 || viewBlackCorners != 0, plan.views == nil, plan.pretraining == nil || pretrained != nil {
             throw ValidationError("--view-contrast, --view-rotation and --view-black-corners change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
         }
@@ -276,6 +282,7 @@ struct TrainCommand: ParsableCommand {
         plan.views?.rotation = viewRotation
         plan.pretraining?.augmentation.blackCorners = viewBlackCorners
         plan.views?.blackCorners = viewBlackCorners
+        if let viewBrightness { plan.views?.brightness = viewBrightness }
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         if let codeLayerOnly { plan.codeLayerOnly = codeLayerOnly }
         if let freshCodeLayer { plan.freshCodeLayer = freshCodeLayer }

@@ -76,6 +76,31 @@ import TestSupport
         #expect(!(try ingest(["--encoder", "photo"], folder, into: "photos.bgan")).contains("note:"))
     }
 
+    /// A store made with another model moves to the bundled photo model with `reencode --encoder
+    /// photo` (how a store made with an earlier photo model takes a new one), and `model show
+    /// --encoder photo` prints the bundled photo model.
+    @Test func reencodeAndModelShowNameThePhotoModel() throws {
+        let (folder, _) = try images()
+        let store = directory.sub("garments-first.bgan")
+        try #require(try CLI.run(["create", store, "--bits", "64"]).status == 0)
+        try #require(try CLI.run(["ingest", store, folder]).status == 0)
+        let photoDigest = try DefaultModel.loadPhotoModel().digest
+        let moved = try CLI.run(["reencode", store, "--encoder", "photo"])
+        try #require(moved.status == 0, "\(moved.stderr)")
+        #expect(moved.stderr.contains("bound to model \(photoDigest.prefix(16))"), "\(moved.stderr)")
+        let hit = try CLI.run(["query", store, "\(folder)/3.png", "-k", "1", "--json"])
+        #expect(hit.status == 0 && hit.stdout.contains("\"key\":\"3.png\""), "\(hit.stdout) \(hit.stderr)")
+        let shown = try CLI.run(["model", "show", "--encoder", "photo"])
+        #expect(shown.status == 0 && shown.stdout.contains("\"digest\" : \"\(photoDigest)\""), "\(shown.stdout) \(shown.stderr)")
+        for (arguments, message) in [(["reencode", store, "--encoder", "pdq"], "PDQ has none"),
+                                     (["reencode", store, "--encoder", "photo", "--bits", "64"], "drop --model and --bits"),
+                                     (["model", "show", "--encoder", "photo", "m.bganmodel"], "drop MODEL"),
+                                     (["model", "show", "--encoder", "pdq"], "PDQ has no model file")] {
+            let refused = try CLI.run(arguments)
+            #expect(refused.status == 64 && refused.stderr.contains(message), "\(arguments): \(refused.stderr)")
+        }
+    }
+
     @Test func thePhotoEncoderTakesNoModelAndDoctorFindsIt() throws {
         let withModel = try CLI.run(["create", directory.sub("x.bgan"), "--encoder", "photo", "--model", "m.bganmodel"])
         #expect(withModel.status == 64 && withModel.stderr.contains("--encoder photo binds the bundled photo model"), "\(withModel.stderr)")

@@ -25,23 +25,31 @@ struct ModelShowCommand: ParsableCommand {
         abstract: "Print a model file's digest, format version and header (architecture, preprocessing, mirror averaging, training settings) as JSON.",
         discussion: """
         The digest is the model's identity: a store bound to the model is stamped with it. \
-        Without MODEL, the bundled model of --bits.
+        Without MODEL, the bundled model of --bits, or with --encoder photo the bundled photo model.
         """)
 
     @Option(help: "Code length of the bundled model to show when no MODEL is given.")
     var bits: Int = 64
+
+    @Option(help: "photo: show the bundled photo model (bgan, the default: MODEL or the bundled model of --bits).")
+    var encoder: EncoderChoice = .bgan
+
+    func validate() throws {
+        if encoder == .pdq { throw ValidationError("PDQ has no model file to show: it is an algorithm, named in the stores bound to it") }
+        if encoder == .photo, model != nil { throw ValidationError("--encoder photo shows the bundled photo model: drop MODEL") }
+    }
 
     @Argument(help: "Model file (default: the bundled model of --bits).")
     var model: String?
 
     func run() throws {
         try Console.reportingErrors {
-            let file = try DefaultModel.load(path: model, bits: bits)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            let file = try encoder == .photo ? DefaultModel.loadPhotoModel() : DefaultModel.load(path: model, bits: bits)
+            let json = JSONEncoder()
+            json.outputFormatting = [.sortedKeys, .prettyPrinted]
             let shown = Shown(digest: file.digest, formatVersion: file.header.formatVersion, mirrorAveraging: file.header.averagesMirrorImages,
                               header: file.header)
-            Console.out(String(decoding: try encoder.encode(shown), as: UTF8.self))
+            Console.out(String(decoding: try json.encode(shown), as: UTF8.self))
         }
     }
 }

@@ -26,6 +26,9 @@ struct ReencodeCommand: ParsableCommand {
     @Option(help: "Bind the bundled default model of this code length (32 or 64) instead of --model.")
     var bits: Int?
 
+    @Option(help: "photo: bind the bundled photo model instead of --model or --bits (bgan, the default: one of those).")
+    var encoder: EncoderChoice = .bgan
+
     @Option(parsing: .upToNextOption, help: "Original images to encode from (files, folders, IDX, CIFAR), matched to items by key.")
     var from: [String] = []
 
@@ -39,13 +42,18 @@ struct ReencodeCommand: ParsableCommand {
     var keepOld = false
 
     func validate() throws {
-        guard (model == nil) != (bits == nil) else { throw ValidationError("give the new model: --model FILE or --bits 32|64") }
+        switch encoder {
+        case .pdq: throw ValidationError("reencode moves a store to another model file, and PDQ has none: create a store with --encoder pdq and ingest the originals into it")
+        case .photo: guard model == nil && bits == nil else { throw ValidationError("--encoder photo binds the bundled photo model: drop --model and --bits") }
+        case .bgan: guard (model == nil) != (bits == nil) else { throw ValidationError("give the new model: --model FILE, --bits 32|64 or --encoder photo") }
+        }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     }
 
     func run() throws {
         try Console.reportingErrors {
-            let newModel = try model.map { try DefaultModel.load(path: $0, bits: 0) } ?? DefaultModel.load(bits: bits!)
+            let newModel = try encoder == .photo ? DefaultModel.loadPhotoModel()
+                : model.map { try DefaultModel.load(path: $0, bits: 0) } ?? DefaultModel.load(bits: bits!)
             var reencoding = Reencoding(path: location.store, model: newModel)
             reencoding.batchSize = batch
             reencoding.dropMissing = dropMissing

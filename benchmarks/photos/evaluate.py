@@ -1,7 +1,7 @@
 """Runs the photo benchmark: every method hashes the originals and the transformed copies, and
 each copy is searched against all originals.
 
-    python evaluate.py DATA BGAN_DB [--json OUT.json] [--model NAME=FILE ...] [--held-out | --validation]
+    python evaluate.py DATA BGAN_DB [--json OUT.json] [--model NAME=FILE ...] [--held-out | --validation [--fit-distractors]]
 
 DATA is what assemble.py wrote; BGAN_DB the bgan-db binary. Methods, side by side in one run:
   pdq (bgan-db)        PDQ as `bgan-db encode --encoder pdq` computes it (our implementation)
@@ -23,7 +23,10 @@ Meta's match threshold; 8 of 64 for the 64-bit hashes, the same fraction).
 With --held-out only the evaluation half (halves.py) is searched and queried: the half a model
 trained with `halves.py`'s training half has never seen; measure it once per final recipe. With
 --validation only the training half's validation part (`halves.py --validation`), for models
-trained on its fitting part: choose settings there.
+trained on its fitting part: choose settings there. --fit-distractors makes that harder: the
+fitting part's originals join the searched ones (the whole training half, 812 photos; copies of
+the validation part's alone are queried), so a copy must beat its original's siblings from 16
+photographs instead of 8.
 """
 import argparse
 import json
@@ -155,15 +158,22 @@ def main():
     cut = parser.add_mutually_exclusive_group()
     cut.add_argument("--held-out", action="store_true", help="only the evaluation half (halves.py)")
     cut.add_argument("--validation", action="store_true", help="only the training half's validation part (halves.py --validation)")
+    parser.add_argument("--fit-distractors", action="store_true",
+                        help="with --validation: search the whole training half, query the validation part's copies")
     args = parser.parse_args()
+    if args.fit_distractors and not args.validation:
+        parser.error("--fit-distractors adds the fitting part to the validation part's search: give --validation too")
     originals_folder = os.path.join(args.data, "originals")
     queries_folder = os.path.join(args.data, "queries")
     originals, queries = files(originals_folder), files(queries_folder)
     if args.held_out or args.validation:
-        _, searched = halves.halves(args.data) if args.held_out else halves.validation_split(args.data)
-        originals = [p for p in originals if photo_id(p) in searched]
+        fitting, searched = halves.halves(args.data) if args.held_out else halves.validation_split(args.data)
         queries = [p for p in queries if photo_id(p) in searched]
+        if args.fit_distractors:
+            searched = searched | fitting
+        originals = [p for p in originals if photo_id(p) in searched]
     part = " (the held-out half)" if args.held_out else " (the validation part of the training half)" if args.validation else ""
+    part += ", the fitting part's originals searched too" if args.fit_distractors else ""
     print(f"{len(originals)} photos, {len(queries)} transformed copies{part}", file=sys.stderr)
 
     methods = {}

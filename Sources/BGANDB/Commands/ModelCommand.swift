@@ -34,13 +34,13 @@ struct ModelShowCommand: ParsableCommand {
     @Option(help: "photo: show the bundled photo model (bgan, the default: MODEL or the bundled model of --bits).")
     var encoder: EncoderChoice = .bgan
 
+    @Argument(help: "Model file (default: the bundled model of --bits).")
+    var model: String?
+
     func validate() throws {
         if encoder == .pdq { throw ValidationError("PDQ has no model file to show: it is an algorithm, named in the stores bound to it") }
         if encoder == .photo, model != nil { throw ValidationError("--encoder photo shows the bundled photo model: drop MODEL") }
     }
-
-    @Argument(help: "Model file (default: the bundled model of --bits).")
-    var model: String?
 
     func run() throws {
         try Console.reportingErrors {

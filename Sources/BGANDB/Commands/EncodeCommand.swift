@@ -71,10 +71,10 @@ struct EncodeCommand: ParsableCommand {
         if encoder == .pdq { return try runPDQ() }
         try Console.reportingErrors {
             let bits = self.bits ?? 64
-            let file = self.encoder == .photo ? try DefaultModel.loadPhotoModel() : try DefaultModel.load(path: model, bits: bits)
+            let file = try self.encoder.modelFile(path: model, bits: bits)
             let encoder = try ImageEncoder(model: file)
             let p = file.header.preprocessing
-            Console.log("model \(self.encoder == .photo ? DefaultModel.photoFileName : model ?? DefaultModel.fileName(bits: bits)): \(encoder.bits) bits, digest \(file.digest.prefix(16))…")
+            Console.log("model \(self.encoder.modelName(path: model, bits: bits)): \(encoder.bits) bits, digest \(file.digest.prefix(16))…")
             var failures = 0
             func outputs(of pixels: [Float]) throws -> [Float] {
                 hiddenLayer ? try encoder.hiddenFeatures(of: pixels) : realValued ? try encoder.realValuedOutputs(of: pixels) : try encoder.signs(of: pixels)

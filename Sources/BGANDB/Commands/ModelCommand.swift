@@ -44,7 +44,7 @@ struct ModelShowCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let file = try encoder == .photo ? DefaultModel.loadPhotoModel() : DefaultModel.load(path: model, bits: bits)
+            let file = try encoder.modelFile(path: model, bits: bits)
             let json = JSONEncoder()
             json.outputFormatting = [.sortedKeys, .prettyPrinted]
             let shown = Shown(digest: file.digest, formatVersion: file.header.formatVersion, mirrorAveraging: file.header.averagesMirrorImages,

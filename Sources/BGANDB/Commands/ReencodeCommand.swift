@@ -52,8 +52,7 @@ struct ReencodeCommand: ParsableCommand {
 
     func run() throws {
         try Console.reportingErrors {
-            let newModel = try encoder == .photo ? DefaultModel.loadPhotoModel()
-                : model.map { try DefaultModel.load(path: $0, bits: 0) } ?? DefaultModel.load(bits: bits!)
+            let newModel = try encoder.modelFile(path: model, bits: bits ?? 0)
             var reencoding = Reencoding(path: location.store, model: newModel)
             reencoding.batchSize = batch
             reencoding.dropMissing = dropMissing

@@ -1,8 +1,8 @@
 """Assembles the photo benchmark from photographs that Debian packages carry.
 
-    python assemble.py OUT [--tile 256] [--queries N] [--seed 2026]
+    python assemble.py OUT [--photographs benchmark|unseen] [--tile 256] [--queries N] [--seed 2026]
 
-Downloads the packages listed in SOURCES with `apt-get download` (nothing is installed), takes
+Downloads the packages listed in SOURCES (or, with --photographs unseen, UNSEEN_SOURCES) with `apt-get download` (nothing is installed), takes
 the photographs named there, cuts each into non-overlapping TILE x TILE tiles (a tile is one
 benchmark photo: distinct content, the same camera), drops nearly flat tiles (gray standard
 deviation below 8: sky, blur) and writes
@@ -45,6 +45,25 @@ SOURCES = {
         for name in ["astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg", "hubble_deep_field.jpg"]
     ],
 }
+
+# A second set, never used to train or choose anything: photographs by other photographers of other
+# subjects (rooms, animals, people's things, mountains), standing in for "photos kept outside this
+# repository". They are larger than the benchmark's wallpapers, so each is first brought to
+# UNSEEN_LONGEST_SIDE pixels on its longer side (the wallpapers' 2560) so a tile covers as much of
+# a scene as a benchmark tile does. Renders and illustrations in these packages are left out.
+UNSEEN_SOURCES = {
+    "lomiri-wallpapers-16.04": [
+        f"usr/share/backgrounds/{name}_by_{author}.jpg"
+        for name, author in [("Picture_1A", "freespace"), ("Picture_0B", "freespace"), ("Wine", "Jakkub_Mede"),
+                             ("greentock", "Peter_Nerlich"), ("free", "Peter_Nerlich"),
+                             ("analogpattern", "Peter_Nerlich"), ("seeding", "Clements_Engelhardt"),
+                             ("aitzgorri", "Aitzol_Berasategi"), ("friends", "Aitzol_Berasategi"),
+                             ("sunset", "Aitzol_Berasategi"), ("picosdeeuropa", "Aitzol_Berasategi"),
+                             ("life", "Aitzol_Berasategi"), ("Dragonfly", "Bolly"), ("Bridge", "Sander_Klootwijk")]
+    ],
+    "lomiri-wallpapers-20.04": ["usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg"],
+}
+UNSEEN_LONGEST_SIDE = 2560
 
 TRANSFORMS = ["jpeg30", "jpeg50", "jpeg90", "half", "quarter", "crop10", "crop25", "brighter", "darker",
               "morecontrast", "lesscontrast", "rotate3", "text", "mirror"]
@@ -108,36 +127,44 @@ def fetch(packages, cache):
     return root, versions
 
 
-def photographs(root, versions):
-    """(package, pattern, RGB image) of every photograph SOURCES names, from the unpacked packages
-    under `root`; exits naming the first one a package version lacks."""
-    for package, patterns in SOURCES.items():
+def photographs(sources, root, versions, longest_side=0):
+    """(package, pattern, RGB image) of every photograph `sources` names, from the unpacked
+    packages under `root`, upright by its EXIF orientation and, with `longest_side`, shrunk to at
+    most that many pixels on its longer side; exits naming the first one a package version lacks."""
+    for package, patterns in sources.items():
         for pattern in patterns:
             paths = glob.glob(os.path.join(root, pattern))
             if not paths:
                 sys.exit(f"{pattern} is not in {package} {versions[package]}")
-            yield package, pattern, Image.open(paths[0]).convert("RGB")
+            photo = ImageOps.exif_transpose(Image.open(paths[0])).convert("RGB")
+            if longest_side and max(photo.size) > longest_side:
+                scale = longest_side / max(photo.size)
+                photo = photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.LANCZOS)
+            yield package, pattern, photo
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
+    parser.add_argument("--photographs", choices=["benchmark", "unseen"], default="benchmark",
+                        help="the benchmark's photographs, or the unseen set that nothing is trained or tuned on")
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--queries", type=int, default=0, help="originals to copy and query (0: all)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
+    sources, longest_side = (SOURCES, 0) if args.photographs == "benchmark" else (UNSEEN_SOURCES, UNSEEN_LONGEST_SIDE)
     cache = os.path.join(args.out, "cache")
-    root, versions = fetch(SOURCES, cache)
+    root, versions = fetch(sources, cache)
     for sub in ["originals", "queries", "licences"]:
         shutil.rmtree(os.path.join(args.out, sub), ignore_errors=True)
         os.makedirs(os.path.join(args.out, sub))
-    for package in SOURCES:
+    for package in sources:
         shutil.copy(os.path.join(root, "usr/share/doc", package, "copyright"),
                     os.path.join(args.out, "licences", package + ".copyright"))
     rows = []
     t = args.tile
-    for package, pattern, photo in photographs(root, versions):
+    for package, pattern, photo in photographs(sources, root, versions, longest_side):
         w, h = photo.size
         for top in range(0, h - t + 1, t):
             for left in range(0, w - t + 1, t):
@@ -159,7 +186,7 @@ def main():
                 copy.save(os.path.join(args.out, "queries", f"{index:04d}.{name}.jpg"), saving[0], quality=saving[1])
             else:
                 copy.save(os.path.join(args.out, "queries", f"{index:04d}.{name}.png"))
-    print(f"{len(rows)} photos from {sum(len(p) for p in SOURCES.values())} photographs in {len(SOURCES)} packages; "
+    print(f"{len(rows)} photos from {sum(len(p) for p in sources.values())} photographs in {len(sources)} packages; "
           f"{len(chosen)} queried under {len(TRANSFORMS)} transforms -> {args.out}")
 
 

@@ -90,10 +90,13 @@ import TestSupport
         #expect(moved.stderr.contains("bound to model \(photoDigest.prefix(16))"), "\(moved.stderr)")
         let hit = try CLI.run(["query", store, "\(folder)/3.png", "-k", "1", "--json"])
         #expect(hit.status == 0 && hit.stdout.contains("\"key\":\"3.png\""), "\(hit.stdout) \(hit.stderr)")
+        let encoded = try CLI.run(["encode", "--encoder", "photo", "--bits", "64", "\(folder)/3.png"])
+        #expect(encoded.status == 0, "--bits 64 names the photo model's own length: \(encoded.stderr)")
         let shown = try CLI.run(["model", "show", "--encoder", "photo"])
         #expect(shown.status == 0 && shown.stdout.contains("\"digest\" : \"\(photoDigest)\""), "\(shown.stdout) \(shown.stderr)")
         for (arguments, message) in [(["reencode", store, "--encoder", "pdq"], "PDQ has none"),
-                                     (["reencode", store, "--encoder", "photo", "--bits", "64"], "drop --model and --bits"),
+                                     (["reencode", store, "--encoder", "photo", "--bits", "32"], "the photo model makes 64-bit codes, not 32: drop --bits"),
+                                     (["reencode", store, "--encoder", "photo", "--model", "m.bganmodel"], "--encoder photo uses the bundled photo model: drop --model"),
                                      (["model", "show", "--encoder", "photo", "m.bganmodel"], "drop MODEL"),
                                      (["model", "show", "--encoder", "pdq"], "PDQ has no model file")] {
             let refused = try CLI.run(arguments)
@@ -103,14 +106,16 @@ import TestSupport
 
     @Test func thePhotoEncoderTakesNoModelAndDoctorFindsIt() throws {
         let withModel = try CLI.run(["create", directory.sub("x.bgan"), "--encoder", "photo", "--model", "m.bganmodel"])
-        #expect(withModel.status == 64 && withModel.stderr.contains("--encoder photo binds the bundled photo model"), "\(withModel.stderr)")
+        #expect(withModel.status == 64 && withModel.stderr.contains("--encoder photo uses the bundled photo model: drop --model"), "\(withModel.stderr)")
+        let bare = try CLI.run(["create", directory.sub("z.bgan"), "--encoder", "photo", "--bare"])
+        #expect(bare.status == 64 && bare.stderr.contains("drop --bare"), "\(bare.stderr)")
         let otherLength = try CLI.run(["create", directory.sub("y.bgan"), "--encoder", "photo", "--bits", "32"])
-        #expect(otherLength.status == 64 && otherLength.stderr.contains("the photo model makes 64-bit codes"), "\(otherLength.stderr)")
+        #expect(otherLength.status == 64 && otherLength.stderr.contains("the photo model makes 64-bit codes, not 32: drop --bits"), "\(otherLength.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.sub("y.bgan")))
         let encodeWithModel = try CLI.run(["encode", "--encoder", "photo", "--model", "m.bganmodel", "x.png"])
-        #expect(encodeWithModel.status == 64 && encodeWithModel.stderr.contains("drop --model and --bits"), "\(encodeWithModel.stderr)")
+        #expect(encodeWithModel.status == 64 && encodeWithModel.stderr.contains("--encoder photo uses the bundled photo model: drop --model"), "\(encodeWithModel.stderr)")
         let encodeWithBits = try CLI.run(["encode", "--encoder", "photo", "--bits", "32", "x.png"])
-        #expect(encodeWithBits.status == 64, "\(encodeWithBits.stderr)")
+        #expect(encodeWithBits.status == 64 && encodeWithBits.stderr.contains("the photo model makes 64-bit codes, not 32: drop --bits"), "\(encodeWithBits.stderr)")
         let doctor = try CLI.run(["doctor", "--json"])
         let fields = try #require(try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any])
         #expect((fields["photo_model"] as? String)?.hasSuffix(DefaultModel.photoFileName) == true, "\(fields)")

@@ -50,7 +50,7 @@ import Testing
         #expect(size < 8 << 20, "each bundled model stays under 8 MiB: \(size) bytes")
         let model = try DefaultModel.loadPhotoModel()
         let a = model.header.architecture
-        #expect(a.bits == 64 && a.channels == 3 && a.height == 32 && a.width == 32 && a.standardizesInput)
+        #expect(a.bits == DefaultModel.photoBits && a.channels == 3 && a.height == 32 && a.width == 32 && a.standardizesInput)
         #expect(model.header.averagesMirrorImages && model.header.preprocessing.centerCrop)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("photo-model-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -14,6 +14,8 @@ public enum DefaultModel {
     /// The bundled photo model's file: 64-bit codes of colour photographs brought to 32×32 RGB,
     /// trained without labels on half of the photo benchmark (Fixtures/models/README.md).
     public static let photoFileName = "photos-64.bganmodel"
+    /// The code length of the bundled photo model.
+    public static let photoBits = 64
 
     public static func fileName(bits: Int) -> String { "fashion-mnist-\(bits).bganmodel" }
 

@@ -48,8 +48,8 @@ struct CreateCommand: ParsableCommand {
             guard model == nil && !bare else { throw ValidationError("--encoder pdq binds PDQ: drop --model and --bare") }
             guard bits == nil || bits == PDQEncoder().bitCount else { throw ValidationError("PDQ makes \(PDQEncoder().bitCount)-bit codes: drop --bits") }
         } else if encoder == .photo {
-            guard model == nil && !bare else { throw ValidationError("--encoder photo binds the bundled photo model: drop --model and --bare") }
-            guard bits == nil || bits == 64 else { throw ValidationError("the photo model makes 64-bit codes: drop --bits") }
+            guard !bare else { throw ValidationError("--encoder photo binds the bundled photo model: drop --bare") }
+            try EncoderChoice.checkPhotoOptions(model: model, bits: bits)
         } else {
             guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both (or --encoder photo or pdq)") }
         }

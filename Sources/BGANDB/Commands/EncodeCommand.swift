@@ -59,9 +59,7 @@ struct EncodeCommand: ParsableCommand {
         if encoder == .pdq, model != nil || realValued || hiddenLayer || fullSize {
             throw ValidationError("--encoder pdq takes no --model, has no --real-valued outputs or --hidden-layer and always decodes at full size, as the reference does")
         }
-        if encoder == .photo, model != nil || bits != nil {
-            throw ValidationError("--encoder photo runs the bundled photo model (64 bits): drop --model and --bits")
-        }
+        if encoder == .photo { try EncoderChoice.checkPhotoOptions(model: model, bits: bits) }
         if realValued, hiddenLayer {
             throw ValidationError("--real-valued and --hidden-layer print different layers; choose one")
         }

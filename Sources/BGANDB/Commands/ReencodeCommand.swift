@@ -44,7 +44,7 @@ struct ReencodeCommand: ParsableCommand {
     func validate() throws {
         switch encoder {
         case .pdq: throw ValidationError("reencode moves a store to another model file, and PDQ has none: create a store with --encoder pdq and ingest the originals into it")
-        case .photo: guard model == nil && bits == nil else { throw ValidationError("--encoder photo binds the bundled photo model: drop --model and --bits") }
+        case .photo: try EncoderChoice.checkPhotoOptions(model: model, bits: bits)
         case .bgan: guard (model == nil) != (bits == nil) else { throw ValidationError("give the new model: --model FILE, --bits 32|64 or --encoder photo") }
         }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }

@@ -106,6 +106,16 @@ def transform(image, name):
     raise ValueError(name)
 
 
+def save_copies(image, photo, folder):
+    """Writes the copy of `image` under each transform to `folder` as PHOTO.TRANSFORM.(jpg|png)."""
+    for name in TRANSFORMS:
+        copy, saving = transform(image, name)
+        if saving:
+            copy.save(os.path.join(folder, f"{photo}.{name}.jpg"), saving[0], quality=saving[1])
+        else:
+            copy.save(os.path.join(folder, f"{photo}.{name}.png"))
+
+
 def fetch(packages, cache):
     """Downloads and unpacks the packages into cache/root; returns {package: version}."""
     debs = os.path.join(cache, "debs")
@@ -180,12 +190,7 @@ def main():
     count = len(rows) if args.queries <= 0 else min(args.queries, len(rows))
     chosen = sorted(random.Random(args.seed).sample(range(len(rows)), count))
     for index in chosen:
-        for name in TRANSFORMS:
-            copy, saving = transform(rows[index][0], name)
-            if saving:
-                copy.save(os.path.join(args.out, "queries", f"{index:04d}.{name}.jpg"), saving[0], quality=saving[1])
-            else:
-                copy.save(os.path.join(args.out, "queries", f"{index:04d}.{name}.png"))
+        save_copies(rows[index][0], f"{index:04d}", os.path.join(args.out, "queries"))
     print(f"{len(rows)} photos from {sum(len(p) for p in sources.values())} photographs in {len(sources)} packages; "
           f"{len(chosen)} queried under {len(TRANSFORMS)} transforms -> {args.out}")
 

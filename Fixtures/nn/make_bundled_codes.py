@@ -7,7 +7,8 @@ the encoder in inference mode in NumPy float64 (convolutions as explicit patch s
 normalisation with the running statistics, leaky ReLU 0.2, the hidden and code layers; for a model
 whose header sets mirrorAveraging, the mean of the outputs for the image and its mirror image; for
 one whose architecture sets standardisedInput, each image first brought to mean 0 and variance 1
-over all its values, ε 1e-4) on a fixed set of Fashion-MNIST test images — for the RGB photo model
+over all its values, ε 1e-4; with robustStandardisation too, by the mean and deviation of its values
+winsorised at their 5th and 95th percentiles instead, clipped to ±3) on a fixed set of Fashion-MNIST test images — for the RGB photo model
 the same images made into 32×32 colour ones (`photo_image`) — and writes the real-valued outputs h
 and the codes (bit i set where h_i > 0, BinaryCode's order) to bundled-codes.json.
 BundledCodeTests compares the Swift encoder with them. Run again whenever the bundled models change:
@@ -36,8 +37,9 @@ def read_model(path):
     version, header_length = struct.unpack_from("<II", body, 8)
     offset = 16
     header = json.loads(body[offset:offset + header_length])
-    expected = 3 if header["architecture"].get("standardisedInput") else 2 if header.get("mirrorAveraging") else 1
-    assert version == expected, "format version 3 with standardisedInput, else 2 with mirrorAveraging, else 1"
+    architecture = header["architecture"]
+    expected = 4 if architecture.get("robustStandardisation") else 3 if architecture.get("standardisedInput") else 2 if header.get("mirrorAveraging") else 1
+    assert version == expected, "format version 4 with robustStandardisation, else 3 with standardisedInput, else 2 with mirrorAveraging, else 1"
     offset += header_length
     (blob_length,) = struct.unpack_from("<Q", body, offset)
     offset += 8
@@ -99,9 +101,26 @@ def leaky(x, slope=0.2):
     return np.where(x > 0, x, slope * x)
 
 
-def encode(image, p, standardised=False):
+def order_statistic(values, share):
+    """The sorted values' entry at floor(share * (n - 1)), the product taken in single precision
+    as RobustSampleStandardization takes it."""
+    return np.sort(values, axis=None)[int(np.float32(share) * np.float32(values.size - 1))]
+
+
+def standardise(image, robust):
+    if not robust:
+        return (image - image.mean()) / np.sqrt(image.var() + 1e-4)
+    values = image.astype(np.float32)
+    lower, upper = order_statistic(values, 0.05), order_statistic(values, np.float32(1) - np.float32(0.05))
+    kept = np.clip(values, lower, upper).astype(np.float64)
+    mean = kept.mean()
+    variance = max(0.0, (kept * kept).mean() - mean * mean)
+    return np.clip((image - np.float64(np.float32(mean))) / np.sqrt(variance + 1e-4), -3, 3)
+
+
+def encode(image, p, standardised=False, robust=False):
     if standardised:
-        image = (image - image.mean()) / np.sqrt(image.var() + 1e-4)
+        image = standardise(image, robust)
     x = leaky(normalise(convolve(image, p["encoder.conv1.weight"], p["encoder.conv1.bias"]), p, "encoder.bn1"))
     x = leaky(normalise(convolve(x, p["encoder.conv2.weight"], p["encoder.conv2.bias"]), p, "encoder.bn2"))
     x = x.reshape(-1)
@@ -124,9 +143,10 @@ def photo_image(gray):
 
 def outputs_of(header, parameters, inputs):
     standardised = bool(header["architecture"].get("standardisedInput"))
+    robust = bool(header["architecture"].get("robustStandardisation"))
     if header.get("mirrorAveraging"):
-        return [(encode(x, parameters, standardised) + encode(x[:, :, ::-1], parameters, standardised)) / 2 for x in inputs]
-    return [encode(x, parameters, standardised) for x in inputs]
+        return [(encode(x, parameters, standardised, robust) + encode(x[:, :, ::-1], parameters, standardised, robust)) / 2 for x in inputs]
+    return [encode(x, parameters, standardised, robust) for x in inputs]
 
 
 def main():

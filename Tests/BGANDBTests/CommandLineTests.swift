@@ -263,7 +263,7 @@ import TestSupport
         let plain = try run(arguments: ["train", "--data", data, "--out", model] + small)
         #expect(plain.status == 0, "\(plain.stderr)")
         let mismatched = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input"] + small)
-        #expect(mismatched.status == 1 && mismatched.stderr.contains("is left from a pre-training without a standardised input"), "\(mismatched.stderr)")
+        #expect(mismatched.status == 1 && mismatched.stderr.contains("is left from a pre-training with a raw input (not standardised), and this run's has a standardised input"), "\(mismatched.stderr)")
         let plainStageOne = directory.sub("plain-stage-1.bganmodel")
         try FileManager.default.moveItem(atPath: model + ".pretrained.bganmodel", toPath: plainStageOne)
         let givenPlain = try run(arguments: ["train", "--data", data, "--out", directory.sub("other.bgan"), "--standardise-input",
@@ -288,6 +288,37 @@ import TestSupport
         let stageOneFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: stageOne))))
         #expect(stageOneFile.header.architecture.standardizesInput)
         #expect(stageOneFile.header.training["views"]?.hasSuffix(", contrast ±0.3, rotation ±5.0°, black corners p 0.5") == true, "\(stageOneFile.header.training)")
+    }
+
+    /// `--robust-standardisation` reaches both stages' encoders and their files (format version
+    /// 4); it needs `--standardise-input`, and a stage 1 standardised the other way is not reused.
+    @Test func robustStandardisationReachesBothStagesAndTheModelFile() throws {
+        let (data, small) = (Self.testImages, Self.tinyRecommendedRun)
+        let model = directory.sub("robust.bgan")
+        let unstandardised = try run(arguments: ["train", "--data", data, "--out", model, "--robust-standardisation"] + small)
+        #expect(unstandardised.status != 0 && unstandardised.stderr.contains("give --standardise-input too"), "\(unstandardised.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: model + ".pretrained.bganmodel"), "refused before any training")
+        let robust = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input", "--robust-standardisation"] + small)
+        #expect(robust.status == 0, "\(robust.stderr)")
+        for path in [model, model + ".pretrained.bganmodel"] {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            let architecture = try ModelFile(bytes: bytes).header.architecture
+            #expect(architecture.standardizesInput && architecture.standardizesRobustly && bytes[8] == 4, "\(path)")
+        }
+        let plainStandardised = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input"] + small)
+        #expect(plainStandardised.status != 0 && plainStandardised.stderr.contains(
+            "is left from a pre-training with a robustly standardised input (winsorised, clipped), and this run's has a standardised input (mean and deviation)"),
+                "\(plainStandardised.stderr)")
+        let stageOne = directory.sub("robust-stage-1.bganmodel")
+        let pretrained = try run(arguments: ["pretrain", "--data", data, "--limit", "64", "--bits", "16", "--batch", "16", "--filters", "4",
+                                             "--hidden-units", "16", "--epochs", "1", "--standardise-input", "--robust-standardisation",
+                                             "--out", stageOne])
+        #expect(pretrained.status == 0, "\(pretrained.stderr)")
+        #expect(try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: stageOne)))).header.architecture.standardizesRobustly)
+        let givenRobust = try run(arguments: ["train", "--data", data, "--out", directory.sub("other-standardisation.bgan"), "--standardise-input",
+                                              "--pretrained", stageOne] + small)
+        #expect(givenRobust.status != 0 && givenRobust.stderr.contains(
+            "has a robustly standardised input (winsorised, clipped) and this run a standardised input (mean and deviation)"), "\(givenRobust.stderr)")
     }
 
     /// `train --data --bits --out` alone runs the recommended recipe: pre-training into

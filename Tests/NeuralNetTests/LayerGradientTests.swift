@@ -99,6 +99,65 @@ import Testing
         #expect(flat.storage == [0, 0, 0, 0], "a flat sample gives zeros, not noise blown up")
     }
 
+    /// Every input position's gradient against central differences, the two percentiles'
+    /// included (a sampled check could miss those two per sample): values on a
+    /// shuffled grid 0.05 apart, so a step of 10⁻³ never reorders them, two of them far enough
+    /// out to be clipped.
+    @Test func robustSampleStandardization() throws {
+        let layer = RobustSampleStandardization("standardise")
+        var rng = SeededGenerator(seed: 13)
+        var values = (0..<2).flatMap { n in (0..<25).map { Float($0) * 0.05 + Float(n) * 0.013 }.shuffled(using: &rng) }
+        values[3] = 9
+        values[30] = -7
+        let input = Tensor(shape: [2, 25], storage: values)
+        let projection = (0..<50).map { _ in rng.normal() }
+        func loss(_ x: Tensor) throws -> Double {
+            zip(try layer.forward(x, training: true).storage, projection).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let output = try layer.forward(input, training: true)
+        #expect(output.storage[3] == RobustSampleStandardization.clip && output.storage[30] == -RobustSampleStandardization.clip)
+        let gradient = try layer.backward(Tensor(shape: [2, 25], storage: projection))
+        let step: Float = 1e-3
+        for i in 0..<50 {
+            var plus = input, minus = input
+            plus.storage[i] += step
+            minus.storage[i] -= step
+            let numeric = (try loss(plus) - loss(minus)) / Double(2 * step)
+            #expect(abs(Double(gradient.storage[i]) - numeric) < 2e-2 * max(1, abs(numeric)), "input[\(i)]: analytic \(gradient.storage[i]), numeric \(numeric)")
+        }
+        #expect(gradient.storage[3] == 0 && gradient.storage[30] == 0, "clipped values pass no gradient")
+    }
+
+    /// A nearly flat sample (spread 0.02) with 2.5 % of its values black, as a photograph turned
+    /// in place gets black corners. Standardised by mean and deviation, the black values swell
+    /// the deviation and shrink the rest ~3.6 times, and come out at about −6; winsorised, the
+    /// rest keeps its scale and the black values stop at −3, as in a textured
+    /// sample. A brightness or contrast change of a textured sample still gives the same output
+    /// (of a flat one nearly: ε is a spread of 0.01).
+    @Test func robustStandardizationKeepsAFewBlackValuesFromShrinkingAFlatSample() throws {
+        var rng = SeededGenerator(seed: 5)
+        let count = 1_000, black = 25
+        let flat = (0..<count).map { _ in 0.5 + 0.02 * rng.normal() }
+        var cornered = flat
+        for i in 0..<black { cornered[i] = 0 }
+        func standardised(_ layer: Layer, _ values: [Float]) throws -> [Float] {
+            try layer.forward(Tensor(shape: [1, count], storage: values), training: false).storage
+        }
+        func spread(_ values: [Float]) -> Float {
+            let rest = values[black...], mean = rest.reduce(0, +) / Float(rest.count)
+            return (rest.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(rest.count)).squareRoot()
+        }
+        let moments = SampleStandardization("moments"), robust = RobustSampleStandardization("robust")
+        let shrunk = spread(try standardised(moments, cornered)) / spread(try standardised(moments, flat))
+        let kept = spread(try standardised(robust, cornered)) / spread(try standardised(robust, flat))
+        #expect(shrunk < 0.35, "by mean and deviation the rest's spread shrinks to \(shrunk) of itself")
+        #expect(kept > 0.95 && kept < 1.05, "winsorised it keeps \(kept) of itself")
+        #expect(try standardised(moments, cornered)[0] < -5 && (try standardised(robust, cornered)[0]) == -RobustSampleStandardization.clip)
+        let textured = cornered.map { 0.5 + 5 * ($0 - 0.5) }
+        let retoned = try standardised(robust, textured.map { 0.1 + 1.3 * $0 })
+        #expect(zip(retoned, try standardised(robust, textured)).allSatisfy { abs($0 - $1) < 1e-2 }, "an affine change is undone")
+    }
+
     @Test func batchNormalizationInferenceUsesRunningStatistics() throws {
         let store = ParameterStore()
         let layer = BatchNormalization("bn", channels: 2, momentum: 1, parameters: store)

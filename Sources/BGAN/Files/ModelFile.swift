@@ -36,7 +36,9 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 ///
 /// Files are format version 1; 2 when ``Header/averagesMirrorImages`` is set; 3 when the encoder
 /// standardises its input (``BGANArchitecture/standardizesInput``), with or without mirror
-/// averaging: each file has the lowest version whose readers know every setting it uses. A build
+/// averaging; 4 when that standardisation is robust (``BGANArchitecture/standardizesRobustly``):
+/// each file has the lowest version whose readers know
+/// every setting it uses. A build
 /// that reads only older versions would ignore the setting and give other codes, so it refuses
 /// the file.
 public struct ModelFile: Sendable {
@@ -87,19 +89,22 @@ public struct ModelFile: Sendable {
 
         /// The format version a file of this header is written in: the lowest whose readers know
         /// every setting the header uses.
-        public var formatVersion: UInt32 { architecture.standardizesInput ? 3 : averagesMirrorImages ? 2 : 1 }
+        public var formatVersion: UInt32 {
+            architecture.standardizesRobustly ? 4 : architecture.standardizesInput ? 3 : averagesMirrorImages ? 2 : 1
+        }
 
         /// The settings that raise the format version, in words (for the message refusing a
         /// file whose version disagrees with them).
         var versionedSettings: String {
-            let settings = (averagesMirrorImages ? ["mirror averaging"] : []) + (architecture.standardizesInput ? ["a standardised input"] : [])
+            let settings = (averagesMirrorImages ? ["mirror averaging"] : [])
+                + (architecture.standardizesInput ? [architecture.standardizesRobustly ? "a robustly standardised input" : "a standardised input"] : [])
             return settings.isEmpty ? "neither mirror averaging nor a standardised input" : settings.joined(separator: " and ")
         }
     }
 
     static let magic = Array("BGANMODL".utf8)
     /// The newest format version this build reads and writes (it reads every older one).
-    public static let formatVersion: UInt32 = 3
+    public static let formatVersion: UInt32 = 4
 
     public let header: Header
     /// The encoder's parameters, as `ParameterFile` bytes.

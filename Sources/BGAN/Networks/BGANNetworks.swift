@@ -21,9 +21,16 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
     /// (not in the paper; for photographs). Written only when set (key `standardisedInput`), so
     /// architectures without it keep their bytes.
     public var standardizesInput: Bool
+    /// With ``standardizesInput``: whether the mean and deviation are those of the values
+    /// winsorised at their 5th and 95th percentiles, the results then clipped to ±3
+    /// (``RobustSampleStandardization``), instead of the plain mean and deviation. A few extreme values — black corners of a photo turned in place, a
+    /// caption's strokes — then neither shrink the rest of a nearly flat photo nor stand out more
+    /// in it than in a textured one. Written only when set (key `robustStandardisation`, model
+    /// format version 4), so architectures without it keep their bytes.
+    public var standardizesRobustly: Bool
 
     public init(channels: Int, height: Int, width: Int, bits: Int, filters: Int = 32, hiddenUnits: Int = 512, featureUnits: Int = 1024,
-                standardizesInput: Bool = false) {
+                standardizesInput: Bool = false, standardizesRobustly: Bool = false) {
         self.channels = channels
         self.height = height
         self.width = width
@@ -32,11 +39,13 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         self.hiddenUnits = hiddenUnits
         self.featureUnits = featureUnits
         self.standardizesInput = standardizesInput
+        self.standardizesRobustly = standardizesRobustly
     }
 
     enum CodingKeys: String, CodingKey {
         case channels, height, width, bits, filters, hiddenUnits, featureUnits
         case standardizesInput = "standardisedInput"
+        case standardizesRobustly = "robustStandardisation"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -50,10 +59,11 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         // Files written before the encoder's hidden layer had a size of its own used D_l's.
         hiddenUnits = try container.decodeIfPresent(Int.self, forKey: .hiddenUnits) ?? featureUnits
         standardizesInput = try container.decodeIfPresent(Bool.self, forKey: .standardizesInput) ?? false
+        standardizesRobustly = try container.decodeIfPresent(Bool.self, forKey: .standardizesRobustly) ?? false
     }
 
-    /// Writes `standardisedInput` only when set, so architectures without it keep their bytes
-    /// (and model files their digests).
+    /// Writes `standardisedInput` and `robustStandardisation` only when set, so architectures
+    /// without them keep their bytes (and model files their digests).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(channels, forKey: .channels)
@@ -64,6 +74,7 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         try container.encode(hiddenUnits, forKey: .hiddenUnits)
         try container.encode(featureUnits, forKey: .featureUnits)
         if standardizesInput { try container.encode(true, forKey: .standardizesInput) }
+        if standardizesRobustly { try container.encode(true, forKey: .standardizesRobustly) }
     }
 
     /// Checks the geometry.
@@ -85,8 +96,16 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
         guard filters <= Self.maximumFilters, hiddenUnits <= Self.maximumUnits, featureUnits <= Self.maximumUnits else {
             throw BGANError(.invalidArgument, "filters (\(filters)), hidden units (\(hiddenUnits)) or feature units (\(featureUnits)) are beyond the supported \(Self.maximumFilters) filters and \(Self.maximumUnits) units")
         }
+        try Self.validate(standardizesRobustly: standardizesRobustly, standardizesInput: standardizesInput)
         guard parameterEstimate <= Self.maximumParameters else {
             throw BGANError(.invalidArgument, "the three networks would hold about \(parameterEstimate) parameters, beyond the supported \(Self.maximumParameters) (\(Self.maximumParameters * 4 >> 20) MiB); use fewer filters or units, or smaller images")
+        }
+    }
+
+    /// Checks that a robust standardisation comes with a standardised input.
+    public static func validate(standardizesRobustly: Bool, standardizesInput: Bool) throws {
+        guard !standardizesRobustly || standardizesInput else {
+            throw BGANError(.invalidArgument, "a robust standardisation is a way of standardising the input, and the input is not standardised: give --standardise-input too, or drop --robust-standardisation")
         }
     }
 
@@ -176,7 +195,8 @@ public final class BGANNetworks {
         let firstConvolution = Conv2D("encoder.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1,
                                       parameters: parameters, rng: &rng)
         firstConvolution.needsInputGradient = false
-        let standardization: [Layer] = a.standardizesInput ? [SampleStandardization("encoder.standardise")] : []
+        let standardization: [Layer] = !a.standardizesInput ? []
+            : a.standardizesRobustly ? [RobustSampleStandardization("encoder.standardise")] : [SampleStandardization("encoder.standardise")]
         let encoder = Sequential("encoder", standardization + [
             firstConvolution,
             BatchNormalization("encoder.bn1", channels: a.filters, parameters: parameters),

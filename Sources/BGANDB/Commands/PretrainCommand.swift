@@ -62,6 +62,9 @@ struct PretrainCommand: ParsableCommand {
     @Flag(name: .customLong("standardise-input"), help: "The encoder brings each image to mean 0 and deviation 1 over all its values first (train --standardise-input must then match).")
     var standardizeInput = false
 
+    @Flag(name: .customLong("robust-standardisation"), help: "With --standardise-input: standardise by the mean and deviation of the values winsorised at their 5th and 95th percentiles, clipped to ±3 (train --robust-standardisation must then match).")
+    var robustStandardization = false
+
     @Flag(help: "Do not flip views left-right (for images whose orientation matters).")
     var noFlips = false
 
@@ -129,7 +132,7 @@ struct PretrainCommand: ParsableCommand {
         stage.augmentation.rotation = rotation
         stage.augmentation.blackCorners = blackCorners
         let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
-                                            hiddenUnits: hiddenUnits, standardizesInput: standardizeInput)
+                                            hiddenUnits: hiddenUnits, standardizesInput: standardizeInput, standardizesRobustly: robustStandardization)
         return stage.settings(architecture: architecture, seed: seed)
     }
 }

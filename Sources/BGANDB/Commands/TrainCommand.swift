@@ -154,6 +154,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("standardise-input"), help: "Both stages' encoders bring each image to mean 0 and deviation 1 over all its values first, so codes ignore brightness and contrast changes (not in the paper; for photographs, whose copies are often re-toned; the model file needs this release's builds or later).")
     var standardizeInput = false
 
+    @Flag(name: .customLong("robust-standardisation"), help: "With --standardise-input: each image's mean and deviation are taken with its values winsorised at their 5th and 95th percentiles, and results are clipped to ±3, so a few extreme values (black corners, a caption) neither shrink the rest of a flat photo nor stand out more in it (not in the paper; the model file needs this release's builds or later).")
+    var robustStandardization = false
+
     @Flag(inversion: .prefixedNo, help: "With neighbour sampling, run the generator and discriminator (adversarial and content losses) on the anchors only, half of each batch: each image meets them once per epoch, at half their cost (default: the recipe's, on or off).")
     var generativeOnAnchors: Bool?
 
@@ -288,6 +291,7 @@ struct TrainCommand: ParsableCommand {
         if let freshCodeLayer { plan.freshCodeLayer = freshCodeLayer }
         if let mirrorAveraging { plan.averagesMirrorImages = mirrorAveraging }
         plan.standardizesInput = standardizeInput
+        plan.standardizesRobustly = robustStandardization
         switch initialEncoder {
         case nil: break
         case "none"?:

@@ -149,7 +149,8 @@ extension TrainingPlan {
     /// The BGAN stage's networks for `data`'s images.
     func architecture(for data: TrainingData) -> BGANArchitecture {
         BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
-                         hiddenUnits: hiddenUnits, featureUnits: featureUnits, standardizesInput: standardizesInput)
+                         hiddenUnits: hiddenUnits, featureUnits: featureUnits, standardizesInput: standardizesInput,
+                         standardizesRobustly: standardizesRobustly)
     }
 
     /// The model file at `path` (a starting encoder or a stage-1 model the plan names).
@@ -172,6 +173,13 @@ extension TrainingPlan {
     /// missing guard against tail mem-libcalls in `swifterror` functions: swiftlang/swift#90477,
     /// fixed in llvm/llvm-project#214590, not in this toolchain). No debug test sees it;
     /// `scripts/release-smoke`, run by `scripts/test`, does.
+    /// How an architecture treats its input, for errors: "a raw input (not standardised)", "a
+    /// standardised input (mean and deviation)" or "a robustly standardised input (winsorised, clipped)".
+    static func describeInput(_ architecture: BGANArchitecture) -> String {
+        !architecture.standardizesInput ? "a raw input (not standardised)"
+            : architecture.standardizesRobustly ? "a robustly standardised input (winsorised, clipped)" : "a standardised input (mean and deviation)"
+    }
+
     private func checkStartingModel(_ model: ModelFile, at path: String, for architecture: BGANArchitecture) throws {
         let a = model.header.architecture
         guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width,
@@ -180,6 +188,9 @@ extension TrainingPlan {
         }
         guard a.standardizesInput == architecture.standardizesInput else {
             throw BGANError(.invalidArgument, "\(path) \(a.standardizesInput ? "standardises" : "does not standardise") its input and this run \(architecture.standardizesInput ? "does" : "does not"): its layers expect other values; train with\(a.standardizesInput ? "" : "out") --standardise-input, or from another model")
+        }
+        guard a.standardizesRobustly == architecture.standardizesRobustly else {
+            throw BGANError(.invalidArgument, "\(path) has \(Self.describeInput(a)) and this run \(Self.describeInput(architecture)): its layers expect other values; train with\(a.standardizesRobustly ? "" : "out") --robust-standardisation, or from another model")
         }
         // Its code layer's bits are interleaved and scaled: a listwise term would train the wrong ones.
         if !freshCodeLayer, weights.listwise != nil, model.header.training["code_bit_order"] != nil {
@@ -230,8 +241,9 @@ extension TrainingPlan {
             guard model.header.training["epochs"] == "\(epochs)" else {
                 throw BGANError(.invalidArgument, "\(path) is left from a pre-training of \(model.header.training["epochs"] ?? "?") epochs and \(epochs) are asked for; remove it, or name it as the pre-trained model to use")
             }
-            guard model.header.architecture.standardizesInput == standardizesInput else {
-                throw BGANError(.invalidArgument, "\(path) is left from a pre-training \(standardizesInput ? "without" : "with") a standardised input, and this run's \(standardizesInput ? "has" : "has none"); remove it, or name it as the pre-trained model to use")
+            guard model.header.architecture.standardizesInput == standardizesInput,
+                  model.header.architecture.standardizesRobustly == standardizesRobustly else {
+                throw BGANError(.invalidArgument, "\(path) is left from a pre-training with \(Self.describeInput(model.header.architecture)), and this run's has \(Self.describeInput(architecture(for: data))); remove it, or name it as the pre-trained model to use")
             }
             guard model.header.training["views"] == pretraining.augmentation.note else {
                 throw BGANError(.invalidArgument, "\(path) is left from a pre-training on other views (\(model.header.training["views"] ?? "none noted"); this run's: \(pretraining.augmentation.note)); remove it, or name it as the pre-trained model to use")
@@ -243,7 +255,8 @@ extension TrainingPlan {
         stageLoop.checkpointPath = path + ".checkpoint"
         stageLoop.lossCurvePath = loop.lossCurvePath.map { _ in path + ".losses.svg" }
         let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: pretraining.bits ?? bits,
-                                            filters: filters, hiddenUnits: hiddenUnits, standardizesInput: standardizesInput)
+                                            filters: filters, hiddenUnits: hiddenUnits, standardizesInput: standardizesInput,
+                                            standardizesRobustly: standardizesRobustly)
         var settings = pretraining.settings(architecture: architecture, seed: seed)
         settings.epochs = pretraining.epochs(for: data.count)
         settings.batch = min(settings.batch, data.count)

@@ -58,6 +58,9 @@ public struct TrainingPlan: Sendable {
     /// Both stages' encoders standardise each image first (``BGANArchitecture/standardizesInput``):
     /// codes that ignore brightness and contrast, for photographs. Not in the paper; off in both recipes.
     public var standardizesInput = false
+    /// With ``standardizesInput``, both stages standardise by the winsorised mean and deviation,
+    /// clipped (``BGANArchitecture/standardizesRobustly``). Not in the paper.
+    public var standardizesRobustly = false
     public var initialEncoder: InitialEncoder
 
     /// The pre-training stage of a plan: every setting of `bgan-db pretrain` but the seed, which
@@ -190,6 +193,7 @@ public struct TrainingPlan: Sendable {
         try weights.listwise?.validate(codeBits: bits, sampling: sampling)
         try views?.validate()
         try pretraining?.augmentation.validate()
+        try BGANArchitecture.validate(standardizesRobustly: standardizesRobustly, standardizesInput: standardizesInput)
         guard !betaSchedule.isEmpty, betaSchedule.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw fail("β schedule \(betaSchedule): give at least one positive β")
         }

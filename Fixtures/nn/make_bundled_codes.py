@@ -7,9 +7,10 @@ the encoder in inference mode in NumPy float64 (convolutions as explicit patch s
 normalisation with the running statistics, leaky ReLU 0.2, the hidden and code layers; for a model
 whose header sets mirrorAveraging, the mean of the outputs for the image and its mirror image; for
 one whose architecture sets standardisedInput, each image first brought to mean 0 and variance 1
-over all its values, ε 1e-4; with robustStandardisation too, by the mean and deviation of its values
-winsorised at their 5th and 95th percentiles instead, clipped to ±3) on a fixed set of Fashion-MNIST test images — for the RGB photo model
-the same images made into 32×32 colour ones (`photo_image`) — and writes the real-valued outputs h
+over all its values, ε 1e-4; with robustStandardisation too, by the mean and deviation of its
+values winsorised at their 5th and 95th percentiles instead, clipped to ±3) on a fixed set of
+Fashion-MNIST test images — for the RGB photo model the same images made into 32×32 colour ones
+(`photo_image`) — and writes the real-valued outputs h
 and the codes (bit i set where h_i > 0, BinaryCode's order) to bundled-codes.json.
 BundledCodeTests compares the Swift encoder with them. Run again whenever the bundled models change:
 

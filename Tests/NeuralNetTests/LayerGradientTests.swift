@@ -99,10 +99,9 @@ import Testing
         #expect(flat.storage == [0, 0, 0, 0], "a flat sample gives zeros, not noise blown up")
     }
 
-    /// Every input position's gradient against central differences, the two percentiles'
-    /// included (a sampled check could miss those two per sample): values on a
-    /// shuffled grid 0.05 apart, so a step of 10⁻³ never reorders them, two of them far enough
-    /// out to be clipped.
+    /// Every input position's gradient against central differences, the two percentiles' included
+    /// (a sampled check could miss those two per sample): values on a shuffled grid 0.05 apart, so
+    /// a step of 10⁻³ never reorders them, two of them far enough out to be clipped.
     @Test func robustSampleStandardization() throws {
         let layer = RobustSampleStandardization("standardise")
         var rng = SeededGenerator(seed: 13)
@@ -131,9 +130,9 @@ import Testing
     /// A nearly flat sample (spread 0.02) with 2.5 % of its values black, as a photograph turned
     /// in place gets black corners. Standardised by mean and deviation, the black values swell
     /// the deviation and shrink the rest ~3.6 times, and come out at about −6; winsorised, the
-    /// rest keeps its scale and the black values stop at −3, as in a textured
-    /// sample. A brightness or contrast change of a textured sample still gives the same output
-    /// (of a flat one nearly: ε is a spread of 0.01).
+    /// rest keeps its scale and the black values stop at −3, as in a textured sample. A brightness
+    /// or contrast change of a textured sample still gives the same output (of a flat one nearly:
+    /// ε is a deviation of 0.01).
     @Test func robustStandardizationKeepsAFewBlackValuesFromShrinkingAFlatSample() throws {
         var rng = SeededGenerator(seed: 5)
         let count = 1_000, black = 25

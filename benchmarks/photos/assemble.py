@@ -2,10 +2,10 @@
 
     python assemble.py OUT [--photographs benchmark|unseen] [--tile 256] [--queries N] [--seed 2026]
 
-Downloads the packages listed in SOURCES (or, with --photographs unseen, UNSEEN_SOURCES) with `apt-get download` (nothing is installed), takes
-the photographs named there, cuts each into non-overlapping TILE x TILE tiles (a tile is one
-benchmark photo: distinct content, the same camera), drops nearly flat tiles (gray standard
-deviation below 8: sky, blur) and writes
+Downloads the packages listed in SOURCES (or, with --photographs unseen, UNSEEN_SOURCES) with
+`apt-get download` (nothing is installed), takes the photographs named there, cuts each into
+non-overlapping TILE x TILE tiles (a tile is one benchmark photo: distinct content, the same
+camera), drops nearly flat tiles (gray standard deviation below 8: sky, blur) and writes
     OUT/originals/NNNN.png              the database, lossless
     OUT/queries/NNNN.TRANSFORM.(png|jpg) transformed copies of every original (or of N chosen at
                                         random with --queries N)

@@ -37,10 +37,8 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 /// Files are format version 1; 2 when ``Header/averagesMirrorImages`` is set; 3 when the encoder
 /// standardises its input (``BGANArchitecture/standardizesInput``), with or without mirror
 /// averaging; 4 when that standardisation is robust (``BGANArchitecture/standardizesRobustly``):
-/// each file has the lowest version whose readers know
-/// every setting it uses. A build
-/// that reads only older versions would ignore the setting and give other codes, so it refuses
-/// the file.
+/// each file has the lowest version whose readers know every setting it uses. A build that reads
+/// only older versions would ignore the setting and give other codes, so it refuses the file.
 public struct ModelFile: Sendable {
     public struct Header: Codable, Sendable, Equatable {
         public var architecture: BGANArchitecture

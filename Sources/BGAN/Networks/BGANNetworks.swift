@@ -23,9 +23,9 @@ public struct BGANArchitecture: Codable, Sendable, Equatable {
     public var standardizesInput: Bool
     /// With ``standardizesInput``: whether the mean and deviation are those of the values
     /// winsorised at their 5th and 95th percentiles, the results then clipped to ±3
-    /// (``RobustSampleStandardization``), instead of the plain mean and deviation. A few extreme values — black corners of a photo turned in place, a
-    /// caption's strokes — then neither shrink the rest of a nearly flat photo nor stand out more
-    /// in it than in a textured one. Written only when set (key `robustStandardisation`, model
+    /// (``RobustSampleStandardization``), instead of the plain mean and deviation. A few extreme
+    /// values — black corners of a photo turned in place, a caption's strokes — then neither
+    /// shrink the rest of a nearly flat photo nor stand out more in it than in a textured one. Written only when set (key `robustStandardisation`, model
     /// format version 4), so architectures without it keep their bytes.
     public var standardizesRobustly: Bool
 

@@ -163,6 +163,13 @@ extension TrainingPlan {
         return try ModelFile(bytes: Array(bytes), source: path)
     }
 
+    /// How an architecture treats its input, for errors: "a raw input (not standardised)", "a
+    /// standardised input (mean and deviation)" or "a robustly standardised input (winsorised, clipped)".
+    static func describeInput(_ architecture: BGANArchitecture) -> String {
+        !architecture.standardizesInput ? "a raw input (not standardised)"
+            : architecture.standardizesRobustly ? "a robustly standardised input (winsorised, clipped)" : "a standardised input (mean and deviation)"
+    }
+
     /// Checks that `model` (read from `path`) has the run's encoder — but for the code length
     /// when the run draws a fresh code layer (which is all a code length changes).
     ///
@@ -173,13 +180,6 @@ extension TrainingPlan {
     /// missing guard against tail mem-libcalls in `swifterror` functions: swiftlang/swift#90477,
     /// fixed in llvm/llvm-project#214590, not in this toolchain). No debug test sees it;
     /// `scripts/release-smoke`, run by `scripts/test`, does.
-    /// How an architecture treats its input, for errors: "a raw input (not standardised)", "a
-    /// standardised input (mean and deviation)" or "a robustly standardised input (winsorised, clipped)".
-    static func describeInput(_ architecture: BGANArchitecture) -> String {
-        !architecture.standardizesInput ? "a raw input (not standardised)"
-            : architecture.standardizesRobustly ? "a robustly standardised input (winsorised, clipped)" : "a standardised input (mean and deviation)"
-    }
-
     private func checkStartingModel(_ model: ModelFile, at path: String, for architecture: BGANArchitecture) throws {
         let a = model.header.architecture
         guard a.channels == architecture.channels, a.height == architecture.height, a.width == architecture.width,

@@ -270,10 +270,10 @@ import TestSupport
                                              "--pretrained", plainStageOne] + small)
         #expect(givenPlain.status != 0 && givenPlain.stderr.contains("does not standardise its input and this run does"), "\(givenPlain.stderr)")
         let standardised = try run(arguments: ["train", "--data", data, "--out", model, "--standardise-input", "--view-rotation", "5",
-                                               "--view-black-corners", "0.5"] + small)
+                                               "--view-black-corners", "0.5", "--view-captions", "0.5"] + small)
         #expect(standardised.status == 0, "\(standardised.stderr)")
         let trainedViews = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model)))).header.training["views"]
-        #expect(trainedViews?.hasSuffix(", rotation 5.0, black corners 0.5") == true, "the BGAN stage's views in the notes: \(trainedViews ?? "none")")
+        #expect(trainedViews?.hasSuffix(", rotation 5.0, black corners 0.5, captions 0.5") == true, "the BGAN stage's views in the notes: \(trainedViews ?? "none")")
         for path in [model, model + ".pretrained.bganmodel"] {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
             let file = try ModelFile(bytes: bytes)
@@ -283,11 +283,11 @@ import TestSupport
         let stageOne = directory.sub("stage-1.bganmodel")
         let pretrained = try run(arguments: ["pretrain", "--data", data, "--limit", "64", "--bits", "16", "--batch", "16", "--filters", "4",
                                              "--hidden-units", "16", "--epochs", "1", "--standardise-input", "--contrast", "0.3",
-                                             "--rotation", "5", "--black-corners", "0.5", "--out", stageOne])
+                                             "--rotation", "5", "--black-corners", "0.5", "--captions", "0.5", "--out", stageOne])
         #expect(pretrained.status == 0, "\(pretrained.stderr)")
         let stageOneFile = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: stageOne))))
         #expect(stageOneFile.header.architecture.standardizesInput)
-        #expect(stageOneFile.header.training["views"]?.hasSuffix(", contrast ±0.3, rotation ±5.0°, black corners p 0.5") == true, "\(stageOneFile.header.training)")
+        #expect(stageOneFile.header.training["views"]?.hasSuffix(", contrast ±0.3, rotation ±5.0°, black corners p 0.5, captions p 0.5") == true, "\(stageOneFile.header.training)")
     }
 
     /// `--robust-standardisation` reaches both stages' encoders and their files (format version

@@ -175,6 +175,57 @@ import Testing
         #expect(without.state == expected.state && withThem.state != expected.state, "black corners take a draw of their own, only when set")
     }
 
+    @Test func captionsAreDrawnWithTheirProbabilityAndNoted() throws {
+        var captioned = ViewAugmentation()
+        let plainNote = captioned.note
+        captioned.captions = 0.25
+        #expect(captioned.note == plainNote + ", captions p 0.25")
+        #expect(try JSONDecoder().decode(ViewAugmentation.self, from: try JSONEncoder().encode(captioned)) == captioned)
+        var rng = SeededGenerator(seed: 5)
+        let drawn = (0..<2000).filter { _ in captioned.choose(height: 8, width: 12, rng: &rng).caption != nil }.count
+        #expect(drawn > 400 && drawn < 600, "\(drawn) of 2000 views with a caption at p 0.25")
+        captioned.captions = 0
+        #expect(!String(decoding: try JSONEncoder().encode(captioned), as: UTF8.self).contains("captions"))
+        // Without captions a view draws what it drew before they existed.
+        var without = SeededGenerator(seed: 9), expected = without
+        _ = captioned.choose(height: 8, width: 12, rng: &without)
+        var previous = ViewAugmentation()
+        previous.captions = 0
+        _ = previous.choose(height: 8, width: 12, rng: &expected)
+        #expect(without.state == expected.state)
+        captioned.captions = 1
+        var with = SeededGenerator(seed: 9)
+        _ = captioned.choose(height: 8, width: 12, rng: &with)
+        #expect(with.state != expected.state, "captions take draws of their own, only when set")
+        captioned.captions = 1.5
+        #expect(throws: BGANError.self) { try captioned.validate() }
+    }
+
+    /// A caption over a flat gray RGB view: a band of white and black only, below the middle,
+    /// outlined in black above and below, the same in every channel; the rest untouched.
+    @Test func aCaptionIsWhiteStrokesOutlinedInBlackAcrossTheLowerPart() {
+        let (side, channels) = (32, 3)
+        let gray = [Float](repeating: 0.5, count: channels * side * side)
+        var always = ViewAugmentation.identity
+        always.captions = 1
+        for seed in 0..<20 as Range<UInt64> {
+            var rng = SeededGenerator(seed: seed)
+            var output = [Float](repeating: -1, count: gray.count)
+            gray.withUnsafeBufferPointer { source in
+                output.withUnsafeMutableBufferPointer { always.view(of: source, into: $0, channels: channels, height: side, width: side, rng: &rng) }
+            }
+            let plane = side * side
+            let changed = (0..<plane).filter { output[$0] != 0.5 }
+            let rows = Set(changed.map { $0 / side })
+            #expect(!changed.isEmpty && changed.allSatisfy { output[$0] == 0 || output[$0] == 1 }, "seed \(seed): only white and black")
+            #expect(changed.contains { output[$0] == 1 } && changed.contains { output[$0] == 0 }, "seed \(seed): strokes and outline")
+            #expect(rows.min()! >= side / 2 && rows.count >= 3 && rows.count <= 5, "seed \(seed): rows \(rows.sorted())")
+            let top = rows.min()!, bottom = rows.max()!
+            #expect(changed.filter { $0 / side == top || $0 / side == bottom }.allSatisfy { output[$0] == 0 }, "seed \(seed): outlined")
+            #expect((0..<plane).allSatisfy { output[$0] == output[plane + $0] && output[$0] == output[2 * plane + $0] }, "seed \(seed): every channel")
+        }
+    }
+
     @Test func viewsWithoutContrastOrRotationKeepTheirNotesAndBytes() throws {
         let plain = ViewAugmentation()
         #expect(plain.note == "crop area ≥ 0.35, aspect ≤ 1.3333334, flips true, brightness ±0.4, noise σ ≤ 0.04")
@@ -200,15 +251,19 @@ import Testing
         #expect(withThem.state != expected.state, "contrast and rotation take draws of their own")
     }
 
-    @Test(arguments: [(1, 0.04, 0, 0, 0), (3, 0.04, 0, 0, 0), (1, 0, 0, 0, 0), (3, 0.04, 0.3, 5, 0), (1, 0, 0.3, 0, 0), (1, 0, 0, 5, 0),
-                      (3, 0.04, 0.3, 5, 0.5)] as [(Int, Float, Float, Float, Float)])
-    func viewsOfABatchAreTheViewsOneStreamGivesInTurn(channels: Int, noise: Float, contrast: Float, rotation: Float, blackCorners: Float) {
-        // Enough views to be shared among threads, each image different, noise, contrast, turns and black corners on and off.
+    @Test(arguments: [(1, 0.04, 0, 0, 0, 0), (3, 0.04, 0, 0, 0, 0), (1, 0, 0, 0, 0, 0), (3, 0.04, 0.3, 5, 0, 0), (1, 0, 0.3, 0, 0, 0),
+                      (1, 0, 0, 5, 0, 0), (3, 0.04, 0.3, 5, 0.5, 0), (3, 0.04, 0.3, 5, 0.5, 0.5), (1, 0, 0, 0, 0, 1)]
+                     as [(Int, Float, Float, Float, Float, Float)])
+    func viewsOfABatchAreTheViewsOneStreamGivesInTurn(channels: Int, noise: Float, contrast: Float, rotation: Float, blackCorners: Float,
+                                                      captions: Float) {
+        // Enough views to be shared among threads, each image different, noise, contrast, turns,
+        // black corners and captions on and off.
         var augmentation = ViewAugmentation()
         augmentation.noise = noise
         augmentation.contrast = contrast
         augmentation.rotation = rotation
         augmentation.blackCorners = blackCorners
+        augmentation.captions = captions
         let (count, height, width) = (50, 8, 12)
         let size = channels * height * width
         let images: [[Float]] = (0..<count).map { index in

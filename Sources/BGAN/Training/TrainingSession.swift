@@ -196,7 +196,7 @@ public final class TrainingSession {
         if let views = s.views {
             training["views"] = "minimum area \(views.minimumArea), maximum aspect \(views.maximumAspect), flips \(views.flips), brightness \(views.brightness), noise \(views.noise)"
                 + (views.contrast > 0 ? ", contrast \(views.contrast)" : "") + (views.rotation > 0 ? ", rotation \(views.rotation)" : "")
-                + (views.blackCorners > 0 ? ", black corners \(views.blackCorners)" : "")
+                + (views.blackCorners > 0 ? ", black corners \(views.blackCorners)" : "") + (views.captions > 0 ? ", captions \(views.captions)" : "")
         }
         training["beta_schedule"] = s.betaSchedule.map { "\($0)" }.joined(separator: ",")
         training["weights"] = "neighbourhood \(s.weights.neighborhood), quantisation \(s.weights.quantization), content \(s.weights.content), pixel \(s.weights.pixel), adversarial \(s.weights.adversarial), dissimilar target \(s.weights.dissimilarTarget), dissimilar beyond quantile \(s.weights.dissimilarQuantile), similar pair weight \(s.weights.similarPairWeight)"

@@ -4,7 +4,8 @@ import NeuralNet
 /// Random views of an image for contrastive pre-training: a crop of random area and aspect
 /// ratio resized back to the full image (bilinear), optionally turned by a small angle (its
 /// corners then filled from the nearest edge, or black), a
-/// left-right flip, a brightness scale, optionally a contrast change, and Gaussian noise.
+/// left-right flip, a brightness scale, optionally a contrast change, Gaussian noise, and
+/// optionally a caption drawn over it.
 /// Two views of one image share its content but hardly a pixel, so an encoder that must tell
 /// them apart from other images' views learns what survives these changes.
 public struct ViewAugmentation: Codable, Sendable, Equatable {
@@ -31,6 +32,10 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     /// `warpAffine`), instead of the nearest edge's pixels (0: never, drawing nothing, so views
     /// and notes stay those of builds without it; needs a rotation).
     public var blackCorners: Float = 0
+    /// Probability that a view gets a synthetic caption over its lower part, as a photo gets a
+    /// watermark or a line of text: a band of white glyph strokes outlined in black, drawn last
+    /// (0: never, drawing nothing, so views and notes stay those of builds without it).
+    public var captions: Float = 0
 
     public init() {}
 
@@ -46,17 +51,17 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         return mild
     }()
 
-    private enum CodingKeys: String, CodingKey { case minimumArea, maximumAspect, flips, brightness, noise, contrast, rotation, blackCorners }
+    private enum CodingKeys: String, CodingKey { case minimumArea, maximumAspect, flips, brightness, noise, contrast, rotation, blackCorners, captions }
 
     /// The views in words, as a stage-1 model file's `views` note records them (contrast,
-    /// rotation and black corners only when set, so the notes of views without them read as before).
+    /// rotation, black corners and captions only when set, so the notes of views without them read as before).
     public var note: String {
         "crop area ≥ \(minimumArea), aspect ≤ \(maximumAspect), flips \(flips), brightness ±\(brightness), noise σ ≤ \(noise)"
             + (contrast > 0 ? ", contrast ±\(contrast)" : "") + (rotation > 0 ? ", rotation ±\(rotation)°" : "")
-            + (blackCorners > 0 ? ", black corners p \(blackCorners)" : "")
+            + (blackCorners > 0 ? ", black corners p \(blackCorners)" : "") + (captions > 0 ? ", captions p \(captions)" : "")
     }
 
-    /// Reads checkpoints written before views had noise, contrast, rotation or black corners as views without them.
+    /// Reads checkpoints written before views had noise, contrast, rotation, black corners or captions as views without them.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         minimumArea = try container.decode(Float.self, forKey: .minimumArea)
@@ -67,9 +72,10 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         contrast = try container.decodeIfPresent(Float.self, forKey: .contrast) ?? 0
         rotation = try container.decodeIfPresent(Float.self, forKey: .rotation) ?? 0
         blackCorners = try container.decodeIfPresent(Float.self, forKey: .blackCorners) ?? 0
+        captions = try container.decodeIfPresent(Float.self, forKey: .captions) ?? 0
     }
 
-    /// Writes contrast, rotation and black corners only when set, so checkpoints of views without them keep their bytes.
+    /// Writes contrast, rotation, black corners and captions only when set, so checkpoints of views without them keep their bytes.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(minimumArea, forKey: .minimumArea)
@@ -80,6 +86,7 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         if contrast > 0 { try container.encode(contrast, forKey: .contrast) }
         if rotation > 0 { try container.encode(rotation, forKey: .rotation) }
         if blackCorners > 0 { try container.encode(blackCorners, forKey: .blackCorners) }
+        if captions > 0 { try container.encode(captions, forKey: .captions) }
     }
 
     /// No change at all: every view is the image itself.
@@ -96,8 +103,9 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
     /// Checks the ranges.
     public func validate() throws {
         guard minimumArea > 0, minimumArea <= 1, maximumAspect >= 1, maximumAspect.isFinite, brightness >= 0, brightness < 1,
-              noise >= 0, noise <= 0.5, contrast >= 0, contrast < 1, rotation >= 0, rotation <= 45, blackCorners >= 0, blackCorners <= 1 else {
-            throw BGANError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1, a brightness change in [0, 1), a noise level in [0, 0.5], a contrast change in [0, 1), a rotation in [0, 45] degrees and a probability of black corners in [0, 1]; got \(minimumArea), \(maximumAspect), \(brightness), \(noise), \(contrast), \(rotation), \(blackCorners)")
+              noise >= 0, noise <= 0.5, contrast >= 0, contrast < 1, rotation >= 0, rotation <= 45, blackCorners >= 0, blackCorners <= 1,
+              captions >= 0, captions <= 1 else {
+            throw BGANError(.invalidArgument, "view augmentation needs a minimum area in (0, 1], a maximum aspect ratio of at least 1, a brightness change in [0, 1), a noise level in [0, 0.5], a contrast change in [0, 1), a rotation in [0, 45] degrees and probabilities of black corners and captions in [0, 1]; got \(minimumArea), \(maximumAspect), \(brightness), \(noise), \(contrast), \(rotation), \(blackCorners), \(captions)")
         }
         guard blackCorners == 0 || rotation > 0 else {
             throw BGANError(.invalidArgument, "black corners (probability \(blackCorners)) come from turning the views, and their rotation is 0: give a rotation too, or drop the black corners")
@@ -172,6 +180,8 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         var angle: Float = 0
         /// Whether the turned frame's parts outside the crop are black (else the nearest edge's pixels).
         var blackCorners = false
+        /// The caption drawn over the view, if any.
+        var caption: Caption?
 
         /// How many 64-bit draws the noise of a view of `values` values takes: one normal a value.
         func noiseDraws(values: Int) -> Int { sigma > 0 ? SeededGenerator.drawsPerNormal * values : 0 }
@@ -193,12 +203,23 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
         if contrast > 0 { choice.contrastFactor = 1 + uniform(-contrast, contrast, &rng) }
         if rotation > 0 { choice.angle = uniform(-rotation, rotation, &rng) * .pi / 180 }
         if rotation > 0, blackCorners > 0 { choice.blackCorners = uniform(0, 1, &rng) < blackCorners }
+        if captions > 0, uniform(0, 1, &rng) < captions {
+            choice.caption = Caption(top: uniform(0.55, 0.85, &rng), height: uniform(0.07, 0.14, &rng), left: uniform(0, 0.2, &rng),
+                                     width: uniform(0.4, 0.9, &rng), glyphs: rng.next())
+        }
         return choice
     }
 
     /// Writes the view `choice` describes, drawing its noise from `rng` (``Choice/noiseDraws(values:)`` draws).
     func render(_ image: UnsafeBufferPointer<Float>, into view: UnsafeMutableBufferPointer<Float>, _ choice: Choice,
                 channels: Int, height: Int, width: Int, rng: inout SeededGenerator) {
+        renderPhoto(image, into: view, choice, channels: channels, height: height, width: width, rng: &rng)
+        choice.caption?.draw(into: view, channels: channels, height: height, width: width)
+    }
+
+    /// The view without its caption.
+    private func renderPhoto(_ image: UnsafeBufferPointer<Float>, into view: UnsafeMutableBufferPointer<Float>, _ choice: Choice,
+                             channels: Int, height: Int, width: Int, rng: inout SeededGenerator) {
         guard choice.angle != 0 || choice.contrastFactor != 1 else {
             return renderCropped(image, into: view, choice, channels: channels, height: height, width: width, rng: &rng)
         }
@@ -307,6 +328,39 @@ extension ViewAugmentation {
                         let inside = sy >= 0 && sy < a.height && sx >= 0 && sx < a.width
                         batch[start + c * plane + y * a.width + x] = inside ? source[c * plane + sy * a.width + sx] : fill
                     }
+                }
+            }
+        }
+    }
+}
+
+extension ViewAugmentation {
+    /// A synthetic caption: a band across part of a view's lower half, as a watermark or a line of
+    /// text lies over a photo. Its glyphs are white strokes outlined in black (as editors draw text
+    /// to be read on any background): the band, at least 3 rows high, has black first and last
+    /// rows, and inside it each glyph column is white or black by a pattern drawn from `glyphs`, one
+    /// glyph about as wide as the band is high. Positions and sizes are shares of the view's height
+    /// and width.
+    struct Caption: Equatable {
+        let top: Float, height: Float, left: Float, width: Float
+        /// Seed of the glyph pattern (drawn with the view's other choices, so the noise stream is untouched).
+        let glyphs: UInt64
+
+        /// Draws the caption over `view` (`channels × height × width`), the same in every channel.
+        func draw(into view: UnsafeMutableBufferPointer<Float>, channels: Int, height: Int, width: Int) {
+            let rows = min(height, max(3, Int((self.height * Float(height)).rounded())))
+            let firstRow = min(height - rows, Int(top * Float(height))), firstColumn = Int(left * Float(width))
+            let lastColumn = min(width, firstColumn + max(1, Int(self.width * Float(width))))
+            let glyphWidth = max(1, rows - 1)
+            var pattern = SeededGenerator(seed: glyphs)
+            var strokes: [[Bool]] = []
+            for column in firstColumn..<lastColumn {
+                if (column - firstColumn) % glyphWidth == 0 { strokes.append((0..<rows).map { _ in pattern.next() & 1 == 1 }) }
+                let glyph = strokes[strokes.count - 1]
+                for row in 0..<rows {
+                    let outline = row == 0 || row == rows - 1
+                    let value: Float = outline ? 0 : (glyph[(row + column) % rows] ? 1 : 0)
+                    for c in 0..<channels { view[c * height * width + (firstRow + row) * width + column] = value }
                 }
             }
         }

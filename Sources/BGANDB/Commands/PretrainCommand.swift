@@ -59,6 +59,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(name: .customLong("black-corners"), help: "Probability that a turned view's corners are black, as an editor leaves a photograph turned in place, instead of the nearest edge's pixels (0: never; needs --rotation).")
     var blackCorners: Float = 0
 
+    @Option(help: "Probability that a view gets a synthetic caption over its lower part (white glyph strokes outlined in black; 0: never).")
+    var captions: Float = 0
+
     @Flag(name: .customLong("standardise-input"), help: "The encoder brings each image to mean 0 and deviation 1 over all its values first (train --standardise-input must then match).")
     var standardizeInput = false
 
@@ -131,6 +134,7 @@ struct PretrainCommand: ParsableCommand {
         stage.augmentation.contrast = contrast
         stage.augmentation.rotation = rotation
         stage.augmentation.blackCorners = blackCorners
+        stage.augmentation.captions = captions
         let architecture = BGANArchitecture(channels: data.channels, height: data.height, width: data.width, bits: bits, filters: filters,
                                             hiddenUnits: hiddenUnits, standardizesInput: standardizeInput, standardizesRobustly: robustStandardization)
         return stage.settings(architecture: architecture, seed: seed)

@@ -151,6 +151,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("view-black-corners"), help: "Probability that a turned view's corners are black, as an editor leaves a photograph turned in place, instead of the nearest edge's pixels (default 0: never; needs --view-rotation).")
     var viewBlackCorners: Float = 0
 
+    @Option(name: .customLong("view-captions"), help: "Probability that a view of either stage gets a synthetic caption over its lower part (white glyph strokes outlined in black, as a watermark or a line of text), so codes learn to look past one (default 0: never).")
+    var viewCaptions: Float = 0
+
     @Flag(name: .customLong("standardise-input"), help: "Both stages' encoders bring each image to mean 0 and deviation 1 over all its values first, so codes ignore brightness and contrast changes (not in the paper; for photographs, whose copies are often re-toned; the model file needs this release's builds or later).")
     var standardizeInput = false
 
@@ -205,8 +208,8 @@ struct TrainCommand: ParsableCommand {
         if viewBrightness != nil, plan.views == nil {
             throw ValidationError("--view-brightness changes the BGAN stage's views, and this run's BGAN stage has none: drop it, or add --views")
         }
-        if viewContrast != 0 || viewRotation != 0 || viewBlackCorners != 0, plan.views == nil, plan.pretraining == nil || pretrained != nil {
-            throw ValidationError("--view-contrast, --view-rotation and --view-black-corners change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
+        if viewContrast != 0 || viewRotation != 0 || viewBlackCorners != 0 || viewCaptions != 0, plan.views == nil, plan.pretraining == nil || pretrained != nil {
+            throw ValidationError("--view-contrast, --view-rotation, --view-black-corners and --view-captions change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
         }
         do {
             try plan.validate()
@@ -285,6 +288,8 @@ struct TrainCommand: ParsableCommand {
         plan.views?.rotation = viewRotation
         plan.pretraining?.augmentation.blackCorners = viewBlackCorners
         plan.views?.blackCorners = viewBlackCorners
+        plan.pretraining?.augmentation.captions = viewCaptions
+        plan.views?.captions = viewCaptions
         if let viewBrightness { plan.views?.brightness = viewBrightness }
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         if let codeLayerOnly { plan.codeLayerOnly = codeLayerOnly }

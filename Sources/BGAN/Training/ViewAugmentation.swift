@@ -353,10 +353,9 @@ extension ViewAugmentation {
             let lastColumn = min(width, firstColumn + max(1, Int(self.width * Float(width))))
             let glyphWidth = max(1, rows - 1)
             var pattern = SeededGenerator(seed: glyphs)
-            var strokes: [[Bool]] = []
+            var glyph: [Bool] = []
             for column in firstColumn..<lastColumn {
-                if (column - firstColumn) % glyphWidth == 0 { strokes.append((0..<rows).map { _ in pattern.next() & 1 == 1 }) }
-                let glyph = strokes[strokes.count - 1]
+                if (column - firstColumn) % glyphWidth == 0 { glyph = (0..<rows).map { _ in pattern.next() & 1 == 1 } }
                 for row in 0..<rows {
                     let outline = row == 0 || row == rows - 1
                     let value: Float = outline ? 0 : (glyph[(row + column) % rows] ? 1 : 0)

@@ -43,26 +43,13 @@ public final class RobustSampleStandardization: Layer {
     /// Each sample of `input` (`N × …`) standardised; the same in training and inference, but
     /// only a training pass keeps what ``backward(_:)`` needs.
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
-        let (samples, size) = (input.batch, input.itemSize)
-        guard samples > 0, size > 0 else {
-            throw NeuralNetError.shape("\(name) forward", expected: "[N, …] with N and each sample's size positive", got: input.shape)
-        }
-        var output = input
         var statistics: [Statistics] = []
-        statistics.reserveCapacity(samples)
-        var order = [Int](repeating: 0, count: size)
-        input.storage.withUnsafeBufferPointer { x in
-            output.storage.withUnsafeMutableBufferPointer { y in
-                for n in 0..<samples {
-                    let start = n * size
-                    let sample = Statistics.of(UnsafeBufferPointer(rebasing: x[start..<(start + size)]), order: &order)
-                    let inverse = sample.inverseDivisor
-                    for i in start..<(start + size) {
-                        y[i] = min(Self.clip, max(-Self.clip, (x[i] - sample.mean) * inverse))
-                    }
-                    statistics.append(sample)
-                }
-            }
+        statistics.reserveCapacity(input.batch)
+        var sorted = [Float](repeating: 0, count: input.itemSize)
+        let output = try standardizingEachSample(of: input, layer: name) { _, x, y in
+            let sample = Statistics.of(x, sorted: &sorted)
+            for i in x.indices { y[i] = min(Self.clip, max(-Self.clip, (x[i] - sample.mean) * sample.inverseDivisor)) }
+            statistics.append(sample)
         }
         if training { cache.store((input, output, statistics)) }
         return output
@@ -114,15 +101,16 @@ public final class RobustSampleStandardization: Layer {
 }
 
 extension RobustSampleStandardization.Statistics {
-    /// The statistics of `values`, sorting their positions in `order` (as many as the values).
-    static func of(_ values: UnsafeBufferPointer<Float>, order: inout [Int]) -> Self {
+    /// The statistics of `values`, sorting a copy of them in `sorted` (as many as the values).
+    static func of(_ values: UnsafeBufferPointer<Float>, sorted: inout [Float]) -> Self {
         let count = values.count
-        for i in 0..<count { order[i] = i }
-        // Value, then position: ties are broken the same way every time.
-        order.sort { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
+        for i in 0..<count { sorted[i] = values[i] }
+        sorted.sort()
         let share = RobustSampleStandardization.winsorisedShare
-        let lowerPosition = order[Int(share * Float(count - 1))], upperPosition = order[Int((1 - share) * Float(count - 1))]
-        let lower = values[lowerPosition], upper = values[upperPosition]
+        let lowerRank = Int(share * Float(count - 1)), upperRank = Int((1 - share) * Float(count - 1))
+        let lower = sorted[lowerRank], upper = sorted[upperRank]
+        let lowerPosition = position(ofRank: lowerRank, in: values, sorted: sorted)
+        let upperPosition = position(ofRank: upperRank, in: values, sorted: sorted)
         var sum: Double = 0, squares: Double = 0, atOrBelow = 0, atOrAbove = 0
         for value in values {
             let kept = Double(min(upper, max(lower, value)))
@@ -135,5 +123,19 @@ extension RobustSampleStandardization.Statistics {
         return Self(lowerPosition: lowerPosition, upperPosition: upperPosition, lower: lower, upper: upper,
                     atOrBelowLower: atOrBelow, atOrAboveUpper: atOrAbove, mean: Float(mean),
                     inverseDivisor: Float(1 / (variance + RobustSampleStandardization.epsilon).squareRoot()))
+    }
+
+    /// Where in `values` the entry of rank `rank` of their sorted copy sits, equal values ranked
+    /// in the order they come in `values`.
+    private static func position(ofRank rank: Int, in values: UnsafeBufferPointer<Float>, sorted: [Float]) -> Int {
+        let value = sorted[rank]
+        var firstOfValue = rank
+        while firstOfValue > 0, sorted[firstOfValue - 1] == value { firstOfValue -= 1 }
+        var left = rank - firstOfValue
+        for (i, v) in values.enumerated() where v == value {
+            if left == 0 { return i }
+            left -= 1
+        }
+        preconditionFailure("rank \(rank) of a sorted copy has no place in its values")
     }
 }

@@ -25,30 +25,20 @@ public final class SampleStandardization: Layer {
     /// Each sample of `input` (`N × …`) standardised; the same in training and inference, but
     /// only a training pass keeps what ``backward(_:)`` needs.
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
-        let (samples, size) = (input.batch, input.itemSize)
-        guard samples > 0, size > 0 else {
-            throw NeuralNetError.shape("\(name) forward", expected: "[N, …] with N and each sample's size positive", got: input.shape)
-        }
-        var output = input
-        var inverseDeviations = [Float](repeating: 0, count: samples)
-        input.storage.withUnsafeBufferPointer { x in
-            output.storage.withUnsafeMutableBufferPointer { y in
-                for n in 0..<samples {
-                    let start = n * size
-                    var sum: Double = 0
-                    for i in start..<(start + size) { sum += Double(x[i]) }
-                    let mean = sum / Double(size)
-                    var squares: Double = 0
-                    for i in start..<(start + size) {
-                        let d = Double(x[i]) - mean
-                        squares += d * d
-                    }
-                    let inverse = Float(1 / (squares / Double(size) + Double(epsilon)).squareRoot())
-                    let centre = Float(mean)
-                    for i in start..<(start + size) { y[i] = (x[i] - centre) * inverse }
-                    inverseDeviations[n] = inverse
-                }
+        var inverseDeviations = [Float](repeating: 0, count: input.batch)
+        let output = try standardizingEachSample(of: input, layer: name) { n, x, y in
+            var sum: Double = 0
+            for value in x { sum += Double(value) }
+            let mean = sum / Double(x.count)
+            var squares: Double = 0
+            for value in x {
+                let d = Double(value) - mean
+                squares += d * d
             }
+            let inverse = Float(1 / (squares / Double(x.count) + Double(epsilon)).squareRoot())
+            let centre = Float(mean)
+            for i in x.indices { y[i] = (x[i] - centre) * inverse }
+            inverseDeviations[n] = inverse
         }
         if training { cache.store((output, inverseDeviations)) }
         return output

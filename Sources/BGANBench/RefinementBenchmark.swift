@@ -8,7 +8,7 @@ import PixelIO
 
 /// What refinement of searches by image costs and buys, side by side in one run: a store bound
 /// to the bundled encoder holding a data set, queried by image with the plain Hamming ranking
-/// and with refinement at several candidate factors, each query answered every way in turn.
+/// and with refinement at several candidate factors and floors, each query answered every way in turn.
 struct RefinementBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refine",
@@ -29,6 +29,9 @@ struct RefinementBenchmark: ParsableCommand {
     @Option(help: "Candidate factors of the refined runs, comma-separated.")
     var factors: String = "1,4,16"
 
+    @Option(help: "Fewest candidates of the refined runs, comma-separated (each factor runs with each; 1: no floor).")
+    var minimums: String = "\(Refinement.Options.defaultMinimumCandidates)"
+
     @Option(help: "Code length: a bundled model's (32 or 64).")
     var bits: Int = 64
 
@@ -40,6 +43,7 @@ struct RefinementBenchmark: ParsableCommand {
 
     func run() throws {
         let candidateFactors = factors.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 }
+        let floors = minimums.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 }
         let model = try DefaultModel.load(path: model, bits: bits)
         let bits = model.header.architecture.bits
         let stored = try ImageSet(contentsOf: database)
@@ -66,11 +70,13 @@ struct RefinementBenchmark: ParsableCommand {
         let own = try store.realValuedOutputs(of: (0..<n).map { stored.pixelBuffer($0 * (stored.count / n)) })
         let ownValues = (0..<n).map { Array(own[($0 * bits)..<(($0 + 1) * bits)]) }
 
-        struct Way { var name: String; var factor: Int?; var seconds = 0.0; var candidates = 0; var precision = 0.0; var selfFirst = 0 }
-        var ways = [Way(name: "Hamming only", factor: nil)] + candidateFactors.map { Way(name: "refined, factor \($0)", factor: $0) }
+        struct Way { var name: String; var options: Refinement.Options?; var seconds = 0.0; var candidates = 0; var precision = 0.0; var selfFirst = 0 }
+        var ways = [Way(name: "Hamming only", options: nil)] + candidateFactors.flatMap { factor in
+            floors.map { Way(name: "refined, factor \(factor), ≥ \($0)", options: Refinement.Options(candidateFactor: factor, minimumCandidates: $0)) }
+        }
         func answer(_ way: Way, _ query: [Float]) throws -> StoreSearchResult {
-            if let factor = way.factor {
-                return try store.search(realValues: query, k: k, refinement: Refinement.Options(candidateFactor: factor))
+            if let options = way.options {
+                return try store.search(realValues: query, k: k, refinement: options)
             }
             return try store.search(code: BinaryCode(signsOf: query), k: k)
         }
@@ -87,9 +93,9 @@ struct RefinementBenchmark: ParsableCommand {
                 if ownResult.hits.first?.key == "\(index * (stored.count / n))" { ways[w].selfFirst += 1 }
             }
         }
-        print("\nway                      ms/query  ratio  candidates  precision@\(k)  stored image first")
+        print("\nway                          ms/query  ratio  candidates  precision@\(k)  stored image first")
         for way in ways {
-            print(way.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+            print(way.name.padding(toLength: 28, withPad: " ", startingAt: 0)
                   + String(format: " %8.4f  %5.2f  %10.1f  %12.3f  %18.3f", way.seconds * 1000 / Double(n), way.seconds / ways[0].seconds,
                            Double(way.candidates) / Double(n), way.precision / Double(n), Double(way.selfFirst) / Double(n)))
         }

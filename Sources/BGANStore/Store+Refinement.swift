@@ -6,7 +6,8 @@ import PixelIO
 ///
 /// A store bound to an encoder keeps each image's real-valued encoding as a refinement vector
 /// (one signed byte per bit). A search by image takes the exact Hamming candidates — the
-/// `k · candidateFactor` nearest and every item tied with the last of them — and orders them by
+/// `k · candidateFactor` nearest, at least `minimumCandidates`, and every item tied with the last
+/// of them — and orders them by
 /// the cosine between the query's real-valued encoding and each candidate's vector
 /// (`Refinement`). Items stored as bare codes, or before the store kept vectors, are compared
 /// through their code's signs (the asymmetric distance of Gordo et al.). The Hamming search stays
@@ -96,8 +97,8 @@ extension Store {
         }
     }
 
-    /// The exact Hamming candidates refinement reorders for `k` results: the `k · candidateFactor`
-    /// nearest to `code`, and every item tied with the last of them.
+    /// The exact Hamming candidates refinement reorders for `k` results: the
+    /// `options.candidateCount(for: k)` nearest to `code`, and every item tied with the last of them.
     func refinementCandidates(_ code: BinaryCode, k: Int, method: SearchMethod, options: Refinement.Options,
                                       _ snapshot: IndexSnapshot) throws -> SearchResult {
         let wanted = options.candidateCount(for: k)

@@ -156,7 +156,7 @@ public enum NearDuplicateEvaluation {
     }
 
     /// Database indices of the refined first `k` results of query `q`: the candidates are every
-    /// item within the distance of the `k · candidateFactor`-th nearest, ordered by cosine.
+    /// item within the distance of the `candidateCount(for: k)`-th nearest, ordered by cosine.
     static func refinedTop(_ k: Int, query q: Int, distances: [UInt16], histogram: [Int], refinement: RefinementData) -> [Int] {
         let scored = candidates(k, distances: distances, histogram: histogram, options: refinement.options).map { index in
             Refinement.Scored(neighbor: Neighbor(id: UInt32(index), distance: Int(distances[index])), score: refinement.cosine(query: q, item: index))
@@ -165,7 +165,7 @@ public enum NearDuplicateEvaluation {
     }
 
     /// The database indices refinement orders for `k` results: every item within the distance of
-    /// the `k · candidateFactor`-th nearest.
+    /// the `candidateCount(for: k)`-th nearest (`k · candidateFactor`, at least `minimumCandidates`).
     static func candidates(_ k: Int, distances: [UInt16], histogram: [Int], options: Refinement.Options) -> [Int] {
         let wanted = min(options.candidateCount(for: k), distances.count)
         var reach = 0, covered = histogram[0]

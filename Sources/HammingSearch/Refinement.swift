@@ -4,7 +4,8 @@
 /// search can only order by insertion. A store bound to an encoder keeps, per item, the
 /// encoder's real-valued output before the sign, quantised to one signed byte per bit
 /// (a *refinement vector*). A refined search takes the exact Hamming candidates — the
-/// `k · candidateFactor` nearest plus every item tied with the last of them — and orders them
+/// `k · candidateFactor` nearest (never fewer than `minimumCandidates`) plus every item tied
+/// with the last of them — and orders them
 /// by the cosine between the query's real-valued output (full precision) and each candidate's
 /// vector: an asymmetric comparison in the sense of Gordo et al. ("Asymmetric distances for
 /// binary embeddings", TPAMI 2014), the pattern of faiss's `IndexRefine`. The Hamming part stays
@@ -16,13 +17,36 @@ public enum Refinement {
         /// their ties at the `k`-th distance).
         public var candidateFactor: Int
 
-        public init(candidateFactor: Int = 4) {
+        /// The fewest candidates a refined search takes, however small `k` is (1: no floor
+        /// beyond `k · candidateFactor`). A search for one result otherwise reorders only its
+        /// four nearest codes, and a copy whose edit moved a few bits past them is never seen.
+        public var minimumCandidates: Int
+
+        /// The default floor, chosen on the photo benchmark's validation part (docs/evaluation.md,
+        /// "Refinement"): ten candidates found copies first as often as forty to two hundred.
+        public static let defaultMinimumCandidates = 10
+
+        public init(candidateFactor: Int = 4, minimumCandidates: Int = Options.defaultMinimumCandidates) {
             precondition(candidateFactor >= 1, "candidateFactor must be at least 1")
+            precondition(minimumCandidates >= 1, "minimumCandidates must be at least 1")
             self.candidateFactor = candidateFactor
+            self.minimumCandidates = minimumCandidates
+        }
+
+        /// Options encoded before `minimumCandidates` existed decode with the default floor.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let factor = try container.decode(Int.self, forKey: .candidateFactor)
+            let minimum = try container.decodeIfPresent(Int.self, forKey: .minimumCandidates) ?? Options.defaultMinimumCandidates
+            guard factor >= 1, minimum >= 1 else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                        debugDescription: "candidateFactor and minimumCandidates must be at least 1, not \(factor) and \(minimum)"))
+            }
+            self.init(candidateFactor: factor, minimumCandidates: minimum)
         }
 
         /// Exact Hamming neighbours to fetch for `k` results.
-        public func candidateCount(for k: Int) -> Int { k * candidateFactor }
+        public func candidateCount(for k: Int) -> Int { max(k * candidateFactor, minimumCandidates) }
     }
 
     /// A real-valued vector as one signed byte per value, scaled so that the largest magnitude

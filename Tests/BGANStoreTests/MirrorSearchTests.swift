@@ -30,14 +30,14 @@ import TestSupport
     }
 
     /// The refined answer computed the obvious way: each query's candidates (every item within
-    /// the distance of its `k·factor`-th nearest), pooled, scored by the best cosine with either
-    /// query, ordered by score, then the smaller distance, then id.
-    static func refinedOracle(_ queries: [[Float]], _ items: [[Float]], k: Int, factor: Int) -> [String] {
+    /// the distance of its `max(k·factor, minimum)`-th nearest), pooled, scored by the best cosine
+    /// with either query, ordered by score, then the smaller distance, then id.
+    static func refinedOracle(_ queries: [[Float]], _ items: [[Float]], k: Int, factor: Int, minimum: Int) -> [String] {
         var candidates = Set<Int>()
         for query in queries {
             let code = BinaryCode(signsOf: query)
             let distances = items.map { BinaryCode(signsOf: $0).distance(to: code) }
-            let reach = distances.sorted()[min(k * factor, items.count) - 1]
+            let reach = distances.sorted()[min(max(k * factor, minimum), items.count) - 1]
             candidates.formUnion(distances.indices.filter { distances[$0] <= reach })
         }
         let nearer = nearerDistances(queries, items)
@@ -55,11 +55,11 @@ import TestSupport
     @Test(arguments: [SearchMethod.linearScan, .multiIndex, .automatic])
     func resultsEqualTheOracleOfTheNearerQuery(method: SearchMethod) throws {
         let (store, encoder, items) = try fixture("oracle-\(method.rawValue)", seed: 31)
-        for (queryIndex, k, factor) in [(1000, 10, 4), (1001, 5, 1), (17, 10, 2), (1002, 40, 3)] {
+        for (queryIndex, k, factor, minimum) in [(1000, 10, 4, 1), (1001, 5, 1, 1), (17, 10, 2, 10), (1002, 40, 3, 10), (1003, 1, 4, 10), (1004, 2, 2, 30)] {
             let query = Self.image(queryIndex)
             let queries = [try encoder.realValuedOutputs(of: [query]), try encoder.realValuedOutputs(of: [query.oriented(.mirrored)])]
             let nearer = Self.nearerDistances(queries, items)
-            let context: Comment = "query \(queryIndex), k \(k), factor \(factor)"
+            let context: Comment = "query \(queryIndex), k \(k), factor \(factor), minimum \(minimum)"
 
             let plain = try store.search(image: query, k: k, method: method, refinement: nil, matchingMirrorImages: true).hits
             let expected = nearer.indices.sorted { (nearer[$0], $0) < (nearer[$1], $1) }.prefix(k)
@@ -68,8 +68,9 @@ import TestSupport
             #expect(plain.allSatisfy { $0.score == nil }, context)
 
             let refined = try store.search(image: query, k: k, method: method,
-                                           refinement: Refinement.Options(candidateFactor: factor), matchingMirrorImages: true).hits
-            #expect(refined.map(\.key) == Self.refinedOracle(queries, items, k: k, factor: factor), context)
+                                           refinement: Refinement.Options(candidateFactor: factor, minimumCandidates: minimum),
+                                           matchingMirrorImages: true).hits
+            #expect(refined.map(\.key) == Self.refinedOracle(queries, items, k: k, factor: factor, minimum: minimum), context)
             #expect(refined.allSatisfy { $0.distance == nearer[Int($0.key.dropFirst())!] }, context)
 
             let radius = nearer.sorted()[12]

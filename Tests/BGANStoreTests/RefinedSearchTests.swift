@@ -12,13 +12,13 @@ import TestSupport
     static func image(_ index: Int) -> PixelBuffer { StoreImageTests.image(index) }
 
     /// The refined answer computed the obvious way: every item's distance, the candidates
-    /// within the distance of the `k·factor`-th nearest, ordered by cosine.
-    static func oracle(query: [Float], items: [(key: String, values: [Float])], k: Int, factor: Int) -> [String] {
+    /// within the distance of the `max(k·factor, minimum)`-th nearest, ordered by cosine.
+    static func oracle(query: [Float], items: [(key: String, values: [Float])], k: Int, factor: Int, minimum: Int) -> [String] {
         let code = BinaryCode(signsOf: query)
         let unit = Refinement.normalizedQuery(query)
         let ranked = items.enumerated().map { (index: $0.offset, key: $0.element.key, distance: BinaryCode(signsOf: $0.element.values).distance(to: code),
                                               vector: Refinement.quantize($0.element.values)) }
-        let reach = ranked.map(\.distance).sorted()[min(k * factor, ranked.count) - 1]
+        let reach = ranked.map(\.distance).sorted()[min(max(k * factor, minimum), ranked.count) - 1]
         let scored = ranked.filter { $0.distance <= reach }.map { entry in
             (entry, unit.withUnsafeBufferPointer { q in entry.vector.withUnsafeBufferPointer { Refinement.cosine(query: q, item: $0) } })
         }
@@ -36,11 +36,13 @@ import TestSupport
         let encoder = try ImageEncoder(model: model)
         let values = try encoder.realValuedOutputs(of: (0..<count).map(Self.image))
         let items = (0..<count).map { (key: "i\($0)", values: Array(values[($0 * 32)..<(($0 + 1) * 32)])) }
-        for (queryIndex, k, factor) in [(1000, 10, 4), (1001, 5, 1), (7, 10, 2), (1002, 50, 3)] {
+        let cases = [(1000, 10, 4, 1), (1001, 5, 1, 1), (7, 10, 2, 10), (1002, 50, 3, 10), (1003, 1, 4, 10), (1004, 1, 1, 1), (1005, 2, 4, 60)]
+        for (queryIndex, k, factor, minimum) in cases {
             let query = try encoder.realValuedOutputs(of: [Self.image(queryIndex)])
             let hits = try store.search(image: Self.image(queryIndex), k: k, method: method,
-                                        refinement: Refinement.Options(candidateFactor: factor)).hits
-            #expect(hits.map(\.key) == Self.oracle(query: query, items: items, k: k, factor: factor), "query \(queryIndex), k \(k), factor \(factor)")
+                                        refinement: Refinement.Options(candidateFactor: factor, minimumCandidates: minimum)).hits
+            #expect(hits.map(\.key) == Self.oracle(query: query, items: items, k: k, factor: factor, minimum: minimum),
+                    "query \(queryIndex), k \(k), factor \(factor), minimum \(minimum)")
             #expect(hits.allSatisfy { $0.score != nil })
         }
     }
@@ -63,6 +65,30 @@ import TestSupport
         #expect(refined.statistics.refinedCandidates >= 31, "every item tied at distance 0 was a candidate")
         let within = try store.search(image: target, radius: 0).hits
         #expect(within.first?.key == "target" && within.count >= 31)
+    }
+
+    /// A search for one result reorders at least `minimumCandidates` codes: an item a few bits
+    /// past the four nearest, but closest in real values, comes first with the default floor and
+    /// is never seen without it.
+    @Test func theFloorReachesPastTheFourNearestCodes() throws {
+        let store = try directory.bareStore("floor", bits: 64)
+        // The query's signs are all +1; bits 60–63 are barely positive.
+        let query = (0..<64).map { $0 < 60 ? Float(1) : Float(0.01) }
+        func flipping(_ bits: [Int]) -> BinaryCode { BinaryCode(signsOf: (0..<64).map { bits.contains($0) ? Float(-1) : Float(1) }) }
+        // Decoys one bit away, where the query is sure of its sign; the target three bits away,
+        // where it is not; unrelated items far off.
+        var items = (0..<5).map { StoreItem(key: "decoy\($0)", code: flipping([$0])) }
+        items.append(StoreItem(key: "target", code: flipping([60, 61, 62])))
+        items += (0..<20).map { StoreItem(key: "far\($0)", code: flipping(Array(($0 + 5)..<($0 + 25)))) }
+        try store.write(items)
+        let withoutFloor = try store.search(realValues: query, k: 1, refinement: Refinement.Options(candidateFactor: 4, minimumCandidates: 1))
+        #expect(withoutFloor.hits.first?.key.hasPrefix("decoy") == true)
+        #expect(withoutFloor.statistics.refinedCandidates == 5, "the four nearest and the fifth tied with them")
+        let withFloor = try store.search(realValues: query, k: 1)
+        #expect(withFloor.hits.first?.key == "target")
+        #expect(withFloor.statistics.refinedCandidates == 26, "the tenth nearest is one of the 20 far items, all tied")
+        let largeK = try store.search(realValues: query, k: 3, refinement: Refinement.Options(candidateFactor: 1, minimumCandidates: 1))
+        #expect(largeK.statistics.refinedCandidates == 5 && !largeK.hits.contains { $0.key == "target" })
     }
 
     @Test func vectorsFollowTheirItems() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import Evaluation
 import HammingSearch
 import NeuralNet
@@ -174,6 +175,26 @@ extension NearDuplicateTests {
         let query = Refinement.normalizedQuery(values)
         let cosine = query.withUnsafeBufferPointer { q in quantized.withUnsafeBufferPointer { Refinement.cosine(query: q, item: $0) } }
         #expect(abs(cosine - 1) < 1e-3)
+    }
+
+    @Test func candidatesAreKTimesTheFactorButNeverFewerThanTheFloor() {
+        let defaults = Refinement.Options()
+        #expect([1, 2, 3, 10].map(defaults.candidateCount(for:)) == [10, 10, 12, 40])
+        #expect(Refinement.Options(candidateFactor: 4, minimumCandidates: 1).candidateCount(for: 1) == 4)
+        #expect(Refinement.Options(candidateFactor: 1, minimumCandidates: 100).candidateCount(for: 99) == 100)
+    }
+
+    @Test func optionsDecodeWithoutTheFloorAndRefuseNonsense() throws {
+        let decoder = JSONDecoder()
+        let roundTrip = try decoder.decode(Refinement.Options.self,
+                                           from: JSONEncoder().encode(Refinement.Options(candidateFactor: 2, minimumCandidates: 33)))
+        #expect(roundTrip == Refinement.Options(candidateFactor: 2, minimumCandidates: 33))
+        let older = try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 3}"#.utf8))
+        #expect(older.candidateFactor == 3 && older.minimumCandidates == Refinement.Options.defaultMinimumCandidates)
+        #expect(throws: DecodingError.self) { try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 0}"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 2, "minimumCandidates": 0}"#.utf8))
+        }
     }
 
     @Test func rankingBreaksEqualScoresByDistanceThenId() {

@@ -65,6 +65,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Refinement: exact Hamming candidates per result (the store's default unless given).")
     var refineCandidates: Int = Refinement.Options().candidateFactor
 
+    @Option(help: "Refinement: the fewest exact Hamming candidates reordered, however few results (the store's default unless given).")
+    var refineMinimum: Int = Refinement.Options.defaultMinimumCandidates
+
     @Option(help: "Seed of the random parts (LSH hyperplanes, ITQ's first rotation, k-means, duplicates, noise).")
     var seed: UInt64 = 2026
 
@@ -79,8 +82,8 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("give either --queries FILE (test protocol) or --validation N (held-out training images), not both or neither")
         }
         if let validation, validation < 1 { throw ValidationError("--validation takes a positive number of images") }
-        guard clusters >= 0, duplicates >= 0, refineCandidates >= 1 else {
-            throw ValidationError("--clusters and --duplicates take 0 or more, --refine-candidates 1 or more")
+        guard clusters >= 0, duplicates >= 0, refineCandidates >= 1, refineMinimum >= 1 else {
+            throw ValidationError("--clusters and --duplicates take 0 or more, --refine-candidates and --refine-minimum 1 or more")
         }
     }
 
@@ -134,7 +137,7 @@ struct EvalCommand: ParsableCommand {
     /// The database, the queries and their labels, by --queries or by --validation.
     func loadProtocol() throws -> EvaluationProtocol {
         let all = try LabelledImages(contentsOf: database, labels: databaseLabels)
-        let options = Refinement.Options(candidateFactor: refineCandidates)
+        let options = Refinement.Options(candidateFactor: refineCandidates, minimumCandidates: refineMinimum)
         if let validation {
             return try .validation(holdingOut: validation, of: all, duplicateCount: duplicates, seed: seed, refinement: options)
         }

@@ -13,7 +13,7 @@ struct QueryCommand: ParsableCommand {
         encoder (its model, or PDQ), or codes (--code, --codes). The Hamming search is exact. Results of code \
         queries are ordered by Hamming distance, then by insertion order; results of image \
         queries are refined: the exact candidates (the K·F nearest, F = --refine-candidates, \
-        and every item tied with the last) are ordered by the cosine between the query's \
+        at least --refine-minimum of them, and every item tied with the last) are ordered by the cosine between the query's \
         real-valued encoding and each item's stored refinement vector, so a stored image comes \
         back first and ties are broken by similarity (--hamming-only turns this off). \
         --match-mirror-images also searches with each query's mirror image, every item ranked by \
@@ -57,6 +57,9 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Image queries: exact Hamming candidates per result that refinement reorders.")
     var refineCandidates: Int = Refinement.Options().candidateFactor
 
+    @Option(help: "Image queries: the fewest exact Hamming candidates refinement reorders, however small K is.")
+    var refineMinimum: Int = Refinement.Options.defaultMinimumCandidates
+
     @Flag(help: "Image queries: also search with each image's mirror image (flipped left to right) and rank every item by the nearer of the two, so mirrored copies are found (two encodings and two searches per query; one of each when the store's model averages mirror images, as the bundled models do, and finds mirrored copies by itself).")
     var matchMirrorImages = false
 
@@ -77,6 +80,12 @@ struct QueryCommand: ParsableCommand {
         if sheet != nil && images.isEmpty { throw ValidationError("--sheet needs image queries: it shows each query's image beside its results") }
         guard sheetRows >= 1 else { throw ValidationError("--sheet-rows must be at least 1") }
         guard refineCandidates >= 1 else { throw ValidationError("--refine-candidates must be at least 1") }
+        guard refineMinimum >= 1 else { throw ValidationError("--refine-minimum must be at least 1") }
+    }
+
+    /// How image queries are refined, from --refine-candidates and --refine-minimum.
+    var refinementOptions: Refinement.Options {
+        Refinement.Options(candidateFactor: refineCandidates, minimumCandidates: refineMinimum)
     }
 
     func run() throws {
@@ -114,13 +123,13 @@ struct QueryCommand: ParsableCommand {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let result: StoreSearchResult
                 if searchesMirrorImages, index < buffers.count {
-                    let refinement = hammingOnly ? nil : Refinement.Options(candidateFactor: refineCandidates)
+                    let refinement = hammingOnly ? nil : refinementOptions
                     result = try radius.map { try store.search(image: buffers[index], radius: $0, method: method, refinement: refinement, matchingMirrorImages: true) }
                         ?? store.search(image: buffers[index], k: k ?? 10, method: method, refinement: refinement, matchingMirrorImages: true)
                 } else if index < realValues.count {
                     result = try radius.map { try store.search(realValues: realValues[index], radius: $0, method: method) }
                         ?? store.search(realValues: realValues[index], k: k ?? 10, method: method,
-                                        refinement: Refinement.Options(candidateFactor: refineCandidates))
+                                        refinement: refinementOptions)
                 } else {
                     result = try radius.map { try store.search(code: queries[index], radius: $0, method: method) }
                         ?? store.search(code: queries[index], k: k ?? 10, method: method)

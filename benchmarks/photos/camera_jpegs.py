@@ -35,7 +35,7 @@ def main():
     args = parser.parse_args()
 
     root, versions = fetch(SOURCES, args.cache or os.path.join(args.out, "cache"))
-    photos = [photo for _, _, photo in photographs(root, versions) if photo.width >= args.width and photo.height >= args.height]
+    photos = [photo for _, _, photo in photographs(SOURCES, root, versions) if photo.width >= args.width and photo.height >= args.height]
     if not photos:
         sys.exit(f"no photograph of the benchmark is at least {args.width}x{args.height}")
     rng = random.Random(args.seed)

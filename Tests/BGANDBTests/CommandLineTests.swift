@@ -223,8 +223,8 @@ import TestSupport
         #expect(try rate(["--bits", "32", "--encoder-lr", "0.0005"]) == 5e-4)
     }
 
-    /// `--view-contrast`, `--view-rotation` and `--view-black-corners` reach both stages' views and
-    /// `--view-brightness` the BGAN stage's; a run with no views of its own to change, or a value
+    /// `--view-contrast`, `--view-rotation`, `--view-noise` and `--view-black-corners` reach both
+    /// stages' views and `--view-brightness` the BGAN stage's; a run with no views of its own to change, or a value
     /// out of range, is refused before any training.
     @Test func viewContrastAndRotationReachBothStages() throws {
         let common = ["--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--out", directory.sub("views.bgan")]
@@ -234,6 +234,10 @@ import TestSupport
         #expect(plan.views?.blackCorners == 0 && plan.pretraining?.augmentation.blackCorners == 0)
         let cornered = try TrainCommand.parse(common + ["--view-rotation", "5", "--view-black-corners", "0.5"]).plan()
         #expect(cornered.views?.blackCorners == 0.5 && cornered.pretraining?.augmentation.blackCorners == 0.5)
+        let quieter = try TrainCommand.parse(common + ["--view-noise", "0.01"]).plan()
+        #expect(quieter.views?.noise == 0.01 && quieter.pretraining?.augmentation.noise == 0.01)
+        #expect(quieter.views?.brightness == ViewAugmentation.nearDuplicate.brightness, "the rest of the views as the recipe's")
+        #expect(throws: (any Error).self) { try TrainCommand.parse(common + ["--view-noise", "0.6"]) }
         let brighter = try TrainCommand.parse(common + ["--view-brightness", "0.35"]).plan()
         #expect(brighter.views?.brightness == 0.35 && brighter.pretraining?.augmentation.brightness == ViewAugmentation().brightness,
                 "--view-brightness sets the BGAN stage's views only")
@@ -248,6 +252,8 @@ import TestSupport
         #expect(throws: (any Error).self) { try TrainCommand.parse(common + ["--view-rotation", "90"]) }
         let noViews = try run(arguments: ["train"] + common + ["--recipe", "paper", "--view-rotation", "5"])
         #expect(noViews.status == 64 && noViews.stderr.contains("this run has none"), "\(noViews.stderr)")
+        let noViewsToQuiet = try run(arguments: ["train"] + common + ["--recipe", "paper", "--view-noise", "0.01"])
+        #expect(noViewsToQuiet.status == 64 && noViewsToQuiet.stderr.contains("this run has none"), "\(noViewsToQuiet.stderr)")
     }
 
     static let testImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"

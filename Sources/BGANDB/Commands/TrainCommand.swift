@@ -148,6 +148,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("view-brightness"), help: "The BGAN stage's views scale brightness by a factor in [1 − this, 1 + this], clipped (default: the recipe's, 0.2; pre-training keeps its ±0.4, which `pretrain --brightness` sets). For photographs, whose brightened copies clip their highlights.")
     var viewBrightness: Float?
 
+    @Option(name: .customLong("view-noise"), help: "Views of both stages get Gaussian noise of a standard deviation drawn from [0, this], in the [0, 1] scale of the values (default: the recipe's, 0.04, about 10 of 255; `pretrain --noise` sets stage 1's alone). Flat photographs deviate by less than that.")
+    var viewNoise: Float?
+
     @Option(name: .customLong("view-black-corners"), help: "Probability that a turned view's corners are black, as an editor leaves a photograph turned in place, instead of the nearest edge's pixels (default 0: never; needs --view-rotation).")
     var viewBlackCorners: Float = 0
 
@@ -208,8 +211,8 @@ struct TrainCommand: ParsableCommand {
         if viewBrightness != nil, plan.views == nil {
             throw ValidationError("--view-brightness changes the BGAN stage's views, and this run's BGAN stage has none: drop it, or add --views")
         }
-        if viewContrast != 0 || viewRotation != 0 || viewBlackCorners != 0 || viewCaptions != 0, plan.views == nil, plan.pretraining == nil || pretrained != nil {
-            throw ValidationError("--view-contrast, --view-rotation, --view-black-corners and --view-captions change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
+        if viewContrast != 0 || viewRotation != 0 || viewBlackCorners != 0 || viewCaptions != 0 || viewNoise != nil, plan.views == nil, plan.pretraining == nil || pretrained != nil {
+            throw ValidationError("--view-contrast, --view-rotation, --view-noise, --view-black-corners and --view-captions change the training's views, and this run has none (no views in the BGAN stage, no pre-training of its own): drop them, or add --views")
         }
         do {
             try plan.validate()
@@ -291,6 +294,10 @@ struct TrainCommand: ParsableCommand {
         plan.pretraining?.augmentation.captions = viewCaptions
         plan.views?.captions = viewCaptions
         if let viewBrightness { plan.views?.brightness = viewBrightness }
+        if let viewNoise {
+            plan.pretraining?.augmentation.noise = viewNoise
+            plan.views?.noise = viewNoise
+        }
         if let generativeOnAnchors { plan.generativeOnAnchors = generativeOnAnchors }
         if let codeLayerOnly { plan.codeLayerOnly = codeLayerOnly }
         if let freshCodeLayer { plan.freshCodeLayer = freshCodeLayer }

@@ -20,7 +20,8 @@ extension Store {
 
     /// The `k` items nearest to any of `variants` (real-valued encodings), each at its smallest
     /// distance; refined by its best cosine with any of them unless `refinement` is nil.
-    func searchNearer(_ variants: [[Float]], k: Int, method: SearchMethod, refinement: Refinement.Options?) throws -> StoreSearchResult {
+    func searchNearer(_ variants: [[Float]], k: Int, method: SearchMethod, refinement: Refinement.Options?,
+                      tieBreak: NearTieBreak?) throws -> StoreSearchResult {
         guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }
         return try observation.query("\(k) nearest to an image or its mirror image\(refinement == nil ? "" : ", refined")") {
             try readingIndex { snapshot, txn in
@@ -30,7 +31,7 @@ extension Store {
                     return try resolve(SearchResult(neighbors: Array(found.neighbors.prefix(k)), statistics: found.statistics), txn)
                 }
                 let pooled = SearchResult.nearer(try codes.map { try refinementCandidates($0, k: k, method: method, options: refinement, snapshot) })
-                return try refine(try atNearerDistance(pooled, of: codes, txn), queries: variants, k: k, txn)
+                return try refine(try atNearerDistance(pooled, of: codes, txn), queries: variants, k: k, tieBreak: tieBreak, txn)
             }
         }
     }

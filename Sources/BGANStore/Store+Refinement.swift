@@ -13,6 +13,8 @@ import PixelIO
 /// through their code's signs (the asymmetric distance of Gordo et al.). The Hamming search stays
 /// exact; refinement only reorders what it returns, so a stored image queried with itself comes
 /// back first and near-duplicates rise above unrelated items that merely share their bucket.
+/// With a `nearTieBand`, a search for the `k` nearest to an image breaks near-ties of those
+/// scores by the items' kept thumbnails (`NearTieBreak`).
 /// With `matchingMirrorImages` a search also takes the image's mirror image (Store+MirrorImages.swift).
 extension Store {
     /// The `k` stored items most similar to `image`, through the bound encoder.
@@ -33,17 +35,28 @@ extension Store {
                        refinement: Refinement.Options? = Refinement.Options(),
                        matchingMirrorImages: Bool = false) throws -> StoreSearchResult {
         try search(encoding: try queryValues(of: image, matchingMirrorImages: matchingMirrorImages),
-                   k: k, method: method, refinement: refinement)
+                   k: k, method: method, refinement: refinement,
+                   tieBreak: try nearTieBreak(for: image, refinement: refinement, matchingMirrorImages: matchingMirrorImages))
     }
 
     /// `search(image:k:method:refinement:matchingMirrorImages:)` once its query images are
     /// encoded (`values`: `bitCount` values for each; sync and async share it).
-    func search(encoding values: [Float], k: Int, method: SearchMethod, refinement: Refinement.Options?) throws -> StoreSearchResult {
+    func search(encoding values: [Float], k: Int, method: SearchMethod, refinement: Refinement.Options?,
+                tieBreak: NearTieBreak?) throws -> StoreSearchResult {
         guard values.count > bitCount else {
             guard let refinement else { return try search(code: BinaryCode(signsOf: values), k: k, method: method) }
-            return try search(realValues: values, k: k, method: method, refinement: refinement)
+            return try refinedSearch(values, k: k, method: method, options: refinement, tieBreak: tieBreak)
         }
-        return try searchNearer(try queryVariants(values), k: k, method: method, refinement: refinement)
+        return try searchNearer(try queryVariants(values), k: k, method: method, refinement: refinement, tieBreak: tieBreak)
+    }
+
+    /// How a search by `image` breaks near-ties of its refined scores, or nil (no band, no
+    /// refinement, or no thumbnails kept).
+    func nearTieBreak(for image: PixelBuffer, refinement: Refinement.Options?, matchingMirrorImages: Bool) throws -> NearTieBreak? {
+        guard let refinement, refinement.nearTieBand > 0 else { return nil }
+        let settings = try imageSettings()
+        return NearTieBreak.forSearch(by: image, refinement: refinement, thumbnailSide: settings.thumbnailSide,
+                                      matchingMirrorImages: matchingMirrorImages, encoder: settings.encoder)
     }
 
     /// Every stored item within Hamming distance `radius` of `image`'s code (or, with
@@ -85,15 +98,29 @@ extension Store {
     /// - Throws: `StoreError` `.codeLengthMismatch` when the values are not one per bit.
     public func search(realValues: [Float], k: Int, method: SearchMethod = .automatic,
                        refinement options: Refinement.Options = Refinement.Options()) throws -> StoreSearchResult {
-        guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }
-        let code = try refinedQueryCode(realValues)
-        return try observation.query("\(k) nearest, refined") { try refinedNearest(code, realValues: realValues, k: k, method: method, options: options) }
+        try refinedSearch(realValues, k: k, method: method, options: options, tieBreak: nil)
     }
 
-    private func refinedNearest(_ code: BinaryCode, realValues: [Float], k: Int, method: SearchMethod,
-                                options: Refinement.Options) throws -> StoreSearchResult {
-        try readingIndex { snapshot, txn in
-            try refine(try refinementCandidates(code, k: k, method: method, options: options, snapshot), queries: [realValues], k: k, txn)
+    /// ``search(realValues:k:method:refinement:)`` for the encoding of `image` (one value per bit,
+    /// as `realValuedOutputs(of:)` gives a batch of images): near-ties are broken by `image`'s
+    /// thumbnail as `search(image:k:method:refinement:matchingMirrorImages:)` breaks them, so a
+    /// caller that encodes many images at once gets the same answers.
+    public func search(realValues: [Float], of image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
+                       refinement options: Refinement.Options = Refinement.Options()) throws -> StoreSearchResult {
+        try refinedSearch(realValues, k: k, method: method, options: options,
+                          tieBreak: try nearTieBreak(for: image, refinement: options, matchingMirrorImages: false))
+    }
+
+    /// The `k` nearest to the signs of `realValues`, refined, near-ties broken by `tieBreak` when given.
+    private func refinedSearch(_ realValues: [Float], k: Int, method: SearchMethod, options: Refinement.Options,
+                               tieBreak: NearTieBreak?) throws -> StoreSearchResult {
+        guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }
+        let code = try refinedQueryCode(realValues)
+        return try observation.query("\(k) nearest, refined") {
+            try readingIndex { snapshot, txn in
+                try refine(try refinementCandidates(code, k: k, method: method, options: options, snapshot), queries: [realValues], k: k,
+                           tieBreak: tieBreak, txn)
+            }
         }
     }
 
@@ -118,8 +145,9 @@ extension Store {
     }
 
     /// Scores `found` against `queries` (an item's score: its best cosine with any of them) and
-    /// keeps the best `k`, with keys and payloads.
-    func refine(_ found: SearchResult, queries: [[Float]], k: Int, _ txn: borrowing Transaction) throws -> StoreSearchResult {
+    /// keeps the best `k`, near-ties broken by `tieBreak` when given, with keys and payloads.
+    func refine(_ found: SearchResult, queries: [[Float]], k: Int, tieBreak: NearTieBreak? = nil,
+                _ txn: borrowing Transaction) throws -> StoreSearchResult {
         let units = queries.map(Refinement.normalizedQuery)
         var scored: [Refinement.Scored] = []
         scored.reserveCapacity(found.neighbors.count)
@@ -136,7 +164,7 @@ extension Store {
             }
             scored.append(.init(neighbor: neighbor, score: score))
         }
-        let ranked = Refinement.ranked(scored, k: k)
+        let ranked = try tieBreak?.ranked(scored, k: k, thumbnails: tables.thumbnails, txn) ?? Refinement.ranked(scored, k: k)
         var statistics = found.statistics
         statistics.refinedCandidates = scored.count
         return try resolve(SearchResult(neighbors: ranked.map(\.neighbor), statistics: statistics), scores: ranked.map(\.score), txn)

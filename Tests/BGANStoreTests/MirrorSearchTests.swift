@@ -68,7 +68,7 @@ import TestSupport
             #expect(plain.allSatisfy { $0.score == nil }, context)
 
             let refined = try store.search(image: query, k: k, method: method,
-                                           refinement: Refinement.Options(candidateFactor: factor, minimumCandidates: minimum),
+                                           refinement: Refinement.Options(candidateFactor: factor, minimumCandidates: minimum, nearTieBand: 0),
                                            matchingMirrorImages: true).hits
             #expect(refined.map(\.key) == Self.refinedOracle(queries, items, k: k, factor: factor, minimum: minimum), context)
             #expect(refined.allSatisfy { $0.distance == nearer[Int($0.key.dropFirst())!] }, context)

@@ -40,7 +40,7 @@ import TestSupport
         for (queryIndex, k, factor, minimum) in cases {
             let query = try encoder.realValuedOutputs(of: [Self.image(queryIndex)])
             let hits = try store.search(image: Self.image(queryIndex), k: k, method: method,
-                                        refinement: Refinement.Options(candidateFactor: factor, minimumCandidates: minimum)).hits
+                                        refinement: Refinement.Options(candidateFactor: factor, minimumCandidates: minimum, nearTieBand: 0)).hits
             #expect(hits.map(\.key) == Self.oracle(query: query, items: items, k: k, factor: factor, minimum: minimum),
                     "query \(queryIndex), k \(k), factor \(factor), minimum \(minimum)")
             #expect(hits.allSatisfy { $0.score != nil })

@@ -191,9 +191,54 @@ extension NearDuplicateTests {
         #expect(roundTrip == Refinement.Options(candidateFactor: 2, minimumCandidates: 33))
         let older = try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 3}"#.utf8))
         #expect(older.candidateFactor == 3 && older.minimumCandidates == Refinement.Options.defaultMinimumCandidates)
+        #expect(older.nearTieBand == Refinement.Options.defaultNearTieBand)
+        #expect(throws: DecodingError.self) {
+            try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 2, "nearTieBand": -0.5}"#.utf8))
+        }
         #expect(throws: DecodingError.self) { try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 0}"#.utf8)) }
         #expect(throws: DecodingError.self) {
             try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 2, "minimumCandidates": 0}"#.utf8))
+        }
+    }
+
+    static func scored(_ id: UInt32, _ score: Float, distance: Int = 3) -> Refinement.Scored {
+        .init(neighbor: Neighbor(id: id, distance: distance), score: score)
+    }
+
+    @Test func nearTiesGoToTheNearestByTheFinerDistance() {
+        let candidates = [Self.scored(1, 0.900), Self.scored(2, 0.899), Self.scored(3, 0.897), Self.scored(4, 0.5)]
+        let finer: [UInt32: Float] = [1: 5, 2: 1, 3: 0.5, 4: 0]
+        var asked: [UInt32] = []
+        let ranked = Refinement.ranked(candidates, k: 4, nearTieBand: 0.002) { asked.append($0.neighbor.id); return finer[$0.neighbor.id] }
+        // 1 and 2 lie within 0.002 of the best, 0.900: 2 is nearer and comes first. Then 1 is
+        // the best left and 3 lies 0.003 below it, outside the band: 1, then 3, then 4.
+        #expect(ranked.map(\.neighbor.id) == [2, 1, 3, 4])
+        #expect(Set(asked) == [1, 2] && asked.count == 2, "asked once each, only inside a near-tie: \(asked)")
+        #expect(Refinement.ranked(candidates, k: 4, nearTieBand: 0) { _ in Issue.record("band 0 compares nothing"); return 0 }.map(\.neighbor.id) == [1, 2, 3, 4])
+        // A candidate with nothing finer to compare keeps its near-tie in score order.
+        #expect(Refinement.ranked(candidates, k: 2, nearTieBand: 0.002) { $0.neighbor.id == 1 ? nil : 0 }.map(\.neighbor.id) == [1, 2])
+    }
+
+    /// Random scores and distances: every result lies within the band of the best score left
+    /// when it was placed, and no candidate within that band was nearer.
+    @Test(arguments: [0.01, 0.05, 0.3, 3] as [Float])
+    func everyPlaceGoesToTheNearestOfItsNearTie(band: Float) {
+        var rng = SeededGenerator(seed: UInt64(band * 1000))
+        for _ in 0..<50 {
+            let count = 1 + Int(rng.next() % 40)
+            let candidates = (0..<count).map { Self.scored(UInt32($0), Float(rng.next() % 1000) / 1000, distance: Int(rng.next() % 5)) }
+            let finer = (0..<count).map { _ in Float(rng.next() % 100) }
+            let k = 1 + Int(rng.next() % UInt64(count))
+            let ranked = Refinement.ranked(candidates, k: k, nearTieBand: band) { finer[Int($0.neighbor.id)] }
+            #expect(ranked.count == k && Set(ranked.map(\.neighbor.id)).count == k)
+            var left = candidates
+            for placed in ranked {
+                let best = left.map(\.score).max()!
+                let tied = left.filter { $0.score >= best - band }
+                #expect(placed.score >= best - band)
+                #expect(tied.allSatisfy { finer[Int($0.neighbor.id)] >= finer[Int(placed.neighbor.id)] })
+                left.removeAll { $0.neighbor.id == placed.neighbor.id }
+            }
         }
     }
 

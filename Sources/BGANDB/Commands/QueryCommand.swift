@@ -15,7 +15,9 @@ struct QueryCommand: ParsableCommand {
         queries are refined: the exact candidates (the K·F nearest, F = --refine-candidates, \
         at least --refine-minimum of them, and every item tied with the last) are ordered by the cosine between the query's \
         real-valued encoding and each item's stored refinement vector, so a stored image comes \
-        back first and ties are broken by similarity (--hamming-only turns this off). \
+        back first and ties are broken by similarity (--hamming-only turns this off); with -k and \
+        --refine-tie-band E, items whose cosines lie within E of the best remaining one are \
+        ordered by how closely their stored thumbnails match the query's image. \
         --match-mirror-images also searches with each query's mirror image, every item ranked by \
         the nearer of the two, so a mirrored copy of a stored image finds it. With --codes, \
         each row of a .npy file is a query; with --json each query prints one line \
@@ -60,6 +62,9 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Image queries: the fewest exact Hamming candidates refinement reorders, however small K is.")
     var refineMinimum: Int = Refinement.Options.defaultMinimumCandidates
 
+    @Option(help: "Image queries with -k: cosines within this of the best remaining one are a near-tie, ordered by how closely the items' stored thumbnails match the query's image (default 0: cosines alone; 0.003 finds re-saved, cropped and captioned copies of photographs first more often and tilted ones less often, docs/photos.md).")
+    var refineTieBand: Float = Refinement.Options.defaultNearTieBand
+
     @Flag(help: "Image queries: also search with each image's mirror image (flipped left to right) and rank every item by the nearer of the two, so mirrored copies are found (two encodings and two searches per query; one of each when the store's model averages mirror images, as the bundled models do, and finds mirrored copies by itself).")
     var matchMirrorImages = false
 
@@ -81,11 +86,12 @@ struct QueryCommand: ParsableCommand {
         guard sheetRows >= 1 else { throw ValidationError("--sheet-rows must be at least 1") }
         guard refineCandidates >= 1 else { throw ValidationError("--refine-candidates must be at least 1") }
         guard refineMinimum >= 1 else { throw ValidationError("--refine-minimum must be at least 1") }
+        guard refineTieBand >= 0, refineTieBand.isFinite else { throw ValidationError("--refine-tie-band must be 0 or more") }
     }
 
     /// How image queries are refined, from --refine-candidates and --refine-minimum.
     var refinementOptions: Refinement.Options {
-        Refinement.Options(candidateFactor: refineCandidates, minimumCandidates: refineMinimum)
+        Refinement.Options(candidateFactor: refineCandidates, minimumCandidates: refineMinimum, nearTieBand: refineTieBand)
     }
 
     func run() throws {
@@ -128,7 +134,7 @@ struct QueryCommand: ParsableCommand {
                         ?? store.search(image: buffers[index], k: k ?? 10, method: method, refinement: refinement, matchingMirrorImages: true)
                 } else if index < realValues.count {
                     result = try radius.map { try store.search(realValues: realValues[index], radius: $0, method: method) }
-                        ?? store.search(realValues: realValues[index], k: k ?? 10, method: method,
+                        ?? store.search(realValues: realValues[index], of: buffers[index], k: k ?? 10, method: method,
                                         refinement: refinementOptions)
                 } else {
                     result = try radius.map { try store.search(code: queries[index], radius: $0, method: method) }

@@ -44,7 +44,8 @@ extension Store {
                        refinement: Refinement.Options? = Refinement.Options(),
                        matchingMirrorImages: Bool = false) async throws -> StoreSearchResult {
         try await encodedBatched([image], addingMirrorImages: matchingMirrorImages) { store, values in
-            try store.search(encoding: values, k: k, method: method, refinement: refinement)
+            try store.search(encoding: values, k: k, method: method, refinement: refinement,
+                             tieBreak: try store.nearTieBreak(for: image, refinement: refinement, matchingMirrorImages: matchingMirrorImages))
         }
     }
 

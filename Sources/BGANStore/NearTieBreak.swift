@@ -54,7 +54,7 @@ struct NearTieBreak {
 /// A thumbnail as near-ties compare it: gray (BT.601), area-resized to ``side`` × ``side``
 /// whatever its shape, brought to mean 0 and deviation 1 (a deviation under one level counts as
 /// one, so a flat thumbnail stays flat).
-struct ThumbnailSignature: Equatable {
+struct ThumbnailSignature {
     static let side = 64
     let values: [Float]
 

@@ -89,7 +89,7 @@ struct QueryCommand: ParsableCommand {
         guard refineTieBand >= 0, refineTieBand.isFinite else { throw ValidationError("--refine-tie-band must be 0 or more") }
     }
 
-    /// How image queries are refined, from --refine-candidates and --refine-minimum.
+    /// How image queries are refined, from --refine-candidates, --refine-minimum and --refine-tie-band.
     var refinementOptions: Refinement.Options {
         Refinement.Options(candidateFactor: refineCandidates, minimumCandidates: refineMinimum, nearTieBand: refineTieBand)
     }

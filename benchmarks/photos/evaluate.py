@@ -15,6 +15,9 @@ DATA is what assemble.py wrote; BGAN_DB the bgan-db binary. Methods, side by sid
                        its own first hit, the exact Hamming candidates re-ranked by refinement vectors
   NAME (bgan-db)       each --model NAME=FILE: a model file's codes (`bgan-db encode --model`)
   NAME store           a store bound to that model file (`bgan-db create --model FILE`), its first hit
+  NAME store, tie band the same store queried with `--refine-tie-band E` (--tie-band, default
+                       0.003; 0 leaves the column out): near-ties of the refined order broken
+                       by the stored thumbnails
   pdqhash              Meta's reference PDQ (PyPI pdqhash) on the pixels Pillow decodes
   phash, dhash, whash  imagehash's 64-bit hashes
 Figures per transform: recall@1 (tie-aware: a copy whose original ties with t others at the
@@ -119,13 +122,15 @@ def linked(paths, folder):
     return folder
 
 
-def store_top_hits(bgan_db, originals, queries, encoder, query_options):
+def store_top_hits(bgan_db, originals, queries, encoder, query_options, thumbnails=False):
     """Per transform and per entry of `query_options`: the share of copies whose first hit from
     a store made with `bgan-db create ENCODER` is their original. The store's own ranking: the
-    exact Hamming candidates re-ranked by its refinement vectors, as a user querying by image sees."""
+    exact Hamming candidates re-ranked by its refinement vectors, as a user querying by image sees.
+    The store keeps thumbnails (the default 64 pixels) only if `thumbnails`: a near-tie band needs them."""
     with tempfile.TemporaryDirectory() as scratch:
         store = os.path.join(scratch, "photos")
-        subprocess.run([bgan_db, "create", store, *encoder, "--thumbnail-size", "0"], check=True, capture_output=True)
+        subprocess.run([bgan_db, "create", store, *encoder, *([] if thumbnails else ["--thumbnail-size", "0"])],
+                       check=True, capture_output=True)
         subprocess.run([bgan_db, "ingest", store, linked(originals, os.path.join(scratch, "originals"))], check=True, capture_output=True)
         folder = linked(queries, os.path.join(scratch, "queries"))
         return [first_hits(subprocess.run([bgan_db, "query", store, folder, "-k", "1", "--json", *options],
@@ -158,6 +163,8 @@ def main():
     cut = parser.add_mutually_exclusive_group()
     cut.add_argument("--held-out", action="store_true", help="only the evaluation half (halves.py)")
     cut.add_argument("--validation", action="store_true", help="only the training half's validation part (halves.py --validation)")
+    parser.add_argument("--tie-band", type=float, default=0.003,
+                        help="each model's store also queried with --refine-tie-band this (0: not)")
     parser.add_argument("--fit-distractors", action="store_true",
                         help="with --validation: search the whole training half, query the validation part's copies")
     args = parser.parse_args()
@@ -198,12 +205,16 @@ def main():
     results["pdq store (bgan-db)"], results["pdq store, mirrors matched"] = store_top_hits(
         args.bgan_db, originals, queries, ["--encoder", "pdq"], [[], ["--match-mirror-images"]])
     results["bgan-64 store"], = store_top_hits(args.bgan_db, originals, queries, ["--bits", "64"], [[]])
+    banded = [["--refine-tie-band", str(args.tie_band)]] if args.tie_band > 0 else []
     for name, path in models:
-        results[f"{name} store"], = store_top_hits(args.bgan_db, originals, queries, ["--model", path], [[]])
+        answers = store_top_hits(args.bgan_db, originals, queries, ["--model", path], [[]] + banded, thumbnails=bool(banded))
+        results[f"{name} store"] = answers[0]
+        if banded:
+            results[f"{name} store, tie band"] = answers[1]
     order = ["pdq store (bgan-db)", "pdq store, mirrors matched", "pdq (bgan-db)", "pdqhash", "phash", "dhash", "whash",
              "bgan-64 store", "bgan-64 (bgan-db)"]
     for name, _ in models:
-        order += [f"{name} store", f"{name} (bgan-db)"]
+        order += [f"{name} store"] + ([f"{name} store, tie band"] if banded else []) + [f"{name} (bgan-db)"]
     transforms = list(results["pdqhash"].keys())
 
     print("recall@1 (tie-aware; the store columns: their first hit)")

@@ -133,6 +133,10 @@ import TestSupport
         let usage = try run("query", store, "--code", "0000", "-k", "3", "--radius", "2")
         #expect(usage.status == 64)
         #expect(usage.stderr.contains("-k K or --radius R, not both"))
+        let noFloor = try run("query", store, "--code", "0000", "--refine-minimum", "0")
+        #expect(noFloor.status == 64 && noFloor.stderr.contains("--refine-minimum must be at least 1"), "\(noFloor.stderr)")
+        let negativeBand = try run("query", store, "--code", "0000", "--refine-tie-band=-0.1")
+        #expect(negativeBand.status == 64 && negativeBand.stderr.contains("--refine-tie-band must be 0 or more"), "\(negativeBand.stderr)")
 
         let missing = try run("stats", directory.sub("nothing"))
         #expect(missing.status == 1 && missing.stderr.contains("does not exist"))
@@ -722,6 +726,11 @@ import TestSupport
         // The stored images, queried from the data set: each finds itself; labels give a precision.
         let queried = try run("query", store, data, "--limit", "20", "-k", "5", "--json")
         #expect(queried.status == 0, "\(queried.stderr)")
+        // With a near-tie band the stored images still find themselves first (their thumbnails are their own).
+        let banded = try run("query", store, data, "--limit", "20", "-k", "1", "--json", "--refine-tie-band", "0.003")
+        let bandedFirsts = try banded.stdout.split(separator: "\n").dropLast().map { try json($0) }
+            .map { (($0["hits"] as? [[String: Any]])?.first?["key"] as? String) ?? "" }
+        #expect(banded.status == 0 && bandedFirsts == (0..<20).map { "t10k-images-idx3-ubyte.gz#\($0)" }, "\(bandedFirsts)")
         let lines = try queried.stdout.split(separator: "\n").map { try json($0) }
         #expect(lines.count == 21)
         let firstHits = lines[0]["hits"] as? [[String: Any]] ?? []

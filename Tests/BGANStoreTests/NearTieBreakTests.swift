@@ -84,6 +84,16 @@ import TestSupport
         #expect(reordered > 0, "the wide band reorders where thumbnails are kept")
     }
 
+    /// A thumbnail that no longer decodes, met in a near-tie, is reported as damage to the store.
+    @Test func aDamagedThumbnailInANearTieIsReported() throws {
+        let store = try directory.boundStore("damaged", model: try StoreImageTests.model(seed: 44))
+        try Self.writeImages(store)
+        let id = try #require(try store.environment.read { txn in try store.id(forKey: "i7", txn) })
+        try store.environment.write { txn in try txn.put(store.tables.thumbnails!, key: id, value: [UInt8](repeating: 7, count: 20)) }
+        #expect(throws: StoreError.self) { try store.search(image: Self.image(7), k: 3, refinement: Refinement.Options(nearTieBand: 3)) }
+        #expect(try store.search(image: Self.image(7), k: 3).hits.first?.key == "i7", "without a band the thumbnail is not read")
+    }
+
     /// The async search by image breaks near-ties as the blocking one does.
     @Test func asyncSearchesBreakNearTiesAlike() async throws {
         let store = try directory.boundStore("async", model: try StoreImageTests.model(seed: 43))

@@ -28,9 +28,12 @@ public enum DefaultModel {
 
     /// The bundled photo model's file (``photoFileName``), or an error listing every place looked in.
     public static func locatePhotoModel(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
-        try locate(fileName: photoFileName, described: "bundled photo model", environment: environment) {
-            "reinstall the package, or set \(environmentVariable) to a folder holding \(photoFileName)"
-        }
+        try locate(fileName: photoFileName, described: "bundled photo model", environment: environment) { photoModelRemedy }
+    }
+
+    /// What to do when the bundled photo model is missing.
+    public static var photoModelRemedy: String {
+        "reinstall the package, or set \(environmentVariable) to a folder holding \(photoFileName)"
     }
 
     /// The bundled photo model (``locatePhotoModel(environment:)``), read and checked.

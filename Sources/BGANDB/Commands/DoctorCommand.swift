@@ -44,7 +44,7 @@ struct DoctorCommand: ParsableCommand {
         }
         let photoModel = try? DefaultModel.locatePhotoModel().path
         if photoModel == nil {
-            hints.append("the bundled photo model is missing: reinstall the package, or set \(DefaultModel.environmentVariable) to a folder holding \(DefaultModel.photoFileName)")
+            hints.append("the bundled photo model is missing: \(DefaultModel.photoModelRemedy)")
         }
         if json {
             let fields: [(String, String)] = [

@@ -7,9 +7,8 @@ import PixelIO
 /// A store bound to an encoder keeps each image's real-valued encoding as a refinement vector
 /// (one signed byte per bit). A search by image takes the exact Hamming candidates — the
 /// `k · candidateFactor` nearest, at least `minimumCandidates`, and every item tied with the last
-/// of them — and orders them by
-/// the cosine between the query's real-valued encoding and each candidate's vector
-/// (`Refinement`). Items stored as bare codes, or before the store kept vectors, are compared
+/// of them — and orders them by the cosine between the query's real-valued encoding and each
+/// candidate's vector (`Refinement`). Items stored as bare codes, or before the store kept vectors, are compared
 /// through their code's signs (the asymmetric distance of Gordo et al.). The Hamming search stays
 /// exact; refinement only reorders what it returns, so a stored image queried with itself comes
 /// back first and near-duplicates rise above unrelated items that merely share their bucket.

@@ -5,9 +5,8 @@
 /// encoder's real-valued output before the sign, quantised to one signed byte per bit
 /// (a *refinement vector*). A refined search takes the exact Hamming candidates — the
 /// `k · candidateFactor` nearest (never fewer than `minimumCandidates`) plus every item tied
-/// with the last of them — and orders them
-/// by the cosine between the query's real-valued output (full precision) and each candidate's
-/// vector: an asymmetric comparison in the sense of Gordo et al. ("Asymmetric distances for
+/// with the last of them — and orders them by the cosine between the query's real-valued
+/// output (full precision) and each candidate's vector: an asymmetric comparison in the sense of Gordo et al. ("Asymmetric distances for
 /// binary embeddings", TPAMI 2014), the pattern of faiss's `IndexRefine`. The Hamming part stays
 /// exact: refinement only reorders what the exact search returned.
 public enum Refinement {

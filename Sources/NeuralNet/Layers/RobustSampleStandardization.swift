@@ -74,11 +74,7 @@ public final class RobustSampleStandardization: Layer {
                         for n in 0..<samples {
                             let start = n * size, sample = statistics[n]
                             let d = 1 / Double(sample.inverseDivisor), m = Double(sample.mean), count = Double(size)
-                            var sum: Double = 0, projected: Double = 0
-                            for i in start..<(start + size) where abs(y[i]) < Self.clip {
-                                sum += Double(g[i])
-                                projected += Double(g[i]) * Double(y[i])
-                            }
+                            let (sum, projected) = outputGradientSums(g, y, start..<(start + size), within: Self.clip)
                             let meanShare = sum / d, varianceShare = projected / (2 * d * d)
                             for i in start..<(start + size) {
                                 let own = abs(y[i]) < Self.clip ? Double(g[i]) / d : 0

@@ -57,11 +57,7 @@ public final class SampleStandardization: Layer {
                 inputGradient.storage.withUnsafeMutableBufferPointer { dx in
                     for n in 0..<samples {
                         let start = n * size
-                        var sum: Double = 0, projected: Double = 0
-                        for i in start..<(start + size) {
-                            sum += Double(g[i])
-                            projected += Double(g[i]) * Double(y[i])
-                        }
+                        let (sum, projected) = outputGradientSums(g, y, start..<(start + size))
                         let meanGradient = Float(sum / Double(size)), meanProjected = Float(projected / Double(size))
                         let inverse = inverseDeviations[n]
                         for i in start..<(start + size) { dx[i] = (g[i] - meanGradient - y[i] * meanProjected) * inverse }

@@ -18,3 +18,18 @@ func standardizingEachSample(of input: Tensor, layer name: String,
     }
     return output
 }
+
+/// What the per-sample standardisations' backward passes take from the output's gradient `g` over
+/// one sample's positions `range`: the sum of `g` and of `g · y`, counting only positions whose
+/// output `y` lies strictly within `limit` of 0 (a clipped output passes nothing back; `.infinity`
+/// counts every position).
+@inline(__always)
+func outputGradientSums(_ g: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>, _ range: Range<Int>,
+                        within limit: Float = .infinity) -> (sum: Double, projected: Double) {
+    var sum: Double = 0, projected: Double = 0
+    for i in range where abs(y[i]) < limit {
+        sum += Double(g[i])
+        projected += Double(g[i]) * Double(y[i])
+    }
+    return (sum, projected)
+}

@@ -56,6 +56,12 @@ struct NearTieBreak {
 /// one, so a flat thumbnail stays flat).
 struct ThumbnailSignature {
     static let side = 64
+    /// The share of pixels, those that differ most, a distance leaves out: the black corners of
+    /// a photo turned in place by 3–6° (5–10 % of its area) or a caption over part of it then do
+    /// not decide which of two look-alike candidates is nearer. Set from that area, not tuned;
+    /// chosen over the whole-thumbnail distance on validation photos (docs/evaluation.md,
+    /// "Refinement").
+    static let trimmedShare: Float = 0.1
     let values: [Float]
 
     init(_ thumbnail: PixelBuffer) {
@@ -69,23 +75,60 @@ struct ThumbnailSignature {
         values = raw.map { ($0 - mean) / deviation }
     }
 
-    /// Root-mean-square difference from `other`, or from its mirror image if that is nearer and
-    /// `matchingMirrorImage`.
+    /// Root-mean-square difference from `other` over all but the ``trimmedShare`` of pixels that
+    /// differ most, or the same from its mirror image if that is nearer and `matchingMirrorImage`.
     func distance(to other: ThumbnailSignature, matchingMirrorImage: Bool) -> Float {
         let side = Self.side
-        var direct: Float = 0, mirrored: Float = 0
+        var direct = [Float](repeating: 0, count: side * side)
+        var mirrored = matchingMirrorImage ? direct : []
         for y in 0..<side {
             for x in 0..<side {
                 let value = values[y * side + x]
                 let straight = value - other.values[y * side + x]
-                direct += straight * straight
+                direct[y * side + x] = straight * straight
                 if matchingMirrorImage {
                     let flipped = value - other.values[y * side + side - 1 - x]
-                    mirrored += flipped * flipped
+                    mirrored[y * side + x] = flipped * flipped
                 }
             }
         }
-        let squares = matchingMirrorImage ? min(direct, mirrored) : direct
-        return (squares / Float(side * side)).squareRoot()
+        let straight = Self.trimmedRootMeanSquare(&direct)
+        return matchingMirrorImage ? min(straight, Self.trimmedRootMeanSquare(&mirrored)) : straight
+    }
+
+    /// The root of the mean of `squares` less their largest ``trimmedShare`` (rounded down to
+    /// whole values); `squares` is left reordered.
+    static func trimmedRootMeanSquare(_ squares: inout [Float]) -> Float {
+        let kept = squares.count - Int(Float(squares.count) * trimmedShare)
+        guard kept > 0 else { return 0 }
+        if kept < squares.count { partitionSmallest(&squares, count: kept) }
+        return (squares[..<kept].reduce(0, +) / Float(kept)).squareRoot()
+    }
+
+    /// Reorders `values` so that its first `count` are its `count` smallest (Hoare's selection,
+    /// the middle value of each range as its pivot): linear time on average, where sorting the
+    /// 4,096 squares of every compared pair would cost several times more.
+    static func partitionSmallest(_ values: inout [Float], count: Int) {
+        var low = 0, high = values.count - 1
+        while low < high {
+            let pivot = values[(low + high) / 2]
+            var i = low, j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if count - 1 <= j {
+                high = j
+            } else if count - 1 >= i {
+                low = i
+            } else {
+                return
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import HammingSearch
 import PixelIO
 import Testing
@@ -29,6 +30,38 @@ import TestSupport
         // A flat image stays flat instead of its rounding noise being blown up to deviation 1.
         let flat = try! PixelBuffer(width: 28, height: 28, format: .gray, bytes: (0..<784).map { UInt8(100 + $0 % 2) })
         #expect(ThumbnailSignature(flat).values.allSatisfy { abs($0) <= 0.5 })
+    }
+
+    /// The distance leaves out the tenth of pixels that differ most, so a copy with a part
+    /// blacked out (the corners of a photo turned in place, a caption) stays nearer its original
+    /// than another picture, and a difference confined to that tenth counts for nothing.
+    @Test func theWorstTenthOfPixelsDoesNotDecide() throws {
+        var squares = [Float](repeating: 1, count: 900) + [Float](repeating: 1_000, count: 100)
+        var rng = SeededGenerator(seed: 5)
+        squares.shuffle(using: &rng)
+        #expect(ThumbnailSignature.trimmedRootMeanSquare(&squares) == 1)
+
+        let image = Self.image(3), other = Self.image(4)
+        var bytes = image.bytes
+        for index in bytes.indices where index / image.rowStride >= 26 { bytes[index] = 0 }
+        let occluded = try PixelBuffer(width: image.width, height: image.height, format: image.format, bytes: bytes)
+        let signature = ThumbnailSignature(image)
+        let occludedDistance = signature.distance(to: ThumbnailSignature(occluded), matchingMirrorImage: false)
+        #expect(occludedDistance < signature.distance(to: ThumbnailSignature(other), matchingMirrorImage: false) / 2)
+    }
+
+    /// The selection puts the smallest values first, whatever their order and however many are equal.
+    @Test func partitioningMatchesSorting() {
+        var rng = SeededGenerator(seed: 9)
+        for trial in 0..<300 {
+            let count = Int.random(in: 1...200, using: &rng)
+            let distinct = trial % 3 == 0 ? 3 : 1_000
+            var values = (0..<count).map { _ in Float(Int.random(in: 0..<distinct, using: &rng)) }
+            let smallest = Int.random(in: 1...count, using: &rng)
+            let expected = values.sorted().prefix(smallest)
+            ThumbnailSignature.partitionSmallest(&values, count: smallest)
+            #expect(values.prefix(smallest).sorted() == Array(expected), "count \(count), smallest \(smallest)")
+        }
     }
 
     /// With a band wider than any two cosines differ, every candidate is in one near-tie: the

@@ -350,7 +350,7 @@ import TestSupport
                 "the recommended recipe's stage 1 takes pixel-space partners: \(notes)")
         #expect(pretrained.header.architecture.bits == 64 && file.header.architecture.bits == 16, "stage 1 projects to 64 bits whatever the code length")
         #expect(notes["weights"]?.contains("listwise 1.0 on the first 10 bits") == true && notes["anchor_codes"] == nil
-                && notes["neighbours_from"] == "hidden:" + model + ".pretrained.bganmodel" && notes["code_layer"] != nil,
+                && notes["neighbours_from"] == "hidden:" + pretrained.digest && notes["code_layer"] != nil,
                 "and its BGAN stage trains a fresh code in two parts on stage 1's layers: \(notes)")
         #expect(notes["similarity"] == TrainingRecipe.recommended.similarity.description && notes["sampling"] == "neighbours-and-views")
         #expect(notes["views"]?.contains("noise") == true && notes["generative_images"] != nil && notes["weights"]?.contains("adversarial 1.0") == true,
@@ -485,6 +485,13 @@ import TestSupport
         #expect(continued.status == 1 && continued.stderr.contains("interleaved"), "\(continued.stderr)")
         let anchored = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--initial-encoder", pretrained, "--fresh-code-layer", "--anchor-weight", "2"])
         #expect(anchored.status == 64 && anchored.stderr.contains("anchor"), "\(anchored.stderr)")
+        // Anchored to the starting encoder's codes, which the model file names by that encoder's digest.
+        let anchoredModel = directory.sub("anchored.bgan")
+        let anchoredRun = try run(arguments: common.map { $0 == model ? anchoredModel : $0 } + ["--initial-encoder", pretrained, "--anchor-weight", "2"])
+        #expect(anchoredRun.status == 0, "\(anchoredRun.stderr)")
+        let anchorNote = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: anchoredModel)))).header.training["anchor_codes"]
+        let startDigest = try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: pretrained)))).digest
+        #expect(anchorNote == "signs of the outputs of model \(startDigest)", "\(String(describing: anchorNote))")
         let strayWeight = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--listwise-weight", "2"])
         #expect(strayWeight.status == 64 && strayWeight.stderr.contains("--listwise-bits"), "\(strayWeight.stderr)")
         let strayQuantization = try run(arguments: common.map { $0 == model ? headOnly : $0 } + ["--listwise-quantization-weight", "0"])
@@ -497,7 +504,9 @@ import TestSupport
         #expect(fromHidden.status == 0 && fromHidden.stderr.contains("from hidden:\(pretrained) (16 dimensions"), "\(fromHidden.stderr)")
         let joined = try run(arguments: common.map { $0 == "model:" + pretrained ? "model:\(pretrained)+pixels:0.5" : $0 })
         #expect(joined.status == 0 && joined.stderr.contains("+pixels:0.5 (800 dimensions"), "16 outputs and 784 pixels: \(joined.stderr)")
-        #expect(try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model)))).header.training["neighbours_from"] == "model:\(pretrained)+pixels:0.5")
+        #expect(try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: model)))).header.training["neighbours_from"]
+                == "model:\(try ModelFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: pretrained)))).digest)+pixels:0.5",
+                "a model file names the models it was trained from by their digests, not by where they lay")
         let partnered = directory.sub("partnered.bgan")
         let withPartners = try run(arguments: ["pretrain", "--data", data, "--out", partnered, "--batch", "16", "--epochs", "1",
                                                "--neighbour-partners", "pixels", "--neighbour-partner-share", "0.25"] + tiny)

@@ -56,7 +56,7 @@ import Testing
         // Stage 1 projects to 64 bits whatever the code length; the BGAN stage draws a 16-bit
         // code layer on its layers, keeps them, and finds neighbours in its hidden layer.
         #expect(stageOne.header.architecture.bits == 64 && model.header.architecture.bits == 16)
-        #expect(notes["neighbours_from"] == "hidden:" + out + ".pretrained.bganmodel" && notes["k1"] == "5" && notes["adam_epsilon"] == "1e-08", "\(notes)")
+        #expect(notes["neighbours_from"] == "hidden:" + stageOne.digest && notes["k1"] == "5" && notes["adam_epsilon"] == "1e-08", "\(notes)")
         #expect(notes["learning_rate"] == "0.001" && notes["encoder_learning_rate"] == nil, "one rate for the three networks: \(notes)")
         // The recipe's model averages mirror images; its stage 1, a feature space, does not.
         #expect(model.header.averagesMirrorImages && !stageOne.header.averagesMirrorImages && notes["mirror_averaging_in_training"] != nil, "\(notes)")

@@ -58,6 +58,18 @@ public indirect enum FeatureSpace: Sendable, Equatable, LosslessStringConvertibl
         }
     }
 
+    /// The space as a model file's training note records it: a model named by the digest of its
+    /// file (`digest(path)`) instead of the path it was read from, so the note — and the digest
+    /// of the model that carries it — do not depend on where a run kept its files.
+    public func note(digest: (String) throws -> String) rethrows -> String {
+        switch self {
+        case .modelOutputs(let path): "model:" + (try digest(path))
+        case .modelHidden(let path): "hidden:" + (try digest(path))
+        case .joinedWithPixels(let base, let weight): "\(try base.note(digest: digest))+pixels:\(weight)"
+        default: description
+        }
+    }
+
     /// What the text forms are, for error messages and help.
     public static let syntax = "pixels, pca:DIMENSIONS, smoothed:DIMENSIONS:STEPS, model:FILE or hidden:FILE, optionally followed by +pixels:WEIGHT"
 

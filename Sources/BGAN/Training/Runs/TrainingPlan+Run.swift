@@ -113,7 +113,8 @@ extension TrainingPlan {
         if generativeOnAnchors { settings.generativeOnAnchors = true }
         if codeLayerOnly { settings.codeLayerOnly = true }
         if averagesMirrorImages { settings.averagesMirrorImages = true }
-        settings.notes = ["data": data.name, "recipe": recipe.rawValue, "neighbours_from": featureSpace.description, "k1": "\(k1)",
+        let neighboursFrom = try featureSpace.note { path in path == stageOne?.path ? stageOne!.model.digest : try Self.readModel(at: path).digest }
+        settings.notes = ["data": data.name, "recipe": recipe.rawValue, "neighbours_from": neighboursFrom, "k1": "\(k1)",
                           "k2": "\(k2)", "similarity": similarity.description]
         if let stageOne {
             // The whole recipe travels with the model: stage 1's settings too.
@@ -127,7 +128,7 @@ extension TrainingPlan {
             let outputs = startSpace == featureSpace ? features
                 : try startSpace.rows(of: rows, channels: data.channels, height: data.height, width: data.width, inScratchFile: large)
             anchors = try AnchorCodes(signsOf: outputs)
-            settings.notes["anchor_codes"] = "signs of \(startPath)'s outputs"
+            settings.notes["anchor_codes"] = "signs of the outputs of model \(try start?.digest ?? Self.readModel(at: startPath).digest)"
         }
         if start != nil, freshCodeLayer { settings.notes["code_layer"] = "drawn afresh from the seed, not the starting encoder's" }
         let session = try TrainingSession(settings: settings, images: rows, structure: structure, similarity: targets, anchorCodes: anchors)

@@ -34,6 +34,18 @@ import TestSupport
         return (folder, copies)
     }
 
+    /// A folder `name` of three test images (28×28 gray garments) saved as `format` PNGs.
+    func grayImages(_ name: String, savedAs format: PixelFormat) throws -> String {
+        let gray = directory.sub(name)
+        try FileManager.default.createDirectory(atPath: gray, withIntermediateDirectories: true)
+        let set = try ImageSet(contentsOf: Self.fashion)
+        for index in 0..<3 {
+            let image = try PixelBuffer(width: 28, height: 28, format: .gray, bytes: Array(set.image(index)))
+            try Data(try image.converted(to: format).pngData()).write(to: URL(fileURLWithPath: "\(gray)/\(index).png"))
+        }
+        return gray
+    }
+
     @Test func aPhotoStoreFindsAStoredImageAndItsCopiesFirst() throws {
         let (folder, copies) = try images()
         let store = directory.sub("photos.bgan")
@@ -56,13 +68,7 @@ import TestSupport
     /// photo encoders; gray images, or a photo store, get none.
     @Test func colourImagesIntoAGrayModelsStoreAreNoted() throws {
         let (folder, _) = try images()
-        let gray = directory.sub("gray")
-        try FileManager.default.createDirectory(atPath: gray, withIntermediateDirectories: true)
-        let set = try ImageSet(contentsOf: Self.fashion)
-        for index in 0..<3 {
-            let image = try PixelBuffer(width: 28, height: 28, format: .gray, bytes: Array(set.image(index)))
-            try Data(try image.pngData()).write(to: URL(fileURLWithPath: "\(gray)/\(index).png"))
-        }
+        let gray = try grayImages("gray", savedAs: .gray)
         func ingest(_ create: [String], _ source: String, into name: String) throws -> String {
             let store = directory.sub(name)
             try #require(try CLI.run(["create", store] + create).status == 0)
@@ -74,6 +80,52 @@ import TestSupport
         #expect(noted.contains("is a colour image, and this store's model sees every image as 28×28 gray") && noted.contains("--encoder photo"), "\(noted)")
         #expect(!(try ingest(["--bits", "64"], gray, into: "gray.bgan")).contains("note:"))
         #expect(!(try ingest(["--encoder", "photo"], folder, into: "photos.bgan")).contains("note:"))
+    }
+
+    /// `ingest --create` makes a missing store bound to the bundled model that suits the first
+    /// image: the photo model for colour images, the 64-bit Fashion-MNIST model for gray ones
+    /// (or `--model FILE`); a store that exists keeps its model, and sources without a decodable
+    /// image make no store.
+    @Test func ingestCreateBindsTheModelThatSuitsTheImages() throws {
+        let (folder, _) = try images()
+        let gray = try grayImages("gray-create", savedAs: .rgb)   // colourless all the same
+        let photoDigest = try DefaultModel.loadPhotoModel().digest, fashionDigest = try DefaultModel.load(bits: 64).digest
+        func digest(_ store: String) throws -> String? {
+            let stats = try CLI.run(["stats", store])
+            return stats.stdout.split(separator: "\n").first { $0.hasPrefix("encoder") }.map { String($0.split(separator: " ").last ?? "") }
+        }
+
+        let photos = directory.sub("created-photos.bgan")
+        let missing = try CLI.run(["ingest", photos, folder])
+        #expect(missing.status == 1 && missing.stderr.contains("--create") && !FileManager.default.fileExists(atPath: photos), "\(missing.stderr)")
+        let created = try CLI.run(["ingest", photos, folder, "--create"])
+        try #require(created.status == 0, "\(created.stderr)")
+        #expect(created.stderr.contains("for colour images") && created.stderr.contains("ingested 8 new images"), "\(created.stderr)")
+        #expect(try digest(photos) == photoDigest)
+        let hit = try CLI.run(["query", photos, "\(folder)/3.png", "-k", "1", "--json"])
+        #expect(hit.status == 0 && hit.stdout.contains("\"key\":\"3.png\""), "\(hit.stdout) \(hit.stderr)")
+
+        let garments = directory.sub("created-gray.bgan")
+        let grayCreated = try CLI.run(["ingest", garments, gray, "--create"])
+        try #require(grayCreated.status == 0, "\(grayCreated.stderr)")
+        #expect(grayCreated.stderr.contains("for gray images") && !grayCreated.stderr.contains("note:"), "\(grayCreated.stderr)")
+        #expect(try digest(garments) == fashionDigest)
+        // The store exists now: --create leaves its model alone, and colour images get the note.
+        let again = try CLI.run(["ingest", garments, folder, "--create"])
+        #expect(again.status == 0 && !again.stderr.contains("bound to the bundled") && again.stderr.contains("note:"), "\(again.stderr)")
+        #expect(try digest(garments) == fashionDigest)
+
+        let chosen = directory.sub("created-chosen.bgan")
+        let withModel = try CLI.run(["ingest", chosen, folder, "--create", "--model", try DefaultModel.locate(bits: 32).path])
+        #expect(withModel.status == 0 && withModel.stderr.contains("(--model)"), "\(withModel.stderr)")
+        #expect(try digest(chosen) == (try DefaultModel.load(bits: 32).digest))
+
+        let broken = directory.sub("broken-only")
+        try FileManager.default.createDirectory(atPath: broken, withIntermediateDirectories: true)
+        try Data([0x89, 0x50, 0x4E, 0x47]).write(to: URL(fileURLWithPath: "\(broken)/cut.png"))
+        let nothing = directory.sub("created-nothing.bgan")
+        let refused = try CLI.run(["ingest", nothing, broken, "--create"])
+        #expect(refused.status == 1 && refused.stderr.contains("holds none that decodes") && !FileManager.default.fileExists(atPath: nothing), "\(refused.stderr)")
     }
 
     /// A store made with another model moves to the bundled photo model with `reencode --encoder

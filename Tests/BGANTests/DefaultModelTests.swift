@@ -1,6 +1,7 @@
 import BGAN
 import Foundation
 import NeuralNet
+import PixelIO
 import Testing
 
 @Suite struct DefaultModelTests {
@@ -24,6 +25,14 @@ import Testing
         #expect(signs.allSatisfy { $0 == 1 || $0 == -1 })
         #expect(distance(0, 1) <= bits / 16, "a 1% nudge moves at most \(bits / 16) bits: \(distance(0, 1))")
         #expect(distance(0, 2) > distance(0, 1))
+    }
+
+    /// Colour images suit the photo model, gray ones (gray RGB included) the 64-bit Fashion-MNIST model.
+    @Test func theSuitedModelFollowsColour() throws {
+        let gray = try PixelBuffer(width: 2, height: 1, format: .rgb, bytes: [9, 9, 9, 200, 200, 200])
+        let colour = try PixelBuffer(width: 2, height: 1, format: .rgb, bytes: [9, 9, 9, 200, 100, 50])
+        #expect(try DefaultModel.suited(to: gray).digest == DefaultModel.load(bits: 64).digest)
+        #expect(try DefaultModel.suited(to: colour).digest == DefaultModel.loadPhotoModel().digest)
     }
 
     @Test func theEnvironmentVariableComesFirstAndMissingModelsAreExplained() throws {

@@ -36,6 +36,24 @@ import Testing
         #expect(packed.converted(to: format).bytes == packed.bytes)
     }
 
+    /// Colour is any pixel whose red, green and blue differ, in whatever row and whatever the
+    /// row padding; grays stored as RGB or RGBA, and alpha alone, are not colour.
+    @Test func colourIsAnyPixelWhoseChannelsDiffer() throws {
+        let levels: [UInt8] = (0..<12).map { UInt8($0 * 20) }
+        let grays: [UInt8] = levels.flatMap { [$0, $0, $0] }
+        #expect(!(try PixelBuffer(width: 4, height: 3, format: .rgb, bytes: grays)).hasColour)
+        #expect(!(try PixelBuffer(width: 4, height: 3, format: .gray, bytes: Array(grays.prefix(12)))).hasColour)
+        var tinted = grays
+        tinted[3 * 10 + 2] &+= 1
+        #expect(try PixelBuffer(width: 4, height: 3, format: .rgb, bytes: tinted).hasColour, "one pixel of the last row")
+        // Padding after each row (a crop's view) is not looked at, whatever it holds.
+        var padded: [UInt8] = []
+        for row in 0..<3 { padded += grays[(row * 12)..<(row * 12 + 12)] + [255, 0, 7] }
+        #expect(!(try PixelBuffer(width: 4, height: 3, format: .rgb, rowStride: 15, bytes: padded)).hasColour)
+        let translucent: [UInt8] = levels.flatMap { [$0, $0, $0, 255 - $0] }
+        #expect(!(try PixelBuffer(width: 4, height: 3, format: .rgba, bytes: translucent)).hasColour)
+    }
+
     @Test func planesBecomeInterleavedPixels() throws {
         // Red plane 1…6, green 11…16, blue 21…26 of a 3×2 image.
         let planes: [UInt8] = [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 21, 22, 23, 24, 25, 26]

@@ -1,6 +1,7 @@
 import BundledModels
 import Foundation
 import NeuralNet
+import PixelIO
 
 /// The trained default encoders that ship with the package — Fashion-MNIST's (28×28 gray, 32
 /// and 64 bits) and the photo model (32×32 RGB, 64 bits) — and how a model file is found: an
@@ -50,6 +51,15 @@ public enum DefaultModel {
             if FileManager.default.isReadableFile(atPath: candidate.path) { return candidate }
         }
         throw BGANError(.modelNotFound, "no \(what): \(name) is in none of \(directories.map(\.path).joined(separator: ", ")). \(hint())")
+    }
+
+    /// The bundled model for images like `image`: the photo model when it has colour
+    /// (`PixelBuffer.hasColour`), else the 64-bit Fashion-MNIST model — the choice `bgan-db
+    /// ingest --create` makes from the first image it is given. A store cannot change its model
+    /// once it holds images, so a service that makes stores for its users' images can take the
+    /// same rule from one sample.
+    public static func suited(to image: PixelBuffer) throws -> ModelFile {
+        image.hasColour ? try loadPhotoModel() : try load(bits: 64)
     }
 
     /// The model at `path` when given, else the default model of `bits`.

@@ -15,7 +15,10 @@ struct IngestCommand: ParsableCommand {
         Batches are decoded on every core, encoded through OpenBLAS and written in one \
         transaction each: an interrupted run leaves whole batches, and running it again skips \
         the keys already stored. Files that cannot be read or decoded are skipped and listed at \
-        the end (and in --rejects FILE); the exit status is then 1 unless --keep-going.
+        the end (and in --rejects FILE); the exit status is then 1 unless --keep-going. \
+        With --create, a path that holds no store gets one first, bound to the bundled encoder \
+        that suits the first image that decodes: the photo model for colour images, the 64-bit \
+        Fashion-MNIST model for gray ones (create it with `bgan-db create` to choose otherwise).
         """)
 
     @OptionGroup var location: StoreLocation
@@ -41,6 +44,9 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Exit 0 even when some files were rejected.")
     var keepGoing = false
 
+    @Flag(help: "Create the store first if the path holds none, bound to --model FILE if given, else to the photo model for colour images and the 64-bit Fashion-MNIST model for gray ones (judged by the first image).")
+    var create = false
+
     @OptionGroup var durability: Durability
 
     func validate() throws {
@@ -50,6 +56,7 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         HeapTuning.keepImageSizedBlocks()
         try Console.reportingErrors {
+            if create { try createIfMissing() }
             let store = try location.open(sync: durability.mode)
             let encoder = try store.encoder()
             if let model { try store.requireModel(try DefaultModel.load(path: model, bits: 0)) }
@@ -79,16 +86,36 @@ struct IngestCommand: ParsableCommand {
         }
     }
 
+    /// With `--create`, a store at a path that holds none, bound to `--model` or else to the
+    /// bundled model that suits the sources' first image that decodes (`DefaultModel.suited(to:)`);
+    /// closed again before the ingest opens it.
+    private func createIfMissing() throws {
+        guard !FileManager.default.fileExists(atPath: location.store + "/data.mdb") else { return }
+        if let model {
+            let bound = try DefaultModel.load(path: model, bits: 0)
+            let created = try Store.create(at: location.store, model: bound)
+            Console.log("created \(created.path): \(created.bitCount)-bit codes, bound to model \(bound.digest.prefix(16))… (--model), thumbnails up to \(Store.defaultThumbnailSide) px")
+            return
+        }
+        var ignored: [SkippedInput] = []
+        let units = try ImageSources(sources, decoder: ImageDecoder(minimumSide: Store.defaultThumbnailSide)).units(payload: .none, rejected: &ignored)
+        guard let (name, image) = units.lazy.compactMap({ unit in (try? unit.loadDecoded()).map { (unit.name, $0.thumbnailSource ?? $0.image) } }).first else {
+            throw CommandFailure("--create chooses the store's encoder from the first image, and \(sources.joined(separator: ", ")) holds none that decodes; check the sources, or create the store with `bgan-db create`")
+        }
+        let model = try DefaultModel.suited(to: image)
+        let created = try Store.create(at: location.store, model: model)
+        let p = model.header.preprocessing
+        Console.log("created \(created.path) for \(image.hasColour ? "colour" : "gray") images like \(name): \(created.bitCount)-bit codes, bound to the bundled "
+                    + "\(image.hasColour ? "photo" : "Fashion-MNIST") model \(model.digest.prefix(16))… (\(p.channels)×\(p.height)×\(p.width) input), thumbnails up to \(Store.defaultThumbnailSide) px")
+    }
+
     /// A note when a store whose model sees gray images is given colour ones (judged by the first
     /// image, decoded once more to look): every photo would be brought to the model's small gray
     /// input without a word otherwise.
     static func colourNote(encoder: any ImageCodeEncoder, first: IngestionUnit?) -> String? {
         guard let model = (encoder as? ModelEncoder)?.model, model.header.preprocessing.channels == 1,
               let first, let decoded = try? first.loadDecoded() else { return nil }
-        let image = decoded.thumbnailSource ?? decoded.image
-        guard image.format != .gray else { return nil }
-        let coloured = (0..<image.height).contains { y in (0..<image.width).contains { x in image[x, y, 0] != image[x, y, 1] || image[x, y, 1] != image[x, y, 2] } }
-        guard coloured else { return nil }
+        guard (decoded.thumbnailSource ?? decoded.image).hasColour else { return nil }
         let p = model.header.preprocessing
         return "note: \(first.name) is a colour image, and this store's model sees every image as \(p.width)×\(p.height) gray; "
             + "for photographs, create the store with --encoder photo (the bundled photo model) or --encoder pdq"

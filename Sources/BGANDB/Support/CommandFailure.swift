@@ -29,7 +29,8 @@ enum CommandLineRemedy {
     private static let hints: [Key: String] = [
         Key(domain: "store", code: "corrupted"):
             "`bgan-db verify STORE` lists every problem; `bgan-db reindex STORE` rebuilds the multi-index; damaged records need a copy made by `bgan-db backup`",
-        Key(domain: "store", code: "notAStore"): "`bgan-db create STORE --bits 64` makes a store bound to the bundled encoder",
+        Key(domain: "store", code: "notAStore"):
+            "`bgan-db create STORE --bits 64` makes a store bound to the bundled encoder (`--encoder photo` the photo model); `bgan-db ingest STORE IMAGES --create` makes one that suits the images",
         Key(domain: "store", code: "encoderUnavailable"): "the store is bound to an application's own encoder: only that application (which passes the encoder when it opens the store) can encode images for it; `bgan-db` can still search it by code (`query --code HEX`)",
         Key(domain: "store", code: "noModel"): "`bgan-db create STORE --bits 64` binds the bundled encoder, `--model FILE` another; a bare store takes `--code HEX`",
         Key(domain: "store", code: "modelMismatch"): "`bgan-db reencode STORE --model FILE` moves a store to another model",

@@ -73,4 +73,20 @@ public struct PixelBuffer: Sendable, Equatable {
     }
 
     public var pixelCount: Int { width * height }
+
+    /// Whether any pixel's red, green and blue differ: false for gray images, and for colour
+    /// formats that hold only grays (a gray photo saved as RGB). Alpha is not looked at.
+    public var hasColour: Bool {
+        guard format != .gray else { return false }
+        let channels = format.channels
+        return bytes.withUnsafeBufferPointer { bytes in
+            (0..<height).contains { y in
+                let row = y * rowStride
+                return (0..<width).contains { x in
+                    let at = row + x * channels
+                    return bytes[at] != bytes[at + 1] || bytes[at + 1] != bytes[at + 2]
+                }
+            }
+        }
+    }
 }

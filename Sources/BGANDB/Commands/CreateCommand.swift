@@ -51,7 +51,7 @@ struct CreateCommand: ParsableCommand {
             guard !bare else { throw ValidationError("--encoder photo binds the bundled photo model: drop --bare") }
             try EncoderChoice.checkPhotoOptions(model: model, bits: bits)
         } else {
-            guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both (or --encoder photo or pdq)") }
+            guard bits != nil || model != nil else { throw ValidationError("give --bits B, --model FILE, or both (or --encoder photo or pdq); or let `bgan-db ingest STORE IMAGES --create` choose by the images") }
         }
         guard !(bare && model != nil) else { throw ValidationError("--bare and --model exclude each other") }
         guard (0...Store.maximumThumbnailSide).contains(thumbnailSize) else {

@@ -14,7 +14,7 @@ import PixelIO
 struct IngestBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Images/s of bulk ingestion into stores bound to the bundled encoder (an IDX data set, then JPEG files) and to PDQ (the JPEG files).")
+        abstract: "Images/s of bulk ingestion into stores bound to the bundled encoder (an IDX data set, then JPEG files) and to the photo model and PDQ (the JPEG files).")
 
     @Option(help: "IDX image file.")
     var images: String = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
@@ -89,7 +89,8 @@ struct IngestBenchmark: ParsableCommand {
     }
 
     /// Decoding alone (full size, and at the store's side with and without the coefficient
-    /// skipping), then ingestion end to end into a store bound to the model, decoded each way, and
+    /// skipping), then ingestion end to end into a store bound to the model, decoded each way,
+    /// into one bound to the photo model (what `ingest --create` makes for colour photos), and
     /// into a store bound to PDQ (which decodes at its own, larger side).
     private func measureJPEGs(_ files: [String], model: ModelFile, root: String) throws {
         guard !files.isEmpty else { return }
@@ -117,6 +118,14 @@ struct IngestBenchmark: ParsableCommand {
                       detail: String(format: "writer waited %.2f s for decoded batches", jpegReport.secondsWaitingForInput))
             if index == 1 { try stageRates(units: jpegUnits, store: jpegStore, model: model, root: root + "/stages") }
         }
+        // The store `bgan-db ingest --create` makes for colour photos: bound to the photo model.
+        let photoModel = try DefaultModel.loadPhotoModel()
+        let photoDecoder = Store.imageDecoder(for: ModelEncoder(model: photoModel), thumbnailSide: thumbnailSize)
+        let photoStore = try Store.create(at: root + "/photo-model", model: photoModel, thumbnailSide: thumbnailSize)
+        let photoReport = try BulkIngestion(store: photoStore, batchSize: batch).run(units(photoDecoder))
+        precondition(photoReport.added == files.count && photoReport.rejected.isEmpty, "every JPEG is stored")
+        printRate("end to end into a photo-model store (the default for colour images), unused coefficients skipped", count: files.count,
+                  seconds: photoReport.seconds, detail: String(format: "writer waited %.2f s for decoded batches", photoReport.secondsWaitingForInput))
         let pdqSide = Store.decodingSide(for: PDQEncoder(), thumbnailSide: thumbnailSize)
         // As `bgan-db ingest` decodes for a PDQ store: colour JPEGs as their luma plane, the colour at
         // thumbnail size; at 1/4 scale from the lowest frequencies (stores made now) and exactly

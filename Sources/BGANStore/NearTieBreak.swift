@@ -78,22 +78,24 @@ struct ThumbnailSignature {
     /// Root-mean-square difference from `other` over all but the ``trimmedShare`` of pixels that
     /// differ most, or the same from its mirror image if that is nearer and `matchingMirrorImage`.
     func distance(to other: ThumbnailSignature, matchingMirrorImage: Bool) -> Float {
+        var squares = [Float](repeating: 0, count: values.count)
+        squaredDifferences(from: other, mirrored: false, into: &squares)
+        let straight = Self.trimmedRootMeanSquare(&squares)
+        guard matchingMirrorImage else { return straight }
+        squaredDifferences(from: other, mirrored: true, into: &squares)
+        return min(straight, Self.trimmedRootMeanSquare(&squares))
+    }
+
+    /// Each pixel's squared difference from `other`'s pixel at the same place, or at the mirrored
+    /// column when `mirrored`.
+    private func squaredDifferences(from other: ThumbnailSignature, mirrored: Bool, into squares: inout [Float]) {
         let side = Self.side
-        var direct = [Float](repeating: 0, count: side * side)
-        var mirrored = matchingMirrorImage ? direct : []
         for y in 0..<side {
             for x in 0..<side {
-                let value = values[y * side + x]
-                let straight = value - other.values[y * side + x]
-                direct[y * side + x] = straight * straight
-                if matchingMirrorImage {
-                    let flipped = value - other.values[y * side + side - 1 - x]
-                    mirrored[y * side + x] = flipped * flipped
-                }
+                let difference = values[y * side + x] - other.values[y * side + (mirrored ? side - 1 - x : x)]
+                squares[y * side + x] = difference * difference
             }
         }
-        let straight = Self.trimmedRootMeanSquare(&direct)
-        return matchingMirrorImage ? min(straight, Self.trimmedRootMeanSquare(&mirrored)) : straight
     }
 
     /// The root of the mean of `squares` less their largest ``trimmedShare`` (rounded down to

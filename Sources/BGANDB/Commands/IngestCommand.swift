@@ -56,7 +56,7 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         HeapTuning.keepImageSizedBlocks()
         try Console.reportingErrors {
-            if create { try createIfMissing() }
+            let created = create ? try createIfMissing() : false
             let store = try location.open(sync: durability.mode)
             let encoder = try store.encoder()
             if let model { try store.requireModel(try DefaultModel.load(path: model, bits: 0)) }
@@ -65,7 +65,8 @@ struct IngestCommand: ParsableCommand {
             if let limit { units = Array(units.prefix(limit)) }
             let thumbnails = try store.thumbnailSide()
             Console.log("ingesting \(units.count) images into \(store.path) (\(Self.describe(encoder)), \(thumbnails > 0 ? "thumbnails up to \(thumbnails) px" : "no thumbnails"))")
-            if let note = Self.colourNote(encoder: encoder, first: units.first) { Console.log(note) }
+            // A store just made for these images was bound to suit them: no need to look again.
+            if !created, let note = Self.colourNote(encoder: encoder, first: units.first) { Console.log(note) }
 
             let interrupt = InterruptFlag()
             defer { interrupt.restore() }
@@ -88,25 +89,26 @@ struct IngestCommand: ParsableCommand {
 
     /// With `--create`, a store at a path that holds none, bound to `--model` or else to the
     /// bundled model that suits the sources' first image that decodes (`DefaultModel.suited(to:)`);
-    /// closed again before the ingest opens it.
-    private func createIfMissing() throws {
-        guard !FileManager.default.fileExists(atPath: location.store + "/data.mdb") else { return }
+    /// closed again before the ingest opens it. Whether it made one.
+    private func createIfMissing() throws -> Bool {
+        guard !FileManager.default.fileExists(atPath: location.store + "/data.mdb") else { return false }
+        let bound: ModelFile, chosen: String
         if let model {
-            let bound = try DefaultModel.load(path: model, bits: 0)
-            let created = try Store.create(at: location.store, model: bound)
-            Console.log("created \(created.path): \(created.bitCount)-bit codes, bound to model \(bound.digest.prefix(16))… (--model), thumbnails up to \(Store.defaultThumbnailSide) px")
-            return
+            (bound, chosen) = (try DefaultModel.load(path: model, bits: 0), "bound to model")
+        } else {
+            var ignored: [SkippedInput] = []
+            let units = try ImageSources(sources, decoder: ImageDecoder(minimumSide: Store.defaultThumbnailSide)).units(payload: .none, rejected: &ignored)
+            guard let (name, image) = units.lazy.compactMap({ unit in (try? unit.loadDecoded()).map { (unit.name, $0.thumbnailSource ?? $0.image) } }).first else {
+                throw CommandFailure("--create chooses the store's encoder from the first image, and \(sources.joined(separator: ", ")) holds none that decodes; check the sources, or create the store with `bgan-db create`")
+            }
+            bound = try DefaultModel.suited(to: image)
+            chosen = "for \(image.hasColour ? "colour" : "gray") images like \(name), bound to the bundled \(image.hasColour ? "photo" : "Fashion-MNIST") model"
         }
-        var ignored: [SkippedInput] = []
-        let units = try ImageSources(sources, decoder: ImageDecoder(minimumSide: Store.defaultThumbnailSide)).units(payload: .none, rejected: &ignored)
-        guard let (name, image) = units.lazy.compactMap({ unit in (try? unit.loadDecoded()).map { (unit.name, $0.thumbnailSource ?? $0.image) } }).first else {
-            throw CommandFailure("--create chooses the store's encoder from the first image, and \(sources.joined(separator: ", ")) holds none that decodes; check the sources, or create the store with `bgan-db create`")
-        }
-        let model = try DefaultModel.suited(to: image)
-        let created = try Store.create(at: location.store, model: model)
-        let p = model.header.preprocessing
-        Console.log("created \(created.path) for \(image.hasColour ? "colour" : "gray") images like \(name): \(created.bitCount)-bit codes, bound to the bundled "
-                    + "\(image.hasColour ? "photo" : "Fashion-MNIST") model \(model.digest.prefix(16))… (\(p.channels)×\(p.height)×\(p.width) input), thumbnails up to \(Store.defaultThumbnailSide) px")
+        let store = try Store.create(at: location.store, model: bound)
+        let p = bound.header.preprocessing
+        Console.log("created \(store.path): \(store.bitCount)-bit codes, \(chosen) \(bound.digest.prefix(16))… (\(p.channels)×\(p.height)×\(p.width) input), "
+                    + "thumbnails up to \(Store.defaultThumbnailSide) px\(self.model == nil ? "" : " (--model)")")
+        return true
     }
 
     /// A note when a store whose model sees gray images is given colour ones (judged by the first

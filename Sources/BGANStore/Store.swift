@@ -38,8 +38,10 @@ public final class Store: @unchecked Sendable {
     ///   - substrings: the number of multi-index tables `m`; `nil` follows the log₂ N
     ///     rule at every rebuild.
     ///   - options: map size, logging and the other settings of the open store.
-    /// - Throws: `StoreError` `.alreadyExists` if `path` holds a store; `HammingError` for a
-    ///   bad length or split.
+    /// - Throws: `StoreError` `.alreadyExists` if `path` holds a store (also when another
+    ///   process created it meanwhile: creates of one path wait for each other);
+    ///   `.invalidArgument` if it is a file or a directory holding other files; `HammingError`
+    ///   for a bad length or split.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public static func create(at path: String, bitCount: Int, substrings: Int? = nil,
                               options: StoreOptions = StoreOptions()) throws -> Store {
@@ -53,6 +55,10 @@ public final class Store: @unchecked Sendable {
         try BinaryCode.validate(bitCount: bitCount)
         if let substrings { _ = try SubstringLayout(bitCount: bitCount, substrings: substrings) }
         let files = FileManager.default
+        try requireFreeSpace(extraBytes, at: path)
+        // Held until the meta records commit: another process's create waits, then finds the
+        // store; its opening waits, then opens it.
+        let lock = try DirectoryLock.forCreating(at: path, mode: directoryMode)
         if files.fileExists(atPath: path + "/data.mdb") {
             guard try isInterruptedCreation(at: path) else {
                 throw StoreError(.alreadyExists, "\(path) already holds a store; open it, or choose a new directory")
@@ -60,8 +66,7 @@ public final class Store: @unchecked Sendable {
             // A create killed before its meta records committed: nothing of value, start again.
             for name in ["data.mdb", "lock.mdb"] { try? files.removeItem(atPath: "\(path)/\(name)") }
         }
-        try requireFreeSpace(extraBytes, at: path)
-        let directoryExisted = files.fileExists(atPath: path)
+        try requireNoOtherFiles(in: path)
         var environment: Environment?
         do {
             let (opened, tables) = try openEnvironment(path: path, options: options, creating: true)
@@ -72,13 +77,24 @@ public final class Store: @unchecked Sendable {
             }
             let store = try Store(path: path, options: options, environment: opened, tables: tables)
             store.observation.logger.info("created", metadata: ["bits": "\(bitCount)"])
+            lock.unlock()
             return store
         } catch {
             environment?.close()
             for name in ["data.mdb", "lock.mdb"] { try? files.removeItem(atPath: "\(path)/\(name)") }
-            if !directoryExisted { try? files.removeItem(atPath: path) }
+            // Only a directory this create made, and only if empty: rmdir, never a removal of its contents.
+            if lock.madeDirectory { rmdir(path) }
             throw error
         }
+    }
+
+    /// Refuses a directory that holds anything besides a store's own files: a store is made in
+    /// a new or empty directory, so that a path given in the wrong place (a folder of photos)
+    /// does not get a store among its files.
+    static func requireNoOtherFiles(in path: String) throws {
+        let others = try FileManager.default.contentsOfDirectory(atPath: path).filter { !["data.mdb", "lock.mdb"].contains($0) }.sorted()
+        guard let first = others.first else { return }
+        throw StoreError(.invalidArgument, "\(path) holds \(others.count == 1 ? "a file" : "\(others.count) files") that \(others.count == 1 ? "is" : "are") not a store's (\(first.prefix(60))\(others.count > 1 ? ", …" : "")); a store is made in a new or empty directory: choose another path")
     }
 
     /// Whether `path` holds what a create killed midway leaves: a data file shorter than LMDB's
@@ -130,6 +146,18 @@ public final class Store: @unchecked Sendable {
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw StoreError(.notAStore, "\(path) is a file, not a store (a store is a directory holding data.mdb); check the path")
         }
+        let (environment, tables) = try DirectoryLock.whileNoCreation(at: path) {
+            try Self.openEnvironment(atStorePath: path, options: options)
+        }
+        try self.init(path: path, options: options, environment: environment, tables: tables)
+        observation.logger.info("opened", metadata: ["bits": "\(bitCount)", "read_only": "\(options.readOnly)",
+                                                     "map_bytes": "\(environment.info().mapSize)"])
+    }
+
+    /// Opens the environment of the store at `path`, a directory, after the checks that tell
+    /// what is there instead of a store.
+    private static func openEnvironment(atStorePath path: String, options: StoreOptions) throws -> (Environment, StoreSchema.Tables) {
+        var info = stat()
         guard stat(path + "/data.mdb", &info) == 0 else {
             if errno == EACCES {
                 throw StoreError(.permissionDenied, "\(path) cannot be looked into: permission denied for this user (uid \(getuid())); run as the store's owner, or give this user access to the directory and its files")
@@ -139,10 +167,7 @@ public final class Store: @unchecked Sendable {
         if Self.isShorterThanLMDBHeader(info) {
             throw StoreError(.notAStore, "\(path) holds a data.mdb of \(info.st_size) bytes, too short for LMDB's header (a create that was interrupted leaves this); create the store there again (`Store.create(at:)`), which takes it over")
         }
-        let (environment, tables) = try Self.openEnvironment(path: path, options: options, creating: false)
-        try self.init(path: path, options: options, environment: environment, tables: tables)
-        observation.logger.info("opened", metadata: ["bits": "\(bitCount)", "read_only": "\(options.readOnly)",
-                                                     "map_bytes": "\(environment.info().mapSize)"])
+        return try openEnvironment(path: path, options: options, creating: false)
     }
 
     private init(path: String, options: StoreOptions, environment: Environment, tables: StoreSchema.Tables) throws {
@@ -155,6 +180,11 @@ public final class Store: @unchecked Sendable {
         self.bitCount = try environment.read { txn in try StoreMeta(reading: txn, table: tables.meta, path: path).bitCount }
     }
 
+    /// Mode of a store's files (the owner reads and writes, the group reads), and of a
+    /// directory made for them (the same, and whoever may read may enter), as LMDB makes it.
+    static let fileMode: mode_t = 0o640
+    static let directoryMode: mode_t = fileMode | ((fileMode & 0o444) >> 2)
+
     private static func openEnvironment(path: String, options: StoreOptions, creating: Bool) throws -> (Environment, StoreSchema.Tables) {
         var environmentOptions = EnvironmentOptions()
         environmentOptions.readOnly = options.readOnly
@@ -165,7 +195,7 @@ public final class Store: @unchecked Sendable {
         environmentOptions.maxReaders = options.maxReaders
         environmentOptions.writeMap = options.writeMap
         environmentOptions.createsTables = creating
-        environmentOptions.fileMode = 0o640
+        environmentOptions.fileMode = fileMode
         environmentOptions.logger = options.logger
         environmentOptions.logger[metadataKey: "store"] = "\(path)"
         let environment: Environment

@@ -1,12 +1,47 @@
 import BGANStore
 import LMDBStorage
 import Foundation
+import PixelIO
 import Testing
 import TestSupport
 
 /// Readers in other processes while this process writes and the map grows under them.
 @Suite struct MultiProcessTests {
     let directory = TemporaryDirectory("processes")
+
+    /// Parallel bulk loads started at once on a path that holds no store, each with `ingest
+    /// --create`: one makes the store, the others wait for it and ingest into it. Before creates
+    /// took the directory's lock, some failed ("already holds a store", "the path does not
+    /// exist": a failing create removed the directory another was filling).
+    @Test func parallelIngestsWithCreateShareOneStore() throws {
+        let store = directory.sub("shared.bgan")
+        var rng = SeededGenerator(seed: 12)
+        let runs = try (0..<6).map { run -> (Process, String) in
+            let folder = directory.sub("part\(run)")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for index in 0..<2 {
+                let bytes = (0..<(40 * 32 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let image = try PixelBuffer(width: 40, height: 32, format: .rgb, bytes: bytes)
+                try Data(try image.pngData()).write(to: URL(fileURLWithPath: "\(folder)/\(run)-\(index).png"))
+            }
+            let process = Process()
+            process.executableURL = CLI.executable
+            process.arguments = ["ingest", store, folder, "--create"]
+            let log = directory.sub("part\(run).log")
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            return (process, log)
+        }
+        for (process, _) in runs { try process.run() }
+        for (process, _) in runs { process.waitUntilExit() }
+        let logs = try runs.map { try String(contentsOfFile: $0.1, encoding: .utf8) }
+        for (run, log) in zip(runs, logs) { #expect(run.0.terminationStatus == 0, "\(log)") }
+        #expect(logs.filter { $0.contains("bound to the bundled photo model") }.count == 1, "one run made the store")
+        let stored = try Store(openingAt: store)
+        #expect(try stored.count() == 12)
+        #expect(try stored.verify().problems == [])
+    }
 
     @Test func twoReaderProcessesWhileAThirdWrites() throws {
         let path = directory.sub("s")

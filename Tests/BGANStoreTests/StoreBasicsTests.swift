@@ -43,6 +43,27 @@ import LMDBStorage
         #expect(error?.code == .alreadyExists)
     }
 
+    /// A store is made in a new or empty directory: a folder of other files (a photo folder given
+    /// as the store's path) is refused and left as it was, and so is a file.
+    @Test func creatingAmongOtherFilesIsRefused() throws {
+        let folder = directory.sub("photos")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: folder + "/a.jpg"))
+        let refused = #expect(throws: StoreError.self) { try Store.create(at: folder, bitCount: 64) }
+        #expect(refused?.code == .invalidArgument && refused?.message.contains("a.jpg") == true, "\(refused?.message ?? "")")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["a.jpg"], "nothing written, nothing removed")
+
+        let file = directory.sub("file")
+        try Data([1]).write(to: URL(fileURLWithPath: file))
+        let notADirectory = #expect(throws: StoreError.self) { try Store.create(at: file, bitCount: 64) }
+        #expect(notADirectory?.code == .invalidArgument && notADirectory?.message.contains("not a directory") == true)
+        #expect(FileManager.default.fileExists(atPath: file))
+
+        let empty = directory.sub("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
+        #expect(try Store.create(at: empty, bitCount: 64).count() == 0)
+    }
+
     /// A create killed before its meta records committed leaves an LMDB environment with the
     /// store's tables (or none) and nothing in them: opening says so, creating again takes it over.
     /// Anything holding data is left alone.

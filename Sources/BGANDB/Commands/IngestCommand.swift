@@ -104,7 +104,14 @@ struct IngestCommand: ParsableCommand {
             bound = try DefaultModel.suited(to: image)
             chosen = "for \(image.hasColour ? "colour" : "gray") images like \(name), bound to the bundled \(image.hasColour ? "photo" : "Fashion-MNIST") model"
         }
-        let store = try Store.create(at: location.store, model: bound)
+        let store: Store
+        do {
+            store = try Store.create(at: location.store, model: bound)
+        } catch let error as StoreError where error.code == .alreadyExists {
+            // Another process (a parallel ingest with --create) made it first: ingest into its store.
+            Console.log("\(location.store) was created meanwhile by another process; ingesting into that store")
+            return false
+        }
         let p = bound.header.preprocessing
         Console.log("created \(store.path): \(store.bitCount)-bit codes, \(chosen) \(bound.digest.prefix(16))… (\(p.channels)×\(p.height)×\(p.width) input), "
                     + "thumbnails up to \(Store.defaultThumbnailSide) px\(self.model == nil ? "" : " (--model)")")

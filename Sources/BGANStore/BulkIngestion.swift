@@ -51,7 +51,8 @@ public struct IngestionReport: Codable, Sendable {
 /// Loads many images into a store through a two-stage pipeline that keeps every core busy:
 /// while the writer encodes batch *i* through BLAS and commits it in one transaction, batch
 /// *i + 1* is decoded and prepared (``Store/prepare(_:)``) on every core. Keys already stored are
-/// skipped, so a run that was interrupted (each committed batch is whole) finishes when run again.
+/// skipped, so a run that was interrupted (each committed batch is whole) finishes when run again,
+/// and so are keys another run of the same sources stores while this one goes on.
 public struct BulkIngestion: Sendable {
     public let store: Store
     /// Images per transaction.
@@ -106,8 +107,9 @@ public struct BulkIngestion: Sendable {
                 report.stopped = true
                 break
             }
-            if !batch.images.isEmpty { report.added += try store.write(prepared: batch.images).insertedIDs.count }
-            report.alreadyStored += batch.alreadyStored
+            let written = try Self.write(batch.images, to: store)
+            report.added += written.added
+            report.alreadyStored += batch.alreadyStored + written.storedMeanwhile
             report.rejected += batch.rejected
             store.observation.imagesIngested.increment(by: batch.images.count)
             store.observation.imagesRejected.increment(by: batch.rejected.count)
@@ -117,6 +119,27 @@ public struct BulkIngestion: Sendable {
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// Writes a prepared batch. Keys another process stored since the batch was checked (a
+    /// second ingest of the same sources running at once) are left out and counted, as keys
+    /// stored before the run are, instead of failing the batch.
+    static func write(_ images: [PreparedImage], to store: Store) throws -> (added: Int, storedMeanwhile: Int) {
+        var pending = images
+        var storedMeanwhile = 0
+        while !pending.isEmpty {
+            do {
+                return (try store.write(prepared: pending).insertedIDs.count, storedMeanwhile)
+            } catch let error as StoreError where error.code == .keyExists {
+                let held = try store.holds(keys: pending.map(\.key))
+                let fresh = zip(pending, held).filter { !$1 }.map(\.0)
+                // Nothing stored meanwhile: the batch names a key twice, which stays an error.
+                guard fresh.count < pending.count else { throw error }
+                storedMeanwhile += pending.count - fresh.count
+                pending = fresh
+            }
+        }
+        return (0, storedMeanwhile)
     }
 
     struct PreparedBatch: Sendable {

@@ -75,6 +75,34 @@ import TestSupport
         #expect(try store.verify().isHealthy)
     }
 
+    /// Two runs of the same sources at once (a second ingest started before the first ended):
+    /// keys the other stored after a batch was checked are counted as already stored, and the
+    /// rest of that batch is written, instead of the batch failing with `keyExists`. A key named
+    /// twice in the units is still an error.
+    @Test func keysStoredByAnotherRunMeanwhileAreSkippedNotAnError() throws {
+        let store = try directory.boundStore("overlap", model: try StoreImageTests.model(seed: 4))
+        let units = Self.units(0..<30)
+        var batches = 0
+        // Called before each batch is written, after its keys were checked: the other run's
+        // writes land in between, two keys of this batch and one of a later one.
+        let report = try BulkIngestion(store: store, batchSize: 10, workers: 2).run(units, shouldStop: {
+            if batches == 1 {
+                for index in [12, 17, 25] { try? store.insert(image: StoreImageTests.image(index), key: "img/\(index)") }
+            }
+            batches += 1
+            return false
+        })
+        #expect(report.added == 27 && report.alreadyStored == 3 && report.done == 30, "\(report)")
+        #expect(try store.count() == 30)
+        #expect(try store.verify().isHealthy)
+
+        let twice = try directory.boundStore("twice", model: try StoreImageTests.model(seed: 4))
+        let repeated = Self.units(0..<3) + Self.units(1..<2)
+        let error = #expect(throws: StoreError.self) { try BulkIngestion(store: twice, batchSize: 8).run(repeated) }
+        #expect(error?.code == .keyExists)
+        #expect(try twice.count() == 0)
+    }
+
     @Test func aStoreWithoutAModelStopsTheRunBeforeAnyWrite() throws {
         let store = try directory.bareStore("bare", bits: 32)
         let error = #expect(throws: StoreError.self) { try BulkIngestion(store: store).run(Self.units(0..<10)) }

@@ -25,8 +25,12 @@ struct DirectoryLock: ~Copyable {
         for _ in 0..<16 {
             let made = mkdir(path, mode) == 0
             if !made && errno != EEXIST {
+                let parent = (path as NSString).deletingLastPathComponent
+                if errno == ENOENT {
+                    throw StoreError(.invalidArgument, "cannot make the directory \(path) for the store: \(parent.isEmpty ? "its parent" : parent) does not exist; create it first (`mkdir -p`), or check the path")
+                }
                 throw StoreError(errno == EACCES ? .permissionDenied : .invalidArgument,
-                                 "cannot make the directory \(path) for the store: \(String(cString: strerror(errno))); check the path and the parent directory's permissions")
+                                 "cannot make the directory \(path) for the store: \(String(cString: strerror(errno))); check the permissions of \(parent.isEmpty ? "its parent" : parent)")
             }
             let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard descriptor >= 0 else {

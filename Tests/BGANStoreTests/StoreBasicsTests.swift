@@ -59,6 +59,10 @@ import LMDBStorage
         #expect(notADirectory?.code == .invalidArgument && notADirectory?.message.contains("not a directory") == true)
         #expect(FileManager.default.fileExists(atPath: file))
 
+        let orphan = directory.sub("missing") + "/store"
+        let noParent = #expect(throws: StoreError.self) { try Store.create(at: orphan, bitCount: 64) }
+        #expect(noParent?.message.contains("\(directory.sub("missing")) does not exist") == true, "\(noParent?.message ?? "")")
+
         let empty = directory.sub("empty")
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
         #expect(try Store.create(at: empty, bitCount: 64).count() == 0)

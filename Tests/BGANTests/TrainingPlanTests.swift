@@ -29,6 +29,7 @@ import Testing
         plan.featureUnits = 16
         plan.pretraining?.epochs = 1
         plan.epochs = 2
+        plan.minimumImages = nil
         plan.batch = 8
         plan.k1 = 5
         plan.k2 = 3
@@ -232,6 +233,20 @@ import Testing
         unbounded.imageBudget = nil
         #expect(unbounded.epochs(for: 1_000_000) == 100)
         #expect(stage.bits == 64 && stage.augmentation.noise == 0.04 && stage.partners == .pixels)
+    }
+
+    /// The recommended BGAN stage sees about the 180,000 images its 3 epochs are on
+    /// Fashion-MNIST: a small set gets as many whole epochs as fit in them, a large one (and the
+    /// 50,000 images of the validation protocol) its 3; the paper and a plan without the minimum
+    /// run their epochs whatever the size.
+    @Test func theRecommendedBGANStageSeesAtLeastItsMinimumOfImages() {
+        let plan = TrainingPlan(recipe: .recommended, bits: 64)
+        #expect(plan.epochs(for: 60_000) == 3 && plan.epochs(for: 50_000) == 3 && plan.epochs(for: 45_000) == 4 && plan.epochs(for: 1_000_000) == 3)
+        #expect(plan.epochs(for: 1_498) == 120 && plan.epochs(for: 1_198) == 150 && plan.epochs(for: 100) == 1_800)
+        var fixed = plan
+        fixed.minimumImages = nil
+        #expect(fixed.epochs(for: 1_498) == 3)
+        #expect(TrainingPlan(recipe: .paper, bits: 64).epochs(for: 1_498) == 10)
     }
 
     @Test func spelledChoicesReadBackAsWritten() {

@@ -105,7 +105,7 @@ extension TrainingPlan {
         let structure = try lists.structure(k1: k1, k2: k2)
         logger.info("structure built in \(Self.seconds(since: started)): \(Int(structure.averageSimilar.rounded())) similar images per image\(structure.isKeptInFile ? ", kept in a temporary file in \(PositionedFile.scratchFolder)" : "")")
         let targets = try similarityEmbedding(lists: lists, features: features, logger: logger)
-        var settings = TrainingSettings(architecture: architecture, epochs: epochs, batch: batch, learningRate: learningRate,
+        var settings = TrainingSettings(architecture: architecture, epochs: epochs(for: data.count), batch: batch, learningRate: learningRate,
                                         epsilon: adamEpsilon, seed: seed, weights: weights, betaSchedule: betaSchedule, sampling: sampling)
         settings.augmentationShift = augmentationShift
         settings.encoderLearningRate = effectiveEncoderLearningRate

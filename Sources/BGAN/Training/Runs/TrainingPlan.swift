@@ -15,8 +15,12 @@ public struct TrainingPlan: Sendable {
     public var featureUnits = 1024
     /// Stage 1, contrastive pre-training; nil for none.
     public var pretraining: Pretraining?
-    /// Passes of the BGAN stage over the images.
+    /// Passes of the BGAN stage over the images; more when they would show it fewer than
+    /// ``minimumImages`` (``epochs(for:)``).
     public var epochs: Int
+    /// When set, the BGAN stage runs more than ``epochs`` epochs on a set so small that they
+    /// would show it fewer images than this: as many whole epochs as fit in it. nil: always ``epochs``.
+    public var minimumImages: Int?
     public var batch = 40
     public var learningRate: Float = 1e-3
     /// The encoder's learning rate in the BGAN stage, when given apart from ``learningRate`` (the
@@ -135,6 +139,7 @@ public struct TrainingPlan: Sendable {
             return stage
         }
         epochs = recipe.epochs
+        minimumImages = recipe.minimumImages
         neighborFeatures = recipe.pretrainingEpochs == nil ? .pixels : nil
         neighborsFromPretrainedHiddenLayer = recipe.neighborsFromHiddenLayer
         k1 = recipe.k1
@@ -152,6 +157,12 @@ public struct TrainingPlan: Sendable {
         generativeOnAnchors = recipe.generativeOnAnchors
         initialEncoder = recipe.startsFromPretrainedEncoder ? .pretrained : .random
         if let anchor = recipe.anchorWeight { weights.anchor = anchor }
+    }
+
+    /// The epochs the BGAN stage runs on `count` images: ``epochs``, more under ``minimumImages``.
+    public func epochs(for count: Int) -> Int {
+        guard let minimumImages, count > 0 else { return epochs }
+        return max(epochs, minimumImages / count)
     }
 
     /// The rate the BGAN stage's encoder trains at when it differs from ``learningRate``

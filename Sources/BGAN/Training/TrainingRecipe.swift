@@ -153,9 +153,9 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     /// recipe's 3 epochs are 180,000 images of Fashion-MNIST's 60,000, and a smaller set gets as
     /// many whole epochs as fit in that (120 of 1,498 digits; still 3 of the 50,000 images of
     /// Fashion-MNIST's validation protocol) instead of a code layer that barely trained (222
-    /// steps on 1,498 digits against 9,000 on Fashion-MNIST). Chosen on a validation split of a second data set,
-    /// the UCI handwritten digits (docs/quality.md, forty-second session). nil: always ``epochs``;
-    /// the paper runs its 10 epochs whatever the size.
+    /// steps on 1,498 digits against 9,000 on Fashion-MNIST). Chosen on a validation split of a
+    /// second data set, the UCI handwritten digits (docs/quality.md, forty-second session).
+    /// nil: always ``epochs``; the paper runs its 10 epochs whatever the size.
     public var minimumImages: Int? {
         switch self {
         case .recommended: 180_000

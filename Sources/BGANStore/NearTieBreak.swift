@@ -103,34 +103,7 @@ struct ThumbnailSignature {
     static func trimmedRootMeanSquare(_ squares: inout [Float]) -> Float {
         let kept = squares.count - Int(Float(squares.count) * trimmedShare)
         guard kept > 0 else { return 0 }
-        if kept < squares.count { partitionSmallest(&squares, count: kept) }
+        if kept < squares.count { squares.partitionSmallest(count: kept) }
         return (squares[..<kept].reduce(0, +) / Float(kept)).squareRoot()
-    }
-
-    /// Reorders `values` so that its first `count` are its `count` smallest (Hoare's selection,
-    /// the middle value of each range as its pivot): linear time on average, where sorting the
-    /// 4,096 squares of every compared pair would cost several times more.
-    static func partitionSmallest(_ values: inout [Float], count: Int) {
-        var low = 0, high = values.count - 1
-        while low < high {
-            let pivot = values[(low + high) / 2]
-            var i = low, j = high
-            while i <= j {
-                while values[i] < pivot { i += 1 }
-                while values[j] > pivot { j -= 1 }
-                if i <= j {
-                    values.swapAt(i, j)
-                    i += 1
-                    j -= 1
-                }
-            }
-            if count - 1 <= j {
-                high = j
-            } else if count - 1 >= i {
-                low = i
-            } else {
-                return
-            }
-        }
     }
 }

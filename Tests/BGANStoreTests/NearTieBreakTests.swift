@@ -50,20 +50,6 @@ import TestSupport
         #expect(occludedDistance < signature.distance(to: ThumbnailSignature(other), matchingMirrorImage: false) / 2)
     }
 
-    /// The selection puts the smallest values first, whatever their order and however many are equal.
-    @Test func partitioningMatchesSorting() {
-        var rng = SeededGenerator(seed: 9)
-        for trial in 0..<300 {
-            let count = Int.random(in: 1...200, using: &rng)
-            let distinct = trial % 3 == 0 ? 3 : 1_000
-            var values = (0..<count).map { _ in Float(Int.random(in: 0..<distinct, using: &rng)) }
-            let smallest = Int.random(in: 1...count, using: &rng)
-            let expected = values.sorted().prefix(smallest)
-            ThumbnailSignature.partitionSmallest(&values, count: smallest)
-            #expect(values.prefix(smallest).sorted() == Array(expected), "count \(count), smallest \(smallest)")
-        }
-    }
-
     /// With a band wider than any two cosines differ, every candidate is in one near-tie: the
     /// answer is the exact candidates (the 32 nearest codes for 8 results, and their ties) in
     /// order of how closely their kept thumbnails match the query's.

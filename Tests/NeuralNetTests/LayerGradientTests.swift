@@ -157,6 +157,36 @@ import Testing
         #expect(zip(retoned, try standardised(robust, textured)).allSatisfy { abs($0 - $1) < 1e-2 }, "an affine change is undone")
     }
 
+    /// The robust standardisation's statistics, found by selection, against a sort of each
+    /// sample: the same percentiles, positions (equal values taken in their order), counts, mean
+    /// and divisor, bit for bit, on samples of 8-bit-like values full of ties and of distinct ones.
+    @Test func robustStatisticsBySelectionMatchASort() {
+        var rng = SeededGenerator(seed: 21)
+        for trial in 0..<200 {
+            let count = Int.random(in: 2...400, using: &rng)
+            let levels = trial % 2 == 0 ? 4 : 256
+            let values = (0..<count).map { _ in Float(Int.random(in: 0..<levels, using: &rng)) / 255 }
+            var scratch = [Float](repeating: 0, count: count)
+            let found = values.withUnsafeBufferPointer { RobustSampleStandardization.Statistics.of($0, scratch: &scratch) }
+            let sorted = values.sorted()
+            let share = RobustSampleStandardization.winsorisedShare
+            let lowerRank = Int(share * Float(count - 1)), upperRank = Int((1 - share) * Float(count - 1))
+            func position(_ rank: Int) -> Int {
+                let before = rank - sorted.firstIndex(of: sorted[rank])!
+                return values.indices.filter { values[$0] == sorted[rank] }[before]
+            }
+            let kept = values.map { Double(min(sorted[upperRank], max(sorted[lowerRank], $0))) }
+            let mean = kept.reduce(0, +) / Double(count)
+            let variance = max(0, kept.map { $0 * $0 }.reduce(0, +) / Double(count) - mean * mean)
+            #expect(found.lower == sorted[lowerRank] && found.upper == sorted[upperRank], "trial \(trial)")
+            #expect(found.lowerPosition == position(lowerRank) && found.upperPosition == position(upperRank), "trial \(trial)")
+            #expect(found.atOrBelowLower == values.filter { $0 <= sorted[lowerRank] }.count
+                    && found.atOrAboveUpper == values.filter { $0 >= sorted[upperRank] }.count, "trial \(trial)")
+            #expect(found.mean == Float(mean), "trial \(trial)")
+            #expect(found.inverseDivisor == Float(1 / (variance + RobustSampleStandardization.epsilon).squareRoot()), "trial \(trial)")
+        }
+    }
+
     @Test func batchNormalizationInferenceUsesRunningStatistics() throws {
         let store = ParameterStore()
         let layer = BatchNormalization("bn", channels: 2, momentum: 1, parameters: store)

@@ -111,7 +111,7 @@ public struct BulkIngestion: Sendable {
             report.added += written.added
             report.alreadyStored += batch.alreadyStored + written.storedMeanwhile
             report.rejected += batch.rejected
-            store.observation.imagesIngested.increment(by: batch.images.count)
+            store.observation.imagesIngested.increment(by: written.added)
             store.observation.imagesRejected.increment(by: batch.rejected.count)
             report.done += batch.count
             report.seconds = Date().timeIntervalSince(started)

@@ -1,6 +1,7 @@
 import BGAN
 import Foundation
 import PixelIO
+import MetricsTestKit
 import Testing
 import TestSupport
 @testable import BGANStore
@@ -80,7 +81,10 @@ import TestSupport
     /// rest of that batch is written, instead of the batch failing with `keyExists`. A key named
     /// twice in the units is still an error.
     @Test func keysStoredByAnotherRunMeanwhileAreSkippedNotAnError() throws {
-        let store = try directory.boundStore("overlap", model: try StoreImageTests.model(seed: 4))
+        let metrics = TestMetrics()
+        var options = StoreOptions()
+        options.metricsFactory = metrics
+        let store = try directory.boundStore("overlap", model: try StoreImageTests.model(seed: 4), options: options)
         let units = Self.units(0..<30)
         var batches = 0
         // Called before each batch is written, after its keys were checked: the other run's
@@ -93,6 +97,7 @@ import TestSupport
             return false
         })
         #expect(report.added == 27 && report.alreadyStored == 3 && report.done == 30, "\(report)")
+        #expect(try metrics.expectCounter("bganstore_images_ingested_total", []).totalValue == 27, "the images this run stored")
         #expect(try store.count() == 30)
         #expect(try store.verify().isHealthy)
 

@@ -19,6 +19,12 @@ public final class ParameterStore {
     public var values: [Float] = []
     /// Gradients of the trainable values, accumulated by `backward`; same layout as `values`.
     public var gradients: [Float] = []
+    /// Whether backward passes through the layers of these parameters add to ``gradients``.
+    /// Off while the network serves as a fixed function that gradients only flow through (the
+    /// discriminator while the encoder and generator learn through it): each layer then computes
+    /// its input gradient alone, skipping the matrix product for its own, and ``gradients`` stay
+    /// as they were.
+    public var accumulatesGradients = true
 
     public init() {}
 
@@ -44,6 +50,13 @@ public final class ParameterStore {
     /// Sets every gradient to zero (before each training step).
     public func zeroGradients() {
         gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// Runs `body` with ``accumulatesGradients`` off, and turns it back on after.
+    public func withoutGradients<T>(_ body: () throws -> T) rethrows -> T {
+        accumulatesGradients = false
+        defer { accumulatesGradients = true }
+        return try body()
     }
 }
 

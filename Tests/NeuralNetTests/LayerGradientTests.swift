@@ -46,6 +46,39 @@ import Testing
         #expect(full.input.contains { $0 != 0 })
     }
 
+    /// With the store's gradients off, every layer kind returns the same input gradient to the
+    /// last bit and leaves the parameter gradients as they were: what the BGAN stage relies on
+    /// when gradients only pass through the discriminator.
+    @Test(arguments: [0, 16])
+    func layersWithoutParameterGradientsPassTheSameInputGradient(smallPatchLimit: Int) throws {
+        func backward(accumulating: Bool) throws -> (input: [Float], parameters: [Float]) {
+            let store = ParameterStore()
+            var rng = SeededGenerator(seed: 21)
+            let first = Conv2D("c1", inputChannels: 1, outputChannels: 4, kernel: 4, stride: 2, padding: 1, parameters: store, rng: &rng)
+            let second = Conv2D("c2", inputChannels: 4, outputChannels: 3, kernel: 4, stride: 2, padding: 1, parameters: store, rng: &rng)
+            first.smallPatchLimit = smallPatchLimit
+            second.smallPatchLimit = smallPatchLimit
+            let network = Sequential("net", [
+                first, BatchNormalization("bn1", channels: 4, parameters: store), LeakyReLU(slope: 0.2),
+                second, Reshape(to: [3 * 2 * 2]),
+                Linear("fc", inputs: 12, outputs: 12, parameters: store, rng: &rng), Reshape(to: [3, 2, 2]),
+                ConvTranspose2D("d1", inputChannels: 3, outputChannels: 2, kernel: 4, stride: 2, padding: 1, parameters: store, rng: &rng),
+            ])
+            let output = try network.forward(randomTensor([3, 1, 8, 8], seed: 22), training: true)
+            for i in store.gradients.indices { store.gradients[i] = Float(i % 7) - 3 }
+            let input = accumulating ? try network.backward(randomTensor(output.shape, seed: 23))
+                                     : try store.withoutGradients { try network.backward(randomTensor(output.shape, seed: 23)) }
+            #expect(store.accumulatesGradients)
+            return (input.storage, store.gradients)
+        }
+        let full = try backward(accumulating: true), passing = try backward(accumulating: false)
+        #expect(firstDifference(passing.input, full.input) == nil)
+        #expect(full.input.contains { $0 != 0 })
+        let sentinel = full.parameters.indices.map { Float($0 % 7) - 3 }
+        #expect(firstDifference(passing.parameters, sentinel) == nil)
+        #expect(firstDifference(full.parameters, sentinel) != nil)
+    }
+
     @Test(arguments: [
         (batch: 1, channels: 2, size: 3, filters: 1, kernel: 3, stride: 1, padding: 0),
         (batch: 2, channels: 3, size: 4, filters: 2, kernel: 4, stride: 2, padding: 1),

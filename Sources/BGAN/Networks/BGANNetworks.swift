@@ -151,6 +151,9 @@ public final class BGANNetworks {
     public let discriminatorFeatures: Sequential
     /// D_l → one logit per image (real vs generated).
     public let discriminatorHead: Linear
+    /// The discriminator's first layer, which sees the images: its input gradient is wanted only
+    /// when a generator or encoder learns through the discriminator.
+    public let discriminatorInput: Conv2D
 
     /// Builds the networks with seeded initial weights.
     public init(architecture a: BGANArchitecture, beta: Float = 2, seed: UInt64) throws {
@@ -173,8 +176,10 @@ public final class BGANNetworks {
             ConvTranspose2D("generator.deconv2", inputChannels: a.filters, outputChannels: a.channels, kernel: 4, stride: 2, padding: 1, parameters: generatorParameters, rng: &rng),
             Sigmoid("generator.output"),
         ])
+        discriminatorInput = Conv2D("discriminator.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1,
+                                    parameters: discriminatorParameters, rng: &rng)
         discriminatorFeatures = Sequential("discriminator", [
-            Conv2D("discriminator.conv1", inputChannels: a.channels, outputChannels: a.filters, kernel: 4, stride: 2, padding: 1, parameters: discriminatorParameters, rng: &rng),
+            discriminatorInput,
             LeakyReLU("discriminator.act1"),
             Conv2D("discriminator.conv2", inputChannels: a.filters, outputChannels: 2 * a.filters, kernel: 4, stride: 2, padding: 1, parameters: discriminatorParameters, rng: &rng),
             BatchNormalization("discriminator.bn2", channels: 2 * a.filters, parameters: discriminatorParameters),

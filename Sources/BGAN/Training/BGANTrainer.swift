@@ -170,35 +170,33 @@ public final class BGANTrainer {
         let d = networks.discriminatorParameters, g0 = networks.generatorParameters
 
         // 1. The discriminator: real images are real, generated ones are not.
-        d.zeroGradients()
-        let real = try discriminate(xg)
-        let realLoss = try Loss.binaryCrossEntropy(logits: real, targets: filled(real.shape, 1))
-        try backDiscriminate(realLoss.gradient)
         let generated = try networks.generator.forward(noise, training: true)
-        let fake = try discriminate(generated)
-        let fakeLoss = try Loss.binaryCrossEntropy(logits: fake, targets: filled(fake.shape, 0))
-        try backDiscriminate(fakeLoss.gradient)
-        discriminatorOptimizer.step(d)
-        losses.discriminator = realLoss.value + fakeLoss.value
+        losses.discriminator = try trainDiscriminator(real: xg, generated: generated)
 
-        // 2. Encoder and generator. D's gradients gathered on the way are discarded.
+        // 2. Encoder and generator. The discriminator only passes gradients on: its own are
+        // not computed (they would be discarded), which leaves its matrix products for them out.
         e.zeroGradients()
         g0.zeroGradients()
-        d.zeroGradients()
-        // 2a. The generator fools the discriminator.
-        let fooled = try discriminate(try networks.generator.forward(noise, training: true))
-        let adversarial = try Loss.binaryCrossEntropy(logits: fooled, targets: filled(fooled.shape, 1))
-        _ = try networks.generator.backward(try backDiscriminate(scaled(adversarial.gradient, weights.adversarial)))
-        losses.generatorAdversarial = adversarial.value
+        try d.withoutGradients {
+            // 2a. The generator fools the discriminator just updated. Its images are those of 1:
+            // the same noise through the same weights (the generator has not stepped), and the
+            // generator's layers still hold that forward pass for backward.
+            let fooled = try discriminate(generated)
+            let adversarial = try Loss.binaryCrossEntropy(logits: fooled, targets: filled(fooled.shape, 1))
+            _ = try networks.generator.backward(try backDiscriminate(scaled(adversarial.gradient, weights.adversarial)))
+            losses.generatorAdversarial = adversarial.value
+        }
         // 2b. Content: the reconstruction's D_l features match the image's.
-        let realFeatures = try networks.discriminatorFeatures.forward(xg, training: true)
         let codes = try encode(x)
         let generativeCodes = g == batch ? codes : Tensor(shape: [g, bits], storage: Array(codes.storage[0..<(g * bits)]))
         let reconstruction = try networks.generator.forward(generativeCodes, training: true)
-        let fakeFeatures = try networks.discriminatorFeatures.forward(reconstruction, training: true)
-        let content = try Loss.meanSquaredError(fakeFeatures, realFeatures)
-        var towardImage = try networks.discriminatorFeatures.backward(scaled(content.gradient, weights.content))
-        losses.content = content.value
+        var towardImage = try d.withoutGradients {
+            let realFeatures = try networks.discriminatorFeatures.forward(xg, training: true)
+            let fakeFeatures = try networks.discriminatorFeatures.forward(reconstruction, training: true)
+            let content = try Loss.meanSquaredError(fakeFeatures, realFeatures)
+            losses.content = content.value
+            return try networks.discriminatorFeatures.backward(scaled(content.gradient, weights.content))
+        }
         if weights.pixel > 0 {
             let pixel = try Loss.meanSquaredError(reconstruction, xg)
             for i in towardImage.storage.indices { towardImage.storage[i] += weights.pixel * pixel.gradient.storage[i] }
@@ -213,6 +211,23 @@ public final class BGANTrainer {
         encoderOptimizer.step(e)
         generatorOptimizer.step(g0)
         return losses
+    }
+
+    /// One step of the discriminator on `real` and `generated` images; its loss. Nothing learns
+    /// through it here, so its first layer skips the gradient with respect to the images.
+    private func trainDiscriminator(real: Tensor, generated: Tensor) throws -> Float {
+        let d = networks.discriminatorParameters
+        d.zeroGradients()
+        networks.discriminatorInput.needsInputGradient = false
+        defer { networks.discriminatorInput.needsInputGradient = true }
+        let realLogits = try discriminate(real)
+        let realLoss = try Loss.binaryCrossEntropy(logits: realLogits, targets: filled(realLogits.shape, 1))
+        try backDiscriminate(realLoss.gradient)
+        let fakeLogits = try discriminate(generated)
+        let fakeLoss = try Loss.binaryCrossEntropy(logits: fakeLogits, targets: filled(fakeLogits.shape, 0))
+        try backDiscriminate(fakeLoss.gradient)
+        discriminatorOptimizer.step(d)
+        return realLoss.value + fakeLoss.value
     }
 
     /// `base` plus the weighted gradient of the neighbourhood, quantisation, listwise and anchor

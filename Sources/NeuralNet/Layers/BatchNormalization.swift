@@ -97,7 +97,7 @@ public final class BatchNormalization: Layer {
         let (n, area) = try layout(shape)
         let m = Float(n * area)
         var inputGradient = Tensor(zeros: shape)
-        let (channels, scale, shift) = (self.channels, self.scale, self.shift)
+        let (channels, scale, shift, accumulates) = (self.channels, self.scale, self.shift, store.accumulatesGradients)
         outputGradient.storage.withUnsafeBufferPointer { gy in
             normalized.withUnsafeBufferPointer { xhat in
                 inputGradient.storage.withUnsafeMutableBufferPointer { gx in
@@ -115,8 +115,10 @@ public final class BatchNormalization: Layer {
                                         let sums = kernels.gradientSums(gy, xhat, first: first, count: count)
                                         for lane in 0..<count {
                                             let c = first + lane
-                                            gradients[scale + c] += sums.timesNormalized[lane]
-                                            gradients[shift + c] += sums.gradient[lane]
+                                            if accumulates {
+                                                gradients[scale + c] += sums.timesNormalized[lane]
+                                                gradients[shift + c] += sums.gradient[lane]
+                                            }
                                             factors[c] = values[scale + c] * inverseDeviation[c] / m
                                             sumsOfGradient[c] = sums.gradient[lane]
                                             sumsTimesNormalized[c] = sums.timesNormalized[lane]

@@ -165,9 +165,11 @@ public final class Conv2D: ConvolutionLayer, Layer {
     /// the cores; the input gradient image by image, unfolded and folded back while hot.
     private func backwardSmallPatch(_ g: ConvolutionGeometry, batch n: Int, _ p: BackwardPointers) {
         let columnsWide = n * g.outputArea
-        parallelRanges(outputChannels, tasks: BLAS.threads) { rows in
-            bgan_conv_accumulate_gradients(smallPatchKernel.c, rows.lowerBound, rows.upperBound, outputChannels, g.patchSize, g.outputArea, n,
-                                           p.outputGradient, p.columns, columnsWide, p.gradients + weight, p.gradients + bias)
+        if store.accumulatesGradients {
+            parallelRanges(outputChannels, tasks: BLAS.threads) { rows in
+                bgan_conv_accumulate_gradients(smallPatchKernel.c, rows.lowerBound, rows.upperBound, outputChannels, g.patchSize, g.outputArea, n,
+                                               p.outputGradient, p.columns, columnsWide, p.gradients + weight, p.gradients + bias)
+            }
         }
         guard needsInputGradient else { return }
         parallelRanges(n, tasks: BLAS.threads) { items in
@@ -188,13 +190,20 @@ public final class Conv2D: ConvolutionLayer, Layer {
         let chunk = chunkItems(g, batch: n)
         channelMajorGradient.withUnsafeMutableBufferPointer { target in
             let ys = target.baseAddress!
-            ChannelMajor.fromBatchMajor(p.outputGradient, ys, batch: n, channels: outputChannels, area: g.outputArea, addingSumsTo: p.gradients + bias)
+            let accumulates = store.accumulatesGradients
+            if accumulates {
+                ChannelMajor.fromBatchMajor(p.outputGradient, ys, batch: n, channels: outputChannels, area: g.outputArea, addingSumsTo: p.gradients + bias)
+            } else {
+                ChannelMajor.fromBatchMajor(p.outputGradient, ys, batch: n, channels: outputChannels, area: g.outputArea)
+            }
             for first in Swift.stride(from: 0, to: n, by: chunk) {
                 let items = first..<min(n, first + chunk)
                 let offset = first * g.outputArea, wide = items.count * g.outputArea
-                // ∂W += gy · colsᵀ : (K, chunk) · (chunk, C·k·k)
-                BLAS.gemm(transposeB: true, m: outputChannels, n: g.patchSize, k: wide, a: ys + offset, lda: columnsWide,
-                          b: p.columns + offset, ldb: columnsWide, beta: 1, c: p.gradients + weight, ldc: g.patchSize)
+                if accumulates {
+                    // ∂W += gy · colsᵀ : (K, chunk) · (chunk, C·k·k)
+                    BLAS.gemm(transposeB: true, m: outputChannels, n: g.patchSize, k: wide, a: ys + offset, lda: columnsWide,
+                              b: p.columns + offset, ldb: columnsWide, beta: 1, c: p.gradients + weight, ldc: g.patchSize)
+                }
                 guard needsInputGradient else { continue }
                 // ∂cols = Wᵀ · gy : (C·k·k, K) · (K, chunk)
                 BLAS.gemm(transposeA: true, m: g.patchSize, n: wide, k: outputChannels, a: p.values + weight,

@@ -101,10 +101,12 @@ public final class ConvTranspose2D: ConvolutionLayer, Layer {
         store.values.withUnsafeBufferPointer { values in
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 gradientColumns.withUnsafeBufferPointer { gcols in
-                    channelMajorInput.withUnsafeBufferPointer { x in
-                        // ∂W += x · gcolsᵀ : (Cin, N·area) · (N·area, Cout·k·k)
-                        BLAS.gemm(transposeB: true, m: inputChannels, n: g.patchSize, k: columnsWide, a: x.baseAddress!, lda: columnsWide,
-                                  b: gcols.baseAddress!, ldb: columnsWide, beta: 1, c: gradients.baseAddress! + weight, ldc: g.patchSize)
+                    if store.accumulatesGradients {
+                        channelMajorInput.withUnsafeBufferPointer { x in
+                            // ∂W += x · gcolsᵀ : (Cin, N·area) · (N·area, Cout·k·k)
+                            BLAS.gemm(transposeB: true, m: inputChannels, n: g.patchSize, k: columnsWide, a: x.baseAddress!, lda: columnsWide,
+                                      b: gcols.baseAddress!, ldb: columnsWide, beta: 1, c: gradients.baseAddress! + weight, ldc: g.patchSize)
+                        }
                     }
                     channelMajorInputGradient.withUnsafeMutableBufferPointer { gx in
                         // ∂x = W · gcols : (Cin, Cout·k·k) · (Cout·k·k, N·area)
@@ -112,6 +114,7 @@ public final class ConvTranspose2D: ConvolutionLayer, Layer {
                                   b: gcols.baseAddress!, ldb: columnsWide, c: gx.baseAddress!, ldc: columnsWide)
                     }
                 }
+                guard store.accumulatesGradients else { return }
                 outputGradient.storage.withUnsafeBufferPointer { gy in
                     let (ys, gs) = (gy.baseAddress!, gradients.baseAddress! + bias)
                     let plane = g.height * g.width

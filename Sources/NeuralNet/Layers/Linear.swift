@@ -49,10 +49,12 @@ public final class Linear: Layer {
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 outputGradient.storage.withUnsafeBufferPointer { gy in
                     input.storage.withUnsafeBufferPointer { x in
-                        // ∂W += gyᵀ · x : (out, N) · (N, in)
-                        BLAS.gemm(transposeA: true, m: outputs, n: inputs, k: n, a: gy.baseAddress!, lda: outputs,
-                                  b: x.baseAddress!, ldb: inputs, beta: 1, c: gradients.baseAddress! + weight, ldc: inputs)
-                        for row in 0..<n { for j in 0..<outputs { gradients[bias + j] += gy[row * outputs + j] } }
+                        if store.accumulatesGradients {
+                            // ∂W += gyᵀ · x : (out, N) · (N, in)
+                            BLAS.gemm(transposeA: true, m: outputs, n: inputs, k: n, a: gy.baseAddress!, lda: outputs,
+                                      b: x.baseAddress!, ldb: inputs, beta: 1, c: gradients.baseAddress! + weight, ldc: inputs)
+                            for row in 0..<n { for j in 0..<outputs { gradients[bias + j] += gy[row * outputs + j] } }
+                        }
                         inputGradient.storage.withUnsafeMutableBufferPointer { gx in
                             // ∂x = gy · W : (N, out) · (out, in)
                             BLAS.gemm(m: n, n: inputs, k: outputs, a: gy.baseAddress!, lda: outputs,

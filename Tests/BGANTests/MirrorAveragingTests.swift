@@ -57,7 +57,7 @@ import Testing
         // A model trained with it and turned off notes that; turned on again, it is the trained file.
         var trainedHeader = averaging.header
         trainedHeader.training.removeValue(forKey: ModelFile.changedAfterTrainingNote)
-        let trained = try ModelFile(header: trainedHeader, encoderParameters: try plain.networks().encoderParameters)
+        let trained = ModelFile(header: trainedHeader, encoderParameters: try plain.networks().encoderParameters)
         let off = trained.averagingMirrorImages(false)
         #expect(!off.header.averagesMirrorImages && off.header.training[ModelFile.changedAfterTrainingNote] == "removed after training")
         #expect(off.averagingMirrorImages(true).encoded() == trained.encoded())

@@ -241,11 +241,13 @@ import Testing
     /// run their epochs whatever the size.
     @Test func theRecommendedBGANStageSeesAtLeastItsMinimumOfImages() {
         let plan = TrainingPlan(recipe: .recommended, bits: 64)
-        #expect(plan.epochs(for: 60_000) == 3 && plan.epochs(for: 50_000) == 3 && plan.epochs(for: 45_000) == 4 && plan.epochs(for: 1_000_000) == 3)
+        #expect(plan.epochs(for: 60_000) == 6 && plan.epochs(for: 50_000) == 6 && plan.epochs(for: 25_000) == 7 && plan.epochs(for: 1_000_000) == 6)
         #expect(plan.epochs(for: 1_498) == 120 && plan.epochs(for: 1_198) == 150 && plan.epochs(for: 100) == 1_800)
+        let short = TrainingPlan(recipe: .recommended, bits: 32)
+        #expect(short.epochs(for: 60_000) == 3 && short.epochs(for: 50_000) == 3 && short.epochs(for: 45_000) == 4 && short.epochs(for: 1_498) == 120)
         var fixed = plan
         fixed.minimumImages = nil
-        #expect(fixed.epochs(for: 1_498) == 3)
+        #expect(fixed.epochs(for: 1_498) == 6)
         #expect(TrainingPlan(recipe: .paper, bits: 64).epochs(for: 1_498) == 10)
     }
 

@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "recommended (100 epochs of pre-training, then BGAN on its layers with codes in two parts: the bundled models) or paper (the paper's configuration). Other options override it.")
     var recipe: TrainingRecipe = .recommended
 
-    @Option(help: "Passes of the BGAN stage over the data (default: the recipe's: 3, or on fewer than 60,000 images as many whole epochs as fit in 180,000 images; 10 for the paper).")
+    @Option(help: "Passes of the BGAN stage over the data (default: the recipe's: 6 for codes of 64 bits and more, 3 below, or on fewer than 60,000 images as many whole epochs as fit in 180,000 images if that is more; 10 for the paper).")
     var epochs: Int?
 
     @Option(help: "A pre-training model (written by pretrain; of any code length when the code layer is drawn afresh, as the recommended recipe does, else of --bits) to use instead of pre-training in this run (recommended recipe).")

@@ -138,7 +138,7 @@ public struct TrainingPlan: Sendable {
             stage.imageBudget = recipe.pretrainingImageBudget
             return stage
         }
-        epochs = recipe.epochs
+        epochs = recipe.epochs(bits: bits)
         minimumImages = recipe.minimumImages
         neighborFeatures = recipe.pretrainingEpochs == nil ? .pixels : nil
         neighborsFromPretrainedHiddenLayer = recipe.neighborsFromHiddenLayer

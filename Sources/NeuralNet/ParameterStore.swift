@@ -52,10 +52,11 @@ public final class ParameterStore {
         gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
-    /// Runs `body` with ``accumulatesGradients`` off, and turns it back on after.
+    /// Runs `body` with ``accumulatesGradients`` off, and sets it back as it was after.
     public func withoutGradients<T>(_ body: () throws -> T) rethrows -> T {
+        let before = accumulatesGradients
         accumulatesGradients = false
-        defer { accumulatesGradients = true }
+        defer { accumulatesGradients = before }
         return try body()
     }
 }

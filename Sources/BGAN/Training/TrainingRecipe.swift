@@ -146,9 +146,10 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
     /// validation protocol, over three seeds, 6 epochs against 3 raised every ranking figure's
     /// mean (P@10 +0.004, P@100 +0.005, mAP@1000 +0.004, mAP@all +0.001), distinct codes (96.5
     /// against 96.0 %) and the codes-alone recall of shifted and cropped copies (+0.02 and
-    /// +0.03), and the BGAN stage takes twice as long (docs/quality.md, forty-third session). Shorter codes keep 3: their one
-    /// seed measured is in the same section. Lengths above 64 bits were not measured; they take
-    /// 64 bits' epochs. The paper runs 10 whatever the length.
+    /// +0.03), and the BGAN stage takes twice as long (docs/quality.md, forty-third session).
+    /// Shorter codes keep 3: on their one seed measured (same section) distinct codes and the
+    /// refined near-duplicates fell. Lengths above 64 bits were not measured; they take 64
+    /// bits' epochs. The paper runs 10 whatever the length.
     public func epochs(bits: Int) -> Int {
         switch self {
         case .recommended: bits >= 64 ? 6 : 3

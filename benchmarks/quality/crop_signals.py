@@ -12,9 +12,7 @@ their ties (as a store refines a 10-result query), ordered by the cosine of each
 (NumPy and Pillow: benchmarks/photos/.venv; ~5 minutes.) Each cell: first among the
 candidates (first among all 50,000 by that signal alone). Results: docs/quality.md.
 """
-import gzip
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -24,17 +22,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shift_averaging as copies_of  # noqa: E402
 
 CANDIDATES = 40
-
-
-def encoded(bgan_db, model, images, path, layer):
-    """One row per image of `layer` (`--real-valued` or `--hidden-layer`) of `model`."""
-    with open(path, "wb") as f:
-        f.write(np.array([0x00000803, len(images), 28, 28], dtype=">i4").tobytes())
-        f.write(images.astype(np.uint8).tobytes())
-    out = subprocess.run([bgan_db, "encode", "--model", model, layer, path], check=True, capture_output=True, text=True).stdout
-    rows = [line.split("\t") for line in out.splitlines()]
-    # Each line ends with the input's name: every field before it is a value.
-    return np.array([[float(v) for v in row[:-1]] for row in rows], dtype=np.float32)
 
 
 def unit(values):
@@ -47,15 +34,7 @@ def main():
     bgan_db, bgan_model, stage1_model = sys.argv[1:4]
     scratch = sys.argv[4] if len(sys.argv) == 5 else tempfile.mkdtemp()
     os.makedirs(scratch, exist_ok=True)
-    database = np.frombuffer(gzip.open(copies_of.IMAGES).read(), np.uint8, offset=16).reshape(60000, 28, 28)[:50000]
-    originals = np.random.default_rng(2026).choice(50000, 1000, replace=False)
-    noise = np.random.default_rng(7)
-    copies = {
-        "10 % crop": np.stack([copies_of.crop(database[i]) for i in originals]),
-        "JPEG q50": np.stack([copies_of.jpeg(database[i]) for i in originals]),
-        "noise σ 8": np.stack([np.clip(np.rint(database[i] + noise.normal(0, 8, (28, 28))), 0, 255).astype(np.uint8) for i in originals]),
-        "1-px shift": copies_of.shifted(database[originals], 1, 0),
-    }
+    database, originals, copies = copies_of.database_and_copies()
     sets = {"database": database, **copies}
     signals = {
         "BGAN outputs (what stores keep)": (bgan_model, "--real-valued"),
@@ -63,23 +42,29 @@ def main():
         "stage 1 outputs": (stage1_model, "--real-valued"),
         "stage 1 hidden layer": (stage1_model, "--hidden-layer"),
     }
-    values = {signal: {name: encoded(bgan_db, model, images, os.path.join(scratch, f"{i}.idx"), layer)
+    values = {signal: {name: copies_of.outputs(bgan_db, model, images, os.path.join(scratch, f"{i}.idx"), layer)
                        for i, (name, images) in enumerate(sets.items())}
               for signal, (model, layer) in signals.items()}
     codes = values["BGAN outputs (what stores keep)"]["database"] > 0
+    # The candidates are the codes' and the same for every signal: found once per copy.
+    candidates = {}
+    for name in copies:
+        query_codes = values["BGAN outputs (what stores keep)"][name] > 0
+        candidates[name] = []
+        for query in range(len(originals)):
+            distances = (codes != query_codes[query]).sum(1)
+            candidates[name].append(np.flatnonzero(distances <= np.sort(distances)[CANDIDATES - 1]))
     print("| signal | " + " | ".join(copies) + " |")
     print("|---|" + "---|" * len(copies))
     for signal in signals:
         database_units = unit(values[signal]["database"])
         cells = []
         for name in copies:
-            query_codes = values["BGAN outputs (what stores keep)"][name] > 0
             query_units = unit(values[signal][name])
             among_candidates = anywhere = 0
             for query, original in enumerate(originals):
-                distances = (codes != query_codes[query]).sum(1)
-                candidates = np.flatnonzero(distances <= np.sort(distances)[CANDIDATES - 1])
-                among_candidates += candidates[np.argmax(database_units[candidates] @ query_units[query])] == original
+                found = candidates[name][query]
+                among_candidates += found[np.argmax(database_units[found] @ query_units[query])] == original
                 anywhere += np.argmax(database_units @ query_units[query]) == original
             cells.append(f"{among_candidates / len(originals):.3f} ({anywhere / len(originals):.3f})")
         print(f"| {signal} | " + " | ".join(cells) + " |", flush=True)

@@ -58,12 +58,30 @@ def shifted(images, dx, dy):
     return padded[:, 1 - dy:29 - dy, 1 - dx:29 - dx]
 
 
-def outputs(bgan_db, model, images, path):
+def outputs(bgan_db, model, images, path, layer="--real-valued"):
+    """One row per image of `model`'s real-valued outputs (or, with `--hidden-layer`, hidden layer)."""
     with open(path, "wb") as f:
         f.write(np.array([0x00000803, len(images), 28, 28], dtype=">i4").tobytes())
         f.write(images.astype(np.uint8).tobytes())
-    out = subprocess.run([bgan_db, "encode", "--model", model, "--real-valued", "--json", path], check=True, capture_output=True, text=True).stdout
-    return np.array([json.loads(line)["h"] for line in out.splitlines()], dtype=np.float32)
+    out = subprocess.run([bgan_db, "encode", "--model", model, layer, "--json", path], check=True, capture_output=True, text=True).stdout
+    key = "hidden" if layer == "--hidden-layer" else "h"
+    return np.array([json.loads(line)[key] for line in out.splitlines()], dtype=np.float32)
+
+
+def database_and_copies():
+    """The validation database (the first 50,000 training images), the 1,000 originals chosen
+    from it, and their copies as `bgan-db eval` makes them, by edit."""
+    raw = gzip.open(IMAGES).read()
+    database = np.frombuffer(raw, np.uint8, offset=16).reshape(60000, 28, 28)[:50000]
+    originals = np.random.default_rng(2026).choice(50000, 1000, replace=False)
+    noise = np.random.default_rng(7)
+    copies = {
+        "10 % crop": np.stack([crop(database[i]) for i in originals]),
+        "JPEG q50": np.stack([jpeg(database[i]) for i in originals]),
+        "noise σ 8": np.stack([np.clip(np.rint(database[i] + noise.normal(0, 8, (28, 28))), 0, 255).astype(np.uint8) for i in originals]),
+        "1-px shift": shifted(database[originals], 1, 0),
+    }
+    return database, originals, copies
 
 
 def recall_at_10(database_codes, query_codes, originals):
@@ -90,16 +108,8 @@ def main():
         sys.exit(__doc__)
     bgan_db, model = sys.argv[1], sys.argv[2]
     scratch = sys.argv[3] if len(sys.argv) == 4 else tempfile.mkdtemp()
-    raw = gzip.open(IMAGES).read()
-    database = np.frombuffer(raw, np.uint8, offset=16).reshape(60000, 28, 28)[:50000]
-    originals = np.random.default_rng(2026).choice(50000, 1000, replace=False)
-    noise = np.random.default_rng(7)
-    copies = {
-        "10 % crop": np.stack([crop(database[i]) for i in originals]),
-        "JPEG q50": np.stack([jpeg(database[i]) for i in originals]),
-        "noise σ 8": np.stack([np.clip(np.rint(database[i] + noise.normal(0, 8, (28, 28))), 0, 255).astype(np.uint8) for i in originals]),
-        "1-px shift": shifted(database[originals], 1, 0),
-    }
+    os.makedirs(scratch, exist_ok=True)
+    database, originals, copies = database_and_copies()
     sets = {"database": database, **copies}
     values = {name: {offset: outputs(bgan_db, model, shifted(images, *offset), os.path.join(scratch, f"{i}-{j}.idx"))
                      for j, offset in enumerate(OFFSETS)} for i, (name, images) in enumerate(sets.items())}

@@ -250,6 +250,40 @@ import Testing
         #expect(check.worst < 1e-2, "\(check.where)")
     }
 
+    /// Activations write into new storage: the input and the output gradient they were given
+    /// are left as they were, every value of the result is the formula's (leaky ReLU, both sides
+    /// of 0), and an empty batch passes through.
+    @Test(arguments: ["relu", "leaky", "elu", "tanh", "sigmoid", "scaled-tanh"])
+    func activationsLeaveTheirArgumentsAndWriteEveryValue(kind: String) throws {
+        func layer() -> Activation {
+            switch kind {
+            case "relu": ReLU()
+            case "leaky": LeakyReLU(slope: 0.1)
+            case "elu": ELU(alpha: 0.7)
+            case "tanh": Tanh()
+            case "sigmoid": Sigmoid()
+            default: ScaledTanh(beta: 5)
+            }
+        }
+        let input = randomTensor([5, 999], seed: 11), outputGradient = randomTensor([5, 999], seed: 12)
+        let (inputBefore, gradientBefore) = (input.storage, outputGradient.storage)
+        let activation = layer()
+        let output = try activation.forward(input, training: true)
+        let inputGradient = try activation.backward(outputGradient)
+        #expect(input.storage == inputBefore && outputGradient.storage == gradientBefore)
+        #expect(output.shape == input.shape && inputGradient.shape == input.shape)
+        #expect(output.storage.allSatisfy(\.isFinite) && inputGradient.storage.allSatisfy(\.isFinite))
+        if kind == "leaky" {
+            for (i, x) in input.storage.enumerated() {
+                let gy = outputGradient.storage[i]
+                #expect(output.storage[i] == (x > 0 ? x : 0.1 * x) && inputGradient.storage[i] == (x > 0 ? gy : gy * 0.1), "value \(i)")
+            }
+        }
+        let empty = layer()
+        #expect(try empty.forward(Tensor(zeros: [0, 4]), training: true).storage.isEmpty)
+        #expect(try empty.backward(Tensor(zeros: [0, 4])).shape == [0, 4])
+    }
+
     @Test func scaledTanhApproachesSign() throws {
         let layer = ScaledTanh(beta: 2)
         let input = Tensor(shape: [1, 4], storage: [-2, -0.1, 0.1, 2])

@@ -1,23 +1,32 @@
 import Basics
 
 /// An element-wise activation `y = f(x)` whose backward pass is `∂x = f′ · ∂y`, with `f′` taken
-/// from the cached input and output. Subclasses supply both as tight loops over buffers.
+/// from the cached input and output. Subclasses supply both as tight loops over `count` values,
+/// which write straight into new storage: one pass over the tensor, not a copy of it and then a
+/// pass over the copy.
 public class Activation: Layer {
     public let name: String
     private var cache = ForwardCache<(input: Tensor, output: Tensor)>()
 
     init(_ name: String) { self.name = name }
 
-    /// Writes `f(x)` into `y`.
-    func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) { fatalError("subclass responsibility") }
-    /// Multiplies `g` by `f′` element-wise, given the input `x` and output `y`.
-    func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+    /// Writes `f(x)` into `y`, `count` values.
+    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) { fatalError("subclass responsibility") }
+    /// Writes `∂y · f′` into `gx`, `count` values, given the input `x` and output `y`.
+    func gradient(_ gy: UnsafePointer<Float>, input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>,
+                  count: Int) {
         fatalError("subclass responsibility")
     }
 
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
-        var output = input
-        input.storage.withUnsafeBufferPointer { x in output.storage.withUnsafeMutableBufferPointer { y in apply(x, y) } }
+        let count = input.count
+        let storage = input.storage.withUnsafeBufferPointer { x in
+            [Float](unsafeUninitializedCapacity: count) { y, initialized in
+                if count > 0 { apply(x.baseAddress!, y.baseAddress!, count: count) }
+                initialized = count
+            }
+        }
+        let output = Tensor(shape: input.shape, storage: storage)
         if training { cache.store((input, output)) }
         return output
     }
@@ -27,24 +36,30 @@ public class Activation: Layer {
         guard outputGradient.shape == input.shape else {
             throw NeuralNetError.shape("\(name) backward", expected: Tensor.describe(input.shape), got: outputGradient.shape)
         }
-        var inputGradient = outputGradient
-        inputGradient.storage.withUnsafeMutableBufferPointer { g in
+        let count = input.count
+        let storage = outputGradient.storage.withUnsafeBufferPointer { gy in
             input.storage.withUnsafeBufferPointer { x in
-                output.storage.withUnsafeBufferPointer { y in scaleGradient(g, input: x, output: y) }
+                output.storage.withUnsafeBufferPointer { y in
+                    [Float](unsafeUninitializedCapacity: count) { gx, initialized in
+                        if count > 0 { gradient(gy.baseAddress!, input: x.baseAddress!, output: y.baseAddress!, into: gx.baseAddress!, count: count) }
+                        initialized = count
+                    }
+                }
             }
         }
-        return inputGradient
+        return Tensor(shape: input.shape, storage: storage)
     }
 }
 
 /// `max(0, x)`.
 public final class ReLU: Activation {
     public override init(_ name: String = "relu") { super.init(name) }
-    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
-        for i in 0..<x.count { y[i] = max(0, x[i]) }
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] = max(0, x[i]) }
     }
-    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
-        for i in 0..<g.count where x[i] <= 0 { g[i] = 0 }
+    override func gradient(_ gy: UnsafePointer<Float>, input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>,
+                           count: Int) {
+        for i in 0..<count { gx[i] = x[i] <= 0 ? 0 : gy[i] }
     }
 }
 
@@ -55,13 +70,14 @@ public final class LeakyReLU: Activation {
         self.slope = slope
         super.init(name)
     }
-    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         let slope = self.slope
-        for i in 0..<x.count { y[i] = x[i] > 0 ? x[i] : slope * x[i] }
+        for i in 0..<count { y[i] = x[i] > 0 ? x[i] : slope * x[i] }
     }
-    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+    override func gradient(_ gy: UnsafePointer<Float>, input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>,
+                           count: Int) {
         let slope = self.slope
-        for i in 0..<g.count { g[i] *= x[i] > 0 ? 1 : slope }
+        for i in 0..<count { gx[i] = gy[i] * (x[i] > 0 ? 1 : slope) }
     }
 }
 
@@ -72,35 +88,38 @@ public final class ELU: Activation {
         self.alpha = alpha
         super.init(name)
     }
-    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         let alpha = self.alpha
-        for i in 0..<x.count { y[i] = x[i] > 0 ? x[i] : alpha * (expf(x[i]) - 1) }
+        for i in 0..<count { y[i] = x[i] > 0 ? x[i] : alpha * (expf(x[i]) - 1) }
     }
-    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+    override func gradient(_ gy: UnsafePointer<Float>, input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>,
+                           count: Int) {
         let alpha = self.alpha
-        for i in 0..<g.count { g[i] *= x[i] > 0 ? 1 : y[i] + alpha }
+        for i in 0..<count { gx[i] = gy[i] * (x[i] > 0 ? 1 : y[i] + alpha) }
     }
 }
 
 /// `tanh(x)`.
 public final class Tanh: Activation {
     public override init(_ name: String = "tanh") { super.init(name) }
-    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
-        for i in 0..<x.count { y[i] = tanhf(x[i]) }
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] = tanhf(x[i]) }
     }
-    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
-        for i in 0..<g.count { g[i] *= 1 - y[i] * y[i] }
+    override func gradient(_ gy: UnsafePointer<Float>, input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>,
+                           count: Int) {
+        for i in 0..<count { gx[i] = gy[i] * (1 - y[i] * y[i]) }
     }
 }
 
 /// `1 / (1 + e⁻ˣ)`.
 public final class Sigmoid: Activation {
     public override init(_ name: String = "sigmoid") { super.init(name) }
-    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
-        for i in 0..<x.count { y[i] = x[i] >= 0 ? 1 / (1 + expf(-x[i])) : expf(x[i]) / (1 + expf(x[i])) }
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] = x[i] >= 0 ? 1 / (1 + expf(-x[i])) : expf(x[i]) / (1 + expf(x[i])) }
     }
-    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
-        for i in 0..<g.count { g[i] *= y[i] * (1 - y[i]) }
+    override func gradient(_ gy: UnsafePointer<Float>, input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>,
+                           count: Int) {
+        for i in 0..<count { gx[i] = gy[i] * (y[i] * (1 - y[i])) }
     }
 }
 
@@ -112,12 +131,13 @@ public final class ScaledTanh: Activation {
         self.beta = beta
         super.init(name)
     }
-    override func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         let half = beta / 2
-        for i in 0..<x.count { y[i] = tanhf(half * x[i]) }
+        for i in 0..<count { y[i] = tanhf(half * x[i]) }
     }
-    override func scaleGradient(_ g: UnsafeMutableBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+    override func gradient(_ gy: UnsafePointer<Float>, input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>,
+                           count: Int) {
         let half = beta / 2
-        for i in 0..<g.count { g[i] *= half * (1 - y[i] * y[i]) }
+        for i in 0..<count { gx[i] = gy[i] * (half * (1 - y[i] * y[i])) }
     }
 }

@@ -39,16 +39,17 @@ public final class BatchNormalization: Layer {
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         let (n, area) = try layout(input.shape)
         let m = Double(n * area)
-        var output = Tensor(zeros: input.shape)
-        // The normalised input is kept for the backward pass only.
-        var normalized = [Float](repeating: 0, count: training ? input.count : 0)
+        // Every value of the output and of the normalised input (kept for the backward pass
+        // only) is written: no zero-filling first.
+        let count = input.count, kept = training ? input.count : 0
+        var normalized: [Float] = []
         var inverseDeviation = [Float](repeating: 0, count: channels)
         var means = [Float](repeating: 0, count: channels)
         let (channels, epsilon, momentum) = (self.channels, self.epsilon, self.momentum)
         let (scale, shift, runningMean, runningVariance) = (self.scale, self.shift, self.runningMean, self.runningVariance)
-        input.storage.withUnsafeBufferPointer { x in
-            output.storage.withUnsafeMutableBufferPointer { y in
-                normalized.withUnsafeMutableBufferPointer { xhat in
+        let outputStorage = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+            normalized = [Float](unsafeUninitializedCapacity: kept) { xhat, initializedNormalized in
+                input.storage.withUnsafeBufferPointer { x in
                     inverseDeviation.withUnsafeMutableBufferPointer { inverse in
                         means.withUnsafeMutableBufferPointer { means in
                             store.values.withUnsafeMutableBufferPointer { values in
@@ -83,10 +84,12 @@ public final class BatchNormalization: Layer {
                         }
                     }
                 }
+                initializedNormalized = kept
             }
+            initialized = count
         }
         if training { cache.store((normalized, inverseDeviation, input.shape, true)) }
-        return output
+        return Tensor(shape: input.shape, storage: outputStorage)
     }
 
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
@@ -96,44 +99,46 @@ public final class BatchNormalization: Layer {
         }
         let (n, area) = try layout(shape)
         let m = Float(n * area)
-        var inputGradient = Tensor(zeros: shape)
         let (channels, scale, shift, accumulates) = (self.channels, self.scale, self.shift, store.accumulatesGradients)
-        outputGradient.storage.withUnsafeBufferPointer { gy in
-            normalized.withUnsafeBufferPointer { xhat in
-                inputGradient.storage.withUnsafeMutableBufferPointer { gx in
-                    store.values.withUnsafeBufferPointer { values in
-                        store.gradients.withUnsafeMutableBufferPointer { gradients in
-                            let (gy, xhat, gx, values, gradients) = (gy.baseAddress!, xhat.baseAddress!, gx.baseAddress!, values.baseAddress!, gradients.baseAddress!)
-                            let kernels = BatchNormalizationKernels(items: n, channels: channels, area: area, kernel: kernel)
-                            // Per channel: the factor γ/σ/m and the two sums of the gradient.
-                            var constants = [Float](repeating: 0, count: 3 * channels)
-                            constants.withUnsafeMutableBufferPointer { constants in
-                                let factors = constants.baseAddress!, sumsOfGradient = factors + channels, sumsTimesNormalized = factors + 2 * channels
-                                parallelRanges(channels, tasks: BLAS.threads) { range in
-                                    for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
-                                        let count = min(BatchNormalizationKernels.group, range.upperBound - first)
-                                        let sums = kernels.gradientSums(gy, xhat, first: first, count: count)
-                                        for lane in 0..<count {
-                                            let c = first + lane
-                                            if accumulates {
-                                                gradients[scale + c] += sums.timesNormalized[lane]
-                                                gradients[shift + c] += sums.gradient[lane]
+        let count = outputGradient.count
+        // Every value of the input gradient is written: no zero-filling first.
+        let inputGradient = [Float](unsafeUninitializedCapacity: count) { gx, initialized in
+                outputGradient.storage.withUnsafeBufferPointer { gy in
+                    normalized.withUnsafeBufferPointer { xhat in
+                        store.values.withUnsafeBufferPointer { values in
+                            store.gradients.withUnsafeMutableBufferPointer { gradients in
+                                let (gy, xhat, gx, values, gradients) = (gy.baseAddress!, xhat.baseAddress!, gx.baseAddress!, values.baseAddress!, gradients.baseAddress!)
+                                let kernels = BatchNormalizationKernels(items: n, channels: channels, area: area, kernel: kernel)
+                                // Per channel: the factor γ/σ/m and the two sums of the gradient.
+                                var constants = [Float](repeating: 0, count: 3 * channels)
+                                constants.withUnsafeMutableBufferPointer { constants in
+                                    let factors = constants.baseAddress!, sumsOfGradient = factors + channels, sumsTimesNormalized = factors + 2 * channels
+                                    parallelRanges(channels, tasks: BLAS.threads) { range in
+                                        for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
+                                            let count = min(BatchNormalizationKernels.group, range.upperBound - first)
+                                            let sums = kernels.gradientSums(gy, xhat, first: first, count: count)
+                                            for lane in 0..<count {
+                                                let c = first + lane
+                                                if accumulates {
+                                                    gradients[scale + c] += sums.timesNormalized[lane]
+                                                    gradients[shift + c] += sums.gradient[lane]
+                                                }
+                                                factors[c] = values[scale + c] * inverseDeviation[c] / m
+                                                sumsOfGradient[c] = sums.gradient[lane]
+                                                sumsTimesNormalized[c] = sums.timesNormalized[lane]
                                             }
-                                            factors[c] = values[scale + c] * inverseDeviation[c] / m
-                                            sumsOfGradient[c] = sums.gradient[lane]
-                                            sumsTimesNormalized[c] = sums.timesNormalized[lane]
                                         }
+                                        // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
+                                        kernels.inputGradient(channels: range, gy, xhat, factor: factors, sumGradient: sumsOfGradient,
+                                                              sumTimesNormalized: sumsTimesNormalized, into: gx)
                                     }
-                                    // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
-                                    kernels.inputGradient(channels: range, gy, xhat, factor: factors, sumGradient: sumsOfGradient,
-                                                          sumTimesNormalized: sumsTimesNormalized, into: gx)
                                 }
                             }
                         }
                     }
                 }
-            }
+            initialized = count
         }
-        return inputGradient
+        return Tensor(shape: shape, storage: inputGradient)
     }
 }

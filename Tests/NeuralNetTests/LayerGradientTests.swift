@@ -233,9 +233,9 @@ import Testing
         #expect(abs(inferred.storage[0]) < 1e-5 && abs(inferred.storage[1]) < 1e-5)
     }
 
-    @Test(arguments: ["relu", "leaky", "elu", "tanh", "sigmoid", "scaled-tanh"])
-    func activations(kind: String) throws {
-        let layer: Layer = switch kind {
+    /// The activation the tests below name.
+    func activation(_ kind: String) -> Activation {
+        switch kind {
         case "relu": ReLU()
         case "leaky": LeakyReLU(slope: 0.1)
         case "elu": ELU(alpha: 0.7)
@@ -243,6 +243,11 @@ import Testing
         case "sigmoid": Sigmoid()
         default: ScaledTanh(beta: 5)
         }
+    }
+
+    @Test(arguments: ["relu", "leaky", "elu", "tanh", "sigmoid", "scaled-tanh"])
+    func activations(kind: String) throws {
+        let layer = activation(kind)
         // Keep inputs away from ReLU's kink, where finite differences are meaningless.
         var input = randomTensor([3, 7], seed: 8)
         for i in input.storage.indices where abs(input.storage[i]) < 0.05 { input.storage[i] = 0.3 }
@@ -255,21 +260,11 @@ import Testing
     /// of 0), and an empty batch passes through.
     @Test(arguments: ["relu", "leaky", "elu", "tanh", "sigmoid", "scaled-tanh"])
     func activationsLeaveTheirArgumentsAndWriteEveryValue(kind: String) throws {
-        func layer() -> Activation {
-            switch kind {
-            case "relu": ReLU()
-            case "leaky": LeakyReLU(slope: 0.1)
-            case "elu": ELU(alpha: 0.7)
-            case "tanh": Tanh()
-            case "sigmoid": Sigmoid()
-            default: ScaledTanh(beta: 5)
-            }
-        }
         let input = randomTensor([5, 999], seed: 11), outputGradient = randomTensor([5, 999], seed: 12)
         let (inputBefore, gradientBefore) = (input.storage, outputGradient.storage)
-        let activation = layer()
-        let output = try activation.forward(input, training: true)
-        let inputGradient = try activation.backward(outputGradient)
+        let layer = activation(kind)
+        let output = try layer.forward(input, training: true)
+        let inputGradient = try layer.backward(outputGradient)
         #expect(input.storage == inputBefore && outputGradient.storage == gradientBefore)
         #expect(output.shape == input.shape && inputGradient.shape == input.shape)
         #expect(output.storage.allSatisfy(\.isFinite) && inputGradient.storage.allSatisfy(\.isFinite))
@@ -279,7 +274,7 @@ import Testing
                 #expect(output.storage[i] == (x > 0 ? x : 0.1 * x) && inputGradient.storage[i] == (x > 0 ? gy : gy * 0.1), "value \(i)")
             }
         }
-        let empty = layer()
+        let empty = activation(kind)
         #expect(try empty.forward(Tensor(zeros: [0, 4]), training: true).storage.isEmpty)
         #expect(try empty.backward(Tensor(zeros: [0, 4])).shape == [0, 4])
     }

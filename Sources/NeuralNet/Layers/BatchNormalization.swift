@@ -103,40 +103,40 @@ public final class BatchNormalization: Layer {
         let count = outputGradient.count
         // Every value of the input gradient is written: no zero-filling first.
         let inputGradient = [Float](unsafeUninitializedCapacity: count) { gx, initialized in
-                outputGradient.storage.withUnsafeBufferPointer { gy in
-                    normalized.withUnsafeBufferPointer { xhat in
-                        store.values.withUnsafeBufferPointer { values in
-                            store.gradients.withUnsafeMutableBufferPointer { gradients in
-                                let (gy, xhat, gx, values, gradients) = (gy.baseAddress!, xhat.baseAddress!, gx.baseAddress!, values.baseAddress!, gradients.baseAddress!)
-                                let kernels = BatchNormalizationKernels(items: n, channels: channels, area: area, kernel: kernel)
-                                // Per channel: the factor γ/σ/m and the two sums of the gradient.
-                                var constants = [Float](repeating: 0, count: 3 * channels)
-                                constants.withUnsafeMutableBufferPointer { constants in
-                                    let factors = constants.baseAddress!, sumsOfGradient = factors + channels, sumsTimesNormalized = factors + 2 * channels
-                                    parallelRanges(channels, tasks: BLAS.threads) { range in
-                                        for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
-                                            let count = min(BatchNormalizationKernels.group, range.upperBound - first)
-                                            let sums = kernels.gradientSums(gy, xhat, first: first, count: count)
-                                            for lane in 0..<count {
-                                                let c = first + lane
-                                                if accumulates {
-                                                    gradients[scale + c] += sums.timesNormalized[lane]
-                                                    gradients[shift + c] += sums.gradient[lane]
-                                                }
-                                                factors[c] = values[scale + c] * inverseDeviation[c] / m
-                                                sumsOfGradient[c] = sums.gradient[lane]
-                                                sumsTimesNormalized[c] = sums.timesNormalized[lane]
+            outputGradient.storage.withUnsafeBufferPointer { gy in
+                normalized.withUnsafeBufferPointer { xhat in
+                    store.values.withUnsafeBufferPointer { values in
+                        store.gradients.withUnsafeMutableBufferPointer { gradients in
+                            let (gy, xhat, gx, values, gradients) = (gy.baseAddress!, xhat.baseAddress!, gx.baseAddress!, values.baseAddress!, gradients.baseAddress!)
+                            let kernels = BatchNormalizationKernels(items: n, channels: channels, area: area, kernel: kernel)
+                            // Per channel: the factor γ/σ/m and the two sums of the gradient.
+                            var constants = [Float](repeating: 0, count: 3 * channels)
+                            constants.withUnsafeMutableBufferPointer { constants in
+                                let factors = constants.baseAddress!, sumsOfGradient = factors + channels, sumsTimesNormalized = factors + 2 * channels
+                                parallelRanges(channels, tasks: BLAS.threads) { range in
+                                    for first in stride(from: range.lowerBound, to: range.upperBound, by: BatchNormalizationKernels.group) {
+                                        let count = min(BatchNormalizationKernels.group, range.upperBound - first)
+                                        let sums = kernels.gradientSums(gy, xhat, first: first, count: count)
+                                        for lane in 0..<count {
+                                            let c = first + lane
+                                            if accumulates {
+                                                gradients[scale + c] += sums.timesNormalized[lane]
+                                                gradients[shift + c] += sums.gradient[lane]
                                             }
+                                            factors[c] = values[scale + c] * inverseDeviation[c] / m
+                                            sumsOfGradient[c] = sums.gradient[lane]
+                                            sumsTimesNormalized[c] = sums.timesNormalized[lane]
                                         }
-                                        // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
-                                        kernels.inputGradient(channels: range, gy, xhat, factor: factors, sumGradient: sumsOfGradient,
-                                                              sumTimesNormalized: sumsTimesNormalized, into: gx)
                                     }
+                                    // ∂x = γ/σ · (∂y − mean(∂y) − x̂ · mean(∂y · x̂))
+                                    kernels.inputGradient(channels: range, gy, xhat, factor: factors, sumGradient: sumsOfGradient,
+                                                          sumTimesNormalized: sumsTimesNormalized, into: gx)
                                 }
                             }
                         }
                     }
                 }
+            }
             initialized = count
         }
         return Tensor(shape: shape, storage: inputGradient)

@@ -58,6 +58,20 @@ public enum BLASCore {
         return "unknown"
     }
 
+    /// When `OPENBLAS_CORETYPE` was set before the process started (not by ``relaunchIfSlow()``,
+    /// which respects such a choice) and holds OpenBLAS to kernels slower than this CPU runs, a
+    /// sentence saying so and what to do; nil otherwise. Some machines set it for every process
+    /// (`OPENBLAS_CORETYPE=Haswell` on an AVX-512 host): training there took ~1.3× the CPU time,
+    /// and models differ in their last bits from those the bundled kernels write
+    /// (docs/benchmarks.md, "The one command on a faster host").
+    public static func slowKernelsChosenBeforeStart(coreName: String, features: Set<String>,
+                                                   environment: [String: String]) -> String? {
+        guard let chosen = environment["OPENBLAS_CORETYPE"], (environment[relaunchMarker] ?? "").isEmpty,
+              let faster = recommendedCoreType(coreName: coreName, features: features) else { return nil }
+        return "OPENBLAS_CORETYPE=\(chosen) is set in the environment, so OpenBLAS runs \(coreName) kernels, "
+            + "but this CPU runs \(faster) kernels faster: set OPENBLAS_CORETYPE=\(faster) or unset it"
+    }
+
     /// Environment variable set on a relaunch: "Prescott→SkylakeX" when the kernels were
     /// changed, empty when only ``idleThreadTimeout`` was set, so the relaunched process does
     /// not relaunch again and can say what happened.

@@ -189,6 +189,20 @@ import TestSupport
         }
     }
 
+    @Test func trainingNamesSlowKernelsTheEnvironmentChose() throws {
+        let features = BLASCore.cpuFeatures()
+        let pretrain = ["pretrain", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--limit", "32",
+                        "--batch", "16", "--epochs", "1", "--bits", "16"]
+        let held = try CLI.run(pretrain + ["--out", directory.sub("haswell.bgan")], environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        #expect(held.status == 0, "\(held.stderr)")
+        let named = held.stderr.contains("note: OPENBLAS_CORETYPE=Haswell is set in the environment")
+        #expect(named == (BLASCore.recommendedCoreType(coreName: "Haswell", features: features) != nil), "\(held.stderr)")
+        if let fast = BLASCore.recommendedCoreType(coreName: "Prescott", features: features) {
+            let chosenFast = try CLI.run(pretrain + ["--out", directory.sub("fast.bgan")], environment: ["OPENBLAS_CORETYPE": fast])
+            #expect(chosenFast.status == 0 && !chosenFast.stderr.contains("OPENBLAS_CORETYPE"), "\(chosenFast.stderr)")
+        }
+    }
+
     @Test func trainWritesAModelFileThatParses() throws {
         let model = directory.sub("tiny.bgan")
         let outcome = try run("train", "--recipe", "paper", "--data", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--bits", "16",

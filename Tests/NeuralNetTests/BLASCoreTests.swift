@@ -18,6 +18,24 @@ import Testing
         #expect(BLASCore.recommendedCoreType(coreName: "Prescott", features: ["sse2", "sse3"]) == nil)
     }
 
+    @Test func slowKernelsSetBeforeStartAreNamed() throws {
+        let held = try #require(BLASCore.slowKernelsChosenBeforeStart(coreName: "Haswell", features: avx512,
+                                                                     environment: ["OPENBLAS_CORETYPE": "Haswell"]))
+        #expect(held.contains("OPENBLAS_CORETYPE=Haswell") && held.contains("OPENBLAS_CORETYPE=SkylakeX"))
+        // Relaunched only to set the thread timeout (empty marker): the kernels are still the user's choice.
+        #expect(BLASCore.slowKernelsChosenBeforeStart(coreName: "Haswell", features: avx512,
+                                                      environment: ["OPENBLAS_CORETYPE": "Haswell", BLASCore.relaunchMarker: ""]) != nil)
+    }
+
+    @Test func fastOrOwnKernelsAreNotNamed() {
+        // Unset: relaunchIfSlow chooses; set by the relaunch itself; set to the fast kernels; no faster ones exist.
+        #expect(BLASCore.slowKernelsChosenBeforeStart(coreName: "Haswell", features: avx512, environment: [:]) == nil)
+        #expect(BLASCore.slowKernelsChosenBeforeStart(coreName: "Haswell", features: avx512,
+                                                      environment: ["OPENBLAS_CORETYPE": "SkylakeX", BLASCore.relaunchMarker: "Haswell→SkylakeX"]) == nil)
+        #expect(BLASCore.slowKernelsChosenBeforeStart(coreName: "SkylakeX", features: avx512, environment: ["OPENBLAS_CORETYPE": "SkylakeX"]) == nil)
+        #expect(BLASCore.slowKernelsChosenBeforeStart(coreName: "Haswell", features: ["avx2", "fma"], environment: ["OPENBLAS_CORETYPE": "Haswell"]) == nil)
+    }
+
     @Test func thisMachineIsDescribed() {
         let features = BLASCore.cpuFeatures()
         #expect(features.contains("sse2"), "x86-64 CPUs all have SSE2; /proc/cpuinfo was not read")

@@ -23,10 +23,10 @@ struct DoctorCommand: ParsableCommand {
         let threadTimeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"]
         let chosenByUser = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil && relaunchedFrom == nil
         var hints: [String] = []
-        if let recommended {
-            hints.append(chosenByUser
-                ? "OPENBLAS_CORETYPE=\(core) is set in the environment, but this CPU runs \(recommended) kernels faster: set OPENBLAS_CORETYPE=\(recommended) or unset it"
-                : "OpenBLAS runs \(core) kernels on a CPU that supports \(recommended): start programs with OPENBLAS_CORETYPE=\(recommended)")
+        if let chosenSlow = BLASCore.slowKernelsChosenBeforeStart(coreName: core, features: features, environment: ProcessInfo.processInfo.environment) {
+            hints.append(chosenSlow)
+        } else if let recommended {
+            hints.append("OpenBLAS runs \(core) kernels on a CPU that supports \(recommended): start programs with OPENBLAS_CORETYPE=\(recommended)")
         }
         if let relaunchedFrom {
             let parts = relaunchedFrom.components(separatedBy: "→")

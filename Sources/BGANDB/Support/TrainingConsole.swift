@@ -2,6 +2,7 @@ import ArgumentParser
 import BGAN
 import Foundation
 import Logging
+import NeuralNet
 
 /// How `train` and `pretrain` show a library training run: the run's messages and a progress
 /// line with the recent mean losses on stderr, Ctrl-C as a clean stop (checkpoint, then exit
@@ -15,6 +16,10 @@ enum TrainingConsole {
     @discardableResult
     static func run<Result>(checkpointPath: String, lossCurvePath: String, resumeHint: (TrainingStopped) -> String,
                             _ body: (TrainingLoop, (TrainingProgress) -> Void) throws -> Result) throws -> Result {
+        if let slow = BLASCore.slowKernelsChosenBeforeStart(coreName: BLAS.coreName, features: BLASCore.cpuFeatures(),
+                                                            environment: ProcessInfo.processInfo.environment) {
+            Console.log("note: \(slow) (training takes longer with slower kernels, and a model's bytes depend on the kernels that trained it)")
+        }
         let interrupt = InterruptFlag()
         defer { interrupt.restore() }
         let loop = TrainingLoop(checkpointPath: checkpointPath, lossCurvePath: lossCurvePath, logger: logger, shouldStop: interrupt.check)

@@ -58,6 +58,12 @@ public enum BLASCore {
         return "unknown"
     }
 
+    /// Whether `OPENBLAS_CORETYPE` in `environment` was set before the process started (by the
+    /// user or the machine) rather than by ``relaunchIfSlow()``, whose marker names the change.
+    public static func coreTypeChosenBeforeStart(_ environment: [String: String]) -> Bool {
+        environment["OPENBLAS_CORETYPE"] != nil && (environment[relaunchMarker] ?? "").isEmpty
+    }
+
     /// When `OPENBLAS_CORETYPE` was set before the process started (not by ``relaunchIfSlow()``,
     /// which respects such a choice) and holds OpenBLAS to kernels slower than this CPU runs, a
     /// sentence saying so and what to do; nil otherwise. Some machines set it for every process
@@ -66,7 +72,7 @@ public enum BLASCore {
     /// (docs/benchmarks.md, "The one command on a faster host").
     public static func slowKernelsChosenBeforeStart(coreName: String, features: Set<String>,
                                                    environment: [String: String]) -> String? {
-        guard let chosen = environment["OPENBLAS_CORETYPE"], (environment[relaunchMarker] ?? "").isEmpty,
+        guard coreTypeChosenBeforeStart(environment), let chosen = environment["OPENBLAS_CORETYPE"],
               let faster = recommendedCoreType(coreName: coreName, features: features) else { return nil }
         return "OPENBLAS_CORETYPE=\(chosen) is set in the environment, so OpenBLAS runs \(coreName) kernels, "
             + "but this CPU runs \(faster) kernels faster: set OPENBLAS_CORETYPE=\(faster) or unset it"

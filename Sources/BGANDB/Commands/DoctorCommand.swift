@@ -21,7 +21,7 @@ struct DoctorCommand: ParsableCommand {
         let recommended = BLASCore.recommendedCoreType(coreName: core, features: features)
         let relaunchedFrom = ProcessInfo.processInfo.environment[BLASCore.relaunchMarker].flatMap { $0.isEmpty ? nil : $0 }
         let threadTimeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"]
-        let chosenByUser = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil && relaunchedFrom == nil
+        let chosenByUser = BLASCore.coreTypeChosenBeforeStart(ProcessInfo.processInfo.environment)
         var hints: [String] = []
         if let chosenSlow = BLASCore.slowKernelsChosenBeforeStart(coreName: core, features: features, environment: ProcessInfo.processInfo.environment) {
             hints.append(chosenSlow)

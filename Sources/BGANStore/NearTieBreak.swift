@@ -20,6 +20,8 @@ struct NearTieBreak {
     let queryImage: PixelBuffer
     let thumbnailSide: Int
     let band: Float
+    /// The farthest thumbnail that may win a near-tie (nil: any).
+    let copyDistance: Float?
     let matchesMirrorImages: Bool
 
     /// The tie-break for a search by `image`, or nil when there is nothing to break ties with:
@@ -28,7 +30,7 @@ struct NearTieBreak {
                           matchingMirrorImages: Bool, encoder: any ImageCodeEncoder) -> NearTieBreak? {
         guard let refinement, refinement.nearTieBand > 0, thumbnailSide > 0 else { return nil }
         return NearTieBreak(queryImage: image, thumbnailSide: thumbnailSide, band: refinement.nearTieBand,
-                            matchesMirrorImages: matchingMirrorImages || encoder.isMirrorInvariant)
+                            copyDistance: refinement.nearTieCopyDistance, matchesMirrorImages: matchingMirrorImages || encoder.isMirrorInvariant)
     }
 
     /// `scored`'s first `k`, near-ties broken by the distance of each candidate's kept thumbnail
@@ -36,7 +38,7 @@ struct NearTieBreak {
     func ranked(_ scored: [Refinement.Scored], k: Int, thumbnails: Table?, _ txn: borrowing Transaction) throws -> [Refinement.Scored] {
         guard let thumbnails else { return Refinement.ranked(scored, k: k) }
         var query: ThumbnailSignature?
-        return try Refinement.ranked(scored, k: k, nearTieBand: band) { candidate in
+        return try Refinement.ranked(scored, k: k, nearTieBand: band, copyDistance: copyDistance) { candidate in
             guard let png = try txn.get(thumbnails, key: candidate.neighbor.id) else { return nil }
             let thumbnail: PixelBuffer
             do {

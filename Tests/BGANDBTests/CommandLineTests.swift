@@ -137,6 +137,10 @@ import TestSupport
         #expect(noFloor.status == 64 && noFloor.stderr.contains("--refine-minimum must be at least 1"), "\(noFloor.stderr)")
         let negativeBand = try run("query", store, "--code", "0000", "--refine-tie-band=-0.1")
         #expect(negativeBand.status == 64 && negativeBand.stderr.contains("--refine-tie-band must be 0 or more"), "\(negativeBand.stderr)")
+        for nonsense in ["-0.5", "none", "inf"] {
+            let ceiling = try run("query", store, "--code", "0000", "--refine-copy-distance=\(nonsense)")
+            #expect(ceiling.status == 64 && ceiling.stderr.contains("--refine-copy-distance"), "\(nonsense): \(ceiling.stderr)")
+        }
 
         let missing = try run("stats", directory.sub("nothing"))
         #expect(missing.status == 1 && missing.stderr.contains("does not exist"))
@@ -754,6 +758,13 @@ import TestSupport
         let bandedFirsts = try banded.stdout.split(separator: "\n").dropLast().map { try json($0) }
             .map { (($0["hits"] as? [[String: Any]])?.first?["key"] as? String) ?? "" }
         #expect(banded.status == 0 && bandedFirsts == (0..<20).map { "t10k-images-idx3-ubyte.gz#\($0)" }, "\(bandedFirsts)")
+        // So they do with no ceiling on the thumbnail distance, and with a wide band under the default ceiling.
+        for ceiling in [["--refine-tie-band", "0.003", "--refine-copy-distance", "any"], ["--refine-tie-band", "2", "--refine-copy-distance", "0.1"]] {
+            let answered = try run(arguments: ["query", store, data, "--limit", "20", "-k", "1", "--json"] + ceiling)
+            let firsts = try answered.stdout.split(separator: "\n").dropLast().map { try json($0) }
+                .map { (($0["hits"] as? [[String: Any]])?.first?["key"] as? String) ?? "" }
+            #expect(answered.status == 0 && firsts == (0..<20).map { "t10k-images-idx3-ubyte.gz#\($0)" }, "\(ceiling): \(firsts)")
+        }
         let lines = try queried.stdout.split(separator: "\n").map { try json($0) }
         #expect(lines.count == 21)
         let firstHits = lines[0]["hits"] as? [[String: Any]] ?? []

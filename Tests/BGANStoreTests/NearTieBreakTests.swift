@@ -50,9 +50,9 @@ import TestSupport
         #expect(occludedDistance < signature.distance(to: ThumbnailSignature(other), matchingMirrorImage: false) / 2)
     }
 
-    /// With a band wider than any two cosines differ, every candidate is in one near-tie: the
-    /// answer is the exact candidates (the 32 nearest codes for 8 results, and their ties) in
-    /// order of how closely their kept thumbnails match the query's.
+    /// With a band wider than any two cosines differ and no ceiling, every candidate is in one
+    /// near-tie: the answer is the exact candidates (the 32 nearest codes for 8 results, and
+    /// their ties) in order of how closely their kept thumbnails match the query's.
     @Test func aWideBandOrdersTheCandidatesByThumbnail() throws {
         let model = try StoreImageTests.model(seed: 41)
         let store = try directory.boundStore("wide", model: model)
@@ -60,7 +60,7 @@ import TestSupport
         let images = (0..<count).map(Self.image)
         try store.write(images: images.enumerated().map { ImageItem(key: "i\($0.offset)", image: $0.element) })
         let query = Self.retoned(Self.image(17), factor: 0.9, offset: 10)
-        let hits = try store.search(image: query, k: k, refinement: Refinement.Options(nearTieBand: 3)).hits
+        let hits = try store.search(image: query, k: k, refinement: Refinement.Options(nearTieBand: 3, nearTieCopyDistance: nil)).hits
 
         let queryCode = try store.codes(of: [query])[0]
         let distances = try store.codes(of: images).map { $0.distance(to: queryCode) }
@@ -89,7 +89,7 @@ import TestSupport
         let items = (0..<100).map { ImageItem(key: "i\($0)", image: Self.image($0)) }
         try kept.write(images: items)
         try none.write(images: items)
-        let wide = Refinement.Options(nearTieBand: 3), off = Refinement.Options(nearTieBand: 0)
+        let wide = Refinement.Options(nearTieBand: 3, nearTieCopyDistance: nil), off = Refinement.Options(nearTieBand: 0)
         var reordered = 0
         for index in [1000, 1001, 1002, 5] {
             let query = Self.image(index)
@@ -101,6 +101,28 @@ import TestSupport
             if try byImage != kept.search(image: query, k: 5, refinement: off).hits.map(\.key) { reordered += 1 }
         }
         #expect(reordered > 0, "the wide band reorders where thumbnails are kept")
+    }
+
+    /// With the default ceiling a near-tie goes by thumbnail only to a copy of the query: a
+    /// re-toned copy finds its original first however wide the band, and a query that copies
+    /// nothing stored gets the cosines' order, as without a band.
+    @Test func onlyACopyOfTheQueryOverridesTheCosines() throws {
+        let store = try directory.boundStore("copies", model: try StoreImageTests.model(seed: 45))
+        try Self.writeImages(store)
+        let gated = Refinement.Options(nearTieBand: 3), off = Refinement.Options(nearTieBand: 0)
+        #expect(gated.nearTieCopyDistance == Refinement.Options.defaultNearTieCopyDistance)
+        for index in [11, 29, 64] {
+            let copy = Self.retoned(Self.image(index), factor: 0.85, offset: -12)
+            #expect(try store.search(image: copy, k: 5, refinement: gated).hits.first?.key == "i\(index)")
+        }
+        var differ = 0
+        for index in [1000, 1001, 1002, 1003] {
+            let query = Self.image(index)
+            #expect(try Self.blockingKeys(store, query, gated) == Self.blockingKeys(store, query, off))
+            let unbounded = Refinement.Options(nearTieBand: 3, nearTieCopyDistance: nil)
+            if try Self.blockingKeys(store, query, unbounded) != Self.blockingKeys(store, query, off) { differ += 1 }
+        }
+        #expect(differ > 0, "without the ceiling the same band reorders these queries")
     }
 
     /// A thumbnail that no longer decodes, met in a near-tie, is reported as damage to the store.

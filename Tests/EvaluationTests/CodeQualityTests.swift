@@ -192,6 +192,15 @@ extension NearDuplicateTests {
         let older = try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 3}"#.utf8))
         #expect(older.candidateFactor == 3 && older.minimumCandidates == Refinement.Options.defaultMinimumCandidates)
         #expect(older.nearTieBand == Refinement.Options.defaultNearTieBand)
+        #expect(older.nearTieCopyDistance == Refinement.Options.defaultNearTieCopyDistance)
+        // No ceiling survives a round trip as no ceiling, not as the default one.
+        let unbounded = Refinement.Options(nearTieBand: 0.003, nearTieCopyDistance: nil)
+        #expect(try decoder.decode(Refinement.Options.self, from: JSONEncoder().encode(unbounded)) == unbounded)
+        let bounded = Refinement.Options(nearTieBand: 0.003, nearTieCopyDistance: 0.25)
+        #expect(try decoder.decode(Refinement.Options.self, from: JSONEncoder().encode(bounded)) == bounded)
+        #expect(throws: DecodingError.self) {
+            try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 2, "nearTieCopyDistance": -1}"#.utf8))
+        }
         #expect(throws: DecodingError.self) {
             try decoder.decode(Refinement.Options.self, from: Data(#"{"candidateFactor": 2, "nearTieBand": -0.5}"#.utf8))
         }
@@ -219,8 +228,26 @@ extension NearDuplicateTests {
         #expect(Refinement.ranked(candidates, k: 2, nearTieBand: 0.002) { $0.neighbor.id == 1 ? nil : 0 }.map(\.neighbor.id) == [1, 2])
     }
 
-    /// Random scores and distances: every result lies within the band of the best score left
-    /// when it was placed, and no candidate within that band was nearer.
+    @Test func onlyACopyWithinTheCeilingWinsANearTie() {
+        let candidates = [Self.scored(1, 0.900), Self.scored(2, 0.899), Self.scored(3, 0.8985), Self.scored(4, 0.5)]
+        // 2 is the nearest but not within the ceiling 0.5: the near-tie of 1, 2 and 3 keeps
+        // score order. Within a ceiling of 1 it wins, and the next near-tie (1 and 3; 3 is the
+        // nearer, at 3) keeps score order; without a ceiling 3 wins that one too.
+        let finer: [UInt32: Float] = [1: 5, 2: 0.8, 3: 3, 4: 0]
+        let rank = { (ceiling: Float?) in
+            Refinement.ranked(candidates, k: 4, nearTieBand: 0.002, copyDistance: ceiling) { finer[$0.neighbor.id] }.map(\.neighbor.id)
+        }
+        #expect(rank(0.5) == [1, 2, 3, 4])
+        #expect(rank(1) == [2, 1, 3, 4])
+        #expect(rank(nil) == [2, 3, 1, 4])
+        // At exactly the ceiling a candidate is a copy.
+        #expect(rank(0.8) == [2, 1, 3, 4])
+        #expect(rank(3) == [2, 3, 1, 4])
+    }
+
+    /// Random scores, distances and ceilings: every result lies within the band of the best score
+    /// left when it was placed, and is the nearest candidate within that band — or, when none of
+    /// them lies within the ceiling, the best by score.
     @Test(arguments: [0.01, 0.05, 0.3, 3] as [Float])
     func everyPlaceGoesToTheNearestOfItsNearTie(band: Float) {
         var rng = SeededGenerator(seed: UInt64(band * 1000))
@@ -229,14 +256,21 @@ extension NearDuplicateTests {
             let candidates = (0..<count).map { Self.scored(UInt32($0), Float(rng.next() % 1000) / 1000, distance: Int(rng.next() % 5)) }
             let finer = (0..<count).map { _ in Float(rng.next() % 100) }
             let k = 1 + Int(rng.next() % UInt64(count))
-            let ranked = Refinement.ranked(candidates, k: k, nearTieBand: band) { finer[Int($0.neighbor.id)] }
+            let ceiling: Float? = rng.next() % 2 == 0 ? nil : Float(rng.next() % 100)
+            let ranked = Refinement.ranked(candidates, k: k, nearTieBand: band, copyDistance: ceiling) { finer[Int($0.neighbor.id)] }
             #expect(ranked.count == k && Set(ranked.map(\.neighbor.id)).count == k)
             var left = candidates
             for placed in ranked {
                 let best = left.map(\.score).max()!
                 let tied = left.filter { $0.score >= best - band }
+                let nearest = tied.map { finer[Int($0.neighbor.id)] }.min()!
                 #expect(placed.score >= best - band)
-                #expect(tied.allSatisfy { finer[Int($0.neighbor.id)] >= finer[Int(placed.neighbor.id)] })
+                if let ceiling, nearest > ceiling {
+                    // No copy in the near-tie: the best by score order.
+                    #expect(placed == Refinement.ranked(left, k: 1).first!)
+                } else {
+                    #expect(finer[Int(placed.neighbor.id)] == nearest)
+                }
                 left.removeAll { $0.neighbor.id == placed.neighbor.id }
             }
         }

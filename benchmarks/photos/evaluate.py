@@ -15,9 +15,10 @@ DATA is what assemble.py wrote; BGAN_DB the bgan-db binary. Methods, side by sid
                        its own first hit, the exact Hamming candidates re-ranked by refinement vectors
   NAME (bgan-db)       each --model NAME=FILE: a model file's codes (`bgan-db encode --model`)
   NAME store           a store bound to that model file (`bgan-db create --model FILE`), its first hit
-  NAME store, tie band the same store queried with `--refine-tie-band E` (--tie-band, default
-                       0.003; 0 leaves the column out): near-ties of the refined order broken
-                       by the stored thumbnails
+  NAME store, tie band the same store queried with `--refine-tie-band E --refine-copy-distance D`
+                       (--tie-band, default 0.1, 0 leaves the column out; --copy-distance, default
+                       0.1, `any` for none): a near-tie of the refined order goes to the candidate
+                       whose stored thumbnail is nearest the query's, if within D
   pdqhash              Meta's reference PDQ (PyPI pdqhash) on the pixels Pillow decodes
   phash, dhash, whash  imagehash's 64-bit hashes
 Figures per transform: recall@1 (tie-aware: a copy whose original ties with t others at the
@@ -163,8 +164,10 @@ def main():
     cut = parser.add_mutually_exclusive_group()
     cut.add_argument("--held-out", action="store_true", help="only the evaluation half (halves.py)")
     cut.add_argument("--validation", action="store_true", help="only the training half's validation part (halves.py --validation)")
-    parser.add_argument("--tie-band", type=float, default=0.003,
+    parser.add_argument("--tie-band", type=float, default=0.1,
                         help="each model's store also queried with --refine-tie-band this (0: not)")
+    parser.add_argument("--copy-distance", default="0.1",
+                        help="... and with --refine-copy-distance this (a distance, or any)")
     parser.add_argument("--fit-distractors", action="store_true",
                         help="with --validation: search the whole training half, query the validation part's copies")
     args = parser.parse_args()
@@ -205,7 +208,7 @@ def main():
     results["pdq store (bgan-db)"], results["pdq store, mirrors matched"] = store_top_hits(
         args.bgan_db, originals, queries, ["--encoder", "pdq"], [[], ["--match-mirror-images"]])
     results["bgan-64 store"], = store_top_hits(args.bgan_db, originals, queries, ["--bits", "64"], [[]])
-    banded = [["--refine-tie-band", str(args.tie_band)]] if args.tie_band > 0 else []
+    banded = [["--refine-tie-band", str(args.tie_band), "--refine-copy-distance", args.copy_distance]] if args.tie_band > 0 else []
     for name, path in models:
         answers = store_top_hits(args.bgan_db, originals, queries, ["--model", path], [[]] + banded, thumbnails=bool(banded))
         results[f"{name} store"] = answers[0]

@@ -145,6 +145,12 @@ def run_checks(binary, store, pictures, services):
     check(status == 200 and hits[0]["key"] == "img8" and hits[0]["distance"] == 0,
           f"mirror=true: a mirrored copy finds its original first: {[(h['key'], h['distance']) for h in hits]}")
 
+    retoned = pictures[9][0][:13] + bytes(min(255, round(v * 0.9 + 12)) for v in pictures[9][0][13:])
+    status, body, _ = curl("POST", f"{base}/search?k=3&copies=true", retoned)
+    hits = json.loads(body)["hits"]
+    check(status == 200 and hits[0]["key"] == "img9",
+          f"copies=true: a re-toned copy finds its original first: {[(h['key'], h['distance']) for h in hits]}")
+
     status, body, kind = curl("GET", f"{base}/items/img7/thumbnail")
     check(status == 200 and kind.startswith("image/png") and body[:8] == b"\x89PNG\r\n\x1a\n", "the thumbnail is a PNG")
 
@@ -163,6 +169,9 @@ def run_checks(binary, store, pictures, services):
         ("POST", f"{base}/search?k=0", pictures[0][0], 400, "k=0 must be a whole number"),
         ("POST", f"{base}/search?k=5&mirror=maybe", pictures[0][0], 400, "mirror=maybe must be true or false"),
         ("POST", f"{base}/search?code={code}&mirror=true", None, 400, "a code has no mirror image"),
+        ("POST", f"{base}/search?k=5&copies=yes", pictures[0][0], 400, "copies=yes must be true or false"),
+        ("POST", f"{base}/search?code={code}&k=3&copies=true", None, 400, "a code has no thumbnail to compare"),
+        ("POST", f"{base}/search?radius=3&copies=true", pictures[0][0], 400, "copies=true orders the k nearest"),
         ("POST", f"{base}/items/big", b"P5 400 400 255\n" + bytes(160000), 413, "larger than 100000 bytes"),
         ("POST", f"{base}/items/bomb", b"P5 100000 100000 255\n" + bytes(64), 422, "pixels"),
     ]

@@ -44,18 +44,20 @@ public enum Refinement {
         /// tilted copies (3° rotations 0.945).
         public static let photoNearTieBand: Float = 0.1
 
-        /// How near the finer comparison must put a near-tie's nearest candidate for that
-        /// candidate to come first: a candidate this near is a *copy* of the query (a re-saved,
-        /// resized or re-toned image), and only a copy overrides the scores. Farther (a turned,
-        /// cropped or captioned copy, or a look-alike), the near-tie keeps score order. nil:
-        /// no ceiling — the nearest comes first however far, the band as it was first built.
+        /// How near the finer comparison must put a candidate of a near-tie for it to count as a
+        /// *copy* of the query (a re-saved, resized or re-toned image); only a copy overrides the
+        /// scores, the nearest copy first. With none (a turned, cropped or captioned copy, or a
+        /// look-alike, is farther), the near-tie keeps score order. A store compares thumbnails
+        /// at 64×64 and 16×16, and a candidate within this at either size is a copy. nil: no
+        /// ceiling — the nearest comes first however far, the band as it was first built.
         public var nearTieCopyDistance: Float?
 
         /// The ceiling read off the photo benchmark's validation part and low-contrast probe
         /// alone (docs/evaluation.md, "Refinement"): the largest of 0.05, 0.1, 0.15… within which
-        /// no copy there, whatever its edit, had another photo's thumbnail (the nearest lay
-        /// 0.107 away), while re-saved, resized and re-toned copies mostly had their original's
-        /// (JPEG q30 0.99 of them on the validation part, 0.57 on the flatter probe).
+        /// no copy there, whatever its edit, had another photo's thumbnail, at 64×64 or at 16×16
+        /// (the nearest lay 0.107 and 0.108 away), while re-saved, resized and re-toned copies
+        /// mostly had their original's (JPEG q30 on the flatter probe: 0.57 of them at 64×64,
+        /// 0.95 at 16×16).
         public static let defaultNearTieCopyDistance: Float? = 0.1
 
         public init(candidateFactor: Int = 4, minimumCandidates: Int = Options.defaultMinimumCandidates,
@@ -152,6 +154,18 @@ public enum Refinement {
         candidates.sorted(by: inScoreOrder).prefix(k).map { $0 }
     }
 
+    /// How a finer comparison sees one candidate of a near-tie: how far it lies from the query,
+    /// and whether it is near enough to count as a copy of it (only a copy may win a near-tie).
+    public struct Closeness: Sendable, Equatable {
+        public var distance: Float
+        public var isCopy: Bool
+
+        public init(distance: Float, isCopy: Bool) {
+            self.distance = distance
+            self.isCopy = isCopy
+        }
+    }
+
     /// The first `k` of `candidates` with near-ties broken by a finer comparison: position by
     /// position, among the remaining candidates whose score lies within `band` of the best
     /// remaining score, the one `distance` puts nearest the query comes first (equal distances in
@@ -161,9 +175,23 @@ public enum Refinement {
     /// candidate, and only for candidates in a near-tie.
     public static func ranked(_ candidates: [Scored], k: Int, nearTieBand band: Float, copyDistance: Float? = nil,
                               distance: (Scored) throws -> Float?) rethrows -> [Scored] {
+        try ranked(candidates, k: k, nearTieBand: band) { candidate in
+            guard let measured = try distance(candidate) else { return nil }
+            return Closeness(distance: measured, isCopy: copyDistance.map { measured <= $0 } ?? true)
+        }
+    }
+
+    /// The first `k` of `candidates` with near-ties broken by a finer comparison: position by
+    /// position, among the remaining candidates whose score lies within `band` of the best
+    /// remaining score, the copy (``Closeness/isCopy``) that `closeness` puts nearest the query
+    /// comes first (equal distances in score order); a near-tie without a copy keeps score
+    /// order, and so does one where a candidate has nothing finer to compare (nil).
+    /// `closeness` is asked once at most per candidate, and only for candidates in a near-tie.
+    public static func ranked(_ candidates: [Scored], k: Int, nearTieBand band: Float,
+                              closeness: (Scored) throws -> Closeness?) rethrows -> [Scored] {
         var remaining = candidates.sorted(by: inScoreOrder)
         guard band > 0 else { return Array(remaining.prefix(k)) }
-        var known: [UInt32: Float?] = [:]
+        var known: [UInt32: Closeness?] = [:]
         var chosen: [Scored] = []
         chosen.reserveCapacity(min(k, remaining.count))
         while chosen.count < k, let best = remaining.first {
@@ -173,17 +201,16 @@ public enum Refinement {
                 var nearest = Float.infinity
                 for index in 0..<tied {
                     let candidate = remaining[index]
-                    let measured: Float?
+                    let measured: Closeness?
                     if let cached = known[candidate.neighbor.id] {
                         measured = cached
                     } else {
-                        measured = try distance(candidate)
+                        measured = try closeness(candidate)
                         known[candidate.neighbor.id] = measured
                     }
                     guard let measured else { pick = 0; break }
-                    if measured < nearest { (nearest, pick) = (measured, index) }
+                    if measured.isCopy && measured.distance < nearest { (nearest, pick) = (measured.distance, index) }
                 }
-                if let copyDistance, nearest > copyDistance { pick = 0 }
             }
             chosen.append(remaining.remove(at: pick))
         }

@@ -50,6 +50,35 @@ import TestSupport
         #expect(occludedDistance < signature.distance(to: ThumbnailSignature(other), matchingMirrorImage: false) / 2)
     }
 
+    /// A nearly flat photo re-saved with blocky artefacts (8×8 blocks each up to a level off, as
+    /// a low-quality JPEG leaves them) lies beyond the copy ceiling at 64×64, where its deviation
+    /// of a few levels is brought to one, but within it at 16×16, where the blocks average out:
+    /// it is a copy. Another flat photo, shaded the other way, is a copy at neither size.
+    @Test func blockyResavesOfFlatPhotosAreCopiesAtTheCoarseSize() throws {
+        func flat(_ shade: (Int, Int) -> Float, blocks: Bool) throws -> PixelBuffer {
+            var rng = SeededGenerator(seed: 9)
+            let offsets = (0..<(32 * 32)).map { _ in blocks ? Float(Int(rng.next() % 3) - 1) : 0 }
+            let bytes = (0..<(256 * 256)).map { index -> UInt8 in
+                let (y, x) = (index / 256, index % 256)
+                return UInt8(max(0, min(255, (120 + shade(x, y) + offsets[(y / 8) * 32 + x / 8]).rounded())))
+            }
+            return try PixelBuffer(width: 256, height: 256, format: .gray, bytes: bytes)
+        }
+        let slope = { (x: Int, y: Int) in Float(x + y) * 24 / 510 }
+        func signature(_ image: PixelBuffer) -> ThumbnailSignature {
+            ThumbnailSignature(Store.thumbnail(of: ImageItem(key: "", image: image), side: Store.defaultThumbnailSide))
+        }
+        let original = signature(try flat(slope, blocks: false))
+        let resaved = signature(try flat(slope, blocks: true))
+        let other = signature(try flat({ x, y in Float(x - y + 255) * 24 / 510 }, blocks: false))
+        let ceiling = try #require(Refinement.Options.defaultNearTieCopyDistance)
+        #expect(resaved.distance(to: original, matchingMirrorImage: false) > ceiling, "beyond the ceiling at 64×64")
+        #expect(resaved.coarseDistance(to: original, matchingMirrorImage: false) <= ceiling, "within it at 16×16")
+        #expect(resaved.closeness(to: original, copyDistance: ceiling, matchingMirrorImage: false).isCopy)
+        #expect(!resaved.closeness(to: other, copyDistance: ceiling, matchingMirrorImage: false).isCopy)
+        #expect(resaved.closeness(to: other, copyDistance: nil, matchingMirrorImage: false).isCopy, "without a ceiling every candidate may win")
+    }
+
     /// With a band wider than any two cosines differ and no ceiling, every candidate is in one
     /// near-tie: the answer is the exact candidates (the 32 nearest codes for 8 results, and
     /// their ties) in order of how closely their kept thumbnails match the query's.

@@ -245,6 +245,19 @@ extension NearDuplicateTests {
         #expect(rank(3) == [2, 3, 1, 4])
     }
 
+    @Test func theNearestCopyWinsEvenWhenALookAlikeIsNearer() {
+        let candidates = [Self.scored(1, 0.900), Self.scored(2, 0.899), Self.scored(3, 0.8995), Self.scored(4, 0.5)]
+        // 3 is the nearest but no copy; 2 is a copy and wins the first near-tie; then 1 and 3
+        // hold no copy between them and keep score order.
+        let closeness: [UInt32: Refinement.Closeness] = [1: .init(distance: 5, isCopy: false), 2: .init(distance: 0.4, isCopy: true),
+                                                          3: .init(distance: 0.2, isCopy: false), 4: .init(distance: 0, isCopy: true)]
+        let ranked = Refinement.ranked(candidates, k: 4, nearTieBand: 0.002) { closeness[$0.neighbor.id] }
+        #expect(ranked.map(\.neighbor.id) == [2, 1, 3, 4])
+        // No copy at all: score order, as without a band.
+        let none = Refinement.ranked(candidates, k: 4, nearTieBand: 0.002) { Refinement.Closeness(distance: Float($0.neighbor.id), isCopy: false) }
+        #expect(none == Refinement.ranked(candidates, k: 4))
+    }
+
     /// Random scores, distances and ceilings: every result lies within the band of the best score
     /// left when it was placed, and is the nearest candidate within that band — or, when none of
     /// them lies within the ceiling, the best by score.

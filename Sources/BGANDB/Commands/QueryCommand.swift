@@ -18,8 +18,8 @@ struct QueryCommand: ParsableCommand {
         back first and ties are broken by similarity (--hamming-only turns this off); with -k and \
         --refine-tie-band E, items whose cosines lie within E of the best remaining one are a \
         near-tie, which goes to the item whose stored thumbnail matches the query's image most \
-        closely if that thumbnail is within --refine-copy-distance of it (a copy), and keeps the \
-        cosines' order otherwise. \
+        closely among those within --refine-copy-distance of it (copies), and keeps the \
+        cosines' order when there is none. \
         --match-mirror-images also searches with each query's mirror image, every item ranked by \
         the nearer of the two, so a mirrored copy of a stored image finds it. With --codes, \
         each row of a .npy file is a query; with --json each query prints one line \
@@ -67,7 +67,7 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Image queries with -k: cosines within this of the best remaining one are a near-tie, ordered by how closely the items' stored thumbnails match the query's image (default 0: cosines alone; 0.1, with the default --refine-copy-distance, finds re-saved, brightened, cropped and captioned copies of photographs first more often, for about 1 ms a query: docs/photos.md).")
     var refineTieBand: Float = Refinement.Options.defaultNearTieBand
 
-    @Option(help: ArgumentHelp("Image queries: a near-tie goes to the item whose thumbnail is nearest the query's only if it is within this distance (a copy of the query: re-saved, resized, re-toned); otherwise it keeps the cosines' order. 'any' for no ceiling (the nearest thumbnail always wins).", valueName: "distance|any"))
+    @Option(help: ArgumentHelp("Image queries: a near-tie goes only to an item whose thumbnail lies within this distance of the query's, compared at 64×64 or 16×16 (a copy of the query: re-saved, resized, re-toned), the nearest such first; without one it keeps the cosines' order. 'any' for no ceiling (the nearest thumbnail always wins).", valueName: "distance|any"))
     var refineCopyDistance: CopyDistance = CopyDistance(Refinement.Options.defaultNearTieCopyDistance)
 
     @Flag(help: "Image queries: also search with each image's mirror image (flipped left to right) and rank every item by the nearer of the two, so mirrored copies are found (two encodings and two searches per query; one of each when the store's model averages mirror images, as the bundled models do, and finds mirrored copies by itself).")

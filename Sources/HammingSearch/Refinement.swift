@@ -66,7 +66,7 @@ public enum Refinement {
             precondition(candidateFactor >= 1, "candidateFactor must be at least 1")
             precondition(minimumCandidates >= 1, "minimumCandidates must be at least 1")
             precondition(nearTieBand >= 0 && nearTieBand.isFinite, "nearTieBand must be 0 or more")
-            precondition(nearTieCopyDistance.map { $0 >= 0 && $0.isFinite } ?? true, "nearTieCopyDistance must be nil or 0 or more")
+            precondition(Options.isValidCopyDistance(nearTieCopyDistance), "nearTieCopyDistance must be nil or 0 or more")
             self.candidateFactor = candidateFactor
             self.minimumCandidates = minimumCandidates
             self.nearTieBand = nearTieBand
@@ -82,12 +82,16 @@ public enum Refinement {
             let band = try container.decodeIfPresent(Float.self, forKey: .nearTieBand) ?? Options.defaultNearTieBand
             let copyDistance = container.contains(.nearTieCopyDistance)
                 ? try container.decodeIfPresent(Float.self, forKey: .nearTieCopyDistance) : Options.defaultNearTieCopyDistance
-            let ceilingValid = copyDistance.map { $0 >= 0 && $0.isFinite } ?? true
-            guard factor >= 1, minimum >= 1, band >= 0, band.isFinite, ceilingValid else {
+            guard factor >= 1, minimum >= 1, band >= 0, band.isFinite, Options.isValidCopyDistance(copyDistance) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
                                                         debugDescription: "candidateFactor and minimumCandidates must be at least 1, nearTieBand and nearTieCopyDistance 0 or more, not \(factor), \(minimum), \(band) and \(copyDistance.map { "\($0)" } ?? "null")"))
             }
             self.init(candidateFactor: factor, minimumCandidates: minimum, nearTieBand: band, nearTieCopyDistance: copyDistance)
+        }
+
+        /// Whether `distance` can be a ``nearTieCopyDistance``: nil (no ceiling), or finite and 0 or more.
+        public static func isValidCopyDistance(_ distance: Float?) -> Bool {
+            distance.map { $0 >= 0 && $0.isFinite } ?? true
         }
 
         /// Every field, a copy distance of nil as null (so "no ceiling" survives a round trip

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HammingSearch
 
 /// `--refine-copy-distance`: a distance of 0 or more, or `any` for no ceiling.
 struct CopyDistance: ExpressibleByArgument {
@@ -9,7 +10,7 @@ struct CopyDistance: ExpressibleByArgument {
     init?(argument: String) {
         if argument == "any" {
             value = nil
-        } else if let distance = Float(argument), distance >= 0, distance.isFinite {
+        } else if let distance = Float(argument), Refinement.Options.isValidCopyDistance(distance) {
             value = distance
         } else {
             return nil

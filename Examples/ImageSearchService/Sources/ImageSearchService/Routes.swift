@@ -81,18 +81,8 @@ struct Routes: Sendable {
         let query = request.uri.queryParameters
         let k = try query.get("k").map { try positive($0, "k") } ?? 10
         let radius = try query.get("radius").map { try positive($0, "radius", allowZero: true) }
-        let mirror: Bool
-        switch query.get("mirror") {
-        case nil, "false"?, "0"?: mirror = false
-        case "true"?, "1"?: mirror = true
-        case let other?: throw HTTPError(.badRequest, message: "mirror=\(other.prefix(20)) must be true or false")
-        }
-        let copies: Bool
-        switch query.get("copies") {
-        case nil, "false"?, "0"?: copies = false
-        case "true"?, "1"?: copies = true
-        case let other?: throw HTTPError(.badRequest, message: "copies=\(other.prefix(20)) must be true or false")
-        }
+        let mirror = try flag(query.get("mirror"), "mirror")
+        let copies = try flag(query.get("copies"), "copies")
         if copies && radius != nil {
             throw HTTPError(.badRequest, message: "copies=true orders the k nearest; a radius search returns every item within the radius in the order of their similarity: give k instead")
         }
@@ -124,6 +114,15 @@ struct Routes: Sendable {
             }
         }
         return SearchResponse(result)
+    }
+
+    /// A true/false query parameter: absent, `false` or `0` is false; `true` or `1` is true.
+    private func flag(_ text: String?, _ name: String) throws -> Bool {
+        switch text {
+        case nil, "false"?, "0"?: return false
+        case "true"?, "1"?: return true
+        case let other?: throw HTTPError(.badRequest, message: "\(name)=\(other.prefix(20)) must be true or false")
+        }
     }
 
     private func positive(_ text: String, _ name: String, allowZero: Bool = false) throws -> Int {

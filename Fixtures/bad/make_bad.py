@@ -65,7 +65,7 @@ write("models/truncated.bganmodel", model[:-100])
 flipped = bytearray(model)
 flipped[len(model) // 2] ^= 0x10
 write("models/bit-flipped.bganmodel", bytes(flipped))
-write("models/version-5.bganmodel", sealed(5, model[16:16 + header_length], rest))
+write("models/version-6.bganmodel", sealed(6, model[16:16 + header_length], rest))
 huge = json.loads(json.dumps(header))
 huge["architecture"]["filters"] = 1000000
 write("models/huge-architecture.bganmodel", sealed(version, json.dumps(huge, sort_keys=True, separators=(",", ":")).encode(), rest))

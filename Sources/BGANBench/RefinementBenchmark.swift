@@ -60,15 +60,17 @@ struct RefinementBenchmark: ParsableCommand {
         let statistics = try store.statistics()
         let vectorBytes = statistics.tableBytes["refinements"] ?? 0
         print("model \(model.digest.prefix(16))… (\(bits) bits); \(report.added) images stored; k = \(k)")
+        // A query's row: its code values, then the model's separate refinement vector if it keeps one.
+        let rowWidth = bits + (model.header.refinementVectors == .hiddenLayer ? model.header.architecture.hiddenUnits : 0)
         print(String(format: "bytes per item: %.1f in all, %.1f of them refinement vectors (%d bytes of values each, the rest B-tree pages)",
-                     statistics.bytesPerItem, Double(vectorBytes) / Double(max(statistics.items, 1)), bits))
+                     statistics.bytesPerItem, Double(vectorBytes) / Double(max(statistics.items, 1)), rowWidth > bits ? rowWidth - bits : bits))
 
         let n = min(count, asked.count)
-        let values = try store.realValuedOutputs(of: (0..<n).map(asked.pixelBuffer))
-        let queryValues = (0..<n).map { Array(values[($0 * bits)..<(($0 + 1) * bits)]) }
+        let values = try store.queryRows(of: (0..<n).map(asked.pixelBuffer))
+        let queryValues = (0..<n).map { Array(values[($0 * rowWidth)..<(($0 + 1) * rowWidth)]) }
         // Stored images queried with themselves: is the image itself first?
-        let own = try store.realValuedOutputs(of: (0..<n).map { stored.pixelBuffer($0 * (stored.count / n)) })
-        let ownValues = (0..<n).map { Array(own[($0 * bits)..<(($0 + 1) * bits)]) }
+        let own = try store.queryRows(of: (0..<n).map { stored.pixelBuffer($0 * (stored.count / n)) })
+        let ownValues = (0..<n).map { Array(own[($0 * rowWidth)..<(($0 + 1) * rowWidth)]) }
 
         struct Way { var name: String; var options: Refinement.Options?; var seconds = 0.0; var candidates = 0; var precision = 0.0; var selfFirst = 0 }
         var ways = [Way(name: "Hamming only", options: nil)] + candidateFactors.flatMap { factor in
@@ -78,7 +80,7 @@ struct RefinementBenchmark: ParsableCommand {
             if let options = way.options {
                 return try store.search(realValues: query, k: k, refinement: options)
             }
-            return try store.search(code: BinaryCode(signsOf: query), k: k)
+            return try store.search(code: BinaryCode(signsOf: Array(query.prefix(bits))), k: k)
         }
         for index in 0..<n {
             for w in ways.indices {

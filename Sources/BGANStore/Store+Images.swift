@@ -190,14 +190,13 @@ extension Store {
         if let foreign = images.first(where: { $0.encoder != settings.encoder.identity }) {
             throw StoreError(.modelMismatch, "'\(foreign.key.prefix(60))' was prepared for the encoder '\(foreign.encoder)', but \(path) is bound to '\(settings.encoder.identity)'; prepare it with this store")
         }
-        let outputs = try encodeChecked(images.map(\.input), settings.encoder)
+        let encodings = queryEncodings(fromRows: try encodeChecked(images.map(\.input), settings.encoder), settings.encoder)
         var items: [StoreItem] = [], extras: [ImageExtras] = []
         items.reserveCapacity(images.count)
         extras.reserveCapacity(images.count)
-        for (index, image) in images.enumerated() {
-            let values = outputs[(index * bitCount)..<((index + 1) * bitCount)]
-            items.append(StoreItem(key: image.key, code: BinaryCode(signsOf: Array(values)), payload: image.payload))
-            extras.append(ImageExtras(thumbnail: image.thumbnail, refinement: Refinement.quantize(values)))
+        for (image, encoding) in zip(images, encodings) {
+            items.append(StoreItem(key: image.key, code: encoding.code, payload: image.payload))
+            extras.append(ImageExtras(thumbnail: image.thumbnail, refinement: Refinement.quantize(encoding.refinementValues ?? encoding.codeValues)))
         }
         return try write(items, images: extras, mode: mode, indexing: .automatic)
     }
@@ -242,10 +241,27 @@ extension Store {
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func realValuedOutputs(of images: [PixelBuffer]) throws -> [Float] {
         let encoder = try imageSettings().encoder
+        return codeValues(ofRows: try encodeChecked(try images.map(encoder.prepare), encoder), encoder)
+    }
+
+    /// The encoder's rows for `images` as searches use them: the code's values, then the separate
+    /// refinement vector's when the encoder keeps one (``ImageCodeEncoder/refinementWidth``),
+    /// `images.count × (bitCount + refinementWidth)` values. ``search(realValues:k:method:refinement:)``
+    /// takes one such row as a query, so a caller that encodes many images at once refines as a
+    /// search by image does.
+    @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
+    public func queryRows(of images: [PixelBuffer]) throws -> [Float] {
+        let encoder = try imageSettings().encoder
         return try encodeChecked(try images.map(encoder.prepare), encoder)
     }
 
-    /// The values a blocking search by `image` encodes: its own, followed by its mirror image's
+    /// The code values of each of the encoder's `rows` (the separate refinement vectors dropped).
+    func codeValues(ofRows rows: [Float], _ encoder: any ImageCodeEncoder) -> [Float] {
+        guard encoder.refinementWidth != nil else { return rows }
+        return queryEncodings(fromRows: rows, encoder).flatMap(\.codeValues)
+    }
+
+    /// The rows a blocking search by `image` encodes: its own, followed by its mirror image's
     /// when asked and the encoder may tell them apart (``queryImages(_:matchingMirrorImages:encoder:)``).
     func queryValues(of image: PixelBuffer, matchingMirrorImages: Bool) throws -> [Float] {
         let encoder = try imageSettings().encoder
@@ -256,7 +272,7 @@ extension Store {
     /// `realValuedOutputs(of:)` for async callers: images are prepared and encoded on the pool
     /// in one batch with those of every other task waiting (``EncodeBatcher``).
     func realValuedOutputsBatched(of images: [PixelBuffer]) async throws -> [Float] {
-        try await encodedBatched(images) { _, values in values }
+        try await encodedBatched(images) { store, rows in store.codeValues(ofRows: rows, try store.imageSettings().encoder) }
     }
 
     /// `then(self, values)` for the bound encoder's values of `images`, computed on the pool: the
@@ -267,7 +283,7 @@ extension Store {
     func encodedBatched<T: Sendable>(_ images: [PixelBuffer], addingMirrorImages: Bool = false,
                                      then: @escaping @Sendable (Store, [Float]) throws -> T) async throws -> T {
         try await boundEncoder.batcher.encode(
-            valuesPerImage: bitCount, on: options.pool,
+            valuesPerImage: try imageSettings().encoder.encodedWidth, on: options.pool,
             prepare: { [self] in
                 let encoder = try imageSettings().encoder
                 return try images.flatMap { Self.queryImages($0, matchingMirrorImages: addingMirrorImages, encoder: encoder) }.map(encoder.prepare)
@@ -279,17 +295,25 @@ extension Store {
     /// The encoder's values for `prepared`, encoded together with those of concurrent callers
     /// (``EncodeBatcher``).
     private func encodeChecked(_ prepared: [[Float]], _ encoder: any ImageCodeEncoder) throws -> [Float] {
-        try boundEncoder.batcher.encode(prepared, valuesPerImage: bitCount, checkedEncode(encoder))
+        try boundEncoder.batcher.encode(prepared, valuesPerImage: encoder.encodedWidth, checkedEncode(encoder))
     }
 
-    /// `encoder.encode`, refused when its values are not one per bit of each image (an
-    /// application's encoder that breaks its promise must not write misaligned codes).
+    /// `encoder.encode` (or `encodeWithRefinement` for an encoder with a separate refinement
+    /// vector), refused when its values are not one per bit (and refinement value) of each image:
+    /// an application's encoder that breaks its promise must not write misaligned codes.
     private func checkedEncode(_ encoder: any ImageCodeEncoder) -> @Sendable ([[Float]]) throws -> [Float] {
         let bitCount = bitCount
         return { batch in
-            let values = try encoder.encode(batch)
-            guard values.count == batch.count * bitCount else {
-                throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(batch.count) images of \(bitCount) bits each; `ImageCodeEncoder.encode` must return one value per bit of every image")
+            guard let refinementWidth = encoder.refinementWidth else {
+                let values = try encoder.encode(batch)
+                guard values.count == batch.count * bitCount else {
+                    throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(batch.count) images of \(bitCount) bits each; `ImageCodeEncoder.encode` must return one value per bit of every image")
+                }
+                return values
+            }
+            let values = try encoder.encodeWithRefinement(batch)
+            guard refinementWidth > 0, values.count == batch.count * (bitCount + refinementWidth) else {
+                throw StoreError(.invalidArgument, "the encoder '\(encoder.identity)' returned \(values.count) values for \(batch.count) images of \(bitCount) bits and \(refinementWidth) refinement values each; `ImageCodeEncoder.encodeWithRefinement` must return both for every image, and `refinementWidth` must be positive")
             }
             return values
         }

@@ -18,14 +18,14 @@ extension Store {
         matchingMirrorImages && !encoder.isMirrorInvariant ? [image, image.oriented(.mirrored)] : [image]
     }
 
-    /// The `k` items nearest to any of `variants` (real-valued encodings), each at its smallest
+    /// The `k` items nearest to any of `variants` (query encodings), each at its smallest
     /// distance; refined by its best cosine with any of them unless `refinement` is nil.
-    func searchNearer(_ variants: [[Float]], k: Int, method: SearchMethod, refinement: Refinement.Options?,
+    func searchNearer(_ variants: [QueryEncoding], k: Int, method: SearchMethod, refinement: Refinement.Options?,
                       tieBreak: NearTieBreak?) throws -> StoreSearchResult {
         guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }
         return try observation.query("\(k) nearest to an image or its mirror image\(refinement == nil ? "" : ", refined")") {
             try readingIndex { snapshot, txn in
-                let codes = variants.map { BinaryCode(signsOf: $0) }
+                let codes = variants.map(\.code)
                 guard let refinement else {
                     let found = SearchResult.nearer(try codes.map { try searcher.nearest(to: $0, k: k, in: snapshot, method: method) })
                     return try resolve(SearchResult(neighbors: Array(found.neighbors.prefix(k)), statistics: found.statistics), txn)
@@ -38,10 +38,10 @@ extension Store {
 
     /// Every item within `radius` bits of any of `variants`, at its smallest distance; ordered by
     /// its best cosine with any of them when `refined`, else by distance then insertion order.
-    func searchNearer(_ variants: [[Float]], radius: Int, method: SearchMethod, refined: Bool) throws -> StoreSearchResult {
+    func searchNearer(_ variants: [QueryEncoding], radius: Int, method: SearchMethod, refined: Bool) throws -> StoreSearchResult {
         try observation.query("within \(radius) bits of an image or its mirror image\(refined ? ", refined" : "")") {
             try readingIndex { snapshot, txn in
-                let found = SearchResult.nearer(try variants.map { try searcher.within(radius: radius, of: BinaryCode(signsOf: $0), in: snapshot, method: method) })
+                let found = SearchResult.nearer(try variants.map { try searcher.within(radius: radius, of: $0.code, in: snapshot, method: method) })
                 guard refined else { return try resolve(found, txn) }
                 return try refine(found, queries: variants, k: found.neighbors.count, txn)
             }
@@ -60,14 +60,6 @@ extension Store {
             return Neighbor(id: neighbor.id, distance: codes.map { $0.distance(to: code) }.min() ?? neighbor.distance)
         }
         return SearchResult(neighbors: neighbors.sorted(), statistics: found.statistics)
-    }
-
-    /// `values` cut into one query's `bitCount` values each.
-    func queryVariants(_ values: [Float]) throws -> [[Float]] {
-        guard values.count % bitCount == 0 else {
-            throw StoreError(.codeLengthMismatch, "\(values.count) query values are not a whole number of \(bitCount)-bit queries")
-        }
-        return stride(from: 0, to: values.count, by: bitCount).map { Array(values[$0..<($0 + bitCount)]) }
     }
 }
 

@@ -5,7 +5,9 @@ import PixelIO
 /// Searches by image: exact Hamming candidates, refined by the encoder's real values.
 ///
 /// A store bound to an encoder keeps each image's real-valued encoding as a refinement vector
-/// (one signed byte per bit). A search by image takes the exact Hamming candidates — the
+/// (one signed byte per bit), or, for an encoder that keeps another vector
+/// (``ImageCodeEncoder/refinementWidth``: a BGAN model refining by its hidden layer), that vector
+/// (one signed byte per value). A search by image takes the exact Hamming candidates — the
 /// `k · candidateFactor` nearest, at least `minimumCandidates`, and every item tied with the last
 /// of them — and orders them by the cosine between the query's real-valued encoding and each
 /// candidate's vector (`Refinement`). Items stored as bare codes, or before the store kept vectors, are compared
@@ -39,14 +41,25 @@ extension Store {
     }
 
     /// `search(image:k:method:refinement:matchingMirrorImages:)` once its query images are
-    /// encoded (`values`: `bitCount` values for each; sync and async share it).
+    /// encoded (`values`: the encoder's row for each, ``queryRows(of:)``; sync and async share it).
     func search(encoding values: [Float], k: Int, method: SearchMethod, refinement: Refinement.Options?,
                 tieBreak: NearTieBreak?) throws -> StoreSearchResult {
-        guard values.count > bitCount else {
-            guard let refinement else { return try search(code: BinaryCode(signsOf: values), k: k, method: method) }
-            return try refinedSearch(values, k: k, method: method, options: refinement, tieBreak: tieBreak)
+        let encodings = queryEncodings(fromRows: values, try imageSettings().encoder)
+        guard encodings.count > 1 else {
+            guard let refinement else { return try search(code: encodings[0].code, k: k, method: method) }
+            return try refinedSearch(encodings[0], k: k, method: method, options: refinement, tieBreak: tieBreak)
         }
-        return try searchNearer(try queryVariants(values), k: k, method: method, refinement: refinement, tieBreak: tieBreak)
+        return try searchNearer(encodings, k: k, method: method, refinement: refinement, tieBreak: tieBreak)
+    }
+
+    /// The encoder's `rows` (``queryRows(of:)``) cut into one query encoding each.
+    func queryEncodings(fromRows rows: [Float], _ encoder: any ImageCodeEncoder) -> [QueryEncoding] {
+        let width = encoder.encodedWidth, bitCount = bitCount
+        precondition(rows.count % width == 0, "\(rows.count) values are not whole rows of \(width)")
+        return stride(from: 0, to: rows.count, by: width).map { start in
+            let codeValues = Array(rows[start..<(start + bitCount)])
+            return QueryEncoding(codeValues: codeValues, refinementValues: encoder.refinementWidth == nil ? codeValues : Array(rows[(start + bitCount)..<(start + width)]))
+        }
     }
 
     /// How a search by `image` breaks near-ties of its refined scores, or nil (no band, no
@@ -72,32 +85,41 @@ extension Store {
     /// ``search(image:radius:method:refinement:matchingMirrorImages:)`` once its query images
     /// are encoded.
     func search(encoding values: [Float], radius: Int, method: SearchMethod, refinement: Refinement.Options?) throws -> StoreSearchResult {
-        guard values.count > bitCount else {
-            guard refinement != nil else { return try search(code: BinaryCode(signsOf: values), radius: radius, method: method) }
-            return try search(realValues: values, radius: radius, method: method)
+        let encodings = queryEncodings(fromRows: values, try imageSettings().encoder)
+        guard encodings.count > 1 else {
+            guard refinement != nil else { return try search(code: encodings[0].code, radius: radius, method: method) }
+            return try refinedWithin(radius, of: encodings[0], method: method)
         }
-        return try searchNearer(try queryVariants(values), radius: radius, method: method, refined: refinement != nil)
+        return try searchNearer(encodings, radius: radius, method: method, refined: refinement != nil)
     }
 
     /// Every stored item within Hamming distance `radius` of the signs of `realValues` (one per
-    /// bit), ordered by the cosine of each item's refinement vector with them.
+    /// bit, or one of ``queryRows(of:)``'s rows), ordered by the cosine of each item's refinement
+    /// vector with them.
     public func search(realValues: [Float], radius: Int, method: SearchMethod = .automatic) throws -> StoreSearchResult {
-        let code = try refinedQueryCode(realValues)
-        return try observation.query("within \(radius) bits, refined") {
+        try refinedWithin(radius, of: try realValueQuery(realValues), method: method)
+    }
+
+    private func refinedWithin(_ radius: Int, of query: QueryEncoding, method: SearchMethod) throws -> StoreSearchResult {
+        try observation.query("within \(radius) bits, refined") {
             try readingIndex { snapshot, txn in
-                let found = try searcher.within(radius: radius, of: code, in: snapshot, method: method)
-                return try refine(found, queries: [realValues], k: found.neighbors.count, txn)
+                let found = try searcher.within(radius: radius, of: query.code, in: snapshot, method: method)
+                return try refine(found, queries: [query], k: found.neighbors.count, txn)
             }
         }
     }
 
     /// The `k` stored items most similar to a query given as an encoder's real-valued output
     /// (`bitCount` values, e.g. from `realValuedOutputs(of:)` or an application's own encoder):
-    /// exact Hamming candidates of its signs, ordered by cosine.
-    /// - Throws: `StoreError` `.codeLengthMismatch` when the values are not one per bit.
+    /// exact Hamming candidates of its signs, ordered by cosine. For a store whose encoder keeps
+    /// a separate refinement vector (``ImageCodeEncoder/refinementWidth``), pass one of
+    /// ``queryRows(of:)``'s rows (the code values followed by that vector) to refine as a search
+    /// by image does; with the code values alone every candidate is compared through its code's
+    /// signs (such a store must be opened with its encoder for this to be told apart).
+    /// - Throws: `StoreError` `.codeLengthMismatch` when the values are neither one per bit nor a row.
     public func search(realValues: [Float], k: Int, method: SearchMethod = .automatic,
                        refinement options: Refinement.Options = Refinement.Options()) throws -> StoreSearchResult {
-        try refinedSearch(realValues, k: k, method: method, options: options, tieBreak: nil)
+        try refinedSearch(try realValueQuery(realValues), k: k, method: method, options: options, tieBreak: nil)
     }
 
     /// ``search(realValues:k:method:refinement:)`` for the encoding of `image` (one value per bit,
@@ -106,18 +128,17 @@ extension Store {
     /// caller that encodes many images at once gets the same answers.
     public func search(realValues: [Float], of image: PixelBuffer, k: Int, method: SearchMethod = .automatic,
                        refinement options: Refinement.Options = Refinement.Options()) throws -> StoreSearchResult {
-        try refinedSearch(realValues, k: k, method: method, options: options,
+        try refinedSearch(try realValueQuery(realValues), k: k, method: method, options: options,
                           tieBreak: try nearTieBreak(for: image, refinement: options, matchingMirrorImages: false))
     }
 
-    /// The `k` nearest to the signs of `realValues`, refined, near-ties broken by `tieBreak` when given.
-    private func refinedSearch(_ realValues: [Float], k: Int, method: SearchMethod, options: Refinement.Options,
+    /// The `k` nearest to the signs of `query`'s code values, refined, near-ties broken by `tieBreak` when given.
+    private func refinedSearch(_ query: QueryEncoding, k: Int, method: SearchMethod, options: Refinement.Options,
                                tieBreak: NearTieBreak?) throws -> StoreSearchResult {
         guard k >= 1 else { throw StoreError(.invalidArgument, "k must be at least 1, not \(k)") }
-        let code = try refinedQueryCode(realValues)
         return try observation.query("\(k) nearest, refined") {
             try readingIndex { snapshot, txn in
-                try refine(try refinementCandidates(code, k: k, method: method, options: options, snapshot), queries: [realValues], k: k,
+                try refine(try refinementCandidates(query.code, k: k, method: method, options: options, snapshot), queries: [query], k: k,
                            tieBreak: tieBreak, txn)
             }
         }
@@ -135,31 +156,42 @@ extension Store {
         return SearchResult(neighbors: tied.neighbors, statistics: tied.statistics.adding(found.statistics))
     }
 
-    /// The code of a real-valued query, checked to have one value per bit.
-    private func refinedQueryCode(_ realValues: [Float]) throws -> BinaryCode {
-        guard realValues.count == bitCount else {
-            throw StoreError(.codeLengthMismatch, "a refined query has \(realValues.count) values; this store's codes have \(bitCount) bits, one value each")
+    /// A query given as real values: one per bit, or a row of ``queryRows(of:)`` (the code
+    /// values, then the encoder's separate refinement vector).
+    private func realValueQuery(_ values: [Float]) throws -> QueryEncoding {
+        // An encoder the store cannot resolve (an application's, not given) counts as keeping none.
+        let refinementWidth = (try? imageSettings().encoder.refinementWidth) ?? nil
+        if values.count == bitCount {
+            return QueryEncoding(codeValues: values, refinementValues: refinementWidth == nil ? values : nil)
         }
-        return BinaryCode(signsOf: realValues)
+        guard let refinementWidth, values.count == bitCount + refinementWidth else {
+            throw StoreError(.codeLengthMismatch, "a refined query has \(values.count) values; this store's codes have \(bitCount) bits, one value each"
+                             + (refinementWidth.map { ", or \(bitCount) + \($0) with its encoder's refinement vector (`queryRows(of:)`)" } ?? ""))
+        }
+        return QueryEncoding(codeValues: Array(values[..<bitCount]), refinementValues: Array(values[bitCount...]))
     }
 
     /// Scores `found` against `queries` (an item's score: its best cosine with any of them) and
     /// keeps the best `k`, near-ties broken by `tieBreak` when given, with keys and payloads.
-    func refine(_ found: SearchResult, queries: [[Float]], k: Int, tieBreak: NearTieBreak? = nil,
+    func refine(_ found: SearchResult, queries: [QueryEncoding], k: Int, tieBreak: NearTieBreak? = nil,
                 _ txn: borrowing Transaction) throws -> StoreSearchResult {
-        let units = queries.map(Refinement.normalizedQuery)
+        let refinementUnits = queries.compactMap { $0.refinementValues.map(Refinement.normalizedQuery) }
+        let codeUnits = queries.map { Refinement.normalizedQuery($0.codeValues) }
+        // Queries without refinement values (code values alone, for a store keeping separate
+        // vectors) are compared with every candidate through its code's signs.
+        let vectorWidth = refinementUnits.count == queries.count ? refinementUnits.first?.count : nil
         var scored: [Refinement.Scored] = []
         scored.reserveCapacity(found.neighbors.count)
         let chunks = ChunkEditor(layout: CodeChunkLayout(bitCount: bitCount), table: tables.codes)
         for neighbor in found.neighbors {
             let score: Float
-            if let table = tables.refinements, let bytes = try txn.get(table, key: neighbor.id) {
-                guard bytes.count == bitCount else {
-                    throw StoreError(.corrupted, "item \(neighbor.id)'s refinement vector has \(bytes.count) bytes, not \(bitCount); verify the store (`Store.verify()`)")
+            if let vectorWidth, let table = tables.refinements, let bytes = try txn.get(table, key: neighbor.id) {
+                guard bytes.count == vectorWidth else {
+                    throw StoreError(.corrupted, "item \(neighbor.id)'s refinement vector has \(bytes.count) bytes, not \(vectorWidth); verify the store (`Store.verify()`)")
                 }
-                score = Self.bestCosine(units, bytes.bindMemory(to: Int8.self))
+                score = Self.bestCosine(refinementUnits, bytes.bindMemory(to: Int8.self))
             } else {
-                score = try codeSigns(of: neighbor.id, chunks, txn).withUnsafeBufferPointer { Self.bestCosine(units, $0) }
+                score = try codeSigns(of: neighbor.id, chunks, txn).withUnsafeBufferPointer { Self.bestCosine(codeUnits, $0) }
             }
             scored.append(.init(neighbor: neighbor, score: score))
         }
@@ -182,4 +214,17 @@ extension Store {
         let code = try BinaryCode(bitCount: bitCount, words: words)
         return (0..<bitCount).map { code.bit($0) ? 127 : -127 }
     }
+}
+
+/// One query image's encoding as a search uses it.
+struct QueryEncoding {
+    /// The encoder's real values, one per bit: their signs are the query's code.
+    let codeValues: [Float]
+    /// What the items' refinement vectors are compared with: the code values, or the encoder's
+    /// separate refinement vector (``ImageCodeEncoder/refinementWidth``); nil for code values
+    /// alone given to a store that keeps separate vectors, whose candidates are then compared
+    /// through their codes' signs.
+    let refinementValues: [Float]?
+
+    var code: BinaryCode { BinaryCode(signsOf: codeValues) }
 }

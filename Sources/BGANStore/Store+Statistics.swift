@@ -34,7 +34,8 @@ public struct StoreStatistics: Sendable, Codable {
     /// Longest side of the thumbnails kept with images (0: none), and how many are kept.
     public var thumbnailSide: Int
     public var thumbnails: Int
-    /// Items with a refinement vector (one byte per bit; `Refinement`), which searches by
+    /// Items with a refinement vector (one byte per bit, or per value of the encoder's own
+    /// refinement vector, ``ImageCodeEncoder/refinementWidth``; `Refinement`), which searches by
     /// image use to order their candidates.
     public var refinementVectors: Int
     /// The change log (`Store.enableChangeLog()`): nil when the store keeps none.

@@ -24,11 +24,16 @@ extension Store {
     /// agree; every live item is found in every multi-index table under its current code (or is
     /// listed as moved or as newer than the index), and the index lists nothing else but stale
     /// entries, whose number the store records; a bound model is intact, matches its digest
-    /// stamp and makes codes of the store's length; thumbnails are PNGs kept for live items only;
+    /// stamp and makes codes of the store's length; thumbnails are PNGs and refinement vectors have
+    /// the encoder's width (one byte per bit, or its ``ImageCodeEncoder/refinementWidth``; one
+    /// width for all when the encoder cannot be resolved), both kept for live items only;
     /// change-log entries are well formed, numbered within the log and name handed-out ids.
     @available(*, noasync, message: "blocks its thread: from async code call the async overload, which runs on the store's BlockingPool")
     public func verify() throws -> VerificationReport {
-        try environment.read { txn in
+        // Resolved before the read: the width the encoder's refinement vectors have, or nil when
+        // it cannot be resolved (an application's encoder not given, a damaged model).
+        let resolvedWidth: Int? = (try? imageSettings().encoder).map { $0.refinementWidth ?? bitCount }
+        return try environment.read { txn in
             var report = VerificationReport()
             func problem(_ text: String) { if report.problems.count < 100 { report.problems.append(text) } }
             let base = try StoreSnapshot(reading: txn, tables: tables, path: path, includingIndex: false)
@@ -124,12 +129,14 @@ extension Store {
             }
 
             // Tables of what images leave beside their codes: entries of live items only, each well formed.
-            let bitCount = bitCount
+            var vectorWidth = resolvedWidth
             let imageExtras: [(table: Table?, what: String, malformed: (UInt32, UnsafeRawBufferPointer) -> String?)] = [
                 (tables.thumbnails, "thumbnail", { id, value in
                     ImageDecoder.format(of: Array(value.prefix(8))) != .png ? "item \(id)'s thumbnail is not a PNG" : nil }),
                 (tables.refinements, "refinement vector", { id, value in
-                    value.count != bitCount ? "item \(id)'s refinement vector has \(value.count) bytes, not \(bitCount)" : nil }),
+                    let expected = vectorWidth ?? value.count
+                    vectorWidth = expected
+                    return value.count != expected ? "item \(id)'s refinement vector has \(value.count) bytes, not \(expected)" : nil }),
             ]
             for extra in imageExtras {
                 guard let table = extra.table else { continue }

@@ -13,13 +13,18 @@ public struct HashingMethod {
     /// store keeps them quantised to refine results (``Refinement``). A run then takes the codes
     /// from their signs instead of calling ``encode`` as well.
     public var realValues: (([Float]) throws -> [Float])?
+    /// When set, ``realValues`` gives each image's `bitCount` code values followed by this many
+    /// values of a separate refinement vector, which refinement compares instead (a model
+    /// refining by its hidden layer, as a store bound to it does).
+    public var refinementWidth: Int?
 
     public init(name: String, bitCount: Int, encode: @escaping ([Float]) throws -> PackedCodes,
-                realValues: (([Float]) throws -> [Float])? = nil) {
+                realValues: (([Float]) throws -> [Float])? = nil, refinementWidth: Int? = nil) {
         self.name = name
         self.bitCount = bitCount
         self.encode = encode
         self.realValues = realValues
+        self.refinementWidth = refinementWidth
     }
 }
 
@@ -87,7 +92,7 @@ public enum EvaluationRun {
         var refinement: RefinementData?
         var refinedPrecision: Double?
         if let databaseValues, let queryValues {
-            let data = RefinementData(dimension: method.bitCount, databaseValues: databaseValues, queryValues: queryValues, options: setup.refinement)
+            let data = RefinementData(dimension: method.refinementWidth ?? method.bitCount, databaseValues: databaseValues, queryValues: queryValues, options: setup.refinement)
             refinement = data
             refinedPrecision = NearDuplicateEvaluation.refinedPrecision(
                 at: setup.shortDepth, database: database, databaseLabels: setup.databaseLabels, queries: queries,
@@ -119,12 +124,22 @@ public enum EvaluationRun {
     }
 }
 
-/// The codes of `pixels` and, when the method has them, the real values they are the signs of:
-/// one pass of the method either way.
+/// The codes of `pixels` and, when the method has them, the vectors refinement compares (the
+/// real values the codes are the signs of, or the method's separate refinement vectors): one
+/// pass of the method either way.
 private func codesAndValues(_ method: HashingMethod, _ pixels: [Float]) throws -> (PackedCodes, [Float]?) {
     guard let realValues = method.realValues else { return (try method.encode(pixels), nil) }
     let values = try realValues(pixels)
-    return (PackedCodes(signsOf: values, bitCount: method.bitCount), values)
+    guard let width = method.refinementWidth else { return (PackedCodes(signsOf: values, bitCount: method.bitCount), values) }
+    let row = method.bitCount + width
+    var codeValues: [Float] = [], vectors: [Float] = []
+    codeValues.reserveCapacity(values.count / row * method.bitCount)
+    vectors.reserveCapacity(values.count / row * width)
+    for start in stride(from: 0, to: values.count, by: row) {
+        codeValues += values[start..<(start + method.bitCount)]
+        vectors += values[(start + method.bitCount)..<(start + row)]
+    }
+    return (PackedCodes(signsOf: codeValues, bitCount: method.bitCount), vectors)
 }
 
 extension ImageSet {

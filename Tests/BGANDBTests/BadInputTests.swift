@@ -111,7 +111,7 @@ import TestSupport
     @Test(arguments: [
         ("models/truncated.bganmodel", "digest does not match its contents"),
         ("models/bit-flipped.bganmodel", "digest does not match its contents"),
-        ("models/version-5.bganmodel", "format version 5; this build reads versions 1 to 4 (a newer build wrote it)"),
+        ("models/version-6.bganmodel", "format version 6; this build reads versions 1 to 5 (a newer build wrote it)"),
         ("models/huge-architecture.bganmodel", "architecture is unusable"),
         ("models/mirror-averaging-version-1.bganmodel", "asks for mirror averaging, which makes format version 2, but it is format version 1"),
         ("models/standardised-input-version-2.bganmodel", "asks for a standardised input, which makes format version 3, but it is format version 2"),

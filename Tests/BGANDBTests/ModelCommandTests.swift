@@ -73,4 +73,36 @@ import TestSupport
         #expect(missing.status == 1 && missing.stderr.contains("cannot read the model file"), "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.sub("x.bganmodel")))
     }
+
+    /// `model refinement hidden-layer` writes a copy whose stores keep the hidden layer: same
+    /// codes, a store bound to it keeps `hiddenUnits` bytes an item and finds a stored image first.
+    @Test func aCopyRefiningByTheHiddenLayer() throws {
+        let plain = directory.sub("plain-r.bganmodel"), hidden = directory.sub("hidden.bganmodel")
+        try Data(try DefaultModel.load(bits: 32).encoded()).write(to: URL(fileURLWithPath: plain))
+        let written = try CLI.run(["model", "refinement", "hidden-layer", plain, "--out", hidden])
+        #expect(written.status == 0, "\(written.stderr)")
+        let before = try shown(plain), after = try shown(hidden)
+        #expect(before["refinementVectors"] as? String == "outputs" && after["refinementVectors"] as? String == "hidden-layer")
+        let digest = try #require(after["digest"] as? String)
+        #expect(after["formatVersion"] as? Int == 5 && written.stderr.contains(digest))
+        let (images, _) = try imagesAndMirrors()
+        #expect(try codes(hidden, images) == (try codes(plain, images)), "codes stay the outputs' signs")
+
+        let store = directory.sub("hidden-store")
+        #expect(try CLI.run(["create", store, "--model", hidden]).status == 0)
+        #expect(try CLI.run(["ingest", store, images]).status == 0)
+        let query = try CLI.run(["query", store, images + "/3.png", "-k", "2", "--json"])
+        try #require(query.status == 0, "\(query.stderr)")
+        let row = try #require(try JSONSerialization.jsonObject(with: Data(query.stdout.split(separator: "\n")[0].utf8)) as? [String: Any])
+        let first = try #require((row["hits"] as? [[String: Any]])?.first)
+        #expect((first["key"] as? String)?.hasSuffix("3.png") == true && (first["score"] as? Double).map { $0 > 0.999 } == true, "\(row)")
+        let verified = try CLI.run(["verify", store])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+
+        let back = directory.sub("back.bganmodel")
+        #expect(try CLI.run(["model", "refinement", "outputs", hidden, "--out", back]).status == 0)
+        #expect(try shown(back)["digest"] as? String == before["digest"] as? String, "set back: the original file")
+        let bad = try CLI.run(["model", "refinement", "hidden", plain, "--out", directory.sub("y.bganmodel")])
+        #expect(bad.status == 64 && bad.stderr.contains("hidden-layer"), "\(bad.stderr)")
+    }
 }

@@ -14,10 +14,17 @@ import TestSupport
     /// The refined answer computed the obvious way: every item's distance, the candidates
     /// within the distance of the `max(k·factor, minimum)`-th nearest, ordered by cosine.
     static func oracle(query: [Float], items: [(key: String, values: [Float])], k: Int, factor: Int, minimum: Int) -> [String] {
-        let code = BinaryCode(signsOf: query)
-        let unit = Refinement.normalizedQuery(query)
-        let ranked = items.enumerated().map { (index: $0.offset, key: $0.element.key, distance: BinaryCode(signsOf: $0.element.values).distance(to: code),
-                                              vector: Refinement.quantize($0.element.values)) }
+        oracle(queryCode: query, queryVector: query, items: items.map { ($0.key, $0.values, $0.values) }, k: k, factor: factor, minimum: minimum)
+    }
+
+    /// The same, the codes the signs of `codeValues` and the cosines those of `vector`s (the same
+    /// values, or a separate refinement vector such as a hidden layer).
+    static func oracle(queryCode: [Float], queryVector: [Float], items: [(key: String, codeValues: [Float], vector: [Float])],
+                       k: Int, factor: Int, minimum: Int) -> [String] {
+        let code = BinaryCode(signsOf: queryCode)
+        let unit = Refinement.normalizedQuery(queryVector)
+        let ranked = items.enumerated().map { (index: $0.offset, key: $0.element.key, distance: BinaryCode(signsOf: $0.element.codeValues).distance(to: code),
+                                              vector: Refinement.quantize($0.element.vector)) }
         let reach = ranked.map(\.distance).sorted()[min(max(k * factor, minimum), ranked.count) - 1]
         let scored = ranked.filter { $0.distance <= reach }.map { entry in
             (entry, unit.withUnsafeBufferPointer { q in entry.vector.withUnsafeBufferPointer { Refinement.cosine(query: q, item: $0) } })

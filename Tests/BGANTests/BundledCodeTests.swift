@@ -16,6 +16,8 @@ import Testing
             let mirrorAveraging: Bool
             let outputs: [[Double]]
             let codes: [String]
+            /// The hidden layer, for a model whose stores refine by it.
+            let hiddenLayer: [[Double]]?
         }
         let images: String
         let indices: [Int]
@@ -43,7 +45,18 @@ import Testing
         let set = try ImageSet(contentsOf: golden.images)
         let model = try DefaultModel.loadPhotoModel()
         #expect(model.header.architecture.standardizesInput && model.header.preprocessing.channels == 3)
-        try compare(model, golden.photoModel, golden.indices, images: try golden.indices.map { try Self.photoImage(set.image($0)) })
+        let images = try golden.indices.map { try Self.photoImage(set.image($0)) }
+        try compare(model, golden.photoModel, golden.indices, images: images)
+        // Its stores keep its hidden layer: that too is the independent pass's.
+        #expect(model.header.refinementVectors == .hiddenLayer)
+        let expected = try #require(golden.photoModel.hiddenLayer)
+        let hidden = try ImageEncoder(model: model).hiddenFeatures(of: images)
+        let units = model.header.architecture.hiddenUnits
+        try #require(hidden.count == expected.count * units)
+        let largest = expected.enumerated().flatMap { row, values in
+            values.enumerated().map { unit, reference in abs(Double(hidden[row * units + unit]) - reference) / max(1, abs(reference)) }
+        }.max() ?? .infinity
+        #expect(largest < 1e-3, "largest relative difference of the hidden layer: \(largest)")
     }
 
     /// A 32×32 RGB image from a 28×28 gray one, as make_bundled_codes.py's `photo_image`: padded

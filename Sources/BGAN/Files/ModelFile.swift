@@ -36,7 +36,8 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 ///
 /// Files are format version 1; 2 when ``Header/averagesMirrorImages`` is set; 3 when the encoder
 /// standardises its input (``BGANArchitecture/standardizesInput``), with or without mirror
-/// averaging; 4 when that standardisation is robust (``BGANArchitecture/standardizesRobustly``):
+/// averaging; 4 when that standardisation is robust (``BGANArchitecture/standardizesRobustly``);
+/// 5 when stores refine by the hidden layer (``Header/refinementVectors``), whatever else it uses:
 /// each file has the lowest version whose readers know every setting it uses. A build that reads
 /// only older versions would ignore the setting and give other codes, so it refuses the file.
 public struct ModelFile: Sendable {
@@ -52,18 +53,25 @@ public struct ModelFile: Sendable {
         /// get one code: `h(x) = (f(x) + f(mirror(x))) / 2` for the network f. Written to the
         /// file only when set (key `mirrorAveraging`), so files without it keep their bytes.
         public var averagesMirrorImages: Bool
+        /// What a store bound to the model keeps per item to re-rank its exact Hamming
+        /// candidates: the real-valued outputs whose signs are the code (the default), or the
+        /// wider hidden layer under them. Chosen per model on its validation data (docs/photos.md,
+        /// "Refining by the hidden layer"). Written to the file only when it is the hidden layer
+        /// (key `refinementVectors`), so files without it keep their bytes.
+        public var refinementVectors: RefinementVectors
 
         public init(architecture: BGANArchitecture, preprocessing: Preprocessing, training: [String: String], beta: Float,
-                    averagesMirrorImages: Bool = false) {
+                    averagesMirrorImages: Bool = false, refinementVectors: RefinementVectors = .outputs) {
             self.architecture = architecture
             self.preprocessing = preprocessing
             self.training = training
             self.beta = beta
             self.averagesMirrorImages = averagesMirrorImages
+            self.refinementVectors = refinementVectors
         }
 
         enum CodingKeys: String, CodingKey {
-            case architecture, preprocessing, training, beta
+            case architecture, preprocessing, training, beta, refinementVectors
             case averagesMirrorImages = "mirrorAveraging"
         }
 
@@ -74,6 +82,7 @@ public struct ModelFile: Sendable {
             training = try container.decode([String: String].self, forKey: .training)
             beta = try container.decode(Float.self, forKey: .beta)
             averagesMirrorImages = try container.decodeIfPresent(Bool.self, forKey: .averagesMirrorImages) ?? false
+            refinementVectors = try container.decodeIfPresent(RefinementVectors.self, forKey: .refinementVectors) ?? .outputs
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -83,12 +92,14 @@ public struct ModelFile: Sendable {
             try container.encode(training, forKey: .training)
             try container.encode(beta, forKey: .beta)
             if averagesMirrorImages { try container.encode(true, forKey: .averagesMirrorImages) }
+            if refinementVectors != .outputs { try container.encode(refinementVectors, forKey: .refinementVectors) }
         }
 
         /// The format version a file of this header is written in: the lowest whose readers know
         /// every setting the header uses.
         public var formatVersion: UInt32 {
-            architecture.standardizesRobustly ? 4 : architecture.standardizesInput ? 3 : averagesMirrorImages ? 2 : 1
+            refinementVectors == .hiddenLayer ? 5
+                : architecture.standardizesRobustly ? 4 : architecture.standardizesInput ? 3 : averagesMirrorImages ? 2 : 1
         }
 
         /// The settings that raise the format version, in words (for the message refusing a
@@ -96,13 +107,25 @@ public struct ModelFile: Sendable {
         var versionedSettings: String {
             let settings = (averagesMirrorImages ? ["mirror averaging"] : [])
                 + (architecture.standardizesInput ? [architecture.standardizesRobustly ? "a robustly standardised input" : "a standardised input"] : [])
+                + (refinementVectors == .hiddenLayer ? ["refinement by the hidden layer"] : [])
             return settings.isEmpty ? "neither mirror averaging nor a standardised input" : settings.joined(separator: " and ")
         }
     }
 
+    /// The vectors a store keeps per item, and a search by image compares, to re-rank the exact
+    /// Hamming candidates (``Header/refinementVectors``).
+    public enum RefinementVectors: String, Codable, Sendable, CaseIterable {
+        /// The code layer's real-valued outputs (`bits` values, one byte each in a store).
+        case outputs
+        /// The hidden layer under the code layer (`hiddenUnits` values), mirror-averaged as the
+        /// outputs are: a wider view of the image, which tells apart look-alikes whose outputs
+        /// nearly coincide (sibling tiles of one photograph), at `hiddenUnits` bytes an item.
+        case hiddenLayer = "hidden-layer"
+    }
+
     static let magic = Array("BGANMODL".utf8)
     /// The newest format version this build reads and writes (it reads every older one).
-    public static let formatVersion: UInt32 = 4
+    public static let formatVersion: UInt32 = 5
 
     public let header: Header
     /// The encoder's parameters, as `ParameterFile` bytes.
@@ -153,6 +176,24 @@ public struct ModelFile: Sendable {
 
     /// The training note of a model whose mirror averaging was changed after training.
     public static let changedAfterTrainingNote = "mirror_averaging"
+
+    /// This model with stores refining by `vectors` (``Header/refinementVectors``): the same
+    /// weights and codes in a new file, so a new digest (a store bound to one refuses the other,
+    /// as their refinement vectors differ). The training note ``refinementChosenNote`` records
+    /// the change; changing it back removes the note, so the round trip gives the original
+    /// file, byte for byte.
+    public func refining(by vectors: RefinementVectors) -> ModelFile {
+        guard vectors != header.refinementVectors else { return self }
+        var changed = header
+        changed.refinementVectors = vectors
+        if changed.training.removeValue(forKey: Self.refinementChosenNote) == nil {
+            changed.training[Self.refinementChosenNote] = "\(vectors.rawValue), set after training, on the trained weights"
+        }
+        return ModelFile(header: changed, parameterBytes: parameters)
+    }
+
+    /// The training note of a model whose refinement vectors were changed after training.
+    public static let refinementChosenNote = "refinement_vectors"
 
     static func body(header: Header, parameters: [UInt8]) -> [UInt8] {
         let json = (try? DigestedFile.json(header)) ?? Data()

@@ -41,16 +41,32 @@ public final class ImageEncoder {
     /// `count × hiddenUnits`), for images given as in ``signs(of:)-([Float])``: the wider
     /// representation the code layer projects, as embeddings for other tools.
     public func hiddenFeatures(of pixels: [Float]) throws -> [Float] {
-        try outputs(of: pixels, hidden: true)
+        try outputs(of: pixels, layers: .hidden)
     }
 
-    private func outputs(of pixels: [Float], hidden: Bool = false) throws -> [Float] {
+    /// For each image, its ``realValuedOutputs(of:)`` (`bits` values) followed by its
+    /// ``hiddenFeatures(of:)`` (`hiddenUnits` values), from one pass of the network:
+    /// `count × (bits + hiddenUnits)` values, for images given as in ``signs(of:)-([Float])``.
+    public func outputsAndHiddenFeatures(of pixels: [Float]) throws -> [Float] {
+        try outputs(of: pixels, layers: .outputsThenHidden)
+    }
+
+    /// Which layers a pass returns, and the values it gives each image.
+    private enum Rows {
+        case outputs, hidden, outputsThenHidden
+    }
+
+    private func outputs(of pixels: [Float], layers: Rows = .outputs) throws -> [Float] {
         let size = valuesPerImage, a = model.header.architecture
         guard pixels.count % size == 0 else {
             throw BGANError(.invalidArgument, "\(pixels.count) values are not whole \(a.channels)×\(a.height)×\(a.width) images of this model")
         }
         let count = pixels.count / size
-        let width = hidden ? hiddenUnits : bits
+        let width = switch layers {
+        case .outputs: bits
+        case .hidden: hiddenUnits
+        case .outputsThenHidden: bits + hiddenUnits
+        }
         var outputs: [Float] = []
         outputs.reserveCapacity(count * width)
         for start in stride(from: 0, to: count, by: Self.batchSize) {
@@ -58,8 +74,13 @@ public final class ImageEncoder {
             let images = Array(pixels[(start * size)..<((start + n) * size)])
             func pass(_ images: [Float]) throws -> [Float] {
                 let batch = Tensor(shape: [n, a.channels, a.height, a.width], storage: images)
-                return try (hidden ? BGANNetworks.hiddenFeatures(of: batch, encoder: encoder)
-                                   : BGANNetworks.preSignOutputs(of: batch, encoder: encoder)).storage
+                switch layers {
+                case .outputs: return try BGANNetworks.preSignOutputs(of: batch, encoder: encoder).storage
+                case .hidden: return try BGANNetworks.hiddenFeatures(of: batch, encoder: encoder).storage
+                case .outputsThenHidden:
+                    let (hidden, outputs) = try BGANNetworks.hiddenFeaturesAndOutputs(of: batch, encoder: encoder)
+                    return Self.rows(outputs.storage, width: bits, then: hidden.storage, width: hiddenUnits)
+                }
             }
             let passed = try pass(images)
             guard model.header.averagesMirrorImages else {
@@ -72,6 +93,18 @@ public final class ImageEncoder {
             outputs += zip(passed, mirrored).map { ($0 + $1) / 2 }
         }
         return outputs
+    }
+
+    /// Each row of `first` (`firstWidth` values) followed by the same row of `second`.
+    static func rows(_ first: [Float], width firstWidth: Int, then second: [Float], width secondWidth: Int) -> [Float] {
+        let count = first.count / firstWidth
+        var rows: [Float] = []
+        rows.reserveCapacity(first.count + second.count)
+        for row in 0..<count {
+            rows += first[(row * firstWidth)..<((row + 1) * firstWidth)]
+            rows += second[(row * secondWidth)..<((row + 1) * secondWidth)]
+        }
+        return rows
     }
 
     /// Every row of `width` values reversed: of images laid out channel by channel, row by row

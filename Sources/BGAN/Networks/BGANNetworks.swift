@@ -290,6 +290,14 @@ public final class BGANNetworks {
         return h
     }
 
+    /// The hidden layer and the real-valued outputs above it from one pass, in inference mode:
+    /// what ``hiddenFeatures(of:encoder:)`` and ``preSignOutputs(of:encoder:)`` give, for the
+    /// cost of one.
+    static func hiddenFeaturesAndOutputs(of images: Tensor, encoder: Sequential) throws -> (hidden: Tensor, outputs: Tensor) {
+        let hidden = try hiddenFeatures(of: images, encoder: encoder)
+        return (hidden, try encoder.layers[encoder.layers.count - 2].forward(hidden, training: false))
+    }
+
     /// The binary codes of `images` (`N × C × H × W`, values in [0, 1]): `sign(h)` of the
     /// encoder in inference mode, as `N × L` values of ±1.
     public func codes(of images: Tensor) throws -> Tensor {

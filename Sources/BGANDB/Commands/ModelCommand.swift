@@ -6,23 +6,25 @@ import Foundation
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Show a model file, or write a copy of it with mirror averaging on or off.",
-        subcommands: [ModelShowCommand.self, ModelMirrorAveragingCommand.self])
+        abstract: "Show a model file, or write a copy of it with mirror averaging on or off, or with other refinement vectors.",
+        subcommands: [ModelShowCommand.self, ModelMirrorAveragingCommand.self, ModelRefinementCommand.self])
 }
 
 struct ModelShowCommand: ParsableCommand {
-    /// What `show` prints: the header as the file holds it (`mirrorAveraging` appears in it only
-    /// when set), with the digest, the format version and the setting spelled out beside it.
+    /// What `show` prints: the header as the file holds it (`mirrorAveraging` and
+    /// `refinementVectors` appear in it only when set), with the digest, the format version and
+    /// both settings spelled out beside it.
     struct Shown: Encodable {
         let digest: String
         let formatVersion: UInt32
         let mirrorAveraging: Bool
+        let refinementVectors: ModelFile.RefinementVectors
         let header: ModelFile.Header
     }
 
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print a model file's digest, format version and header (architecture, preprocessing, mirror averaging, training settings) as JSON.",
+        abstract: "Print a model file's digest, format version and header (architecture, preprocessing, mirror averaging, refinement vectors, training settings) as JSON.",
         discussion: """
         The digest is the model's identity: a store bound to the model is stamped with it. \
         Without MODEL, the bundled model of --bits, or with --encoder photo the bundled photo model.
@@ -48,13 +50,40 @@ struct ModelShowCommand: ParsableCommand {
             let json = JSONEncoder()
             json.outputFormatting = [.sortedKeys, .prettyPrinted]
             let shown = Shown(digest: file.digest, formatVersion: file.header.formatVersion, mirrorAveraging: file.header.averagesMirrorImages,
-                              header: file.header)
+                              refinementVectors: file.header.refinementVectors, header: file.header)
             Console.out(String(decoding: try json.encode(shown), as: UTF8.self))
         }
     }
 }
 
-struct ModelMirrorAveragingCommand: ParsableCommand {
+/// A command that writes a copy of a model file with one inference setting changed.
+protocol ModelCopyCommand: ParsableCommand {
+    /// The model file to copy.
+    var model: String { get }
+    /// Where to write the copy.
+    var out: String { get }
+}
+
+extension ModelCopyCommand {
+    func validate() throws {
+        if URL(fileURLWithPath: out).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL {
+            throw ValidationError("--out is the model itself; write the copy to another path")
+        }
+    }
+
+    /// Writes `change` of the model to `out` and says so: `setting` in words, and `already` when
+    /// the model had it (the copy is then the model, byte for byte).
+    func writeCopy(setting: String, already: String, _ change: (ModelFile) -> ModelFile) throws {
+        try Console.reportingErrors {
+            let file = try DefaultModel.load(path: model, bits: 0)
+            let copy = change(file)
+            try Data(copy.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
+            Console.log("\(out): \(setting), digest \(copy.digest)" + (copy.digest == file.digest ? " (unchanged: \(model) already \(already))" : ""))
+        }
+    }
+}
+
+struct ModelMirrorAveragingCommand: ModelCopyCommand {
     static let configuration = CommandConfiguration(
         commandName: "mirror-averaging",
         abstract: "Write a copy of a model whose outputs are (on) or are not (off) averaged with the mirror image's.",
@@ -83,19 +112,40 @@ struct ModelMirrorAveragingCommand: ParsableCommand {
         case on, off
     }
 
-    func validate() throws {
-        if URL(fileURLWithPath: out).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL {
-            throw ValidationError("--out is the model itself; write the copy to another path")
-        }
-    }
-
     func run() throws {
-        try Console.reportingErrors {
-            let file = try DefaultModel.load(path: model, bits: 0)
-            let copy = file.averagingMirrorImages(setting == .on)
-            try Data(copy.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
-            Console.log("\(out): mirror averaging \(setting.rawValue), digest \(copy.digest)"
-                        + (copy.digest == file.digest ? " (unchanged: \(model) already has it \(setting.rawValue))" : ""))
-        }
+        try writeCopy(setting: "mirror averaging \(setting.rawValue)", already: "has it \(setting.rawValue)") { $0.averagingMirrorImages(setting == .on) }
     }
 }
+
+struct ModelRefinementCommand: ModelCopyCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refinement",
+        abstract: "Write a copy of a model whose stores refine by its outputs or by its hidden layer.",
+        discussion: """
+        A store bound to a model keeps a vector per item and re-ranks its exact Hamming \
+        candidates by the cosine of the query's vector with theirs. By default that vector is \
+        the model's real-valued outputs (one byte per bit); with hidden-layer it is the hidden \
+        layer under them (one byte per hidden unit: 256 for the bundled photo model, against \
+        64), which tells apart look-alikes whose outputs nearly coincide. Codes stay exactly as \
+        they are. Choose it per model on that model's validation data (docs/photos.md, "Refining \
+        by the hidden layer"). The copy has a new digest, so a store bound to one model refuses \
+        the other (`bgan-db reencode` moves a store to it); changing the setting back gives the \
+        original file, byte for byte. Files refining by the hidden layer are format version 5, \
+        which builds before it refuse.
+        """)
+
+    @Argument(help: "outputs or hidden-layer.")
+    var vectors: ModelFile.RefinementVectors
+
+    @Argument(help: "The model file to copy.")
+    var model: String
+
+    @Option(help: "Where to write the copy (refused if it is the model itself).")
+    var out: String
+
+    func run() throws {
+        try writeCopy(setting: "refinement by \(vectors.rawValue)", already: "refines by \(vectors.rawValue)") { $0.refining(by: vectors) }
+    }
+}
+
+extension ModelFile.RefinementVectors: ExpressibleByArgument {}

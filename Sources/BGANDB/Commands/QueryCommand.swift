@@ -113,9 +113,11 @@ struct QueryCommand: ParsableCommand {
                 let inputs = try QueryImages(inputs: images, limit: limit, decoder: try store.imageDecoder())
                 // A search that matches mirror images encodes each image with its mirror image itself.
                 if !searchesMirrorImages {
-                    let values = try store.realValuedOutputs(of: inputs.buffers)
-                    realValues = stride(from: 0, to: values.count, by: store.bitCount).map { Array(values[$0..<($0 + store.bitCount)]) }
-                    queries = realValues.map { BinaryCode(signsOf: $0) }
+                    // Each row: the code's values, then the encoder's separate refinement vector if it keeps one.
+                    let rows = try store.queryRows(of: inputs.buffers)
+                    let width = max(1, rows.count / max(1, inputs.buffers.count))
+                    realValues = stride(from: 0, to: rows.count, by: width).map { Array(rows[$0..<($0 + width)]) }
+                    queries = realValues.map { BinaryCode(signsOf: Array($0.prefix(store.bitCount))) }
                     if hammingOnly { realValues = [] }
                 }
                 (names, labels, buffers, previews) = (inputs.names, inputs.labels, inputs.buffers, inputs.previews)

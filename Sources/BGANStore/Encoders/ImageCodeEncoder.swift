@@ -62,6 +62,16 @@ public protocol ImageCodeEncoder: Sendable {
     /// matches mirror images then encodes and searches the image alone, as the mirror image
     /// would find the same items. false (the default): they may differ.
     var isMirrorInvariant: Bool { get }
+    /// Values in each image's refinement vector when the store should keep another vector than
+    /// the code's own real values (a BGAN model refining by its hidden layer,
+    /// `ModelFile.Header.refinementVectors`); nil (the default): the store keeps the values
+    /// ``encode(_:)`` gives, one byte per bit. A store keeps one signed byte per value.
+    var refinementWidth: Int? { get }
+    /// For an encoder with a ``refinementWidth``: each image's `bitCount` values, exactly as
+    /// ``encode(_:)`` gives them, followed by its `refinementWidth` refinement values, image after
+    /// image. The store calls it instead of ``encode(_:)`` for such an encoder, under the same
+    /// rules. The default (for encoders without one) is ``encode(_:)``.
+    func encodeWithRefinement(_ prepared: [[Float]]) throws -> [Float]
 }
 
 /// An encoder's name and version, as a store bound to it is stamped: for a BGAN model,
@@ -85,6 +95,11 @@ extension ImageCodeEncoder {
     public var minimumInputSide: Int? { nil }
     public var readsLuminanceOnly: Bool { false }
     public var isMirrorInvariant: Bool { false }
+    public var refinementWidth: Int? { nil }
+    public func encodeWithRefinement(_ prepared: [[Float]]) throws -> [Float] { try encode(prepared) }
+
+    /// Values per image of ``encodeWithRefinement(_:)``: the code's, then the separate refinement vector's.
+    var encodedWidth: Int { bitCount + (refinementWidth ?? 0) }
 
     /// The codes of `images`.
     public func codes(of images: [PixelBuffer]) throws -> [BinaryCode] {

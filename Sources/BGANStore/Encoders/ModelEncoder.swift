@@ -37,13 +37,30 @@ public final class ModelEncoder: ImageCodeEncoder, @unchecked Sendable {
         model.header.preprocessing.input(from: image)
     }
 
+    /// A model refining by its hidden layer (`ModelFile.Header.refinementVectors`) has stores
+    /// keep that layer's `hiddenUnits` values per item.
+    public var refinementWidth: Int? {
+        model.header.refinementVectors == .hiddenLayer ? model.header.architecture.hiddenUnits : nil
+    }
+
     public func encode(_ prepared: [[Float]]) throws -> [Float] {
+        try run(prepared) { try $0.realValuedOutputs(of: $1) }
+    }
+
+    /// The outputs and, for a model refining by its hidden layer, that layer too, from one pass.
+    public func encodeWithRefinement(_ prepared: [[Float]]) throws -> [Float] {
+        guard refinementWidth != nil else { return try encode(prepared) }
+        return try run(prepared) { try $0.outputsAndHiddenFeatures(of: $1) }
+    }
+
+    /// `pass` on the network (built at the first call) with the prepared images laid end to end.
+    private func run(_ prepared: [[Float]], _ pass: (ImageEncoder, [Float]) throws -> [Float]) throws -> [Float] {
         var input: [Float] = []
         input.reserveCapacity(prepared.reduce(0) { $0 + $1.count })
         for values in prepared { input += values }
         lock.lock()
         defer { lock.unlock() }
         if network == nil { network = try ImageEncoder(model: model) }
-        return try network!.realValuedOutputs(of: input)
+        return try pass(network!, input)
     }
 }

@@ -11,7 +11,9 @@ over all its values, ε 1e-4; with robustStandardisation too, by the mean and de
 values winsorised at their 5th and 95th percentiles instead, clipped to ±3) on a fixed set of
 Fashion-MNIST test images — for the RGB photo model the same images made into 32×32 colour ones
 (`photo_image`) — and writes the real-valued outputs h
-and the codes (bit i set where h_i > 0, BinaryCode's order) to bundled-codes.json.
+and the codes (bit i set where h_i > 0, BinaryCode's order) to bundled-codes.json; for a model
+whose header sets refinementVectors to hidden-layer (the photo model), its hidden layer too
+(mirror-averaged as h is), which stores bound to it keep.
 BundledCodeTests compares the Swift encoder with them. Run again whenever the bundled models change:
 
     python3 Fixtures/nn/make_bundled_codes.py
@@ -39,8 +41,10 @@ def read_model(path):
     offset = 16
     header = json.loads(body[offset:offset + header_length])
     architecture = header["architecture"]
-    expected = 4 if architecture.get("robustStandardisation") else 3 if architecture.get("standardisedInput") else 2 if header.get("mirrorAveraging") else 1
-    assert version == expected, "format version 4 with robustStandardisation, else 3 with standardisedInput, else 2 with mirrorAveraging, else 1"
+    expected = (5 if header.get("refinementVectors") == "hidden-layer" else 4 if architecture.get("robustStandardisation")
+                else 3 if architecture.get("standardisedInput") else 2 if header.get("mirrorAveraging") else 1)
+    assert version == expected, ("format version 5 with refinementVectors hidden-layer, else 4 with robustStandardisation, "
+                                 "else 3 with standardisedInput, else 2 with mirrorAveraging, else 1")
     offset += header_length
     (blob_length,) = struct.unpack_from("<Q", body, offset)
     offset += 8
@@ -120,13 +124,14 @@ def standardise(image, robust):
 
 
 def encode(image, p, standardised=False, robust=False):
+    """The hidden layer and h above it, one after the other."""
     if standardised:
         image = standardise(image, robust)
     x = leaky(normalise(convolve(image, p["encoder.conv1.weight"], p["encoder.conv1.bias"]), p, "encoder.bn1"))
     x = leaky(normalise(convolve(x, p["encoder.conv2.weight"], p["encoder.conv2.bias"]), p, "encoder.bn2"))
     x = x.reshape(-1)
     x = leaky(normalise(p["encoder.hidden.weight"] @ x + p["encoder.hidden.bias"], p, "encoder.bn3"))
-    return p["encoder.code.weight"] @ x + p["encoder.code.bias"]
+    return np.concatenate([x, p["encoder.code.weight"] @ x + p["encoder.code.bias"]])
 
 
 def code_hex(h):
@@ -142,12 +147,20 @@ def photo_image(gray):
     return np.stack([padded, 255 - padded, padded // 2])
 
 
-def outputs_of(header, parameters, inputs):
+def layers_of(header, parameters, inputs):
+    """(hidden layers, outputs h) of `inputs`, each averaged with its mirror image's when the model says so."""
     standardised = bool(header["architecture"].get("standardisedInput"))
     robust = bool(header["architecture"].get("robustStandardisation"))
     if header.get("mirrorAveraging"):
-        return [(encode(x, parameters, standardised, robust) + encode(x[:, :, ::-1], parameters, standardised, robust)) / 2 for x in inputs]
-    return [encode(x, parameters, standardised, robust) for x in inputs]
+        rows = [(encode(x, parameters, standardised, robust) + encode(x[:, :, ::-1], parameters, standardised, robust)) / 2 for x in inputs]
+    else:
+        rows = [encode(x, parameters, standardised, robust) for x in inputs]
+    units = parameters["encoder.hidden.bias"].shape[0]
+    return [r[:units] for r in rows], [r[units:] for r in rows]
+
+
+def outputs_of(header, parameters, inputs):
+    return layers_of(header, parameters, inputs)[1]
 
 
 def main():
@@ -170,7 +183,7 @@ def main():
         })
     header, parameters, digest = read_model(os.path.join(MODELS, "photos-64.bganmodel"))
     scale = header["preprocessing"]["scale"]
-    outputs = outputs_of(header, parameters, [photo_image(images[i]).astype(np.float64) * scale for i in INDICES])
+    hidden, outputs = layers_of(header, parameters, [photo_image(images[i]).astype(np.float64) * scale for i in INDICES])
     result["photoModel"] = {
         "bits": header["architecture"]["bits"],
         "digest": digest,
@@ -178,6 +191,8 @@ def main():
         "outputs": [[float(v) for v in h] for h in outputs],
         "codes": [code_hex(h) for h in outputs],
     }
+    if header.get("refinementVectors") == "hidden-layer":
+        result["photoModel"]["hiddenLayer"] = [[float(v) for v in x] for x in hidden]
     with open(os.path.join(ROOT, "Fixtures", "nn", "bundled-codes.json"), "w") as f:
         json.dump(result, f, indent=1)
 

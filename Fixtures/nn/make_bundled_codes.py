@@ -12,8 +12,10 @@ values winsorised at their 5th and 95th percentiles instead, clipped to ±3) on 
 Fashion-MNIST test images — for the RGB photo model the same images made into 32×32 colour ones
 (`photo_image`) — and writes the real-valued outputs h
 and the codes (bit i set where h_i > 0, BinaryCode's order) to bundled-codes.json; for a model
-whose header sets refinementVectors to hidden-layer (the photo model), its hidden layer too
-(mirror-averaged as h is), which stores bound to it keep.
+whose stores keep another refinement vector than h (the photo model: refinementVectors
+hidden-layer, refinementPixels), that vector too: the layer (mirror-averaged as h is) at unit
+length, then the standardised input averaged over side x side blocks per channel (and with its
+mirror image for a mirror-averaging model) at length sqrt(weight).
 BundledCodeTests compares the Swift encoder with them. Run again whenever the bundled models change:
 
     python3 Fixtures/nn/make_bundled_codes.py
@@ -159,6 +161,27 @@ def layers_of(header, parameters, inputs):
     return [r[:units] for r in rows], [r[units:] for r in rows]
 
 
+def refinement_vectors(header, hidden, outputs, inputs):
+    """The vectors a store bound to the model keeps, or None when they are the outputs h themselves."""
+    by_hidden = header.get("refinementVectors") == "hidden-layer"
+    pixels = header.get("refinementPixels")
+    layers = hidden if by_hidden else outputs
+    if pixels is None:
+        return layers if by_hidden else None
+    robust = bool(header["architecture"].get("robustStandardisation"))
+    side, weight = pixels["side"], pixels["weight"]
+    vectors = []
+    for layer, x in zip(layers, inputs):
+        z = standardise(x, robust)
+        channels, height, width = z.shape
+        pooled = z.reshape(channels, side, height // side, side, width // side).mean(axis=(2, 4))
+        if header.get("mirrorAveraging"):
+            pooled = (pooled + pooled[:, :, ::-1]) / 2
+        p = pooled.reshape(-1)
+        vectors.append(np.concatenate([layer / np.linalg.norm(layer), np.sqrt(weight) * p / np.linalg.norm(p)]))
+    return vectors
+
+
 def outputs_of(header, parameters, inputs):
     return layers_of(header, parameters, inputs)[1]
 
@@ -191,8 +214,9 @@ def main():
         "outputs": [[float(v) for v in h] for h in outputs],
         "codes": [code_hex(h) for h in outputs],
     }
-    if header.get("refinementVectors") == "hidden-layer":
-        result["photoModel"]["hiddenLayer"] = [[float(v) for v in x] for x in hidden]
+    vectors = refinement_vectors(header, hidden, outputs, [photo_image(images[i]).astype(np.float64) * scale for i in INDICES])
+    if vectors is not None:
+        result["photoModel"]["refinementVectors"] = [[float(v) for v in x] for x in vectors]
     with open(os.path.join(ROOT, "Fixtures", "nn", "bundled-codes.json"), "w") as f:
         json.dump(result, f, indent=1)
 

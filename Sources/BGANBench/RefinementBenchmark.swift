@@ -61,7 +61,7 @@ struct RefinementBenchmark: ParsableCommand {
         let vectorBytes = statistics.tableBytes["refinements"] ?? 0
         print("model \(model.digest.prefix(16))… (\(bits) bits); \(report.added) images stored; k = \(k)")
         // A query's row: its code values, then the model's separate refinement vector if it keeps one.
-        let rowWidth = bits + (model.header.refinementVectors == .hiddenLayer ? model.header.architecture.hiddenUnits : 0)
+        let rowWidth = bits + (model.header.refinementWidth ?? 0)
         print(String(format: "bytes per item: %.1f in all, %.1f of them refinement vectors (%d bytes of values each, the rest B-tree pages)",
                      statistics.bytesPerItem, Double(vectorBytes) / Double(max(statistics.items, 1)), rowWidth > bits ? rowWidth - bits : bits))
 

@@ -104,5 +104,26 @@ import TestSupport
         #expect(try shown(back)["digest"] as? String == before["digest"] as? String, "set back: the original file")
         let bad = try CLI.run(["model", "refinement", "hidden", plain, "--out", directory.sub("y.bganmodel")])
         #expect(bad.status == 64 && bad.stderr.contains("hidden-layer"), "\(bad.stderr)")
+
+        // Pixels beside the layer: a side that divides the 28×28 input, a positive weight.
+        let withPixels = directory.sub("pixels.bganmodel")
+        let pixels = try CLI.run(["model", "refinement", "hidden-layer", plain, "--pixel-side", "7", "--pixel-weight", "0.5", "--out", withPixels])
+        #expect(pixels.status == 0 && pixels.stderr.contains("pixels 7×7, weight 0.5"), "\(pixels.stderr)")
+        let header = try #require(try shown(withPixels)["header"] as? [String: Any])
+        #expect((header["refinementPixels"] as? [String: Any])?["side"] as? Int == 7)
+        let misfit = try CLI.run(["model", "refinement", "hidden-layer", plain, "--pixel-side", "5", "--out", directory.sub("z.bganmodel")])
+        #expect(misfit.status == 64 && misfit.stderr.contains("does not divide the model's 28×28 input"), "\(misfit.stderr)")
+        let weightless = try CLI.run(["model", "refinement", "outputs", plain, "--pixel-side", "7", "--pixel-weight", "0", "--out", directory.sub("z.bganmodel")])
+        #expect(weightless.status == 64 && weightless.stderr.contains("--pixel-weight positive"), "\(weightless.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.sub("z.bganmodel")))
+
+        // The bundled photo model, copied with pixels beside its hidden layer (what docs/photos.md suggests).
+        let photo = directory.sub("photo-pixels.bganmodel")
+        let copied = try CLI.run(["model", "refinement", "hidden-layer", "--encoder", "photo", "--pixel-side", "8", "--out", photo])
+        #expect(copied.status == 0, "\(copied.stderr)")
+        let photoShown = try shown(photo)
+        #expect(photoShown["refinementVectors"] as? String == "hidden-layer" && (photoShown["refinementPixels"] as? [String: Any])?["side"] as? Int == 8)
+        let neither = try CLI.run(["model", "refinement", "hidden-layer", "--out", directory.sub("z.bganmodel")])
+        #expect(neither.status == 64 && neither.stderr.contains("--encoder photo"), "\(neither.stderr)")
     }
 }

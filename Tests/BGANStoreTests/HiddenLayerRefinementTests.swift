@@ -70,6 +70,35 @@ import TestSupport
         #expect(differsFromTheOutputs, "the cases tell refinement by the hidden layer from refinement by the outputs")
     }
 
+    /// With pixels beside the hidden layer (`ModelFile.Header.refinementPixels`) the store keeps
+    /// and compares the whole vector `ImageEncoder.outputsAndRefinementVectors(of:)` gives.
+    @Test(arguments: [SearchMethod.linearScan, .multiIndex])
+    func pixelsBesideTheHiddenLayerRankAsTheOracle(method: SearchMethod) throws {
+        let model = try StoreImageTests.model(seed: 27).refining(by: .hiddenLayer, pixels: ModelFile.PixelSignature(side: 7, weight: 1))
+        let store = try directory.boundStore("pixels-\(method.rawValue)", model: model)
+        let count = 300
+        let ids = try store.write(images: (0..<count).map { ImageItem(key: "i\($0)", image: Self.image($0)) }).insertedIDs
+        let encoder = try ImageEncoder(model: model)
+        let width = 32 + 16 + 49
+        func rows(_ indices: [Int]) throws -> [Encoded] {
+            let values = try encoder.outputsAndRefinementVectors(of: indices.map(Self.image).flatMap(model.header.preprocessing.input(from:)))
+            return indices.enumerated().map { row, index in
+                let row = Array(values[(row * width)..<((row + 1) * width)])
+                return Encoded(key: "i\(index)", codeValues: Array(row.prefix(32)), vector: Array(row.dropFirst(32)))
+            }
+        }
+        let items = try rows(Array(0..<count))
+        let stored = try store.environment.read { txn in try txn.get(store.tables.refinements!, key: ids[7]).map { Array($0) } }
+        #expect(stored == Refinement.quantize(items[7].vector).map { UInt8(bitPattern: $0) }, "16 hidden units and 49 pixels an item")
+        for (queryIndex, k) in [(1000, 10), (1001, 1), (7, 5)] {
+            let query = try rows([queryIndex])[0]
+            let hits = try store.search(image: Self.image(queryIndex), k: k, method: method, refinement: Refinement.Options(nearTieBand: 0)).hits
+            #expect(hits.map(\.key) == Self.oracle(query: query, items: items, k: k, factor: 4, minimum: 10), "query \(queryIndex), k \(k)")
+        }
+        #expect(try store.search(image: Self.image(7), k: 1).hits.first?.key == "i7")
+        #expect(try store.verify().isHealthy)
+    }
+
     @Test func theStoreKeepsTheHiddenLayerPerItem() throws {
         let model = try Self.model(seed: 22)
         let store = try directory.boundStore("vectors", model: model)

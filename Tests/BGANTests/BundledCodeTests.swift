@@ -16,8 +16,8 @@ import Testing
             let mirrorAveraging: Bool
             let outputs: [[Double]]
             let codes: [String]
-            /// The hidden layer, for a model whose stores refine by it.
-            let hiddenLayer: [[Double]]?
+            /// The vectors its stores keep, for a model whose stores keep another than the outputs.
+            let refinementVectors: [[Double]]?
         }
         let images: String
         let indices: [Int]
@@ -47,16 +47,21 @@ import Testing
         #expect(model.header.architecture.standardizesInput && model.header.preprocessing.channels == 3)
         let images = try golden.indices.map { try Self.photoImage(set.image($0)) }
         try compare(model, golden.photoModel, golden.indices, images: images)
-        // Its stores keep its hidden layer: that too is the independent pass's.
+        // Its stores keep its hidden layer (and pixels): that vector too is the independent pass's.
         #expect(model.header.refinementVectors == .hiddenLayer)
-        let expected = try #require(golden.photoModel.hiddenLayer)
-        let hidden = try ImageEncoder(model: model).hiddenFeatures(of: images)
-        let units = model.header.architecture.hiddenUnits
-        try #require(hidden.count == expected.count * units)
-        let largest = expected.enumerated().flatMap { row, values in
-            values.enumerated().map { unit, reference in abs(Double(hidden[row * units + unit]) - reference) / max(1, abs(reference)) }
-        }.max() ?? .infinity
-        #expect(largest < 1e-3, "largest relative difference of the hidden layer: \(largest)")
+        let expected = try #require(golden.photoModel.refinementVectors)
+        let encoder = try ImageEncoder(model: model)
+        let width = try #require(encoder.refinementWidth), bits = encoder.bits
+        let rows = try encoder.outputsAndRefinementVectors(of: images.flatMap(model.header.preprocessing.input(from:)))
+        try #require(rows.count == expected.count * (bits + width) && expected.allSatisfy { $0.count == width })
+        var largest = 0.0
+        for (row, values) in expected.enumerated() {
+            for (unit, reference) in values.enumerated() {
+                let value = Double(rows[row * (bits + width) + bits + unit])
+                largest = max(largest, abs(value - reference) / max(1, abs(reference)))
+            }
+        }
+        #expect(largest < 1e-3, "largest relative difference of the refinement vectors: \(largest)")
     }
 
     /// A 32×32 RGB image from a 28×28 gray one, as make_bundled_codes.py's `photo_image`: padded

@@ -59,20 +59,36 @@ public struct ModelFile: Sendable {
         /// "Refining by the hidden layer"). Written to the file only when it is the hidden layer
         /// (key `refinementVectors`), so files without it keep their bytes.
         public var refinementVectors: RefinementVectors
+        /// A small copy of the encoder's standardised input that stores keep beside that layer in
+        /// each refinement vector, or nil (the default): pixels tell apart look-alikes the layers
+        /// map together, such as sibling tiles of one photograph re-saved at a low JPEG quality
+        /// (docs/photos.md, "Pixels in the refinement vector"). Written only when set (key
+        /// `refinementPixels`).
+        public var refinementPixels: PixelSignature?
 
         public init(architecture: BGANArchitecture, preprocessing: Preprocessing, training: [String: String], beta: Float,
-                    averagesMirrorImages: Bool = false, refinementVectors: RefinementVectors = .outputs) {
+                    averagesMirrorImages: Bool = false, refinementVectors: RefinementVectors = .outputs, refinementPixels: PixelSignature? = nil) {
             self.architecture = architecture
             self.preprocessing = preprocessing
             self.training = training
             self.beta = beta
             self.averagesMirrorImages = averagesMirrorImages
             self.refinementVectors = refinementVectors
+            self.refinementPixels = refinementPixels
         }
 
         enum CodingKeys: String, CodingKey {
-            case architecture, preprocessing, training, beta, refinementVectors
+            case architecture, preprocessing, training, beta, refinementVectors, refinementPixels
             case averagesMirrorImages = "mirrorAveraging"
+        }
+
+        /// Values in each item's refinement vector when it is not the outputs alone: the layer's
+        /// (`bits` or `hiddenUnits`), plus `channels × side²` pixels; nil when stores keep the
+        /// outputs themselves.
+        public var refinementWidth: Int? {
+            guard refinementVectors != .outputs || refinementPixels != nil else { return nil }
+            let layer = refinementVectors == .hiddenLayer ? architecture.hiddenUnits : architecture.bits
+            return layer + (refinementPixels.map { architecture.channels * $0.side * $0.side } ?? 0)
         }
 
         public init(from decoder: any Decoder) throws {
@@ -83,6 +99,7 @@ public struct ModelFile: Sendable {
             beta = try container.decode(Float.self, forKey: .beta)
             averagesMirrorImages = try container.decodeIfPresent(Bool.self, forKey: .averagesMirrorImages) ?? false
             refinementVectors = try container.decodeIfPresent(RefinementVectors.self, forKey: .refinementVectors) ?? .outputs
+            refinementPixels = try container.decodeIfPresent(PixelSignature.self, forKey: .refinementPixels)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -93,12 +110,13 @@ public struct ModelFile: Sendable {
             try container.encode(beta, forKey: .beta)
             if averagesMirrorImages { try container.encode(true, forKey: .averagesMirrorImages) }
             if refinementVectors != .outputs { try container.encode(refinementVectors, forKey: .refinementVectors) }
+            try container.encodeIfPresent(refinementPixels, forKey: .refinementPixels)
         }
 
         /// The format version a file of this header is written in: the lowest whose readers know
         /// every setting the header uses.
         public var formatVersion: UInt32 {
-            refinementVectors == .hiddenLayer ? 5
+            refinementVectors == .hiddenLayer || refinementPixels != nil ? 5
                 : architecture.standardizesRobustly ? 4 : architecture.standardizesInput ? 3 : averagesMirrorImages ? 2 : 1
         }
 
@@ -108,6 +126,7 @@ public struct ModelFile: Sendable {
             let settings = (averagesMirrorImages ? ["mirror averaging"] : [])
                 + (architecture.standardizesInput ? [architecture.standardizesRobustly ? "a robustly standardised input" : "a standardised input"] : [])
                 + (refinementVectors == .hiddenLayer ? ["refinement by the hidden layer"] : [])
+                + (refinementPixels != nil ? ["pixels in the refinement vector"] : [])
             return settings.isEmpty ? "neither mirror averaging nor a standardised input" : settings.joined(separator: " and ")
         }
     }
@@ -121,6 +140,29 @@ public struct ModelFile: Sendable {
         /// outputs are: a wider view of the image, which tells apart look-alikes whose outputs
         /// nearly coincide (sibling tiles of one photograph), at `hiddenUnits` bytes an item.
         case hiddenLayer = "hidden-layer"
+    }
+
+    /// Pixels kept in each refinement vector beside the layer (``Header/refinementPixels``): the
+    /// encoder's input as its first layer sees it (standardised by the model's own
+    /// standardisation, or by the plain per-image mean and deviation for a model without one),
+    /// averaged over `side × side` blocks per channel and, for a model that averages mirror
+    /// images, with its mirror image. The refinement vector is then `[l / |l|, √weight · p / |p|]`
+    /// for the layer l and the pixels p, so its cosine is `(cos_l + weight · cos_p) / (1 + weight)`.
+    public struct PixelSignature: Codable, Sendable, Equatable {
+        /// Side of the pooled image; it divides the input's height and width.
+        public var side: Int
+        /// Weight of the pixels' cosine against the layer's (positive).
+        public var weight: Float
+
+        public init(side: Int, weight: Float) {
+            self.side = side
+            self.weight = weight
+        }
+
+        /// Whether it fits an input of `height × width`: `side` at least 1 and dividing both, `weight` positive and finite.
+        public func fits(height: Int, width: Int) -> Bool {
+            side >= 1 && height % side == 0 && width % side == 0 && weight > 0 && weight.isFinite
+        }
     }
 
     static let magic = Array("BGANMODL".utf8)
@@ -177,23 +219,36 @@ public struct ModelFile: Sendable {
     /// The training note of a model whose mirror averaging was changed after training.
     public static let changedAfterTrainingNote = "mirror_averaging"
 
-    /// This model with stores refining by `vectors` (``Header/refinementVectors``): the same
-    /// weights and codes in a new file, so a new digest (a store bound to one refuses the other,
-    /// as their refinement vectors differ). The training note ``refinementChosenNote`` records
-    /// the change; changing it back removes the note, so the round trip gives the original
-    /// file, byte for byte.
-    public func refining(by vectors: RefinementVectors) -> ModelFile {
-        guard vectors != header.refinementVectors else { return self }
+    /// This model with stores refining by `vectors` (``Header/refinementVectors``) and, with
+    /// `pixels`, keeping that signature of the input beside it (``Header/refinementPixels``): the
+    /// same weights and codes in a new file, so a new digest (a store bound to one refuses the
+    /// other, as their refinement vectors differ). The training note ``refinementChosenNote``
+    /// records the setting the model was trained with; changing back to it removes the note, so
+    /// the round trip gives the original file, byte for byte.
+    /// - Precondition: `pixels` fits the model's input (``PixelSignature/fits(height:width:)``).
+    public func refining(by vectors: RefinementVectors, pixels: PixelSignature? = nil) -> ModelFile {
+        let a = header.architecture
+        precondition(pixels.map { $0.fits(height: a.height, width: a.width) } ?? true,
+                     "a pixel signature of side \(pixels?.side ?? 0) and weight \(pixels?.weight ?? 0) does not fit a \(a.height)×\(a.width) input")
+        guard vectors != header.refinementVectors || pixels != header.refinementPixels else { return self }
         var changed = header
         changed.refinementVectors = vectors
-        if changed.training.removeValue(forKey: Self.refinementChosenNote) == nil {
-            changed.training[Self.refinementChosenNote] = "\(vectors.rawValue), set after training, on the trained weights"
-        }
+        changed.refinementPixels = pixels
+        let trained = header.training[Self.refinementChosenNote]
+            ?? Self.refinementSetting(header.refinementVectors, pixels: header.refinementPixels) + Self.whenTrained
+        changed.training[Self.refinementChosenNote] = Self.refinementSetting(vectors, pixels: pixels) + Self.whenTrained == trained ? nil : trained
         return ModelFile(header: changed, parameterBytes: parameters)
     }
 
-    /// The training note of a model whose refinement vectors were changed after training.
+    /// The training note of a model whose refinement vectors were changed after training: the
+    /// setting it was trained with, e.g. "outputs when trained".
     public static let refinementChosenNote = "refinement_vectors"
+    static let whenTrained = " when trained"
+
+    /// A refinement setting in words: "hidden-layer", "outputs + pixels 8×8, weight 0.5"…
+    public static func refinementSetting(_ vectors: RefinementVectors, pixels: PixelSignature?) -> String {
+        vectors.rawValue + (pixels.map { " + pixels \($0.side)×\($0.side), weight \($0.weight)" } ?? "")
+    }
 
     static func body(header: Header, parameters: [UInt8]) -> [UInt8] {
         let json = (try? DigestedFile.json(header)) ?? Data()
@@ -220,6 +275,9 @@ public struct ModelFile: Sendable {
         let p = header.preprocessing, a = header.architecture
         guard p.channels == a.channels, p.height == a.height, p.width == a.width, p.scale.isFinite else {
             throw BGANError(.invalidModelFile, "\(source) is refused: its preprocessing (\(p.channels)×\(p.height)×\(p.width), scale \(p.scale)) does not match its \(a.channels)×\(a.height)×\(a.width) input")
+        }
+        if let pixels = header.refinementPixels, !pixels.fits(height: a.height, width: a.width) {
+            throw BGANError(.invalidModelFile, "\(source) is refused: its pixel signature (side \(pixels.side), weight \(pixels.weight)) does not fit its \(a.height)×\(a.width) input: the side must divide both and the weight be positive")
         }
         guard header.beta.isFinite else {
             throw BGANError(.invalidModelFile, "\(source) is refused: its β (\(header.beta)) is not a number")

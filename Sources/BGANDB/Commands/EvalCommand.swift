@@ -106,12 +106,11 @@ struct EvalCommand: ParsableCommand {
             Console.log("database \(setup.database.count) images, \(setup.queries.count) queries\(validation == nil ? "" : " (validation: the last \(setup.queries.count) training images)"), \(setup.duplicateCount) near-duplicate originals, \(dimension) values per image")
             var methods: [HashingMethod] = []
             if let loaded, let encoder = bganEncoder {
-                // Refined as a store bound to the model refines: by its outputs or by its hidden layer.
-                let byHiddenLayer = loaded.header.refinementVectors == .hiddenLayer
+                // Refined as a store bound to the model refines (`ModelFile.Header.refinementWidth`).
                 methods.append(HashingMethod(name: "BGAN", bitCount: encoder.bits,
                                              encode: { PackedCodes(signsOf: try encoder.signs(of: $0), bitCount: encoder.bits) },
-                                             realValues: { byHiddenLayer ? try encoder.outputsAndHiddenFeatures(of: $0) : try encoder.realValuedOutputs(of: $0) },
-                                             refinementWidth: byHiddenLayer ? encoder.hiddenUnits : nil))
+                                             realValues: { try encoder.outputsAndRefinementVectors(of: $0) },
+                                             refinementWidth: encoder.refinementWidth))
                 Console.log("model \(model!) (digest \(loaded.digest.prefix(16))…)")
             }
             let features = featureEncoder.map { encoder in FeatureOutputs(dimension: encoder.bits) { try encoder.realValuedOutputs(of: $0) } }

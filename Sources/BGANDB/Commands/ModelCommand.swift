@@ -19,6 +19,8 @@ struct ModelShowCommand: ParsableCommand {
         let formatVersion: UInt32
         let mirrorAveraging: Bool
         let refinementVectors: ModelFile.RefinementVectors
+        /// The pixels kept beside the layer in each refinement vector, when any.
+        let refinementPixels: ModelFile.PixelSignature?
         let header: ModelFile.Header
     }
 
@@ -50,7 +52,7 @@ struct ModelShowCommand: ParsableCommand {
             let json = JSONEncoder()
             json.outputFormatting = [.sortedKeys, .prettyPrinted]
             let shown = Shown(digest: file.digest, formatVersion: file.header.formatVersion, mirrorAveraging: file.header.averagesMirrorImages,
-                              refinementVectors: file.header.refinementVectors, header: file.header)
+                              refinementVectors: file.header.refinementVectors, refinementPixels: file.header.refinementPixels, header: file.header)
             Console.out(String(decoding: try json.encode(shown), as: UTF8.self))
         }
     }
@@ -58,27 +60,32 @@ struct ModelShowCommand: ParsableCommand {
 
 /// A command that writes a copy of a model file with one inference setting changed.
 protocol ModelCopyCommand: ParsableCommand {
-    /// The model file to copy.
-    var model: String { get }
+    /// The model file to copy, when one is named.
+    var modelPath: String? { get }
     /// Where to write the copy.
     var out: String { get }
+    /// The model to copy.
+    func source() throws -> ModelFile
 }
 
 extension ModelCopyCommand {
-    func validate() throws {
-        if URL(fileURLWithPath: out).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL {
+    func validate() throws { try refuseOverwritingTheModel() }
+
+    func refuseOverwritingTheModel() throws {
+        if let modelPath, URL(fileURLWithPath: out).standardizedFileURL == URL(fileURLWithPath: modelPath).standardizedFileURL {
             throw ValidationError("--out is the model itself; write the copy to another path")
         }
     }
 
     /// Writes `change` of the model to `out` and says so: `setting` in words, and `already` when
     /// the model had it (the copy is then the model, byte for byte).
-    func writeCopy(setting: String, already: String, _ change: (ModelFile) -> ModelFile) throws {
+    func writeCopy(setting: String, already: String, _ change: (ModelFile) throws -> ModelFile) throws {
         try Console.reportingErrors {
-            let file = try DefaultModel.load(path: model, bits: 0)
-            let copy = change(file)
+            let file = try source()
+            let copy = try change(file)
             try Data(copy.encoded()).write(to: URL(fileURLWithPath: out), options: .atomic)
-            Console.log("\(out): \(setting), digest \(copy.digest)" + (copy.digest == file.digest ? " (unchanged: \(model) already \(already))" : ""))
+            Console.log("\(out): \(setting), digest \(copy.digest)"
+                        + (copy.digest == file.digest ? " (unchanged: \(modelPath ?? "the bundled model") already \(already))" : ""))
         }
     }
 }
@@ -112,6 +119,10 @@ struct ModelMirrorAveragingCommand: ModelCopyCommand {
         case on, off
     }
 
+    var modelPath: String? { model }
+
+    func source() throws -> ModelFile { try DefaultModel.load(path: model, bits: 0) }
+
     func run() throws {
         try writeCopy(setting: "mirror averaging \(setting.rawValue)", already: "has it \(setting.rawValue)") { $0.averagingMirrorImages(setting == .on) }
     }
@@ -120,14 +131,17 @@ struct ModelMirrorAveragingCommand: ModelCopyCommand {
 struct ModelRefinementCommand: ModelCopyCommand {
     static let configuration = CommandConfiguration(
         commandName: "refinement",
-        abstract: "Write a copy of a model whose stores refine by its outputs or by its hidden layer.",
+        abstract: "Write a copy of a model whose stores refine by its outputs or by its hidden layer, with or without pixels.",
         discussion: """
         A store bound to a model keeps a vector per item and re-ranks its exact Hamming \
         candidates by the cosine of the query's vector with theirs. By default that vector is \
         the model's real-valued outputs (one byte per bit); with hidden-layer it is the hidden \
         layer under them (one byte per hidden unit: 256 for the bundled photo model, against \
-        64), which tells apart look-alikes whose outputs nearly coincide. Codes stay exactly as \
-        they are. Choose it per model on that model's validation data (docs/photos.md, "Refining \
+        64), which tells apart look-alikes whose outputs nearly coincide. With --pixel-side S the \
+        vector also keeps the encoder's standardised input averaged over S×S blocks (3·S² values \
+        for colour), weighted by --pixel-weight W: its cosine is (layer's + W · pixels') / (1 + W), \
+        which tells apart look-alikes whose layers coincide too (sibling tiles of one photograph \
+        re-saved at a low JPEG quality). Codes stay exactly as they are. Choose it per model on that model's validation data (docs/photos.md, "Refining \
         by the hidden layer"). The copy has a new digest, so a store bound to one model refuses \
         the other (`bgan-db reencode` moves a store to it); changing the setting back gives the \
         original file, byte for byte. Files refining by the hidden layer are format version 5, \
@@ -137,14 +151,49 @@ struct ModelRefinementCommand: ModelCopyCommand {
     @Argument(help: "outputs or hidden-layer.")
     var vectors: ModelFile.RefinementVectors
 
-    @Argument(help: "The model file to copy.")
-    var model: String
+    @Argument(help: "The model file to copy (or --encoder photo).")
+    var model: String?
+
+    @Option(help: "photo: copy the bundled photo model instead of a MODEL file.")
+    var encoder: EncoderChoice = .bgan
+
+    var modelPath: String? { model }
+
+    func source() throws -> ModelFile { try encoder.modelFile(path: model, bits: 0) }
 
     @Option(help: "Where to write the copy (refused if it is the model itself).")
     var out: String
 
+    @Option(help: "Also keep the standardised input averaged to this many blocks a side (it must divide the input's height and width; 0, the default: no pixels).")
+    var pixelSide = 0
+
+    @Option(help: "Weight of the pixels' cosine against the layer's, with --pixel-side (positive).")
+    var pixelWeight: Float = 0.5
+
+    /// The pixel signature asked for, or nil.
+    var pixels: ModelFile.PixelSignature? { pixelSide > 0 ? ModelFile.PixelSignature(side: pixelSide, weight: pixelWeight) : nil }
+
+    func validate() throws {
+        try refuseOverwritingTheModel()
+        switch encoder {
+        case .pdq: throw ValidationError("PDQ has no model file to copy: it is an algorithm, named in the stores bound to it")
+        case .photo: try EncoderChoice.checkPhotoOptions(model: model, bits: nil)
+        case .bgan: if model == nil { throw ValidationError("name the MODEL file to copy, or give --encoder photo for the bundled photo model") }
+        }
+        guard pixelSide >= 0, pixelWeight > 0, pixelWeight.isFinite else {
+            throw ValidationError("--pixel-side must be 0 (no pixels) or more, and --pixel-weight positive; got \(pixelSide) and \(pixelWeight)")
+        }
+    }
+
     func run() throws {
-        try writeCopy(setting: "refinement by \(vectors.rawValue)", already: "refines by \(vectors.rawValue)") { $0.refining(by: vectors) }
+        let setting = ModelFile.refinementSetting(vectors, pixels: pixels)
+        try writeCopy(setting: "refinement by \(setting)", already: "refines by \(setting)") { file in
+            let a = file.header.architecture
+            if let pixels, !pixels.fits(height: a.height, width: a.width) {
+                throw ValidationError("--pixel-side \(pixels.side) does not divide the model's \(a.height)×\(a.width) input; choose a divisor of both")
+            }
+            return file.refining(by: vectors, pixels: pixels)
+        }
     }
 }
 

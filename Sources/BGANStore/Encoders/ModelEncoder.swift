@@ -37,20 +37,18 @@ public final class ModelEncoder: ImageCodeEncoder, @unchecked Sendable {
         model.header.preprocessing.input(from: image)
     }
 
-    /// A model refining by its hidden layer (`ModelFile.Header.refinementVectors`) has stores
-    /// keep that layer's `hiddenUnits` values per item.
-    public var refinementWidth: Int? {
-        model.header.refinementVectors == .hiddenLayer ? model.header.architecture.hiddenUnits : nil
-    }
+    /// A model refining by its hidden layer or keeping pixels in its refinement vectors
+    /// (`ModelFile.Header.refinementVectors`, `refinementPixels`) has stores keep that vector.
+    public var refinementWidth: Int? { model.header.refinementWidth }
 
     public func encode(_ prepared: [[Float]]) throws -> [Float] {
         try run(prepared) { try $0.realValuedOutputs(of: $1) }
     }
 
-    /// The outputs and, for a model refining by its hidden layer, that layer too, from one pass.
+    /// The outputs and the refinement vectors the model's stores keep, from one pass.
     public func encodeWithRefinement(_ prepared: [[Float]]) throws -> [Float] {
         guard refinementWidth != nil else { return try encode(prepared) }
-        return try run(prepared) { try $0.outputsAndHiddenFeatures(of: $1) }
+        return try run(prepared) { try $0.outputsAndRefinementVectors(of: $1) }
     }
 
     /// `pass` on the network (built at the first call) with the prepared images laid end to end.

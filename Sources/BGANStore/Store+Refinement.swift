@@ -6,7 +6,8 @@ import PixelIO
 ///
 /// A store bound to an encoder keeps each image's real-valued encoding as a refinement vector
 /// (one signed byte per bit), or, for an encoder that keeps another vector
-/// (``ImageCodeEncoder/refinementWidth``: a BGAN model refining by its hidden layer), that vector
+/// (``ImageCodeEncoder/refinementWidth``: a BGAN model refining by its hidden layer, or keeping
+/// a small copy of its input beside the layer), that vector
 /// (one signed byte per value). A search by image takes the exact Hamming candidates — the
 /// `k · candidateFactor` nearest, at least `minimumCandidates`, and every item tied with the last
 /// of them — and orders them by the cosine between the query's real-valued encoding and each

@@ -63,8 +63,8 @@ public protocol ImageCodeEncoder: Sendable {
     /// would find the same items. false (the default): they may differ.
     var isMirrorInvariant: Bool { get }
     /// Values in each image's refinement vector when the store should keep another vector than
-    /// the code's own real values (a BGAN model refining by its hidden layer,
-    /// `ModelFile.Header.refinementVectors`); nil (the default): the store keeps the values
+    /// the code's own real values (a BGAN model refining by its hidden layer or keeping pixels
+    /// beside it, `ModelFile.Header.refinementVectors` and `refinementPixels`); nil (the default): the store keeps the values
     /// ``encode(_:)`` gives, one byte per bit. A store keeps one signed byte per value.
     var refinementWidth: Int? { get }
     /// For an encoder with a ``refinementWidth``: each image's `bitCount` values, exactly as

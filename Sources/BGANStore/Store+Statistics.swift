@@ -38,6 +38,9 @@ public struct StoreStatistics: Sendable, Codable {
     /// refinement vector, ``ImageCodeEncoder/refinementWidth``; `Refinement`), which searches by
     /// image use to order their candidates.
     public var refinementVectors: Int
+    /// Bytes of each refinement vector (the first one kept; one per bit, or per value of the
+    /// encoder's own vector: 256 for the photo model's hidden layer); nil when none is kept.
+    public var refinementVectorBytes: Int?
     /// The change log (`Store.enableChangeLog()`): nil when the store keeps none.
     public var changeLog: ChangeLogStatistics?
 
@@ -105,6 +108,7 @@ extension Store {
                 thumbnailSide: try thumbnailSide(txn),
                 thumbnails: try tables.thumbnails.map { try txn.statistics(of: $0).entries } ?? 0,
                 refinementVectors: try tables.refinements.map { try txn.statistics(of: $0).entries } ?? 0,
+                refinementVectorBytes: try tables.refinements.flatMap { table in try txn.withCursor(table) { try $0.first()?.value.count } },
                 changeLog: try meta.changeLog.map { log in
                     StoreStatistics.ChangeLogStatistics(cursor: log.last, trimmedThrough: log.trimmedThrough,
                                                         entries: try tables.changes.map { try txn.statistics(of: $0).entries } ?? 0)

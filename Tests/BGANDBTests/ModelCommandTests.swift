@@ -98,6 +98,9 @@ import TestSupport
         #expect((first["key"] as? String)?.hasSuffix("3.png") == true && (first["score"] as? Double).map { $0 > 0.999 } == true, "\(row)")
         let verified = try CLI.run(["verify", store])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        let units = try DefaultModel.load(bits: 32).header.architecture.hiddenUnits
+        let stats = try CLI.run(["stats", store])
+        #expect(stats.stdout.contains("6 vectors of \(units) bytes"), "\(stats.stdout)")
 
         let back = directory.sub("back.bganmodel")
         #expect(try CLI.run(["model", "refinement", "outputs", hidden, "--out", back]).status == 0)

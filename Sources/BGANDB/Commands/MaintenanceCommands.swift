@@ -27,6 +27,7 @@ struct StatsCommand: ParsableCommand {
             Console.out("bits             \(stats.bits)")
             Console.out("encoder          \(stats.modelDigest.map { "model \($0)" } ?? stats.encoder.map { "\($0)" } ?? "none (bare codes)")")
             Console.out("thumbnails       \(stats.thumbnailSide > 0 ? "up to \(stats.thumbnailSide) px, \(stats.thumbnails) kept" : "none kept\(stats.thumbnails > 0 ? " (\(stats.thumbnails) from before)" : "")")")
+            Console.out("refinement       \(stats.refinementVectors) vectors\(stats.refinementVectorBytes.map { " of \($0) bytes" } ?? "") (searches by image re-rank by them)")
             let choice = stats.requestedSubstrings == 0 ? "automatic" : "fixed at \(stats.requestedSubstrings)"
             if stats.substrings == 0 {
                 Console.out("substrings (m)   no index yet: searches scan (\(choice))")

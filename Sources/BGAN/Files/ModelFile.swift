@@ -37,7 +37,8 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 /// Files are format version 1; 2 when ``Header/averagesMirrorImages`` is set; 3 when the encoder
 /// standardises its input (``BGANArchitecture/standardizesInput``), with or without mirror
 /// averaging; 4 when that standardisation is robust (``BGANArchitecture/standardizesRobustly``);
-/// 5 when stores refine by the hidden layer (``Header/refinementVectors``), whatever else it uses:
+/// 5 when its stores keep another refinement vector than the outputs (``Header/refinementVectors``,
+/// ``Header/refinementPixels``), whatever else it uses:
 /// each file has the lowest version whose readers know every setting it uses. A build that reads
 /// only older versions would ignore the setting and give other codes, so it refuses the file.
 public struct ModelFile: Sendable {

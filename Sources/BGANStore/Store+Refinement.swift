@@ -160,10 +160,13 @@ extension Store {
     /// A query given as real values: one per bit, or a row of ``queryRows(of:)`` (the code
     /// values, then the encoder's separate refinement vector).
     private func realValueQuery(_ values: [Float]) throws -> QueryEncoding {
-        // An encoder the store cannot resolve (an application's, not given) counts as keeping none.
-        let refinementWidth = (try? imageSettings().encoder.refinementWidth) ?? nil
+        // An encoder the store cannot resolve (an application's, not given) counts as keeping
+        // none, but its vectors' width is then unknown: one of another width is compared through
+        // the item's code rather than taken for damage.
+        let encoder = try? imageSettings().encoder
+        let refinementWidth = encoder?.refinementWidth
         if values.count == bitCount {
-            return QueryEncoding(codeValues: values, refinementValues: refinementWidth == nil ? values : nil)
+            return QueryEncoding(codeValues: values, refinementValues: refinementWidth == nil ? values : nil, widthIsKnown: encoder != nil)
         }
         guard let refinementWidth, values.count == bitCount + refinementWidth else {
             throw StoreError(.codeLengthMismatch, "a refined query has \(values.count) values; this store's codes have \(bitCount) bits, one value each"
@@ -187,10 +190,13 @@ extension Store {
         for neighbor in found.neighbors {
             let score: Float
             if let vectorWidth, let table = tables.refinements, let bytes = try txn.get(table, key: neighbor.id) {
-                guard bytes.count == vectorWidth else {
+                if bytes.count == vectorWidth {
+                    score = Self.bestCosine(refinementUnits, bytes.bindMemory(to: Int8.self))
+                } else if queries.allSatisfy(\.widthIsKnown) {
                     throw StoreError(.corrupted, "item \(neighbor.id)'s refinement vector has \(bytes.count) bytes, not \(vectorWidth); verify the store (`Store.verify()`)")
+                } else {
+                    score = try codeSigns(of: neighbor.id, chunks, txn).withUnsafeBufferPointer { Self.bestCosine(codeUnits, $0) }
                 }
-                score = Self.bestCosine(refinementUnits, bytes.bindMemory(to: Int8.self))
             } else {
                 score = try codeSigns(of: neighbor.id, chunks, txn).withUnsafeBufferPointer { Self.bestCosine(codeUnits, $0) }
             }
@@ -226,6 +232,10 @@ struct QueryEncoding {
     /// alone given to a store that keeps separate vectors, whose candidates are then compared
     /// through their codes' signs.
     let refinementValues: [Float]?
+    /// Whether the store's encoder told the width of its vectors (false for code values given to
+    /// a store whose application encoder was not passed): a stored vector of another width is
+    /// then damage, else a vector the query cannot be compared with.
+    var widthIsKnown = true
 
     var code: BinaryCode { BinaryCode(signsOf: codeValues) }
 }

@@ -186,6 +186,12 @@ import TestSupport
         try good.insert(image: Self.image(1), key: "one")
         #expect(try good.environment.read { txn in try txn.get(good.tables.refinements!, key: UInt32(0))?.count } == 3)
         #expect(try good.search(image: Self.image(1), k: 1).hits.first?.key == "one")
+        // Reopened without the encoder: code values alone still search, through the items' codes.
+        let values = try Widened(returnsWholeRows: true).encode([try Widened(returnsWholeRows: true).prepare(Self.image(1))])
+        good.close()
+        let reopened = try Store(openingAt: directory.sub("app"), options: StoreOptions())
+        let hit = try #require(try reopened.search(realValues: values, k: 1).hits.first)
+        #expect(hit.key == "one" && hit.score.map { $0 > 0.5 } == true, "\(hit)")
         let bad = try Store.create(at: directory.sub("app-bad"), encoder: Widened(returnsWholeRows: false))
         let error = #expect(throws: StoreError.self) { try bad.insert(image: Self.image(1), key: "one") }
         #expect(error?.message.contains("encodeWithRefinement") == true)

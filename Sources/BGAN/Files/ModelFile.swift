@@ -191,6 +191,9 @@ public struct ModelFile: Sendable {
     }
 
     private init(header: Header, parameterBytes: [UInt8]) {
+        let a = header.architecture
+        precondition(header.refinementPixels.map { $0.fits(height: a.height, width: a.width) } ?? true,
+                     "a pixel signature of side \(header.refinementPixels?.side ?? 0) and weight \(header.refinementPixels?.weight ?? 0) does not fit a \(a.height)×\(a.width) input")
         self.header = header
         parameters = parameterBytes
         let body = Self.body(header: header, parameters: parameters)
@@ -228,9 +231,6 @@ public struct ModelFile: Sendable {
     /// the round trip gives the original file, byte for byte.
     /// - Precondition: `pixels` fits the model's input (``PixelSignature/fits(height:width:)``).
     public func refining(by vectors: RefinementVectors, pixels: PixelSignature? = nil) -> ModelFile {
-        let a = header.architecture
-        precondition(pixels.map { $0.fits(height: a.height, width: a.width) } ?? true,
-                     "a pixel signature of side \(pixels?.side ?? 0) and weight \(pixels?.weight ?? 0) does not fit a \(a.height)×\(a.width) input")
         guard vectors != header.refinementVectors || pixels != header.refinementPixels else { return self }
         var changed = header
         changed.refinementVectors = vectors

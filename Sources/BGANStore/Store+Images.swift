@@ -258,7 +258,8 @@ extension Store {
     /// The code values of each of the encoder's `rows` (the separate refinement vectors dropped).
     func codeValues(ofRows rows: [Float], _ encoder: any ImageCodeEncoder) -> [Float] {
         guard encoder.refinementWidth != nil else { return rows }
-        return queryEncodings(fromRows: rows, encoder).flatMap(\.codeValues)
+        let width = encoder.encodedWidth, bitCount = bitCount
+        return stride(from: 0, to: rows.count, by: width).flatMap { rows[$0..<($0 + bitCount)] }
     }
 
     /// The rows a blocking search by `image` encodes: its own, followed by its mirror image's
